@@ -1,0 +1,5 @@
+"""Command line: python -m data (demo | import | info | scorecard | groups | optimize)."""
+
+from data.cli import main
+
+raise SystemExit(main())

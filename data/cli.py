@@ -1,0 +1,141 @@
+"""The `python -m data` command line. Exit codes: 0 done, 2 bad input or arguments (nothing written)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from data.store import Store, StoreError, default_path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m data", description="Jointly's store: import DfE files, build the "
+                                "demo, print scorecards. The store is $JOINTLY_DB (default data/store/jointly.duckdb).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="build the synthetic demo store (files in DfE formats, imported)")
+    d.add_argument("--schools", type=int, default=None, help="number of schools (default: the demo size)")
+    d.add_argument("--years", type=int, default=None, help="number of academic years (default 5)")
+    d.add_argument("--seed", type=int, default=None, help="random seed: the same seed gives the same England")
+    d.add_argument("--files", type=Path, default=None, help="where to write the DfE-format files")
+
+    i = sub.add_parser("import", help="import DfE files (kind detected from the header)")
+    i.add_argument("--period", help="academic year, e.g. 2018/19 (else taken from a folder named like 2018-2019)")
+    i.add_argument("files", nargs="+", type=Path)
+
+    sub.add_parser("info", help="what is in the store")
+
+    s = sub.add_parser("scorecard", help="print a school's or a group's scorecard")
+    who = s.add_mutually_exclusive_group(required=True)
+    who.add_argument("--school", type=int, metavar="URN")
+    who.add_argument("--group", metavar="ID_OR_NAME")
+    s.add_argument("--period", required=True, help="academic year, e.g. 2018/19")
+    s.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    s.add_argument("--measures", help="comma-separated measure ids (default: all that apply)")
+
+    g = sub.add_parser("groups", help="list groups")
+    g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
+
+    sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except StoreError as exc:
+        print(f"error: {exc.title}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from data import demo
+
+    path = default_path()
+    kwargs = {k: v for k, v in (("schools", args.schools), ("years", args.years), ("seed", args.seed),
+                                ("files_dir", args.files)) if v is not None}
+    summary = demo.build_demo(path, progress=lambda msg, frac: print(f"[{frac:4.0%}] {msg}", flush=True), **kwargs)
+    print(summary)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from data.importers import import_files
+
+    with Store.open() as store:
+        reports = import_files(store, args.files, args.period)
+    failed = 0
+    for r in reports:
+        print(r.summary())
+        failed += not r.ok
+    if failed:
+        print(f"error: {failed} of {len(reports)} files could not be imported (see above); "
+              "nothing from those files was written", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    with Store.open() as store:
+        info = store.info()
+    print(f"store: {info.path} (schema version {info.schema_version})")
+    print(f"establishments: {info.establishments:,} ({info.establishments_with_location:,} with a map location)")
+    groups = ", ".join(f"{n:,} {k}" for k, n in info.groups.items()) or "none"
+    print(f"groups: {groups}; memberships: {info.memberships:,}")
+    print(f"observations: {info.observations:,} school values and {info.benchmarks:,} LA/national benchmarks "
+          f"over {info.measures} measures")
+    print(f"periods: {', '.join(info.periods) or 'none'}")
+    print(f"imports: {info.imports:,} ok, {info.failed_imports:,} failed; local measures: {info.local_measures}")
+    return 0
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    from data.scorecards import scorecard
+
+    measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
+    with Store.open() as store:
+        subject, rows = scorecard(store, school=args.school, group=args.group, period=args.period,
+                                  measures=measures)
+    records = [r.to_dict() for r in rows]
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    elif args.format == "csv":
+        w = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["measure"])
+        w.writeheader()
+        w.writerows(records)
+    else:
+        kind = "school" if subject.kind == "school" else "group"
+        print(f"{subject.name} ({kind} {subject.id}), {rows[0].period if rows else args.period}")
+        if subject.kind == "group":
+            print(f"{len(subject.members)} member schools; values roll up from the members")
+        for r in rows:
+            nat = "" if r.national is None else f"  national {r.national:g}"
+            cohort = "" if r.cohort is None else f"  cohort {r.cohort:,.0f}"
+            status = "" if r.status == "ok" else f"  [{r.status}{' ' + r.status_code if r.status_code else ''}]"
+            print(f"  {r.label:<58} {r.display:>10}{cohort}{nat}{status}")
+    return 0
+
+
+def _groups(args: argparse.Namespace) -> int:
+    with Store.open() as store:
+        df = store.groups(args.kind)
+    for r in df.itertuples():
+        print(f"{r.group_id:>6}  {r.kind:<12} {r.members:>4} schools  {r.name}")
+    return 0
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    with Store.open() as store:
+        store.recluster()
+    print("observations re-sorted by group")
+    return 0
+
+
+_COMMANDS = {"demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "groups": _groups,
+             "optimize": _optimize}

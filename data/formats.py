@@ -1,0 +1,251 @@
+"""What DfE files look like: kinds, header aliases, status codes, number and period parsing.
+
+Everything here is pure text handling; the importers in ``data/importers.py`` use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from metrics.registry import Status
+
+# Codes that DfE files put in value cells instead of numbers, and the status each means.
+# Performance tables (see abbreviations.xlsx) and EES symbols (z, x, c, low, k, u).
+STATUS_CODES: dict[str, Status] = {
+    "SUPP": Status.SUPPRESSED,
+    "SUPPMAT": Status.SUPPRESSED,
+    "SP": Status.SUPPRESSED,  # "small percentage": between 0% and 0.5%, not published
+    "RE": Status.SUPPRESSED,  # redacted
+    "C": Status.SUPPRESSED,  # EES: confidential
+    "K": Status.SUPPRESSED,  # EES: rounds to 0 but is not 0
+    "NA": Status.NOT_APPLICABLE,
+    "NE": Status.NOT_APPLICABLE,  # no entries
+    "Z": Status.NOT_APPLICABLE,  # EES: not applicable
+    "NP": Status.MISSING,  # not published
+    "NEW": Status.MISSING,  # new institution
+    "..": Status.MISSING,
+    "X": Status.MISSING,  # EES: not available
+    "LOWCOV": Status.LOW_COVERAGE,
+    "LOW": Status.LOW_COVERAGE,  # EES: low reliability
+    "U": Status.LOW_COVERAGE,  # EES: low reliability
+}
+
+# Column names that drift between years, mapped to the name the registry uses.
+# Keys are normalised (upper case, single spaces); see ``normalise_header``.
+ALIASES: dict[str, str] = {
+    "PPERSABS15": "PPERSABS10",
+    "PPERSABS20": "PPERSABS10",
+    "PUPIL: TEACHER RATIO": "RATPUPTEA",
+    "PUPIL:TEACHER RATIO": "RATPUPTEA",
+    "MEAN GROSS FTE SALARY OF ALL TEACHERS (£S)": "SALARY",
+    "MEAN GROSS FTE SALARY OF ALL TEACHERS (Â£S)": "SALARY",
+    "MEAN GROSS FTE SALARY OF ALL TEACHERS": "SALARY",
+    "LEA": "LA",
+    "PCODE": "POSTCODE",
+    "TOTAL NUMBER OF TEACHERS (FTE)": "NFTETEA",
+    "TOTAL NUMBER OF TEACHING ASSISTANTS (FTE)": "NFTETEAAS",
+    "TOTPUPSENDN": "NOR",
+    "P8_PUP": "P8PUP",
+}
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_header(name: str) -> str:
+    """Upper-case, trimmed, inner whitespace collapsed, then mapped through the alias table."""
+    key = _SPACES.sub(" ", name.replace("\ufeff", "").strip()).upper()
+    return ALIASES.get(key, key)
+
+
+class FileKind:
+    """The closed set of file kinds Jointly imports (strings, so they store and print plainly)."""
+
+    KS4FINAL = "ks4final"
+    KS4PROVISIONAL = "ks4provisional"
+    KS2FINAL = "ks2final"
+    CENSUS = "census"
+    ABS = "abs"
+    SWF = "swf"
+    CFR = "cfr"
+    PUPDEST = "ks4-pupdest"
+    SPINE = "spine"
+    GIAS_ESTABLISHMENTS = "gias_establishments"
+    GIAS_GROUPS = "gias_groups"
+    GIAS_LINKS = "gias_links"
+    EES_CENSUS = "ees_census"
+    OFSTED = "ofsted"
+
+
+# The registry's source kind for each file kind (ks4 final and provisional feed the same measures).
+REGISTRY_KIND = {
+    FileKind.KS4FINAL: "ks4",
+    FileKind.KS4PROVISIONAL: "ks4",
+    FileKind.KS2FINAL: "ks2",
+    FileKind.CENSUS: "census",
+    FileKind.ABS: "abs",
+    FileKind.SWF: "swf",
+    FileKind.CFR: "cfr",
+    FileKind.PUPDEST: "pupdest",
+    FileKind.EES_CENSUS: "ees_census",
+}
+
+PERFORMANCE_KINDS = frozenset(REGISTRY_KIND) - {FileKind.EES_CENSUS}
+# Kinds without a year column of their own: they need --period or a dated folder name.
+NEEDS_PERIOD = frozenset(REGISTRY_KIND) - {FileKind.EES_CENSUS}
+
+# Metadata files DfE publishes beside the data: recognised so they get a clear refusal.
+_META_HEADERS = [
+    {"VARIABLE", "LABEL"},
+    {"FIELD NUMBER", "FIELD REFERENCE"},
+    {"COLUMN", "FIELDNAME"},
+    {"FIELD REFERENCE", "FIELD NAME"},
+    {"LA NAME", "REGION NAME"},
+    {"METADATA"},
+]
+
+
+class DetectError(ValueError):
+    pass
+
+
+def detect_kind(header: set[str], filename: str) -> str:
+    """Which file this is, from its (normalised) header; the filename only splits KS4 final/provisional.
+
+    Raises DetectError with a sentence saying what was seen when the header matches nothing.
+    """
+    h = header
+    name = filename.lower()
+    looks_meta = "URN" not in h and h & {"LABEL", "DESCRIPTION", "FIELD NAME", "METAFILE HEADING", "VARIABLE"}
+    for meta in _META_HEADERS:
+        if meta <= h or looks_meta:
+            raise DetectError(
+                "this is a DfE metadata file (it describes the columns of a data file), not data: "
+                "import the data file it describes instead"
+            )
+    if {"TIME_PERIOD", "URN"} <= h:
+        return FileKind.EES_CENSUS
+    if {"URN", "OVERALL EFFECTIVENESS"} <= h:
+        return FileKind.OFSTED
+    if {"GROUP UID", "URN"} <= h:
+        return FileKind.GIAS_LINKS
+    if {"GROUP UID", "GROUP NAME"} <= h:
+        return FileKind.GIAS_GROUPS
+    if {"URN", "ESTABLISHMENTNAME"} <= h:
+        return FileKind.GIAS_ESTABLISHMENTS
+    if "RECTYPE" in h and ("OVERALL_DESTPER" in h or "OVERALL_DEST" in h):
+        return FileKind.PUPDEST
+    if "RECTYPE" in h and ("PTRWM_EXP" in h or "READPROG" in h or "TELIG" in h):
+        return FileKind.KS2FINAL
+    if "RECTYPE" in h and ("ATT8SCR" in h or "P8MEA" in h):
+        return FileKind.KS4PROVISIONAL if "provisional" in name else FileKind.KS4FINAL
+    if {"TOTALEXPENDITURE", "URN"} <= h or {"TOTALINCOME", "URN"} <= h:
+        return FileKind.CFR
+    if "PERCTOT" in h or "PPERSABS10" in h:
+        return FileKind.ABS
+    if "RATPUPTEA" in h or "SALARY" in h or "NFTETEA" in h:
+        return FileKind.SWF
+    if {"URN", "NOR"} <= h and ("PNUMEAL" in h or "PNUMFSMEVER" in h or "PSENELK" in h):
+        return FileKind.CENSUS
+    if {"URN", "SCHNAME"} <= h and ("LAESTAB" in h or "MINORGROUP" in h or "NFTYPE" in h):
+        return FileKind.SPINE
+    shown = ", ".join(sorted(h)[:8])
+    raise DetectError(
+        "unknown format: the header matches none of the supported DfE files "
+        f"(performance tables, GIAS, EES). First columns seen: {shown}"
+    )
+
+
+# ------------------------------------------------------------------------------ cells
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A parsed value cell: a number, or a status saying why there is none."""
+
+    value: float | None
+    status: Status
+    code: str | None  # the file's own code (e.g. "SUPP!", "NE"), kept verbatim
+
+
+OK_EMPTY = Cell(None, Status.MISSING, None)
+# A number, optionally with thousands separators, a leading £ and a trailing %.
+_NUMBER = re.compile(r"^[-+]?£?[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?%?$")
+
+
+class CellError(ValueError):
+    pass
+
+
+def parse_cell(raw: str | None) -> Cell:
+    """Turn a value cell into a number or a status. Raises CellError on junk."""
+    if raw is None:
+        return OK_EMPTY
+    text = raw.strip()
+    if not text:
+        return OK_EMPTY
+    code = STATUS_CODES.get(text.upper())
+    if code is None and text.upper().startswith("SUPP"):  # SUPP!, SUPPMAT and other variants
+        code = Status.SUPPRESSED
+    if code is not None:
+        return Cell(None, code, text)
+    if not _NUMBER.match(text) or not any(ch.isdigit() for ch in text):
+        raise CellError(f"expected a number or a DfE status code, found {text!r}")
+    number = text.replace(",", "").replace("£", "").rstrip("%")
+    return Cell(float(number), Status.OK, None)
+
+
+def parse_int(raw: str | None) -> int | None:
+    """An identifier or count cell: digits only, else None."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    return int(text) if text.isdigit() else None
+
+
+# ------------------------------------------------------------------------------ periods
+
+_PERIOD_ARG = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})$")  # EES time_period, e.g. 202223
+# A folder or file name carrying an academic year such as 2018-2019 or 2018-19.
+_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_](20\d{2}|\d{2})(?!\d)")
+
+
+class PeriodError(ValueError):
+    pass
+
+
+def parse_period(text: str) -> str:
+    """'2018/19', '2018-2019', '2018-19' or '201819' -> '2018/19'. Raises PeriodError."""
+    t = text.strip()
+    m = _PERIOD_ARG.match(t) or _COMPACT.match(t)
+    if not m:
+        raise PeriodError(f"period {text!r} is not an academic year like 2018/19")
+    start, end = int(m.group(1)), m.group(2)
+    end_two = int(end[-2:])
+    if end_two != (start + 1) % 100 or (len(end) == 4 and int(end) != start + 1):
+        raise PeriodError(f"period {text!r}: the second year must follow the first (e.g. 2018/19)")
+    return f"{start}/{end_two:02d}"
+
+
+def period_from_path(path: Path) -> str | None:
+    """The academic year named by the file's folder (e.g. .../2018-2019/england_ks4final.csv)."""
+    for part in [path.parent.name, path.stem, path.parent.parent.name]:
+        m = _IN_NAME.search(part)
+        if m:
+            try:
+                return parse_period(f"{m.group(1)}/{m.group(2)}")
+            except PeriodError:
+                continue
+    return None
+
+
+def period_start_year(period: str) -> int:
+    return int(period[:4])
+
+
+def period_bounds(period: str) -> tuple[str, str]:
+    """ISO dates of the academic year: 1 September to 31 August."""
+    y = period_start_year(period)
+    return f"{y}-09-01", f"{y + 1}-08-31"

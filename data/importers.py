@@ -1,0 +1,1107 @@
+"""Importers for DfE files: performance tables, GIAS, EES and Ofsted's list.
+
+``import_file`` reads a file (``data.reading``), detects its kind from the header
+(``data.formats``), turns rows into a ``Batch`` of establishments, groups, memberships and
+observations, and writes the batch in one transaction. A fatal problem writes nothing; row-level
+problems are listed in the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from data.formats import (
+    NEEDS_PERIOD,
+    REGISTRY_KIND,
+    CellError,
+    DetectError,
+    FileKind,
+    PeriodError,
+    detect_kind,
+    parse_cell,
+    parse_int,
+    parse_period,
+    period_bounds,
+    period_from_path,
+)
+from data.reading import FatalImportError, Problem, RawTable, fatal, read_table
+from data.store import Store
+from metrics.registry import Measure, Phase, Source, Status, load_registry
+
+# Values outside these ranges are refused cell by cell (reported, stored as missing).
+PLAUSIBLE_BY_UNIT: dict[str, tuple[float, float]] = {
+    "%": (0.0, 100.0),
+    "pupils": (0.0, 20_000.0),
+    "FTE": (0.0, 2_000.0),
+    "ratio": (0.0, 200.0),
+    "£": (-100_000.0, 1_000_000.0),
+}
+PLAUSIBLE_BY_MEASURE: dict[str, tuple[float, float]] = {
+    "progress8": (-5.0, 5.0),
+    "progress8_disadvantaged": (-5.0, 5.0),
+    "attainment8": (0.0, 90.0),
+    "ebacc_aps": (0.0, 9.0),
+    "ks2_reading_progress": (-30.0, 30.0),
+    "ks2_writing_progress": (-30.0, 30.0),
+    "ks2_maths_progress": (-30.0, 30.0),
+    "ks2_reading_score": (80.0, 120.0),
+    "ks2_maths_score": (80.0, 120.0),
+    "ks4_prior_attainment": (0.0, 40.0),
+}
+# More row problems than this share of cells means the file is not what its header says.
+MAX_BAD_CELL_SHARE = 0.5
+NATIONAL_CODE = "E92000001"
+
+# Footer codes in census/absence/workforce files (URN column) and CFR files (LA column).
+_FOOTER_SCOPES = {
+    "PRI": "primary",
+    "SEC": "secondary",
+    "SPE": "special",
+    "PRU": "alternative",
+    "SEC-WITH-KS4": "secondary",
+    "SEC-WITHOUT-KS4": "secondary_without_ks4",
+    "ALL": "all",
+    "TOT": "all",
+    "TOTAL": "all",
+    "": "all",
+}
+_CFR_FOOTER = re.compile(r"^(NAT|LA|LONDON|NON-LONDON)(?:-(.*))?$")
+
+
+@dataclass
+class ImportReport:
+    file: str
+    kind: str = ""
+    periods: list[str] = field(default_factory=list)
+    encoding: str = ""
+    rows_read: int = 0
+    schools: int = 0
+    observations: int = 0
+    benchmarks: int = 0
+    establishments_added: int = 0
+    establishments_updated: int = 0
+    groups_added: int = 0
+    memberships_changed: int = 0
+    measures: list[str] = field(default_factory=list)
+    unused_columns: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    import_id: int | None = None
+    ok: bool = True
+    message: str = ""
+
+    def summary(self) -> str:
+        """The report as a person reads it (the CLI prints this)."""
+        if not self.ok:
+            return f"FAILED {self.file}: {self.message}\nNothing was written; the store is as it was."
+        lines = [
+            f"{self.file}: {self.kind}, {', '.join(self.periods) or 'no period'} ({self.encoding}, {self.seconds:.2f} s)",
+            f"  rows read {self.rows_read:,}; schools {self.schools:,}; observations {self.observations:,}; "
+            f"benchmarks {self.benchmarks:,}",
+            f"  establishments added {self.establishments_added:,}, updated {self.establishments_updated:,}; "
+            f"groups added {self.groups_added:,}; memberships changed {self.memberships_changed:,}",
+        ]
+        if self.measures:
+            lines.append(f"  measures: {', '.join(self.measures)}")
+        if self.unused_columns:
+            shown = ", ".join(self.unused_columns[:12])
+            more = f" and {len(self.unused_columns) - 12} more" if len(self.unused_columns) > 12 else ""
+            lines.append(f"  {len(self.unused_columns)} columns not used by any measure: {shown}{more}")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        if self.problems:
+            lines.append(f"  {len(self.problems)} row-level problems (values not stored):")
+            for p in self.problems[:25]:
+                lines.append(f"    - {p}")
+            if len(self.problems) > 25:
+                lines.append(f"    … and {len(self.problems) - 25} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class Batch:
+    """Everything one file contributes, ready to write in one transaction."""
+
+    establishments: list[dict] = field(default_factory=list)
+    fill_only: frozenset[str] = frozenset()  # columns this source may set only when empty
+    update_only: bool = False  # enrichment files (Ofsted) never create schools
+    groups: list[dict] = field(default_factory=list)  # each has a "key"
+    memberships: list[dict] = field(default_factory=list)  # group_key, urn, start_date, end_date
+    observations: list[tuple] = field(default_factory=list)  # see OBS_COLUMNS
+    periods: set[str] = field(default_factory=set)
+    measures: set[str] = field(default_factory=set)
+    used_columns: set[int] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cells_checked: int = 0
+
+
+OBS_COLUMNS = [
+    "level", "urn", "area_code", "scope", "measure", "period", "value", "numerator", "denominator",
+    "ci_low", "ci_high", "status", "status_code",
+]
+EST_COLUMNS = [
+    "name", "la_code", "la_name", "estab", "phase", "type_name", "type_group", "state_funded", "status",
+    "open_date", "close_date", "street", "town", "postcode", "telephone", "website", "head_name",
+    "head_start_date", "region", "urban_rural", "age_low", "age_high", "gender", "religious_character",
+    "pupils", "capacity", "easting", "northing", "latitude", "longitude", "ofsted_rating", "ofsted_date",
+]
+
+
+# ============================================================================ entry points
+
+
+def import_files(store: Store, paths: Sequence[str | Path], period: str | None = None, *,
+                 actor: str = "cli", recluster: bool = True) -> list[ImportReport]:
+    """Import several files, each in its own transaction, then re-cluster once if schools moved."""
+    reports = [import_file(store, p, period, actor=actor, recluster=False) for p in paths]
+    if recluster and any(r.ok and (r.establishments_added or r.memberships_changed) for r in reports):
+        store.recluster()
+    return reports
+
+
+def import_file(store: Store, path: str | Path, period: str | None = None, *, actor: str = "cli",
+                recluster: bool = True, limit_bytes: int | None = None) -> ImportReport:
+    """Import one DfE file. Never raises for bad input: a failed report says why, nothing is written."""
+    path = Path(path)
+    started = datetime.now()
+    t0 = time.perf_counter()
+    report = ImportReport(file=path.name)
+    sha = None
+    try:
+        table = read_table(path, limit_bytes=limit_bytes)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest() if table.size_bytes < 500_000_000 else None
+        report.encoding = table.encoding
+        report.rows_read = len(table.rows)
+        try:
+            kind = detect_kind(set(table.columns), path.name)
+        except DetectError as exc:
+            raise fatal(path, str(exc), 1) from exc
+        report.kind = kind
+        batch = build_batch(table, kind, _resolve_period(path, kind, period))
+        _check_batch(table, batch)
+        with store.transaction() as cur:
+            import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
+            counts = write_batch(cur, batch, kind, import_id)
+            report.import_id = _log_import(cur, import_id, report, sha, kind, batch, counts, started, actor, "ok", "")
+        report.periods = sorted(batch.periods)
+        report.measures = sorted(batch.measures)
+        report.problems = table.problems + batch.problems
+        report.notes = batch.notes
+        report.unused_columns = [
+            table.header[i] for i in range(len(table.header))
+            if i not in batch.used_columns and kind in REGISTRY_KIND
+        ]
+        report.schools = counts["schools"]
+        report.observations = counts["observations"]
+        report.benchmarks = counts["benchmarks"]
+        report.establishments_added = counts["establishments_added"]
+        report.establishments_updated = counts["establishments_updated"]
+        report.groups_added = counts["groups_added"]
+        report.memberships_changed = counts["memberships_changed"]
+    except FatalImportError as exc:
+        report.ok = False
+        report.message = str(exc.problem)
+        report.problems = [exc.problem]
+        with store.transaction() as cur:
+            failed_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
+            _log_import(cur, failed_id, report, sha, report.kind, None, None, started, actor, "failed", report.message)
+    report.seconds = time.perf_counter() - t0
+    if recluster and report.ok and (report.establishments_added or report.memberships_changed):
+        store.recluster()
+    return report
+
+
+def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:
+    if period:
+        try:
+            return parse_period(period)
+        except PeriodError as exc:
+            raise fatal(path, str(exc)) from exc
+    found = period_from_path(path)
+    if found is None and kind in NEEDS_PERIOD:
+        raise fatal(
+            path,
+            f"a {kind} file has no year column: give the academic year with --period 2018/19, "
+            "or keep the file in a folder named like 2018-2019",
+        )
+    return found
+
+
+def _check_batch(table: RawTable, batch: Batch) -> None:
+    bad = sum(1 for p in batch.problems if p.column)
+    if batch.cells_checked >= 20 and bad > MAX_BAD_CELL_SHARE * batch.cells_checked:
+        raise fatal(
+            table.path,
+            f"{bad:,} of {batch.cells_checked:,} value cells are not numbers or DfE codes: the columns do not "
+            f"hold what their names say (first: {batch.problems[0]})",
+        )
+
+
+# ============================================================================ building batches
+
+
+def build_batch(table: RawTable, kind: str, period: str | None) -> Batch:
+    builders = {
+        FileKind.SPINE: _spine_batch,
+        FileKind.GIAS_ESTABLISHMENTS: _gias_establishments_batch,
+        FileKind.GIAS_GROUPS: _gias_groups_batch,
+        FileKind.GIAS_LINKS: _gias_links_batch,
+        FileKind.EES_CENSUS: _ees_batch,
+        FileKind.OFSTED: _ofsted_batch,
+    }
+    if kind in builders:
+        return builders[kind](table, period)
+    return _performance_batch(table, kind, period)
+
+
+def _require(table: RawTable, *names: str) -> int:
+    idx = table.index(*names)
+    if idx is None:
+        raise fatal(table.path, f"the key column {names[0]} is missing: a {names[0]} is needed to know "
+                    "which school each row describes", 1, names[0])
+    return idx
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where one measure's fields sit in this file."""
+
+    measure: Measure
+    value: int | None
+    cohort: int | None
+    numerator: tuple[int, ...]
+    denominator: tuple[int, ...]
+    ci_low: int | None
+    ci_high: int | None
+
+
+def _locate(table: RawTable, measure: Measure, src: Source) -> _Columns | None:
+    value = table.index(*src.value) if src.value else None
+    numerator = tuple(table.index(n) for n in src.numerator)
+    if value is None and (not src.numerator or None in numerator):
+        return None  # this year's file does not carry the measure
+    if value is None and src.value:
+        return None
+    numerator_ok = tuple(i for i in numerator if i is not None) if None not in numerator else ()
+    denominator = tuple(table.index(n) for n in src.denominator)
+    return _Columns(
+        measure=measure,
+        value=value,
+        cohort=table.index(*src.cohort) if src.cohort else None,
+        numerator=numerator_ok,
+        denominator=tuple(i for i in denominator if i is not None) if None not in denominator else (),
+        ci_low=table.index(*src.ci_low) if src.ci_low else None,
+        ci_high=table.index(*src.ci_high) if src.ci_high else None,
+    )
+
+
+class _RowReader:
+    """Parses the cells of one measure on one row, collecting problems with line and column."""
+
+    def __init__(self, table: RawTable, batch: Batch) -> None:
+        self.table = table
+        self.batch = batch
+
+    def cell(self, row: list[str], idx: int | None, line: int):
+        if idx is None:
+            return None
+        self.batch.cells_checked += 1
+        try:
+            return parse_cell(row[idx])
+        except CellError as exc:
+            self.batch.problems.append(Problem(self.table.path.name, str(exc), line, self.table.header[idx]))
+            return None
+
+    def number(self, row: list[str], idx: int | None, line: int) -> float | None:
+        c = self.cell(row, idx, line)
+        return c.value if c is not None and c.status is Status.OK else None
+
+    def total(self, row: list[str], idxs: tuple[int, ...], line: int) -> float | None:
+        if not idxs:
+            return None
+        parts = [self.number(row, i, line) for i in idxs]
+        return None if any(p is None for p in parts) else float(sum(parts))  # type: ignore[arg-type]
+
+    def observation(self, cols: _Columns, row: list[str], line: int, *, school: bool = True) -> tuple | None:
+        """(value, numerator, denominator, ci_low, ci_high, status, code) for one measure.
+
+        Plausibility is checked on school rows only: LA and national rows carry totals.
+        """
+        m = cols.measure
+        cell = self.cell(row, cols.value, line) if cols.value is not None else None
+        if cols.value is not None and cell is None:
+            return (None, None, None, None, None, Status.MISSING.value, "INVALID")
+        cohort = self.number(row, cols.cohort, line)
+        numerator = self.total(row, cols.numerator, line)
+        denominator = self.total(row, cols.denominator, line) if cols.denominator else cohort
+        if cell is None:  # a derived measure: value computed from its parts
+            if numerator is None or not denominator:
+                return (None, numerator, denominator, None, None, Status.MISSING.value, None)
+            value = numerator / denominator * m.scale
+            status, code = Status.OK, None
+        else:
+            value, status, code = cell.value, cell.status, cell.code
+        if value is not None and school:
+            lo, hi = PLAUSIBLE_BY_MEASURE.get(m.id) or PLAUSIBLE_BY_UNIT.get(m.unit, (float("-inf"), float("inf")))
+            if not lo <= value <= hi:
+                column = self.table.header[cols.value] if cols.value is not None else m.id
+                self.batch.problems.append(Problem(
+                    self.table.path.name,
+                    f"{value:g} is not a plausible {m.label} (expected {lo:g} to {hi:g})", line, column))
+                return (None, None, None, None, None, Status.MISSING.value, "INVALID")
+        if value is not None and numerator is None and denominator:
+            numerator = value * denominator / m.scale  # rates and means: pooled roll-ups need the total
+        elif value and numerator is not None and denominator is None and m.scale != 1:
+            denominator = numerator * m.scale / value  # the file gives count and rate, not the base
+        ci_low = self.number(row, cols.ci_low, line)
+        ci_high = self.number(row, cols.ci_high, line)
+        return (value, numerator, denominator, ci_low, ci_high, status.value, code)
+
+
+def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
+    """Key-stage, census, absence, workforce, finance and destination files."""
+    assert period is not None
+    batch = Batch(periods={period}, fill_only=frozenset({"name", "la_code", "phase", "type_name", "estab"}))
+    registry = load_registry()
+    located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind]) if (c := _locate(table, m, s))]
+    for c in located:
+        batch.measures.add(c.measure.id)
+        batch.used_columns.update(i for i in (c.value, c.cohort, c.ci_low, c.ci_high, *c.numerator,
+                                              *c.denominator) if i is not None)
+    if not located:
+        raise fatal(table.path, f"none of the measures a {kind} file should carry were found in its header", 1)
+    urn_i = table.index("URN")
+    la_i = table.index("LA")
+    rectype_i = table.index("RECTYPE")
+    if urn_i is None and rectype_i is None:
+        _require(table, "URN")
+    name_i = table.index("SCHNAME")
+    estab_i = table.index("ESTAB")
+    type_i = table.index("SCHOOLTYPE", "NFTYPE")
+    batch.used_columns.update(i for i in (urn_i, la_i, rectype_i, name_i, estab_i, type_i) if i is not None)
+    reader = _RowReader(table, batch)
+    seen: dict[object, int] = {}
+    fname = table.path.name
+    la_codes: dict[int, int] = {}
+    pending_cfr_la: list[int] = []
+
+    for row, line in zip(table.rows, table.lines, strict=True):
+        urn_text = row[urn_i].strip() if urn_i is not None else ""
+        level, urn, area, scope = "school", None, None, None
+        if rectype_i is not None:
+            rectype = parse_int(row[rectype_i])
+            if rectype in (1, 2):
+                urn = parse_int(urn_text)
+                if urn is None:
+                    batch.problems.append(Problem(fname, f"expected a URN (digits), found {urn_text!r}", line, "URN"))
+                    continue
+            elif rectype == 4:
+                level, area, scope = "la", (row[la_i].strip() if la_i is not None else None), "all"
+            elif rectype == 5:
+                level, area, scope = "national", NATIONAL_CODE, "all"
+            elif rectype == 7:
+                level, area, scope = "national", NATIONAL_CODE, "state_funded"
+            else:
+                batch.problems.append(Problem(fname, f"RECTYPE {row[rectype_i]!r} is not one of 1, 2, 4, 5, 7; "
+                                              "row skipped", line, "RECTYPE"))
+                continue
+        else:
+            urn = parse_int(urn_text)
+            if urn is None:
+                footer = _footer(kind, row, urn_text, la_i, estab_i, type_i, table)
+                if footer is None:
+                    batch.problems.append(Problem(
+                        fname, f"expected a URN (digits) or a footer code (LA, NAT), found {urn_text!r}; row skipped",
+                        line, "URN"))
+                    continue
+                level, area, scope = footer
+                if kind == FileKind.CFR and level == "la":
+                    pending_cfr_la.append(len(batch.observations))
+        key = (level, urn, area, scope)
+        if key in seen:
+            if level == "school":
+                raise fatal(table.path, f"URN {urn} appears twice (lines {seen[key]} and {line}): the file is "
+                            "inconsistent, so nothing was imported", line, "URN")
+            batch.problems.append(Problem(fname, f"duplicate {level} row for {area} {scope}; the first was kept",
+                                          line))
+            continue
+        seen[key] = line
+        if level == "school":
+            est = {"urn": urn}
+            if la_i is not None:
+                la = parse_int(row[la_i])
+                est["la_code"] = la
+                if la is not None:
+                    la_codes[la] = la_codes.get(la, 0) + 1
+            if name_i is not None and row[name_i].strip():
+                est["name"] = row[name_i].strip()
+            if estab_i is not None:
+                est["estab"] = parse_int(row[estab_i])
+            phase = _phase_from_perf(kind, row, rectype_i, type_i)
+            if phase:
+                est["phase"] = phase
+            if type_i is not None and row[type_i].strip():
+                est["type_name"] = row[type_i].strip()
+            batch.establishments.append(est)
+        for cols in located:
+            obs = reader.observation(cols, row, line, school=level == "school")
+            if obs is None:
+                continue
+            batch.observations.append((level, urn, area, scope, cols.measure.id, period, *obs))
+    if pending_cfr_la and la_codes:
+        # CFR footers name the LA in words; the schools' LA code is the area code
+        la = str(max(la_codes, key=la_codes.__getitem__))
+        for start in pending_cfr_la:
+            for i in range(start, min(start + len(located), len(batch.observations))):
+                o = batch.observations[i]
+                if o[0] == "la" and o[2] is None:
+                    batch.observations[i] = o[:2] + (la,) + o[3:]
+    return batch
+
+
+def _footer(kind: str, row: list[str], key: str, la_i: int | None, estab_i: int | None,
+            type_i: int | None, table: RawTable) -> tuple[str, str | None, str] | None:
+    """A footer row's (level, area, scope), or None if the row is not a recognised footer."""
+    up = key.upper()
+    if kind == FileKind.CFR:
+        la_text = row[la_i].strip().upper() if la_i is not None else ""
+        m = _CFR_FOOTER.match(la_text)
+        if not m:
+            return None
+        where, rest = m.group(1), (m.group(2) or "")
+        band_i = table.index("FSMBAND")
+        band = row[band_i].strip().lower() if band_i is not None else ""
+        phase = _FOOTER_SCOPES.get(rest, rest.lower() or "nursery")
+        scope = f"{phase}:{band}" if band else phase
+        if where == "NAT":
+            return ("national", NATIONAL_CODE, scope)
+        if where == "LA":
+            return ("la", None, scope)  # area code filled from the schools' LA
+        return ("region", where.lower().replace("-", "_"), scope)
+    if up not in ("LA", "NAT"):
+        return None
+    code = row[estab_i].strip().upper() if estab_i is not None else ""
+    scope = _FOOTER_SCOPES.get(code)
+    if scope is None:
+        return None
+    if up == "NAT":
+        return ("national", NATIONAL_CODE, scope)
+    return ("la", row[la_i].strip() if la_i is not None else None, scope)
+
+
+_ALTERNATIVE_TYPES = {"PRU", "AP", "ACAP", "ACCAP", "FAP"}
+_SPECIAL_TYPES = {"CYS", "FDS", "ACS", "ACCS", "FS", "NMSS", "INDSPEC", "INDSPS"}
+
+
+def _phase_from_perf(kind: str, row: list[str], rectype_i: int | None, type_i: int | None) -> str | None:
+    t = row[type_i].strip() if type_i is not None else ""
+    if t.upper() in _SPECIAL_TYPES:
+        return Phase.SPECIAL.value
+    if t.upper() in _ALTERNATIVE_TYPES:
+        return Phase.ALTERNATIVE.value
+    if t:
+        from_text = _phase_from_words(t)
+        if from_text:
+            return from_text
+    if rectype_i is not None and parse_int(row[rectype_i]) == 2:
+        return Phase.SPECIAL.value
+    return None
+
+
+def _phase_from_words(text: str) -> str | None:
+    """Phase from type/phase names used by census, EES and GIAS ('State-funded primary', 'Middle deemed …')."""
+    t = text.lower()
+    if "pupil referral" in t or " ap " in f" {t} " or "alternative provision" in t:
+        return Phase.ALTERNATIVE.value
+    if "special" in t:
+        return Phase.SPECIAL.value
+    if "nursery" in t:
+        return Phase.NURSERY.value
+    if "all-through" in t or "all through" in t:
+        return Phase.ALL_THROUGH.value
+    if "16 plus" in t or "16-19" in t or "sixth form" in t:
+        return Phase.POST16.value
+    if "primary" in t:
+        return Phase.PRIMARY.value
+    if "secondary" in t:
+        return Phase.SECONDARY.value
+    return None
+
+
+# ---------------------------------------------------------------------------- spine
+
+
+def _spine_batch(table: RawTable, period: str | None) -> Batch:
+    batch = Batch(periods={period} if period else set())
+    urn_i = _require(table, "URN")
+    g = _getter(table)
+    seen: dict[int, int] = {}
+    for row, line in zip(table.rows, table.lines, strict=True):
+        urn = parse_int(row[urn_i])
+        if urn is None:
+            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
+            continue
+        if urn in seen:
+            raise fatal(table.path, f"URN {urn} appears twice (lines {seen[urn]} and {line})", line, "URN")
+        seen[urn] = line
+        nftype = g(row, "NFTYPE").upper()
+        minor = g(row, "MINORGROUP")
+        prim, sec, post16 = g(row, "ISPRIMARY") == "1", g(row, "ISSECONDARY") == "1", g(row, "ISPOST16") == "1"
+        if "special" in minor.lower() or nftype in _SPECIAL_TYPES:
+            phase = Phase.SPECIAL.value
+        elif nftype in _ALTERNATIVE_TYPES or "pupil referral" in g(row, "NFTYPE").lower():
+            phase = Phase.ALTERNATIVE.value
+        elif prim and sec:
+            phase = Phase.ALL_THROUGH.value
+        elif prim:
+            phase = Phase.PRIMARY.value
+        elif sec:
+            phase = Phase.SECONDARY.value
+        elif post16:
+            phase = Phase.POST16.value
+        else:
+            phase = Phase.OTHER.value
+        batch.establishments.append({
+            "urn": urn,
+            "name": g(row, "SCHNAME") or None,
+            "la_code": parse_int(g(row, "LA")),
+            "estab": parse_int(g(row, "ESTAB")),
+            "street": g(row, "STREET") or None,
+            "town": g(row, "TOWN") or None,
+            "postcode": g(row, "POSTCODE") or None,
+            "telephone": g(row, "TELNUM") or None,
+            "status": "closed" if g(row, "ICLOSE") == "1" and g(row, "CLOSEDATE") else "open",
+            "open_date": _date(g(row, "OPENDATE")),
+            "close_date": _date(g(row, "CLOSEDATE")),
+            "phase": phase,
+            "type_name": g(row, "NFTYPE") or None,
+            "type_group": minor or None,
+            "state_funded": not minor.lower().startswith("independent") and "independent" not in nftype.lower(),
+            "age_low": parse_int(g(row, "AGEL")),
+            "age_high": parse_int(g(row, "AGEH")),
+            "gender": g(row, "GENDER") or None,
+            "religious_character": g(row, "RELDENOM") or None,
+        })
+    return batch
+
+
+def _getter(table: RawTable):
+    cache: dict[str, int | None] = {}
+
+    def get(row: list[str], *names: str) -> str:
+        key = names[0]
+        if key not in cache:
+            cache[key] = table.index(*names)
+        i = cache[key]
+        return row[i].strip() if i is not None else ""
+
+    return get
+
+
+_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d/%m/%y")
+
+
+def _date(text: str) -> str | None:
+    t = (text or "").strip()
+    if not t:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(t, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+# ---------------------------------------------------------------------------- GIAS
+
+_GIAS_GROUP_KINDS = {
+    "multi-academy trust": "trust",
+    "single-academy trust": "trust",
+    "trust": "partnership",  # foundation/supporting trusts of maintained schools
+    "federation": "federation",
+    "school sponsor": "sponsor",
+    "umbrella trust": "partnership",
+    "collaboration": "partnership",
+}
+
+
+def _gias_kind(text: str) -> str:
+    return _GIAS_GROUP_KINDS.get(text.strip().lower(), "other")
+
+
+def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
+    from pyproj import Transformer
+
+    batch = Batch()
+    urn_i = _require(table, "URN")
+    g = _getter(table)
+    seen: dict[int, int] = {}
+    coords: list[tuple[int, float, float]] = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        urn = parse_int(row[urn_i])
+        if urn is None:
+            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
+            continue
+        if urn in seen:
+            raise fatal(table.path, f"URN {urn} appears twice (lines {seen[urn]} and {line})", line, "URN")
+        seen[urn] = line
+        type_name = g(row, "TypeOfEstablishment (name)")
+        type_group = g(row, "EstablishmentTypeGroup (name)")
+        phase_name = g(row, "PhaseOfEducation (name)")
+        phase = _phase_from_words(type_name) if ("special" in type_name.lower() or "referral" in type_name.lower()) \
+            else None
+        phase = phase or _phase_from_words(phase_name) or (
+            "middle" in phase_name.lower() and ("primary" if "primary" in phase_name.lower() else "secondary")
+        ) or Phase.OTHER.value
+        easting, northing = _float(g(row, "Easting")), _float(g(row, "Northing"))
+        if easting and northing:
+            coords.append((len(batch.establishments), easting, northing))
+        head = " ".join(x for x in (g(row, "HeadTitle (name)"), g(row, "HeadFirstName"), g(row, "HeadLastName"))
+                        if x and x.lower() not in ("not applicable", "")) or None
+        est = {
+            "urn": urn,
+            "name": g(row, "EstablishmentName") or None,
+            "la_code": parse_int(g(row, "LA (code)")),
+            "la_name": g(row, "LA (name)") or None,
+            "estab": parse_int(g(row, "EstablishmentNumber")),
+            "phase": phase,
+            "type_name": type_name or None,
+            "type_group": type_group or None,
+            "state_funded": not type_group.lower().startswith(("independent", "universities", "other types")),
+            "status": "open" if g(row, "EstablishmentStatus (name)").lower().startswith("open") else "closed",
+            "open_date": _date(g(row, "OpenDate")),
+            "close_date": _date(g(row, "CloseDate")),
+            "street": g(row, "Street") or None,
+            "town": g(row, "Town") or None,
+            "postcode": g(row, "Postcode") or None,
+            "telephone": g(row, "TelephoneNum") or None,
+            "website": g(row, "SchoolWebsite") or None,
+            "head_name": head,
+            "region": g(row, "GOR (name)") or None,
+            "urban_rural": g(row, "UrbanRural (name)") or None,
+            "age_low": parse_int(g(row, "StatutoryLowAge")),
+            "age_high": parse_int(g(row, "StatutoryHighAge")),
+            "gender": g(row, "Gender (name)") or None,
+            "religious_character": g(row, "ReligiousCharacter (name)") or None,
+            "pupils": parse_int(g(row, "NumberOfPupils")),
+            "capacity": parse_int(g(row, "SchoolCapacity")),
+            "easting": easting,
+            "northing": northing,
+        }
+        batch.establishments.append(est)
+        trust_code, trust_name = g(row, "Trusts (code)"), g(row, "Trusts (name)")
+        if trust_code and trust_name:
+            key = f"uid:{trust_code}"
+            batch.groups.append({"key": key, "gias_uid": parse_int(trust_code), "kind": "trust", "name": trust_name})
+            batch.memberships.append({"group_key": key, "urn": urn, "start_date": None, "end_date": None})
+        fed_code, fed_name = g(row, "Federations (code)"), g(row, "Federations (name)")
+        if fed_code and fed_name:
+            key = f"code:{fed_code}"
+            batch.groups.append({"key": key, "code": fed_code, "kind": "federation", "name": fed_name})
+            batch.memberships.append({"group_key": key, "urn": urn, "start_date": None, "end_date": None})
+    if coords:
+        # GIAS gives OSGB36 British National Grid metres (EPSG:27700); maps need WGS84 degrees
+        tr = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+        lon, lat = tr.transform([c[1] for c in coords], [c[2] for c in coords])
+        for (i, _, _), x, y in zip(coords, lon, lat, strict=True):
+            batch.establishments[i]["latitude"] = round(float(y), 6)
+            batch.establishments[i]["longitude"] = round(float(x), 6)
+    return batch
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "")) if text else None
+    except ValueError:
+        return None
+
+
+def _group_from_gias(g, row: list[str], uid: int) -> dict:
+    return {
+        "key": f"uid:{uid}",
+        "gias_uid": uid,
+        "code": g(row, "Group ID") or None,
+        "name": g(row, "Group Name"),
+        "kind": _gias_kind(g(row, "Group Type")),
+        "companies_house": g(row, "Companies House Number") or None,
+        "status": g(row, "Group Status").lower() or None,
+        "open_date": _date(g(row, "Incorporated on (open date)")) or _date(g(row, "Open date")),
+        "close_date": _date(g(row, "Closed Date")),
+    }
+
+
+def _gias_groups_batch(table: RawTable, period: str | None) -> Batch:
+    batch = Batch()
+    uid_i = _require(table, "Group UID")
+    g = _getter(table)
+    seen: dict[int, int] = {}
+    for row, line in zip(table.rows, table.lines, strict=True):
+        uid = parse_int(row[uid_i])
+        if uid is None or not g(row, "Group Name"):
+            batch.problems.append(Problem(table.path.name, "a group needs a numeric Group UID and a Group Name; "
+                                          "row skipped", line, "Group UID"))
+            continue
+        if uid in seen:
+            raise fatal(table.path, f"Group UID {uid} appears twice (lines {seen[uid]} and {line})", line, "Group UID")
+        seen[uid] = line
+        grp = _group_from_gias(g, row, uid)
+        grp.update(town=g(row, "Group Town") or None, postcode=g(row, "Group Postcode") or None)
+        head = " ".join(x for x in (g(row, "Head of Group First Name"), g(row, "Head of Group Last Name")) if x)
+        grp["head_name"] = head or None
+        batch.groups.append(grp)
+    return batch
+
+
+def _gias_links_batch(table: RawTable, period: str | None) -> Batch:
+    batch = Batch()
+    urn_i = _require(table, "URN")
+    uid_i = _require(table, "Group UID")
+    g = _getter(table)
+    for row, line in zip(table.rows, table.lines, strict=True):
+        urn, uid = parse_int(row[urn_i]), parse_int(row[uid_i])
+        if urn is None or uid is None:
+            batch.problems.append(Problem(table.path.name, "a link needs a URN and a numeric Group UID; row skipped",
+                                          line, "URN" if urn is None else "Group UID"))
+            continue
+        batch.groups.append(_group_from_gias(g, row, uid))
+        batch.establishments.append({"urn": urn, "name": g(row, "EstablishmentName") or None,
+                                     "la_code": parse_int(g(row, "LA (code)")), "la_name": g(row, "LA (name)") or None})
+        batch.memberships.append({"group_key": f"uid:{uid}", "urn": urn,
+                                  "start_date": _date(g(row, "Joined date")), "end_date": None})
+    batch.fill_only = frozenset({"name", "la_code", "la_name"})
+    return batch
+
+
+# ---------------------------------------------------------------------------- EES
+
+
+def _ees_batch(table: RawTable, period: str | None) -> Batch:
+    """EES school-level census: observations, schools, and the `trust` column's memberships."""
+    batch = Batch(fill_only=frozenset({"la_code", "la_name", "estab"}))
+    urn_i = _require(table, "urn")
+    time_i = _require(table, "time_period")
+    level_i = table.index("geographic_level")
+    trust_i = table.index("trust")
+    g = _getter(table)
+    registry = load_registry()
+    located = [c for m, s in registry.for_kind("ees_census") if (c := _locate(table, m, s))]
+    for c in located:
+        batch.measures.add(c.measure.id)
+        batch.used_columns.update(i for i in (c.value, c.cohort, *c.numerator, *c.denominator) if i is not None)
+    batch.used_columns.update(i for i in (urn_i, time_i, level_i, trust_i) if i is not None)
+    reader = _RowReader(table, batch)
+    seen: dict[tuple[int, str], int] = {}
+    for row, line in zip(table.rows, table.lines, strict=True):
+        try:
+            row_period = parse_period(row[time_i])
+        except PeriodError as exc:
+            batch.problems.append(Problem(table.path.name, f"{exc}; row skipped", line, "time_period"))
+            continue
+        batch.periods.add(row_period)
+        geo = row[level_i].strip().lower() if level_i is not None else "school"
+        if geo != "school":
+            level = {"national": "national", "regional": "region", "local authority": "la"}.get(geo)
+            if level is None:
+                continue
+            area = NATIONAL_CODE if level == "national" else (g(row, "region_code") if level == "region"
+                                                             else g(row, "old_la_code"))
+            for cols in located:
+                obs = reader.observation(cols, row, line, school=False)
+                if obs:
+                    batch.observations.append((level, None, area, "all", cols.measure.id, row_period, *obs))
+            continue
+        urn = parse_int(row[urn_i])
+        if urn is None:
+            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "urn"))
+            continue
+        if (urn, row_period) in seen:
+            raise fatal(table.path, f"URN {urn} appears twice for {row_period} (lines {seen[(urn, row_period)]} "
+                        f"and {line})", line, "urn")
+        seen[(urn, row_period)] = line
+        grouping = g(row, "phase_type_grouping")
+        est = {
+            "urn": urn,
+            "name": g(row, "school_name") or None,
+            "la_code": parse_int(g(row, "old_la_code")),
+            "la_name": g(row, "la_name") or None,
+            "estab": parse_int(g(row, "estab")),
+            "postcode": g(row, "school_postcode") or None,
+            "region": g(row, "region_name") or None,
+            "urban_rural": g(row, "urban_rural") or None,
+            "open_date": _date(g(row, "opendate")),
+        }
+        if grouping:
+            est["phase"] = _phase_from_words(grouping) or Phase.OTHER.value
+            est["state_funded"] = grouping.lower().startswith("state-funded")
+        type_name = g(row, "typeofestablishment_name")
+        if type_name:
+            est["type_name"] = type_name
+        batch.establishments.append({k: v for k, v in est.items() if v is not None})
+        if trust_i is not None and row[trust_i].strip():
+            name = " ".join(row[trust_i].split())
+            key = f"name:trust:{name.lower()}"
+            batch.groups.append({"key": key, "kind": "trust", "name": name})
+            start, end = period_bounds(row_period)
+            batch.memberships.append({"group_key": key, "urn": urn, "start_date": start, "end_date": end})
+        for cols in located:
+            obs = reader.observation(cols, row, line)
+            if obs:
+                batch.observations.append(("school", urn, None, None, cols.measure.id, row_period, *obs))
+    return batch
+
+
+# ---------------------------------------------------------------------------- Ofsted
+
+_OFSTED = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
+
+
+def _ofsted_batch(table: RawTable, period: str | None) -> Batch:
+    batch = Batch(update_only=True)
+    urn_i = _require(table, "URN")
+    g = _getter(table)
+    for row, line in zip(table.rows, table.lines, strict=True):
+        urn = parse_int(row[urn_i])
+        if urn is None:
+            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
+            continue
+        grade = g(row, "Overall effectiveness")
+        batch.establishments.append({
+            "urn": urn,
+            "ofsted_rating": _OFSTED.get(grade, grade or None),
+            "ofsted_date": _date(g(row, "Inspection date")),
+        })
+    return batch
+
+
+# ============================================================================ writing
+
+
+@contextmanager
+def _registered(cur, name: str, df: pd.DataFrame) -> Iterator[None]:
+    """Expose a DataFrame to SQL as `name` for the duration of the block."""
+    cur.register(name, df)
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # an aborted transaction refuses even this; the rollback cleans up
+            cur.unregister(name)
+
+
+def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
+    """Write a batch inside the caller's transaction. Returns what changed, for the report."""
+    counts = dict(schools=0, observations=0, benchmarks=0, establishments_added=0, establishments_updated=0,
+                  groups_added=0, memberships_changed=0)
+    if batch.establishments:
+        added, updated, skipped = _upsert_establishments(cur, batch.establishments, batch.fill_only,
+                                                         batch.update_only)
+        counts.update(establishments_added=added, establishments_updated=updated)
+        if skipped:
+            batch.notes.append(f"{skipped:,} rows describe schools not in the store; they were skipped "
+                               "(import GIAS or performance-table files first)")
+    group_ids: dict[str, int] = {}
+    for grp in batch.groups:
+        if grp["key"] in group_ids:
+            continue
+        gid, created = _upsert_group(cur, grp, kind)
+        group_ids[grp["key"]] = gid
+        counts["groups_added"] += created
+    if batch.memberships:
+        rows = pd.DataFrame([
+            {"group_id": group_ids[m["group_key"]], "urn": m["urn"], "start_date": m["start_date"],
+             "end_date": m["end_date"]} for m in batch.memberships
+        ]).drop_duplicates()
+        counts["memberships_changed"] = merge_memberships(cur, rows, source=kind)
+    if batch.observations:
+        obs = pd.DataFrame(batch.observations, columns=OBS_COLUMNS)
+        obs["urn"] = obs["urn"].astype("Int32")
+        for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
+            obs[c] = obs[c].astype("float64")
+        counts.update(_write_observations(cur, obs, kind, import_id))
+    return counts
+
+
+def _upsert_establishments(cur, records: list[dict], fill_only: frozenset[str],
+                           update_only: bool) -> tuple[int, int, int]:
+    """Insert or update schools; returns (added, updated, skipped because unknown and update-only)."""
+    df = pd.DataFrame.from_records(records).drop_duplicates("urn", keep="last")
+    present = [c for c in EST_COLUMNS if c in df.columns]
+    for c in EST_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    df = df[["urn", *EST_COLUMNS]]
+    for c in ("la_code", "estab", "age_low", "age_high", "pupils", "capacity"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int32")
+    for c in ("easting", "northing", "latitude", "longitude"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    df["state_funded"] = df["state_funded"].astype("boolean")
+    for c in ("open_date", "close_date", "head_start_date", "ofsted_date"):
+        df[c] = pd.to_datetime(df[c], errors="coerce").dt.date
+    for c in set(EST_COLUMNS) - {"la_code", "estab", "age_low", "age_high", "pupils", "capacity", "easting",
+                                 "northing", "latitude", "longitude", "state_funded", "open_date", "close_date",
+                                 "head_start_date", "ofsted_date"}:
+        df[c] = df[c].astype("string")
+    with _registered(cur, "_est_in", df):
+        existing = cur.execute(
+            "SELECT count(*) FROM establishments WHERE urn IN (SELECT urn FROM _est_in)").fetchall()[0][0]
+        total = len(df)
+        if update_only:
+            sets = ", ".join(f"{c} = coalesce(s.{c}, establishments.{c})" for c in present)
+            cur.execute(f"UPDATE establishments SET {sets}, updated_at = now() FROM _est_in s "  # noqa: S608
+                        "WHERE establishments.urn = s.urn")
+            return 0, existing, total - existing
+        # Column names come from EST_COLUMNS (our catalogue), never from the file.
+        sets = ", ".join(
+            f"{c} = coalesce(establishments.{c}, excluded.{c})" if c in fill_only
+            else f"{c} = coalesce(excluded.{c}, establishments.{c})"
+            for c in present
+        )
+        cols = ", ".join(["urn", *EST_COLUMNS])
+        cur.execute(
+            f"INSERT INTO establishments ({cols}) SELECT {cols} FROM _est_in "  # noqa: S608
+            f"ON CONFLICT (urn) DO UPDATE SET {sets}, updated_at = now()"
+        )
+        return total - existing, existing, 0
+
+
+_GROUP_FIELDS = ("code", "gias_uid", "companies_house", "status", "open_date", "close_date", "town", "postcode",
+                 "head_name")
+
+
+def _upsert_group(cur, grp: dict, source: str) -> tuple[int, int]:
+    """Find a group by GIAS UID, then code, then kind + name; update it or create it."""
+    rows: list = []
+    if grp.get("gias_uid") is not None:
+        rows = cur.execute("SELECT group_id FROM groups WHERE gias_uid = ?", [grp["gias_uid"]]).fetchall()
+    if not rows and grp.get("code"):
+        rows = cur.execute("SELECT group_id FROM groups WHERE code = ?", [grp["code"]]).fetchall()
+    if not rows:
+        rows = cur.execute("SELECT group_id FROM groups WHERE kind = ? AND lower(name) = lower(?)",
+                           [grp["kind"], grp["name"]]).fetchall()
+    row = rows[0] if rows else None
+    fields = {f: grp.get(f) for f in _GROUP_FIELDS if grp.get(f) is not None}
+    if row is not None:
+        gid = row[0]
+        if fields:
+            sets = ", ".join(f"{f} = ?" for f in fields)  # field names from _GROUP_FIELDS, not from the file
+            cur.execute(f"UPDATE groups SET {sets} WHERE group_id = ?", [*fields.values(), gid])  # noqa: S608
+        return gid, 0
+    cols = ["kind", "name", "source", *fields]
+    gid = cur.execute(
+        f"INSERT INTO groups ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) RETURNING group_id",  # noqa: S608
+        [grp["kind"], grp["name"], source, *fields.values()],
+    ).fetchall()[0][0]
+    return gid, 1
+
+
+def merge_memberships(cur, rows: pd.DataFrame, source: str) -> int:
+    """Add membership ranges, merging each (group, school)'s overlapping or touching ranges into one.
+
+    Idempotent: re-adding ranges already covered changes nothing. Returns how many ranges changed.
+    """
+    df = rows.copy()
+    df["start_date"] = pd.to_datetime(df["start_date"], errors="coerce").dt.date
+    df["end_date"] = pd.to_datetime(df["end_date"], errors="coerce").dt.date
+    df["group_id"] = df["group_id"].astype("int32")
+    df["urn"] = df["urn"].astype("int32")
+    with _registered(cur, "_mem_in", df):
+        cur.execute("""
+            CREATE OR REPLACE TEMP TABLE _mem_before AS
+            SELECT m.* FROM memberships m SEMI JOIN (SELECT DISTINCT group_id, urn FROM _mem_in) k
+            ON m.group_id = k.group_id AND m.urn = k.urn
+        """)
+        cur.execute("""
+            CREATE OR REPLACE TEMP TABLE _mem_after AS
+            WITH ranges AS (
+                SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01') AS s,
+                       coalesce(end_date, DATE '9999-12-31') AS e, source FROM _mem_before
+                UNION ALL
+                SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01'),
+                       coalesce(end_date, DATE '9999-12-31'), $source FROM _mem_in
+            ), ordered AS (
+                SELECT *, max(e) OVER (PARTITION BY group_id, urn ORDER BY s, e
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+                FROM ranges
+            ), islands AS (
+                -- a new island starts when a range begins after the day following every earlier end
+                SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end + INTERVAL 1 DAY THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY group_id, urn ORDER BY s, e) AS island
+                FROM ordered
+            )
+            SELECT group_id, urn,
+                   nullif(min(s), DATE '0001-01-01') AS start_date,
+                   nullif(max(e), DATE '9999-12-31') AS end_date,
+                   min(source) AS source
+            FROM islands GROUP BY group_id, urn, island
+        """, {"source": source})
+        changed = cur.execute("""
+            SELECT count(*) FROM (
+                SELECT group_id, urn, start_date, end_date FROM _mem_after
+                EXCEPT SELECT group_id, urn, start_date, end_date FROM _mem_before)
+        """).fetchall()[0][0]
+        if changed:
+            cur.execute("""
+                DELETE FROM memberships m USING (SELECT DISTINCT group_id, urn FROM _mem_in) k
+                WHERE m.group_id = k.group_id AND m.urn = k.urn
+            """)
+            cur.execute("INSERT INTO memberships (group_id, urn, start_date, end_date, source) "
+                        "SELECT group_id, urn, start_date, end_date, source FROM _mem_after")
+        cur.execute("DROP TABLE _mem_before")
+        cur.execute("DROP TABLE _mem_after")
+        return int(changed)
+
+
+def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> dict[str, int]:
+    """Replace, never duplicate: rows with the same school/area, measure and period are swapped out."""
+    with _registered(cur, "_obs_in", obs):
+        cur.execute("""
+            DELETE FROM observations o USING _obs_in s
+            WHERE s.level = 'school' AND o.level = 'school' AND o.urn = s.urn
+              AND o.measure = s.measure AND o.period = s.period
+        """)
+        cur.execute("""
+            DELETE FROM observations o USING _obs_in s
+            WHERE s.level <> 'school' AND o.level = s.level AND o.area_code IS NOT DISTINCT FROM s.area_code
+              AND o.scope IS NOT DISTINCT FROM s.scope AND o.measure = s.measure AND o.period = s.period
+        """)
+        cur.execute("""
+            INSERT INTO observations
+            SELECT e.ord, s.level, s.urn, s.area_code, s.scope, s.measure, s.period, s.value, s.numerator,
+                   s.denominator, s.ci_low, s.ci_high, s.status, s.status_code, $kind, $import_id
+            FROM _obs_in s LEFT JOIN establishments e ON s.level = 'school' AND e.urn = s.urn
+            ORDER BY e.ord NULLS LAST, s.measure, s.period
+        """, {"kind": kind, "import_id": import_id})
+    school = obs["level"] == "school"
+    return {
+        "schools": int(obs.loc[school, "urn"].nunique()),
+        "observations": int(school.sum()),
+        "benchmarks": int((~school).sum()),
+    }
+
+
+def _log_import(cur, import_id: int, report: ImportReport, sha: str | None, kind: str, batch: Batch | None,
+                counts: dict | None, started: datetime, actor: str, outcome: str, message: str) -> int:
+    c = counts or {}
+    values = [
+        import_id, report.file, sha, kind or None, ", ".join(sorted(batch.periods)) if batch else None, started,
+        datetime.now(), report.rows_read, c.get("observations", 0), c.get("benchmarks", 0),
+        c.get("establishments_added", 0) + c.get("establishments_updated", 0), c.get("groups_added", 0),
+        c.get("memberships_changed", 0), len(batch.problems) if batch else 1, outcome, message or None, actor,
+    ]
+    cur.execute(
+        "INSERT INTO imports (import_id, file_name, file_sha256, kind, period, started_at, finished_at, rows_read, "
+        "observations, benchmarks, establishments, groups, memberships, problems, outcome, message, actor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    return import_id

@@ -1,0 +1,412 @@
+"""The store: one DuckDB file, its migrations, and the named reads and writes over it.
+
+All SQL in Jointly lives in ``data/``. Values are always bound as parameters; a cursor is
+opened per call because Streamlit serves sessions on threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+DEFAULT_DB = Path(__file__).with_name("store") / "jointly.duckdb"
+
+GROUP_KINDS = ("trust", "federation", "partnership", "cluster", "hub", "sponsor", "other")
+
+
+def default_path() -> Path:
+    """The store file: $JOINTLY_DB, else data/store/jointly.duckdb (git-ignored)."""
+    env = os.environ.get("JOINTLY_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+class StoreError(Exception):
+    """A store problem said in words: `title` for people, `detail` for the log."""
+
+    def __init__(self, title: str, detail: str = "") -> None:
+        super().__init__(title if not detail else f"{title} ({detail})")
+        self.title = title
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Group:
+    group_id: int
+    kind: str
+    name: str
+    code: str | None
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    path: str
+    schema_version: int
+    establishments: int
+    establishments_with_location: int
+    groups: dict[str, int]
+    memberships: int
+    observations: int
+    benchmarks: int
+    periods: list[str]
+    measures: int
+    imports: int
+    failed_imports: int
+    local_measures: int
+
+
+class Store:
+    """Owns the DuckDB connection. Open with ``Store.open()``; every method takes its own cursor."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open the store at {self.path}", str(exc)) from exc
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self.migrate()
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
+        return cls(path or default_path(), read_only=read_only)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._con.cursor()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: commit on success, roll back on any exception."""
+        with self._write_lock:
+            cur = self._con.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def query_df(self, sql: str, params: Sequence[object] | dict | None = None) -> pd.DataFrame:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: Sequence[object] | dict | None = None) -> list[tuple]:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params or []).fetchall()
+        finally:
+            cur.close()
+
+    # ------------------------------------------------------------------ migrations
+
+    def schema_version(self) -> int:
+        rows = self.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
+        if not rows[0][0]:
+            return 0
+        return int(self.query("SELECT coalesce(max(version), 0) FROM schema_version")[0][0])
+
+    def migrate(self) -> int:
+        """Apply every migration not yet applied, each in its own transaction. Returns the version."""
+        with self.transaction() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+            )
+        current = self.schema_version()
+        for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+            version = int(path.name.split("_", 1)[0])
+            if version <= current:
+                continue
+            with self.transaction() as cur:
+                cur.execute(path.read_text(encoding="utf-8"))
+                cur.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
+            current = version
+        return current
+
+    # ------------------------------------------------------------------ reads
+
+    def info(self) -> StoreInfo:
+        one = lambda sql: self.query(sql)[0][0]  # noqa: E731
+        kinds = dict(self.query("SELECT kind, count(*) FROM groups GROUP BY kind ORDER BY kind"))
+        periods = [r[0] for r in self.query("SELECT DISTINCT period FROM observations ORDER BY period")]
+        return StoreInfo(
+            path=str(self.path),
+            schema_version=self.schema_version(),
+            establishments=one("SELECT count(*) FROM establishments"),
+            establishments_with_location=one("SELECT count(*) FROM establishments WHERE latitude IS NOT NULL"),
+            groups=kinds,
+            memberships=one("SELECT count(*) FROM memberships"),
+            observations=one("SELECT count(*) FROM observations WHERE level = 'school'"),
+            benchmarks=one("SELECT count(*) FROM observations WHERE level <> 'school'"),
+            periods=periods,
+            measures=one("SELECT count(DISTINCT measure) FROM observations"),
+            imports=one("SELECT count(*) FROM imports WHERE outcome = 'ok'"),
+            failed_imports=one("SELECT count(*) FROM imports WHERE outcome = 'failed'"),
+            local_measures=one("SELECT count(*) FROM local_measures"),
+        )
+
+    def establishment(self, urn: int) -> dict | None:
+        df = self.query_df("SELECT * FROM establishments WHERE urn = ?", [urn])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def establishments(self, urns: Sequence[int] | None = None) -> pd.DataFrame:
+        if urns is None:
+            return self.query_df("SELECT * FROM establishments ORDER BY urn")
+        return self.query_df(
+            "SELECT e.* FROM establishments e WHERE e.urn IN (SELECT unnest(?::INTEGER[])) ORDER BY e.urn",
+            [list(urns)],
+        )
+
+    def groups(self, kind: str | None = None) -> pd.DataFrame:
+        sql = (
+            "SELECT g.*, (SELECT count(DISTINCT m.urn) FROM memberships m WHERE m.group_id = g.group_id) AS members "
+            "FROM groups g"
+        )
+        if kind is None:
+            return self.query_df(sql + " ORDER BY g.name")
+        return self.query_df(sql + " WHERE g.kind = ? ORDER BY g.name", [kind])
+
+    def find_group(self, id_or_name: str | int) -> Group | None:
+        """A group by numeric id, GIAS code (e.g. TR00261) or exact name (case-insensitive)."""
+        text = str(id_or_name).strip()
+        if text.isdigit():
+            rows = self.query("SELECT group_id, kind, name, code, parent_id FROM groups WHERE group_id = ?", [int(text)])
+            if rows:
+                return Group(*rows[0])
+        rows = self.query(
+            "SELECT group_id, kind, name, code, parent_id FROM groups "
+            "WHERE lower(name) = lower(?) OR lower(code) = lower(?) ORDER BY group_id",
+            [text, text],
+        )
+        return Group(*rows[0]) if rows else None
+
+    def group_members(self, group_id: int, period: str | None = None, *, include_subgroups: bool = True) -> list[int]:
+        """URNs of the group's members; with a period, those whose membership overlaps that year."""
+        from data.formats import period_bounds
+
+        start, end = period_bounds(period) if period else ("0001-01-01", "9999-12-31")
+        rows = self.query(
+            """
+            WITH RECURSIVE tree(group_id) AS (
+                SELECT ?::INTEGER
+                UNION
+                SELECT g.group_id FROM groups g JOIN tree t ON g.parent_id = t.group_id WHERE ?
+            )
+            SELECT DISTINCT m.urn FROM memberships m JOIN tree t USING (group_id)
+            -- overlap of [start_date, end_date] with the academic year; NULL ends are open
+            WHERE coalesce(m.start_date, DATE '0001-01-01') <= ?::DATE
+              AND coalesce(m.end_date, DATE '9999-12-31') >= ?::DATE
+            ORDER BY m.urn
+            """,
+            [group_id, include_subgroups, end, start],
+        )
+        return [r[0] for r in rows]
+
+    def memberships(self, urn: int) -> pd.DataFrame:
+        return self.query_df(
+            "SELECT g.group_id, g.kind, g.name, m.start_date, m.end_date FROM memberships m "
+            "JOIN groups g USING (group_id) WHERE m.urn = ? ORDER BY m.start_date NULLS FIRST, g.name",
+            [urn],
+        )
+
+    def school_observations(
+        self,
+        urns: Sequence[int],
+        periods: Sequence[str] | None = None,
+        measures: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Observations for these schools. Reads only the row groups their `ord` range covers."""
+        urns = [int(u) for u in urns]
+        if not urns:
+            return self.query_df("SELECT * FROM observations WHERE false")
+        bounds = self.query(
+            "SELECT min(ord), max(ord), count(ord) FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+            [urns],
+        )[0]
+        clauses = ["level = 'school'", "urn IN (SELECT unnest($urns::INTEGER[]))"]
+        params: dict[str, object] = {"urns": urns}
+        if bounds[2] == len(urns):
+            # every member has an ord: the range predicate lets zone maps skip other groups' rows
+            clauses.append("ord BETWEEN $lo AND $hi")
+            params.update(lo=bounds[0], hi=bounds[1])
+        if periods is not None:
+            clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
+            params["periods"] = list(periods)
+        if measures is not None:
+            clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
+            params["measures"] = list(measures)
+        return self.query_df(
+            "SELECT urn, measure, period, value, numerator, denominator, ci_low, ci_high, status, status_code, "
+            "source_kind FROM observations WHERE " + " AND ".join(clauses),
+            params,
+        )
+
+    def benchmarks(
+        self,
+        periods: Sequence[str] | None = None,
+        measures: Sequence[str] | None = None,
+        level: str = "national",
+    ) -> pd.DataFrame:
+        clauses = ["level = $level"]
+        params: dict[str, object] = {"level": level}
+        if periods is not None:
+            clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
+            params["periods"] = list(periods)
+        if measures is not None:
+            clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
+            params["measures"] = list(measures)
+        return self.query_df(
+            "SELECT level, area_code, scope, measure, period, value, numerator, denominator, status, status_code "
+            "FROM observations WHERE " + " AND ".join(clauses) + " ORDER BY measure, period, scope",
+            params,
+        )
+
+    def import_log(self, limit: int = 200) -> pd.DataFrame:
+        return self.query_df("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
+
+    def audit_log(self, limit: int = 200) -> pd.DataFrame:
+        return self.query_df("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])
+
+    # ------------------------------------------------------------------ writes
+
+    def audit(self, cur: duckdb.DuckDBPyConnection, actor: str, action: str, entity: str,
+              entity_id: object, before: object = None, after: object = None) -> None:
+        """Record one write in the audit log, inside the caller's transaction."""
+        cur.execute(
+            "INSERT INTO audit_log (actor, action, entity, entity_id, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?)",
+            [actor, action, entity, None if entity_id is None else str(entity_id),
+             None if before is None else json.dumps(before, default=str),
+             None if after is None else json.dumps(after, default=str)],
+        )
+
+    def create_group(self, kind: str, name: str, *, code: str | None = None, parent_id: int | None = None,
+                     actor: str = "system", source: str = "manual") -> int:
+        if kind not in GROUP_KINDS:
+            raise StoreError(f"group kind {kind!r} is not one of {', '.join(GROUP_KINDS)}")
+        if not name.strip():
+            raise StoreError("a group needs a name")
+        with self.transaction() as cur:
+            gid = cur.execute(
+                "INSERT INTO groups (kind, name, code, parent_id, source) VALUES (?, ?, ?, ?, ?) RETURNING group_id",
+                [kind, name.strip(), code, parent_id, source],
+            ).fetchall()[0][0]
+            self.audit(cur, actor, "create", "group", gid, None, {"kind": kind, "name": name, "parent_id": parent_id})
+        return int(gid)
+
+    def add_membership(self, group_id: int, urn: int, start_date: str | None = None, end_date: str | None = None,
+                       *, actor: str = "system", source: str = "manual") -> None:
+        with self.transaction() as cur:
+            merge_membership(cur, group_id, urn, start_date, end_date, source)
+            self.audit(cur, actor, "add", "membership", f"{group_id}:{urn}", None,
+                       {"start_date": start_date, "end_date": end_date})
+
+    def recluster(self) -> None:
+        """Give schools an `ord` that keeps each group's members together, and re-sort observations.
+
+        Whole-table work: run after imports that change memberships (the importers do), never in a page.
+        A school takes the position of its largest current group, so reading a group touches few row groups.
+        """
+        with self.transaction() as cur:
+            cur.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _ord AS
+                WITH sizes AS (
+                    SELECT group_id, count(DISTINCT urn) AS n FROM memberships WHERE end_date IS NULL GROUP BY group_id
+                ), best AS (
+                    SELECT m.urn, arg_max(m.group_id, s.n * 1000000000 - m.group_id) AS group_id
+                    FROM memberships m JOIN sizes s USING (group_id) WHERE m.end_date IS NULL GROUP BY m.urn
+                )
+                SELECT e.urn, row_number() OVER (ORDER BY b.group_id NULLS LAST, e.la_code, e.urn)::INTEGER AS ord
+                FROM establishments e LEFT JOIN best b USING (urn)
+                """
+            )
+            cur.execute("UPDATE establishments SET ord = o.ord FROM _ord o WHERE establishments.urn = o.urn")
+            cur.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _obs AS
+                SELECT o.* REPLACE (e.ord AS ord)
+                FROM observations o LEFT JOIN establishments e ON o.level = 'school' AND e.urn = o.urn
+                """
+            )
+            cur.execute("DELETE FROM observations")
+            cur.execute("INSERT INTO observations SELECT * FROM _obs ORDER BY ord NULLS LAST, measure, period")
+            cur.execute("DROP TABLE _obs")
+            cur.execute("DROP TABLE _ord")
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        cur = self.cursor()
+        try:
+            cur.execute("CHECKPOINT")
+        finally:
+            cur.close()
+
+
+def merge_membership(cur: duckdb.DuckDBPyConnection, group_id: int, urn: int,
+                     start_date: str | None, end_date: str | None, source: str) -> bool:
+    """Add a membership range, merging with an overlapping or adjacent range of the same group.
+
+    Returns True when something changed. Re-adding a range already covered changes nothing,
+    which is what makes re-importing a membership list idempotent.
+    """
+    lo = start_date or "0001-01-01"
+    hi = end_date or "9999-12-31"
+    rows = cur.execute(
+        """
+        SELECT rowid, coalesce(start_date, DATE '0001-01-01'), coalesce(end_date, DATE '9999-12-31')
+        FROM memberships WHERE group_id = ? AND urn = ?
+          -- overlapping or touching (the day after one ends is the day the next starts)
+          AND coalesce(start_date, DATE '0001-01-01') <= ?::DATE + INTERVAL 1 DAY
+          AND coalesce(end_date, DATE '9999-12-31') + INTERVAL 1 DAY >= ?::DATE
+        """,
+        [group_id, urn, hi, lo],
+    ).fetchall()
+    if not rows:
+        cur.execute(
+            "INSERT INTO memberships (group_id, urn, start_date, end_date, source) VALUES (?, ?, ?, ?, ?)",
+            [group_id, urn, start_date, end_date, source],
+        )
+        return True
+    new_lo = min([str(r[1]) for r in rows] + [lo])
+    new_hi = max([str(r[2]) for r in rows] + [hi])
+    if len(rows) == 1 and str(rows[0][1]) == new_lo and str(rows[0][2]) == new_hi:
+        return False
+    cur.execute("DELETE FROM memberships WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [[r[0] for r in rows]])
+    cur.execute(
+        "INSERT INTO memberships (group_id, urn, start_date, end_date, source) VALUES (?, ?, ?, ?, ?)",
+        [group_id, urn, None if new_lo == "0001-01-01" else new_lo, None if new_hi == "9999-12-31" else new_hi, source],
+    )
+    return True

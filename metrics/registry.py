@@ -1,0 +1,193 @@
+"""The measure registry: national measures declared in TOML, parsed into frozen dataclasses.
+
+Pure: standard library only. The store (``data/``) reads a measure's ``sources`` to know which
+column of which DfE file feeds it; pages read labels, units and help text from here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+NATIONAL_TOML = Path(__file__).with_name("national.toml")
+
+
+class Perspective(str, Enum):
+    PUPIL_OUTCOMES = "pupil_outcomes"
+    CURRICULUM = "curriculum"
+    INCLUSION = "inclusion"
+    STAFF_LEADERSHIP = "staff_leadership"
+    PARTNERSHIP_COMMUNITY = "partnership_community"
+    CONTEXT = "context"
+
+    @property
+    def label(self) -> str:
+        return PERSPECTIVE_LABELS[self]
+
+
+PERSPECTIVE_LABELS = {
+    Perspective.PUPIL_OUTCOMES: "Pupil outcomes",
+    Perspective.CURRICULUM: "Curriculum",
+    Perspective.INCLUSION: "Inclusion",
+    Perspective.STAFF_LEADERSHIP: "Staff & leadership",
+    Perspective.PARTNERSHIP_COMMUNITY: "Partnership & community",
+    Perspective.CONTEXT: "Context (not judged)",
+}
+
+
+class Polarity(str, Enum):
+    HIGHER_BETTER = "higher_better"
+    LOWER_BETTER = "lower_better"
+    CONTEXT = "context"
+
+
+class Rollup(str, Enum):
+    """How school values combine into a group value."""
+
+    POOLED_RATIO = "pooled_ratio"  # sum(numerator) / sum(denominator) x scale
+    WEIGHTED_MEAN = "weighted_mean"  # cohort-weighted mean of school values
+    SUM = "sum"  # counts: add them up
+
+
+class Phase(str, Enum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    ALL_THROUGH = "all_through"
+    SPECIAL = "special"
+    ALTERNATIVE = "alternative"
+    NURSERY = "nursery"
+    POST16 = "post16"
+    OTHER = "other"
+
+
+class Status(str, Enum):
+    """Why an observation has (or lacks) a value. The file's own code is kept beside it."""
+
+    OK = "ok"
+    SUPPRESSED = "suppressed"
+    NOT_APPLICABLE = "not_applicable"
+    MISSING = "missing"
+    LOW_COVERAGE = "low_coverage"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one DfE file kind carries a measure. Each column field lists accepted names."""
+
+    kind: str
+    value: tuple[str, ...] = ()
+    cohort: tuple[str, ...] = ()
+    numerator: tuple[str, ...] = ()  # columns summed (e.g. SEN support + EHC plans)
+    denominator: tuple[str, ...] = ()  # columns summed; defaults to the cohort
+    ci_low: tuple[str, ...] = ()
+    ci_high: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str
+    description: str
+    perspective: Perspective
+    unit: str  # "%", "score", "pupils", "£", "ratio", "FTE", "hours"
+    format: str  # Python format spec for the value, e.g. ".1f", "+.2f", ",.0f"
+    polarity: Polarity
+    phases: tuple[Phase, ...]
+    rollup: Rollup
+    scale: float = 1.0  # 100 when the value is a percentage of numerator/denominator
+    min_cohort: int = 6
+    uncertainty: str = "none"  # "published_ci", "wilson", "normal", "none"
+    notes: str = ""
+    owner: str = "national"  # "national" or a group id for local measures
+    sources: tuple[Source, ...] = field(default=())
+
+    def source_for(self, kind: str) -> Source | None:
+        return next((s for s in self.sources if s.kind == kind), None)
+
+    def format_value(self, value: float | None) -> str:
+        if value is None:
+            return "–"
+        text = format(value, self.format)
+        if self.unit == "%":
+            return f"{text}%"
+        if self.unit == "£":
+            return f"£{text}"
+        return text
+
+
+def _names(raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    return tuple(str(x) for x in raw)  # type: ignore[union-attr]
+
+
+def parse_measure(raw: dict) -> Measure:
+    """Build one Measure from its TOML table (assumes it has been validated)."""
+    sources = tuple(
+        Source(
+            kind=s["kind"],
+            value=_names(s.get("value")),
+            cohort=_names(s.get("cohort")),
+            numerator=_names(s.get("numerator")),
+            denominator=_names(s.get("denominator")),
+            ci_low=_names(s.get("ci_low")),
+            ci_high=_names(s.get("ci_high")),
+        )
+        for s in raw.get("sources", [])
+    )
+    return Measure(
+        id=raw["id"],
+        label=raw["label"],
+        description=raw["description"],
+        perspective=Perspective(raw["perspective"]),
+        unit=raw["unit"],
+        format=raw.get("format", ".1f"),
+        polarity=Polarity(raw["polarity"]),
+        phases=tuple(Phase(p) for p in raw["phases"]),
+        rollup=Rollup(raw["rollup"]),
+        scale=float(raw.get("scale", 1.0)),
+        min_cohort=int(raw.get("min_cohort", 6)),
+        uncertainty=raw.get("uncertainty", "none"),
+        notes=raw.get("notes", ""),
+        owner=raw.get("owner", "national"),
+        sources=sources,
+    )
+
+
+@dataclass(frozen=True)
+class Registry:
+    measures: tuple[Measure, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {m.id: m for m in self.measures})
+
+    def get(self, measure_id: str) -> Measure:
+        return self._by_id[measure_id]  # type: ignore[attr-defined]
+
+    def __contains__(self, measure_id: object) -> bool:
+        return measure_id in self._by_id  # type: ignore[attr-defined]
+
+    def ids(self) -> list[str]:
+        return [m.id for m in self.measures]
+
+    def for_kind(self, kind: str) -> list[tuple[Measure, Source]]:
+        """Every measure a file kind feeds, with the source entry that says how."""
+        out = []
+        for m in self.measures:
+            src = m.source_for(kind)
+            if src is not None:
+                out.append((m, src))
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_registry(path: Path = NATIONAL_TOML) -> Registry:
+    """Parse the national registry TOML. Cached: it is read-only data."""
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    return Registry(tuple(parse_measure(m) for m in raw["measure"]))
