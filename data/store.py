@@ -333,6 +333,83 @@ class Store:
             self.audit(cur, actor, "add", "membership", f"{group_id}:{urn}", None,
                        {"start_date": start_date, "end_date": end_date})
 
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        rows = self.query("SELECT value FROM settings WHERE key = ?", [key])
+        return rows[0][0] if rows else default
+
+    def set_setting(self, key: str, value: str, *, actor: str = "system") -> None:
+        with self.transaction() as cur:
+            before = cur.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchall()
+            cur.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [key, value])
+            self.audit(cur, actor, "set", "setting", key, before[0][0] if before else None, value)
+
+    def is_demo(self) -> bool:
+        """True only for the built-in synthetic demo store."""
+        return self.setting("demo") == "true"
+
+    def local_measures(self, group_id: int | None = None) -> list[dict]:
+        """Local measure definitions (registry fields as dicts), optionally of one group."""
+        sql = "SELECT measure_id, owner_group_id, definition FROM local_measures"
+        rows = self.query(sql + (" WHERE owner_group_id = ?" if group_id is not None else "") + " ORDER BY measure_id",
+                          [group_id] if group_id is not None else [])
+        return [{**json.loads(d), "id": mid, "owner": str(gid)} for mid, gid, d in rows]
+
+    def define_local_measure(self, group_id: int, definition: dict, *, actor: str = "system") -> None:
+        """Create or replace a group's local measure. `definition` holds the registry's fields."""
+        mid = definition.get("id", "")
+        if not mid or not str(mid).replace("_", "").isalnum() or not str(mid)[0].isalpha():
+            raise StoreError(f"a local measure id must be snake_case letters and digits, not {mid!r}")
+        with self.transaction() as cur:
+            if cur.execute("SELECT count(*) FROM groups WHERE group_id = ?", [group_id]).fetchall()[0][0] == 0:
+                raise StoreError(f"no group with id {group_id}")
+            before = cur.execute("SELECT owner_group_id, definition FROM local_measures WHERE measure_id = ?",
+                                 [mid]).fetchall()
+            if before and before[0][0] != group_id:
+                raise StoreError(f"measure id {mid!r} already belongs to another group")
+            body = json.dumps({k: v for k, v in definition.items() if k not in ("id", "owner")}, sort_keys=True)
+            cur.execute(
+                "INSERT INTO local_measures (measure_id, owner_group_id, definition, created_by) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (measure_id) DO UPDATE SET definition = excluded.definition",
+                [mid, group_id, body, actor],
+            )
+            self.audit(cur, actor, "define", "local_measure", mid,
+                       json.loads(before[0][1]) if before else None, json.loads(body))
+
+    def write_local_values(self, measure_id: str, values: pd.DataFrame, *, actor: str = "system") -> int:
+        """Store values of a local measure (columns: urn, period, value; optional numerator, denominator,
+        status). Replaces earlier values for the same school and period, in one transaction."""
+        df = values.copy()
+        for c in ("numerator", "denominator"):
+            if c not in df.columns:
+                df[c] = None
+        if "status" not in df.columns:
+            df["status"] = ["ok" if v == v and v is not None else "missing" for v in df["value"]]
+        df = df[["urn", "period", "value", "numerator", "denominator", "status"]].copy()
+        df["urn"] = df["urn"].astype("int32")
+        for c in ("value", "numerator", "denominator"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        with self.transaction() as cur:
+            if not cur.execute("SELECT count(*) FROM local_measures WHERE measure_id = ?", [measure_id]).fetchall()[0][0]:
+                raise StoreError(f"no local measure {measure_id!r}: define it first")
+            cur.register("_local_in", df)
+            cur.execute(
+                "DELETE FROM observations o USING _local_in s WHERE o.level = 'school' AND o.urn = s.urn "
+                "AND o.measure = ? AND o.period = s.period", [measure_id])
+            cur.execute(
+                """
+                INSERT INTO observations
+                SELECT e.ord, 'school', s.urn, NULL, NULL, ?, s.period, s.value, s.numerator, s.denominator,
+                       NULL, NULL, s.status, NULL, 'local', NULL
+                FROM _local_in s LEFT JOIN establishments e ON e.urn = s.urn
+                ORDER BY e.ord NULLS LAST, s.period
+                """,
+                [measure_id],
+            )
+            cur.unregister("_local_in")
+            self.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)})
+        return len(df)
+
     def recluster(self) -> None:
         """Give schools an `ord` that keeps each group's members together, and re-sort observations.
 
