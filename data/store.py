@@ -6,6 +6,7 @@ opened per call because Streamlit serves sessions on threads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -203,7 +204,8 @@ class Store:
         """A group by numeric id, GIAS code (e.g. TR00261) or exact name (case-insensitive)."""
         text = str(id_or_name).strip()
         if text.isdigit():
-            rows = self.query("SELECT group_id, kind, name, code, parent_id FROM groups WHERE group_id = ?", [int(text)])
+            rows = self.query("SELECT group_id, kind, name, code, parent_id FROM groups WHERE group_id = ?",
+                              [int(text)])
             if rows:
                 return Group(*rows[0])
         rows = self.query(
@@ -268,9 +270,11 @@ class Store:
         if measures is not None:
             clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
             params["measures"] = list(measures)
+        # clauses are fixed text chosen above; every value is a bound parameter
+        where = " AND ".join(clauses)
         return self.query_df(
-            "SELECT urn, measure, period, value, numerator, denominator, ci_low, ci_high, status, status_code, "
-            "source_kind FROM observations WHERE " + " AND ".join(clauses),
+            "SELECT urn, measure, period, value, numerator, denominator, ci_low, ci_high, status, status_code, "  # noqa: S608
+            f"source_kind FROM observations WHERE {where}",
             params,
         )
 
@@ -290,7 +294,7 @@ class Store:
             params["measures"] = list(measures)
         return self.query_df(
             "SELECT level, area_code, scope, measure, period, value, numerator, denominator, status, status_code "
-            "FROM observations WHERE " + " AND ".join(clauses) + " ORDER BY measure, period, scope",
+            "FROM observations WHERE " + " AND ".join(clauses) + " ORDER BY measure, period, scope",  # noqa: S608
             params,
         )
 
@@ -306,7 +310,8 @@ class Store:
               entity_id: object, before: object = None, after: object = None) -> None:
         """Record one write in the audit log, inside the caller's transaction."""
         cur.execute(
-            "INSERT INTO audit_log (actor, action, entity, entity_id, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (actor, action, entity, entity_id, before_json, after_json) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [actor, action, entity, None if entity_id is None else str(entity_id),
              None if before is None else json.dumps(before, default=str),
              None if after is None else json.dumps(after, default=str)],
@@ -328,10 +333,22 @@ class Store:
 
     def add_membership(self, group_id: int, urn: int, start_date: str | None = None, end_date: str | None = None,
                        *, actor: str = "system", source: str = "manual") -> None:
+        self.add_memberships(group_id, [urn], start_date, end_date, actor=actor, source=source)
+
+    def add_memberships(self, group_id: int, urns: Sequence[int], start_date: str | None = None,
+                        end_date: str | None = None, *, actor: str = "system", source: str = "manual") -> int:
+        """Add schools to a group for a date range (open-ended when None), in one transaction."""
+        if end_date and start_date and end_date < start_date:
+            raise StoreError(f"a membership cannot end ({end_date}) before it starts ({start_date})")
+        rows = pd.DataFrame({"group_id": group_id, "urn": list(urns), "start_date": start_date,
+                             "end_date": end_date})
         with self.transaction() as cur:
-            merge_membership(cur, group_id, urn, start_date, end_date, source)
-            self.audit(cur, actor, "add", "membership", f"{group_id}:{urn}", None,
-                       {"start_date": start_date, "end_date": end_date})
+            if not cur.execute("SELECT count(*) FROM groups WHERE group_id = ?", [group_id]).fetchall()[0][0]:
+                raise StoreError(f"no group with id {group_id}")
+            changed = merge_memberships(cur, rows, source)
+            self.audit(cur, actor, "add", "membership", group_id, None,
+                       {"urns": list(urns), "start_date": start_date, "end_date": end_date})
+        return changed
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         rows = self.query("SELECT value FROM settings WHERE key = ?", [key])
@@ -390,7 +407,8 @@ class Store:
         for c in ("value", "numerator", "denominator"):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
         with self.transaction() as cur:
-            if not cur.execute("SELECT count(*) FROM local_measures WHERE measure_id = ?", [measure_id]).fetchall()[0][0]:
+            known = cur.execute("SELECT count(*) FROM local_measures WHERE measure_id = ?", [measure_id]).fetchall()
+            if not known[0][0]:
                 raise StoreError(f"no local measure {measure_id!r}: define it first")
             cur.register("_local_in", df)
             cur.execute(
@@ -452,38 +470,63 @@ class Store:
             cur.close()
 
 
-def merge_membership(cur: duckdb.DuckDBPyConnection, group_id: int, urn: int,
-                     start_date: str | None, end_date: str | None, source: str) -> bool:
-    """Add a membership range, merging with an overlapping or adjacent range of the same group.
+def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str) -> int:
+    """Add membership ranges (columns group_id, urn, start_date, end_date), merging each (group, school)'s
+    overlapping or touching ranges into one.
 
-    Returns True when something changed. Re-adding a range already covered changes nothing,
-    which is what makes re-importing a membership list idempotent.
+    Idempotent: re-adding ranges already covered changes nothing. Returns how many ranges changed.
     """
-    lo = start_date or "0001-01-01"
-    hi = end_date or "9999-12-31"
-    rows = cur.execute(
-        """
-        SELECT rowid, coalesce(start_date, DATE '0001-01-01'), coalesce(end_date, DATE '9999-12-31')
-        FROM memberships WHERE group_id = ? AND urn = ?
-          -- overlapping or touching (the day after one ends is the day the next starts)
-          AND coalesce(start_date, DATE '0001-01-01') <= ?::DATE + INTERVAL 1 DAY
-          AND coalesce(end_date, DATE '9999-12-31') + INTERVAL 1 DAY >= ?::DATE
-        """,
-        [group_id, urn, hi, lo],
-    ).fetchall()
-    if not rows:
-        cur.execute(
-            "INSERT INTO memberships (group_id, urn, start_date, end_date, source) VALUES (?, ?, ?, ?, ?)",
-            [group_id, urn, start_date, end_date, source],
-        )
-        return True
-    new_lo = min([str(r[1]) for r in rows] + [lo])
-    new_hi = max([str(r[2]) for r in rows] + [hi])
-    if len(rows) == 1 and str(rows[0][1]) == new_lo and str(rows[0][2]) == new_hi:
-        return False
-    cur.execute("DELETE FROM memberships WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [[r[0] for r in rows]])
-    cur.execute(
-        "INSERT INTO memberships (group_id, urn, start_date, end_date, source) VALUES (?, ?, ?, ?, ?)",
-        [group_id, urn, None if new_lo == "0001-01-01" else new_lo, None if new_hi == "9999-12-31" else new_hi, source],
-    )
-    return True
+    df = rows[["group_id", "urn", "start_date", "end_date"]].copy()
+    df["start_date"] = pd.to_datetime(df["start_date"], errors="coerce").dt.date
+    df["end_date"] = pd.to_datetime(df["end_date"], errors="coerce").dt.date
+    df["group_id"] = df["group_id"].astype("int32")
+    df["urn"] = df["urn"].astype("int32")
+    cur.register("_mem_in", df)
+    try:
+        cur.execute("""
+            CREATE OR REPLACE TEMP TABLE _mem_before AS
+            SELECT m.* FROM memberships m SEMI JOIN (SELECT DISTINCT group_id, urn FROM _mem_in) k
+            ON m.group_id = k.group_id AND m.urn = k.urn
+        """)
+        cur.execute("""
+            CREATE OR REPLACE TEMP TABLE _mem_after AS
+            WITH ranges AS (
+                SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01') AS s,
+                       coalesce(end_date, DATE '9999-12-31') AS e, source FROM _mem_before
+                UNION ALL
+                SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01'),
+                       coalesce(end_date, DATE '9999-12-31'), $source FROM _mem_in
+            ), ordered AS (
+                SELECT *, max(e) OVER (PARTITION BY group_id, urn ORDER BY s, e
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+                FROM ranges
+            ), islands AS (
+                -- a new island starts when a range begins after the day following every earlier end
+                SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end + INTERVAL 1 DAY THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY group_id, urn ORDER BY s, e) AS island
+                FROM ordered
+            )
+            SELECT group_id, urn,
+                   nullif(min(s), DATE '0001-01-01') AS start_date,
+                   nullif(max(e), DATE '9999-12-31') AS end_date,
+                   min(source) AS source
+            FROM islands GROUP BY group_id, urn, island
+        """, {"source": source})
+        changed = cur.execute("""
+            SELECT count(*) FROM (
+                SELECT group_id, urn, start_date, end_date FROM _mem_after
+                EXCEPT SELECT group_id, urn, start_date, end_date FROM _mem_before)
+        """).fetchall()[0][0]
+        if changed:
+            cur.execute("""
+                DELETE FROM memberships m USING (SELECT DISTINCT group_id, urn FROM _mem_in) k
+                WHERE m.group_id = k.group_id AND m.urn = k.urn
+            """)
+            cur.execute("INSERT INTO memberships (group_id, urn, start_date, end_date, source) "
+                        "SELECT group_id, urn, start_date, end_date, source FROM _mem_after")
+        cur.execute("DROP TABLE _mem_before")
+        cur.execute("DROP TABLE _mem_after")
+        return int(changed)
+    finally:
+        with contextlib.suppress(Exception):  # an aborted transaction refuses even this; rollback cleans up
+            cur.unregister("_mem_in")

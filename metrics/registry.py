@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 NATIONAL_TOML = Path(__file__).with_name("national.toml")
 
 
-class Perspective(str, Enum):
+class Perspective(StrEnum):
     PUPIL_OUTCOMES = "pupil_outcomes"
     CURRICULUM = "curriculum"
     INCLUSION = "inclusion"
@@ -38,13 +38,13 @@ PERSPECTIVE_LABELS = {
 }
 
 
-class Polarity(str, Enum):
+class Polarity(StrEnum):
     HIGHER_BETTER = "higher_better"
     LOWER_BETTER = "lower_better"
     CONTEXT = "context"
 
 
-class Rollup(str, Enum):
+class Rollup(StrEnum):
     """How school values combine into a group value."""
 
     POOLED_RATIO = "pooled_ratio"  # sum(numerator) / sum(denominator) x scale
@@ -52,7 +52,7 @@ class Rollup(str, Enum):
     SUM = "sum"  # counts: add them up
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
     ALL_THROUGH = "all_through"
@@ -63,7 +63,7 @@ class Phase(str, Enum):
     OTHER = "other"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Why an observation has (or lacks) a value. The file's own code is kept beside it."""
 
     OK = "ok"
