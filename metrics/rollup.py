@@ -61,9 +61,8 @@ def _commonest_status(rows: list[Mapping]) -> Status:
 
 
 def national_scopes(school_phase: str | None, measure: Measure) -> list[str]:
-    """Benchmark scopes to try, best first: the school's phase, the measure's phase, state-funded, all."""
-    out: list[str] = []
-    for phase in (school_phase, measure.phases[0].value if measure.phases else None):
-        if phase in ("primary", "secondary", "special") and phase not in out:
-            out.append(phase)
-    return [*out, "state_funded", "all"]
+    """Benchmark scopes to try, best first: the school's phase (or, for a group, the measure's own phase),
+    then state-funded, then all schools."""
+    phase = school_phase if school_phase is not None else (measure.phases[0].value if measure.phases else None)
+    first = [phase] if phase in ("primary", "secondary", "special") else []
+    return [*first, "state_funded", "all"]

@@ -1,0 +1,115 @@
+"""The store's own reads and writes: groups, membership ranges, nesting, local measures, clustering."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from data.store import Store, StoreError
+
+
+@pytest.fixture()
+def st(tmp_path) -> Store:
+    s = Store(tmp_path / "s.duckdb")
+    yield s
+    s.close()
+
+
+def test_membership_ranges_merge_when_adjacent_and_filter_by_period(st):
+    g = st.create_group("partnership", "Riverside Partnership")
+    assert st.add_memberships(g, [1, 2, 3], "2020-09-01", "2021-08-31") == 3
+    assert st.add_memberships(g, [1, 2], "2021-09-01", "2022-08-31") == 2
+    assert st.add_memberships(g, [1, 2], "2021-09-01", "2022-08-31") == 0  # idempotent
+    rows = st.query("SELECT urn, start_date::VARCHAR, end_date::VARCHAR FROM memberships ORDER BY urn")
+    assert rows == [(1, "2020-09-01", "2022-08-31"), (2, "2020-09-01", "2022-08-31"), (3, "2020-09-01", "2021-08-31")]
+    assert st.group_members(g, "2020/21") == [1, 2, 3]
+    assert st.group_members(g, "2021/22") == [1, 2]
+    assert st.group_members(g, "2022/23") == []
+
+
+def test_a_gap_year_keeps_two_ranges(st):
+    g = st.create_group("trust", "Gap Trust")
+    st.add_memberships(g, [7], "2018-09-01", "2019-08-31")
+    st.add_memberships(g, [7], "2020-09-01", None)
+    assert st.query("SELECT count(*) FROM memberships")[0][0] == 2
+    assert st.group_members(g, "2019/20") == []
+    assert st.group_members(g, "2025/26") == [7]
+
+
+def test_nested_groups_include_subgroup_members(st):
+    trust = st.create_group("trust", "Big Trust")
+    cluster = st.create_group("cluster", "North cluster", parent_id=trust)
+    st.add_memberships(trust, [1, 2])
+    st.add_memberships(cluster, [3])
+    assert st.group_members(trust, "2018/19") == [1, 2, 3]
+    assert st.group_members(trust, "2018/19", include_subgroups=False) == [1, 2]
+    assert st.group_members(cluster, "2018/19") == [3]
+
+
+def test_find_group_by_id_code_or_exact_name(st):
+    g = st.create_group("federation", "Two Villages Federation", code="FED01")
+    assert st.find_group(str(g)).name == "Two Villages Federation"
+    assert st.find_group("two villages federation").group_id == g
+    assert st.find_group("fed01").group_id == g
+    assert st.find_group("Two Villages") is None
+
+
+def test_bad_group_and_membership_inputs_are_refused(st):
+    with pytest.raises(StoreError, match="kind 'club'"):
+        st.create_group("club", "X")
+    with pytest.raises(StoreError, match="needs a name"):
+        st.create_group("trust", "  ")
+    g = st.create_group("trust", "T")
+    with pytest.raises(StoreError, match="cannot end"):
+        st.add_memberships(g, [1], "2021-09-01", "2020-08-31")
+    with pytest.raises(StoreError, match="no group with id 999"):
+        st.add_memberships(999, [1])
+    assert st.query("SELECT count(*) FROM memberships")[0][0] == 0
+
+
+def test_local_measure_values_replace_and_are_audited(st):
+    g = st.create_group("partnership", "P")
+    definition = {"id": "cpd_hours_per_teacher", "label": "CPD hours per teacher", "perspective": "staff_leadership",
+                  "unit": "hours", "polarity": "higher_better", "phases": ["primary"], "rollup": "weighted_mean",
+                  "description": "Hours of training per teacher."}
+    st.define_local_measure(g, definition, actor="governor@example")
+    st.write_local_values("cpd_hours_per_teacher", pd.DataFrame(
+        {"urn": [1, 2], "period": ["2018/19"] * 2, "value": [10.0, 12.0], "numerator": [100, 240],
+         "denominator": [10, 20]}))
+    st.write_local_values("cpd_hours_per_teacher", pd.DataFrame(
+        {"urn": [1], "period": ["2018/19"], "value": [11.0]}))
+    got = st.school_observations([1, 2], ["2018/19"], ["cpd_hours_per_teacher"]).sort_values("urn")
+    assert got["value"].tolist() == [11.0, 12.0]
+    assert got["source_kind"].tolist() == ["local", "local"]
+    assert [m["id"] for m in st.local_measures(g)] == ["cpd_hours_per_teacher"]
+    actions = st.query("SELECT actor, action, entity FROM audit_log ORDER BY audit_id")
+    assert ("governor@example", "define", "local_measure") in actions
+    with pytest.raises(StoreError, match="define it first"):
+        st.write_local_values("nope", pd.DataFrame({"urn": [1], "period": ["2018/19"], "value": [1.0]}))
+    other = st.create_group("trust", "Other")
+    with pytest.raises(StoreError, match="belongs to another group"):
+        st.define_local_measure(other, definition)
+
+
+def test_recluster_keeps_every_observation_and_groups_members_together(st):
+    with st.transaction() as cur:
+        cur.execute("INSERT INTO establishments (urn, name, la_code) SELECT i, 'S' || i, i % 7 FROM range(1, 301) t(i)")
+        cur.execute("""INSERT INTO observations (level, urn, measure, period, value, status)
+                       SELECT 'school', i, 'pupils', '2018/19', i, 'ok' FROM range(1, 301) t(i)""")
+    members = list(range(5, 300, 10))  # scattered URNs
+    g = st.create_group("trust", "Scattered Trust")
+    st.add_memberships(g, members)
+    before = st.query("SELECT urn, value FROM observations ORDER BY urn")
+    st.recluster()
+    assert st.query("SELECT urn, value FROM observations ORDER BY urn") == before
+    ords = sorted(r[0] for r in st.query("SELECT ord FROM establishments WHERE urn IN (SELECT unnest(?))", [members]))
+    assert ords == list(range(ords[0], ords[0] + len(members)))  # contiguous
+    assert st.query("SELECT count(*) FROM observations WHERE ord IS NULL")[0][0] == 0
+    got = st.school_observations(members, ["2018/19"])
+    assert sorted(got["urn"]) == members
+
+
+def test_settings_and_demo_flag(st):
+    assert not st.is_demo()
+    st.set_setting("demo", "true")
+    assert st.is_demo()
