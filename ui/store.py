@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -15,7 +16,10 @@ def _build_demo_with_progress(path: Path) -> None:
     st.info("No store yet: building the synthetic demo England (made-up schools, DfE file formats). "
             "This happens once and takes under a minute.")
     bar = st.progress(0.0, text="Starting…")
-    demo.build_demo(path, progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
+    # JOINTLY_DEMO_SCHOOLS lets tests build a small demo; people get the default size
+    schools = int(os.environ.get("JOINTLY_DEMO_SCHOOLS", demo.DEFAULT_SCHOOLS))
+    demo.build_demo(path, schools=schools,
+                    progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
     bar.empty()
 
 
