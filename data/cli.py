@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"error: {exc.title}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stderr.close()
+        return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -96,6 +99,7 @@ def _info(args: argparse.Namespace) -> int:
 
 def _scorecard(args: argparse.Namespace) -> int:
     from data.scorecards import scorecard
+    from metrics.registry import load_registry
 
     measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
     with Store.open() as store:
@@ -114,8 +118,9 @@ def _scorecard(args: argparse.Namespace) -> int:
         print(f"{subject.name} ({kind} {subject.id}), {rows[0].period if rows else args.period}")
         if subject.kind == "group":
             print(f"{len(subject.members)} member schools; values roll up from the members")
+        registry = load_registry()
         for r in rows:
-            nat = "" if r.national is None else f"  national {r.national:g}"
+            nat = "" if r.national is None else f"  national {registry.get(r.measure).format_value(r.national)}"
             cohort = "" if r.cohort is None else f"  cohort {r.cohort:,.0f}"
             status = "" if r.status == "ok" else f"  [{r.status}{' ' + r.status_code if r.status_code else ''}]"
             print(f"  {r.label:<58} {r.display:>10}{cohort}{nat}{status}")

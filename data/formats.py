@@ -106,8 +106,30 @@ _META_HEADERS = [
 ]
 
 
+METADATA_MESSAGE = (
+    "this is a DfE metadata file (it describes the columns of a data file), not data: "
+    "import the data file it describes instead"
+)
+GUIDANCE_MESSAGE = (
+    "this is a DfE metadata or guidance file (paragraphs of text, not a table of schools), not data: "
+    "import the data file it describes instead"
+)
+
+
 class DetectError(ValueError):
     pass
+
+
+def is_metadata_header(header: set[str]) -> bool:
+    """True for the header of a DfE metafile: a table whose rows describe the columns of a data file."""
+    if any(meta <= header for meta in _META_HEADERS):
+        return True
+    return "URN" not in header and bool(header & {"LABEL", "DESCRIPTION", "FIELD NAME", "METAFILE HEADING", "VARIABLE"})
+
+
+def is_prose_header(header: set[str]) -> bool:
+    """True when the 'header' is a heading or a sentence (a guidance text saved as CSV), not column names."""
+    return "URN" not in header and (len(header) == 1 or any(len(c.split()) >= 6 for c in header))
 
 
 def detect_kind(header: set[str], filename: str) -> str:
@@ -117,13 +139,8 @@ def detect_kind(header: set[str], filename: str) -> str:
     """
     h = header
     name = filename.lower()
-    looks_meta = "URN" not in h and h & {"LABEL", "DESCRIPTION", "FIELD NAME", "METAFILE HEADING", "VARIABLE"}
-    for meta in _META_HEADERS:
-        if meta <= h or looks_meta:
-            raise DetectError(
-                "this is a DfE metadata file (it describes the columns of a data file), not data: "
-                "import the data file it describes instead"
-            )
+    if is_metadata_header(h):
+        raise DetectError(METADATA_MESSAGE)
     if {"TIME_PERIOD", "URN"} <= h:
         return FileKind.EES_CENSUS
     if {"URN", "OVERALL EFFECTIVENESS"} <= h:
@@ -140,16 +157,19 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.KS2FINAL
     if "RECTYPE" in h and ("ATT8SCR" in h or "P8MEA" in h):
         return FileKind.KS4PROVISIONAL if "provisional" in name else FileKind.KS4FINAL
-    if {"TOTALEXPENDITURE", "URN"} <= h or {"TOTALINCOME", "URN"} <= h:
+    # The key column is not required here: the importer then says "URN is missing", not "unknown format"
+    if "TOTALEXPENDITURE" in h or "TOTALINCOME" in h:
         return FileKind.CFR
     if "PERCTOT" in h or "PPERSABS10" in h:
         return FileKind.ABS
     if "RATPUPTEA" in h or "SALARY" in h or "NFTETEA" in h:
         return FileKind.SWF
-    if {"URN", "NOR"} <= h and ("PNUMEAL" in h or "PNUMFSMEVER" in h or "PSENELK" in h):
+    if "NOR" in h and ("PNUMEAL" in h or "PNUMFSMEVER" in h or "PSENELK" in h):
         return FileKind.CENSUS
     if {"URN", "SCHNAME"} <= h and ("LAESTAB" in h or "MINORGROUP" in h or "NFTYPE" in h):
         return FileKind.SPINE
+    if is_prose_header(h):
+        raise DetectError(GUIDANCE_MESSAGE)
     shown = ", ".join(sorted(h)[:8])
     raise DetectError(
         "unknown format: the header matches none of the supported DfE files "

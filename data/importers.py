@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from data.formats import (
     period_from_path,
 )
 from data.reading import FatalImportError, Problem, RawTable, fatal, read_table
-from data.store import Store
+from data.store import Store, merge_memberships, registered
 from metrics.registry import Measure, Phase, Source, Status, load_registry
 
 # Values outside these ranges are refused cell by cell (reported, stored as missing).
@@ -105,7 +105,8 @@ class ImportReport:
         if not self.ok:
             return f"FAILED {self.file}: {self.message}\nNothing was written; the store is as it was."
         lines = [
-            f"{self.file}: {self.kind}, {', '.join(self.periods) or 'no period'} ({self.encoding}, {self.seconds:.2f} s)",
+            f"{self.file}: {self.kind}, {', '.join(self.periods) or 'no period'} "
+            f"({self.encoding}, {self.seconds:.2f} s)",
             f"  rows read {self.rows_read:,}; schools {self.schools:,}; observations {self.observations:,}; "
             f"benchmarks {self.benchmarks:,}",
             f"  establishments added {self.establishments_added:,}, updated {self.establishments_updated:,}; "
@@ -290,14 +291,16 @@ def _locate(table: RawTable, measure: Measure, src: Source) -> _Columns | None:
     numerator = tuple(table.index(n) for n in src.numerator)
     if value is None and (not src.numerator or None in numerator):
         return None  # this year's file does not carry the measure
-    if value is None and src.value:
-        return None
     numerator_ok = tuple(i for i in numerator if i is not None) if None not in numerator else ()
     denominator = tuple(table.index(n) for n in src.denominator)
+    cohort = table.index(*src.cohort) if src.cohort else None
+    if value is None and cohort is None and (not src.denominator or None in denominator):
+        return None  # no rate column and nothing to divide the count by
+    # Otherwise a missing rate column (e.g. PNUMFSM, gone from the 2019 census) is derived from its parts.
     return _Columns(
         measure=measure,
         value=value,
-        cohort=table.index(*src.cohort) if src.cohort else None,
+        cohort=cohort,
         numerator=numerator_ok,
         denominator=tuple(i for i in denominator if i is not None) if None not in denominator else (),
         ci_low=table.index(*src.ci_low) if src.ci_low else None,
@@ -311,16 +314,38 @@ class _RowReader:
     def __init__(self, table: RawTable, batch: Batch) -> None:
         self.table = table
         self.batch = batch
+        # One parse per cell: a column that feeds several measures (NOR is a cohort five times over)
+        # is checked, counted and reported once.
+        self._line = -1
+        self._parsed: dict[int, object] = {}
 
     def cell(self, row: list[str], idx: int | None, line: int):
         if idx is None:
             return None
+        if line != self._line:  # a new row: forget the last one's cells
+            self._line, self._parsed = line, {}
+        if idx in self._parsed:
+            return self._parsed[idx]
         self.batch.cells_checked += 1
         try:
-            return parse_cell(row[idx])
+            parsed = parse_cell(row[idx])
         except CellError as exc:
             self.batch.problems.append(Problem(self.table.path.name, str(exc), line, self.table.header[idx]))
-            return None
+            parsed = None
+        self._parsed[idx] = parsed
+        return parsed
+
+    @staticmethod
+    def _reason(row: list[str], idxs: tuple[int | None, ...]) -> tuple[str, str | None]:
+        """Why a derived value is missing: the first DfE code among its parts (e.g. NP, NA), else missing."""
+        for i in idxs:
+            if i is None:
+                continue
+            with suppress(CellError):  # junk was already reported when the part was read
+                c = parse_cell(row[i])
+                if c.status is not Status.OK and c.code:
+                    return c.status.value, c.code
+        return Status.MISSING.value, None
 
     def number(self, row: list[str], idx: int | None, line: int) -> float | None:
         c = self.cell(row, idx, line)
@@ -346,7 +371,8 @@ class _RowReader:
         denominator = self.total(row, cols.denominator, line) if cols.denominator else cohort
         if cell is None:  # a derived measure: value computed from its parts
             if numerator is None or not denominator:
-                return (None, numerator, denominator, None, None, Status.MISSING.value, None)
+                status, code = self._reason(row, (*cols.numerator, *cols.denominator, cols.cohort))
+                return (None, numerator, denominator, None, None, status, code)
             value = numerator / denominator * m.scale
             status, code = Status.OK, None
         else:
@@ -380,11 +406,10 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
                                               *c.denominator) if i is not None)
     if not located:
         raise fatal(table.path, f"none of the measures a {kind} file should carry were found in its header", 1)
-    urn_i = table.index("URN")
+    # Every performance-table file names its schools by URN; without it a KS4 file would import only benchmarks
+    urn_i = _require(table, "URN")
     la_i = table.index("LA")
     rectype_i = table.index("RECTYPE")
-    if urn_i is None and rectype_i is None:
-        _require(table, "URN")
     name_i = table.index("SCHNAME")
     estab_i = table.index("ESTAB")
     type_i = table.index("SCHOOLTYPE", "NFTYPE")
@@ -481,7 +506,8 @@ def _footer(kind: str, row: list[str], key: str, la_i: int | None, estab_i: int 
         where, rest = m.group(1), (m.group(2) or "")
         band_i = table.index("FSMBAND")
         band = row[band_i].strip().lower() if band_i is not None else ""
-        phase = _FOOTER_SCOPES.get(rest, rest.lower() or "nursery")
+        # a bare LA / LONDON / NON-LONDON row is the nursery median (its MEDIAN column says so), not "all"
+        phase = _FOOTER_SCOPES.get(rest, rest.lower()) if rest else "nursery"
         scope = f"{phase}:{band}" if band else phase
         if where == "NAT":
             return ("national", NATIONAL_CODE, scope)
@@ -887,17 +913,6 @@ def _ofsted_batch(table: RawTable, period: str | None) -> Batch:
 # ============================================================================ writing
 
 
-@contextmanager
-def _registered(cur, name: str, df: pd.DataFrame) -> Iterator[None]:
-    """Expose a DataFrame to SQL as `name` for the duration of the block."""
-    cur.register(name, df)
-    try:
-        yield
-    finally:
-        with suppress(Exception):  # an aborted transaction refuses even this; the rollback cleans up
-            cur.unregister(name)
-
-
 def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
     """Write a batch inside the caller's transaction. Returns what changed, for the report."""
     counts = dict(schools=0, observations=0, benchmarks=0, establishments_added=0, establishments_updated=0,
@@ -951,7 +966,7 @@ def _upsert_establishments(cur, records: list[dict], fill_only: frozenset[str],
                                  "northing", "latitude", "longitude", "state_funded", "open_date", "close_date",
                                  "head_start_date", "ofsted_date"}:
         df[c] = df[c].astype("string")
-    with _registered(cur, "_est_in", df):
+    with registered(cur, "_est_in", df):
         existing = cur.execute(
             "SELECT count(*) FROM establishments WHERE urn IN (SELECT urn FROM _est_in)").fetchall()[0][0]
         total = len(df)
@@ -1004,66 +1019,9 @@ def _upsert_group(cur, grp: dict, source: str) -> tuple[int, int]:
     return gid, 1
 
 
-def merge_memberships(cur, rows: pd.DataFrame, source: str) -> int:
-    """Add membership ranges, merging each (group, school)'s overlapping or touching ranges into one.
-
-    Idempotent: re-adding ranges already covered changes nothing. Returns how many ranges changed.
-    """
-    df = rows.copy()
-    df["start_date"] = pd.to_datetime(df["start_date"], errors="coerce").dt.date
-    df["end_date"] = pd.to_datetime(df["end_date"], errors="coerce").dt.date
-    df["group_id"] = df["group_id"].astype("int32")
-    df["urn"] = df["urn"].astype("int32")
-    with _registered(cur, "_mem_in", df):
-        cur.execute("""
-            CREATE OR REPLACE TEMP TABLE _mem_before AS
-            SELECT m.* FROM memberships m SEMI JOIN (SELECT DISTINCT group_id, urn FROM _mem_in) k
-            ON m.group_id = k.group_id AND m.urn = k.urn
-        """)
-        cur.execute("""
-            CREATE OR REPLACE TEMP TABLE _mem_after AS
-            WITH ranges AS (
-                SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01') AS s,
-                       coalesce(end_date, DATE '9999-12-31') AS e, source FROM _mem_before
-                UNION ALL
-                SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01'),
-                       coalesce(end_date, DATE '9999-12-31'), $source FROM _mem_in
-            ), ordered AS (
-                SELECT *, max(e) OVER (PARTITION BY group_id, urn ORDER BY s, e
-                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-                FROM ranges
-            ), islands AS (
-                -- a new island starts when a range begins after the day following every earlier end
-                SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end + INTERVAL 1 DAY THEN 1 ELSE 0 END)
-                          OVER (PARTITION BY group_id, urn ORDER BY s, e) AS island
-                FROM ordered
-            )
-            SELECT group_id, urn,
-                   nullif(min(s), DATE '0001-01-01') AS start_date,
-                   nullif(max(e), DATE '9999-12-31') AS end_date,
-                   min(source) AS source
-            FROM islands GROUP BY group_id, urn, island
-        """, {"source": source})
-        changed = cur.execute("""
-            SELECT count(*) FROM (
-                SELECT group_id, urn, start_date, end_date FROM _mem_after
-                EXCEPT SELECT group_id, urn, start_date, end_date FROM _mem_before)
-        """).fetchall()[0][0]
-        if changed:
-            cur.execute("""
-                DELETE FROM memberships m USING (SELECT DISTINCT group_id, urn FROM _mem_in) k
-                WHERE m.group_id = k.group_id AND m.urn = k.urn
-            """)
-            cur.execute("INSERT INTO memberships (group_id, urn, start_date, end_date, source) "
-                        "SELECT group_id, urn, start_date, end_date, source FROM _mem_after")
-        cur.execute("DROP TABLE _mem_before")
-        cur.execute("DROP TABLE _mem_after")
-        return int(changed)
-
-
 def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> dict[str, int]:
     """Replace, never duplicate: rows with the same school/area, measure and period are swapped out."""
-    with _registered(cur, "_obs_in", obs):
+    with registered(cur, "_obs_in", obs):
         cur.execute("""
             DELETE FROM observations o USING _obs_in s
             WHERE s.level = 'school' AND o.level = 'school' AND o.urn = s.urn

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.formats import normalise_header
+from data.formats import METADATA_MESSAGE, is_metadata_header, normalise_header
 
 csv.field_size_limit(10_000_000)
 
@@ -79,6 +79,11 @@ class RawTable:
             self._pos.setdefault(col, i)
 
 
+def _size(n: int) -> str:
+    """A file size in words: '400 MB' (MB as in JOINTLY_MAX_IMPORT_MB), or bytes under a megabyte."""
+    return f"{n / 1048576:,.0f} MB" if n >= 1048576 else f"{n:,} bytes"
+
+
 def fatal(path: Path, message: str, line: int | None = None, column: str | None = None) -> FatalImportError:
     return FatalImportError(Problem(path.name, message, line, column, fatal=True))
 
@@ -96,8 +101,8 @@ def read_table(path: Path, *, limit_bytes: int | None = None) -> RawTable:
     if size > limit:
         raise fatal(
             path,
-            f"the file is {size / 1e6:,.0f} MB, far bigger than any DfE school-level file "
-            f"(limit {limit / 1e6:,.0f} MB; set JOINTLY_MAX_IMPORT_MB to raise it)",
+            f"the file is {_size(size)}, far bigger than any DfE school-level file "
+            f"(limit {_size(limit)}; set JOINTLY_MAX_IMPORT_MB to raise it)",
         )
     with open(path, "rb") as fh:
         data = fh.read()
@@ -138,7 +143,8 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def _parse_csv(path: Path, text: str, encoding: str, size: int) -> RawTable:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unbalanced quote is an error, not a cell that silently swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -159,10 +165,13 @@ def _parse_csv(path: Path, text: str, encoding: str, size: int) -> RawTable:
             elif len(raw) > width:
                 extra = raw[width:]
                 if any(c.strip() for c in extra):
+                    # Values beyond the header mean the row follows another year's layout (GIAS schema
+                    # drift): matched by position its cells would land in the wrong columns.
                     problems.append(
-                        Problem(path.name, f"row has {len(raw)} fields but the header has {width}; "
-                                f"the {len(raw) - width} extra values were ignored", line)
+                        Problem(path.name, f"row has {len(raw)} fields but the header has {width}: its values "
+                                "cannot be matched to the header's columns, so the row was skipped", line)
                     )
+                    continue
                 raw = raw[:width]  # the national download pads rows with commas
             rows.append(raw)
             lines.append(line)
@@ -170,7 +179,10 @@ def _parse_csv(path: Path, text: str, encoding: str, size: int) -> RawTable:
                 raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England; "
                             "is this a pupil-level or multi-year file?", line)
     except csv.Error as exc:
-        raise fatal(path, f"the CSV is malformed: {exc}", reader.line_num) from exc
+        if "unexpected end of data" in str(exc):
+            raise fatal(path, 'a quoted value that starts on this line is never closed (an unbalanced " '
+                        "character): the rest of the file would run into one cell", start_line) from exc
+        raise fatal(path, f"the CSV is malformed: {exc}", start_line) from exc
     if header is None:
         raise fatal(path, "the file has no header row (it contains only blank lines)")
     columns = [normalise_header(h) for h in header]
@@ -199,6 +211,11 @@ def _read_xlsx(path: Path, data: bytes) -> RawTable:
         for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = ["" if v is None else _cell_text(v) for v in values]
             if header is None:
+                named = {normalise_header(c) for c in cells if c.strip()}
+                # e.g. ks4provisional_meta.xlsx: "Metafile heading, Metafile description…", then a row per
+                # column of the data file, one of which is URN; a one-cell title row is not judged
+                if len(named) >= 2 and is_metadata_header(named):
+                    raise fatal(path, METADATA_MESSAGE, i)
                 if any(c.strip().upper() == "URN" for c in cells):
                     header = [c.strip() for c in cells]
                     header_line = i

@@ -410,21 +410,20 @@ class Store:
             known = cur.execute("SELECT count(*) FROM local_measures WHERE measure_id = ?", [measure_id]).fetchall()
             if not known[0][0]:
                 raise StoreError(f"no local measure {measure_id!r}: define it first")
-            cur.register("_local_in", df)
-            cur.execute(
-                "DELETE FROM observations o USING _local_in s WHERE o.level = 'school' AND o.urn = s.urn "
-                "AND o.measure = ? AND o.period = s.period", [measure_id])
-            cur.execute(
-                """
-                INSERT INTO observations
-                SELECT e.ord, 'school', s.urn, NULL, NULL, ?, s.period, s.value, s.numerator, s.denominator,
-                       NULL, NULL, s.status, NULL, 'local', NULL
-                FROM _local_in s LEFT JOIN establishments e ON e.urn = s.urn
-                ORDER BY e.ord NULLS LAST, s.period
-                """,
-                [measure_id],
-            )
-            cur.unregister("_local_in")
+            with registered(cur, "_local_in", df):
+                cur.execute(
+                    "DELETE FROM observations o USING _local_in s WHERE o.level = 'school' AND o.urn = s.urn "
+                    "AND o.measure = ? AND o.period = s.period", [measure_id])
+                cur.execute(
+                    """
+                    INSERT INTO observations
+                    SELECT e.ord, 'school', s.urn, NULL, NULL, ?, s.period, s.value, s.numerator, s.denominator,
+                           NULL, NULL, s.status, NULL, 'local', NULL
+                    FROM _local_in s LEFT JOIN establishments e ON e.urn = s.urn
+                    ORDER BY e.ord NULLS LAST, s.period
+                    """,
+                    [measure_id],
+                )
             self.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)})
         return len(df)
 
@@ -470,6 +469,17 @@ class Store:
             cur.close()
 
 
+@contextmanager
+def registered(cur: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> Iterator[None]:
+    """Expose a DataFrame to SQL as `name` for the duration of the block."""
+    cur.register(name, df)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # an aborted transaction refuses even this; the rollback cleans up
+            cur.unregister(name)
+
+
 def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str) -> int:
     """Add membership ranges (columns group_id, urn, start_date, end_date), merging each (group, school)'s
     overlapping or touching ranges into one.
@@ -481,8 +491,7 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
     df["end_date"] = pd.to_datetime(df["end_date"], errors="coerce").dt.date
     df["group_id"] = df["group_id"].astype("int32")
     df["urn"] = df["urn"].astype("int32")
-    cur.register("_mem_in", df)
-    try:
+    with registered(cur, "_mem_in", df):
         cur.execute("""
             CREATE OR REPLACE TEMP TABLE _mem_before AS
             SELECT m.* FROM memberships m SEMI JOIN (SELECT DISTINCT group_id, urn FROM _mem_in) k
@@ -527,6 +536,3 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
         cur.execute("DROP TABLE _mem_before")
         cur.execute("DROP TABLE _mem_after")
         return int(changed)
-    finally:
-        with contextlib.suppress(Exception):  # an aborted transaction refuses even this; rollback cleans up
-            cur.unregister("_mem_in")

@@ -27,7 +27,7 @@ class GroupValue:
 def rollup(measure: Measure, rows: Iterable[Mapping], weights: Mapping[int, float] | None = None) -> GroupValue:
     """Group value of one measure from its members' observations (keys: urn, value, numerator,
     denominator, status). `weights` (e.g. pupils on roll) serve when a row has no denominator."""
-    rows = list(rows)
+    rows = [{k: _clean(v) for k, v in r.items()} for r in rows]
     ok = [r for r in rows if r.get("status") == Status.OK.value and r.get("value") is not None]
     status = Status.OK if ok else _commonest_status(rows)
     if not ok:
@@ -51,6 +51,11 @@ def rollup(measure: Measure, rows: Iterable[Mapping], weights: Mapping[int, floa
         return GroupValue(value, sum(w.values()), Status.OK, len(ok), len(rows), "mean weighted by pupils on roll")
     value = sum(float(r["value"]) for r in ok) / len(ok)
     return GroupValue(value, None, Status.OK, len(ok), len(rows), "unweighted mean (no cohort sizes known)")
+
+
+def _clean(v: object) -> object:
+    """NaN (how pandas says 'no value') becomes None, so it is never read as a number."""
+    return None if isinstance(v, float) and v != v else v
 
 
 def _commonest_status(rows: list[Mapping]) -> Status:

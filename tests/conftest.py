@@ -1,0 +1,72 @@
+"""Shared fixtures: a fresh store per test, whole-store snapshots, and the real DfE files beside the repo."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from data.store import Store
+
+# CI checks out ../shared beside the repository; the real files may not be committed into the project.
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+PERF = REALDATA / "dfe_perf_LA815_NorthYorkshire_EnglishDevil"
+META = REALDATA / "dfe_perf_2016-17_meta_datajamne"
+GIAS_SAMPLE = REALDATA / "gias_establishments_sample_Lercher" / "edubasealldata20181029_20.csv"
+GIAS_TV = REALDATA / "gias_fixtures_teaching-vacancies"
+EES_CENSUS = REALDATA / "ees_school_census_2022-23_sample" / "spc_school_level_2022-23_north_yorkshire.csv"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BAD = FIXTURES / "bad"
+
+# The store's data tables: everything a user sees. (imports and audit_log are the store's own records.)
+DATA_TABLES = ("establishments", "groups", "memberships", "observations", "settings", "local_measures")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh, migrated store in its own DuckDB file."""
+    s = Store(tmp_path / "s.duckdb")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def snapshot(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every data table, in a stable order: compare two snapshots to prove 'unchanged'."""
+    return {t: store.query(f"SELECT * FROM {t} ORDER BY ALL") for t in DATA_TABLES}
+
+
+def imports_log(store: Store) -> list[dict]:
+    """The imports table, oldest first, as dicts (None for NULL, so two reads compare equal)."""
+    cur = store.cursor()
+    try:
+        res = cur.execute("SELECT * FROM imports ORDER BY import_id")
+        names = [d[0] for d in res.description]
+        return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
+    finally:
+        cur.close()
+
+
+def read_csv_rows(path: Path, encoding: str = "utf-8-sig") -> tuple[list[str], list[list[str]]]:
+    """An independent read of a real file with the csv module: (header, rows as written)."""
+    with open(path, encoding=encoding, newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], [r for r in rows[1:] if r]
+
+
+def write_dfe_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], *,
+                  bom: bool = True, encoding: str = "utf-8") -> Path:
+    """Write a CSV the way the performance-tables download does: BOM, CRLF, no final newline."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    text = buf.getvalue().removesuffix("\r\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
+    return path
+
