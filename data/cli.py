@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--period", required=True, help="academic year, e.g. 2018/19")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.add_argument("--measures", help="comma-separated measure ids (default: all that apply)")
+    s.add_argument("--method", choices=["pooled", "dfe_trust"], default="pooled",
+                   help="group roll-up: pooled (default) or the DfE multi-academy-trust method")
 
     g = sub.add_parser("groups", help="list groups")
     g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
@@ -99,33 +101,53 @@ def _info(args: argparse.Namespace) -> int:
 
 def _scorecard(args: argparse.Namespace) -> int:
     from data.scorecards import scorecard
-    from metrics.registry import load_registry
 
     measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
     with Store.open() as store:
-        subject, rows = scorecard(store, school=args.school, group=args.group, period=args.period,
-                                  measures=measures)
-    records = [r.to_dict() for r in rows]
+        card = scorecard(store, school=args.school, group=args.group, period=args.period, measures=measures,
+                         method=args.method)
+    records = [r.to_dict() for r in card.rows]
     if args.format == "json":
         json.dump(records, sys.stdout, indent=2)
         print()
     elif args.format == "csv":
-        w = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["measure"])
+        flat = [{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()
+                 if k != "member_values"} for r in records]
+        w = csv.DictWriter(sys.stdout, fieldnames=list(flat[0]) if flat else ["measure"])
         w.writeheader()
-        w.writerows(records)
+        w.writerows(flat)
     else:
-        kind = "school" if subject.kind == "school" else "group"
-        print(f"{subject.name} ({kind} {subject.id}), {rows[0].period if rows else args.period}")
-        if subject.kind == "group":
-            print(f"{len(subject.members)} member schools; values roll up from the members")
-        registry = load_registry()
-        for r in rows:
-            nat = "" if r.national is None else f"  national {registry.get(r.measure).format_value(r.national)}"
-            cohort = "" if r.cohort is None else f"  cohort {r.cohort:,.0f}"
-            status = "" if r.status == "ok" else f"  [{r.status}{' ' + r.status_code if r.status_code else ''}]"
-            print(f"  {r.label:<58} {r.display:>10}{cohort}{nat}{status}")
+        _print_table(card)
     return 0
 
+
+def _print_table(card) -> None:
+    from metrics.registry import load_registry
+
+    subject = card.subject
+    print(f"{subject.name} ({subject.kind} {subject.id}), {card.period}")
+    if subject.kind == "group":
+        print(f"{len(subject.members)} member schools; {card.method}")
+    registry = load_registry()
+    for r in card.rows:
+        fmt = registry.get(r.measure).format_value if r.measure in registry else (lambda v: f"{v:g}")
+        parts = [f"  {r.label[:56]:<56} {r.display:>9}"]
+        if r.national is not None:
+            parts.append(f"national {fmt(r.national)}")
+        if r.percentile is not None:
+            parts.append(f"pct {r.percentile:.0f}")
+        if r.family_median is not None:
+            parts.append(f"family {fmt(r.family_median)} (rank {r.family_rank}/{r.family_size})")
+        if r.status != "ok":
+            parts.append(f"[{r.status}{' ' + r.status_code if r.status_code else ''}]")
+        parts.append(r.level_label)
+        if r.flag:
+            parts.append("FLAG: " + "; ".join(r.flag_reasons))
+        print("  ".join(parts))
+    if card.watchlist:
+        print("Schools to watch:")
+        for w in card.watchlist:
+            print(f"  {w.urn} {w.name}: " + "; ".join(reason for _, reason in w.reasons))
 
 def _groups(args: argparse.Namespace) -> int:
     with Store.open() as store:

@@ -165,8 +165,8 @@ def import_files(store: Store, paths: Sequence[str | Path], period: str | None =
                  actor: str = "cli", recluster: bool = True) -> list[ImportReport]:
     """Import several files, each in its own transaction, then re-cluster once if schools moved."""
     reports = [import_file(store, p, period, actor=actor, recluster=False) for p in paths]
-    if recluster and any(r.ok and (r.establishments_added or r.memberships_changed) for r in reports):
-        store.recluster()
+    if recluster:
+        after_imports(store, reports)
     return reports
 
 
@@ -217,9 +217,21 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
             failed_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
             _log_import(cur, failed_id, report, sha, report.kind, None, None, started, actor, "failed", report.message)
     report.seconds = time.perf_counter() - t0
-    if recluster and report.ok and (report.establishments_added or report.memberships_changed):
-        store.recluster()
+    if recluster:
+        after_imports(store, [report])
     return report
+
+
+def after_imports(store: Store, reports: Sequence[ImportReport]) -> None:
+    """The whole-table work imports call for: re-cluster when schools or memberships changed, and
+    recompute percentiles, families and expectations when any school data changed."""
+    from data.derived import refresh_derived
+
+    ok = [r for r in reports if r.ok]
+    if any(r.establishments_added or r.memberships_changed for r in ok):
+        store.recluster()
+    if any(r.observations or r.establishments_added or r.establishments_updated for r in ok):
+        refresh_derived(store)
 
 
 def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:
@@ -685,7 +697,8 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
         type_name = g(row, "TypeOfEstablishment (name)")
         type_group = g(row, "EstablishmentTypeGroup (name)")
         phase_name = g(row, "PhaseOfEducation (name)")
-        phase = _phase_from_words(type_name) if ("special" in type_name.lower() or "referral" in type_name.lower()) \
+        kind_words = ("special", "referral", "alternative provision")
+        phase = _phase_from_words(type_name) if any(w in type_name.lower() for w in kind_words) \
             else None
         phase = phase or _phase_from_words(phase_name) or (
             "middle" in phase_name.lower() and ("primary" if "primary" in phase_name.lower() else "secondary")

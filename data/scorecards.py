@@ -1,18 +1,45 @@
-"""Reading what a scorecard needs from the store, then handing it to ``metrics.scorecard``."""
+"""Reading what a scorecard needs from the store, then handing it to ``metrics.scorecard``.
+
+A request only reads: percentiles, families and expectations were computed at import
+(``data.derived``). The reads use the `ord` clustering so a group's rows are found without
+scanning the country.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from data.formats import PeriodError, parse_period
 from data.store import Store, StoreError
-from metrics.registry import load_registry
-from metrics.scorecard import ScorecardRow, Subject, applicable, build_scorecard
+from metrics.registry import Measure, Registry, load_registry
+from metrics.scorecard import (
+    Scorecard,
+    Subject,
+    applicable,
+    build_group_scorecard,
+    build_school_scorecard,
+)
+
+WINDOW = 6  # the period asked for and up to five before it
+
+
+def registry_for(store: Store, group_ids: list[int] | None = None) -> Registry:
+    """National measures plus the local measures of these groups (all groups' when None)."""
+    base = load_registry()
+    if group_ids is None:
+        local = store.local_measures()
+    else:
+        local = [d for g in group_ids for d in store.local_measures(g)]
+    return base.with_local(local) if local else base
 
 
 def school_subject(store: Store, urn: int) -> Subject:
     est = store.establishment(urn)
     if est is None:
         raise StoreError(f"no school with URN {urn} in the store")
-    return Subject("school", int(urn), est.get("name") or f"School {urn}", est.get("phase"), (int(urn),))
+    phase = est.get("phase")
+    return Subject("school", int(urn), est.get("name") or f"School {urn}", phase if isinstance(phase, str) else None,
+                   (int(urn),))
 
 
 def group_subject(store: Store, id_or_name: str, period: str) -> Subject:
@@ -22,33 +49,62 @@ def group_subject(store: Store, id_or_name: str, period: str) -> Subject:
     members = store.group_members(group.group_id, period)
     if not members:
         raise StoreError(f"{group.name} has no member schools in {period}")
-    return Subject("group", group.group_id, group.name, None, tuple(members))
+    return Subject("group", group.group_id, group.name, None, tuple(members), group.kind)
 
 
-def scorecard(store: Store, *, school: int | None = None, group: str | None = None, period: str,
-              measures: list[str] | None = None) -> tuple[Subject, list[ScorecardRow]]:
-    """The scorecard of a school or a group for one period, every applicable national measure by default."""
-    try:
-        period = parse_period(period)
-    except PeriodError as exc:
-        raise StoreError(str(exc)) from exc
-    registry = load_registry()
-    subject = school_subject(store, school) if school is not None else group_subject(store, str(group), period)
+def window(store: Store, period: str) -> list[str]:
+    known = store.periods()
+    if period not in known:
+        shown = ", ".join(known) or "none"
+        raise StoreError(f"no school results for {period} in the store (years with results: {shown})")
+    return known[: known.index(period) + 1][-WINDOW:]
+
+
+def _choose(store: Store, registry: Registry, subject: Subject, measures: list[str] | None) -> list[Measure]:
     if measures:
         unknown = [m for m in measures if m not in registry]
         if unknown:
             raise StoreError(f"unknown measure(s): {', '.join(unknown)}")
-        chosen = [registry.get(m) for m in measures]
-    elif subject.kind == "school" and subject.phase is None:
+        return [registry.get(m) for m in measures]
+    chosen = store.scorecard_measures(subject.kind, subject.id)
+    if chosen:
+        return [registry.get(m) for m in chosen if m in registry]
+    if subject.kind == "school" and subject.phase is None:
         # phase unknown (no GIAS or spine file yet): show what the school has data for
         have = set(store.school_observations(subject.members)["measure"])
-        chosen = [m for m in registry.measures if m.id in have]
-    else:
-        chosen = applicable(registry, subject.phase if subject.kind == "school" else None)
+        return [m for m in registry.measures if m.id in have]
+    return applicable(registry, subject.phase if subject.kind == "school" else None)
+
+
+def scorecard(store: Store, *, school: int | None = None, group: str | None = None, period: str,
+              measures: list[str] | None = None, method: str = "pooled") -> Scorecard:
+    """The scorecard of a school or a group for one period (every applicable measure by default)."""
+    try:
+        period = parse_period(period)
+    except PeriodError as exc:
+        raise StoreError(str(exc)) from exc
+    if method not in ("pooled", "dfe_trust"):
+        raise StoreError(f"roll-up method {method!r} is not 'pooled' or 'dfe_trust'")
+    subject = school_subject(store, school) if school is not None else group_subject(store, str(group), period)
+    groups = [subject.id] if subject.kind == "group" else store.memberships(subject.id)["group_id"].tolist()
+    registry = registry_for(store, groups)
+    chosen = _choose(store, registry, subject, measures)
+    periods = window(store, period)
     ids = [m.id for m in chosen]
-    obs = store.school_observations(subject.members, [period], sorted(set(ids) | {"pupils"}))
-    bench = store.benchmarks([period], ids)
-    weights = {int(r.urn): float(r.value) for r in obs[obs["measure"] == "pupils"].itertuples()
-               if r.value == r.value and r.value is not None}
-    rows = build_scorecard(subject, period, chosen, obs.to_dict("records"), bench.to_dict("records"), weights)
-    return subject, rows
+    fetch = sorted(set(ids) | {"pupils"}) if subject.kind == "group" else ids
+    obs = store.school_observations(subject.members, periods, fetch)
+    stats = store.school_stats(subject.members, periods, ids)
+    bench = store.benchmarks(periods, ids)
+    targets = store.targets(subject.kind, subject.id, period)
+    if subject.kind == "school":
+        return build_school_scorecard(subject, period, periods, chosen, obs, stats, bench, targets)
+    pupils = obs[(obs["measure"] == "pupils") & obs["value"].notna()]
+    weights = pd.DataFrame({"urn": pupils["urn"], "period": pupils["period"], "weight": pupils["value"]})
+    if "pupils" not in ids:
+        obs = obs[obs["measure"] != "pupils"]
+    names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
+                             "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
+    years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
+    return build_group_scorecard(subject, period, periods, chosen, obs, stats, bench,
+                                 store.national_quantiles([p for p in periods]), weights, names, targets,
+                                 method, years)

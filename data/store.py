@@ -278,6 +278,113 @@ class Store:
             params,
         )
 
+    def _ord_filter(self, urns: list[int]) -> tuple[str, dict]:
+        """A predicate on `ord` that lets zone maps skip row groups holding none of these schools."""
+        lo, hi, n = self.query(
+            "SELECT min(ord), max(ord), count(ord) FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+            [urns])[0]
+        if n == len(urns) and n:
+            return "ord BETWEEN $lo AND $hi", {"lo": lo, "hi": hi}
+        return "true", {}
+
+    def school_stats(self, urns: Sequence[int], periods: Sequence[str] | None = None,
+                     measures: Sequence[str] | None = None) -> pd.DataFrame:
+        """Precomputed statistics (percentile, se, expected, residual, family median/rank) for these schools."""
+        urns = [int(u) for u in urns]
+        ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
+        clauses = [ord_sql, "urn IN (SELECT unnest($urns::INTEGER[]))"]
+        params["urns"] = urns
+        if periods is not None:
+            clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
+            params["periods"] = list(periods)
+        if measures is not None:
+            clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
+            params["measures"] = list(measures)
+        where = " AND ".join(clauses)  # fixed text chosen above; values are bound parameters
+        return self.query_df(
+            "SELECT urn, measure, period, phase, percentile, n_compared, se, expected, residual, family_median, "  # noqa: S608
+            f"family_rank, family_size FROM school_stats WHERE {where}",
+            params,
+        )
+
+    def national_quantiles(self, periods: Sequence[str]) -> dict[tuple[str, str, str], list[float]]:
+        rows = self.query("SELECT measure, period, phase, quantiles FROM national_quantiles "
+                          "WHERE period IN (SELECT unnest(?::VARCHAR[]))", [list(periods)])
+        return {(m, p, ph): q for m, p, ph, q in rows}
+
+    def periods(self) -> list[str]:
+        """Academic years with school results, oldest first."""
+        return [r[0] for r in self.query(
+            "SELECT DISTINCT period FROM observations WHERE level = 'school' ORDER BY period")]
+
+    def family(self, urn: int) -> pd.DataFrame:
+        """The school's default family, nearest first, with what a partner needs to get in touch."""
+        return self.query_df(
+            """
+            SELECT f.rank, f.neighbour AS urn, f.distance, e.name, e.phase, e.town, e.postcode, e.head_name,
+                   e.telephone, e.website, e.latitude, e.longitude
+            FROM families f JOIN establishments e ON e.urn = f.neighbour
+            WHERE f.urn = ? ORDER BY f.rank
+            """, [urn])
+
+    def school_context(self, urns: Sequence[int]) -> pd.DataFrame:
+        return self.query_df("SELECT * FROM school_context WHERE urn IN (SELECT unnest(?::INTEGER[])) "
+                             "ORDER BY urn, variable", [list(urns)])
+
+    def targets(self, owner_kind: str, owner_id: int, period: str) -> dict[str, float]:
+        return dict(self.query("SELECT measure, value FROM targets WHERE owner_kind = ? AND owner_id = ? "
+                               "AND period = ?", [owner_kind, owner_id, period]))
+
+    def set_target(self, owner_kind: str, owner_id: int, measure: str, period: str, value: float | None,
+                   *, actor: str = "system") -> None:
+        """Set (or clear, with None) a target, in one audited transaction."""
+        with self.transaction() as cur:
+            before = cur.execute("SELECT value FROM targets WHERE owner_kind = ? AND owner_id = ? AND measure = ? "
+                                 "AND period = ?", [owner_kind, owner_id, measure, period]).fetchall()
+            cur.execute("DELETE FROM targets WHERE owner_kind = ? AND owner_id = ? AND measure = ? AND period = ?",
+                        [owner_kind, owner_id, measure, period])
+            if value is not None:
+                cur.execute("INSERT INTO targets (owner_kind, owner_id, measure, period, value, set_by) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", [owner_kind, owner_id, measure, period, float(value), actor])
+            self.audit(cur, actor, "set" if value is not None else "clear", "target",
+                       f"{owner_kind}:{owner_id}:{measure}:{period}", before[0][0] if before else None, value)
+
+    def scorecard_measures(self, owner_kind: str, owner_id: int) -> list[str]:
+        """The measures governors chose for this scorecard, in their order ([] = not chosen yet)."""
+        return [r[0] for r in self.query("SELECT measure FROM scorecard_measures WHERE owner_kind = ? "
+                                         "AND owner_id = ? ORDER BY position", [owner_kind, owner_id])]
+
+    def set_scorecard_measures(self, owner_kind: str, owner_id: int, measures: Sequence[str],
+                               *, actor: str = "system") -> None:
+        with self.transaction() as cur:
+            before = [r[0] for r in cur.execute(
+                "SELECT measure FROM scorecard_measures WHERE owner_kind = ? AND owner_id = ? ORDER BY position",
+                [owner_kind, owner_id]).fetchall()]
+            cur.execute("DELETE FROM scorecard_measures WHERE owner_kind = ? AND owner_id = ?", [owner_kind, owner_id])
+            cur.executemany("INSERT INTO scorecard_measures VALUES (?, ?, ?, ?)",
+                            [[owner_kind, owner_id, m, i] for i, m in enumerate(measures)])
+            self.audit(cur, actor, "choose", "scorecard_measures", f"{owner_kind}:{owner_id}", before, list(measures))
+
+    def membership_years(self, group_id: int, period: str) -> dict[int, int]:
+        """Full academic years each member has been in the group by the end of `period` (99 when the start
+        date is unknown). A school joining on 1 September counts that year; later in the year, from the next."""
+        from data.formats import period_bounds, period_start_year
+
+        start, end = period_bounds(period)
+        rows = self.query(
+            "SELECT urn, min(start_date) FROM memberships WHERE group_id = ? "
+            "AND coalesce(start_date, DATE '0001-01-01') <= ?::DATE AND coalesce(end_date, DATE '9999-12-31') >= ?::DATE "
+            "GROUP BY urn", [group_id, end, start])
+        last = period_start_year(period)
+        out = {}
+        for urn, joined in rows:
+            if joined is None:
+                out[int(urn)] = 99
+                continue
+            first = joined.year if (joined.month, joined.day) <= (9, 1) else joined.year + 1
+            out[int(urn)] = max(last - first + 1, 0)
+        return out
+
     def benchmarks(
         self,
         periods: Sequence[str] | None = None,
@@ -516,7 +623,8 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
                 FROM ordered
             )
             SELECT group_id, urn,
-                   nullif(min(s), DATE '0001-01-01') AS start_date,
+                   -- an unknown start (GIAS's current-trust columns) gives way to a known one (a Joined date)
+                   coalesce(min(s) FILTER (WHERE s > DATE '0001-01-01'), NULL) AS start_date,
                    nullif(max(e), DATE '9999-12-31') AS end_date,
                    min(source) AS source
             FROM islands GROUP BY group_id, urn, island

@@ -100,9 +100,16 @@ class Measure:
     scale: float = 1.0  # 100 when the value is a percentage of numerator/denominator
     min_cohort: int = 6
     uncertainty: str = "none"  # "published_ci", "wilson", "normal", "none"
+    sd: float | None = None  # pupil-level standard deviation, for "normal" intervals of means
     notes: str = ""
     owner: str = "national"  # "national" or a group id for local measures
+    formula: str = ""  # local measures only: computed from other measures, e.g. "cpd_hours / teachers_fte"
     sources: tuple[Source, ...] = field(default=())
+
+    @property
+    def judged(self) -> bool:
+        """Context measures describe a school; they are never judged good or bad."""
+        return self.polarity is not Polarity.CONTEXT
 
     def source_for(self, kind: str) -> Source | None:
         return next((s for s in self.sources if s.kind == kind), None)
@@ -153,8 +160,10 @@ def parse_measure(raw: dict) -> Measure:
         scale=float(raw.get("scale", 1.0)),
         min_cohort=int(raw.get("min_cohort", 6)),
         uncertainty=raw.get("uncertainty", "none"),
+        sd=float(raw["sd"]) if raw.get("sd") is not None else None,
         notes=raw.get("notes", ""),
-        owner=raw.get("owner", "national"),
+        owner=str(raw.get("owner", "national")),
+        formula=raw.get("formula", ""),
         sources=sources,
     )
 
@@ -175,6 +184,10 @@ class Registry:
     def ids(self) -> list[str]:
         return [m.id for m in self.measures]
 
+    def with_local(self, definitions: list[dict]) -> Registry:
+        """This registry plus local measures (dicts of registry fields, as the store returns them)."""
+        return Registry(self.measures + tuple(parse_measure(d) for d in definitions))
+
     def for_kind(self, kind: str) -> list[tuple[Measure, Source]]:
         """Every measure a file kind feeds, with the source entry that says how."""
         out = []
@@ -185,9 +198,27 @@ class Registry:
         return out
 
 
+class RegistryError(ValueError):
+    """The registry file is invalid. `issues`: every problem found (metrics.validation.Issue)."""
+
+    def __init__(self, issues: list) -> None:
+        shown = "\n".join(f"  {i}" for i in issues[:20])
+        more = f"\n  … and {len(issues) - 20} more" if len(issues) > 20 else ""
+        super().__init__(f"the measure registry has {len(issues)} problem(s):\n{shown}{more}")
+        self.issues = list(issues)
+
+
 @lru_cache(maxsize=4)
 def load_registry(path: Path = NATIONAL_TOML) -> Registry:
-    """Parse the national registry TOML. Cached: it is read-only data."""
+    """Parse and validate the national registry TOML. Cached: it is read-only data.
+
+    Raises RegistryError holding every issue the validator finds; nothing is half-loaded.
+    """
+    from metrics.validation import validate_registry_file  # it imports this module's enums
+
+    issues = validate_registry_file(path)
+    if issues:
+        raise RegistryError(issues)
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
     return Registry(tuple(parse_measure(m) for m in raw["measure"]))

@@ -24,14 +24,14 @@ if not options:
     st.stop()
 label = st.selectbox("Group", list(options), key="group")
 try:
-    subject, rows = scorecard(store, group=str(options[label]), period=period)
+    card = scorecard(store, group=str(options[label]), period=period)
 except StoreError as exc:
     st.warning(exc.title)
     st.stop()
-st.caption(f"{len(subject.members)} member schools in {period}; values roll up from the members.")
+st.caption(f"{len(card.subject.members)} member schools in {period}; {card.method}.")
 table = pd.DataFrame([{
     "Measure": r.label, "Group value": r.display, "National": "–" if r.national is None else f"{r.national:g}",
-    "Schools reporting": f"{r.schools_reporting} of {r.schools_total}", "Status": r.status,
+    "Level": r.level_label, "Schools reporting": f"{r.schools_reporting} of {r.schools_total}", "Status": r.status,
     "How combined": r.rollup_method,
-} for r in rows])
+} for r in card.rows])
 st.dataframe(table, hide_index=True, width="stretch")

@@ -6,7 +6,7 @@ import pytest
 
 from metrics.registry import load_registry
 from metrics.rollup import national_scopes, rollup
-from metrics.scorecard import Subject, build_scorecard, pick_national
+from metrics.scorecard import pick_national
 
 REG = load_registry()
 
@@ -78,19 +78,3 @@ def test_national_picks_phase_row_then_state_funded_then_all():
     assert pick_national(bench, m, "2017/18", "primary") == (None, None)
 
 
-def test_group_scorecard_rows_roll_up_each_measure():
-    members = (1, 2)
-    subject = Subject("group", 9, "Test partnership", None, members)
-    rows = build_scorecard(
-        subject, "2018/19", [REG.get("basics_94"), REG.get("pupils")],
-        [obs(1, 30.0, 30, 100), obs(2, 90.0, 9, 10), obs(1, 100.0, measure="pupils"),
-         obs(2, 20.0, measure="pupils"), obs(1, 99.0, 99, 100, period="2017/18")],
-        [{"measure": "basics_94", "period": "2018/19", "scope": "state_funded", "value": 64.4}],
-    )
-    basics, pupils = rows
-    assert basics.value == pytest.approx(35.4545, rel=1e-4)
-    assert basics.display == "35.5%"
-    assert basics.national == 64.4 and basics.national_scope == "state_funded"
-    assert basics.numerator == pytest.approx(39) and basics.denominator == 110
-    assert (basics.schools_reporting, basics.schools_total) == (2, 2)
-    assert pupils.value == 120.0 and pupils.national is None

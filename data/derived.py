@@ -1,0 +1,228 @@
+"""Whole-table work done once after imports, never in a page request.
+
+Percentiles within phase, standard errors, national quantiles, families of similar schools,
+context-adjusted expectations and family medians/ranks, all written to their tables in one
+transaction. The numerics are in ``metrics.families``; this module moves data in and out.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from data.store import Store, registered
+from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, family_stats, fit_expectation, nearest, standardise
+from metrics.registry import Polarity, Registry, load_registry
+
+Z95 = 1.959964
+# Families are formed within these phase groups (all-through schools sit with secondaries).
+FAMILY_PHASE = {"all_through": "secondary"}
+REGRESSION_VARIABLES = ["disadvantaged_pct", "eal_pct", "sen_pct", "pupils"]
+PRIOR = "ks4_prior_attainment"
+
+
+def _measure_table(registry: Registry) -> pd.DataFrame:
+    """Per measure: the phase an all-through school is compared within, and how its uncertainty is known."""
+    rows = []
+    for m in registry.measures:
+        first = m.phases[0].value if m.phases else None
+        rows.append({
+            "measure": m.id,
+            "all_through_phase": "primary" if first == "primary" else "secondary",
+            "scale": m.scale,
+            "uncertainty": m.uncertainty,
+            "sd": m.sd,
+            "judged": m.judged,
+            "higher_better": m.polarity is Polarity.HIGHER_BETTER,
+        })
+    return pd.DataFrame(rows)
+
+
+def refresh_derived(store: Store, registry: Registry | None = None, *, family_size: int = DEFAULT_FAMILY_SIZE) -> dict:
+    """Recompute every derived table from the observations. Returns timings (seconds) per step."""
+    registry = registry or load_registry()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    measures = _measure_table(registry)
+    with store.transaction() as cur:
+        with registered(cur, "_measures", measures):
+            cur.execute("""
+                CREATE OR REPLACE TEMP TABLE _base AS
+                SELECT e.ord, o.urn, o.measure, o.period, o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
+                       -- all-through schools are compared with primaries on KS2 measures, secondaries otherwise
+                       CASE WHEN e.phase = 'all_through' THEN m.all_through_phase ELSE e.phase END AS phase,
+                       m.scale, m.uncertainty, m.sd
+                FROM observations o
+                JOIN establishments e ON e.urn = o.urn
+                JOIN _measures m ON m.measure = o.measure
+                WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
+            """)
+        stats = cur.execute(f"""
+            SELECT ord, urn, measure, period, phase, value,
+                   -- mid-rank percentile: schools below, plus half of those tied, over all compared
+                   (rank() OVER (PARTITION BY measure, period, phase ORDER BY value) - 1
+                    + 0.5 * count(*) OVER (PARTITION BY measure, period, phase, value))
+                   / count(*) OVER (PARTITION BY measure, period, phase) * 100 AS percentile,
+                   count(*) OVER (PARTITION BY measure, period, phase) AS n_compared,
+                   CASE
+                     WHEN ci_low IS NOT NULL AND ci_high IS NOT NULL THEN (ci_high - ci_low) / (2 * {Z95})
+                     WHEN uncertainty = 'wilson' AND denominator > 0
+                       THEN sqrt(greatest(value / scale, 0) * greatest(1 - value / scale, 0) / denominator) * scale
+                     WHEN uncertainty = 'normal' AND sd IS NOT NULL AND denominator > 0 THEN sd / sqrt(denominator)
+                   END AS se,
+                   denominator
+            FROM _base
+        """).df()  # noqa: S608 (Z95 is a module constant)
+        timings["percentiles"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        quantile_points = [i / 100 for i in range(101)]
+        cur.execute("DELETE FROM national_quantiles")
+        cur.execute("""
+            INSERT INTO national_quantiles
+            SELECT measure, period, phase, count(*), quantile_cont(value, ?::DOUBLE[]) FROM _base
+            GROUP BY ALL
+        """, [quantile_points])
+        timings["quantiles"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        context, fam_rows = _families(cur, family_size)
+        timings["families"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stats, regressions = _expectations(stats, context, registry)
+        timings["expectations"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stats = _family_medians(stats, fam_rows, registry)
+        timings["family_medians"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        out = stats[["ord", "urn", "measure", "period", "phase", "percentile", "n_compared", "se", "expected",
+                     "residual", "family_median", "family_rank", "family_size"]].copy()
+        for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
+            out[c] = out[c].astype("Int32")
+        cur.execute("DELETE FROM school_stats")
+        with registered(cur, "_stats", out):
+            cur.execute("INSERT INTO school_stats SELECT * FROM _stats ORDER BY ord NULLS LAST, measure, period")
+        cur.execute("DELETE FROM families")
+        if len(fam_rows):
+            with registered(cur, "_fam", fam_rows):
+                cur.execute("INSERT INTO families SELECT urn, rank, neighbour, distance FROM _fam ORDER BY urn, rank")
+        cur.execute("DELETE FROM school_context")
+        if len(context):
+            with registered(cur, "_ctx", context):
+                cur.execute("INSERT INTO school_context SELECT urn, phase, period, variable, value, z FROM _ctx")
+        cur.execute("DELETE FROM regressions")
+        if len(regressions):
+            with registered(cur, "_reg", regressions):
+                cur.execute("INSERT INTO regressions SELECT * FROM _reg")
+        cur.execute("DROP TABLE _base")
+        timings["write"] = time.perf_counter() - t
+    return timings
+
+
+def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each school's context (latest value per variable) and its k nearest same-phase schools."""
+    variables = list(FAMILY_VARIABLES)
+    raw = cur.execute("""
+        SELECT o.urn, coalesce(f.phase, e.phase) AS phase, o.measure AS variable,
+               arg_max(o.value, o.period) AS value, max(o.period) AS period
+        FROM observations o JOIN establishments e ON e.urn = o.urn
+        LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS p, unnest(?::VARCHAR[]) AS phase) f ON f.p = e.phase
+        WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
+          AND o.measure IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY ALL
+    """, [list(FAMILY_PHASE), list(FAMILY_PHASE.values()), variables]).df()
+    if raw.empty:
+        empty_ctx = pd.DataFrame(columns=["urn", "phase", "period", "variable", "value", "z"])
+        return empty_ctx, pd.DataFrame(columns=["urn", "rank", "neighbour", "distance"])
+    wide = raw.pivot_table(index=["urn", "phase"], columns="variable", values="value", aggfunc="first")
+    wide = wide.reindex(columns=variables)
+    periods = raw.groupby("urn")["period"].max()
+    ctx_parts, fam_parts = [], []
+    for phase, block in wide.groupby(level="phase"):
+        urns = block.index.get_level_values("urn").to_numpy()
+        x = block.to_numpy(dtype=float, copy=True)
+        x[:, variables.index("pupils")] = np.log1p(x[:, variables.index("pupils")])  # size matters in ratios
+        known = ~np.isnan(x).all(axis=0)
+        weights = np.array([FAMILY_VARIABLES[v] for v in variables]) * known
+        s = standardise(x)
+        idx, dist = nearest(s.z, weights, k)
+        valid = idx >= 0
+        rows, ranks = np.nonzero(valid)
+        fam_parts.append(pd.DataFrame({
+            "urn": urns[rows], "rank": ranks + 1, "neighbour": urns[idx[valid]], "distance": dist[valid]}))
+        long = pd.DataFrame({
+            "urn": np.repeat(urns, len(variables)), "phase": phase,
+            "variable": np.tile(variables, len(urns)), "value": x.reshape(-1), "z": s.z.reshape(-1)})
+        long.loc[long["variable"] == "pupils", "value"] = np.expm1(long.loc[long["variable"] == "pupils", "value"])
+        ctx_parts.append(long[~np.isnan(long["value"])])
+    context = pd.concat(ctx_parts, ignore_index=True)
+    context["period"] = context["urn"].map(periods)
+    context = context[["urn", "phase", "period", "variable", "value", "z"]]
+    return context, pd.concat(fam_parts, ignore_index=True)
+
+
+def _expectations(stats: pd.DataFrame, context: pd.DataFrame, registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit each judged measure on context, per period and phase; add `expected` and `residual`."""
+    stats = stats.copy()
+    stats["expected"] = np.nan
+    stats["residual"] = np.nan
+    reg_rows: list[dict] = []
+    if context.empty or stats.empty:
+        return stats, pd.DataFrame(columns=["measure", "period", "phase", "n", "r2", "residual_sd", "variables",
+                                            "coefficients"])
+    z = context.pivot_table(index="urn", columns="variable", values="z", aggfunc="first")
+    judged = {m.id for m in registry.measures if m.judged}
+    ks4 = {m.id for m in registry.measures for s in m.sources if s.kind == "ks4"}
+    for (measure, period, phase), part in stats[stats["measure"].isin(judged)].groupby(
+            ["measure", "period", "phase"], sort=False):
+        variables = [v for v in REGRESSION_VARIABLES if v in z.columns]
+        if measure in ks4 and PRIOR in z.columns and phase == "secondary":
+            variables.append(PRIOR)
+        x = z.reindex(part["urn"].to_numpy())[variables].to_numpy(dtype=float)
+        keep = ~np.isnan(x).all(axis=0)  # a variable nobody in this phase has
+        variables = [v for v, k in zip(variables, keep, strict=True) if k]
+        x = x[:, keep]
+        y = part["value"].to_numpy(dtype=float)
+        w = part["denominator"].to_numpy(dtype=float)
+        fit = fit_expectation(x, y, None if np.isnan(w).all() else np.nan_to_num(w, nan=0.0))
+        if fit is None:
+            continue
+        stats.loc[part.index, "expected"] = fit.fitted
+        stats.loc[part.index, "residual"] = y - fit.fitted
+        reg_rows.append({"measure": measure, "period": period, "phase": phase, "n": fit.n, "r2": fit.r2,
+                         "residual_sd": fit.residual_sd, "variables": variables,
+                         "coefficients": [float(c) for c in fit.coefficients]})
+    return stats, pd.DataFrame(reg_rows, columns=["measure", "period", "phase", "n", "r2", "residual_sd", "variables",
+                                                  "coefficients"])
+
+
+def _family_medians(stats: pd.DataFrame, fam: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Family median and the school's rank in its family, per measure and period."""
+    stats = stats.copy()
+    stats["family_median"] = np.nan
+    stats["family_rank"] = np.nan
+    stats["family_size"] = np.nan
+    if fam.empty or stats.empty:
+        return stats
+    urns = np.sort(pd.unique(np.concatenate([fam["urn"].to_numpy(), stats["urn"].to_numpy()])))
+    pos = {u: i for i, u in enumerate(urns)}
+    k = int(fam["rank"].max())
+    family = np.full((len(urns), k), -1, dtype=np.int64)
+    family[fam["urn"].map(pos).to_numpy(), fam["rank"].to_numpy() - 1] = fam["neighbour"].map(pos).to_numpy()
+    higher = {m.id: m.polarity is not Polarity.LOWER_BETTER for m in registry.measures}
+    stats_pos = stats["urn"].map(pos).to_numpy()
+    for (measure, _period), part in stats.groupby(["measure", "period"], sort=False):
+        values = np.full(len(urns), np.nan)
+        at = stats_pos[part.index]
+        values[at] = part["value"].to_numpy(dtype=float)
+        median, rank, size = family_stats(values, family, higher.get(measure, True))
+        has_family = (family[at] >= 0).any(axis=1)
+        stats.loc[part.index, "family_median"] = np.where(has_family, median[at], np.nan)
+        stats.loc[part.index, "family_rank"] = np.where(has_family, rank[at], np.nan)
+        stats.loc[part.index, "family_size"] = np.where(has_family, size[at] + 1, np.nan)
+    return stats

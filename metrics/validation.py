@@ -1,0 +1,680 @@
+"""The one validator for measure definitions: the national TOML, the governors' form and local measures.
+
+Validation is many small rules. Each takes every definition and returns a list of issues pointing at
+the file (and, for TOML, the line) they came from; all rules always run, so one broken rule never
+hides another. Pure: standard library only. The rules are listed, one line each, in docs/method.md
+("Registry validation"); every rule has a fixture that breaks it in tests/fixtures/registry/.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import math
+import re
+import tomllib
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from metrics.formula import FUNCTIONS, Formula, FormulaError, formula_cycles, parse_formula
+from metrics.registry import NATIONAL_TOML, Perspective, Phase, Polarity, Rollup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MEASURE_FIELDS = ("id", "label", "description", "perspective", "unit", "format", "polarity", "phases", "rollup",
+                  "scale", "min_cohort", "uncertainty", "sd", "notes", "owner", "formula", "sources")
+REQUIRED_FIELDS = ("id", "label", "description", "perspective", "unit", "polarity", "phases", "rollup")
+COLUMN_FIELDS = ("value", "cohort", "numerator", "denominator", "ci_low", "ci_high")
+SOURCE_FIELDS = ("kind", *COLUMN_FIELDS)
+# The registry's source kinds: data/formats.py maps each DfE file kind to one of these.
+SOURCE_KINDS = ("ks4", "ks2", "census", "abs", "swf", "cfr", "pupdest", "ees_census")
+UNCERTAINTIES = ("none", "published_ci", "wilson", "normal")
+NATIONAL = "national"
+MAX_ID = 40
+MAX_LABEL = 80
+DESCRIPTION_RANGE = (20, 500)
+MAX_UNIT = 20
+MIN_COHORT_RANGE = (0, 1000)
+
+# snake_case: lowercase letters, digits and underscores, starting with a letter
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# A group's id as the store writes it in `owner`: digits only
+_GROUP_ID = re.compile(r"^[1-9][0-9]*$")
+# A float format spec with at most two-digit width and precision (a huge width would allocate memory)
+_FORMAT = re.compile(r"^(.?[<>=^])?[+\- ]?z?#?0?(\d{1,2})?[,_]?(\.\d{1,2})?[eEfFgGn%]?$")
+_MEASURE_HEADER = re.compile(r"^\s*\[\[\s*measure\s*\]\]")  # [[measure]]
+_SOURCE_HEADER = re.compile(r"^\s*\[\[\s*measure\s*\.\s*sources\s*\]\]")  # [[measure.sources]]
+_ANY_HEADER = re.compile(r"^\s*\[")  # any table header ends the keys of the one before
+_SOURCE_FIELD = re.compile(r"^sources\[(\d+)\](?:\.(\w+))?$")  # sources[0].ci_low
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")  # tomllib's error suffix
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong with a definition or an upload, located as precisely as we can.
+
+    `source`: where it came from ("metrics/national.toml", "form", "upload.csv"); `field`: the
+    definition's field (e.g. "polarity", "sources[0].kind") or, for uploads, the column.
+    """
+
+    source: str
+    measure: str | None
+    field: str | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.measure:
+            where.append(f"measure {self.measure}")
+        if self.field:
+            where.append(self.field)
+        return f"{', '.join(where)}: {self.message}"
+
+
+# ------------------------------------------------------------------------------ the definitions rules see
+
+
+class _Lines:
+    """Line numbers in the TOML text: tomllib gives no positions, so find the tables and keys."""
+
+    def __init__(self, text: str, raw: list[object]) -> None:
+        self.lines = text.splitlines()
+        headers = [i for i, line in enumerate(self.lines, 1) if _MEASURE_HEADER.match(line)]
+        self.starts: list[int | None]
+        if len(headers) == len(raw):
+            self.starts = list(headers)
+        else:  # inline tables or a header inside a string: fall back to each measure's id line
+            self.starts = [self._id_line(m.get("id")) if isinstance(m, dict) else None for m in raw]
+
+    def _id_line(self, mid: object) -> int | None:
+        if not isinstance(mid, str):
+            return None
+        key = re.compile(rf"""^\s*"?id"?\s*=\s*["']{re.escape(mid)}["']""")
+        return next((i for i, line in enumerate(self.lines, 1) if key.match(line)), None)
+
+    def _keys_end(self, start: int) -> int:
+        """The last line of the keys that follow the header (or id line) at `start`."""
+        for i in range(start + 1, len(self.lines) + 1):
+            if _ANY_HEADER.match(self.lines[i - 1]):
+                return i - 1
+        return len(self.lines)
+
+    def _key(self, start: int, end: int, key: str) -> int | None:
+        pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+        return next((i for i in range(start, end + 1) if pattern.match(self.lines[i - 1])), None)
+
+    def line(self, index: int, field: str | None) -> int | None:
+        start = self.starts[index] if index < len(self.starts) else None
+        if start is None or field is None:
+            return start
+        keys_end = self._keys_end(start)
+        m = _SOURCE_FIELD.match(field)
+        if m is None:
+            return self._key(start, keys_end, field.split(".")[0]) or start
+        next_measure = next((s for s in self.starts[index + 1:] if s is not None), len(self.lines) + 1)
+        sources = [i for i in range(start + 1, next_measure) if _SOURCE_HEADER.match(self.lines[i - 1])]
+        j, sub = int(m.group(1)), m.group(2)
+        if j >= len(sources):  # sources written inline: point at the `sources` key
+            return self._key(start, keys_end, "sources") or start
+        head = sources[j]
+        return (self._key(head, self._keys_end(head), sub) if sub else None) or head
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """What every rule sees: the definitions, where they came from, and the ids already taken."""
+
+    measures: tuple[tuple[int, dict], ...]  # (position in the list, the definition's fields)
+    source: str
+    known_ids: frozenset[str]
+    group_members_only: bool
+    lines: _Lines | None
+
+    def issue(self, index: int, field: str | None, message: str) -> Issue:
+        raw = dict(self.measures).get(index, {})
+        mid = raw.get("id")
+        line = self.lines.line(index, field) if self.lines is not None else None
+        return Issue(self.source, mid if isinstance(mid, str) and mid else None, field, line, message)
+
+    def ids(self) -> set[str]:
+        return {m["id"] for _, m in self.measures if isinstance(m.get("id"), str)}
+
+    def sources(self) -> Iterator[tuple[int, dict, int, dict]]:
+        """(measure index, measure, source index, source) for every source that is a table."""
+        for i, m in self.measures:
+            srcs = m.get("sources")
+            if isinstance(srcs, list):
+                for j, s in enumerate(srcs):
+                    if isinstance(s, dict):
+                        yield i, m, j, s
+
+    def formulas(self) -> Iterator[tuple[int, dict, Formula]]:
+        """Every definition whose formula parses (the formula_parses rule reports the others)."""
+        for i, m in self.measures:
+            text = m.get("formula")
+            if isinstance(text, str) and text.strip():
+                try:
+                    yield i, m, parse_formula(text)
+                except FormulaError:
+                    continue
+
+
+Rule = Callable[[Definitions], list[Issue]]
+
+
+def _allowed(values: Collection[str]) -> str:
+    return ", ".join(values)
+
+
+def _is_number(v: object) -> bool:
+    return type(v) in (int, float) and math.isfinite(float(v))  # type: ignore[arg-type]
+
+
+def _is_local(m: dict) -> bool:
+    return str(m.get("owner", NATIONAL)) != NATIONAL
+
+
+def _has_formula(m: dict) -> bool:
+    f = m.get("formula")
+    return isinstance(f, str) and bool(f.strip())
+
+
+def _kind(s: dict) -> str:
+    return repr(s["kind"]) if isinstance(s.get("kind"), str) else "without a kind"
+
+
+def _one_of(d: Definitions, field: str, allowed: Collection[str]) -> list[Issue]:
+    out = []
+    for i, m in d.measures:
+        if field not in m or m[field] is None:
+            continue  # required_fields reports it
+        v = m[field]
+        if not isinstance(v, str) or v not in allowed:
+            out.append(d.issue(i, field, f"{field} {v!r} is not one of: {_allowed(allowed)}"))
+    return out
+
+
+# ------------------------------------------------------------------------------ the rules
+
+
+def required_fields(d: Definitions) -> list[Issue]:
+    """Every definition has id, label, description, perspective, unit, polarity, phases and rollup."""
+    return [d.issue(i, f, f"required field '{f}' is missing")
+            for i, m in d.measures for f in REQUIRED_FIELDS if m.get(f) is None]
+
+
+def unknown_fields(d: Definitions) -> list[Issue]:
+    """No field the registry does not know (a typo such as `polarty` would otherwise be ignored)."""
+    out = []
+
+    def hint(name: str, known: tuple[str, ...]) -> str:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        return f"; did you mean '{close[0]}'?" if close else f"; the fields are: {_allowed(known)}"
+
+    for i, m in d.measures:
+        for k in m:
+            if k not in MEASURE_FIELDS:
+                out.append(d.issue(i, k, f"unknown field '{k}'{hint(k, MEASURE_FIELDS)}"))
+    for i, _, j, s in d.sources():
+        for k in s:
+            if k not in SOURCE_FIELDS:
+                out.append(d.issue(i, f"sources[{j}].{k}", f"unknown source field '{k}'{hint(k, SOURCE_FIELDS)}"))
+    return out
+
+
+def id_format(d: Definitions) -> list[Issue]:
+    """The id is snake_case (lowercase letters, digits, underscores; starts with a letter), at most
+    40 characters, and not a word formulas reserve (their functions, Python keywords)."""
+    out = []
+    reserved = set(FUNCTIONS) | {"iff"} | set(keyword.kwlist) | set(keyword.softkwlist)
+    for i, m in d.measures:
+        mid = m.get("id")
+        if mid is None:
+            continue
+        if not isinstance(mid, str) or not _ID.match(mid):
+            out.append(d.issue(i, "id", f"id {mid!r} must be snake_case: lowercase letters, digits and "
+                                        "underscores, starting with a letter"))
+        elif len(mid) > MAX_ID:
+            out.append(d.issue(i, "id", f"id '{mid}' is {len(mid)} characters long; the limit is {MAX_ID}"))
+        elif mid in reserved:
+            out.append(d.issue(i, "id", f"id '{mid}' is reserved: formulas use the word"))
+    return out
+
+
+def id_unique(d: Definitions) -> list[Issue]:
+    """Ids are unique within the definitions and against the ids already taken (national ids, and
+    every group's local ids: a local measure may not reuse a national id)."""
+    out = []
+    first: dict[str, int] = {}
+    for i, m in d.measures:
+        mid = m.get("id")
+        if not isinstance(mid, str) or not mid:
+            continue
+        if mid in d.known_ids:
+            out.append(d.issue(i, "id", f"id '{mid}' is already taken by another measure "
+                                        "(ids are unique across national and local measures)"))
+        elif mid in first:
+            earlier = d.lines.line(first[mid], None) if d.lines is not None else None
+            where = f" (line {earlier})" if earlier is not None else ""
+            out.append(d.issue(i, "id", f"id '{mid}' is used twice: an earlier measure{where} has it"))
+        else:
+            first[mid] = i
+    return out
+
+
+def perspective_value(d: Definitions) -> list[Issue]:
+    """perspective is one of the scorecard areas."""
+    return _one_of(d, "perspective", [p.value for p in Perspective])
+
+
+def polarity_value(d: Definitions) -> list[Issue]:
+    """polarity is higher_better, lower_better or context."""
+    return _one_of(d, "polarity", [p.value for p in Polarity])
+
+
+def rollup_value(d: Definitions) -> list[Issue]:
+    """rollup is pooled_ratio, weighted_mean or sum."""
+    return _one_of(d, "rollup", [r.value for r in Rollup])
+
+
+def uncertainty_value(d: Definitions) -> list[Issue]:
+    """uncertainty, when given, is none, published_ci, wilson or normal."""
+    return _one_of(d, "uncertainty", UNCERTAINTIES)
+
+
+def phases_value(d: Definitions) -> list[Issue]:
+    """phases is a non-empty list of school phases, each once."""
+    out = []
+    allowed = [p.value for p in Phase]
+    for i, m in d.measures:
+        v = m.get("phases")
+        if v is None:
+            continue
+        if not isinstance(v, list) or not v:
+            out.append(d.issue(i, "phases", f'phases must be a list of phases such as ["primary"], not {v!r}'))
+            continue
+        seen: set[object] = set()
+        for p in v:
+            if not isinstance(p, str) or p not in allowed:
+                out.append(d.issue(i, "phases", f"phase {p!r} is not one of: {_allowed(allowed)}"))
+            elif p in seen:
+                out.append(d.issue(i, "phases", f"phase '{p}' is listed twice"))
+            seen.add(p if isinstance(p, str) else repr(p))
+    return out
+
+
+def unit_text(d: Definitions) -> list[Issue]:
+    """unit is short text (at most 20 characters), e.g. "%", "score", "hours"."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("unit")
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v.strip() or len(v) > MAX_UNIT:
+            out.append(d.issue(i, "unit", f'unit must be short text (1 to {MAX_UNIT} characters) such as "%", '
+                                          f'"score" or "hours", not {v!r}'))
+    return out
+
+
+def label_text(d: Definitions) -> list[Issue]:
+    """label is text of 1 to 80 characters (it heads tables and charts)."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("label")
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v.strip():
+            out.append(d.issue(i, "label", f"label must be text, not {v!r}"))
+        elif len(v) > MAX_LABEL:
+            out.append(d.issue(i, "label", f"label is {len(v)} characters long; the limit is {MAX_LABEL}"))
+    return out
+
+
+def description_text(d: Definitions) -> list[Issue]:
+    """description is 20 to 500 characters: what the measure shows, in plain words for parents."""
+    out = []
+    low, high = DESCRIPTION_RANGE
+    for i, m in d.measures:
+        v = m.get("description")
+        if v is None:
+            continue
+        n = len(v.strip()) if isinstance(v, str) else 0
+        if not isinstance(v, str) or n < low:
+            out.append(d.issue(i, "description", f"description is {n} characters long; it needs at least {low}: "
+                                                 "say in plain words, for parents, what the measure shows"))
+        elif n > high:
+            out.append(d.issue(i, "description", f"description is {n} characters long; the limit is {high}"))
+    return out
+
+
+def notes_text(d: Definitions) -> list[Issue]:
+    """notes, when given, are text."""
+    return [d.issue(i, "notes", f"notes must be text, not {m['notes']!r}")
+            for i, m in d.measures if m.get("notes") is not None and not isinstance(m["notes"], str)]
+
+
+def owner_value(d: Definitions) -> list[Issue]:
+    """owner is "national" or a group's id; for a group's own definitions (the form, local measures)
+    it must be a group's id."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("owner", NATIONAL)
+        is_group = (isinstance(v, str) and bool(_GROUP_ID.match(v))) or (type(v) is int and v > 0)
+        if d.group_members_only and not is_group:
+            out.append(d.issue(i, "owner", f"owner must be a group's id, not {v!r}: only a group's local "
+                                           "measures are defined here"))
+        elif not is_group and v != NATIONAL:
+            out.append(d.issue(i, "owner", f"owner must be \"national\" or a group's id, not {v!r}"))
+    return out
+
+
+def format_spec(d: Definitions) -> list[Issue]:
+    """format, when given, is a Python format spec for a number (".1f", "+.2f", ",.0f")."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("format")
+        if v is None:
+            continue
+        problem = None
+        if not isinstance(v, str) or not _FORMAT.match(v):
+            problem = ""
+        else:
+            try:
+                format(-1234.5678, v)
+            except ValueError as exc:
+                problem = f" ({exc})"
+        if problem is not None:
+            out.append(d.issue(i, "format", f'format {v!r} is not a number format such as ".1f", "+.2f" or '
+                                            f'",.0f"{problem}'))
+    return out
+
+
+def scale_positive(d: Definitions) -> list[Issue]:
+    """scale, when given, is a number greater than 0."""
+    return [d.issue(i, "scale", f"scale must be a number greater than 0, not {m['scale']!r}")
+            for i, m in d.measures
+            if m.get("scale") is not None and not (_is_number(m["scale"]) and m["scale"] > 0)]
+
+
+def min_cohort_range(d: Definitions) -> list[Issue]:
+    """min_cohort, when given, is a whole number from 0 to 1000."""
+    low, high = MIN_COHORT_RANGE
+    return [d.issue(i, "min_cohort", f"min_cohort must be a whole number from {low} to {high}, not "
+                                     f"{m['min_cohort']!r}")
+            for i, m in d.measures
+            if m.get("min_cohort") is not None
+            and not (type(m["min_cohort"]) is int and low <= m["min_cohort"] <= high)]
+
+
+def sources_shape(d: Definitions) -> list[Issue]:
+    """sources, when given, is a list of [[measure.sources]] tables."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("sources")
+        if v is None:
+            continue
+        if not isinstance(v, list):
+            out.append(d.issue(i, "sources", f"sources must be a list of [[measure.sources]] tables, not {v!r}"))
+            continue
+        for j, s in enumerate(v):
+            if not isinstance(s, dict):
+                out.append(d.issue(i, f"sources[{j}]", f"source {j + 1} must be a table of fields, not {s!r}"))
+    return out
+
+
+def source_kind(d: Definitions) -> list[Issue]:
+    """Each source names a known kind of DfE file, and a measure has at most one source per kind."""
+    out = []
+    seen: dict[int, set[str]] = {}
+    for i, _, j, s in d.sources():
+        k = s.get("kind")
+        if not isinstance(k, str) or k not in SOURCE_KINDS:
+            got = "no kind" if k is None else f"kind {k!r}"
+            out.append(d.issue(i, f"sources[{j}].kind", f"source {j + 1} has {got}; the kinds are: "
+                                                        f"{_allowed(SOURCE_KINDS)}"))
+        elif k in seen.setdefault(i, set()):
+            out.append(d.issue(i, f"sources[{j}].kind", f"two sources of kind '{k}': give one, listing "
+                                                        "alternative column names in it"))
+        else:
+            seen[i].add(k)
+    return out
+
+
+def source_columns(d: Definitions) -> list[Issue]:
+    """Each source gives a value or a numerator column; every column is a name or a list of names."""
+    out = []
+    for i, _, j, s in d.sources():
+        for f in COLUMN_FIELDS:
+            v = s.get(f)
+            if v is None:
+                continue
+            names = v if isinstance(v, list) else [v]
+            if not names or not all(isinstance(n, str) and n.strip() for n in names):
+                out.append(d.issue(i, f"sources[{j}].{f}", f"{f} must be a column name or a list of column "
+                                                           f"names, not {v!r}"))
+        if s.get("value") is None and s.get("numerator") is None:
+            out.append(d.issue(i, f"sources[{j}]", f"source {_kind(s)} gives neither a value nor a numerator "
+                                                   "column"))
+    return out
+
+
+def sources_match_owner(d: Definitions) -> list[Issue]:
+    """A national measure has DfE sources and no formula; a local measure never reads DfE files
+    (it has a formula, or no sources and its values are uploaded)."""
+    out = []
+    for i, m in d.measures:
+        srcs = m.get("sources")
+        has_sources = isinstance(srcs, list) and bool(srcs)
+        if _is_local(m):
+            if has_sources:
+                out.append(d.issue(i, "sources", "a local measure cannot read DfE files: give it a formula, or "
+                                                 "no sources and upload its values"))
+        else:
+            if _has_formula(m):
+                out.append(d.issue(i, "formula", "a national measure cannot have a formula: formulas are for "
+                                                 "local measures"))
+            if srcs is None or srcs == []:  # any other non-list: sources_shape says so
+                out.append(d.issue(i, "sources", "a national measure needs at least one source: the DfE file "
+                                                 "and column that feed it"))
+    return out
+
+
+def pooled_ratio_parts(d: Definitions) -> list[Issue]:
+    """A pooled_ratio measure can be pooled: each source gives a numerator or a cohort/denominator beside
+    the value (two of value, numerator, base), or the measure has a formula. A local measure without
+    sources is fine: its uploads carry numerator and denominator."""
+    out = []
+    for i, m, j, s in d.sources():
+        if m.get("rollup") != Rollup.POOLED_RATIO.value or _has_formula(m):
+            continue
+        base = s.get("cohort") is not None or s.get("denominator") is not None
+        parts = sum([s.get("value") is not None, s.get("numerator") is not None, base])
+        if parts < 2 and (s.get("value") is not None or s.get("numerator") is not None):
+            out.append(d.issue(i, f"sources[{j}]", f"a pooled ratio needs a numerator or a cohort/denominator "
+                                                   f"beside the value so that groups pool as sum(numerator) / "
+                                                   f"sum(denominator); source {_kind(s)} gives only "
+                                                   f"{'a value' if s.get('value') is not None else 'a numerator'}"))
+    return out
+
+
+def published_ci_columns(d: Definitions) -> list[Issue]:
+    """uncertainty = "published_ci" needs ci_low and ci_high columns in every source."""
+    out = []
+    for i, m in d.measures:
+        if m.get("uncertainty") != "published_ci":
+            continue
+        srcs = m.get("sources")
+        if not isinstance(srcs, list) or not srcs:
+            out.append(d.issue(i, "uncertainty", "uncertainty 'published_ci' needs ci_low and ci_high columns in "
+                                                 "a source; this measure has no sources"))
+            continue
+        for j, s in enumerate(srcs):
+            missing = [f for f in ("ci_low", "ci_high") if isinstance(s, dict) and s.get(f) is None]
+            if missing:
+                out.append(d.issue(i, f"sources[{j}].{missing[0]}",
+                                   f"uncertainty 'published_ci' needs ci_low and ci_high columns; source {_kind(s)} "
+                                   f"has no {' and no '.join(missing)}"))
+    return out
+
+
+def normal_sd(d: Definitions) -> list[Issue]:
+    """uncertainty = "normal" needs sd, the pupil-level standard deviation, greater than 0."""
+    out = []
+    for i, m in d.measures:
+        sd = m.get("sd")
+        if sd is not None and not (_is_number(sd) and sd > 0):
+            out.append(d.issue(i, "sd", f"sd must be a number greater than 0, not {sd!r}"))
+        elif sd is None and m.get("uncertainty") == "normal":
+            out.append(d.issue(i, "uncertainty", "uncertainty 'normal' needs sd, the pupil-level standard "
+                                                 "deviation (a number greater than 0)"))
+    return out
+
+
+def wilson_pooled_only(d: Definitions) -> list[Issue]:
+    """uncertainty = "wilson" (an interval for a proportion) only for pooled_ratio measures."""
+    rollups = [r.value for r in Rollup]
+    return [d.issue(i, "uncertainty", f"uncertainty 'wilson' is for pooled ratios (a count out of a cohort); "
+                                      f"this measure's rollup is '{m['rollup']}'")
+            for i, m in d.measures
+            if m.get("uncertainty") == "wilson" and m.get("rollup") in rollups
+            and m["rollup"] != Rollup.POOLED_RATIO.value]
+
+
+def formula_parses(d: Definitions) -> list[Issue]:
+    """formula, when given, is in the formula language (see "Local measures")."""
+    out = []
+    for i, m in d.measures:
+        text = m.get("formula")
+        if text is None or (isinstance(text, str) and not text.strip()):
+            continue
+        try:
+            parse_formula(text)
+        except FormulaError as exc:
+            out.append(d.issue(i, "formula", f"formula: {exc.message}"))
+    return out
+
+
+def formula_names_known(d: Definitions) -> list[Issue]:
+    """A formula uses only known measure ids; a group's formula uses only national measures and the
+    group's own."""
+    out = []
+    own = d.ids()
+    if d.group_members_only:
+        usable = own | national_ids()
+    else:
+        usable = own | set(d.known_ids)
+    for i, m, f in d.formulas():
+        for name in f.names:
+            if name in usable or name == m.get("id"):
+                continue
+            if name in d.known_ids:
+                msg = (f"formula uses '{name}', another group's local measure: a formula may use national "
+                       "measures and the group's own")
+            else:
+                close = difflib.get_close_matches(name, sorted(usable), n=1, cutoff=0.75)
+                msg = f"formula uses '{name}', which is not a measure id" + (
+                    f"; did you mean '{close[0]}'?" if close else "")
+            out.append(d.issue(i, "formula", msg))
+    return out
+
+
+def formula_no_cycles(d: Definitions) -> list[Issue]:
+    """Formulas do not go round in a circle (a measure using itself, directly or through others)."""
+    index: dict[str, int] = {}
+    formulas: dict[str, Formula] = {}
+    for i, m, f in d.formulas():
+        mid = m.get("id")
+        if isinstance(mid, str) and mid not in formulas:
+            index[mid] = i
+            formulas[mid] = f
+    return [d.issue(index[cycle[0]], "formula", f"the formula goes round in a circle: {' → '.join(cycle)}")
+            for cycle in formula_cycles(formulas)]
+
+
+RULES: tuple[Rule, ...] = (
+    required_fields, unknown_fields, id_format, id_unique, perspective_value, polarity_value, rollup_value,
+    uncertainty_value, phases_value, unit_text, label_text, description_text, notes_text, owner_value,
+    format_spec, scale_positive, min_cohort_range, sources_shape, source_kind, source_columns,
+    sources_match_owner, pooled_ratio_parts, published_ci_columns, normal_sd, wilson_pooled_only,
+    formula_parses, formula_names_known, formula_no_cycles,
+)
+
+
+# ------------------------------------------------------------------------------ entry points
+
+
+def validate_definitions(raw: list[dict], *, source: str, known_ids: Collection[str] = frozenset(),
+                         group_members_only: bool = False, text: str | None = None) -> list[Issue]:
+    """Every issue with these measure definitions, from every rule, in line order (then rule order).
+
+    `known_ids`: ids already taken elsewhere (national ids, other groups' local ids).
+    `group_members_only`: the definitions are one group's local measures (the form): each must be
+    owned by a group, and formulas may use only national measures and the group's own.
+    `text`: the TOML the definitions were read from, for line numbers.
+    """
+    measures = tuple((i, m) for i, m in enumerate(raw) if isinstance(m, dict))
+    d = Definitions(measures, source, frozenset(known_ids), group_members_only,
+                    _Lines(text, list(raw)) if text is not None else None)
+    issues = [Issue(source, None, None, d.lines.starts[i] if d.lines else None,
+                    f"measure {i + 1} must be a table of fields, not {m!r}")
+              for i, m in enumerate(raw) if not isinstance(m, dict)]
+    for rule in RULES:
+        try:
+            issues.extend(rule(d))
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
+            issues.append(Issue(source, None, None, None,
+                                f"the check {rule.__name__} failed ({type(exc).__name__}: {exc}); please report it"))
+    return sorted(issues, key=lambda x: (x.line is None, x.line or 0))
+
+
+def validate_registry_file(path: Path | str, *, source: str | None = None, known_ids: Collection[str] = frozenset(),
+                           group_members_only: bool = False) -> list[Issue]:
+    """Every issue with a registry TOML file. A syntax error is one issue, with tomllib's line."""
+    path = Path(path)
+    name = source or display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return [Issue(name, None, None, None, "file not found")]
+    except UnicodeDecodeError as exc:
+        return [Issue(name, None, None, None, f"the file is not UTF-8 text (byte {exc.start})")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_POSITION.search(msg)
+        line = int(m.group(1)) if m else None
+        if m:
+            msg = f"{msg[:m.start()]} at column {m.group(2)}"
+        return [Issue(name, None, None, line, f"the file is not valid TOML: {msg}")]
+    issues = [Issue(name, None, k, None, f"unknown top-level key '{k}': the file holds [[measure]] tables")
+              for k in data if k != "measure"]
+    raw = data.get("measure")
+    if not isinstance(raw, list) or not raw:
+        return [*issues, Issue(name, None, None, None, "the file has no [[measure]] tables")]
+    return issues + validate_definitions(raw, source=name, known_ids=known_ids,
+                                         group_members_only=group_members_only, text=text)
+
+
+def display_path(path: Path) -> str:
+    """A path as issues show it: relative to the project (metrics/national.toml) where it can be."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@lru_cache(maxsize=1)
+def national_ids() -> frozenset[str]:
+    """The national measures' ids, read straight from the TOML (the registry loader validates with this module)."""
+    try:
+        with open(NATIONAL_TOML, "rb") as fh:
+            raw = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return frozenset()
+    return frozenset(m["id"] for m in raw.get("measure", []) if isinstance(m, dict) and isinstance(m.get("id"), str))
