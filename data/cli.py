@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--method", choices=["pooled", "dfe_trust"], default="pooled",
                    help="group roll-up: pooled (default) or the DfE multi-academy-trust method")
 
+    su = sub.add_parser("support", help="schools strong on a measure that could support a school")
+    su.add_argument("--school", type=int, metavar="URN", required=True)
+    su.add_argument("--measure", required=True)
+    su.add_argument("--period", required=True)
+    su.add_argument("--format", choices=["table", "json"], default="table")
+
     g = sub.add_parser("groups", help="list groups")
     g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
 
@@ -134,8 +140,9 @@ def _print_table(card) -> None:
         parts = [f"  {r.label[:56]:<56} {r.display:>9}"]
         if r.national is not None:
             parts.append(f"national {fmt(r.national)}")
-        if r.percentile is not None:
-            parts.append(f"pct {r.percentile:.0f}")
+        if r.percentile is not None and r.polarity != "context":
+            better = r.percentile if r.polarity == "higher_better" else 100 - r.percentile
+            parts.append(f"better than {better:.0f}%")
         if r.family_median is not None:
             parts.append(f"family {fmt(r.family_median)} (rank {r.family_rank}/{r.family_size})")
         if r.status != "ok":
@@ -148,6 +155,27 @@ def _print_table(card) -> None:
         print("Schools to watch:")
         for w in card.watchlist:
             print(f"  {w.urn} {w.name}: " + "; ".join(reason for _, reason in w.reasons))
+
+def _support(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from data.support import support_partners
+
+    with Store.open() as store:
+        partners = support_partners(store, args.school, args.measure, args.period)
+    if args.format == "json":
+        json.dump([asdict(p) for p in partners], sys.stdout, indent=2)
+        print()
+        return 0
+    if not partners:
+        print("no school strong on this measure was found in the school's groups or its family")
+    for p in partners:
+        km = "" if p.distance_km is None else f", {p.distance_km:g} km"
+        contact = ", ".join(x for x in (p.head_name, p.telephone, p.website) if x)
+        print(f"  {p.name} ({p.urn}) {p.display}, better than {p.percentile:.0f}% nationally; {p.relation}{km}"
+              + (f"; contact: {contact}" if contact else ""))
+    return 0
+
 
 def _groups(args: argparse.Namespace) -> int:
     with Store.open() as store:
@@ -164,5 +192,6 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "groups": _groups,
+_COMMANDS = {"support": _support, "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard,
+             "groups": _groups,
              "optimize": _optimize}

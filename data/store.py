@@ -373,7 +373,8 @@ class Store:
         start, end = period_bounds(period)
         rows = self.query(
             "SELECT urn, min(start_date) FROM memberships WHERE group_id = ? "
-            "AND coalesce(start_date, DATE '0001-01-01') <= ?::DATE AND coalesce(end_date, DATE '9999-12-31') >= ?::DATE "
+            "AND coalesce(start_date, DATE '0001-01-01') <= ?::DATE "
+            "AND coalesce(end_date, DATE '9999-12-31') >= ?::DATE "
             "GROUP BY urn", [group_id, end, start])
         last = period_start_year(period)
         out = {}

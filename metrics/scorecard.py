@@ -21,6 +21,7 @@ Z95 = 1.959964
 LEVELS = ("Cause for concern", "Needs attention", "Steady", "Good", "Strong")
 INSUFFICIENT = "Insufficient data"
 NOT_JUDGED = "Context (not judged)"
+LOCAL_ONLY = "Local measure (no national comparison)"
 CHANGE_BAND = 10.0  # percentile points of movement that count as improving or declining
 BOTTOM_FIFTH = 20.0
 DECLINE_MIN_MEASURES = 3  # "declining on several measures"
@@ -239,7 +240,11 @@ def percentile_in(quantiles: Sequence[float] | None, value: float | None) -> flo
 
 def pick_national(benchmarks: Iterable[Mapping], measure: Measure, period: str,
                   phase: str | None) -> tuple[float | None, str | None]:
-    """The national value for this phase: the phase's own row if published, else state-funded, else all."""
+    """The national value for this phase: the phase's own row if published, else state-funded, else all.
+
+    Counts that add up (pupils, FTE) have none: the national row holds England's total, not a comparator."""
+    if measure.rollup is Rollup.SUM:
+        return None, None
     rows = {b["scope"]: b for b in benchmarks
             if b["measure"] == measure.id and b["period"] == period and b.get("level", "national") == "national"}
     for scope in national_scopes(phase, measure):
@@ -255,12 +260,16 @@ def target_met(measure: Measure, value: float | None, target: float | None) -> b
     return value >= target if measure.polarity is Polarity.HIGHER_BETTER else value <= target
 
 
-def _declining(adj: list[float | None]) -> bool:
-    """Three consecutive periods, each worse than the one before, losing DECLINE_MIN_DROP points in all."""
-    if len(adj) < 3 or any(a is None for a in adj[-3:]):
+def _declining(adj: list[float | None], values: list[float | None], measure: Measure) -> bool:
+    """Three consecutive periods, each worse than the one before (the value itself, by polarity, and its
+    national percentile), losing DECLINE_MIN_DROP percentile points in all."""
+    if len(adj) < 3 or any(a is None for a in adj[-3:]) or any(v is None for v in values[-3:]):
         return False
     a, b, c = adj[-3:]
-    return b < a and c < b and (a - c) >= DECLINE_MIN_DROP  # type: ignore[operator]
+    x, y, z = values[-3:]
+    sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
+    worse_values = sign * (y - x) < 0 and sign * (z - y) < 0  # type: ignore[operator]
+    return worse_values and b < a and c < b and (a - c) >= DECLINE_MIN_DROP  # type: ignore[operator]
 
 
 def _flag_reasons(measure: Measure, value: float | None, national: float | None, sig: str | None,
@@ -295,9 +304,11 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
     prev = before[-1] if before else None
     # declining measures are counted first: a flag needs several of them
     adj_hist: dict[str, list[float | None]] = {}
+    val_hist: dict[str, list[float | None]] = {}
     for m in measures:
         adj_hist[m.id] = [adjusted_percentile(_f(st.get((m.id, p), {}).get("percentile")), m) for p in periods]
-    declining = {mid for mid, h in adj_hist.items() if _declining(h)}
+        val_hist[m.id] = [_f(by.get((m.id, p), {}).get("value")) for p in periods]
+    declining = {m.id for m in measures if m.judged and _declining(adj_hist[m.id], val_hist[m.id], m)}
     rows = []
     for m in measures:
         o = by.get((m.id, period), {})
@@ -341,6 +352,8 @@ def _int(v: object) -> int | None:
 def _level_label(m: Measure, level: int | None) -> str:
     if not m.judged:
         return NOT_JUDGED
+    if m.owner != "national" and not level:
+        return LOCAL_ONLY
     return LEVELS[level - 1] if level else INSUFFICIENT
 
 
@@ -406,7 +419,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     se_by = dict(zip(zip(cur_stats["urn"], cur_stats["measure"], strict=True), cur_stats["se"], strict=True))
     exp_by = dict(zip(zip(cur_stats["urn"], cur_stats["measure"], strict=True), cur_stats["expected"], strict=True))
     by_measure = {m: part for m, part in current.groupby("measure", sort=False)}
-    member_flags = _member_flags(measures, current, stats, periods, bench, subject, names)
+    member_flags = _member_flags(measures, obs, stats, periods, bench, subject, names)
     group_phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
 
     values_by_period: dict[str, list[float | None]] = {}
@@ -463,7 +476,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             member_values=tuple((int(u), _f(v), str(s)) for u, v, s in
                                 zip(part["urn"], part["value"], part["status"], strict=True)),
         ))
-    declining = {mid for mid, h in values_by_period.items() if _declining(h)}
+    declining = {m.id for m in measures if m.judged and _declining(
+        values_by_period[m.id], [t.value for t in next(r for r in rows if r.measure == m.id).trend], m)}
     flagged = []
     for r in rows:
         m = next(x for x in measures if x.id == r.measure)
@@ -471,7 +485,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             flagged.append(r)
             continue
         reasons = _flag_reasons(m, r.value, r.national, r.significance, adjusted_percentile(r.percentile, m),
-                                None, m.id in declining, len(declining), [(t.period, t.value) for t in r.trend])
+                                group_phase_of[m.id], m.id in declining, len(declining),
+                                [(t.period, t.value) for t in r.trend])
         flagged.append(_replace(r, flag=bool(reasons), flag_reasons=tuple(reasons)))
     label = ("DfE trust method where available" if method == "dfe_trust"
              else "pooled: pupils of all member schools counted together")
@@ -503,10 +518,11 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
     return None, None, None
 
 
-def _member_flags(measures: Sequence[Measure], current: pd.DataFrame, stats: pd.DataFrame, periods: Sequence[str],
+def _member_flags(measures: Sequence[Measure], all_obs: pd.DataFrame, stats: pd.DataFrame, periods: Sequence[str],
                   bench: list[dict], subject: Subject, names: Mapping[int, str]) -> list[WatchItem]:
     """Each member's flags, vectorised: significantly worse than national and in the bottom fifth, or
     declining for two years on several measures."""
+    current = all_obs[all_obs["period"] == periods[-1]]
     if current.empty:
         return []
     judged = {m.id: m for m in measures if m.judged}
@@ -521,7 +537,11 @@ def _member_flags(measures: Sequence[Measure], current: pd.DataFrame, stats: pd.
     adj = np.where(higher[:, None], piv.to_numpy(dtype=float), 100.0 - piv.to_numpy(dtype=float))
     if adj.shape[1] >= 3:
         a, b, c = adj[:, -3], adj[:, -2], adj[:, -1]
-        dec = (b < a) & (c < b) & ((a - c) >= DECLINE_MIN_DROP)
+        vals = all_obs.pivot_table(index=["urn", "measure"], columns="period", values="value", aggfunc="first")
+        vals = vals.reindex(index=piv.index, columns=list(periods)).to_numpy(dtype=float)
+        signed = np.where(higher[:, None], vals, -vals)  # higher is better on this scale
+        x, y, z = signed[:, -3], signed[:, -2], signed[:, -1]
+        dec = (b < a) & (c < b) & ((a - c) >= DECLINE_MIN_DROP) & (y < x) & (z < y)
     else:
         dec = np.zeros(len(adj), dtype=bool)
     dec_idx = piv.index[dec]
