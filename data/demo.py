@@ -1786,12 +1786,12 @@ def _write_ees(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     Z = Y.iloc[idx]
     region = las["region"].to_numpy()[s["la"].to_numpy()[idx]]
     phase = s["phase"].to_numpy()[idx]
-    period_end = f"{y + 1}-08-31"
+    census_day = f"{y + 1}-01-16"  # the trust a school was in on the January census day
     trust_name = []
     for i in idx:
         tr = int(S["trust"][i])
         joined = S["join"][i]
-        trust_name.append(TRN[tr] if tr >= 0 and joined <= period_end else "")
+        trust_name.append(TRN[tr] if tr >= 0 and joined <= census_day else "")
     comp = Z["nor"].to_numpy()
     cols = {
         "time_period": [f"{y}{(y + 1) % 100:02d}"] * len(idx),
@@ -1905,7 +1905,7 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
     The store is built in a temporary file beside `path` and moved into place only when everything imported
     cleanly, so a half-built demo never appears and an existing store at `path` is untouched on failure.
     """
-    from data.importers import import_file
+    from data.importers import after_imports, import_file
     from data.store import Store
 
     t0 = time.perf_counter()
@@ -1923,12 +1923,14 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
     try:
         files = _write_all(w, out_dir, progress, 0.03, 0.25, frames)
         store = Store(tmp)
+        reports = []
         for k, (fp, period) in enumerate(files):
             _report(progress, f"Importing {fp.parent.name + '/' if period else ''}{fp.name}",
                     0.25 + 0.6 * k / len(files))
             rep = import_file(store, fp, None, actor="demo", recluster=False)
             if not rep.ok or rep.problems or (period and rep.periods != [period]):
                 raise RuntimeError(f"the demo did not import cleanly:\n{rep.summary()}")
+            reports.append(rep)
         _report(progress, "Adding partnerships and clusters", 0.86)
         n_mem, partnership_ids = _add_demo_groups(store, w)
         _report(progress, "Adding local measures", 0.9)
@@ -1936,8 +1938,8 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
         for key, value in (("demo", "true"), ("demo_seed", str(seed)), ("demo_schools", str(schools)),
                            ("demo_years", str(years))):
             store.set_setting(key, value, actor="demo")
-        _report(progress, "Arranging the store for fast group reads", 0.94)
-        store.recluster()
+        _report(progress, "Arranging the store for fast group reads; percentiles and families", 0.94)
+        after_imports(store, reports)  # once, at the end: re-cluster, then the derived tables
         info = store.info()
         store.close()
         store = None

@@ -827,7 +827,8 @@ def _gias_links_batch(table: RawTable, period: str | None) -> Batch:
 
 def _ees_batch(table: RawTable, period: str | None) -> Batch:
     """EES school-level census: observations, schools, and the `trust` column's memberships."""
-    batch = Batch(fill_only=frozenset({"la_code", "la_name", "estab"}))
+    # GIAS is the authority on phase and type; EES's phase grouping is coarser (all-through reads as secondary)
+    batch = Batch(fill_only=frozenset({"la_code", "la_name", "estab", "phase", "type_name", "state_funded"}))
     urn_i = _require(table, "urn")
     time_i = _require(table, "time_period")
     level_i = table.index("geographic_level")

@@ -92,7 +92,7 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     periods = window(store, period)
     ids = [m.id for m in chosen]
     fetch = sorted(set(ids) | {"pupils"}) if subject.kind == "group" else ids
-    obs = store.school_observations(subject.members, periods, fetch)
+    obs = store.school_observations(subject.members, periods, fetch, fast=True)
     stats = store.school_stats(subject.members, periods, ids)
     bench = store.benchmarks(periods, ids)
     targets = store.targets(subject.kind, subject.id, period)

@@ -175,22 +175,43 @@ def wilson(num: float, den: float, scale: float = 100.0) -> tuple[float, float]:
     return (max(centre - half, 0.0) * scale, min(centre + half, 1.0) * scale)
 
 
+def intervals(measure: Measure, value: np.ndarray, num: np.ndarray, den: np.ndarray, ci_low: np.ndarray,
+              ci_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% intervals for many values at once (NaN where none is known): published where the file gave one,
+    else Wilson for rates, else normal for means with a known pupil-level sd."""
+    value, num, den = (np.asarray(a, dtype=float) for a in (value, num, den))
+    lo, hi = np.asarray(ci_low, dtype=float).copy(), np.asarray(ci_high, dtype=float).copy()
+    todo = (np.isnan(lo) | np.isnan(hi)) & ~np.isnan(value) & (den > 0)
+    lo[np.isnan(lo) | np.isnan(hi)] = np.nan
+    hi[np.isnan(lo)] = np.nan
+    with np.errstate(all="ignore"):
+        if measure.uncertainty == "wilson" or (measure.rollup is Rollup.POOLED_RATIO and measure.scale == 100):
+            k = np.where(np.isnan(num), value * den / measure.scale, num)
+            p = np.clip(k, 0, den) / den
+            z2 = Z95**2
+            centre = (p + z2 / (2 * den)) / (1 + z2 / den)
+            half = Z95 * np.sqrt(p * (1 - p) / den + z2 / (4 * den * den)) / (1 + z2 / den)
+            lo = np.where(todo, np.maximum(centre - half, 0.0) * measure.scale, lo)
+            hi = np.where(todo, np.minimum(centre + half, 1.0) * measure.scale, hi)
+        elif measure.uncertainty == "normal" and measure.sd:
+            half = Z95 * measure.sd / np.sqrt(den)
+            lo = np.where(todo, value - half, lo)
+            hi = np.where(todo, value + half, hi)
+    return lo, hi
+
+
 def interval(measure: Measure, value: float | None, num: float | None, den: float | None,
              ci_low: float | None, ci_high: float | None) -> tuple[float | None, float | None, str | None]:
-    """The value's 95% interval: published if the file gave one, else Wilson (rates) or normal (means)."""
+    """The value's 95% interval and how it was found: published, wilson or normal (see `intervals`)."""
     if ci_low is not None and ci_high is not None:
         return ci_low, ci_high, "published"
-    if value is None or not den or den <= 0:
+    nan = float("nan")
+    lo, hi = intervals(measure, np.array([nan if value is None else value]), np.array([nan if num is None else num]),
+                       np.array([nan if den is None else den]), np.array([nan]), np.array([nan]))
+    if np.isnan(lo[0]):
         return None, None, None
-    if measure.uncertainty == "wilson" or (measure.rollup is Rollup.POOLED_RATIO and measure.scale == 100):
-        n = num if num is not None else value * den / measure.scale
-        p_num = min(max(n, 0.0), den)
-        lo, hi = wilson(p_num, den, measure.scale)
-        return lo, hi, "wilson"
-    if measure.uncertainty == "normal" and measure.sd:
-        half = Z95 * measure.sd / math.sqrt(den)
-        return value - half, value + half, "normal"
-    return None, None, None
+    how = "normal" if measure.uncertainty == "normal" and measure.rollup is not Rollup.POOLED_RATIO else "wilson"
+    return float(lo[0]), float(hi[0]), how
 
 
 def significance(national: float | None, lo: float | None, hi: float | None) -> str | None:
@@ -333,7 +354,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         rows.append(ScorecardRow(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
             period=period, value=value, display=m.format_value(value), cohort=den, numerator=num, denominator=den,
-            status=o.get("status", Status.MISSING.value), status_code=o.get("status_code") or None,
+            status=o.get("status", Status.MISSING.value), status_code=_text(o.get("status_code")),
             ci_low=lo, ci_high=hi, uncertainty=how, national=national, national_scope=scope, percentile=pct,
             family_median=_f(s.get("family_median")), family_rank=_int(s.get("family_rank")),
             family_size=_int(s.get("family_size")), expected=_f(s.get("expected")), residual=_f(s.get("residual")),
@@ -342,6 +363,10 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
         ))
     return Scorecard(subject, period, tuple(rows), "school values as published")
+
+
+def _text(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None
 
 
 def _int(v: object) -> int | None:
@@ -361,28 +386,33 @@ def _level_label(m: Measure, level: int | None) -> str:
 
 
 def _sums_table(obs: pd.DataFrame, weights: pd.DataFrame) -> dict[tuple[str, str], Sums]:
-    """Roll-up sums per (measure, period) over the members, vectorised."""
+    """Roll-up sums per (measure, period) over the members, vectorised (the same fields as `sums_of`)."""
     if obs.empty:
         return {}
-    df = obs.merge(weights, on=["urn", "period"], how="left") if not weights.empty else obs.assign(weight=np.nan)
-    ok = (df["status"] == Status.OK.value) & df["value"].notna()
-    parts = ok & df["numerator"].notna() & (df["denominator"] > 0)
-    has_w = ok & df["weight"].notna()
-    df = df.assign(
-        _ok=ok.astype(int), _parts=parts.astype(int), _v=df["value"].where(ok, 0.0),
-        _num=df["numerator"].where(parts, 0.0), _den=df["denominator"].where(parts, 0.0),
-        _hw=has_w.astype(int), _wv=(df["value"] * df["weight"]).where(has_w, 0.0), _w=df["weight"].where(has_w, 0.0),
-    )
-    agg = df.groupby(["measure", "period"], sort=False).agg(
-        total=("urn", "size"), ok=("_ok", "sum"), with_parts=("_parts", "sum"), sum_value=("_v", "sum"),
-        sum_num=("_num", "sum"), sum_den=("_den", "sum"), weighted=("_hw", "sum"), sum_wvalue=("_wv", "sum"),
-        sum_w=("_w", "sum"))
-    common = df.groupby(["measure", "period"], sort=False)["status"].agg(lambda s: s.value_counts().index[0])
-    out = {}
-    for key, r in agg.iterrows():
-        out[key] = Sums(int(r.total), int(r.ok), int(r.with_parts), float(r.sum_value), float(r.sum_num),
-                        float(r.sum_den), int(r.weighted), float(r.sum_wvalue), float(r.sum_w), str(common[key]))
-    return out
+    df = obs.merge(weights, on=["urn", "period"], how="left") if len(weights) else obs.assign(weight=np.nan)
+    value = df["value"].to_numpy(dtype=float)
+    num = df["numerator"].to_numpy(dtype=float)
+    den = df["denominator"].to_numpy(dtype=float)
+    w = df["weight"].to_numpy(dtype=float)
+    ok = (df["status"].to_numpy() == Status.OK.value) & ~np.isnan(value)
+    parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
+    has_w = ok & ~np.isnan(w)
+    frame = pd.DataFrame({
+        "measure": df["measure"], "period": df["period"], "total": 1, "ok": ok.astype(int),
+        "with_parts": parts.astype(int), "sum_value": np.where(ok, value, 0.0), "sum_num": np.where(parts, num, 0.0),
+        "sum_den": np.where(parts, den, 0.0), "weighted": has_w.astype(int),
+        "sum_wvalue": np.where(has_w, value * w, 0.0), "sum_w": np.where(has_w, w, 0.0),
+    })
+    agg = frame.groupby(["measure", "period"], sort=False).sum()
+    # the commonest status, ties to the alphabetically first (as sums_of does)
+    counts = df.groupby(["measure", "period", "status"], sort=False).size().reset_index(name="n")
+    counts = counts.sort_values(["n", "status"], ascending=[False, True]).drop_duplicates(["measure", "period"])
+    common = dict(zip(zip(counts["measure"], counts["period"], strict=True), counts["status"], strict=True))
+    return {(m, p): Sums(int(t), int(o), int(wp), float(sv), float(sn), float(sd), int(wt), float(swv), float(sw),
+                         str(common[(m, p)]))
+            for (m, p), t, o, wp, sv, sn, sd, wt, swv, sw in zip(
+                agg.index, agg["total"], agg["ok"], agg["with_parts"], agg["sum_value"], agg["sum_num"],
+                agg["sum_den"], agg["weighted"], agg["sum_wvalue"], agg["sum_w"], strict=True)}
 
 
 def dfe_trust_value(measure: Measure, rows: pd.DataFrame, years: Mapping[int, int]) -> tuple[float | None, str]:
@@ -414,51 +444,49 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     targets = targets or {}
     bench = benchmarks.to_dict("records")
     sums = _sums_table(obs, weights)
-    current = obs[obs["period"] == period]
-    cur_stats = stats[stats["period"] == period]
-    se_by = dict(zip(zip(cur_stats["urn"], cur_stats["measure"], strict=True), cur_stats["se"], strict=True))
-    exp_by = dict(zip(zip(cur_stats["urn"], cur_stats["measure"], strict=True), cur_stats["expected"], strict=True))
+    cur_stats = stats.loc[stats["period"] == period, ["urn", "measure", "percentile", "se", "expected"]]
+    current = obs[obs["period"] == period].merge(cur_stats, on=["urn", "measure"], how="left")
     by_measure = {m: part for m, part in current.groupby("measure", sort=False)}
-    member_flags = _member_flags(measures, obs, stats, periods, bench, subject, names)
-    group_phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
+    empty = current.iloc[0:0]
+    national_of = {m.id: pick_national(bench, m, period, None) for m in measures}
+    member_flags = _member_flags(measures, obs, stats, periods, national_of, current, names)
+    phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
 
-    values_by_period: dict[str, list[float | None]] = {}
     rows = []
     for m in measures:
-        trend_vals = []
-        for p in periods:
-            g = rollup_sums(m, sums.get((m.id, p), Sums()))
-            trend_vals.append((p, g))
+        trend_vals = [(p, rollup_sums(m, sums.get((m.id, p), Sums()))) for p in periods]
         g = trend_vals[-1][1]
-        part = by_measure.get(m.id, current.iloc[0:0])
+        part = by_measure.get(m.id, empty)
         value, how = g.value, g.method
         if method == "dfe_trust" and m.rollup is not Rollup.SUM and m.judged:
             value, how = dfe_trust_value(m, part, years_in_trust or {})
-        phase = group_phase_of[m.id]
-        national, scope = pick_national(bench, m, period, None)
+        phase = phase_of[m.id]
+        national, scope = national_of[m.id]
         cohort = g.cohort
         num = None if value is None or not cohort else value * cohort / m.scale
-        lo, hi, unc = _group_interval(m, value, num, cohort, part, se_by)
+        vals = part["value"].to_numpy(dtype=float)
+        status = part["status"].to_numpy()
+        den = part["denominator"].to_numpy(dtype=float)
+        ok = (status == Status.OK.value) & ~np.isnan(vals)
+        lo, hi, unc = _group_interval(m, value, num, cohort, ok, den, part["se"].to_numpy(dtype=float))
         sig = significance(national, lo, hi) if m.judged else None
-        pct = percentile_in(quantiles.get((m.id, period, phase or "")), value)
         adj_series = [adjusted_percentile(percentile_in(quantiles.get((m.id, p, phase or "")), gv.value), m)
                       for p, gv in trend_vals]
-        values_by_period[m.id] = adj_series
         adj = adj_series[-1]
+        pct = percentile_in(quantiles.get((m.id, period, phase or "")), value)
         level = level_of(adj, adj_series[-2] if len(adj_series) > 1 else None) if value is not None else None
-        vals = part.loc[(part["status"] == Status.OK.value) & part["value"].notna(), "value"]
-        spread = None
-        if len(vals):
-            q = np.quantile(vals.to_numpy(dtype=float), [0, 0.25, 0.5, 0.75, 1])
-            spread = Spread(*(float(x) for x in q))
+        spread = Spread(*(float(x) for x in np.quantile(vals[ok], [0, 0.25, 0.5, 0.75, 1]))) if ok.any() else None
         below = None
         if national is not None and m.judged:
-            below = int((vals < national).sum() if m.polarity is Polarity.HIGHER_BETTER else (vals > national).sum())
-        exp_parts = [(exp_by.get((int(u), m.id)), d) for u, d in zip(part["urn"], part["denominator"], strict=True)]
-        exp_parts = [(e, d) for e, d in exp_parts if _f(e) is not None and _f(d)]
-        expected = (sum(e * d for e, d in exp_parts) / sum(d for _, d in exp_parts)) if exp_parts else None
+            below = int(np.sum(vals[ok] < national) if m.polarity is Polarity.HIGHER_BETTER
+                        else np.sum(vals[ok] > national))
+        exp = part["expected"].to_numpy(dtype=float)
+        use = ~np.isnan(exp) & (np.nan_to_num(den) > 0)
+        expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
         prev_value = trend_vals[-2][1].value if len(trend_vals) > 1 else None
-        rows.append(ScorecardRow(
+        trend = tuple(TrendPoint(p, gv.value, gv.status.value) for p, gv in trend_vals)
+        declining = m.judged and _declining(adj_series, [t.value for t in trend], m)
+        rows.append((m, declining, dict(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
             period=period, value=value, display=m.format_value(value), cohort=cohort, numerator=num,
             denominator=cohort,
@@ -466,42 +494,30 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                                                                else Status.MISSING.value),
             status_code=None, ci_low=lo, ci_high=hi, uncertainty=unc, national=national, national_scope=scope,
             percentile=pct, family_median=None, family_rank=None, family_size=None, expected=expected,
-            residual=None if expected is None or value is None else value - expected,
-            trend=tuple(TrendPoint(p, gv.value, gv.status.value) for p, gv in trend_vals),
+            residual=None if expected is None or value is None else value - expected, trend=trend,
             change=None if value is None or prev_value is None else value - prev_value,
-            level=level, level_label=_level_label(m, level), significance=sig, flag=False, flag_reasons=(),
+            level=level, level_label=_level_label(m, level), significance=sig,
             target=targets.get(m.id), target_met=target_met(m, value, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
-            member_values=tuple((int(u), _f(v), str(s)) for u, v, s in
-                                zip(part["urn"], part["value"], part["status"], strict=True)),
-        ))
-    declining = {m.id for m in measures if m.judged and _declining(
-        values_by_period[m.id], [t.value for t in next(r for r in rows if r.measure == m.id).trend], m)}
-    flagged = []
-    for r in rows:
-        m = next(x for x in measures if x.id == r.measure)
-        if not m.judged:
-            flagged.append(r)
-            continue
-        reasons = _flag_reasons(m, r.value, r.national, r.significance, adjusted_percentile(r.percentile, m),
-                                group_phase_of[m.id], m.id in declining, len(declining),
-                                [(t.period, t.value) for t in r.trend])
-        flagged.append(_replace(r, flag=bool(reasons), flag_reasons=tuple(reasons)))
+            member_values=tuple(zip(part["urn"].astype(int).tolist(),
+                                    [None if v != v else v for v in vals.tolist()], status.tolist(), strict=True)),
+        )))
+    n_declining = sum(1 for _, d, _ in rows if d)
+    out = []
+    for m, declining, fields in rows:
+        reasons = _flag_reasons(m, fields["value"], fields["national"], fields["significance"],
+                                adjusted_percentile(fields["percentile"], m), phase_of[m.id], declining, n_declining,
+                                [(t.period, t.value) for t in fields["trend"]]) if m.judged else []
+        out.append(ScorecardRow(**fields, flag=bool(reasons), flag_reasons=tuple(reasons)))
     label = ("DfE trust method where available" if method == "dfe_trust"
              else "pooled: pupils of all member schools counted together")
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
-    return Scorecard(subject, period, tuple(flagged), label, members, tuple(member_flags))
+    return Scorecard(subject, period, tuple(out), label, members, tuple(member_flags))
 
 
-def _replace(row: ScorecardRow, **changes: object) -> ScorecardRow:
-    from dataclasses import replace
-
-    return replace(row, **changes)
-
-
-def _group_interval(m: Measure, value: float | None, num: float | None, den: float | None, part: pd.DataFrame,
-                    se_by: Mapping[tuple[int, str], float]) -> tuple[float | None, float | None, str | None]:
+def _group_interval(m: Measure, value: float | None, num: float | None, den: float | None, ok: np.ndarray,
+                    dens: np.ndarray, ses: np.ndarray) -> tuple[float | None, float | None, str | None]:
     """A group's 95% interval: Wilson on the pooled counts for rates; for means, the members' standard
     errors combined with their cohort weights (sqrt(sum (n_i se_i)^2) / sum n_i)."""
     if value is None or not den:
@@ -510,64 +526,59 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
         lo, hi = wilson(min(max(num, 0.0), den), den, m.scale)
         return lo, hi, "wilson"
     if m.rollup is Rollup.WEIGHTED_MEAN:
-        ok = part[(part["status"] == Status.OK.value) & (part["denominator"] > 0)]
-        terms = [(d, se_by.get((int(u), m.id))) for u, d in zip(ok["urn"], ok["denominator"], strict=True)]
-        if terms and all(_f(se) is not None for _, se in terms):
-            se = math.sqrt(sum((d * se) ** 2 for d, se in terms)) / sum(d for d, _ in terms)
+        use = ok & (np.nan_to_num(dens) > 0)
+        if use.any() and not np.isnan(ses[use]).any():
+            se = float(np.sqrt(np.sum((dens[use] * ses[use]) ** 2)) / np.sum(dens[use]))
             return value - Z95 * se, value + Z95 * se, "combined"
     return None, None, None
 
 
-def _member_flags(measures: Sequence[Measure], all_obs: pd.DataFrame, stats: pd.DataFrame, periods: Sequence[str],
-                  bench: list[dict], subject: Subject, names: Mapping[int, str]) -> list[WatchItem]:
+def _member_flags(measures: Sequence[Measure], obs: pd.DataFrame, stats: pd.DataFrame, periods: Sequence[str],
+                  national_of: Mapping[str, tuple[float | None, str | None]], current: pd.DataFrame,
+                  names: Mapping[int, str]) -> list[WatchItem]:
     """Each member's flags, vectorised: significantly worse than national and in the bottom fifth, or
-    declining for two years on several measures."""
-    current = all_obs[all_obs["period"] == periods[-1]]
-    if current.empty:
-        return []
+    declining for two years on several measures (the same rules as a school's own scorecard)."""
     judged = {m.id: m for m in measures if m.judged}
     reasons: dict[int, list[tuple[str, str]]] = {}
-    st = stats[stats["measure"].isin(list(judged))]
-    if st.empty:
-        return []
-    piv = st.pivot_table(index=["urn", "measure"], columns="period", values="percentile", aggfunc="first")
-    piv = piv.reindex(columns=list(periods))
-    higher = piv.index.get_level_values("measure").map(
-        lambda mid: judged[mid].polarity is Polarity.HIGHER_BETTER).to_numpy()
-    adj = np.where(higher[:, None], piv.to_numpy(dtype=float), 100.0 - piv.to_numpy(dtype=float))
-    if adj.shape[1] >= 3:
-        a, b, c = adj[:, -3], adj[:, -2], adj[:, -1]
-        vals = all_obs.pivot_table(index=["urn", "measure"], columns="period", values="value", aggfunc="first")
-        vals = vals.reindex(index=piv.index, columns=list(periods)).to_numpy(dtype=float)
-        signed = np.where(higher[:, None], vals, -vals)  # higher is better on this scale
-        x, y, z = signed[:, -3], signed[:, -2], signed[:, -1]
-        dec = (b < a) & (c < b) & ((a - c) >= DECLINE_MIN_DROP) & (y < x) & (z < y)
-    else:
-        dec = np.zeros(len(adj), dtype=bool)
-    dec_idx = piv.index[dec]
-    dec_count = pd.Series(1, index=dec_idx).groupby(level="urn").sum() if len(dec_idx) else pd.Series(dtype=int)
-    for urn, mid in dec_idx:
-        n = int(dec_count.get(urn, 0))
-        if n >= DECLINE_MIN_MEASURES:
-            reasons.setdefault(int(urn), []).append(
-                (mid, f"{judged[mid].label}: worse for two years running, one of {n} measures declining"))
-    cur = current[current["measure"].isin(list(judged)) & (current["status"] == Status.OK.value)]
-    cur_stats = stats[stats["period"] == periods[-1]].set_index(["urn", "measure"])
-    for r in cur.itertuples(index=False):
-        m = judged[r.measure]
-        key = (r.urn, r.measure)
-        pct = _f(cur_stats["percentile"].get(key)) if key in cur_stats.index else None
-        adj_now = adjusted_percentile(pct, m)
-        if adj_now is None or adj_now >= BOTTOM_FIFTH:
+    last3 = list(periods[-3:])
+    if len(last3) == 3:
+        key = ["urn", "measure", "period"]
+        pct = stats[stats["measure"].isin(judged) & stats["period"].isin(last3)].set_index(key)["percentile"]
+        val = obs[obs["measure"].isin(judged) & obs["period"].isin(last3)].set_index(key)["value"]
+        both = pd.concat([pct.unstack("period").reindex(columns=last3).add_prefix("p"),
+                          val.unstack("period").reindex(columns=last3).add_prefix("v")], axis=1, join="inner")
+        if len(both):
+            higher = np.array([judged[mid].polarity is Polarity.HIGHER_BETTER
+                               for mid in both.index.get_level_values("measure")])
+            p = both[[f"p{x}" for x in last3]].to_numpy(dtype=float)
+            v = both[[f"v{x}" for x in last3]].to_numpy(dtype=float)
+            adj = np.where(higher[:, None], p, 100.0 - p)
+            sv = np.where(higher[:, None], v, -v)  # higher is better on this scale
+            dec = ((adj[:, 1] < adj[:, 0]) & (adj[:, 2] < adj[:, 1]) & (adj[:, 0] - adj[:, 2] >= DECLINE_MIN_DROP)
+                   & (sv[:, 1] < sv[:, 0]) & (sv[:, 2] < sv[:, 1]))
+            dec_idx = both.index[dec]
+            per_school = pd.Series(1, index=dec_idx.get_level_values("urn")).groupby(level=0).sum()
+            for urn, mid in dec_idx:
+                n = int(per_school[urn])
+                if n >= DECLINE_MIN_MEASURES:
+                    reasons.setdefault(int(urn), []).append(
+                        (mid, f"{judged[mid].label}: worse for two years running, one of {n} measures declining"))
+    for mid, part in current[current["measure"].isin(judged)].groupby("measure", sort=False):
+        m = judged[mid]
+        national = national_of[mid][0]
+        if national is None:
             continue
-        national, _ = pick_national(bench, m, periods[-1], None)
-        lo, hi, _how = interval(m, _f(r.value), _f(r.numerator), _f(r.denominator), _f(r.ci_low), _f(r.ci_high))
-        sig = significance(national, lo, hi)
-        worse = (sig == "below" and m.polarity is Polarity.HIGHER_BETTER) or (
-            sig == "above" and m.polarity is Polarity.LOWER_BETTER)
-        if worse:
-            reasons.setdefault(int(r.urn), []).append(
-                (m.id, f"{m.label}: significantly worse than national ({m.format_value(_f(r.value))} against "
+        adj = part["percentile"].to_numpy(dtype=float)
+        adj = adj if m.polarity is Polarity.HIGHER_BETTER else 100.0 - adj
+        vals = part["value"].to_numpy(dtype=float)
+        ok = (part["status"].to_numpy() == Status.OK.value) & (adj < BOTTOM_FIFTH)
+        if not ok.any():
+            continue
+        lo, hi = intervals(m, vals, part["numerator"], part["denominator"], part["ci_low"], part["ci_high"])
+        worse = hi < national if m.polarity is Polarity.HIGHER_BETTER else lo > national
+        for urn, v in zip(part["urn"].to_numpy()[ok & worse], vals[ok & worse], strict=True):
+            reasons.setdefault(int(urn), []).append(
+                (m.id, f"{m.label}: significantly worse than national ({m.format_value(float(v))} against "
                        f"{m.format_value(national)}) and in the bottom fifth"))
     return [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(reasons.items())]
 

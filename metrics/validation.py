@@ -94,8 +94,9 @@ class _Lines:
     def _id_line(self, mid: object) -> int | None:
         if not isinstance(mid, str):
             return None
-        key = re.compile(rf"""^\s*"?id"?\s*=\s*["']{re.escape(mid)}["']""")
-        return next((i for i, line in enumerate(self.lines, 1) if key.match(line)), None)
+        # `id = "x"` at the start of a line or inside an inline table: `{ id = "x", ... }`
+        key = re.compile(rf"""(^|[\s{{,])["']?id["']?\s*=\s*["']{re.escape(mid)}["']""")
+        return next((i for i, line in enumerate(self.lines, 1) if key.search(line)), None)
 
     def _keys_end(self, start: int) -> int:
         """The last line of the keys that follow the header (or id line) at `start`."""
@@ -231,7 +232,7 @@ def id_format(d: Definitions) -> list[Issue]:
     """The id is snake_case (lowercase letters, digits, underscores; starts with a letter), at most
     40 characters, and not a word formulas reserve (their functions, Python keywords)."""
     out = []
-    reserved = set(FUNCTIONS) | {"iff"} | set(keyword.kwlist) | set(keyword.softkwlist)
+    reserved = set(FUNCTIONS) | {"iff"} | set(keyword.kwlist)  # a formula could not name them
     for i, m in d.measures:
         mid = m.get("id")
         if mid is None:
@@ -242,7 +243,7 @@ def id_format(d: Definitions) -> list[Issue]:
         elif len(mid) > MAX_ID:
             out.append(d.issue(i, "id", f"id '{mid}' is {len(mid)} characters long; the limit is {MAX_ID}"))
         elif mid in reserved:
-            out.append(d.issue(i, "id", f"id '{mid}' is reserved: formulas use the word"))
+            out.append(d.issue(i, "id", f"id '{mid}' is a reserved word: a formula could not use it"))
     return out
 
 

@@ -113,3 +113,21 @@ def test_settings_and_demo_flag(st):
     assert not st.is_demo()
     st.set_setting("demo", "true")
     assert st.is_demo()
+
+
+def test_recluster_keeps_school_stats_readable_by_group(st):
+    """Stats carry the clustering key too: after a recluster, range reads must still find every row."""
+    with st.transaction() as cur:
+        cur.execute("INSERT INTO establishments (urn, name, la_code, phase) SELECT i, 'S' || i, 1, 'primary' "
+                    "FROM range(1, 201) t(i)")
+        cur.execute("""INSERT INTO observations (level, urn, measure, period, value, status)
+                       SELECT 'school', i, 'ks2_rwm_expected', '2018/19', i % 97, 'ok' FROM range(1, 201) t(i)""")
+    from data.derived import refresh_derived
+
+    refresh_derived(st)
+    members = list(range(3, 200, 7))
+    g = st.create_group("trust", "Late Trust")
+    st.add_memberships(g, members)
+    st.recluster()  # members move together after the stats were computed
+    got = st.school_stats(members, ["2018/19"], ["ks2_rwm_expected"])
+    assert sorted(got["urn"]) == members

@@ -1,0 +1,72 @@
+"""Scorecard speed on the national-scale bench store (build it first with bench/bench_store.py).
+
+    python bench/bench_scorecard.py [--db bench/out/bench.duckdb] [--runs 30]
+
+Times, as medians over repeated runs with a warm store: a 500-school group's full scorecard (all
+measures, the period and five before it), a single school's, the DfE trust method, and support matching.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data.scorecards import scorecard  # noqa: E402
+from data.store import Store  # noqa: E402
+from data.support import support_partners  # noqa: E402
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", type=Path, default=Path(__file__).with_name("out") / "bench.duckdb")
+    ap.add_argument("--runs", type=int, default=30)
+    args = ap.parse_args()
+    if not args.db.exists():
+        print(f"no bench store at {args.db}: run bench/bench_store.py first")
+        return 1
+    store = Store(args.db)
+    period = store.periods()[-1]
+    group = store.find_group("Benchmark 500-school partnership")
+    members = store.group_members(group.group_id, period)
+    trust = store.query("SELECT g.group_id, count(*) n FROM groups g JOIN memberships m USING (group_id) "
+                        "WHERE g.kind = 'trust' GROUP BY ALL ORDER BY n DESC LIMIT 1")[0]
+    secondary = store.query("SELECT urn FROM establishments WHERE phase = 'secondary' AND urn IN "
+                            "(SELECT unnest(?::INTEGER[])) LIMIT 1", [members])[0][0]
+    card = scorecard(store, group=str(group.group_id), period=period)
+    results = {"period": period, "group_members": len(members), "group_measures": len(card.rows),
+               "group_periods": len(card.rows[0].trend)}
+    for name, fn in [
+        ("group500_scorecard_ms", lambda: scorecard(store, group=str(group.group_id), period=period)),
+        ("school_scorecard_ms", lambda: scorecard(store, school=secondary, period=period)),
+        (f"largest_trust_{trust[1]}_dfe_method_ms",
+         lambda: scorecard(store, group=str(trust[0]), period=period, method="dfe_trust")),
+        ("support_matching_ms", lambda: support_partners(store, secondary, "attainment8", period)),
+    ]:
+        med, p95 = timed(fn, args.runs)
+        results[name] = {"median": round(med, 1), "p95": round(p95, 1)}
+        print(f"{name}: median {med:.1f} ms, p95 {p95:.1f} ms")
+    print(json.dumps(results, indent=2))
+    (args.db.parent / "scorecard.json").write_text(json.dumps(results, indent=2))
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
