@@ -7,8 +7,6 @@ scanning the country.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from data.formats import PeriodError, parse_period
 from data.store import Store, StoreError
 from metrics.registry import Measure, Registry, load_registry
@@ -34,12 +32,10 @@ def registry_for(store: Store, group_ids: list[int] | None = None) -> Registry:
 
 
 def school_subject(store: Store, urn: int) -> Subject:
-    est = store.establishment(urn)
-    if est is None:
+    brief = store.school_brief(urn)
+    if brief is None:
         raise StoreError(f"no school with URN {urn} in the store")
-    phase = est.get("phase")
-    return Subject("school", int(urn), est.get("name") or f"School {urn}", phase if isinstance(phase, str) else None,
-                   (int(urn),))
+    return Subject("school", int(urn), brief[0], brief[1], (int(urn),))
 
 
 def group_subject(store: Store, id_or_name: str, period: str) -> Subject:
@@ -86,25 +82,23 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     if method not in ("pooled", "dfe_trust"):
         raise StoreError(f"roll-up method {method!r} is not 'pooled' or 'dfe_trust'")
     subject = school_subject(store, school) if school is not None else group_subject(store, str(group), period)
-    groups = [subject.id] if subject.kind == "group" else store.memberships(subject.id)["group_id"].tolist()
+    groups = [subject.id] if subject.kind == "group" else store.groups_of(subject.id)
     registry = registry_for(store, groups)
     chosen = _choose(store, registry, subject, measures)
     periods = window(store, period)
     ids = [m.id for m in chosen]
-    fetch = sorted(set(ids) | {"pupils"}) if subject.kind == "group" else ids
-    obs = store.school_observations(subject.members, periods, fetch, fast=True)
-    stats = store.school_stats(subject.members, periods, ids)
-    bench = store.benchmarks(periods, ids)
+    bench = store.national_index()
     targets = store.targets(subject.kind, subject.id, period)
     if subject.kind == "school":
-        return build_school_scorecard(subject, period, periods, chosen, obs, stats, bench, targets)
-    pupils = obs[(obs["measure"] == "pupils") & obs["value"].notna()]
-    weights = pd.DataFrame({"urn": pupils["urn"], "period": pupils["period"], "weight": pupils["value"]})
-    if "pupils" not in ids:
-        obs = obs[obs["measure"] != "pupils"]
+        rows = store.member_rows(subject.members, periods, ids, with_codes=True)
+        last = rows[rows["p"] == len(periods) - 1]
+        codes_now = {ids[int(m)]: c for m, c in zip(last["m"], last["status_code"], strict=True)
+                     if isinstance(c, str) and c}
+        return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now)
+    codes = ids if "pupils" in ids else [*ids, "pupils"]  # pupils on roll weigh rows that have no cohort
+    rows = store.member_rows(subject.members, periods, codes)
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                              "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
     years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
-    return build_group_scorecard(subject, period, periods, chosen, obs, stats, bench,
-                                 store.national_quantiles([p for p in periods]), weights, names, targets,
-                                 method, years)
+    return build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
+                                 store.national_quantiles(periods, ids), names, targets, method, years)

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+
+from metrics.registry import STATUSES
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB = Path(__file__).with_name("store") / "jointly.duckdb"
@@ -78,6 +81,8 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store at {self.path}", str(exc)) from exc
         self._write_lock = threading.Lock()
+        self._generation = 0  # bumped by every committed write: in-memory caches check it
+        self._national: tuple[int, dict] | None = None
         if not read_only:
             self.migrate()
 
@@ -112,6 +117,7 @@ class Store:
                 raise
             else:
                 cur.execute("COMMIT")
+                self._generation += 1
             finally:
                 cur.close()
 
@@ -241,6 +247,16 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def school_brief(self, urn: int) -> tuple[str, str | None] | None:
+        """(name, phase) of a school, or None: the narrow read a scorecard needs."""
+        rows = self.query("SELECT coalesce(name, 'School ' || urn), phase FROM establishments WHERE urn = ?", [urn])
+        return rows[0] if rows else None
+
+    def groups_of(self, urn: int) -> list[int]:
+        """Ids of every group the school has ever belonged to."""
+        return [r[0] for r in self.query("SELECT DISTINCT group_id FROM memberships WHERE urn = ? ORDER BY 1",
+                                         [urn])]
+
     def memberships(self, urn: int) -> pd.DataFrame:
         return self.query_df(
             "SELECT g.group_id, g.kind, g.name, m.start_date, m.end_date FROM memberships m "
@@ -276,6 +292,36 @@ class Store:
             params, fast=fast,
         )
 
+    def member_rows(self, urns: Sequence[int], periods: Sequence[str], measures: Sequence[str], *,
+                    with_codes: bool = False) -> pd.DataFrame:
+        """Everything a scorecard reads about these schools, in one pass: each observation of `measures` in
+        `periods`, with its precomputed statistics. Text is sent as positions, which is what makes a 500-school
+        read fast (measured: strings cost more than the scan): `m` indexes `measures`, `p` indexes `periods`,
+        `st` indexes metrics.registry.STATUSES (-1 for none). `with_codes` adds the file's status codes (text:
+        for one school's card)."""
+        urns = [int(u) for u in urns]
+        ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
+        params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES))
+        sql = f"""
+            SELECT o.urn, (list_position($measures, o.measure) - 1)::SMALLINT AS m,
+                   (list_position($periods, o.period) - 1)::SMALLINT AS p,
+                   o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
+                   (coalesce(list_position($statuses, o.status), 0) - 1)::SMALLINT AS st,
+                   s.percentile, s.se, s.expected, s.residual, s.family_median, s.family_rank, s.family_size
+                   {", o.status_code" if with_codes else ""}
+            FROM observations o
+            LEFT JOIN school_stats s ON s.{ord_sql} AND s.urn = o.urn AND s.measure = o.measure
+                 AND s.period = o.period
+            WHERE o.level = 'school' AND o.{ord_sql} AND o.urn IN (SELECT unnest($urns::INTEGER[]))
+              AND o.period IN (SELECT unnest($periods::VARCHAR[]))
+              AND o.measure IN (SELECT unnest($measures::VARCHAR[]))
+        """  # noqa: S608 (ord_sql is fixed text from _ord_filter; values are bound)
+        cur = self.cursor()
+        try:
+            return cur.sql(sql, params=params).to_arrow_table().to_pandas()
+        finally:
+            cur.close()
+
     def _ord_filter(self, urns: list[int]) -> tuple[str, dict]:
         """A predicate on `ord` that lets zone maps skip row groups holding none of these schools (only when
         every school has an ord; the range then holds them all by construction)."""
@@ -306,10 +352,24 @@ class Store:
             params, fast=True,
         )
 
-    def national_quantiles(self, periods: Sequence[str]) -> dict[tuple[str, str, str], list[float]]:
-        rows = self.query("SELECT measure, period, phase, quantiles FROM national_quantiles "
-                          "WHERE period IN (SELECT unnest(?::VARCHAR[]))", [list(periods)])
-        return {(m, p, ph): q for m, p, ph, q in rows}
+    def national_quantiles(self, periods: Sequence[str], measures: Sequence[str] | None = None,
+                           ) -> dict[tuple[str, str, str], np.ndarray]:
+        """The 101 national cut points per (measure, period, phase), as arrays (read through Arrow: fast)."""
+        cur = self.cursor()
+        try:
+            tbl = cur.sql(
+                "SELECT measure, period, phase, quantiles FROM national_quantiles "
+                "WHERE period IN (SELECT unnest($periods::VARCHAR[])) "
+                "AND ($all OR measure IN (SELECT unnest($measures::VARCHAR[])))",
+                params={"periods": list(periods), "measures": list(measures or []), "all": measures is None},
+            ).to_arrow_table()
+        finally:
+            cur.close()
+        if tbl.num_rows == 0:
+            return {}
+        flat = tbl["quantiles"].combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(tbl.num_rows, -1)
+        keys = zip(tbl["measure"].to_pylist(), tbl["period"].to_pylist(), tbl["phase"].to_pylist(), strict=True)
+        return {k: flat[i] for i, k in enumerate(keys)}
 
     def periods(self) -> list[str]:
         """Academic years with school results, oldest first (from the small table computed at import)."""
@@ -389,6 +449,8 @@ class Store:
         periods: Sequence[str] | None = None,
         measures: Sequence[str] | None = None,
         level: str = "national",
+        *,
+        fast: bool = False,
     ) -> pd.DataFrame:
         clauses = ["level = $level"]
         params: dict[str, object] = {"level": level}
@@ -401,8 +463,21 @@ class Store:
         return self.query_df(
             "SELECT level, area_code, scope, measure, period, value, numerator, denominator, status, status_code "
             "FROM observations WHERE " + " AND ".join(clauses) + " ORDER BY measure, period, scope",  # noqa: S608
-            params,
+            params, fast=fast,
         )
+
+    def national_index(self) -> dict[tuple[str, str, str], float]:
+        """Every national benchmark value by (measure, period, scope), held in memory until the next write
+        (they change only at import; reading them costs more than a whole school's scorecard otherwise)."""
+        cached = self._national
+        if cached is not None and cached[0] == self._generation:
+            return cached[1]
+        gen = self._generation
+        rows = self.query("SELECT measure, period, scope, value FROM observations "
+                          "WHERE level = 'national' AND value IS NOT NULL")
+        index = {(m, p, sc): float(v) for m, p, sc, v in rows}
+        self._national = (gen, index)
+        return index
 
     def import_log(self, limit: int = 200) -> pd.DataFrame:
         return self.query_df("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])

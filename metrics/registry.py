@@ -73,6 +73,10 @@ class Status(StrEnum):
     LOW_COVERAGE = "low_coverage"
 
 
+# Statuses in a fixed order: the store sends a status as its position here (see Store.member_rows).
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+
+
 @dataclass(frozen=True)
 class Source:
     """Where one DfE file kind carries a measure. Each column field lists accepted names."""

@@ -18,6 +18,7 @@ from metrics.registry import Measure, Polarity, Registry, Rollup, Status
 from metrics.rollup import Sums, national_scopes, rollup_sums
 
 Z95 = 1.959964
+BenchIndex = Mapping[tuple[str, str, str], float]  # national value by (measure, period, scope)
 LEVELS = ("Cause for concern", "Needs attention", "Steady", "Good", "Strong")
 INSUFFICIENT = "Insufficient data"
 NOT_JUDGED = "Context (not judged)"
@@ -259,19 +260,30 @@ def percentile_in(quantiles: Sequence[float] | None, value: float | None) -> flo
     return float((lo - 1 + frac) / (len(q) - 1) * 100)
 
 
-def pick_national(benchmarks: Iterable[Mapping], measure: Measure, period: str,
+def index_benchmarks(benchmarks: Iterable[Mapping] | pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """National benchmark values by (measure, period, scope), for constant-time lookups."""
+    if isinstance(benchmarks, pd.DataFrame):
+        df = benchmarks
+        if "level" in df.columns:
+            df = df[df["level"] == "national"]
+        return {(str(m), str(p), str(sc)): float(v) for m, p, sc, v in
+                zip(df["measure"], df["period"], df["scope"], df["value"], strict=True) if _f(v) is not None}
+    return {(b["measure"], b["period"], b["scope"]): float(b["value"]) for b in benchmarks
+            if b.get("level", "national") == "national" and _f(b.get("value")) is not None}
+
+
+def pick_national(bench: BenchIndex | Iterable[Mapping], measure: Measure, period: str,
                   phase: str | None) -> tuple[float | None, str | None]:
     """The national value for this phase: the phase's own row if published, else state-funded, else all.
 
     Counts that add up (pupils, FTE) have none: the national row holds England's total, not a comparator."""
     if measure.rollup is Rollup.SUM:
         return None, None
-    rows = {b["scope"]: b for b in benchmarks
-            if b["measure"] == measure.id and b["period"] == period and b.get("level", "national") == "national"}
+    index = bench if isinstance(bench, Mapping) else index_benchmarks(bench)
     for scope in national_scopes(phase, measure):
-        b = rows.get(scope)
-        if b is not None and _f(b.get("value")) is not None:
-            return _f(b["value"]), scope
+        v = index.get((measure.id, period, scope))
+        if v is not None:
+            return v, scope
     return None, None
 
 
@@ -313,65 +325,96 @@ def _flag_reasons(measure: Measure, value: float | None, national: float | None,
 # ------------------------------------------------------------------------------------------ school
 
 
+ROW_COLUMNS = ("urn", "m", "p", "value", "numerator", "denominator", "ci_low", "ci_high", "st", "percentile", "se",
+               "expected", "residual", "family_median", "family_rank", "family_size")
+STATUS_ORDER = tuple(s.value for s in Status)  # `st` indexes this (the store's STATUSES)
+
+
+def encode_rows(obs: pd.DataFrame, stats: pd.DataFrame | None, codes: Sequence[str],
+                periods: Sequence[str]) -> pd.DataFrame:
+    """Readable observations (+ statistics) -> the coded rows the builders take (as Store.member_rows gives).
+    For tests and small callers; the store produces coded rows directly."""
+    df = obs.copy()
+    if stats is not None and len(stats):
+        keep = ["urn", "measure", "period", "percentile", "se", "expected", "residual", "family_median",
+                "family_rank", "family_size"]
+        df = df.merge(stats[[c for c in keep if c in stats.columns]], on=["urn", "measure", "period"], how="left")
+    pos_m = {c: i for i, c in enumerate(codes)}
+    pos_p = {c: i for i, c in enumerate(periods)}
+    pos_s = {c: i for i, c in enumerate(STATUS_ORDER)}
+    df = df[df["measure"].isin(pos_m) & df["period"].isin(pos_p)]
+    out = pd.DataFrame({"urn": df["urn"].astype("int32"), "m": df["measure"].map(pos_m).astype("int16"),
+                        "p": df["period"].map(pos_p).astype("int16"),
+                        "st": df["status"].map(lambda x: pos_s.get(x, -1)).astype("int16")})
+    for c in ROW_COLUMNS:
+        if c not in out.columns:
+            out[c] = pd.to_numeric(df[c], errors="coerce").astype(float) if c in df.columns else np.nan
+    return out[list(ROW_COLUMNS)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ school
+
+
 def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str], measures: Sequence[Measure],
-                           obs: pd.DataFrame, stats: pd.DataFrame, benchmarks: pd.DataFrame,
-                           targets: Mapping[str, float] | None = None) -> Scorecard:
-    """One school's scorecard. `periods` lists the window, oldest first, ending with `period`."""
+                           rows: pd.DataFrame, codes: Sequence[str], benchmarks: pd.DataFrame | BenchIndex,
+                           targets: Mapping[str, float] | None = None,
+                           status_codes: Mapping[str, str] | None = None) -> Scorecard:
+    """One school's scorecard from its coded rows (see Store.member_rows). `periods` lists the window, oldest
+    first, ending with `period`; `codes` the measure ids that `m` indexes."""
     targets = targets or {}
-    bench = benchmarks.to_dict("records")
-    by = {(r["measure"], r["period"]): r for r in obs.to_dict("records")}
-    st = {(r["measure"], r["period"]): r for r in stats.to_dict("records")}
-    before = periods[:-1]
-    prev = before[-1] if before else None
-    # declining measures are counted first: a flag needs several of them
-    adj_hist: dict[str, list[float | None]] = {}
-    val_hist: dict[str, list[float | None]] = {}
+    status_codes = status_codes or {}
+    bench = benchmarks if isinstance(benchmarks, Mapping) else index_benchmarks(benchmarks)
+    pos = {c: i for i, c in enumerate(codes)}
+    cols = {c: rows[c].to_numpy() for c in ROW_COLUMNS}
+    by: dict[tuple[int, int], int] = {(int(m), int(p)): i for i, (m, p) in enumerate(zip(cols["m"], cols["p"],
+                                                                                        strict=True))}
+    last = len(periods) - 1
+
+    def get(mi: int, pi: int, col: str) -> float | None:
+        i = by.get((mi, pi))
+        return None if i is None else _f(cols[col][i])
+
+    def status(mi: int, pi: int) -> str:
+        i = by.get((mi, pi))
+        return STATUS_ORDER[cols["st"][i]] if i is not None and cols["st"][i] >= 0 else Status.MISSING.value
+
+    hist = {}
     for m in measures:
-        adj_hist[m.id] = [adjusted_percentile(_f(st.get((m.id, p), {}).get("percentile")), m) for p in periods]
-        val_hist[m.id] = [_f(by.get((m.id, p), {}).get("value")) for p in periods]
-    declining = {m.id for m in measures if m.judged and _declining(adj_hist[m.id], val_hist[m.id], m)}
-    rows = []
+        mi = pos[m.id]
+        hist[m.id] = ([adjusted_percentile(get(mi, pi, "percentile"), m) for pi in range(len(periods))],
+                      [get(mi, pi, "value") for pi in range(len(periods))])
+    declining = {m.id for m in measures if m.judged and _declining(*hist[m.id], m)}
+    out = []
     for m in measures:
-        o = by.get((m.id, period), {})
-        s = st.get((m.id, period), {})
-        value = _f(o.get("value")) if o.get("status") == Status.OK.value else None
-        num, den = _f(o.get("numerator")), _f(o.get("denominator"))
-        lo, hi, how = interval(m, value, num, den, _f(o.get("ci_low")), _f(o.get("ci_high")))
+        mi = pos[m.id]
+        st = status(mi, last)
+        value = get(mi, last, "value") if st == Status.OK.value else None
+        num, den = get(mi, last, "numerator"), get(mi, last, "denominator")
+        lo, hi, how = interval(m, value, num, den, get(mi, last, "ci_low"), get(mi, last, "ci_high"))
         national, scope = pick_national(bench, m, period, subject.phase)
         sig = significance(national, lo, hi) if m.judged else None
-        pct = _f(s.get("percentile"))
-        adj = adjusted_percentile(pct, m)
-        adj_prev = adj_hist[m.id][-2] if len(periods) > 1 else None
+        pct = get(mi, last, "percentile")
+        adj_hist, val_hist = hist[m.id]
         small = den is not None and den < m.min_cohort
-        level = None if (small or value is None) else level_of(adj, adj_prev)
-        trend = tuple(TrendPoint(p, _f(by.get((m.id, p), {}).get("value")),
-                                 by.get((m.id, p), {}).get("status", Status.MISSING.value)) for p in periods)
-        prev_value = _f(by.get((m.id, prev), {}).get("value")) if prev else None
-        history = [(p, t.value) for p, t in zip(periods, trend, strict=True)]
-        reasons = _flag_reasons(m, value, national, sig, adj, subject.phase, m.id in declining, len(declining),
-                                history) if m.judged and not small else []
+        level = None if (small or value is None) else level_of(adj_hist[-1], adj_hist[-2] if last else None)
+        trend = tuple(TrendPoint(p, val_hist[pi], status(mi, pi)) for pi, p in enumerate(periods))
+        prev_value = val_hist[-2] if last else None
+        reasons = _flag_reasons(m, value, national, sig, adj_hist[-1], subject.phase, m.id in declining,
+                                len(declining), [(t.period, t.value) for t in trend]) if m.judged and not small else []
         target = targets.get(m.id)
-        rows.append(ScorecardRow(
+        rank, size = get(mi, last, "family_rank"), get(mi, last, "family_size")
+        out.append(ScorecardRow(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
             period=period, value=value, display=m.format_value(value), cohort=den, numerator=num, denominator=den,
-            status=o.get("status", Status.MISSING.value), status_code=_text(o.get("status_code")),
-            ci_low=lo, ci_high=hi, uncertainty=how, national=national, national_scope=scope, percentile=pct,
-            family_median=_f(s.get("family_median")), family_rank=_int(s.get("family_rank")),
-            family_size=_int(s.get("family_size")), expected=_f(s.get("expected")), residual=_f(s.get("residual")),
-            trend=trend, change=None if value is None or prev_value is None else value - prev_value,
+            status=st, status_code=status_codes.get(m.id), ci_low=lo, ci_high=hi, uncertainty=how,
+            national=national, national_scope=scope, percentile=pct, family_median=get(mi, last, "family_median"),
+            family_rank=None if rank is None else int(rank), family_size=None if size is None else int(size),
+            expected=get(mi, last, "expected"), residual=get(mi, last, "residual"), trend=trend,
+            change=None if value is None or prev_value is None else value - prev_value,
             level=level, level_label=_level_label(m, level), significance=sig, flag=bool(reasons),
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
         ))
-    return Scorecard(subject, period, tuple(rows), "school values as published")
-
-
-def _text(v: object) -> str | None:
-    return v if isinstance(v, str) and v else None
-
-
-def _int(v: object) -> int | None:
-    f = _f(v)
-    return None if f is None else int(f)
+    return Scorecard(subject, period, tuple(out), "school values as published")
 
 
 def _level_label(m: Measure, level: int | None) -> str:
@@ -385,127 +428,128 @@ def _level_label(m: Measure, level: int | None) -> str:
 # ------------------------------------------------------------------------------------------ group
 
 
-def _sums_table(obs: pd.DataFrame, weights: pd.DataFrame) -> dict[tuple[str, str], Sums]:
-    """Roll-up sums per (measure, period) over the members, vectorised (the same fields as `sums_of`)."""
-    if obs.empty:
-        return {}
-    df = obs.merge(weights, on=["urn", "period"], how="left") if len(weights) else obs.assign(weight=np.nan)
-    value = df["value"].to_numpy(dtype=float)
-    num = df["numerator"].to_numpy(dtype=float)
-    den = df["denominator"].to_numpy(dtype=float)
-    w = df["weight"].to_numpy(dtype=float)
-    ok = (df["status"].to_numpy() == Status.OK.value) & ~np.isnan(value)
+def _sums_table(m: np.ndarray, p: np.ndarray, st: np.ndarray, value: np.ndarray, num: np.ndarray, den: np.ndarray,
+                weight: np.ndarray, n_m: int, n_p: int) -> list[list[Sums]]:
+    """Roll-up sums for every (measure, period) at once with bincount: the same fields as `sums_of`."""
+    key = m.astype(np.int64) * n_p + p
+    n = n_m * n_p
+    ok = (st == 0) & ~np.isnan(value)
     parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
-    has_w = ok & ~np.isnan(w)
-    frame = pd.DataFrame({
-        "measure": df["measure"], "period": df["period"], "total": 1, "ok": ok.astype(int),
-        "with_parts": parts.astype(int), "sum_value": np.where(ok, value, 0.0), "sum_num": np.where(parts, num, 0.0),
-        "sum_den": np.where(parts, den, 0.0), "weighted": has_w.astype(int),
-        "sum_wvalue": np.where(has_w, value * w, 0.0), "sum_w": np.where(has_w, w, 0.0),
-    })
-    agg = frame.groupby(["measure", "period"], sort=False).sum()
+    has_w = ok & ~np.isnan(weight)
+
+    def tot(w: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(key, weights=w, minlength=n)
+
+    total, n_ok, n_parts, n_w = tot(), tot(ok.astype(float)), tot(parts.astype(float)), tot(has_w.astype(float))
+    s_val = tot(np.where(ok, value, 0.0))
+    s_num, s_den = tot(np.where(parts, num, 0.0)), tot(np.where(parts, den, 0.0))
+    s_wv, s_w = tot(np.where(has_w, value * weight, 0.0)), tot(np.where(has_w, weight, 0.0))
     # the commonest status, ties to the alphabetically first (as sums_of does)
-    counts = df.groupby(["measure", "period", "status"], sort=False).size().reset_index(name="n")
-    counts = counts.sort_values(["n", "status"], ascending=[False, True]).drop_duplicates(["measure", "period"])
-    common = dict(zip(zip(counts["measure"], counts["period"], strict=True), counts["status"], strict=True))
-    return {(m, p): Sums(int(t), int(o), int(wp), float(sv), float(sn), float(sd), int(wt), float(swv), float(sw),
-                         str(common[(m, p)]))
-            for (m, p), t, o, wp, sv, sn, sd, wt, swv, sw in zip(
-                agg.index, agg["total"], agg["ok"], agg["with_parts"], agg["sum_value"], agg["sum_num"],
-                agg["sum_den"], agg["weighted"], agg["sum_wvalue"], agg["sum_w"], strict=True)}
+    alpha = sorted(range(len(STATUS_ORDER)), key=lambda i: STATUS_ORDER[i])
+    counts = np.bincount(key * len(STATUS_ORDER) + np.clip(st, 0, None), minlength=n * len(STATUS_ORDER))
+    counts = counts.reshape(n, len(STATUS_ORDER))[:, alpha]
+    common = [STATUS_ORDER[alpha[i]] for i in counts.argmax(axis=1)]
+    return [[Sums(int(total[k]), int(n_ok[k]), int(n_parts[k]), float(s_val[k]), float(s_num[k]), float(s_den[k]),
+                  int(n_w[k]), float(s_wv[k]), float(s_w[k]),
+                  common[k] if total[k] else Status.MISSING.value)
+             for k in range(mi * n_p, (mi + 1) * n_p)] for mi in range(n_m)]
 
 
-def dfe_trust_value(measure: Measure, rows: pd.DataFrame, years: Mapping[int, int]) -> tuple[float | None, str]:
+def dfe_trust_value(measure: Measure, urns: np.ndarray, values: np.ndarray, dens: np.ndarray, ok: np.ndarray,
+                    years: Mapping[int, int]) -> tuple[float | None, str]:
     """The DfE multi-academy-trust method: schools in the trust for DFE_MIN_YEARS+ full years, each weighted
     by cohort x years in trust (capped at DFE_MAX_YEARS); needs DFE_MIN_SCHOOLS such schools."""
-    ok = rows[(rows["status"] == Status.OK.value) & rows["value"].notna() & (rows["denominator"] > 0)]
-    ok = ok[ok["urn"].map(lambda u: years.get(int(u), 0) >= DFE_MIN_YEARS)]
-    if len(ok) < DFE_MIN_SCHOOLS:
-        return None, (f"DfE trust method not available: {len(ok)} schools have results and "
+    yrs = np.array([years.get(int(u), 0) for u in urns], dtype=float)
+    use = ok & (np.nan_to_num(dens) > 0) & (yrs >= DFE_MIN_YEARS)
+    n = int(use.sum())
+    if n < DFE_MIN_SCHOOLS:
+        return None, (f"DfE trust method not available: {n} schools have results and "
                       f"{DFE_MIN_YEARS}+ full years in the trust (needs {DFE_MIN_SCHOOLS})")
-    w = ok["denominator"] * ok["urn"].map(lambda u: min(years[int(u)], DFE_MAX_YEARS))
-    return float((ok["value"] * w).sum() / w.sum()), (
-        f"DfE trust method: {len(ok)} schools with {DFE_MIN_YEARS}+ full years in the trust, "
+    w = dens[use] * np.minimum(yrs[use], DFE_MAX_YEARS)
+    return float(np.sum(values[use] * w) / np.sum(w)), (
+        f"DfE trust method: {n} schools with {DFE_MIN_YEARS}+ full years in the trust, "
         "weighted by pupils x years in trust")
 
 
 def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str], measures: Sequence[Measure],
-                          obs: pd.DataFrame, stats: pd.DataFrame, benchmarks: pd.DataFrame,
-                          quantiles: Mapping[tuple[str, str, str], Sequence[float]],
-                          weights: pd.DataFrame, names: Mapping[int, str],
+                          rows: pd.DataFrame, codes: Sequence[str], benchmarks: pd.DataFrame | BenchIndex,
+                          quantiles: Mapping[tuple[str, str, str], Sequence[float]], names: Mapping[int, str],
                           targets: Mapping[str, float] | None = None, method: str = "pooled",
                           years_in_trust: Mapping[int, int] | None = None) -> Scorecard:
-    """A group's scorecard: each measure rolled up from the members, with spread and a watch list.
-
-    `obs` holds the members' observations for every period in `periods` (oldest first, ending with `period`);
-    `stats` their precomputed school statistics; `weights` pupils on roll (urn, period, weight).
+    """A group's scorecard: each measure rolled up from the members' coded rows (see Store.member_rows), with
+    spread and a watch list. `codes` must include "pupils": the weight for rows without a cohort.
     The trend is that of today's members (like for like), not of the group as it was each year.
     """
     targets = targets or {}
-    bench = benchmarks.to_dict("records")
-    sums = _sums_table(obs, weights)
-    cur_stats = stats.loc[stats["period"] == period, ["urn", "measure", "percentile", "se", "expected"]]
-    current = obs[obs["period"] == period].merge(cur_stats, on=["urn", "measure"], how="left")
-    by_measure = {m: part for m, part in current.groupby("measure", sort=False)}
-    empty = current.iloc[0:0]
+    bench = benchmarks if isinstance(benchmarks, Mapping) else index_benchmarks(benchmarks)
+    a = {c: rows[c].to_numpy() for c in ROW_COLUMNS}
+    m_arr, p_arr, st = a["m"].astype(np.int64), a["p"].astype(np.int64), a["st"].astype(np.int64)
+    value = a["value"].astype(float)
+    ok_all = (st == 0) & ~np.isnan(value)
+    n_p = len(periods)
+    weight = _pupil_weights(a["urn"], m_arr, p_arr, value, ok_all, codes.index("pupils") if "pupils" in codes else -1,
+                            n_p)
+    sums = _sums_table(m_arr, p_arr, st, value, a["numerator"].astype(float), a["denominator"].astype(float),
+                       weight, len(codes), n_p)
+    last = n_p - 1
+    cur = np.flatnonzero(p_arr == last)
+    cur = cur[np.argsort(m_arr[cur], kind="stable")]
+    bounds = np.searchsorted(m_arr[cur], np.arange(len(codes) + 1))
+    pos = {c: i for i, c in enumerate(codes)}
     national_of = {m.id: pick_national(bench, m, period, None) for m in measures}
-    member_flags = _member_flags(measures, obs, stats, periods, national_of, current, names)
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
 
-    rows = []
+    built = []
     for m in measures:
-        trend_vals = [(p, rollup_sums(m, sums.get((m.id, p), Sums()))) for p in periods]
+        mi = pos[m.id]
+        idx = cur[bounds[mi]:bounds[mi + 1]]
+        vals, den, ok = value[idx], a["denominator"][idx].astype(float), ok_all[idx]
+        trend_vals = [(p, rollup_sums(m, sums[mi][pi])) for pi, p in enumerate(periods)]
         g = trend_vals[-1][1]
-        part = by_measure.get(m.id, empty)
-        value, how = g.value, g.method
+        val, how = g.value, g.method
         if method == "dfe_trust" and m.rollup is not Rollup.SUM and m.judged:
-            value, how = dfe_trust_value(m, part, years_in_trust or {})
+            val, how = dfe_trust_value(m, a["urn"][idx], vals, den, ok, years_in_trust or {})
         phase = phase_of[m.id]
         national, scope = national_of[m.id]
         cohort = g.cohort
-        num = None if value is None or not cohort else value * cohort / m.scale
-        vals = part["value"].to_numpy(dtype=float)
-        status = part["status"].to_numpy()
-        den = part["denominator"].to_numpy(dtype=float)
-        ok = (status == Status.OK.value) & ~np.isnan(vals)
-        lo, hi, unc = _group_interval(m, value, num, cohort, ok, den, part["se"].to_numpy(dtype=float))
+        num = None if val is None or not cohort else val * cohort / m.scale
+        lo, hi, unc = _group_interval(m, val, num, cohort, ok, den, a["se"][idx].astype(float))
         sig = significance(national, lo, hi) if m.judged else None
         adj_series = [adjusted_percentile(percentile_in(quantiles.get((m.id, p, phase or "")), gv.value), m)
                       for p, gv in trend_vals]
-        adj = adj_series[-1]
-        pct = percentile_in(quantiles.get((m.id, period, phase or "")), value)
-        level = level_of(adj, adj_series[-2] if len(adj_series) > 1 else None) if value is not None else None
-        spread = Spread(*(float(x) for x in np.quantile(vals[ok], [0, 0.25, 0.5, 0.75, 1]))) if ok.any() else None
+        pct = percentile_in(quantiles.get((m.id, period, phase or "")), val)
+        level = level_of(adj_series[-1], adj_series[-2] if last else None) if val is not None else None
+        good = vals[ok]
+        spread = Spread(*(float(x) for x in np.quantile(good, [0, 0.25, 0.5, 0.75, 1]))) if len(good) else None
         below = None
         if national is not None and m.judged:
-            below = int(np.sum(vals[ok] < national) if m.polarity is Polarity.HIGHER_BETTER
-                        else np.sum(vals[ok] > national))
-        exp = part["expected"].to_numpy(dtype=float)
+            below = int(np.sum(good < national) if m.polarity is Polarity.HIGHER_BETTER else np.sum(good > national))
+        exp = a["expected"][idx].astype(float)
         use = ~np.isnan(exp) & (np.nan_to_num(den) > 0)
         expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
-        prev_value = trend_vals[-2][1].value if len(trend_vals) > 1 else None
+        prev_value = trend_vals[-2][1].value if last else None
         trend = tuple(TrendPoint(p, gv.value, gv.status.value) for p, gv in trend_vals)
         declining = m.judged and _declining(adj_series, [t.value for t in trend], m)
-        rows.append((m, declining, dict(
+        member_st = [STATUS_ORDER[x] if x >= 0 else Status.MISSING.value for x in st[idx].tolist()]
+        built.append((m, declining, dict(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
-            period=period, value=value, display=m.format_value(value), cohort=cohort, numerator=num,
-            denominator=cohort,
-            status=Status.OK.value if value is not None else (g.status.value if g.value is None
-                                                               else Status.MISSING.value),
+            period=period, value=val, display=m.format_value(val), cohort=cohort, numerator=num, denominator=cohort,
+            status=Status.OK.value if val is not None else (g.status.value if g.value is None
+                                                             else Status.MISSING.value),
             status_code=None, ci_low=lo, ci_high=hi, uncertainty=unc, national=national, national_scope=scope,
             percentile=pct, family_median=None, family_rank=None, family_size=None, expected=expected,
-            residual=None if expected is None or value is None else value - expected, trend=trend,
-            change=None if value is None or prev_value is None else value - prev_value,
+            residual=None if expected is None or val is None else val - expected, trend=trend,
+            change=None if val is None or prev_value is None else val - prev_value,
             level=level, level_label=_level_label(m, level), significance=sig,
-            target=targets.get(m.id), target_met=target_met(m, value, targets.get(m.id)),
+            target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
-            member_values=tuple(zip(part["urn"].astype(int).tolist(),
-                                    [None if v != v else v for v in vals.tolist()], status.tolist(), strict=True)),
+            member_values=tuple(zip(a["urn"][idx].tolist(), [None if v != v else v for v in vals.tolist()],
+                                    member_st, strict=True)),
         )))
-    n_declining = sum(1 for _, d, _ in rows if d)
+    n_declining = sum(1 for _, d, _ in built if d)
     out = []
-    for m, declining, fields in rows:
+    for m, declining, fields in built:
         reasons = _flag_reasons(m, fields["value"], fields["national"], fields["significance"],
                                 adjusted_percentile(fields["percentile"], m), phase_of[m.id], declining, n_declining,
                                 [(t.period, t.value) for t in fields["trend"]]) if m.judged else []
@@ -513,7 +557,27 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     label = ("DfE trust method where available" if method == "dfe_trust"
              else "pooled: pupils of all member schools counted together")
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
-    return Scorecard(subject, period, tuple(out), label, members, tuple(member_flags))
+    watch = _member_flags(measures, a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p, national_of, names)
+    return Scorecard(subject, period, tuple(out), label, members, tuple(watch))
+
+
+def _pupil_weights(urn: np.ndarray, m: np.ndarray, p: np.ndarray, value: np.ndarray, ok: np.ndarray,
+                   pupils_code: int, n_p: int) -> np.ndarray:
+    """Each row's school's pupils on roll in that row's period (NaN when unknown)."""
+    out = np.full(len(urn), np.nan)
+    if pupils_code < 0:
+        return out
+    src = np.flatnonzero((m == pupils_code) & ok)
+    if not len(src):
+        return out
+    keys = urn[src].astype(np.int64) * n_p + p[src]
+    order = np.argsort(keys)
+    keys, vals = keys[order], value[src][order]
+    want = urn.astype(np.int64) * n_p + p
+    at = np.clip(np.searchsorted(keys, want), 0, len(keys) - 1)
+    hit = keys[at] == want
+    out[hit] = vals[at[hit]]
+    return out
 
 
 def _group_interval(m: Measure, value: float | None, num: float | None, den: float | None, ok: np.ndarray,
@@ -533,52 +597,61 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
     return None, None, None
 
 
-def _member_flags(measures: Sequence[Measure], obs: pd.DataFrame, stats: pd.DataFrame, periods: Sequence[str],
-                  national_of: Mapping[str, tuple[float | None, str | None]], current: pd.DataFrame,
+def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
+                  ok_all: np.ndarray, pos: Mapping[str, int], cur: np.ndarray, bounds: np.ndarray, n_p: int,
+                  national_of: Mapping[str, tuple[float | None, str | None]],
                   names: Mapping[int, str]) -> list[WatchItem]:
-    """Each member's flags, vectorised: significantly worse than national and in the bottom fifth, or
-    declining for two years on several measures (the same rules as a school's own scorecard)."""
-    judged = {m.id: m for m in measures if m.judged}
+    """Each member's flags, vectorised, by the same rules as a school's own scorecard: significantly worse than
+    national and in the bottom fifth; or declining for two years on several measures."""
+    judged = [m for m in measures if m.judged]
     reasons: dict[int, list[tuple[str, str]]] = {}
-    last3 = list(periods[-3:])
-    if len(last3) == 3:
-        key = ["urn", "measure", "period"]
-        pct = stats[stats["measure"].isin(judged) & stats["period"].isin(last3)].set_index(key)["percentile"]
-        val = obs[obs["measure"].isin(judged) & obs["period"].isin(last3)].set_index(key)["value"]
-        both = pd.concat([pct.unstack("period").reindex(columns=last3).add_prefix("p"),
-                          val.unstack("period").reindex(columns=last3).add_prefix("v")], axis=1, join="inner")
-        if len(both):
-            higher = np.array([judged[mid].polarity is Polarity.HIGHER_BETTER
-                               for mid in both.index.get_level_values("measure")])
-            p = both[[f"p{x}" for x in last3]].to_numpy(dtype=float)
-            v = both[[f"v{x}" for x in last3]].to_numpy(dtype=float)
-            adj = np.where(higher[:, None], p, 100.0 - p)
-            sv = np.where(higher[:, None], v, -v)  # higher is better on this scale
+    if n_p >= 3 and judged:
+        # a (school, measure) matrix of the last three periods' adjusted percentiles and signed values
+        jcodes = np.array([pos[m.id] for m in judged])
+        sel = np.flatnonzero(np.isin(m_arr, jcodes) & (p_arr >= n_p - 3))
+        pair = a["urn"][sel].astype(np.int64) * 4096 + m_arr[sel]
+        uniq, inv = np.unique(pair, return_inverse=True)
+        col = p_arr[sel] - (n_p - 3)
+        pct = np.full((len(uniq), 3), np.nan)
+        val = np.full((len(uniq), 3), np.nan)
+        pct[inv, col] = a["percentile"][sel]
+        val[inv, col] = np.where(ok_all[sel], a["value"][sel], np.nan)
+        u_m = (uniq % 4096).astype(int)
+        higher = np.zeros(4096, dtype=bool)
+        for m in judged:
+            higher[pos[m.id]] = m.polarity is Polarity.HIGHER_BETTER
+        hb = higher[u_m][:, None]
+        adj = np.where(hb, pct, 100.0 - pct)
+        sv = np.where(hb, val, -val)
+        with np.errstate(invalid="ignore"):
             dec = ((adj[:, 1] < adj[:, 0]) & (adj[:, 2] < adj[:, 1]) & (adj[:, 0] - adj[:, 2] >= DECLINE_MIN_DROP)
                    & (sv[:, 1] < sv[:, 0]) & (sv[:, 2] < sv[:, 1]))
-            dec_idx = both.index[dec]
-            per_school = pd.Series(1, index=dec_idx.get_level_values("urn")).groupby(level=0).sum()
-            for urn, mid in dec_idx:
-                n = int(per_school[urn])
-                if n >= DECLINE_MIN_MEASURES:
-                    reasons.setdefault(int(urn), []).append(
-                        (mid, f"{judged[mid].label}: worse for two years running, one of {n} measures declining"))
-    for mid, part in current[current["measure"].isin(judged)].groupby("measure", sort=False):
-        m = judged[mid]
-        national = national_of[mid][0]
+        u_urn = uniq // 4096
+        counts = pd.Series(dec.astype(int)).groupby(u_urn).sum()
+        by_code = {pos[m.id]: m for m in judged}
+        for k in np.flatnonzero(dec):
+            urn, n = int(u_urn[k]), int(counts[u_urn[k]])
+            if n >= DECLINE_MIN_MEASURES:
+                m = by_code[int(u_m[k])]
+                reasons.setdefault(urn, []).append(
+                    (m.id, f"{m.label}: worse for two years running, one of {n} measures declining"))
+    for m in judged:
+        national = national_of[m.id][0]
         if national is None:
             continue
-        adj = part["percentile"].to_numpy(dtype=float)
+        idx = cur[bounds[pos[m.id]]:bounds[pos[m.id] + 1]]
+        adj = a["percentile"][idx].astype(float)
         adj = adj if m.polarity is Polarity.HIGHER_BETTER else 100.0 - adj
-        vals = part["value"].to_numpy(dtype=float)
-        ok = (part["status"].to_numpy() == Status.OK.value) & (adj < BOTTOM_FIFTH)
-        if not ok.any():
+        cand = ok_all[idx] & (adj < BOTTOM_FIFTH)
+        if not cand.any():
             continue
-        lo, hi = intervals(m, vals, part["numerator"], part["denominator"], part["ci_low"], part["ci_high"])
+        idx = idx[cand]
+        vals = a["value"][idx].astype(float)
+        lo, hi = intervals(m, vals, a["numerator"][idx], a["denominator"][idx], a["ci_low"][idx], a["ci_high"][idx])
         worse = hi < national if m.polarity is Polarity.HIGHER_BETTER else lo > national
-        for urn, v in zip(part["urn"].to_numpy()[ok & worse], vals[ok & worse], strict=True):
+        for urn, v in zip(a["urn"][idx][worse].tolist(), vals[worse].tolist(), strict=True):
             reasons.setdefault(int(urn), []).append(
-                (m.id, f"{m.label}: significantly worse than national ({m.format_value(float(v))} against "
+                (m.id, f"{m.label}: significantly worse than national ({m.format_value(v)} against "
                        f"{m.format_value(national)}) and in the bottom fifth"))
     return [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(reasons.items())]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,6 +13,7 @@ from metrics.scorecard import (
     build_group_scorecard,
     build_school_scorecard,
     dfe_trust_value,
+    encode_rows,
     interval,
     level_of,
     percentile_in,
@@ -90,6 +92,12 @@ def _stats(rows):
     return pd.DataFrame([dict(zip(STAT_COLS, r, strict=True)) for r in rows], columns=STAT_COLS)
 
 
+def school_card(subject, measures, obs, stats, targets=None):
+    codes = [m.id for m in measures]
+    return build_school_scorecard(subject, "2018/19", P, measures, encode_rows(obs, stats, codes, P), codes, BENCH,
+                                  targets)
+
+
 BENCH = pd.DataFrame([
     {"level": "national", "scope": "state_funded", "measure": "basics_94", "period": p, "value": 64.4} for p in P
 ] + [{"level": "national", "scope": "state_funded", "measure": "progress8", "period": p, "value": -0.03} for p in P])
@@ -106,7 +114,7 @@ def test_school_flag_needs_significance_and_bottom_fifth():
         (1, "basics_94", "2018/19", "secondary", 8.0, 3000, 3.5, 55.0, -15.0, 60.0, 28, 31),
         (1, "progress8", "2018/19", "secondary", 15.0, 3000, 0.13, -0.1, -0.1, 0.0, 25, 31),
     ])
-    card = build_school_scorecard(subject, "2018/19", P, measures, obs, stats, BENCH, {"basics_94": 50.0})
+    card = school_card(subject, measures, obs, stats, {"basics_94": 50.0})
     basics, p8 = card.rows
     assert basics.flag and basics.flag_reasons == (
         "significantly below national (40.0% against 64.4%)",
@@ -125,7 +133,7 @@ def test_small_cohort_is_insufficient_data_not_a_failure():
     subject = Subject("school", 2, "Tiny School", "primary", (2,))
     obs = _obs([(2, "basics_94", "2018/19", 0.0, 0.0, 4.0, None, None, "ok", None)])
     stats = _stats([(2, "basics_94", "2018/19", "primary", 1.0, 3000, None, None, None, None, None, None)])
-    row = build_school_scorecard(subject, "2018/19", P, [REG.get("basics_94")], obs, stats, BENCH).rows[0]
+    row = school_card(subject, [REG.get("basics_94")], obs, stats).rows[0]
     assert row.level is None and row.level_label == "Insufficient data" and not row.flag
 
 
@@ -144,13 +152,13 @@ def test_decline_flag_needs_several_measures():
     subject = Subject("school", 3, "Slipping School", "secondary", (3,))
     three = ["basics_94", "basics_95", "ebacc_entry"]
     obs, stats = _declining_school(three)
-    rows = build_school_scorecard(subject, "2018/19", P, [REG.get(m) for m in three], obs, stats, BENCH).rows
+    rows = school_card(subject, [REG.get(m) for m in three], obs, stats).rows
     assert all(r.flag for r in rows)
     assert rows[0].flag_reasons == ("worse for two years running (90.0% → 85.0% → 80.0%), one of 3 measures declining",)
     assert [t.value for t in rows[0].trend] == [90.0, 85.0, 80.0] and rows[0].change == -5.0
     two = three[:2]
     obs, stats = _declining_school(two)
-    rows = build_school_scorecard(subject, "2018/19", P, [REG.get(m) for m in two], obs, stats, BENCH).rows
+    rows = school_card(subject, [REG.get(m) for m in two], obs, stats).rows
     assert not any(r.flag for r in rows)  # declining on two measures only: not "several"
 
 
@@ -170,9 +178,9 @@ def test_group_card_pools_rates_and_weights_progress8():
     ])
     quantiles = {("basics_94", "2018/19", "secondary"): [float(i) for i in range(101)],
                  ("basics_94", "2017/18", "secondary"): [float(i) for i in range(101)]}
-    card = build_group_scorecard(subject, "2018/19", P, [REG.get("basics_94"), REG.get("progress8")], obs, stats,
-                                 BENCH, quantiles, pd.DataFrame(columns=["urn", "period", "weight"]),
-                                 {1: "Alpha", 2: "Beta"})
+    codes = ["basics_94", "progress8", "pupils"]
+    card = build_group_scorecard(subject, "2018/19", P, [REG.get("basics_94"), REG.get("progress8")],
+                                 encode_rows(obs, stats, codes, P), codes, BENCH, quantiles, {1: "Alpha", 2: "Beta"})
     basics, p8 = card.rows
     assert basics.value == pytest.approx(39 / 110 * 100)  # pooled, not (30 + 90) / 2
     assert basics.percentile == pytest.approx(39 / 110 * 100)  # quantiles 0..100: percentile = value
@@ -191,12 +199,12 @@ def test_group_card_pools_rates_and_weights_progress8():
 
 def test_dfe_trust_method_by_hand():
     m = REG.get("progress8")
-    rows = pd.DataFrame({"urn": [1, 2, 3, 4], "value": [0.5, -0.4, 0.1, 1.0], "denominator": [100, 50, 200, 80],
-                         "status": ["ok"] * 4})
+    urns, values = np.array([1, 2, 3, 4]), np.array([0.5, -0.4, 0.1, 1.0])
+    dens, ok = np.array([100.0, 50.0, 200.0, 80.0]), np.array([True] * 4)
     years = {1: 3, 2: 7, 3: 4, 4: 1}  # school 4 joined last year: left out; 7 years counts as 5
-    value, how = dfe_trust_value(m, rows, years)
+    value, how = dfe_trust_value(m, urns, values, dens, ok, years)
     expected = (0.5 * 100 * 3 - 0.4 * 50 * 5 + 0.1 * 200 * 4) / (100 * 3 + 50 * 5 + 200 * 4)
     assert value == pytest.approx(expected)
     assert how.startswith("DfE trust method: 3 schools")
-    value, how = dfe_trust_value(m, rows, {1: 3, 2: 2, 3: 4, 4: 1})
+    value, how = dfe_trust_value(m, urns, values, dens, ok, {1: 3, 2: 2, 3: 4, 4: 1})
     assert value is None and "needs 3" in how
