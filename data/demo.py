@@ -2022,6 +2022,12 @@ def _local_defs(prefix: str = "") -> list[dict]:
              description="Hours of staff time the school received from other schools in the partnership.",
              perspective="partnership_community", unit="hours", format=",.0f", polarity="context",
              phases=every, rollup="sum", scale=1, min_cohort=1),
+        dict(id=f"{prefix}support_balance", label="Support balance (hours given minus received)",
+             description="Hours of support the school gave to partner schools, minus the hours it received: "
+                         "above zero, a net giver; below zero, a net taker.",
+             perspective="partnership_community", unit="hours", format="+,.0f", polarity="context",
+             phases=every, rollup="sum", scale=1, min_cohort=1,
+             formula=f"{prefix}support_hours_given - {prefix}support_hours_received"),
         dict(id=f"{prefix}community_events", label="Community events",
              description="Events the school ran for families and the local community during the year.",
              perspective="partnership_community", unit="events", format=".0f", polarity="higher_better",
@@ -2052,7 +2058,8 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
     for owner, prefix, members, years in owners:
         defs = _local_defs(prefix)
         if prefix:  # the trust keeps three of them
-            defs = [d for d in defs if not d["id"].endswith(("support_hours_given", "support_hours_received"))]
+            defs = [d for d in defs if not d["id"].endswith(("support_hours_given", "support_hours_received",
+                                                              "support_balance"))]
         for d in defs:
             store.define_local_measure(owner, d, actor="demo")
         n_defs += len(defs)
@@ -2060,7 +2067,7 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
         lead_rate = np.clip(rng.normal(np.where(np.isin(phase[mem], (SEC, ALL)), 0.14, 0.09), 0.03), 0.01, 0.4)
         cpd_base = rng.normal(32, 7, len(mem))
         events_base = np.where(np.isin(phase[mem], (SEC, ALL)), 10, 6)
-        values: dict[str, list[dict]] = {d["id"]: [] for d in defs}
+        values: dict[str, list[dict]] = {d["id"]: [] for d in defs if not d.get("formula")}
         for k, y in enumerate(years):
             Y = frames[y]
             per = _period(y)

@@ -16,6 +16,7 @@ from metrics.scorecard import (
     applicable,
     build_group_scorecard,
     build_school_scorecard,
+    formula_inputs,
 )
 
 WINDOW = 6  # the period asked for and up to five before it
@@ -81,12 +82,15 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         raise StoreError(str(exc)) from exc
     if method not in ("pooled", "dfe_trust"):
         raise StoreError(f"roll-up method {method!r} is not 'pooled' or 'dfe_trust'")
+    periods = window(store, period)
     subject = school_subject(store, school) if school is not None else group_subject(store, str(group), period)
     groups = [subject.id] if subject.kind == "group" else store.groups_of(subject.id)
     registry = registry_for(store, groups)
     chosen = _choose(store, registry, subject, measures)
-    periods = window(store, period)
-    ids = [m.id for m in chosen]
+    by_id = {m.id: m for m in registry.measures}
+    extra = [x for x in formula_inputs(chosen, by_id) if x not in {m.id for m in chosen}]
+    inputs = {x: by_id[x] for x in formula_inputs(chosen, by_id) if x in by_id}
+    ids = [m.id for m in chosen if not m.formula] + [x for x in extra if x in by_id and not by_id[x].formula]
     bench = store.national_index()
     targets = store.targets(subject.kind, subject.id, period)
     if subject.kind == "school":
@@ -94,11 +98,11 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         last = rows[rows["p"] == len(periods) - 1]
         codes_now = {ids[int(m)]: c for m, c in zip(last["m"], last["status_code"], strict=True)
                      if isinstance(c, str) and c}
-        return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now)
+        return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now, inputs)
     codes = ids if "pupils" in ids else [*ids, "pupils"]  # pupils on roll weigh rows that have no cohort
     rows = store.member_rows(subject.members, periods, codes)
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                              "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
     years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
     return build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
-                                 store.national_quantiles(periods, ids), names, targets, method, years)
+                                 store.national_quantiles(periods, ids), names, targets, method, years, inputs)

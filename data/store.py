@@ -419,8 +419,9 @@ class Store:
                 "SELECT measure FROM scorecard_measures WHERE owner_kind = ? AND owner_id = ? ORDER BY position",
                 [owner_kind, owner_id]).fetchall()]
             cur.execute("DELETE FROM scorecard_measures WHERE owner_kind = ? AND owner_id = ?", [owner_kind, owner_id])
-            cur.executemany("INSERT INTO scorecard_measures VALUES (?, ?, ?, ?)",
-                            [[owner_kind, owner_id, m, i] for i, m in enumerate(measures)])
+            if measures:
+                cur.executemany("INSERT INTO scorecard_measures VALUES (?, ?, ?, ?)",
+                                [[owner_kind, owner_id, m, i] for i, m in enumerate(measures)])
             self.audit(cur, actor, "choose", "scorecard_measures", f"{owner_kind}:{owner_id}", before, list(measures))
 
     def membership_years(self, group_id: int, period: str) -> dict[int, int]:

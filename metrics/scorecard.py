@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from metrics.formula import evaluate, parse_formula
 from metrics.registry import Measure, Polarity, Registry, Rollup, Status
 from metrics.rollup import Sums, national_scopes, rollup_sums
 
@@ -322,6 +323,64 @@ def _flag_reasons(measure: Measure, value: float | None, national: float | None,
     return reasons
 
 
+def formula_inputs(measures: Iterable[Measure], by_id: Mapping[str, Measure]) -> list[str]:
+    """Every measure id that the formula measures among `measures` need, directly or through other formulas."""
+    out: list[str] = []
+    todo = [m for m in measures if m.formula]
+    seen: set[str] = set()
+    while todo:
+        m = todo.pop()
+        if m.id in seen:
+            continue
+        seen.add(m.id)
+        for name in parse_formula(m.formula).names:
+            if name not in out:
+                out.append(name)
+            if name in by_id and by_id[name].formula:
+                todo.append(by_id[name])
+    return out
+
+
+class _Values:
+    """A measure's value in a period, computing formula measures from their inputs (memoised).
+    `base(measure_id, period_index)` gives stored values; formulas never read their own output."""
+
+    def __init__(self, by_id: Mapping[str, Measure], base) -> None:
+        self.by_id = by_id
+        self.base = base
+        self.memo: dict[tuple[str, int], float | None] = {}
+
+    def __call__(self, mid: str, pi: int) -> float | None:
+        key = (mid, pi)
+        if key not in self.memo:
+            m = self.by_id.get(mid)
+            if m is not None and m.formula:
+                f = parse_formula(m.formula)
+                self.memo[key] = evaluate(f, {n: self(n, pi) for n in f.names})
+            else:
+                self.memo[key] = self.base(mid, pi)
+        return self.memo[key]
+
+
+def _formula_row(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],
+                 member_values: tuple = (), schools_total: int | None = None) -> ScorecardRow:
+    """A formula measure's row: its value and trend, computed; no national comparators (it is local)."""
+    trend = tuple(TrendPoint(p, value_at(m.id, pi), Status.OK.value if value_at(m.id, pi) is not None
+                             else Status.MISSING.value) for pi, p in enumerate(periods))
+    value = trend[-1].value
+    prev = trend[-2].value if len(trend) > 1 else None
+    return ScorecardRow(
+        measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
+        period=period, value=value, display=m.format_value(value), cohort=None, numerator=None, denominator=None,
+        status=trend[-1].status, status_code=None, ci_low=None, ci_high=None, uncertainty=None, national=None,
+        national_scope=None, percentile=None, family_median=None, family_rank=None, family_size=None, expected=None,
+        residual=None, trend=trend, change=None if value is None or prev is None else value - prev, level=None,
+        level_label=_level_label(m, None), significance=None, flag=False, flag_reasons=(),
+        target=targets.get(m.id), target_met=target_met(m, value, targets.get(m.id)),
+        rollup_method=f"formula on the group's values: {m.formula}" if schools_total is not None else None,
+        schools_total=schools_total, member_values=member_values)
+
+
 # ------------------------------------------------------------------------------------------ school
 
 
@@ -352,15 +411,16 @@ def encode_rows(obs: pd.DataFrame, stats: pd.DataFrame | None, codes: Sequence[s
     return out[list(ROW_COLUMNS)].reset_index(drop=True)
 
 
-# ------------------------------------------------------------------------------------------ school
 
 
 def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str], measures: Sequence[Measure],
                            rows: pd.DataFrame, codes: Sequence[str], benchmarks: pd.DataFrame | BenchIndex,
                            targets: Mapping[str, float] | None = None,
-                           status_codes: Mapping[str, str] | None = None) -> Scorecard:
+                           status_codes: Mapping[str, str] | None = None,
+                           inputs: Mapping[str, Measure] | None = None) -> Scorecard:
     """One school's scorecard from its coded rows (see Store.member_rows). `periods` lists the window, oldest
-    first, ending with `period`; `codes` the measure ids that `m` indexes."""
+    first, ending with `period`; `codes` the measure ids that `m` indexes (including formula inputs, whose
+    definitions are in `inputs`)."""
     targets = targets or {}
     status_codes = status_codes or {}
     bench = benchmarks if isinstance(benchmarks, Mapping) else index_benchmarks(benchmarks)
@@ -378,14 +438,23 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         i = by.get((mi, pi))
         return STATUS_ORDER[cols["st"][i]] if i is not None and cols["st"][i] >= 0 else Status.MISSING.value
 
+    def stored(mid: str, pi: int) -> float | None:
+        return get(pos[mid], pi, "value") if mid in pos and status(pos[mid], pi) == Status.OK.value else None
+
+    value_at = _Values({**(inputs or {}), **{m.id: m for m in measures}}, stored)
     hist = {}
     for m in measures:
+        if m.formula:
+            continue
         mi = pos[m.id]
         hist[m.id] = ([adjusted_percentile(get(mi, pi, "percentile"), m) for pi in range(len(periods))],
                       [get(mi, pi, "value") for pi in range(len(periods))])
-    declining = {m.id for m in measures if m.judged and _declining(*hist[m.id], m)}
+    declining = {m.id for m in measures if m.judged and not m.formula and _declining(*hist[m.id], m)}
     out = []
     for m in measures:
+        if m.formula:
+            out.append(_formula_row(m, period, periods, value_at, targets))
+            continue
         mi = pos[m.id]
         st = status(mi, last)
         value = get(mi, last, "value") if st == Status.OK.value else None
@@ -475,7 +544,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                           rows: pd.DataFrame, codes: Sequence[str], benchmarks: pd.DataFrame | BenchIndex,
                           quantiles: Mapping[tuple[str, str, str], Sequence[float]], names: Mapping[int, str],
                           targets: Mapping[str, float] | None = None, method: str = "pooled",
-                          years_in_trust: Mapping[int, int] | None = None) -> Scorecard:
+                          years_in_trust: Mapping[int, int] | None = None,
+                          inputs: Mapping[str, Measure] | None = None) -> Scorecard:
     """A group's scorecard: each measure rolled up from the members' coded rows (see Store.member_rows), with
     spread and a watch list. `codes` must include "pupils": the weight for rows without a cohort.
     The trend is that of today's members (like for like), not of the group as it was each year.
@@ -498,9 +568,18 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     pos = {c: i for i, c in enumerate(codes)}
     national_of = {m.id: pick_national(bench, m, period, None) for m in measures}
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
+    by_id = {**(inputs or {}), **{m.id: m for m in measures}}
+    # a formula's group value is the formula on the group's rolled-up inputs (e.g. sum of hours / sum of teachers)
+    group_value = _Values(by_id, lambda mid, pi: rollup_sums(by_id[mid], sums[pos[mid]][pi]).value
+                          if mid in pos and mid in by_id else None)
 
     built = []
     for m in measures:
+        if m.formula:
+            built.append((m, False, _formula_fields(m, period, periods, group_value, targets, subject,
+                                                    _member_formula_values(m, by_id, a, m_arr, ok_all, cur, bounds,
+                                                                           pos, subject))))
+            continue
         mi = pos[m.id]
         idx = cur[bounds[mi]:bounds[mi + 1]]
         vals, den, ok = value[idx], a["denominator"][idx].astype(float), ok_all[idx]
@@ -550,6 +629,9 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     n_declining = sum(1 for _, d, _ in built if d)
     out = []
     for m, declining, fields in built:
+        if isinstance(fields, ScorecardRow):
+            out.append(fields)
+            continue
         reasons = _flag_reasons(m, fields["value"], fields["national"], fields["significance"],
                                 adjusted_percentile(fields["percentile"], m), phase_of[m.id], declining, n_declining,
                                 [(t.period, t.value) for t in fields["trend"]]) if m.judged else []
@@ -557,8 +639,34 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     label = ("DfE trust method where available" if method == "dfe_trust"
              else "pooled: pupils of all member schools counted together")
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
-    watch = _member_flags(measures, a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p, national_of, names)
+    watch = _member_flags([m for m in measures if not m.formula], a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p,
+                          national_of, names)
     return Scorecard(subject, period, tuple(out), label, members, tuple(watch))
+
+
+def _formula_fields(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],
+                    subject: Subject, member_values: tuple) -> ScorecardRow:
+    return _formula_row(m, period, periods, value_at, targets, member_values, len(subject.members))
+
+
+def _member_formula_values(m: Measure, by_id: Mapping[str, Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray,
+                           ok_all: np.ndarray, cur: np.ndarray, bounds: np.ndarray, pos: Mapping[str, int],
+                           subject: Subject) -> tuple:
+    """Each member's value of a formula measure this period, from its own inputs."""
+    per_school: dict[int, dict[str, float]] = {}
+    for name in formula_inputs([m], by_id):
+        if name not in pos or (name in by_id and by_id[name].formula):
+            continue
+        idx = cur[bounds[pos[name]]:bounds[pos[name] + 1]]
+        for u, v, ok in zip(a["urn"][idx].tolist(), a["value"][idx].tolist(), ok_all[idx].tolist(), strict=True):
+            if ok:
+                per_school.setdefault(int(u), {})[name] = v
+    out = []
+    for u in subject.members:
+        known = per_school.get(int(u), {})
+        v = _Values(by_id, lambda mid, _pi, known=known: known.get(mid))(m.id, 0)
+        out.append((int(u), v, Status.OK.value if v is not None else Status.MISSING.value))
+    return tuple(out)
 
 
 def _pupil_weights(urn: np.ndarray, m: np.ndarray, p: np.ndarray, value: np.ndarray, ok: np.ndarray,
