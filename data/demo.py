@@ -1126,6 +1126,19 @@ def _school_order(w: _World, idx: np.ndarray, by: str = "la") -> np.ndarray:
     return idx[np.lexsort((s["estab"].to_numpy()[idx], s["la_code"].to_numpy()[idx]))]
 
 
+def _ks_identity(s: pd.DataFrame, idx: np.ndarray, special: np.ndarray) -> dict[str, list[str]]:
+    """The identifying columns every key-stage file starts with, in the DfE's order."""
+    return {
+        "RECTYPE": np.where(special, "2", "1").tolist(),
+        "LEA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
+        "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
+        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+        "SCHNAME": s["name"].to_numpy()[idx].tolist(),
+        "TOWN": s["town_name"].to_numpy()[idx].tolist(),
+        "PCODE": s["postcode"].to_numpy()[idx].tolist(),
+    }
+
+
 def _nftype_in(w: _World, y: int) -> np.ndarray:
     """The school's type that year: schools that joined a trust during the window were maintained before."""
     s = w.s
@@ -1157,13 +1170,7 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     pdis = Z["p8pup_dis"].to_numpy()
     half_dis = 1.96 * P8_SIGMA / np.sqrt(np.maximum(pdis, 1))
     cols: dict[str, list[str]] = {
-        "RECTYPE": np.where(special, "2", "1").tolist(),
-        "LEA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
-        "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
-        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
-        "SCHNAME": s["name"].to_numpy()[idx].tolist(),
-        "TOWN": s["town_name"].to_numpy()[idx].tolist(),
-        "PCODE": s["postcode"].to_numpy()[idx].tolist(),
+        **_ks_identity(s, idx, special),
         "ICLOSE": np.where(s["close_year"].to_numpy()[idx] == y, "1", "0").tolist(),
         "NFTYPE": _nftype_in(w, y)[idx].tolist(),
         "RELDENOM": s["religion"].to_numpy()[idx].tolist(),
@@ -1265,13 +1272,7 @@ def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     prog_na = y in KS2_PROGRESS_NOT_PUBLISHED
     sq = np.sqrt(np.maximum(telig, 1))
     cols: dict[str, list[str]] = {
-        "RECTYPE": np.where(special, "2", "1").tolist(),
-        "LEA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
-        "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
-        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
-        "SCHNAME": s["name"].to_numpy()[idx].tolist(),
-        "TOWN": s["town_name"].to_numpy()[idx].tolist(),
-        "PCODE": s["postcode"].to_numpy()[idx].tolist(),
+        **_ks_identity(s, idx, special),
         "NFTYPE": _nftype_in(w, y)[idx].tolist(),
         "RELDENOM": s["religion"].to_numpy()[idx].tolist(),
         "AGERANGE": [f"{lo}-{hi}" for lo, hi in zip(s["age_low"].to_numpy()[idx], s["age_high"].to_numpy()[idx],

@@ -274,18 +274,8 @@ class Store:
     ) -> pd.DataFrame:
         """Observations for these schools. Reads only the row groups their `ord` range covers.
         `fast`: through Arrow, missing text as NaN (see query_df)."""
-        urns = [int(u) for u in urns]
-        ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
-        clauses = ["level = 'school'", ord_sql, "urn IN (SELECT unnest($urns::INTEGER[]))"]
-        params["urns"] = urns
-        if periods is not None:
-            clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
-            params["periods"] = list(periods)
-        if measures is not None:
-            clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
-            params["measures"] = list(measures)
-        # clauses are fixed text chosen above; every value is a bound parameter
-        where = " AND ".join(clauses)
+        where, params = self._school_filter(urns, periods, measures)
+        where = f"level = 'school' AND {where}"
         return self.query_df(
             "SELECT urn, measure, period, value, numerator, denominator, ci_low, ci_high, status, status_code, "  # noqa: S608
             f"source_kind FROM observations WHERE {where}",
@@ -322,6 +312,22 @@ class Store:
         finally:
             cur.close()
 
+    def _school_filter(self, urns: Sequence[int], periods: Sequence[str] | None,
+                       measures: Sequence[str] | None) -> tuple[str, dict]:
+        """WHERE text and parameters for rows of these schools (optionally periods and measures), with the
+        `ord` range that lets zone maps skip other groups' row groups. The text is fixed; values are bound."""
+        urns = [int(u) for u in urns]
+        ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
+        clauses = [ord_sql, "urn IN (SELECT unnest($urns::INTEGER[]))"]
+        params["urns"] = urns
+        if periods is not None:
+            clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
+            params["periods"] = list(periods)
+        if measures is not None:
+            clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
+            params["measures"] = list(measures)
+        return " AND ".join(clauses), params
+
     def _ord_filter(self, urns: list[int]) -> tuple[str, dict]:
         """A predicate on `ord` that lets zone maps skip row groups holding none of these schools (only when
         every school has an ord; the range then holds them all by construction)."""
@@ -335,17 +341,7 @@ class Store:
     def school_stats(self, urns: Sequence[int], periods: Sequence[str] | None = None,
                      measures: Sequence[str] | None = None) -> pd.DataFrame:
         """Precomputed statistics (percentile, se, expected, residual, family median/rank) for these schools."""
-        urns = [int(u) for u in urns]
-        ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
-        clauses = [ord_sql, "urn IN (SELECT unnest($urns::INTEGER[]))"]
-        params["urns"] = urns
-        if periods is not None:
-            clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
-            params["periods"] = list(periods)
-        if measures is not None:
-            clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
-            params["measures"] = list(measures)
-        where = " AND ".join(clauses)  # fixed text chosen above; values are bound parameters
+        where, params = self._school_filter(urns, periods, measures)
         return self.query_df(
             "SELECT urn, measure, period, phase, percentile, n_compared, se, expected, residual, family_median, "  # noqa: S608
             f"family_rank, family_size FROM school_stats WHERE {where}",
