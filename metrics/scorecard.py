@@ -480,18 +480,29 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             family_rank=None if rank is None else int(rank), family_size=None if size is None else int(size),
             expected=get(mi, last, "expected"), residual=get(mi, last, "residual"), trend=trend,
             change=None if value is None or prev_value is None else value - prev_value,
-            level=level, level_label=_level_label(m, level), significance=sig, flag=bool(reasons),
+            level=level, level_label=_level_label(m, level, st), significance=sig, flag=bool(reasons),
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
         ))
     return Scorecard(subject, period, tuple(out), "school values as published")
 
 
-def _level_label(m: Measure, level: int | None) -> str:
+STATUS_WORDS = {
+    Status.NOT_APPLICABLE.value: "Not applicable (not published or no entries)",
+    Status.SUPPRESSED.value: "Suppressed (too few pupils to publish)",
+    Status.MISSING.value: "No data",
+    Status.LOW_COVERAGE.value: "Low coverage (too few pupils included)",
+}
+
+
+def _level_label(m: Measure, level: int | None, status: str = Status.OK.value) -> str:
+    """The level in words; without a level, why not (context, local, the file's status, or a small cohort)."""
     if not m.judged:
         return NOT_JUDGED
-    if m.owner != "national" and not level:
+    if level:
+        return LEVELS[level - 1]
+    if m.owner != "national":
         return LOCAL_ONLY
-    return LEVELS[level - 1] if level else INSUFFICIENT
+    return STATUS_WORDS.get(status, INSUFFICIENT)
 
 
 # ------------------------------------------------------------------------------------------ group
@@ -619,8 +630,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             percentile=pct, family_median=None, family_rank=None, family_size=None, expected=expected,
             residual=None if expected is None or val is None else val - expected, trend=trend,
             change=None if val is None or prev_value is None else val - prev_value,
-            level=level, level_label=_level_label(m, level), significance=sig,
-            target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
+            level=level, level_label=_level_label(m, level, Status.OK.value if val is not None else g.status.value),
+            significance=sig, target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
             member_values=tuple(zip(a["urn"][idx].tolist(), [None if v != v else v for v in vals.tolist()],

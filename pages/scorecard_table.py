@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data.scorecards import scorecard
+from data.scorecards import registry_for, scorecard
 from data.store import StoreError
 from ui.store import get_store
 
@@ -29,8 +29,9 @@ except StoreError as exc:
     st.warning(exc.title)
     st.stop()
 st.caption(f"{len(card.subject.members)} member schools in {period}; {card.method}.")
+registry = registry_for(store, [card.subject.id])
 table = pd.DataFrame([{
-    "Measure": r.label, "Group value": r.display, "National": "–" if r.national is None else f"{r.national:g}",
+    "Measure": r.label, "Group value": r.display, "National": registry.get(r.measure).format_value(r.national),
     "Level": r.level_label, "Schools reporting": f"{r.schools_reporting} of {r.schools_total}", "Status": r.status,
     "How combined": r.rollup_method,
 } for r in card.rows])

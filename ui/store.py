@@ -1,8 +1,15 @@
-"""The caching seam between Streamlit and the store: one Store per process, built on first use."""
+"""The caching seam between Streamlit and the store: one Store per process, built on first use.
+
+When no store exists, the demo is built once per process in a background thread (so it survives the
+visitor who started it leaving), and every session shows its progress until it is ready.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -10,17 +17,46 @@ import streamlit as st
 from data.store import Store, default_path
 
 
-def _build_demo_with_progress(path: Path) -> None:
+@dataclass
+class _Build:
+    thread: threading.Thread | None = None
+    message: str = "Starting…"
+    fraction: float = 0.0
+    error: str | None = None
+
+
+_BUILD = _Build()
+_LOCK = threading.Lock()
+
+
+def _run_build(path: Path) -> None:
     from data import demo
 
+    def progress(message: str, fraction: float) -> None:
+        _BUILD.message, _BUILD.fraction = message, min(max(fraction, 0.0), 1.0)
+
+    try:
+        # JOINTLY_DEMO_SCHOOLS lets tests build a small demo; people get the default size
+        schools = int(os.environ.get("JOINTLY_DEMO_SCHOOLS", demo.DEFAULT_SCHOOLS))
+        demo.build_demo(path, schools=schools, progress=progress)
+    except Exception as exc:  # shown to every waiting visitor, in words
+        _BUILD.error = f"The demo data could not be built: {exc}"
+
+
+def _wait_for_demo(path: Path) -> None:
+    """Start the demo build if nobody has, show its progress, and rerun until the store exists."""
+    with _LOCK:
+        if _BUILD.thread is None or (not _BUILD.thread.is_alive() and _BUILD.error is None and not path.exists()):
+            _BUILD.thread = threading.Thread(target=_run_build, args=(path,), name="demo-build", daemon=True)
+            _BUILD.thread.start()
     st.info("No store yet: building the synthetic demo England (made-up schools, DfE file formats). "
             "This happens once and takes under a minute.")
-    bar = st.progress(0.0, text="Starting…")
-    # JOINTLY_DEMO_SCHOOLS lets tests build a small demo; people get the default size
-    schools = int(os.environ.get("JOINTLY_DEMO_SCHOOLS", demo.DEFAULT_SCHOOLS))
-    demo.build_demo(path, schools=schools,
-                    progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
-    bar.empty()
+    if _BUILD.error:
+        st.error(_BUILD.error)
+        st.stop()
+    st.progress(_BUILD.fraction, text=_BUILD.message)
+    time.sleep(0.5)
+    st.rerun()
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,8 +65,8 @@ def _open(path: str) -> Store:
 
 
 def get_store() -> Store:
-    """The app's store; builds the demo first when $JOINTLY_DB (or the default file) does not exist."""
+    """The app's store; shows the demo being built first when $JOINTLY_DB (or the default file) does not exist."""
     path = default_path()
     if not path.exists():
-        _build_demo_with_progress(path)
+        _wait_for_demo(path)
     return _open(str(path))

@@ -208,3 +208,17 @@ def test_dfe_trust_method_by_hand():
     assert how.startswith("DfE trust method: 3 schools")
     value, how = dfe_trust_value(m, urns, values, dens, ok, {1: 3, 2: 2, 3: 4, 4: 1})
     assert value is None and "needs 3" in how
+
+
+def test_without_a_level_the_card_says_why():
+    subject = Subject("school", 4, "Quiet School", "secondary", (4,))
+    obs = _obs([
+        (4, "progress8", "2018/19", None, None, None, None, None, "not_applicable", "NA"),
+        (4, "basics_94", "2018/19", None, None, None, None, None, "suppressed", "SUPP"),
+    ])
+    rows = school_card(subject, [REG.get("progress8"), REG.get("basics_94"), REG.get("attainment8"),
+                                 REG.get("pupils")], obs, None).rows
+    assert [r.level_label for r in rows] == [
+        "Not applicable (not published or no entries)", "Suppressed (too few pupils to publish)", "No data",
+        "Context (not judged)"]
+    assert [r.status for r in rows] == ["not_applicable", "suppressed", "missing", "missing"]
