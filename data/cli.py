@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     su.add_argument("--period", required=True)
     su.add_argument("--format", choices=["table", "json"], default="table")
 
+    f = sub.add_parser("family", help="a school's family of similar schools (variables and weights adjustable)")
+    f.add_argument("--school", type=int, metavar="URN", required=True)
+    f.add_argument("--size", type=int, default=30)
+    f.add_argument("--weights", help="e.g. disadvantaged_pct=2,eal_pct=1,sen_pct=1,pupils=0.5 (0 leaves one out)")
+
     g = sub.add_parser("groups", help="list groups")
     g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
 
@@ -177,6 +182,21 @@ def _support(args: argparse.Namespace) -> int:
     return 0
 
 
+def _family(args: argparse.Namespace) -> int:
+    from data.families import family
+
+    weights = None
+    if args.weights:
+        try:
+            weights = {k.strip(): float(v) for k, v in (part.split("=") for part in args.weights.split(","))}
+        except ValueError as exc:
+            raise StoreError(f"--weights should look like disadvantaged_pct=2,eal_pct=1 ({exc})") from exc
+    with Store.open() as store:
+        df = family(store, args.school, weights=weights, size=args.size)
+    print(df.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    return 0
+
+
 def _groups(args: argparse.Namespace) -> int:
     with Store.open() as store:
         df = store.groups(args.kind)
@@ -192,6 +212,6 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"support": _support, "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard,
+_COMMANDS = {"family": _family, "support": _support, "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard,
              "groups": _groups,
              "optimize": _optimize}

@@ -69,6 +69,17 @@ def nearest(z: np.ndarray, weights: np.ndarray, k: int, *, chunk: int = 512) -> 
     return idx, dist
 
 
+def nearest_to(z: np.ndarray, row: int, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k rows nearest to one row (not itself), nearest first: (indices, distances). Same distance as
+    `nearest`: weighted Euclidean on z-scores, unknown values as the average (z = 0)."""
+    zf = np.where(np.isnan(z), 0.0, z)
+    d = np.sqrt(((zf - zf[row]) ** 2 * weights).sum(axis=1))
+    d[row] = np.inf
+    k = min(k, len(z) - 1)
+    order = np.lexsort((np.arange(len(d)), d))[:k]  # by distance, ties by position: deterministic
+    return order, d[order]
+
+
 def family_stats(values: np.ndarray, family: np.ndarray, higher_better: bool) -> tuple[np.ndarray, ...]:
     """Per school: (median of its family's values, its rank within family + itself, how many had values).
 

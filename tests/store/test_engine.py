@@ -200,3 +200,26 @@ def test_cli_json_has_the_plain_keys_for_a_group(demo):
     rows = json.loads(out.stdout)
     assert isinstance(rows, list) and rows
     assert KEYS | {"spread", "below_national", "member_values", "rollup_method"} <= set(rows[0])
+
+
+def test_custom_family_equals_the_stored_one_with_default_weights_and_changes_with_them(st):
+    from data.families import family
+
+    urn = st.query("SELECT urn FROM families GROUP BY urn HAVING count(*) = 30 ORDER BY urn LIMIT 1")[0][0]
+    stored = st.family(urn)
+    custom = family(st, urn)
+    assert custom["urn"].tolist() == stored["urn"].tolist()
+    assert custom["distance"].to_numpy() == pytest.approx(stored["distance"].to_numpy())
+    fsm_only = family(st, urn, weights={"disadvantaged_pct": 1.0}, size=5)
+    assert list(fsm_only.columns) == ["rank", "urn", "name", "distance", "disadvantaged_pct"]
+    mine = st.query("SELECT value FROM school_context WHERE urn = ? AND variable = 'disadvantaged_pct'", [urn])[0][0]
+    # with one variable the family is the five schools closest on it
+    z = dict(st.query("SELECT urn, z FROM school_context WHERE variable = 'disadvantaged_pct' AND phase = "
+                      "(SELECT any_value(phase) FROM school_context WHERE urn = ?)", [urn]))
+    gaps = sorted((abs(v - z[urn]), u) for u, v in z.items() if u != urn)[:5]
+    assert fsm_only["urn"].tolist() == [u for _, u in gaps]
+    assert mine is not None
+    with pytest.raises(StoreError, match="unknown family variable"):
+        family(st, urn, weights={"height": 1})
+    with pytest.raises(StoreError, match="at least one above 0"):
+        family(st, urn, weights={"eal_pct": 0})
