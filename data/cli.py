@@ -212,6 +212,7 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"family": _family, "support": _support, "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard,
-             "groups": _groups,
-             "optimize": _optimize}
+_COMMANDS = {
+    "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
+    "family": _family, "groups": _groups, "optimize": _optimize,
+}
