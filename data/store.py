@@ -101,6 +101,11 @@ class Store:
 
     # ------------------------------------------------------------------ plumbing
 
+    @property
+    def generation(self) -> int:
+        """How many writes this Store has committed: a cache key that changes whenever the data does."""
+        return self._generation
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
 

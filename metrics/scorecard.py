@@ -130,6 +130,7 @@ class Scorecard:
     method: str  # the roll-up method for a group, in words
     members: tuple[tuple[int, str], ...] = ()  # (urn, name)
     watchlist: tuple[WatchItem, ...] = ()
+    member_levels: Mapping[tuple[int, str], int | None] = field(default_factory=dict)  # (urn, measure) -> level
 
     @property
     def below_national_any(self) -> int:
@@ -652,7 +653,43 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
     watch = _member_flags([m for m in measures if not m.formula], a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p,
                           national_of, names)
-    return Scorecard(subject, period, tuple(out), label, members, tuple(watch))
+    levels = _member_levels([m for m in measures if m.judged and not m.formula], a, m_arr, p_arr, ok_all, pos, n_p)
+    return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels)
+
+
+def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
+                   ok_all: np.ndarray, pos: Mapping[str, int], n_p: int) -> dict[tuple[int, str], int | None]:
+    """Each member's level on each judged measure this period (as on its own scorecard): None for a small
+    cohort or no value."""
+    if not measures:
+        return {}
+    by_code = {pos[m.id]: m for m in measures}
+    higher = np.zeros(4096, dtype=bool)
+    for code, m in by_code.items():
+        higher[code] = m.polarity is Polarity.HIGHER_BETTER
+    sel = np.flatnonzero(np.isin(m_arr, list(by_code)) & (p_arr >= n_p - 2))
+    key = a["urn"][sel].astype(np.int64) * 4096 + m_arr[sel]
+    uniq, inv = np.unique(key, return_inverse=True)
+    col = p_arr[sel] - (n_p - 2) if n_p >= 2 else np.zeros(len(sel), dtype=np.int64)
+    pct = np.full((len(uniq), 2), np.nan)
+    pct[inv, col] = a["percentile"][sel]
+    now_ok = np.zeros(len(uniq), dtype=bool)
+    small = np.zeros(len(uniq), dtype=bool)
+    last = sel[p_arr[sel] == n_p - 1]
+    lk = np.searchsorted(uniq, a["urn"][last].astype(np.int64) * 4096 + m_arr[last])
+    now_ok[lk] = ok_all[last]
+    mins = np.array([by_code[int(c)].min_cohort for c in m_arr[last]], dtype=float)
+    small[lk] = np.nan_to_num(a["denominator"][last].astype(float), nan=np.inf) < mins
+    codes = (uniq % 4096).astype(int)
+    hb = higher[codes][:, None]
+    adj = np.where(hb, pct, 100.0 - pct)
+    out: dict[tuple[int, str], int | None] = {}
+    for k in range(len(uniq)):
+        level = None
+        if now_ok[k] and not small[k] and not np.isnan(adj[k, 1]):
+            level = level_of(float(adj[k, 1]), None if np.isnan(adj[k, 0]) or n_p < 2 else float(adj[k, 0]))
+        out[(int(uniq[k] // 4096), by_code[int(codes[k])].id)] = level
+    return out
 
 
 def _formula_fields(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],

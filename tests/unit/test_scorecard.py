@@ -222,3 +222,39 @@ def test_without_a_level_the_card_says_why():
         "Not applicable (not published or no entries)", "Suppressed (too few pupils to publish)", "No data",
         "Context (not judged)"]
     assert [r.status for r in rows] == ["not_applicable", "suppressed", "missing", "missing"]
+
+
+def test_member_levels_follow_each_schools_own_percentile_and_change():
+    subject = Subject("group", 9, "Two Schools", None, (1, 2), "partnership")
+    obs = _obs([
+        (1, "basics_94", "2017/18", 50.0, 50.0, 100.0, None, None, "ok", None),
+        (1, "basics_94", "2018/19", 60.0, 60.0, 100.0, None, None, "ok", None),
+        (2, "basics_94", "2018/19", 60.0, 3.0, 5.0, None, None, "ok", None),  # cohort 5: too small for a level
+    ])
+    stats = _stats([
+        (1, "basics_94", "2017/18", "secondary", 30.0, 3000, None, None, None, None, None, None),
+        (1, "basics_94", "2018/19", "secondary", 50.0, 3000, None, None, None, None, None, None),
+        (2, "basics_94", "2018/19", "secondary", 50.0, 3000, None, None, None, None, None, None),
+    ])
+    codes = ["basics_94", "pupils"]
+    card = build_group_scorecard(subject, "2018/19", P, [REG.get("basics_94")], encode_rows(obs, stats, codes, P),
+                                 codes, BENCH, {}, {1: "Alpha", 2: "Beta"})
+    assert card.member_levels == {(1, "basics_94"): 4, (2, "basics_94"): None}  # 50th, up 20 points: Good
+
+
+def test_plain_language_sentence_for_a_measure():
+    from metrics.sentences import describe
+
+    subject = Subject("school", 1, "Low School", "secondary", (1,))
+    obs = _obs([(1, "basics_94", "2017/18", 45.0, 90.0, 200.0, None, None, "ok", None),
+                (1, "basics_94", "2018/19", 40.0, 80.0, 200.0, None, None, "ok", None),
+                (1, "progress8", "2018/19", None, None, None, None, None, "suppressed", "SUPP")])
+    stats = _stats([(1, "basics_94", "2018/19", "secondary", 8.0, 3000, 3.5, 55.0, -15.0, 60.0, 28, 31)])
+    basics, p8 = school_card(subject, [REG.get("basics_94"), REG.get("progress8")], obs, stats,
+                             {"basics_94": 50.0}).rows
+    assert describe(basics, REG.get("basics_94")) == (
+        "Grade 4+ in English and maths was 40.0%, clearly below the national 64.4%. Schools with a similar intake "
+        "typically reach 55.0%. Among 31 similar schools it ranks 28 (their middle value is 60.0%). Better than 8% "
+        "of schools nationally. Down 5.0 points on last year (worse). Level: Cause for concern. Target 50.0%: not met.")
+    assert describe(p8, REG.get("progress8")) == (
+        "Progress 8 is not published because too few pupils were included (fewer than 6).")

@@ -1,0 +1,75 @@
+"""Group overview: the group at a glance — headline tiles, schools x measures, who to watch, the map."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts.alt import grid_alt, map_alt
+from charts.grid import level_grid
+from charts.maps import map_legend, schools_map
+from charts.palette import LEVEL_WORDS
+from ui.context import choose_group, choose_measure, choose_period, current_viewer, group_card, registry
+from ui.frames import grid_frame, headline_rows, map_frame, vs_national
+from ui.store import get_store, members_table
+
+store = get_store()
+viewer = current_viewer()
+st.title("Group overview")
+left, right = st.columns(2)
+with left:
+    group_id = choose_group(store, viewer)
+with right:
+    period = choose_period(store)
+if group_id is None or period is None:
+    st.stop()
+card = group_card(store, group_id, period)
+reg = registry(store, group_id)
+st.header(card.subject.name)
+st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}.")
+
+tiles = headline_rows(card)
+if not tiles:
+    st.info(f"No results for {card.subject.name} in {period} yet.")
+for perspective, rows in tiles.items():
+    st.subheader(perspective.label)
+    cols = st.columns(len(rows))
+    for col, r in zip(cols, rows, strict=True):
+        col.metric(r.label, r.display, delta=vs_national(r, reg),
+                   delta_color="normal" if r.polarity == "higher_better" else "inverse",
+                   help=f"{reg.get(r.measure).description} National: {reg.get(r.measure).format_value(r.national)}.",
+                   border=True)
+        col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else ""))
+
+below = card.below_national_any
+st.subheader("No school left behind")
+st.markdown(f"**{below} of {len(card.members)}** member schools are below national on at least one measure.")
+
+st.subheader("Schools and measures")
+grid = grid_frame(card)
+if grid.empty:
+    st.info("No school values to compare for this year.")
+else:
+    st.plotly_chart(level_grid(grid), alt=grid_alt(grid), width="stretch", key="grid")
+    st.caption("Each cell shows the school's value and its level: "
+               + "; ".join(f"{words}" for lvl, words in LEVEL_WORDS.items() if lvl) + ".")
+
+st.subheader("Schools to watch")
+if not card.watchlist:
+    st.success("No member school is flagged this year.")
+for item in card.watchlist:
+    with st.expander(f"{item.name} ({item.urn}): {len(item.reasons)} concern(s)"):
+        for _measure, reason in item.reasons:
+            st.markdown(f"- {reason}")
+
+st.subheader("Map")
+judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None
+          and r.measure in reg]
+measure = choose_measure(judged, label="Colour the map by")
+if measure is not None:
+    places = map_frame(card, members_table(store, tuple(u for u, _ in card.members)), measure.id)
+    if places["latitude"].notna().any():
+        st.pydeck_chart(schools_map(places, measure_label=measure.label), alt=map_alt(places, measure.label),
+                        height=420)
+        st.caption("Colours: " + " · ".join(words for _colour, words in map_legend(list(LEVEL_WORDS))))
+    else:
+        st.info("No map locations for these schools: import the GIAS establishments file to place them.")

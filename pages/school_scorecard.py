@@ -1,0 +1,67 @@
+"""School scorecard: every measure by perspective, beside national, similar schools and the expectation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.registry import Perspective
+from metrics.sentences import describe
+from ui.context import choose_group, choose_period, choose_school, current_viewer, group_card, registry, school_card
+from ui.store import get_store, members_table
+
+store = get_store()
+viewer = current_viewer()
+st.title("School scorecard")
+c1, c2, c3 = st.columns(3)
+with c1:
+    group_id = choose_group(store, viewer)
+with c2:
+    period = choose_period(store)
+if group_id is None or period is None:
+    st.stop()
+members = list(group_card(store, group_id, period).members)
+with c3:
+    urn = choose_school(store, members)
+if urn is None:
+    st.stop()
+card = school_card(store, urn, period)
+reg = registry(store, group_id)
+info = members_table(store, (urn,)).iloc[0]
+st.header(card.subject.name)
+facts = [str(x) for x in (info.get("type_name"), info.get("phase"), info.get("town"), info.get("postcode"))
+         if isinstance(x, str) and x]
+st.caption(" · ".join(facts) + (f" · Head: {info['head_name']}" if isinstance(info.get("head_name"), str) else ""))
+
+flagged = [r for r in card.rows if r.flag]
+if flagged:
+    st.warning(f"{len(flagged)} measure(s) flagged: " + "; ".join(r.label for r in flagged) +
+               ". The reasons are under each perspective.")
+
+for perspective in Perspective:
+    rows = [r for r in card.rows if r.perspective == perspective.value]
+    if not rows:
+        continue
+    st.subheader(perspective.label)
+    table = pd.DataFrame([{
+        "Measure": r.label,
+        "Value": r.display,
+        "National": reg.get(r.measure).format_value(r.national),
+        "Similar schools (median)": reg.get(r.measure).format_value(r.family_median),
+        "Expected for this intake": reg.get(r.measure).format_value(r.expected),
+        "95% range": "–" if r.ci_low is None else
+                     f"{reg.get(r.measure).format_value(r.ci_low)} to {reg.get(r.measure).format_value(r.ci_high)}",
+        "Level": r.level_label,
+        "Target": "–" if r.target is None else
+                  f"{reg.get(r.measure).format_value(r.target)} ({'met' if r.target_met else 'not met'})",
+        "Trend": [t.value for t in r.trend],
+    } for r in rows])
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "Trend": st.column_config.LineChartColumn(
+            "Trend", help=f"{', '.join(t.period for t in rows[0].trend)} (oldest first)"),
+    }, key=f"table_{perspective.value}")
+    with st.expander(f"{perspective.label} in words"):
+        for r in rows:
+            st.markdown(f"- {describe(r, reg.get(r.measure))}")
+            for reason in r.flag_reasons:
+                st.markdown(f"    - ⚑ {reason}")

@@ -1,0 +1,98 @@
+"""Similar schools: the school's family (adjustable), how it compares, and where it is working well."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from charts.alt import funnel_alt
+from charts.funnel import funnel_plot
+from data.families import family
+from data.store import StoreError
+from data.support import support_partners
+from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES
+from ui.context import (
+    choose_group,
+    choose_measure,
+    choose_period,
+    choose_school,
+    current_viewer,
+    group_card,
+    registry,
+    school_card,
+)
+from ui.store import get_store
+
+VARIABLE_LABELS = {"disadvantaged_pct": "Disadvantaged pupils (%)", "eal_pct": "English as an additional language (%)",
+                   "sen_pct": "Special educational needs (%)", "pupils": "Pupils on roll",
+                   "ks4_prior_attainment": "Prior attainment (KS2, secondary only)"}
+
+store = get_store()
+viewer = current_viewer()
+st.title("Similar schools")
+c1, c2, c3 = st.columns(3)
+with c1:
+    group_id = choose_group(store, viewer)
+with c2:
+    period = choose_period(store)
+if group_id is None or period is None:
+    st.stop()
+with c3:
+    urn = choose_school(store, list(group_card(store, group_id, period).members))
+if urn is None:
+    st.stop()
+reg = registry(store, group_id)
+card = school_card(store, urn, period)
+judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None
+          and r.measure in reg and not reg.get(r.measure).formula and reg.get(r.measure).owner == "national"]
+measure = choose_measure(judged)
+if measure is None:
+    st.info("This school has no results to compare this year.")
+    st.stop()
+
+with st.expander("How similar schools are chosen (adjust the family)"):
+    st.caption("Schools of the same phase nearest on these context measures, each standardised; a weight of 0 "
+               "leaves a measure out. See docs/method.md, 'Families of similar schools'.")
+    size = st.slider("Family size", 5, 50, DEFAULT_FAMILY_SIZE, key="family_size")
+    weights = {v: st.slider(VARIABLE_LABELS[v], 0.0, 3.0, float(w), 0.5, key=f"w_{v}")
+               for v, w in FAMILY_VARIABLES.items()}
+try:
+    fam = family(store, urn, weights=weights, size=size)
+except StoreError as exc:
+    st.info(exc.title)
+    st.stop()
+
+st.subheader(f"{card.subject.name} and its {len(fam)} most similar schools")
+values = store.school_observations([urn, *fam["urn"].tolist()], [period], [measure.id])
+values = values[values["status"] == "ok"][["urn", "value", "denominator"]].rename(columns={"denominator": "cohort"})
+names = {urn: card.subject.name, **dict(zip(fam["urn"], fam["name"], strict=True))}
+plot = values.assign(name=values["urn"].map(names)).dropna(subset=["cohort"])
+row = next(r for r in card.rows if r.measure == measure.id)
+if row.national is not None and len(plot) >= 3:
+    kind = "rate" if measure.scale == 100 else "mean"
+    if kind == "rate" or measure.sd:
+        st.plotly_chart(funnel_plot(plot, national=row.national, kind=kind, scale=measure.scale, sd=measure.sd,
+                                    highlight=urn, title=f"{measure.label}: family against national"),
+                        alt=funnel_alt(plot, measure.label, row.national, urn, kind=kind, scale=measure.scale,
+                                       sd=measure.sd), width="stretch", key="funnel")
+        st.caption("Points outside the funnel lines differ from national by more than chance would explain "
+                   "(95% and 99.8% limits); small schools vary more, so their limits are wider.")
+shown = fam.merge(values, on="urn", how="left")
+shown["value"] = shown["value"].map(measure.format_value)
+st.dataframe(shown.rename(columns={"rank": "Rank", "urn": "URN", "name": "School", "distance": "Distance",
+                                   "value": measure.label, "cohort": "Pupils"}),
+             hide_index=True, width="stretch", key="family_table",
+             column_config={"Distance": st.column_config.NumberColumn(format="%.2f",
+                                                                      help="0 = identical context")})
+
+st.subheader("Where it is working well")
+partners = support_partners(store, urn, measure.id, period)
+if not partners:
+    st.info(f"No school in its groups or family is strong on {measure.label} this year.")
+else:
+    st.dataframe(pd.DataFrame([{
+        "School": p.name, "How related": p.relation, measure.label: p.display,
+        "Better than (nationally)": f"{p.percentile:.0f}%",
+        "Distance": "–" if p.distance_km is None else f"{p.distance_km:g} km",
+        "Head": p.head_name or "–", "Telephone": p.telephone or "–", "Website": p.website or "–",
+    } for p in partners]), hide_index=True, width="stretch", key="partners")

@@ -1,0 +1,104 @@
+"""A real browser (Debian's chromium driven by Playwright) opens every page of the app on a small demo store,
+checks that no error element appears, and saves a screenshot of each page for people to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from data.demo import build_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "tests" / "e2e" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = ["group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports", "data_import"]
+ADMIN = "?viewing_as=Data+manager+%28admin%29"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
+    build_demo(db, schools=300, years=3)
+    port = _free_port()
+    env = {**os.environ, "JOINTLY_DB": str(db)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:  # poll until the server answers
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the Streamlit server did not start")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: apt-get install -y chromium (.ci/run does this)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def _wait_until_idle(page) -> None:
+    """Wait for Streamlit's 'not running' state: the app status widget says the script has finished."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        running = page.locator("[data-testid='stStatusWidget']").count()
+        if not running and page.locator("[data-testid='stMainBlockContainer'] h1").count():
+            time.sleep(0.5)  # let charts and maps paint
+            return
+        time.sleep(0.2)
+    raise AssertionError("the page did not finish running within 30 s")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_without_an_error(server, browser, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/{'' if name == 'group_overview' else name}{ADMIN}")
+    _wait_until_idle(page)
+    errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+    assert errors.count() == 0, errors.first.inner_text()
+    assert page.locator("h1").first.inner_text().strip()
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.close()
+
+
+def test_group_overview_on_a_phone(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server)
+    _wait_until_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(SHOTS / "group_overview_phone.png"), full_page=True)
+    page.close()

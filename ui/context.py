@@ -1,0 +1,119 @@
+"""Shared page furniture: the viewer, the URL-bound selectors (group, period, school, measure) and cached
+loaders. Widget keys are constants; the ones bound to the URL make every view shareable."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data.access import Role, Viewer, visible_group_ids
+from data.scorecards import registry_for, scorecard
+from data.store import Store
+from metrics.registry import Measure, Registry
+from metrics.scorecard import Scorecard
+
+KEY_GROUP = "group"
+KEY_PERIOD = "period"
+KEY_SCHOOL = "school"
+KEY_MEASURE = "measure"
+KEY_ROLE = "viewing_as"
+KEY_VIEWER = "_viewer"
+KEY_VIEW_GROUP = "viewing_group"
+ROLES = [Role.LEADER, Role.GOVERNOR, Role.ADMIN]
+
+
+def current_viewer() -> Viewer:
+    """The viewer app.py established for this run (pages take it from here)."""
+    return st.session_state[KEY_VIEWER]
+
+
+def viewer_selector(store: Store) -> Viewer:
+    """The demo's 'viewing as' choice (until accounts arrive): a role and, for leaders and governors, a group."""
+    side = st.sidebar
+    side.markdown("**Viewing as** (demo: choose who you are)")
+    role = side.selectbox("Role", ROLES, format_func=lambda r: r.label, key=KEY_ROLE, bind="query-params")
+    if role is Role.ADMIN:
+        return Viewer(role, None, "Data manager")
+    groups = _group_options(store)
+    if not groups:
+        return Viewer(role, None, role.label)
+    flagship = next((gid for gid, name in groups.items() if name.startswith("Northbridge Learning")), None)
+    ids = list(groups)
+    gid = side.selectbox("Group", ids, index=ids.index(flagship) if flagship in ids else 0,
+                         format_func=lambda g: groups[g], key=KEY_VIEW_GROUP, bind="query-params")
+    return Viewer(role, gid, f"{role.label} of {groups[gid]}")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _groups_cached(_store: Store, generation: int) -> dict[int, str]:
+    """Group names as the URL will carry them: the plain name, made unique only where two groups share one."""
+    df = _store.groups()
+    df = df[df["members"] > 0]
+    counts = df["name"].value_counts()
+    return {int(r.group_id): r.name if counts[r.name] == 1 else f"{r.name} ({r.kind} {r.group_id})"
+            for r in df.itertuples()}
+
+
+def _group_options(store: Store) -> dict[int, str]:
+    return _groups_cached(store, store.generation)
+
+
+def choose_period(store: Store) -> str | None:
+    periods = list(reversed(store.periods()))
+    if not periods:
+        st.info("No results in the store yet: an admin can import DfE files on the Data page.")
+        return None
+    return st.selectbox("Academic year", periods, key=KEY_PERIOD, bind="query-params")
+
+
+def choose_group(store: Store, viewer: Viewer) -> int | None:
+    """A group the viewer may see (their own, or any for an admin)."""
+    allowed = set(visible_group_ids(store, viewer))
+    groups = {g: label for g, label in _group_options(store).items() if g in allowed}
+    if not groups:
+        st.info("There is no group with member schools that you can see yet.")
+        return None
+    ids = list(groups)
+    default = viewer.group_id if viewer.group_id in groups else ids[0]
+    return st.selectbox("Group", ids, index=ids.index(default), format_func=lambda g: groups[g], key=KEY_GROUP,
+                        bind="query-params")
+
+
+def choose_school(store: Store, members: list[tuple[int, str]]) -> int | None:
+    if not members:
+        st.info("This group has no member schools in this year.")
+        return None
+    names = dict(members)
+    ids = [u for u, _ in sorted(members, key=lambda m: m[1])]
+    return st.selectbox("School", ids, format_func=lambda u: f"{names[u]} ({u})", key=KEY_SCHOOL,
+                        bind="query-params")
+
+
+def choose_measure(measures: list[Measure], *, label: str = "Measure", default: str | None = None) -> Measure | None:
+    if not measures:
+        return None
+    by_id = {m.id: m for m in measures}
+    ids = list(by_id)
+    index = ids.index(default) if default in by_id else 0
+    mid = st.selectbox(label, ids, index=index, format_func=lambda i: by_id[i].label, key=KEY_MEASURE,
+                       bind="query-params")
+    return by_id[mid]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _card(_store: Store, generation: int, kind: str, ident: int, period: str, method: str) -> Scorecard:
+    if kind == "school":
+        return scorecard(_store, school=ident, period=period)
+    return scorecard(_store, group=str(ident), period=period, method=method)
+
+
+def group_card(store: Store, group_id: int, period: str, method: str = "pooled") -> Scorecard:
+    """A group's scorecard, cached per (store state, group, period, method)."""
+    return _card(store, store.generation, "group", group_id, period, method)
+
+
+def school_card(store: Store, urn: int, period: str) -> Scorecard:
+    return _card(store, store.generation, "school", urn, period, "pooled")
+
+
+def registry(store: Store, group_id: int | None) -> Registry:
+    return registry_for(store, [group_id] if group_id is not None else [])

@@ -1,0 +1,75 @@
+"""Turning scorecards into the small tables pages and charts draw. No SQL, no statistics: layout only."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.registry import Perspective, Registry
+from metrics.scorecard import LEVELS, Scorecard, ScorecardRow
+
+TILES_PER_PERSPECTIVE = 3
+
+
+def headline_rows(card: Scorecard) -> dict[Perspective, list[ScorecardRow]]:
+    """Per perspective, the first judged measures with a value (the governors' order when they chose one)."""
+    out: dict[Perspective, list[ScorecardRow]] = {}
+    for r in card.rows:
+        if r.value is None or r.polarity == "context":
+            continue
+        rows = out.setdefault(Perspective(r.perspective), [])
+        if len(rows) < TILES_PER_PERSPECTIVE:
+            rows.append(r)
+    return {p: out[p] for p in Perspective if p in out}
+
+
+def vs_national(r: ScorecardRow, registry: Registry) -> str | None:
+    """'+3.2 points above national' in words, or None when there is no national comparator."""
+    if r.value is None or r.national is None:
+        return None
+    diff = r.value - r.national
+    unit = " points" if r.unit == "%" else ""
+    fmt = registry.get(r.measure).format if r.measure in registry else ".1f"
+    fmt = fmt.lstrip("+")
+    return f"{diff:+{fmt}}{unit} vs national"
+
+
+def grid_frame(card: Scorecard, *, measures: list[str] | None = None) -> pd.DataFrame:
+    """Schools x judged measures with each school's level and value: the overview grid's data."""
+    rows = [r for r in card.rows if r.polarity != "context" and (measures is None or r.measure in measures)
+            and any(v is not None for _, v, _ in r.member_values)]
+    names = dict(card.members)
+    data = []
+    for r in rows:
+        for urn, value, _status in r.member_values:
+            level = card.member_levels.get((urn, r.measure))
+            data.append({
+                "school": names.get(urn, f"School {urn}"), "urn": urn, "measure": r.label, "measure_id": r.measure,
+                "level": level, "level_label": LEVELS[level - 1] if level else "Insufficient data",
+                "display": _display(r, value),
+            })
+    return pd.DataFrame(data, columns=["school", "urn", "measure", "measure_id", "level", "level_label", "display"])
+
+
+def _display(r: ScorecardRow, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if r.unit == "%":
+        return f"{value:.0f}%"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.0f}"
+
+
+def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Member schools with coordinates and the chosen measure's value and level."""
+    row = next((r for r in card.rows if r.measure == measure), None)
+    values = {u: v for u, v, _ in row.member_values} if row else {}
+    est = establishments.set_index("urn")
+    data = []
+    for urn, name in card.members:
+        if urn not in est.index:
+            continue
+        e = est.loc[urn]
+        level = card.member_levels.get((urn, measure))
+        data.append({"urn": urn, "name": name, "latitude": e["latitude"], "longitude": e["longitude"],
+                     "level": level, "level_label": LEVELS[level - 1] if level else "Insufficient data",
+                     "display": _display(row, values.get(urn)) if row else "–"})
+    return pd.DataFrame(data, columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
