@@ -60,10 +60,10 @@ def main() -> int:
         tag = "cold" if cold else "warm"
         samples: dict[str, list[float]] = {}
 
-        def step(name: str, action, *, _tag=tag, _cold=cold) -> None:
+        def step(name: str, action, *, _tag=tag, _cold=cold, _samples=samples) -> None:
             if _cold:
                 st.cache_data.clear()
-            samples.setdefault(f"{name} ({_tag})", []).append(timed(at, action))
+            _samples.setdefault(f"{name} ({_tag})", []).append(timed(at, action))
 
         for i in range(args.runs):
             at.switch_page("pages/group_overview.py").run()
