@@ -9,7 +9,7 @@ from charts.grid import level_grid
 from charts.maps import map_legend, schools_map
 from charts.palette import LEVEL_WORDS
 from ui.context import choose_group, choose_measure, choose_period, current_viewer, group_card, registry
-from ui.frames import grid_frame, headline_rows, map_frame, vs_national
+from ui.frames import grid_frame, grid_measures, headline_rows, map_frame, vs_national, widest_measure
 from ui.store import get_store, members_table
 
 store = get_store()
@@ -45,7 +45,12 @@ st.subheader("No school left behind")
 st.markdown(f"**{below} of {len(card.members)}** member schools are below national on at least one measure.")
 
 st.subheader("Schools and measures")
-grid = grid_frame(card)
+available = grid_measures(card)
+labels = {r.measure: r.label for r in available}
+headline = [r.measure for rows in tiles.values() for r in rows if r.measure in labels]
+chosen = st.multiselect("Measures in the grid", list(labels), default=headline[:10] or list(labels)[:10],
+                        format_func=labels.get, key="grid_measures")
+grid = grid_frame(card, measures=chosen)
 if grid.empty:
     st.info("No school values to compare for this year.")
 else:
@@ -64,12 +69,14 @@ for item in card.watchlist:
 st.subheader("Map")
 judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None
           and r.measure in reg]
-measure = choose_measure(judged, label="Colour the map by")
+measure = choose_measure(judged, label="Colour the map by", default=widest_measure(card))
 if measure is not None:
     places = map_frame(card, members_table(store, tuple(u for u, _ in card.members)), measure.id)
     if places["latitude"].notna().any():
         st.pydeck_chart(schools_map(places, measure_label=measure.label), alt=map_alt(places, measure.label),
                         height=420)
-        st.caption("Colours: " + " · ".join(words for _colour, words in map_legend(list(LEVEL_WORDS))))
+        st.caption("Colours, from concern to strong: " + " · ".join(
+            words for _colour, words in map_legend(list(LEVEL_WORDS))) + ". Hover a school for its value. "
+                   "The background map is loaded from CARTO when the browser is online.")
     else:
         st.info("No map locations for these schools: import the GIAS establishments file to place them.")

@@ -77,13 +77,14 @@ if row.national is not None and len(plot) >= 3:
                                        sd=measure.sd), width="stretch", key="funnel")
         st.caption("Points outside the funnel lines differ from national by more than chance would explain "
                    "(95% and 99.8% limits); small schools vary more, so their limits are wider.")
-shown = fam.merge(values, on="urn", how="left")
-shown["value"] = shown["value"].map(measure.format_value)
+shown = fam.merge(values, on="urn", how="left").dropna(axis=1, how="all")  # e.g. no prior attainment for primaries
+shown["value"] = shown["value"].map(measure.format_value) if "value" in shown else "–"
+context_cols = {v: VARIABLE_LABELS[v] for v in FAMILY_VARIABLES if v in shown}
 st.dataframe(shown.rename(columns={"rank": "Rank", "urn": "URN", "name": "School", "distance": "Distance",
-                                   "value": measure.label, "cohort": "Pupils"}),
+                                   "value": measure.label, "cohort": "Pupils", **context_cols}),
              hide_index=True, width="stretch", key="family_table",
-             column_config={"Distance": st.column_config.NumberColumn(format="%.2f",
-                                                                      help="0 = identical context")})
+             column_config={"Distance": st.column_config.NumberColumn(format="%.2f", help="0 = identical context"),
+                            **{label: st.column_config.NumberColumn(format="%.1f") for label in context_cols.values()}})
 
 st.subheader("Where it is working well")
 partners = support_partners(store, urn, measure.id, period)

@@ -22,6 +22,20 @@ def headline_rows(card: Scorecard) -> dict[Perspective, list[ScorecardRow]]:
     return {p: out[p] for p in Perspective if p in out}
 
 
+def grid_measures(card: Scorecard) -> list[ScorecardRow]:
+    """Judged national measures that at least one member has a value for: what the grid can show."""
+    return [r for r in card.rows if r.polarity != "context" and r.national is not None
+            and any(v is not None for _, v, _ in r.member_values)]
+
+
+def widest_measure(card: Scorecard) -> str | None:
+    """The judged measure most members have a value for (a map coloured by it leaves few schools grey)."""
+    rows = grid_measures(card)
+    if not rows:
+        return None
+    return max(rows, key=lambda r: sum(v is not None for _, v, _ in r.member_values)).measure
+
+
 def vs_national(r: ScorecardRow, registry: Registry) -> str | None:
     """'+3.2 points above national' in words, or None when there is no national comparator."""
     if r.value is None or r.national is None:
