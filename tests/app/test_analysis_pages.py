@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import open_app
 
 from data.demo import FLAGSHIP_PARTNERSHIP
 from data.store import Store
-from tests.app.conftest import open_app
 
 
 def _expected_overview(db) -> dict:

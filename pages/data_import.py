@@ -1,0 +1,122 @@
+"""Data: what the store holds, importing DfE files, and the import and audit logs. For data managers (admins).
+
+app.py lists this page only for admins; the page refuses anyone else as well, and the import itself is
+refused in the data layer (data.governance), so no route round the navigation can write."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data import governance
+from ui.context import current_viewer
+from ui.store import get_store
+
+KEY_FILES = "data_import_files"
+KEY_PERIOD = "data_import_period"
+KEY_IMPORT = "data_import_go"
+KEY_REPORTS = "_data_import_reports"  # the last import's reports, shown until the next one
+OUTCOME_WORDS = {"ok": "Imported", "failed": "Failed: nothing written"}
+ACTION_WORDS = {"set": "Set", "clear": "Cleared", "choose": "Chose", "define": "Defined", "write": "Uploaded values",
+                "create": "Created", "add": "Added"}
+REFUSAL = ("This page is for data managers: only an admin can import files and read the logs. Ask your data manager "
+           "if something needs importing.")
+
+store = get_store()
+viewer = current_viewer()
+st.title("Data")
+if not viewer.is_admin:
+    st.error(REFUSAL)
+    st.stop()
+
+# ---------------------------------------------------------------- (a) what's in the store
+st.header("What's in the store")
+info = store.info()
+if store.is_demo():
+    st.info("This is the synthetic demo: made-up schools and results, in the DfE's file formats.")
+row1 = st.columns(4)
+row1[0].metric("Schools", f"{info.establishments:,}", help=f"{info.establishments_with_location:,} with a map "
+               "location")
+row1[1].metric("Groups", f"{sum(info.groups.values()):,}", help=f"{info.memberships:,} memberships")
+row1[2].metric("School values", f"{info.observations:,}", help=f"Over {info.measures} measures")
+row1[3].metric("Benchmarks", f"{info.benchmarks:,}", help="Local-authority and national values")
+row2 = st.columns(4)
+row2[0].metric("Academic years", f"{len(info.periods)}",
+               help=", ".join(info.periods) if info.periods else "No results yet")
+row2[1].metric("Imports", f"{info.imports:,}")
+row2[2].metric("Failed imports", f"{info.failed_imports:,}", help="A failed import wrote nothing")
+row2[3].metric("Local measures", f"{info.local_measures:,}")
+if info.groups:
+    st.caption("Groups by kind: " + ", ".join(f"{n:,} {kind}" for kind, n in info.groups.items()) + ".")
+st.caption("Years with results: " + (", ".join(info.periods) if info.periods else "none yet") + ".")
+
+# ---------------------------------------------------------------- (b) upload DfE files
+st.header("Import DfE files")
+st.caption("Performance tables (Compare School Performance) CSVs, GIAS establishments, groups and links, EES "
+           "school-level files and Ofsted's list. Each file is checked completely and imported in one step: "
+           "a file with a problem writes nothing.")
+# the size limit is the server's (server.maxUploadSize, 200 MB): a national file is about 60 MB
+files = st.file_uploader("DfE files", type=["csv", "xlsx"], accept_multiple_files=True, key=KEY_FILES)
+period = st.text_input("Academic year", key=KEY_PERIOD, placeholder="e.g. 2018/19",
+                       help="Performance-tables files carry no year: give it here. Leave it blank for EES and GIAS "
+                            "files, which carry their own.")
+if st.button("Import", key=KEY_IMPORT, type="primary", disabled=not files):
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(i: int, name: str) -> None:
+        bar.progress(i / len(files), text=f"Importing {name} ({i + 1} of {len(files)})")
+
+    reports = governance.import_uploads(store, viewer, [(f.name, f.getvalue()) for f in files], period,
+                                        progress=progress)
+    bar.progress(1.0, text=f"Done: {sum(r.ok for r in reports)} of {len(reports)} files imported.")
+    st.session_state[KEY_REPORTS] = reports
+    st.rerun()  # so the counts above include what was just imported
+for report in st.session_state.get(KEY_REPORTS, []):
+    if report.ok:
+        st.success(f"Imported {report.file}.")
+        st.code(report.summary(), language=None)
+        if report.problems:
+            st.caption(f"{len(report.problems)} values could not be read and were stored as missing:")
+            st.dataframe(pd.DataFrame([{"Line": p.line, "Column": p.column or "", "Problem": p.message}
+                                       for p in report.problems]).astype({"Line": "Int64"}), hide_index=True)
+    else:
+        st.error(f"Not imported: {report.message.rstrip('.')}. Nothing from this file was written: the store is as "
+                 "it was.")
+if not files and not st.session_state.get(KEY_REPORTS):
+    st.info("Choose one or more files to import.")
+
+# ---------------------------------------------------------------- (c) the import log
+st.header("Import log")
+log = store.import_log()
+if log.empty:
+    st.info("Nothing has been imported yet.")
+else:
+    st.dataframe(pd.DataFrame({
+        "When": log["finished_at"].fillna(log["started_at"]),
+        "File": log["file_name"],
+        "Kind": log["kind"].fillna("–"),
+        "Year": log["period"].fillna("–"),
+        "Outcome": log["outcome"].map(OUTCOME_WORDS).fillna(log["outcome"]),
+        "School values": log["observations"],
+        "Benchmarks": log["benchmarks"],
+        "Problems": log["problems"],
+        "Message": log["message"].fillna(""),
+        "By": log["actor"].fillna(""),
+    }), hide_index=True)
+
+# ---------------------------------------------------------------- (d) the audit log
+st.header("Audit log")
+st.caption("Every change people made: scorecard choices, targets, local measures and their values, groups.")
+audit = store.audit_log()
+if audit.empty:
+    st.info("No changes recorded yet.")
+else:
+    st.dataframe(pd.DataFrame({
+        "When": audit["at_time"],
+        "Who": audit["actor"],
+        "Action": audit["action"].map(ACTION_WORDS).fillna(audit["action"]),
+        "What": audit["entity"].str.replace("_", " "),
+        "Which": audit["entity_id"].fillna(""),
+        "Before": audit["before_json"].fillna("–"),
+        "After": audit["after_json"].fillna("–"),
+    }), hide_index=True)
