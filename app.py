@@ -1,4 +1,8 @@
-"""Jointly: balanced scorecards for groups of schools. Router only: config, store, viewer, navigation by role."""
+"""Jointly: balanced scorecards for groups of schools. Router only: config, store, viewer, navigation by role.
+
+The page scripts live in views/, not pages/: Streamlit runs a pages/ file directly for a deep link on a
+fresh server, skipping this router (and the viewer it sets up).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,13 @@ from ui.store import get_store
 
 st.set_page_config(page_title="Jointly", page_icon=":material/handshake:", layout="wide")
 
-OVERVIEW = st.Page("pages/group_overview.py", title="Group overview", icon=":material/dashboard:", default=True)
-SCHOOL = st.Page("pages/school_scorecard.py", title="School scorecard", icon=":material/school:")
-SIMILAR = st.Page("pages/similar_schools.py", title="Similar schools", icon=":material/diversity_3:")
-SUPPORT = st.Page("pages/support.py", title="Support", icon=":material/volunteer_activism:")
-MEASURES = st.Page("pages/measures.py", title="Measures and targets", icon=":material/tune:")
-REPORTS = st.Page("pages/reports.py", title="Reports", icon=":material/description:")
-DATA = st.Page("pages/data_import.py", title="Data", icon=":material/upload_file:")
+OVERVIEW = st.Page("views/group_overview.py", title="Group overview", icon=":material/dashboard:", default=True)
+SCHOOL = st.Page("views/school_scorecard.py", title="School scorecard", icon=":material/school:")
+SIMILAR = st.Page("views/similar_schools.py", title="Similar schools", icon=":material/diversity_3:")
+SUPPORT = st.Page("views/support.py", title="Support", icon=":material/volunteer_activism:")
+MEASURES = st.Page("views/measures.py", title="Measures and targets", icon=":material/tune:")
+REPORTS = st.Page("views/reports.py", title="Reports", icon=":material/description:")
+DATA = st.Page("views/data_import.py", title="Data", icon=":material/upload_file:")
 
 PAGES_BY_ROLE = {
     Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS],

@@ -2069,6 +2069,7 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
         cpd_base = rng.normal(32, 7, len(mem))
         events_base = np.where(np.isin(phase[mem], (SEC, ALL)), 10, 6)
         values: dict[str, list[dict]] = {d["id"]: [] for d in defs if not d.get("formula")}
+        flows: list[tuple[int, int, float, int, str]] = []
         for k, y in enumerate(years):
             Y = frames[y]
             per = _period(y)
@@ -2090,6 +2091,9 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
                     hours = float(np.round(rng.gamma(2.0, 9.0 if phase[mem[gi]] in (SEC, ALL) else 5.0)))
                     given[gi] += hours
                     received[tj] += hours
+                    if not prefix and hours > 0:  # the same flows, as the partnership's support ledger
+                        flows.append((int(urn[mem[gi]]), int(urn[mem[tj]]), hours, y,
+                                      SUPPORT_KINDS[int(rng.integers(len(SUPPORT_KINDS)))]))
             for j in live_i:
                 u, p_ = int(urn[mem[j]]), per
                 values[f"{prefix}student_leadership_participation"].append(
@@ -2103,4 +2107,21 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
                     values["support_hours_received"].append(dict(urn=u, period=p_, value=received[j]))
         for mid, rows in values.items():
             store.write_local_values(mid, pd.DataFrame(rows), actor="demo")
+        _record_flows(store, owner, flows)
     return n_defs
+
+
+SUPPORT_KINDS = ("peer_review", "cpd", "leadership", "staff", "curriculum")
+
+
+def _record_flows(store: Store, group_id: int, flows: list[tuple[int, int, float, int, str]]) -> None:
+    """Write the demo's giver -> taker flows to the support ledger (through the same checks as the app)."""
+    from data.access import Role, Viewer
+    from data.support_log import record_support
+
+    demo = Viewer(Role.ADMIN, None, "demo")
+    for giver, taker, hours, year, kind in flows:
+        problems = record_support(store, demo, group_id=group_id, giver=giver, taker=taker, kind=kind,
+                                  start_date=f"{year}-10-01", end_date=f"{year + 1}-03-31", hours=hours)
+        if problems:
+            raise RuntimeError(f"demo support record refused: {problems}")

@@ -27,7 +27,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BAD = FIXTURES / "bad"
 
 # The store's data tables: everything a user sees. (imports and audit_log are the store's own records.)
-DATA_TABLES = ("establishments", "groups", "memberships", "observations", "settings", "local_measures")
+DATA_TABLES = ("establishments", "groups", "memberships", "observations", "settings", "local_measures",
+               "support_records", "targets", "scorecard_measures")
 
 
 @pytest.fixture
@@ -114,6 +115,6 @@ def open_app(page: str | None = None, *, role: str = "leader", group: str = FLAG
     at.run()
     assert not at.exception, at.exception
     if page:
-        at.switch_page(f"pages/{page}").run()
+        at.switch_page(f"views/{page}").run()
     assert not at.exception, at.exception
     return at

@@ -50,8 +50,6 @@ def _wait_for_demo(path: Path) -> None:
         if _BUILD.thread is None or (not _BUILD.thread.is_alive() and _BUILD.error is None and not path.exists()):
             _BUILD.thread = threading.Thread(target=_run_build, args=(path,), name="demo-build", daemon=True)
             _BUILD.thread.start()
-    # a hidden one-page navigation, so the sidebar never lists the raw pages/ folder while we wait
-    st.navigation([st.Page(_building, title="Jointly")], position="hidden")
     st.info("No store yet: building the synthetic demo England (made-up schools, DfE file formats). "
             "This happens once and takes under a minute.")
     if _BUILD.error:
@@ -60,10 +58,6 @@ def _wait_for_demo(path: Path) -> None:
     st.progress(_BUILD.fraction, text=_BUILD.message)
     time.sleep(0.5)
     st.rerun()
-
-
-def _building() -> None:
-    """The page shown while the demo builds (its content is drawn by _wait_for_demo)."""
 
 
 @st.cache_resource(show_spinner=False)

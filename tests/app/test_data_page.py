@@ -30,7 +30,7 @@ def open_page(db: Path, role: Role = Role.ADMIN) -> AppTest:
         with Store(db) as s:
             at.session_state["viewing_group"] = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
     at.run()
-    at.switch_page("pages/data_import.py").run()
+    at.switch_page("views/data_import.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -112,14 +112,14 @@ def test_only_admins_have_the_page(demo_db: Path, role: Role) -> None:
     at.session_state["viewing_as"] = role
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/data_import.py")  # not in their navigation
+        at.switch_page("views/data_import.py")  # not in their navigation
 
 
 def test_the_page_refuses_a_non_admin_who_reaches_it(demo_db: Path) -> None:
     """Run on its own with a leader as the viewer (as if navigation had let them through): a refusal, no data."""
     with Store(demo_db) as s:
         gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
-    at = AppTest.from_file(str(ROOT / "pages" / "data_import.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "views" / "data_import.py"), default_timeout=60)
     at.session_state["_viewer"] = Viewer(Role.LEADER, gid, "Leader of the partnership")
     at.run()
     assert not at.exception, at.exception

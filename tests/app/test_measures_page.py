@@ -29,7 +29,7 @@ def open_page(db: Path, role: Role, *, group: str = FLAGSHIP_PARTNERSHIP) -> App
         with Store(db) as s:
             at.session_state["viewing_group"] = s.find_group(group).group_id
     at.run()
-    at.switch_page("pages/measures.py").run()
+    at.switch_page("views/measures.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -1,0 +1,158 @@
+"""AppTest: the Support page for leaders — recording support through the form, the balance, the partners —
+and that governors do not get it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import open_app
+from streamlit.testing.v1 import AppTest
+
+from data.access import Role, Viewer
+from data.demo import FLAGSHIP_PARTNERSHIP
+from data.formats import period_bounds
+from data.store import Store
+from data.support_log import support_record_count, support_records
+
+ADMIN = Viewer(Role.ADMIN, None, "test")
+
+
+def _table(at: AppTest, column: str):
+    """The first table on the page with this column (AppTest does not expose a dataframe's key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _has_table(at: AppTest, column: str) -> bool:
+    return any(column in d.value.columns for d in at.dataframe)
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _fill(at: AppTest, giver: int, taker: int, hours: float | None, start: date) -> AppTest:
+    at.selectbox(key="support_giver").set_value(giver)
+    at.selectbox(key="support_taker").set_value(taker)
+    at.selectbox(key="support_kind").set_value("peer_review")
+    at.date_input(key="support_start").set_value(start)
+    at.number_input(key="support_hours").set_value(hours)
+    at.text_area(key="support_notes").input("Maths department review – £0 cost")
+    return _button(at, "Record support").click().run()
+
+
+def _group_and_period(db) -> tuple[int, str, list[int]]:
+    with Store(db) as s:  # the app's own connection is open: same settings
+        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
+        period = s.periods()[-1]
+        return gid, period, s.group_members(gid, period)
+
+
+def _count(db) -> int:
+    with Store(db) as s:  # the app's own connection is open: same settings
+        return support_record_count(s)
+
+
+@pytest.fixture()
+def support(demo_db) -> AppTest:
+    """The page on a copy of the demo whose seeded ledger is cleared, so each test starts from nothing."""
+    with Store(demo_db) as s, s.transaction() as cur:
+        cur.execute("DELETE FROM support_records")
+    return open_app("support.py", role="leader")
+
+
+def test_the_demo_ledger_shows_a_network_and_balances(demo_db) -> None:
+    at = open_app("support.py", role="leader")
+    assert not at.exception
+    assert not any("No support has been recorded" in i.value for i in at.info)
+    balance = _table(at, "In words")
+    assert {"net giver", "net taker"} <= set(balance["In words"])
+    assert balance["Hours given"].sum() == pytest.approx(balance["Hours received"].sum())  # every hour has a taker
+    assert any(c.value.startswith("Support network of") for c in at.caption)
+
+
+def test_the_page_opens_with_its_sections_and_an_empty_ledger(support: AppTest) -> None:
+    at = support
+    assert not at.exception
+    assert at.title[0].value == "Support between schools"
+    assert at.header[0].value == FLAGSHIP_PARTNERSHIP
+    subheaders = [h.value for h in at.subheader]
+    assert subheaders[0].startswith("Support given and received in ")
+    assert subheaders[1] == "Suggested partners"
+    assert "Record support" in [e.label for e in at.expander]
+    assert any("No support has been recorded" in i.value for i in at.info)
+    balance = _table(at, "In words")
+    assert list(balance.columns) == ["School", "Hours given", "Hours received", "Balance (given minus received)",
+                                     "In words"]
+    assert set(balance["In words"]) == {"no support recorded"}
+    # the demo partnership reports its own support hours: shown beside the ledger
+    local = _table(at, "Support given to other schools (hours)")
+    assert "Support given to other schools (hours)" in local.columns
+
+
+def test_recording_support_shows_success_and_the_record(support: AppTest, demo_db) -> None:
+    gid, period, members = _group_and_period(demo_db)
+    giver, taker = members[0], members[1]
+    day = date.fromisoformat(period_bounds(period)[0])
+    before = _count(demo_db)
+    at = _fill(support, giver, taker, 7.5, day)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.success) >= 1 and "Recorded:" in at.success[0].value and "7.5 hours" in at.success[0].value
+    balance = _table(at, "In words").set_index("School")
+    with Store(demo_db) as s:
+        name = dict(s.query("SELECT urn, name FROM establishments WHERE urn IN (?, ?)", [giver, taker]))
+        records = support_records(s, ADMIN, gid, period)
+    assert balance.loc[name[giver], "Hours given"] == 7.5
+    assert balance.loc[name[giver], "In words"] == "net giver"
+    assert balance.loc[name[taker], "Hours received"] == 7.5
+    assert balance.loc[name[taker], "In words"] == "net taker"
+    listed = _table(at, "Recorded by")
+    assert listed[["From", "To", "Type", "Hours"]].to_dict("records") == [
+        {"From": name[giver], "To": name[taker], "Type": "Peer review", "Hours": 7.5}]
+    assert _count(demo_db) == before + 1
+    assert records["notes"].tolist() == ["Maths department review – £0 cost"]
+    assert any(c.value.startswith("Support network of") for c in at.caption)
+
+
+def test_a_bad_submission_shows_every_problem_and_writes_nothing(support: AppTest, demo_db) -> None:
+    _gid, period, members = _group_and_period(demo_db)
+    before = _count(demo_db)
+    at = _fill(support, members[0], members[0], 0.0, date.fromisoformat(period_bounds(period)[0]))
+    assert not at.exception
+    message = at.error[0].value
+    assert message.startswith("The support was not recorded")
+    assert "must be different schools" in message
+    assert "Hours must be more than 0" in message
+    assert not at.success
+    assert _count(demo_db) == before
+
+
+def test_suggested_partners_for_a_weak_measure(support: AppTest) -> None:
+    at = support
+    school = at.selectbox(key="school")
+    # the flagship's secondary is flagged in the demo: pick it, then its first weak measure
+    secondary = next(i for i, o in enumerate(school.options) if "Community College" in o)
+    at = school.select_index(secondary).run()
+    assert not at.exception
+    weak = at.selectbox(key="measure")
+    assert weak.label == "Weak measure" and len(weak.options) >= 1
+    assert any("measure(s) flagged" in m.value for m in at.markdown)
+    partners = _table(at, "How related") if _has_table(at, "How related") else None
+    if partners is None:
+        assert any("is strong on" in i.value for i in at.info)
+    else:
+        assert list(partners.columns)[:4] == ["School", "How related", "Value", "Better than (% of schools)"]
+        assert (partners["Better than (% of schools)"] >= 60).all()
+
+
+def test_governors_do_not_have_the_support_page(demo_db) -> None:
+    at = open_app(role="governor")
+    # st.navigation registers only the role's pages: AppTest refuses to switch to any other
+    registered = [Path(str(info.get("script_path", ""))).name for info in at._registered_pages.values()]
+    assert "reports.py" in registered and "support.py" not in registered
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/support.py")
+    leader = open_app(role="leader")
+    assert "support.py" in [Path(str(i.get("script_path", ""))).name for i in leader._registered_pages.values()]

@@ -1,0 +1,195 @@
+"""Support: record who gave support to whom, see each school's giving and taking, and find a partner school
+strong where another is weak. For leaders and admins."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from charts.alt import network_alt
+from charts.network import support_matrix, support_network
+from data.access import Role
+from data.store import StoreError
+from data.support import support_partners
+from data.support_log import (
+    KIND_LABELS,
+    KINDS,
+    MAX_NOTES,
+    default_start,
+    local_support_measures,
+    network_frames,
+    record_support,
+    support_balance,
+    support_records,
+    weak_rows,
+)
+from ui.context import (
+    choose_group,
+    choose_measure,
+    choose_period,
+    choose_school,
+    current_viewer,
+    group_card,
+    registry,
+    school_card,
+)
+from ui.store import get_store
+
+KEY_FORM = "support_form"
+KEY_GIVER = "support_giver"
+KEY_TAKER = "support_taker"
+KEY_KIND = "support_kind"
+KEY_AIM = "support_measure"
+KEY_START = "support_start"
+KEY_END = "support_end"
+KEY_HOURS = "support_hours"
+KEY_NOTES = "support_notes"
+NO_MEASURE = ""
+
+store = get_store()
+viewer = current_viewer()
+st.title("Support between schools")
+if viewer.role is Role.GOVERNOR:
+    st.info("Support records are kept by the group's leaders. The board report shows the group's results.")
+    st.stop()
+st.caption("Every school is both a giver and a taker of support: record it here, see the balance across the "
+           "group, and find a partner school that is strong where another school is weak.")
+left, right = st.columns(2)
+with left:
+    group_id = choose_group(store, viewer)
+with right:
+    period = choose_period(store)
+if group_id is None or period is None:
+    st.stop()
+card = group_card(store, group_id, period)
+reg = registry(store, group_id)
+members = list(card.members)
+names = dict(members)
+st.header(card.subject.name)
+
+# ------------------------------------------------------------------------------------------- record support
+st.subheader(f"Support given and received in {period}")
+recorder = st.expander("Record support", icon=":material/add_circle:")
+ledger = st.container()  # drawn below the form but filled after it, so a record just saved is already in it
+if len(members) < 2:
+    recorder.info(f"{card.subject.name} needs at least two member schools in {period} before support can be "
+                  "recorded.")
+else:
+    ids = [u for u, _ in sorted(members, key=lambda m: m[1])]
+    aims = [NO_MEASURE] + [m.id for m in reg.measures if m.judged]
+    with recorder, st.form(KEY_FORM):
+        c1, c2 = st.columns(2)
+        giver = c1.selectbox("School giving support", ids, format_func=lambda u: names[u], key=KEY_GIVER)
+        taker = c2.selectbox("School receiving support", ids, index=1, format_func=lambda u: names[u], key=KEY_TAKER)
+        c3, c4 = st.columns(2)
+        kind = c3.selectbox("Type of support", KINDS, format_func=lambda k: KIND_LABELS[k], key=KEY_KIND)
+        aim = c4.selectbox("Measure it aimed at (optional)", aims, key=KEY_AIM,
+                           format_func=lambda m: "No particular measure" if m == NO_MEASURE else reg.get(m).label)
+        c5, c6, c7 = st.columns(3)
+        start = c5.date_input("Start date", value=default_start(period), format="DD/MM/YYYY", key=KEY_START)
+        end = c6.date_input("End date (optional)", value=None, format="DD/MM/YYYY", key=KEY_END,
+                            help="Leave empty for support on a single day.")
+        hours = c7.number_input("Hours", min_value=0.0, value=None, step=0.5, key=KEY_HOURS,
+                                help="Hours of staff time given, in all (up to 2,000 in one record).")
+        notes = st.text_area("Notes (optional)", max_chars=MAX_NOTES, key=KEY_NOTES,
+                             placeholder="What was done, by whom, and what came of it")
+        submitted = st.form_submit_button("Record support", type="primary")
+    if submitted:
+        problems = record_support(store, viewer, group_id=group_id, giver=giver, taker=taker, kind=kind,
+                                  start_date=start, end_date=end, hours=hours, measure=aim or None, notes=notes)
+        if problems:
+            recorder.error("The support was not recorded:\n\n" + "\n".join(f"- {p}" for p in problems))
+        else:
+            recorder.success(f"Recorded: {names[giver]} gave {hours:g} hours of {KIND_LABELS[kind].lower()} "
+                             f"to {names[taker]}, from {start:%d %B %Y}.")
+
+# ------------------------------------------------------------------------------------------- the ledger
+with ledger:
+    try:
+        records = support_records(store, viewer, group_id, period)
+        balance = support_balance(store, viewer, group_id, period)
+    except StoreError as exc:
+        st.error(exc.title)
+        st.stop()
+    if records.empty:
+        st.info(f"No support has been recorded for {card.subject.name} in {period} yet. Open 'Record support' "
+                "above to add some: it then appears here as a network, a matrix and each school's balance.")
+    else:
+        edges, nodes = network_frames(records, balance)
+        alt = network_alt(nodes, edges)
+        net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"])
+        with net_tab:
+            st.plotly_chart(support_network(edges, nodes), alt=alt, width="stretch", key="support_network")
+            st.caption(alt)
+        with matrix_tab:
+            st.plotly_chart(support_matrix(edges, nodes), alt="Support matrix: hours given (rows) to each school "
+                            "(columns). " + alt, width="stretch", key="support_matrix")
+            st.caption("Rows gave support; columns received it. Each cell says the hours.")
+        with list_tab:
+            st.dataframe(pd.DataFrame({
+                "From": records["giver"], "To": records["taker"], "Type": records["kind_label"],
+                "Measure": [reg.get(m).label if isinstance(m, str) and m in reg else "–" for m in records["measure"]],
+                "Start": records["start_date"], "End": records["end_date"], "Hours": records["hours"],
+                "Notes": records["notes"], "Recorded by": records["recorded_by"],
+            }), hide_index=True, width="stretch", key="support_list",
+                column_config={"Hours": st.column_config.NumberColumn(format="%.1f")})
+
+    st.markdown("**Each school's balance**")
+    st.dataframe(pd.DataFrame({
+        "School": balance["name"], "Hours given": balance["given"], "Hours received": balance["received"],
+        "Balance (given minus received)": balance["balance"], "In words": balance["position"],
+    }), hide_index=True, width="stretch", key="support_balance", column_config={
+        "Hours given": st.column_config.NumberColumn(format="%.1f"),
+        "Hours received": st.column_config.NumberColumn(format="%.1f"),
+        "Balance (given minus received)": st.column_config.NumberColumn(format="%+.1f"),
+    })
+    st.caption("A net giver gave more hours than it received; a net taker received more; balanced means the two are "
+               "within a tenth of each other.")
+
+    local = [m for m in local_support_measures(reg, group_id) if any(r.measure == m.id for r in card.rows)]
+    if local:
+        st.markdown(f"**{card.subject.name}'s own support measures** (reported by the schools)")
+        rows = {r.measure: r for r in card.rows}
+        table: dict[str, list[object]] = {"School": [n for _, n in members]}
+        for m in local:
+            values = {u: v for u, v, _ in rows[m.id].member_values}
+            table[m.label] = [m.format_value(values.get(u)) for u, _ in members]
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="support_local")
+        st.caption("Group totals: " + "; ".join(f"{m.label}: {rows[m.id].display}" for m in local) + ".")
+
+# ------------------------------------------------------------------------------------------- partners
+st.subheader("Suggested partners")
+st.caption("For a school's weak measure, schools strong on it: in its own groups first, then similar schools "
+           "nearby.")
+urn = choose_school(store, members)
+if urn is None:
+    st.stop()
+school = school_card(store, urn, period)
+weak = weak_rows(school)
+if not weak:
+    st.success(f"{names[urn]} has no flagged measure and none at level 1 or 2 in {period}.")
+    st.stop()
+st.markdown(f"**{names[urn]}**: {len(weak)} measure(s) flagged or at *Cause for concern* or *Needs attention*.")
+measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg], label="Weak measure")
+if measure is None:
+    st.stop()
+row = next(r for r in weak if r.measure == measure.id)
+st.caption(f"{measure.label}: {row.display} (national {measure.format_value(row.national)}), level "
+           f"{row.level_label}" + (". Flagged: " + "; ".join(row.flag_reasons) if row.flag_reasons else "") + ".")
+try:
+    partners = support_partners(store, urn, measure.id, period)
+except StoreError as exc:
+    st.error(exc.title)
+    st.stop()
+if not partners:
+    st.info(f"No school in {names[urn]}'s groups or among its similar schools is strong on {measure.label} in "
+            f"{period} (at or above the 60th percentile nationally).")
+else:
+    st.dataframe(pd.DataFrame([{
+        "School": p.name, "How related": p.relation, "Value": p.display,
+        "Better than (% of schools)": round(p.percentile),
+        "Distance (km)": p.distance_km, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
+        "Website": p.website or "–", "Town": p.town or "–", "Postcode": p.postcode or "–",
+    } for p in partners]), hide_index=True, width="stretch", key="support_partners", column_config={
+        "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
+    })
