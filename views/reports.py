@@ -26,7 +26,7 @@ from data.store import Store
 from metrics.registry import Registry
 from metrics.scorecard import Scorecard
 from ui.context import choose_group, choose_period, current_viewer, group_card, registry, school_card
-from ui.frames import grid_frame
+from ui.frames import grid_frame, headline_rows
 from ui.store import get_store
 
 KEY_REPORT_SCHOOL = "report_school"
@@ -49,7 +49,8 @@ def _executor() -> ThreadPoolExecutor:
 def _figures(card: Scorecard) -> list[ReportFigure]:
     """The charts the PDF includes: the schools x measures level grid (groups), then the flagged measures' trends."""
     out = []
-    grid = grid_frame(card)
+    headline = [r.measure for rows in headline_rows(card).values() for r in rows if r.polarity != "context"]
+    grid = grid_frame(card, measures=headline[:10])
     if not grid.empty:
         out.append(ReportFigure("Schools and measures", level_grid(grid), grid_alt(grid), landscape=True,
                                 width=1600))

@@ -82,3 +82,30 @@ def test_similar_schools_family_funnel_and_partners(demo_db):
     at.selectbox(key="measure").select(measures[1]).run()
     assert not at.exception
     assert any(h.value == "Where it is working well" for h in at.subheader)
+
+
+TITLES = {"group_overview.py": "Group overview", "school_scorecard.py": "School scorecard",
+          "similar_schools.py": "Similar schools", "support.py": "Support between schools",
+          "measures.py": "Measures and targets", "reports.py": "Reports", "data_import.py": "Data"}
+
+
+@pytest.mark.parametrize(("role", "page"), [
+    (role, page) for role, pages in {
+        "leader": ["group_overview.py", "school_scorecard.py", "similar_schools.py", "support.py", "measures.py",
+                   "reports.py"],
+        "governor": ["group_overview.py", "school_scorecard.py", "measures.py", "reports.py"],
+        "admin": list(TITLES),
+    }.items() for page in pages])
+def test_every_page_opens_for_every_role_that_has_it(demo_db, role, page):
+    at = open_app(page, role=role)
+    assert not at.exception
+    assert at.title[0].value == TITLES[page]
+    assert not at.main.error, [e.value for e in at.main.error]
+
+
+@pytest.mark.parametrize(("role", "hidden"), [("leader", "data_import.py"), ("governor", "support.py"),
+                                              ("governor", "similar_schools.py"), ("governor", "data_import.py")])
+def test_pages_outside_a_role_are_not_in_its_navigation(demo_db, role, hidden):
+    at = open_app(role=role)
+    with pytest.raises(ValueError):
+        at.switch_page(f"views/{hidden}").run()

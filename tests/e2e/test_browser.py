@@ -75,8 +75,9 @@ def _wait_until_idle(page) -> None:
     deadline = time.time() + 30
     while time.time() < deadline:
         running = page.locator("[data-testid='stStatusWidget']").count()
-        if not running and page.locator("[data-testid='stMainBlockContainer'] h1").count():
-            time.sleep(0.5)  # let charts and maps paint
+        painting = page.locator("[data-testid='stSkeleton']").count()  # widgets not drawn yet
+        if not running and not painting and page.locator("[data-testid='stMainBlockContainer'] h1").count():
+            time.sleep(1.0)  # let charts, tables and maps paint
             return
         time.sleep(0.2)
     raise AssertionError("the page did not finish running within 30 s")
@@ -85,7 +86,8 @@ def _wait_until_idle(page) -> None:
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_renders_without_an_error(server, browser, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # tall: Streamlit scrolls inside its own container, so a full-page screenshot shows only the viewport
+    page = browser.new_page(viewport={"width": 1400, "height": 2600})
     page.goto(f"{server}/{'' if name == 'group_overview' else name}{ADMIN}")
     _wait_until_idle(page)
     errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
