@@ -78,6 +78,19 @@ def choose_group(store: Store, viewer: Viewer) -> int | None:
                         bind="query-params")
 
 
+def choose_group_and_period(store: Store, viewer: Viewer, *, third_column: bool = False):
+    """The group and year every group page starts with, side by side (and a third column for a school when
+    asked). Stops the page, after saying why, when either is unavailable. Returns (group_id, period, column)."""
+    cols = st.columns(3 if third_column else 2)
+    with cols[0]:
+        group_id = choose_group(store, viewer)
+    with cols[1]:
+        period = choose_period(store)
+    if group_id is None or period is None:
+        st.stop()
+    return group_id, period, cols[2] if third_column else None
+
+
 def choose_school(store: Store, members: list[tuple[int, str]]) -> int | None:
     if not members:
         st.info("This group has no member schools in this year.")

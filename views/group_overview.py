@@ -8,20 +8,14 @@ from charts.alt import grid_alt, map_alt
 from charts.grid import level_grid
 from charts.maps import map_legend, schools_map
 from charts.palette import LEVEL_WORDS
-from ui.context import choose_group, choose_measure, choose_period, current_viewer, group_card, registry
+from ui.context import choose_group_and_period, choose_measure, current_viewer, group_card, registry
 from ui.frames import grid_frame, grid_measures, headline_rows, map_frame, vs_national, widest_measure
 from ui.store import get_store, members_table
 
 store = get_store()
 viewer = current_viewer()
 st.title("Group overview")
-left, right = st.columns(2)
-with left:
-    group_id = choose_group(store, viewer)
-with right:
-    period = choose_period(store)
-if group_id is None or period is None:
-    st.stop()
+group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, group_id, period)
 reg = registry(store, group_id)
 st.header(card.subject.name)

@@ -25,7 +25,7 @@ from data.reports import (
 from data.store import Store
 from metrics.registry import Registry
 from metrics.scorecard import Scorecard
-from ui.context import choose_group, choose_period, current_viewer, group_card, registry, school_card
+from ui.context import choose_group_and_period, current_viewer, group_card, registry, school_card
 from ui.frames import grid_frame, headline_rows
 from ui.store import get_store
 
@@ -102,13 +102,7 @@ def _show_job(key: str, file_name: str, polling: bool) -> None:
 store = get_store()
 viewer = current_viewer()
 st.title("Reports")
-c1, c2, c3 = st.columns(3)
-with c1:
-    group_id = choose_group(store, viewer)
-with c2:
-    period = choose_period(store)
-if group_id is None or period is None:
-    st.stop()
+group_id, period, c3 = choose_group_and_period(store, viewer, third_column=True)
 group = group_card(store, group_id, period)
 names = dict(group.members)
 with c3:

@@ -7,19 +7,13 @@ import streamlit as st
 
 from metrics.registry import Perspective
 from metrics.sentences import describe
-from ui.context import choose_group, choose_period, choose_school, current_viewer, group_card, registry, school_card
+from ui.context import choose_group_and_period, choose_school, current_viewer, group_card, registry, school_card
 from ui.store import get_store, members_table
 
 store = get_store()
 viewer = current_viewer()
 st.title("School scorecard")
-c1, c2, c3 = st.columns(3)
-with c1:
-    group_id = choose_group(store, viewer)
-with c2:
-    period = choose_period(store)
-if group_id is None or period is None:
-    st.stop()
+group_id, period, c3 = choose_group_and_period(store, viewer, third_column=True)
 members = list(group_card(store, group_id, period).members)
 with c3:
     urn = choose_school(store, members)

@@ -12,9 +12,8 @@ from data.store import StoreError
 from data.support import support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES
 from ui.context import (
-    choose_group,
+    choose_group_and_period,
     choose_measure,
-    choose_period,
     choose_school,
     current_viewer,
     group_card,
@@ -30,13 +29,7 @@ VARIABLE_LABELS = {"disadvantaged_pct": "Disadvantaged pupils (%)", "eal_pct": "
 store = get_store()
 viewer = current_viewer()
 st.title("Similar schools")
-c1, c2, c3 = st.columns(3)
-with c1:
-    group_id = choose_group(store, viewer)
-with c2:
-    period = choose_period(store)
-if group_id is None or period is None:
-    st.stop()
+group_id, period, c3 = choose_group_and_period(store, viewer, third_column=True)
 with c3:
     urn = choose_school(store, list(group_card(store, group_id, period).members))
 if urn is None:

@@ -24,9 +24,8 @@ from data.support_log import (
     weak_rows,
 )
 from ui.context import (
-    choose_group,
+    choose_group_and_period,
     choose_measure,
-    choose_period,
     choose_school,
     current_viewer,
     group_card,
@@ -54,13 +53,7 @@ if viewer.role is Role.GOVERNOR:
     st.stop()
 st.caption("Every school is both a giver and a taker of support: record it here, see the balance across the "
            "group, and find a partner school that is strong where another school is weak.")
-left, right = st.columns(2)
-with left:
-    group_id = choose_group(store, viewer)
-with right:
-    period = choose_period(store)
-if group_id is None or period is None:
-    st.stop()
+group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, group_id, period)
 reg = registry(store, group_id)
 members = list(card.members)
