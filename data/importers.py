@@ -495,13 +495,13 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
             if obs is None:
                 continue
             batch.observations.append((level, urn, area, scope, cols.measure.id, period, *obs))
-    if pending_cfr_la and la_codes:
-        # CFR footers name the LA in words; the schools' LA code is the area code
-        la = str(max(la_codes, key=la_codes.__getitem__))
+    if pending_cfr_la and len(la_codes) == 1:
+        # a one-LA download: its LA rows take the LA's code, like every other file's LA rows
+        la = str(next(iter(la_codes)))
         for start in pending_cfr_la:
             for i in range(start, min(start + len(located), len(batch.observations))):
                 o = batch.observations[i]
-                if o[0] == "la" and o[2] is None:
+                if o[0] == "la":
                     batch.observations[i] = o[:2] + (la,) + o[3:]
     return batch
 
@@ -524,7 +524,9 @@ def _footer(kind: str, row: list[str], key: str, la_i: int | None, estab_i: int 
         if where == "NAT":
             return ("national", NATIONAL_CODE, scope)
         if where == "LA":
-            return ("la", None, scope)  # area code filled from the schools' LA
+            # CFR names the LA in words, in the URN column: the name keys the row (a national file has ~150 LAs);
+            # a single-LA file swaps it for the schools' LA code (see _performance_batch)
+            return ("la", key or None, scope)
         return ("region", where.lower().replace("-", "_"), scope)
     if up not in ("LA", "NAT"):
         return None

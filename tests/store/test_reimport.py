@@ -132,3 +132,24 @@ def test_membership_only_list(store: Store) -> None:
     second = import_file(store, path)
     assert (second.groups_added, second.memberships_changed) == (0, 0)
     assert store.query(members) == expected
+
+
+def test_an_england_wide_cfr_file_keeps_every_las_footer_rows(store, tmp_path) -> None:
+    """LA medians in a national CFR file name the LA in words; each LA keeps its own rows (none collide)."""
+    header = "LA,URN,LONDON/NON-LONDON,MEDIAN,PUPILS,FSM,FSMBAND,TOTALINCOME,TOTALEXPENDITURE"
+    rows = [
+        '815,100001,Non-London,Primary,210,9.3,Low,"5,100","5,000"',
+        '316,100002,London,Primary,400,30.1,High,"7,100","7,000"',
+        'LA-PRI,North Yorkshire,Non-London,Primary,,,Low,"5,200","5,050"',
+        'LA-PRI,Newham,London,Primary,,,High,"7,200","7,050"',
+    ]
+    path = tmp_path / "2018-2019" / "england_cfr.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join([header, *rows]), encoding="utf-8")
+    from data.importers import import_file
+
+    report = import_file(store, path)
+    assert report.ok and report.problems == []
+    got = store.query("SELECT area_code, value FROM observations WHERE level = 'la' "
+                      "AND measure = 'expenditure_per_pupil' ORDER BY area_code")
+    assert got == [("Newham", 7050.0), ("North Yorkshire", 5050.0)]
