@@ -7,11 +7,12 @@ numerator = value x cohort / scale for them.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from metrics.registry import Measure, Rollup, Status
+import numpy as np
+
+from metrics.registry import STATUSES, Measure, Rollup, Status
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,50 @@ def _clean(v: object) -> object:
 
 
 def sums_of(rows: Iterable[Mapping], weights: Mapping[int, float] | None = None) -> Sums:
+    """The sums of one measure and period from readable rows (urn, value, numerator, denominator, status):
+    the same computation as `sums_table`, which it calls."""
     rows = [{k: _clean(v) for k, v in r.items()} for r in rows]
-    ok = [r for r in rows if r.get("status") == Status.OK.value and r.get("value") is not None]
-    parts = [r for r in ok if r.get("numerator") is not None and r.get("denominator")]
-    w = [(float(r["value"]), float(weights[int(r["urn"])])) for r in ok
-         if weights and weights.get(int(r["urn"])) is not None]
-    counts = Counter(r.get("status") for r in rows if r.get("status"))
-    return Sums(
-        total=len(rows), ok=len(ok), with_parts=len(parts),
-        sum_value=sum(float(r["value"]) for r in ok),
-        sum_num=sum(float(r["numerator"]) for r in parts), sum_den=sum(float(r["denominator"]) for r in parts),
-        weighted=len(w), sum_wvalue=sum(v * x for v, x in w), sum_w=sum(x for _, x in w),
-        commonest_status=counts.most_common(1)[0][0] if counts else Status.MISSING.value,
-    )
+    pos = {s: i for i, s in enumerate(STATUSES)}
+    nan = float("nan")
+
+    def num(r: Mapping, key: str) -> float:
+        v = r.get(key)
+        return nan if v is None else float(v)
+
+    w = np.array([float(weights[int(r["urn"])]) if weights and weights.get(int(r["urn"])) is not None else nan
+                  for r in rows])
+    zeros = np.zeros(len(rows), dtype=np.int64)
+    return sums_table(zeros, zeros, np.array([pos.get(r.get("status"), -1) for r in rows], dtype=np.int64),
+                      np.array([num(r, "value") for r in rows]), np.array([num(r, "numerator") for r in rows]),
+                      np.array([num(r, "denominator") for r in rows]), w, 1, 1)[0][0]
+
+
+def sums_table(m: np.ndarray, p: np.ndarray, st: np.ndarray, value: np.ndarray, num: np.ndarray, den: np.ndarray,
+                weight: np.ndarray, n_m: int, n_p: int) -> list[list[Sums]]:
+    """Roll-up sums for every (measure, period) at once with bincount. `st` indexes STATUSES (-1 for none);
+    `weight` is each row's pupils on roll (NaN when unknown). Returns sums[measure][period]."""
+    key = m.astype(np.int64) * n_p + p
+    n = n_m * n_p
+    ok = (st == 0) & ~np.isnan(value)
+    parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
+    has_w = ok & ~np.isnan(weight)
+
+    def tot(w: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(key, weights=w, minlength=n)
+
+    total, n_ok, n_parts, n_w = tot(), tot(ok.astype(float)), tot(parts.astype(float)), tot(has_w.astype(float))
+    s_val = tot(np.where(ok, value, 0.0))
+    s_num, s_den = tot(np.where(parts, num, 0.0)), tot(np.where(parts, den, 0.0))
+    s_wv, s_w = tot(np.where(has_w, value * weight, 0.0)), tot(np.where(has_w, weight, 0.0))
+    # the commonest status, ties to the alphabetically first (as sums_of does)
+    alpha = sorted(range(len(STATUSES)), key=lambda i: STATUSES[i])
+    counts = np.bincount(key * len(STATUSES) + np.clip(st, 0, None), minlength=n * len(STATUSES))
+    counts = counts.reshape(n, len(STATUSES))[:, alpha]
+    common = [STATUSES[alpha[i]] for i in counts.argmax(axis=1)]
+    return [[Sums(int(total[k]), int(n_ok[k]), int(n_parts[k]), float(s_val[k]), float(s_num[k]), float(s_den[k]),
+                  int(n_w[k]), float(s_wv[k]), float(s_w[k]),
+                  common[k] if total[k] else Status.MISSING.value)
+             for k in range(mi * n_p, (mi + 1) * n_p)] for mi in range(n_m)]
 
 
 def rollup_sums(measure: Measure, s: Sums) -> GroupValue:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from metrics.formula import evaluate, parse_formula
 from metrics.registry import Measure, Polarity, Registry, Rollup, Status
-from metrics.rollup import Sums, national_scopes, rollup_sums
+from metrics.rollup import national_scopes, rollup_sums, sums_table
 
 Z95 = 1.959964
 BenchIndex = Mapping[tuple[str, str, str], float]  # national value by (measure, period, scope)
@@ -509,33 +509,6 @@ def _level_label(m: Measure, level: int | None, status: str = Status.OK.value) -
 # ------------------------------------------------------------------------------------------ group
 
 
-def _sums_table(m: np.ndarray, p: np.ndarray, st: np.ndarray, value: np.ndarray, num: np.ndarray, den: np.ndarray,
-                weight: np.ndarray, n_m: int, n_p: int) -> list[list[Sums]]:
-    """Roll-up sums for every (measure, period) at once with bincount: the same fields as `sums_of`."""
-    key = m.astype(np.int64) * n_p + p
-    n = n_m * n_p
-    ok = (st == 0) & ~np.isnan(value)
-    parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
-    has_w = ok & ~np.isnan(weight)
-
-    def tot(w: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(key, weights=w, minlength=n)
-
-    total, n_ok, n_parts, n_w = tot(), tot(ok.astype(float)), tot(parts.astype(float)), tot(has_w.astype(float))
-    s_val = tot(np.where(ok, value, 0.0))
-    s_num, s_den = tot(np.where(parts, num, 0.0)), tot(np.where(parts, den, 0.0))
-    s_wv, s_w = tot(np.where(has_w, value * weight, 0.0)), tot(np.where(has_w, weight, 0.0))
-    # the commonest status, ties to the alphabetically first (as sums_of does)
-    alpha = sorted(range(len(STATUS_ORDER)), key=lambda i: STATUS_ORDER[i])
-    counts = np.bincount(key * len(STATUS_ORDER) + np.clip(st, 0, None), minlength=n * len(STATUS_ORDER))
-    counts = counts.reshape(n, len(STATUS_ORDER))[:, alpha]
-    common = [STATUS_ORDER[alpha[i]] for i in counts.argmax(axis=1)]
-    return [[Sums(int(total[k]), int(n_ok[k]), int(n_parts[k]), float(s_val[k]), float(s_num[k]), float(s_den[k]),
-                  int(n_w[k]), float(s_wv[k]), float(s_w[k]),
-                  common[k] if total[k] else Status.MISSING.value)
-             for k in range(mi * n_p, (mi + 1) * n_p)] for mi in range(n_m)]
-
-
 def dfe_trust_value(measure: Measure, urns: np.ndarray, values: np.ndarray, dens: np.ndarray, ok: np.ndarray,
                     years: Mapping[int, int]) -> tuple[float | None, str]:
     """The DfE multi-academy-trust method: schools in the trust for DFE_MIN_YEARS+ full years, each weighted
@@ -571,7 +544,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     n_p = len(periods)
     weight = _pupil_weights(a["urn"], m_arr, p_arr, value, ok_all, codes.index("pupils") if "pupils" in codes else -1,
                             n_p)
-    sums = _sums_table(m_arr, p_arr, st, value, a["numerator"].astype(float), a["denominator"].astype(float),
+    sums = sums_table(m_arr, p_arr, st, value, a["numerator"].astype(float), a["denominator"].astype(float),
                        weight, len(codes), n_p)
     last = n_p - 1
     cur = np.flatnonzero(p_arr == last)
