@@ -85,6 +85,19 @@ class Store:
         self._national: tuple[int, dict] | None = None
         if not read_only:
             self.migrate()
+        self._lock_down()
+
+    def _lock_down(self) -> None:
+        """No SQL run through this connection may read or write files, fetch extensions, or change these
+        settings back: imports read files in Python and hand DuckDB DataFrames, so nothing needs more."""
+        cur = self._con.cursor()
+        try:
+            cur.execute("SET enable_external_access = false")
+            cur.execute("SET autoinstall_known_extensions = false")
+            cur.execute("SET autoload_known_extensions = false")
+            cur.execute("SET lock_configuration = true")
+        finally:
+            cur.close()
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:

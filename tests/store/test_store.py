@@ -131,3 +131,18 @@ def test_recluster_keeps_school_stats_readable_by_group(st):
     st.recluster()  # members move together after the stats were computed
     got = st.school_stats(members, ["2018/19"], ["ks2_rwm_expected"])
     assert sorted(got["urn"]) == members
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM read_csv('/etc/passwd')",  # reading files
+    "COPY (SELECT 1) TO '{tmp}/leak.csv'",  # writing files
+    "INSTALL httpfs",  # fetching extensions
+    "SET enable_external_access = true",  # undoing the lock
+    "ATTACH '{tmp}/other.duckdb' AS other",  # opening other databases
+])
+def test_the_connection_is_locked_down(st, tmp_path, sql):
+    import duckdb
+
+    with pytest.raises(duckdb.Error):
+        st.query(sql.format(tmp=tmp_path))
+    assert not (tmp_path / "leak.csv").exists()
