@@ -92,6 +92,8 @@ class Store:
         settings back: imports read files in Python and hand DuckDB DataFrames, so nothing needs more."""
         cur = self._con.cursor()
         try:
+            if cur.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+                return  # another Store in this process opened the same file: that instance is locked already
             cur.execute("SET enable_external_access = false")
             cur.execute("SET autoinstall_known_extensions = false")
             cur.execute("SET autoload_known_extensions = false")

@@ -146,3 +146,12 @@ def test_the_connection_is_locked_down(st, tmp_path, sql):
     with pytest.raises(duckdb.Error):
         st.query(sql.format(tmp=tmp_path))
     assert not (tmp_path / "leak.csv").exists()
+
+
+def test_a_second_store_on_the_same_file_opens_and_is_locked_too(st):
+    import duckdb
+
+    with Store(st.path) as again:
+        assert again.query("SELECT count(*) FROM establishments")[0][0] == 0
+        with pytest.raises(duckdb.Error):
+            again.query("SELECT * FROM read_csv('/etc/passwd')")
