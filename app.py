@@ -21,11 +21,18 @@ SUPPORT = st.Page("views/support.py", title="Support", icon=":material/volunteer
 MEASURES = st.Page("views/measures.py", title="Measures and targets", icon=":material/tune:")
 REPORTS = st.Page("views/reports.py", title="Reports", icon=":material/description:")
 DATA = st.Page("views/data_import.py", title="Data", icon=":material/upload_file:")
+PUBLISH = st.Page("views/publish.py", title="Publish results", icon=":material/campaign:")
+PARENTS = st.Page("views/published_results.py", title="Results for parents", icon=":material/family_restroom:")
+# The public's only page must also answer at /published_results (shared links): a hidden home page runs the same
+# script at "/", so the visible one keeps its own path.
+PUBLIC_HOME = st.Page("views/published_results.py", title="Results for parents", url_path="parents", default=True,
+                      visibility="hidden")
 
 PAGES_BY_ROLE = {
-    Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS],
-    Role.GOVERNOR: [OVERVIEW, SCHOOL, MEASURES, REPORTS],
-    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA],
+    Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, PUBLISH, PARENTS],
+    Role.GOVERNOR: [OVERVIEW, SCHOOL, MEASURES, REPORTS, PARENTS],
+    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA, PUBLISH, PARENTS],
+    Role.PUBLIC: [PUBLIC_HOME, PARENTS],
 }
 
 store = get_store()  # shows the demo being built, with progress, on first run

@@ -16,10 +16,12 @@ class Role(StrEnum):
     ADMIN = "admin"
     LEADER = "leader"
     GOVERNOR = "governor"
+    PUBLIC = "public"  # a parent or visitor: no sign-in, sees only what a group chose to publish
 
     @property
     def label(self) -> str:
-        return {"admin": "Data manager (admin)", "leader": "Leader", "governor": "Governor or trustee"}[self.value]
+        return {"admin": "Data manager (admin)", "leader": "Leader", "governor": "Governor or trustee",
+                "public": "Parent or visitor (no sign-in)"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,10 @@ class Viewer:
 
 
 def visible_group_ids(store: Store, viewer: Viewer) -> list[int]:
-    """Groups the viewer may open: all for an admin; otherwise their own group and the groups nested in it."""
+    """Groups the viewer may open: all for an admin; none for the public (they read publications only);
+    otherwise their own group and the groups nested in it."""
+    if viewer.role is Role.PUBLIC:
+        return []
     if viewer.is_admin:
         return [r[0] for r in store.query("SELECT group_id FROM groups ORDER BY name")]
     if viewer.group_id is None:

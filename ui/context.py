@@ -18,7 +18,7 @@ KEY_MEASURE = "measure"
 KEY_ROLE = "viewing_as"
 KEY_VIEWER = "_viewer"
 KEY_VIEW_GROUP = "viewing_group"
-ROLES = [Role.LEADER, Role.GOVERNOR, Role.ADMIN]
+ROLES = [Role.LEADER, Role.GOVERNOR, Role.ADMIN, Role.PUBLIC]
 
 
 def current_viewer() -> Viewer:
@@ -27,12 +27,15 @@ def current_viewer() -> Viewer:
 
 
 def viewer_selector(store: Store) -> Viewer:
-    """The demo's 'viewing as' choice (until accounts arrive): a role and, for leaders and governors, a group."""
+    """The demo's 'viewing as' choice (until accounts arrive): a role and, for leaders and governors, a group.
+    A parent or visitor is asked for nothing more: they read only what groups have published."""
     side = st.sidebar
     side.markdown("**Viewing as** (demo: choose who you are)")
     role = side.selectbox("Role", ROLES, format_func=lambda r: r.label, key=KEY_ROLE, bind="query-params")
     if role is Role.ADMIN:
         return Viewer(role, None, "Data manager")
+    if role is Role.PUBLIC:
+        return Viewer(role, None, "Parent or visitor")
     groups = _group_options(store)
     if not groups:
         return Viewer(role, None, role.label)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from data.demo import build_demo
+from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = ["group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports", "data_import"]
+PAGES = ["group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports", "data_import",
+         "publish", "published_results"]
 ADMIN = "?viewing_as=Data+manager+%28admin%29"
+PUBLIC = "?viewing_as=Parent+or+visitor+%28no+sign-in%29"
 
 
 def _free_port() -> int:
@@ -30,9 +32,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def e2e_store(tmp_path_factory) -> tuple[Path, int]:
+    """A small demo store in which the flagship partnership has published its headline results: (path, id)."""
+    from data.access import Role, Viewer
+    from data.publications import publish
+    from data.scorecards import scorecard
+    from data.store import Store
+
     db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
     build_demo(db, schools=300, years=3)
+    with Store(db) as s:
+        group = s.find_group(FLAGSHIP_PARTNERSHIP)
+        period = s.periods()[-1]
+        card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
+        measures = [r.measure for r in card.rows if r.value is not None][:8]
+        pub, problems = publish(s, Viewer(Role.LEADER, group.group_id, "Leader"), group.group_id, period, measures,
+                                {measures[0]: "Our schools work together on this."})
+        assert pub is not None, problems
+    return db, pub.publication_id
+
+
+@pytest.fixture(scope="module")
+def server(e2e_store):
+    db = e2e_store[0]
     port = _free_port()
     env = {**os.environ, "JOINTLY_DB": str(db)}
     proc = subprocess.Popen(
@@ -103,4 +125,20 @@ def test_group_overview_on_a_phone(server, browser):
     _wait_until_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(SHOTS / "group_overview_phone.png"), full_page=True)
+    page.close()
+
+
+def test_results_for_parents_on_a_phone(server, browser, e2e_store):
+    """A parent on a phone, with no sign-in, opens a published page: one readable column and no error."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    # the parents' page is the only page, so the default, for a visitor: it is served at the app's root
+    page.goto(f"{server}/{PUBLIC}&publication={e2e_store[1]}")
+    _wait_until_idle(page)
+    errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+    assert errors.count() == 0, errors.first.inner_text()
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.get_by_text("Download these results (CSV)").count() == 1
+    main = page.locator("[data-testid='stMainBlockContainer']")
+    assert main.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "nothing is wider than the phone"
+    page.screenshot(path=str(SHOTS / "published_results_phone.png"), full_page=True)
     page.close()

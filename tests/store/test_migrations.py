@@ -14,10 +14,11 @@ MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
 # DESIGN.md: establishments, groups (nesting), memberships with dates, observations (value, cohort, numerator,
 # CI, status), imports, the audit log, local measures, settings, and the migration record itself; then what the
 # engine precomputes at import (school_stats, national_quantiles, families, school_context, regressions) and the
-# governors' choices (scorecard_measures, targets) and the support ledger (support_records).
+# governors' choices (scorecard_measures, targets), the support ledger (support_records) and publications.
 TABLES = {"establishments", "groups", "memberships", "observations", "imports", "audit_log", "local_measures",
           "settings", "schema_version", "school_stats", "national_quantiles", "families", "school_context",
-          "regressions", "scorecard_measures", "targets", "support_records"}
+          "regressions", "scorecard_measures", "targets", "support_records",
+          "publications", "publication_items", "publication_school_values", "publication_schools"}
 
 
 def test_new_store_is_at_the_latest_version(store: Store) -> None:

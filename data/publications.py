@@ -1,0 +1,454 @@
+"""Publications: a group's leaders choose results for parents, preview them, publish a fixed copy, withdraw it.
+
+A publication is an immutable snapshot: every value parents see is COPIED into the publication tables when it
+is published, never read from observations afterwards. Publishing again for the same group and year makes a
+new version and marks the previous one 'replaced'; withdrawing marks it 'withdrawn'. Both stay in the
+history. Suppression (metrics.suppression, docs/method.md) is applied while building, so a hidden value is
+never stored anywhere in a publication.
+
+Who may publish: an admin any group, a leader their own group (and the groups within it). Governors may not.
+The public reads (`find_publications`, `published`) take no viewer and only ever return current,
+published versions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from data.access import Role, Viewer, can_see_group
+from data.formats import PeriodError, parse_period
+from data.governance import group_registry
+from data.scorecards import scorecard, window
+from data.store import Store, StoreError
+from metrics.publication import (
+    SUPPRESSED,
+    Publication,
+    PublishedItem,
+    PublishedSchool,
+    PublishedSchoolValue,
+    plain_words,
+)
+from metrics.registry import Measure, Rollup
+from metrics.scorecard import ScorecardRow
+from metrics.suppression import Cell, Suppressed, suppress
+
+MAX_COMMENTARY = 600  # characters per measure
+MAX_SEARCH = 100  # characters of search text used
+REFUSED_ROLE = ("Only a group's leaders (or a data manager) can publish results for parents; governors and "
+                "trustees can read them but not publish them.")
+REFUSED_GROUP = "You can publish results only for your own group (and the groups within it)."
+UNKNOWN_COHORT = "hidden because the number of pupils is not known for every school"
+DFE_SUPPRESSED = "not published by the Department for Education because too few pupils were included"
+NO_RESULT = "No result"
+NO_RESULT_WHY = {
+    "not_applicable": "does not apply this year",
+    "low_coverage": "too few pupils were covered",
+    "missing": "no data for this year",
+}
+
+
+# ------------------------------------------------------------------------------------------ who may publish
+
+
+def publish_refusal(store: Store, viewer: Viewer, group_id: int) -> str | None:
+    """Why this viewer may not publish for this group, in words; None when they may."""
+    if not store.query("SELECT count(*) FROM groups WHERE group_id = ?", [int(group_id)])[0][0]:
+        return f"There is no group with id {group_id}."
+    if viewer.role not in (Role.ADMIN, Role.LEADER):
+        return REFUSED_ROLE
+    if not can_see_group(store, viewer, int(group_id)):
+        return REFUSED_GROUP
+    return None
+
+
+def can_publish(store: Store, viewer: Viewer, group_id: int) -> bool:
+    return publish_refusal(store, viewer, group_id) is None
+
+
+def _check(store: Store, viewer: Viewer, group_id: int, period: str, measures: Sequence[str],
+           commentary: Mapping[str, str]) -> tuple[str, list[str]]:
+    """(the period in canonical form, every problem in words)."""
+    refused = publish_refusal(store, viewer, group_id)
+    if refused:
+        return period, [refused]
+    problems: list[str] = []
+    try:
+        period = parse_period(period)
+    except PeriodError as exc:
+        problems.append(str(exc))
+    known = group_registry(store, int(group_id))
+    if not measures:
+        problems.append("Choose at least one measure to publish.")
+    seen: set[str] = set()
+    for mid in measures:
+        if mid in seen:
+            problems.append(f"{known[mid].label if mid in known else mid} is chosen more than once: choose each "
+                            "measure once.")
+        elif mid not in known:
+            problems.append(f"There is no measure {mid!r} for this group: choose national measures or the group's "
+                            "own local ones.")
+        seen.add(mid)
+    for mid, text in (commentary or {}).items():
+        label = known[mid].label if mid in known else mid
+        if not isinstance(text, str):
+            problems.append(f"The commentary on {label} must be text.")
+        elif mid not in seen:
+            if text.strip():
+                problems.append(f"There is commentary on {label}, which is not chosen: choose it or remove the "
+                                "commentary.")
+        elif len(text) > MAX_COMMENTARY:
+            problems.append(f"The commentary on {label} is {len(text)} characters long: keep it to "
+                            f"{MAX_COMMENTARY} or fewer.")
+    return period, problems
+
+
+# ------------------------------------------------------------------------------------------ building
+
+
+def _num(x: object) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _text(x: object) -> str | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+def _bounds(m: Measure) -> tuple[float | None, float | None]:
+    """Lowest and highest numerator per pupil (see metrics.suppression): a percentage is 0..100% of pupils;
+    a signed score (e.g. Progress 8) has no bound; other values are not negative."""
+    if m.unit == "%":
+        return (0.0, 100.0 / m.scale)
+    if m.format.startswith("+"):
+        return (None, None)
+    return (0.0, None)
+
+
+class _Cells:
+    """Members' (numerator, denominator) per measure and period, the way the group total pools them."""
+
+    def __init__(self, store: Store, members: Sequence[int], periods: Sequence[str], ids: Sequence[str]) -> None:
+        obs = store.school_observations(members, periods, [*ids, "pupils"])
+        self.rows: dict[tuple[int, str, str], dict] = {}
+        for r in obs.to_dict("records"):
+            self.rows[(int(r["urn"]), str(r["measure"]), str(r["period"]))] = r
+        est = store.establishments(members)
+        self.on_roll = {int(u): _num(p) for u, p in zip(est["urn"], est["pupils"], strict=True)}
+        self.members = [int(u) for u in members]
+
+    def weight(self, urn: int, period: str) -> float | None:
+        r = self.rows.get((urn, "pupils", period))
+        w = _num(r["value"]) if r else None
+        return w if w is not None else self.on_roll.get(urn)
+
+    def observation(self, urn: int, measure: str, period: str) -> dict | None:
+        return self.rows.get((urn, measure, period))
+
+    def cell(self, m: Measure, urn: int, period: str, value: float | None = None,
+             status: str | None = None) -> tuple[Cell, float | None, float | None, str]:
+        """(the cell, the school's value, its cohort, its status). `value`/`status` serve formula measures."""
+        r = self.observation(urn, m.id, period)
+        if r is not None:
+            value, status = _num(r["value"]), str(r["status"] or "missing")
+            num, den = _num(r["numerator"]), _num(r["denominator"])
+        else:
+            status = status or "missing"
+            num = den = None
+        if value is None or status != "ok":
+            return Cell(str(urn), None, den), None, den, status
+        cohort = den
+        if m.rollup is Rollup.SUM:
+            num, den = value, self.weight(urn, period)
+        elif num is None or den is None or den <= 0:
+            w = den if den is not None and den > 0 else self.weight(urn, period)
+            num, den = (value * w / m.scale, w) if w else (value, None)
+        return Cell(str(urn), num, den), value, cohort, status
+
+
+def _suppress(m: Measure, cells: Sequence[Cell], total: bool) -> Suppressed:
+    s = suppress(cells, m.min_cohort, total_published=total, bounds=_bounds(m))
+    if total and s.total_hidden is None and any(c.has_value and c.denominator is None for c in cells):
+        return Suppressed(s.hidden, UNKNOWN_COHORT)  # the total would weigh such a school in unknown ways
+    return s
+
+
+def _before(row: ScorecardRow, m: Measure, cells: _Cells) -> tuple[str, float] | None:
+    """The earlier point the trend words compare with (two results back when there are, else the last one),
+    only when that year's group value is itself publishable."""
+    earlier = [t for t in row.trend[:-1] if t.value is not None]
+    if not earlier or m.formula:
+        return None
+    point = earlier[-2] if len(earlier) >= 2 else earlier[-1]
+    past = [cells.cell(m, u, point.period)[0] for u in cells.members]
+    if _suppress(m, past, True).total_hidden is not None:
+        return None
+    return point.period, float(point.value)  # type: ignore[arg-type]
+
+
+def _data_as_of(store: Store) -> str | None:
+    rows = store.query("SELECT max(finished_at) FROM imports WHERE outcome = 'ok'")
+    return None if not rows or rows[0][0] is None else str(rows[0][0])[:10]
+
+
+def _next_version(store: Store, group_id: int, period: str) -> int:
+    return int(store.query("SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
+                           [int(group_id), period])[0][0])
+
+
+def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
+           commentary: Mapping[str, str]) -> Publication:
+    sc = scorecard(store, group=str(int(group_id)), period=period, measures=list(measures))
+    registry = {m.id: m for m in group_registry(store, int(group_id)).values()}
+    members = [int(u) for u, _ in sc.members]
+    names = {int(u): str(n) for u, n in sc.members}
+    cells = _Cells(store, members, window(store, period), [m for m in measures if not registry[m].formula])
+    items: list[PublishedItem] = []
+    values: list[PublishedSchoolValue] = []
+    for position, row in enumerate(sc.rows, start=1):
+        m = registry[row.measure]
+        member = {int(u): (v, s) for u, v, s in row.member_values}
+        built = {u: cells.cell(m, u, period, *member.get(u, (None, None))) for u in members}
+        s = _suppress(m, [b[0] for b in built.values()], row.value is not None)
+        shown_values: list[float] = []
+        for u in members:
+            cell, value, cohort, status = built[u]
+            if cell.key in s.hidden:
+                pv = PublishedSchoolValue(m.id, u, names[u], SUPPRESSED, None, None, True, s.hidden[cell.key])
+            elif value is None:
+                dfe = status == "suppressed"
+                why = DFE_SUPPRESSED if dfe else NO_RESULT_WHY.get(status, NO_RESULT_WHY["missing"])
+                pv = PublishedSchoolValue(m.id, u, names[u], SUPPRESSED if dfe else NO_RESULT, None, None, dfe, why)
+            else:
+                shown_values.append(value)
+                keep = cohort if cohort is not None and cohort >= m.min_cohort else None
+                pv = PublishedSchoolValue(m.id, u, names[u], m.format_value(value), float(value), keep, False, None)
+            values.append(pv)
+        hidden_total = s.total_hidden is not None or row.value is None and row.status == "suppressed"
+        comparison, similar, trend = plain_words(row, m, shown_values, _before(row, m, cells))
+        if hidden_total:
+            comparison = trend = ""
+        items.append(PublishedItem(
+            position=position, perspective=m.perspective.value, measure=m.id, label=m.label,
+            description=m.description, unit=m.unit,
+            group_display=SUPPRESSED if hidden_total else row.display,
+            group_value=None if hidden_total or row.value is None else float(row.value),
+            national_display=None if row.national is None else m.format_value(row.national),
+            comparison=comparison, similar_words=similar, trend_words=trend,
+            commentary=(commentary or {}).get(m.id, "").strip(), suppressed=hidden_total,
+            suppressed_reason=(s.total_hidden or DFE_SUPPRESSED) if hidden_total else None,
+        ))
+    est = store.establishments(members)
+    schools = tuple(
+        PublishedSchool(int(r["urn"]), names.get(int(r["urn"]), str(r["name"])), _text(r["phase"]), _text(r["town"]),
+                        _text(r["postcode"]), _num(r["latitude"]), _num(r["longitude"]))
+        for r in est.to_dict("records"))
+    return Publication(
+        publication_id=None, group_id=int(group_id), group_name=sc.subject.name, period=period,
+        version=_next_version(store, group_id, period), status="preview", created_at=None,
+        data_as_of=_data_as_of(store), schools=schools, items=tuple(items), school_values=tuple(values),
+        title=f"{sc.subject.name}: results for {period}",
+    )
+
+
+def build_publication(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
+                      commentary: dict[str, str]) -> tuple[Publication | None, list[str]]:
+    """The preview: exactly what parents would see if this were published now (publication_id None, status
+    'preview'), and every problem in words (then the publication is None)."""
+    period, problems = _check(store, viewer, group_id, period, measures, commentary)
+    if problems:
+        return None, problems
+    try:
+        return _build(store, int(group_id), period, measures, commentary), []
+    except StoreError as exc:
+        return None, [exc.title]
+
+
+# ------------------------------------------------------------------------------------------ writes
+
+
+def _actor(viewer: Viewer) -> str:
+    return viewer.name or viewer.role.value
+
+
+def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
+            commentary: dict[str, str]) -> tuple[Publication | None, list[str]]:
+    """Publish a fixed copy (what `build_publication` previews), in one audited transaction. The previous
+    published version for the group and year becomes 'replaced'. Returns (the publication, []) or (None,
+    problems) with nothing written."""
+    pub, problems = build_publication(store, viewer, group_id, period, measures, commentary)
+    if pub is None:
+        return None, problems
+    actor = _actor(viewer)
+    with store.transaction() as cur:
+        version = int(cur.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
+            [pub.group_id, pub.period]).fetchall()[0][0])
+        before = [r[0] for r in cur.execute(
+            "SELECT publication_id FROM publications WHERE group_id = ? AND period = ? AND status = 'published'",
+            [pub.group_id, pub.period]).fetchall()]
+        if before:
+            cur.execute("UPDATE publications SET status = 'replaced', status_changed_by = ?, "
+                        "status_changed_at = current_timestamp WHERE publication_id IN (SELECT unnest(?::INTEGER[]))",
+                        [actor, before])
+        pid, created = cur.execute(
+            "INSERT INTO publications (group_id, group_name, period, version, status, title, created_by, data_as_of) "
+            "VALUES (?, ?, ?, ?, 'published', ?, ?, ?) RETURNING publication_id, created_at",
+            [pub.group_id, pub.group_name, pub.period, version, pub.title, actor, pub.data_as_of]).fetchall()[0]
+        if pub.items:
+            cur.executemany(
+                "INSERT INTO publication_items (publication_id, position, perspective, measure, label, description, "
+                "unit, group_display, group_value, national_display, comparison, similar_words, trend_words, "
+                "commentary, suppressed, suppressed_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, i.position, i.perspective, i.measure, i.label, i.description, i.unit, i.group_display,
+                  i.group_value, i.national_display, i.comparison, i.similar_words, i.trend_words, i.commentary,
+                  i.suppressed, i.suppressed_reason] for i in pub.items])
+        if pub.school_values:
+            cur.executemany(
+                "INSERT INTO publication_school_values (publication_id, measure, urn, school_name, display, value, "
+                "cohort, suppressed, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, v.measure, v.urn, v.school_name, v.display, v.value, v.cohort, v.suppressed, v.reason]
+                 for v in pub.school_values])
+        if pub.schools:
+            cur.executemany(
+                "INSERT INTO publication_schools (publication_id, urn, name, phase, town, postcode, latitude, "
+                "longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, s.urn, s.name, s.phase, s.town, s.postcode, s.latitude, s.longitude] for s in pub.schools])
+        store.audit(cur, actor, "publish", "publication", pid, {"replaced": before} if before else None,
+                    {"group_id": pub.group_id, "period": pub.period, "version": version,
+                     "measures": [i.measure for i in pub.items],
+                     "suppressed": sum(v.suppressed for v in pub.school_values)})
+    return _load(store, int(pid)), []
+
+
+def withdraw(store: Store, viewer: Viewer, publication_id: int) -> list[str]:
+    """Withdraw a published version: parents no longer see it; it stays in the history. Problems in words."""
+    rows = store.query("SELECT group_id, status, version, period FROM publications WHERE publication_id = ?",
+                       [int(publication_id)])
+    if not rows:
+        return [f"There is no publication with id {publication_id}."]
+    group_id, status, version, period = rows[0]
+    refused = publish_refusal(store, viewer, group_id)
+    if refused:
+        return [refused]
+    if status != "published":
+        return [f"Version {version} for {period} is already {status}: only the published version can be withdrawn."]
+    actor = _actor(viewer)
+    with store.transaction() as cur:
+        cur.execute("UPDATE publications SET status = 'withdrawn', status_changed_by = ?, "
+                    "status_changed_at = current_timestamp WHERE publication_id = ?", [actor, int(publication_id)])
+        store.audit(cur, actor, "withdraw", "publication", int(publication_id), {"status": status},
+                    {"status": "withdrawn"})
+    return []
+
+
+# ------------------------------------------------------------------------------------------ reads
+
+
+HISTORY_COLUMNS = ("publication_id", "group_id", "group_name", "period", "version", "status", "title", "created_by",
+                   "created_at", "data_as_of", "status_changed_by", "status_changed_at")
+
+
+def publication_history(store: Store, viewer: Viewer, group_id: int) -> list[dict]:
+    """Every version ever published for the group (newest year, then newest version first) with its status:
+    for the group's leaders and admins ([] for anyone else)."""
+    if not can_publish(store, viewer, group_id):
+        return []
+    rows = store.query(
+        f"SELECT {', '.join(HISTORY_COLUMNS)}, "  # noqa: S608 (fixed column names)
+        "(SELECT count(*) FROM publication_items i WHERE i.publication_id = p.publication_id) AS measures "
+        "FROM publications p WHERE group_id = ? ORDER BY period DESC, version DESC", [int(group_id)])
+    return [dict(zip((*HISTORY_COLUMNS, "measures"), r, strict=True)) for r in rows]
+
+
+def publication_version(store: Store, viewer: Viewer, publication_id: int) -> Publication | None:
+    """Any version (published, replaced or withdrawn), for the group's leaders and admins: to look back."""
+    rows = store.query("SELECT group_id FROM publications WHERE publication_id = ?", [int(publication_id)])
+    if not rows or not can_publish(store, viewer, rows[0][0]):
+        return None
+    return _load(store, int(publication_id))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_publications(store: Store, text: str) -> list[dict]:
+    """PUBLIC. Current published versions whose group name, or a member school's name, town or postcode,
+    contains the text (case-insensitive; a postcode ignoring spaces). Empty text: all of them.
+
+    Each: publication_id, group_id, group_name, period, version, title, created_at, data_as_of, schools (count),
+    towns (list), matched_schools (names of the member schools that matched, [] when the group name did)."""
+    words = " ".join(str(text or "").split())[:MAX_SEARCH].lower()
+    pattern = f"%{_escape_like(words)}%"
+    compact = f"%{_escape_like(words.replace(' ', ''))}%"
+    rows = store.query(
+        r"""
+        WITH cur AS (SELECT * FROM publications WHERE status = 'published'),
+        schools AS (
+            SELECT s.*, ($words = '' OR lower(s.name) LIKE $pattern ESCAPE '\'
+                        OR lower(s.town) LIKE $pattern ESCAPE '\'
+                        OR replace(lower(s.postcode), ' ', '') LIKE $compact ESCAPE '\') AS hit
+            FROM publication_schools s JOIN cur USING (publication_id)
+        )
+        SELECT p.publication_id, p.group_id, p.group_name, p.period, p.version, p.title, p.created_at, p.data_as_of,
+               count(s.urn) AS schools,
+               list_sort(list_distinct(list(s.town) FILTER (WHERE s.town IS NOT NULL))) AS towns,
+               list_sort(list(s.name) FILTER (WHERE s.hit AND $words <> '')) AS matched_schools,
+               bool_or(s.hit) AS school_hit
+        FROM cur p LEFT JOIN schools s USING (publication_id)
+        GROUP BY ALL
+        HAVING $words = '' OR lower(p.group_name) LIKE $pattern ESCAPE '\' OR coalesce(bool_or(s.hit), false)
+        ORDER BY p.group_name, p.period DESC
+        """,
+        {"words": words, "pattern": pattern, "compact": compact},
+    )
+    cols = ("publication_id", "group_id", "group_name", "period", "version", "title", "created_at", "data_as_of",
+            "schools", "towns", "matched_schools")
+    return [dict(zip(cols, r[:-1], strict=True)) for r in rows]
+
+
+def published(store: Store, publication_id: int) -> Publication | None:
+    """PUBLIC. The publication parents may read: None unless it exists and is the current published version."""
+    try:
+        pid = int(publication_id)
+    except (TypeError, ValueError):
+        return None
+    rows = store.query("SELECT status FROM publications WHERE publication_id = ?", [pid])
+    if not rows or rows[0][0] != "published":
+        return None
+    return _load(store, pid)
+
+
+def _load(store: Store, pid: int) -> Publication:
+    head = store.query("SELECT group_id, group_name, period, version, status, created_at, data_as_of, title "
+                       "FROM publications WHERE publication_id = ?", [pid])[0]
+    items = tuple(
+        PublishedItem(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], _num(r[7]), r[8], r[9] or "", r[10] or "",
+                      r[11] or "", r[12] or "", bool(r[13]), r[14])
+        for r in store.query(
+            "SELECT position, perspective, measure, label, description, unit, group_display, group_value, "
+            "national_display, comparison, similar_words, trend_words, commentary, suppressed, suppressed_reason "
+            "FROM publication_items WHERE publication_id = ? ORDER BY position", [pid]))
+    order = {i.measure: i.position for i in items}
+    values = sorted(
+        (PublishedSchoolValue(r[0], int(r[1]), r[2], r[3], _num(r[4]), _num(r[5]), bool(r[6]), r[7])
+         for r in store.query(
+             "SELECT measure, urn, school_name, display, value, cohort, suppressed, reason "
+             "FROM publication_school_values WHERE publication_id = ?", [pid])),
+        key=lambda v: (order.get(v.measure, 0), v.urn))
+    schools = tuple(
+        PublishedSchool(int(r[0]), r[1], r[2], r[3], r[4], _num(r[5]), _num(r[6]))
+        for r in store.query("SELECT urn, name, phase, town, postcode, latitude, longitude FROM publication_schools "
+                             "WHERE publication_id = ? ORDER BY urn", [pid]))
+    created = head[5]
+    return Publication(
+        publication_id=pid, group_id=int(head[0]), group_name=head[1], period=head[2], version=int(head[3]),
+        status=head[4], created_at=None if created is None else created.isoformat(sep=" ", timespec="seconds"),
+        data_as_of=head[6], schools=schools, items=items, school_values=tuple(values), title=head[7] or "",
+    )

@@ -1,0 +1,142 @@
+"""Publish results: a group's leaders choose results for parents, add a few words, preview exactly what parents
+will see, publish it, and withdraw it later. For leaders and admins; the data layer checks the viewer again."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data.access import Role
+from data.publications import MAX_COMMENTARY, build_publication, publication_history, publish, withdraw
+from ui.context import choose_group_and_period, current_viewer, group_card
+from ui.frames import headline_rows
+from ui.published import render_publication
+from ui.store import get_store
+
+KEY_MEASURES = "publish_measures"
+KEY_CHOSEN_FOR = "_publish_measures_for"  # the (group, year) the chosen measures belong to
+KEY_NOTE = "publish_note_"  # + measure id: one commentary box per chosen measure
+KEY_PUBLISH = "publish_button"
+KEY_WITHDRAW = "withdraw_"  # + publication id
+KEY_FLASH = "_publish_flash"  # a message to show after a withdraw (made in a callback, shown on the next run)
+DEFAULT_MEASURES = 8
+PUBLIC_PAGE = "views/published_results.py"
+STATUS_WORDS = {
+    "published": "Published: parents can read it",
+    "replaced": "Replaced by a later version",
+    "withdrawn": "Withdrawn: no longer shown to parents",
+}
+
+
+def public_path(publication_id: int) -> str:
+    """The parents' page for one publication, as a path under the app's address."""
+    return f"published_results?publication={publication_id}"
+
+
+def _when(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    ts = pd.Timestamp(value)
+    return f"{ts.day} {ts:%B %Y, %H:%M}"
+
+
+def _withdraw(publication_id: int, label: str) -> None:
+    """Runs before the page is drawn, so the history below already shows the withdrawal."""
+    problems = withdraw(get_store(), current_viewer(), publication_id)
+    st.session_state[KEY_FLASH] = (("error", "Not withdrawn:\n\n" + "\n".join(f"- {p}" for p in problems))
+                                   if problems else
+                                   ("success", f"Withdrawn: {label} is no longer shown to parents."))
+
+
+store = get_store()
+viewer = current_viewer()
+st.title("Publish results")
+if viewer.role not in (Role.LEADER, Role.ADMIN):
+    st.info("Results are published by a group's leaders. Published results are on the 'Results for parents' page.")
+    st.stop()
+st.caption("Choose the results your partnership shares with parents, add a few words about them if you wish, "
+           "check the preview and publish. Parents see a plain-language page, with results for very small groups "
+           "of pupils hidden; they do not need to sign in. You can withdraw it at any time.")
+group_id, period, _ = choose_group_and_period(store, viewer)
+card = group_card(store, group_id, period)
+st.header(card.subject.name)
+
+# ------------------------------------------------------------------------------------------- choose
+st.subheader(f"1. Choose the results to share for {period}")
+rows = [r for r in card.rows if r.value is not None]
+labels = {r.measure: r.label for r in rows}
+if not labels:
+    st.info(f"{card.subject.name} has no results in {period} to publish yet.")
+    st.stop()
+saved = [m for m in store.scorecard_measures("group", group_id) if m in labels]
+headline = [r.measure for group in headline_rows(card).values() for r in group]
+default = saved or headline[:DEFAULT_MEASURES] or list(labels)[:DEFAULT_MEASURES]
+st.caption("Starts with the measures your governors chose for the scorecard" if saved else
+           f"Starts with up to {DEFAULT_MEASURES} headline results, a few from each area of the scorecard.")
+if st.session_state.get(KEY_CHOSEN_FOR) != (group_id, period) or KEY_MEASURES not in st.session_state:
+    # another group or year: start again from its own default, not the last group's choice
+    st.session_state[KEY_MEASURES] = default
+    st.session_state[KEY_CHOSEN_FOR] = (group_id, period)
+chosen = st.multiselect("Results to publish", list(labels), format_func=labels.get, key=KEY_MEASURES,
+                        placeholder="Choose one or more results")
+
+commentary: dict[str, str] = {}
+if chosen:
+    with st.expander("Add a few words for parents (optional)", icon=":material/edit_note:"):
+        st.caption(f"Up to {MAX_COMMENTARY} characters about each result: what it shows, what the schools are doing "
+                   "about it. Write for parents: no jargon, and nothing that could identify a pupil.")
+        for mid in chosen:
+            note = st.text_area(f"About {labels[mid]}", max_chars=MAX_COMMENTARY, key=f"{KEY_NOTE}{mid}",
+                                height=90)
+            if note and note.strip():
+                commentary[mid] = note.strip()
+
+# ------------------------------------------------------------------------------------------- preview
+st.subheader("2. Check the preview")
+pub, problems = build_publication(store, viewer, group_id, period, list(chosen), commentary)
+if problems:
+    st.warning("Before you publish:\n\n" + "\n".join(f"- {p}" for p in problems))
+if pub is not None:
+    with st.container(border=True, height=900):
+        render_publication(pub, preview=True)
+
+# ------------------------------------------------------------------------------------------- publish
+st.subheader("3. Publish")
+st.caption("Publishing makes a fixed copy of these results. Publishing again for the same year makes a new version "
+           "that replaces the last one; later changes to the data do not change what parents see.")
+if st.button("Publish", type="primary", icon=":material/campaign:", key=KEY_PUBLISH,
+             disabled=pub is None or not chosen):
+    done, refused = publish(store, viewer, group_id, period, list(chosen), commentary)
+    if done is None:
+        st.error("Not published:\n\n" + "\n".join(f"- {p}" for p in refused))
+    else:
+        st.success(f"Published version {done.version} of {done.group_name}'s results for {done.period}. "
+                   "Parents can read them now, without signing in, at this address (after the app's own address):")
+        st.code(public_path(done.publication_id), language=None)
+        st.page_link(PUBLIC_PAGE, label="Open the parents' page", icon=":material/family_restroom:",
+                     query_params={"publication": str(done.publication_id)})
+
+# ------------------------------------------------------------------------------------------- history
+st.subheader("History")
+flash = st.session_state.pop(KEY_FLASH, None)
+if flash:
+    (st.error if flash[0] == "error" else st.success)(flash[1])
+history = publication_history(store, viewer, group_id)
+if not history:
+    st.info(f"{card.subject.name} has not published any results yet.")
+else:
+    st.dataframe(pd.DataFrame({
+        "Year": [h["period"] for h in history],
+        "Version": [int(h["version"]) for h in history],
+        "Status": [STATUS_WORDS.get(str(h["status"]), str(h["status"]).capitalize()) for h in history],
+        "Date": [_when(h["created_at"]) for h in history],
+        "By": [h.get("created_by") or "–" for h in history],
+        "Parents' page": [public_path(h["publication_id"]) if h["status"] == "published" else "–" for h in history],
+    }), hide_index=True, width="stretch", key="publish_history")
+    for h in history:
+        if h["status"] != "published":
+            continue
+        label = f"version {h['version']} for {h['period']}"
+        st.button(f"Withdraw {label}", key=f"{KEY_WITHDRAW}{h['publication_id']}", icon=":material/unpublished:",
+                  on_click=_withdraw, args=(int(h["publication_id"]), label),
+                  help="Parents will no longer see these results. The record stays in this history.")
