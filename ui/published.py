@@ -224,14 +224,15 @@ def _csv_name(pub: Publication) -> str:
 def _about(pub: Publication, *, preview: bool) -> str:
     n = len(pub.schools)
     published = date_words(pub.created_at)
-    when = ("will be published by the partnership's leaders when they press Publish" if preview and not published
-            else f"published by the partnership's leaders on {published or 'an unrecorded date'}")
+    when = ("They will be published by the partnership's leaders when they press Publish" if preview and not published
+            else f"They were published by the partnership's leaders on {published or 'an unrecorded date'}")
     as_of = date_words(pub.data_as_of)
     text = (f"These are results that **{escape(pub.group_name)}**, a partnership of {_plural(n, 'school')}, "
-            f"has chosen to share for the school year {escape(pub.period)}. They were {when}"
+            f"has chosen to share for the school year {escape(pub.period)}. {when}"
             + (f"; the data are as of {as_of}." if as_of else "."))
     if pub.version and pub.version > 1:
-        text += f" This is version {pub.version}: it replaces an earlier version."
+        text += (f" This will be version {pub.version}: it replaces the earlier version." if preview and not published
+                 else f" This is version {pub.version}: it replaces an earlier version.")
     return text
 
 

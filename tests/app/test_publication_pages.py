@@ -198,3 +198,18 @@ def test_the_public_navigation_has_only_results_for_parents(demo_db):
     for hidden in ("group_overview.py", "publish.py", "reports.py", "data_import.py"):
         with pytest.raises(ValueError):
             at.switch_page(f"views/{hidden}").run()
+
+
+def test_the_about_paragraph_reads_right_in_preview_and_when_published():
+    from metrics.publication import Publication
+    from ui.published import _about
+
+    base = dict(publication_id=None, group_id=1, group_name="Test Partnership", period="2024/25", version=2,
+                status="preview", created_at=None, data_as_of="2026-11-26", schools=(), items=(), school_values=())
+    preview = _about(Publication(**base), preview=True)
+    assert "They will be published by the partnership's leaders when they press Publish;" in preview
+    assert "This will be version 2: it replaces the earlier version." in preview
+    done = _about(Publication(**{**base, "publication_id": 5, "status": "published",
+                                 "created_at": "2026-11-26 10:00:00"}), preview=False)
+    assert "They were published by the partnership's leaders on 26 November 2026" in done
+    assert "This is version 2: it replaces an earlier version." in done
