@@ -1,4 +1,4 @@
-"""Command line: python -m data (demo | import | info | scorecard | groups | optimize)."""
+"""Command line: python -m data (demo | import | info | scorecard | groups | optimize | users)."""
 
 from data.cli import main
 

@@ -1,7 +1,8 @@
 """Who is looking: the viewer every page passes to the store, and which groups a viewer may see.
 
-Accounts arrive later (sign-in); until then the demo's "viewing as" selector makes a Viewer. The
-rules live here, in the data layer, so a page can never widen them.
+Accounts (data/accounts.py: sign_in, viewer_for_email) make a Viewer; the app's sign-in screen is still
+to come, so for now the demo's "viewing as" selector makes one. The rules live here, in the data layer,
+so a page can never widen them.
 """
 
 from __future__ import annotations

@@ -54,6 +54,30 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
 
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
+
+    u = sub.add_parser("users", help="manage sign-in accounts (admin, leader, governor)")
+    us = u.add_subparsers(dest="users_command", required=True)
+    roles = ["admin", "leader", "governor"]
+    ua = us.add_parser("add", help="add an account (no password: single sign-on only)")
+    ua.add_argument("email")
+    ua.add_argument("--role", required=True, help=f"one of {', '.join(roles)}")
+    ua.add_argument("--group", metavar="ID_OR_NAME", help="the group of a leader or governor (not for an admin)")
+    ua.add_argument("--school", type=int, metavar="URN", help="a governor of one school in the group")
+    ua.add_argument("--name", default="", help="the name shown in the app (default: the email)")
+    ua.add_argument("--password-stdin", action="store_true",
+                    help="read a password from standard input (asked for, unechoed, at a terminal)")
+    us.add_parser("list", help="list accounts (never their passwords)")
+    ur = us.add_parser("remove", help="remove an account")
+    ur.add_argument("email")
+    uo = us.add_parser("set-role", help="change an account's role and scope")
+    uo.add_argument("email")
+    uo.add_argument("--role", required=True, help=f"one of {', '.join(roles)}")
+    uo.add_argument("--group", metavar="ID_OR_NAME")
+    uo.add_argument("--school", type=int, metavar="URN")
+    up = us.add_parser("set-password", help="set an account's password (also unlocks it)")
+    up.add_argument("email")
+    up.add_argument("--password-stdin", action="store_true", required=True,
+                    help="read the password from standard input (never from the command line)")
     return p
 
 
@@ -212,7 +236,65 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password() -> str:
+    """The password from standard input: asked for without echo at a terminal, else the first line piped in.
+    Never an argument, so it stays out of the shell history and the process list."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _users(args: argparse.Namespace) -> int:
+    from data import accounts
+
+    cmd = args.users_command
+    with Store.open() as store:
+        if cmd == "list":
+            _print_users(accounts.list_users(store))
+            return 0
+        if cmd == "add":
+            password = _read_password() if args.password_stdin else None
+            problems = accounts.add_user(store, "cli", email=args.email, role=args.role, group=args.group,
+                                         display_name=args.name, password=password, school_urn=args.school)
+            done = f"added {accounts.normal_email(args.email)} ({args.role})"
+        elif cmd == "remove":
+            problems = accounts.remove_user(store, "cli", args.email)
+            done = f"removed {accounts.normal_email(args.email)}"
+        elif cmd == "set-role":
+            problems = accounts.set_role(store, "cli", args.email, args.role, args.group, school_urn=args.school)
+            done = f"{accounts.normal_email(args.email)} is now {args.role}"
+        else:
+            problems = accounts.set_password(store, "cli", args.email, _read_password())
+            done = f"password set for {accounts.normal_email(args.email)}"
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    print(done)
+    return 0
+
+
+def _print_users(users: list[dict]) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).replace(tzinfo=None)  # the store keeps naive UTC
+    if not users:
+        print("no accounts yet: add the first admin with `python -m data users add EMAIL --role admin "
+              "--password-stdin`")
+    for u in users:
+        scope = "all groups" if u["group_id"] is None else f"{u['group_name']} ({u['group_id']})"
+        if u["school_urn"] is not None:
+            scope += f", school {u['school_urn']}"
+        sign = "password" if u["has_password"] else "single sign-on only"
+        state = f"; locked until {u['locked_until']:%Y-%m-%d %H:%M} UTC" if (u["locked_until"] or now) > now else ""
+        last = f"{u['last_sign_in']:%Y-%m-%d %H:%M}" if u["last_sign_in"] else "never"
+        print(f"  {u['email']:<36} {u['role']:<9} {scope}; {sign}; last sign-in {last}{state}"
+              + (f"; name {u['display_name']}" if u["display_name"] else ""))
+
+
 _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
-    "family": _family, "groups": _groups, "optimize": _optimize,
+    "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
 }
