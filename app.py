@@ -10,6 +10,7 @@ import streamlit as st
 
 from data.access import Role
 from ui.context import KEY_VIEWER, viewer_selector
+from ui.signin import signed_in_viewer
 from ui.store import get_store
 
 st.set_page_config(page_title="Jointly", page_icon=":material/handshake:", layout="wide")
@@ -38,6 +39,7 @@ PAGES_BY_ROLE = {
 store = get_store()  # shows the demo being built, with progress, on first run
 if store.is_demo():
     st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
-viewer = viewer_selector(store)
+# the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public)
+viewer = viewer_selector(store) if store.is_demo() else signed_in_viewer(store)
 st.session_state[KEY_VIEWER] = viewer
 st.navigation(PAGES_BY_ROLE[viewer.role]).run()

@@ -34,23 +34,43 @@ def real_store(tmp_path, monkeypatch):
     return path
 
 
-def test_real_store_opens_on_the_overview_without_the_demo_banner(real_store):
-    with Store(real_store, read_only=True) as s:  # the expected total, read before the app holds the file
-        members = s.group_members(s.find_group("ELEVATE MULTI ACADEMY TRUST").group_id, "2022/23")
-        pupils = s.school_observations(members, ["2022/23"], ["pupils"])["value"].sum()
+def _signed_in(at: AppTest, email: str, password: str) -> AppTest:
+    at.sidebar.text_input(key="signin_email").input(email)
+    at.sidebar.text_input(key="signin_password").input(password)
+    return at.sidebar.button[0].click().run()  # the form's submit button
+
+
+def test_a_real_store_starts_public_and_ignores_viewing_as(real_store):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["viewing_as"] = "Data manager (admin)"  # the viewer and group travel in the URL
-    at.query_params["group"] = "ELEVATE MULTI ACADEMY TRUST"
+    at.query_params["viewing_as"] = "Data manager (admin)"  # tampering: only the demo has "viewing as"
     at.run()
     assert not at.exception
     assert not any("Demo data" in w.value for w in at.sidebar.warning)
+    assert at.title[0].value == "Results for parents"
+    assert not [s for s in at.selectbox if s.key == "viewing_as"]
+    assert [t.label for t in at.sidebar.text_input] == ["Email", "Password"]
+
+
+def test_signing_in_with_a_local_account_opens_the_leaders_app(real_store):
+    from data.accounts import NO_MATCH, add_user
+
+    with Store(real_store) as s:
+        group = "ELEVATE MULTI ACADEMY TRUST"
+        members = s.group_members(s.find_group(group).group_id, "2022/23")
+        assert add_user(s, "test", email="head@elevate.example", role="admin", password="correct horse battery") == []
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    wrong = _signed_in(at, "head@elevate.example", "not the password")
+    assert [e.value for e in wrong.sidebar.error] == [NO_MATCH]
+    assert wrong.title[0].value == "Results for parents"
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["group"] = group
+    at.run()
+    at = _signed_in(at, "head@elevate.example", "correct horse battery")
     assert not at.exception
     assert at.title[0].value == "Group overview"
-    assert at.header[0].value == "ELEVATE MULTI ACADEMY TRUST"
+    assert at.header[0].value == group
     assert f"{len(members)} member schools in 2022/23" in at.caption[0].value
-    # only census context for this store: no judged tiles, a clear sentence instead
-    assert any("No results" in i.value or "No school values" in i.value for i in at.info)
-    assert pupils > 0
 
 
 def test_first_run_builds_the_demo_with_progress(tmp_path, monkeypatch):

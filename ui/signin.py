@@ -1,0 +1,60 @@
+"""Who is looking, on a real store: a signed-out visitor is the public; staff sign in with a local account
+or, when configured, single sign-on (st.login), and the store maps the email to a role and scope.
+
+The demo store keeps its "viewing as" selector (ui.context.viewer_selector) instead: it never appears once
+real data is loaded.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data.access import Role, Viewer
+from data.accounts import sign_in, viewer_for_email
+from data.store import Store
+
+KEY_SIGNED_IN = "_signed_in"
+KEY_EMAIL = "signin_email"
+KEY_PASSWORD = "signin_password"
+PUBLIC = Viewer(Role.PUBLIC, None, "Parent or visitor")
+
+
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all: single sign-on is not configured
+        return False
+
+
+def _sign_out() -> None:
+    st.session_state.pop(KEY_SIGNED_IN, None)
+
+
+def signed_in_viewer(store: Store) -> Viewer:
+    """The signed-in viewer, or the public; draws the sign-in (or signed-in) box in the sidebar."""
+    side = st.sidebar
+    viewer: Viewer | None = st.session_state.get(KEY_SIGNED_IN)
+    if viewer is None and _sso_configured() and st.user.is_logged_in:
+        viewer = viewer_for_email(store, str(st.user.get("email", "")))
+        if viewer is None:
+            side.warning("Your school account is signed in, but it has no Jointly role yet: ask your data manager.")
+    if viewer is not None:
+        side.markdown(f"Signed in as **{viewer.name}**")
+        if side.button("Sign out", key="sign_out", on_click=_sign_out) and _sso_configured():
+            st.logout()
+        return viewer
+    with side.form("sign_in", clear_on_submit=False):
+        st.markdown("**Staff sign in** (parents need no account)")
+        email = st.text_input("Email", key=KEY_EMAIL)
+        password = st.text_input("Password", type="password", key=KEY_PASSWORD)
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        found, message = sign_in(store, email, password)
+        if found is None:
+            side.error(message)
+        else:
+            st.session_state[KEY_SIGNED_IN] = found
+            st.rerun()
+    if _sso_configured():
+        side.button("Sign in with your school account", key="sso", on_click=st.login)
+    return PUBLIC
