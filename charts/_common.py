@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
 from charts.palette import GRID, INK, MUTED, WHITE
+from metrics.numbers import finite  # noqa: F401 (re-exported for the chart modules)
 
 FONT = "Source Sans Pro, Source Sans 3, Arial, sans-serif"  # Streamlit's own face first
 FONT_SIZE = 14
@@ -51,17 +51,6 @@ def empty_figure(message: str = NO_VALUES, *, title: str = "", height: int = 160
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return base_layout(fig, description=message, title=title, height=height)
-
-
-def finite(value: object) -> float | None:
-    """A float, or None for None / NaN / NA / text."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def decimals_for(values: Iterable[object]) -> int:

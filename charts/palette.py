@@ -22,8 +22,7 @@ rather than yellow because yellow reads as a warning; "None" is a darker grey th
 
 from __future__ import annotations
 
-import math
-
+from metrics.numbers import finite
 from metrics.scorecard import INSUFFICIENT, LEVELS
 
 LEVEL_COLOURS: dict[int | None, str] = {
@@ -67,13 +66,8 @@ BALANCED = LEVEL_COLOURS[None]
 
 def as_level(value: object) -> int | None:
     """A level 1..5 from an int, float, numpy or pandas scalar; None for NaN, NA, None or anything else."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if math.isnan(x) or x != int(x) or not 1 <= x <= 5:
+    x = finite(value)
+    if x is None or x != int(x) or not 1 <= x <= 5:
         return None
     return int(x)
 

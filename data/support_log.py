@@ -17,6 +17,7 @@ import pandas as pd
 from data.access import Role, Viewer, can_see_group, visible_group_ids
 from data.formats import PeriodError, parse_period, period_bounds
 from data.store import Store, StoreError
+from metrics.numbers import finite
 from metrics.registry import Measure, Polarity, Registry
 from metrics.scorecard import Scorecard, ScorecardRow
 
@@ -155,14 +156,7 @@ def _day(value: object) -> date | None:
     return None if pd.isna(stamp) else stamp.date()
 
 
-def _as_number(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+_as_number = finite
 
 
 # ------------------------------------------------------------------------------------------------ reads

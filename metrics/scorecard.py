@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.formula import evaluate, parse_formula
+from metrics.numbers import finite
 from metrics.registry import Measure, Polarity, Registry, Rollup, Status
 from metrics.rollup import national_scopes, rollup_sums, sums_table
 
@@ -148,14 +149,7 @@ class Scorecard:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _f(v: object) -> float | None:
-    if v is None:
-        return None
-    try:
-        x = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
+_f = finite  # a number, or None when missing
 
 
 def _worse(a: float, b: float, polarity: str) -> bool:
