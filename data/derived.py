@@ -104,24 +104,23 @@ def refresh_derived(store: Store, registry: Registry | None = None, *, family_si
                      "residual", "family_median", "family_rank", "family_size"]].copy()
         for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
             out[c] = out[c].astype("Int32")
-        cur.execute("DELETE FROM school_stats")
-        with registered(cur, "_stats", out):
-            cur.execute("INSERT INTO school_stats SELECT * FROM _stats ORDER BY ord NULLS LAST, measure, period")
-        cur.execute("DELETE FROM families")
-        if len(fam_rows):
-            with registered(cur, "_fam", fam_rows):
-                cur.execute("INSERT INTO families SELECT urn, rank, neighbour, distance FROM _fam ORDER BY urn, rank")
-        cur.execute("DELETE FROM school_context")
-        if len(context):
-            with registered(cur, "_ctx", context):
-                cur.execute("INSERT INTO school_context SELECT urn, phase, period, variable, value, z FROM _ctx")
-        cur.execute("DELETE FROM regressions")
-        if len(regressions):
-            with registered(cur, "_reg", regressions):
-                cur.execute("INSERT INTO regressions SELECT * FROM _reg")
+        _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
+        _replace_rows(cur, "families", fam_rows, "urn, rank, neighbour, distance", "urn, rank")
+        _replace_rows(cur, "school_context", context, "urn, phase, period, variable, value, z")
+        _replace_rows(cur, "regressions", regressions, "*")
         cur.execute("DROP TABLE _base")
         timings["write"] = time.perf_counter() - t
     return timings
+
+
+def _replace_rows(cur, table: str, frame: pd.DataFrame, columns: str, order: str = "") -> None:
+    """Swap a derived table's rows for these, inside the caller's transaction. `table`, `columns` and `order` are
+    this module's own text, never user input."""
+    cur.execute(f"DELETE FROM {table}")  # noqa: S608
+    if len(frame):
+        with registered(cur, "_new_rows", frame):
+            cur.execute(f"INSERT INTO {table} SELECT {columns} FROM _new_rows"  # noqa: S608
+                        + (f" ORDER BY {order}" if order else ""))
 
 
 def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -118,3 +118,16 @@ def open_app(page: str | None = None, *, role: str = "leader", group: str = FLAG
         at.switch_page(f"views/{page}").run()
     assert not at.exception, at.exception
     return at
+
+
+def table(at: AppTest, column: str):
+    """The first table (dataframe or editor) on the page with this column (AppTest exposes no dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def has_table(at: AppTest, column: str) -> bool:
+    return any(column in d.value.columns for d in at.dataframe)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)

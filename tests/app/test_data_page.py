@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import open_app
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role, Viewer
@@ -23,16 +24,8 @@ REFUSAL = ("This page is for data managers: only an admin can import files and r
 
 
 def open_page(db: Path, role: Role = Role.ADMIN) -> AppTest:
-    """The app as this role, on the Data page (the viewer chosen through session state before the first run)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["viewing_as"] = role
-    if role is not Role.ADMIN:
-        with Store(db) as s:
-            at.session_state["viewing_group"] = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
-    at.run()
-    at.switch_page("views/data_import.py").run()
-    assert not at.exception, at.exception
-    return at
+    """The app as this role, on the Data page."""
+    return open_app("data_import.py", role=role.value)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

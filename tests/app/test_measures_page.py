@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import button, has_table, open_app, table
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role
@@ -21,36 +22,14 @@ NO_EDITS = {"added_rows": [], "deleted_rows": []}
 
 
 def open_page(db: Path, role: Role, *, group: str = FLAGSHIP_PARTNERSHIP) -> AppTest:
-    """The app, as this role (of the flagship partnership), on the Measures page. The viewer is chosen through
-    session state before the first run: 1.67's AppTest loses the entry script's sidebar after the first run."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["viewing_as"] = role
-    if role is not Role.ADMIN:
-        with Store(db) as s:
-            at.session_state["viewing_group"] = s.find_group(group).group_id
-    at.run()
-    at.switch_page("views/measures.py").run()
-    assert not at.exception, at.exception
-    return at
+    """The app, as this role (of `group`), on the Measures page."""
+    return open_app("measures.py", role=role.value, group=group)
 
 
 def member_urns(db: Path, period: str) -> list[int]:
     """The flagship's members, read before the app holds the file."""
     with Store(db) as s:
         return s.group_members(s.find_group(FLAGSHIP_PARTNERSHIP).group_id, period)
-
-
-def table(at: AppTest, column: str):
-    """The first table (dataframe or editor) on the page with this column."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def has_table(at: AppTest, column: str) -> bool:
-    return any(column in d.value.columns for d in at.dataframe)
-
-
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
 
 
 def checks(at: AppTest) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import open_app
+from conftest import button, has_table, open_app, table
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role, Viewer
@@ -19,19 +19,6 @@ from data.support_log import support_record_count, support_records
 ADMIN = Viewer(Role.ADMIN, None, "test")
 
 
-def _table(at: AppTest, column: str):
-    """The first table on the page with this column (AppTest does not expose a dataframe's key)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def _has_table(at: AppTest, column: str) -> bool:
-    return any(column in d.value.columns for d in at.dataframe)
-
-
-def _button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
-
-
 def _fill(at: AppTest, giver: int, taker: int, hours: float | None, start: date) -> AppTest:
     at.selectbox(key="support_giver").set_value(giver)
     at.selectbox(key="support_taker").set_value(taker)
@@ -39,7 +26,7 @@ def _fill(at: AppTest, giver: int, taker: int, hours: float | None, start: date)
     at.date_input(key="support_start").set_value(start)
     at.number_input(key="support_hours").set_value(hours)
     at.text_area(key="support_notes").input("Maths department review – £0 cost")
-    return _button(at, "Record support").click().run()
+    return button(at, "Record support").click().run()
 
 
 def _group_and_period(db) -> tuple[int, str, list[int]]:
@@ -66,7 +53,7 @@ def test_the_demo_ledger_shows_a_network_and_balances(demo_db) -> None:
     at = open_app("support.py", role="leader")
     assert not at.exception
     assert not any("No support has been recorded" in i.value for i in at.info)
-    balance = _table(at, "In words")
+    balance = table(at, "In words")
     assert {"net giver", "net taker"} <= set(balance["In words"])
     assert balance["Hours given"].sum() == pytest.approx(balance["Hours received"].sum())  # every hour has a taker
     assert any(c.value.startswith("Support network of") for c in at.caption)
@@ -82,12 +69,12 @@ def test_the_page_opens_with_its_sections_and_an_empty_ledger(support: AppTest) 
     assert subheaders[1] == "Suggested partners"
     assert "Record support" in [e.label for e in at.expander]
     assert any("No support has been recorded" in i.value for i in at.info)
-    balance = _table(at, "In words")
+    balance = table(at, "In words")
     assert list(balance.columns) == ["School", "Hours given", "Hours received", "Balance (given minus received)",
                                      "In words"]
     assert set(balance["In words"]) == {"no support recorded"}
     # the demo partnership reports its own support hours: shown beside the ledger
-    local = _table(at, "Support given to other schools (hours)")
+    local = table(at, "Support given to other schools (hours)")
     assert "Support given to other schools (hours)" in local.columns
 
 
@@ -100,7 +87,7 @@ def test_recording_support_shows_success_and_the_record(support: AppTest, demo_d
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     assert len(at.success) >= 1 and "Recorded:" in at.success[0].value and "7.5 hours" in at.success[0].value
-    balance = _table(at, "In words").set_index("School")
+    balance = table(at, "In words").set_index("School")
     with Store(demo_db) as s:
         name = dict(s.query("SELECT urn, name FROM establishments WHERE urn IN (?, ?)", [giver, taker]))
         records = support_records(s, ADMIN, gid, period)
@@ -108,7 +95,7 @@ def test_recording_support_shows_success_and_the_record(support: AppTest, demo_d
     assert balance.loc[name[giver], "In words"] == "net giver"
     assert balance.loc[name[taker], "Hours received"] == 7.5
     assert balance.loc[name[taker], "In words"] == "net taker"
-    listed = _table(at, "Recorded by")
+    listed = table(at, "Recorded by")
     assert listed[["From", "To", "Type", "Hours"]].to_dict("records") == [
         {"From": name[giver], "To": name[taker], "Type": "Peer review", "Hours": 7.5}]
     assert _count(demo_db) == before + 1
@@ -139,7 +126,7 @@ def test_suggested_partners_for_a_weak_measure(support: AppTest) -> None:
     weak = at.selectbox(key="measure")
     assert weak.label == "Weak measure" and len(weak.options) >= 1
     assert any("measure(s) flagged" in m.value for m in at.markdown)
-    partners = _table(at, "How related") if _has_table(at, "How related") else None
+    partners = table(at, "How related") if has_table(at, "How related") else None
     if partners is None:
         assert any("is strong on" in i.value for i in at.info)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
+from data.demo import FLAGSHIP_PARTNERSHIP
 from data.scorecards import scorecard
 from data.store import Store, StoreError
 from data.support import support_partners
@@ -25,9 +26,10 @@ KEYS = {"measure", "label", "value", "cohort", "status", "national", "ci_low", "
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def demo(demo_master, tmp_path_factory) -> Path:
+    """This module's own copy of the session's demo store (300 schools, 3 years): these tests write to it."""
     path = tmp_path_factory.mktemp("engine") / "demo.duckdb"
-    build_demo(path, schools=300, years=3)
+    shutil.copy(demo_master, path)
     return path
 
 
