@@ -1,8 +1,14 @@
-"""Who is looking: the viewer every page passes to the store, and which groups a viewer may see.
+"""Who is looking: the viewer every read and write takes, and what a viewer may see.
 
-Accounts (data/accounts.py: sign_in, viewer_for_email) make a Viewer; the app's sign-in screen is still
-to come, so for now the demo's "viewing as" selector makes one. The rules live here, in the data layer,
-so a page can never widen them.
+Accounts (data/accounts.py: sign_in, viewer_for_email) make a Viewer on a real store; the demo's "viewing as"
+selector makes one on the demo. The rules live here, in the data layer, so a page can never widen them:
+
+- an admin sees every group and school;
+- a leader or governor sees their own group, the groups nested in it, and those groups' member schools (past
+  and present); a governor may be given one school, which is where their pages open;
+- the public sees no group at all: only what groups chose to publish (data/publications.py).
+
+data/scope.py holds the reads pages make, each taking the viewer and refusing with AccessDenied.
 """
 
 from __future__ import annotations
@@ -10,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from data.store import Store
+from data.store import Store, StoreError
+
+
+class AccessDenied(StoreError):
+    """The viewer may not read or change this: said in words a page can show as it is."""
 
 
 class Role(StrEnum):
@@ -30,10 +40,19 @@ class Viewer:
     role: Role
     group_id: int | None = None  # leaders and governors belong to one group; admins see all
     name: str = ""
+    email: str = ""  # the account's email when signed in (the demo's viewers have none)
+    school_urn: int | None = None  # a governor given one school: their pages open on it
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def actor(self) -> str:
+        """Who made a change, as the audit log records it."""
+        if self.email and self.name and self.name != self.email:
+            return f"{self.name} <{self.email}>"
+        return self.email or self.name or self.role.value
 
 
 def visible_group_ids(store: Store, viewer: Viewer) -> list[int]:
@@ -56,3 +75,57 @@ def visible_group_ids(store: Store, viewer: Viewer) -> list[int]:
 
 def can_see_group(store: Store, viewer: Viewer, group_id: int) -> bool:
     return group_id in visible_group_ids(store, viewer)
+
+
+SEE_OWN_GROUP = "You can see only your own group and the groups within it."
+PUBLIC_REFUSAL = "Parents and visitors can read only the results a group has published."
+
+
+def require_staff(viewer: Viewer) -> None:
+    """Refuse the public: it reads publications only."""
+    if viewer.role is Role.PUBLIC:
+        raise AccessDenied(PUBLIC_REFUSAL)
+
+
+def require_group(store: Store, viewer: Viewer, group_id: int) -> int:
+    """The group id, when the viewer may see that group; AccessDenied otherwise. A group that does not exist is
+    refused in the same words as one the viewer may not see (so ids reveal nothing), except to an admin."""
+    require_staff(viewer)
+    try:
+        gid = int(group_id)
+    except (TypeError, ValueError):
+        raise AccessDenied(f"{group_id!r} is not a group id.") from None
+    if gid in visible_group_ids(store, viewer):
+        return gid
+    if viewer.is_admin:
+        raise AccessDenied(f"There is no group with id {gid}.")
+    raise AccessDenied(SEE_OWN_GROUP, f"group {gid}, viewer {viewer.role} of {viewer.group_id}")
+
+
+def school_groups(store: Store, viewer: Viewer, urn: int) -> list[int]:
+    """The groups of this school (at any time) that the viewer may see: all of them for an admin."""
+    require_staff(viewer)
+    groups = [r[0] for r in store.query("SELECT DISTINCT group_id FROM memberships WHERE urn = ? ORDER BY 1",
+                                        [int(urn)])]
+    if viewer.is_admin:
+        return groups
+    visible = set(visible_group_ids(store, viewer))
+    return [g for g in groups if g in visible]
+
+
+def require_school(store: Store, viewer: Viewer, urn: int) -> list[int]:
+    """Refuse a school outside the viewer's groups (past or present members count); returns its visible groups.
+    Admins may open any school in the store."""
+    require_staff(viewer)
+    try:
+        urn = int(urn)
+    except (TypeError, ValueError):
+        raise AccessDenied(f"{urn!r} is not a URN.") from None
+    groups = school_groups(store, viewer, urn)
+    if viewer.is_admin:
+        if store.school_brief(urn) is None:
+            raise AccessDenied(f"There is no school with URN {urn}.")
+        return groups
+    if not groups:
+        raise AccessDenied("You can see only the schools of your own group.", f"urn {urn}")
+    return groups

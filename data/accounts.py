@@ -139,7 +139,7 @@ def add_user(store: Store, actor: str, *, email: str, role: str, group: str | in
                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [row["email"], row["display_name"], role, group_id, row["school_urn"], row["password_hash"],
                      _utc(None)])
-        store.audit(cur, actor, "add", "account", email, None, _audit_view(row))
+        store.audit(cur, actor, "add", "account", email, None, _audit_view(row), group_id=group_id)
     return []
 
 
@@ -151,7 +151,7 @@ def remove_user(store: Store, actor: str, email: str) -> list[str]:
         return [f"There is no account for {email!r}."]
     with store.transaction() as cur:
         cur.execute("DELETE FROM accounts WHERE email = ?", [email])
-        store.audit(cur, actor, "remove", "account", email, _audit_view(row), None)
+        store.audit(cur, actor, "remove", "account", email, _audit_view(row), None, group_id=row["group_id"])
     return []
 
 
@@ -173,7 +173,8 @@ def set_role(store: Store, actor: str, email: str, role: str, group: str | int |
     with store.transaction() as cur:
         cur.execute("UPDATE accounts SET role = ?, group_id = ?, school_urn = ? WHERE email = ?",
                     [role, group_id, after["school_urn"], email])
-        store.audit(cur, actor, "set_role", "account", email, _audit_view(row), _audit_view(after))
+        store.audit(cur, actor, "set_role", "account", email, _audit_view(row), _audit_view(after),
+                    group_id=group_id if group_id is not None else row["group_id"])
     return []
 
 
@@ -181,14 +182,16 @@ def set_password(store: Store, actor: str, email: str, password: str) -> list[st
     """Set (or replace) an account's password. Also clears failed sign-ins and any lock: an admin who resets a
     password has dealt with whatever caused them."""
     email = normal_email(email)
-    problems = [] if _account(store, email) is not None else [f"There is no account for {email!r}."]
+    row = _account(store, email)
+    problems = [] if row is not None else [f"There is no account for {email!r}."]
     problems += _check_password(password) if password is not None else ["A password is needed."]
     if problems:
         return problems
     with store.transaction() as cur:
         cur.execute("UPDATE accounts SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
                     "WHERE email = ?", [_HASHER.hash(password), email])
-        store.audit(cur, actor, "set_password", "account", email, None, "password set")
+        store.audit(cur, actor, "set_password", "account", email, None, "password set",
+                    group_id=row["group_id"])  # type: ignore[index]
     return []
 
 
@@ -213,7 +216,8 @@ def viewer_for_email(store: Store, email: str) -> Viewer | None:
 
 
 def _viewer(row: dict) -> Viewer:
-    return Viewer(Role(row["role"]), row["group_id"], row["display_name"] or row["email"])
+    return Viewer(Role(row["role"]), row["group_id"], row["display_name"] or row["email"], row["email"],
+                  row.get("school_urn"))
 
 
 # ------------------------------------------------------------------------------ sign-in
@@ -240,7 +244,8 @@ def sign_in(store: Store, email: str, password: str, *, now: datetime | None = N
         return None, NO_MATCH
     if row["locked_until"] is not None and row["locked_until"] > at:
         with store.transaction() as cur:
-            store.audit(cur, email, "locked", "account", email, None, {"locked_until": row["locked_until"]})
+            store.audit(cur, email, "locked", "account", email, None, {"locked_until": row["locked_until"]},
+                        group_id=row["group_id"])
         return None, _locked_message(row["locked_until"])
     ok = _verify(row["password_hash"] or _dummy_hash(), password) and row["password_hash"] is not None
     with store.transaction() as cur:
@@ -248,14 +253,15 @@ def sign_in(store: Store, email: str, password: str, *, now: datetime | None = N
         failed, until = cur.execute("SELECT failed_attempts, locked_until FROM accounts WHERE email = ?",
                                     [email]).fetchall()[0]
         if until is not None and until > at:
-            store.audit(cur, email, "locked", "account", email, None, {"locked_until": until})
+            store.audit(cur, email, "locked", "account", email, None, {"locked_until": until}, group_id=row["group_id"])
             return None, _locked_message(until)
         if ok:
             new_hash = _HASHER.hash(password) if _HASHER.check_needs_rehash(row["password_hash"]) else None
             cur.execute("UPDATE accounts SET failed_attempts = 0, locked_until = NULL, last_sign_in = ?, "
                         "password_hash = coalesce(?, password_hash) WHERE email = ?", [at, new_hash, email])
             store.audit(cur, email, "sign_in", "account", email, {"failed_attempts": failed},
-                        {"failed_attempts": 0, "last_sign_in": at, **({"password": "rehashed"} if new_hash else {})})
+                        {"failed_attempts": 0, "last_sign_in": at, **({"password": "rehashed"} if new_hash else {})},
+                        group_id=row["group_id"])
             return _viewer(row), ""
         # a lock that has run out starts a fresh count
         attempts = (0 if until is not None else failed) + 1
@@ -264,7 +270,8 @@ def sign_in(store: Store, email: str, password: str, *, now: datetime | None = N
                     [attempts, lock, email])
         store.audit(cur, email, "sign_in_failed", "account", email, {"failed_attempts": failed},
                     {"failed_attempts": attempts, "locked_until": lock,
-                     "reason": "wrong password" if row["password_hash"] else "single sign-on only"})
+                     "reason": "wrong password" if row["password_hash"] else "single sign-on only"},
+                    group_id=row["group_id"])
     return (None, _locked_message(lock)) if lock is not None else (None, NO_MATCH)
 
 

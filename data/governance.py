@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.access import Viewer, visible_group_ids
+from data.access import AccessDenied, Role, Viewer, require_group, visible_group_ids
 from data.formats import PeriodError, parse_period
 from data.importers import ImportReport, after_imports, import_file
-from data.local_measures import FORM, UploadResult, upload_local_values
+from data.local_measures import FORM, UploadResult, template_for, upload_local_values, validate_upload
 from data.local_measures import define_local_measure as _define_local_measure
 from data.scorecards import registry_for
 from data.store import Store
@@ -35,6 +35,8 @@ _UNSAFE = re.compile(r"[^\w.\-]")
 
 REFUSED_EDIT = ("You can change the scorecard, targets and local measures only of your own group "
                 "(and the groups within it).")
+REFUSED_SCHOOL_GOVERNOR = ("Your account is for one school's governors: the group's scorecard, targets and local "
+                           "measures are chosen by the group's governors and leaders.")
 REFUSED_IMPORT = "Only a data manager (admin) can import DfE files."
 
 
@@ -43,11 +45,14 @@ REFUSED_IMPORT = "Only a data manager (admin) can import DfE files."
 
 def can_edit_scorecard(store: Store, viewer: Viewer, group_id: int) -> bool:
     """True when the viewer may change this group's measures, targets and local measures: an admin any
-    existing group; a leader or governor their own group and the groups nested in it."""
+    existing group; a leader or governor their own group and the groups nested in it. A governor whose account
+    is for one school reads the group's scorecard but does not change it: the group's own governors do."""
     if not _group_exists(store, group_id):
         return False
     if viewer.is_admin:
         return True
+    if viewer.role is Role.GOVERNOR and viewer.school_urn is not None:
+        return False
     return group_id in visible_group_ids(store, viewer)
 
 
@@ -55,12 +60,12 @@ def _group_exists(store: Store, group_id: int) -> bool:
     return bool(store.query("SELECT count(*) FROM groups WHERE group_id = ?", [int(group_id)])[0][0])
 
 
-def _refusal(store: Store, viewer: Viewer, group_id: int) -> str | None:
+def edit_refusal(store: Store, viewer: Viewer, group_id: int) -> str | None:
     """Why the viewer may not edit this group, in words; None when they may."""
     if not _group_exists(store, group_id):
         return f"There is no group with id {group_id}."
     if not can_edit_scorecard(store, viewer, group_id):
-        return REFUSED_EDIT
+        return REFUSED_SCHOOL_GOVERNOR if viewer.school_urn is not None else REFUSED_EDIT
     return None
 
 
@@ -72,9 +77,10 @@ def group_registry(store: Store, group_id: int) -> dict[str, Measure]:
     return {m.id: m for m in registry_for(store, [group_id]).measures}
 
 
-def applicable_measures(store: Store, group_id: int, period: str | None = None) -> list[Measure]:
+def applicable_measures(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> list[Measure]:
     """National and the group's local measures that apply to its members' phases (all of them when no
-    member's phase is known), in registry order."""
+    member's phase is known), in registry order. AccessDenied outside the viewer's groups."""
+    group_id = require_group(store, viewer, group_id)
     measures = list(group_registry(store, group_id).values())
     members = store.group_members(group_id, period) if period else store.group_members(group_id)
     phases = set()
@@ -91,7 +97,7 @@ def choose_measures(store: Store, viewer: Viewer, group_id: int, measure_ids: Se
 
     Each id must be a national measure or one of the group's own local measures, chosen once.
     """
-    refused = _refusal(store, viewer, group_id)
+    refused = edit_refusal(store, viewer, group_id)
     if refused:
         return [refused]
     known = group_registry(store, group_id)
@@ -113,7 +119,7 @@ def choose_measures(store: Store, viewer: Viewer, group_id: int, measure_ids: Se
             problems.append(f"There is no measure {mid!r}: choose national measures or this group's local ones.")
     if problems:
         return problems
-    store.set_scorecard_measures("group", group_id, list(measure_ids), actor=viewer.name)
+    store.set_scorecard_measures("group", group_id, list(measure_ids), actor=viewer.actor)
     return []
 
 
@@ -177,7 +183,7 @@ def set_targets(store: Store, viewer: Viewer, group_id: int, period: str,
                 targets: Mapping[str, float | None]) -> list[str]:
     """Set (a number) or clear (None) a group's targets for a year, all in one audited transaction.
     Returns every problem in words ([] = saved); with any problem nothing is written."""
-    refused = _refusal(store, viewer, group_id)
+    refused = edit_refusal(store, viewer, group_id)
     if refused:
         return [refused]
     clean, problems = check_targets(store, group_id, period, targets)
@@ -195,9 +201,9 @@ def set_targets(store: Store, viewer: Viewer, group_id: int, period: str,
             cur.execute(f"DELETE FROM targets WHERE {key}", params)  # noqa: S608
             if value is not None:
                 cur.execute("INSERT INTO targets (owner_kind, owner_id, measure, period, value, set_by) "
-                            "VALUES ('group', ?, ?, ?, ?, ?)", [group_id, mid, period, value, viewer.name])
-            store.audit(cur, viewer.name, "set" if value is not None else "clear", "target",
-                        f"group:{group_id}:{mid}:{period}", old, value)
+                            "VALUES ('group', ?, ?, ?, ?, ?)", [group_id, mid, period, value, viewer.actor])
+            store.audit(cur, viewer.actor, "set" if value is not None else "clear", "target",
+                        f"group:{group_id}:{mid}:{period}", old, value, group_id=group_id)
     return []
 
 
@@ -221,11 +227,17 @@ def form_definition(fields: Mapping[str, object]) -> dict:
     return out
 
 
-def check_definition(store: Store, group_id: int, definition: Mapping[str, object]) -> list[Issue]:
+def check_definition(store: Store, viewer: Viewer, group_id: int, definition: Mapping[str, object]) -> list[Issue]:
     """Every issue with a group's local measure, as saving it would find them (nothing is written).
+    AccessDenied outside the viewer's groups.
 
     The same validator as the national TOML, with the ids already taken (national ids and other groups'
     local ids) and the group's other local measures as context, so a formula may use them."""
+    group_id = require_group(store, viewer, group_id)
+    return _definition_issues(store, group_id, definition)
+
+
+def _definition_issues(store: Store, group_id: int, definition: Mapping[str, object]) -> list[Issue]:
     fields = {k: v for k, v in definition.items() if v is not None}
     mid = fields.get("id")
     name = mid if isinstance(mid, str) and mid else None
@@ -239,29 +251,55 @@ def check_definition(store: Store, group_id: int, definition: Mapping[str, objec
 
 def define_measure(store: Store, viewer: Viewer, group_id: int, definition: Mapping[str, object]) -> list[Issue]:
     """Check and save a group's local measure for this viewer. Returns every issue ([] = saved)."""
-    refused = _refusal(store, viewer, group_id)
+    refused = edit_refusal(store, viewer, group_id)
     if refused:
         mid = definition.get("id")
         return [Issue(FORM, mid if isinstance(mid, str) and mid else None, None, None, refused)]
-    return _define_local_measure(store, group_id, definition, actor=viewer.name)
+    return _define_local_measure(store, group_id, definition, actor=viewer.actor)
 
 
-def uploadable_measures(store: Store, group_id: int) -> list[Measure]:
+def uploadable_measures(store: Store, viewer: Viewer, group_id: int) -> list[Measure]:
     """The group's local measures whose values are uploaded (not calculated by a formula)."""
+    group_id = require_group(store, viewer, group_id)
+    return _uploadable(store, group_id)
+
+
+def _uploadable(store: Store, group_id: int) -> list[Measure]:
     return [m for m in group_registry(store, group_id).values() if m.owner == str(group_id) and not m.formula]
 
 
 def upload_values(store: Store, viewer: Viewer, group_id: int, measure_id: str, path_or_bytes: Path | str | bytes,
                   *, filename: str) -> UploadResult:
     """Check an upload of a local measure's values and, with no issue, write every row in one transaction."""
-    refused = _refusal(store, viewer, group_id)
+    refused = edit_refusal(store, viewer, group_id)
     if refused:
         return UploadResult([], [Issue(filename, measure_id, None, None, refused)])
-    return upload_local_values(store, group_id, measure_id, path_or_bytes, filename=filename, actor=viewer.name)
+    return upload_local_values(store, group_id, measure_id, path_or_bytes, filename=filename, actor=viewer.actor)
 
 
-def local_values(store: Store, group_id: int, measure_id: str) -> pd.DataFrame:
-    """The stored values of a local measure for the group's schools (every year), newest year first."""
+def upload_template(store: Store, viewer: Viewer, group_id: int, measure_id: str, period: str | None = None) -> str:
+    """The CSV template for one of the group's uploaded measures, with the group's schools' URNs filled in."""
+    group_id = require_group(store, viewer, group_id)
+    if measure_id not in {m.id for m in _uploadable(store, group_id)}:
+        raise AccessDenied(f"{measure_id!r} is not one of this group's uploaded measures.")
+    return template_for(store, group_id, measure_id, period)
+
+
+def check_upload(store: Store, viewer: Viewer, group_id: int, measure_id: str, path_or_bytes: Path | str | bytes,
+                 *, filename: str) -> UploadResult:
+    """Every issue an upload would meet (nothing is written): the live check before saving."""
+    refused = edit_refusal(store, viewer, group_id)
+    if refused:
+        return UploadResult([], [Issue(filename, measure_id, None, None, refused)])
+    return validate_upload(store, group_id, measure_id, path_or_bytes, filename=filename)
+
+
+def local_values(store: Store, viewer: Viewer, group_id: int, measure_id: str) -> pd.DataFrame:
+    """The stored values of one of the group's own local measures for its schools (every year), newest year
+    first. AccessDenied outside the viewer's groups; an id that is not the group's own reads nothing."""
+    group_id = require_group(store, viewer, group_id)
+    if measure_id not in {m.id for m in _uploadable(store, group_id)}:
+        raise AccessDenied(f"{measure_id!r} is not one of this group's uploaded measures.")
     members = store.group_members(group_id)
     if not members:
         return pd.DataFrame(columns=["period", "urn", "school", "value", "numerator", "denominator", "status"])
@@ -310,6 +348,6 @@ def import_uploads(store: Store, viewer: Viewer, files: Sequence[tuple[str, byte
             folder.mkdir()
             path = folder / safe_filename(name)
             path.write_bytes(content)
-            reports.append(import_file(store, path, period, actor=viewer.name or "admin", recluster=False))
+            reports.append(import_file(store, path, period, actor=viewer.actor, recluster=False))
     after_imports(store, reports)
     return reports

@@ -273,7 +273,7 @@ def build_publication(store: Store, viewer: Viewer, group_id: int, period: str, 
 
 
 def _actor(viewer: Viewer) -> str:
-    return viewer.name or viewer.role.value
+    return viewer.actor
 
 
 def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
@@ -322,7 +322,7 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
         store.audit(cur, actor, "publish", "publication", pid, {"replaced": before} if before else None,
                     {"group_id": pub.group_id, "period": pub.period, "version": version,
                      "measures": [i.measure for i in pub.items],
-                     "suppressed": sum(v.suppressed for v in pub.school_values)})
+                     "suppressed": sum(v.suppressed for v in pub.school_values)}, group_id=pub.group_id)
     return _load(store, int(pid)), []
 
 
@@ -343,7 +343,7 @@ def withdraw(store: Store, viewer: Viewer, publication_id: int) -> list[str]:
         cur.execute("UPDATE publications SET status = 'withdrawn', status_changed_by = ?, "
                     "status_changed_at = current_timestamp WHERE publication_id = ?", [actor, int(publication_id)])
         store.audit(cur, actor, "withdraw", "publication", int(publication_id), {"status": status},
-                    {"status": "withdrawn"})
+                    {"status": "withdrawn"}, group_id=group_id)
     return []
 
 

@@ -74,8 +74,12 @@ def _choose(store: Store, registry: Registry, subject: Subject, measures: list[s
 
 
 def scorecard(store: Store, *, school: int | None = None, group: str | None = None, period: str,
-              measures: list[str] | None = None, method: str = "pooled") -> Scorecard:
-    """The scorecard of a school or a group for one period (every applicable measure by default)."""
+              measures: list[str] | None = None, method: str = "pooled",
+              local_groups: list[int] | None = None) -> Scorecard:
+    """The scorecard of a school or a group for one period (every applicable measure by default).
+
+    Unscoped: for the CLI and the engine. Pages read through data.scope, which passes `local_groups`: the groups
+    whose local measures a school's card may show (by default every group the school belongs to)."""
     try:
         period = parse_period(period)
     except PeriodError as exc:
@@ -84,7 +88,10 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         raise StoreError(f"roll-up method {method!r} is not 'pooled' or 'dfe_trust'")
     periods = window(store, period)
     subject = school_subject(store, school) if school is not None else group_subject(store, str(group), period)
-    groups = [subject.id] if subject.kind == "group" else store.groups_of(subject.id)
+    if subject.kind == "group":
+        groups = [subject.id]
+    else:
+        groups = store.groups_of(subject.id) if local_groups is None else list(local_groups)
     registry = registry_for(store, groups)
     chosen = _choose(store, registry, subject, measures)
     by_id = {m.id: m for m in registry.measures}

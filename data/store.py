@@ -421,7 +421,8 @@ class Store:
                 cur.execute("INSERT INTO targets (owner_kind, owner_id, measure, period, value, set_by) "
                             "VALUES (?, ?, ?, ?, ?, ?)", [owner_kind, owner_id, measure, period, float(value), actor])
             self.audit(cur, actor, "set" if value is not None else "clear", "target",
-                       f"{owner_kind}:{owner_id}:{measure}:{period}", before[0][0] if before else None, value)
+                       f"{owner_kind}:{owner_id}:{measure}:{period}", before[0][0] if before else None, value,
+                       group_id=owner_id if owner_kind == "group" else None)
 
     def scorecard_measures(self, owner_kind: str, owner_id: int) -> list[str]:
         """The measures governors chose for this scorecard, in their order ([] = not chosen yet)."""
@@ -438,7 +439,8 @@ class Store:
             if measures:
                 cur.executemany("INSERT INTO scorecard_measures VALUES (?, ?, ?, ?)",
                                 [[owner_kind, owner_id, m, i] for i, m in enumerate(measures)])
-            self.audit(cur, actor, "choose", "scorecard_measures", f"{owner_kind}:{owner_id}", before, list(measures))
+            self.audit(cur, actor, "choose", "scorecard_measures", f"{owner_kind}:{owner_id}", before, list(measures),
+                       group_id=owner_id if owner_kind == "group" else None)
 
     def membership_years(self, group_id: int, period: str) -> dict[int, int]:
         """Full academic years each member has been in the group by the end of `period` (99 when the start
@@ -499,18 +501,27 @@ class Store:
     def import_log(self, limit: int = 200) -> pd.DataFrame:
         return self.query_df("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
 
-    def audit_log(self, limit: int = 200) -> pd.DataFrame:
-        return self.query_df("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])
+    def audit_log(self, limit: int = 200, *, group_ids: Sequence[int] | None = None) -> pd.DataFrame:
+        """Recorded changes, newest first: all of them, or those to these groups' data. Unscoped: pages read
+        it through data.scope.audit_log, which decides the groups."""
+        sql = ("SELECT a.audit_id, a.at_time, a.actor, a.action, a.entity, a.entity_id, a.group_id, "
+               "g.name AS group_name, a.before_json, a.after_json FROM audit_log a LEFT JOIN groups g USING (group_id)")
+        if group_ids is None:
+            return self.query_df(sql + " ORDER BY a.audit_id DESC LIMIT ?", [limit])
+        return self.query_df(sql + " WHERE list_contains(?::INTEGER[], a.group_id) ORDER BY a.audit_id DESC LIMIT ?",
+                             [[int(g) for g in group_ids], limit])
 
     # ------------------------------------------------------------------ writes
 
     def audit(self, cur: duckdb.DuckDBPyConnection, actor: str, action: str, entity: str,
-              entity_id: object, before: object = None, after: object = None) -> None:
-        """Record one write in the audit log, inside the caller's transaction."""
+              entity_id: object, before: object = None, after: object = None, *, group_id: int | None = None) -> None:
+        """Record one write in the audit log, inside the caller's transaction: who, what, before and after, and
+        the group whose data it changed (None for store-wide changes)."""
         cur.execute(
-            "INSERT INTO audit_log (actor, action, entity, entity_id, before_json, after_json) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (actor, action, entity, entity_id, group_id, before_json, after_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [actor, action, entity, None if entity_id is None else str(entity_id),
+             None if group_id is None else int(group_id),
              None if before is None else json.dumps(before, default=str),
              None if after is None else json.dumps(after, default=str)],
         )
@@ -526,7 +537,8 @@ class Store:
                 "INSERT INTO groups (kind, name, code, parent_id, source) VALUES (?, ?, ?, ?, ?) RETURNING group_id",
                 [kind, name.strip(), code, parent_id, source],
             ).fetchall()[0][0]
-            self.audit(cur, actor, "create", "group", gid, None, {"kind": kind, "name": name, "parent_id": parent_id})
+            self.audit(cur, actor, "create", "group", gid, None, {"kind": kind, "name": name, "parent_id": parent_id},
+                       group_id=gid)
         return int(gid)
 
     def add_membership(self, group_id: int, urn: int, start_date: str | None = None, end_date: str | None = None,
@@ -545,7 +557,7 @@ class Store:
                 raise StoreError(f"no group with id {group_id}")
             changed = merge_memberships(cur, rows, source)
             self.audit(cur, actor, "add", "membership", group_id, None,
-                       {"urns": list(urns), "start_date": start_date, "end_date": end_date})
+                       {"urns": list(urns), "start_date": start_date, "end_date": end_date}, group_id=group_id)
         return changed
 
     def setting(self, key: str, default: str | None = None) -> str | None:
@@ -589,7 +601,7 @@ class Store:
                 [mid, group_id, body, actor],
             )
             self.audit(cur, actor, "define", "local_measure", mid,
-                       json.loads(before[0][1]) if before else None, json.loads(body))
+                       json.loads(before[0][1]) if before else None, json.loads(body), group_id=group_id)
 
     def write_local_values(self, measure_id: str, values: pd.DataFrame, *, actor: str = "system") -> int:
         """Store values of a local measure (columns: urn, period, value; optional numerator, denominator,
@@ -605,8 +617,9 @@ class Store:
         for c in ("value", "numerator", "denominator"):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
         with self.transaction() as cur:
-            known = cur.execute("SELECT count(*) FROM local_measures WHERE measure_id = ?", [measure_id]).fetchall()
-            if not known[0][0]:
+            known = cur.execute("SELECT owner_group_id FROM local_measures WHERE measure_id = ?",
+                                [measure_id]).fetchall()
+            if not known:
                 raise StoreError(f"no local measure {measure_id!r}: define it first")
             with registered(cur, "_local_in", df):
                 cur.execute(
@@ -622,7 +635,8 @@ class Store:
                     """,
                     [measure_id],
                 )
-            self.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)})
+            self.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)},
+                       group_id=known[0][0])
         return len(df)
 
     def recluster(self) -> None:

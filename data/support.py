@@ -13,14 +13,18 @@ from metrics.support import Partner, match_partners
 _CONTACT = "e.name, e.head_name, e.telephone, e.website, e.town, e.postcode, e.latitude, e.longitude"
 
 
-def support_partners(store: Store, urn: int, measure: str, period: str, limit: int = 10) -> list[Partner]:
-    """Schools strong on `measure` that could support school `urn`: its own groups first, then similar schools."""
+def support_partners(store: Store, urn: int, measure: str, period: str, limit: int = 10, *,
+                     groups: list[int] | None = None) -> list[Partner]:
+    """Schools strong on `measure` that could support school `urn`: its own groups first, then similar schools.
+    `groups` limits the "own groups" to these (data.scope passes the ones the viewer may see)."""
     period = parse_period(period)
     me = store.establishment(urn)
     if me is None:
         raise StoreError(f"no school with URN {urn} in the store")
-    groups = store.memberships(urn)
-    registry = registry_for(store, groups["group_id"].tolist())
+    if groups is None:
+        groups = store.memberships(urn)["group_id"].tolist()
+    groups = [int(g) for g in groups]
+    registry = registry_for(store, groups)
     if measure not in registry:
         raise StoreError(f"unknown measure {measure!r}")
     m = registry.get(measure)
@@ -35,8 +39,9 @@ def support_partners(store: Store, urn: int, measure: str, period: str, limit: i
         LEFT JOIN observations o ON o.level = 'school' AND o.urn = other.urn AND o.measure = $measure
              AND o.period = $period
         WHERE mine.urn = $urn AND other.end_date IS NULL AND mine.end_date IS NULL
+          AND list_contains($groups::INTEGER[], mine.group_id)
         ORDER BY e.urn, s.percentile DESC
-        """, {"urn": urn, "measure": measure, "period": period})  # noqa: S608 (_CONTACT is fixed text)
+        """, {"urn": urn, "measure": measure, "period": period, "groups": groups})  # noqa: S608 (_CONTACT is fixed text)
     similar = store.query_df(
         f"""
         SELECT f.rank, e.urn, s.percentile, o.value, {_CONTACT}

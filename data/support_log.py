@@ -118,7 +118,7 @@ def record_support(store: Store, viewer: Viewer, *, group_id: int, giver: int | 
     if problems:
         return problems
     assert group is not None and start is not None and h is not None  # for the type checker: checked above
-    actor = viewer.name or viewer.role.label
+    actor = viewer.actor
     after = {"group_id": group.group_id, "giver_urn": int(giver), "taker_urn": int(taker), "kind": kind,  # type: ignore[arg-type]
              "measure": measure, "start_date": start.isoformat(), "end_date": end.isoformat() if end else None,
              "hours": h, "notes": notes or None}
@@ -128,7 +128,7 @@ def record_support(store: Store, viewer: Viewer, *, group_id: int, giver: int | 
             "hours, notes, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING support_id",
             [group.group_id, int(giver), int(taker), kind, measure, start, end, h, notes or None, actor],  # type: ignore[arg-type]
         ).fetchall()[0][0]
-        store.audit(cur, actor, "record", "support", sid, None, after)
+        store.audit(cur, actor, "record", "support", sid, None, after, group_id=group.group_id)
     return []
 
 

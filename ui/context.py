@@ -3,10 +3,11 @@ loaders. Widget keys are constants; the ones bound to the URL make every view sh
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from data.access import Role, Viewer, visible_group_ids
-from data.scorecards import registry_for, scorecard
+from data import scope
+from data.access import Role, Viewer
 from data.store import Store
 from metrics.registry import Measure, Registry
 from metrics.scorecard import Scorecard
@@ -36,7 +37,7 @@ def viewer_selector(store: Store) -> Viewer:
         return Viewer(role, None, "Data manager")
     if role is Role.PUBLIC:
         return Viewer(role, None, "Parent or visitor")
-    groups = _group_options(store)
+    groups = group_options(store, Viewer(Role.ADMIN))  # the demo: any group may be chosen to view as
     if not groups:
         return Viewer(role, None, role.label)
     flagship = next((gid for gid, name in groups.items() if name.startswith("Northbridge Learning")), None)
@@ -46,22 +47,18 @@ def viewer_selector(store: Store) -> Viewer:
     return Viewer(role, gid, f"{role.label} of {groups[gid]}")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _groups_cached(_store: Store, generation: int) -> dict[int, str]:
-    """Group names as the URL will carry them: the plain name, made unique only where two groups share one."""
-    df = _store.groups()
-    df = df[df["members"] > 0]
-    counts = df["name"].value_counts()
-    return {int(r.group_id): r.name if counts[r.name] == 1 else f"{r.name} ({r.kind} {r.group_id})"
-            for r in df.itertuples()}
+@st.cache_data(show_spinner=False, max_entries=32)
+def _groups_cached(_store: Store, generation: int, viewer: Viewer) -> dict[int, str]:
+    return scope.groups(_store, viewer)
 
 
-def _group_options(store: Store) -> dict[int, str]:
-    return _groups_cached(store, store.generation)
+def group_options(store: Store, viewer: Viewer) -> dict[int, str]:
+    """The groups the viewer may open, labelled as the URL carries them (cached per store state and viewer)."""
+    return _groups_cached(store, store.generation, viewer)
 
 
-def choose_period(store: Store) -> str | None:
-    periods = list(reversed(store.periods()))
+def choose_period(store: Store, viewer: Viewer) -> str | None:
+    periods = list(reversed(scope.periods(store, viewer)))
     if not periods:
         st.info("No results in the store yet: an admin can import DfE files on the Data page.")
         return None
@@ -70,8 +67,7 @@ def choose_period(store: Store) -> str | None:
 
 def choose_group(store: Store, viewer: Viewer) -> int | None:
     """A group the viewer may see (their own, or any for an admin)."""
-    allowed = set(visible_group_ids(store, viewer))
-    groups = {g: label for g, label in _group_options(store).items() if g in allowed}
+    groups = group_options(store, viewer)
     if not groups:
         st.info("There is no group with member schools that you can see yet.")
         return None
@@ -88,19 +84,21 @@ def choose_group_and_period(store: Store, viewer: Viewer, *, third_column: bool 
     with cols[0]:
         group_id = choose_group(store, viewer)
     with cols[1]:
-        period = choose_period(store)
+        period = choose_period(store, viewer)
     if group_id is None or period is None:
         st.stop()
     return group_id, period, cols[2] if third_column else None
 
 
-def choose_school(store: Store, members: list[tuple[int, str]]) -> int | None:
+def choose_school(viewer: Viewer, members: list[tuple[int, str]]) -> int | None:
+    """One of the members, by name; a governor given one school starts on it."""
     if not members:
         st.info("This group has no member schools in this year.")
         return None
     names = dict(members)
     ids = [u for u, _ in sorted(members, key=lambda m: m[1])]
-    return st.selectbox("School", ids, format_func=lambda u: f"{names[u]} ({u})", key=KEY_SCHOOL,
+    index = ids.index(viewer.school_urn) if viewer.school_urn in names else 0
+    return st.selectbox("School", ids, index=index, format_func=lambda u: f"{names[u]} ({u})", key=KEY_SCHOOL,
                         bind="query-params")
 
 
@@ -115,21 +113,40 @@ def choose_measure(measures: list[Measure], *, label: str = "Measure", default: 
     return by_id[mid]
 
 
+# Cached per viewer as well as per request: the scoped read decides what this viewer may see, so one viewer's
+# answer is never served to another.
 @st.cache_data(show_spinner=False, max_entries=64)
-def _card(_store: Store, generation: int, kind: str, ident: int, period: str, method: str) -> Scorecard:
+def _card(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
+          method: str) -> Scorecard:
     if kind == "school":
-        return scorecard(_store, school=ident, period=period)
-    return scorecard(_store, group=str(ident), period=period, method=method)
+        return scope.school_scorecard(_store, viewer, ident, period)
+    return scope.group_scorecard(_store, viewer, ident, period, method=method)
 
 
-def group_card(store: Store, group_id: int, period: str, method: str = "pooled") -> Scorecard:
-    """A group's scorecard, cached per (store state, group, period, method)."""
-    return _card(store, store.generation, "group", group_id, period, method)
+def group_card(store: Store, viewer: Viewer, group_id: int, period: str, method: str = "pooled") -> Scorecard:
+    """A group's scorecard as this viewer may see it, cached per (store state, viewer, group, period, method)."""
+    return _card(store, store.generation, viewer, "group", group_id, period, method)
 
 
-def school_card(store: Store, urn: int, period: str) -> Scorecard:
-    return _card(store, store.generation, "school", urn, period, "pooled")
+def school_card(store: Store, viewer: Viewer, urn: int, period: str) -> Scorecard:
+    return _card(store, store.generation, viewer, "school", urn, period, "pooled")
 
 
-def registry(store: Store, group_id: int | None) -> Registry:
-    return registry_for(store, [group_id] if group_id is not None else [])
+@st.cache_resource(show_spinner=False, max_entries=64)  # a Registry is immutable: share it, do not copy it
+def _registry(_store: Store, generation: int, viewer: Viewer, group_id: int | None) -> Registry:
+    return scope.registry(_store, viewer, group_id)
+
+
+def registry(store: Store, viewer: Viewer, group_id: int | None) -> Registry:
+    """National measures and the group's own local measures, as this viewer may see them."""
+    return _registry(store, store.generation, viewer, group_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _members(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str | None) -> pd.DataFrame:
+    return scope.members(_store, viewer, group_id, period)
+
+
+def members_table(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
+    """The group's member schools with their GIAS details (names, addresses, coordinates, contacts), cached."""
+    return _members(store, store.generation, viewer, group_id, period)

@@ -87,3 +87,59 @@ def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd
                      "level": level, "level_label": LEVELS[level - 1] if level else "Insufficient data",
                      "display": _display(row, values.get(urn)) if row else "–"})
     return pd.DataFrame(data, columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
+
+
+# ------------------------------------------------------------------------------ the change history
+
+ACTION_WORDS = {"set": "Set", "clear": "Cleared", "choose": "Chose", "define": "Defined", "write": "Uploaded values",
+                "create": "Created", "add": "Added", "remove": "Removed", "record": "Recorded", "publish": "Published",
+                "withdraw": "Withdrew", "set_role": "Changed role", "set_password": "Set password",
+                "sign_in": "Signed in", "sign_in_failed": "Failed sign-in", "locked": "Locked out"}
+ENTITY_WORDS = {"target": "target", "scorecard_measures": "scorecard's measures", "local_measure": "local measure",
+                "local_values": "local measure values", "support": "support record", "publication": "publication",
+                "account": "account", "group": "group", "membership": "members", "setting": "setting"}
+MAX_CHANGE_TEXT = 300  # characters of a before or after shown in the table
+
+
+def change_text(raw: object) -> str:
+    """A stored before/after (JSON) in plain words: 'key: value; …', a list comma-separated, '–' for nothing."""
+    import json
+
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return "–"
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        value = raw
+    if isinstance(value, dict):
+        text = "; ".join(f"{k.replace('_', ' ')}: {_plain(v)}" for k, v in value.items() if v is not None)
+    else:
+        text = _plain(value)
+    text = text or "–"
+    return text if len(text) <= MAX_CHANGE_TEXT else text[: MAX_CHANGE_TEXT - 1] + "…"
+
+
+def _plain(v: object) -> str:
+    if isinstance(v, list):
+        return ", ".join(_plain(x) for x in v) or "none"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if v is None:
+        return "–"
+    return str(v)
+
+
+def audit_frame(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit log as people read it: when, who, what was done to what, in which group, before → after."""
+    if log.empty:
+        return pd.DataFrame(columns=["When", "Who", "Action", "What", "Which", "Group", "Before", "After"])
+    return pd.DataFrame({
+        "When": log["at_time"],
+        "Who": log["actor"],
+        "Action": log["action"].map(ACTION_WORDS).fillna(log["action"]),
+        "What": log["entity"].map(ENTITY_WORDS).fillna(log["entity"].str.replace("_", " ")),
+        "Which": log["entity_id"].fillna(""),
+        "Group": log["group_name"].fillna("–"),
+        "Before": [change_text(v) for v in log["before_json"]],
+        "After": [change_text(v) for v in log["after_json"]],
+    })

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from data.store import Store, default_path
@@ -63,16 +62,6 @@ def _wait_for_demo(path: Path) -> None:
 @st.cache_resource(show_spinner=False)
 def _open(path: str) -> Store:
     return Store.open(path)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _members(_store: Store, generation: int, urns: tuple[int, ...]) -> pd.DataFrame:
-    return _store.establishments(list(urns))
-
-
-def members_table(store: Store, urns: tuple[int, ...]) -> pd.DataFrame:
-    """Establishment details (names, addresses, coordinates, contacts) for these schools, cached."""
-    return _members(store, store.generation, urns)
 
 
 def get_store() -> Store:

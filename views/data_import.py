@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data import governance
+from data import governance, scope
 from ui.context import current_viewer
 from ui.store import get_store
 
@@ -17,8 +17,6 @@ KEY_PERIOD = "data_import_period"
 KEY_IMPORT = "data_import_go"
 KEY_REPORTS = "_data_import_reports"  # the last import's reports, shown until the next one
 OUTCOME_WORDS = {"ok": "Imported", "failed": "Failed: nothing written"}
-ACTION_WORDS = {"set": "Set", "clear": "Cleared", "choose": "Chose", "define": "Defined", "write": "Uploaded values",
-                "create": "Created", "add": "Added"}
 REFUSAL = ("This page is for data managers: only an admin can import files and read the logs. Ask your data manager "
            "if something needs importing.")
 
@@ -31,7 +29,7 @@ if not viewer.is_admin:
 
 # ---------------------------------------------------------------- (a) what's in the store
 st.header("What's in the store")
-info = store.info()
+info = scope.store_info(store, viewer)
 if store.is_demo():
     st.info("This is the synthetic demo: made-up schools and results, in the DfE's file formats.")
 row1 = st.columns(4)
@@ -87,7 +85,7 @@ if not files and not st.session_state.get(KEY_REPORTS):
 
 # ---------------------------------------------------------------- (c) the import log
 st.header("Import log")
-log = store.import_log()
+log = scope.import_log(store, viewer)
 if log.empty:
     st.info("Nothing has been imported yet.")
 else:
@@ -104,19 +102,7 @@ else:
         "By": log["actor"].fillna(""),
     }), hide_index=True)
 
-# ---------------------------------------------------------------- (d) the audit log
-st.header("Audit log")
-st.caption("Every change people made: scorecard choices, targets, local measures and their values, groups.")
-audit = store.audit_log()
-if audit.empty:
-    st.info("No changes recorded yet.")
-else:
-    st.dataframe(pd.DataFrame({
-        "When": audit["at_time"],
-        "Who": audit["actor"],
-        "Action": audit["action"].map(ACTION_WORDS).fillna(audit["action"]),
-        "What": audit["entity"].str.replace("_", " "),
-        "Which": audit["entity_id"].fillna(""),
-        "Before": audit["before_json"].fillna("–"),
-        "After": audit["after_json"].fillna("–"),
-    }), hide_index=True)
+# ---------------------------------------------------------------- (d) the change history
+st.header("Change history")
+st.caption("Every change people made (scorecard choices, targets, local measures, support, publications, accounts) "
+           "is on the Change history page.")

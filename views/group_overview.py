@@ -8,16 +8,23 @@ from charts.alt import grid_alt, map_alt
 from charts.grid import level_grid
 from charts.maps import map_legend, schools_map
 from charts.palette import LEVEL_WORDS
-from ui.context import choose_group_and_period, choose_measure, current_viewer, group_card, registry
+from ui.context import (
+    choose_group_and_period,
+    choose_measure,
+    current_viewer,
+    group_card,
+    members_table,
+    registry,
+)
 from ui.frames import grid_frame, grid_measures, headline_rows, map_frame, vs_national, widest_measure
-from ui.store import get_store, members_table
+from ui.store import get_store
 
 store = get_store()
 viewer = current_viewer()
 st.title("Group overview")
 group_id, period, _ = choose_group_and_period(store, viewer)
-card = group_card(store, group_id, period)
-reg = registry(store, group_id)
+card = group_card(store, viewer, group_id, period)
+reg = registry(store, viewer, group_id)
 st.header(card.subject.name)
 st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}.")
 
@@ -65,7 +72,7 @@ judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r
           and r.measure in reg]
 measure = choose_measure(judged, label="Colour the map by", default=widest_measure(card))
 if measure is not None:
-    places = map_frame(card, members_table(store, tuple(u for u, _ in card.members)), measure.id)
+    places = map_frame(card, members_table(store, viewer, group_id, period), measure.id)
     if places["latitude"].notna().any():
         st.pydeck_chart(schools_map(places, measure_label=measure.label), alt=map_alt(places, measure.label),
                         height=420)

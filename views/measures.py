@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data import governance
-from data.local_measures import template_for, validate_upload
+from data import governance, scope
 from data.store import StoreError
 from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
 from metrics.validation import Issue
@@ -95,7 +94,7 @@ def _save_targets(gid: int, period: str, targets: dict[str, float | None]) -> No
 def _load_definition(gid: int) -> None:
     """Fill the form with one of the group's measures (to correct it), or empty it for a new one."""
     mid = st.session_state.get(KEY_START_FROM, NEW)
-    defs = {d["id"]: d for d in get_store().local_measures(gid)}
+    defs = {d["id"]: d for d in scope.local_measures(get_store(), current_viewer(), gid)}
     d = defs.get(mid, {})
     for field in ("id", "label", "description", "unit", "formula"):
         st.session_state[KEY_DEFINE[field]] = str(d.get(field, ""))
@@ -136,18 +135,19 @@ left, right = st.columns(2)
 with left:
     gid = choose_group(store, viewer)
 with right:
-    period = choose_period(store)
+    period = choose_period(store, viewer)
 if gid is None:
     st.stop()
-editable = governance.can_edit_scorecard(store, viewer, gid)
+refusal = governance.edit_refusal(store, viewer, gid)
+editable = refusal is None
 if not editable:
-    st.warning(governance.REFUSED_EDIT)
-reg = registry(store, gid)
+    st.warning(refusal)
+reg = registry(store, viewer, gid)
 
 # ---------------------------------------------------------------- (a) the scorecard's measures
 st.header("The scorecard's measures")
-options = governance.applicable_measures(store, gid)  # not by year: a choice holds for every year
-saved = [m for m in store.scorecard_measures("group", gid) if m in reg]
+options = governance.applicable_measures(store, viewer, gid)  # not by year: a choice holds for every year
+saved = [m for m in scope.chosen_measures(store, viewer, gid) if m in reg]
 offered = [m.id for m in options] + [m for m in saved if m not in {o.id for o in options}]
 default = saved or [m.id for p in Perspective for m in options if m.judged and m.perspective is p]
 if saved:
@@ -192,7 +192,7 @@ if period is None:
     st.info("Targets are set for an academic year: once results are imported, choose one above.")
 else:
     try:
-        card = group_card(store, gid, period)
+        card = group_card(store, viewer, gid, period)
     except StoreError as exc:
         st.info(f"No scorecard for this group in {period}: {exc.title}.")
 judged = [r for r in card.rows if r.polarity != Polarity.CONTEXT.value] if card is not None else []
@@ -232,7 +232,7 @@ if card is not None and judged:
 st.header("Define a local measure")
 st.caption("A measure your group holds itself to account on, beside the national ones. Values come from a CSV "
            "you upload (below), or from a formula over other measures. The form is checked as you type.")
-own = {d["id"]: d for d in store.local_measures(gid)}
+own = {d["id"]: d for d in scope.local_measures(store, viewer, gid)}
 _fresh("define", gid, [KEY_START_FROM, *KEY_DEFINE.values()])
 st.session_state.setdefault(KEY_DEFINE["format"], ".0f")  # defaults set here, not as value=: "Start from" fills them
 st.session_state.setdefault(KEY_DEFINE["min_cohort"], 6)
@@ -270,7 +270,7 @@ with form:
 definition = governance.form_definition({k: (v.value if isinstance(v, Perspective | Polarity | Rollup) else
                                              [p.value for p in v] if k == "phases" else v)
                                          for k, v in fields.items()})
-issues = governance.check_definition(store, gid, definition)
+issues = governance.check_definition(store, viewer, gid, definition)
 with checks:
     st.subheader("Checks")
     if issues:
@@ -284,7 +284,7 @@ with checks:
 
 # ---------------------------------------------------------------- (d) upload local measure values
 st.header("Upload local measure values")
-uploadable = governance.uploadable_measures(store, gid)
+uploadable = governance.uploadable_measures(store, viewer, gid)
 if not uploadable:
     st.info("This group has no local measure with uploaded values yet: define one above.")
     st.stop()
@@ -294,13 +294,13 @@ measure = by_id[mid]
 needs = ("URN, period, numerator and denominator (the value is worked out)" if measure.rollup is Rollup.POOLED_RATIO
          else "URN, period, value and cohort" if measure.rollup is Rollup.WEIGHTED_MEAN else "URN, period and value")
 st.caption(f"One row per school and year. Fill in {needs}. Other columns (a school name, notes) are ignored.")
-st.download_button("Download the CSV template", template_for(store, gid, mid, period), file_name=f"{mid}.csv",
-                   mime="text/csv")
+st.download_button("Download the CSV template", governance.upload_template(store, viewer, gid, mid, period),
+                   file_name=f"{mid}.csv", mime="text/csv")
 upload = st.file_uploader("Upload the filled-in CSV", type=["csv"], max_upload_size=MAX_UPLOAD_MB,
                           key=KEY_UPLOAD_FILE, help=f"A CSV file of up to {MAX_UPLOAD_MB} MB", disabled=not editable)
 if upload is not None:
     content = upload.getvalue()
-    result = validate_upload(store, gid, mid, content, filename=upload.name)
+    result = governance.check_upload(store, viewer, gid, mid, content, filename=upload.name)
     st.subheader("What the file holds")
     if result.rows:
         st.dataframe(pd.DataFrame([{"Line": r.line, "URN": r.urn, "Year": r.period, "Value": r.value,
@@ -319,7 +319,7 @@ if upload is not None:
                   on_click=_commit, args=(gid, mid, content, upload.name))
 _show_message("upload")
 st.subheader(f"Values stored for {measure.label}")
-stored = governance.local_values(store, gid, mid)
+stored = governance.local_values(store, viewer, gid, mid)
 if stored.empty:
     st.info("No values stored yet for this measure.")
 else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data import scope
 from data.access import Role
 from data.publications import MAX_COMMENTARY, build_publication, publication_history, publish, withdraw
 from ui.context import choose_group_and_period, current_viewer, group_card
@@ -58,7 +59,7 @@ st.caption("Choose the results your partnership shares with parents, add a few w
            "check the preview and publish. Parents see a plain-language page, with results for very small groups "
            "of pupils hidden; they do not need to sign in. You can withdraw it at any time.")
 group_id, period, _ = choose_group_and_period(store, viewer)
-card = group_card(store, group_id, period)
+card = group_card(store, viewer, group_id, period)
 st.header(card.subject.name)
 
 # ------------------------------------------------------------------------------------------- choose
@@ -68,7 +69,7 @@ labels = {r.measure: r.label for r in rows}
 if not labels:
     st.info(f"{card.subject.name} has no results in {period} to publish yet.")
     st.stop()
-saved = [m for m in store.scorecard_measures("group", group_id) if m in labels]
+saved = [m for m in scope.chosen_measures(store, viewer, group_id) if m in labels]
 headline = [r.measure for group in headline_rows(card).values() for r in group]
 default = saved or headline[:DEFAULT_MEASURES] or list(labels)[:DEFAULT_MEASURES]
 st.caption("Starts with the measures your governors chose for the scorecard" if saved else

@@ -103,14 +103,14 @@ store = get_store()
 viewer = current_viewer()
 st.title("Reports")
 group_id, period, c3 = choose_group_and_period(store, viewer, third_column=True)
-group = group_card(store, group_id, period)
+group = group_card(store, viewer, group_id, period)
 names = dict(group.members)
 with c3:
     urn = st.selectbox("School (optional)", [WHOLE_GROUP] + sorted(names, key=lambda u: names[u]),
                        format_func=lambda u: "The whole group" if u == WHOLE_GROUP else f"{names[u]} ({u})",
                        key=KEY_REPORT_SCHOOL)
-card = group if urn == WHOLE_GROUP else school_card(store, urn, period)
-reg = registry(store, group_id)
+card = group if urn == WHOLE_GROUP else school_card(store, viewer, urn, period)
+reg = registry(store, viewer, group_id)
 st.header(card.subject.name)
 if card.subject.kind == "group":
     st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}.")

@@ -5,23 +5,24 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data import scope
 from metrics.registry import Perspective
 from metrics.sentences import describe
 from ui.context import choose_group_and_period, choose_school, current_viewer, group_card, registry, school_card
-from ui.store import get_store, members_table
+from ui.store import get_store
 
 store = get_store()
 viewer = current_viewer()
 st.title("School scorecard")
 group_id, period, c3 = choose_group_and_period(store, viewer, third_column=True)
-members = list(group_card(store, group_id, period).members)
+members = list(group_card(store, viewer, group_id, period).members)
 with c3:
-    urn = choose_school(store, members)
+    urn = choose_school(viewer, members)
 if urn is None:
     st.stop()
-card = school_card(store, urn, period)
-reg = registry(store, group_id)
-info = members_table(store, (urn,)).iloc[0]
+card = school_card(store, viewer, urn, period)
+reg = registry(store, viewer, group_id)
+info = scope.school(store, viewer, urn)
 st.header(card.subject.name)
 facts = [str(x) for x in (info.get("type_name"), info.get("phase"), info.get("town"), info.get("postcode"))
          if isinstance(x, str) and x]

@@ -7,9 +7,8 @@ import streamlit as st
 
 from charts.alt import funnel_alt
 from charts.funnel import funnel_plot
-from data.families import family
+from data import scope
 from data.store import StoreError
-from data.support import support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES
 from ui.context import (
     choose_group_and_period,
@@ -31,11 +30,11 @@ viewer = current_viewer()
 st.title("Similar schools")
 group_id, period, c3 = choose_group_and_period(store, viewer, third_column=True)
 with c3:
-    urn = choose_school(store, list(group_card(store, group_id, period).members))
+    urn = choose_school(viewer, list(group_card(store, viewer, group_id, period).members))
 if urn is None:
     st.stop()
-reg = registry(store, group_id)
-card = school_card(store, urn, period)
+reg = registry(store, viewer, group_id)
+card = school_card(store, viewer, urn, period)
 judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None
           and r.measure in reg and not reg.get(r.measure).formula and reg.get(r.measure).owner == "national"]
 measure = choose_measure(judged)
@@ -50,13 +49,13 @@ with st.expander("How similar schools are chosen (adjust the family)"):
     weights = {v: st.slider(VARIABLE_LABELS[v], 0.0, 3.0, float(w), 0.5, key=f"w_{v}")
                for v, w in FAMILY_VARIABLES.items()}
 try:
-    fam = family(store, urn, weights=weights, size=size)
+    fam = scope.similar_schools(store, viewer, urn, weights=weights, size=size)
 except StoreError as exc:
     st.info(exc.title)
     st.stop()
 
 st.subheader(f"{card.subject.name} and its {len(fam)} most similar schools")
-values = store.school_observations([urn, *fam["urn"].tolist()], [period], [measure.id])
+values = scope.school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id)
 values = values[values["status"] == "ok"][["urn", "value", "denominator"]].rename(columns={"denominator": "cohort"})
 names = {urn: card.subject.name, **dict(zip(fam["urn"], fam["name"], strict=True))}
 plot = values.assign(name=values["urn"].map(names)).dropna(subset=["cohort"])
@@ -80,7 +79,7 @@ st.dataframe(shown.rename(columns={"rank": "Rank", "urn": "URN", "name": "School
                             **{label: st.column_config.NumberColumn(format="%.1f") for label in context_cols.values()}})
 
 st.subheader("Where it is working well")
-partners = support_partners(store, urn, measure.id, period)
+partners = scope.partners(store, viewer, urn, measure.id, period)
 if not partners:
     st.info(f"No school in its groups or family is strong on {measure.label} this year.")
 else:

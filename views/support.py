@@ -8,9 +8,9 @@ import streamlit as st
 
 from charts.alt import network_alt
 from charts.network import support_matrix, support_network
+from data import scope
 from data.access import Role
 from data.store import StoreError
-from data.support import support_partners
 from data.support_log import (
     KIND_LABELS,
     KINDS,
@@ -54,8 +54,8 @@ if viewer.role is Role.GOVERNOR:
 st.caption("Every school is both a giver and a taker of support: record it here, see the balance across the "
            "group, and find a partner school that is strong where another school is weak.")
 group_id, period, _ = choose_group_and_period(store, viewer)
-card = group_card(store, group_id, period)
-reg = registry(store, group_id)
+card = group_card(store, viewer, group_id, period)
+reg = registry(store, viewer, group_id)
 members = list(card.members)
 names = dict(members)
 st.header(card.subject.name)
@@ -154,10 +154,10 @@ with ledger:
 st.subheader("Suggested partners")
 st.caption("For a school's weak measure, schools strong on it: in its own groups first, then similar schools "
            "nearby.")
-urn = choose_school(store, members)
+urn = choose_school(viewer, members)
 if urn is None:
     st.stop()
-school = school_card(store, urn, period)
+school = school_card(store, viewer, urn, period)
 weak = weak_rows(school)
 if not weak:
     st.success(f"{names[urn]} has no flagged measure and none at level 1 or 2 in {period}.")
@@ -170,7 +170,7 @@ row = next(r for r in weak if r.measure == measure.id)
 st.caption(f"{measure.label}: {row.display} (national {measure.format_value(row.national)}), level "
            f"{row.level_label}" + (". Flagged: " + "; ".join(row.flag_reasons) if row.flag_reasons else "") + ".")
 try:
-    partners = support_partners(store, urn, measure.id, period)
+    partners = scope.partners(store, viewer, urn, measure.id, period)
 except StoreError as exc:
     st.error(exc.title)
     st.stop()

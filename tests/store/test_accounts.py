@@ -127,7 +127,7 @@ def test_set_role(store: Store, groups: tuple[int, int]) -> None:
     a, b = groups
     add_user(store, "cli", email="gov@example.org", role="governor", group=a, school_urn=100001)
     assert set_role(store, "cli", "gov@example.org", "leader", "Another Trust") == []
-    assert viewer_for_email(store, "gov@example.org") == Viewer(Role.LEADER, b, "gov@example.org")
+    assert viewer_for_email(store, "gov@example.org") == Viewer(Role.LEADER, b, "gov@example.org", "gov@example.org")
     assert list_users(store)[0]["school_urn"] is None  # the whole scope is replaced
     _, action, _, _, before, after = accounts_audit(store)[-1]
     assert action == "set_role"
@@ -137,7 +137,7 @@ def test_set_role(store: Store, groups: tuple[int, int]) -> None:
         {"display_name": "", "role": "leader", "group_id": b, "school_urn": None, "password": "none (single "
          "sign-on only)"})
     assert set_role(store, "cli", "gov@example.org", "admin") == []
-    assert viewer_for_email(store, "gov@example.org") == Viewer(Role.ADMIN, None, "gov@example.org")
+    assert viewer_for_email(store, "gov@example.org") == Viewer(Role.ADMIN, None, "gov@example.org", "gov@example.org")
     audited = len(accounts_audit(store))
     assert set_role(store, "cli", "gov@example.org", "admin") == []  # unchanged: no audit line
     assert len(accounts_audit(store)) == audited
@@ -167,7 +167,8 @@ def test_set_password(store: Store, groups: tuple[int, int]) -> None:
     assert whole_store(store) == before
     assert set_password(store, "cli", "head@example.org", SECRET) == []
     assert accounts_audit(store)[-1][1:] == ("set_password", "account", "head@example.org", None, '"password set"')
-    assert sign_in(store, "head@example.org", SECRET, now=T0)[0] == Viewer(Role.LEADER, groups[0], "head@example.org")
+    head = Viewer(Role.LEADER, groups[0], "head@example.org", "head@example.org")
+    assert sign_in(store, "head@example.org", SECRET, now=T0)[0] == head
 
 
 # ------------------------------------------------------------------------------ secrets
@@ -197,7 +198,8 @@ def test_password_is_argon2id_and_appears_nowhere(store: Store, groups: tuple[in
 def test_sign_in(store: Store, groups: tuple[int, int]) -> None:
     add_user(store, "cli", email="head@example.org", role="leader", group=PARTNERSHIP, display_name="Ann Head",
              password=SECRET)
-    assert sign_in(store, " HEAD@example.org", SECRET, now=T0) == (Viewer(Role.LEADER, groups[0], "Ann Head"), "")
+    ann = Viewer(Role.LEADER, groups[0], "Ann Head", "head@example.org")
+    assert sign_in(store, " HEAD@example.org", SECRET, now=T0) == (ann, "")
     assert list_users(store)[0]["last_sign_in"] == T0
     actor, action, _, entity_id, before, after = accounts_audit(store)[-1]
     assert (actor, action, entity_id, json.loads(before), json.loads(after)) == (
@@ -236,7 +238,7 @@ def test_five_failures_lock_for_fifteen_minutes(store: Store, groups: tuple[int,
     for _ in range(6):
         assert sign_in(store, "nobody@example.org", "guess", now=T0) == (None, NO_MATCH)
     viewer, message = sign_in(store, "head@example.org", SECRET, now=T0 + timedelta(minutes=19))
-    assert (viewer, message) == (Viewer(Role.LEADER, groups[0], "head@example.org"), "")
+    assert (viewer, message) == (Viewer(Role.LEADER, groups[0], "head@example.org", "head@example.org"), "")
     user = list_users(store)[0]
     assert (user["failed_attempts"], user["locked_until"]) == (0, None)
 
@@ -263,8 +265,9 @@ def test_viewer_for_email(store: Store, groups: tuple[int, int]) -> None:
     a, _ = groups
     add_user(store, "cli", email="gov@example.org", role="governor", group=a, display_name="Gil Gov")
     add_user(store, "cli", email="admin@example.org", role="admin")
-    assert viewer_for_email(store, "Gov@Example.org ") == Viewer(Role.GOVERNOR, a, "Gil Gov")
-    assert viewer_for_email(store, "admin@example.org") == Viewer(Role.ADMIN, None, "admin@example.org")
+    assert viewer_for_email(store, "Gov@Example.org ") == Viewer(Role.GOVERNOR, a, "Gil Gov", "gov@example.org")
+    admin = Viewer(Role.ADMIN, None, "admin@example.org", "admin@example.org")
+    assert viewer_for_email(store, "admin@example.org") == admin
     assert viewer_for_email(store, "parent@example.org") is None
 
 
@@ -300,7 +303,7 @@ def test_cli(tmp_path: Path) -> None:
                                          "error: An admin sees every group: leave the group out."]
     with Store(db) as s:
         viewer, _ = sign_in(s, "head@example.org", SECRET)
-        assert viewer == Viewer(Role.LEADER, 1, "Ann Head")
+        assert viewer == Viewer(Role.LEADER, 1, "Ann Head", "head@example.org")
     assert _cli(db, "set-password", "head@example.org", "--password-stdin", stdin="a new long password\n"
                 ).returncode == 0
     assert _cli(db, "remove", "head@example.org").stdout == "removed head@example.org\n"

@@ -123,7 +123,7 @@ def test_a_governor_edits_their_own_group(world: World) -> None:
     assert [d["id"] for d in s.local_measures(a)] == ["acorn_leaders", "community_events"]
     result = upload_values(s, gov, a, "community_events", GOOD_CSV, filename="events.csv")
     assert result.issues == [] and len(result.rows) == 2
-    stored = local_values(s, a, "community_events")
+    stored = local_values(s, gov, a, "community_events")
     assert stored[["period", "urn", "school", "value"]].to_dict("records") == [
         {"period": "2023/24", "urn": 100001, "school": "Ash Primary", "value": 7.0},
         {"period": "2023/24", "urn": 100002, "school": "Beech Primary", "value": 4.0},
@@ -171,12 +171,12 @@ def test_every_problem_with_a_choice_is_listed_and_nothing_is_written(world: Wor
 
 
 def test_the_measures_that_apply_follow_the_members_phases(world: World) -> None:
-    s = world.store
-    ids = {m.id for m in applicable_measures(s, world.a, "2023/24")}  # primary schools only
+    s, admin = world.store, world.viewer(Role.ADMIN)
+    ids = {m.id for m in applicable_measures(s, admin, world.a, "2023/24")}  # primary schools only
     assert "ks2_rwm_expected" in ids and "community_events" in ids
     assert "progress8" not in ids and "birch_leaders" not in ids
-    assert "progress8" in {m.id for m in applicable_measures(s, world.b, "2023/24")}  # a secondary member
-    assert [m.id for m in uploadable_measures(s, world.a)] == ["community_events"]
+    assert "progress8" in {m.id for m in applicable_measures(s, admin, world.b, "2023/24")}  # a secondary member
+    assert [m.id for m in uploadable_measures(s, world.viewer(Role.LEADER, world.a), world.a)] == ["community_events"]
 
 
 # ------------------------------------------------------------------------------ targets
@@ -228,14 +228,15 @@ def test_targets_take_numbers_as_people_type_them(world: World) -> None:
 def test_the_live_check_finds_what_saving_would(world: World) -> None:
     s, a = world.store, world.a
     bad = {**EVENTS, "id": "Bad Id", "polarity": "upwards"}
-    live = check_definition(s, a, bad)
+    gov = world.viewer(Role.GOVERNOR, a)
+    live = check_definition(s, gov, a, bad)
     saved = define_measure(s, world.viewer(Role.GOVERNOR, a), a, bad)
     assert live == saved and len(live) == 2
     assert [i.field for i in live] == ["id", "polarity"]
-    taken = check_definition(s, a, {**EVENTS, "id": "birch_leaders"})
+    taken = check_definition(s, gov, a, {**EVENTS, "id": "birch_leaders"})
     assert [i.message for i in taken] == ["id 'birch_leaders' is already taken by another measure (ids are unique "
                                           "across national and local measures)"]
-    assert check_definition(s, a, EVENTS) == []  # its own measure, re-saved: a correction, not a clash
+    assert check_definition(s, gov, a, EVENTS) == []  # its own measure, re-saved: a correction, not a clash
 
 
 def test_the_form_definition_drops_blanks_and_scales_percentages() -> None:
