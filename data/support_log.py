@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from data.access import Role, Viewer, can_see_group, visible_group_ids
+from data.access import Role, Viewer, can_see_group, require_group
 from data.formats import PeriodError, parse_period, period_bounds
 from data.store import Store, StoreError
 from metrics.numbers import finite
@@ -178,7 +178,7 @@ def current_members(store: Store, group_id: int, on: date | None = None) -> list
 def support_records(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
     """The group's support records (and its nested groups'), newest first, with the schools' names.
 
-    With a period, only records whose dates overlap that academic year. Raises StoreError when the viewer
+    With a period, only records whose dates overlap that academic year. Raises AccessDenied when the viewer
     may not see the group.
     """
     _check_visible(store, viewer, group_id)
@@ -290,8 +290,7 @@ def _bounds(period: str | None) -> tuple[str | None, str | None]:
 
 
 def _check_visible(store: Store, viewer: Viewer, group_id: int) -> None:
-    if group_id not in visible_group_ids(store, viewer):
-        raise StoreError("you cannot see this group's support records", f"group {group_id}, viewer {viewer.role}")
+    require_group(store, viewer, group_id)
 
 
 def _names(store: Store, urns: Sequence[int]) -> dict[int, str]:

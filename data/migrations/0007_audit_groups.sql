@@ -14,5 +14,3 @@ UPDATE audit_log SET group_id = p.group_id FROM publications p
 WHERE audit_log.entity = 'publication' AND CAST(p.publication_id AS VARCHAR) = audit_log.entity_id;
 UPDATE audit_log SET group_id = a.group_id FROM accounts a
 WHERE audit_log.entity = 'account' AND a.email = audit_log.entity_id;
-
-CREATE INDEX audit_group ON audit_log (group_id);

@@ -60,3 +60,40 @@ def test_status_is_a_closed_set(store: Store) -> None:
     with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
         store.query(sql, ["great"])
     assert store.query("SELECT status FROM observations") == [("ok",)]
+
+
+def test_audit_entries_written_before_0007_get_their_group(tmp_path: Path, monkeypatch) -> None:
+    """Migration 0007 adds audit_log.group_id and finds it for older entries from what they changed."""
+    import shutil
+
+    import data.store as store_module
+
+    old = tmp_path / "migrations"
+    old.mkdir()
+    for path in MIGRATIONS:
+        if int(path.name.split("_", 1)[0]) < 7:
+            shutil.copy(path, old / path.name)
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", old)
+    with Store(db) as s:
+        assert s.schema_version() == 6
+        with s.transaction() as cur:
+            cur.execute("INSERT INTO groups (group_id, kind, name) VALUES (7, 'trust', 'Oak Trust'), "
+                        "(8, 'partnership', 'Elm Partnership')")
+            cur.execute("INSERT INTO local_measures (measure_id, owner_group_id, definition) VALUES ('elm_x', 8, '{}')")
+            cur.execute("INSERT INTO support_records (support_id, group_id, giver_urn, taker_urn, kind, start_date, "
+                        "hours, recorded_by) VALUES (41, 7, 100001, 100002, 'cpd', DATE '2024-01-01', 3, 'x')")
+            cur.execute("INSERT INTO accounts (email, role, group_id) VALUES ('gov@example.org', 'governor', 8), "
+                        "('admin@example.org', 'admin', NULL)")
+            cur.executemany("INSERT INTO audit_log (actor, action, entity, entity_id) VALUES (?, ?, ?, ?)", [
+                ["a", "set", "target", "group:7:attainment8:2023/24"], ["a", "choose", "scorecard_measures", "group:8"],
+                ["a", "create", "group", "7"], ["a", "add", "membership", "8"],
+                ["a", "define", "local_measure", "elm_x"],
+                ["a", "write", "local_values", "elm_x"], ["a", "record", "support", "41"],
+                ["a", "add", "account", "gov@example.org"], ["a", "add", "account", "admin@example.org"],
+                ["a", "set", "setting", "demo"]])
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", MIGRATIONS_DIR)
+    with Store(db) as s:
+        assert s.schema_version() >= 7
+        got = s.query("SELECT entity, entity_id, group_id FROM audit_log ORDER BY audit_id")
+    assert [g for _, _, g in got] == [7, 8, 7, 8, 8, 8, 7, 8, None, None]

@@ -1,0 +1,90 @@
+"""Pages read only through the viewer-scoped reads (data.scope.READS) and the checked writes: never straight from
+the Store, the engine or the importers. Parsed, not run: a page that reaches round the scope fails here."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from data.scope import READS
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "ui").glob("*.py")])
+
+READ_NAMES = {module: set(names) for module, names in READS.items()}
+# What else a page may import from the data layer, and why.
+ALLOWED = {
+    "data": {"scope", "governance", "demo"},  # modules used by name: their attributes are checked below
+    "data.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
+    "data.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
+    "data.accounts": {"sign_in", "viewer_for_email"},  # make the Viewer: the sign-in itself
+    "data.demo": {"build_demo", "DEFAULT_SCHOOLS"},  # ui/store.py builds the demo store on first run
+    "data.scope": READ_NAMES["data.scope"],
+    "data.governance": READ_NAMES["data.governance"] | {
+        # checked writes, each taking the viewer, and pure helpers on what the form holds
+        "choose_measures", "set_targets", "define_measure", "upload_values", "import_uploads", "edit_refusal",
+        "form_definition", "REFUSED_EDIT"},
+    "data.support_log": READ_NAMES["data.support_log"] | {
+        "record_support",  # the checked write
+        "KIND_LABELS", "KINDS", "MAX_NOTES", "default_start", "local_support_measures", "network_frames",
+        "weak_rows"},  # words, limits and pure functions of frames the scoped reads returned
+    "data.publications": READ_NAMES["data.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
+    # pure functions of a Scorecard the scoped reads returned; data_as_of is the last import's date, which every
+    # publication prints for parents anyway
+    "data.reports": {"BoardReport", "BoardReportJob", "Progress", "ReportFigure", "TREND_LIMIT", "board_pdf",
+                     "build_board_report", "data_as_of", "member_table", "render_png", "report_file_name",
+                     "scorecard_csv", "scorecard_table", "scorecard_xlsx", "trend_specs", "latin1", "excel_format"},
+}
+STORE_METHODS = {"is_demo"}  # the one question a page may ask the Store itself ("is this the demo?")
+STORE_NAMES = {"store", "_store"}
+
+
+def _uses(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every data-layer name the file uses: (line, 'module.name'), plus 'Store.method' for calls on a store."""
+    found: list[tuple[int, str]] = []
+    modules: dict[str, str] = {}  # a local name bound to a data module -> the module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "data":
+            for alias in node.names:
+                found.append((node.lineno, f"{node.module}.{alias.name}"))
+                if node.module == "data":
+                    modules[alias.asname or alias.name] = f"data.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "data":
+                    found.append((node.lineno, f"import {alias.name}"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in modules:
+                found.append((node.lineno, f"{modules[base.id]}.{node.attr}"))
+            elif isinstance(base, ast.Name) and base.id in STORE_NAMES and not node.attr.startswith("__"):
+                found.append((node.lineno, f"Store.{node.attr}"))
+            elif isinstance(base, ast.Call) and getattr(base.func, "id", None) == "get_store":
+                found.append((node.lineno, f"Store.{node.attr}"))
+    return found
+
+
+def _allowed(use: str) -> bool:
+    if use.startswith("import "):
+        return False
+    module, _, name = use.rpartition(".")
+    if module == "Store":
+        return name in STORE_METHODS or name == "generation"  # the cache key: a number, no data
+    return name in ALLOWED.get(module, set())
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pages_read_only_through_the_scoped_reads(path: Path) -> None:
+    uses = _uses(ast.parse(path.read_text(encoding="utf-8")))
+    wrong = [f"line {line}: {use}" for line, use in uses if not _allowed(use)]
+    assert wrong == [], f"{path.name} reaches round data.scope: {wrong}"
+
+
+def test_the_check_notices_a_page_reading_the_store_directly() -> None:
+    page = ("from data import scope\nfrom data.scorecards import scorecard\nstore = get_store()\n"
+            "rows = store.school_observations([1])\nok = scope.groups(store, viewer)\nx = get_store().audit_log()\n")
+    wrong = [use for _, use in _uses(ast.parse(page)) if not _allowed(use)]
+    assert sorted(wrong) == ["Store.audit_log", "Store.school_observations", "data.scorecards.scorecard"]
