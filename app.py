@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.access import Role
+from data.access import AccessDenied, Role
 from ui.context import KEY_VIEWER, viewer_selector
 from ui.signin import signed_in_viewer
 from ui.store import get_store
@@ -43,4 +43,7 @@ if store.is_demo():
 # the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public)
 viewer = viewer_selector(store) if store.is_demo() else signed_in_viewer(store)
 st.session_state[KEY_VIEWER] = viewer
-st.navigation(PAGES_BY_ROLE[viewer.role]).run()
+try:
+    st.navigation(PAGES_BY_ROLE[viewer.role]).run()
+except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
+    st.warning(refused.title, icon=":material/lock:")

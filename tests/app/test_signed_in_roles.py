@@ -1,0 +1,169 @@
+"""AppTest on a real (non-demo) store: people sign in with local accounts, and each role sees its own pages and
+its own group only, whatever the address says. The data layer refuses the rest (tests/store/test_scope.py); this
+proves the app shows it that way."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from conftest import APP, table
+from streamlit.testing.v1 import AppTest
+
+from data.accounts import add_user
+from data.demo import FLAGSHIP_PARTNERSHIP
+from data.store import Store
+
+PASSWORD = "correct horse battery"
+ALL_PAGES = {"group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports",
+             "data_import", "publish", "change_history", "published_results"}
+PAGES = {
+    "leader": ALL_PAGES - {"data_import"},
+    "governor": {"group_overview", "school_scorecard", "measures", "reports", "published_results"},
+    "admin": ALL_PAGES,
+}
+
+
+@pytest.fixture(scope="module")
+def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
+    """The demo's data as a real store (not the demo: no 'viewing as'), with an account for each role."""
+    path = tmp_path_factory.mktemp("signed") / "real.duckdb"
+    shutil.copy(demo_master, path)
+    with Store(path) as s:
+        s.set_setting("demo", "false")
+        a = s.find_group(FLAGSHIP_PARTNERSHIP)
+        period = s.periods()[-1]
+        a_members = s.group_members(a.group_id, period)
+        groups = s.groups()
+        other = groups[(groups["members"] > 2) & (groups["group_id"] != a.group_id) & (groups["kind"] == "trust")]
+        b = s.find_group(int(other.iloc[0]["group_id"]))
+        b_only = next(u for u in s.group_members(b.group_id, period) if u not in a_members)
+        for email, role, group, school in [("admin@example.org", "admin", None, None),
+                                           ("lead.a@example.org", "leader", a.group_id, None),
+                                           ("lead.b@example.org", "leader", b.group_id, None),
+                                           ("gov.a@example.org", "governor", a.group_id, None),
+                                           ("gov.school@example.org", "governor", a.group_id, a_members[-1])]:
+            assert add_user(s, "setup", email=email, role=role, group=group, password=PASSWORD,
+                            school_urn=school) == []
+        from data.access import Role, Viewer
+        from data.governance import set_targets
+
+        assert set_targets(s, Viewer(Role.LEADER, b.group_id, "lead.b"), b.group_id, period,
+                           {"attainment8": 55.5}) == []
+        names = dict(s.query("SELECT urn, name FROM establishments"))
+    return path, {"a": a.name, "b": b.name, "b_id": b.group_id, "period": period, "school": a_members[-1],
+                  "school_name": names[a_members[-1]], "b_only_name": names[b_only], "b_only": b_only}
+
+
+@pytest.fixture()
+def world(accounts_master, tmp_path, monkeypatch) -> dict:
+    path = tmp_path / "real.duckdb"
+    shutil.copy(accounts_master[0], path)
+    monkeypatch.setenv("JOINTLY_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield accounts_master[1]
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def sign_in(email: str, **params: str) -> AppTest:
+    """Open the app (with these query parameters, as a shared or tampered link would) and sign in."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.sidebar.text_input(key="signin_email").input(email)
+    at.sidebar.text_input(key="signin_password").input(PASSWORD)
+    at = at.sidebar.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("Signed in as") for m in at.sidebar.markdown)
+    return at
+
+
+def pages(at: AppTest) -> set[str]:
+    return {info.get("script_path", "").rsplit("/", 1)[-1].removesuffix(".py")
+            for info in at._registered_pages.values()}
+
+
+@pytest.mark.parametrize("role", ["leader", "governor", "admin"])
+def test_each_role_has_its_pages_and_cannot_open_the_others(world, role):
+    email = {"leader": "lead.a@example.org", "governor": "gov.a@example.org", "admin": "admin@example.org"}[role]
+    at = sign_in(email)
+    assert pages(at) == PAGES[role]
+    for page in sorted(PAGES[role]):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+        if role != "admin":
+            for box in at.selectbox:
+                if box.key == "group":  # only their own group is offered, on every page
+                    assert world["b"] not in box.options, page
+    for page in sorted(ALL_PAGES - PAGES[role]):
+        with pytest.raises(ValueError):
+            at.switch_page(f"views/{page}.py").run()
+
+
+def test_a_leader_cannot_open_another_group_by_changing_the_address(world):
+    at = sign_in("lead.a@example.org", group=world["b"], viewing_as="Data manager (admin)")
+    assert at.title[0].value == "Group overview"
+    assert at.header[0].value == world["a"]  # their own group, not the one in the address
+    shown = " ".join(x.value for x in [*at.header, *at.caption, *at.markdown])
+    assert world["b"] not in shown
+    assert "data_import" not in pages(at)  # the viewing_as parameter means nothing on a real store
+    at.switch_page("views/school_scorecard.py").run()
+    assert world["b_only_name"] not in at.selectbox(key="school").options
+    # B's target is nowhere on A's measures page
+    at.switch_page("views/measures.py").run()
+    assert not at.exception
+    assert 55.5 not in set(table(at, "Target")["Target"].dropna())
+
+
+def test_a_tampered_school_in_the_address_stays_in_the_leaders_group(world):
+    label = f"{world['b_only_name']} ({world['b_only']})"
+    at = sign_in("lead.a@example.org", school=label)
+    at.switch_page("views/school_scorecard.py").run()
+    assert not at.exception
+    assert at.header[0].value != world["b_only_name"]
+
+
+def test_the_change_history_shows_a_leader_only_their_groups_changes(world):
+    at = sign_in("lead.b@example.org")
+    at.switch_page("views/change_history.py").run()
+    assert at.title[0].value == "Change history"
+    history = table(at, "Who")
+    assert set(history["Group"]) == {world["b"]}
+    assert "Set" in set(history["Action"]) and "55.5" in set(history["After"])
+    other = sign_in("lead.a@example.org")
+    other.switch_page("views/change_history.py").run()
+    theirs = table(other, "Who") if any("Who" in d.value.columns for d in other.dataframe) else None
+    assert theirs is None or world["b"] not in set(theirs["Group"])
+    assert theirs is None or "55.5" not in set(theirs["After"])
+
+
+def test_an_admin_sees_every_change_and_can_narrow_to_a_group(world):
+    at = sign_in("admin@example.org")
+    at.switch_page("views/change_history.py").run()
+    everything = table(at, "Who")
+    assert world["b"] in set(everything["Group"]) and "–" in set(everything["Group"])  # accounts: no group
+    at.selectbox(key="group").select(world["b_id"]).run()
+    assert set(table(at, "Who")["Group"]) == {world["b"]}
+
+
+def test_a_governor_of_one_school_opens_on_it_and_cannot_edit_the_group(world):
+    at = sign_in("gov.school@example.org")
+    at.switch_page("views/school_scorecard.py").run()
+    assert at.header[0].value == world["school_name"]
+    at.switch_page("views/measures.py").run()
+    assert any("one school's governors" in w.value for w in at.warning)
+    saves = [b for b in at.button if b.label in ("Save the measures", "Save the targets", "Save the measure")]
+    assert len(saves) == 3 and all(b.disabled for b in saves)
+
+
+def test_signing_out_returns_to_the_public_view(world):
+    at = sign_in("lead.a@example.org")
+    at = next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert at.title[0].value == "Results for parents"
+    assert pages(at) == {"published_results"}
