@@ -10,8 +10,8 @@ import streamlit as st
 
 from data.access import AccessDenied, Role
 from ui.context import KEY_VIEWER, viewer_selector
-from ui.signin import signed_in_viewer
-from ui.store import get_store
+from ui.signin import PUBLIC, signed_in_viewer
+from ui.store import get_store, public_site
 
 st.set_page_config(page_title="Jointly", page_icon=":material/handshake:", layout="wide")
 
@@ -40,8 +40,14 @@ PAGES_BY_ROLE = {
 store = get_store()  # shows the demo being built, with progress, on first run
 if store.is_demo():
     st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
-# the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public)
-viewer = viewer_selector(store) if store.is_demo() else signed_in_viewer(store)
+# the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public); a parents-only
+# site (read-only store) has no sign-in at all
+if public_site():
+    viewer = PUBLIC
+elif store.is_demo():
+    viewer = viewer_selector(store)
+else:
+    viewer = signed_in_viewer(store)
 st.session_state[KEY_VIEWER] = viewer
 try:
     st.navigation(PAGES_BY_ROLE[viewer.role]).run()

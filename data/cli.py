@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
 
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
+    ex = sub.add_parser("export-public", help="write a store holding only the published results (for a parents-only "
+                                              "site, JOINTLY_PUBLIC_SITE=1)")
+    ex.add_argument("out", help="the new store file (replaced whole if it exists)")
 
     u = sub.add_parser("users", help="manage sign-in accounts (admin, leader, governor)")
     us = u.add_subparsers(dest="users_command", required=True)
@@ -236,6 +239,16 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_public(args: argparse.Namespace) -> int:
+    from data.publications import export_public
+
+    with Store.open() as store:
+        counts = export_public(store, args.out)
+    print(f"{args.out}: {counts['publications']} published results, {counts['publication_items']} measures, "
+          f"{counts['publication_school_values']} school values, {counts['publication_schools']} schools")
+    return 0
+
+
 def _read_password() -> str:
     """The password from standard input: asked for without echo at a terminal, else the first line piped in.
     Never an argument, so it stays out of the shell history and the process list."""
@@ -297,4 +310,5 @@ def _print_users(users: list[dict]) -> None:
 _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
+    "export-public": _export_public,
 }

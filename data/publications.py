@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from data.access import Role, Viewer, can_see_group
 from data.formats import PeriodError, parse_period
 from data.governance import group_registry
 from data.scorecards import scorecard, window
-from data.store import Store, StoreError
+from data.store import Store, StoreError, registered
 from metrics.publication import (
     SUPPRESSED,
     Publication,
@@ -452,3 +453,38 @@ def _load(store: Store, pid: int) -> Publication:
         status=head[4], created_at=None if created is None else created.isoformat(sep=" ", timespec="seconds"),
         data_as_of=head[6], schools=schools, items=items, school_values=tuple(values), title=head[7] or "",
     )
+
+
+# ------------------------------------------------------------------------------------------ a parents-only copy
+
+PUBLIC_TABLES = ("publications", "publication_items", "publication_school_values", "publication_schools")
+
+
+def export_public(store: Store, out: str | Path) -> dict[str, int]:
+    """Write a new store holding only what parents may read: the current published versions (with their items,
+    school values and schools) and whether it is the demo. No observations, schools, accounts, targets, support
+    or audit: a parents-only site (JOINTLY_PUBLIC_SITE=1) on this file cannot show anything else, even if its
+    code had a bug. Written beside `out` first and moved into place whole. Returns rows copied per table."""
+    out = Path(out)
+    part = out.with_name(out.name + ".part")
+    for stale in (part, part.with_name(part.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    ids = [r[0] for r in store.query("SELECT publication_id FROM publications WHERE status = 'published' "
+                                     "ORDER BY publication_id")]
+    counts: dict[str, int] = {}
+    try:
+        with Store(part) as dest, dest.transaction() as cur:
+            for table in PUBLIC_TABLES:  # fixed names, never user text
+                rows = store.query_df(f"SELECT * FROM {table} WHERE list_contains(?::INTEGER[], publication_id)",  # noqa: S608
+                                      [ids])
+                with registered(cur, "_public_in", rows):
+                    cur.execute(f"INSERT INTO {table} SELECT * FROM _public_in")  # noqa: S608
+                counts[table] = len(rows)
+            if store.is_demo():
+                cur.execute("INSERT INTO settings (key, value) VALUES ('demo', 'true')")
+        with Store(part) as dest:
+            dest.checkpoint()
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+    return counts

@@ -60,13 +60,25 @@ def _wait_for_demo(path: Path) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _open(path: str) -> Store:
-    return Store.open(path)
+def _open(path: str, read_only: bool) -> Store:
+    return Store.open(path, read_only=read_only)
+
+
+def public_site() -> bool:
+    """True for a parents-only site ($JOINTLY_PUBLIC_SITE=1): the store is opened read-only, nobody signs in, and
+    only published results are shown. Run it on a copy of the staff store (docs/deploy.md)."""
+    return os.environ.get("JOINTLY_PUBLIC_SITE", "").strip().lower() in ("1", "true", "yes")
 
 
 def get_store() -> Store:
-    """The app's store; shows the demo being built first when $JOINTLY_DB (or the default file) does not exist."""
+    """The app's store; shows the demo being built first when $JOINTLY_DB (or the default file) does not exist.
+    A parents-only site opens an existing store read-only and never builds one."""
     path = default_path()
+    if public_site():
+        if not path.exists():
+            st.error("No results have been published here yet.")
+            st.stop()
+        return _open(str(path), True)
     if not path.exists():
         _wait_for_demo(path)
-    return _open(str(path))
+    return _open(str(path), False)

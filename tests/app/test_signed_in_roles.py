@@ -53,7 +53,12 @@ def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
         assert set_targets(s, Viewer(Role.LEADER, b.group_id, "lead.b"), b.group_id, period,
                            {"attainment8": 55.5}) == []
         names = dict(s.query("SELECT urn, name FROM establishments"))
-    return path, {"a": a.name, "b": b.name, "b_id": b.group_id, "period": period, "school": a_members[-1],
+        from data.publications import publish
+
+        pub, problems = publish(s, Viewer(Role.LEADER, a.group_id, "lead.a"), a.group_id, period, ["pupils"], {})
+        assert pub is not None, problems
+    return path, {"publication": pub.publication_id,
+                  "a": a.name, "b": b.name, "b_id": b.group_id, "period": period, "school": a_members[-1],
                   "school_name": names[a_members[-1]], "b_only_name": names[b_only], "b_only": b_only}
 
 
@@ -167,3 +172,21 @@ def test_signing_out_returns_to_the_public_view(world):
     at = next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
     assert at.title[0].value == "Results for parents"
     assert pages(at) == {"published_results"}
+
+
+def test_a_parents_only_site_opens_the_store_read_only_and_has_no_sign_in(world, monkeypatch):
+    from ui.store import get_store
+
+    monkeypatch.setenv("JOINTLY_PUBLIC_SITE", "1")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["publication"] = str(world["publication"])
+    at.query_params["viewing_as"] = "Data manager (admin)"  # tampering: means nothing here
+    at.run()
+    assert not at.exception, at.exception
+    assert pages(at) == {"published_results"}
+    assert at.header[0].value.startswith(world["a"])
+    assert not at.sidebar.text_input and not at.sidebar.button  # nobody signs in on the parents' site
+    store = get_store()
+    assert store.read_only
+    with pytest.raises(Exception, match="read-only"):
+        store.set_setting("demo", "true")

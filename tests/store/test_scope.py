@@ -380,3 +380,33 @@ def test_every_read_has_a_case_and_takes_the_viewer() -> None:
     for module, fn in sorted(listed - PUBLIC_READS):
         params = list(inspect.signature(getattr(importlib.import_module(module), fn)).parameters)
         assert params[:2] == ["store", "viewer"], f"{module}.{fn} must take (store, viewer, ...)"
+
+
+def test_the_parents_only_export_holds_the_published_versions_and_nothing_else(world: World, tmp_path: Path) -> None:
+    from data.publications import PUBLIC_TABLES, export_public
+
+    out = tmp_path / "public.duckdb"
+    counts = export_public(world.store, out)
+    assert counts["publications"] == 1 and counts["publication_items"] == 2
+    with Store(out, read_only=True) as public:
+        assert [f["publication_id"] for f in publications.find_publications(public, "")] == [world.a_pub]
+        assert publications.published(public, world.a_pub) == publications.published(world.store, world.a_pub)
+        assert publications.published(public, world.b_withdrawn) is None
+        tables = [r[0] for r in public.query("SELECT table_name FROM information_schema.tables")]
+        for table in tables:
+            if table not in (*PUBLIC_TABLES, "schema_version", "settings"):
+                assert public.query(f"SELECT count(*) FROM {table}")[0][0] == 0, table  # noqa: S608
+        assert public.query("SELECT DISTINCT status FROM publications") == [("published",)]
+        assert public.is_demo() == world.store.is_demo()
+    assert not out.with_name(out.name + ".part").exists()
+
+
+def test_export_public_from_the_command_line(world_db, tmp_path: Path, monkeypatch, capsys) -> None:
+    from data.cli import main
+
+    monkeypatch.setenv("JOINTLY_DB", str(world_db[0]))
+    out = tmp_path / "public.duckdb"
+    assert main(["export-public", str(out)]) == 0
+    assert capsys.readouterr().out.startswith(f"{out}: 1 published results, 2 measures, ")
+    with Store(out, read_only=True) as public:
+        assert public.query("SELECT publication_id FROM publications") == [(world_db[1]["a_pub"],)]
