@@ -3,7 +3,8 @@
     python bench/bench_scorecard.py [--db bench/out/bench.duckdb] [--runs 30]
 
 Times, as medians over repeated runs with a warm store: a 500-school group's full scorecard (all
-measures, the period and five before it), a single school's, the DfE trust method, and support matching.
+measures, the period and five before it), a single school's, the DfE trust method, and support matching; then
+the group's and the school's as pages read them (scoped by a leader of the group), and the access checks alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from data import scope  # noqa: E402
+from data.access import Role, Viewer, require_group, require_school  # noqa: E402
 from data.scorecards import scorecard  # noqa: E402
 from data.store import Store  # noqa: E402
 from data.support import support_partners  # noqa: E402
@@ -50,6 +53,7 @@ def main() -> int:
     secondary = store.query("SELECT urn FROM establishments WHERE phase = 'secondary' AND urn IN "
                             "(SELECT unnest(?::INTEGER[])) LIMIT 1", [members])[0][0]
     card = scorecard(store, group=str(group.group_id), period=period)
+    leader = Viewer(Role.LEADER, group.group_id, "bench leader")
     results = {"period": period, "group_members": len(members), "group_measures": len(card.rows),
                "group_periods": len(card.rows[0].trend)}
     for name, fn in [
@@ -58,6 +62,11 @@ def main() -> int:
         (f"largest_trust_{trust[1]}_dfe_method_ms",
          lambda: scorecard(store, group=str(trust[0]), period=period, method="dfe_trust")),
         ("support_matching_ms", lambda: support_partners(store, secondary, "attainment8", period)),
+        # the same reads as a page makes them: scoped by the viewer (a leader of the group) in the data layer
+        ("scoped_group500_scorecard_ms", lambda: scope.group_scorecard(store, leader, group.group_id, period)),
+        ("scoped_school_scorecard_ms", lambda: scope.school_scorecard(store, leader, secondary, period)),
+        ("access_check_group_ms", lambda: require_group(store, leader, group.group_id)),
+        ("access_check_school_ms", lambda: require_school(store, leader, secondary)),
     ]:
         med, p95 = timed(fn, args.runs)
         results[name] = {"median": round(med, 1), "p95": round(p95, 1)}

@@ -43,7 +43,7 @@ if table.empty:
     st.info("No changes recorded yet." if log.empty else "No change of these kinds.")
 else:
     st.caption(f"{len(table):,} changes" + (f" (the latest {LIMIT:,})" if len(log) == LIMIT else "") + ".")
-    st.dataframe(table, hide_index=True, width="stretch", key="history_table",
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 640), key="history_table",
                  column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
                                 "Before": st.column_config.TextColumn(width="medium"),
                                 "After": st.column_config.TextColumn(width="medium")})

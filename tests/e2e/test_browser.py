@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = ["group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports", "data_import",
-         "publish", "published_results"]
+         "publish", "change_history", "published_results"]
 ADMIN = "?viewing_as=Data+manager+%28admin%29"
 PUBLIC = "?viewing_as=Parent+or+visitor+%28no+sign-in%29"
 
