@@ -143,12 +143,25 @@ def add_user(store: Store, actor: str, *, email: str, role: str, group: str | in
     return []
 
 
+LAST_ADMIN = ("This is the only admin account: add another admin first, so that someone can still manage accounts "
+              "and import data.")
+
+
+def _last_admin(store: Store, row: dict) -> bool:
+    """True when this account is the store's only admin (removing or demoting it would leave nobody in charge)."""
+    if row["role"] != Role.ADMIN:
+        return False
+    return store.query("SELECT count(*) FROM accounts WHERE role = 'admin'")[0][0] <= 1
+
+
 def remove_user(store: Store, actor: str, email: str) -> list[str]:
     """Delete an account. Returns the problem in words when there is no such account."""
     email = normal_email(email)
     row = _account(store, email)
     if row is None:
         return [f"There is no account for {email!r}."]
+    if _last_admin(store, row):
+        return [LAST_ADMIN]
     with store.transaction() as cur:
         cur.execute("DELETE FROM accounts WHERE email = ?", [email])
         store.audit(cur, actor, "remove", "account", email, _audit_view(row), None, group_id=row["group_id"])
@@ -165,6 +178,8 @@ def set_role(store: Store, actor: str, email: str, role: str, group: str | int |
         return [f"There is no account for {email!r}."]
     role = str(role).strip().lower()
     group_id, problems = _check_scope(store, role, group, school_urn)
+    if role != Role.ADMIN and _last_admin(store, row):
+        problems.append(LAST_ADMIN)
     if problems:
         return problems
     after = {**row, "role": role, "group_id": group_id, "school_urn": None if school_urn is None else int(school_urn)}

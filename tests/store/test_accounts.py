@@ -309,3 +309,16 @@ def test_cli(tmp_path: Path) -> None:
     assert _cli(db, "remove", "head@example.org").stdout == "removed head@example.org\n"
     assert _cli(db, "list").stdout.startswith("no accounts yet")
     assert _cli(db, "remove", "head@example.org").returncode == 2
+
+
+def test_the_last_admin_cannot_be_removed_or_demoted(store: Store, groups: tuple[int, int]) -> None:
+    from data.accounts import LAST_ADMIN
+
+    add_user(store, "cli", email="first@example.org", role="admin", password=SECRET)
+    before = whole_store(store)
+    assert remove_user(store, "cli", "first@example.org") == [LAST_ADMIN]
+    assert set_role(store, "cli", "first@example.org", "leader", PARTNERSHIP) == [LAST_ADMIN]
+    assert whole_store(store) == before
+    add_user(store, "cli", email="second@example.org", role="admin")
+    assert set_role(store, "cli", "first@example.org", "leader", PARTNERSHIP) == []  # another admin remains
+    assert remove_user(store, "cli", "second@example.org") == [LAST_ADMIN]
