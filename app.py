@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.access import AccessDenied, Role
+from data.store import StoreError
 from ui.context import KEY_VIEWER, viewer_selector
 from ui.signin import PUBLIC, signed_in_viewer
 from ui.store import get_store, public_site
@@ -53,3 +54,5 @@ try:
     st.navigation(PAGES_BY_ROLE[viewer.role]).run()
 except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
     st.warning(refused.title, icon=":material/lock:")
+except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words
+    st.info(problem.title[:1].upper() + problem.title[1:] + ".", icon=":material/info:")

@@ -26,6 +26,14 @@ def _sso_configured() -> bool:
         return False
 
 
+def _plain(text: str) -> str:
+    """Text that Markdown shows exactly as written (every ASCII punctuation mark escaped, '@' included)."""
+    return "".join(f"\\{c}" if c in _PUNCTUATION else c for c in text)
+
+
+_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
 def _sign_out() -> None:
     st.session_state.pop(KEY_SIGNED_IN, None)
 
@@ -35,11 +43,21 @@ def signed_in_viewer(store: Store) -> Viewer:
     side = st.sidebar
     viewer: Viewer | None = st.session_state.get(KEY_SIGNED_IN)
     if viewer is None and _sso_configured() and st.user.is_logged_in:
-        viewer = viewer_for_email(store, str(st.user.get("email", "")))
-        if viewer is None:
-            side.warning("Your school account is signed in, but it has no Jointly role yet: ask your data manager.")
+        if str(st.user.get("email_verified", "")).strip().lower() == "false":
+            # the identity provider has not checked that this person owns the address: it vouches for nothing
+            side.warning("Your school account's email address is not verified, so it cannot be given a Jointly "
+                         "role: ask your IT team.")
+        else:
+            viewer = viewer_for_email(store, str(st.user.get("email", "")))
+            if viewer is None:
+                side.warning("Your school account is signed in, but it has no Jointly role yet: ask your data "
+                             "manager.")
+        if viewer is None:  # signed in with the identity provider but not here: let them leave (shared computers)
+            side.button("Sign out of your school account", key="sso_sign_out", on_click=st.logout)
+            return PUBLIC
     if viewer is not None:
-        side.markdown(f"Signed in as **{viewer.name}**")
+        # the name as written: escaped, so Markdown in a display name (or an email's autolink) does nothing
+        side.markdown(f"Signed in as **{_plain(viewer.name)}**")
         if side.button("Sign out", key="sign_out", on_click=_sign_out) and _sso_configured():
             st.logout()
         return viewer

@@ -190,3 +190,18 @@ def test_a_parents_only_site_opens_the_store_read_only_and_has_no_sign_in(world,
     assert store.read_only
     with pytest.raises(Exception, match="read-only"):
         store.set_setting("demo", "true")
+
+
+def test_a_group_without_members_in_the_chosen_year_says_so(demo_db):
+    """A group whose schools all joined later: choosing an earlier year says why there is nothing, no error."""
+    from conftest import open_app
+
+    with Store(demo_db, read_only=True) as s:
+        first, last = s.periods()[0], s.periods()[-1]
+        late = next(name for gid, name in s.query("SELECT group_id, name FROM groups ORDER BY name")
+                    if not s.group_members(gid, first) and s.group_members(gid, last))
+    at = open_app(role="admin")
+    at.selectbox(key="group").select(late).run()
+    at.selectbox(key="period").select(first).run()
+    assert not at.exception
+    assert any(f"has no member schools in {first}" in i.value for i in at.info)
