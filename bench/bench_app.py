@@ -83,6 +83,7 @@ def main() -> int:
             step("support: open page", lambda a: a.switch_page("views/support.py"))
             step("measures: open page", lambda a: a.switch_page("views/measures.py"))
             step("reports: open page", lambda a: a.switch_page("views/reports.py"))
+            step("change history: open page", lambda a: a.switch_page("views/change_history.py"))
         for name, s in samples.items():
             record(name, s)
     out = ROOT / "bench" / "out"

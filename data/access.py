@@ -61,16 +61,21 @@ def visible_group_ids(store: Store, viewer: Viewer) -> list[int]:
     if viewer.role is Role.PUBLIC:
         return []
     if viewer.is_admin:
-        return [r[0] for r in store.query("SELECT group_id FROM groups ORDER BY name")]
+        return list(store.remembered(("groups",), lambda: tuple(r[0] for r in store.query(
+            "SELECT group_id FROM groups ORDER BY name"))))
     if viewer.group_id is None:
         return []
+    return list(store.remembered(("group_tree", int(viewer.group_id)), lambda: _tree(store, int(viewer.group_id))))
+
+
+def _tree(store: Store, group_id: int) -> tuple[int, ...]:
     rows = store.query(
         """
         WITH RECURSIVE tree(group_id) AS (
             SELECT ?::INTEGER UNION SELECT g.group_id FROM groups g JOIN tree t ON g.parent_id = t.group_id
         ) SELECT group_id FROM tree ORDER BY group_id
-        """, [viewer.group_id])
-    return [r[0] for r in rows]
+        """, [group_id])
+    return tuple(r[0] for r in rows)
 
 
 def can_see_group(store: Store, viewer: Viewer, group_id: int) -> bool:
@@ -105,8 +110,8 @@ def require_group(store: Store, viewer: Viewer, group_id: int) -> int:
 def school_groups(store: Store, viewer: Viewer, urn: int) -> list[int]:
     """The groups of this school (at any time) that the viewer may see: all of them for an admin."""
     require_staff(viewer)
-    groups = [r[0] for r in store.query("SELECT DISTINCT group_id FROM memberships WHERE urn = ? ORDER BY 1",
-                                        [int(urn)])]
+    groups = list(store.remembered(("school_groups", int(urn)), lambda: tuple(r[0] for r in store.query(
+        "SELECT DISTINCT group_id FROM memberships WHERE urn = ? ORDER BY 1", [int(urn)]))))
     if viewer.is_admin:
         return groups
     visible = set(visible_group_ids(store, viewer))

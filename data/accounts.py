@@ -254,16 +254,16 @@ def sign_in(store: Store, email: str, password: str, *, now: datetime | None = N
     row = _account(store, email)
     if row is None:
         _verify(_dummy_hash(), password)
-        with store.transaction() as cur:
+        with store.transaction(changes_data=False) as cur:
             store.audit(cur, email, "sign_in_failed", "account", email, None, {"reason": "no such account"})
         return None, NO_MATCH
     if row["locked_until"] is not None and row["locked_until"] > at:
-        with store.transaction() as cur:
+        with store.transaction(changes_data=False) as cur:
             store.audit(cur, email, "locked", "account", email, None, {"locked_until": row["locked_until"]},
                         group_id=row["group_id"])
         return None, _locked_message(row["locked_until"])
     ok = _verify(row["password_hash"] or _dummy_hash(), password) and row["password_hash"] is not None
-    with store.transaction() as cur:
+    with store.transaction(changes_data=False) as cur:
         # re-read inside the write lock: another session may have failed (or locked the account) meanwhile
         failed, until = cur.execute("SELECT failed_attempts, locked_until FROM accounts WHERE email = ?",
                                     [email]).fetchall()[0]

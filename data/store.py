@@ -10,16 +10,19 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from metrics.registry import STATUSES
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB = Path(__file__).with_name("store") / "jointly.duckdb"
@@ -83,6 +86,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._generation = 0  # bumped by every committed write: in-memory caches check it
         self._national: tuple[int, dict] | None = None
+        self._memo: dict[Hashable, tuple[int, object]] = {}
         if not read_only:
             self.migrate()
         self._lock_down()
@@ -121,12 +125,27 @@ class Store:
         """How many writes this Store has committed: a cache key that changes whenever the data does."""
         return self._generation
 
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A small value computed from the store, kept until the next write (the generation changes): for reads
+        every page makes many times, such as which groups a viewer may see."""
+        gen = self._generation
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == gen:
+            return hit[1]  # type: ignore[return-value]
+        value = compute()
+        if len(self._memo) > 10_000:  # viewers x schools at most: never grows without bound
+            self._memo.clear()
+        self._memo[key] = (gen, value)
+        return value
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write transaction: commit on success, roll back on any exception."""
+    def transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: commit on success, roll back on any exception. A commit moves the generation on
+        (so caches of what pages show are recomputed) unless `changes_data` is False: writes only to the store's
+        own records that no page's cached read depends on (a sign-in's counters and audit line)."""
         with self._write_lock:
             cur = self._con.cursor()
             cur.execute("BEGIN TRANSACTION")
@@ -137,7 +156,8 @@ class Store:
                 raise
             else:
                 cur.execute("COMMIT")
-                self._generation += 1
+                if changes_data:
+                    self._generation += 1
             finally:
                 cur.close()
 

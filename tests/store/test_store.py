@@ -155,3 +155,24 @@ def test_a_second_store_on_the_same_file_opens_and_is_locked_too(st):
         assert again.query("SELECT count(*) FROM establishments")[0][0] == 0
         with pytest.raises(duckdb.Error):
             again.query("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_remembered_values_last_until_the_next_data_write(store: Store) -> None:
+    from data.access import Role, Viewer, visible_group_ids
+    from data.accounts import add_user, sign_in
+
+    a = store.create_group("trust", "Oak Trust")
+    calls: list[int] = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert store.remembered("k", compute) == 1 and store.remembered("k", compute) == 1  # computed once
+    leader = Viewer(Role.LEADER, a, "leader")
+    assert visible_group_ids(store, leader) == [a]
+    child = store.create_group("cluster", "Oak North", parent_id=a)  # a write: the group tree is read again
+    assert visible_group_ids(store, leader) == [a, child]
+    assert store.remembered("k", compute) == 2
+    # a sign-in writes only the store's own records: caches of what pages show stay warm
+    add_user(store, "cli", email="head@example.org", role="leader", group=a, password="correct horse battery")
+    generation = store.generation
+    assert sign_in(store, "head@example.org", "wrong password")[0] is None
+    assert sign_in(store, "head@example.org", "correct horse battery")[0] is not None
+    assert store.generation == generation
