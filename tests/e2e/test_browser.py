@@ -4,31 +4,22 @@ checks that no error element appears, and saves a screenshot of each page for pe
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from serving import free_port, launched_browser, server_answers
 
 from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = ["group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports", "data_import",
          "publish", "change_history", "published_results"]
 ADMIN = "?viewing_as=Data+manager+%28admin%29"
 PUBLIC = "?viewing_as=Parent+or+visitor+%28no+sign-in%29"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,21 +46,14 @@ def e2e_store(tmp_path_factory) -> tuple[Path, int]:
 @pytest.fixture(scope="module")
 def server(e2e_store):
     db = e2e_store[0]
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "JOINTLY_DB": str(db)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:  # poll until the server answers
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    if not server_answers(url):
         proc.kill()
         pytest.fail("the Streamlit server did not start")
     yield url
@@ -79,16 +63,7 @@ def server(e2e_store):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: apt-get install -y chromium (.ci/run does this)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
+    yield from launched_browser()
 
 
 def _wait_until_idle(page) -> None:

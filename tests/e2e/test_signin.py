@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from serving import free_port, launched_browser, server_answers
 
 from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
 
@@ -32,7 +32,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib"),
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOST = "localhost"  # the single sign-on redirect_uri names this host: cookies follow the host name the browser uses
 
 MAIN = "[data-testid='stMainBlockContainer']"
@@ -98,12 +97,6 @@ def scene(tmp_path_factory) -> Scene:
     return Scene(db, folder / "sso.duckdb", other, leader_groups, periods[0])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _launch(db: Path, port: int, secrets_file: Path) -> tuple[subprocess.Popen, str]:
     """Start the app on `port` over `db`, reading secrets from `secrets_file` only (output beside that file)."""
     log = secrets_file.parent / "streamlit.log"
@@ -117,14 +110,8 @@ def _launch(db: Path, port: int, secrets_file: Path) -> tuple[subprocess.Popen, 
 
 
 def _wait_for(url: str) -> None:
-    deadline = time.time() + 60
-    while time.time() < deadline:  # poll until the server answers
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"the Streamlit server at {url} did not start\n{_server_tracebacks()}")
+    if not server_answers(url):
+        pytest.fail(f"the Streamlit server at {url} did not start\n{_server_tracebacks()}")
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +130,7 @@ def servers(scene, oidc_provider, tmp_path_factory) -> dict[str, str]:
     configured); "sso" has single sign-on, Streamlit's [auth] settings in a temporary secrets file."""
     empty = tmp_path_factory.mktemp("local") / "secrets.toml"
     empty.write_text("")
-    port = _free_port()
+    port = free_port()
     with_auth = tmp_path_factory.mktemp("sso") / "secrets.toml"
     with_auth.write_text(
         "[auth]\n"
@@ -152,7 +139,7 @@ def servers(scene, oidc_provider, tmp_path_factory) -> dict[str, str]:
         'client_id = "jointly-test"\n'
         f'client_secret = "{secrets.token_hex(16)}"\n'
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n')
-    started = {"local": _launch(scene.local_db, _free_port(), empty), "sso": _launch(scene.sso_db, port, with_auth)}
+    started = {"local": _launch(scene.local_db, free_port(), empty), "sso": _launch(scene.sso_db, port, with_auth)}
     try:
         for _, url in started.values():
             _wait_for(url)
@@ -176,20 +163,6 @@ def sso_server(servers) -> str:
     return servers["sso"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: apt-get install -y chromium (.ci/run does this)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     """A fresh browser context per test (its own cookies), which may fetch nothing but localhost."""
@@ -201,6 +174,11 @@ def page(browser):
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launched_browser()
 
 
 def _wait_until_idle(page) -> None:
