@@ -35,6 +35,11 @@ def timed(at: AppTest, action) -> float:
     return elapsed
 
 
+def nth(options, i: int):
+    """One of the first three options, in turn (fewer when there are fewer)."""
+    return options[i % min(3, len(options))]
+
+
 def pick(box, prefix: str):
     return next(o for o in box.options if str(o).startswith(prefix))
 
@@ -71,16 +76,19 @@ def main() -> int:
             groups = at.selectbox(key="group").options
             step("overview: change group", lambda a, i=i, g=groups: a.selectbox(key="group").select(g[i % len(g)]))
             step("overview: colour the map by another measure",
-                 lambda a, i=i: a.selectbox(key="measure").select(a.selectbox(key="measure").options[i % 3]))
+                 lambda a, i=i: a.selectbox(key="measure").select(nth(a.selectbox(key="measure").options, i)))
             step("school scorecard: open page", lambda a: a.switch_page("views/school_scorecard.py"))
             schools = at.selectbox(key="school").options
             step("school scorecard: change school",
                  lambda a, i=i, s=schools: a.selectbox(key="school").select(s[(i + 1) % len(s)]))
             step("similar schools: open page", lambda a: a.switch_page("views/similar_schools.py"))
             step("similar schools: change measure",
-                 lambda a, i=i: a.selectbox(key="measure").select(a.selectbox(key="measure").options[(i + 1) % 3]))
+                 lambda a, i=i: a.selectbox(key="measure").select(nth(a.selectbox(key="measure").options, i + 1)))
             step("similar schools: family size", lambda a, i=i: a.slider(key="family_size").set_value(20 + i))
             step("support: open page", lambda a: a.switch_page("views/support.py"))
+            partners_for = at.selectbox(key="school").options
+            step("support: partners for another school",
+                 lambda a, i=i, s=partners_for: a.selectbox(key="school").select(s[(i + 2) % len(s)]))
             step("measures: open page", lambda a: a.switch_page("views/measures.py"))
             step("reports: open page", lambda a: a.switch_page("views/reports.py"))
             step("change history: open page", lambda a: a.switch_page("views/change_history.py"))

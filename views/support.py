@@ -9,8 +9,8 @@ import streamlit as st
 from charts.alt import network_alt
 from charts.network import support_matrix, support_network
 from data import scope
-from data.access import Role
-from data.store import StoreError
+from data.access import Role, Viewer
+from data.store import Store, StoreError
 from data.support_log import (
     KIND_LABELS,
     KINDS,
@@ -43,7 +43,32 @@ KEY_START = "support_start"
 KEY_END = "support_end"
 KEY_HOURS = "support_hours"
 KEY_NOTES = "support_notes"
+KEY_TAB = "support_view"
 NO_MEASURE = ""
+
+
+
+# Cached per store state and viewer (the reads inside are scoped by the viewer): reruns of this page, such as
+# choosing another school for partners or switching tabs, then redraw without reading or building anything again.
+@st.cache_data(show_spinner=False, max_entries=32)
+def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str):
+    """The year's records and balances, and the network's edges and nodes."""
+    records = support_records(_store, viewer, group_id, period)
+    balance = support_balance(_store, viewer, group_id, period)
+    return records, balance, network_frames(records, balance)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id: int, period: str):
+    """The network or the matrix figure, built only when its tab is open (about 35 ms each)."""
+    edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
+    return support_network(edges, nodes) if kind == "network" else support_matrix(edges, nodes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str):
+    return scope.partners(_store, viewer, urn, measure, period)
+
 
 store = get_store()
 viewer = current_viewer()
@@ -99,8 +124,7 @@ else:
 # ------------------------------------------------------------------------------------------- the ledger
 with ledger:
     try:
-        records = support_records(store, viewer, group_id, period)
-        balance = support_balance(store, viewer, group_id, period)
+        records, balance, (edges, nodes) = _ledger(store, store.generation, viewer, group_id, period)
     except StoreError as exc:
         st.error(exc.title)
         st.stop()
@@ -108,16 +132,20 @@ with ledger:
         st.info(f"No support has been recorded for {card.subject.name} in {period} yet. Open 'Record support' "
                 "above to add some: it then appears here as a network, a matrix and each school's balance.")
     else:
-        edges, nodes = network_frames(records, balance)
         alt = network_alt(nodes, edges)
-        net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"])
-        with net_tab:
-            st.plotly_chart(support_network(edges, nodes), alt=alt, width="stretch", key="support_network")
-            st.caption(alt)
-        with matrix_tab:
-            st.plotly_chart(support_matrix(edges, nodes), alt="Support matrix: hours given (rows) to each school "
-                            "(columns). " + alt, width="stretch", key="support_matrix")
-            st.caption("Rows gave support; columns received it. Each cell says the hours.")
+        # only the open tab is drawn (the choice is in the URL, so a shared link opens on the same tab)
+        net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"], key=KEY_TAB, bind="query-params")
+        if net_tab.open is not False:
+            with net_tab:
+                st.plotly_chart(_figure("network", store, store.generation, viewer, group_id, period), alt=alt,
+                                width="stretch", key="support_network")
+                st.caption(alt)
+        if matrix_tab.open is not False:
+            with matrix_tab:
+                st.plotly_chart(_figure("matrix", store, store.generation, viewer, group_id, period),
+                                alt="Support matrix: hours given (rows) to each school (columns). " + alt,
+                                width="stretch", key="support_matrix")
+                st.caption("Rows gave support; columns received it. Each cell says the hours.")
         with list_tab:
             st.dataframe(pd.DataFrame({
                 "From": records["giver"], "To": records["taker"], "Type": records["kind_label"],
@@ -170,7 +198,7 @@ row = next(r for r in weak if r.measure == measure.id)
 st.caption(f"{measure.label}: {row.display} (national {measure.format_value(row.national)}), level "
            f"{row.level_label}" + (". Flagged: " + "; ".join(row.flag_reasons) if row.flag_reasons else "") + ".")
 try:
-    partners = scope.partners(store, viewer, urn, measure.id, period)
+    partners = _partners(store, store.generation, viewer, urn, measure.id, period)
 except StoreError as exc:
     st.error(exc.title)
     st.stop()

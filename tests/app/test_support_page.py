@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import button, has_table, open_app, table
+from conftest import APP, button, has_table, open_app, table
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role, Viewer
@@ -57,6 +57,21 @@ def test_the_demo_ledger_shows_a_network_and_balances(demo_db) -> None:
     assert {"net giver", "net taker"} <= set(balance["In words"])
     assert balance["Hours given"].sum() == pytest.approx(balance["Hours received"].sum())  # every hour has a taker
     assert any(c.value.startswith("Support network of") for c in at.caption)
+
+
+def test_only_the_open_tab_is_drawn_and_the_address_chooses_it(demo_db) -> None:
+    network = "Support network of"
+    matrix = "Rows gave support; columns received it. Each cell says the hours."
+    at = open_app("support.py", role="leader")
+    assert any(c.value.startswith(network) for c in at.caption) and not any(c.value == matrix for c in at.caption)
+    shared = AppTest.from_file(APP, default_timeout=60)  # a link to the matrix tab
+    shared.query_params.update({"viewing_as": Role.LEADER.label, "viewing_group": FLAGSHIP_PARTNERSHIP,
+                                "support_view": "Matrix"})
+    shared.run()
+    shared.switch_page("views/support.py").run()
+    assert not shared.exception
+    assert any(c.value == matrix for c in shared.caption) and not any(c.value.startswith(network)
+                                                                       for c in shared.caption)
 
 
 def test_the_page_opens_with_its_sections_and_an_empty_ledger(support: AppTest) -> None:
