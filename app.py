@@ -23,6 +23,7 @@ SUPPORT = st.Page("views/support.py", title="Support", icon=":material/volunteer
 MEASURES = st.Page("views/measures.py", title="Measures and targets", icon=":material/tune:")
 REPORTS = st.Page("views/reports.py", title="Reports", icon=":material/description:")
 DATA = st.Page("views/data_import.py", title="Data", icon=":material/upload_file:")
+ACCOUNTS = st.Page("views/accounts.py", title="Accounts", icon=":material/manage_accounts:")
 HISTORY = st.Page("views/change_history.py", title="Change history", icon=":material/history:")
 PUBLISH = st.Page("views/publish.py", title="Publish results", icon=":material/campaign:")
 PARENTS = st.Page("views/published_results.py", title="Results for parents", icon=":material/family_restroom:")
@@ -34,7 +35,7 @@ PUBLIC_HOME = st.Page("views/published_results.py", title="Results for parents",
 PAGES_BY_ROLE = {
     Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, PUBLISH, HISTORY, PARENTS],
     Role.GOVERNOR: [OVERVIEW, SCHOOL, MEASURES, REPORTS, PARENTS],
-    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA, PUBLISH, HISTORY, PARENTS],
+    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA, ACCOUNTS, PUBLISH, HISTORY, PARENTS],
     Role.PUBLIC: [PUBLIC_HOME, PARENTS],
 }
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from data.access import Role, Viewer
+from data.access import AccessDenied, Role, Viewer
 from data.store import Store
 
 MIN_PASSWORD = 12  # characters
@@ -295,3 +295,46 @@ def _verify(password_hash: str, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# ------------------------------------------------------------------------------ managed in the app, by admins
+#
+# The same writes as the command line, for the Accounts page: the viewer must be an admin (checked here, in the
+# data layer), and the audit log names them as the actor.
+
+REFUSED_ACCOUNTS = "Only a data manager (admin) can see and manage accounts."
+
+
+def accounts_for(store: Store, viewer: Viewer) -> list[dict]:
+    """Every account (never a password or its hash), for an admin; AccessDenied for anyone else."""
+    if not viewer.is_admin:
+        raise AccessDenied(REFUSED_ACCOUNTS)
+    return list_users(store)
+
+
+def admin_add_user(store: Store, viewer: Viewer, **fields: object) -> list[str]:
+    return [REFUSED_ACCOUNTS] if not viewer.is_admin else add_user(store, viewer.actor, **fields)  # type: ignore[arg-type]
+
+
+def admin_set_role(store: Store, viewer: Viewer, email: str, role: str, group: str | int | None = None, *,
+                   school_urn: int | None = None) -> list[str]:
+    if not viewer.is_admin:
+        return [REFUSED_ACCOUNTS]
+    return set_role(store, viewer.actor, email, role, group, school_urn=school_urn)
+
+
+def admin_set_password(store: Store, viewer: Viewer, email: str, password: str) -> list[str]:
+    return [REFUSED_ACCOUNTS] if not viewer.is_admin else set_password(store, viewer.actor, email, password)
+
+
+def admin_remove_user(store: Store, viewer: Viewer, email: str) -> list[str]:
+    return [REFUSED_ACCOUNTS] if not viewer.is_admin else remove_user(store, viewer.actor, email)
+
+
+def current_viewer_of(store: Store, viewer: Viewer) -> Viewer | None:
+    """The signed-in viewer as the store has it now: None when their account has been removed since they signed
+    in, or a new Viewer when their role or scope changed. So a removed account loses access at its next click,
+    not when its session ends."""
+    if not viewer.email:
+        return viewer  # the demo's viewers have no account
+    return viewer_for_email(store, viewer.email)

@@ -206,4 +206,5 @@ READS = {
     "data.support_log": ["support_records", "support_balance"],
     "data.publications": ["publication_history", "publication_version", "build_publication", "find_publications",
                           "published"],
+    "data.accounts": ["accounts_for"],
 }

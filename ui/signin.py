@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.access import Role, Viewer
-from data.accounts import sign_in, viewer_for_email
+from data.accounts import current_viewer_of, sign_in, viewer_for_email
 from data.store import Store
 
 KEY_SIGNED_IN = "_signed_in"
@@ -42,6 +42,13 @@ def signed_in_viewer(store: Store) -> Viewer:
     """The signed-in viewer, or the public; draws the sign-in (or signed-in) box in the sidebar."""
     side = st.sidebar
     viewer: Viewer | None = st.session_state.get(KEY_SIGNED_IN)
+    if viewer is not None:  # as the store has it now: a removed account is signed out, a changed one updated
+        viewer = current_viewer_of(store, viewer)
+        if viewer is None:
+            st.session_state.pop(KEY_SIGNED_IN, None)
+            side.warning("Your account has been removed: ask your data manager if you still need one.")
+        else:
+            st.session_state[KEY_SIGNED_IN] = viewer
     if viewer is None and _sso_configured() and st.user.is_logged_in:
         if str(st.user.get("email_verified", "")).strip().lower() == "false":
             # the identity provider has not checked that this person owns the address: it vouches for nothing

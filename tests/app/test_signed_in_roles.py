@@ -18,9 +18,9 @@ from data.store import Store
 
 PASSWORD = "correct horse battery"
 ALL_PAGES = {"group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports",
-             "data_import", "publish", "change_history", "published_results"}
+             "data_import", "accounts", "publish", "change_history", "published_results"}
 PAGES = {
-    "leader": ALL_PAGES - {"data_import"},
+    "leader": ALL_PAGES - {"data_import", "accounts"},
     "governor": {"group_overview", "school_scorecard", "measures", "reports", "published_results"},
     "admin": ALL_PAGES,
 }
@@ -205,3 +205,48 @@ def test_a_group_without_members_in_the_chosen_year_says_so(demo_db):
     at.selectbox(key="period").select(first).run()
     assert not at.exception
     assert any(f"has no member schools in {first}" in i.value for i in at.info)
+
+
+def test_an_admin_adds_an_account_that_then_signs_in_and_removing_it_signs_it_out(world):
+    from conftest import button
+
+    admin = sign_in("admin@example.org")
+    admin.switch_page("views/accounts.py").run()
+    assert admin.title[0].value == "Accounts"
+    assert "lead.a@example.org" in set(table(admin, "Email")["Email"])
+    admin.text_input(key="new_email").input("New.Head@Example.org")
+    admin.text_input(key="new_name").input("New Head")
+    admin.selectbox(key="new_role").select("leader")
+    admin.selectbox(key="new_group").select(world["b_id"])
+    admin.text_input(key="new_password").input(PASSWORD)
+    admin = button(admin, "Add the account").click().run()
+    assert not admin.exception and [s.value for s in admin.success] == ["Added new.head@example.org."]
+    added = table(admin, "Email").set_index("Email").loc["new.head@example.org"]
+    assert (added["Role"], added["Group"]) == ("leader", world["b"])
+
+    newcomer = sign_in("new.head@example.org")
+    assert newcomer.header[0].value == world["b"]
+
+    admin.selectbox(key="accounts_chosen").select("new.head@example.org")
+    admin.checkbox(key="remove_sure").check()
+    admin = button(admin, "Remove the account").click().run()
+    assert [s.value for s in admin.success] == ["Removed new.head@example.org."]
+    newcomer = newcomer.run()  # their next click
+    assert any("has been removed" in w.value for w in newcomer.sidebar.warning)
+    assert pages(newcomer) == {"published_results"}
+
+
+def test_an_admin_sees_the_problems_and_nothing_is_added(world):
+    from conftest import button
+
+    admin = sign_in("admin@example.org")
+    admin.switch_page("views/accounts.py").run()
+    before = set(table(admin, "Email")["Email"])
+    admin.text_input(key="new_email").input("not an email")
+    admin.selectbox(key="new_role").select("leader")
+    admin.text_input(key="new_password").input("short")
+    admin = button(admin, "Add the account").click().run()
+    assert admin.error and "Nothing was changed" in admin.error[0].value
+    assert "does not look like an email address" in admin.error[0].value
+    assert "A leader needs a group." in admin.error[0].value
+    assert set(table(admin, "Email")["Email"]) == before

@@ -17,7 +17,7 @@ from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 PAGES = ["group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports", "data_import",
-         "publish", "change_history", "published_results"]
+         "accounts", "publish", "change_history", "published_results"]
 ADMIN = "?viewing_as=Data+manager+%28admin%29"
 PUBLIC = "?viewing_as=Parent+or+visitor+%28no+sign-in%29"
 

@@ -322,3 +322,33 @@ def test_the_last_admin_cannot_be_removed_or_demoted(store: Store, groups: tuple
     add_user(store, "cli", email="second@example.org", role="admin")
     assert set_role(store, "cli", "first@example.org", "leader", PARTNERSHIP) == []  # another admin remains
     assert remove_user(store, "cli", "second@example.org") == [LAST_ADMIN]
+
+
+def test_only_an_admin_manages_accounts_in_the_app(store: Store, groups: tuple[int, int]) -> None:
+    from data.accounts import (
+        REFUSED_ACCOUNTS,
+        admin_add_user,
+        admin_remove_user,
+        admin_set_password,
+        admin_set_role,
+        current_viewer_of,
+    )
+
+    a, b = groups
+    leader = Viewer(Role.LEADER, a, "Ann Head", "head@example.org")
+    admin = Viewer(Role.ADMIN, None, "Dee Manager", "dm@example.org")
+    add_user(store, "cli", email="dm@example.org", role="admin", password=SECRET)
+    before = whole_store(store)
+    assert admin_add_user(store, leader, email="new@example.org", role="admin") == [REFUSED_ACCOUNTS]
+    assert admin_set_role(store, leader, "dm@example.org", "leader", a) == [REFUSED_ACCOUNTS]
+    assert admin_set_password(store, leader, "dm@example.org", SECRET + "!") == [REFUSED_ACCOUNTS]
+    assert admin_remove_user(store, leader, "dm@example.org") == [REFUSED_ACCOUNTS]
+    assert whole_store(store) == before
+    assert admin_add_user(store, admin, email="new@example.org", role="leader", group=a, password=SECRET) == []
+    assert accounts_audit(store)[-1][:2] == ("Dee Manager <dm@example.org>", "add")
+    signed_in = sign_in(store, "new@example.org", SECRET)[0]
+    assert current_viewer_of(store, signed_in) == signed_in
+    assert admin_set_role(store, admin, "new@example.org", "governor", b) == []
+    assert current_viewer_of(store, signed_in) == Viewer(Role.GOVERNOR, b, "new@example.org", "new@example.org")
+    assert admin_remove_user(store, admin, "new@example.org") == []
+    assert current_viewer_of(store, signed_in) is None  # removed: signed out at the next click

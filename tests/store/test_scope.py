@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import governance, publications, scope, support_log
+from data import accounts, governance, publications, scope, support_log
 from data.access import AccessDenied, Role, Viewer
 from data.demo import FLAGSHIP_PARTNERSHIP
 from data.store import Store
@@ -83,6 +83,7 @@ def world_db(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
         assert publications.withdraw(s, lead_b, b_pub.publication_id) == []
         a_pub, problems = publications.publish(s, lead_a, a, period, ["attainment8", "ks2_rwm_expected"], {})
         assert a_pub is not None, problems
+        assert accounts.add_user(s, "setup", email="head.b@example.org", role="leader", group=b) == []
     return path, {"a": a, "b": b, "shared": shared, "only_b": only_b, "period": period,
                   "a_pub": a_pub.publication_id, "b_withdrawn": b_pub.publication_id, "b_name": b_name,
                   "b_local": b_local}
@@ -363,6 +364,16 @@ def case_published(w: World) -> None:
     assert publications.published(w.store, w.a_pub).group_id == w.a
     assert publications.published(w.store, w.b_withdrawn) is None
     assert publications.published(w.store, "1 OR 1=1") is None
+
+
+# ------------------------------------------------------------------------------------------------ data.accounts
+
+
+def case_accounts_for(w: World) -> None:
+    assert [a["email"] for a in accounts.accounts_for(w.store, ADMIN)] == ["head.b@example.org"]
+    assert "password_hash" not in accounts.accounts_for(w.store, ADMIN)[0]
+    for viewer in (w.leader(w.b), w.governor(w.b), PUBLIC):
+        assert "Only a data manager" in denied(lambda v=viewer: accounts.accounts_for(w.store, v))
 
 
 CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}

@@ -19,7 +19,10 @@ ALLOWED = {
     "data": {"scope", "governance", "demo"},  # modules used by name: their attributes are checked below
     "data.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
     "data.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
-    "data.accounts": {"sign_in", "viewer_for_email"},  # make the Viewer: the sign-in itself
+    "data.accounts": READ_NAMES["data.accounts"] | {
+        "sign_in", "viewer_for_email", "current_viewer_of",  # make the Viewer: the sign-in itself
+        "admin_add_user", "admin_set_role", "admin_set_password", "admin_remove_user",  # checked writes (admins)
+        "ACCOUNT_ROLES", "MIN_PASSWORD"},
     "data.demo": {"build_demo", "DEFAULT_SCHOOLS"},  # ui/store.py builds the demo store on first run
     "data.scope": READ_NAMES["data.scope"],
     "data.governance": READ_NAMES["data.governance"] | {
