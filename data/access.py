@@ -48,6 +48,12 @@ class Viewer:
         return self.role is Role.ADMIN
 
     @property
+    def scope(self) -> Viewer:
+        """The same viewer without who they are: what they may see depends only on this, so caches of reads key
+        on it (every leader of a group shares them; nothing a read returns depends on the name or email)."""
+        return Viewer(self.role, self.group_id, school_urn=self.school_urn)
+
+    @property
     def actor(self) -> str:
         """Who made a change, as the audit log records it."""
         if self.email and self.name and self.name != self.email:

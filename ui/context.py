@@ -54,7 +54,7 @@ def _groups_cached(_store: Store, generation: int, viewer: Viewer) -> dict[int, 
 
 def group_options(store: Store, viewer: Viewer) -> dict[int, str]:
     """The groups the viewer may open, labelled as the URL carries them (cached per store state and viewer)."""
-    return _groups_cached(store, store.generation, viewer)
+    return _groups_cached(store, store.generation, viewer.scope)
 
 
 def choose_period(store: Store, viewer: Viewer) -> str | None:
@@ -125,11 +125,11 @@ def _card(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int,
 
 def group_card(store: Store, viewer: Viewer, group_id: int, period: str, method: str = "pooled") -> Scorecard:
     """A group's scorecard as this viewer may see it, cached per (store state, viewer, group, period, method)."""
-    return _card(store, store.generation, viewer, "group", group_id, period, method)
+    return _card(store, store.generation, viewer.scope, "group", group_id, period, method)
 
 
 def school_card(store: Store, viewer: Viewer, urn: int, period: str) -> Scorecard:
-    return _card(store, store.generation, viewer, "school", urn, period, "pooled")
+    return _card(store, store.generation, viewer.scope, "school", urn, period, "pooled")
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # a Registry is immutable: share it, do not copy it
@@ -139,7 +139,7 @@ def _registry(_store: Store, generation: int, viewer: Viewer, group_id: int | No
 
 def registry(store: Store, viewer: Viewer, group_id: int | None) -> Registry:
     """National measures and the group's own local measures, as this viewer may see them."""
-    return _registry(store, store.generation, viewer, group_id)
+    return _registry(store, store.generation, viewer.scope, group_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -149,4 +149,4 @@ def _members(_store: Store, generation: int, viewer: Viewer, group_id: int, peri
 
 def members_table(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
     """The group's member schools with their GIAS details (names, addresses, coordinates, contacts), cached."""
-    return _members(store, store.generation, viewer, group_id, period)
+    return _members(store, store.generation, viewer.scope, group_id, period)

@@ -124,7 +124,7 @@ else:
 # ------------------------------------------------------------------------------------------- the ledger
 with ledger:
     try:
-        records, balance, (edges, nodes) = _ledger(store, store.generation, viewer, group_id, period)
+        records, balance, (edges, nodes) = _ledger(store, store.generation, viewer.scope, group_id, period)
     except StoreError as exc:
         st.error(exc.title)
         st.stop()
@@ -137,12 +137,12 @@ with ledger:
         net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"], key=KEY_TAB, bind="query-params")
         if net_tab.open is not False:
             with net_tab:
-                st.plotly_chart(_figure("network", store, store.generation, viewer, group_id, period), alt=alt,
+                st.plotly_chart(_figure("network", store, store.generation, viewer.scope, group_id, period), alt=alt,
                                 width="stretch", key="support_network")
                 st.caption(alt)
         if matrix_tab.open is not False:
             with matrix_tab:
-                st.plotly_chart(_figure("matrix", store, store.generation, viewer, group_id, period),
+                st.plotly_chart(_figure("matrix", store, store.generation, viewer.scope, group_id, period),
                                 alt="Support matrix: hours given (rows) to each school (columns). " + alt,
                                 width="stretch", key="support_matrix")
                 st.caption("Rows gave support; columns received it. Each cell says the hours.")
@@ -198,7 +198,7 @@ row = next(r for r in weak if r.measure == measure.id)
 st.caption(f"{measure.label}: {row.display} (national {measure.format_value(row.national)}), level "
            f"{row.level_label}" + (". Flagged: " + "; ".join(row.flag_reasons) if row.flag_reasons else "") + ".")
 try:
-    partners = _partners(store, store.generation, viewer, urn, measure.id, period)
+    partners = _partners(store, store.generation, viewer.scope, urn, measure.id, period)
 except StoreError as exc:
     st.error(exc.title)
     st.stop()

@@ -421,3 +421,11 @@ def test_export_public_from_the_command_line(world_db, tmp_path: Path, monkeypat
     assert capsys.readouterr().out.startswith(f"{out}: 1 published results, 2 measures, ")
     with Store(out, read_only=True) as public:
         assert public.query("SELECT publication_id FROM publications") == [(world_db[1]["a_pub"],)]
+
+
+def test_a_viewers_scope_leaves_out_who_they_are() -> None:
+    """Caches of reads key on the scope: every leader of a group shares them, no other viewer does."""
+    ann, bob = Viewer(Role.LEADER, 3, "Ann", "ann@example.org"), Viewer(Role.LEADER, 3, "Bob", "bob@example.org")
+    assert ann.scope == bob.scope == Viewer(Role.LEADER, 3)
+    assert ann.scope != Viewer(Role.GOVERNOR, 3).scope and ann.scope != Viewer(Role.LEADER, 4).scope
+    assert Viewer(Role.GOVERNOR, 3, "Gil", school_urn=100001).scope == Viewer(Role.GOVERNOR, 3, school_urn=100001)
