@@ -22,6 +22,7 @@ from data.formats import PeriodError, parse_period
 from data.governance import group_registry
 from data.scorecards import scorecard, window
 from data.store import Store, StoreError, registered
+from metrics.numbers import finite
 from metrics.publication import (
     SUPPRESSED,
     Publication,
@@ -107,16 +108,6 @@ def _check(store: Store, viewer: Viewer, group_id: int, period: str, measures: S
 # ------------------------------------------------------------------------------------------ building
 
 
-def _num(x: object) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
 def _text(x: object) -> str | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
 
@@ -140,12 +131,12 @@ class _Cells:
         for r in obs.to_dict("records"):
             self.rows[(int(r["urn"]), str(r["measure"]), str(r["period"]))] = r
         est = store.establishments(members)
-        self.on_roll = {int(u): _num(p) for u, p in zip(est["urn"], est["pupils"], strict=True)}
+        self.on_roll = {int(u): finite(p) for u, p in zip(est["urn"], est["pupils"], strict=True)}
         self.members = [int(u) for u in members]
 
     def weight(self, urn: int, period: str) -> float | None:
         r = self.rows.get((urn, "pupils", period))
-        w = _num(r["value"]) if r else None
+        w = finite(r["value"]) if r else None
         return w if w is not None else self.on_roll.get(urn)
 
     def observation(self, urn: int, measure: str, period: str) -> dict | None:
@@ -156,8 +147,8 @@ class _Cells:
         """(the cell, the school's value, its cohort, its status). `value`/`status` serve formula measures."""
         r = self.observation(urn, m.id, period)
         if r is not None:
-            value, status = _num(r["value"]), str(r["status"] or "missing")
-            num, den = _num(r["numerator"]), _num(r["denominator"])
+            value, status = finite(r["value"]), str(r["status"] or "missing")
+            num, den = finite(r["numerator"]), finite(r["denominator"])
         else:
             status = status or "missing"
             num = den = None
@@ -247,7 +238,7 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
     est = store.establishments(members)
     schools = tuple(
         PublishedSchool(int(r["urn"]), names.get(int(r["urn"]), str(r["name"])), _text(r["phase"]), _text(r["town"]),
-                        _text(r["postcode"]), _num(r["latitude"]), _num(r["longitude"]))
+                        _text(r["postcode"]), finite(r["latitude"]), finite(r["longitude"]))
         for r in est.to_dict("records"))
     return Publication(
         publication_id=None, group_id=int(group_id), group_name=sc.subject.name, period=period,
@@ -430,7 +421,7 @@ def _load(store: Store, pid: int) -> Publication:
     head = store.query("SELECT group_id, group_name, period, version, status, created_at, data_as_of, title "
                        "FROM publications WHERE publication_id = ?", [pid])[0]
     items = tuple(
-        PublishedItem(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], _num(r[7]), r[8], r[9] or "", r[10] or "",
+        PublishedItem(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], finite(r[7]), r[8], r[9] or "", r[10] or "",
                       r[11] or "", r[12] or "", bool(r[13]), r[14])
         for r in store.query(
             "SELECT position, perspective, measure, label, description, unit, group_display, group_value, "
@@ -438,13 +429,13 @@ def _load(store: Store, pid: int) -> Publication:
             "FROM publication_items WHERE publication_id = ? ORDER BY position", [pid]))
     order = {i.measure: i.position for i in items}
     values = sorted(
-        (PublishedSchoolValue(r[0], int(r[1]), r[2], r[3], _num(r[4]), _num(r[5]), bool(r[6]), r[7])
+        (PublishedSchoolValue(r[0], int(r[1]), r[2], r[3], finite(r[4]), finite(r[5]), bool(r[6]), r[7])
          for r in store.query(
              "SELECT measure, urn, school_name, display, value, cohort, suppressed, reason "
              "FROM publication_school_values WHERE publication_id = ?", [pid])),
         key=lambda v: (order.get(v.measure, 0), v.urn))
     schools = tuple(
-        PublishedSchool(int(r[0]), r[1], r[2], r[3], r[4], _num(r[5]), _num(r[6]))
+        PublishedSchool(int(r[0]), r[1], r[2], r[3], r[4], finite(r[5]), finite(r[6]))
         for r in store.query("SELECT urn, name, phase, town, postcode, latitude, longitude FROM publication_schools "
                              "WHERE publication_id = ? ORDER BY urn", [pid]))
     created = head[5]
