@@ -264,6 +264,15 @@ def uploadable_measures(store: Store, viewer: Viewer, group_id: int) -> list[Mea
     return _uploadable(store, group_id)
 
 
+def _own_uploaded(store: Store, viewer: Viewer, group_id: int, measure_id: str) -> int:
+    """The group id, when the viewer may see the group and the measure is one of its own uploaded ones; an id that
+    is not the group's own reads nothing (AccessDenied), whichever group it belongs to."""
+    group_id = require_group(store, viewer, group_id)
+    if measure_id not in {m.id for m in _uploadable(store, group_id)}:
+        raise AccessDenied(f"{measure_id!r} is not one of this group's uploaded measures.")
+    return group_id
+
+
 def _uploadable(store: Store, group_id: int) -> list[Measure]:
     return [m for m in group_registry(store, group_id).values() if m.owner == str(group_id) and not m.formula]
 
@@ -279,10 +288,7 @@ def upload_values(store: Store, viewer: Viewer, group_id: int, measure_id: str, 
 
 def upload_template(store: Store, viewer: Viewer, group_id: int, measure_id: str, period: str | None = None) -> str:
     """The CSV template for one of the group's uploaded measures, with the group's schools' URNs filled in."""
-    group_id = require_group(store, viewer, group_id)
-    if measure_id not in {m.id for m in _uploadable(store, group_id)}:
-        raise AccessDenied(f"{measure_id!r} is not one of this group's uploaded measures.")
-    return template_for(store, group_id, measure_id, period)
+    return template_for(store, _own_uploaded(store, viewer, group_id, measure_id), measure_id, period)
 
 
 def check_upload(store: Store, viewer: Viewer, group_id: int, measure_id: str, path_or_bytes: Path | str | bytes,
@@ -297,9 +303,7 @@ def check_upload(store: Store, viewer: Viewer, group_id: int, measure_id: str, p
 def local_values(store: Store, viewer: Viewer, group_id: int, measure_id: str) -> pd.DataFrame:
     """The stored values of one of the group's own local measures for its schools (every year), newest year
     first. AccessDenied outside the viewer's groups; an id that is not the group's own reads nothing."""
-    group_id = require_group(store, viewer, group_id)
-    if measure_id not in {m.id for m in _uploadable(store, group_id)}:
-        raise AccessDenied(f"{measure_id!r} is not one of this group's uploaded measures.")
+    group_id = _own_uploaded(store, viewer, group_id, measure_id)
     members = store.group_members(group_id)
     if not members:
         return pd.DataFrame(columns=["period", "urn", "school", "value", "numerator", "denominator", "status"])

@@ -264,10 +264,6 @@ def build_publication(store: Store, viewer: Viewer, group_id: int, period: str, 
 # ------------------------------------------------------------------------------------------ writes
 
 
-def _actor(viewer: Viewer) -> str:
-    return viewer.actor
-
-
 def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
             commentary: dict[str, str]) -> tuple[Publication | None, list[str]]:
     """Publish a fixed copy (what `build_publication` previews), in one audited transaction. The previous
@@ -276,7 +272,7 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
     pub, problems = build_publication(store, viewer, group_id, period, measures, commentary)
     if pub is None:
         return None, problems
-    actor = _actor(viewer)
+    actor = viewer.actor
     with store.transaction() as cur:
         version = int(cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
@@ -330,7 +326,7 @@ def withdraw(store: Store, viewer: Viewer, publication_id: int) -> list[str]:
         return [refused]
     if status != "published":
         return [f"Version {version} for {period} is already {status}: only the published version can be withdrawn."]
-    actor = _actor(viewer)
+    actor = viewer.actor
     with store.transaction() as cur:
         cur.execute("UPDATE publications SET status = 'withdrawn', status_changed_by = ?, "
                     "status_changed_at = current_timestamp WHERE publication_id = ?", [actor, int(publication_id)])

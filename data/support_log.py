@@ -181,7 +181,7 @@ def support_records(store: Store, viewer: Viewer, group_id: int, period: str | N
     With a period, only records whose dates overlap that academic year. Raises AccessDenied when the viewer
     may not see the group.
     """
-    _check_visible(store, viewer, group_id)
+    require_group(store, viewer, group_id)
     start, end = _bounds(period)
     df = store.query_df(
         _TREE + """
@@ -287,10 +287,6 @@ def _bounds(period: str | None) -> tuple[str | None, str | None]:
         return period_bounds(parse_period(period))
     except PeriodError as exc:
         raise StoreError(str(exc)) from exc
-
-
-def _check_visible(store: Store, viewer: Viewer, group_id: int) -> None:
-    require_group(store, viewer, group_id)
 
 
 def _names(store: Store, urns: Sequence[int]) -> dict[int, str]:

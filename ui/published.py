@@ -30,8 +30,8 @@ GLOSSARY_TITLE = "What the words on this page mean"
 OTHER_RESULTS = "Other results"
 
 # Characters Streamlit's Markdown would act on: emphasis, links and images, headings, tables, maths ($),
-# strikethrough, HTML-looking text and the backslash itself. Each is shown as written.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
+# strikethrough, HTML-looking text, an email's autolink (@) and the backslash itself. Each is shown as written.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$!@])")
 
 PHASE_WORDS = {
     "primary": "Primary school",

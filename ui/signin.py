@@ -12,6 +12,7 @@ import streamlit as st
 from data.access import Role, Viewer
 from data.accounts import current_viewer_of, sign_in, viewer_for_email
 from data.store import Store
+from ui.published import escape
 
 KEY_SIGNED_IN = "_signed_in"
 KEY_EMAIL = "signin_email"
@@ -24,14 +25,6 @@ def _sso_configured() -> bool:
         return "auth" in st.secrets
     except Exception:  # no secrets.toml at all: single sign-on is not configured
         return False
-
-
-def _plain(text: str) -> str:
-    """Text that Markdown shows exactly as written (every ASCII punctuation mark escaped, '@' included)."""
-    return "".join(f"\\{c}" if c in _PUNCTUATION else c for c in text)
-
-
-_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
 def _sign_out() -> None:
@@ -64,7 +57,7 @@ def signed_in_viewer(store: Store) -> Viewer:
             return PUBLIC
     if viewer is not None:
         # the name as written: escaped, so Markdown in a display name (or an email's autolink) does nothing
-        side.markdown(f"Signed in as **{_plain(viewer.name)}**")
+        side.markdown(f"Signed in as **{escape(viewer.name)}**")
         if side.button("Sign out", key="sign_out", on_click=_sign_out) and _sso_configured():
             st.logout()
         return viewer

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.accounts import add_user
 from data.demo import FLAGSHIP_PARTNERSHIP
+from data.publications import publish
 from data.store import Store
 
 PASSWORD = "correct horse battery"
@@ -53,8 +54,6 @@ def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
         assert set_targets(s, Viewer(Role.LEADER, b.group_id, "lead.b"), b.group_id, period,
                            {"attainment8": 55.5}) == []
         names = dict(s.query("SELECT urn, name FROM establishments"))
-        from data.publications import publish
-
         pub, problems = publish(s, Viewer(Role.LEADER, a.group_id, "lead.a"), a.group_id, period, ["pupils"], {})
         assert pub is not None, problems
     return path, {"publication": pub.publication_id,
