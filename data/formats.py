@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from metrics.registry import Status
@@ -228,16 +229,32 @@ def parse_int(raw: str | None) -> int | None:
 
 _PERIOD_ARG = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})$")  # EES time_period, e.g. 202223
-# A folder or file name carrying an academic year such as 2018-2019 or 2018-19.
-_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_](20\d{2}|\d{2})(?!\d)")
+# A folder or file name carrying an academic year such as 2018-2019 or 2018-19 (parse_period checks the range).
+_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_]((?:19|20)\d{2}|\d{2})(?!\d)")
+# The first academic year Jointly holds: DfE's school-level performance data starts in the 1990s.
+FIRST_START_YEAR = 1990
 
 
 class PeriodError(ValueError):
     pass
 
 
-def parse_period(text: str) -> str:
-    """'2018/19', '2018-2019', '2018-19' or '201819' -> '2018/19'. Raises PeriodError."""
+def _latest_start_year(today: date | None) -> int:
+    """The start year of the latest acceptable academic year: the one that starts next calendar year."""
+    return (today or datetime.now(UTC).date()).year + 1
+
+
+def period_range(today: date | None = None) -> tuple[str, str]:
+    """The first and last academic years parse_period accepts (the last moves with today's date)."""
+    last = _latest_start_year(today)
+    return f"{FIRST_START_YEAR}/{(FIRST_START_YEAR + 1) % 100:02d}", f"{last}/{(last + 1) % 100:02d}"
+
+
+def parse_period(text: str, *, today: date | None = None) -> str:
+    """'2018/19', '2018-2019', '2018-19' or '201819' -> '2018/19'. Raises PeriodError.
+
+    Only years from 1990/91 to next year's (relative to `today`, default the UTC date) are periods: '0000/01',
+    '2999/00' or a typo's '2108/09' is refused with the allowed range, never stored."""
     t = text.strip()
     m = _PERIOD_ARG.match(t) or _COMPACT.match(t)
     if not m:
@@ -246,11 +263,17 @@ def parse_period(text: str) -> str:
     end_two = int(end[-2:])
     if end_two != (start + 1) % 100 or (len(end) == 4 and int(end) != start + 1):
         raise PeriodError(f"period {text!r}: the second year must follow the first (e.g. 2018/19)")
+    if not FIRST_START_YEAR <= start <= _latest_start_year(today):
+        first, last = period_range(today)
+        raise PeriodError(f"period {text!r} is not a year Jointly can hold: Jointly takes academic years from "
+                          f"{first} to {last}")
     return f"{start}/{end_two:02d}"
 
 
 def period_from_path(path: Path) -> str | None:
-    """The academic year named by the file's folder (e.g. .../2018-2019/england_ks4final.csv)."""
+    """The academic year named by the file's folder (e.g. .../2018-2019/england_ks4final.csv).
+
+    A name outside parse_period's range (0000-0001, 2090-2091) is not a period: None, as for no year at all."""
     for part in [path.parent.name, path.stem, path.parent.parent.name]:
         m = _IN_NAME.search(part)
         if m:

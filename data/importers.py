@@ -193,7 +193,10 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         with store.transaction() as cur:
             import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
             counts = write_batch(cur, batch, kind, import_id)
-            report.import_id = _log_import(cur, import_id, report, sha, kind, batch, counts, started, actor, "ok", "")
+            # 'pending' until refresh_derived turns it 'ok' in its own commit: a kill in between leaves the mark
+            outcome = "pending" if needs_derived(counts) else "ok"
+            report.import_id = _log_import(cur, import_id, report, sha, kind, batch, counts, started, actor, outcome,
+                                           "")
         report.periods = sorted(batch.periods)
         report.measures = sorted(batch.measures)
         report.problems = table.problems + batch.problems
@@ -230,8 +233,15 @@ def after_imports(store: Store, reports: Sequence[ImportReport]) -> None:
     ok = [r for r in reports if r.ok]
     if any(r.establishments_added or r.memberships_changed for r in ok):
         store.recluster()
-    if any(r.observations or r.establishments_added or r.establishments_updated for r in ok):
+    if any(needs_derived({"observations": r.observations, "establishments_added": r.establishments_added,
+                          "establishments_updated": r.establishments_updated}) for r in ok):
         refresh_derived(store)
+
+
+def needs_derived(counts: dict[str, int]) -> bool:
+    """Whether what an import wrote changes the derived tables (school values or establishments' context)."""
+    return bool(counts.get("observations") or counts.get("establishments_added")
+                or counts.get("establishments_updated"))
 
 
 def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:

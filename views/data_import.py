@@ -16,7 +16,8 @@ KEY_FILES = "data_import_files"
 KEY_PERIOD = "data_import_period"
 KEY_IMPORT = "data_import_go"
 KEY_REPORTS = "_data_import_reports"  # the last import's reports, shown until the next one
-OUTCOME_WORDS = {"ok": "Imported", "failed": "Failed: nothing written"}
+OUTCOME_WORDS = {"ok": "Imported", "failed": "Failed: nothing written",
+                 "pending": "Values stored; derived tables pending (rebuilt at the next open)"}
 REFUSAL = ("This page is for data managers: only an admin can import files and read the logs. Ask your data manager "
            "if something needs importing.")
 

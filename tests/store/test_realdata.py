@@ -552,11 +552,45 @@ def test_metadata_files_are_refused(store: Store, path: Path, why: str) -> None:
         "file_name": path.name, "outcome": "failed", "message": expected}
 
 
+# Today's formats (2024/25-2025/26: EES performance files, Ofsted report cards, GIAS membership history and links).
+# Reading them exactly is issue 10; until then each must import cleanly or be refused in words, never half-read.
+REAL = REPO.parent / "shared" / "realdata"
+CURRENT_FORMATS = [REAL / f for f in (
+    "ees_16-18_progression_cianfhoghlaim/EXCERPT_L4_Tidy_2023_ALL_inst.csv",
+    "ees_ks4_2024-25_hal609/202425_information_about_schools_provisional.csv",
+    "ees_ks4_2024-25_hal609/EXCERPT_202425_information_about_multi_academy_trusts_revised.csv",
+    "ees_ks4_2024-25_hal609/EXCERPT_202425_performance_tables_multi_academy_trusts_revised.csv",
+    "gias_2025_cianfhoghlaim/EXCERPT_academiesmatmembership20250426.csv",
+    "gias_2025_cianfhoghlaim/EXCERPT_alllinksdata20250426.csv",
+    "gias_2025_sap-sector/Establishments-UI-Test-Data.csv",
+    "gias_links_2024_witan/links_edubasealldata20240129.csv",
+    "ofsted_mi_2025-26_hal609/EXCERPT_Management_information_-_state-funded_schools_-_latest_inspections_as_at_"
+    "30_June_2026.csv",
+    "ofsted_mi_2025-26_hal609/EXCERPT_Management_information_-_state-funded_schools_-_latest_inspections_as_at_"
+    "31_Aug_2024.csv",
+    "ofsted_mi_2025-26_hal609/Management_information_-_state-funded_schools_-_all_inspections_-_year_to_date_"
+    "published_by_28_Feb_2026.csv",
+)]
+
+
+@pytest.mark.parametrize("path", CURRENT_FORMATS, ids=[p.name[:60] for p in CURRENT_FORMATS])
+def test_current_format_files_import_or_are_refused_in_words(store: Store, path: Path) -> None:
+    assert import_file(store, KS4P, "2018/19").ok
+    before = snapshot(store)
+    report = import_file(store, path, "2024/25")
+    if report.ok:
+        assert report.rows_read > 0 and not [p for p in report.problems if p.fatal]
+    else:  # a located sentence naming the file; nothing written
+        assert report.message.startswith(f"{path.name}, line ") and "Traceback" not in report.message
+        assert snapshot(store) == before
+        assert imports_log(store)[-1]["outcome"] == "failed"
+
+
 def test_every_real_file_is_covered() -> None:
     """A new file in ../shared/realdata must get a test here."""
     covered = {KS4P, KS4F, *CENSUS.values(), *CFR.values(), SPINE, GIAS_SAMPLE, EES_CENSUS,
                META / "england_ofsted-schools.xlsx", *(m[0] for m in METAFILES),
-               *(GIAS_TV / f"example_{f}_data.csv" for f in ("schools", "groups", "links"))}
+               *(GIAS_TV / f"example_{f}_data.csv" for f in ("schools", "groups", "links")), *CURRENT_FORMATS}
     found = {p for p in REPO.parent.joinpath("shared", "realdata").rglob("*") if p.suffix in (".csv", ".xlsx")}
     assert found == covered
 
