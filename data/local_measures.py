@@ -45,7 +45,9 @@ def define_local_measure(store: Store, group_id: int, definition: Mapping[str, o
 
     The definition is checked with the group's other local measures (so formulas may use them and
     cycles are found), against the ids already taken (national ids, other groups' local ids).
-    Nothing is written when there is an issue.
+    Nothing is written when there is an issue. No issue names or describes another group's measure:
+    a formula naming one reads as naming no measure; only an id clash (ids are unique in the store)
+    says the id is taken, in the same words as for a national id.
     """
     fields = {k: v for k, v in definition.items() if v is not None}
     mid = fields.get("id")
@@ -191,8 +193,7 @@ def _uploadable(store: Store, group_id: int, measure_id: str, filename: str) -> 
     if measure_id not in own:
         if measure_id in load_registry():
             return refuse(f"{measure_id} is a national measure: its values come from DfE files, not uploads")
-        if any(d["id"] == measure_id for d in store.local_measures()):
-            return refuse(f"{measure_id} is another group's local measure: only its own group uploads its values")
+        # the same words whether or not another group has this id: never an oracle for other groups' measures
         return refuse(f"this group has no local measure {measure_id}: define it first")
     try:
         measure = parse_measure(own[measure_id])

@@ -562,30 +562,39 @@ def formula_parses(d: Definitions) -> list[Issue]:
 
 def formula_names_known(d: Definitions) -> list[Issue]:
     """A formula uses only known measure ids; a group's formula uses only national measures and the
-    group's own."""
+    group's own.
+
+    In a group's definitions (the form) every other id gets the same words, whether it is another
+    group's measure or no measure at all, and "did you mean" draws only on the ids the group may use:
+    the message must not tell a governor which ids exist in other groups.
+    """
     out = []
     own = d.ids()
-    if d.group_members_only:
-        usable = own | national_ids()
-    else:
-        usable = own | set(d.known_ids)
+    usable = own | (national_ids() if d.group_members_only else set(d.known_ids))
     for i, m, f in d.formulas():
         for name in f.names:
             if name in usable or name == m.get("id"):
                 continue
-            if name in d.known_ids:
-                msg = (f"formula uses '{name}', another group's local measure: a formula may use national "
-                       "measures and the group's own")
+            close = difflib.get_close_matches(name, sorted(usable), n=1, cutoff=0.75)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            if d.group_members_only:
+                msg = (f"formula uses '{name}', which is not a measure this group can use (a formula may use "
+                       f"national measures and the group's own){hint}")
             else:
-                close = difflib.get_close_matches(name, sorted(usable), n=1, cutoff=0.75)
-                msg = f"formula uses '{name}', which is not a measure id" + (
-                    f"; did you mean '{close[0]}'?" if close else "")
+                msg = f"formula uses '{name}', which is not a measure id{hint}"
             out.append(d.issue(i, "formula", msg))
     return out
 
 
+MAX_PATH_SHOWN = 12  # members of a circle's path named in full; a longer path is shortened in the middle
+
+
 def formula_no_cycles(d: Definitions) -> list[Issue]:
-    """Formulas do not go round in a circle (a measure using itself, directly or through others)."""
+    """Formulas do not go round in a circle (a measure using itself, directly or through others).
+
+    One issue per circle, on its first measure: the shortest way round, and how many other measures
+    are caught in it. Linear in measures + uses: a chain of 2,000 formulas is checked in milliseconds.
+    """
     index: dict[str, int] = {}
     formulas: dict[str, Formula] = {}
     for i, m, f in d.formulas():
@@ -593,8 +602,20 @@ def formula_no_cycles(d: Definitions) -> list[Issue]:
         if isinstance(mid, str) and mid not in formulas:
             index[mid] = i
             formulas[mid] = f
-    return [d.issue(index[cycle[0]], "formula", f"the formula goes round in a circle: {' → '.join(cycle)}")
-            for cycle in formula_cycles(formulas)]
+    out = []
+    for circle in formula_cycles(formulas):
+        path = list(circle.path)
+        if len(path) > MAX_PATH_SHOWN:
+            path = [*path[:MAX_PATH_SHOWN - 3], "…", *path[-2:]]
+        msg = f"the formula goes round in a circle: {' → '.join(path)}"
+        if len(circle.path) > MAX_PATH_SHOWN:
+            msg += f" ({len(circle.path) - 1:,} steps)"
+        others = [mid for mid in circle.members if mid not in circle.path]
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5:,} more" if len(others) > 5 else "")
+            msg += f"; also caught in it: {shown}"
+        out.append(d.issue(index[circle.path[0]], "formula", msg))
+    return out
 
 
 RULES: tuple[Rule, ...] = (

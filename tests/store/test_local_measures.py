@@ -110,8 +110,8 @@ def test_a_formula_may_use_the_groups_own_and_national_measures_but_not_another_
     assert define_local_measure(world.store, world.group, ok, actor="g") == []
     theirs = {**CPD_PER_TEACHER, "id": "events_per_pupil", "formula": "other_events / pupils"}
     assert define_local_measure(world.store, world.group, theirs, actor="g") == [
-        Issue("form", "events_per_pupil", "formula", None, "formula uses 'other_events', another group's local "
-              "measure: a formula may use national measures and the group's own")]
+        Issue("form", "events_per_pupil", "formula", None, "formula uses 'other_events', which is not a measure "
+              "this group can use (a formula may use national measures and the group's own)")]
 
 
 def test_redefining_a_measure_into_a_cycle_is_refused(world: World) -> None:
@@ -243,7 +243,7 @@ def test_an_unreadable_file_is_one_issue(world: World, fixture: str, message: st
     ("cpd_per_teacher", "cpd_per_teacher is calculated by its formula (if(teachers_fte > 0, cpd_hours / "
                         "teachers_fte, 0)): upload values for the measures it uses instead"),
     ("progress8", "progress8 is a national measure: its values come from DfE files, not uploads"),
-    ("other_events", "other_events is another group's local measure: only its own group uploads its values"),
+    ("other_events", "this group has no local measure other_events: define it first"),  # never "another group's"
     ("no_such_measure", "this group has no local measure no_such_measure: define it first"),
 ])
 def test_values_upload_only_for_the_groups_own_directly_entered_measures(world: World, measure: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.formula import MAX_LENGTH, Formula, FormulaError, evaluate, formula_cycles, parse_formula
+from metrics.formula import MAX_LENGTH, Circle, Formula, FormulaError, evaluate, formula_cycles, parse_formula
 
 VALUES = {"cpd_hours": 420.0, "teachers_fte": 12.0, "support_hours_given": 90.0, "support_hours_received": 30.0,
           "pupils": 400.0, "a": 3.0, "b": -5.0, "x": 7.0, "zero": 0.0}
@@ -75,8 +75,9 @@ def test_a_formula_knows_its_text_and_the_measures_it_uses() -> None:
     ("max + 1", '"max" at column 1: max is a function: call it with brackets, e.g. max(a, b)', 0),
     ("True", '"True" at column 1: True is not allowed; only numbers and measure ids', 0),
     ("None", '"None" at column 1: None is not allowed; only numbers and measure ids', 0),
-    ("1j", '"1j" at column 1: 1j is not allowed; only numbers and measure ids', 0),
-    ("1e999", '"1e999" at column 1: the number is too large', 0),
+    ("1j", '"1j" at column 1: imaginary numbers (j) are not allowed', 0),
+    ("1e999", '"1e999" at column 1: numbers in a formula are limited to 1,000,000,000,000 (1e12) either side '
+              "of zero", 0),
     ("Pupils / 2", "\"Pupils\" at column 1: 'Pupils' is not a measure id (ids are lowercase letters, digits and "
                    "underscores, starting with a letter)", 0),
     ("pupils × 2 + if(a, b, x) ** 2", '"if(a, b, x) ** 2" at column 14: powers (**) are not allowed; '
@@ -87,8 +88,8 @@ def test_a_formula_knows_its_text_and_the_measures_it_uses() -> None:
     ("a b", "the formula cannot be read at column 3: invalid syntax", 2),
     ("   ", "the formula is empty", 0),
     ("-" * 30 + "a", '"a" at column 31: the formula nests deeper than 30 levels', 30),  # a is the 31st level
-    ("a" * (MAX_LENGTH + 1), f"the formula is {MAX_LENGTH + 1} characters long; the limit is {MAX_LENGTH}",
-     MAX_LENGTH),
+    ("a" * (MAX_LENGTH + 1), f"the formula is {MAX_LENGTH + 1:,} characters long; the limit is {MAX_LENGTH:,} "
+                             f"(column {MAX_LENGTH + 1:,} is past it)", MAX_LENGTH),
 ])
 def test_each_forbidden_construct_has_its_precise_message(text: str, message: str, offset: int) -> None:
     with pytest.raises(FormulaError) as caught:
@@ -143,7 +144,8 @@ def test_cycles_are_found_with_their_paths() -> None:
         "f": parse_formula("d - 1"),  # d → e → f → d
         "g": parse_formula("a + pupils"),  # uses a cycle but is not in one
     }
-    assert formula_cycles(definitions) == [["a", "b", "a"], ["c", "c"], ["d", "e", "f", "d"]]
+    assert formula_cycles(definitions) == [Circle(("a", "b", "a"), ("a", "b")), Circle(("c", "c"), ("c",)),
+                                           Circle(("d", "e", "f", "d"), ("d", "e", "f"))]
 
 
 def test_no_cycles_in_a_chain_or_a_diamond() -> None:
@@ -152,7 +154,7 @@ def test_no_cycles_in_a_chain_or_a_diamond() -> None:
     assert formula_cycles(definitions) == []
 
 
-def test_every_cycle_is_reported_once_starting_at_its_first_member() -> None:
-    # two cycles share a and b: a → b → a and a → b → c → a
+def test_a_circle_is_reported_once_starting_at_its_first_member_by_its_shortest_way_round() -> None:
+    # two cycles share a and b (a → b → a and a → b → c → a): one circle of three measures
     definitions = {"a": parse_formula("b"), "b": parse_formula("a + c"), "c": parse_formula("a")}
-    assert formula_cycles(definitions) == [["a", "b", "a"], ["a", "b", "c", "a"]]
+    assert formula_cycles(definitions) == [Circle(("a", "b", "a"), ("a", "b", "c"))]

@@ -197,8 +197,8 @@ def test_a_groups_formula_may_not_use_another_groups_measure() -> None:
              "formula": "leaders_pct / their_events"}
     assert validate_definitions([ratio, FORM_MEASURE], source="form", known_ids={"their_events"},
                                 group_members_only=True) == [
-        Issue("form", "leaders_per_event", "formula", None, "formula uses 'their_events', another group's local "
-              "measure: a formula may use national measures and the group's own")]
+        Issue("form", "leaders_per_event", "formula", None, "formula uses 'their_events', which is not a measure "
+              "this group can use (a formula may use national measures and the group's own)")]
 
 
 def test_a_cycle_through_two_measures_names_its_path() -> None:
