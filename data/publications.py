@@ -13,7 +13,10 @@ published versions.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from data.formats import PeriodError, parse_period
 from data.governance import group_registry
 from data.scorecards import scorecard, window
 from data.store import Store, StoreError, registered
+from metrics.formula import evaluate, parse_formula
 from metrics.numbers import finite
 from metrics.publication import (
     SUPPRESSED,
@@ -32,8 +36,8 @@ from metrics.publication import (
     plain_words,
 )
 from metrics.registry import Measure, Rollup
-from metrics.scorecard import ScorecardRow
-from metrics.suppression import Cell, Suppressed, suppress
+from metrics.scorecard import ScorecardRow, formula_inputs
+from metrics.suppression import Cell, Seen, Suppressed, suppress
 
 MAX_COMMENTARY = 600  # characters per measure
 MAX_SEARCH = 100  # characters of search text used
@@ -43,6 +47,8 @@ REFUSED_GROUP = "You can publish results only for your own group (and the groups
 UNKNOWN_COHORT = "hidden because the number of pupils is not known for every school"
 DFE_SUPPRESSED = "not published by the Department for Education because too few pupils were included"
 NO_RESULT = "No result"
+KEY_SETTING = "publication_key"  # the store's key for cell fingerprints (see `fingerprint`)
+NOT_COUNTED = "-"  # the fingerprint of a school whose value does not count in the total (none, or no pupils)
 NO_RESULT_WHY = {
     "not_applicable": "does not apply this year",
     "low_coverage": "too few pupils were covered",
@@ -142,15 +148,14 @@ class _Cells:
     def observation(self, urn: int, measure: str, period: str) -> dict | None:
         return self.rows.get((urn, measure, period))
 
-    def cell(self, m: Measure, urn: int, period: str, value: float | None = None,
-             status: str | None = None) -> tuple[Cell, float | None, float | None, str]:
-        """(the cell, the school's value, its cohort, its status). `value`/`status` serve formula measures."""
+    def cell(self, m: Measure, urn: int, period: str) -> tuple[Cell, float | None, float | None, str]:
+        """(the cell, the school's value, its cohort, its status) of a measure with stored values."""
         r = self.observation(urn, m.id, period)
         if r is not None:
             value, status = finite(r["value"]), str(r["status"] or "missing")
             num, den = finite(r["numerator"]), finite(r["denominator"])
         else:
-            status = status or "missing"
+            value, status = None, "missing"
             num = den = None
         if value is None or status != "ok":
             return Cell(str(urn), None, den), None, den, status
@@ -163,7 +168,121 @@ class _Cells:
         return Cell(str(urn), num, den), value, cohort, status
 
 
+Built = tuple[Cell, float | None, float | None, str]  # (cell, value, cohort, status), as _Cells.cell gives
+
+
+def fingerprint(key: str, cell: Cell) -> str:
+    """A keyed fingerprint of a counted cell (school, numerator, denominator): equal exactly when the school's
+    result is unchanged, and not reversible without the store's key (a small cohort has few possible values,
+    so a plain hash could be tried value by value). The measure is left out on purpose: a formula such as
+    `mentoring * 1` has its input's very cells, and they must compare equal."""
+    text = f"{cell.key}|{float(cell.numerator):.9g}|{float(cell.denominator):.9g}"  # type: ignore[arg-type]
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class _Year:
+    """This year's cells and suppression of every measure a publication needs, a formula's from its inputs
+    (memoised). `history`: the versions of each measure a visitor may have seen, oldest first."""
+
+    def __init__(self, cells: _Cells, registry: Mapping[str, Measure], period: str,
+                 history: Mapping[str, Sequence[tuple[int, Seen]]], key: str | None) -> None:
+        self.cells, self.registry, self.period, self.history, self.key = cells, registry, period, history, key
+        self._built: dict[str, dict[int, Built]] = {}
+        self._suppressed: dict[tuple[str, bool], Suppressed] = {}
+
+    def built(self, mid: str) -> dict[int, Built]:
+        if mid not in self._built:
+            m = self.registry[mid]
+            self._built[mid] = (self._formula(m) if m.formula else
+                                {u: self.cells.cell(m, u, self.period) for u in self.cells.members})
+        return self._built[mid]
+
+    def _formula(self, m: Measure) -> dict[int, Built]:
+        """A formula's cells: its value from the inputs' values (as the scorecard computes it), and the smallest
+        denominator (and cohort) of the inputs it used, so it is suppressed as its smallest input would be; no
+        denominator when any input used has none (then its cohort is unknown: hidden)."""
+        f = parse_formula(m.formula)
+        inputs = {n: self.built(n) for n in f.names if n in self.registry}
+        out: dict[int, Built] = {}
+        for u in self.cells.members:
+            value = evaluate(f, {n: b[u][1] for n, b in inputs.items()})
+            if value is None:
+                out[u] = (Cell(str(u), None, None), None, None, "missing")
+                continue
+            used = [b[u] for b in inputs.values() if b[u][1] is not None]
+            dens = [c.denominator for c, *_ in used]
+            den = None if not dens or any(d is None for d in dens) else min(dens)  # type: ignore[type-var]
+            cohorts = [c for _, _, c, _ in used if c is not None]
+            num = value if m.rollup is Rollup.SUM or den is None else value * den / m.scale
+            out[u] = (Cell(str(u), num, den), value, min(cohorts) if cohorts else None, "ok")
+        return out
+
+    def fingerprints(self, mid: str, key: str | None = None) -> dict[str, str]:
+        key = key if key is not None else self.key
+        if key is None:
+            return {}
+        return {c.key: fingerprint(key, c) for c, *_ in self.built(mid).values() if c.contributes}
+
+    def earlier(self, mid: str) -> list[Seen]:
+        """The versions a visitor may have seen of this measure and, for a formula, of every input it rests on
+        (`mentoring * 1` is mentoring again): oldest first."""
+        m = self.registry[mid]
+        ids = [mid, *(formula_inputs([m], self.registry) if m.formula else [])]
+        seen = sorted((v for i in dict.fromkeys(ids) for v in self.history.get(i, ())), key=lambda v: v[0])
+        return [s for _, s in seen]
+
+    def suppressed(self, mid: str, total: bool) -> Suppressed:
+        if (mid, total) in self._suppressed:
+            return self._suppressed[(mid, total)]
+        m = self.registry[mid]
+        inherited: dict[str, str] = {}
+        inputs_total: str | None = None
+        if m.formula:
+            # A formula over a hidden input cell would show it again: hide it (the input as if its total were
+            # shown, the worst case); and its total rests on the inputs' totals, so it is hidden when any is.
+            for n in parse_formula(m.formula).names:
+                if n in self.registry:
+                    s_n = self.suppressed(n, True)
+                    for k, why in s_n.hidden.items():
+                        inherited.setdefault(k, why)
+                    inputs_total = inputs_total or s_n.total_hidden
+        cells = [b[0] for b in self.built(mid).values()]
+        s = suppress(cells, m.min_cohort, total_published=total, bounds=_bounds(m), inherited=inherited,
+                     earlier=self.earlier(mid), fingerprints=self.fingerprints(mid))
+        if total and s.total_hidden is None and any(c.has_value and c.denominator is None for c in cells):
+            s = Suppressed(s.hidden, UNKNOWN_COHORT)  # the total would weigh such a school in unknown ways
+        elif total and s.total_hidden is None and inputs_total:
+            s = Suppressed(s.hidden, inputs_total)
+        self._suppressed[(mid, total)] = s
+        return s
+
+
+def _history(store: Store, group_id: int, period: str, key: str | None) -> dict[str, list[tuple[int, Seen]]]:
+    """Every version ever published for the group and year (published, replaced or withdrawn: a visitor may have
+    kept any), per measure: which schools were hidden and shown, whether the total was, and the fingerprints."""
+    rows = store.query(
+        "SELECT p.version, v.measure, v.urn, v.suppressed, v.value IS NOT NULL, v.fingerprint, "
+        "coalesce(i.group_value IS NOT NULL, false) "
+        "FROM publications p JOIN publication_school_values v USING (publication_id) "
+        "LEFT JOIN publication_items i ON i.publication_id = v.publication_id AND i.measure = v.measure "
+        "WHERE p.group_id = ? AND p.period = ? ORDER BY p.version, v.measure, v.urn", [int(group_id), period])
+    by: dict[tuple[int, str], list[tuple]] = {}
+    for r in rows:
+        by.setdefault((int(r[0]), str(r[1])), []).append(r)
+    out: dict[str, list[tuple[int, Seen]]] = {}
+    for (version, measure), rs in by.items():
+        # NULL: published before fingerprints were kept (or without the key): nothing can be compared with it
+        legacy = key is None or any(r[5] is None for r in rs)
+        out.setdefault(measure, []).append((version, Seen(
+            hidden=frozenset(str(r[2]) for r in rs if r[3]),
+            shown=frozenset(str(r[2]) for r in rs if not r[3] and r[4]),
+            total_shown=bool(rs[0][6]),
+            cells=None if legacy else {str(r[2]): str(r[5]) for r in rs if r[5] != NOT_COUNTED})))
+    return out
+
+
 def _suppress(m: Measure, cells: Sequence[Cell], total: bool) -> Suppressed:
+    """One year's suppression of a measure on its own (the trend words' earlier year)."""
     s = suppress(cells, m.min_cohort, total_published=total, bounds=_bounds(m))
     if total and s.total_hidden is None and any(c.has_value and c.denominator is None for c in cells):
         return Suppressed(s.hidden, UNKNOWN_COHORT)  # the total would weigh such a school in unknown ways
@@ -194,19 +313,24 @@ def _next_version(store: Store, group_id: int, period: str) -> int:
 
 
 def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
-           commentary: Mapping[str, str]) -> Publication:
+           commentary: Mapping[str, str]) -> tuple[Publication, _Year]:
+    """The publication as it would be published now, and the year's cells (to fingerprint when publishing)."""
     sc = scorecard(store, group=str(int(group_id)), period=period, measures=list(measures))
     registry = {m.id: m for m in group_registry(store, int(group_id)).values()}
     members = [int(u) for u, _ in sc.members]
     names = {int(u): str(n) for u, n in sc.members}
-    cells = _Cells(store, members, window(store, period), [m for m in measures if not registry[m].formula])
+    chosen = [registry[m] for m in measures]
+    stored = [m.id for m in chosen if not m.formula] + [
+        n for n in formula_inputs(chosen, registry) if n in registry and not registry[n].formula]
+    cells = _Cells(store, members, window(store, period), list(dict.fromkeys(stored)))
+    key = store.setting(KEY_SETTING)
+    year = _Year(cells, registry, period, _history(store, group_id, period, key), key)
     items: list[PublishedItem] = []
     values: list[PublishedSchoolValue] = []
     for position, row in enumerate(sc.rows, start=1):
         m = registry[row.measure]
-        member = {int(u): (v, s) for u, v, s in row.member_values}
-        built = {u: cells.cell(m, u, period, *member.get(u, (None, None))) for u in members}
-        s = _suppress(m, [b[0] for b in built.values()], row.value is not None)
+        built = year.built(m.id)
+        s = year.suppressed(m.id, row.value is not None)
         shown_values: list[float] = []
         for u in members:
             cell, value, cohort, status = built[u]
@@ -245,20 +369,27 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
         version=_next_version(store, group_id, period), status="preview", created_at=None,
         data_as_of=_data_as_of(store), schools=schools, items=tuple(items), school_values=tuple(values),
         title=f"{sc.subject.name}: results for {period}",
-    )
+    ), year
 
 
 def build_publication(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
                       commentary: dict[str, str]) -> tuple[Publication | None, list[str]]:
     """The preview: exactly what parents would see if this were published now (publication_id None, status
     'preview'), and every problem in words (then the publication is None)."""
+    pub, _year, problems = _checked_build(store, viewer, group_id, period, measures, commentary)
+    return pub, problems
+
+
+def _checked_build(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
+                   commentary: dict[str, str]) -> tuple[Publication | None, _Year | None, list[str]]:
     period, problems = _check(store, viewer, group_id, period, measures, commentary)
     if problems:
-        return None, problems
+        return None, None, problems
     try:
-        return _build(store, int(group_id), period, measures, commentary), []
+        pub, year = _build(store, int(group_id), period, measures, commentary)
     except StoreError as exc:
-        return None, [exc.title]
+        return None, None, [exc.title]
+    return pub, year, []
 
 
 # ------------------------------------------------------------------------------------------ writes
@@ -269,11 +400,17 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
     """Publish a fixed copy (what `build_publication` previews), in one audited transaction. The previous
     published version for the group and year becomes 'replaced'. Returns (the publication, []) or (None,
     problems) with nothing written."""
-    pub, problems = build_publication(store, viewer, group_id, period, measures, commentary)
-    if pub is None:
+    pub, year, problems = _checked_build(store, viewer, group_id, period, measures, commentary)
+    if pub is None or year is None:
         return None, problems
     actor = viewer.actor
     with store.transaction() as cur:
+        # The fingerprints' key is made with the first publication (random, kept in this store only; the
+        # parents' copy never has it). Not audited: it is no one's choice and says nothing.
+        cur.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    [KEY_SETTING, secrets.token_hex(32)])
+        key = str(cur.execute("SELECT value FROM settings WHERE key = ?", [KEY_SETTING]).fetchall()[0][0])
+        prints = {i.measure: year.fingerprints(i.measure, key) for i in pub.items}
         version = int(cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
             [pub.group_id, pub.period]).fetchall()[0][0])
@@ -299,9 +436,9 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
         if pub.school_values:
             cur.executemany(
                 "INSERT INTO publication_school_values (publication_id, measure, urn, school_name, display, value, "
-                "cohort, suppressed, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[pid, v.measure, v.urn, v.school_name, v.display, v.value, v.cohort, v.suppressed, v.reason]
-                 for v in pub.school_values])
+                "cohort, suppressed, reason, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, v.measure, v.urn, v.school_name, v.display, v.value, v.cohort, v.suppressed, v.reason,
+                  prints[v.measure].get(str(v.urn), NOT_COUNTED)] for v in pub.school_values])
         if pub.schools:
             cur.executemany(
                 "INSERT INTO publication_schools (publication_id, urn, name, phase, town, postcode, latitude, "
@@ -445,13 +582,18 @@ def _load(store: Store, pid: int) -> Publication:
 # ------------------------------------------------------------------------------------------ a parents-only copy
 
 PUBLIC_TABLES = ("publications", "publication_items", "publication_school_values", "publication_schools")
+# Columns blank in the parents' copy: who published, replaced or withdrew a version (parents read what was
+# published, never who did it), and the cells' fingerprints (the staff store's own bookkeeping).
+PERSON_COLUMNS = {"publications": ("created_by", "status_changed_by")}
+PRIVATE_COLUMNS = {**PERSON_COLUMNS, "publication_school_values": ("fingerprint",)}
 
 
 def export_public(store: Store, out: str | Path) -> dict[str, int]:
     """Write a new store holding only what parents may read: the current published versions (with their items,
-    school values and schools) and whether it is the demo. No observations, schools, accounts, targets, support
-    or audit: a parents-only site (JOINTLY_PUBLIC_SITE=1) on this file cannot show anything else, even if its
-    code had a bug. Written beside `out` first and moved into place whole. Returns rows copied per table."""
+    school values and schools) and whether it is the demo, with no staff name or email (PERSON_COLUMNS are blank).
+    No observations, schools, accounts, targets, support or audit: a parents-only site (JOINTLY_PUBLIC_SITE=1) on
+    this file cannot show anything else, even if its code had a bug. Written beside `out` first and moved into
+    place whole. Returns rows copied per table."""
     out = Path(out)
     part = out.with_name(out.name + ".part")
     for stale in (part, part.with_name(part.name + ".wal")):
@@ -464,6 +606,8 @@ def export_public(store: Store, out: str | Path) -> dict[str, int]:
             for table in PUBLIC_TABLES:  # fixed names, never user text
                 rows = store.query_df(f"SELECT * FROM {table} WHERE list_contains(?::INTEGER[], publication_id)",  # noqa: S608
                                       [ids])
+                for column in PRIVATE_COLUMNS.get(table, ()):
+                    rows[column] = None
                 with registered(cur, "_public_in", rows):
                     cur.execute(f"INSERT INTO {table} SELECT * FROM _public_in")  # noqa: S608
                 counts[table] = len(rows)

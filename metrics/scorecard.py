@@ -357,20 +357,46 @@ class _Values:
         return self.memo[key]
 
 
+class _Cohorts:
+    """A measure's cohort in a period; a formula's is the smallest cohort of the inputs it uses that have a value
+    (its result rests on no more pupils than that), None when none of them has a known cohort (memoised)."""
+
+    def __init__(self, by_id: Mapping[str, Measure], values: _Values, base) -> None:
+        self.by_id, self.values, self.base = by_id, values, base
+        self.memo: dict[tuple[str, int], float | None] = {}
+
+    def __call__(self, mid: str, pi: int) -> float | None:
+        key = (mid, pi)
+        if key not in self.memo:
+            m = self.by_id.get(mid)
+            if m is not None and m.formula:
+                known = [c for n in parse_formula(m.formula).names
+                         if self.values(n, pi) is not None and (c := self(n, pi)) is not None]
+                self.memo[key] = min(known) if known else None
+            else:
+                self.memo[key] = self.base(mid, pi) if self.values(mid, pi) is not None else None
+        return self.memo[key]
+
+
 def _formula_row(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],
-                 member_values: tuple = (), schools_total: int | None = None) -> ScorecardRow:
-    """A formula measure's row: its value and trend, computed; no national comparators (it is local)."""
+                 member_values: tuple = (), schools_total: int | None = None, cohort_at=None) -> ScorecardRow:
+    """A formula measure's row: its value and trend, computed; no national comparators (it is local).
+    Its cohort is its smallest input cohort (`cohort_at`), so a tiny input shows as insufficient data."""
     trend = tuple(TrendPoint(p, value_at(m.id, pi), Status.OK.value if value_at(m.id, pi) is not None
                              else Status.MISSING.value) for pi, p in enumerate(periods))
     value = trend[-1].value
     prev = trend[-2].value if len(trend) > 1 else None
+    cohort = cohort_at(m.id, len(periods) - 1) if cohort_at is not None and value is not None else None
+    small = cohort is not None and cohort < m.min_cohort
     return ScorecardRow(
         measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
-        period=period, value=value, display=m.format_value(value), cohort=None, numerator=None, denominator=None,
+        period=period, value=value, display=m.format_value(value), cohort=cohort, numerator=None,
+        denominator=cohort,
         status=trend[-1].status, status_code=None, ci_low=None, ci_high=None, uncertainty=None, national=None,
         national_scope=None, percentile=None, family_median=None, family_rank=None, family_size=None, expected=None,
         residual=None, trend=trend, change=None if value is None or prev is None else value - prev, level=None,
-        level_label=_level_label(m, None), significance=None, flag=False, flag_reasons=(),
+        level_label=INSUFFICIENT if small and m.judged else _level_label(m, None), significance=None, flag=False,
+        flag_reasons=(),
         target=targets.get(m.id), target_met=target_met(m, value, targets.get(m.id)),
         rollup_method=f"formula on the group's values: {m.formula}" if schools_total is not None else None,
         schools_total=schools_total, member_values=member_values)
@@ -436,7 +462,9 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
     def stored(mid: str, pi: int) -> float | None:
         return get(pos[mid], pi, "value") if mid in pos and status(pos[mid], pi) == Status.OK.value else None
 
-    value_at = _Values({**(inputs or {}), **{m.id: m for m in measures}}, stored)
+    by_id = {**(inputs or {}), **{m.id: m for m in measures}}
+    value_at = _Values(by_id, stored)
+    cohort_at = _Cohorts(by_id, value_at, lambda mid, pi: get(pos[mid], pi, "denominator") if mid in pos else None)
     hist = {}
     for m in measures:
         if m.formula:
@@ -448,7 +476,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
     out = []
     for m in measures:
         if m.formula:
-            out.append(_formula_row(m, period, periods, value_at, targets))
+            out.append(_formula_row(m, period, periods, value_at, targets, cohort_at=cohort_at))
             continue
         mi = pos[m.id]
         st = status(mi, last)
@@ -551,13 +579,15 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     # a formula's group value is the formula on the group's rolled-up inputs (e.g. sum of hours / sum of teachers)
     group_value = _Values(by_id, lambda mid, pi: rollup_sums(by_id[mid], sums[pos[mid]][pi]).value
                           if mid in pos and mid in by_id else None)
+    group_cohort = _Cohorts(by_id, group_value, lambda mid, pi: rollup_sums(by_id[mid], sums[pos[mid]][pi]).cohort
+                            if mid in pos and mid in by_id else None)
 
     built = []
     for m in measures:
         if m.formula:
             built.append((m, False, _formula_fields(m, period, periods, group_value, targets, subject,
                                                     _member_formula_values(m, by_id, a, m_arr, ok_all, cur, bounds,
-                                                                           pos, subject))))
+                                                                           pos, subject), group_cohort)))
             continue
         mi = pos[m.id]
         idx = cur[bounds[mi]:bounds[mi + 1]]
@@ -660,8 +690,8 @@ def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_a
 
 
 def _formula_fields(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],
-                    subject: Subject, member_values: tuple) -> ScorecardRow:
-    return _formula_row(m, period, periods, value_at, targets, member_values, len(subject.members))
+                    subject: Subject, member_values: tuple, cohort_at=None) -> ScorecardRow:
+    return _formula_row(m, period, periods, value_at, targets, member_values, len(subject.members), cohort_at)
 
 
 def _member_formula_values(m: Measure, by_id: Mapping[str, Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray,

@@ -1,0 +1,184 @@
+"""Issue 9, leaks to parents through publications: a formula measure carries its inputs' cohorts (point 1), and
+the parents-only store names no member of staff (point 4). Each test performs the attack on a real demo store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data.access import Role, Viewer
+from data.demo import FLAGSHIP_PARTNERSHIP
+from data.local_measures import define_local_measure, upload_local_values
+from data.publications import export_public, find_publications, publish, published, withdraw
+from data.scorecards import scorecard
+from data.store import Store
+from metrics.publication import SUPPRESSED, Publication
+from metrics.suppression import SECONDARY
+
+EVERY = ["primary", "secondary"]
+MENTORING = {"id": "mentoring", "label": "Pupils with a mentor",
+             "description": "Share of the pupils offered mentoring who took it up.",
+             "perspective": "inclusion", "unit": "%", "format": ".0f", "polarity": "higher_better", "phases": EVERY,
+             "rollup": "pooled_ratio", "scale": 100, "uncertainty": "wilson"}
+# The attack: the same number under another name, computed by a formula
+MENTORING_PCT = {**MENTORING, "id": "mentoring_pct", "label": "Mentoring (per cent)", "rollup": "weighted_mean",
+                 "uncertainty": "none", "formula": "mentoring * 1"}
+ACTOR_NAME, ACTOR_EMAIL = "Ada Quillfeather", "ada.quillfeather@school.example"
+
+
+@pytest.fixture()
+def db(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
+    path = tmp_path / "attack.duckdb"
+    shutil.copy(demo_master, path)
+    s = Store(path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture()
+def world(db: Store) -> dict:
+    group = db.find_group(FLAGSHIP_PARTNERSHIP)
+    assert group
+    period = db.periods()[-1]
+    return {"store": db, "gid": group.group_id, "period": period, "members": db.group_members(group.group_id, period),
+            "leader": Viewer(Role.LEADER, group.group_id, ACTOR_NAME, ACTOR_EMAIL)}
+
+
+def _mentoring(w: dict, counts: dict[int, tuple[int, int]]) -> None:
+    """Define mentoring and mentoring_pct for the group and upload (took it up, were offered) per school."""
+    s, gid = w["store"], w["gid"]
+    for d in (MENTORING, MENTORING_PCT):
+        assert define_local_measure(s, gid, d, actor="governor@example") == []
+    lines = ["URN,period,numerator,denominator"] + [f"{u},{w['period']},{n},{d}" for u, (n, d) in counts.items()]
+    result = upload_local_values(s, gid, "mentoring", "\n".join(lines).encode(), filename="mentoring.csv",
+                                 actor="leader@example")
+    assert result.ok, result.issues
+
+
+def _rows(pub: Publication, measure: str) -> dict[int, object]:
+    return {v.urn: v for v in pub.school_values if v.measure == measure}
+
+
+def _csv_rows(pub: Publication, label: str) -> dict[str, list[str]]:
+    rows = list(csv.reader(io.StringIO(pub.csv_bytes().decode("utf-8-sig"))))
+    return {r[1]: r for r in rows[1:] if r[0] == label}
+
+
+# ------------------------------------------------------------------------------ point 1: formula cohorts
+
+
+def test_a_formula_over_a_tiny_cohort_does_not_show_its_value_to_parents(world: dict) -> None:
+    members = world["members"]
+    assert len(members) >= 4
+    tiny, *rest = members
+    # 3 of 4 pupils at the tiny school (75%); the others 40..59% of 20..35 pupils, never 75%
+    counts = {tiny: (3, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}}
+    _mentoring(world, counts)
+    pub, problems = publish(world["store"], world["leader"], world["gid"], world["period"],
+                            ["mentoring", "mentoring_pct"], {})
+    assert problems == [] and pub is not None
+    plain, formula = _rows(pub, "mentoring"), _rows(pub, "mentoring_pct")
+    assert plain[tiny].suppressed and plain[tiny].reason == "fewer than 6 pupils"
+    second = [u for u, v in plain.items() if v.reason == SECONDARY]
+    assert len(second) == 1
+    # the formula is the same number: it hides the same schools, for the same reasons, and keeps no value
+    for urn in (tiny, *second):
+        assert formula[urn].suppressed and formula[urn].value is None and formula[urn].cohort is None, urn
+        assert formula[urn].display == SUPPRESSED
+    assert formula[tiny].reason == plain[tiny].reason
+    assert {u for u, v in formula.items() if v.suppressed} == {u for u, v in plain.items() if v.suppressed}
+    names = {v.urn: v.school_name for v in pub.school_values}
+    csv_formula = _csv_rows(pub, MENTORING_PCT["label"])
+    for urn in (tiny, *second):
+        assert csv_formula[names[urn]][2] == SUPPRESSED
+    assert "75" not in "".join(",".join(r) for r in csv_formula.values())
+    # and the store holds no value for them either
+    assert world["store"].query(
+        "SELECT count(*) FROM publication_school_values WHERE publication_id = ? AND measure = 'mentoring_pct' "
+        "AND urn IN (SELECT unnest(?::INTEGER[])) AND (value IS NOT NULL OR NOT suppressed)",
+        [pub.publication_id, [tiny, *second]])[0][0] == 0
+
+
+def test_a_formula_over_an_input_without_cohorts_is_hidden_like_an_unknown_cohort(world: dict) -> None:
+    """A formula over a measure whose cohort is unknown at a school is hidden there (primary suppression)."""
+    s, gid = world["store"], world["gid"]
+    for d in ({**MENTORING, "rollup": "weighted_mean", "uncertainty": "none"}, MENTORING_PCT):
+        assert define_local_measure(s, gid, d, actor="governor@example") == []
+    tiny, *rest = world["members"]
+    lines = ["URN,period,value,cohort", f"{tiny},{world['period']},75,"] + [
+        f"{u},{world['period']},{40 + i},{20 + i}" for i, u in enumerate(rest)]
+    assert upload_local_values(s, gid, "mentoring", "\n".join(lines).encode(), filename="m.csv", actor="l").ok
+    # the tiny school's value has no cohort: the input uses pupils on roll for it, and so must the formula
+    pub, problems = publish(s, world["leader"], gid, world["period"], ["mentoring", "mentoring_pct"], {})
+    assert problems == [] and pub is not None
+    plain, formula = _rows(pub, "mentoring"), _rows(pub, "mentoring_pct")
+    assert {u for u, v in formula.items() if v.suppressed} == {u for u, v in plain.items() if v.suppressed}
+    assert [v.value for v in formula.values() if not v.suppressed] == [
+        v.value for v in plain.values() if not v.suppressed]
+
+
+def test_the_scorecard_gives_a_formula_its_smallest_input_cohort(world: dict) -> None:
+    members = world["members"]
+    tiny, *rest = members
+    _mentoring(world, {tiny: (3, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}})
+    school = scorecard(world["store"], school=tiny, period=world["period"], measures=["mentoring", "mentoring_pct"])
+    rows = {r.measure: r for r in school.rows}
+    assert rows["mentoring"].cohort == 4
+    assert rows["mentoring_pct"].cohort == rows["mentoring"].cohort
+    group = scorecard(world["store"], group=str(world["gid"]), period=world["period"],
+                      measures=["mentoring", "mentoring_pct"])
+    g = {r.measure: r for r in group.rows}
+    assert g["mentoring_pct"].cohort == g["mentoring"].cohort == 4 + sum(20 + i for i in range(len(rest)))
+
+
+# ------------------------------------------------------------------------------ point 4: no staff in the copy
+
+
+def _text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return con.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                       "AND data_type IN ('VARCHAR', 'JSON') ORDER BY ALL").fetchall()
+
+
+def test_the_parents_only_store_names_no_member_of_staff(world: dict, tmp_path: Path) -> None:
+    s, gid, leader = world["store"], world["gid"], world["leader"]
+    for measures in (["fsm_pct"], ["fsm_pct", "overall_absence"], ["overall_absence"]):
+        pub, problems = publish(s, leader, gid, world["period"], measures, {})
+        assert problems == [] and pub is not None
+    other = s.find_group("Copperham Schools Alliance")
+    assert other
+    admin = Viewer(Role.ADMIN, None, ACTOR_NAME, ACTOR_EMAIL)
+    gone, _ = publish(s, admin, other.group_id, world["period"], ["fsm_pct"], {})
+    assert gone is not None and withdraw(s, admin, gone.publication_id) == []
+    # the staff store does record who did it
+    assert s.query("SELECT count(*) FROM publications WHERE created_by LIKE ?", [f"%{ACTOR_EMAIL}%"])[0][0] == 4
+    out = tmp_path / "public.duckdb"
+    counts = export_public(s, out)
+    assert counts["publications"] == 1
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        cols = _text_columns(con)
+        assert ("publications", "created_by") in cols
+        found = []
+        for table, column in cols:
+            for needle in (ACTOR_EMAIL, ACTOR_NAME, "quillfeather"):
+                n = con.execute(f'SELECT count(*) FROM "{table}" WHERE lower("{column}") LIKE ?',  # noqa: S608
+                                [f"%{needle.lower()}%"]).fetchall()[0][0]
+                if n:
+                    found.append((table, column, needle, n))
+        assert found == []
+        assert con.execute("SELECT created_by, status_changed_by FROM publications").fetchall() == [(None, None)]
+    finally:
+        con.close()
+    # the public reads never hand a person's name to the parents' pages either
+    with Store(out, read_only=True) as public:
+        found_pubs = find_publications(public, "")
+        shown = repr(found_pubs) + repr(published(public, found_pubs[0]["publication_id"]))
+        assert ACTOR_EMAIL not in shown and ACTOR_NAME not in shown
