@@ -17,7 +17,10 @@ def _parser() -> argparse.ArgumentParser:
                                 "demo, print scorecards. The store is $JOINTLY_DB (default data/store/jointly.duckdb).")
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="build the synthetic demo store (files in DfE formats, imported)")
+    d = sub.add_parser("demo", help="build the synthetic demo store (files in DfE formats, imported); it replaces only "
+                                    "a demo store, never a real one unless --replace")
+    d.add_argument("--replace", action="store_true",
+                   help="replace a real (non-demo) store at $JOINTLY_DB, after keeping a backup beside it")
     d.add_argument("--schools", type=int, default=None, help="number of schools (default: the demo size)")
     d.add_argument("--years", type=int, default=None, help="number of academic years (default 5)")
     d.add_argument("--seed", type=int, default=None, help="random seed: the same seed gives the same England")
@@ -27,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--period", help="academic year, e.g. 2018/19 (else taken from a folder named like 2018-2019)")
     i.add_argument("files", nargs="+", type=Path)
 
-    sub.add_parser("info", help="what is in the store")
+    sub.add_parser("info", help="what is in the store, and whether its derived tables are up to date")
+    sub.add_parser("rebuild", help="recompute the derived tables (percentiles, families, expectations) now; any "
+                                   "read-write open also does it when an interrupted import left them pending")
 
     s = sub.add_parser("scorecard", help="print a school's or a group's scorecard")
     who = s.add_mutually_exclusive_group(required=True)
@@ -52,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("groups", help="list groups")
     g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
+
+    fp = sub.add_parser("forget-period", help="remove every value of one academic year (school values, local "
+                                              "values, benchmarks) and rebuild the derived tables; a backup is kept")
+    fp.add_argument("period", help="the academic year, e.g. 2018/19")
+    fp.add_argument("--yes", action="store_true", help="do not ask for confirmation (required when not at a terminal)")
 
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
     ex = sub.add_parser("export-public", help="write a store holding only the published results (for a parents-only "
@@ -96,26 +106,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _open() -> Store:
+    """The store at $JOINTLY_DB, read-write; says so when it first rebuilt derived tables an interrupted import
+    left pending (Store.open does the rebuild)."""
+    store = Store.open()
+    if store.rebuilt:
+        print(f"note: {store.rebuilt}", file=sys.stderr, flush=True)
+    return store
+
+
 def _demo(args: argparse.Namespace) -> int:
     from data import demo
 
     path = default_path()
     kwargs = {k: v for k, v in (("schools", args.schools), ("years", args.years), ("seed", args.seed),
                                 ("files_dir", args.files)) if v is not None}
-    summary = demo.build_demo(path, progress=lambda msg, frac: print(f"[{frac:4.0%}] {msg}", flush=True), **kwargs)
+    summary = demo.build_demo(path, progress=lambda msg, frac: print(f"[{frac:4.0%}] {msg}", flush=True),
+                              replace=args.replace, **kwargs)
     print(summary)
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from data.importers import import_files
+    from data.importers import after_imports, import_files
 
-    with Store.open() as store:
-        reports = import_files(store, args.files, args.period)
-    failed = 0
-    for r in reports:
-        print(r.summary())
-        failed += not r.ok
+    with _open() as store:
+        reports = import_files(store, args.files, args.period, recluster=False)
+        failed = 0
+        for r in reports:
+            print(r.summary())
+            failed += not r.ok
+        committed = [str(r.import_id) for r in reports if r.ok]
+        if committed:
+            # said before the whole-table work, so whoever watches knows the values are stored whatever happens next
+            print(f"committed import {', '.join(committed)}; rebuilding derived tables…", flush=True)
+            try:
+                after_imports(store, reports)
+            except Exception as exc:  # the values stay committed and the imports 'pending': the next open rebuilds
+                raise StoreError("the files are imported but the derived tables could not be rebuilt: run "
+                                 "`python -m data rebuild`", str(exc)) from exc
     if failed:
         print(f"error: {failed} of {len(reports)} files could not be imported (see above); "
               "nothing from those files was written", file=sys.stderr)
@@ -124,7 +153,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    with Store.open() as store:
+    with Store.open(rebuild=False) as store:  # report the store as it is: a pending rebuild shows as pending
         info = store.info()
     print(f"store: {info.path} (schema version {info.schema_version})")
     print(f"establishments: {info.establishments:,} ({info.establishments_with_location:,} with a map location)")
@@ -133,7 +162,17 @@ def _info(args: argparse.Namespace) -> int:
     print(f"observations: {info.observations:,} school values and {info.benchmarks:,} LA/national benchmarks "
           f"over {info.measures} measures")
     print(f"periods: {', '.join(info.periods) or 'none'}")
-    print(f"imports: {info.imports:,} ok, {info.failed_imports:,} failed; local measures: {info.local_measures}")
+    pending = f", {info.pending_imports:,} pending" if info.pending_imports else ""
+    print(f"imports: {info.imports:,} ok{pending}, {info.failed_imports:,} failed; "
+          f"local measures: {info.local_measures}")
+    print("derived tables: " + ("up to date" if info.derived_pending_since is None
+                                else f"pending since import {info.derived_pending_since}"))
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    with Store.open(rebuild=False) as store:
+        print(store.rebuild_derived())
     return 0
 
 
@@ -141,7 +180,7 @@ def _scorecard(args: argparse.Namespace) -> int:
     from data.scorecards import scorecard
 
     measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
-    with Store.open() as store:
+    with _open() as store:
         card = scorecard(store, school=args.school, group=args.group, period=args.period, measures=measures,
                          method=args.method)
     records = [r.to_dict() for r in card.rows]
@@ -193,7 +232,7 @@ def _support(args: argparse.Namespace) -> int:
 
     from data.support import support_partners
 
-    with Store.open() as store:
+    with _open() as store:
         partners = support_partners(store, args.school, args.measure, args.period)
     if args.format == "json":
         json.dump([asdict(p) for p in partners], sys.stdout, indent=2)
@@ -218,22 +257,58 @@ def _family(args: argparse.Namespace) -> int:
             weights = {k.strip(): float(v) for k, v in (part.split("=") for part in args.weights.split(","))}
         except ValueError as exc:
             raise StoreError(f"--weights should look like disadvantaged_pct=2,eal_pct=1 ({exc})") from exc
-    with Store.open() as store:
+    with _open() as store:
         df = family(store, args.school, weights=weights, size=args.size)
     print(df.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     return 0
 
 
 def _groups(args: argparse.Namespace) -> int:
-    with Store.open() as store:
+    with _open() as store:
         df = store.groups(args.kind)
     for r in df.itertuples():
         print(f"{r.group_id:>6}  {r.kind:<12} {r.members:>4} schools  {r.name}")
     return 0
 
 
+def _forget_period(args: argparse.Namespace) -> int:
+    from data.derived import forget_period, period_counts
+    from data.formats import PeriodError, parse_period
+    from data.store import backup_store
+
+    try:
+        period = parse_period(args.period)
+    except PeriodError as exc:
+        raise StoreError(str(exc)) from exc
+    at_terminal = sys.stdin.isatty()
+    if not args.yes and not at_terminal:
+        raise StoreError(f"forget-period removes every value of {period}: add --yes to confirm (no terminal to ask "
+                         "at); nothing was removed")
+    path = default_path()
+    if not path.exists():
+        raise StoreError(f"there is no store at {path}: nothing was removed")
+    with _open() as store:
+        held = period_counts(store, period)
+    if not (held.school_values or held.local_values or held.benchmarks):
+        raise StoreError(f"the store holds no values for {period}: nothing was removed")
+    what = (f"{held.school_values:,} school values, {held.local_values:,} local measure values and "
+            f"{held.benchmarks:,} benchmarks of {period}")
+    if not args.yes:
+        answer = input(f"Remove {what} from {path}? A backup is kept. Type {period} to confirm: ")
+        if answer.strip() != period:
+            print("nothing was removed")
+            return 1
+    backup = backup_store(path)  # after the store is closed: the copy is complete, and nobody else holds it
+    with _open() as store:
+        done = forget_period(store, period, actor="cli")
+    print(f"removed {done.school_values:,} school values, {done.local_values:,} local measure values, "
+          f"{done.benchmarks:,} benchmarks and {done.derived:,} derived rows of {period}; derived tables rebuilt; "
+          f"the store as it was is kept as {backup}")
+    return 0
+
+
 def _optimize(args: argparse.Namespace) -> int:
-    with Store.open() as store:
+    with _open() as store:
         store.recluster()
     print("observations re-sorted by group")
     return 0
@@ -242,7 +317,7 @@ def _optimize(args: argparse.Namespace) -> int:
 def _export_public(args: argparse.Namespace) -> int:
     from data.publications import export_public
 
-    with Store.open() as store:
+    with _open() as store:
         counts = export_public(store, args.out)
     print(f"{args.out}: {counts['publications']} published results, {counts['publication_items']} measures, "
           f"{counts['publication_school_values']} school values, {counts['publication_schools']} schools")
@@ -263,7 +338,7 @@ def _users(args: argparse.Namespace) -> int:
     from data import accounts
 
     cmd = args.users_command
-    with Store.open() as store:
+    with _open() as store:
         if cmd == "list":
             _print_users(accounts.list_users(store))
             return 0
@@ -310,5 +385,6 @@ def _print_users(users: list[dict]) -> None:
 _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
-    "export-public": _export_public,
+    "export-public": _export_public, "rebuild": _rebuild,
+    "forget-period": _forget_period,
 }

@@ -1900,17 +1900,21 @@ def write_demo_files(out_dir: Path, *, schools: int = DEFAULT_SCHOOLS, years: in
 
 
 def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAULT_YEARS, seed: int = DEFAULT_SEED,
-               files_dir: Path | None = None, progress: Progress | None = None) -> str:
+               files_dir: Path | None = None, progress: Progress | None = None, replace: bool = False) -> str:
     """Write DfE-format files, import them into a NEW store, return a short summary text.
 
     The store is built in a temporary file beside `path` and moved into place only when everything imported
     cleanly, so a half-built demo never appears and an existing store at `path` is untouched on failure.
+    Only a store marked as the demo (settings 'demo' = 'true') is replaced; a real one only with `replace`, after a
+    backup beside it; none while another process has it open, and never a file that is not a Jointly store
+    (data.store.claim_for_demo). The check runs before any work and again just before the move.
     """
     from data.importers import after_imports, import_file
-    from data.store import Store
+    from data.store import Store, claim_for_demo
 
     t0 = time.perf_counter()
     path = Path(path)
+    claim_for_demo(path, replace=replace, keep_backup=False)  # refuse now, not after a minute of building
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
     for p in (tmp, Path(str(tmp) + ".wal")):
@@ -1947,6 +1951,7 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
         wal = Path(str(tmp) + ".wal")
         if wal.exists():  # close() checkpoints; a leftover log would belong to the old name
             raise RuntimeError("the demo store did not checkpoint cleanly")
+        backup = claim_for_demo(path, replace=replace, keep_backup=True)  # the file may have changed meanwhile
         Path(str(path) + ".wal").unlink(missing_ok=True)  # the old store's log must not replay onto the new one
         os.replace(tmp, path)
     except BaseException:
@@ -1964,7 +1969,8 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
             f"authorities, {_plural(len(w.years), 'year')} {_period(w.years[0])} to {_period(w.years[-1])}; "
             f"{groups}; "
             f"{n_mem:,} partnership and cluster memberships; {info.observations:,} school values "
-            f"and {info.benchmarks:,} benchmarks; {n_local} local measures. Built in {time.perf_counter() - t0:.0f} s.")
+            f"and {info.benchmarks:,} benchmarks; {n_local} local measures. Built in {time.perf_counter() - t0:.0f} s."
+            + (f" The store that was there is kept as {backup}." if backup else ""))
 
 
 # ---------------------------------------------------------------------------------------------- after the imports

@@ -8,11 +8,14 @@ transaction. The numerics are in ``metrics.families``; this module moves data in
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
-from data.store import Store, registered
+from data.formats import parse_period
+from data.store import Store, StoreError, registered
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, family_stats, fit_expectation, nearest, standardise
 from metrics.registry import Polarity, Registry, load_registry
 
@@ -41,76 +44,145 @@ def _measure_table(registry: Registry) -> pd.DataFrame:
 
 
 def refresh_derived(store: Store, registry: Registry | None = None, *, family_size: int = DEFAULT_FAMILY_SIZE) -> dict:
-    """Recompute every derived table from the observations. Returns timings (seconds) per step."""
+    """Recompute every derived table from the observations. Returns timings (seconds) per step.
+
+    One transaction, which also turns every 'pending' import 'ok': the log says 'ok' only once the derived
+    tables agree with the observations."""
+    with store.transaction() as cur:
+        return refresh_derived_in(cur, registry, family_size=family_size)
+
+
+def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None = None, *,
+                       family_size: int = DEFAULT_FAMILY_SIZE) -> dict:
+    """refresh_derived inside the caller's transaction (forget_period removes a year and rebuilds in one)."""
     registry = registry or load_registry()
     timings: dict[str, float] = {}
     t = time.perf_counter()
     measures = _measure_table(registry)
-    with store.transaction() as cur:
-        with registered(cur, "_measures", measures):
-            cur.execute("""
-                CREATE OR REPLACE TEMP TABLE _base AS
-                SELECT e.ord, o.urn, o.measure, o.period, o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
-                       -- all-through schools are compared with primaries on KS2 measures, secondaries otherwise
-                       CASE WHEN e.phase = 'all_through' THEN m.all_through_phase ELSE e.phase END AS phase,
-                       m.scale, m.uncertainty, m.sd
-                FROM observations o
-                JOIN establishments e ON e.urn = o.urn
-                JOIN _measures m ON m.measure = o.measure
-                WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
-            """)
-        stats = cur.execute(f"""
-            SELECT ord, urn, measure, period, phase, value,
-                   -- mid-rank percentile: schools below, plus half of those tied, over all compared
-                   (rank() OVER (PARTITION BY measure, period, phase ORDER BY value) - 1
-                    + 0.5 * count(*) OVER (PARTITION BY measure, period, phase, value))
-                   / count(*) OVER (PARTITION BY measure, period, phase) * 100 AS percentile,
-                   count(*) OVER (PARTITION BY measure, period, phase) AS n_compared,
-                   CASE
-                     WHEN ci_low IS NOT NULL AND ci_high IS NOT NULL THEN (ci_high - ci_low) / (2 * {Z95})
-                     WHEN uncertainty = 'wilson' AND denominator > 0
-                       THEN sqrt(greatest(value / scale, 0) * greatest(1 - value / scale, 0) / denominator) * scale
-                     WHEN uncertainty = 'normal' AND sd IS NOT NULL AND denominator > 0 THEN sd / sqrt(denominator)
-                   END AS se,
-                   denominator
-            FROM _base
-        """).df()  # noqa: S608 (Z95 is a module constant)
-        timings["percentiles"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        quantile_points = [i / 100 for i in range(101)]
-        cur.execute("DELETE FROM national_quantiles")
+    with registered(cur, "_measures", measures):
         cur.execute("""
-            INSERT INTO national_quantiles
-            SELECT measure, period, phase, count(*), quantile_cont(value, ?::DOUBLE[]) FROM _base
-            GROUP BY ALL
-        """, [quantile_points])
-        timings["quantiles"] = time.perf_counter() - t
+            CREATE OR REPLACE TEMP TABLE _base AS
+            SELECT e.ord, o.urn, o.measure, o.period, o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
+                   -- all-through schools are compared with primaries on KS2 measures, secondaries otherwise
+                   CASE WHEN e.phase = 'all_through' THEN m.all_through_phase ELSE e.phase END AS phase,
+                   m.scale, m.uncertainty, m.sd
+            FROM observations o
+            JOIN establishments e ON e.urn = o.urn
+            JOIN _measures m ON m.measure = o.measure
+            WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
+        """)
+    stats = cur.execute(f"""
+        SELECT ord, urn, measure, period, phase, value,
+               -- mid-rank percentile: schools below, plus half of those tied, over all compared
+               (rank() OVER (PARTITION BY measure, period, phase ORDER BY value) - 1
+                + 0.5 * count(*) OVER (PARTITION BY measure, period, phase, value))
+               / count(*) OVER (PARTITION BY measure, period, phase) * 100 AS percentile,
+               count(*) OVER (PARTITION BY measure, period, phase) AS n_compared,
+               CASE
+                 WHEN ci_low IS NOT NULL AND ci_high IS NOT NULL THEN (ci_high - ci_low) / (2 * {Z95})
+                 WHEN uncertainty = 'wilson' AND denominator > 0
+                   THEN sqrt(greatest(value / scale, 0) * greatest(1 - value / scale, 0) / denominator) * scale
+                 WHEN uncertainty = 'normal' AND sd IS NOT NULL AND denominator > 0 THEN sd / sqrt(denominator)
+               END AS se,
+               denominator
+        FROM _base
+    """).df()  # noqa: S608 (Z95 is a module constant)
+    timings["percentiles"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        context, fam_rows = _families(cur, family_size)
-        timings["families"] = time.perf_counter() - t
+    t = time.perf_counter()
+    quantile_points = [i / 100 for i in range(101)]
+    cur.execute("DELETE FROM national_quantiles")
+    cur.execute("""
+        INSERT INTO national_quantiles
+        SELECT measure, period, phase, count(*), quantile_cont(value, ?::DOUBLE[]) FROM _base
+        GROUP BY ALL
+    """, [quantile_points])
+    timings["quantiles"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        stats, regressions = _expectations(stats, context, registry)
-        timings["expectations"] = time.perf_counter() - t
+    t = time.perf_counter()
+    context, fam_rows = _families(cur, family_size)
+    timings["families"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        stats = _family_medians(stats, fam_rows, registry)
-        timings["family_medians"] = time.perf_counter() - t
+    t = time.perf_counter()
+    stats, regressions = _expectations(stats, context, registry)
+    timings["expectations"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        out = stats[["ord", "urn", "measure", "period", "phase", "percentile", "n_compared", "se", "expected",
-                     "residual", "family_median", "family_rank", "family_size"]].copy()
-        for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
-            out[c] = out[c].astype("Int32")
-        _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
-        _replace_rows(cur, "families", fam_rows, "urn, rank, neighbour, distance", "urn, rank")
-        _replace_rows(cur, "school_context", context, "urn, phase, period, variable, value, z")
-        _replace_rows(cur, "regressions", regressions, "*")
-        cur.execute("DROP TABLE _base")
-        timings["write"] = time.perf_counter() - t
+    t = time.perf_counter()
+    stats = _family_medians(stats, fam_rows, registry)
+    timings["family_medians"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    out = stats[["ord", "urn", "measure", "period", "phase", "percentile", "n_compared", "se", "expected",
+                 "residual", "family_median", "family_rank", "family_size"]].copy()
+    for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
+        out[c] = out[c].astype("Int32")
+    _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
+    _replace_rows(cur, "families", fam_rows, "urn, rank, neighbour, distance", "urn, rank")
+    _replace_rows(cur, "school_context", context, "urn, phase, period, variable, value, z")
+    _replace_rows(cur, "regressions", regressions, "*")
+    cur.execute("DROP TABLE _base")
+    # imports whose derived tables these are: 'ok' only now, in the same commit (issue 9 point 8)
+    cur.execute("UPDATE imports SET outcome = 'ok' WHERE outcome = 'pending'")
+    timings["write"] = time.perf_counter() - t
     return timings
+
+
+# The derived tables that hold rows per period (families are formed from each school's latest context).
+PERIOD_TABLES = ("school_stats", "national_quantiles", "regressions", "school_context")
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What forget_period removed."""
+
+    period: str
+    school_values: int  # national measures' school observations
+    local_values: int  # local measures' values (also observations)
+    benchmarks: int  # LA and national rows
+    derived: int  # rows of that period in PERIOD_TABLES before the rebuild
+
+
+def _period_counts(cur: duckdb.DuckDBPyConnection, period: str) -> Forgotten:
+    school, local, bench = cur.execute(
+        "SELECT count(*) FILTER (level = 'school' AND coalesce(source_kind, '') <> 'local'), "
+        "count(*) FILTER (level = 'school' AND source_kind = 'local'), count(*) FILTER (level <> 'school') "
+        "FROM observations WHERE period = ?", [period]).fetchall()[0]
+    derived = sum(cur.execute(f"SELECT count(*) FROM {t} WHERE period = ?",  # noqa: S608 (module constant)
+                              [period]).fetchall()[0][0] for t in PERIOD_TABLES)
+    return Forgotten(period, int(school), int(local), int(bench), int(derived))
+
+
+def period_counts(store: Store, period: str) -> Forgotten:
+    """What the store holds for one academic year: what forget_period would remove."""
+    cur = store.cursor()
+    try:
+        return _period_counts(cur, period)
+    finally:
+        cur.close()
+
+
+def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
+    """Remove every observation of one academic year (school values, local values, benchmarks) and its derived
+    rows, and rebuild the derived tables, in one audited transaction: a failure leaves the store as it was.
+
+    Establishments, groups, targets and publications stay: they are not of one year (a publication is a
+    snapshot parents may have read). Raises StoreError for a malformed period or one the store does not hold."""
+    try:
+        period = parse_period(period)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from exc
+    with store.transaction() as cur:
+        done = _period_counts(cur, period)
+        if not (done.school_values or done.local_values or done.benchmarks):
+            raise StoreError(f"the store holds no values for {period}: nothing was removed")
+        cur.execute("DELETE FROM observations WHERE period = ?", [period])
+        for table in PERIOD_TABLES:
+            cur.execute(f"DELETE FROM {table} WHERE period = ?", [period])  # noqa: S608 (module constant)
+        refresh_derived_in(cur)
+        store.audit(cur, actor, "forget", "period", period,
+                    {"school_values": done.school_values, "local_values": done.local_values,
+                     "benchmarks": done.benchmarks, "derived_rows": done.derived}, None)
+    return done
 
 
 def _replace_rows(cur, table: str, frame: pd.DataFrame, columns: str, order: str = "") -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,6 +48,121 @@ class StoreError(Exception):
 
 
 @dataclass(frozen=True)
+class StoreFile:
+    """What sits at a store path, read without changing it: a Jointly store, and whether it is the demo."""
+
+    path: Path
+    demo: bool
+    schools: int
+    imports: int
+    observations: int
+
+
+def _locked(exc: Exception) -> bool:
+    # DuckDB's words when another process holds the OS lock on the file (read-write, or read-only against a writer)
+    return "Could not set lock" in str(exc) or "Conflicting lock" in str(exc)
+
+
+def _held_error(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"another program (the app?) has the store {path} open: stop it first; nothing was replaced",
+                      str(exc))
+
+
+def _not_a_store(path: Path, why: str) -> StoreError:
+    return StoreError(f"{path} is not a Jointly store ({why}): nothing was replaced; move it away or choose another "
+                      "JOINTLY_DB")
+
+
+def inspect_store_file(path: Path) -> StoreFile:
+    """Read an existing store file read-only: is it marked as the demo, and how much does it hold.
+
+    Raises StoreError when another process holds it, or when it is not a DuckDB file, is unreadable, or lacks
+    Jointly's tables. The demo mark is the settings row build_demo writes, never the file's name.
+    """
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        if _locked(exc):
+            raise _held_error(path, exc) from exc
+        raise _not_a_store(path, str(exc).removeprefix("IO Error: ")) from exc
+    except OSError as exc:
+        raise _not_a_store(path, exc.strerror or str(exc)) from exc
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not {"establishments", "imports", "observations"} <= tables:
+            raise _not_a_store(path, "a DuckDB file without Jointly's tables")
+        demo = "settings" in tables and con.execute(
+            "SELECT count(*) FROM settings WHERE key = 'demo' AND value = 'true'").fetchall()[0][0] > 0
+        schools, imports, observations = con.execute(
+            "SELECT (SELECT count(*) FROM establishments), (SELECT count(*) FROM imports), "
+            "(SELECT count(*) FROM observations)").fetchall()[0]
+    finally:
+        con.close()
+    return StoreFile(path, bool(demo), int(schools), int(imports), int(observations))
+
+
+def backup_store(path: Path, *, now: datetime | None = None) -> Path:
+    """Copy the store to `<name>.backup-<UTC time>` beside it, complete and checked, and return the copy's path.
+
+    Only while no other process holds the file: a read-write open takes DuckDB's OS lock (so it fails when the app
+    or a parents' site has it open), a CHECKPOINT moves the write-ahead log into the file, and the copy is taken
+    after closing, so it holds everything committed. The copy is opened and its counts compared before it counts.
+    """
+    original = inspect_store_file(path)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise (_held_error(path, exc) if _locked(exc)
+               else StoreError(f"cannot open the store at {path}", str(exc))) from exc
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.backup-{stamp}")
+    if target.exists():
+        raise StoreError(f"a backup named {target} already exists: try again in a second")
+    wal = Path(f"{path}.wal")
+    if wal.exists() and wal.stat().st_size:  # the checkpoint did not take everything: a copy would be incomplete
+        raise StoreError(f"the store {path} did not checkpoint cleanly: nothing was copied or replaced")
+    try:
+        shutil.copy2(path, target)
+        copy = inspect_store_file(target)
+    except (OSError, StoreError) as exc:
+        target.unlink(missing_ok=True)
+        raise StoreError(f"the backup of {path} could not be written: nothing was replaced", str(exc)) from exc
+    if (copy.schools, copy.imports, copy.observations) != (original.schools, original.imports, original.observations):
+        target.unlink(missing_ok=True)
+        raise StoreError(f"the backup of {path} does not match the store: nothing was replaced")
+    return target
+
+
+def claim_for_demo(path: Path, *, replace: bool, keep_backup: bool) -> Path | None:
+    """Check that a new demo may be moved to `path`; with `keep_backup`, back up a real store first.
+
+    A missing file may be written. A demo store may be replaced, a real store only with `replace` (and then a
+    backup is kept), and never while another process holds the file or when it is not a Jointly store at all.
+    Returns the backup's path, if one was written. Raises StoreError with the sentence to show.
+    """
+    if not path.exists():
+        return None
+    found = inspect_store_file(path)
+    if not found.demo and not replace:
+        raise StoreError(
+            f"{path} is a real store ({found.schools:,} schools, {found.imports:,} imports); `python -m data demo` "
+            "only replaces a demo store. To build a demo elsewhere: JOINTLY_DB=/path/demo.duckdb python -m data "
+            "demo; to replace this store anyway: --replace (a backup is kept)")
+    if found.demo or not keep_backup:
+        # the exclusive open is the check that nobody (an app, a parents' site) would lose the file under them
+        try:
+            duckdb.connect(str(path)).close()
+        except duckdb.Error as exc:
+            raise (_held_error(path, exc) if _locked(exc) else _not_a_store(path, str(exc))) from exc
+        return None
+    return backup_store(path)
+
+
+@dataclass(frozen=True)
 class Group:
     group_id: int
     kind: str
@@ -69,6 +186,8 @@ class StoreInfo:
     imports: int
     failed_imports: int
     local_measures: int
+    pending_imports: int = 0
+    derived_pending_since: int | None = None  # the first import whose derived tables are not rebuilt yet
 
 
 class Store:
@@ -87,6 +206,7 @@ class Store:
         self._generation = 0  # bumped by every committed write: in-memory caches check it
         self._national: tuple[int, dict] | None = None
         self._memo: dict[Hashable, tuple[int, object]] = {}
+        self.rebuilt: str | None = None  # what Store.open rebuilt on opening, in words (None: nothing)
         if not read_only:
             self.migrate()
         self._lock_down()
@@ -106,8 +226,17 @@ class Store:
             cur.close()
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
-        return cls(path or default_path(), read_only=read_only)
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False, rebuild: bool = True) -> Store:
+        """Open the store; a read-write open first rebuilds derived tables an interrupted import left pending
+        (and says so in `rebuilt`), so nothing serves stale percentiles or families in silence."""
+        store = cls(path or default_path(), read_only=read_only)
+        if not read_only and rebuild and store.derived_pending() is not None:
+            try:
+                store.rebuilt = store.rebuild_derived()
+            except BaseException:
+                store.close()
+                raise
+        return store
 
     def close(self) -> None:
         self._con.close()
@@ -227,7 +356,24 @@ class Store:
             imports=one("SELECT count(*) FROM imports WHERE outcome = 'ok'"),
             failed_imports=one("SELECT count(*) FROM imports WHERE outcome = 'failed'"),
             local_measures=one("SELECT count(*) FROM local_measures"),
+            pending_imports=one("SELECT count(*) FROM imports WHERE outcome = 'pending'"),
+            derived_pending_since=self.derived_pending(),
         )
+
+    def derived_pending(self) -> int | None:
+        """The first import whose observations are committed but whose derived tables are not rebuilt yet."""
+        return self.query("SELECT min(import_id) FROM imports WHERE outcome = 'pending'")[0][0]
+
+    def rebuild_derived(self) -> str:
+        """Re-cluster and recompute every derived table (the work an import does after its commit); the
+        pending imports turn 'ok' in the same transaction as the derived tables. Returns what was done, in words."""
+        from data.derived import refresh_derived
+
+        since = self.derived_pending()
+        self.recluster()
+        timings = refresh_derived(self)
+        what = f"pending since import {since}" if since is not None else "up to date"
+        return f"derived tables rebuilt (they were {what}) in {sum(timings.values()):.1f} s"
 
     def establishment(self, urn: int) -> dict | None:
         df = self.query_df("SELECT * FROM establishments WHERE urn = ?", [urn])

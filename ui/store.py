@@ -6,6 +6,7 @@ visitor who started it leaving), and every session shows its progress until it i
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -61,7 +62,10 @@ def _wait_for_demo(path: Path) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _open(path: str, read_only: bool) -> Store:
-    return Store.open(path, read_only=read_only)
+    store = Store.open(path, read_only=read_only)
+    if store.rebuilt:  # an import was interrupted before its derived tables were rebuilt: Store.open rebuilt them
+        logging.getLogger(__name__).warning("%s: %s", path, store.rebuilt)
+    return store
 
 
 def public_site() -> bool:

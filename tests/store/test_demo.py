@@ -245,6 +245,7 @@ def test_same_seed_same_bytes_other_seed_differs(built, tmp_path: Path) -> None:
 def test_a_failed_build_leaves_the_existing_store_alone_and_a_good_one_replaces_it(tmp_path: Path) -> None:
     path = tmp_path / "jointly.duckdb"
     with Store(path) as st:
+        st.set_setting("demo", "true")  # an earlier demo: only a store marked so is replaced without --replace
         st.set_setting("marker", "old")
     before = path.read_bytes()
     with pytest.raises(ValueError):

@@ -97,3 +97,33 @@ def test_audit_entries_written_before_0007_get_their_group(tmp_path: Path, monke
         assert s.schema_version() >= 7
         got = s.query("SELECT entity, entity_id, group_id FROM audit_log ORDER BY audit_id")
     assert [g for _, _, g in got] == [7, 8, 7, 8, 8, 8, 7, 8, None, None]
+
+
+def test_imports_logged_before_0008_are_kept_and_pending_is_allowed(tmp_path: Path, monkeypatch) -> None:
+    """Migration 0008 rebuilds the imports table to allow 'pending' (DuckDB cannot alter a CHECK): every row and
+    the id sequence survive, and outcomes outside the three are still refused."""
+    import shutil
+
+    import data.store as store_module
+
+    old = tmp_path / "migrations"
+    old.mkdir()
+    for path in MIGRATIONS:
+        if int(path.name.split("_", 1)[0]) < 8:
+            shutil.copy(path, old / path.name)
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", old)
+    with Store(db) as s:
+        with s.transaction() as cur:
+            cur.execute("INSERT INTO imports (file_name, kind, outcome, message) VALUES ('a.csv', 'census', 'ok', "
+                        "NULL), ('b.csv', NULL, 'failed', 'not a DfE file')")
+        with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
+            s.query("INSERT INTO imports (file_name, outcome) VALUES ('c.csv', 'pending')")
+        before = s.query("SELECT * FROM imports ORDER BY import_id")
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", MIGRATIONS_DIR)
+    with Store(db) as s:
+        assert s.query("SELECT * FROM imports ORDER BY import_id") == before
+        s.query("INSERT INTO imports (file_name, outcome) VALUES ('c.csv', 'pending')")
+        assert s.query("SELECT import_id, outcome FROM imports WHERE file_name = 'c.csv'") == [(4, "pending")]
+        with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
+            s.query("INSERT INTO imports (file_name, outcome) VALUES ('d.csv', 'great')")

@@ -1,0 +1,141 @@
+"""Issue 9 point 9: periods are validated where files come in, and `python -m data forget-period P` removes one.
+
+The attacks: a file imported as year 0000/01 or 2999/00 (a typo in --period, a folder named 0000-0001, an EES
+`time_period` of 299900), then the careless admin's way back out of a wrong year.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PERF, snapshot
+
+from data.cli import main
+from data.formats import period_range
+from data.importers import import_file, import_files
+from data.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+KS4P = PERF / "815_2019_ks4provisional.csv"  # 2018/19
+OLDER = [PERF / "815_2018_ks4final.csv", PERF / "815_2018_census.csv"]  # 2017/18
+DERIVED = ("school_stats", "national_quantiles", "families", "school_context", "regressions")
+
+
+def run_cli(db: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "JOINTLY_DB": str(db)}
+    return subprocess.run([sys.executable, "-m", "data", *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300)
+
+
+def _rounded(value: object) -> object:
+    """Floats to 10 significant digits: two runs of the same regression sum in different orders (last-bit noise)."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rounded(v) for v in value)
+    return value
+
+
+def derived(store: Store) -> dict[str, list[tuple]]:
+    """Derived rows without `ord` (a store holding other schools too sorts them differently)."""
+    return {t: [_rounded(r) for r in store.query(f"SELECT * EXCLUDE (ord) FROM {t} ORDER BY ALL")]  # noqa: S608
+            if t == "school_stats" else [_rounded(r) for r in store.query(f"SELECT * FROM {t} ORDER BY ALL")]  # noqa: S608
+            for t in DERIVED}
+
+
+@pytest.mark.parametrize("period", ["0000/01", "2999/00", "1989/90"])
+def test_an_import_for_an_impossible_year_is_refused_with_the_range(tmp_path: Path, period: str) -> None:
+    db = tmp_path / "s.duckdb"
+    done = run_cli(db, "import", "--period", period, str(KS4P))
+    first, last = period_range()
+    assert done.returncode == 2
+    assert (f"FAILED {KS4P.name}: {KS4P.name}: period {period!r} is not a year Jointly can hold: Jointly takes "
+            f"academic years from {first} to {last}") in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    with Store(db, read_only=True) as s:
+        assert s.query("SELECT count(*) FROM observations")[0][0] == 0
+
+
+def test_a_folder_named_like_an_impossible_year_gives_no_period(tmp_path: Path, store: Store) -> None:
+    folder = tmp_path / "0000-0001"
+    folder.mkdir()
+    (folder / KS4P.name).write_bytes(KS4P.read_bytes())
+    report = import_file(store, folder / KS4P.name)
+    assert not report.ok and "has no year column: give the academic year with --period" in report.message
+    assert store.query("SELECT count(*) FROM observations")[0][0] == 0
+
+
+@pytest.fixture
+def two_years(tmp_path: Path) -> Path:
+    db = tmp_path / "jointly.duckdb"
+    with Store(db) as s:
+        assert all(r.ok for r in import_files(s, OLDER, "2017/18"))
+        assert import_file(s, KS4P, "2018/19").ok
+    return db
+
+
+def test_forget_period_removes_one_year_and_rebuilds(two_years: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    with Store(two_years, read_only=True) as s:
+        before = snapshot(s)
+        counts = dict(s.query("SELECT level = 'school', count(*) FROM observations WHERE period = '2017/18' "
+                              "GROUP BY ALL"))
+        stats_of_year = s.query("SELECT count(*) FROM school_stats WHERE period = '2017/18'")[0][0]
+        assert counts[True] > 0 and counts[False] > 0 and stats_of_year > 0
+    monkeypatch.setenv("JOINTLY_DB", str(two_years))
+    assert main(["forget-period", "2017-18", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"removed {counts[True]:,} school values, 0 local measure values, {counts[False]:,} "
+                          "benchmarks and ")
+    backup = Path(re.search(r"kept as (\S+)\n", out).group(1))
+    with Store(two_years, read_only=True) as s:
+        assert s.query("SELECT count(*) FROM observations WHERE period = '2017/18'")[0][0] == 0
+        for table in ("school_stats", "national_quantiles", "regressions"):
+            assert s.query(f"SELECT count(*) FROM {table} WHERE period = '2017/18'")[0][0] == 0  # noqa: S608
+        after = snapshot(s)
+        assert after["observations"] == [r for r in before["observations"] if r[6] != "2017/18"]
+        assert {k: v for k, v in after.items() if k != "observations"} == {
+            k: v for k, v in before.items() if k != "observations"}
+        audit = s.query("SELECT actor, action, entity, entity_id, before_json FROM audit_log "
+                        "WHERE action = 'forget'")
+        assert [(a, b, c, d) for a, b, c, d, _ in audit] == [("cli", "forget", "period", "2017/18")]
+        assert json.loads(audit[0][4])["school_values"] == counts[True]
+        forgotten = derived(s)
+    with Store(tmp_path / "only-2018-19.duckdb") as clean:  # what the store would be had 2017/18 never come in
+        assert import_file(clean, KS4P, "2018/19").ok
+        assert forgotten == derived(clean)
+    with Store(backup, read_only=True) as b:
+        assert snapshot(b) == before
+
+
+def test_forget_period_asks_first_and_refuses_without_a_terminal(two_years: Path) -> None:
+    with Store(two_years, read_only=True) as s:
+        before = snapshot(s)
+    done = run_cli(two_years, "forget-period", "2017/18")
+    assert done.returncode == 2
+    assert done.stderr == ("error: forget-period removes every value of 2017/18: add --yes to confirm (no terminal "
+                           "to ask at); nothing was removed\n")
+    assert {p.name for p in two_years.parent.iterdir()} == {two_years.name}
+    with Store(two_years, read_only=True) as s:
+        assert snapshot(s) == before
+
+
+@pytest.mark.parametrize(("period", "message"), [
+    ("2999/00", "error: period '2999/00' is not a year Jointly can hold: Jointly takes academic years from {first} "
+                "to {last}\n"),
+    ("2012/13", "error: the store holds no values for 2012/13: nothing was removed\n"),
+    ("last year", "error: period 'last year' is not an academic year like 2018/19\n"),
+])
+def test_forget_period_refuses_a_year_it_cannot_remove(two_years: Path, period: str, message: str) -> None:
+    with Store(two_years, read_only=True) as s:
+        before = snapshot(s)
+    done = run_cli(two_years, "forget-period", period, "--yes")
+    first, last = period_range()
+    assert (done.returncode, done.stderr) == (2, message.format(first=first, last=last))
+    with Store(two_years, read_only=True) as s:
+        assert snapshot(s) == before
