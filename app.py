@@ -11,10 +11,12 @@ import streamlit as st
 from data.access import AccessDenied, Role
 from data.store import StoreError
 from ui.context import KEY_VIEWER, viewer_selector
+from ui.server import install, upload_window
 from ui.signin import PUBLIC, signed_in_viewer
 from ui.store import get_store, public_site
 
 st.set_page_config(page_title="Jointly", page_icon=":material/handshake:", layout="wide")
+install()  # uploads, metrics and headers guarded even under plain `streamlit run app.py` (serve.py does it at start)
 
 OVERVIEW = st.Page("views/group_overview.py", title="Group overview", icon=":material/dashboard:", default=True)
 SCHOOL = st.Page("views/school_scorecard.py", title="School scorecard", icon=":material/school:")
@@ -39,21 +41,24 @@ PAGES_BY_ROLE = {
     Role.PUBLIC: [PUBLIC_HOME, PARENTS],
 }
 
-store = get_store()  # shows the demo being built, with progress, on first run
-if store.is_demo():
-    st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
-# the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public); a parents-only
-# site (read-only store) has no sign-in at all
-if public_site():
-    viewer = PUBLIC
-elif store.is_demo():
-    viewer = viewer_selector(store)
-else:
-    viewer = signed_in_viewer(store)
-st.session_state[KEY_VIEWER] = viewer
-try:
-    st.navigation(PAGES_BY_ROLE[viewer.role]).run()
-except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
-    st.warning(refused.title, icon=":material/lock:")
-except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words
-    st.info(problem.title[:1].upper() + problem.title[1:] + ".", icon=":material/info:")
+# after this run the session may upload only if the page it ran offered this viewer an uploader (ui.server):
+# a run that stops early (sign-in, the demo being built) closes uploads too
+with upload_window():
+    store = get_store()  # shows the demo being built, with progress, on first run
+    if store.is_demo():
+        st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
+    # the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public); a
+    # parents-only site (read-only store) has no sign-in at all
+    if public_site():
+        viewer = PUBLIC
+    elif store.is_demo():
+        viewer = viewer_selector(store)
+    else:
+        viewer = signed_in_viewer(store)
+    st.session_state[KEY_VIEWER] = viewer
+    try:
+        st.navigation(PAGES_BY_ROLE[viewer.role]).run()
+    except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
+        st.warning(refused.title, icon=":material/lock:")
+    except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words
+        st.info(problem.title[:1].upper() + problem.title[1:] + ".", icon=":material/info:")

@@ -325,16 +325,18 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS schema_version ("
                 "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
             )
-        current = self.schema_version()
+        # by the set applied, not the highest: a store made while a lower-numbered migration was still being
+        # written (parallel branches) gets it too, instead of skipping it for ever
+        applied = {r[0] for r in self.query("SELECT version FROM schema_version")}
         for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
             version = int(path.name.split("_", 1)[0])
-            if version <= current:
+            if version in applied:
                 continue
             with self.transaction() as cur:
                 cur.execute(path.read_text(encoding="utf-8"))
                 cur.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
-            current = version
-        return current
+            applied.add(version)
+        return self.schema_version()
 
     # ------------------------------------------------------------------ reads
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from data import governance, scope
 from ui.context import current_viewer
+from ui.server import UPLOAD_CAP_MB, open_uploads
 from ui.store import get_store
 
 KEY_FILES = "data_import_files"
@@ -54,7 +55,8 @@ st.header("Import DfE files")
 st.caption("Performance tables (Compare School Performance) CSVs, GIAS establishments, groups and links, EES "
            "school-level files and Ofsted's list. Each file is checked completely and imported in one step: "
            "a file with a problem writes nothing.")
-# the size limit is the server's (server.maxUploadSize, 200 MB): a national file is about 60 MB
+# the page stopped above for anyone but an admin: only an admin's session may upload, up to the server's cap
+open_uploads(UPLOAD_CAP_MB)
 files = st.file_uploader("DfE files", type=["csv", "xlsx"], accept_multiple_files=True, key=KEY_FILES)
 period = st.text_input("Academic year", key=KEY_PERIOD, placeholder="e.g. 2018/19",
                        help="Performance-tables files carry no year: give it here. Leave it blank for EES and GIAS "

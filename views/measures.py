@@ -12,6 +12,7 @@ from data.store import StoreError
 from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
 from metrics.validation import Issue
 from ui.context import choose_group, choose_period, current_viewer, group_card, registry
+from ui.server import open_uploads
 from ui.store import get_store
 
 KEY_PICK = {p: f"measures_pick_{p.value}" for p in Perspective}
@@ -296,6 +297,8 @@ needs = ("URN, period, numerator and denominator (the value is worked out)" if m
 st.caption(f"One row per school and year. Fill in {needs}. Other columns (a school name, notes) are ignored.")
 st.download_button("Download the CSV template", governance.upload_template(store, viewer, gid, mid, period),
                    file_name=f"{mid}.csv", mime="text/csv")
+if editable:  # a viewer who may not edit this group sees the uploader greyed out, and their session may not upload
+    open_uploads(MAX_UPLOAD_MB)
 upload = st.file_uploader("Upload the filled-in CSV", type=["csv"], max_upload_size=MAX_UPLOAD_MB,
                           key=KEY_UPLOAD_FILE, help=f"A CSV file of up to {MAX_UPLOAD_MB} MB", disabled=not editable)
 if upload is not None:

@@ -1,0 +1,172 @@
+"""A visitor without a browser, as an attacker scripts one: a live Streamlit session over the websocket, and PUTs
+to the upload endpoint with a self-made XSRF cookie and token (the check only compares the two). Also the server's
+memory, read from /proc. Shared by tests/e2e/test_server_hardening.py and bench/bench_upload_flood.py."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from serving import free_port, server_answers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def running_server(entry: str, env: dict[str, str], *, cwd: Path = ROOT) -> Iterator[tuple[str, int]]:
+    """`streamlit run <entry>` on a free port, until the block ends: (its URL, its process id)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(cwd / entry), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not server_answers(url):
+            raise AssertionError(f"the Streamlit server ({entry}) did not start")
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+class Visit:
+    """One websocket session, as a browser tab holds it: its id, and reruns on any page with any query string."""
+
+    def __init__(self, ws) -> None:  # noqa: ANN001 - a websockets ClientConnection
+        self.ws = ws
+        self.session_id = ""
+        self._finished = threading.Event()  # no run of ours is going
+        self._finished.set()
+        self._closed = threading.Event()
+
+    def run(self, query: str = "", page: str = "", *, wait: bool = True, timeout: float = 60) -> None:
+        """Ask for a run of `page` (a url path; "" is the default page), after any run still going has finished,
+        and (with `wait`) wait until this one has finished."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if not self._finished.wait(timeout):
+            raise AssertionError(f"the previous run did not finish in {timeout} s")
+        rerun = BackMsg()
+        rerun.rerun_script.query_string = query
+        rerun.rerun_script.page_name = page
+        self._finished.clear()
+        self.ws.send(rerun.SerializeToString())
+        if wait and not self._finished.wait(timeout):
+            raise AssertionError(f"the run of {page or 'the default page'} did not finish in {timeout} s")
+
+    def read(self) -> None:
+        """Read every message the server sends (so it never waits on a full socket), noting finished runs."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        while not self._closed.is_set():
+            try:
+                raw = self.ws.recv(timeout=0.5)
+            except TimeoutError:
+                continue
+            except Exception:  # noqa: BLE001 - the socket closed: nothing left to read
+                return
+            message = ForwardMsg()
+            message.ParseFromString(raw)
+            kind = message.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = message.new_session.initialize.session_id
+            elif kind == "script_finished" and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self._finished.set()
+
+
+@contextmanager
+def anonymous_session(url: str, query: str = "", page: str = "") -> Iterator[Visit]:
+    """Open a websocket session as a visitor would and ask for a first run; yields as soon as the server has named
+    the session (the run still going), and keeps it open until the block ends."""
+    from websockets.sync.client import connect
+
+    ws_url = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+    with connect(ws_url, origin=url, subprotocols=["streamlit"], max_size=None) as ws:
+        visit = Visit(ws)
+        reader = threading.Thread(target=visit.read, daemon=True)
+        reader.start()
+        visit.run(query, page, wait=False)
+        deadline = time.time() + 30
+        while not visit.session_id and time.time() < deadline:
+            time.sleep(0.01)
+        assert visit.session_id, "the server never named the session"
+        try:
+            yield visit
+        finally:
+            visit._closed.set()
+            reader.join(2)
+
+
+def multipart(data: bytes, filename: str = "school_values.csv") -> tuple[bytes, str]:
+    """A browser's upload body for one file: (body, content type)."""
+    boundary = uuid.uuid4().hex
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: text/csv\r\n\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def put_upload(url: str, session_id: str, body: bytes, content_type: str) -> tuple[int, bool]:
+    """PUT one file to Streamlit's upload endpoint for `session_id`, as its uploader would, over plain HTTP:
+    (the status, whether the server answered before a byte of the body was sent).
+
+    The headers go first and the server gets a second to answer; a server that refuses without reading closes the
+    connection, so the rest of the body is sent only to a server still waiting for it."""
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    token = generate_xsrf_token_string()
+    parts = urlsplit(url)
+    head = (f"PUT /_stcore/upload_file/{session_id}/{uuid.uuid4().hex} HTTP/1.1\r\n"
+            f"Host: {parts.netloc}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            f"X-Xsrftoken: {token}\r\nCookie: _streamlit_xsrf={token}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=120) as sock:
+        sock.sendall(head)
+        sock.settimeout(1.0)
+        try:
+            early = sock.recv(65536)
+        except TimeoutError:
+            early = b""
+        if early:
+            return _status(early), True
+        sock.settimeout(120)
+        try:
+            sock.sendall(body)
+        except OSError:  # the server stopped reading part-way
+            pass
+        answer = b""
+        while b"\r\n" not in answer:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+        return _status(answer), False
+
+
+def _status(answer: bytes) -> int:
+    """The status code of a raw HTTP answer (0 when the connection closed without one)."""
+    line = answer.split(b"\r\n", 1)[0].split()
+    return int(line[1]) if len(line) > 1 and line[1].isdigit() else 0
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory now, in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for process {pid}")

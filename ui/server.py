@@ -1,0 +1,212 @@
+"""The Streamlit server's exposed surface: which sessions may upload, which endpoints answer, what headers go out.
+
+Streamlit 1.67 serves over Starlette/uvicorn and accepts `PUT /_stcore/upload_file/<session>/<file>` from any live
+session, whether or not its page has an uploader, keeping the bytes in memory up to server.maxUploadSize. `Guard`
+is an ASGI middleware in front of Streamlit's routes that refuses such a PUT with 403 before a byte of the body is
+read, unless this run of that session's page offered an uploader to a viewer allowed to use it (`open_uploads`).
+It also answers 404 for `/_stcore/metrics` and adds the security headers to every HTTP response.
+
+Two ways in, both idempotent: `serve.py` (the documented `streamlit run serve.py`) builds the server with `Guard`
+from its very first request; `install()`, called by app.py on every run, wraps an already running server (plain
+`streamlit run app.py`), which leaves unguarded only the moments before the first script run of a fresh server.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import threading
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from ui.store import public_site
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# The largest real DfE file the Data page takes is GIAS's all-establishments CSV (about 68 MB: 1,361 bytes a row
+# in the real 20-row sample × ~50,000 establishments, open and closed); a national KS4 final file is about 13 MB.
+# 100 MB fits it with room for growth; .streamlit/config.toml sets server.maxUploadSize to the same.
+UPLOAD_CAP_MB = 100
+# the multipart envelope around a file (boundary lines, headers with the file name)
+MULTIPART_ALLOWANCE = 64 * 1024
+# /_stcore/upload_file/<session id>/<file id>, after any server.baseUrlPath
+UPLOAD_PATH = re.compile(r"/_stcore/upload_file/([^/]+)/[^/]+$")
+# Streamlit's Prometheus counters (sessions, cache sizes) are for operators, never for visitors
+HIDDEN_PATHS = ("/_stcore/metrics",)
+# what docs/deploy.md asks of the proxy, where a header can come from the app itself; the full Content-Security-
+# Policy (script and image sources) stays at the proxy, which knows the deployment's tile server
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+)
+
+_lock = threading.Lock()
+_upload_caps: dict[str, int] = {}  # session id -> bytes its current page's uploader accepts
+_opened_this_run: set[str] = set()  # sessions whose running script has called open_uploads
+_guards = 0  # Guard instances built: one means the server is already guarded
+
+
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def open_uploads(max_mb: int) -> None:
+    """Let this session upload files of up to `max_mb` MB until its next run: call it just before a file_uploader
+    the viewer may use. Does nothing on a parents-only site, or outside a script run."""
+    sid = _session_id()
+    if sid is None or public_site():
+        return
+    with _lock:
+        _upload_caps[sid] = min(max_mb, UPLOAD_CAP_MB) * 1024 * 1024
+        _opened_this_run.add(sid)
+
+
+def close_uploads() -> None:
+    """Forbid this session's uploads (its page no longer offers an uploader it may use)."""
+    sid = _session_id()
+    if sid is None:
+        return
+    with _lock:
+        _upload_caps.pop(sid, None)
+        _opened_this_run.discard(sid)
+
+
+@contextmanager
+def upload_window() -> Iterator[None]:
+    """Around one run of the page: afterwards, the session may upload only if this run opened uploads.
+
+    Closing at the end of the run, not its start, keeps uploads open while the same page reruns (a PUT from the
+    page's uploader may arrive while the script is still drawing); a run that ends by an exception (st.stop,
+    st.rerun, a new rerun interrupting it) closes just the same. Ended sessions are forgotten here too."""
+    sid = _session_id()
+    if sid is not None:
+        with _lock:
+            _opened_this_run.discard(sid)
+    try:
+        yield
+    finally:
+        if sid is not None:
+            with _lock:
+                if sid not in _opened_this_run:
+                    _upload_caps.pop(sid, None)
+            _forget_ended_sessions()
+
+
+def upload_cap(session_id: str) -> int | None:
+    """The bytes `session_id` may upload in one file right now, or None when it may not upload at all."""
+    if public_site():
+        return None
+    with _lock:
+        return _upload_caps.get(session_id)
+
+
+def _forget_ended_sessions() -> None:
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return
+    runtime = Runtime.instance()
+    with _lock:
+        ended = [sid for sid in _upload_caps if not runtime.is_active_session(sid)]
+        for sid in ended:
+            del _upload_caps[sid]
+
+
+def _normal_path(path: str) -> str:
+    """The path as the router will match it: `//_stcore//metrics/` is still the metrics endpoint."""
+    return "/" + "/".join(part for part in path.split("/") if part)
+
+
+async def _refuse(send: Send, status: int, text: str) -> None:
+    # "connection: close": the refused body is never read, so the connection cannot carry another request
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close"),
+                            *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+class Guard:
+    """ASGI middleware before Streamlit's own: refuses uploads the session may not make, hides the metrics
+    endpoint, and adds the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        global _guards
+        self.app = app
+        _guards += 1
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # the websocket and lifespan pass untouched
+            await self.app(scope, receive, send)
+            return
+        path = _normal_path(scope.get("path", ""))
+        if path.endswith(HIDDEN_PATHS):
+            await _refuse(send, 404, "Not found.")
+            return
+        upload = UPLOAD_PATH.search(path)
+        if upload is not None and scope.get("method") in ("PUT", "DELETE"):
+            refusal = self._upload_refusal(scope, upload.group(1))
+            if refusal is not None:
+                await _refuse(send, *refusal)
+                return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in SECURITY_HEADERS if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    def _upload_refusal(scope: Scope, session_id: str) -> tuple[int, str] | None:
+        """(status, sentence) for an upload request to refuse before its body is read, or None to let it in."""
+        cap = upload_cap(session_id)
+        if cap is None:
+            return 403, "Uploads are open only to signed-in staff on a page with an uploader."
+        if scope.get("method") == "DELETE":
+            return None
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is None:  # browsers always send one; without it the size is unknown until read
+            return 411, "An upload must say its size (Content-Length)."
+        try:
+            size = int(length)
+        except ValueError:
+            return 400, "The upload's Content-Length is not a number."
+        if size > cap + MULTIPART_ALLOWANCE:
+            return 413, f"The file is larger than this page takes ({cap // (1024 * 1024)} MB)."
+        return None
+
+
+def install() -> None:
+    """Put `Guard` in front of the running server's Starlette app, once (a server built by serve.py has it).
+
+    `streamlit run app.py` builds its app before any script runs, so the app is found among live objects and its
+    middleware stack wrapped; files an unguarded session uploaded before this moment are dropped."""
+    if _guards:
+        return
+    from starlette.applications import Starlette
+    from streamlit.runtime import Runtime
+
+    with _lock:
+        if _guards:
+            return
+        apps = [obj for obj in gc.get_objects() if isinstance(obj, Starlette)]
+        for app in apps:
+            app.middleware_stack = Guard(app.middleware_stack or app.build_middleware_stack())
+    if Runtime.exists():
+        manager = Runtime.instance().uploaded_file_mgr
+        for sid in list(getattr(manager, "file_storage", {})):
+            if upload_cap(sid) is None:
+                manager.remove_session_files(sid)
