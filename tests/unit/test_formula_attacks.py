@@ -217,6 +217,21 @@ def test_a_long_ladder_closed_into_a_ring_is_one_circle_with_one_path(n: int) ->
     assert set(circles[0].members) == set(chain(n))  # every measure of the ladder is caught in the circle
 
 
+def dense_chain(n: int) -> dict:
+    """Each measure uses every later one: 2^(n-2) paths from the first to the last, and no cycle."""
+    return {f"m{i}": parse_formula(" + ".join(f"m{j}" for j in range(i + 1, n)) or "pupils") for i in range(n)}
+
+
+@pytest.mark.parametrize("n", [24, 200])
+def test_a_dense_chain_without_a_cycle_has_none(n: int) -> None:
+    assert formula_cycles(dense_chain(n)) == []  # 24 took 26 s per rerun when every path was followed
+
+
+def test_a_dense_chain_closed_at_its_end_is_one_circle_of_everything() -> None:
+    defs = {**dense_chain(200), "m199": parse_formula("m0")}
+    assert [(c.path, len(c.members)) for c in formula_cycles(defs)] == [(("m0", "m199", "m0"), 200)]
+
+
 def test_a_dense_graph_is_one_circle() -> None:
     n = 60
     defs = {f"m{i}": parse_formula(" + ".join(f"m{j}" for j in range(n) if j != i)) for i in range(n)}
