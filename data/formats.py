@@ -121,6 +121,11 @@ class DetectError(ValueError):
     pass
 
 
+# Columns only the school information spine carries (NFTYPE and ICLOSE are in key-stage files too).
+_SPINE_EVIDENCE = frozenset({"LAESTAB", "MINORGROUP", "ISPRIMARY", "ISSECONDARY", "ISPOST16", "AGEL", "AGEH",
+                             "OTHERSCHNAME", "ISNEW", "NEWACFLAG", "OTHERNFTYPE"})
+
+
 def is_metadata_header(header: set[str]) -> bool:
     """True for the header of a DfE metafile: a table whose rows describe the columns of a data file."""
     if any(meta <= header for meta in _META_HEADERS):
@@ -158,6 +163,14 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.KS2FINAL
     if "RECTYPE" in h and ("ATT8SCR" in h or "P8MEA" in h):
         return FileKind.KS4PROVISIONAL if "provisional" in name else FileKind.KS4FINAL
+    if "RECTYPE" in h:
+        # RECTYPE is the key-stage files' own row type: such a file without their measures had them renamed,
+        # and read as a school-information file it would overwrite schools' details with nothing of value
+        raise DetectError(
+            "this looks like a key-stage performance table (it has a RECTYPE column) but has none of the measure "
+            "columns of the KS2, KS4 or destinations files (such as ATT8SCR, P8MEA, PTRWM_EXP, READPROG, "
+            "OVERALL_DESTPER): were its columns renamed? Import the file as DfE published it"
+        )
     # The key column is not required here: the importer then says "URN is missing", not "unknown format"
     if "TOTALEXPENDITURE" in h or "TOTALINCOME" in h:
         return FileKind.CFR
@@ -167,7 +180,7 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.SWF
     if "NOR" in h and ("PNUMEAL" in h or "PNUMFSMEVER" in h or "PSENELK" in h):
         return FileKind.CENSUS
-    if {"URN", "SCHNAME"} <= h and ("LAESTAB" in h or "MINORGROUP" in h or "NFTYPE" in h):
+    if {"URN", "SCHNAME"} <= h and len(h & _SPINE_EVIDENCE) >= 2:
         return FileKind.SPINE
     if is_prose_header(h):
         raise DetectError(GUIDANCE_MESSAGE)
@@ -217,12 +230,27 @@ def parse_cell(raw: str | None) -> Cell:
     return Cell(float(number), Status.OK, None)
 
 
+# The store keeps identifiers and counts as 32-bit integers: nine digits always fit, ten may not.
+MAX_INT_DIGITS = 9
+# URNs run from 100000 upwards and are six digits today; eight leaves room and is never a phone number.
+MAX_URN_DIGITS = 8
+
+
 def parse_int(raw: str | None) -> int | None:
-    """An identifier or count cell: digits only, else None."""
+    """An identifier or count cell: ASCII digits only (at most nine, so it fits the store), else None.
+
+    str.isdigit() alone accepts '²' and other scripts' digits, which int() then rejects or misreads.
+    """
     if raw is None:
         return None
     text = raw.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_INT_DIGITS else None
+
+
+def parse_urn(raw: str | None) -> int | None:
+    """A school's URN: one to eight ASCII digits, else None (the caller reports the row)."""
+    value = parse_int(raw)
+    return value if value is not None and 0 < value < 10**MAX_URN_DIGITS else None
 
 
 # ------------------------------------------------------------------------------ periods

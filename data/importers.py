@@ -8,9 +8,10 @@ problems are listed in the report.
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import pandas as pd
 
 from data.formats import (
     NEEDS_PERIOD,
+    PERFORMANCE_KINDS,
     REGISTRY_KIND,
     CellError,
     DetectError,
@@ -30,12 +32,15 @@ from data.formats import (
     parse_cell,
     parse_int,
     parse_period,
+    parse_urn,
     period_bounds,
     period_from_path,
 )
 from data.reading import FatalImportError, Problem, RawTable, fatal, read_table
 from data.store import Store, merge_memberships, registered
 from metrics.registry import Measure, Phase, Source, Status, load_registry
+
+log = logging.getLogger(__name__)
 
 # Values outside these ranges are refused cell by cell (reported, stored as missing).
 PLAUSIBLE_BY_UNIT: dict[str, tuple[float, float]] = {
@@ -180,7 +185,7 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
     sha = None
     try:
         table = read_table(path, limit_bytes=limit_bytes)
-        sha = hashlib.sha256(path.read_bytes()).hexdigest() if table.size_bytes < 500_000_000 else None
+        sha = table.sha256
         report.encoding = table.encoding
         report.rows_read = len(table.rows)
         try:
@@ -188,7 +193,10 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         except DetectError as exc:
             raise fatal(path, str(exc), 1) from exc
         report.kind = kind
+        _check_encoding(table, kind)
+        _check_complete(table, kind)
         batch = build_batch(table, kind, _resolve_period(path, kind, period))
+        _check_last_row(table, kind, batch)
         _check_batch(table, batch)
         with store.transaction() as cur:
             import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
@@ -213,16 +221,30 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         report.groups_added = counts["groups_added"]
         report.memberships_changed = counts["memberships_changed"]
     except FatalImportError as exc:
-        report.ok = False
-        report.message = str(exc.problem)
-        report.problems = [exc.problem]
-        with store.transaction() as cur:
-            failed_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
-            _log_import(cur, failed_id, report, sha, report.kind, None, None, started, actor, "failed", report.message)
+        _record_failure(store, report, exc.problem, sha, started, actor)
+    except Exception:  # the last resort: a defect must end in a sentence and a log line, never a traceback
+        log.exception("import of %s stopped unexpectedly", path)
+        problem = Problem(path.name, "an unexpected problem stopped the import, so nothing was written (details in "
+                          "the log)", fatal=True)
+        _record_failure(store, report, problem, sha, started, actor)
     report.seconds = time.perf_counter() - t0
     if recluster:
         after_imports(store, [report])
     return report
+
+
+def _record_failure(store: Store, report: ImportReport, problem: Problem, sha: str | None, started: datetime,
+                    actor: str) -> None:
+    """Mark the report failed and log the failure in its own transaction (the import's own was rolled back)."""
+    report.ok = False
+    report.message = str(problem)
+    report.problems = [problem]
+    try:
+        with store.transaction() as cur:
+            failed_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
+            _log_import(cur, failed_id, report, sha, report.kind, None, None, started, actor, "failed", report.message)
+    except Exception:  # the store itself failing (disk full, locked) must not turn a refusal into a traceback
+        log.exception("could not log the failed import of %s", report.file)
 
 
 def after_imports(store: Store, reports: Sequence[ImportReport]) -> None:
@@ -260,7 +282,67 @@ def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:
     return found
 
 
+# The kinds DfE publishes in Windows-1252 (GIAS's extracts); every other kind is UTF-8 at the source.
+CP1252_KINDS = frozenset({FileKind.GIAS_ESTABLISHMENTS, FileKind.GIAS_GROUPS, FileKind.GIAS_LINKS})
+# Key-stage files close with their national rows: RECTYPE 5 (all schools) and 7 (state-funded).
+RECTYPE_KINDS = frozenset({FileKind.KS4FINAL, FileKind.KS4PROVISIONAL, FileKind.KS2FINAL, FileKind.PUPDEST})
+# Files DfE writes with a line break after every row, the last included (performance tables have none).
+NEWLINE_KINDS = frozenset({FileKind.EES_CENSUS, FileKind.OFSTED, *CP1252_KINDS})
+_CUT = "the file looks cut short, so nothing was imported; download it again"
+
+
+def _check_encoding(table: RawTable, kind: str) -> None:
+    """Windows-1252 is accepted only for the kinds published in it; elsewhere it means a re-saved file."""
+    bad = table.not_utf8
+    if bad is not None and kind not in CP1252_KINDS:
+        raise fatal(table.path, f"byte 0x{bad.byte:02x} at offset {bad.offset:,} is not UTF-8, and DfE publishes "
+                    f"{kind} files in UTF-8: the file was probably re-saved in another encoding; save it as CSV "
+                    "UTF-8 and import it again", bad.line)
+
+
+def _check_complete(table: RawTable, kind: str) -> None:
+    """Refuse a file that stops before its own end: a cut file must never replace complete stored values.
+
+    data.reading already refuses a last row shorter than every earlier one and a quote never closed; these
+    are the rules that need the kind: what each family's last row and last byte look like.
+    """
+    if table.encoding == "xlsx":
+        return  # a cut workbook is a broken zip, refused when it is opened
+    last, line = table.rows[-1], table.lines[-1]
+    if kind in RECTYPE_KINDS and (i := table.index("RECTYPE")) is not None and parse_int(last[i]) not in (5, 7):
+        raise fatal(table.path, "the rows stop here, before the national rows (RECTYPE 5 and 7) that close every "
+                    f"DfE key-stage file: {_CUT}", line)
+    if kind == FileKind.CFR and (i := table.index("LA")) is not None and not _CFR_FOOTER.match(last[i].strip()):
+        raise fatal(table.path, "the rows stop here, before the LA, national and London medians that close every "
+                    f"CFR file: {_CUT}", line)
+    if kind in NEWLINE_KINDS and not table.ends_with_newline and not table.closed_by_quote:
+        raise fatal(table.path, f"the last line has no line break, and DfE ends every {kind} file with one: the "
+                    f"last value may be cut part-way; {_CUT}", line)
+
+
+def _check_last_row(table: RawTable, kind: str, batch: Batch) -> None:
+    """Refuse a last row that a cut shortened: one that stops before a column the importer reads.
+
+    Short rows are real: a school without results stops after its identifying columns, CFR's medians after
+    23 fields, KS4's national rows before P8_BANDING. DfE writes each short shape many times over, and a
+    short national row still reaches every measure. So a short last row passes when an earlier row has
+    the same length (not for key-stage files, whose last row is national) or it runs past the last column
+    read; otherwise the download stopped part-way through it and its values would be stored as missing.
+    """
+    width, n = len(table.header), table.last_fields
+    if table.encoding == "xlsx" or n >= width:
+        return
+    reach = max(batch.used_columns) + 1 if kind in PERFORMANCE_KINDS and batch.used_columns else width
+    if n > reach or (table.last_shape_repeats and kind not in RECTYPE_KINDS):
+        return
+    raise fatal(table.path, f"the last row has {n:,} of the header's {width:,} fields and stops before column "
+                f"{table.header[n]}: it was cut off part-way; {_CUT}", table.lines[-1])
+
+
 def _check_batch(table: RawTable, batch: Batch) -> None:
+    if not (batch.establishments or batch.observations or batch.groups or batch.memberships):
+        first = f" (first: {batch.problems[0]})" if batch.problems else ""
+        raise fatal(table.path, f"none of the {len(table.rows):,} rows could be used{first}: nothing was imported")
     bad = sum(1 for p in batch.problems if p.column)
     if batch.cells_checked >= 20 and bad > MAX_BAD_CELL_SHARE * batch.cells_checked:
         raise fatal(
@@ -448,7 +530,7 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
         if rectype_i is not None:
             rectype = parse_int(row[rectype_i])
             if rectype in (1, 2):
-                urn = parse_int(urn_text)
+                urn = parse_urn(urn_text)
                 if urn is None:
                     batch.problems.append(Problem(fname, f"expected a URN (digits), found {urn_text!r}", line, "URN"))
                     continue
@@ -463,7 +545,7 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
                                               "row skipped", line, "RECTYPE"))
                 continue
         else:
-            urn = parse_int(urn_text)
+            urn = parse_urn(urn_text)
             if urn is None:
                 footer = _footer(kind, row, urn_text, la_i, estab_i, type_i, table)
                 if footer is None:
@@ -597,7 +679,7 @@ def _spine_batch(table: RawTable, period: str | None) -> Batch:
     g = _getter(table)
     seen: dict[int, int] = {}
     for row, line in zip(table.rows, table.lines, strict=True):
-        urn = parse_int(row[urn_i])
+        urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
             continue
@@ -699,7 +781,7 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
     seen: dict[int, int] = {}
     coords: list[tuple[int, float, float]] = []
     for row, line in zip(table.rows, table.lines, strict=True):
-        urn = parse_int(row[urn_i])
+        urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
             continue
@@ -820,7 +902,7 @@ def _gias_links_batch(table: RawTable, period: str | None) -> Batch:
     uid_i = _require(table, "Group UID")
     g = _getter(table)
     for row, line in zip(table.rows, table.lines, strict=True):
-        urn, uid = parse_int(row[urn_i]), parse_int(row[uid_i])
+        urn, uid = parse_urn(row[urn_i]), parse_int(row[uid_i])
         if urn is None or uid is None:
             batch.problems.append(Problem(table.path.name, "a link needs a URN and a numeric Group UID; row skipped",
                                           line, "URN" if urn is None else "Group UID"))
@@ -873,7 +955,7 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
                 if obs:
                     batch.observations.append((level, None, area, "all", cols.measure.id, row_period, *obs))
             continue
-        urn = parse_int(row[urn_i])
+        urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "urn"))
             continue
@@ -923,7 +1005,7 @@ def _ofsted_batch(table: RawTable, period: str | None) -> Batch:
     urn_i = _require(table, "URN")
     g = _getter(table)
     for row, line in zip(table.rows, table.lines, strict=True):
-        urn = parse_int(row[urn_i])
+        urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
             continue
@@ -951,10 +1033,15 @@ def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
             batch.notes.append(f"{skipped:,} rows describe schools not in the store; they were skipped "
                                "(import GIAS or performance-table files first)")
     group_ids: dict[str, int] = {}
+    by_name: dict[tuple[str, str], int] = {}
+    if batch.groups:
+        # Groups known only by name (EES's `trust` column) are matched on a spelling-proof key, read once
+        for gid, gkind, gname in cur.execute("SELECT group_id, kind, name FROM groups ORDER BY group_id").fetchall():
+            by_name.setdefault((gkind, name_key(gname)), gid)
     for grp in batch.groups:
         if grp["key"] in group_ids:
             continue
-        gid, created = _upsert_group(cur, grp, kind)
+        gid, created = _upsert_group(cur, grp, kind, by_name)
         group_ids[grp["key"]] = gid
         counts["groups_added"] += created
     if batch.memberships:
@@ -1019,20 +1106,36 @@ _GROUP_FIELDS = ("code", "gias_uid", "companies_house", "status", "open_date", "
                  "head_name")
 
 
-def _upsert_group(cur, grp: dict, source: str) -> tuple[int, int]:
-    """Find a group by GIAS UID, then code, then kind + name; update it or create it."""
+def name_key(name: str) -> str:
+    """A group name without case, accents, punctuation or spacing: 'Areté  Learning-Trust' -> 'arete learning trust'.
+
+    Only for groups no identifier names; a GIAS UID or group code always decides first.
+    """
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", plain.casefold()).split())  # runs of anything else: one space
+
+
+def _upsert_group(cur, grp: dict, source: str, by_name: dict[tuple[str, str], int]) -> tuple[int, int]:
+    """Find a group by GIAS UID, then code, then kind + name key; update it or create it.
+
+    Matched by an identifier, the file's spelling of the name replaces the stored one (GIAS corrects names);
+    matched by name, the stored spelling stays.
+    """
     rows: list = []
     if grp.get("gias_uid") is not None:
         rows = cur.execute("SELECT group_id FROM groups WHERE gias_uid = ?", [grp["gias_uid"]]).fetchall()
     if not rows and grp.get("code"):
         rows = cur.execute("SELECT group_id FROM groups WHERE code = ?", [grp["code"]]).fetchall()
-    if not rows:
-        rows = cur.execute("SELECT group_id FROM groups WHERE kind = ? AND lower(name) = lower(?)",
-                           [grp["kind"], grp["name"]]).fetchall()
+    by_identifier = bool(rows)
+    key = (grp["kind"], name_key(grp["name"]))
+    if not rows and key in by_name:
+        rows = [(by_name[key],)]
     row = rows[0] if rows else None
     fields = {f: grp.get(f) for f in _GROUP_FIELDS if grp.get(f) is not None}
     if row is not None:
         gid = row[0]
+        if by_identifier and grp["name"]:
+            fields["name"] = grp["name"]
         if fields:
             sets = ", ".join(f"{f} = ?" for f in fields)  # field names from _GROUP_FIELDS, not from the file
             cur.execute(f"UPDATE groups SET {sets} WHERE group_id = ?", [*fields.values(), gid])  # noqa: S608
@@ -1042,6 +1145,7 @@ def _upsert_group(cur, grp: dict, source: str) -> tuple[int, int]:
         f"INSERT INTO groups ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) RETURNING group_id",  # noqa: S608
         [grp["kind"], grp["name"], source, *fields.values()],
     ).fetchall()[0][0]
+    by_name.setdefault(key, gid)
     return gid, 1
 
 

@@ -4,23 +4,55 @@ Performance tables: UTF-8 with BOM, CRLF, no final newline, ragged or comma-padd
 GIAS: Windows-1252. EES: plain UTF-8. Ofsted's list: an Excel workbook.
 Everything is read as text; numbers are coerced later, cell by cell, so a bad cell is a
 row-level problem with its line and column rather than a crash.
+
+The file is streamed, never held whole: one pass over its bytes (hash, encoding evidence, how it
+ends), then a second that parses rows straight from the file. Columns, rows and cells are bounded
+before they are kept, and a workbook's zip members are measured before openpyxl opens them, so a
+crafted file is refused in a sentence rather than taking the server's memory.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import hashlib
 import os
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.formats import METADATA_MESSAGE, is_metadata_header, normalise_header
 
-csv.field_size_limit(10_000_000)
+# The longest real cell is a MAT's ';'-separated list of member URNs (under 1,000 characters); a
+# guidance paragraph saved as CSV runs to a few thousand. A longer "cell" is a runaway or a bomb.
+MAX_FIELD_CHARS = 100_000
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 # England has about 24,000 open schools and 50,000 GIAS records including closed ones.
 MAX_ROWS = 200_000
+# The widest real DfE file is KS4 final (496 columns); GIAS has 135, the EES census 268.
+MAX_COLUMNS = 2_000
+# The biggest real file is the national GIAS extract, ~52,000 rows x 135 columns (about 7 million cells);
+# the EES national census is ~24,500 x 268 (6.6 million). Twice that bounds the memory an import holds.
+MAX_CELLS = 15_000_000
 DEFAULT_MAX_MB = 400
+
+# Workbooks, measured from the zip directory before openpyxl reads a byte. Real DfE workbooks compress
+# their XML 5-9 times and Ofsted's national list (22,000 schools) has a 9 MB sheet and 43,485 strings.
+MAX_ZIP_RATIO = 100  # for members over 1 MB: a zip bomb's XML compresses hundreds or thousands of times
+MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024
+MAX_SHEET_XML = 200 * 1024 * 1024
+MAX_SHARED_STRINGS = 1_000_000
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+
+_CHUNK = 1 << 20
+# A well-formed multi-byte UTF-8 sequence: evidence that a file which fails UTF-8 was meant to be UTF-8.
+_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# The five bytes Windows-1252 leaves undefined: a file holding one is not Windows-1252 either.
+_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+# The distinct-string count at the top of sharedStrings.xml (<sst ... uniqueCount="43485">), in its first 4 KB.
+_SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\buniqueCount=\"(\d+)\"")
 
 
 def max_bytes() -> int:
@@ -54,16 +86,33 @@ class FatalImportError(Exception):
         self.problem = problem
 
 
+@dataclass(frozen=True)
+class NotUtf8:
+    """Where a Windows-1252 file first departs from UTF-8 (importers refuse it for kinds DfE publishes in UTF-8)."""
+
+    offset: int
+    byte: int
+    line: int
+
+
 @dataclass
 class RawTable:
     path: Path
     encoding: str
     header: list[str]  # as written in the file
     columns: list[str]  # normalised (upper case, aliases applied)
-    rows: list[list[str]]  # padded to the header's width
+    rows: list[tuple[str, ...]]  # padded to the header's width
     lines: list[int]  # the file line each row started on
     problems: list[Problem] = field(default_factory=list)
     size_bytes: int = 0
+    sha256: str | None = None
+    # How the file ends, for the importers' per-kind completeness rules (a CSV cut short by a download)
+    ends_with_newline: bool = True
+    closed_by_quote: bool = False  # the last byte closes a quoted field: the last cell is whole
+    not_utf8: NotUtf8 | None = None
+    # The last row as written, before padding: a cut shows as a last row shorter than the rest
+    last_fields: int = 0
+    last_shape_repeats: bool = True  # an earlier row has the same number of fields
 
     def index(self, *names: str) -> int | None:
         """Position of the first of these (normalised) column names present, else None."""
@@ -104,12 +153,14 @@ def read_table(path: Path, *, limit_bytes: int | None = None) -> RawTable:
             f"the file is {_size(size)}, far bigger than any DfE school-level file "
             f"(limit {_size(limit)}; set JOINTLY_MAX_IMPORT_MB to raise it)",
         )
-    with open(path, "rb") as fh:
-        data = fh.read()
-    head = data[:8192]
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise fatal(path, f"the file cannot be opened: {exc.strerror or exc}") from exc
     if head.startswith(b"PK\x03\x04"):
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return _read_xlsx(path, data)
+            return _read_xlsx(path, size)
         raise fatal(path, "this is a ZIP archive: unzip it and import the CSV files inside")
     if head.startswith(b"%PDF"):
         raise fatal(path, "this is a PDF document, not a data file: download the CSV version")
@@ -117,98 +168,259 @@ def read_table(path: Path, *, limit_bytes: int | None = None) -> RawTable:
         raise fatal(path, "the file is UTF-16 text: save it as CSV (UTF-8) and import it again")
     if b"\x00" in head:
         raise fatal(path, "the file contains binary data (NUL bytes): it is not a CSV text file")
-    text, encoding = _decode(path, data)
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\r\n\t")
+    # Control bytes are the same bytes in UTF-8 and Windows-1252, so the raw head tells
+    controls = sum(1 for b in head if b < 32 and b not in b"\r\n\t")
     if controls > 8:
         raise fatal(path, f"the file looks corrupted: {controls} control characters in its first 8 KB")
-    return _parse_csv(path, text, encoding, size)
+    scan = _scan(path)
+    encoding, not_utf8 = _encoding(path, scan, size)
+    table = _parse_csv(path, encoding, size)
+    table.sha256 = scan.sha256
+    table.ends_with_newline = scan.ends_with_newline
+    table.closed_by_quote = scan.closed_by_quote
+    table.not_utf8 = not_utf8
+    return table
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        # GIAS extracts and some DfE metafiles are Windows-1252 (e.g. "£" is byte 0xA3)
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise fatal(
-            path,
-            f"the text is neither UTF-8 nor Windows-1252 (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
-            "save it as CSV UTF-8",
-            line=line,
-        ) from exc
+@dataclass(frozen=True)
+class _Scan:
+    """What one pass over a text file's bytes found out, holding one chunk at a time."""
+
+    sha256: str
+    bom: bool
+    utf8_error: int | None  # offset of the first byte that breaks UTF-8
+    multibyte: bool  # at least one well-formed multi-byte UTF-8 sequence
+    cp1252_error: int | None  # offset of the first byte Windows-1252 does not define
+    ends_with_newline: bool
+    closed_by_quote: bool
 
 
-def _parse_csv(path: Path, text: str, encoding: str, size: int) -> RawTable:
-    # strict: an unbalanced quote is an error, not a cell that silently swallows the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _scan(path: Path) -> _Scan:
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    utf8_error: int | None = None
+    cp1252_error: int | None = None
+    multibyte = False
+    offset = 0
+    first = b""
+    tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if not first:
+                first = chunk[:3]
+            digest.update(chunk)
+            if utf8_error is None:
+                pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    utf8_error = offset - pending + exc.start
+            if not multibyte:
+                multibyte = _MULTIBYTE.search(tail[-3:] + chunk) is not None  # a sequence may straddle chunks
+            if cp1252_error is None and (m := _NOT_CP1252.search(chunk)):
+                cp1252_error = offset + m.start()
+            tail = chunk[-2:]
+            offset += len(chunk)
+    if utf8_error is None:
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_error = offset - pending  # the file ends inside a character
+    return _Scan(
+        sha256=digest.hexdigest(),
+        bom=first.startswith(codecs.BOM_UTF8),
+        utf8_error=utf8_error,
+        multibyte=multibyte,
+        cp1252_error=cp1252_error,
+        ends_with_newline=tail.endswith((b"\n", b"\r")),
+        closed_by_quote=tail.endswith(b'"'),
+    )
+
+
+def _line_at(path: Path, offset: int) -> tuple[int, int]:
+    """(line number, byte value) at a byte offset, counting line feeds a chunk at a time."""
+    lines = 1
+    done = 0
+    with open(path, "rb") as fh:
+        while done < offset and (chunk := fh.read(min(_CHUNK, offset - done))):
+            lines += chunk.count(b"\n")
+            done += len(chunk)
+        byte = fh.read(1)
+    return lines, byte[0] if byte else 0
+
+
+def _encoding(path: Path, scan: _Scan, size: int) -> tuple[str, NotUtf8 | None]:
+    """Decide the encoding once, from evidence: UTF-8 unless the file is Windows-1252 through and through.
+
+    Re-decoding a UTF-8 file as Windows-1252 because of one bad byte would turn every accent into two
+    letters ("ARETÃ‰" for "ARETÉ") and create a second group beside the real one, so that is refused.
+    """
+    if scan.utf8_error is None:
+        return "utf-8", None
+    at = scan.utf8_error
+    line, byte = _line_at(path, at)
+    if at >= size - 3 and byte >= 0xC2 and (scan.bom or scan.multibyte):  # the first bytes of a last letter
+        raise fatal(path, f"the file ends in the middle of a character (byte 0x{byte:02x} at offset {at:,}): "
+                    "it looks cut short; download it again", line)
+    if scan.bom:
+        raise fatal(path, f"byte 0x{byte:02x} at offset {at:,} is not UTF-8, although the file starts with "
+                    "UTF-8's byte-order mark: the file is damaged; download it again or save it as CSV UTF-8", line)
+    if scan.multibyte:
+        raise fatal(path, f"byte 0x{byte:02x} at offset {at:,} is not valid UTF-8, in a file whose other "
+                    "accented letters are UTF-8: reading it all as Windows-1252 would garble every name, so "
+                    "nothing was imported; correct that character, or save the file as CSV UTF-8", line)
+    if scan.cp1252_error is not None:
+        bad_line, bad = _line_at(path, scan.cp1252_error)
+        raise fatal(path, f"the text is neither UTF-8 nor Windows-1252 (byte 0x{bad:02x} at offset "
+                    f"{scan.cp1252_error}): save it as CSV UTF-8", bad_line)
+    return "cp1252", NotUtf8(at, byte, line)
+
+
+def _parse_csv(path: Path, encoding: str, size: int) -> RawTable:
     header: list[str] | None = None
-    rows: list[list[str]] = []
+    header_line = 0
+    title: tuple[int, str, int] | None = None  # a first line naming one or two cells, judged against the next
+    width = 0
+    rows: list[tuple[str, ...]] = []
     lines: list[int] = []
     problems: list[Problem] = []
+    lengths: set[int] = set()  # every row length seen so far
+    last_length = 0
+    last_seen_before = True  # whether the last row's length occurred on an earlier row
+    cells = 0
     start_line = 1
-    try:
-        for raw in reader:
-            line = start_line
-            start_line = reader.line_num + 1
-            if not raw or all(not c.strip() for c in raw):
-                continue  # blank line
-            if header is None:
-                header = [c.strip() for c in raw]
-                continue
-            width = len(header)
-            if len(raw) < width:
-                raw = raw + [""] * (width - len(raw))  # a school without results: fewer fields
-            elif len(raw) > width:
-                extra = raw[width:]
-                if any(c.strip() for c in extra):
-                    # Values beyond the header mean the row follows another year's layout (GIAS schema
-                    # drift): matched by position its cells would land in the wrong columns.
-                    problems.append(
-                        Problem(path.name, f"row has {len(raw)} fields but the header has {width}: its values "
-                                "cannot be matched to the header's columns, so the row was skipped", line)
-                    )
-                    continue
-                raw = raw[:width]  # the national download pads rows with commas
-            rows.append(raw)
-            lines.append(line)
-            if len(rows) > MAX_ROWS:
-                raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England; "
-                            "is this a pupil-level or multi-year file?", line)
-    except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            raise fatal(path, 'a quoted value that starts on this line is never closed (an unbalanced " '
-                        "character): the rest of the file would run into one cell", start_line) from exc
-        raise fatal(path, f"the CSV is malformed: {exc}", start_line) from exc
+    # "utf-8-sig" drops the byte-order mark; errors cannot occur here, the scan proved the encoding
+    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as fh:
+        # strict: an unbalanced quote is an error, not a cell that silently swallows the rest of the file
+        reader = csv.reader(fh, strict=True)
+        try:
+            for raw in reader:
+                line = start_line
+                start_line = reader.line_num + 1
+                if not "".join(raw).strip():
+                    continue  # blank line
+                n = len(raw)
+                if header is None or title is not None:
+                    named = sum(1 for c in raw if c.strip())
+                    if title is not None:
+                        if named >= max(3, 4 * title[2]):  # the next line names far more cells
+                            raise fatal(path, f"line {title[0]} holds a title ({title[1][:60]!r}), not column names: "
+                                        f"the header is on line {line}; delete the line above it and import again",
+                                        title[0])
+                        title = None
+                    if header is None:
+                        if n > MAX_COLUMNS:
+                            raise fatal(path, f"the header has {n:,} columns, far more than any DfE file (the widest, "
+                                        f"KS4 final, has 496; limit {MAX_COLUMNS:,})", line)
+                        header = [c.strip() for c in raw]
+                        header_line = line
+                        width = n
+                        if named <= 2:
+                            title = (line, next(c.strip() for c in raw if c.strip()), named)
+                        continue
+                if n < width:
+                    raw = raw + [""] * (width - n)  # a school without results: fewer fields
+                elif n > width:
+                    if any(c.strip() for c in raw[width:]):
+                        # Values beyond the header mean the row follows another year's layout (GIAS schema
+                        # drift): matched by position its cells would land in the wrong columns.
+                        problems.append(
+                            Problem(path.name, f"row has {n} fields but the header has {width}: its values "
+                                    "cannot be matched to the header's columns, so the row was skipped", line)
+                        )
+                        last_length, last_seen_before = n, True
+                        continue
+                    raw = raw[:width]  # the national download pads rows with commas
+                last_seen_before = n in lengths
+                lengths.add(n)
+                last_length = n
+                rows.append(tuple(raw))
+                lines.append(line)
+                cells += width
+                if len(rows) > MAX_ROWS:
+                    raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England; "
+                                "is this a pupil-level or multi-year file?", line)
+                if cells > MAX_CELLS:
+                    raise fatal(path, f"more than {MAX_CELLS:,} cells ({len(rows):,} rows of {width:,} columns): "
+                                "far more than any DfE school-level file", line)
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise fatal(path, 'a quoted value that starts on this line is never closed (an unbalanced " '
+                            "character): the rest of the file would run into one cell", start_line) from exc
+            if "field larger than field limit" in str(exc):
+                raise fatal(path, f"a cell is longer than {MAX_FIELD_CHARS:,} characters: no DfE file has "
+                            "cells that long (is a quote character unbalanced?)", start_line) from exc
+            raise fatal(path, f"the CSV is malformed: {exc}", start_line) from exc
     if header is None:
         raise fatal(path, "the file has no header row (it contains only blank lines)")
-    columns = [normalise_header(h) for h in header]
     if not rows:
-        raise fatal(path, "the file has a header but no data rows", 1)
-    return RawTable(path, encoding, header, columns, rows, lines, problems, size)
+        if problems:
+            raise fatal(path, f"none of the {len(problems):,} rows matches the header's {width:,} columns "
+                        f"(first: {problems[0]})", header_line)
+        raise fatal(path, "the file has a header but no data rows", header_line)
+    columns = [normalise_header(h) for h in header]
+    return RawTable(path, encoding, header, columns, rows, lines, problems, size, last_fields=last_length,
+                    last_shape_repeats=last_seen_before)
 
 
-def _read_xlsx(path: Path, data: bytes) -> RawTable:
+# ------------------------------------------------------------------------------ Excel
+
+
+def _check_workbook(path: Path) -> None:
+    """Measure a workbook's zip members before openpyxl inflates them; raise in a sentence if it is a bomb."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_XLSX_UNCOMPRESSED:
+                raise fatal(path, f"the workbook unpacks to {_size(total)}, far more than any DfE workbook "
+                            f"(limit {_size(MAX_XLSX_UNCOMPRESSED)}): it looks like a zip bomb")
+            for info in infos:
+                name = info.filename
+                ratio = info.file_size / max(info.compress_size, 1)
+                if info.file_size > 1024 * 1024 and ratio > MAX_ZIP_RATIO:
+                    raise fatal(path, f"the workbook part {name} is compressed {ratio:,.0f} times (DfE workbooks: "
+                                f"under 10; limit {MAX_ZIP_RATIO}): it looks like a zip bomb")
+                if name.startswith("xl/worksheets/") and info.file_size > MAX_SHEET_XML:
+                    raise fatal(path, f"the sheet {name} is {_size(info.file_size)} of XML, far more than any DfE "
+                                f"workbook (limit {_size(MAX_SHEET_XML)})")
+                if name.lower() == "xl/sharedstrings.xml":
+                    if info.file_size > MAX_SHARED_STRINGS_BYTES:
+                        raise fatal(path, f"the workbook's shared strings are {_size(info.file_size)} (limit "
+                                    f"{_size(MAX_SHARED_STRINGS_BYTES)}): far more text than any DfE workbook")
+                    with zf.open(info) as fh:
+                        m = _SST_COUNT.search(fh.read(4096))
+                    if m and int(m.group(1)) > MAX_SHARED_STRINGS:
+                        raise fatal(path, f"the workbook declares {int(m.group(1)):,} distinct strings (limit "
+                                    f"{MAX_SHARED_STRINGS:,}): far more than any DfE workbook")
+    except zipfile.BadZipFile as exc:
+        raise fatal(path, f"the Excel workbook cannot be read: {exc}") from exc
+    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise fatal(path, f"the Excel workbook cannot be read: {exc}") from exc
+
+
+def _read_xlsx(path: Path, size: int) -> RawTable:
     import warnings
 
     import openpyxl
 
+    _check_workbook(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about DfE workbooks' unknown extensions
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise fatal(path, f"the Excel workbook cannot be read: {exc}") from exc
     try:
         ws = wb.worksheets[0]
         header: list[str] | None = None
         header_line = 0
-        rows: list[list[str]] = []
+        rows: list[tuple[str, ...]] = []
         lines: list[int] = []
-        for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells_kept = 0
+        # max_col: a sheet whose rows claim 16,384 columns is read no wider than any DfE file can be
+        for i, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1):
             cells = ["" if v is None else _cell_text(v) for v in values]
             if header is None:
                 named = {normalise_header(c) for c in cells if c.strip()}
@@ -217,6 +429,11 @@ def _read_xlsx(path: Path, data: bytes) -> RawTable:
                 if len(named) >= 2 and is_metadata_header(named):
                     raise fatal(path, METADATA_MESSAGE, i)
                 if any(c.strip().upper() == "URN" for c in cells):
+                    while cells and not cells[-1].strip():
+                        cells.pop()  # openpyxl pads a row to the sheet's declared width
+                    if len(cells) > MAX_COLUMNS:
+                        raise fatal(path, f"the header has more than {MAX_COLUMNS:,} columns, far more than any "
+                                    "DfE file (the widest, KS4 final, has 496)", i)
                     header = [c.strip() for c in cells]
                     header_line = i
                 elif i >= 20:
@@ -224,11 +441,17 @@ def _read_xlsx(path: Path, data: bytes) -> RawTable:
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            cells = (cells + [""] * len(header))[: len(header)]
-            rows.append(cells)
+            rows.append(tuple((cells + [""] * len(header))[: len(header)]))
             lines.append(i)
+            cells_kept += len(header)
             if len(rows) > MAX_ROWS:
                 raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England", i)
+            if cells_kept > MAX_CELLS:
+                raise fatal(path, f"more than {MAX_CELLS:,} cells: far more than any DfE school-level file", i)
+    except FatalImportError:
+        raise
+    except Exception as exc:  # a damaged sheet can fail part-way through, in openpyxl's or the XML parser's types
+        raise fatal(path, f"the Excel workbook cannot be read: {exc}") from exc
     finally:
         wb.close()
     if header is None:
@@ -240,7 +463,15 @@ def _read_xlsx(path: Path, data: bytes) -> RawTable:
     if not rows:
         raise fatal(path, "the workbook has a header but no data rows", header_line)
     columns = [normalise_header(h) for h in header]
-    return RawTable(path, "xlsx", header, columns, rows, lines, [], len(data))
+    return RawTable(path, "xlsx", header, columns, rows, lines, [], size, sha256=_sha256(path))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _cell_text(v: object) -> str:

@@ -25,8 +25,9 @@ FATAL = [
     ("empty.csv", "empty.csv: the file is empty (0 bytes)"),
     ("binary.csv", "binary.csv: the file contains binary data (NUL bytes): it is not a CSV text file"),
     ("utf16.csv", "utf16.csv: the file is UTF-16 text: save it as CSV (UTF-8) and import it again"),
-    ("not_cp1252.csv", "not_cp1252.csv, line 3: the text is neither UTF-8 nor Windows-1252 "
-                       "(byte 0x81 at offset 283): save it as CSV UTF-8"),
+    # it starts with UTF-8's byte-order mark, so it is UTF-8 with a bad byte, not Windows-1252 text
+    ("not_cp1252.csv", "not_cp1252.csv, line 3: byte 0x81 at offset 283 is not UTF-8, although the file starts "
+                       "with UTF-8's byte-order mark: the file is damaged; download it again or save it as CSV UTF-8"),
     ("unknown_format.csv", "unknown_format.csv, line 1: unknown format: the header matches none of the supported "
                            "DfE files (performance tables, GIAS, EES). First columns seen: COLOUR, NAME, SIZE"),
     ("missing_urn_column_census.csv", "missing_urn_column_census.csv, line 1, column URN: the key column URN is "
