@@ -161,9 +161,12 @@ def suppress(cells: Sequence[Cell], min_cohort: int, *, total_published: bool = 
     unknowns = lambda: [c for c in cells if c.key in hidden and c.key not in known]  # noqa: E731
     while not protects(unknowns(), min_cohort) and candidates:
         hidden[candidates.pop(0).key] = SECONDARY
-    if not protects(unknowns(), min_cohort) or (any(c.has_value for c in cells)
-                                                and _sums(cells)[2] < min_cohort):
+    if any(c.has_value for c in cells) and _sums(cells)[2] < min_cohort:
         return Suppressed(hidden, f"fewer than {_pupils(min_cohort)} in all the schools together")
+    if not protects(unknowns(), min_cohort):
+        # every school that could protect the hidden ones was shown, unchanged, in an earlier version
+        return Suppressed(hidden, VERSIONS if any(c.key in known for c in cells if c.contributes)
+                          else f"fewer than {_pupils(min_cohort)} in all the schools together")
     if at_bound(unknowns(), bounds):
         return Suppressed(hidden, "hidden so that the results of schools with few pupils cannot be worked out "
                                   "from it")

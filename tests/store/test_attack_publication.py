@@ -1,5 +1,6 @@
-"""Issue 9, leaks to parents through publications: a formula measure carries its inputs' cohorts (point 1), and
-the parents-only store names no member of staff (point 4). Each test performs the attack on a real demo store."""
+"""Issue 9, leaks to parents through publications: a formula measure carries its inputs' cohorts (point 1),
+versions cannot be differenced (point 2; the checker is tests/disclosure.py), and the parents-only store names
+no member of staff (point 4). Each test performs the attack on a real demo store."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from disclosure import Version, determined
 
 from data.access import Role, Viewer
 from data.demo import FLAGSHIP_PARTNERSHIP
@@ -19,7 +21,7 @@ from data.publications import export_public, find_publications, publish, publish
 from data.scorecards import scorecard
 from data.store import Store
 from metrics.publication import SUPPRESSED, Publication
-from metrics.suppression import SECONDARY
+from metrics.suppression import CARRIED, SECONDARY, VERSIONS
 
 EVERY = ["primary", "secondary"]
 MENTORING = {"id": "mentoring", "label": "Pupils with a mentor",
@@ -107,8 +109,9 @@ def test_a_formula_over_a_tiny_cohort_does_not_show_its_value_to_parents(world: 
         [pub.publication_id, [tiny, *second]])[0][0] == 0
 
 
-def test_a_formula_over_an_input_without_cohorts_is_hidden_like_an_unknown_cohort(world: dict) -> None:
-    """A formula over a measure whose cohort is unknown at a school is hidden there (primary suppression)."""
+def test_a_formula_over_an_input_without_cohorts_agrees_with_it(world: dict) -> None:
+    """Where an input has no cohort in the file, it is weighed by pupils on roll, and so is the formula: the two
+    hide the same schools and show the same values (a guard that the formula rule agrees with its input)."""
     s, gid = world["store"], world["gid"]
     for d in ({**MENTORING, "rollup": "weighted_mean", "uncertainty": "none"}, MENTORING_PCT):
         assert define_local_measure(s, gid, d, actor="governor@example") == []
@@ -182,3 +185,78 @@ def test_the_parents_only_store_names_no_member_of_staff(world: dict, tmp_path: 
         found_pubs = find_publications(public, "")
         shown = repr(found_pubs) + repr(published(public, found_pubs[0]["publication_id"]))
         assert ACTOR_EMAIL not in shown and ACTOR_NAME not in shown
+
+
+# ------------------------------------------------------------------------------ point 2: versions
+
+
+def _facts(pub: Publication, measure: str, counts: dict[int, tuple[int, int]]) -> Version:
+    """What a visitor holding this version knows (with every school's true cell, for the checker)."""
+    rows = _rows(pub, measure)
+    item = next(i for i in pub.items if i.measure == measure)
+    return Version({str(u): (n, d) for u, (n, d) in counts.items() if d > 0},
+                   frozenset(str(u) for u, v in rows.items() if not v.suppressed and v.value is not None),
+                   item.group_value is not None)
+
+
+def _republish(w: dict, counts: dict[int, tuple[int, int]]) -> Publication:
+    lines = ["URN,period,numerator,denominator"] + [f"{u},{w['period']},{n},{d}" for u, (n, d) in counts.items()]
+    assert upload_local_values(w["store"], w["gid"], "mentoring", "\n".join(lines).encode(), filename="fix.csv",
+                               actor="leader@example").ok
+    pub, problems = publish(w["store"], w["leader"], w["gid"], w["period"], ["mentoring"], {})
+    assert problems == [] and pub is not None
+    return pub
+
+
+def test_a_correction_at_a_hidden_school_cannot_be_read_off_two_versions(world: dict) -> None:
+    """v1 shows the total with the tiny school at 0 of 4 hidden; it is withdrawn, corrected to 4 of 4 and
+    published again. The two totals differ by exactly 4 pupils: both of the tiny school's results pinned."""
+    tiny, *rest = world["members"]
+    before = {tiny: (0, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}}
+    _mentoring(world, before)
+    v1, _ = publish(world["store"], world["leader"], world["gid"], world["period"], ["mentoring"], {})
+    assert v1 is not None and v1.items[0].group_value is not None and _rows(v1, "mentoring")[tiny].suppressed
+    assert withdraw(world["store"], world["leader"], v1.publication_id) == []
+    after = {**before, tiny: (4, 4)}
+    v2 = _republish(world, after)
+    assert _rows(v2, "mentoring")[tiny].suppressed
+    assert determined([_facts(v1, "mentoring", before), _facts(v2, "mentoring", after)]) == []
+    assert v2.items[0].suppressed and v2.items[0].suppressed_reason == VERSIONS
+
+
+def test_a_school_hidden_in_one_version_is_not_shown_in_the_next(world: dict) -> None:
+    """v1 hides the tiny school and, with it, the next smallest (secondary). A correction makes a third school
+    the smallest shown: on its own v2 would hide that one and show v1's secondary school, and v1's total then
+    gives the tiny school's result. It stays hidden, and v2 shows the same equation again."""
+    tiny, *rest = world["members"]
+    before = {tiny: (3, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}}
+    _mentoring(world, before)
+    v1, _ = publish(world["store"], world["leader"], world["gid"], world["period"], ["mentoring"], {})
+    assert v1 is not None
+    second = [u for u, v in _rows(v1, "mentoring").items() if v.reason == SECONDARY]
+    assert second == [rest[0]]
+    after = {**before, rest[-1]: (5, 10)}  # now the smallest shown school
+    v2 = _republish(world, after)
+    rows = _rows(v2, "mentoring")
+    assert rows[rest[0]].suppressed and rows[rest[0]].reason == CARRIED and not rows[rest[-1]].suppressed
+    assert v2.items[0].group_value is not None  # the hidden schools are unchanged: the same equation again
+    assert determined([_facts(v1, "mentoring", before), _facts(v2, "mentoring", after)]) == []
+
+
+def test_fingerprints_stay_in_the_staff_store(world: dict, tmp_path: Path) -> None:
+    tiny, *rest = world["members"]
+    _mentoring(world, {tiny: (3, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}})
+    pub, _ = publish(world["store"], world["leader"], world["gid"], world["period"], ["mentoring"], {})
+    assert pub is not None
+    prints = world["store"].query("SELECT fingerprint FROM publication_school_values WHERE publication_id = ?",
+                                  [pub.publication_id])
+    assert prints and all(p and p != "3/4" for (p,) in prints)
+    out = tmp_path / "public.duckdb"
+    export_public(world["store"], out)
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM publication_school_values WHERE fingerprint IS NOT NULL").fetchall() \
+            == [(0,)]
+        assert con.execute("SELECT count(*) FROM settings WHERE key = 'publication_key'").fetchall() == [(0,)]
+    finally:
+        con.close()
