@@ -14,7 +14,8 @@ from data.store import Store, StoreError, default_path
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m data", description="Jointly's store: import DfE files, build the "
-                                "demo, print scorecards. The store is $JOINTLY_DB (default data/store/jointly.duckdb).")
+                                "demo, print scorecards, manage accounts, rebuild derived tables, remove a year. The "
+                                "store is $JOINTLY_DB (default data/store/jointly.duckdb).")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="build the synthetic demo store (files in DfE formats, imported); it replaces only "
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--files", type=Path, default=None, help="where to write the DfE-format files")
 
     i = sub.add_parser("import", help="import DfE files (kind detected from the header)")
-    i.add_argument("--period", help="academic year, e.g. 2018/19 (else taken from a folder named like 2018-2019)")
+    i.add_argument("--period", help="academic year from 1990/91 to next year's, e.g. 2018/19 (else taken from a "
+                                    "folder named like 2018-2019)")
     i.add_argument("files", nargs="+", type=Path)
 
     sub.add_parser("info", help="what is in the store, and whether its derived tables are up to date")

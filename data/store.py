@@ -231,8 +231,13 @@ class Store:
         (and says so in `rebuilt`), so nothing serves stale percentiles or families in silence."""
         store = cls(path or default_path(), read_only=read_only)
         if not read_only and rebuild and store.derived_pending() is not None:
+            since = store.derived_pending()
             try:
                 store.rebuilt = store.rebuild_derived()
+            except Exception as exc:  # the rebuild is one transaction: the store is as it was, still marked
+                store.close()
+                raise StoreError(f"the derived tables pending since import {since} could not be rebuilt; the "
+                                 "imported values are kept: try `python -m data rebuild`", str(exc)) from exc
             except BaseException:
                 store.close()
                 raise

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PERF, snapshot
+from conftest import EES_CENSUS, PERF, read_csv_rows, snapshot
 
 from data.cli import main
 from data.formats import period_range
@@ -69,6 +69,24 @@ def test_a_folder_named_like_an_impossible_year_gives_no_period(tmp_path: Path, 
     report = import_file(store, folder / KS4P.name)
     assert not report.ok and "has no year column: give the academic year with --period" in report.message
     assert store.query("SELECT count(*) FROM observations")[0][0] == 0
+
+
+def test_an_ees_row_for_year_2999_is_a_located_problem_and_stores_nothing(tmp_path: Path, store: Store) -> None:
+    """EES files carry their year per row (`time_period`): a row claiming 299900 is skipped with its line."""
+    import csv
+
+    header, rows = read_csv_rows(EES_CENSUS)
+    rows[2][header.index("time_period")] = "299900"
+    path = tmp_path / EES_CENSUS.name
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *rows])
+    report = import_file(store, path)
+    first, last = period_range()
+    assert report.ok and report.periods == ["2022/23"]
+    assert [(p.line, p.column, p.message) for p in report.problems if p.column == "time_period"] == [
+        (4, "time_period", f"period '299900' is not a year Jointly can hold: Jointly takes academic years from "
+                           f"{first} to {last}; row skipped")]
+    assert store.query("SELECT DISTINCT period FROM observations") == [("2022/23",)]
 
 
 @pytest.fixture
@@ -139,3 +157,25 @@ def test_forget_period_refuses_a_year_it_cannot_remove(two_years: Path, period: 
     assert (done.returncode, done.stderr) == (2, message.format(first=first, last=last))
     with Store(two_years, read_only=True) as s:
         assert snapshot(s) == before
+
+
+@pytest.mark.parametrize(("typed", "code", "left"), [("yes\n", 1, True), ("2017/18\n", 0, False)])
+def test_forget_period_at_a_terminal_removes_only_when_the_year_is_typed(two_years: Path, typed: str, code: int,
+                                                                         left: bool) -> None:
+    """At a terminal (a pseudo-terminal here) it asks, and only the year itself, typed back, confirms."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "JOINTLY_DB": str(two_years)}
+    proc = subprocess.Popen([sys.executable, "-m", "data", "forget-period", "2017/18"], cwd=REPO, env=env,
+                            stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    os.write(controller, typed.encode())
+    out, err = proc.communicate(timeout=300)
+    os.close(controller)
+    assert proc.returncode == code, err
+    assert "Type 2017/18 to confirm: " in out and "Traceback" not in err
+    assert ("nothing was removed" in out) is left
+    with Store(two_years, read_only=True) as s:
+        assert (s.query("SELECT count(*) FROM observations WHERE period = '2017/18'")[0][0] > 0) is left
+    assert len(list(two_years.parent.glob("jointly.duckdb.backup-*"))) == (0 if left else 1)
