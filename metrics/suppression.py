@@ -27,12 +27,13 @@ the two extremes, not which.
 Across versions (a visitor may have kept every version of the same group, year and measure: replaced and
 withdrawn ones too), each version with a shown total is one equation over its hidden cells. A hidden cell is
 the same unknown in two versions when its (numerator, denominator) did not change, which we know from a keyed
-fingerprint of each cell (`Seen.cells`); otherwise the two are different unknowns. Then:
+fingerprint of each cell (`Seen.cells`); otherwise the two are different unknowns. Then (numbered as in
+docs/method.md):
 
-4. A cell hidden in any earlier version stays hidden (while it has a value).
-5. A cell whose current value an earlier version showed (same fingerprint) is known: it does not protect
+5. A cell hidden in any earlier version stays hidden (while it has a value).
+6. A cell whose current value an earlier version showed (same fingerprint) is known: it does not protect
    anyone, so rule 2 counts only the hidden cells not known (the "unknowns") and never chooses a known cell.
-6. The new total is shown only if its unknowns are, for every earlier version that showed its total, either
+7. The new total is shown only if its unknowns are, for every earlier version that showed its total, either
    exactly that version's unknowns (the same equation again: nothing new) or none of them (an equation over
    other unknowns). Otherwise it is hidden. So the published equations fall into separate blocks, each one
    equation that rules 1-3 protect on its own, and no combination of versions pins a hidden cell. An earlier
@@ -135,7 +136,7 @@ def suppress(cells: Sequence[Cell], min_cohort: int, *, total_published: bool = 
     e.g. a progress score): they decide when a hidden group's combined value would pin every member.
     `inherited`: cells hidden for another reason (a formula's hidden inputs), key -> reason. `earlier`: the
     versions a visitor may have seen, oldest first, with `fingerprints` (key -> fingerprint of each counted cell
-    now) to compare them (rules 4-6). With neither, this is the single-version rule.
+    now) to compare them (rules 5-7). With neither, this is the single-version rule.
     """
     keys = [c.key for c in cells]
     if len(set(keys)) != len(keys):
@@ -193,7 +194,7 @@ def _unknowns(e: Seen, before: Sequence[Seen]) -> set[tuple[str, str]] | None:
 
 
 def _clashes(now: Set[tuple[str, str | None]], e: Seen, before: Sequence[Seen]) -> bool:
-    """Rule 6: the new total's unknowns overlap an earlier shown total's without being exactly the same."""
+    """Rule 7: the new total's unknowns overlap an earlier shown total's without being exactly the same."""
     then = _unknowns(e, before)
     if then is None:
         return bool(now) and bool(e.hidden)
