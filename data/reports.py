@@ -24,6 +24,7 @@ import pandas as pd
 from data.store import Store
 from metrics.registry import Measure, Perspective, Registry
 from metrics.scorecard import INSUFFICIENT, LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow
+from metrics.text import formula_like, spreadsheet_text
 
 CHROMIUM = "/usr/bin/chromium"
 TREND_LIMIT = 4  # trend charts in the PDF: the flagged measures, at most this many
@@ -118,13 +119,28 @@ def scorecard_csv(card: Scorecard, registry: Registry | None = None) -> bytes:
     """The scorecard as CSV (UTF-8 with a byte-order mark, so Excel reads '£' and '–' correctly).
 
     Numbers are written in full; empty cells are missing values. With a registry, each measure's description
-    is added as the last column."""
+    is added as the last column. Text a spreadsheet would run as a formula is written as text (csv_text)."""
     table = scorecard_table(card)
     if registry is not None:
         table["description"] = [registry.get(m).description if m in registry else "" for m in table["measure"]]
     buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    csv_text(table).to_csv(buf, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return buf.getvalue().encode("utf-8-sig")
+
+
+def csv_text(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells and column names a spreadsheet shows as text, never runs (labels, names and notes
+    come from people and imported files: '=HYPERLINK(…)' would be a link). Numbers are left as numbers."""
+    out = table.rename(columns=lambda c: spreadsheet_text(c) if isinstance(c, str) else c)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: spreadsheet_text(v) if isinstance(v, str) else v)
+    return out
+
+
+def frame_csv(table: pd.DataFrame) -> bytes:
+    """Any table a page offers as a CSV download (e.g. the change history), its text made safe (csv_text)."""
+    return csv_text(table).to_csv(index=False).encode("utf-8")
 
 
 def member_table(card: Scorecard) -> pd.DataFrame:
@@ -218,6 +234,7 @@ def scorecard_xlsx(card: Scorecard, registry: Registry) -> bytes:
     about.column_dimensions["B"].width = 100
     for cell in about["A"]:
         cell.font = Font(bold=True)
+    text_not_formulas(about)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -234,12 +251,24 @@ def _cell(v: object) -> object:
     return v
 
 
+def text_not_formulas(ws: Any) -> None:
+    """Every text cell of the sheet stays text: openpyxl makes a str starting with '=' a formula (data_type 'f'),
+    so it is set back to a string; and a text Excel could read as a formula (= + - @, a tab or a carriage return
+    first) gets Excel's quote prefix, so it stays text when someone edits the cell."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and (cell.data_type == "f" or formula_like(cell.value)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def _finish_sheet(ws: Any, Font: Any, Alignment: Any, get_column_letter: Callable[[int], str], *,  # noqa: N803
                   widths: dict[str, int], default: int = 14) -> None:
     """Bold header row, frozen under the header, a filter on it, and readable column widths."""
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    text_not_formulas(ws)
     ws.freeze_panes = "A2"
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions

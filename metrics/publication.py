@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from metrics.registry import Measure, Polarity
 from metrics.scorecard import ScorecardRow, adjusted_percentile
+from metrics.text import spreadsheet_text
 
 SUPPRESSED = "Suppressed"
 WHOLE_GROUP = "Whole partnership"
@@ -104,9 +105,9 @@ class Publication:
 
 
 def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (a leader's commentary or a school's name)."""
-    text = str(text or "")
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Text a spreadsheet will not run as a formula (a leader's commentary or a school's name): the one rule every
+    CSV and the Excel report use, metrics.text.spreadsheet_text."""
+    return spreadsheet_text(text)
 
 
 # ------------------------------------------------------------------------------------------ words

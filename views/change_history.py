@@ -8,6 +8,7 @@ import streamlit as st
 
 from data import scope
 from data.access import AccessDenied
+from data.reports import frame_csv
 from ui.context import KEY_GROUP, current_viewer, group_options
 from ui.frames import audit_frame
 from ui.store import get_store
@@ -47,5 +48,6 @@ else:
                  column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
                                 "Before": st.column_config.TextColumn(width="medium"),
                                 "After": st.column_config.TextColumn(width="medium")})
-    st.download_button("Download as CSV", table.to_csv(index=False).encode("utf-8"), "change_history.csv",
+    # names, labels and notes in it came from people: frame_csv writes them so no spreadsheet runs one as a formula
+    st.download_button("Download as CSV", frame_csv(table), "change_history.csv",
                        mime="text/csv", key="history_csv")
