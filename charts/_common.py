@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from charts.palette import GRID, INK, MUTED, WHITE
 from metrics.numbers import finite  # noqa: F401 (re-exported for the chart modules)
+from metrics.text import plotly_text  # noqa: F401 (re-exported: every name or label a chart shows goes through it)
 
 FONT = "Source Sans Pro, Source Sans 3, Arial, sans-serif"  # Streamlit's own face first
 FONT_SIZE = 14
@@ -37,7 +38,9 @@ def base_layout(fig: go.Figure, *, description: str, title: str = "", height: in
         margin={"l": margin, "r": margin, "b": margin, "t": top if top is not None else (48 if title else margin)},
     )
     if title:
-        fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}})
+        # a title is usually a measure's label: a person's words, escaped
+        fig.update_layout(title={"text": plotly_text(title), "x": 0, "xanchor": "left",
+                                 "font": {"size": FONT_SIZE + 3}})
     if height is not None:
         fig.update_layout(height=height)
     return fig
@@ -101,12 +104,18 @@ def hours(value: float) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
+    """Plain text cut to `limit` characters, with an ellipsis (escape it with plotly_text, or use short_label)."""
     return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+def short_label(text: object, limit: int) -> str:
+    """A person's words cut to `limit` characters and escaped for plotly (cut first, so no entity is cut)."""
+    return plotly_text(truncate(str(text), limit))
 
 
 def wrap(text: str, width: int = 14, lines: int = 3) -> str:
     """Break a label at spaces into at most `lines` lines of about `width` characters (<br> between them);
-    what does not fit ends with an ellipsis."""
+    what does not fit ends with an ellipsis. Each line is escaped for plotly: only the <br> are markup."""
     out: list[str] = []
     current = ""
     for word in str(text).split():
@@ -123,7 +132,7 @@ def wrap(text: str, width: int = 14, lines: int = 3) -> str:
     if len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1].rstrip("…")[: width - 1].rstrip() + "…"
-    return "<br>".join(out)
+    return "<br>".join(plotly_text(line) for line in out)
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts._common import SMALL, base_layout, empty_figure, format_number
+from charts._common import SMALL, base_layout, empty_figure, format_number, plotly_text
 from charts.alt import funnel_alt
 from charts.limits import (
     ABOVE_95,
@@ -86,17 +86,17 @@ def funnel_plot(df: pd.DataFrame, *, national: float, kind: str, scale: float = 
         fig.add_trace(go.Scatter(
             x=part["cohort"].tolist(), y=part["value"].tolist(), mode="markers", name=status,
             marker={"symbol": symbol, "color": colour, "size": size, "line": {"color": colour, "width": 1.5}},
-            customdata=[[n, format_number(v, unit), format_number(c)] for n, v, c in
+            customdata=[[plotly_text(n), format_number(v, unit), format_number(c)] for n, v, c in
                         zip(part["name"], part["value"], part["cohort"], strict=True)],
             hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} from a cohort of %{{customdata[2]}}"
                           f"<br>{status}<extra></extra>",
         ))
     for r in hl.itertuples(index=False):
         fig.add_trace(go.Scatter(
-            x=[r.cohort], y=[r.value], mode="markers+text", name=f"{r.name} ({r.status})",
-            text=[r.name], textposition="top center", textfont={"color": INK, "size": SMALL + 1},
+            x=[r.cohort], y=[r.value], mode="markers+text", name=f"{plotly_text(r.name)} ({r.status})",
+            text=[plotly_text(r.name)], textposition="top center", textfont={"color": INK, "size": SMALL + 1},
             marker={"symbol": "star", "size": 18, "color": HIGHLIGHT, "line": {"color": INK, "width": 1.5}},
-            hovertemplate=(f"<b>{r.name}</b><br>{format_number(r.value, unit)} from a cohort of "
+            hovertemplate=(f"<b>{plotly_text(r.name)}</b><br>{format_number(r.value, unit)} from a cohort of "
                            f"{format_number(r.cohort)}<br>{r.status}<extra></extra>"),
         ))
     fig.update_xaxes(title={"text": "Cohort (pupils)"}, showline=True, zeroline=False)

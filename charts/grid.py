@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts._common import SMALL, base_layout, empty_figure, truncate, wrap
+from charts._common import SMALL, base_layout, empty_figure, plotly_text, short_label, wrap
 from charts._prep import grid_cells
 from charts.alt import grid_alt
 from charts.palette import INK, LEVEL_COLOURS, LEVEL_ORDER, LEVEL_WORDS, level_symbol, level_text_colour
@@ -42,6 +42,8 @@ def level_grid(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
     ri = cells["row"].map(r_at).to_numpy()
     mj = cells["measure"].map(m_at).to_numpy()
     shape = (len(rows), len(measures))
+    # categories as plotly shows them: names and labels are people's words, escaped (escaping keeps them distinct)
+    row_keys, measure_keys = [plotly_text(r) for r in rows], [plotly_text(m) for m in measures]
 
     fig = go.Figure()
     for level in LEVEL_ORDER:
@@ -53,12 +55,13 @@ def level_grid(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
         hover = np.full(shape, "", dtype=object)
         for i, j, c in zip(ri[mine], mj[mine], cells[mine].itertuples(index=False), strict=True):
             z[i, j] = 1.0
-            text[i, j] = f"{c.display} {level_symbol(level)}"
-            hover[i, j] = (f"<b>{c.school}</b><br>{c.measure}<br>Value: {c.display}<br>"
-                           f"Level: {c.level_label} {level_symbol(level)}")
+            text[i, j] = f"{plotly_text(c.display)} {level_symbol(level)}"
+            hover[i, j] = (f"<b>{plotly_text(c.school)}</b><br>{plotly_text(c.measure)}<br>"
+                           f"Value: {plotly_text(c.display)}<br>Level: {plotly_text(c.level_label)} "
+                           f"{level_symbol(level)}")
         colour = LEVEL_COLOURS[level]
         fig.add_trace(go.Heatmap(
-            z=z.tolist(), x=measures, y=rows, text=text.tolist(), hovertext=hover.tolist(),
+            z=z.tolist(), x=measure_keys, y=row_keys, text=text.tolist(), hovertext=hover.tolist(),
             texttemplate="%{text}", textfont={"color": level_text_colour(level), "size": SMALL + 1},
             hovertemplate="%{hovertext}<extra></extra>", hoverongaps=False,
             colorscale=[[0.0, colour], [1.0, colour]], zmin=0, zmax=1, showscale=False,
@@ -74,11 +77,11 @@ def level_grid(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
 
     label_lines = max(wrap(m, LABEL_WIDTH, LABEL_LINES).count("<br>") + 1 for m in measures)
     top = label_lines * 17 + 14
-    fig.update_xaxes(side="top", type="category", categoryorder="array", categoryarray=measures,
-                     tickvals=measures, ticktext=[wrap(m, LABEL_WIDTH, LABEL_LINES) for m in measures],
+    fig.update_xaxes(side="top", type="category", categoryorder="array", categoryarray=measure_keys,
+                     tickvals=measure_keys, ticktext=[wrap(m, LABEL_WIDTH, LABEL_LINES) for m in measures],
                      tickangle=0, showgrid=False, fixedrange=True, tickfont={"size": SMALL})
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=rows, autorange="reversed",
-                     tickvals=rows, ticktext=[truncate(r, NAME_CHARS) for r in rows], showgrid=False,
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=row_keys, autorange="reversed",
+                     tickvals=row_keys, ticktext=[short_label(r, NAME_CHARS) for r in rows], showgrid=False,
                      fixedrange=True)
     fig.update_layout(
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top",

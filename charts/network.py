@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts._common import SMALL, base_layout, empty_figure, format_number, hours, truncate, wrap
+from charts._common import SMALL, base_layout, empty_figure, format_number, hours, plotly_text, short_label, wrap
 from charts._prep import BALANCED_WORDS, GIVER_WORDS, TAKER_WORDS, support_tables
 from charts.alt import NO_SUPPORT, network_alt
 from charts.palette import BALANCED, BLACK, GIVER, INK, MUTED, TAKER, WHITE
@@ -68,7 +68,7 @@ def support_network(edges: pd.DataFrame, nodes: pd.DataFrame) -> go.Figure:
     if n.empty:
         return empty_figure(NO_SUPPORT.rstrip("."), height=200)
     pos = circle_layout(n["urn"].tolist())
-    name = dict(zip(n["urn"], n["name"], strict=True))
+    name = {u: plotly_text(s) for u, s in zip(n["urn"], n["name"], strict=True)}  # escaped: drawn by plotly
     pairs = set(zip(e["giver"], e["taker"], strict=True))
     most_edge = float(e["hours"].max()) if len(e) else 0.0
     fig = go.Figure()
@@ -117,12 +117,12 @@ def support_network(edges: pd.DataFrame, nodes: pd.DataFrame) -> go.Figure:
         xy = [pos[u] for u in part["urn"]]
         fig.add_trace(go.Scatter(
             x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers+text", name=legend,
-            text=[truncate(s, 24) for s in part["name"]], textposition=[_label_position(*p) for p in xy],
+            text=[short_label(s, 24) for s in part["name"]], textposition=[_label_position(*p) for p in xy],
             textfont={"size": SMALL, "color": INK},
             # opacity 1: with sizes given per point plotly would otherwise draw them at 0.7, off the palette
             marker={"symbol": symbol, "color": colour, "size": [node_size(v, most_total) for v in part["total"]],
                     "opacity": 1, "line": {"color": WHITE, "width": 1.5}},
-            customdata=[[s, w] for s, w in zip(part["name"], part["words"], strict=True)],
+            customdata=[[plotly_text(s), plotly_text(w)] for s, w in zip(part["name"], part["words"], strict=True)],
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         ))
     for ax in (fig.layout.xaxis, fig.layout.yaxis):
@@ -143,23 +143,24 @@ def support_matrix(edges: pd.DataFrame, nodes: pd.DataFrame) -> go.Figure:
     urns = n["urn"].tolist()
     at = {u: i for i, u in enumerate(urns)}
     labels = [f"{s} ({u})" if (n["name"] == s).sum() > 1 else s for s, u in zip(n["name"], urns, strict=True)]
+    keys = [plotly_text(s) for s in labels]  # the categories as plotly draws them: escaped
     z = np.full((len(urns), len(urns)), np.nan)
     for g, t, h in zip(e["giver"], e["taker"], e["hours"], strict=True):
         z[at[g], at[t]] = h
     text = [["" if np.isnan(v) else format_number(v) for v in row] for row in z]
-    hover = [[f"{labels[i]} → {labels[j]}: {'no support' if np.isnan(z[i, j]) else hours(float(z[i, j]))}"
+    hover = [[f"{keys[i]} → {keys[j]}: {'no support' if np.isnan(z[i, j]) else hours(float(z[i, j]))}"
               for j in range(len(urns))] for i in range(len(urns))]
     fig = go.Figure(go.Heatmap(
-        z=z.tolist(), x=labels, y=labels, text=text, texttemplate="%{text}",
+        z=z.tolist(), x=keys, y=keys, text=text, texttemplate="%{text}",
         textfont={"color": BLACK, "size": SMALL + 1}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
         hoverongaps=False, colorscale=MATRIX_SCALE, zmin=0, zmax=float(np.nanmax(z)), xgap=1, ygap=1,
         colorbar={"title": {"text": "hours"}, "thickness": 12, "outlinewidth": 0},
     ))
     fig.update_xaxes(side="top", type="category", title={"text": "Received support", "font": {"color": MUTED}},
-                     tickvals=labels, ticktext=[wrap(s, 12, 3) for s in labels], tickangle=0, showgrid=False,
+                     tickvals=keys, ticktext=[wrap(s, 12, 3) for s in labels], tickangle=0, showgrid=False,
                      fixedrange=True, tickfont={"size": SMALL})
     fig.update_yaxes(type="category", autorange="reversed", title={"text": "Gave support", "font": {"color": MUTED}},
-                     tickvals=labels, ticktext=[truncate(s, 30) for s in labels], showgrid=False, fixedrange=True)
+                     tickvals=keys, ticktext=[short_label(s, 30) for s in labels], showgrid=False, fixedrange=True)
     description = "Support matrix: hours given (rows) to each school (columns). " + network_alt(nodes, edges)
     height = max(36 * len(urns) + 140, 260)
     return base_layout(fig, description=description, height=height, top=90)

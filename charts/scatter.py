@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts._common import SMALL, base_layout, empty_figure, format_number
+from charts._common import SMALL, base_layout, empty_figure, format_number, plotly_text
 from charts.alt import scatter_alt
 from charts.palette import FAINT, HIGHLIGHT, INK, LEVEL_COLOURS, MUTED
 
@@ -39,6 +39,8 @@ def context_scatter(df: pd.DataFrame, *, x_label: str, y_label: str, highlight: 
     hl = d[d["urn"] == highlight] if highlight is not None else d.iloc[0:0]
     rest = d.drop(hl.index)
 
+    # the axis labels and names are people's words (measure labels, school names): escaped for plotly
+    x_text, y_text = plotly_text(x_label), plotly_text(y_label)
     fig = go.Figure()
     for key, name, symbol, colour, size in GROUPS:
         part = rest[rest["group"] == key]
@@ -48,10 +50,10 @@ def context_scatter(df: pd.DataFrame, *, x_label: str, y_label: str, highlight: 
         fig.add_trace(kind(
             x=part["x"].tolist(), y=part["y"].tolist(), mode="markers", name=name,
             marker={"symbol": symbol, "color": colour, "size": size, "line": {"color": "#FFFFFF", "width": 0.5}},
-            customdata=[[n, format_number(x), format_number(y)] for n, x, y in
+            customdata=[[plotly_text(n), format_number(x), format_number(y)] for n, x, y in
                         zip(part["name"], part["x"], part["y"], strict=True)],
-            hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{x_label}: %{{customdata[1]}}<br>"
-                           f"{y_label}: %{{customdata[2]}}<extra>{name}</extra>"),
+            hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{x_text}: %{{customdata[1]}}<br>"
+                           f"{y_text}: %{{customdata[2]}}<extra>{name}</extra>"),
         ))
     if fit is not None:
         a, b = float(fit[0]), float(fit[1])
@@ -63,14 +65,15 @@ def context_scatter(df: pd.DataFrame, *, x_label: str, y_label: str, highlight: 
         ))
     for r in hl.itertuples(index=False):
         fig.add_trace(go.Scatter(
-            x=[r.x], y=[r.y], mode="markers+text", name=str(r.name), text=[r.name], textposition="top center",
+            x=[r.x], y=[r.y], mode="markers+text", name=plotly_text(r.name), text=[plotly_text(r.name)],
+            textposition="top center",
             textfont={"color": INK, "size": SMALL + 1},
             marker={"symbol": "star", "size": 18, "color": HIGHLIGHT, "line": {"color": INK, "width": 1.5}},
-            hovertemplate=(f"<b>{r.name}</b><br>{x_label}: {format_number(r.x)}<br>"
-                           f"{y_label}: {format_number(r.y)}<extra></extra>"),
+            hovertemplate=(f"<b>{plotly_text(r.name)}</b><br>{x_text}: {format_number(r.x)}<br>"
+                           f"{y_text}: {format_number(r.y)}<extra></extra>"),
         ))
-    fig.update_xaxes(title={"text": x_label}, showline=True, zeroline=False)
-    fig.update_yaxes(title={"text": y_label}, zeroline=False)
+    fig.update_xaxes(title={"text": x_text}, showline=True, zeroline=False)
+    fig.update_yaxes(title={"text": y_text}, zeroline=False)
     fig.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
                               "font": {"size": SMALL}}, hovermode="closest")
     description = scatter_alt(df, x_label=x_label, y_label=y_label, highlight=highlight)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from charts._common import FONT_SIZE, SMALL, base_layout, empty_figure, finite, format_series
+from charts._common import FONT_SIZE, SMALL, base_layout, empty_figure, finite, format_series, plotly_text
 from charts.alt import trend_alt
 from charts.palette import (
     LEVEL_COLOURS,
@@ -75,11 +75,11 @@ def trend_chart(periods: list[str], series: dict[str, list[float | None]], *, un
         i = k % len(SERIES_COLOURS)
         colour = SERIES_COLOURS[i]
         fig.add_trace(go.Scatter(
-            x=periods, y=ys, mode="lines+markers", name=str(name), connectgaps=False,
+            x=periods, y=ys, mode="lines+markers", name=plotly_text(name), connectgaps=False,
             line={"color": colour, "width": 2.5 if k == 0 else 2, "dash": SERIES_DASHES[i]},
             marker={"color": colour, "size": 9 if k == 0 else 8, "symbol": SERIES_SYMBOLS[i]},
             customdata=format_series(ys, unit),
-            hovertemplate=f"{name}<br>%{{x}}: %{{customdata}}<extra></extra>",
+            hovertemplate=f"{plotly_text(name)}<br>%{{x}}: %{{customdata}}<extra></extra>",
         ))
         lines.append(trend_alt(str(name), periods, ys, unit))
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods, showgrid=False,

@@ -21,6 +21,7 @@ import streamlit as st
 from charts.maps import schools_map
 from metrics.publication import Publication, PublishedItem, PublishedSchool, PublishedSchoolValue
 from metrics.registry import Perspective
+from metrics.text import markdown_text
 
 PREVIEW_BANNER = "Preview — this is exactly what parents will see once you publish."
 DOWNLOAD_LABEL = "Download these results (CSV)"
@@ -29,9 +30,6 @@ EACH_SCHOOL = "Each school"
 GLOSSARY_TITLE = "What the words on this page mean"
 OTHER_RESULTS = "Other results"
 
-# Characters Streamlit's Markdown would act on: emphasis, links and images, headings, tables, maths ($),
-# strikethrough, HTML-looking text, an email's autolink (@) and the backslash itself. Each is shown as written.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$!@])")
 
 PHASE_WORDS = {
     "primary": "Primary school",
@@ -112,10 +110,9 @@ GLOSSARY: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 
 def escape(text: object) -> str:
-    """Text shown exactly as written in Markdown (see _MARKDOWN); '' for None."""
-    if text is None:
-        return ""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    """Text shown exactly as written in Markdown or a label; '' for None (metrics.text.markdown_text: the one
+    escape every page uses)."""
+    return markdown_text(text)
 
 
 def date_words(value: object) -> str | None:

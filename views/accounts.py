@@ -16,6 +16,7 @@ from data.accounts import (
     admin_set_password,
     admin_set_role,
 )
+from metrics.text import markdown_text
 from ui.context import current_viewer, group_options
 from ui.store import get_store
 
@@ -35,9 +36,9 @@ def _done(problems: list[str], success: str) -> None:
 def _say() -> None:
     kind, text = st.session_state.pop(KEY_MESSAGE, (None, None))
     if kind == "success":
-        st.success(text)
+        st.success(markdown_text(text))  # an email would otherwise be drawn as a mailto link
     elif kind == "error":
-        st.error("Nothing was changed:\n\n" + "\n".join(f"- {p}" for p in text))
+        st.error("Nothing was changed:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in text))
 
 
 def _school(text: str) -> int | None:
@@ -51,7 +52,7 @@ st.title("Accounts")
 try:
     accounts = accounts_for(store, viewer)
 except AccessDenied as refused:
-    st.error(refused.title)
+    st.error(markdown_text(refused.title))
     st.stop()
 st.caption("Who may sign in, and what they see. Parents need no account. Every change here is in the change "
            "history. An account without a password signs in with the school's own sign-in (single sign-on) only.")
@@ -129,7 +130,7 @@ if accounts:
             _done(problems, f"New password set for {chosen}.")
             st.rerun()
     with remove_tab, st.form("remove_account"):
-        sure = st.checkbox(f"Yes, remove {chosen}: they can no longer sign in", key="remove_sure")
+        sure = st.checkbox(f"Yes, remove {markdown_text(chosen)}: they can no longer sign in", key="remove_sure")
         if st.form_submit_button("Remove the account"):
             problems = admin_remove_user(store, viewer, chosen) if sure else ["Tick the box to confirm."]
             _done(problems, f"Removed {chosen}.")

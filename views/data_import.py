@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from data import governance, scope
+from metrics.text import markdown_text
 from ui.context import current_viewer
 from ui.server import UPLOAD_CAP_MB, open_uploads
 from ui.store import get_store
@@ -74,15 +75,16 @@ if st.button("Import", key=KEY_IMPORT, type="primary", disabled=not files):
     st.rerun()  # so the counts above include what was just imported
 for report in st.session_state.get(KEY_REPORTS, []):
     if report.ok:
-        st.success(f"Imported {report.file}.")
+        st.success(f"Imported {markdown_text(report.file)}.")
         st.code(report.summary(), language=None)
         if report.problems:
             st.caption(f"{len(report.problems)} values could not be read and were stored as missing:")
             st.dataframe(pd.DataFrame([{"Line": p.line, "Column": p.column or "", "Problem": p.message}
                                        for p in report.problems]).astype({"Line": "Int64"}), hide_index=True)
     else:
-        st.error(f"Not imported: {report.message.rstrip('.')}. Nothing from this file was written: the store is as "
-                 "it was.")
+        # the message quotes the file (its name, a cell): shown as written
+        st.error(f"Not imported: {markdown_text(report.message.rstrip('.'))}. Nothing from this file was written: "
+                 "the store is as it was.")
 if not files and not st.session_state.get(KEY_REPORTS):
     st.info("Choose one or more files to import.")
 

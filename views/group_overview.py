@@ -8,6 +8,7 @@ from charts.alt import grid_alt, map_alt
 from charts.grid import level_grid
 from charts.maps import map_legend, schools_map
 from charts.palette import LEVEL_WORDS
+from metrics.text import markdown_text
 from ui.context import (
     choose_group_and_period,
     choose_measure,
@@ -25,19 +26,20 @@ st.title("Group overview")
 group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, viewer, group_id, period)
 reg = registry(store, viewer, group_id)
-st.header(card.subject.name)
+st.header(markdown_text(card.subject.name))
 st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}.")
 
 tiles = headline_rows(card)
 if not tiles:
-    st.info(f"No results for {card.subject.name} in {period} yet.")
+    st.info(f"No results for {markdown_text(card.subject.name)} in {period} yet.")
 for perspective, rows in tiles.items():
     st.subheader(perspective.label)
     cols = st.columns(len(rows))
     for col, r in zip(cols, rows, strict=True):
-        col.metric(r.label, r.display, delta=vs_national(r, reg),
+        col.metric(markdown_text(r.label), r.display, delta=vs_national(r, reg),
                    delta_color="normal" if r.polarity == "higher_better" else "inverse",
-                   help=f"{reg.get(r.measure).description} National: {reg.get(r.measure).format_value(r.national)}.",
+                   help=f"{markdown_text(reg.get(r.measure).description)} National: "
+                        f"{reg.get(r.measure).format_value(r.national)}.",
                    border=True)
         col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else ""))
 
@@ -63,9 +65,9 @@ st.subheader("Schools to watch")
 if not card.watchlist:
     st.success("No member school is flagged this year.")
 for item in card.watchlist:
-    with st.expander(f"{item.name} ({item.urn}): {len(item.reasons)} concern(s)"):
+    with st.expander(f"{markdown_text(item.name)} ({item.urn}): {len(item.reasons)} concern(s)"):
         for _measure, reason in item.reasons:
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {markdown_text(reason)}")
 
 st.subheader("Map")
 judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None

@@ -10,6 +10,7 @@ import streamlit as st
 from data import governance, scope
 from data.store import StoreError
 from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
+from metrics.text import markdown_text
 from metrics.validation import Issue
 from ui.context import choose_group, choose_period, current_viewer, group_card, registry
 from ui.server import open_uploads
@@ -66,11 +67,13 @@ def _show_message(section: str) -> None:
     elif kind == "error":
         problems = [text] if isinstance(text, str) else text
         st.error(f"Not saved: {len(problems)} problem(s). Nothing was written.\n\n"
-                 + "\n".join(f"- {p}" for p in problems))
+                 + "\n".join(f"- {markdown_text(p)}" for p in problems))
 
 
 def _issue_lines(issues: list[Issue]) -> str:
-    return "\n".join(f"- **{FIELD_WORDS.get(i.field or '', i.field or 'Measure')}**: {i.message}" for i in issues)
+    # a message may quote what was typed (an id, a label, a formula): shown as written
+    return "\n".join(f"- **{markdown_text(FIELD_WORDS.get(i.field or '', i.field or 'Measure'))}**: "
+                     f"{markdown_text(i.message)}" for i in issues)
 
 
 # ------------------------------------------------------------------------------ callbacks (run before the rerun)
@@ -113,7 +116,8 @@ def _save_definition(gid: int, definition: dict) -> None:
         _say("define", "error", [f"{FIELD_WORDS.get(i.field or '', i.field or 'Measure')}: {i.message}"
                                  for i in issues])
     else:
-        _say("define", "success", f"Saved {definition['label']} ({definition['id']}). It is now in the measure "
+        _say("define", "success", f"Saved {markdown_text(definition['label'])} ({markdown_text(definition['id'])}). "
+                                  "It is now in the measure "
                                   "lists above" + ("" if definition.get("formula") else " and can take uploads below")
                                   + ".")
 
@@ -123,7 +127,7 @@ def _commit(gid: int, mid: str, content: bytes, filename: str) -> None:
     if result.issues:
         _say("upload", "error", [str(i) for i in result.issues])
     else:
-        _say("upload", "success", f"Stored {len(result.rows)} rows from {filename}.")
+        _say("upload", "success", f"Stored {len(result.rows)} rows from {markdown_text(filename)}.")
 
 
 # ------------------------------------------------------------------------------ the page
@@ -142,7 +146,7 @@ if gid is None:
 refusal = governance.edit_refusal(store, viewer, gid)
 editable = refusal is None
 if not editable:
-    st.warning(refusal)
+    st.warning(markdown_text(refusal))
 reg = registry(store, viewer, gid)
 
 # ---------------------------------------------------------------- (a) the scorecard's measures
@@ -195,7 +199,7 @@ else:
     try:
         card = group_card(store, viewer, gid, period)
     except StoreError as exc:
-        st.info(f"No scorecard for this group in {period}: {exc.title}.")
+        st.info(f"No scorecard for this group in {period}: {markdown_text(exc.title)}.")
 judged = [r for r in card.rows if r.polarity != Polarity.CONTEXT.value] if card is not None else []
 if card is not None and not judged:
     st.info("The scorecard has no judged measures to set targets for: choose some above.")
@@ -312,8 +316,8 @@ if upload is not None:
     else:
         st.info("No row of the file could be read as a value.")
     if result.issues:
-        st.error(f"{len(result.issues)} problem(s) in {upload.name}: nothing has been written. Correct the file "
-                 "and upload it again.")
+        st.error(f"{len(result.issues)} problem(s) in {markdown_text(upload.name)}: nothing has been written. "
+                 "Correct the file and upload it again.")
         st.dataframe(pd.DataFrame([{"Line": i.line, "Column": i.field or "", "Problem": i.message}
                                    for i in result.issues]).astype({"Line": "Int64"}), hide_index=True)
     elif result.rows:
@@ -321,7 +325,7 @@ if upload is not None:
         st.button(f"Commit {len(result.rows)} rows", key=KEY_COMMIT, type="primary", disabled=not editable,
                   on_click=_commit, args=(gid, mid, content, upload.name))
 _show_message("upload")
-st.subheader(f"Values stored for {measure.label}")
+st.subheader(f"Values stored for {markdown_text(measure.label)}")
 stored = governance.local_values(store, viewer, gid, mid)
 if stored.empty:
     st.info("No values stored yet for this measure.")

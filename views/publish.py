@@ -9,6 +9,7 @@ import streamlit as st
 from data import scope
 from data.access import Role
 from data.publications import MAX_COMMENTARY, build_publication, publication_history, publish, withdraw
+from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card
 from ui.frames import headline_rows
 from ui.published import render_publication
@@ -44,7 +45,8 @@ def _when(value: object) -> str:
 def _withdraw(publication_id: int, label: str) -> None:
     """Runs before the page is drawn, so the history below already shows the withdrawal."""
     problems = withdraw(get_store(), current_viewer(), publication_id)
-    st.session_state[KEY_FLASH] = (("error", "Not withdrawn:\n\n" + "\n".join(f"- {p}" for p in problems))
+    st.session_state[KEY_FLASH] = (("error", "Not withdrawn:\n\n" + "\n".join(f"- {markdown_text(p)}"
+                                                                                for p in problems))
                                    if problems else
                                    ("success", f"Withdrawn: {label} is no longer shown to parents."))
 
@@ -60,14 +62,14 @@ st.caption("Choose the results your partnership shares with parents, add a few w
            "of pupils hidden; they do not need to sign in. You can withdraw it at any time.")
 group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, viewer, group_id, period)
-st.header(card.subject.name)
+st.header(markdown_text(card.subject.name))
 
 # ------------------------------------------------------------------------------------------- choose
 st.subheader(f"1. Choose the results to share for {period}")
 rows = [r for r in card.rows if r.value is not None]
 labels = {r.measure: r.label for r in rows}
 if not labels:
-    st.info(f"{card.subject.name} has no results in {period} to publish yet.")
+    st.info(f"{markdown_text(card.subject.name)} has no results in {period} to publish yet.")
     st.stop()
 saved = [m for m in scope.chosen_measures(store, viewer, group_id) if m in labels]
 headline = [r.measure for group in headline_rows(card).values() for r in group]
@@ -87,7 +89,7 @@ if chosen:
         st.caption(f"Up to {MAX_COMMENTARY} characters about each result: what it shows, what the schools are doing "
                    "about it. Write for parents: no jargon, and nothing that could identify a pupil.")
         for mid in chosen:
-            note = st.text_area(f"About {labels[mid]}", max_chars=MAX_COMMENTARY, key=f"{KEY_NOTE}{mid}",
+            note = st.text_area(f"About {markdown_text(labels[mid])}", max_chars=MAX_COMMENTARY, key=f"{KEY_NOTE}{mid}",
                                 height=90)
             if note and note.strip():
                 commentary[mid] = note.strip()
@@ -96,7 +98,7 @@ if chosen:
 st.subheader("2. Check the preview")
 pub, problems = build_publication(store, viewer, group_id, period, list(chosen), commentary)
 if problems:
-    st.warning("Before you publish:\n\n" + "\n".join(f"- {p}" for p in problems))
+    st.warning("Before you publish:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in problems))
 if pub is not None:
     with st.container(border=True, height=900):
         render_publication(pub, preview=True)
@@ -109,9 +111,10 @@ if st.button("Publish", type="primary", icon=":material/campaign:", key=KEY_PUBL
              disabled=pub is None or not chosen):
     done, refused = publish(store, viewer, group_id, period, list(chosen), commentary)
     if done is None:
-        st.error("Not published:\n\n" + "\n".join(f"- {p}" for p in refused))
+        st.error("Not published:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in refused))
     else:
-        st.success(f"Published version {done.version} of {done.group_name}'s results for {done.period}. "
+        st.success(f"Published version {done.version} of {markdown_text(done.group_name)}'s results for "
+                   f"{done.period}. "
                    "Parents can read them now, without signing in, at this address (after the app's own address):")
         st.code(public_path(done.publication_id), language=None)
         st.page_link(PUBLIC_PAGE, label="Open the parents' page", icon=":material/family_restroom:",
@@ -124,7 +127,7 @@ if flash:
     (st.error if flash[0] == "error" else st.success)(flash[1])
 history = publication_history(store, viewer, group_id)
 if not history:
-    st.info(f"{card.subject.name} has not published any results yet.")
+    st.info(f"{markdown_text(card.subject.name)} has not published any results yet.")
 else:
     st.dataframe(pd.DataFrame({
         "Year": [h["period"] for h in history],

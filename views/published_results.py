@@ -59,8 +59,8 @@ query = (text or "").strip()
 matches = find_publications(store, query)
 if not matches:
     if query:
-        st.info(f"No published results match “{query}”. Try part of a school's name, a town or the first half of "
-                "a postcode. Not every group of schools publishes its results here.")
+        st.info(f"No published results match “{escape(query)}”. Try part of a school's name, a town or the first "
+                "half of a postcode. Not every group of schools publishes its results here.")
     else:
         st.info("No partnership has published its results here yet.")
 else:

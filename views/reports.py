@@ -25,6 +25,7 @@ from data.reports import (
 from data.store import Store
 from metrics.registry import Registry
 from metrics.scorecard import Scorecard
+from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card, registry, school_card
 from ui.frames import grid_frame, headline_rows
 from ui.store import get_store
@@ -88,7 +89,8 @@ def _show_job(key: str, file_name: str, polling: bool) -> None:
     if polling:
         st.rerun()  # once, to show the result outside the polling fragment (which then stops)
     if job.error:
-        st.error(job.error + " Try again; if it keeps failing, the CSV and Excel downloads have the same figures.")
+        st.error(markdown_text(job.error) + " Try again; if it keeps failing, the CSV and Excel downloads have the "
+                 "same figures.")
         return
     report = job.result
     assert report is not None
@@ -111,13 +113,13 @@ with c3:
                        key=KEY_REPORT_SCHOOL)
 card = group if urn == WHOLE_GROUP else school_card(store, viewer, urn, period)
 reg = registry(store, viewer, group_id)
-st.header(card.subject.name)
+st.header(markdown_text(card.subject.name))
 if card.subject.kind == "group":
     st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}.")
 else:
-    st.caption(f"A member of {group.subject.name}, {period}.")
+    st.caption(f"A member of {markdown_text(group.subject.name)}, {period}.")
 if not any(r.value is not None for r in card.rows):
-    st.info(f"No results for {card.subject.name} in {period} yet: the downloads would be empty.")
+    st.info(f"No results for {markdown_text(card.subject.name)} in {period} yet: the downloads would be empty.")
     st.stop()
 
 st.subheader("Download the scorecard")

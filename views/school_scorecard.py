@@ -8,6 +8,7 @@ import streamlit as st
 from data import scope
 from metrics.registry import Perspective
 from metrics.sentences import describe
+from metrics.text import markdown_text
 from ui.context import choose_group_and_period, choose_school, current_viewer, group_card, registry, school_card
 from ui.store import get_store
 
@@ -23,14 +24,15 @@ if urn is None:
 card = school_card(store, viewer, urn, period)
 reg = registry(store, viewer, group_id)
 info = scope.school(store, viewer, urn)
-st.header(card.subject.name)
-facts = [str(x) for x in (info.get("type_name"), info.get("phase"), info.get("town"), info.get("postcode"))
+st.header(markdown_text(card.subject.name))
+facts = [markdown_text(x) for x in (info.get("type_name"), info.get("phase"), info.get("town"), info.get("postcode"))
          if isinstance(x, str) and x]
-st.caption(" · ".join(facts) + (f" · Head: {info['head_name']}" if isinstance(info.get("head_name"), str) else ""))
+head = info.get("head_name")
+st.caption(" · ".join(facts) + (f" · Head: {markdown_text(head)}" if isinstance(head, str) else ""))
 
 flagged = [r for r in card.rows if r.flag]
 if flagged:
-    st.warning(f"{len(flagged)} measure(s) flagged: " + "; ".join(r.label for r in flagged) +
+    st.warning(f"{len(flagged)} measure(s) flagged: " + "; ".join(markdown_text(r.label) for r in flagged) +
                ". The reasons are under each perspective.")
 
 for perspective in Perspective:
@@ -57,6 +59,6 @@ for perspective in Perspective:
     }, key=f"table_{perspective.value}")
     with st.expander(f"{perspective.label} in words"):
         for r in rows:
-            st.markdown(f"- {describe(r, reg.get(r.measure))}")
+            st.markdown(f"- {markdown_text(describe(r, reg.get(r.measure)))}")
             for reason in r.flag_reasons:
-                st.markdown(f"    - ⚑ {reason}")
+                st.markdown(f"    - ⚑ {markdown_text(reason)}")

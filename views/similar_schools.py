@@ -10,6 +10,7 @@ from charts.funnel import funnel_plot
 from data import scope
 from data.store import StoreError
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES
+from metrics.text import markdown_text
 from ui.context import (
     choose_group_and_period,
     choose_measure,
@@ -51,10 +52,10 @@ with st.expander("How similar schools are chosen (adjust the family)"):
 try:
     fam = scope.similar_schools(store, viewer, urn, weights=weights, size=size)
 except StoreError as exc:
-    st.info(exc.title)
+    st.info(markdown_text(exc.title))
     st.stop()
 
-st.subheader(f"{card.subject.name} and its {len(fam)} most similar schools")
+st.subheader(f"{markdown_text(card.subject.name)} and its {len(fam)} most similar schools")
 values = scope.school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id)
 values = values[values["status"] == "ok"][["urn", "value", "denominator"]].rename(columns={"denominator": "cohort"})
 names = {urn: card.subject.name, **dict(zip(fam["urn"], fam["name"], strict=True))}
@@ -81,7 +82,7 @@ st.dataframe(shown.rename(columns={"rank": "Rank", "urn": "URN", "name": "School
 st.subheader("Where it is working well")
 partners = scope.partners(store, viewer, urn, measure.id, period)
 if not partners:
-    st.info(f"No school in its groups or family is strong on {measure.label} this year.")
+    st.info(f"No school in its groups or family is strong on {markdown_text(measure.label)} this year.")
 else:
     st.dataframe(pd.DataFrame([{
         "School": p.name, "How related": p.relation, measure.label: p.display,

@@ -23,6 +23,7 @@ from data.support_log import (
     support_records,
     weak_rows,
 )
+from metrics.text import markdown_text
 from ui.context import (
     choose_group_and_period,
     choose_measure,
@@ -83,15 +84,15 @@ card = group_card(store, viewer, group_id, period)
 reg = registry(store, viewer, group_id)
 members = list(card.members)
 names = dict(members)
-st.header(card.subject.name)
+st.header(markdown_text(card.subject.name))
 
 # ------------------------------------------------------------------------------------------- record support
 st.subheader(f"Support given and received in {period}")
 recorder = st.expander("Record support", icon=":material/add_circle:")
 ledger = st.container()  # drawn below the form but filled after it, so a record just saved is already in it
 if len(members) < 2:
-    recorder.info(f"{card.subject.name} needs at least two member schools in {period} before support can be "
-                  "recorded.")
+    recorder.info(f"{markdown_text(card.subject.name)} needs at least two member schools in {period} before "
+                  "support can be recorded.")
 else:
     ids = [u for u, _ in sorted(members, key=lambda m: m[1])]
     aims = [NO_MEASURE] + [m.id for m in reg.measures if m.judged]
@@ -116,21 +117,22 @@ else:
         problems = record_support(store, viewer, group_id=group_id, giver=giver, taker=taker, kind=kind,
                                   start_date=start, end_date=end, hours=hours, measure=aim or None, notes=notes)
         if problems:
-            recorder.error("The support was not recorded:\n\n" + "\n".join(f"- {p}" for p in problems))
+            recorder.error("The support was not recorded:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in problems))
         else:
-            recorder.success(f"Recorded: {names[giver]} gave {hours:g} hours of {KIND_LABELS[kind].lower()} "
-                             f"to {names[taker]}, from {start:%d %B %Y}.")
+            recorder.success(f"Recorded: {markdown_text(names[giver])} gave {hours:g} hours of "
+                             f"{KIND_LABELS[kind].lower()} to {markdown_text(names[taker])}, from {start:%d %B %Y}.")
 
 # ------------------------------------------------------------------------------------------- the ledger
 with ledger:
     try:
         records, balance, (edges, nodes) = _ledger(store, store.generation, viewer.scope, group_id, period)
     except StoreError as exc:
-        st.error(exc.title)
+        st.error(markdown_text(exc.title))
         st.stop()
     if records.empty:
-        st.info(f"No support has been recorded for {card.subject.name} in {period} yet. Open 'Record support' "
-                "above to add some: it then appears here as a network, a matrix and each school's balance.")
+        st.info(f"No support has been recorded for {markdown_text(card.subject.name)} in {period} yet. Open "
+                "'Record support' above to add some: it then appears here as a network, a matrix and each "
+                "school's balance.")
     else:
         alt = network_alt(nodes, edges)
         # only the open tab is drawn (the choice is in the URL, so a shared link opens on the same tab)
@@ -139,7 +141,7 @@ with ledger:
             with net_tab:
                 st.plotly_chart(_figure("network", store, store.generation, viewer.scope, group_id, period), alt=alt,
                                 width="stretch", key="support_network")
-                st.caption(alt)
+                st.caption(markdown_text(alt))
         if matrix_tab.open is not False:
             with matrix_tab:
                 st.plotly_chart(_figure("matrix", store, store.generation, viewer.scope, group_id, period),
@@ -169,14 +171,14 @@ with ledger:
 
     local = [m for m in local_support_measures(reg, group_id) if any(r.measure == m.id for r in card.rows)]
     if local:
-        st.markdown(f"**{card.subject.name}'s own support measures** (reported by the schools)")
+        st.markdown(f"**{markdown_text(card.subject.name)}'s own support measures** (reported by the schools)")
         rows = {r.measure: r for r in card.rows}
         table: dict[str, list[object]] = {"School": [n for _, n in members]}
         for m in local:
             values = {u: v for u, v, _ in rows[m.id].member_values}
             table[m.label] = [m.format_value(values.get(u)) for u, _ in members]
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="support_local")
-        st.caption("Group totals: " + "; ".join(f"{m.label}: {rows[m.id].display}" for m in local) + ".")
+        st.caption("Group totals: " + "; ".join(f"{markdown_text(m.label)}: {rows[m.id].display}" for m in local) + ".")
 
 # ------------------------------------------------------------------------------------------- partners
 st.subheader("Suggested partners")
@@ -188,22 +190,25 @@ if urn is None:
 school = school_card(store, viewer, urn, period)
 weak = weak_rows(school)
 if not weak:
-    st.success(f"{names[urn]} has no flagged measure and none at level 1 or 2 in {period}.")
+    st.success(f"{markdown_text(names[urn])} has no flagged measure and none at level 1 or 2 in {period}.")
     st.stop()
-st.markdown(f"**{names[urn]}**: {len(weak)} measure(s) flagged or at *Cause for concern* or *Needs attention*.")
+st.markdown(f"**{markdown_text(names[urn])}**: {len(weak)} measure(s) flagged or at *Cause for concern* or "
+            "*Needs attention*.")
 measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg], label="Weak measure")
 if measure is None:
     st.stop()
 row = next(r for r in weak if r.measure == measure.id)
-st.caption(f"{measure.label}: {row.display} (national {measure.format_value(row.national)}), level "
-           f"{row.level_label}" + (". Flagged: " + "; ".join(row.flag_reasons) if row.flag_reasons else "") + ".")
+st.caption(f"{markdown_text(measure.label)}: {row.display} (national {measure.format_value(row.national)}), level "
+           f"{row.level_label}"
+           + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
 try:
     partners = _partners(store, store.generation, viewer.scope, urn, measure.id, period)
 except StoreError as exc:
-    st.error(exc.title)
+    st.error(markdown_text(exc.title))
     st.stop()
 if not partners:
-    st.info(f"No school in {names[urn]}'s groups or among its similar schools is strong on {measure.label} in "
+    st.info(f"No school in {markdown_text(names[urn])}'s groups or among its similar schools is strong on "
+            f"{markdown_text(measure.label)} in "
             f"{period} (at or above the 60th percentile nationally).")
 else:
     st.dataframe(pd.DataFrame([{
