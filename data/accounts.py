@@ -7,14 +7,27 @@ account with `viewer_for_email`.
 
 Writes follow the house rule: every problem is returned in words ([] = done), and only a request with no
 problem is written, in one audited transaction. Times are naive UTC, as the store keeps them.
+
+Sign-in is throttled, never locked (as django-axes' cool-off and PostgreSQL's auth_delay do): failures are counted
+per client address and per email over a sliding WINDOW, in the store (so the count holds across processes and
+restarts), under a keyed hash of each, so an email with no account is counted exactly like one with an account
+and neither the address nor the typed text is kept. Past the free failures the next attempt must wait, doubling
+each time: up to CLIENT_CAP for a client (the main brake), up to a small ACCOUNT_CAP for an email (a brake on many
+clients at one account, which can delay its owner by that much and no more).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
+import math
 import re
+import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,25 +35,41 @@ from data.access import AccessDenied, Role, Viewer
 from data.store import Store
 
 MIN_PASSWORD = 12  # characters
-MAX_FAILURES = 5  # consecutive failed sign-ins before an account is locked
-LOCK_FOR = timedelta(minutes=15)
 ACCOUNT_ROLES = (Role.ADMIN.value, Role.LEADER.value, Role.GOVERNOR.value)  # the public never signs in
 
 NO_MATCH = "That email and password do not match an account."
+BUSY = "Too many people are signing in at once: try again in a few seconds."
 # One @, something on each side, a dot in the domain, no spaces: a typo catcher, not RFC 5322.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_EMAIL = 254  # characters (RFC 5321's path limit)
 
+WINDOW = timedelta(hours=1)  # failures older than this no longer count (and their rows are pruned)
+CLIENT_FREE, CLIENT_CAP = 5, 300  # failures from one client before it waits; the longest wait, in seconds
+ACCOUNT_FREE, ACCOUNT_CAP = 10, 30  # the same for one email, from any client: small, as its owner waits too
+MAX_FAILURE_ROWS = 200_000  # a flood from very many addresses within one WINDOW: the oldest rows go first
+# argon2 takes 64 MiB and a core per hash: two at once (the cores), and a caller that cannot start within
+# HASH_WAIT seconds is told the service is busy instead of queueing without bound.
+HASHES_AT_ONCE = 2
+HASH_WAIT = 1.0
+NO_ACCOUNT = "(no account)"  # who an attempt is counted under when the typed email is no account's
+
 _HASHER = PasswordHasher()
-_COLUMNS = ("email", "display_name", "role", "group_id", "school_urn", "failed_attempts", "locked_until",
-            "created_at", "last_sign_in")
+_HASHING = threading.BoundedSemaphore(HASHES_AT_ONCE)  # process-wide: every Store, every session thread
+_COLUMNS = ("email", "display_name", "role", "group_id", "school_urn", "created_at", "last_sign_in")
 
 
 @functools.cache
 def _dummy_hash() -> str:
     """A hash to verify against when the email has no password, so an unknown email takes as long as a
-    known one and timing does not tell them apart."""
+    known one and timing does not tell them apart. Called only while holding one of the _HASHING turns."""
     return _HASHER.hash("no account has this password")
+
+
+def _hash(password: str) -> str:
+    """The argon2id hash of a password, within the bound on hashes computed at once (waiting for a turn: only
+    admins set passwords)."""
+    with _HASHING:
+        return _HASHER.hash(password)
 
 
 def normal_email(email: str) -> str:
@@ -133,7 +162,7 @@ def add_user(store: Store, actor: str, *, email: str, role: str, group: str | in
         return problems
     row = {"email": email, "display_name": (display_name or "").strip(), "role": role, "group_id": group_id,
            "school_urn": None if school_urn is None else int(school_urn),
-           "password_hash": None if password is None else _HASHER.hash(password)}
+           "password_hash": None if password is None else _hash(password)}
     with store.transaction() as cur:
         cur.execute("INSERT INTO accounts (email, display_name, role, group_id, school_urn, password_hash, "
                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -194,8 +223,8 @@ def set_role(store: Store, actor: str, email: str, role: str, group: str | int |
 
 
 def set_password(store: Store, actor: str, email: str, password: str) -> list[str]:
-    """Set (or replace) an account's password. Also clears failed sign-ins and any lock: an admin who resets a
-    password has dealt with whatever caused them."""
+    """Set (or replace) an account's password. Failed sign-ins are throttled, never locked, so there is no lock
+    to clear: the new password works at once (after any wait the throttle still asks of that client)."""
     email = normal_email(email)
     row = _account(store, email)
     problems = [] if row is not None else [f"There is no account for {email!r}."]
@@ -203,8 +232,7 @@ def set_password(store: Store, actor: str, email: str, password: str) -> list[st
     if problems:
         return problems
     with store.transaction() as cur:
-        cur.execute("UPDATE accounts SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
-                    "WHERE email = ?", [_HASHER.hash(password), email])
+        cur.execute("UPDATE accounts SET password_hash = ? WHERE email = ?", [_hash(password), email])
         store.audit(cur, actor, "set_password", "account", email, None, "password set",
                     group_id=row["group_id"])  # type: ignore[index]
     return []
@@ -213,18 +241,26 @@ def set_password(store: Store, actor: str, email: str, password: str) -> list[st
 # ------------------------------------------------------------------------------ reads
 
 
-def list_users(store: Store) -> list[dict]:
-    """Every account, by email, with its group's name and whether it has a password (never the hash)."""
+FAILED = ("wrong password", "single sign-on only")  # the sign_in_counts outcomes that are a failed sign-in
+
+
+def list_users(store: Store, *, now: datetime | None = None) -> list[dict]:
+    """Every account, by email, with its group's name, whether it has a password (never the hash), and its failed
+    sign-ins in the 24 hours before `now` (someone guessing its password shows here; nothing locks it)."""
+    since = _utc(now).replace(minute=0, second=0, microsecond=0) - timedelta(hours=24)
     rows = store.query(
-        f"SELECT {', '.join('a.' + c for c in _COLUMNS)}, a.password_hash IS NOT NULL, g.name "  # noqa: S608
-        "FROM accounts a LEFT JOIN groups g USING (group_id) ORDER BY a.email")
-    return [{**dict(zip(_COLUMNS, r[:-2], strict=True)), "has_password": r[-2], "group_name": r[-1]}
-            for r in rows]
+        f"SELECT {', '.join('a.' + c for c in _COLUMNS)}, coalesce(f.failed, 0), "  # noqa: S608
+        "a.password_hash IS NOT NULL, g.name FROM accounts a LEFT JOIN groups g USING (group_id) "
+        "LEFT JOIN (SELECT who, sum(attempts)::INTEGER AS failed FROM sign_in_counts "
+        "WHERE hour >= ? AND list_contains(?::VARCHAR[], outcome) GROUP BY who) f ON f.who = a.email "
+        "ORDER BY a.email", [since, list(FAILED)])
+    return [{**dict(zip(_COLUMNS, r[:-3], strict=True)), "failed_sign_ins_24h": r[-3], "has_password": r[-2],
+             "group_name": r[-1]} for r in rows]
 
 
 def viewer_for_email(store: Store, email: str) -> Viewer | None:
     """The Viewer for an email signed in through single sign-on: the account's role and scope; None when the
-    email has no account (the app then shows the public view). A password lock does not apply here: the
+    email has no account (the app then shows the public view). The sign-in throttle does not apply here: the
     identity provider did the checking."""
     row = _account(store, normal_email(email))
     return None if row is None else _viewer(row)
@@ -238,56 +274,152 @@ def _viewer(row: dict) -> Viewer:
 # ------------------------------------------------------------------------------ sign-in
 
 
-def _locked_message(until: datetime) -> str:
-    return (f"This account is locked after {MAX_FAILURES} failed sign-ins in a row. "
-            f"Try again after {until:%H:%M} UTC on {until:%d %B %Y}.")
+def too_many(seconds: int) -> str:
+    """The one reply to a throttled attempt, whichever key throttled it and whether or not the email has an account."""
+    return f"Too many sign-in attempts: try again in {seconds} second{'' if seconds == 1 else 's'}."
 
 
-def sign_in(store: Store, email: str, password: str, *, now: datetime | None = None) -> tuple[Viewer | None, str]:
-    """Check an email and password: (the Viewer, "") on success, else (None, why in words).
+def _secret(store: Store) -> bytes:
+    """The store's key for the keyed hashes of addresses and emails, made on first use (then remembered)."""
 
-    A wrong password and an unknown email get the same message (and take as long). After MAX_FAILURES
-    consecutive failures the account is locked for LOCK_FOR, and the message says until when; success clears
-    the count and records the time. Every outcome is audited, with the email as the actor and no secret."""
+    def read() -> str:
+        rows = store.query("SELECT min(secret) FROM signin_key")
+        if rows[0][0] is None:
+            with store.transaction(changes_data=False) as cur:
+                cur.execute("INSERT INTO signin_key SELECT ? WHERE NOT EXISTS (SELECT 1 FROM signin_key)",
+                            [secrets.token_hex(32)])
+            rows = store.query("SELECT min(secret) FROM signin_key")
+        return rows[0][0]
+
+    return bytes.fromhex(store.remembered(("signin_key",), read))
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyed(secret: bytes, kind: str, text: str) -> str:
+    return f"{kind}:" + hmac.new(secret, f"{kind}\0{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def _keys(store: Store, email: str, client: str | None) -> tuple[str, str]:
+    """The throttle's keys for a client address and a (normalised) email: keyed hashes, never the text."""
+    secret = _secret(store)
+    return _keyed(secret, "client", str(client or "local")), _keyed(secret, "email", email)
+
+
+def _backoff(failures: int, free: int, cap: int) -> int:
+    """Seconds to wait after the last of `failures`: none for the first `free`, then 1, 2, 4 ... up to `cap`."""
+    return 0 if failures < free else min(2 ** min(failures - free, 32), cap)
+
+
+def _wait(store: Store, keys: tuple[str, str], at: datetime) -> int:
+    """Whole seconds before these keys may try again (0: now), from their failures within WINDOW."""
+    client_key, _ = keys
+    rows = store.query("SELECT key, count(*), max(at_time) FROM signin_failures WHERE key IN (?, ?) AND at_time > ? "
+                       "GROUP BY key", [*keys, at - WINDOW])
+    wait = 0
+    for key, failures, last in rows:
+        free, cap = (CLIENT_FREE, CLIENT_CAP) if key == client_key else (ACCOUNT_FREE, ACCOUNT_CAP)
+        backoff = _backoff(failures, free, cap)
+        if backoff:  # never longer than the cap, even when another process's clock is ahead of this one's
+            wait = max(wait, min(cap, math.ceil((last + timedelta(seconds=backoff) - at).total_seconds())))
+    return wait
+
+
+def throttle_wait(store: Store, email: str, client: str | None, now: datetime | None = None) -> int:
+    """Seconds before this email may be tried from this client (0: now)."""
+    return _wait(store, _keys(store, normal_email(email)[:MAX_EMAIL], client), _utc(now))
+
+
+def _count(cur: duckdb.DuckDBPyConnection, who: str, outcome: str, at: datetime, attempts: int = 1) -> None:
+    """More attempts in the hour's count for `who` and this outcome: a counter, not a line per attempt."""
+    cur.execute("INSERT INTO sign_in_counts VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (who, hour, outcome) DO UPDATE SET attempts = sign_in_counts.attempts + excluded.attempts",
+                [who, at.replace(minute=0, second=0, microsecond=0), outcome, attempts])
+
+
+# Refused attempts (throttled, busy) are counted here and written with the next sign-in that writes anyway, or
+# after FLUSH_EVERY: a flood of refusals costs the store no write each (at most FLUSH_EVERY's worth is lost if the
+# process dies).
+FLUSH_EVERY = timedelta(seconds=10)
+_PENDING: dict[tuple[str, str, datetime, str], int] = {}
+_PENDING_LOCK = threading.Lock()
+_FLUSHED: dict[str, datetime] = {}
+
+
+def _flush(store: Store, cur: duckdb.DuckDBPyConnection, at: datetime) -> None:
+    """Write this store's pending refusal counts, inside the caller's transaction."""
+    path = str(store.path)
+    with _PENDING_LOCK:
+        mine = {k: n for k, n in _PENDING.items() if k[0] == path}
+        for k in mine:
+            del _PENDING[k]
+        _FLUSHED[path] = at
+    for (_, who, hour, outcome), n in mine.items():
+        _count(cur, who, outcome, hour, n)
+
+
+def _refuse(store: Store, email: str, outcome: str, at: datetime, message: str) -> tuple[None, str]:
+    """A reply given before any hash is computed (throttled or busy), counted under the account or no account."""
+    row = _account(store, email)
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    key = (str(store.path), row["email"] if row else NO_ACCOUNT, hour, outcome)
+    with _PENDING_LOCK:
+        _PENDING[key] = _PENDING.get(key, 0) + 1
+        last = _FLUSHED.setdefault(key[0], at)
+    if abs(at - last) >= FLUSH_EVERY:
+        with store.transaction(changes_data=False) as cur:
+            _flush(store, cur, at)
+    return None, message
+
+
+def flush_counts(store: Store) -> None:
+    """Write any refusal counts still held in this process now (sign-ins write them anyway within FLUSH_EVERY)."""
+    with store.transaction(changes_data=False) as cur:
+        _flush(store, cur, _utc(None))
+
+
+def sign_in(store: Store, email: str, password: str, *, client: str | None = None,
+            now: datetime | None = None) -> tuple[Viewer | None, str]:
+    """Check an email and password from a client address: (the Viewer, "") on success, else (None, why in words).
+
+    Every reply is the same for an email with an account and one without: NO_MATCH for any failure,
+    `too_many(seconds)` while this client or this email must wait, BUSY when HASHES_AT_ONCE hashes are already
+    being computed. Every attempt that is not refused before hashing verifies one argon2 hash (a dummy one for an
+    unknown email or a single-sign-on-only account) and writes one transaction, so they take the same time. A
+    refused attempt computes no hash (that is the brake) and does not count as a failure. Nothing typed is kept:
+    attempts are counted per account and hour in sign_in_counts, under NO_ACCOUNT unless the email is an
+    account's, and failures under keyed hashes in signin_failures; none reaches the change history."""
     email, password = normal_email(email)[:MAX_EMAIL], str(password or "")
     at = _utc(now)
-    row = _account(store, email)
-    if row is None:
-        _verify(_dummy_hash(), password)
-        with store.transaction(changes_data=False) as cur:
-            store.audit(cur, email, "sign_in_failed", "account", email, None, {"reason": "no such account"})
-        return None, NO_MATCH
-    if row["locked_until"] is not None and row["locked_until"] > at:
-        with store.transaction(changes_data=False) as cur:
-            store.audit(cur, email, "locked", "account", email, None, {"locked_until": row["locked_until"]},
-                        group_id=row["group_id"])
-        return None, _locked_message(row["locked_until"])
-    ok = _verify(row["password_hash"] or _dummy_hash(), password) and row["password_hash"] is not None
+    keys = _keys(store, email, client)
+    if wait := _wait(store, keys, at):
+        return _refuse(store, email, "throttled", at, too_many(wait))
+    if not _HASHING.acquire(timeout=HASH_WAIT):
+        return _refuse(store, email, "busy", at, BUSY)
+    try:
+        if wait := _wait(store, keys, at):  # others from this client or at this email may have failed meanwhile
+            return _refuse(store, email, "throttled", at, too_many(wait))
+        row = _account(store, email)
+        stored = row["password_hash"] if row is not None else None
+        # the same path for every outcome: one verify, against a dummy hash when there is nothing to check
+        ok = _verify(stored or _dummy_hash(), password) and stored is not None
+        new_hash = _HASHER.hash(password) if ok and _HASHER.check_needs_rehash(stored) else None  # type: ignore[arg-type]
+    finally:
+        _HASHING.release()
+    outcome = ("signed in" if ok else "no account" if row is None else
+               "wrong password" if stored is not None else "single sign-on only")
     with store.transaction(changes_data=False) as cur:
-        # re-read inside the write lock: another session may have failed (or locked the account) meanwhile
-        failed, until = cur.execute("SELECT failed_attempts, locked_until FROM accounts WHERE email = ?",
-                                    [email]).fetchall()[0]
-        if until is not None and until > at:
-            store.audit(cur, email, "locked", "account", email, None, {"locked_until": until}, group_id=row["group_id"])
-            return None, _locked_message(until)
         if ok:
-            new_hash = _HASHER.hash(password) if _HASHER.check_needs_rehash(row["password_hash"]) else None
-            cur.execute("UPDATE accounts SET failed_attempts = 0, locked_until = NULL, last_sign_in = ?, "
-                        "password_hash = coalesce(?, password_hash) WHERE email = ?", [at, new_hash, email])
-            store.audit(cur, email, "sign_in", "account", email, {"failed_attempts": failed},
-                        {"failed_attempts": 0, "last_sign_in": at, **({"password": "rehashed"} if new_hash else {})},
-                        group_id=row["group_id"])
-            return _viewer(row), ""
-        # a lock that has run out starts a fresh count
-        attempts = (0 if until is not None else failed) + 1
-        lock = at + LOCK_FOR if attempts >= MAX_FAILURES else None
-        cur.execute("UPDATE accounts SET failed_attempts = ?, locked_until = ? WHERE email = ?",
-                    [attempts, lock, email])
-        store.audit(cur, email, "sign_in_failed", "account", email, {"failed_attempts": failed},
-                    {"failed_attempts": attempts, "locked_until": lock,
-                     "reason": "wrong password" if row["password_hash"] else "single sign-on only"},
-                    group_id=row["group_id"])
-    return (None, _locked_message(lock)) if lock is not None else (None, NO_MATCH)
+            cur.execute("UPDATE accounts SET last_sign_in = ?, password_hash = coalesce(?, password_hash) "
+                        "WHERE email = ?", [at, new_hash, email])
+        else:
+            cur.execute("INSERT INTO signin_failures VALUES (?, ?), (?, ?)", [keys[0], at, keys[1], at])
+        # kept bounded on every attempt (on the same path, so success and failure cost the same)
+        cur.execute("DELETE FROM signin_failures WHERE at_time <= ?", [at - WINDOW])
+        cur.execute("DELETE FROM signin_failures WHERE at_time < (SELECT at_time FROM signin_failures "
+                    "ORDER BY at_time DESC LIMIT 1 OFFSET ?)", [MAX_FAILURE_ROWS])
+        _count(cur, row["email"] if row is not None else NO_ACCOUNT, outcome, at)
+        _flush(store, cur, at)
+    return (_viewer(row), "") if ok else (None, NO_MATCH)  # type: ignore[arg-type]
 
 
 def _verify(password_hash: str, password: str) -> bool:

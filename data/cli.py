@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     uo.add_argument("--role", required=True, help=f"one of {', '.join(roles)}")
     uo.add_argument("--group", metavar="ID_OR_NAME")
     uo.add_argument("--school", type=int, metavar="URN")
-    up = us.add_parser("set-password", help="set an account's password (also unlocks it)")
+    up = us.add_parser("set-password", help="set an account's password")
     up.add_argument("email")
     up.add_argument("--password-stdin", action="store_true", required=True,
                     help="read the password from standard input (never from the command line)")
@@ -367,9 +367,6 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _print_users(users: list[dict]) -> None:
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC).replace(tzinfo=None)  # the store keeps naive UTC
     if not users:
         print("no accounts yet: add the first admin with `python -m data users add EMAIL --role admin "
               "--password-stdin`")
@@ -378,7 +375,7 @@ def _print_users(users: list[dict]) -> None:
         if u["school_urn"] is not None:
             scope += f", school {u['school_urn']}"
         sign = "password" if u["has_password"] else "single sign-on only"
-        state = f"; locked until {u['locked_until']:%Y-%m-%d %H:%M} UTC" if (u["locked_until"] or now) > now else ""
+        state = f"; {u['failed_sign_ins_24h']} failed sign-ins in 24 h" if u["failed_sign_ins_24h"] else ""
         last = f"{u['last_sign_in']:%Y-%m-%d %H:%M}" if u["last_sign_in"] else "never"
         print(f"  {u['email']:<36} {u['role']:<9} {scope}; {sign}; last sign-in {last}{state}"
               + (f"; name {u['display_name']}" if u["display_name"] else ""))

@@ -7,6 +7,8 @@ real data is loaded.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from data.access import Role, Viewer
@@ -18,6 +20,31 @@ KEY_SIGNED_IN = "_signed_in"
 KEY_EMAIL = "signin_email"
 KEY_PASSWORD = "signin_password"
 PUBLIC = Viewer(Role.PUBLIC, None, "Parent or visitor")
+
+
+TRUSTED_PROXIES = "JOINTLY_TRUSTED_PROXIES"  # environment: how many reverse proxies stand in front (default 0)
+
+
+def client_from(ip: str | None, forwarded_for: str, trusted: int) -> str:
+    """The client address the sign-in throttle keys on: the connection's address, or behind `trusted` proxies
+    the X-Forwarded-For hop the outermost of them saw.
+
+    Counted from the right: the documented nginx appends the address it saw ($proxy_add_x_forwarded_for), so
+    anything to its left was written by the visitor and would let them pick a fresh address per attempt. With no
+    proxy trusted the header is ignored. Streamlit gives None for a localhost connection: "local"."""
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    if trusted > 0 and len(hops) >= trusted:
+        return hops[-trusted][:64]
+    return (ip or "local")[:64]
+
+
+def client_address() -> str:
+    """This session's client address (st.context), as client_from decides it."""
+    try:
+        trusted = max(0, int(os.environ.get(TRUSTED_PROXIES, "0") or 0))
+    except ValueError:
+        trusted = 0  # documented as a number: anything else trusts no proxy, the safe reading
+    return client_from(st.context.ip_address, str(st.context.headers.get("X-Forwarded-For") or ""), trusted)
 
 
 def _sso_configured() -> bool:
@@ -67,7 +94,7 @@ def signed_in_viewer(store: Store) -> Viewer:
         password = st.text_input("Password", type="password", key=KEY_PASSWORD)
         submitted = st.form_submit_button("Sign in")
     if submitted:
-        found, message = sign_in(store, email, password)
+        found, message = sign_in(store, email, password, client=client_address())
         if found is None:
             side.error(message)
         else:

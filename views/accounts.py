@@ -74,7 +74,7 @@ if accounts:
         "School (URN)": [a["school_urn"] or "–" for a in accounts],
         "Signs in with": ["password or school sign-in" if a["has_password"] else "school sign-in only"
                           for a in accounts],
-        "Locked until (UTC)": [a["locked_until"] or "–" for a in accounts],
+        "Failed sign-ins (24 h)": [a["failed_sign_ins_24h"] for a in accounts],
         "Last sign-in (UTC)": [a["last_sign_in"] or "never" for a in accounts],
     }).astype(str), hide_index=True, width="stretch", key="accounts_table")
 else:
@@ -123,7 +123,7 @@ if accounts:
             _done(problems, f"{chosen} is now a {new_role}.")
             st.rerun()
     with password_tab, st.form("set_password", clear_on_submit=True):
-        st.caption("Setting a password also unlocks an account locked after failed sign-ins.")
+        st.caption("Failed sign-ins never lock an account: they make the next attempt from the same place wait.")
         new_password = st.text_input(f"New password (at least {MIN_PASSWORD} characters)", type="password")
         if st.form_submit_button("Set the password"):
             problems = admin_set_password(store, viewer, chosen, new_password)

@@ -18,7 +18,8 @@ MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
 TABLES = {"establishments", "groups", "memberships", "observations", "imports", "audit_log", "local_measures",
           "settings", "schema_version", "school_stats", "national_quantiles", "families", "school_context",
           "regressions", "scorecard_measures", "targets", "support_records",
-          "publications", "publication_items", "publication_school_values", "publication_schools", "accounts"}
+          "publications", "publication_items", "publication_school_values", "publication_schools", "accounts",
+          "signin_key", "signin_failures", "sign_in_counts"}
 
 
 def test_new_store_is_at_the_latest_version(store: Store) -> None:
