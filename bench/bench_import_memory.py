@@ -42,7 +42,7 @@ print(f"{report.ok}\\t{peak:.0f}\\t{seconds:.2f}\\t{report.message[:110]}")
 def bomb_workbook(path: Path) -> Path:
     """3,000 rows padded to column XFD by one far cell each, plus ~8 MB of distinct shared strings."""
     rnd = random.Random(9)
-    strings = ["".join(rnd.choices(string.ascii_letters, k=40)) for _ in range(150_000)]
+    strings = ["".join(rnd.choices(string.ascii_letters, k=60)) for _ in range(180_000)]
     n = len(strings)
     sst = [f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{n}" uniqueCount="{n}">']
     sst += [f"<si><t>{s}</t></si>" for s in strings] + ["</sst>"]

@@ -47,8 +47,6 @@ MAX_SHARED_STRINGS = 1_000_000
 MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
 
 _CHUNK = 1 << 20
-# A well-formed multi-byte UTF-8 sequence: evidence that a file which fails UTF-8 was meant to be UTF-8.
-_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 # The five bytes Windows-1252 leaves undefined: a file holding one is not Windows-1252 either.
 _NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 # The distinct-string count at the top of sharedStrings.xml (<sst ... uniqueCount="43485">), in its first 4 KB.
@@ -172,6 +170,7 @@ def read_table(path: Path, *, limit_bytes: int | None = None) -> RawTable:
     controls = sum(1 for b in head if b < 32 and b not in b"\r\n\t")
     if controls > 8:
         raise fatal(path, f"the file looks corrupted: {controls} control characters in its first 8 KB")
+    _check_header_width(path)
     scan = _scan(path)
     encoding, not_utf8 = _encoding(path, scan, size)
     table = _parse_csv(path, encoding, size)
@@ -209,17 +208,21 @@ def _scan(path: Path) -> _Scan:
             if not first:
                 first = chunk[:3]
             digest.update(chunk)
+            ascii_only = chunk.isascii()  # most chunks of most files: nothing more to learn from them
             if utf8_error is None:
                 pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
                 try:
                     decoder.decode(chunk)
+                    multibyte = multibyte or not ascii_only  # valid UTF-8 beyond ASCII is a multi-byte sequence
                 except UnicodeDecodeError as exc:
                     utf8_error = offset - pending + exc.start
-            if not multibyte:
-                multibyte = _MULTIBYTE.search(tail[-3:] + chunk) is not None  # a sequence may straddle chunks
-            if cp1252_error is None and (m := _NOT_CP1252.search(chunk)):
+            if utf8_error is not None and not multibyte and not ascii_only:
+                # letters that decode as UTF-8 despite the bad bytes (U+FFFD marks each bad one)
+                text = (tail + chunk).decode("utf-8", errors="replace")
+                multibyte = len(text) - len(text.encode("ascii", "ignore")) > text.count("\ufffd")
+            if cp1252_error is None and not ascii_only and (m := _NOT_CP1252.search(chunk)):
                 cp1252_error = offset + m.start()
-            tail = chunk[-2:]
+            tail = chunk[-3:]
             offset += len(chunk)
     if utf8_error is None:
         pending = len(decoder.getstate()[0])
@@ -236,6 +239,20 @@ def _scan(path: Path) -> _Scan:
         ends_with_newline=tail.endswith((b"\n", b"\r")),
         closed_by_quote=tail.endswith(b'"'),
     )
+
+
+def _check_header_width(path: Path) -> None:
+    """Refuse a header wider than any DfE file from the file's first megabyte, before the file is read at all."""
+    with open(path, "rb") as fh:
+        start = fh.read(_CHUNK).lstrip(b"\xef\xbb\xbf\r\n")
+    first, newline, _ = start.partition(b"\n")
+    if b'"' in first:  # quoted names may hold commas: the parser counts those
+        return
+    n = first.count(b",") + 1
+    if n > MAX_COLUMNS:
+        count = f"{n:,}" if newline else f"more than {n:,}"
+        raise fatal(path, f"the header has {count} columns, far more than any DfE file (the widest, KS4 final, "
+                    f"has 496; limit {MAX_COLUMNS:,})", 1)
 
 
 def _line_at(path: Path, offset: int) -> tuple[int, int]:
@@ -418,36 +435,37 @@ def _read_xlsx(path: Path, size: int) -> RawTable:
         header_line = 0
         rows: list[tuple[str, ...]] = []
         lines: list[int] = []
-        cells_kept = 0
-        # max_col: a sheet whose rows claim 16,384 columns is read no wider than any DfE file can be
-        for i, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1):
+        # The header is looked for in the first 20 rows, no wider than any DfE file can be (a sheet whose rows
+        # claim 16,384 columns is padded by openpyxl to that width); the rows are then read only as wide as it.
+        for i, values in enumerate(ws.iter_rows(max_row=20, max_col=MAX_COLUMNS + 1, values_only=True), start=1):
             cells = ["" if v is None else _cell_text(v) for v in values]
-            if header is None:
-                named = {normalise_header(c) for c in cells if c.strip()}
-                # e.g. ks4provisional_meta.xlsx: "Metafile heading, Metafile description…", then a row per
-                # column of the data file, one of which is URN; a one-cell title row is not judged
-                if len(named) >= 2 and is_metadata_header(named):
-                    raise fatal(path, METADATA_MESSAGE, i)
-                if any(c.strip().upper() == "URN" for c in cells):
-                    while cells and not cells[-1].strip():
-                        cells.pop()  # openpyxl pads a row to the sheet's declared width
-                    if len(cells) > MAX_COLUMNS:
-                        raise fatal(path, f"the header has more than {MAX_COLUMNS:,} columns, far more than any "
-                                    "DfE file (the widest, KS4 final, has 496)", i)
-                    header = [c.strip() for c in cells]
-                    header_line = i
-                elif i >= 20:
-                    break
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            rows.append(tuple((cells + [""] * len(header))[: len(header)]))
-            lines.append(i)
-            cells_kept += len(header)
-            if len(rows) > MAX_ROWS:
-                raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England", i)
-            if cells_kept > MAX_CELLS:
-                raise fatal(path, f"more than {MAX_CELLS:,} cells: far more than any DfE school-level file", i)
+            named = {normalise_header(c) for c in cells if c.strip()}
+            # e.g. ks4provisional_meta.xlsx: "Metafile heading, Metafile description…", then a row per
+            # column of the data file, one of which is URN; a one-cell title row is not judged
+            if len(named) >= 2 and is_metadata_header(named):
+                raise fatal(path, METADATA_MESSAGE, i)
+            if any(c.strip().upper() == "URN" for c in cells):
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                if len(cells) > MAX_COLUMNS:
+                    raise fatal(path, f"the header has more than {MAX_COLUMNS:,} columns, far more than any "
+                                "DfE file (the widest, KS4 final, has 496)", i)
+                header = [c.strip() for c in cells]
+                header_line = i
+                break
+        if header is not None:
+            width = len(header)
+            rows_in = ws.iter_rows(min_row=header_line + 1, max_col=width, values_only=True)
+            for i, values in enumerate(rows_in, start=header_line + 1):
+                cells = ["" if v is None else _cell_text(v) for v in values]
+                if not any(c.strip() for c in cells):
+                    continue
+                rows.append(tuple((cells + [""] * width)[:width]))
+                lines.append(i)
+                if len(rows) > MAX_ROWS:
+                    raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England", i)
+                if len(rows) * width > MAX_CELLS:
+                    raise fatal(path, f"more than {MAX_CELLS:,} cells: far more than any DfE school-level file", i)
     except FatalImportError:
         raise
     except Exception as exc:  # a damaged sheet can fail part-way through, in openpyxl's or the XML parser's types
