@@ -3,8 +3,8 @@
     python bench/bench_import_memory.py            # this checkout
     python bench/bench_import_memory.py --repo DIR # another checkout of Jointly (e.g. before the fix)
 
-Cases: the real KS4 final file (496 columns); an 8 MB workbook whose 3,000 rows each end in a cell at
-column XFD (openpyxl pads every row to 16,384 cells) beside 8 MB of shared strings; a 150 MB CSV of 10,007
+Cases: the real KS4 final file (496 columns); an 8 MB workbook whose header and 3,000 rows each end in a
+cell at column XFD (so every row is 16,384 cells wide) beside 8 MB of shared strings; a 150 MB CSV of 10,007
 columns. Each import runs in its own process against an empty store; the peak is that process's
 ru_maxrss (it includes Python, DuckDB and pandas, about 150 MB before any file is read). A case that
 takes longer than --timeout seconds is stopped and reported as such.
@@ -49,7 +49,7 @@ def bomb_workbook(path: Path) -> Path:
     cols = ["A", "B", "C", "D", "E"]
     rows = ['<row r="1">' + "".join(f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>'
                                     for c, h in zip(cols, ["URN", "SCHNAME", "LA", "NOR", "PNUMEAL"], strict=True))
-            + "</row>"]
+            + '<c r="XFD1" t="inlineStr"><is><t>END</t></is></c></row>']  # a header 16,384 columns wide
     for r in range(2, 3002):
         cells = [f'<c r="A{r}"><v>{100000 + r}</v></c>', f'<c r="B{r}" t="s"><v>{r}</v></c>',
                  f'<c r="C{r}"><v>815</v></c>', f'<c r="D{r}"><v>{r % 900}</v></c>', f'<c r="E{r}"><v>5</v></c>',
