@@ -25,7 +25,7 @@ from data.formats import PeriodError, parse_period
 from data.governance import group_registry
 from data.scorecards import scorecard, window
 from data.store import Store, StoreError, registered
-from metrics.formula import evaluate, parse_formula
+from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
 from metrics.publication import (
     SUPPRESSED,
@@ -201,7 +201,7 @@ class _Year:
         """A formula's cells: its value from the inputs' values (as the scorecard computes it), and the smallest
         denominator (and cohort) of the inputs it used, so it is suppressed as its smallest input would be; no
         denominator when any input used has none (then its cohort is unknown: hidden)."""
-        f = parse_formula(m.formula)
+        f = stored_formula(m.formula)
         inputs = {n: self.built(n) for n in f.names if n in self.registry}
         out: dict[int, Built] = {}
         for u in self.cells.members:
@@ -240,7 +240,7 @@ class _Year:
         if m.formula:
             # A formula over a hidden input cell would show it again: hide it (the input as if its total were
             # shown, the worst case); and its total rests on the inputs' totals, so it is hidden when any is.
-            for n in parse_formula(m.formula).names:
+            for n in stored_formula(m.formula).names:
                 if n in self.registry:
                     s_n = self.suppressed(n, True)
                     for k, why in s_n.hidden.items():

@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 # 40 measure ids of the longest length (40 characters) joined by " + " take 1,717 characters.
 MAX_LENGTH = 2000
@@ -86,11 +87,15 @@ class FormulaError(ValueError):
 
 @dataclass(frozen=True)
 class Formula:
-    """A checked formula. `names`: the measure ids it uses, in order of first appearance."""
+    """A checked formula. `names`: the measure ids it uses, in order of first appearance.
+
+    `refusal`: empty, except for a stored formula that no longer passes the checks (see stored_formula).
+    """
 
     text: str
     names: tuple[str, ...]
     tree: ast.expr = field(repr=False, compare=False)
+    refusal: str = ""
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -136,6 +141,20 @@ def _syntax(msg: str) -> str:
     if msg.startswith("leading zeros in decimal integer literals"):
         return "a whole number cannot start with 0 (write 7, not 07)"
     return msg
+
+
+@lru_cache(maxsize=4096)
+def stored_formula(text: str) -> Formula:
+    """A stored measure's formula, for evaluation: parse_formula's, or, when the text no longer passes the
+    checks (saved before one was tightened: `round(pupils * 1e29, 2)`, `a + b # c`), a formula with no
+    inputs whose value is always None, its `refusal` saying why. Never raises: one old definition must not
+    stop every scorecard of its group. The definition itself is kept; the form shows the refusal on edit.
+    Cached: the engine asks for each formula once per measure and year.
+    """
+    try:
+        return parse_formula(text)
+    except FormulaError as exc:
+        return Formula(text if isinstance(text, str) else repr(text), (), ast.Constant(0.0), refusal=exc.message)
 
 
 class _Source:
@@ -354,6 +373,8 @@ def evaluate(formula: Formula, values: Mapping[str, float | None]) -> float | No
     `if(c, a, b)` needs only the branch it takes: a None in the other branch does not matter.
     A result of -0.0 is 0.0 (a school's value is never shown as "-0").
     """
+    if formula.refusal:
+        return None
     result = _eval(formula.tree, values)
     return None if result is None else result + 0.0
 

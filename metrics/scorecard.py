@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics.formula import evaluate, parse_formula
+from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
 from metrics.registry import Measure, Polarity, Registry, Rollup, Status
 from metrics.rollup import national_scopes, rollup_sums, sums_table
@@ -328,7 +328,7 @@ def formula_inputs(measures: Iterable[Measure], by_id: Mapping[str, Measure]) ->
         if m.id in seen:
             continue
         seen.add(m.id)
-        for name in parse_formula(m.formula).names:
+        for name in stored_formula(m.formula).names:
             if name not in out:
                 out.append(name)
             if name in by_id and by_id[name].formula:
@@ -350,7 +350,7 @@ class _Values:
         if key not in self.memo:
             m = self.by_id.get(mid)
             if m is not None and m.formula:
-                f = parse_formula(m.formula)
+                f = stored_formula(m.formula)
                 self.memo[key] = evaluate(f, {n: self(n, pi) for n in f.names})
             else:
                 self.memo[key] = self.base(mid, pi)
@@ -370,7 +370,7 @@ class _Cohorts:
         if key not in self.memo:
             m = self.by_id.get(mid)
             if m is not None and m.formula:
-                known = [c for n in parse_formula(m.formula).names
+                known = [c for n in stored_formula(m.formula).names
                          if self.values(n, pi) is not None and (c := self(n, pi)) is not None]
                 self.memo[key] = min(known) if known else None
             else:
