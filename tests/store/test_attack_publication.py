@@ -260,3 +260,41 @@ def test_fingerprints_stay_in_the_staff_store(world: dict, tmp_path: Path) -> No
         assert con.execute("SELECT count(*) FROM settings WHERE key = 'publication_key'").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_a_formula_cannot_be_differenced_with_its_inputs_earlier_version(world: dict) -> None:
+    """v1 publishes mentoring (the tiny school, 0 of 4, hidden); after the correction to 4 of 4, v2 publishes
+    only mentoring_pct = mentoring * 1. The same numbers under another name: compared like versions of one."""
+    tiny, *rest = world["members"]
+    before = {tiny: (0, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}}
+    _mentoring(world, before)
+    v1, _ = publish(world["store"], world["leader"], world["gid"], world["period"], ["mentoring"], {})
+    assert v1 is not None and v1.items[0].group_value is not None
+    after = {**before, tiny: (4, 4)}
+    lines = ["URN,period,numerator,denominator"] + [f"{u},{world['period']},{n},{d}" for u, (n, d) in after.items()]
+    assert upload_local_values(world["store"], world["gid"], "mentoring", "\n".join(lines).encode(),
+                               filename="fix.csv", actor="leader@example").ok
+    v2, _ = publish(world["store"], world["leader"], world["gid"], world["period"], ["mentoring_pct"], {})
+    assert v2 is not None and _rows(v2, "mentoring_pct")[tiny].suppressed
+    assert determined([_facts(v1, "mentoring", before), _facts(v2, "mentoring_pct", after)]) == []
+    assert v2.items[0].suppressed_reason == VERSIONS
+
+
+def test_a_formula_whose_input_has_no_known_cohort_is_hidden(world: dict) -> None:
+    """An input value with no cohort and no pupils on roll known for the school: the formula's cohort is unknown,
+    so it is hidden there (primary), and the total with it (it would weigh that school in unknown ways)."""
+    s, gid, period = world["store"], world["gid"], world["period"]
+    for d in ({**MENTORING, "rollup": "weighted_mean", "uncertainty": "none"}, MENTORING_PCT):
+        assert define_local_measure(s, gid, d, actor="governor@example") == []
+    tiny, *rest = world["members"]
+    lines = ["URN,period,value,cohort", f"{tiny},{period},75,"] + [
+        f"{u},{period},{40 + i},{20 + i}" for i, u in enumerate(rest)]
+    assert upload_local_values(s, gid, "mentoring", "\n".join(lines).encode(), filename="m.csv", actor="l").ok
+    with s.transaction() as cur:  # nothing says how many pupils the tiny school has
+        cur.execute("DELETE FROM observations WHERE urn = ? AND measure = 'pupils'", [tiny])
+        cur.execute("UPDATE establishments SET pupils = NULL WHERE urn = ?", [tiny])
+    pub, problems = publish(s, world["leader"], gid, period, ["mentoring_pct"], {})
+    assert problems == [] and pub is not None
+    row = _rows(pub, "mentoring_pct")[tiny]
+    assert row.suppressed and row.value is None and "not known" in (row.reason or "")
+    assert pub.items[0].suppressed
