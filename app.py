@@ -10,6 +10,7 @@ import streamlit as st
 
 from data.access import AccessDenied, Role
 from data.store import StoreError
+from metrics.text import markdown_text
 from ui.context import KEY_VIEWER, viewer_selector
 from ui.server import install, upload_window
 from ui.signin import PUBLIC, signed_in_viewer
@@ -59,6 +60,7 @@ with upload_window():
     try:
         st.navigation(PAGES_BY_ROLE[viewer.role]).run()
     except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
-        st.warning(refused.title, icon=":material/lock:")
+        st.warning(markdown_text(refused.title), icon=":material/lock:")
     except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words
-        st.info(problem.title[:1].upper() + problem.title[1:] + ".", icon=":material/info:")
+        # a title may name a group or a school (people's words): shown as written
+        st.info(markdown_text(problem.title[:1].upper() + problem.title[1:] + "."), icon=":material/info:")

@@ -30,6 +30,7 @@ from hostile import (
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role
+from data.store import Store
 from metrics.text import markdown_text, plotly_text
 
 # Proto fields Streamlit reads as Markdown: bodies (markdown, caption, headings, alerts, a metric's value), labels
@@ -193,3 +194,18 @@ def test_parents_page(hostile_db) -> None:
     at.run()
     texts = assert_inert(at, [GROUP_NAME, MEASURE_LABEL, SCHOOL_NAME, HOSTILE])
     assert any(markdown_text("- item") in t for _, t in texts)  # a commentary line is a line, not a list
+
+
+def test_a_refusal_naming_the_group_is_text(hostile_db) -> None:
+    """The router's sentence for a group with no members in the chosen year names the group: escaped."""
+    db, planted = hostile_db
+    name = f"Moorside {HOSTILE}"
+    with Store(db) as s:
+        first = s.periods()[0]
+        gid = s.create_group("partnership", name)
+        urn = next(iter(planted.schools))
+        s.add_memberships(gid, [urn], start_date=f"{first[:4]}-09-01", end_date=f"{first[:4]}-12-31")
+    at = open_app("group_overview.py", role=Role.ADMIN.value)
+    at.selectbox(key="group").set_value(gid).run()
+    assert any(markdown_text(name) in i.value for i in at.info), [i.value for i in at.info]
+    assert_inert(at, [name])
