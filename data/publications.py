@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from data.access import Role, Viewer, can_see_group
@@ -289,9 +289,13 @@ def _suppress(m: Measure, cells: Sequence[Cell], total: bool) -> Suppressed:
     return s
 
 
-def _before(row: ScorecardRow, m: Measure, cells: _Cells) -> tuple[str, float] | None:
+def _before(row: ScorecardRow, m: Measure, cells: _Cells,
+            history_of: Callable[[str], Mapping[str, Sequence[tuple[int, Seen]]]],
+            key: str | None) -> tuple[str, float] | None:
     """The earlier point the trend words compare with (two results back when there are, else the last one),
-    only when that year's group value is itself publishable."""
+    only when that year's group value is itself publishable and says nothing new beside that year's own
+    publications (`history_of(year)`): the trend shows that year's total with every school hidden, one more
+    version of that year, so a correction made since cannot be read off the difference."""
     earlier = [t for t in row.trend[:-1] if t.value is not None]
     if not earlier or m.formula:
         return None
@@ -299,6 +303,13 @@ def _before(row: ScorecardRow, m: Measure, cells: _Cells) -> tuple[str, float] |
     past = [cells.cell(m, u, point.period)[0] for u in cells.members]
     if _suppress(m, past, True).total_hidden is not None:
         return None
+    seen = [s for _, s in history_of(point.period).get(m.id, ())]
+    if seen:
+        prints = {c.key: fingerprint(key, c) for c in past if c.contributes} if key else {}
+        every = {c.key: "shown only in the total" for c in past if c.has_value}
+        if suppress(past, m.min_cohort, bounds=_bounds(m), inherited=every, earlier=seen,
+                    fingerprints=prints).total_hidden is not None:
+            return None
     return point.period, float(point.value)  # type: ignore[arg-type]
 
 
@@ -325,6 +336,13 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
     cells = _Cells(store, members, window(store, period), list(dict.fromkeys(stored)))
     key = store.setting(KEY_SETTING)
     year = _Year(cells, registry, period, _history(store, group_id, period, key), key)
+    histories: dict[str, dict[str, list[tuple[int, Seen]]]] = {}
+
+    def history_of(when: str) -> dict[str, list[tuple[int, Seen]]]:
+        if when not in histories:
+            histories[when] = _history(store, group_id, when, key)
+        return histories[when]
+
     items: list[PublishedItem] = []
     values: list[PublishedSchoolValue] = []
     for position, row in enumerate(sc.rows, start=1):
@@ -346,7 +364,8 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
                 pv = PublishedSchoolValue(m.id, u, names[u], m.format_value(value), float(value), keep, False, None)
             values.append(pv)
         hidden_total = s.total_hidden is not None or row.value is None and row.status == "suppressed"
-        comparison, similar, trend = plain_words(row, m, shown_values, _before(row, m, cells))
+        before = _before(row, m, cells, history_of, key)
+        comparison, similar, trend = plain_words(row, m, shown_values, before)
         if hidden_total:
             comparison = trend = ""
         items.append(PublishedItem(
