@@ -6,9 +6,11 @@ from __future__ import annotations
 import html
 import re
 
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from charts.maps import schools_map
 from metrics.text import WORD_JOINER, markdown_text, plotly_text, spreadsheet_text
 
 PUNCTUATION = r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"""
@@ -56,3 +58,11 @@ def test_plotly_text_reads_back_as_the_words_and_has_no_tag(text: str) -> None:
 def test_spreadsheet_text_quotes_formulas_not_numbers() -> None:
     assert spreadsheet_text('=HYPERLINK("https://evil.example","x")') == '\'=HYPERLINK("https://evil.example","x")'
     assert [spreadsheet_text(t) for t in ("-0.25", "+3", "@x", "x=1")] == ["-0.25", "+3", "'@x", "x=1"]
+
+
+def test_the_map_tooltip_is_text_not_html() -> None:
+    """deck.gl sets a tooltip's 'text' as innerText and its 'html' as innerHTML: school names go in 'text' only."""
+    deck = schools_map(pd.DataFrame([{"urn": 1, "name": "<img src=x onerror=alert(1)>", "latitude": 54.0,
+                                      "longitude": -1.5, "level": None, "level_label": "", "display": "1"}]),
+                       measure_label="<b>x</b>")
+    assert set(deck._tooltip) == {"text"}
