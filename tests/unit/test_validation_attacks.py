@@ -57,3 +57,25 @@ def test_no_answer_of_the_checker_depends_on_other_groups_ids(used: list[str], o
     with_others = formula_issues(formula, others | set(used))
     without = formula_issues(formula, set())
     assert with_others == without
+
+
+# ------------------------------------------------------------------------------ circles (point 13), as the form says them
+
+
+def measure(mid: str, formula: str) -> dict:
+    return {**FORM_MEASURE, "id": mid, "formula": formula}
+
+
+def test_a_long_ring_is_one_issue_with_its_path_shortened_in_the_middle() -> None:
+    n = 2000
+    ring = [measure(f"m{i}", f"m{(i + 1) % n} + 1") for i in range(n)]
+    issues = [i for i in validate_definitions(ring, source="form", group_members_only=True) if i.field == "formula"]
+    assert issues == [Issue("form", "m0", "formula", None, "the formula goes round in a circle: m0 → m1 → m2 → m3 → "
+                            "m4 → m5 → m6 → m7 → m8 → … → m1999 → m0 (2,000 steps)")]
+
+
+def test_measures_caught_in_a_circle_off_its_shortest_way_round_are_named() -> None:
+    # a → b → a is the shortest way round; c and d are in the same circle (b → c → d → a)
+    defs = [measure("a", "b"), measure("b", "a + c"), measure("c", "d"), measure("d", "a")]
+    assert [i.message for i in validate_definitions(defs, source="form", group_members_only=True)] == [
+        "the formula goes round in a circle: a → b → a; also caught in it: c, d"]
