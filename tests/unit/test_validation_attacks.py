@@ -59,7 +59,7 @@ def test_no_answer_of_the_checker_depends_on_other_groups_ids(used: list[str], o
     assert with_others == without
 
 
-# ------------------------------------------------------------------------------ circles (point 13), as the form says them
+# ------------------------------------------------------------------------------ circles (point 13), in the form
 
 
 def measure(mid: str, formula: str) -> dict:
