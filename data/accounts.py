@@ -73,7 +73,9 @@ def _hash(password: str) -> str:
 
 
 def normal_email(email: str) -> str:
-    return str(email or "").strip().lower()
+    """An email as accounts are keyed: trimmed, lower case, and text the store can hold (a lone surrogate, which a
+    browser or a non-UTF-8 command line can send, becomes "?": no account has one)."""
+    return str(email or "").strip().lower().encode("utf-8", "replace").decode("utf-8")
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -296,7 +298,8 @@ def _secret(store: Store) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def _keyed(secret: bytes, kind: str, text: str) -> str:
-    return f"{kind}:" + hmac.new(secret, f"{kind}\0{text}".encode(), hashlib.sha256).hexdigest()
+    # surrogatepass: a browser can send a lone surrogate, which plain UTF-8 refuses to encode
+    return f"{kind}:" + hmac.new(secret, f"{kind}\0{text}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def _keys(store: Store, email: str, client: str | None) -> tuple[str, str]:
@@ -423,8 +426,8 @@ def sign_in(store: Store, email: str, password: str, *, client: str | None = Non
 
 
 def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(password_hash, password)
+    try:  # as bytes: the same bytes as the str for any password that was set, and no error for a lone surrogate
+        return _HASHER.verify(password_hash, password.encode("utf-8", "surrogatepass"))
     except (VerificationError, InvalidHashError):
         return False
 

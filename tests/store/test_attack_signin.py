@@ -164,6 +164,13 @@ def test_set_password_still_works_and_the_old_lock_is_gone(owner: Store) -> None
         (0, None)]
 
 
+def test_odd_text_is_a_failed_sign_in_not_a_traceback(owner: Store) -> None:
+    for i, (email, password) in enumerate([("\ud800@example.org", "\udfff"), ("x" * 100_000, "y" * 100_000),
+                                           ("", ""), ("head@example.org\x00", SECRET)]):
+        assert sign_in(owner, email, password, client=f"198.51.100.{i}") == (None, NO_MATCH)
+    assert sign_in(owner, "head@example.org", SECRET, client="\ud800" * 1000)[1] == ""
+
+
 def test_too_many_words() -> None:
     assert too_many(1) == "Too many sign-in attempts: try again in 1 second."
     assert too_many(300) == "Too many sign-in attempts: try again in 300 seconds."
@@ -212,14 +219,16 @@ def test_every_outcome_takes_the_same_time(owner: Store) -> None:
     of a shared machine: argon2 under load varies by far more than the store's writes differ between outcomes, so
     the margin is a quarter of a hash, which still catches an outcome that skips (or repeats) the hash. The few-ms
     medians are bench/bench_signin.py's to measure, on a quiet machine."""
-    cases = {"unknown": ("nobody@example.org", SECRET), "wrong": ("head@example.org", "not it"),
+    assert add_user(owner, "cli", email="wrong@example.org", role="admin", password=SECRET) == []
+    cases = {"unknown": ("nobody@example.org", SECRET), "wrong": ("wrong@example.org", "not it"),
              "sso": ("sso@example.org", SECRET), "success": ("head@example.org", SECRET)}
     times: dict[str, list[float]] = {k: [] for k in cases}
     for run in range(9):
         for n, (outcome, (email, password)) in enumerate(cases.items()):
             t0 = time.perf_counter()
-            sign_in(owner, email, password, client=f"198.51.100.{run * 10 + n}")
+            message = sign_in(owner, email, password, client=f"198.51.100.{run * 10 + n}")[1]
             times[outcome].append(time.perf_counter() - t0)
+            assert message == ("" if outcome == "success" else NO_MATCH)  # none refused before its hash
     medians = {k: statistics.median(v) * 1000 for k, v in times.items()}
     assert max(medians.values()) - min(medians.values()) < max(15.0, 0.25 * min(medians.values())), medians
 
