@@ -128,11 +128,24 @@ def _normal_path(path: str) -> str:
     return "/" + "/".join(part for part in path.split("/") if part)
 
 
-async def _refuse(send: Send, status: int, text: str) -> None:
-    # "connection: close": the refused body is never read, so the connection cannot carry another request
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
+    """Send the refusal's status and headers at once, read and drop whatever body follows, then end the answer.
+
+    Ending the answer first would not do: uvicorn closes a `Connection: close` request (as nginx sends them) the
+    moment its answer is complete, the unread body resets the connection, and nginx then says 502 instead. Each
+    chunk is dropped as it arrives (nothing is kept); past the largest upload the client is cut off. A client that
+    asked to be told before sending (`Expect: 100-continue`) is not invited to send."""
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close"),
-                            *SECURITY_HEADERS]})
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), *SECURITY_HEADERS]})
+    if dict(scope.get("headers", [])).get(b"expect", b"").lower() != b"100-continue":
+        dropped = 0
+        while dropped <= UPLOAD_CAP_MB * 1024 * 1024 + MULTIPART_ALLOWANCE:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            dropped += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
     await send({"type": "http.response.body", "body": text.encode()})
 
 
@@ -151,13 +164,13 @@ class Guard:
             return
         path = _normal_path(scope.get("path", ""))
         if path.endswith(HIDDEN_PATHS):
-            await _refuse(send, 404, "Not found.")
+            await _refuse(scope, receive, send, 404, "Not found.")
             return
         upload = UPLOAD_PATH.search(path)
         if upload is not None and scope.get("method") in ("PUT", "DELETE"):
             refusal = self._upload_refusal(scope, upload.group(1))
             if refusal is not None:
-                await _refuse(send, *refusal)
+                await _refuse(scope, receive, send, *refusal)
                 return
 
         async def send_with_headers(message: Message) -> None:

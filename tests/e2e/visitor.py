@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -17,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from serving import free_port, server_answers
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,8 +59,6 @@ class Visit:
     def run(self, query: str = "", page: str = "", *, wait: bool = True, timeout: float = 60) -> None:
         """Ask for a run of `page` (a url path; "" is the default page), after any run still going has finished,
         and (with `wait`) wait until this one has finished."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
         if not self._finished.wait(timeout):
             raise AssertionError(f"the previous run did not finish in {timeout} s")
         rerun = BackMsg()
@@ -70,8 +71,6 @@ class Visit:
 
     def read(self) -> None:
         """Read every message the server sends (so it never waits on a full socket), noting finished runs."""
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
         while not self._closed.is_set():
             try:
                 raw = self.ws.recv(timeout=0.5)
@@ -95,7 +94,8 @@ def anonymous_session(url: str, query: str = "", page: str = "") -> Iterator[Vis
     from websockets.sync.client import connect
 
     ws_url = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
-    with connect(ws_url, origin=url, subprotocols=["streamlit"], max_size=None) as ws:
+    tls = {"ssl": unverified_tls()} if url.startswith("https://") else {}
+    with connect(ws_url, origin=url, subprotocols=["streamlit"], max_size=None, **tls) as ws:
         visit = Visit(ws)
         reader = threading.Thread(target=visit.read, daemon=True)
         reader.start()
@@ -123,30 +123,28 @@ def put_upload(url: str, session_id: str, body: bytes, content_type: str) -> tup
     """PUT one file to Streamlit's upload endpoint for `session_id`, as its uploader would, over plain HTTP:
     (the status, whether the server answered before a byte of the body was sent).
 
-    The headers go first and the server gets a second to answer; a server that refuses without reading closes the
-    connection, so the rest of the body is sent only to a server still waiting for it."""
+    The headers go first and the server gets five seconds to answer; then the whole body is sent regardless, as an
+    attacker would, and the answer read."""
     from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
 
     token = generate_xsrf_token_string()
     parts = urlsplit(url)
     head = (f"PUT /_stcore/upload_file/{session_id}/{uuid.uuid4().hex} HTTP/1.1\r\n"
             f"Host: {parts.netloc}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            f"X-Xsrftoken: {token}\r\nCookie: _streamlit_xsrf={token}\r\nConnection: close\r\n\r\n").encode()
+            f"X-Xsrftoken: {token}\r\nCookie: _streamlit_xsrf={token}\r\n\r\n").encode()
     with socket.create_connection((parts.hostname, parts.port), timeout=120) as sock:
         sock.sendall(head)
-        sock.settimeout(1.0)
+        sock.settimeout(5.0)  # a server busy with a first run still answers well within this
         try:
-            early = sock.recv(65536)
+            answer = sock.recv(65536)
         except TimeoutError:
-            early = b""
-        if early:
-            return _status(early), True
+            answer = b""
+        early = bool(answer)
         sock.settimeout(120)
         try:
             sock.sendall(body)
         except OSError:  # the server stopped reading part-way
             pass
-        answer = b""
         while b"\r\n" not in answer:
             try:
                 chunk = sock.recv(65536)
@@ -155,13 +153,21 @@ def put_upload(url: str, session_id: str, body: bytes, content_type: str) -> tup
             if not chunk:
                 break
             answer += chunk
-        return _status(answer), False
+        return _status(answer), early
 
 
 def _status(answer: bytes) -> int:
     """The status code of a raw HTTP answer (0 when the connection closed without one)."""
     line = answer.split(b"\r\n", 1)[0].split()
     return int(line[1]) if len(line) > 1 and line[1].isdigit() else 0
+
+
+def unverified_tls() -> ssl.SSLContext:
+    """TLS that takes a test's self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def rss_mb(pid: int) -> float:

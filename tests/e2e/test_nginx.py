@@ -1,0 +1,196 @@
+"""The shipped nginx configs (deploy/nginx/): docs/deploy.md shows them verbatim, `nginx -t` accepts them, and in
+front of a real Streamlit server they hide the metrics, keep uploads to the app's rules (closed on the parents'
+site), carry the websocket and send each security header once. CI installs nginx (.ci/run): nothing is skipped."""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from serving import free_port
+from visitor import ROOT, anonymous_session, multipart, running_server, unverified_tls
+
+from data.demo import build_demo
+
+NGINX_DIR = ROOT / "deploy" / "nginx"
+STAFF = NGINX_DIR / "jointly.conf"
+PUBLIC = NGINX_DIR / "jointly-public.conf"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+PROXY_HEADERS = ("strict-transport-security", "x-frame-options", "x-content-type-options", "referrer-policy",
+                 "permissions-policy", "content-security-policy")
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if found is None:
+        pytest.fail("nginx is not installed: apt-get install -y nginx (.ci/run does this)")
+    return found
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made now: (certificate, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def _test_config(site: Path, folder: Path, listen: int, upstream: int) -> Path:
+    """nginx.conf around the shipped site file, changed only where a test must: its port, the certificate, and the
+    app's port. Everything nginx writes goes to `folder`."""
+    cert, key = _certificate(folder)
+    text = site.read_text()
+    for old, new in (("listen 443 ssl http2;", f"listen 127.0.0.1:{listen} ssl http2;"),
+                     ("/etc/ssl/jointly/fullchain.pem", str(cert)), ("/etc/ssl/jointly/privkey.pem", str(key))):
+        assert old in text, f"{site.name} no longer has {old!r}: update this test"
+        text = text.replace(old, new)
+    text = re.sub(r"http://127\.0\.0\.1:850\d", f"http://127.0.0.1:{upstream}", text)
+    (folder / "site.conf").write_text(text)
+    temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                              "scgi"))
+    conf = folder / "nginx.conf"
+    conf.write_text(f"""daemon off;
+master_process off;
+pid {folder / 'nginx.pid'};
+error_log {folder / 'error.log'} warn;
+events {{}}
+http {{
+    access_log off;
+{temp}
+    include {folder / 'site.conf'};
+}}
+""")
+    return conf
+
+
+def _nginx_blocks(markdown: str) -> list[str]:
+    return re.findall(r"```nginx\n(.*?)```", markdown, flags=re.S)
+
+
+def test_the_doc_shows_each_shipped_config_verbatim():
+    blocks = _nginx_blocks(DEPLOY_DOC.read_text())
+    assert sorted(blocks) == sorted(path.read_text() for path in (STAFF, PUBLIC))
+
+
+@pytest.mark.parametrize("site", [STAFF, PUBLIC], ids=lambda p: p.name)
+def test_nginx_accepts_the_config(site, tmp_path):
+    conf = _test_config(site, tmp_path, free_port(), 8501)
+    checked = subprocess.run([_nginx(), "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+@contextmanager
+def _proxy(site: Path, folder: Path, upstream: int) -> Iterator[int]:
+    """nginx with `site` in front of the app on `upstream`, until the block ends: its port."""
+    port = free_port()
+    conf = _test_config(site, folder, port, upstream)
+    proc = subprocess.Popen([_nginx(), "-c", str(conf), "-p", str(folder)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                if _get(port, "/_stcore/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("nginx did not answer: " + (folder / "error.log").read_text())
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _get(port: int, path: str) -> tuple[int, http.client.HTTPMessage]:
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=unverified_tls())
+    try:
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, answer.headers
+    finally:
+        conn.close()
+
+
+def _put(port: int, session_id: str, size: int) -> int:
+    """An upload PUT through the proxy, with a self-made XSRF cookie and token: the status."""
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    body, content_type = multipart(b"7" * size)
+    token = generate_xsrf_token_string()
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60, context=unverified_tls())
+    try:
+        conn.request("PUT", f"/_stcore/upload_file/{session_id}/{uuid.uuid4().hex}", body=body,
+                     headers={"Content-Type": content_type, "X-Xsrftoken": token,
+                              "Cookie": f"_streamlit_xsrf={token}"})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("nginx") / "demo.duckdb"
+    build_demo(db, schools=120, years=2)
+    return db
+
+
+def test_the_staff_proxy_in_front_of_a_real_server(demo_db, tmp_path):
+    with running_server("serve.py", {"JOINTLY_DB": str(demo_db)}) as (app_url, _):
+        with _proxy(STAFF, tmp_path, int(app_url.rsplit(":", 1)[1])) as port:
+            for path in ("/_stcore/metrics", "//_stcore//metrics", "/_stcore/metrics/"):
+                assert _get(port, path)[0] == 404, path
+            status, headers = _get(port, "/")
+            assert status == 200
+            for name in PROXY_HEADERS:
+                assert len(headers.get_all(name) or []) == 1, f"{name}: {headers.get_all(name)}"
+            assert "default-src 'self'" in headers["content-security-policy"]
+            url = f"https://127.0.0.1:{port}"
+            with anonymous_session(url) as visit:  # the websocket works through the proxy
+                visit.run()
+                assert _put(port, visit.session_id, 1024 * 1024) == 403
+            admin = "viewing_as=Data+manager+%28admin%29"
+            with anonymous_session(url, admin, page="data_import") as visit:
+                visit.run(admin, page="data_import")
+                assert _put(port, visit.session_id, 1024 * 1024) == 204  # staff uploads still pass
+                assert _put(port, visit.session_id, 102 * 1024 * 1024) == 413  # the proxy's own cap
+
+
+def test_the_parents_proxy_closes_the_upload_endpoint(demo_db, tmp_path):
+    public = tmp_path / "public.duckdb"
+    subprocess.run([sys.executable, "-m", "data", "export-public", str(public)], cwd=ROOT, check=True,
+                   env={**os.environ, "JOINTLY_DB": str(demo_db)}, capture_output=True)
+    with running_server("serve.py", {"JOINTLY_DB": str(public), "JOINTLY_PUBLIC_SITE": "1"}) as (app_url, _):
+        (tmp_path / "nginx").mkdir()
+        with _proxy(PUBLIC, tmp_path / "nginx", int(app_url.rsplit(":", 1)[1])) as port:
+            assert _get(port, "/_stcore/metrics")[0] == 404
+            with anonymous_session(f"https://127.0.0.1:{port}") as visit:
+                visit.run()
+                assert _put(port, visit.session_id, 1024) == 403
