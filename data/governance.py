@@ -101,7 +101,6 @@ def choose_measures(store: Store, viewer: Viewer, group_id: int, measure_ids: Se
     if refused:
         return [refused]
     known = group_registry(store, group_id)
-    others = {d["id"] for d in store.local_measures() if d["owner"] != str(group_id)}
     problems: list[str] = []
     if not measure_ids:
         problems.append("Choose at least one measure for the scorecard.")
@@ -112,10 +111,9 @@ def choose_measures(store: Store, viewer: Viewer, group_id: int, measure_ids: Se
             problems.append(f"{label} ({mid}) is chosen more than once: choose each measure once.")
             continue
         seen.add(mid)
-        if mid in others:
-            problems.append(f"{mid} is another group's local measure: a scorecard may show national measures "
-                            "and its own group's local measures.")
-        elif mid not in known:
+        # another group's local measure gets the same words as no measure at all: the answer must not tell a
+        # group which ids other groups have (issue 9, point 18)
+        if mid not in known:
             problems.append(f"There is no measure {mid!r}: choose national measures or this group's local ones.")
     if problems:
         return problems

@@ -163,9 +163,11 @@ def test_every_problem_with_a_choice_is_listed_and_nothing_is_written(world: Wor
     assert problems == [
         "There is no measure 'no_such_measure': choose national measures or this group's local ones.",
         "Progress 8 (progress8) is chosen more than once: choose each measure once.",
-        "birch_leaders is another group's local measure: a scorecard may show national measures and its own "
-        "group's local measures.",
+        "There is no measure 'birch_leaders': choose national measures or this group's local ones.",
     ]
+    # the same words as for an id that exists nowhere: nothing tells a group which ids other groups have
+    assert choose_measures(s, gov, a, ["birch_leaders_x"]) == [
+        "There is no measure 'birch_leaders_x': choose national measures or this group's local ones."]
     assert choose_measures(s, gov, a, []) == ["Choose at least one measure for the scorecard."]
     assert whole_store(s) == before
 
