@@ -72,16 +72,6 @@ def open_uploads(max_mb: int) -> None:
         _opened_this_run.add(sid)
 
 
-def close_uploads() -> None:
-    """Forbid this session's uploads (its page no longer offers an uploader it may use)."""
-    sid = _session_id()
-    if sid is None:
-        return
-    with _lock:
-        _upload_caps.pop(sid, None)
-        _opened_this_run.discard(sid)
-
-
 @contextmanager
 def upload_window() -> Iterator[None]:
     """Around one run of the page: afterwards, the session may upload only if this run opened uploads.

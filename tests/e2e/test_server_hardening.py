@@ -111,6 +111,24 @@ def test_only_the_page_with_an_uploader_opens_uploads_and_only_to_its_cap(guarde
         assert put_upload(url, visit.session_id, small, content_type) == (403, True)
 
 
+def test_a_leader_on_measures_and_targets_may_upload_up_to_its_5_mb(guarded):
+    """A leader's session on *Measures and targets* (its local-measure uploader takes 5 MB): a small CSV passes,
+    6 MB is refused with 413 before the body; a visitor on the same page is refused with 403."""
+    url, _ = guarded
+    leader = "viewing_as=Leader"
+    with anonymous_session(url, leader, page="measures") as visit:
+        visit.run(leader, page="measures")
+        small, content_type = multipart(b"URN,period,value\n100001,2024/25,3\n")
+        assert put_upload(url, visit.session_id, small, content_type) == (204, False)
+        six, content_type = multipart(b"7" * (6 * MB))
+        assert put_upload(url, visit.session_id, six, content_type) == (413, True)
+    visitor = "viewing_as=Parent+or+visitor+%28no+sign-in%29"
+    with anonymous_session(url, visitor, page="measures") as visit:
+        visit.run(visitor, page="measures")
+        small, content_type = multipart(b"URN,period,value\n100001,2024/25,3\n")
+        assert put_upload(url, visit.session_id, small, content_type) == (403, True)
+
+
 def _status(address: str) -> int:
     try:
         return urllib.request.urlopen(address).status
