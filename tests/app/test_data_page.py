@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from data.access import Role, Viewer
 from data.demo import FLAGSHIP_PARTNERSHIP
 from data.store import Store
+from metrics.text import markdown_text
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -61,7 +62,7 @@ def test_an_admin_sees_what_is_in_the_store(demo_db: Path) -> None:
 
 def test_an_admin_imports_a_real_performance_file(demo_db: Path) -> None:
     at = import_files(open_page(demo_db), [KS4], "2018/19")
-    assert [s.value for s in at.success] == ["Imported 815_2019_ks4provisional.csv."]
+    assert [s.value for s in at.success] == [f"Imported {markdown_text('815_2019_ks4provisional.csv')}."]
     assert not at.error
     summary = at.code[0].value
     assert summary.startswith("815_2019_ks4provisional.csv: ks4provisional, 2018/19 (utf-8, ")
@@ -80,10 +81,10 @@ def test_a_metadata_file_is_refused_in_words_and_writes_nothing(demo_db: Path) -
     at = open_page(demo_db)
     before = metrics(at)
     at = import_files(at, [META], "2018/19")
-    assert [e.value for e in at.error] == [
-        "Not imported: ks2_meta.csv, line 1: this is a DfE metadata file (it describes the columns of a data "
-        "file), not data: import the data file it describes instead. Nothing from this file was written: the "
-        "store is as it was."]
+    assert [e.value for e in at.error] == [  # the importer's sentence quotes the file: shown as written (escaped)
+        "Not imported: " + markdown_text("ks2_meta.csv, line 1: this is a DfE metadata file (it describes the columns "
+                                         "of a data file), not data: import the data file it describes instead")
+        + ". Nothing from this file was written: the store is as it was."]
     assert not at.success and not at.code
     after = metrics(at)
     assert after == {**before, "Failed imports": "1"}
@@ -94,7 +95,7 @@ def test_a_metadata_file_is_refused_in_words_and_writes_nothing(demo_db: Path) -
 def test_a_performance_file_without_a_year_is_refused(demo_db: Path) -> None:
     at = import_files(open_page(demo_db), [KS4])
     assert len(at.error) == 1
-    assert "has no year column: give the academic year" in at.error[0].value
+    assert markdown_text("has no year column: give the academic year") in at.error[0].value
     assert "Nothing from this file was written" in at.error[0].value
 
 

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from data.access import Role
 from data.demo import FLAGSHIP_PARTNERSHIP
 from data.store import Store
+from metrics.text import markdown_text
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -90,9 +91,9 @@ def test_a_target_shows_met_or_not_met(demo_db: Path) -> None:
                                             **NO_EDITS}
     at.run()
     button(at, "Save the targets").click().run()
-    assert [e.value for e in at.error] == [
-        "Not saved: 1 problem(s). Nothing was written.\n\n- The target for Grade 4+ in English and maths is a "
-        "percentage: give a number from 0 to 100, not 120."]
+    assert [e.value for e in at.error] == [  # the problem is shown as written (escaped)
+        "Not saved: 1 problem(s). Nothing was written.\n\n- " + markdown_text(
+            "The target for Grade 4+ in English and maths is a percentage: give a number from 0 to 100, not 120.")]
     assert set(table(at, "Target")["Met?"]) == {"No target"}
     # corrected: any Attainment 8 reaches 0; no group has every pupil at grade 4+ in English and maths
     at.session_state["measures_targets"] = {"edited_rows": {a8: {"Target": 0.0}, basics: {"Target": 100.0}},
@@ -110,14 +111,14 @@ def test_a_target_shows_met_or_not_met(demo_db: Path) -> None:
 def test_a_bad_id_shows_the_validators_message_and_save_stays_disabled(demo_db: Path) -> None:
     at = open_page(demo_db, Role.GOVERNOR)
     at.text_input(key="measures_define_id").input("Bad Id").run()  # checked on the change, not on submit
-    assert f"- **Id**: {SNAKE_CASE}" in checks(at)
+    assert f"- **Id**: {markdown_text(SNAKE_CASE)}" in checks(at)
     assert button(at, "Save the measure").disabled is True
     at.text_input(key="measures_define_id").input("progress8").run()  # a national id is taken
-    assert ("- **Id**: id 'progress8' is already taken by another measure (ids are unique across national and "
-            "local measures)") in checks(at)
+    assert "- **Id**: " + markdown_text("id 'progress8' is already taken by another measure (ids are unique across "
+                                        "national and local measures)") in checks(at)
     at.radio(key="measures_define_source").set_value("A formula from other measures").run()
     at.text_input(key="measures_define_formula").input("volunteers_nowhere * 2").run()
-    assert "- **Formula**:" in checks(at) and "volunteers_nowhere" in checks(at)
+    assert "- **Formula**:" in checks(at) and markdown_text("volunteers_nowhere") in checks(at)
     assert button(at, "Save the measure").disabled is True
 
 
@@ -142,8 +143,8 @@ def test_a_good_definition_saves_and_appears_in_the_lists(demo_db: Path) -> None
     assert save.disabled is False
     save.click().run()
     assert not at.exception, at.exception
-    assert ("Saved Reading volunteers (reading_volunteers). It is now in the measure lists above and can take "
-            "uploads below.") in [s.value for s in at.success]
+    assert (f"Saved {markdown_text('Reading volunteers')} ({markdown_text('reading_volunteers')}). It is now in the "
+            "measure lists above and can take uploads below.") in [s.value for s in at.success]
     assert "Reading volunteers (local)" in at.multiselect(key="measures_pick_partnership_community").options
     assert "Reading volunteers (reading_volunteers)" in at.selectbox(key="measures_upload_measure").options
     # the form can start from a saved measure to correct it, or start again empty
@@ -179,8 +180,8 @@ def test_a_bad_upload_shows_every_problem_and_writes_nothing(demo_db: Path) -> N
            f"{urn},{period},5\r\n").encode()
     at = upload(at, "Community events (community_events)", "events.csv", bad)
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == ["4 problem(s) in events.csv: nothing has been written. Correct the file "
-                                           "and upload it again."]
+    assert [e.value for e in at.error] == [f"4 problem(s) in {markdown_text('events.csv')}: nothing has been written. "
+                                           "Correct the file and upload it again."]
     problems = table(at, "Problem")
     assert problems.to_dict("records") == [
         {"Line": 2, "Column": "URN", "Problem": "URN '12345' is not 6 digits"},
@@ -205,7 +206,7 @@ def test_a_good_upload_commits_and_the_values_appear(demo_db: Path) -> None:
     assert not has_table(at, "Problem")
     button(at, "Commit 2 rows").click().run()
     assert not at.exception, at.exception
-    assert "Stored 2 rows from events.csv." in [s.value for s in at.success]
+    assert f"Stored 2 rows from {markdown_text('events.csv')}." in [s.value for s in at.success]
     stored = table(at, "School")
     now = stored[stored["Year"] == period].set_index("URN")["Value"]
     assert now.loc[[first, second]].tolist() == [91.0, 92.0]

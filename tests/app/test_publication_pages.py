@@ -15,7 +15,7 @@ from data.demo import FLAGSHIP_PARTNERSHIP
 from data.publications import build_publication
 from data.scorecards import scorecard
 from data.store import Store
-from ui.published import DOWNLOAD_LABEL, PREVIEW_BANNER
+from ui.published import DOWNLOAD_LABEL, PREVIEW_BANNER, escape
 
 NOT_AVAILABLE = "This page is not available"
 COMMENT = "Our schools have worked together on reading this year."
@@ -81,9 +81,10 @@ def test_leader_previews_publishes_and_a_parent_finds_and_reads_it(demo_db):
     at.multiselect(key="publish_measures").set_value([first, second]).run()
     at.text_area(key=f"publish_note_{first}").input(COMMENT).run()
     text = _markdown(at)
-    assert f"#### {plan['labels'][first]}" in text and f"#### {plan['labels'][second]}" in text
-    assert f"> {COMMENT}" in text, "the commentary is previewed in a quote"
-    assert f"{FLAGSHIP_PARTNERSHIP}: results for {plan['period']}" in [h.value for h in at.header]
+    # people's words are shown as written: the page's Markdown carries them escaped (ui.published.escape)
+    assert f"#### {escape(plan['labels'][first])}" in text and f"#### {escape(plan['labels'][second])}" in text
+    assert f"> {escape(COMMENT)}" in text, "the commentary is previewed in a quote"
+    assert escape(f"{FLAGSHIP_PARTNERSHIP}: results for {plan['period']}") in [h.value for h in at.header]
     assert at.download_button[0].label == DOWNLOAD_LABEL
 
     at.button(key="publish_button").click().run()
@@ -99,15 +100,15 @@ def test_leader_previews_publishes_and_a_parent_finds_and_reads_it(demo_db):
     for text in (FLAGSHIP_PARTNERSHIP, plan["school"]):
         parent.text_input(key="find").input(text).run()
         assert not parent.exception
-        assert any(FLAGSHIP_PARTNERSHIP in m.value and plan["period"] in m.value for m in parent.markdown), text
+        assert any(FLAGSHIP_PARTNERSHIP in m.value and escape(plan["period"]) in m.value for m in parent.markdown), text
         assert parent.button(key=f"open_{pid}")
     parent.button(key=f"open_{pid}").click().run()
     assert not parent.exception
-    assert parent.header[0].value == f"{FLAGSHIP_PARTNERSHIP}: results for {plan['period']}"
+    assert parent.header[0].value == escape(f"{FLAGSHIP_PARTNERSHIP}: results for {plan['period']}")
     assert not any(i.value == PREVIEW_BANNER for i in parent.info), "parents never see the preview banner"
     text = _markdown(parent)
-    assert f"#### {plan['labels'][first]}" in text and f"#### {plan['labels'][second]}" in text
-    assert f"> {COMMENT}" in text
+    assert f"#### {escape(plan['labels'][first])}" in text and f"#### {escape(plan['labels'][second])}" in text
+    assert f"> {escape(COMMENT)}" in text
     if plan["hidden"]:
         assert "Not shown" in text, "a value hidden for a small cohort says so"
     assert [e.label for e in parent.expander].count("Each school") == 2

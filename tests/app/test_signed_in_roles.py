@@ -16,6 +16,7 @@ from data.accounts import add_user
 from data.demo import FLAGSHIP_PARTNERSHIP
 from data.publications import publish
 from data.store import Store
+from metrics.text import markdown_text
 
 PASSWORD = "correct horse battery"
 ALL_PAGES = {"group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports",
@@ -161,7 +162,7 @@ def test_a_governor_of_one_school_opens_on_it_and_cannot_edit_the_group(world):
     at.switch_page("views/school_scorecard.py").run()
     assert at.header[0].value == world["school_name"]
     at.switch_page("views/measures.py").run()
-    assert any("one school's governors" in w.value for w in at.warning)
+    assert any(markdown_text("one school's governors") in w.value for w in at.warning)
     saves = [b for b in at.button if b.label in ("Save the measures", "Save the targets", "Save the measure")]
     assert len(saves) == 3 and all(b.disabled for b in saves)
 
@@ -203,7 +204,7 @@ def test_a_group_without_members_in_the_chosen_year_says_so(demo_db):
     at.selectbox(key="group").select(late).run()
     at.selectbox(key="period").select(first).run()
     assert not at.exception
-    assert any(f"has no member schools in {first}" in i.value for i in at.info)
+    assert any(markdown_text(f"has no member schools in {first}") in i.value for i in at.info)
 
 
 def test_an_admin_adds_an_account_that_then_signs_in_and_removing_it_signs_it_out(world):
@@ -219,7 +220,7 @@ def test_an_admin_adds_an_account_that_then_signs_in_and_removing_it_signs_it_ou
     admin.selectbox(key="new_group").select(world["b_id"])
     admin.text_input(key="new_password").input(PASSWORD)
     admin = button(admin, "Add the account").click().run()
-    assert not admin.exception and [s.value for s in admin.success] == ["Added new.head@example.org."]
+    assert not admin.exception and [s.value for s in admin.success] == [markdown_text("Added new.head@example.org.")]
     added = table(admin, "Email").set_index("Email").loc["new.head@example.org"]
     assert (added["Role"], added["Group"]) == ("leader", world["b"])
 
@@ -229,7 +230,7 @@ def test_an_admin_adds_an_account_that_then_signs_in_and_removing_it_signs_it_ou
     admin.selectbox(key="accounts_chosen").select("new.head@example.org")
     admin.checkbox(key="remove_sure").check()
     admin = button(admin, "Remove the account").click().run()
-    assert [s.value for s in admin.success] == ["Removed new.head@example.org."]
+    assert [s.value for s in admin.success] == [markdown_text("Removed new.head@example.org.")]
     newcomer = newcomer.run()  # their next click
     assert any("has been removed" in w.value for w in newcomer.sidebar.warning)
     assert pages(newcomer) == {"published_results"}
@@ -247,5 +248,5 @@ def test_an_admin_sees_the_problems_and_nothing_is_added(world):
     admin = button(admin, "Add the account").click().run()
     assert admin.error and "Nothing was changed" in admin.error[0].value
     assert "does not look like an email address" in admin.error[0].value
-    assert "A leader needs a group." in admin.error[0].value
+    assert markdown_text("A leader needs a group.") in admin.error[0].value
     assert set(table(admin, "Email")["Email"]) == before
