@@ -16,7 +16,8 @@ from ui.server import install, upload_window
 from ui.signin import PUBLIC, signed_in_viewer
 from ui.store import get_store, public_site
 
-st.set_page_config(page_title="Jointly", page_icon=":material/handshake:", layout="wide")
+# an emoji favicon is drawn in the page (a data: URL); a Material one is fetched from Google by every visitor
+st.set_page_config(page_title="Jointly", page_icon="🤝", layout="wide")
 install()  # uploads, metrics and headers guarded even under plain `streamlit run app.py` (serve.py does it at start)
 
 OVERVIEW = st.Page("views/group_overview.py", title="Group overview", icon=":material/dashboard:", default=True)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from serving import free_port
+from serving import free_port, launched_browser
 from visitor import ROOT, anonymous_session, multipart, running_server, unverified_tls
 
 from data.demo import build_demo
@@ -194,3 +194,25 @@ def test_the_parents_proxy_closes_the_upload_endpoint(demo_db, tmp_path):
             with anonymous_session(f"https://127.0.0.1:{port}") as visit:
                 visit.run()
                 assert _put(port, visit.session_id, 1024) == 403
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launched_browser()
+
+
+def test_the_app_works_in_a_browser_through_the_proxy(demo_db, tmp_path, browser):
+    """Chromium through the staff proxy, under its full Content-Security-Policy: the group overview draws (the
+    websocket, scripts, styles and workers all allowed) and the browser reports no policy violation."""
+    with running_server("serve.py", {"JOINTLY_DB": str(demo_db)}) as (app_url, _):
+        with _proxy(STAFF, tmp_path, int(app_url.rsplit(":", 1)[1])) as port:
+            context = browser.new_context(ignore_https_errors=True, viewport={"width": 1400, "height": 1600})
+            page = context.new_page()
+            refused: list[str] = []
+            page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+            page.goto(f"https://127.0.0.1:{port}/?viewing_as=Leader")
+            page.locator("[data-testid='stMainBlockContainer'] h1").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(3000)  # charts and the map draw after the heading
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert refused == [], "\n".join(refused)
+            context.close()
