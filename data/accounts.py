@@ -71,7 +71,13 @@ def _hash(password: str) -> str:
     """The argon2id hash of a password, within the bound on hashes computed at once (waiting for a turn: only
     admins set passwords)."""
     with _HASHING:
-        return _HASHER.hash(password)
+        return _HASHER.hash(_secret_bytes(password))
+
+
+def _secret_bytes(password: str) -> bytes:
+    """A password as argon2 is given it: UTF-8, with a lone surrogate (a browser or a non-UTF-8 terminal can send
+    one) kept rather than raising, the same way when it is set and when it is checked."""
+    return password.encode("utf-8", "surrogatepass")
 
 
 def normal_email(email: str) -> str:
@@ -407,7 +413,8 @@ def sign_in(store: Store, email: str, password: str, *, client: str | None = Non
         stored = row["password_hash"] if row is not None else None
         # the same path for every outcome: one verify, against a dummy hash when there is nothing to check
         ok = _verify(stored or _dummy_hash(), password) and stored is not None
-        new_hash = _HASHER.hash(password) if ok and _HASHER.check_needs_rehash(stored) else None  # type: ignore[arg-type]
+        new_hash = (_HASHER.hash(_secret_bytes(password)) if ok and _HASHER.check_needs_rehash(stored)  # type: ignore[arg-type]
+                    else None)
     finally:
         _HASHING.release()
     outcome = ("signed in" if ok else "no account" if row is None else
@@ -432,8 +439,8 @@ def sign_in(store: Store, email: str, password: str, *, client: str | None = Non
 
 
 def _verify(password_hash: str, password: str) -> bool:
-    try:  # as bytes: the same bytes as the str for any password that was set, and no error for a lone surrogate
-        return _HASHER.verify(password_hash, password.encode("utf-8", "surrogatepass"))
+    try:
+        return _HASHER.verify(password_hash, _secret_bytes(password))
     except (VerificationError, InvalidHashError):
         return False
 

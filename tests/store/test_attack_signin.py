@@ -169,6 +169,8 @@ def test_odd_text_is_a_failed_sign_in_not_a_traceback(owner: Store) -> None:
                                            ("", ""), ("head@example.org\x00", SECRET)]):
         assert sign_in(owner, email, password, client=f"198.51.100.{i}") == (None, NO_MATCH)
     assert sign_in(owner, "head@example.org", SECRET, client="\ud800" * 1000)[1] == ""
+    assert set_password(owner, "cli", "head@example.org", SECRET + "\udcff") == []  # a non-UTF-8 terminal's byte
+    assert sign_in(owner, "head@example.org", SECRET + "\udcff", client="192.0.2.12")[1] == ""
 
 
 def test_too_many_words() -> None:
