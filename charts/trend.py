@@ -19,6 +19,11 @@ from charts.palette import (
 SCHOOL = LEVEL_COLOURS[5]  # the school's own line: blue, solid
 
 
+def _texts(values: list[str]) -> list[str]:
+    """Formatted values for a hover: a local measure's unit is a governor's words, escaped for plotly."""
+    return [plotly_text(v) for v in values]
+
+
 def _ys(values: Sequence[float | None], n: int) -> list[float | None]:
     """Values as floats with None for gaps (NaN and missing become None), padded or cut to n periods."""
     out = [finite(v) for v in list(values)[:n]]
@@ -40,13 +45,13 @@ def sparkline(periods: list[str], values: list[float | None], *, national: list[
         fig.add_trace(go.Scatter(
             x=periods, y=nat, mode="lines", name="National", connectgaps=False,
             line={"color": MUTED, "width": 1.5, "dash": "dash"},
-            customdata=format_series(nat, unit),
+            customdata=_texts(format_series(nat, unit)),
             hovertemplate="%{x}: national %{customdata}<extra></extra>",
         ))
     fig.add_trace(go.Scatter(
         x=periods, y=ys, mode="lines+markers", name="Value", connectgaps=False,
         line={"color": SCHOOL, "width": 2}, marker={"color": SCHOOL, "size": 6},
-        customdata=format_series(ys, unit),
+        customdata=_texts(format_series(ys, unit)),
         hovertemplate="%{x}: %{customdata}<extra></extra>",
     ))
     fig.update_xaxes(visible=False, type="category", fixedrange=True)
@@ -78,13 +83,14 @@ def trend_chart(periods: list[str], series: dict[str, list[float | None]], *, un
             x=periods, y=ys, mode="lines+markers", name=plotly_text(name), connectgaps=False,
             line={"color": colour, "width": 2.5 if k == 0 else 2, "dash": SERIES_DASHES[i]},
             marker={"color": colour, "size": 9 if k == 0 else 8, "symbol": SERIES_SYMBOLS[i]},
-            customdata=format_series(ys, unit),
+            customdata=_texts(format_series(ys, unit)),
             hovertemplate=f"{plotly_text(name)}<br>%{{x}}: %{{customdata}}<extra></extra>",
         ))
         lines.append(trend_alt(str(name), periods, ys, unit))
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods, showgrid=False,
                      showline=True, title=None)
-    fig.update_yaxes(title={"text": unit if unit not in ("", "score") else None}, showgrid=True, zeroline=False)
+    fig.update_yaxes(title={"text": plotly_text(unit) if unit not in ("", "score") else None}, showgrid=True,
+                     zeroline=False)
     fig.update_layout(
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
                 "font": {"size": FONT_SIZE - 1}},

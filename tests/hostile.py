@@ -27,7 +27,7 @@ HOSTILE = ('**B** [x](https://evil.example) ![i](https://evil.example/i.png) <im
 HOSTILE_LINES = HOSTILE + "\n- item\n# heading\n> quote"
 # What must never appear, unescaped, in a Markdown body or label: each is one of HOSTILE's constructs.
 RAW_CONSTRUCTS = ("**B**", "[x](", "![i]", "<img", "$x^2$", "$x$", ":red[", ":material/home:", "<a href", "_u_",
-                  "~~s~~", "`c`")
+                  "~~s~~", "`c`", "**u**", "$u$")
 EVIL = "evil.example"
 
 GROUP_NAME = f"Northbridge Learning {HOSTILE}"  # keeps the prefix the demo's 'viewing as' starts on
@@ -38,6 +38,7 @@ FORMULA_LABEL = "=1+1"
 # a label is at most 80 characters: the constructs that load or draw something, and emphasis and maths
 MEASURE_LABEL = "![i](https://evil.example/i.png) [x](https://evil.example) **B** $x$ :red[r]"
 MEASURE_DESCRIPTION = f"Events the school ran: {HOSTILE}"
+MEASURE_UNIT = "**u** $u$"  # a unit is at most 20 characters: emphasis and maths fit
 HOSTILE_MEASURE = "community_events"
 FORMULA_MEASURE = "student_leadership_participation"
 GIAS_HEADER = ["URN", "EstablishmentName", "TypeOfEstablishment (name)", "EstablishmentTypeGroup (name)",
@@ -83,7 +84,8 @@ def plant(db: Path, work: Path) -> Hostile:
 
         leader = Viewer(Role.LEADER, gid, "Leader")
         defs = {d["id"]: d for d in s.local_measures(gid)}
-        for mid, changes in ((HOSTILE_MEASURE, {"label": MEASURE_LABEL, "description": MEASURE_DESCRIPTION}),
+        for mid, changes in ((HOSTILE_MEASURE, {"label": MEASURE_LABEL, "description": MEASURE_DESCRIPTION,
+                                               "unit": MEASURE_UNIT}),
                              (FORMULA_MEASURE, {"label": FORMULA_LABEL})):
             definition = {k: v for k, v in defs[mid].items() if k != "owner"} | changes
             issues = define_measure(s, leader, gid, definition)

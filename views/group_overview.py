@@ -36,10 +36,11 @@ for perspective, rows in tiles.items():
     st.subheader(perspective.label)
     cols = st.columns(len(rows))
     for col, r in zip(cols, rows, strict=True):
-        col.metric(markdown_text(r.label), r.display, delta=vs_national(r, reg),
+        # a metric's value is Markdown too, and a local measure's unit is a governor's words
+        col.metric(markdown_text(r.label), markdown_text(r.display), delta=vs_national(r, reg),
                    delta_color="normal" if r.polarity == "higher_better" else "inverse",
                    help=f"{markdown_text(reg.get(r.measure).description)} National: "
-                        f"{reg.get(r.measure).format_value(r.national)}.",
+                        f"{markdown_text(reg.get(r.measure).format_value(r.national))}.",
                    border=True)
         col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else ""))
 

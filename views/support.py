@@ -178,7 +178,8 @@ with ledger:
             values = {u: v for u, v, _ in rows[m.id].member_values}
             table[m.label] = [m.format_value(values.get(u)) for u, _ in members]
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="support_local")
-        st.caption("Group totals: " + "; ".join(f"{markdown_text(m.label)}: {rows[m.id].display}" for m in local) + ".")
+        st.caption("Group totals: " + "; ".join(f"{markdown_text(m.label)}: {markdown_text(rows[m.id].display)}"
+                                                for m in local) + ".")
 
 # ------------------------------------------------------------------------------------------- partners
 st.subheader("Suggested partners")
@@ -198,7 +199,8 @@ measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg],
 if measure is None:
     st.stop()
 row = next(r for r in weak if r.measure == measure.id)
-st.caption(f"{markdown_text(measure.label)}: {row.display} (national {measure.format_value(row.national)}), level "
+st.caption(f"{markdown_text(measure.label)}: {markdown_text(row.display)} "
+           f"(national {markdown_text(measure.format_value(row.national))}), level "
            f"{row.level_label}"
            + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
 try:
