@@ -19,8 +19,6 @@ _PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
 # (:red[…]). A word joiner (U+2060, invisible, no width) after each ':', before each '@' and after 'www' breaks
 # their patterns and changes nothing a reader sees.
 WORD_JOINER = "\u2060"
-_AFTER_COLON = re.compile(r"\\:")
-_BEFORE_AT = re.compile(r"\\@")
 _WWW = re.compile(r"(?i)(www)(?=\\\.)")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
@@ -38,8 +36,7 @@ def markdown_text(text: object) -> str:
     if text is None:
         return ""
     out = _PUNCTUATION.sub(r"\\\1", _NEWLINES.sub(" ", str(text)))
-    out = _AFTER_COLON.sub(lambda _m: "\\:" + WORD_JOINER, out)
-    out = _BEFORE_AT.sub(lambda _m: WORD_JOINER + "\\@", out)
+    out = out.replace("\\:", "\\:" + WORD_JOINER).replace("\\@", WORD_JOINER + "\\@")
     return _WWW.sub(lambda m: m.group(1) + WORD_JOINER, out)
 
 
