@@ -740,8 +740,20 @@ def _few_refusals(m: _Maker, src: Source, t: Text) -> None:
     full = _Maker(m.out)
     _refusals(full, src, t)
     keep = ("cut-mid-number", "cut-before-footers", "final-row-fewer-fields", "one-bad-byte", "mixed-encodings",
-            "nul-mid-file", "title-line", "urn-2-31")
+            "nul-mid-file", "title-line", "urn-2-31", *EXTRA_REFUSALS.get(src.key, ()))
     m.cases.extend(c for c in full.cases if c.name.removeprefix(src.key + "-") in keep)
+
+
+# Attacks that found a hole in one family's own reading (a header read as an LA row, an Ofsted list with a school
+# twice, footers alone): kept for that family although the short set leaves them out.
+EXTRA_REFUSALS = {
+    "cfr18": ("duplicated-header", "only-footers", "one-bad-byte-at-end"),
+    "ofsted24": ("duplicated-row", "one-bad-byte-at-end", "cp1252-with-utf8-bom"),
+    "ks4prov": ("only-footers", "every-row-bad"),
+    "gias_members": ("renamed-key", "missing-key", "cp1252-with-utf8-bom"),
+    "gias_alllinks": ("renamed-key",),
+    "gias_links": ("renamed-key",),
+}
 
 
 def _ks4_without_att8() -> bytes:

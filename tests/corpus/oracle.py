@@ -147,7 +147,7 @@ class Stores:
 
     def base(self, prelude: tuple[str, ...] = ()) -> Path:
         if prelude not in self._bases:
-            path = self.root / f"base-{len(self._bases)}.duckdb"
+            path = self.root / f"base-{'-'.join(prelude) or 'plain'}.duckdb"
             if prelude:
                 shutil.copy(self.base(), path)
                 files = [self._twin_file(k) for k in prelude]
