@@ -126,6 +126,12 @@ _SPINE_EVIDENCE = frozenset({"LAESTAB", "MINORGROUP", "ISPRIMARY", "ISSECONDARY"
                              "OTHERSCHNAME", "ISNEW", "NEWACFLAG", "OTHERNFTYPE"})
 
 
+# Columns of a school in GIAS's links and membership extracts (a groups file describes groups only).
+_LINK_EVIDENCE = frozenset({"JOINED DATE", "ESTABLISHMENTNAME", "ESTABLISHMENTNUMBER", "ESTABLISHMENT UKPRN",
+                            "TYPEOFESTABLISHMENT (CODE)", "TYPEOFESTABLISHMENT (NAME)", "PHASEOFEDUCATION (NAME)",
+                            "ESTABLISHMENT OPENDATE", "DFE NUMBER"})
+
+
 def is_metadata_header(header: set[str]) -> bool:
     """True for the header of a DfE metafile: a table whose rows describe the columns of a data file."""
     if any(meta <= header for meta in _META_HEADERS):
@@ -153,6 +159,13 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.OFSTED
     if {"GROUP UID", "URN"} <= h:
         return FileKind.GIAS_LINKS
+    if "GROUP UID" in h and "URN" not in h and h & _LINK_EVIDENCE:
+        # A links or membership file that lost its URN: read as a groups file it would list each group once per
+        # school and be refused for "Group UID appears twice", far from the real fault
+        shown = ", ".join(sorted(h & _LINK_EVIDENCE)[:3])
+        raise DetectError(f"this looks like a GIAS links or membership file (it has Group UID and the school "
+                          f"columns {shown}) but the key column URN is missing: a URN is needed to know which "
+                          "school each row links; import the file as GIAS published it")
     if {"GROUP UID", "GROUP NAME"} <= h:
         return FileKind.GIAS_GROUPS
     if {"URN", "ESTABLISHMENTNAME"} <= h:

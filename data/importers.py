@@ -64,6 +64,8 @@ PLAUSIBLE_BY_MEASURE: dict[str, tuple[float, float]] = {
 }
 # More row problems than this share of cells means the file is not what its header says.
 MAX_BAD_CELL_SHARE = 0.5
+# ... judged only on this many cells (or school rows): in a three-row test file one bad row is a third
+MIN_ROWS_FOR_SHARE = 20
 NATIONAL_CODE = "E92000001"
 
 # Footer codes in census/absence/workforce files (URN column) and CFR files (LA column).
@@ -286,6 +288,9 @@ def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:
 CP1252_KINDS = frozenset({FileKind.GIAS_ESTABLISHMENTS, FileKind.GIAS_GROUPS, FileKind.GIAS_LINKS})
 # Key-stage files close with their national rows: RECTYPE 5 (all schools) and 7 (state-funded).
 RECTYPE_KINDS = frozenset({FileKind.KS4FINAL, FileKind.KS4PROVISIONAL, FileKind.KS2FINAL, FileKind.PUPDEST})
+# Census, absence and workforce files close with their LA and national rows (URN column 'LA', 'NAT'): the real
+# downloads (815_2018_census.csv, 815_2019_census.csv) and the demo's files all end so.
+FOOTER_KINDS = frozenset({FileKind.CENSUS, FileKind.ABS, FileKind.SWF})
 # Files DfE writes with a line break after every row, the last included (performance tables have none).
 NEWLINE_KINDS = frozenset({FileKind.EES_CENSUS, FileKind.OFSTED, *CP1252_KINDS})
 _CUT = "the file looks cut short, so nothing was imported; download it again"
@@ -312,6 +317,9 @@ def _check_complete(table: RawTable, kind: str) -> None:
     if kind in RECTYPE_KINDS and (i := table.index("RECTYPE")) is not None and parse_int(last[i]) not in (5, 7):
         raise fatal(table.path, "the rows stop here, before the national rows (RECTYPE 5 and 7) that close every "
                     f"DfE key-stage file: {_CUT}", line)
+    if kind in FOOTER_KINDS and (i := table.index("URN")) is not None and last[i].strip().upper() not in ("LA", "NAT"):
+        raise fatal(table.path, "the rows stop here, before the LA and national rows (LA, NAT in the URN column) that "
+                    f"close every DfE {kind} file: {_CUT}", line)
     if kind == FileKind.CFR and (i := table.index("LA")) is not None and not _CFR_FOOTER.match(last[i].strip()):
         raise fatal(table.path, "the rows stop here, before the LA, national and London medians that close every "
                     f"CFR file: {_CUT}", line)
@@ -344,7 +352,7 @@ def _check_batch(table: RawTable, batch: Batch) -> None:
         first = f" (first: {batch.problems[0]})" if batch.problems else ""
         raise fatal(table.path, f"none of the {len(table.rows):,} rows could be used{first}: nothing was imported")
     bad = sum(1 for p in batch.problems if p.column)
-    if batch.cells_checked >= 20 and bad > MAX_BAD_CELL_SHARE * batch.cells_checked:
+    if batch.cells_checked >= MIN_ROWS_FOR_SHARE and bad > MAX_BAD_CELL_SHARE * batch.cells_checked:
         raise fatal(
             table.path,
             f"{bad:,} of {batch.cells_checked:,} value cells are not numbers or DfE codes: the columns do not "
@@ -422,6 +430,7 @@ class _RowReader:
         # is checked, counted and reported once.
         self._line = -1
         self._parsed: dict[int, object] = {}
+        self._flagged: set[tuple[int, str]] = set()  # (line, column) already reported as implausible
 
     def cell(self, row: list[str], idx: int | None, line: int):
         if idx is None:
@@ -461,6 +470,12 @@ class _RowReader:
         parts = [self.number(row, i, line) for i in idxs]
         return None if any(p is None for p in parts) else float(sum(parts))  # type: ignore[arg-type]
 
+    def _flag(self, line: int, column: str, message: str) -> None:
+        """Report an implausible cell once, however many measures read it (NOR is the base of five)."""
+        if (line, column) not in self._flagged:
+            self._flagged.add((line, column))
+            self.batch.problems.append(Problem(self.table.path.name, message, line, column))
+
     def observation(self, cols: _Columns, row: list[str], line: int, *, school: bool = True) -> tuple | None:
         """(value, numerator, denominator, ci_low, ci_high, status, code) for one measure.
 
@@ -473,6 +488,14 @@ class _RowReader:
         cohort = self.number(row, cols.cohort, line)
         numerator = self.total(row, cols.numerator, line)
         denominator = self.total(row, cols.denominator, line) if cols.denominator else cohort
+        lo, hi = PLAUSIBLE_BY_UNIT["pupils"]  # every cohort and denominator in the registry counts pupils
+        if school and denominator is not None and not lo <= denominator <= hi:
+            # Stored as a base, NOR = 10^15 would make every rate it divides ~0 "ok" and swamp pooled roll-ups
+            idxs = cols.denominator or (cols.cohort,)
+            column = "+".join(self.table.header[i] for i in idxs if i is not None)
+            self._flag(line, column, f"{denominator:g} is not a plausible number of pupils (expected {lo:g} to "
+                       f"{hi:g}), so the rates that divide by it were not stored")
+            return (None, None, None, None, None, Status.MISSING.value, "INVALID")
         if cell is None:  # a derived measure: value computed from its parts
             if numerator is None or not denominator:
                 status, code = self._reason(row, (*cols.numerator, *cols.denominator, cols.cohort))
@@ -485,9 +508,7 @@ class _RowReader:
             lo, hi = PLAUSIBLE_BY_MEASURE.get(m.id) or PLAUSIBLE_BY_UNIT.get(m.unit, (float("-inf"), float("inf")))
             if not lo <= value <= hi:
                 column = self.table.header[cols.value] if cols.value is not None else m.id
-                self.batch.problems.append(Problem(
-                    self.table.path.name,
-                    f"{value:g} is not a plausible {m.label} (expected {lo:g} to {hi:g})", line, column))
+                self._flag(line, column, f"{value:g} is not a plausible {m.label} (expected {lo:g} to {hi:g})")
                 return (None, None, None, None, None, Status.MISSING.value, "INVALID")
         if value is not None and numerator is None and denominator:
             numerator = value * denominator / m.scale  # rates and means: pooled roll-ups need the total
@@ -587,6 +608,19 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
             if obs is None:
                 continue
             batch.observations.append((level, urn, area, scope, cols.measure.id, period, *obs))
+    # LA and national rows alone would replace the benchmarks and nothing else: no real download is like that.
+    # Nor is one whose school rows mostly have no readable URN (only the short rows of schools without results
+    # left): its key column does not hold URNs, and the few rows read would pass for the whole file.
+    skipped = [p for p in batch.problems if p.column in ("URN", "RECTYPE")]
+    schools = len(skipped) + len(batch.establishments)
+    if skipped and (not batch.establishments or (schools >= MIN_ROWS_FOR_SHARE
+                                                 and len(skipped) > MAX_BAD_CELL_SHARE * schools)):
+        read = f"only {len(batch.establishments):,} of" if batch.establishments else "none of"
+        raise fatal(table.path, f"{read} the {schools:,} school rows could be "
+                    f"read (first skipped: {skipped[0]}): nothing was imported", skipped[0].line)
+    if not batch.establishments:
+        raise fatal(table.path, "the file has no school rows, only LA and national rows: it is not a whole DfE "
+                    "download, so nothing was imported")
     if pending_cfr_la and len(la_codes) == 1:
         # a one-LA download: its LA rows take the LA's code, like every other file's LA rows
         la = str(next(iter(la_codes)))
@@ -1004,11 +1038,15 @@ def _ofsted_batch(table: RawTable, period: str | None) -> Batch:
     batch = Batch(update_only=True)
     urn_i = _require(table, "URN")
     g = _getter(table)
+    seen: dict[int, int] = {}
     for row, line in zip(table.rows, table.lines, strict=True):
         urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
             continue
+        if urn in seen:  # a list of latest inspections names each school once: which grade is current?
+            raise fatal(table.path, f"URN {urn} appears twice (lines {seen[urn]} and {line})", line, "URN")
+        seen[urn] = line
         grade = g(row, "Overall effectiveness")
         batch.establishments.append({
             "urn": urn,

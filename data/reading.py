@@ -50,6 +50,7 @@ _CHUNK = 1 << 20
 # The five bytes Windows-1252 leaves undefined: a file holding one is not Windows-1252 either.
 _NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 # The distinct-string count at the top of sharedStrings.xml (<sst ... uniqueCount="43485">), in its first 4 KB.
+_LINE_BREAK = re.compile(rb"[\r\n]")
 _SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\buniqueCount=\"(\d+)\"")
 
 
@@ -164,14 +165,16 @@ def read_table(path: Path, *, limit_bytes: int | None = None) -> RawTable:
         raise fatal(path, "this is a PDF document, not a data file: download the CSV version")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise fatal(path, "the file is UTF-16 text: save it as CSV (UTF-8) and import it again")
-    if b"\x00" in head:
-        raise fatal(path, "the file contains binary data (NUL bytes): it is not a CSV text file")
+    if (nul := head.find(b"\x00")) >= 0:
+        raise _nul(path, nul)
     # Control bytes are the same bytes in UTF-8 and Windows-1252, so the raw head tells
     controls = sum(1 for b in head if b < 32 and b not in b"\r\n\t")
     if controls > 8:
         raise fatal(path, f"the file looks corrupted: {controls} control characters in its first 8 KB")
     _check_header_width(path)
     scan = _scan(path)
+    if scan.nul is not None:  # past the first 8 KB: a NUL anywhere means the file is not text
+        raise _nul(path, scan.nul)
     encoding, not_utf8 = _encoding(path, scan, size)
     table = _parse_csv(path, encoding, size)
     table.sha256 = scan.sha256
@@ -192,6 +195,14 @@ class _Scan:
     cp1252_error: int | None  # offset of the first byte Windows-1252 does not define
     ends_with_newline: bool
     closed_by_quote: bool
+    nul: int | None = None  # offset of the first NUL byte
+
+
+def _nul(path: Path, offset: int) -> FatalImportError:
+    """The refusal of a file holding a NUL byte, located: no text file, in any encoding we read, has one."""
+    line, _ = _line_at(path, offset)
+    return fatal(path, f"the file contains binary data (a NUL byte at offset {offset:,}): it is not a CSV text file",
+                 line)
 
 
 def _scan(path: Path) -> _Scan:
@@ -200,6 +211,7 @@ def _scan(path: Path) -> _Scan:
     utf8_error: int | None = None
     cp1252_error: int | None = None
     multibyte = False
+    nul: int | None = None
     offset = 0
     first = b""
     tail = b""
@@ -208,6 +220,8 @@ def _scan(path: Path) -> _Scan:
             if not first:
                 first = chunk[:3]
             digest.update(chunk)
+            if nul is None and (at := chunk.find(b"\x00")) >= 0:
+                nul = offset + at
             ascii_only = chunk.isascii()  # most chunks of most files: nothing more to learn from them
             if utf8_error is None:
                 pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
@@ -238,6 +252,7 @@ def _scan(path: Path) -> _Scan:
         cp1252_error=cp1252_error,
         ends_with_newline=tail.endswith((b"\n", b"\r")),
         closed_by_quote=tail.endswith(b'"'),
+        nul=nul,
     )
 
 
@@ -245,7 +260,9 @@ def _check_header_width(path: Path) -> None:
     """Refuse a header wider than any DfE file from the file's first megabyte, before the file is read at all."""
     with open(path, "rb") as fh:
         start = fh.read(_CHUNK).lstrip(b"\xef\xbb\xbf\r\n")
-    first, newline, _ = start.partition(b"\n")
+    # The header ends at the first line break of any style: CR alone (old Mac) is one, as the csv module reads it
+    m = _LINE_BREAK.search(start)
+    first, newline = (start[:m.start()], True) if m else (start, False)
     if b'"' in first:  # quoted names may hold commas: the parser counts those
         return
     n = first.count(b",") + 1
@@ -259,9 +276,12 @@ def _line_at(path: Path, offset: int) -> tuple[int, int]:
     """(line number, byte value) at a byte offset, counting line feeds a chunk at a time."""
     lines = 1
     done = 0
+    after_cr = False  # the last chunk ended in CR: a LF opening this one ends the same line
     with open(path, "rb") as fh:
         while done < offset and (chunk := fh.read(min(_CHUNK, offset - done))):
-            lines += chunk.count(b"\n")
+            # LF, CRLF and a lone CR (old Mac files, which the csv module reads too) each end a line
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n") - (after_cr and chunk[:1] == b"\n")
+            after_cr = chunk.endswith(b"\r")
             done += len(chunk)
         byte = fh.read(1)
     return lines, byte[0] if byte else 0
@@ -336,6 +356,10 @@ def _parse_csv(path: Path, encoding: str, size: int) -> RawTable:
                         if named <= 2:
                             title = (line, next(c.strip() for c in raw if c.strip()), named)
                         continue
+                if [c.strip() for c in raw[:width]] == header and not any(c.strip() for c in raw[width:]):
+                    # e.g. two downloads pasted together: read as data, the names would become an LA's footer row
+                    raise fatal(path, f"the header is repeated on line {line} (first on line {header_line}): "
+                                "remove the repeated line and import again", line)
                 if n < width:
                     raw = raw + [""] * (width - n)  # a school without results: fewer fields
                 elif n > width:

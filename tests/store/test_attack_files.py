@@ -225,10 +225,12 @@ def test_a_urn_beyond_the_stores_integers_is_a_row_problem(store: Store, tmp_pat
 
 def test_a_file_whose_every_row_is_bad_is_refused(loaded: Store, tmp_path: Path) -> None:
     path = tmp_path / "census.csv"
-    path.write_text("URN,LA,ESTAB,NOR,PNUMEAL\n12A456,815,2001,200,5\nabc,815,2002,100,3\n", encoding="utf-8")
+    # with the national row that closes every census file: only the school rows are bad
+    path.write_text("URN,LA,ESTAB,NOR,PNUMEAL\n12A456,815,2001,200,5\nabc,815,2002,100,3\nNAT,,PRI,4727089,21.2\n",
+                    encoding="utf-8")
     assert refused(loaded, path) == (
-        "census.csv: none of the 2 rows could be used (first: census.csv, line 2, column URN: expected a URN "
-        "(digits) or a footer code (LA, NAT), found '12A456'; row skipped): nothing was imported")
+        "census.csv, line 2: none of the 2 school rows could be read (first skipped: census.csv, line 2, column URN: "
+        "expected a URN (digits) or a footer code (LA, NAT), found '12A456'; row skipped): nothing was imported")
 
 
 def test_a_title_line_above_the_header_is_named(loaded: Store, tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 FATAL = [
     ("empty.csv", "empty.csv: the file is empty (0 bytes)"),
-    ("binary.csv", "binary.csv: the file contains binary data (NUL bytes): it is not a CSV text file"),
+    ("binary.csv", "binary.csv, line 3: the file contains binary data (a NUL byte at offset 8): it is not a CSV text "
+                   "file"),
     ("utf16.csv", "utf16.csv: the file is UTF-16 text: save it as CSV (UTF-8) and import it again"),
     # it starts with UTF-8's byte-order mark, so it is UTF-8 with a bad byte, not Windows-1252 text
     ("not_cp1252.csv", "not_cp1252.csv, line 3: byte 0x81 at offset 283 is not UTF-8, although the file starts "
@@ -38,7 +39,7 @@ FATAL = [
                               "the file is inconsistent, so nothing was imported"),
     ("duplicate_urn_gias.csv", "duplicate_urn_gias.csv, line 3, column URN: URN 900001 appears twice "
                                "(lines 2 and 3)"),
-    ("mostly_junk_census.csv", "mostly_junk_census.csv: 24 of 24 value cells are not numbers or DfE codes: the "
+    ("mostly_junk_census.csv", "mostly_junk_census.csv: 24 of 36 value cells are not numbers or DfE codes: the "
                                "columns do not hold what their names say (first: mostly_junk_census.csv, line 2, "
                                "column NOR: expected a number or a DfE status code, found 'lots')"),
     ("unterminated_quote.csv", 'unterminated_quote.csv, line 3: a quoted value that starts on this line is never '

@@ -229,7 +229,7 @@ def test_too_many_rows_is_one_issue(world: World, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("fixture", "message", "line"), [
-    ("binary.csv", "the file contains binary data (NUL bytes): it is not a CSV text file", None),
+    ("binary.csv", "the file contains binary data (a NUL byte at offset 8): it is not a CSV text file", 3),
     ("empty.csv", "the file is empty (0 bytes)", None),
     ("header_only.csv", "the file has a header but no data rows", 1),
 ])
