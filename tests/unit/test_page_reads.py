@@ -38,9 +38,12 @@ ALLOWED = {
     # publication prints for parents anyway
     "data.reports": {"BoardReport", "BoardReportJob", "Progress", "ReportFigure", "TREND_LIMIT", "board_pdf",
                      "build_board_report", "data_as_of", "member_table", "render_png", "report_file_name",
-                     "scorecard_csv", "scorecard_table", "scorecard_xlsx", "trend_specs", "latin1", "excel_format"},
+                     "scorecard_csv", "scorecard_table", "scorecard_xlsx", "trend_specs", "latin1", "excel_format",
+                     "frame_csv"},  # frame_csv: a CSV of a frame a scoped read returned (formulas written as text)
 }
-STORE_METHODS = {"is_demo"}  # the one question a page may ask the Store itself ("is this the demo?")
+# the questions a page may ask the Store itself: "is this the demo?", and (ui/store.py, for the server log) whether
+# opening it rebuilt derived tables an interrupted import had left pending
+STORE_METHODS = {"is_demo", "rebuilt"}
 STORE_NAMES = {"store", "_store"}
 
 
