@@ -356,7 +356,8 @@ def _parse_csv(path: Path, encoding: str, size: int) -> RawTable:
                         if named <= 2:
                             title = (line, next(c.strip() for c in raw if c.strip()), named)
                         continue
-                if [c.strip() for c in raw[:width]] == header and not any(c.strip() for c in raw[width:]):
+                if raw[0].strip() == header[0] and [c.strip() for c in raw[:width]] == header \
+                        and not any(c.strip() for c in raw[width:]):
                     # e.g. two downloads pasted together: read as data, the names would become an LA's footer row
                     raise fatal(path, f"the header is repeated on line {line} (first on line {header_line}): "
                                 "remove the repeated line and import again", line)
