@@ -166,6 +166,10 @@ def read_table(path: Path, *, limit_bytes: int | None = None) -> RawTable:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise fatal(path, "the file is UTF-16 text: save it as CSV (UTF-8) and import it again")
     if (nul := head.find(b"\x00")) >= 0:
+        # UTF-16 without its byte-order mark: ASCII text with a NUL beside every letter, all on one side
+        if len(head) >= 16 and max(head[0::2].count(0), head[1::2].count(0)) > 0.8 * (len(head) // 2):
+            raise fatal(path, "the file is UTF-16 text (without a byte-order mark): save it as CSV (UTF-8) and "
+                        "import it again")
         raise _nul(path, nul)
     # Control bytes are the same bytes in UTF-8 and Windows-1252, so the raw head tells
     controls = sum(1 for b in head if b < 32 and b not in b"\r\n\t")

@@ -242,3 +242,11 @@ def test_cr_only_line_endings_read_as_line_ends(store: Store, tmp_path: Path) ->
         assert values(twin) == values(store)
     finally:
         twin.close()
+
+
+def test_utf16_without_its_bom_is_named(loaded: Store, tmp_path: Path) -> None:
+    """A NUL beside every letter is UTF-16, not random binary: the sentence says what to do."""
+    path = tmp_path / CENSUS19.name
+    path.write_bytes(CENSUS19.read_bytes().decode("utf-8-sig").encode("utf-16-be"))
+    assert refused(loaded, path, "2018/19") == (f"{CENSUS19.name}: the file is UTF-16 text (without a byte-order "
+                                                "mark): save it as CSV (UTF-8) and import it again")
