@@ -4,14 +4,21 @@ tests import by name."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = "[data-testid='stMainBlockContainer']"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -45,3 +52,42 @@ def launched_browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@contextmanager
+def running_server(entry: str, env: dict[str, str], *, cwd: Path = ROOT) -> Iterator[tuple[str, int]]:
+    """`streamlit run <entry>` on a free port, until the block ends: (its URL, its process id)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(cwd / entry), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not server_answers(url):
+            raise AssertionError(f"the Streamlit server ({entry}) did not start")
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def wait_until_idle(page, *, timeout: float = 30, settle: float = 0.0) -> None:  # noqa: ANN001 - a Playwright Page
+    """Wait for Streamlit's 'not running' state with the page's title drawn, seen three times 0.1 s apart (so the
+    gap between two runs does not count); then `settle` seconds for charts, tables and maps to paint."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
+    deadline = time.time() + timeout
+    idle = 0
+    while time.time() < deadline:
+        running = page.locator("[data-testid='stStatusWidget']").count()
+        painting = page.locator("[data-testid='stSkeleton']").count()  # widgets not drawn yet
+        idle = idle + 1 if not running and not painting and page.locator(f"{MAIN} h1").count() else 0
+        if idle == 3:
+            time.sleep(settle)
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the page did not finish running within {timeout:.0f} s")

@@ -3,14 +3,10 @@ checks that no error element appears, and saves a screenshot of each page for pe
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from serving import free_port, launched_browser, server_answers
+from serving import launched_browser, running_server, wait_until_idle
 
 from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
 
@@ -45,20 +41,8 @@ def e2e_store(tmp_path_factory) -> tuple[Path, int]:
 
 @pytest.fixture(scope="module")
 def server(e2e_store):
-    db = e2e_store[0]
-    port = free_port()
-    env = {**os.environ, "JOINTLY_DB": str(db)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    if not server_answers(url):
-        proc.kill()
-        pytest.fail("the Streamlit server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with running_server("app.py", {"JOINTLY_DB": str(e2e_store[0])}) as (url, _pid):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +51,7 @@ def browser():
 
 
 def _wait_until_idle(page) -> None:
-    """Wait for Streamlit's 'not running' state: the app status widget says the script has finished."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        running = page.locator("[data-testid='stStatusWidget']").count()
-        painting = page.locator("[data-testid='stSkeleton']").count()  # widgets not drawn yet
-        if not running and not painting and page.locator("[data-testid='stMainBlockContainer'] h1").count():
-            time.sleep(1.0)  # let charts, tables and maps paint
-            return
-        time.sleep(0.2)
-    raise AssertionError("the page did not finish running within 30 s")
+    wait_until_idle(page, settle=1.0)  # then let charts, tables and maps paint
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -6,14 +6,12 @@ as written. Screenshots of each page are saved for people to look at (hostile_*.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from serving import free_port, launched_browser, server_answers
+from serving import launched_browser, running_server, wait_until_idle
 
 from data.demo import build_demo
 
@@ -63,19 +61,8 @@ def hostile_store(tmp_path_factory) -> tuple[Path, Hostile]:
 
 @pytest.fixture(scope="module")
 def server(hostile_store):
-    port = free_port()
-    env = {**os.environ, "JOINTLY_DB": str(hostile_store[0])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    if not server_answers(url):
-        proc.kill()
-        pytest.fail("the Streamlit server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with running_server("app.py", {"JOINTLY_DB": str(hostile_store[0])}) as (url, _pid):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +71,7 @@ def browser():
 
 
 def _wait_until_idle(page) -> None:
-    """Streamlit's 'not running' state, then a second for plotly to draw its SVG."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        running = page.locator("[data-testid='stStatusWidget']").count()
-        painting = page.locator("[data-testid='stSkeleton']").count()
-        if not running and not painting and page.locator("[data-testid='stMainBlockContainer'] h1").count():
-            time.sleep(1.5)
-            return
-        time.sleep(0.2)
-    raise AssertionError("the page did not finish running within 60 s")
+    wait_until_idle(page, timeout=60, settle=1.5)  # then a moment for plotly to draw its SVG
 
 
 def _open(browser, url: str, shot: str, *, expand: bool = True):

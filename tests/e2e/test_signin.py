@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-from serving import free_port, launched_browser, server_answers
+from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
 
 from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
 
@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 HOST = "localhost"  # the single sign-on redirect_uri names this host: cookies follow the host name the browser uses
 
-MAIN = "[data-testid='stMainBlockContainer']"
 SIDEBAR = "[data-testid='stSidebar']"
 EXCEPTION = "[data-testid='stException']"
 PARENTS = "Results for parents"
@@ -181,28 +180,12 @@ def browser():
     yield from launched_browser()
 
 
-def _wait_until_idle(page) -> None:
-    """Wait for Streamlit's 'not running' state: the app status widget says the script has finished (seen three
-    times, 0.1 s apart, so that the gap between two runs does not count)."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
-    deadline = time.time() + 30
-    idle = 0
-    while time.time() < deadline:
-        running = page.locator("[data-testid='stStatusWidget']").count()
-        painting = page.locator("[data-testid='stSkeleton']").count()  # widgets not drawn yet
-        idle = idle + 1 if not running and not painting and page.locator(f"{MAIN} h1").count() else 0
-        if idle == 3:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the page did not finish running within 30 s")
-
-
 def _settle(page, title: str) -> None:
     """Wait until the page titled `title` has finished running, and check that it raised no exception."""
     from playwright.sync_api import expect
 
     expect(page.locator(f"{MAIN} h1").first).to_have_text(title, timeout=30_000)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     assert page.locator(f"{MAIN} h1").first.inner_text().strip() == title
     errors = page.locator(EXCEPTION)
     assert errors.count() == 0, errors.first.inner_text() + "\n" + _server_tracebacks()

@@ -4,11 +4,8 @@ memory, read from /proc. Shared by tests/e2e/test_server_hardening.py and bench/
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -17,33 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from serving import free_port, server_answers
+from serving import ROOT, running_server  # noqa: F401 - running_server: shared with the tests and the bench
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextmanager
-def running_server(entry: str, env: dict[str, str], *, cwd: Path = ROOT) -> Iterator[tuple[str, int]]:
-    """`streamlit run <entry>` on a free port, until the block ends: (its URL, its process id)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(cwd / entry), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not server_answers(url):
-            raise AssertionError(f"the Streamlit server ({entry}) did not start")
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 class Visit:
