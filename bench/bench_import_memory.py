@@ -6,7 +6,7 @@
 Cases: the real KS4 final file (496 columns); an 8 MB workbook whose header and 3,000 rows each end in a
 cell at column XFD (so every row is 16,384 cells wide) beside 8 MB of shared strings; a 150 MB CSV of 10,007
 columns. Each import runs in its own process against an empty store; the peak is that process's
-ru_maxrss (it includes Python, DuckDB and pandas, about 150 MB before any file is read). A case that
+VmHWM (it includes Python, DuckDB and pandas, about 150 MB before any file is read). A case that
 takes longer than --timeout seconds is stopped and reported as such.
 """
 
@@ -27,14 +27,15 @@ HERE = Path(__file__).resolve().parents[1]
 REALDATA = HERE.parent / "shared" / "realdata" / "dfe_perf_LA815_NorthYorkshire_EnglishDevil"
 
 CHILD = """
-import resource, sys, time
+import sys, time
 from data.store import Store
 from data.importers import import_file
 store = Store(sys.argv[1])
 t0 = time.perf_counter()
 report = import_file(store, sys.argv[2], sys.argv[3])
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this program's own high-water mark (ru_maxrss would carry the parent's size across fork and exec)
+peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
 print(f"{report.ok}\\t{peak:.0f}\\t{seconds:.2f}\\t{report.message[:110]}")
 """
 
