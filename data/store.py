@@ -230,8 +230,8 @@ class Store:
         """Open the store; a read-write open first rebuilds derived tables an interrupted import left pending
         (and says so in `rebuilt`), so nothing serves stale percentiles or families in silence."""
         store = cls(path or default_path(), read_only=read_only)
-        if not read_only and rebuild and store.derived_pending() is not None:
-            since = store.derived_pending()
+        since = store.derived_pending() if not read_only and rebuild else None
+        if since is not None:
             try:
                 store.rebuilt = store.rebuild_derived()
             except Exception as exc:  # the rebuild is one transaction: the store is as it was, still marked

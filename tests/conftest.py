@@ -57,6 +57,42 @@ def imports_log(store: Store) -> list[dict]:
         cur.close()
 
 
+def refused(store: Store, path: Path, period: str | None = None) -> str:
+    """Import `path`, assert it was refused with nothing written and one failed log line (no values); return the
+    message, which names the file."""
+    from data.importers import import_file
+
+    before, log_before = snapshot(store), imports_log(store)
+    report = import_file(store, path, period)
+    assert not report.ok, report.summary()
+    assert snapshot(store) == before
+    log = imports_log(store)
+    assert len(log) == len(log_before) + 1
+    assert (log[-1]["outcome"], log[-1]["message"], log[-1]["observations"]) == ("failed", report.message, 0)
+    assert report.message.startswith(path.name)
+    return report.message
+
+
+DERIVED_TABLES = ("school_stats", "national_quantiles", "families", "school_context", "regressions")
+
+
+def _rounded(value: object) -> object:
+    """Floats to 10 significant digits: two runs of the same regression sum in different orders (last-bit noise)."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rounded(v) for v in value)
+    return value
+
+
+def derived_rows(store: Store, *, without_ord: bool = False) -> dict[str, list[tuple]]:
+    """Every derived table's rows in a stable order, floats to 10 significant digits; `without_ord` leaves out
+    school_stats' `ord` (a store holding other schools too sorts them differently)."""
+    def select(t: str) -> str:
+        return f"SELECT * EXCLUDE (ord) FROM {t}" if without_ord and t == "school_stats" else f"SELECT * FROM {t}"
+    return {t: [_rounded(r) for r in store.query(select(t) + " ORDER BY ALL")] for t in DERIVED_TABLES}
+
+
 def read_csv_rows(path: Path, encoding: str = "utf-8-sig") -> tuple[list[str], list[list[str]]]:
     """An independent read of a real file with the csv module: (header, rows as written)."""
     with open(path, encoding=encoding, newline="") as fh:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PERF
+from conftest import PERF, derived_rows
 
 from data.cli import main
 from data.importers import import_file, import_files
@@ -21,22 +21,6 @@ from data.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = [PERF / "815_spine.csv", PERF / "815_2018_ks4final.csv", PERF / "815_2018_census.csv"]
-DERIVED = ("school_stats", "national_quantiles", "families", "school_context", "regressions")
-
-
-def _rounded(value: object) -> object:
-    """Floats to 10 significant digits: two runs of the same regression sum in different orders (last-bit noise)."""
-    if isinstance(value, float):
-        return float(f"{value:.10g}")
-    if isinstance(value, (list, tuple)):
-        return type(value)(_rounded(v) for v in value)
-    return value
-
-
-def derived(store: Store) -> dict[str, list[tuple]]:
-    """Every derived table's rows, in a stable order, compared to 10 significant digits."""
-    return {t: [_rounded(r) for r in store.query(f"SELECT * FROM {t} ORDER BY ALL")]  # noqa: S608 (fixed names)
-            for t in DERIVED}
 
 
 def observations(store: Store) -> list[tuple]:
@@ -74,10 +58,10 @@ def test_an_import_killed_after_its_commit_is_rebuilt_on_the_next_open(tmp_path:
         assert s.rebuilt is not None and s.rebuilt.startswith("derived tables rebuilt (they were pending since "
                                                               "import 1)")
         assert outcomes(s) == ["ok"] * 3 and s.derived_pending() is None
-        repaired, repaired_data = derived(s), observations(s)
+        repaired, repaired_data = derived_rows(s), observations(s)
     with Store(tmp_path / "clean.duckdb") as clean:
         assert all(r.ok for r in import_files(clean, FILES, "2017/18"))
-        assert repaired == derived(clean) and repaired_data == observations(clean)
+        assert repaired == derived_rows(clean) and repaired_data == observations(clean)
     assert repaired["school_stats"] and repaired["families"]  # the comparison is of something
 
 

@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, imports_log, snapshot, write_dfe_csv
+from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, refused, write_dfe_csv
 
 import data.importers as importers
 import data.reading as reading
@@ -38,19 +38,6 @@ def loaded(store: Store) -> Store:
     return store
 
 
-def refused(store: Store, path: Path, period: str | None = "2018/19") -> str:
-    """Import `path`, assert it was refused with nothing written and a failed log line; return the message."""
-    before, log_before = snapshot(store), imports_log(store)
-    report = import_file(store, path, period)
-    assert not report.ok, report.summary()
-    assert snapshot(store) == before
-    log = imports_log(store)
-    assert len(log) == len(log_before) + 1
-    assert (log[-1]["outcome"], log[-1]["message"], log[-1]["observations"]) == ("failed", report.message, 0)
-    assert report.message.startswith(f"{path.name}")
-    return report.message
-
-
 def observations(store: Store) -> list[tuple]:
     return store.query("SELECT level, urn, area_code, scope, measure, period, value, status, status_code "
                        "FROM observations ORDER BY ALL")
@@ -63,7 +50,7 @@ def test_a_ks4_file_cut_mid_row_is_refused(loaded: Store, tmp_path: Path) -> Non
     raw = KS4P.read_bytes()
     cut = tmp_path / KS4P.name
     cut.write_bytes(raw[: raw.index(b"\r\n1,815,4009") + 30])  # part-way through a school's row
-    message = refused(loaded, cut)
+    message = refused(loaded, cut, "2018/19")
     assert ", line 39: " in message and "cut" in message
 
 
@@ -72,7 +59,7 @@ def test_a_ks4_file_cut_inside_its_national_row_is_refused(loaded: Store, tmp_pa
     last = raw.rindex(b"\r\n") + 2  # the RECTYPE 7 row starts here
     cut = tmp_path / KS4P.name
     cut.write_bytes(raw[: last + 30])
-    message = refused(loaded, cut)
+    message = refused(loaded, cut, "2018/19")
     assert message.startswith(f"{KS4P.name}, line 76: the last row has ")
 
 
@@ -80,7 +67,8 @@ def test_a_ks4_file_cut_between_rows_is_refused(loaded: Store, tmp_path: Path) -
     raw = KS4P.read_bytes()
     cut = tmp_path / KS4P.name
     cut.write_bytes(raw[: raw.index(b"\r\n5,")])  # every school, none of the national rows
-    assert refused(loaded, cut) == (f"{KS4P.name}, line 74: the rows stop here, before the national rows (RECTYPE 5 "
+    assert refused(loaded, cut, "2018/19") == (
+        f"{KS4P.name}, line 74: the rows stop here, before the national rows (RECTYPE 5 "
                                     "and 7) that close every DfE key-stage file: the file looks cut short, so nothing "
                                     "was imported; download it again")
 
@@ -113,7 +101,7 @@ def test_a_cfr_file_cut_before_its_medians_is_refused(loaded: Store, tmp_path: P
     raw = CFR.read_bytes()
     cut = tmp_path / CFR.name
     cut.write_bytes(raw[: raw.index(b"\r\nLA,North Yorkshire")])
-    assert "before the LA, national and London medians" in refused(loaded, cut)
+    assert "before the LA, national and London medians" in refused(loaded, cut, "2018/19")
 
 
 def test_an_ees_file_cut_in_its_last_number_is_refused(loaded: Store, tmp_path: Path) -> None:
@@ -166,7 +154,7 @@ def test_windows_1252_is_refused_for_a_kind_published_in_utf8(loaded: Store, tmp
     raw = KS4P.read_bytes().removeprefix(b"\xef\xbb\xbf")
     path = tmp_path / KS4P.name
     path.write_bytes(raw.replace(b"George Pindar School", "George Pindar École".encode("cp1252")))
-    assert " is not UTF-8, and DfE publishes ks4provisional files in UTF-8" in refused(loaded, path)
+    assert " is not UTF-8, and DfE publishes ks4provisional files in UTF-8" in refused(loaded, path, "2018/19")
 
 
 def test_real_gias_windows_1252_still_imports(store: Store) -> None:
@@ -228,7 +216,7 @@ def test_a_file_whose_every_row_is_bad_is_refused(loaded: Store, tmp_path: Path)
     # with the national row that closes every census file: only the school rows are bad
     path.write_text("URN,LA,ESTAB,NOR,PNUMEAL\n12A456,815,2001,200,5\nabc,815,2002,100,3\nNAT,,PRI,4727089,21.2\n",
                     encoding="utf-8")
-    assert refused(loaded, path) == (
+    assert refused(loaded, path, "2018/19") == (
         "census.csv, line 2: none of the 2 school rows could be read (first skipped: census.csv, line 2, column URN: "
         "expected a URN (digits) or a footer code (LA, NAT), found '12A456'; row skipped): nothing was imported")
 
@@ -237,7 +225,7 @@ def test_a_title_line_above_the_header_is_named(loaded: Store, tmp_path: Path) -
     raw = KS4P.read_bytes().removeprefix(b"\xef\xbb\xbf")
     path = tmp_path / KS4P.name
     path.write_bytes(b"\xef\xbb\xbfKey stage 4 results, North Yorkshire,,,\r\n" + raw)
-    assert refused(loaded, path) == (
+    assert refused(loaded, path, "2018/19") == (
         f"{KS4P.name}, line 1: line 1 holds a title ('Key stage 4 results'), not column names: the header is on "
         "line 2; delete the line above it and import again")
 
@@ -247,7 +235,7 @@ def test_renamed_ks4_columns_are_not_read_as_a_spine(loaded: Store, tmp_path: Pa
     renamed = [h if h in ("RECTYPE", "LEA", "ESTAB", "URN", "SCHNAME", "ICLOSE", "NFTYPE") else f"X_{h}"
                for h in header]
     path = write_dfe_csv(tmp_path / KS4P.name, renamed, rows)
-    assert "it has a RECTYPE column) but has none of the measure columns" in refused(loaded, path)
+    assert "it has a RECTYPE column) but has none of the measure columns" in refused(loaded, path, "2018/19")
 
 
 def test_an_unexpected_failure_is_a_sentence_and_a_log_line(loaded: Store, monkeypatch: pytest.MonkeyPatch,
@@ -285,14 +273,15 @@ def test_ten_thousand_columns_are_refused_at_the_header(loaded: Store, tmp_path:
         fh.write(",".join(["URN", *(f"C{i}" for i in range(10_006))]) + "\n")
         for r in range(200):
             fh.write(",".join([str(100000 + r), *("1" for _ in range(10_006))]) + "\n")
-    assert refused(loaded, path) == ("wide.csv, line 1: the header has 10,007 columns, far more than any DfE file "
-                                     "(the widest, KS4 final, has 496; limit 2,000)")
+    assert refused(loaded, path, "2018/19") == (
+        "wide.csv, line 1: the header has 10,007 columns, far more than any DfE file (the widest, KS4 final, has 496; "
+        "limit 2,000)")
 
 
 def test_too_many_cells_are_refused_while_reading(loaded: Store, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reading, "MAX_CELLS", 25 * 50)  # the rule, at a size a test can write
-    message = refused(loaded, KS4P)
+    message = refused(loaded, KS4P, "2018/19")
     assert message == (f"{KS4P.name}, line 52: more than 1,250 cells (51 rows of 25 columns): far more than any DfE "
                        "school-level file")
 
@@ -300,7 +289,7 @@ def test_too_many_cells_are_refused_while_reading(loaded: Store, tmp_path: Path,
 def test_a_runaway_cell_is_refused(loaded: Store, tmp_path: Path) -> None:
     path = tmp_path / "census.csv"
     path.write_text("URN,LA,ESTAB,NOR\n100001,815,2001,\"" + "9" * 200_000 + "\"\n", encoding="utf-8")
-    assert "a cell is longer than 100,000 characters" in refused(loaded, path)
+    assert "a cell is longer than 100,000 characters" in refused(loaded, path, "2018/19")
 
 
 def _workbook(path: Path, sheet: bytes, strings: bytes | None = None) -> Path:
@@ -319,7 +308,7 @@ def test_a_zip_bomb_workbook_is_refused_before_it_is_inflated(loaded: Store, tmp
     sheet = b"<worksheet><sheetData>" + cells + b"<row><c><v>0</v></c></row>" * 600_000 + b"</sheetData></worksheet>"
     path = _workbook(tmp_path / "bomb.xlsx", sheet)
     t0 = time.perf_counter()
-    message = refused(loaded, path)
+    message = refused(loaded, path, "2018/19")
     assert time.perf_counter() - t0 < 5
     assert message.startswith("bomb.xlsx: the workbook part xl/worksheets/sheet1.xml is compressed ")
     assert message.endswith(" times (DfE workbooks: under 10; limit 100): it looks like a zip bomb")
@@ -328,7 +317,7 @@ def test_a_zip_bomb_workbook_is_refused_before_it_is_inflated(loaded: Store, tmp
 def test_a_workbook_declaring_millions_of_strings_is_refused(loaded: Store, tmp_path: Path) -> None:
     strings = b'<sst xmlns="x" count="5000000" uniqueCount="5000000"><si><t>a</t></si></sst>'
     path = _workbook(tmp_path / "strings.xlsx", b"<worksheet><sheetData/></worksheet>", strings)
-    assert refused(loaded, path) == ("strings.xlsx: the workbook declares 5,000,000 distinct strings (limit "
+    assert refused(loaded, path, "2018/19") == ("strings.xlsx: the workbook declares 5,000,000 distinct strings (limit "
                                      "1,000,000): far more than any DfE workbook")
 
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, REALDATA, imports_log, snapshot
+from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, REALDATA, refused
 
 from data.importers import PLAUSIBLE_BY_UNIT, import_file
 from data.store import Store
@@ -34,19 +34,6 @@ def loaded(store: Store) -> Store:
     assert import_file(store, KS4P, "2018/19").ok
     assert import_file(store, PERF / "815_2018_census.csv", "2017/18").ok
     return store
-
-
-def refused(store: Store, path: Path, period: str | None = None) -> str:
-    """Import `path`, assert it was refused with nothing written and a failed log line; return the message."""
-    before, log_before = snapshot(store), imports_log(store)
-    report = import_file(store, path, period)
-    assert not report.ok, report.summary()
-    assert snapshot(store) == before
-    log = imports_log(store)
-    assert len(log) == len(log_before) + 1
-    assert (log[-1]["outcome"], log[-1]["message"]) == ("failed", report.message)
-    assert report.message.startswith(path.name)
-    return report.message
 
 
 def lines_of(path: Path, encoding: str = "utf-8-sig") -> tuple[list[str], str]:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EES_CENSUS, PERF, read_csv_rows, snapshot
+from conftest import EES_CENSUS, PERF, derived_rows, read_csv_rows, snapshot
 
 from data.cli import main
 from data.formats import period_range
@@ -24,29 +24,12 @@ from data.store import Store
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"  # 2018/19
 OLDER = [PERF / "815_2018_ks4final.csv", PERF / "815_2018_census.csv"]  # 2017/18
-DERIVED = ("school_stats", "national_quantiles", "families", "school_context", "regressions")
 
 
 def run_cli(db: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "JOINTLY_DB": str(db)}
     return subprocess.run([sys.executable, "-m", "data", *args], cwd=REPO, env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=300)
-
-
-def _rounded(value: object) -> object:
-    """Floats to 10 significant digits: two runs of the same regression sum in different orders (last-bit noise)."""
-    if isinstance(value, float):
-        return float(f"{value:.10g}")
-    if isinstance(value, (list, tuple)):
-        return type(value)(_rounded(v) for v in value)
-    return value
-
-
-def derived(store: Store) -> dict[str, list[tuple]]:
-    """Derived rows without `ord` (a store holding other schools too sorts them differently)."""
-    return {t: [_rounded(r) for r in store.query(f"SELECT * EXCLUDE (ord) FROM {t} ORDER BY ALL")]  # noqa: S608
-            if t == "school_stats" else [_rounded(r) for r in store.query(f"SELECT * FROM {t} ORDER BY ALL")]  # noqa: S608
-            for t in DERIVED}
 
 
 @pytest.mark.parametrize("period", ["0000/01", "2999/00", "1989/90"])
@@ -123,10 +106,10 @@ def test_forget_period_removes_one_year_and_rebuilds(two_years: Path, tmp_path: 
                         "WHERE action = 'forget'")
         assert [(a, b, c, d) for a, b, c, d, _ in audit] == [("cli", "forget", "period", "2017/18")]
         assert json.loads(audit[0][4])["school_values"] == counts[True]
-        forgotten = derived(s)
+        forgotten = derived_rows(s, without_ord=True)
     with Store(tmp_path / "only-2018-19.duckdb") as clean:  # what the store would be had 2017/18 never come in
         assert import_file(clean, KS4P, "2018/19").ok
-        assert forgotten == derived(clean)
+        assert forgotten == derived_rows(clean, without_ord=True)
     with Store(backup, read_only=True) as b:
         assert snapshot(b) == before
 
