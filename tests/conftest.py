@@ -126,6 +126,18 @@ def demo_master(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
+def demo_store(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
+    """A private, writable copy of the session's demo store (300 schools, 3 years), open."""
+    path = tmp_path / "demo_store.duckdb"
+    shutil.copy(demo_master, path)
+    s = Store(path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture()
 def demo_db(demo_master, tmp_path, monkeypatch) -> Path:
     """A private copy of the demo store for this test, selected with JOINTLY_DB."""
     path = tmp_path / "demo.duckdb"

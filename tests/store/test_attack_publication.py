@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -35,22 +33,12 @@ ACTOR_NAME, ACTOR_EMAIL = "Ada Quillfeather", "ada.quillfeather@school.example"
 
 
 @pytest.fixture()
-def db(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
-    path = tmp_path / "attack.duckdb"
-    shutil.copy(demo_master, path)
-    s = Store(path)
-    try:
-        yield s
-    finally:
-        s.close()
-
-
-@pytest.fixture()
-def world(db: Store) -> dict:
-    group = db.find_group(FLAGSHIP_PARTNERSHIP)
+def world(demo_store: Store) -> dict:
+    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
     assert group
-    period = db.periods()[-1]
-    return {"store": db, "gid": group.group_id, "period": period, "members": db.group_members(group.group_id, period),
+    period = demo_store.periods()[-1]
+    return {"store": demo_store, "gid": group.group_id, "period": period,
+            "members": demo_store.group_members(group.group_id, period),
             "leader": Viewer(Role.LEADER, group.group_id, ACTOR_NAME, ACTOR_EMAIL)}
 
 

@@ -4,10 +4,6 @@ cohorts are hidden (with secondary suppression) and a hidden value is never stor
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from data.access import Role, Viewer
@@ -34,23 +30,11 @@ ADMIN = Viewer(Role.ADMIN, None, "Data manager")
 
 
 @pytest.fixture()
-def db(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
-    """A private, writable copy of the session's demo store (300 schools, 3 years)."""
-    path = tmp_path / "pub.duckdb"
-    shutil.copy(demo_master, path)
-    s = Store(path)
-    try:
-        yield s
-    finally:
-        s.close()
-
-
-@pytest.fixture()
-def world(db: Store) -> dict:
-    group = db.find_group(FLAGSHIP_PARTNERSHIP)
-    other = db.find_group("Copperham Schools Alliance")
+def world(demo_store: Store) -> dict:
+    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    other = demo_store.find_group("Copperham Schools Alliance")
     assert group and other
-    return {"store": db, "gid": group.group_id, "other": other.group_id, "period": db.periods()[-1],
+    return {"store": demo_store, "gid": group.group_id, "other": other.group_id, "period": demo_store.periods()[-1],
             "leader": Viewer(Role.LEADER, group.group_id, "Leader"),
             "governor": Viewer(Role.GOVERNOR, group.group_id, "Governor"),
             "stranger": Viewer(Role.LEADER, other.group_id, "Other leader")}
