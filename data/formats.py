@@ -76,7 +76,16 @@ class FileKind:
     GIAS_GROUPS = "gias_groups"
     GIAS_LINKS = "gias_links"
     EES_CENSUS = "ees_census"
-    OFSTED = "ofsted"
+    OFSTED = "ofsted"  # Ofsted's older 1-4 management information (overall effectiveness)
+    # Today's downloads (issue 10): each kind is read by its own module
+    EES_KS4 = "ees_ks4"  # EES key stage 4 school-level performance file, one row per school and breakdown
+    EES_KS2 = "ees_ks2"  # EES key stage 2 school-level performance file
+    EES_SCHOOL_INFO = "ees_school_info"  # EES "information about schools" (cohort, SEN, the gaps)
+    EES_TRUST_RESULTS = "ees_trust_results"  # DfE's own multi-academy trust measures (*_weighted)
+    EES_TRUST_INFO = "ees_trust_info"  # DfE's trust information file (urns: the members that year)
+    OFSTED_REPORT_CARD = "ofsted_report_card"  # report cards from November 2025, and the mixed latest file
+    GIAS_TRUST_MEMBERSHIP = "gias_trust_membership"  # academiesmatmembership: Date Joined / Left Group
+    GIAS_PREDECESSORS = "gias_predecessors"  # links_edubasealldata: predecessor / successor URNs
 
 
 # The registry's source kind for each file kind (ks4 final and provisional feed the same measures).

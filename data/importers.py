@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -151,6 +151,10 @@ class Batch:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cells_checked: int = 0
+    # Writers for what has no place above (pupil-group rows, inspections, links, DfE's trust figures): each is
+    # called inside the import's transaction after the rows above are written, and returns counts to add
+    # to the report (keys as in write_batch's counts, or new ones)
+    writers: list[Callable[[object, int], dict[str, int]]] = field(default_factory=list)
 
 
 OBS_COLUMNS = [
@@ -1094,6 +1098,9 @@ def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
         for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
             obs[c] = obs[c].astype("float64")
         counts.update(_write_observations(cur, obs, kind, import_id))
+    for writer in batch.writers:
+        for key, n in writer(cur, import_id).items():
+            counts[key] = counts.get(key, 0) + n
     return counts
 
 

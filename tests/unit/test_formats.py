@@ -144,6 +144,23 @@ KINDS = [
     ({"URN", "GROUP UID", "GROUP NAME", "JOINED DATE"}, "links.csv", FileKind.GIAS_LINKS),
     ({"TIME_PERIOD", "URN", "TRUST", "HEADCOUNT OF PUPILS"}, "spc_school_level.csv", FileKind.EES_CENSUS),
     ({"URN", "SCHOOL NAME", "OVERALL EFFECTIVENESS"}, "ofsted.xlsx", FileKind.OFSTED),
+    # today's downloads (issue 10): minimal headers taken from the real files and data-guidance.txt
+    ({"TIME_PERIOD", "SCHOOL_URN", "BREAKDOWN_TOPIC", "ATTAINMENT8_AVERAGE", "PROGRESS8_AVERAGE"},
+     "202425_performance_tables_schools_revised.csv", FileKind.EES_KS4),
+    ({"TIME_PERIOD", "SCHOOL_URN", "BREAKDOWN_TOPIC", "AVG_ATT8", "AVG_P8SCORE"},
+     "202324_performance_tables_schools_final.csv", FileKind.EES_KS4),
+    ({"TIME_PERIOD", "SCHOOL_URN", "ATTAINMENT8_DIFFN", "PROGRESS8_DIFFN", "ENDKS4_PUPIL_COUNT"},
+     "202425_information_about_schools_provisional.csv", FileKind.EES_SCHOOL_INFO),
+    ({"TIME_PERIOD", "TRUST_UID", "BREAKDOWN_TOPIC", "ATTAINMENT8_AVERAGE_WEIGHTED"},
+     "202425_performance_tables_multi_academy_trusts_revised.csv", FileKind.EES_TRUST_RESULTS),
+    ({"TIME_PERIOD", "TRUST_UID", "URNS", "SCHOOL_COUNT"},
+     "202425_information_about_multi_academy_trusts_revised.csv", FileKind.EES_TRUST_INFO),
+    ({"URN", "INSPECTION START DATE", "SAFEGUARDING STANDARDS", "INCLUSION", "ACHIEVEMENT"},
+     "Management_information_-_all_inspections.csv", FileKind.OFSTED_REPORT_CARD),
+    ({"URN", "GROUP UID", "DATE JOINED GROUP", "DATE LEFT GROUP"}, "academiesmatmembership20250426.csv",
+     FileKind.GIAS_TRUST_MEMBERSHIP),
+    ({"URN", "LINKURN", "LINKNAME", "LINKTYPE", "LINKESTABLISHEDDATE"}, "links_edubasealldata20240129.csv",
+     FileKind.GIAS_PREDECESSORS),
 ]
 
 
