@@ -36,8 +36,8 @@ STATUS_CODES: dict[str, Status] = {
 # Column names that drift between years, mapped to the name the registry uses.
 # Keys are normalised (upper case, single spaces); see ``normalise_header``.
 ALIASES: dict[str, str] = {
-    "PPERSABS15": "PPERSABS10",
-    "PPERSABS20": "PPERSABS10",
+    # PPERSABS20 / PPERSABS15 / PPERSABS10 are persistent absence at different thresholds: not aliases of each other.
+    # The registry maps each to the definition in force for the file's year (metrics/national.toml, "definitions").
     "PUPIL: TEACHER RATIO": "RATPUPTEA",
     "PUPIL:TEACHER RATIO": "RATPUPTEA",
     "MEAN GROSS FTE SALARY OF ALL TEACHERS (£S)": "SALARY",
@@ -49,6 +49,14 @@ ALIASES: dict[str, str] = {
     "TOTAL NUMBER OF TEACHING ASSISTANTS (FTE)": "NFTETEAAS",
     "TOTPUPSENDN": "NOR",
     "P8_PUP": "P8PUP",
+    # The workforce file from 2018/19 on names its columns in words (docs/data.md, "swf"); without these its
+    # schools had no LA or ESTAB and its FTE measures were not found
+    "LA NUMBER": "LA",
+    "ESTABLISHMENT NUMBER": "ESTAB",
+    "TOTAL NUMBER OF TEACHERS (FULL-TIME EQUIVALENT)": "NFTETEA",
+    "TOTAL NUMBER OF TEACHING ASSISTANTS (FULL-TIME EQUIVALENT)": "NFTETEAAS",
+    "TOTAL NUMBER OF TEACHERS (HEADCOUNT)": "NTEA",
+    "TOTAL NUMBER OF TEACHING ASSISTANTS (HEADCOUNT)": "NTEAAS",
 }
 
 _SPACES = re.compile(r"\s+")
@@ -86,6 +94,7 @@ class FileKind:
     OFSTED_REPORT_CARD = "ofsted_report_card"  # report cards from November 2025, and the mixed latest file
     GIAS_TRUST_MEMBERSHIP = "gias_trust_membership"  # academiesmatmembership: Date Joined / Left Group
     GIAS_PREDECESSORS = "gias_predecessors"  # links_edubasealldata: predecessor / successor URNs
+    EES_NATIONAL = "ees_national"  # EES national (and LA/regional) KS4 or KS2 files: benchmarks by pupil group
 
 
 # The registry's source kind for each file kind (ks4 final and provisional feed the same measures).
@@ -134,11 +143,42 @@ class DetectError(ValueError):
 _SPINE_EVIDENCE = frozenset({"LAESTAB", "MINORGROUP", "ISPRIMARY", "ISSECONDARY", "ISPOST16", "AGEL", "AGEH",
                              "OTHERSCHNAME", "ISNEW", "NEWACFLAG", "OTHERNFTYPE"})
 
+# KS2 results in levels (2010/11 to 2014/15: level 4+, 4B+ and 5+ in reading, writing TA and maths, two levels of
+# progress, average level) and the scaled scores that replaced them in 2015/16 (docs/data.md, "ks2final").
+_KS2_LEVELS_EVIDENCE = frozenset({"PTREADWRITTAMATX", "PTREADWRITTAMAT4B", "PTREADWRITTAMATAX", "PTREADWRITMATX",
+                                  "PT2READ", "PT2WRITTA", "PT2MATH", "PT2MATH12", "PT2ENG12", "AVGLEVEL",
+                                  "PTENGMATX"})
+_KS2_SCALED_EVIDENCE = frozenset({"PTRWM_EXP", "PTRWM_HIGH", "READPROG", "WRITPROG", "MATPROG", "READ_AVERAGE",
+                                  "MAT_AVERAGE"})
+# KS4's headline before Attainment 8: 5+ A*-C including English and maths (docs/data.md, "ks4final").
+_KS4_FIVE_AC_EVIDENCE = frozenset({"PTAC5EM", "PTAC5EM_PTQ", "PTAC5EM_PTQ_EE", "PTAC5_PTQ", "PTAC5_PTQ_EE"})
+
 
 # Columns of a school in GIAS's links and membership extracts (a groups file describes groups only).
 _LINK_EVIDENCE = frozenset({"JOINED DATE", "ESTABLISHMENTNAME", "ESTABLISHMENTNUMBER", "ESTABLISHMENT UKPRN",
                             "TYPEOFESTABLISHMENT (CODE)", "TYPEOFESTABLISHMENT (NAME)", "PHASEOFEDUCATION (NAME)",
                             "ESTABLISHMENT OPENDATE", "DFE NUMBER"})
+
+
+# Measure columns of EES school results files, 2024/25 names and 2023/24 names (data/ees_results.py's alias table).
+_EES_KS4_EVIDENCE = frozenset({"ATTAINMENT8_AVERAGE", "PROGRESS8_AVERAGE", "ENGMATH_95_PERCENT", "ENGMATH_94_PERCENT",
+                               "EBACC_APS_AVERAGE", "AVG_ATT8", "AVG_P8SCORE", "PT_L2BASICS_95", "PT_L2BASICS_94",
+                               "AVG_EBACCAPS"})
+_EES_KS2_EVIDENCE = frozenset({"EXPECTED_STANDARD_PUPIL_PERCENT", "HIGHER_STANDARD_PUPIL_PERCENT",
+                               "PROGRESS_MEASURE_SCORE", "PT_RWM_MET_EXPECTED_STANDARD"})
+# KS4 "information about schools": the cohort and DfE's disadvantage gaps (no breakdown column)
+_EES_INFO_EVIDENCE = frozenset({"ENDKS4_PUPIL_COUNT", "ATTAINMENT8_DIFFN", "PROGRESS8_DIFFN"})
+
+
+# EES national, regional and LA key-stage files: a headline measure column and no school or trust key
+_EES_NATIONAL_EVIDENCE = frozenset({"ATTAINMENT8_AVERAGE", "AVG_ATT8", "ENGMATH_95_PERCENT", "PT_L2BASICS_95",
+                                    "PROGRESS8_AVERAGE", "AVG_P8SCORE", "PT_RWM_MET_EXPECTED_STANDARD"})
+_SCHOOL_KEYS = frozenset({"URN", "SCHOOL_URN", "LAESTAB", "SCHOOL_LAESTAB", "TRUST_UID", "URNS"})
+
+
+# Ofsted's report-card evaluation areas, as its management information heads them
+_REPORT_CARD_AREAS = frozenset({"INCLUSION", "CURRICULUM AND TEACHING", "ACHIEVEMENT", "ATTENDANCE AND BEHAVIOUR",
+                                "PERSONAL DEVELOPMENT AND WELLBEING", "LEADERSHIP AND GOVERNANCE"})
 
 
 def is_metadata_header(header: set[str]) -> bool:
@@ -162,10 +202,33 @@ def detect_kind(header: set[str], filename: str) -> str:
     name = filename.lower()
     if is_metadata_header(h):
         raise DetectError(METADATA_MESSAGE)
+    # EES school results (data/ees_results.py): keyed by school_urn, with a breakdown and KS4 or KS2 measures
+    if {"TIME_PERIOD", "SCHOOL_URN"} <= h and h & {"BREAKDOWN_TOPIC", "BREAKDOWN"}:
+        if h & _EES_KS4_EVIDENCE:
+            return FileKind.EES_KS4
+        if h & _EES_KS2_EVIDENCE:
+            return FileKind.EES_KS2
+    if {"TIME_PERIOD", "SCHOOL_URN"} <= h and h & _EES_INFO_EVIDENCE:
+        return FileKind.EES_SCHOOL_INFO
+    if {"TIME_PERIOD", "TRUST_UID"} <= h and "URNS" in h:
+        return FileKind.EES_TRUST_INFO
+    if {"TIME_PERIOD", "TRUST_UID"} <= h and any(c.endswith("_WEIGHTED") for c in h):
+        return FileKind.EES_TRUST_RESULTS
+    if {"TIME_PERIOD", "GEOGRAPHIC_LEVEL"} <= h and not h & _SCHOOL_KEYS and h & _EES_NATIONAL_EVIDENCE:
+        return FileKind.EES_NATIONAL
     if {"TIME_PERIOD", "URN"} <= h:
         return FileKind.EES_CENSUS
-    if {"URN", "OVERALL EFFECTIVENESS"} <= h:
+    # Ofsted's management information (data/ofsted.py): report cards (the latest file mixes them with 1-4 grades)
+    if {"URN", "INSPECTION START DATE", "SAFEGUARDING STANDARDS"} <= h and h & _REPORT_CARD_AREAS:
+        return FileKind.OFSTED_REPORT_CARD
+    if "URN" in h and h & {"OVERALL EFFECTIVENESS", "LATEST OEIF OVERALL EFFECTIVENESS"}:
         return FileKind.OFSTED
+    # GIAS trust membership history (data/gias.py): a school per trust it has been in, with joining and leaving dates
+    if {"GROUP UID", "URN"} <= h and h & {"DATE JOINED GROUP", "DATE LEFT GROUP"}:
+        return FileKind.GIAS_TRUST_MEMBERSHIP
+    # GIAS predecessor/successor links between schools (data/gias.py, data/lineage.py)
+    if {"URN", "LINKURN", "LINKTYPE"} <= h:
+        return FileKind.GIAS_PREDECESSORS
     if {"GROUP UID", "URN"} <= h:
         return FileKind.GIAS_LINKS
     if "GROUP UID" in h and "URN" not in h and h & _LINK_EVIDENCE:
@@ -181,6 +244,17 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.GIAS_ESTABLISHMENTS
     if "RECTYPE" in h and ("OVERALL_DESTPER" in h or "OVERALL_DEST" in h):
         return FileKind.PUPDEST
+    if "RECTYPE" in h and h & _KS2_LEVELS_EVIDENCE and not h & _KS2_SCALED_EVIDENCE:
+        # Read as ks2final (it has TELIG) it stored a KS2 year of context alone: every result is in levels
+        shown = ", ".join(sorted(h & _KS2_LEVELS_EVIDENCE)[:3])
+        raise DetectError(f"this is a key stage 2 file from before 2016, in levels (it has {shown}); Jointly reads "
+                          "KS2 results from 2015/16 on (scaled scores: PTRWM_EXP, READPROG, READ_AVERAGE), and no "
+                          "level measure is the same as a scaled-score one, so nothing was imported")
+    if "RECTYPE" in h and h & _KS4_FIVE_AC_EVIDENCE and not h & {"ATT8SCR", "P8MEA"}:
+        shown = ", ".join(sorted(h & _KS4_FIVE_AC_EVIDENCE)[:3])
+        raise DetectError(f"this is a key stage 4 file from before 2015/16 (it has {shown}: 5+ A*-C measures, and "
+                          "no Attainment 8 or Progress 8); Jointly reads KS4 results from the years with Attainment "
+                          "8 (ATT8SCR) on, so nothing was imported")
     if "RECTYPE" in h and ("PTRWM_EXP" in h or "READPROG" in h or "TELIG" in h):
         return FileKind.KS2FINAL
     if "RECTYPE" in h and ("ATT8SCR" in h or "P8MEA" in h):

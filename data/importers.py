@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data import ees_results, ees_trusts, ofsted
 from data.formats import (
     NEEDS_PERIOD,
     PERFORMANCE_KINDS,
@@ -35,6 +36,7 @@ from data.formats import (
     parse_urn,
     period_bounds,
     period_from_path,
+    period_start_year,
 )
 from data.reading import FatalImportError, Problem, RawTable, fatal, read_table
 from data.store import Store, merge_memberships, registered
@@ -201,7 +203,9 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         report.kind = kind
         _check_encoding(table, kind)
         _check_complete(table, kind)
-        batch = build_batch(table, kind, _resolve_period(path, kind, period))
+        resolved = _resolve_period(path, kind, period)
+        batch = build_batch(table, kind, resolved)
+        _check_own_year(table, batch, resolved, given=period is not None)
         _check_last_row(table, kind, batch)
         _check_batch(table, batch)
         with store.transaction() as cur:
@@ -288,15 +292,44 @@ def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:
     return found
 
 
+def _check_own_year(table: RawTable, batch: Batch, period: str | None, *, given: bool) -> None:
+    """A file with its own year column (EES `time_period`) decides its year: a --period that disagrees is refused.
+
+    Before, the file's year silently won and the --period was ignored; a folder name that disagrees is only a
+    guess, so it is noted, not refused."""
+    time_i = table.index("time_period")
+    if period is None or time_i is None or not batch.periods or batch.periods == {period}:
+        return
+    own = ", ".join(sorted(batch.periods))
+    if not given:
+        batch.notes.append(f"the folder name says {period}, but the file's own time_period says {own}: the file's "
+                           "own year was used")
+        return
+    line = next((ln for row, ln in zip(table.rows, table.lines, strict=True)
+                 if time_i < len(row) and _row_period(row[time_i]) not in (None, period)), table.lines[0])
+    raise fatal(table.path, f"--period {period} disagrees with the file's own year: its time_period column says "
+                f"{own}. Import it without --period (the file's own year is used), or check that this is the file "
+                "you meant", line, table.header[time_i])
+
+
+def _row_period(text: str) -> str | None:
+    """A time_period cell as an academic year, or None when it is not one (reported by the builder)."""
+    try:
+        return parse_period(text)
+    except PeriodError:
+        return None
+
+
 # The kinds DfE publishes in Windows-1252 (GIAS's extracts); every other kind is UTF-8 at the source.
-CP1252_KINDS = frozenset({FileKind.GIAS_ESTABLISHMENTS, FileKind.GIAS_GROUPS, FileKind.GIAS_LINKS})
+CP1252_KINDS = frozenset({FileKind.GIAS_ESTABLISHMENTS, FileKind.GIAS_GROUPS, FileKind.GIAS_LINKS,
+                          FileKind.GIAS_TRUST_MEMBERSHIP, FileKind.GIAS_PREDECESSORS})
 # Key-stage files close with their national rows: RECTYPE 5 (all schools) and 7 (state-funded).
 RECTYPE_KINDS = frozenset({FileKind.KS4FINAL, FileKind.KS4PROVISIONAL, FileKind.KS2FINAL, FileKind.PUPDEST})
 # Census, absence and workforce files close with their LA and national rows (URN column 'LA', 'NAT'): the real
 # downloads (815_2018_census.csv, 815_2019_census.csv) and the demo's files all end so.
 FOOTER_KINDS = frozenset({FileKind.CENSUS, FileKind.ABS, FileKind.SWF})
 # Files DfE writes with a line break after every row, the last included (performance tables have none).
-NEWLINE_KINDS = frozenset({FileKind.EES_CENSUS, FileKind.OFSTED, *CP1252_KINDS})
+NEWLINE_KINDS = frozenset({FileKind.EES_CENSUS, FileKind.OFSTED, FileKind.OFSTED_REPORT_CARD, *CP1252_KINDS})
 _CUT = "the file looks cut short, so nothing was imported; download it again"
 
 
@@ -318,12 +351,14 @@ def _check_complete(table: RawTable, kind: str) -> None:
     if table.encoding == "xlsx":
         return  # a cut workbook is a broken zip, refused when it is opened
     last, line = table.rows[-1], table.lines[-1]
-    if kind in RECTYPE_KINDS and (i := table.index("RECTYPE")) is not None and parse_int(last[i]) not in (5, 7):
-        raise fatal(table.path, "the rows stop here, before the national rows (RECTYPE 5 and 7) that close every "
-                    f"DfE key-stage file: {_CUT}", line)
-    if kind in FOOTER_KINDS and (i := table.index("URN")) is not None and last[i].strip().upper() not in ("LA", "NAT"):
-        raise fatal(table.path, "the rows stop here, before the LA and national rows (LA, NAT in the URN column) that "
-                    f"close every DfE {kind} file: {_CUT}", line)
+    # the destinations file writes its national row as RECTYPE NAT (docs/data.md, "ks4-pupdest")
+    if kind in RECTYPE_KINDS and (i := table.index("RECTYPE")) is not None and parse_int(last[i]) not in (5, 7) \
+            and last[i].strip().upper() != "NAT":
+        raise fatal(table.path, "the rows stop here, before the national rows (RECTYPE 5 and 7, or NAT) that close "
+                    f"every DfE key-stage file: {_CUT}", line)
+    if kind in FOOTER_KINDS and table.index("URN") is not None and _footer_word(table, last) is None:
+        raise fatal(table.path, "the rows stop here, before the LA and national rows (LA or NAT in the URN or LA "
+                    f"column) that close every DfE {kind} file: {_CUT}", line)
     if kind == FileKind.CFR and (i := table.index("LA")) is not None and not _CFR_FOOTER.match(last[i].strip()):
         raise fatal(table.path, "the rows stop here, before the LA, national and London medians that close every "
                     f"CFR file: {_CUT}", line)
@@ -352,7 +387,7 @@ def _check_last_row(table: RawTable, kind: str, batch: Batch) -> None:
 
 
 def _check_batch(table: RawTable, batch: Batch) -> None:
-    if not (batch.establishments or batch.observations or batch.groups or batch.memberships):
+    if not (batch.establishments or batch.observations or batch.groups or batch.memberships or batch.writers):
         first = f" (first: {batch.problems[0]})" if batch.problems else ""
         raise fatal(table.path, f"none of the {len(table.rows):,} rows could be used{first}: nothing was imported")
     bad = sum(1 for p in batch.problems if p.column)
@@ -372,13 +407,25 @@ def build_batch(table: RawTable, kind: str, period: str | None) -> Batch:
         FileKind.SPINE: _spine_batch,
         FileKind.GIAS_ESTABLISHMENTS: _gias_establishments_batch,
         FileKind.GIAS_GROUPS: _gias_groups_batch,
-        FileKind.GIAS_LINKS: _gias_links_batch,
+        FileKind.GIAS_LINKS: _gias().links_batch,
+        FileKind.GIAS_TRUST_MEMBERSHIP: _gias().membership_batch,
+        FileKind.GIAS_PREDECESSORS: _gias().predecessors_batch,
         FileKind.EES_CENSUS: _ees_batch,
-        FileKind.OFSTED: _ofsted_batch,
+        FileKind.OFSTED: ofsted.ofsted_batch, FileKind.OFSTED_REPORT_CARD: ofsted.ofsted_batch,
+        FileKind.EES_KS4: ees_results.ks4_batch, FileKind.EES_KS2: ees_results.ks2_batch,
+        FileKind.EES_SCHOOL_INFO: ees_results.school_info_batch,
+        FileKind.EES_TRUST_RESULTS: ees_trusts.trust_results_batch, FileKind.EES_TRUST_INFO: ees_trusts.trust_info_batch,
     }
     if kind in builders:
         return builders[kind](table, period)
     return _performance_batch(table, kind, period)
+
+
+def _gias():
+    """data.gias, imported when first needed (it builds on this module's Batch and helpers)."""
+    from data import gias
+
+    return gias
 
 
 def _require(table: RawTable, *names: str) -> int:
@@ -514,6 +561,21 @@ class _RowReader:
                 column = self.table.header[cols.value] if cols.value is not None else m.id
                 self._flag(line, column, f"{value:g} is not a plausible {m.label} (expected {lo:g} to {hi:g})")
                 return (None, None, None, None, None, Status.MISSING.value, "INVALID")
+        if m.unit == "%" and numerator is not None and denominator and numerator > denominator:
+            # A share over 100% is impossible: the counts are on another base than the denominator (the census's
+            # national special-school row counts 124,282 pupils with SEN against 121,738 on roll: 102.1%)
+            shown = "+".join(self.table.header[i] for i in cols.numerator)
+            base = "+".join(self.table.header[i] for i in (cols.denominator or (cols.cohort,)) if i is not None)
+            if cell is None or not value:
+                self._flag(line, shown, f"{m.label}: {shown} ({numerator:,.0f}) is more than {base} "
+                           f"({denominator:,.0f}), a share of {numerator / denominator * 100:.1f}%, which is "
+                           "impossible: the counts are on another base, so it was not stored")
+                return (None, None, None, None, None, Status.MISSING.value, "OVER100")
+            # the file's own rate is on the counts' base: keep it, and store that base as the denominator
+            self._flag(line, shown, f"{m.label}: {shown} ({numerator:,.0f}) is more than {base} "
+                       f"({denominator:,.0f}); the file's rate ({value:g}%) is on another base, so its base "
+                       f"({numerator * m.scale / value:,.0f}) was stored as the denominator")
+            denominator = numerator * m.scale / value
         if value is not None and numerator is None and denominator:
             numerator = value * denominator / m.scale  # rates and means: pooled roll-ups need the total
         elif value and numerator is not None and denominator is None and m.scale != 1:
@@ -526,7 +588,11 @@ class _RowReader:
 def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
     """Key-stage, census, absence, workforce, finance and destination files."""
     assert period is not None
+    tables_year, period = period, described_period(kind, period)
     batch = Batch(periods={period}, fill_only=frozenset({"name", "la_code", "phase", "type_name", "estab"}))
+    if period != tables_year:
+        batch.notes.append(f"destinations of pupils who finished key stage 4 in {period}, published in the "
+                           f"{tables_year} tables")
     registry = load_registry()
     located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind]) if (c := _locate(table, m, s))]
     for c in located:
@@ -554,6 +620,9 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
         level, urn, area, scope = "school", None, None, None
         if rectype_i is not None:
             rectype = parse_int(row[rectype_i])
+            word = row[rectype_i].strip().upper()
+            if rectype is None and word in _RECTYPE_WORDS:  # the destinations file's own words for 4 and 7
+                rectype = _RECTYPE_WORDS[word]
             if rectype in (1, 2):
                 urn = parse_urn(urn_text)
                 if urn is None:
@@ -636,6 +705,22 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
     return batch
 
 
+# RECTYPE written as a word: the destinations file's LA rows and its national row, which covers the state-funded
+# schools its measures are published for (docs/data.md, "ks4-pupdest")
+_RECTYPE_WORDS = {"LA": 4, "NAT": 7}
+# Years between the cohort a file describes and the tables that publish it: destinations are measured in the year
+# after pupils leave KS4 and published a year later, so the 2018/19 tables hold the 2016/17 leavers
+# (pupdestprovisional_meta.csv: COHORT "Number of pupils completing key stage 4 in 2016/17")
+DESCRIBED_LAG = {FileKind.PUPDEST: 2}
+
+
+def described_period(kind: str, tables_year: str) -> str:
+    """The academic year a file's values describe, given the year of the tables that publish them."""
+    lag = DESCRIBED_LAG.get(kind, 0)
+    start = period_start_year(tables_year) - lag
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 def _footer(kind: str, row: list[str], key: str, la_i: int | None, estab_i: int | None,
             type_i: int | None, table: RawTable) -> tuple[str, str | None, str] | None:
     """A footer row's (level, area, scope), or None if the row is not a recognised footer."""
@@ -658,15 +743,51 @@ def _footer(kind: str, row: list[str], key: str, la_i: int | None, estab_i: int 
             # a single-LA file swaps it for the schools' LA code (see _performance_batch)
             return ("la", key or None, scope)
         return ("region", where.lower().replace("-", "_"), scope)
-    if up not in ("LA", "NAT"):
+    word = _footer_word(table, row)
+    la_text = row[la_i].strip() if la_i is not None else ""
+    # The national absence file keys its LA rows by the LA's number, with no URN and a phase code in ESTAB
+    code_i = estab_i if estab_i is not None and estab_i < len(row) else None
+    la_numbered = (word is None and not up and la_text.isascii() and la_text.isdigit() and code_i is not None
+                   and row[code_i].strip().upper() in _FOOTER_SCOPES.keys() - {""})
+    if word is None and not la_numbered:
         return None
-    code = row[estab_i].strip().upper() if estab_i is not None else ""
-    scope = _FOOTER_SCOPES.get(code)
+    scope = _footer_scope(row, estab_i, table)
     if scope is None:
         return None
-    if up == "NAT":
+    if word == "NAT":
         return ("national", NATIONAL_CODE, scope)
-    return ("la", row[la_i].strip() if la_i is not None else None, scope)
+    # an LA row in the URN-first layout carries the LA's number in LA; LA-first files put it there too
+    return ("la", la_text if la_text.upper() != "LA" else None, scope)
+
+
+def _footer_word(table: RawTable, row: list[str]) -> str | None:
+    """'LA' or 'NAT' when the row is a census/absence/workforce footer, else None.
+
+    The word sits in the URN column (census, the LA downloads: `NAT,,PRI,…`) or, when there is no URN, in the LA
+    column (the national absence file, LA first: `NAT,PRI,,…`; the 2018/19 workforce file: `,NAT,,Primary,…`)."""
+    for name in ("URN", "LA"):
+        i = table.index(name)
+        text = row[i].strip().upper() if i is not None and i < len(row) else ""
+        if text in ("LA", "NAT"):
+            return text
+        if name == "URN" and text:
+            return None  # a URN (or junk in the URN column): not a footer
+    return None
+
+
+# Phase words in the workforce file's `School Phase` column on its footer rows
+_PHASE_WORD_SCOPES = {"TOTAL": "all", "ALL": "all", "ALL SCHOOLS": "all", "ENGLAND": "all"}
+
+
+def _footer_scope(row: list[str], estab_i: int | None, table: RawTable) -> str | None:
+    """The phase a footer row describes: a code in ESTAB (PRI, SEC, SPE…), else words in School Phase, else all."""
+    code = row[estab_i].strip().upper() if estab_i is not None and estab_i < len(row) else ""
+    phase_i = table.index("SCHOOL PHASE")
+    words = row[phase_i].strip() if phase_i is not None and phase_i < len(row) else ""
+    if code or not words:
+        return _FOOTER_SCOPES.get(code)
+    up = words.upper()
+    return _PHASE_WORD_SCOPES.get(up) or _FOOTER_SCOPES.get(up) or _phase_from_words(words)
 
 
 _ALTERNATIVE_TYPES = {"PRU", "AP", "ACAP", "ACCAP", "FAP"}
@@ -685,7 +806,14 @@ def _phase_from_perf(kind: str, row: list[str], rectype_i: int | None, type_i: i
             return from_text
     if rectype_i is not None and parse_int(row[rectype_i]) == 2:
         return Phase.SPECIAL.value
-    return None
+    # no type in words: the key stage the file reports says it (a school with KS4 results is at least secondary);
+    # only fills an unknown phase, so GIAS's or the spine's phase (middle, all-through) always wins
+    return _KEY_STAGE_PHASE.get(kind)
+
+
+# The phase a mainstream school in a key-stage file has at least, when nothing else says (see _phase_from_perf).
+_KEY_STAGE_PHASE = {FileKind.KS4FINAL: Phase.SECONDARY.value, FileKind.KS4PROVISIONAL: Phase.SECONDARY.value,
+                    FileKind.PUPDEST: Phase.SECONDARY.value, FileKind.KS2FINAL: Phase.PRIMARY.value}
 
 
 def _phase_from_words(text: str) -> str | None:
@@ -934,24 +1062,6 @@ def _gias_groups_batch(table: RawTable, period: str | None) -> Batch:
     return batch
 
 
-def _gias_links_batch(table: RawTable, period: str | None) -> Batch:
-    batch = Batch()
-    urn_i = _require(table, "URN")
-    uid_i = _require(table, "Group UID")
-    g = _getter(table)
-    for row, line in zip(table.rows, table.lines, strict=True):
-        urn, uid = parse_urn(row[urn_i]), parse_int(row[uid_i])
-        if urn is None or uid is None:
-            batch.problems.append(Problem(table.path.name, "a link needs a URN and a numeric Group UID; row skipped",
-                                          line, "URN" if urn is None else "Group UID"))
-            continue
-        batch.groups.append(_group_from_gias(g, row, uid))
-        batch.establishments.append({"urn": urn, "name": g(row, "EstablishmentName") or None,
-                                     "la_code": parse_int(g(row, "LA (code)")), "la_name": g(row, "LA (name)") or None})
-        batch.memberships.append({"group_key": f"uid:{uid}", "urn": urn,
-                                  "start_date": _date(g(row, "Joined date")), "end_date": None})
-    batch.fill_only = frozenset({"name", "la_code", "la_name"})
-    return batch
 
 
 # ---------------------------------------------------------------------------- EES
@@ -1033,31 +1143,7 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
     return batch
 
 
-# ---------------------------------------------------------------------------- Ofsted
-
-_OFSTED = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
-
-
-def _ofsted_batch(table: RawTable, period: str | None) -> Batch:
-    batch = Batch(update_only=True)
-    urn_i = _require(table, "URN")
-    g = _getter(table)
-    seen: dict[int, int] = {}
-    for row, line in zip(table.rows, table.lines, strict=True):
-        urn = parse_urn(row[urn_i])
-        if urn is None:
-            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "URN"))
-            continue
-        if urn in seen:  # a list of latest inspections names each school once: which grade is current?
-            raise fatal(table.path, f"URN {urn} appears twice (lines {seen[urn]} and {line})", line, "URN")
-        seen[urn] = line
-        grade = g(row, "Overall effectiveness")
-        batch.establishments.append({
-            "urn": urn,
-            "ofsted_rating": _OFSTED.get(grade, grade or None),
-            "ofsted_date": _date(g(row, "Inspection date")),
-        })
-    return batch
+# Ofsted's management information: data/ofsted.py
 
 
 # ============================================================================ writing
@@ -1093,11 +1179,8 @@ def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
         ]).drop_duplicates()
         counts["memberships_changed"] = merge_memberships(cur, rows, source=kind)
     if batch.observations:
-        obs = pd.DataFrame(batch.observations, columns=OBS_COLUMNS)
-        obs["urn"] = obs["urn"].astype("Int32")
-        for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
-            obs[c] = obs[c].astype("float64")
-        counts.update(_write_observations(cur, obs, kind, import_id))
+        counts.update(_write_observations(cur, observation_frame(batch.observations, kind), kind, import_id))
+        batch.notes.extend(kept_notes(counts))
     for writer in batch.writers:
         for key, n in writer(cur, import_id).items():
             counts[key] = counts.get(key, 0) + n
@@ -1128,6 +1211,12 @@ def _upsert_establishments(cur, records: list[dict], fill_only: frozenset[str],
         existing = cur.execute(
             "SELECT count(*) FROM establishments WHERE urn IN (SELECT urn FROM _est_in)").fetchall()[0][0]
         total = len(df)
+        if not present:
+            # Schools named by URN alone (a file with no name, LA or type column): there is nothing to update, and
+            # an empty SET list was a syntax error that stopped the import with a traceback
+            if not update_only:
+                cur.execute("INSERT INTO establishments (urn) SELECT urn FROM _est_in ON CONFLICT (urn) DO NOTHING")
+            return (0 if update_only else total - existing), 0, (total - existing if update_only else 0)
         if update_only:
             sets = ", ".join(f"{c} = coalesce(s.{c}, establishments.{c})" for c in present)
             cur.execute(f"UPDATE establishments SET {sets}, updated_at = now() FROM _est_in s "  # noqa: S608
@@ -1194,8 +1283,87 @@ def _upsert_group(cur, grp: dict, source: str, by_name: dict[tuple[str, str], in
     return gid, 1
 
 
+# The version a performance-table file's values are (EES files say it per row, in their `version` column).
+KIND_VERSIONS = {FileKind.KS4PROVISIONAL: "provisional", FileKind.KS4FINAL: "final", FileKind.KS2FINAL: "final"}
+# Two values are "the same" when they agree to this relative tolerance (files write them with 1 to 2 decimals).
+SAME_VALUE = 1e-9
+
+
+def observation_frame(rows: list[tuple], kind: str) -> pd.DataFrame:
+    """Batch observations as a frame of OBS_COLUMNS plus `version`: a row's own 14th field (EES files), else the
+    version the file kind implies (KIND_VERSIONS), else NULL."""
+    implied = KIND_VERSIONS.get(kind)
+    width = len(OBS_COLUMNS)
+    obs = pd.DataFrame([r if len(r) > width else (*r, implied) for r in rows], columns=[*OBS_COLUMNS, "version"])
+    obs["urn"] = obs["urn"].astype("Int32")
+    for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
+        obs[c] = obs[c].astype("float64")
+    obs["version"] = obs["version"].astype("string")
+    return obs
+
+
+def _keep_richer(cur, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A later file replaces a stored school value only with equal or richer data (docs/data.md, "Versions").
+
+    Where the stored value has a cohort (denominator) or a published interval and the incoming value lacks it: the
+    same value keeps the stored cohort, numerator and interval; a different value leaves the stored row in place.
+    Returns the frame to write and counts by stored version ('kept_base:<version>', 'kept_row:<version>')."""
+    with registered(cur, "_obs_in", obs):
+        # the stored rows the incoming ones would make poorer: an ok value loses its cohort or its interval
+        poorer = cur.execute("""
+            SELECT s.urn, s.measure, s.period, o.value AS o_value, o.numerator AS o_numerator,
+                   o.denominator AS o_denominator, o.ci_low AS o_ci_low, o.ci_high AS o_ci_high,
+                   coalesce(o.version, 'unversioned') AS o_version
+            FROM _obs_in s JOIN observations o
+              ON o.level = 'school' AND s.level = 'school' AND o.urn = s.urn AND o.measure = s.measure
+             AND o.period = s.period
+            WHERE s.value IS NOT NULL AND o.value IS NOT NULL AND s.status = 'ok' AND o.status = 'ok'
+              AND ((o.denominator IS NOT NULL AND s.denominator IS NULL)
+                   OR (o.ci_low IS NOT NULL AND o.ci_high IS NOT NULL AND (s.ci_low IS NULL OR s.ci_high IS NULL)))
+        """).df()
+    if poorer.empty:
+        return obs, {}
+    keys = ["urn", "measure", "period"]
+    poorer["urn"] = poorer["urn"].astype("Int32")
+    merged = obs.reset_index().merge(poorer, on=keys, how="inner")
+    same = (merged["value"] - merged["o_value"]).abs() <= SAME_VALUE * merged["o_value"].abs().clip(lower=1.0)
+    out = obs.copy()
+    carry = merged[same]
+    idx = carry["index"].to_numpy()
+    lost_base = out.loc[idx, "denominator"].isna().to_numpy()
+    for c in ("numerator", "denominator"):
+        out.loc[idx[lost_base], c] = carry.loc[lost_base, f"o_{c}"].to_numpy()
+    lost_ci = (out.loc[idx, "ci_low"].isna() | out.loc[idx, "ci_high"].isna()).to_numpy()
+    for c in ("ci_low", "ci_high"):
+        out.loc[idx[lost_ci], c] = carry.loc[lost_ci, f"o_{c}"].to_numpy()
+    kept = merged[~same]
+    out = out.drop(index=kept["index"].to_numpy())
+    counts: dict[str, int] = {}
+    for version, n in carry["o_version"].value_counts().items():
+        counts[f"kept_base:{version}"] = int(n)
+    for version, n in kept["o_version"].value_counts().items():
+        counts[f"kept_row:{version}"] = int(n)
+    return out, counts
+
+
+def kept_notes(counts: dict[str, int]) -> list[str]:
+    """The report's sentences for values _keep_richer protected (one per stored version)."""
+    notes = []
+    for key, n in sorted(counts.items()):
+        what, _, version = key.partition(":")
+        if what == "kept_base":
+            notes.append(f"{n:,} values kept their {version} cohort and interval: this file gives the same values "
+                         "without them")
+        elif what == "kept_row":
+            notes.append(f"{n:,} {version} values were not replaced: this file gives a different value without the "
+                         "cohort or interval the stored one has, so the stored value (with its base) stays")
+    return notes
+
+
 def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> dict[str, int]:
-    """Replace, never duplicate: rows with the same school/area, measure and period are swapped out."""
+    """Replace, never duplicate: rows with the same school/area, measure and period are swapped out, unless the
+    incoming school value is poorer than the stored one (_keep_richer)."""
+    obs, kept = _keep_richer(cur, obs)
     with registered(cur, "_obs_in", obs):
         cur.execute("""
             DELETE FROM observations o USING _obs_in s
@@ -1210,7 +1378,7 @@ def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> di
         cur.execute("""
             INSERT INTO observations
             SELECT e.ord, s.level, s.urn, s.area_code, s.scope, s.measure, s.period, s.value, s.numerator,
-                   s.denominator, s.ci_low, s.ci_high, s.status, s.status_code, $kind, $import_id
+                   s.denominator, s.ci_low, s.ci_high, s.status, s.status_code, $kind, $import_id, s.version
             FROM _obs_in s LEFT JOIN establishments e ON s.level = 'school' AND e.urn = s.urn
             ORDER BY e.ord NULLS LAST, s.measure, s.period
         """, {"kind": kind, "import_id": import_id})
@@ -1219,6 +1387,7 @@ def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> di
         "schools": int(obs.loc[school, "urn"].nunique()),
         "observations": int(school.sum()),
         "benchmarks": int((~school).sum()),
+        **kept,
     }
 
 

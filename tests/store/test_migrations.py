@@ -19,7 +19,8 @@ TABLES = {"establishments", "groups", "memberships", "observations", "imports", 
           "settings", "schema_version", "school_stats", "national_quantiles", "families", "school_context",
           "regressions", "scorecard_measures", "targets", "support_records",
           "publications", "publication_items", "publication_school_values", "publication_schools", "accounts",
-          "signin_key", "signin_failures", "sign_in_counts"}
+          "signin_key", "signin_failures", "sign_in_counts", "pupil_group_observations",
+          "trust_published", "trust_published_info", "trust_published_members", "inspections", "inspection_grades"}
 
 
 def test_new_store_is_at_the_latest_version(store: Store) -> None:
@@ -51,7 +52,8 @@ def test_observation_columns(store: Store) -> None:
     cols = [r[0] for r in store.query("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'observations' ORDER BY ordinal_position")]
     assert cols == ["ord", "level", "urn", "area_code", "scope", "measure", "period", "value", "numerator",
-                    "denominator", "ci_low", "ci_high", "status", "status_code", "source_kind", "import_id"]
+                    "denominator", "ci_low", "ci_high", "status", "status_code", "source_kind", "import_id",
+                    "version"]
 
 
 def test_status_is_a_closed_set(store: Store) -> None:

@@ -116,7 +116,7 @@ def test_period_bounds_are_the_academic_year() -> None:
 # ------------------------------------------------------------------------------ headers
 
 @pytest.mark.parametrize(("raw", "name"), [
-    ("PPERSABS15", "PPERSABS10"), ("PPERSABS20", "PPERSABS10"), ("Pupil:     Teacher Ratio", "RATPUPTEA"),
+    ("PPERSABS15", "PPERSABS15"), ("PPERSABS20", "PPERSABS20"), ("Pupil:     Teacher Ratio", "RATPUPTEA"),
     ("Pupil:Teacher Ratio", "RATPUPTEA"), ("ESTAB", "ESTAB"), ("Estab", "ESTAB"), ("\ufeffURN", "URN"),
     ("  urn ", "URN"), ("LEA", "LA"), ("PCODE", "POSTCODE"), ("P8_PUP", "P8PUP"), ("TOTPUPSENDN", "NOR"),
     ("Mean Gross FTE Salary of All Teachers (£s)", "SALARY"), ("Total Number of Teachers (FTE)", "NFTETEA"),
@@ -161,6 +161,8 @@ KINDS = [
      FileKind.GIAS_TRUST_MEMBERSHIP),
     ({"URN", "LINKURN", "LINKNAME", "LINKTYPE", "LINKESTABLISHEDDATE"}, "links_edubasealldata20240129.csv",
      FileKind.GIAS_PREDECESSORS),
+    ({"TIME_PERIOD", "GEOGRAPHIC_LEVEL", "COUNTRY_CODE", "ESTABLISHMENT_TYPE_GROUP", "DISADVANTAGE_STATUS",
+      "ATTAINMENT8_AVERAGE"}, "202425_national_characteristics_by_school_types_revised.csv", FileKind.EES_NATIONAL),
 ]
 
 
