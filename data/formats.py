@@ -246,10 +246,10 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.PUPDEST
     if "RECTYPE" in h and h & _KS2_LEVELS_EVIDENCE and not h & _KS2_SCALED_EVIDENCE:
         # Read as ks2final (it has TELIG) it stored a KS2 year of context alone: every result is in levels
-        shown = ", ".join(sorted(h & _KS2_LEVELS_EVIDENCE)[:3])
+        shown = ", ".join(sorted(h & _KS2_LEVELS_EVIDENCE, key=lambda c: (not c.startswith("PTREADWRIT"), c))[:3])
         raise DetectError(f"this is a key stage 2 file from before 2016, in levels (it has {shown}); Jointly reads "
-                          "KS2 results from 2015/16 on (scaled scores: PTRWM_EXP, READPROG, READ_AVERAGE), and no "
-                          "level measure is the same as a scaled-score one, so nothing was imported")
+                          "KS2 results from 2015/16 on (scaled scores), and no level measure is the same as a "
+                          "scaled-score one (PTRWM_EXP, READPROG, READ_AVERAGE), so nothing was imported")
     if "RECTYPE" in h and h & _KS4_FIVE_AC_EVIDENCE and not h & {"ATT8SCR", "P8MEA"}:
         shown = ", ".join(sorted(h & _KS4_FIVE_AC_EVIDENCE)[:3])
         raise DetectError(f"this is a key stage 4 file from before 2015/16 (it has {shown}: 5+ A*-C measures, and "

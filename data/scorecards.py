@@ -7,8 +7,12 @@ scanning the country.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from data.formats import PeriodError, parse_period
 from data.store import Store, StoreError
+from metrics import timeline
+from metrics.comparators import OWN_KIND, pooling_words
 from metrics.registry import Measure, Registry, load_registry
 from metrics.scorecard import (
     Scorecard,
@@ -39,22 +43,38 @@ def school_subject(store: Store, urn: int) -> Subject:
     return Subject("school", int(urn), brief[0], brief[1], (int(urn),))
 
 
-def group_subject(store: Store, id_or_name: str, period: str) -> Subject:
+def group_subject(store: Store, id_or_name: str, period: str, *, include_special: bool = False) -> tuple[Subject, str]:
+    """The group's members in `period` with their phases, and what its values pool, in words.
+
+    Special schools and alternative provision are left out of a group with mainstream members unless
+    `include_special` (they keep their own cards and their own national comparators)."""
     group = store.find_group(id_or_name)
     if group is None:
         raise StoreError(f"no group with id, code or exact name {id_or_name!r} in the store")
     members = store.group_members(group.group_id, period)
     if not members:
         raise StoreError(f"{group.name} has no member schools in {period}")
-    return Subject("group", group.group_id, group.name, None, tuple(members), group.kind)
+    phase = dict(store.query("SELECT urn, phase FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+                             [list(members)]))
+    own = [(u, phase.get(u)) for u in members if phase.get(u) in OWN_KIND]
+    # a group of special schools or alternative provision only has nothing else to pool: its values are theirs
+    keep_all = include_special or len(own) == len(members)
+    kept = members if keep_all else [u for u in members if phase.get(u) not in OWN_KIND]
+    subject = Subject("group", group.group_id, group.name, None, tuple(kept), group.kind,
+                      tuple(phase.get(u) for u in kept))
+    return subject, pooling_words(own, keep_all)
 
 
 def window(store: Store, period: str) -> list[str]:
+    """The period and the consecutive academic years before it, up to WINDOW in all, from the store's first year.
+
+    Years the store has no results for (DfE's gaps, a year never imported) stay in the window as gaps: "last year"
+    is the academic year before, never whatever period sits before in the store (metrics.timeline)."""
     known = store.periods()
     if period not in known:
         shown = ", ".join(known) or "none"
         raise StoreError(f"no school results for {period} in the store (years with results: {shown})")
-    return known[: known.index(period) + 1][-WINDOW:]
+    return [p for p in timeline.window(period, WINDOW) if p >= known[0]]
 
 
 def _choose(store: Store, registry: Registry, subject: Subject, measures: list[str] | None) -> list[Measure]:
@@ -66,16 +86,20 @@ def _choose(store: Store, registry: Registry, subject: Subject, measures: list[s
     chosen = store.scorecard_measures(subject.kind, subject.id)
     if chosen:
         return [registry.get(m) for m in chosen if m in registry]
-    if subject.kind == "school" and subject.phase is None:
-        # phase unknown (no GIAS or spine file yet): show what the school has data for
-        have = set(store.school_observations(subject.members)["measure"])
-        return [m for m in registry.measures if m.id in have]
-    return applicable(registry, subject.phase if subject.kind == "school" else None)
+    if subject.kind == "school":
+        # what the school has results for: all of it when its phase is unknown (no GIAS or spine file yet), and
+        # beyond its phase's measures, the key stages it reports (special and middle schools, all-through)
+        obs = store.school_observations(subject.members)  # reads only the school's own rows (its `ord`)
+        if subject.phase is None:
+            have = set(obs["measure"])
+            return [m for m in registry.measures if m.id in have]
+        return applicable(registry, subject.phase, set(obs.loc[obs["status"] == "ok", "measure"]))
+    return applicable(registry, None)
 
 
 def scorecard(store: Store, *, school: int | None = None, group: str | None = None, period: str,
               measures: list[str] | None = None, method: str = "pooled",
-              local_groups: list[int] | None = None) -> Scorecard:
+              local_groups: list[int] | None = None, include_special: bool = False) -> Scorecard:
     """The scorecard of a school or a group for one period (every applicable measure by default).
 
     Unscoped: for the CLI and the engine. Pages read through data.scope, which passes `local_groups`: the groups
@@ -87,7 +111,11 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     if method not in ("pooled", "dfe_trust"):
         raise StoreError(f"roll-up method {method!r} is not 'pooled' or 'dfe_trust'")
     periods = window(store, period)
-    subject = school_subject(store, school) if school is not None else group_subject(store, str(group), period)
+    pooling = ""
+    if school is not None:
+        subject = school_subject(store, school)
+    else:
+        subject, pooling = group_subject(store, str(group), period, include_special=include_special)
     if subject.kind == "group":
         groups = [subject.id]
     else:
@@ -111,5 +139,6 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                              "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
     years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
-    return build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
+    card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
                                  store.national_quantiles(periods, ids), names, targets, method, years, inputs)
+    return replace(card, pooling=pooling) if pooling else card

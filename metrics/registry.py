@@ -7,10 +7,12 @@ column of which DfE file feeds it; pages read labels, units and help text from h
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+
+from metrics.timeline import Definition, Gap, definition_at, gap_at
 
 NATIONAL_TOML = Path(__file__).with_name("national.toml")
 
@@ -109,6 +111,9 @@ class Measure:
     owner: str = "national"  # "national" or a group id for local measures
     formula: str = ""  # local measures only: computed from other measures, e.g. "cpd_hours / teachers_fte"
     sources: tuple[Source, ...] = field(default=())
+    # what the measure meant from year to year (empty: one definition throughout), and the years DfE published none
+    definitions: tuple[Definition, ...] = ()
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def judged(self) -> bool:
@@ -137,8 +142,32 @@ def _names(raw: object) -> tuple[str, ...]:
     return tuple(str(x) for x in raw)  # type: ignore[union-attr]
 
 
-def parse_measure(raw: dict) -> Measure:
-    """Build one Measure from its TOML table (assumes it has been validated)."""
+def _definitions(raw: object) -> tuple[Definition, ...]:
+    return tuple(
+        Definition(id=d["id"], label=d["label"], start=d.get("from"), end=d.get("until"),
+                   columns=tuple((k, _names(v)) for k, v in (d.get("columns") or {}).items()))
+        for d in (raw or [])  # type: ignore[union-attr]
+    )
+
+
+def parse_gap(raw: dict) -> Gap:
+    """One gap from its TOML table (a measure's [[measure.gaps]] or a shared [[gap]])."""
+    return Gap(start=raw["from"], end=raw.get("until"), reason=raw["reason"], source=raw.get("source", ""))
+
+
+# Kinds that carry the same key stage's results: a shared gap naming "ks4" covers the EES key stage 4 file too.
+KIND_FAMILY = {"ees_ks4": "ks4", "ees_ks2": "ks2"}
+
+
+def shared_gaps_for(sources: tuple[Source, ...], shared: list[dict]) -> tuple[Gap, ...]:
+    """The shared [[gap]] tables that cover a measure fed by these sources (by the kinds of file they name)."""
+    kinds = {KIND_FAMILY.get(s.kind, s.kind) for s in sources}
+    return tuple(parse_gap(g) for g in shared if kinds & set(_names(g.get("kinds"))))
+
+
+def parse_measure(raw: dict, shared_gaps: list[dict] | None = None) -> Measure:
+    """Build one Measure from its TOML table (assumes it has been validated). `shared_gaps`: the file's [[gap]]
+    tables; those naming a kind of file that feeds this measure are its gaps too."""
     sources = tuple(
         Source(
             kind=s["kind"],
@@ -169,6 +198,8 @@ def parse_measure(raw: dict) -> Measure:
         owner=str(raw.get("owner", "national")),
         formula=raw.get("formula", ""),
         sources=sources,
+        definitions=_definitions(raw.get("definitions")),
+        gaps=tuple(parse_gap(g) for g in raw.get("gaps", [])) + shared_gaps_for(sources, shared_gaps or []),
     )
 
 
@@ -192,13 +223,34 @@ class Registry:
         """This registry plus local measures (dicts of registry fields, as the store returns them)."""
         return Registry(self.measures + tuple(parse_measure(d) for d in definitions))
 
-    def for_kind(self, kind: str) -> list[tuple[Measure, Source]]:
-        """Every measure a file kind feeds, with the source entry that says how."""
+    def definition(self, measure_id: str, period: str) -> Definition | None:
+        """The measure's definition in force in that academic year (None: it has one definition throughout, or
+        none holds that year)."""
+        return definition_at(self.get(measure_id).definitions, period)
+
+    def gap(self, measure_id: str, period: str) -> Gap | None:
+        """The DfE gap covering that year for this measure, if any (its reason is DfE's own sentence)."""
+        return gap_at(self.get(measure_id).gaps, period)
+
+    def for_kind(self, kind: str, period: str | None = None) -> list[tuple[Measure, Source]]:
+        """Every measure a file kind feeds, with the source entry that says how.
+
+        With the file's `period`, a measure whose definition changed over the years is read from the columns of the
+        definition in force that year (persistent absence in a 2013/14 file is PPERSABS15, at 15%, not PPERSABS10),
+        and a measure with no definition that year is left out."""
         out = []
         for m in self.measures:
             src = m.source_for(kind)
-            if src is not None:
-                out.append((m, src))
+            if src is None:
+                continue
+            if period is not None and m.definitions:
+                d = definition_at(m.definitions, period)
+                if d is None:
+                    continue
+                names = d.columns_for(kind)
+                if names:
+                    src = replace(src, value=names)
+            out.append((m, src))
         return out
 
 
@@ -225,4 +277,5 @@ def load_registry(path: Path = NATIONAL_TOML) -> Registry:
         raise RegistryError(issues)
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
-    return Registry(tuple(parse_measure(m) for m in raw["measure"]))
+    shared = raw.get("gap", [])
+    return Registry(tuple(parse_measure(m, shared) for m in raw["measure"]))

@@ -14,10 +14,21 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from metrics.comparators import (
+    banded_against_zero,
+    group_comparator,
+    national_for,
+    over_100,
+    p8_band,
+    refused_share,
+    school_comparator,
+    significance_reference,
+)
 from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
 from metrics.registry import Measure, Polarity, Registry, Rollup, Status
-from metrics.rollup import national_scopes, rollup_sums, sums_table
+from metrics.rollup import rollup_sums, sums_table
+from metrics.timeline import change_note, comparable, gap_at, is_period, previous
 
 Z95 = 1.959964
 BenchIndex = Mapping[tuple[str, str, str], float]  # national value by (measure, period, scope)
@@ -45,6 +56,7 @@ class Subject:
     phase: str | None = None
     members: tuple[int, ...] = ()
     group_kind: str | None = None
+    member_phases: tuple[str | None, ...] = ()  # a group's members' phases, in the order of `members`
 
 
 @dataclass(frozen=True)
@@ -105,12 +117,18 @@ class ScorecardRow:
     spread: Spread | None = None
     below_national: int | None = None
     member_values: tuple[tuple[int, float | None, str], ...] = field(default=())
+    # why there is no change on the year before (a DfE gap, a new definition, no result that year); None: compared
+    change_note: str | None = None
+    band: str | None = None  # DfE's Progress 8 band (against 0), for progress8 and its variants
+    comparator: str | None = None  # which national value `national` is, in words
+    member_nationals: tuple[tuple[int, float | None], ...] = field(default=())  # each member's own national
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["trend"] = [asdict(t) for t in self.trend]
         d["flag_reasons"] = list(self.flag_reasons)
         d["member_values"] = [{"urn": u, "value": v, "status": s} for u, v, s in self.member_values]
+        d["member_nationals"] = [{"urn": u, "national": v} for u, v in self.member_nationals]
         return d
 
 
@@ -132,16 +150,20 @@ class Scorecard:
     members: tuple[tuple[int, str], ...] = ()  # (urn, name)
     watchlist: tuple[WatchItem, ...] = ()
     member_levels: Mapping[tuple[int, str], int | None] = field(default_factory=dict)  # (urn, measure) -> level
+    pooling: str = ""  # which members the group's values pool, in words (empty: every member)
 
     @property
     def below_national_any(self) -> int:
-        """'No school left behind': members below national on at least one judged measure."""
+        """'No school left behind': members below national on at least one judged measure (each member against
+        its own phase's national value, as on its own card)."""
         below: set[int] = set()
         for r in self.rows:
-            if r.national is None or r.polarity == Polarity.CONTEXT.value:
+            if r.polarity == Polarity.CONTEXT.value:
                 continue
+            own = dict(r.member_nationals)
             for urn, v, _s in r.member_values:
-                if v is not None and _worse(v, r.national, r.polarity):
+                nat = own.get(urn, r.national) if own else r.national
+                if v is not None and nat is not None and _worse(v, nat, r.polarity):
                     below.add(urn)
         return len(below)
 
@@ -270,17 +292,11 @@ def index_benchmarks(benchmarks: Iterable[Mapping] | pd.DataFrame) -> dict[tuple
 
 def pick_national(bench: BenchIndex | Iterable[Mapping], measure: Measure, period: str,
                   phase: str | None) -> tuple[float | None, str | None]:
-    """The national value for this phase: the phase's own row if published, else state-funded, else all.
-
-    Counts that add up (pupils, FTE) have none: the national row holds England's total, not a comparator."""
-    if measure.rollup is Rollup.SUM:
-        return None, None
+    """The national value for a school of this phase (see metrics.comparators.comparison_scopes): its own
+    phase's row if published, else state-funded, else all; special schools and alternative provision only
+    their own kind's. Counts that add up (pupils, FTE) have none: England's total is not a comparator."""
     index = bench if isinstance(bench, Mapping) else index_benchmarks(bench)
-    for scope in national_scopes(phase, measure):
-        v = index.get((measure.id, period, scope))
-        if v is not None:
-            return v, scope
-    return None, None
+    return national_for(index, measure, period, phase)
 
 
 def target_met(measure: Measure, value: float | None, target: float | None) -> bool | None:
@@ -289,10 +305,60 @@ def target_met(measure: Measure, value: float | None, target: float | None) -> b
     return value >= target if measure.polarity is Polarity.HIGHER_BETTER else value <= target
 
 
-def _declining(adj: list[float | None], values: list[float | None], measure: Measure) -> bool:
+def prior_index(periods: Sequence[str], period: str) -> int | None:
+    """Where the academic year before `period` sits in the window (None when the window does not hold it)."""
+    if not is_period(period):
+        return None
+    before = previous(period)
+    return periods.index(before) if before in periods else None
+
+
+def steps_comparable(measure: Measure, periods: Sequence[str], steps: int) -> bool:
+    """Whether the window's last `steps` + 1 periods are consecutive academic years, each comparable with the one
+    before (same definition, no DfE gap): what a decline over those years needs."""
+    last = list(periods)[-(steps + 1):]
+    if len(last) < steps + 1 or not all(is_period(p) for p in last):
+        return False
+    return all(comparable(measure, b, a)[0] for a, b in zip(last, last[1:], strict=False))
+
+
+def change_and_note(measure: Measure, period: str, periods: Sequence[str], value: float | None,
+                    values: Sequence[float | None], statuses: Sequence[str]) -> tuple[float | None, str | None]:
+    """The change on the academic year before, or None with the reason in a sentence (see metrics.timeline).
+
+    Only that year, under the same definition, outside DfE's gaps. A window that does not reach back to it (the
+    store's first year) gives no note, unless DfE's own gap explains the missing year."""
+    if not is_period(period):
+        return None, None
+    before = previous(period)
+    pi = prior_index(periods, period)
+    ok, why = comparable(measure, period, before)
+    if not ok:
+        return None, why
+    if pi is None:
+        return None, None
+    prev = values[pi]
+    if value is None:
+        return None, None
+    note = change_note(measure, period, before, prev is not None, statuses[pi])
+    return (None, note) if note else (value - prev, None)  # type: ignore[operator]
+
+
+def trend_status(measure: Measure, period: str, status: str, has_row: bool) -> str:
+    """A trend point's status: a year DfE published nothing for is 'not_applicable' (a gap, not a missing file)."""
+    if not has_row and is_period(period) and gap_at(measure.gaps, period) is not None:
+        return Status.NOT_APPLICABLE.value
+    return status
+
+
+def _declining(adj: list[float | None], values: list[float | None], measure: Measure,
+               periods: Sequence[str] | None = None) -> bool:
     """Three consecutive periods, each worse than the one before (the value itself, by polarity, and its
-    national percentile), losing DECLINE_MIN_DROP percentile points in all."""
+    national percentile), losing DECLINE_MIN_DROP percentile points in all. With `periods`, the three must be
+    consecutive academic years under one definition, with no DfE gap (like is compared with like)."""
     if len(adj) < 3 or any(a is None for a in adj[-3:]) or any(v is None for v in values[-3:]):
+        return False
+    if periods is not None and not steps_comparable(measure, periods, 2):
         return False
     a, b, c = adj[-3:]
     x, y, z = values[-3:]
@@ -472,7 +538,8 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         mi = pos[m.id]
         hist[m.id] = ([adjusted_percentile(get(mi, pi, "percentile"), m) for pi in range(len(periods))],
                       [get(mi, pi, "value") for pi in range(len(periods))])
-    declining = {m.id for m in measures if m.judged and not m.formula and _declining(*hist[m.id], m)}
+    declining = {m.id for m in measures if m.judged and not m.formula and _declining(*hist[m.id], m, periods)}
+    prior = prior_index(periods, period)
     out = []
     for m in measures:
         if m.formula:
@@ -482,16 +549,24 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         st = status(mi, last)
         value = get(mi, last, "value") if st == Status.OK.value else None
         num, den = get(mi, last, "numerator"), get(mi, last, "denominator")
+        refused = refused_share(m, value, "The school's value") if over_100(m, value) else None  # type: ignore
+        if refused:
+            value, st = None, Status.MISSING.value
         lo, hi, how = interval(m, value, num, den, get(mi, last, "ci_low"), get(mi, last, "ci_high"))
-        national, scope = pick_national(bench, m, period, subject.phase)
-        sig = significance(national, lo, hi) if m.judged else None
+        comp = school_comparator(bench, m, period, subject.phase)
+        national, scope = comp.value, comp.scope
+        reference = significance_reference(m, national)  # Progress 8: against 0, as DfE does
+        sig = significance(reference, lo, hi) if m.judged else None
         pct = get(mi, last, "percentile")
         adj_hist, val_hist = hist[m.id]
         small = den is not None and den < m.min_cohort
-        level = None if (small or value is None) else level_of(adj_hist[-1], adj_hist[-2] if last else None)
-        trend = tuple(TrendPoint(p, val_hist[pi], status(mi, pi)) for pi, p in enumerate(periods))
-        prev_value = val_hist[-2] if last else None
-        reasons = _flag_reasons(m, value, national, sig, adj_hist[-1], subject.phase, m.id in declining,
+        trend = tuple(TrendPoint(p, val_hist[pi], trend_status(m, p, status(mi, pi), (mi, pi) in by))
+                      for pi, p in enumerate(periods))
+        # change, and the level's change part, only against the comparable year before (metrics.timeline)
+        change, note = change_and_note(m, period, periods, value, val_hist, [t.status for t in trend])
+        before_adj = adj_hist[prior] if prior is not None and change is not None else None
+        level = None if (small or value is None) else level_of(adj_hist[-1], before_adj)
+        reasons = _flag_reasons(m, value, reference, sig, adj_hist[-1], subject.phase, m.id in declining,
                                 len(declining), [(t.period, t.value) for t in trend]) if m.judged and not small else []
         target = targets.get(m.id)
         rank, size = get(mi, last, "family_rank"), get(mi, last, "family_size")
@@ -502,9 +577,11 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             national=national, national_scope=scope, percentile=pct, family_median=get(mi, last, "family_median"),
             family_rank=None if rank is None else int(rank), family_size=None if size is None else int(size),
             expected=get(mi, last, "expected"), residual=get(mi, last, "residual"), trend=trend,
-            change=None if value is None or prev_value is None else value - prev_value,
-            level=level, level_label=_level_label(m, level, st), significance=sig, flag=bool(reasons),
+            change=change,
+            level=level, level_label=refused or _level_label(m, level, st), significance=sig, flag=bool(reasons),
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
+            change_note=note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
+            comparator=comp.words,
         ))
     return Scorecard(subject, period, tuple(out), "school values as published")
 
@@ -573,7 +650,10 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     cur = cur[np.argsort(m_arr[cur], kind="stable")]
     bounds = np.searchsorted(m_arr[cur], np.arange(len(codes) + 1))
     pos = {c: i for i, c in enumerate(codes)}
-    national_of = {m.id: pick_national(bench, m, period, None) for m in measures}
+    # each member is compared with its own phase's national value; the group with its members' phase mix
+    member_phase = dict(zip(subject.members, subject.member_phases, strict=False))
+    member_nat = {m.id: {int(u): _reference_of(m, national_for(bench, m, period, member_phase.get(u))[0])
+                         for u in subject.members} for m in measures if not m.formula}
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
     by_id = {**(inputs or {}), **{m.id: m for m in measures}}
     # a formula's group value is the formula on the group's rolled-up inputs (e.g. sum of hours / sum of teachers)
@@ -597,27 +677,44 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         val, how = g.value, g.method
         if method == "dfe_trust" and m.rollup is not Rollup.SUM and m.judged:
             val, how = dfe_trust_value(m, a["urn"][idx], vals, den, ok, years_in_trust or {})
-        phase = phase_of[m.id]
-        national, scope = national_of[m.id]
+        urns_now = a["urn"][idx]
+        # the mix's weights: each reporting member's pupils in this measure (cohort), else its pupils on roll
+        w_now = np.where(np.nan_to_num(den) > 0, den, weight[idx])
+        comp = group_comparator(bench, m, period, [(member_phase.get(int(u)), float(w)) for u, w, k in
+                                                   zip(urns_now.tolist(), w_now.tolist(), ok.tolist(), strict=True)
+                                                   if k])
+        national, scope = comp.value, comp.scope
+        # the group's percentile and flags sit among schools of its largest phase (the measure's own if unknown)
+        main_scope = comp.shares[0][0] if comp.shares else None
+        phase = main_scope if main_scope in ("primary", "secondary", "special", "alternative") else phase_of[m.id]
+        phase_of[m.id] = phase
         cohort = g.cohort
         num = None if val is None or not cohort else val * cohort / m.scale
         lo, hi, unc = _group_interval(m, val, num, cohort, ok, den, a["se"][idx].astype(float))
-        sig = significance(national, lo, hi) if m.judged else None
+        sig = significance(significance_reference(m, national), lo, hi) if m.judged else None
         adj_series = [adjusted_percentile(percentile_in(quantiles.get((m.id, p, phase or "")), gv.value), m)
                       for p, gv in trend_vals]
         pct = percentile_in(quantiles.get((m.id, period, phase or "")), val)
-        level = level_of(adj_series[-1], adj_series[-2] if last else None) if val is not None else None
+        trend = tuple(TrendPoint(p, gv.value, trend_status(m, p, gv.status.value, gv.value is not None))
+                      for p, gv in trend_vals)
+        # change, and the level's change part, only against the comparable year before (metrics.timeline)
+        change, note = change_and_note(m, period, periods, val, [t.value for t in trend], [t.status for t in trend])
+        prior = prior_index(periods, period)
+        level = level_of(adj_series[-1], adj_series[prior] if prior is not None and change is not None else None) \
+            if val is not None else None
         good = vals[ok]
         spread = Spread(*(float(x) for x in np.quantile(good, [0, 0.25, 0.5, 0.75, 1]))) if len(good) else None
         below = None
-        if national is not None and m.judged:
-            below = int(np.sum(good < national) if m.polarity is Polarity.HIGHER_BETTER else np.sum(good > national))
+        own_nat = np.array([np.nan if (x := member_nat[m.id].get(int(u))) is None else x for u in urns_now],
+                           dtype=float)
+        if m.judged and not np.isnan(own_nat[ok]).all():
+            with np.errstate(invalid="ignore"):  # NaN: a member with no national of its kind is never "below"
+                below = int(np.sum(vals[ok] < own_nat[ok]) if m.polarity is Polarity.HIGHER_BETTER
+                            else np.sum(vals[ok] > own_nat[ok]))
         exp = a["expected"][idx].astype(float)
         use = ~np.isnan(exp) & (np.nan_to_num(den) > 0)
         expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
-        prev_value = trend_vals[-2][1].value if last else None
-        trend = tuple(TrendPoint(p, gv.value, gv.status.value) for p, gv in trend_vals)
-        declining = m.judged and _declining(adj_series, [t.value for t in trend], m)
+        declining = m.judged and _declining(adj_series, [t.value for t in trend], m, periods)
         member_st = [STATUS_ORDER[x] if x >= 0 else Status.MISSING.value for x in st[idx].tolist()]
         built.append((m, declining, dict(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
@@ -627,13 +724,15 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             status_code=None, ci_low=lo, ci_high=hi, uncertainty=unc, national=national, national_scope=scope,
             percentile=pct, family_median=None, family_rank=None, family_size=None, expected=expected,
             residual=None if expected is None or val is None else val - expected, trend=trend,
-            change=None if val is None or prev_value is None else val - prev_value,
+            change=change, change_note=note,
             level=level, level_label=_level_label(m, level, Status.OK.value if val is not None else g.status.value),
             significance=sig, target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
             member_values=tuple(zip(a["urn"][idx].tolist(), [None if v != v else v for v in vals.tolist()],
                                     member_st, strict=True)),
+            band=p8_band(val, lo, hi) if banded_against_zero(m) else None, comparator=comp.words,
+            member_nationals=tuple((int(u), member_nat[m.id].get(int(u))) for u in urns_now.tolist()),
         )))
     n_declining = sum(1 for _, d, _ in built if d)
     out = []
@@ -641,7 +740,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         if isinstance(fields, ScorecardRow):
             out.append(fields)
             continue
-        reasons = _flag_reasons(m, fields["value"], fields["national"], fields["significance"],
+        reasons = _flag_reasons(m, fields["value"], significance_reference(m, fields["national"]),
+                                fields["significance"],
                                 adjusted_percentile(fields["percentile"], m), phase_of[m.id], declining, n_declining,
                                 [(t.period, t.value) for t in fields["trend"]]) if m.judged else []
         out.append(ScorecardRow(**fields, flag=bool(reasons), flag_reasons=tuple(reasons)))
@@ -649,17 +749,21 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
              else "pooled: pupils of all member schools counted together")
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
     watch = _member_flags([m for m in measures if not m.formula], a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p,
-                          national_of, names)
-    levels = _member_levels([m for m in measures if m.judged and not m.formula], a, m_arr, p_arr, ok_all, pos, n_p)
+                          member_nat, names, periods)
+    levels = _member_levels([m for m in measures if m.judged and not m.formula], a, m_arr, p_arr, ok_all, pos, n_p,
+                            periods)
     return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels)
 
 
 def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
-                   ok_all: np.ndarray, pos: Mapping[str, int], n_p: int) -> dict[tuple[int, str], int | None]:
+                   ok_all: np.ndarray, pos: Mapping[str, int], n_p: int,
+                   periods: Sequence[str] | None = None) -> dict[tuple[int, str], int | None]:
     """Each member's level on each judged measure this period (as on its own scorecard): None for a small
-    cohort or no value."""
+    cohort or no value. The change part counts only when the year before is comparable (metrics.timeline)."""
     if not measures:
         return {}
+    # measures whose window's last two periods may be compared (consecutive years, one definition, no DfE gap)
+    moves = {pos[m.id] for m in measures if periods is None or steps_comparable(m, periods, 1)}
     by_code = {pos[m.id]: m for m in measures}
     higher = np.zeros(4096, dtype=bool)
     for code, m in by_code.items():
@@ -684,7 +788,8 @@ def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_a
     for k in range(len(uniq)):
         level = None
         if now_ok[k] and not small[k] and not np.isnan(adj[k, 1]):
-            level = level_of(float(adj[k, 1]), None if np.isnan(adj[k, 0]) or n_p < 2 else float(adj[k, 0]))
+            level = level_of(float(adj[k, 1]), None if np.isnan(adj[k, 0]) or n_p < 2 or int(codes[k]) not in moves
+                             else float(adj[k, 0]))
         out[(int(uniq[k] // 4096), by_code[int(codes[k])].id)] = level
     return out
 
@@ -752,11 +857,13 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
 
 def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
                   ok_all: np.ndarray, pos: Mapping[str, int], cur: np.ndarray, bounds: np.ndarray, n_p: int,
-                  national_of: Mapping[str, tuple[float | None, str | None]],
-                  names: Mapping[int, str]) -> list[WatchItem]:
+                  member_nat: Mapping[str, Mapping[int, float | None]],
+                  names: Mapping[int, str], periods: Sequence[str] | None = None) -> list[WatchItem]:
     """Each member's flags, vectorised, by the same rules as a school's own scorecard: significantly worse than
-    national and in the bottom fifth; or declining for two years on several measures."""
+    national and in the bottom fifth; or declining for two years on several measures (consecutive academic years
+    under one definition, with no DfE gap)."""
     judged = [m for m in measures if m.judged]
+    steady = {pos[m.id] for m in judged if periods is None or steps_comparable(m, periods, 2)}
     reasons: dict[int, list[tuple[str, str]]] = {}
     if n_p >= 3 and judged:
         # a (school, measure) matrix of the last three periods' adjusted percentiles and signed values
@@ -778,7 +885,7 @@ def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_ar
         sv = np.where(hb, val, -val)
         with np.errstate(invalid="ignore"):
             dec = ((adj[:, 1] < adj[:, 0]) & (adj[:, 2] < adj[:, 1]) & (adj[:, 0] - adj[:, 2] >= DECLINE_MIN_DROP)
-                   & (sv[:, 1] < sv[:, 0]) & (sv[:, 2] < sv[:, 1]))
+                   & (sv[:, 1] < sv[:, 0]) & (sv[:, 2] < sv[:, 1]) & np.isin(u_m, list(steady)))
         u_urn = uniq // 4096
         counts = pd.Series(dec.astype(int)).groupby(u_urn).sum()
         by_code = {pos[m.id]: m for m in judged}
@@ -789,28 +896,36 @@ def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_ar
                 reasons.setdefault(urn, []).append(
                     (m.id, f"{m.label}: worse for two years running, one of {n} measures declining"))
     for m in judged:
-        national = national_of[m.id][0]
-        if national is None:
-            continue
+        # each member against its own phase's national value (Progress 8: against 0), as on its own card
+        own = member_nat.get(m.id, {})
         idx = cur[bounds[pos[m.id]]:bounds[pos[m.id] + 1]]
+        nat = np.array([np.nan if (x := own.get(int(u))) is None else x for u in a["urn"][idx]], dtype=float)
         adj = a["percentile"][idx].astype(float)
         adj = adj if m.polarity is Polarity.HIGHER_BETTER else 100.0 - adj
-        cand = ok_all[idx] & (adj < BOTTOM_FIFTH)
+        cand = ok_all[idx] & (adj < BOTTOM_FIFTH) & ~np.isnan(nat)
         if not cand.any():
             continue
-        idx = idx[cand]
+        idx, nat = idx[cand], nat[cand]
         vals = a["value"][idx].astype(float)
         lo, hi = intervals(m, vals, a["numerator"][idx], a["denominator"][idx], a["ci_low"][idx], a["ci_high"][idx])
-        worse = hi < national if m.polarity is Polarity.HIGHER_BETTER else lo > national
-        for urn, v in zip(a["urn"][idx][worse].tolist(), vals[worse].tolist(), strict=True):
+        worse = hi < nat if m.polarity is Polarity.HIGHER_BETTER else lo > nat
+        for urn, v, n in zip(a["urn"][idx][worse].tolist(), vals[worse].tolist(), nat[worse].tolist(), strict=True):
             reasons.setdefault(int(urn), []).append(
                 (m.id, f"{m.label}: significantly worse than national ({m.format_value(v)} against "
-                       f"{m.format_value(national)}) and in the bottom fifth"))
+                       f"{m.format_value(n)}) and in the bottom fifth"))
     return [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(reasons.items())]
 
 
-def applicable(registry: Registry, phase: str | None) -> list[Measure]:
-    """The registry's measures that apply to a phase (all of them when the phase is unknown)."""
+def _reference_of(measure: Measure, national: float | None) -> float | None:
+    """What a member's value is judged against: 0 for Progress 8 (DfE's rule), else its own national value."""
+    return significance_reference(measure, national)
+
+
+def applicable(registry: Registry, phase: str | None, reported: Iterable[str] = ()) -> list[Measure]:
+    """The registry's measures that apply to a phase (all of them when the phase is unknown), in registry order,
+    plus every measure the school reports results for: a special school's or alternative provision's KS4 and
+    destinations, a middle school's KS2, an all-through school's both key stages."""
     if phase is None:
         return list(registry.measures)
-    return [m for m in registry.measures if any(p.value == phase for p in m.phases)]
+    have = set(reported)
+    return [m for m in registry.measures if any(p.value == phase for p in m.phases) or m.id in have]

@@ -21,7 +21,9 @@ def describe(row: ScorecardRow, measure: Measure, *, subject: str = "The school"
     reach 45.0. Better than 31% of secondary schools; down 1.2 on last year. Level: Needs attention.'"""
     if row.value is None:
         why = NO_VALUE.get(row.status, NO_VALUE["missing"]).format(n=measure.min_cohort)
-        return f"{measure.label} {why}."
+        # a DfE gap says why in DfE's own words (e.g. no Progress 8 for 2024/25: these pupils had no KS2 tests)
+        note = row.change_note
+        return f"{measure.label} {why}." + (f" {note}" if note else "")
     parts = [f"{measure.label} was {row.display}"]
     if row.national is not None:
         nat = measure.format_value(row.national)
@@ -35,6 +37,8 @@ def describe(row: ScorecardRow, measure: Measure, *, subject: str = "The school"
             side = "above" if row.value > row.national else "below" if row.value < row.national else "equal to"
             parts[0] += f", {side} the national {nat}"
     sentences = [parts[0] + "."]
+    if row.band is not None:
+        sentences = _band_sentences(row, measure)  # Progress 8: DfE's band against 0; the national is context
     if row.expected is not None:
         sentences.append(f"Schools with a similar intake typically reach {measure.format_value(row.expected)}.")
     if row.family_median is not None and row.family_rank is not None and row.family_size:
@@ -43,7 +47,10 @@ def describe(row: ScorecardRow, measure: Measure, *, subject: str = "The school"
     adj = adjusted_percentile(row.percentile, measure)
     if adj is not None:
         sentences.append(f"Better than {adj:.0f}% of schools nationally.")
-    if row.change is not None and measure.polarity is not Polarity.CONTEXT:
+    if row.change_note and measure.polarity is not Polarity.CONTEXT:
+        # no change across a gap, a new definition or a year without results: say why, never "on last year"
+        sentences.append(row.change_note)
+    elif row.change is not None and measure.polarity is not Polarity.CONTEXT:
         better = (row.change > 0) == (measure.polarity is Polarity.HIGHER_BETTER)
         size = abs(row.change)
         if size > 0:
@@ -55,6 +62,22 @@ def describe(row: ScorecardRow, measure: Measure, *, subject: str = "The school"
     if row.target is not None and row.target_met is not None:
         sentences.append(f"Target {measure.format_value(row.target)}: {'met' if row.target_met else 'not met'}.")
     return " ".join(sentences)
+
+
+def _band_sentences(row: ScorecardRow, measure: Measure) -> list[str]:
+    """'Progress 8 was +0.24: Average, DfE's band (its 95% range, +0.00 to +0.48, includes 0, the national average
+    for all pupils). The national figure for state-funded schools is -0.03.'"""
+    lo, hi = measure.format_value(row.ci_low), measure.format_value(row.ci_high)
+    where = ("is wholly above 0" if row.ci_low is not None and row.ci_low > 0 else
+             "is wholly below 0" if row.ci_high is not None and row.ci_high < 0 else "includes 0")
+    out = [f"{measure.label} was {row.display}: {row.band}, DfE's band (its 95% range, {lo} to {hi}, {where}, "
+           "the national average for all pupils)."]
+    if row.national is not None:
+        context = (row.comparator or "national").removeprefix("national").removeprefix(", ")
+        nat = measure.format_value(row.national)
+        out.append(f"The national figure, {context}, is {nat}." if context.startswith("weighted") else
+                   f"The national figure{' for ' + context if context else ''} is {nat}.")
+    return out
 
 
 def _decimals(measure: Measure) -> int:

@@ -9,6 +9,7 @@ hides another. Pure: standard library only. The rules are listed, one line each,
 from __future__ import annotations
 
 import difflib
+import itertools
 import keyword
 import math
 import re
@@ -20,11 +21,13 @@ from pathlib import Path
 
 from metrics.formula import FUNCTIONS, Formula, FormulaError, formula_cycles, parse_formula
 from metrics.registry import NATIONAL_TOML, Perspective, Phase, Polarity, Rollup
+from metrics.timeline import Gap, is_period, period_of, span, start_year
 
 ROOT = Path(__file__).resolve().parents[1]
 
 MEASURE_FIELDS = ("id", "label", "description", "perspective", "unit", "format", "polarity", "phases", "rollup",
-                  "scale", "min_cohort", "uncertainty", "sd", "notes", "owner", "formula", "sources")
+                  "scale", "min_cohort", "uncertainty", "sd", "notes", "owner", "formula", "sources", "definitions",
+                  "gaps")
 REQUIRED_FIELDS = ("id", "label", "description", "perspective", "unit", "polarity", "phases", "rollup")
 COLUMN_FIELDS = ("value", "cohort", "numerator", "denominator", "ci_low", "ci_high")
 SOURCE_FIELDS = ("kind", *COLUMN_FIELDS)
@@ -618,6 +621,174 @@ def formula_no_cycles(d: Definitions) -> list[Issue]:
     return out
 
 
+# ------------------------------------------------------------------------------ time rules (method.md, "Time rules")
+
+DEFINITION_FIELDS = ("id", "label", "from", "until", "columns")
+GAP_FIELDS = ("from", "until", "reason", "source")
+SHARED_GAP_FIELDS = ("kinds", *GAP_FIELDS)
+MIN_REASON = 20  # a gap's sentence says why in DfE's terms: more than a word or two
+
+
+def _tables(m: dict, field: str) -> Iterator[tuple[int, object]]:
+    v = m.get(field)
+    if isinstance(v, list):
+        yield from enumerate(v)
+
+
+def _years(t: dict) -> tuple[str | None, str | None] | None:
+    """(from, until) when both are absent or academic years and from <= until; None otherwise."""
+    a, b = t.get("from"), t.get("until")
+    if any(x is not None and not is_period(x) for x in (a, b)):
+        return None
+    if a is not None and b is not None and start_year(a) > start_year(b):
+        return None
+    return a, b
+
+
+def _year_issues(d: Definitions, i: int, where: str, t: dict, what: str) -> list[Issue]:
+    out = []
+    for key in ("from", "until"):
+        v = t.get(key)
+        if v is not None and not is_period(v):
+            out.append(d.issue(i, f"{where}.{key}", f"{what} {key} {v!r} is not an academic year like 2018/19"))
+    a, b = t.get("from"), t.get("until")
+    if is_period(a) and is_period(b) and start_year(a) > start_year(b):
+        out.append(d.issue(i, f"{where}.until", f"{what} ends in {b}, before it starts in {a}"))
+    return out
+
+
+def definitions_shape(d: Definitions) -> list[Issue]:
+    """definitions, when given, is a list of tables, each with a snake_case id, a label, academic years `from` and
+    `until` (either may be left out: open-ended), and `columns` naming, per source kind of the measure, the columns
+    that carry it under that definition."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("definitions")
+        if v is None:
+            continue
+        if not isinstance(v, list):
+            out.append(d.issue(i, "definitions", f"definitions must be a list of [[measure.definitions]] tables, not "
+                                                 f"{v!r}"))
+            continue
+        kinds = {s.get("kind") for s in m.get("sources") or [] if isinstance(s, dict)}
+        for j, t in enumerate(v):
+            where = f"definitions[{j}]"
+            if not isinstance(t, dict):
+                out.append(d.issue(i, where, f"definition {j + 1} must be a table of fields, not {t!r}"))
+                continue
+            out += [d.issue(i, f"{where}.{k}", f"unknown definition field '{k}'; the fields are: "
+                                               f"{_allowed(DEFINITION_FIELDS)}")
+                    for k in t if k not in DEFINITION_FIELDS]
+            if not (isinstance(t.get("id"), str) and _ID.match(t["id"])):
+                out.append(d.issue(i, f"{where}.id", f"definition {j + 1} needs a snake_case id, "
+                                                     f"not {t.get('id')!r}"))
+            if not (isinstance(t.get("label"), str) and t["label"].strip()):
+                out.append(d.issue(i, f"{where}.label", f"definition {j + 1} needs a label: what it measured, "
+                                                        "in words"))
+            out += _year_issues(d, i, where, t, f"definition {j + 1}")
+            cols = t.get("columns")
+            if cols is None:
+                continue
+            if not isinstance(cols, dict):
+                out.append(d.issue(i, f"{where}.columns", f"columns must be a table of source kind = column names, "
+                                                          f"not {cols!r}"))
+                continue
+            for k, names in cols.items():
+                listed = names if isinstance(names, list) else [names]
+                if k not in kinds:
+                    out.append(d.issue(i, f"{where}.columns", f"columns name kind {k!r}, which is not one of this "
+                                                              f"measure's sources"))
+                elif not listed or not all(isinstance(n, str) and n.strip() for n in listed):
+                    out.append(d.issue(i, f"{where}.columns", f"columns for {k!r} must be a column name or a list "
+                                                              f"of names, not {names!r}"))
+    return out
+
+
+def gaps_shape(d: Definitions) -> list[Issue]:
+    """gaps, when given, is a list of tables, each with an academic year `from`, an optional `until` (left out: the
+    measure has ended) and `reason`, the sentence in DfE's terms that cards show for those years (a gap without a
+    sentence is refused)."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("gaps")
+        if v is None:
+            continue
+        if not isinstance(v, list):
+            out.append(d.issue(i, "gaps", f"gaps must be a list of [[measure.gaps]] tables, not {v!r}"))
+            continue
+        for j, t in enumerate(v):
+            out += _gap_issues(lambda f, msg, i=i: d.issue(i, f, msg), f"gaps[{j}]", j, t, GAP_FIELDS)
+    return out
+
+
+def _gap_issues(issue: Callable[[str, str], Issue], where: str, j: int, t: object,
+                fields: tuple[str, ...]) -> list[Issue]:
+    if not isinstance(t, dict):
+        return [issue(where, f"gap {j + 1} must be a table of fields, not {t!r}")]
+    out = [issue(f"{where}.{k}", f"unknown gap field '{k}'; the fields are: {_allowed(fields)}")
+           for k in t if k not in fields]
+    if t.get("from") is None:
+        out.append(issue(f"{where}.from", f"gap {j + 1} needs `from`, its first academic year"))
+    for key in ("from", "until"):
+        v = t.get(key)
+        if v is not None and not is_period(v):
+            out.append(issue(f"{where}.{key}", f"gap {j + 1} {key} {v!r} is not an academic year like 2018/19"))
+    a, b = t.get("from"), t.get("until")
+    if is_period(a) and is_period(b) and start_year(a) > start_year(b):
+        out.append(issue(f"{where}.until", f"gap {j + 1} ends in {b}, before it starts in {a}"))
+    reason = t.get("reason")
+    if not (isinstance(reason, str) and len(reason.strip()) >= MIN_REASON):
+        out.append(issue(f"{where}.reason", f"gap {j + 1} needs a reason: the sentence, in DfE's terms, that says "
+                                            "why there is no value for those years"))
+    return out
+
+
+def definitions_cover_years(d: Definitions) -> list[Issue]:
+    """A measure's definitions do not overlap (one definition per year), and any years between two of them are a
+    gap with its sentence (a year in no definition and no gap would be compared with nothing, unexplained)."""
+    out = []
+    for i, m in d.measures:
+        spans = sorted(((j, *y) for j, t in _tables(m, "definitions") if isinstance(t, dict)
+                        and (y := _years(t)) is not None),
+                       key=lambda s: -1 if s[1] is None else start_year(s[1]))
+        gaps = [Gap(y[0], y[1], "") for _, t in _tables(m, "gaps") if isinstance(t, dict)
+                and t.get("from") is not None and (y := _years(t)) is not None]
+        for (j1, _a1, b1), (j2, a2, _b2) in itertools.pairwise(spans):
+            if b1 is None or a2 is None or start_year(a2) <= start_year(b1):
+                out.append(d.issue(i, f"definitions[{j2}].from", f"definitions {j1 + 1} and {j2 + 1} overlap: a "
+                                                                 "year can have only one definition"))
+                continue
+            hole = span(period_of(start_year(b1) + 1), period_of(start_year(a2) - 1))
+            unexplained = [p for p in hole if not any(g.covers(p) for g in gaps)]
+            if unexplained:
+                out.append(d.issue(i, f"definitions[{j2}].from", f"{', '.join(unexplained)} is in no definition "
+                                                                 "and no gap says why"))
+    return out
+
+
+TIME_RULES: tuple[Rule, ...] = (definitions_shape, gaps_shape, definitions_cover_years)
+
+
+def shared_gap_issues(raw: object, source: str, text: str | None = None) -> list[Issue]:
+    """The file's shared [[gap]] tables: each names the kinds of file it covers, its years and its sentence."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        return [Issue(source, None, "gap", None, "gap must be a list of [[gap]] tables")]
+    lines = [n for n, line in enumerate((text or "").splitlines(), 1) if re.match(r"^\s*\[\[\s*gap\s*\]\]", line)]
+    out = []
+    for j, t in enumerate(raw):
+        line = lines[j] if j < len(lines) else None
+        issue = lambda f, msg, line=line: Issue(source, None, f, line, msg)  # noqa: E731
+        out += _gap_issues(issue, f"gap[{j}]", j, t, SHARED_GAP_FIELDS)
+        kinds = t.get("kinds") if isinstance(t, dict) else None
+        if isinstance(t, dict) and (not isinstance(kinds, list) or not kinds
+                                    or not all(isinstance(k, str) and k in SOURCE_KINDS for k in kinds)):
+            out.append(issue(f"gap[{j}].kinds", f"kinds must list the kinds of file the gap covers, from: "
+                                                f"{_allowed(SOURCE_KINDS)}; not {kinds!r}"))
+    return out
+
+
 RULES: tuple[Rule, ...] = (
     required_fields, unknown_fields, id_format, id_unique, perspective_value, polarity_value, rollup_value,
     uncertainty_value, phases_value, unit_text, label_text, description_text, notes_text, owner_value,
@@ -645,7 +816,7 @@ def validate_definitions(raw: list[dict], *, source: str, known_ids: Collection[
     issues = [Issue(source, None, None, d.lines.starts[i] if d.lines else None,
                     f"measure {i + 1} must be a table of fields, not {m!r}")
               for i, m in enumerate(raw) if not isinstance(m, dict)]
-    for rule in RULES:
+    for rule in RULES + TIME_RULES:
         try:
             issues.extend(rule(d))
         except Exception as exc:  # a bug in one rule must not hide the others' findings
@@ -674,8 +845,10 @@ def validate_registry_file(path: Path | str, *, source: str | None = None, known
         if m:
             msg = f"{msg[:m.start()]} at column {m.group(2)}"
         return [Issue(name, None, None, line, f"the file is not valid TOML: {msg}")]
+    # the shared [[gap]] tables are the one other top-level key (metrics.registry.shared_gaps_for)
     issues = [Issue(name, None, k, None, f"unknown top-level key '{k}': the file holds [[measure]] tables")
-              for k in data if k != "measure"]
+              for k in data if k not in ("measure", "gap")]
+    issues += shared_gap_issues(data.get("gap"), name, text)
     raw = data.get("measure")
     if not isinstance(raw, list) or not raw:
         return [*issues, Issue(name, None, None, None, "the file has no [[measure]] tables")]
