@@ -946,6 +946,7 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
     g = _getter(table)
     seen: dict[int, int] = {}
     coords: list[tuple[int, float, float]] = []
+    reasons: list[tuple[int, str, str]] = []  # why each school opened and closed: the lineage note's words
     for row, line in zip(table.rows, table.lines, strict=True):
         urn = parse_urn(row[urn_i])
         if urn is None:
@@ -999,6 +1000,7 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
             "northing": northing,
         }
         batch.establishments.append(est)
+        reasons.append((urn, g(row, "ReasonEstablishmentOpened (name)"), g(row, "ReasonEstablishmentClosed (name)")))
         trust_code, trust_name = g(row, "Trusts (code)"), g(row, "Trusts (name)")
         if trust_code and trust_name:
             key = f"uid:{trust_code}"
@@ -1016,6 +1018,8 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
         for (i, _, _), x, y in zip(coords, lon, lat, strict=True):
             batch.establishments[i]["latitude"] = round(float(y), 6)
             batch.establishments[i]["longitude"] = round(float(x), 6)
+    if reasons:
+        batch.writers.append(_gias().reasons_writer(reasons))
     return batch
 
 

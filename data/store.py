@@ -802,7 +802,7 @@ class Store:
                     """
                     INSERT INTO observations
                     SELECT e.ord, 'school', s.urn, NULL, NULL, ?, s.period, s.value, s.numerator, s.denominator,
-                           NULL, NULL, s.status, NULL, 'local', NULL
+                           NULL, NULL, s.status, NULL, 'local', NULL, NULL
                     FROM _local_in s LEFT JOIN establishments e ON e.urn = s.urn
                     ORDER BY e.ord NULLS LAST, s.period
                     """,
@@ -873,11 +873,20 @@ def registered(cur: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> I
             cur.unregister(name)
 
 
+# Sources whose file lists every stay of a school in a group, closed ones included (GIAS's trust membership
+# history): their ranges for a (group, school) replace the ranges they gave before, so a later file can close one.
+HISTORY_SOURCES = frozenset({"gias_trust_membership"})
+
+
 def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str) -> int:
     """Add membership ranges (columns group_id, urn, start_date, end_date), merging each (group, school)'s
     overlapping or touching ranges into one.
 
-    Idempotent: re-adding ranges already covered changes nothing. Returns how many ranges changed.
+    Dated evidence replaces undated: a range with a start or an end date drops the stored range with neither
+    for the same group and school (and an undated range adds nothing where a dated one is known). A history
+    source (HISTORY_SOURCES) replaces its own earlier ranges for the pairs it names. Other groups' memberships
+    and other pairs are never touched. Idempotent: re-adding ranges already covered changes nothing. Returns how
+    many (group, school) pairs' ranges changed.
     """
     df = rows[["group_id", "urn", "start_date", "end_date"]].copy()
     df["start_date"] = pd.to_datetime(df["start_date"], errors="coerce").dt.date
@@ -892,12 +901,27 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
         """)
         cur.execute("""
             CREATE OR REPLACE TEMP TABLE _mem_after AS
-            WITH ranges AS (
+            WITH dated_in AS (
+                SELECT DISTINCT group_id, urn FROM _mem_in WHERE start_date IS NOT NULL OR end_date IS NOT NULL
+            ), dated_before AS (
+                SELECT DISTINCT group_id, urn FROM _mem_before WHERE start_date IS NOT NULL OR end_date IS NOT NULL
+            ), kept AS (
+                -- stored ranges the incoming dated evidence does not replace
+                SELECT b.* FROM _mem_before b
+                WHERE NOT ((b.start_date IS NULL AND b.end_date IS NULL) OR (b.source = $source AND $history))
+                   OR NOT EXISTS (SELECT 1 FROM dated_in d WHERE d.group_id = b.group_id AND d.urn = b.urn)
+            ), incoming AS (
+                -- an undated range says nothing a dated one for the same pair does not say better
+                SELECT i.* FROM _mem_in i
+                WHERE i.start_date IS NOT NULL OR i.end_date IS NOT NULL OR NOT EXISTS (
+                    SELECT 1 FROM (SELECT * FROM dated_in UNION SELECT * FROM dated_before) d
+                    WHERE d.group_id = i.group_id AND d.urn = i.urn)
+            ), ranges AS (
                 SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01') AS s,
-                       coalesce(end_date, DATE '9999-12-31') AS e, source FROM _mem_before
+                       coalesce(end_date, DATE '9999-12-31') AS e, source FROM kept
                 UNION ALL
                 SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01'),
-                       coalesce(end_date, DATE '9999-12-31'), $source FROM _mem_in
+                       coalesce(end_date, DATE '9999-12-31'), $source FROM incoming
             ), ordered AS (
                 SELECT *, max(e) OVER (PARTITION BY group_id, urn ORDER BY s, e
                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
@@ -914,11 +938,16 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
                    nullif(max(e), DATE '9999-12-31') AS end_date,
                    min(source) AS source
             FROM islands GROUP BY group_id, urn, island
-        """, {"source": source})
+        """, {"source": source, "history": source in HISTORY_SOURCES})
+        # pairs (group, school) whose ranges differ: one added, extended, closed or replaced
         changed = cur.execute("""
             SELECT count(*) FROM (
-                SELECT group_id, urn, start_date, end_date FROM _mem_after
-                EXCEPT SELECT group_id, urn, start_date, end_date FROM _mem_before)
+                SELECT DISTINCT group_id, urn FROM (
+                    (SELECT group_id, urn, start_date, end_date FROM _mem_after
+                     EXCEPT SELECT group_id, urn, start_date, end_date FROM _mem_before)
+                    UNION ALL
+                    (SELECT group_id, urn, start_date, end_date FROM _mem_before
+                     EXCEPT SELECT group_id, urn, start_date, end_date FROM _mem_after)))
         """).fetchall()[0][0]
         if changed:
             cur.execute("""
