@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -30,11 +30,46 @@ def _ys(values: Sequence[float | None], n: int) -> list[float | None]:
     return out + [None] * (n - len(out))
 
 
+GAP_FILL = "rgba(120, 120, 120, 0.12)"  # a DfE gap year: a light band behind the lines, named in words too
+GAP_WORDS = "No DfE data"
+
+
+def _segments(periods: list[str], ys: list[float | None], breaks: Sequence[str]) -> list[list[float | None]]:
+    """The series cut at each break (a period that starts a new definition): one list per stretch, None elsewhere,
+    so the line is never joined across the break."""
+    starts = [0] + [periods.index(b) for b in breaks if b in periods and periods.index(b) > 0] + [len(periods)]
+    starts = sorted(set(starts))
+    return [[y if a <= i < b else None for i, y in enumerate(ys)] for a, b in zip(starts, starts[1:], strict=False)]
+
+
+def _mark_gaps(fig: go.Figure, periods: list[str], gaps: Mapping[str, str], *, words: bool) -> None:
+    """A grey band behind each DfE gap year; with `words`, 'No DfE data' above it and DfE's reason on hover."""
+    for period, reason in gaps.items():
+        if period not in periods:
+            continue
+        i = periods.index(period)
+        fig.add_vrect(x0=i - 0.5, x1=i + 0.5, fillcolor=GAP_FILL, line_width=0, layer="below")
+        if words:
+            fig.add_annotation(x=period, y=1.0, yref="paper", yanchor="bottom", text=GAP_WORDS, showarrow=False,
+                               font={"size": SMALL, "color": MUTED}, hovertext=plotly_text(reason))
+
+
+def _gap_words(gaps: Mapping[str, str], breaks: Sequence[str]) -> str:
+    """The gaps and breaks in words, for the chart's description (its alt text)."""
+    reasons = list(dict.fromkeys(gaps.values()))
+    out = " ".join(reasons)
+    if breaks:
+        out += (" " if out else "") + f"The line is broken before {', '.join(breaks)}: a new definition starts there."
+    return out
+
+
 def sparkline(periods: list[str], values: list[float | None], *, national: list[float | None] | None = None,
-              unit: str = "", height: int = 80) -> go.Figure:
+              unit: str = "", height: int = 80, gaps: Mapping[str, str] | None = None,
+              breaks: Sequence[str] = ()) -> go.Figure:
     """A small line with markers and no axes; None leaves a gap; an optional dashed grey national line.
 
-    Hover gives each period's value in words ("2023/24: 45.1%"); the y-range includes national when given."""
+    Hover gives each period's value in words ("2023/24: 45.1%"); the y-range includes national when given.
+    `gaps` (period -> DfE's reason) are grey bands; `breaks` (periods starting a new definition) cut the line."""
     periods = [str(p) for p in periods]
     ys = _ys(values, len(periods))
     if not periods:
@@ -48,12 +83,14 @@ def sparkline(periods: list[str], values: list[float | None], *, national: list[
             customdata=_texts(format_series(nat, unit)),
             hovertemplate="%{x}: national %{customdata}<extra></extra>",
         ))
-    fig.add_trace(go.Scatter(
-        x=periods, y=ys, mode="lines+markers", name="Value", connectgaps=False,
-        line={"color": SCHOOL, "width": 2}, marker={"color": SCHOOL, "size": 6},
-        customdata=_texts(format_series(ys, unit)),
-        hovertemplate="%{x}: %{customdata}<extra></extra>",
-    ))
+    for part in _segments(periods, ys, breaks):
+        fig.add_trace(go.Scatter(
+            x=periods, y=part, mode="lines+markers", name="Value", connectgaps=False,
+            line={"color": SCHOOL, "width": 2}, marker={"color": SCHOOL, "size": 6},
+            customdata=_texts(format_series(part, unit)),
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
+        ))
+    _mark_gaps(fig, periods, gaps or {}, words=False)
     fig.update_xaxes(visible=False, type="category", fixedrange=True)
     fig.update_yaxes(visible=False, fixedrange=True)
     known = [v for v in ys + (_ys(national, len(periods)) if national is not None else []) if v is not None]
@@ -62,14 +99,18 @@ def sparkline(periods: list[str], values: list[float | None], *, national: list[
         pad = (hi - lo) * 0.15 or max(abs(hi) * 0.05, 1e-9)
         fig.update_yaxes(range=[lo - pad, hi + pad])
     fig.update_layout(showlegend=False, hovermode="closest", hoverlabel={"font": {"size": SMALL}})
-    return base_layout(fig, description=trend_alt("Trend", periods, ys, unit), height=height, margin=2)
+    description = trend_alt("Trend", periods, ys, unit)
+    extra = _gap_words(gaps or {}, breaks)
+    return base_layout(fig, description=f"{description} {extra}" if extra else description, height=height, margin=2)
 
 
 def trend_chart(periods: list[str], series: dict[str, list[float | None]], *, unit: str = "",
-                title: str = "") -> go.Figure:
+                title: str = "", gaps: Mapping[str, str] | None = None, breaks: Sequence[str] = ()) -> go.Figure:
     """Several named series over the same periods (e.g. school, family median, national), in the order given.
 
-    Each series differs by colour, dash and marker shape, so none relies on colour alone; None leaves a gap."""
+    Each series differs by colour, dash and marker shape, so none relies on colour alone; None leaves a gap.
+    `gaps` (period -> DfE's reason) are grey bands named "No DfE data" with the reason on hover; `breaks` (periods
+    that start a new definition) cut every line there, so unlike is never joined to like."""
     periods = [str(p) for p in periods]
     if not periods or not series:
         return empty_figure(title=title, height=200)
@@ -79,14 +120,20 @@ def trend_chart(periods: list[str], series: dict[str, list[float | None]], *, un
         ys = _ys(values, len(periods))
         i = k % len(SERIES_COLOURS)
         colour = SERIES_COLOURS[i]
-        fig.add_trace(go.Scatter(
-            x=periods, y=ys, mode="lines+markers", name=plotly_text(name), connectgaps=False,
-            line={"color": colour, "width": 2.5 if k == 0 else 2, "dash": SERIES_DASHES[i]},
-            marker={"color": colour, "size": 9 if k == 0 else 8, "symbol": SERIES_SYMBOLS[i]},
-            customdata=_texts(format_series(ys, unit)),
-            hovertemplate=f"{plotly_text(name)}<br>%{{x}}: %{{customdata}}<extra></extra>",
-        ))
+        for j, part in enumerate(_segments(periods, ys, breaks)):
+            fig.add_trace(go.Scatter(
+                x=periods, y=part, mode="lines+markers", name=plotly_text(name), connectgaps=False,
+                legendgroup=f"series{k}", showlegend=j == 0,
+                line={"color": colour, "width": 2.5 if k == 0 else 2, "dash": SERIES_DASHES[i]},
+                marker={"color": colour, "size": 9 if k == 0 else 8, "symbol": SERIES_SYMBOLS[i]},
+                customdata=_texts(format_series(part, unit)),
+                hovertemplate=f"{plotly_text(name)}<br>%{{x}}: %{{customdata}}<extra></extra>",
+            ))
         lines.append(trend_alt(str(name), periods, ys, unit))
+    _mark_gaps(fig, periods, gaps or {}, words=True)
+    extra = _gap_words(gaps or {}, breaks)
+    if extra:
+        lines.append(extra)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods, showgrid=False,
                      showline=True, title=None)
     fig.update_yaxes(title={"text": plotly_text(unit) if unit not in ("", "score") else None}, showgrid=True,

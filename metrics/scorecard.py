@@ -344,6 +344,29 @@ def change_and_note(measure: Measure, period: str, periods: Sequence[str], value
     return (None, note) if note else (value - prev, None)  # type: ignore[operator]
 
 
+def trend_breaks(measure: Measure, trend: Sequence[TrendPoint]) -> tuple[dict[str, str], list[str]]:
+    """Where a trend line must not join: DfE's gap years (period -> DfE's sentence) and the periods that start a new
+    definition (two values side by side that measure different things)."""
+    gaps = {t.period: g.reason for t in trend if is_period(t.period) and (g := gap_at(measure.gaps, t.period))}
+    breaks = [b.period for a, b in zip(trend, trend[1:], strict=False)
+              if a.value is not None and b.value is not None and is_period(a.period) and is_period(b.period)
+              and not comparable(measure, b.period, a.period)[0]]
+    return gaps, breaks
+
+
+def comparable_run(measure: Measure, trend: Sequence[TrendPoint]) -> tuple[TrendPoint, ...]:
+    """The trend's latest unbroken stretch: consecutive years with values, each comparable with the one before
+    (what a one-line sparkline may join)."""
+    run: list[TrendPoint] = []
+    for t in reversed(trend):
+        if t.value is None or not is_period(t.period):
+            break
+        if run and not comparable(measure, run[-1].period, t.period)[0]:
+            break
+        run.append(t)
+    return tuple(reversed(run))
+
+
 def trend_status(measure: Measure, period: str, status: str, has_row: bool) -> str:
     """A trend point's status: a year DfE published nothing for is 'not_applicable' (a gap, not a missing file)."""
     if not has_row and is_period(period) and gap_at(measure.gaps, period) is not None:

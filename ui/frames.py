@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics.registry import Perspective, Registry
-from metrics.scorecard import LEVELS, Scorecard, ScorecardRow
+from metrics.registry import Measure, Perspective, Registry
+from metrics.scorecard import LEVELS, Scorecard, ScorecardRow, comparable_run
 
 TILES_PER_PERSPECTIVE = 3
 
@@ -45,6 +45,33 @@ def vs_national(r: ScorecardRow, registry: Registry) -> str | None:
     fmt = registry.get(r.measure).format if r.measure in registry else ".1f"
     fmt = fmt.lstrip("+")
     return f"{diff:+{fmt}}{unit} vs national"
+
+
+def change_caption(r: ScorecardRow) -> str:
+    """Under a tile: why there is no change on the year before (a DfE gap, a new definition), or nothing.
+
+    The tile's delta compares with national in the same year, never with another year: no arrow ever spans a gap."""
+    return f"No change shown: {r.change_note}" if r.change_note else ""
+
+
+def delta_arrow(r: ScorecardRow) -> str:
+    """A tile's arrow: off when the row cannot be compared with the year before (the delta is then plain words vs
+    national, with no arrow beside a gap or a new definition)."""
+    return "off" if r.change_note else "auto"
+
+
+def trend_cells(r: ScorecardRow, measure: Measure) -> tuple[list[float | None], str]:
+    """The school card's trend column: the latest stretch of comparable years only (a table sparkline cannot break
+    its line), and those years in words, saying when earlier years are left out."""
+    run = comparable_run(measure, r.trend)
+    earlier = [t for t in r.trend[: len(r.trend) - len(run)] if t.value is not None]
+    if not run:
+        words = "no comparable years"
+    else:
+        words = run[0].period if len(run) == 1 else f"{run[0].period} to {run[-1].period}"
+    if earlier:
+        words += "; earlier years are not comparable (a gap in DfE's data, a missing year or a new definition)"
+    return [t.value for t in run], words
 
 
 def grid_frame(card: Scorecard, *, measures: list[str] | None = None) -> pd.DataFrame:

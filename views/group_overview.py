@@ -17,7 +17,16 @@ from ui.context import (
     members_table,
     registry,
 )
-from ui.frames import grid_frame, grid_measures, headline_rows, map_frame, vs_national, widest_measure
+from ui.frames import (
+    change_caption,
+    delta_arrow,
+    grid_frame,
+    grid_measures,
+    headline_rows,
+    map_frame,
+    vs_national,
+    widest_measure,
+)
 from ui.store import get_store
 
 store = get_store()
@@ -38,11 +47,13 @@ for perspective, rows in tiles.items():
     for col, r in zip(cols, rows, strict=True):
         # a metric's value is Markdown too, and a local measure's unit is a governor's words
         col.metric(markdown_text(r.label), markdown_text(r.display), delta=vs_national(r, reg),
-                   delta_color="normal" if r.polarity == "higher_better" else "inverse",
+                   delta_color="normal" if r.polarity == "higher_better" else "inverse", delta_arrow=delta_arrow(r),
                    help=f"{markdown_text(reg.get(r.measure).description)} National: "
                         f"{markdown_text(reg.get(r.measure).format_value(r.national))}.",
                    border=True)
         col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else ""))
+        if r.change_note:  # our own sentence (the registry's DfE reason), shown as text: no change arrow
+            col.caption(markdown_text(change_caption(r)))
 
 below = card.below_national_any
 st.subheader("No school left behind")

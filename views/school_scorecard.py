@@ -10,6 +10,7 @@ from metrics.registry import Perspective
 from metrics.sentences import describe
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, choose_school, current_viewer, group_card, registry, school_card
+from ui.frames import trend_cells
 from ui.store import get_store
 
 store = get_store()
@@ -51,11 +52,13 @@ for perspective in Perspective:
         "Level": r.level_label,
         "Target": "–" if r.target is None else
                   f"{reg.get(r.measure).format_value(r.target)} ({'met' if r.target_met else 'not met'})",
-        "Trend": [t.value for t in r.trend],
+        # only years that can be compared are joined: a gap or a new definition starts the line afresh
+        "Trend": trend_cells(r, reg.get(r.measure))[0],
+        "Trend years": trend_cells(r, reg.get(r.measure))[1],
     } for r in rows])
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "Trend": st.column_config.LineChartColumn(
-            "Trend", help=f"{', '.join(t.period for t in rows[0].trend)} (oldest first)"),
+            "Trend", help="The latest years that can be compared with each other, oldest first (see Trend years)"),
     }, key=f"table_{perspective.value}")
     with st.expander(f"{perspective.label} in words"):
         for r in rows:

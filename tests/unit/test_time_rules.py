@@ -226,3 +226,40 @@ def test_group_change_and_member_levels_follow_the_same_rule() -> None:
     # school 1: adjusted percentile 100 - 40 = 60 -> band 3 (level 4); the 40-point rise from 100 - 80 = 20 would
     # lift it to 5, but the years are not comparable: level 4 stands
     assert card.member_levels[(1, "persistent_absence")] == 4
+
+
+# ------------------------------------------------------------------------------ charts and the card's cells
+
+
+def test_trend_chart_breaks_at_a_new_definition_and_marks_dfe_gaps() -> None:
+    from charts.trend import sparkline, trend_chart
+
+    periods = ["2013/14", "2014/15", "2015/16", "2016/17"]
+    fig = trend_chart(periods, {"School": [20.0, 19.0, 12.0, 11.0]}, unit="%", breaks=["2015/16"])
+    assert [list(t.y) for t in fig.data] == [[20.0, 19.0, None, None], [None, None, 12.0, 11.0]]  # never joined
+    assert [t.showlegend for t in fig.data] == [True, False] and {t.name for t in fig.data} == {"School"}
+    assert "The line is broken before 2015/16: a new definition starts there." in fig.layout.meta["description"]
+
+    periods = ["2018/19", "2019/20", "2020/21", "2021/22"]
+    gaps = {"2019/20": NO_TABLES, "2020/21": NO_TABLES}
+    fig = trend_chart(periods, {"School": [0.1, None, None, 0.3]}, unit="score", gaps=gaps)
+    assert list(fig.data[0].y) == [0.1, None, None, 0.3] and fig.data[0].connectgaps is False
+    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(0.5, 1.5), (1.5, 2.5)]  # a band over each gap year
+    assert [(a.x, a.text, a.hovertext) for a in fig.layout.annotations if a.text == "No DfE data"] == [
+        ("2019/20", "No DfE data", NO_TABLES), ("2020/21", "No DfE data", NO_TABLES)]
+    assert fig.layout.meta["description"].count(NO_TABLES) == 1
+    small = sparkline(periods, [0.1, None, None, 0.3], gaps=gaps)
+    assert len(small.layout.shapes) == 2 and NO_TABLES in small.layout.meta["description"]
+
+
+def test_the_cards_trend_cell_joins_only_comparable_years_and_the_tile_has_no_arrow() -> None:
+    from ui.frames import change_caption, delta_arrow, trend_cells
+
+    row = _card("persistent_absence", ["2013/14", "2014/15", "2015/16", "2016/17"],
+                {"2013/14": 20.0, "2014/15": 19.0, "2015/16": 12.0, "2016/17": 11.0})
+    assert trend_cells(row, REG.get("persistent_absence")) == (
+        [12.0, 11.0], "2015/16 to 2016/17; earlier years are not comparable (a gap in DfE's data, a missing year or "
+                      "a new definition)")
+    assert (row.change, delta_arrow(row), change_caption(row)) == (pytest.approx(-1.0), "auto", "")
+    row = _card("persistent_absence", ["2014/15", "2015/16"], {"2014/15": 9.0, "2015/16": 12.0})
+    assert delta_arrow(row) == "off" and change_caption(row).startswith("No change shown: Persistent absence changed")
