@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data import ees_results, ees_trusts, ofsted
+from data import ees_national, ees_results, ees_trusts, ofsted
 from data.formats import (
     NEEDS_PERIOD,
     PERFORMANCE_KINDS,
@@ -415,6 +415,7 @@ def build_batch(table: RawTable, kind: str, period: str | None) -> Batch:
         FileKind.EES_KS4: ees_results.ks4_batch, FileKind.EES_KS2: ees_results.ks2_batch,
         FileKind.EES_SCHOOL_INFO: ees_results.school_info_batch,
         FileKind.EES_TRUST_RESULTS: ees_trusts.trust_results_batch, FileKind.EES_TRUST_INFO: ees_trusts.trust_info_batch,
+        FileKind.EES_NATIONAL: ees_national.national_batch,
     }
     if kind in builders:
         return builders[kind](table, period)
