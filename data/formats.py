@@ -208,6 +208,11 @@ def detect_kind(header: set[str], filename: str) -> str:
             return FileKind.EES_KS4
         if h & _EES_KS2_EVIDENCE:
             return FileKind.EES_KS2
+        if not h & _EES_INFO_EVIDENCE:
+            raise DetectError("this looks like an EES school results file (it has time_period, school_urn and a "
+                              "breakdown) but none of the KS4 or KS2 measure columns DfE publishes (such as "
+                              "attainment8_average, avg_att8, expected_standard_pupil_percent): were its columns "
+                              "renamed? Import the file as DfE published it")
     if {"TIME_PERIOD", "SCHOOL_URN"} <= h and h & _EES_INFO_EVIDENCE:
         return FileKind.EES_SCHOOL_INFO
     if {"TIME_PERIOD", "TRUST_UID"} <= h and "URNS" in h:

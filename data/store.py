@@ -480,8 +480,8 @@ class Store:
         """Everything a scorecard reads about these schools, in one pass: each observation of `measures` in
         `periods`, with its precomputed statistics. Text is sent as positions, which is what makes a 500-school
         read fast (measured: strings cost more than the scan): `m` indexes `measures`, `p` indexes `periods`,
-        `st` indexes metrics.registry.STATUSES (-1 for none). `with_codes` adds the file's status codes (text:
-        for one school's card)."""
+        `st` indexes metrics.registry.STATUSES (-1 for none). `with_codes` adds the file's status codes and each
+        value's version (provisional, revised, final: text, for one school's card)."""
         urns = [int(u) for u in urns]
         ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
         params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES))
@@ -491,7 +491,7 @@ class Store:
                    o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
                    (coalesce(list_position($statuses, o.status), 0) - 1)::SMALLINT AS st,
                    s.percentile, s.se, s.expected, s.residual, s.family_median, s.family_rank, s.family_size
-                   {", o.status_code" if with_codes else ""}
+                   {", o.status_code, o.version" if with_codes else ""}
             FROM observations o
             LEFT JOIN school_stats s ON s.{ord_sql} AND s.urn = o.urn AND s.measure = o.measure
                  AND s.period = o.period

@@ -122,6 +122,14 @@ class ScorecardRow:
     band: str | None = None  # DfE's Progress 8 band (against 0), for progress8 and its variants
     comparator: str | None = None  # which national value `national` is, in words
     member_nationals: tuple[tuple[int, float | None], ...] = field(default=())  # each member's own national
+    version: str | None = None  # which of DfE's figures the value is: provisional, revised, final (None: not said)
+
+    # DfE's own published figure for this trust (group cards of a DfE trust), shown beside the roll-up, never mixed in
+    dfe_published: float | None = None
+    dfe_published_status: str | None = None  # ok, or why DfE gives no figure (not_applicable: z)
+    dfe_published_version: str | None = None  # provisional / revised / final
+    dfe_published_schools: int | None = None  # the schools DfE's figure counts (in the trust 3 years or more)
+    dfe_published_cohort: int | None = None  # the pupils it covers
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -548,6 +556,14 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         i = by.get((mi, pi))
         return STATUS_ORDER[cols["st"][i]] if i is not None and cols["st"][i] >= 0 else Status.MISSING.value
 
+    # the stored version of each value (Store.member_rows with codes); rows read without it have none
+    versions = rows["version"].to_numpy() if "version" in rows.columns else None
+
+    def version(mi: int, pi: int) -> str | None:
+        i = by.get((mi, pi))
+        v = versions[i] if versions is not None and i is not None else None
+        return v if isinstance(v, str) and v else None
+
     def stored(mid: str, pi: int) -> float | None:
         return get(pos[mid], pi, "value") if mid in pos and status(pos[mid], pi) == Status.OK.value else None
 
@@ -604,7 +620,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             level=level, level_label=refused or _level_label(m, level, st), significance=sig, flag=bool(reasons),
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
             change_note=note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
-            comparator=comp.words,
+            comparator=comp.words, version=version(mi, last),
         ))
     return Scorecard(subject, period, tuple(out), "school values as published")
 

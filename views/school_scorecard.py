@@ -13,6 +13,8 @@ from ui.context import choose_group_and_period, choose_school, current_viewer, g
 from ui.frames import trend_cells
 from ui.store import get_store
 
+VERSION_WORDS = {"provisional": "Provisional", "revised": "Revised", "final": "Final"}
+
 store = get_store()
 viewer = current_viewer()
 st.title("School scorecard")
@@ -44,6 +46,8 @@ for perspective in Perspective:
     table = pd.DataFrame([{
         "Measure": r.label,
         "Value": r.display,
+        # which of DfE's figures the value is (provisional, revised, final); "–" when the file does not say
+        "Version": VERSION_WORDS.get(r.version or "", "–"),
         "National": reg.get(r.measure).format_value(r.national),
         "Similar schools (median)": reg.get(r.measure).format_value(r.family_median),
         "Expected for this intake": reg.get(r.measure).format_value(r.expected),
@@ -62,6 +66,7 @@ for perspective in Perspective:
     }, key=f"table_{perspective.value}")
     with st.expander(f"{perspective.label} in words"):
         for r in rows:
-            st.markdown(f"- {markdown_text(describe(r, reg.get(r.measure)))}")
+            said = f" These are DfE's {r.version} figures." if r.version in VERSION_WORDS else ""
+            st.markdown(f"- {markdown_text(describe(r, reg.get(r.measure)) + said)}")
             for reason in r.flag_reasons:
                 st.markdown(f"    - ⚑ {markdown_text(reason)}")

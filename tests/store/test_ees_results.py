@@ -290,8 +290,10 @@ def test_ks4_renamed_measures_are_refused(store: Store, tmp_path: Path) -> None:
     renamed = {c: c.upper() + "_X" if c.startswith(("avg_", "pt_", "t_", "p8")) else c for c in rows[0]}
     header = list(renamed.values())
     bad = write_rows(tmp_path / KS4_2324.name, header, [{renamed[k]: v for k, v in r.items()} for r in rows])
-    message = refused(store, bad)
-    assert message.startswith(f"{bad.name}, line 1: ")
+    assert refused(store, bad) == (
+        f"{bad.name}, line 1: this looks like an EES school results file (it has time_period, school_urn and a "
+        "breakdown) but none of the KS4 or KS2 measure columns DfE publishes (such as attainment8_average, avg_att8, "
+        "expected_standard_pupil_percent): were its columns renamed? Import the file as DfE published it")
 
 
 def test_cli_refusal_exits_2(tmp_path: Path) -> None:
