@@ -36,11 +36,11 @@ from data.formats import (
     parse_urn,
     period_bounds,
     period_from_path,
-    period_start_year,
 )
 from data.reading import FatalImportError, Problem, RawTable, fatal, read_table
 from data.store import Store, merge_memberships, registered
 from metrics.registry import Measure, Phase, Source, Status, load_registry
+from metrics.value_years import described_period, value_year_sentence
 
 log = logging.getLogger(__name__)
 
@@ -573,9 +573,10 @@ class _RowReader:
                            "impossible: the counts are on another base, so it was not stored")
                 return (None, None, None, None, None, Status.MISSING.value, "OVER100")
             # the file's own rate is on the counts' base: keep it, and store that base as the denominator
-            self._flag(line, shown, f"{m.label}: {shown} ({numerator:,.0f}) is more than {base} "
-                       f"({denominator:,.0f}); the file's rate ({value:g}%) is on another base, so its base "
-                       f"({numerator * m.scale / value:,.0f}) was stored as the denominator")
+            self.batch.notes.append(
+                f"line {line}, column {shown}: {m.label}: {shown} ({numerator:,.0f}) is more than {base} "
+                f"({denominator:,.0f}); the file's rate ({value:g}%) is on another base, so that base "
+                f"({numerator * m.scale / value:,.0f}) was stored as the denominator")
             denominator = numerator * m.scale / value
         if value is not None and numerator is None and denominator:
             numerator = value * denominator / m.scale  # rates and means: pooled roll-ups need the total
@@ -589,11 +590,11 @@ class _RowReader:
 def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
     """Key-stage, census, absence, workforce, finance and destination files."""
     assert period is not None
-    tables_year, period = period, described_period(kind, period)
+    # a value belongs to the year it describes: the 2018/19 tables' destinations are of the 2016/17 KS4 leavers
+    period = described_period(REGISTRY_KIND[kind], period)
     batch = Batch(periods={period}, fill_only=frozenset({"name", "la_code", "phase", "type_name", "estab"}))
-    if period != tables_year:
-        batch.notes.append(f"destinations of pupils who finished key stage 4 in {period}, published in the "
-                           f"{tables_year} tables")
+    if (said := value_year_sentence(REGISTRY_KIND[kind], period)) is not None:
+        batch.notes.append(said)
     registry = load_registry()
     located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind]) if (c := _locate(table, m, s))]
     for c in located:
@@ -709,19 +710,6 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
 # RECTYPE written as a word: the destinations file's LA rows and its national row, which covers the state-funded
 # schools its measures are published for (docs/data.md, "ks4-pupdest")
 _RECTYPE_WORDS = {"LA": 4, "NAT": 7}
-# Years between the cohort a file describes and the tables that publish it: destinations are measured in the year
-# after pupils leave KS4 and published a year later, so the 2018/19 tables hold the 2016/17 leavers
-# (pupdestprovisional_meta.csv: COHORT "Number of pupils completing key stage 4 in 2016/17")
-DESCRIBED_LAG = {FileKind.PUPDEST: 2}
-
-
-def described_period(kind: str, tables_year: str) -> str:
-    """The academic year a file's values describe, given the year of the tables that publish them."""
-    lag = DESCRIBED_LAG.get(kind, 0)
-    start = period_start_year(tables_year) - lag
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def _footer(kind: str, row: list[str], key: str, la_i: int | None, estab_i: int | None,
             type_i: int | None, table: RawTable) -> tuple[str, str | None, str] | None:
     """A footer row's (level, area, scope), or None if the row is not a recognised footer."""
