@@ -1,0 +1,208 @@
+"""GIAS history (issue 10, points 4 and 10): trust memberships with their real dates, predecessor/successor links
+stored once, and a school's series followed across its URN change, all against the real GIAS files' own cells."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from data.formats import FileKind
+from data.importers import import_file
+from data.store import Store
+from tests.conftest import REALDATA, read_csv_rows, refused
+
+GIAS_2025 = REALDATA / "gias_2025_cianfhoghlaim"
+MEMBERSHIP = GIAS_2025 / "EXCERPT_academiesmatmembership20250426.csv"
+ALLLINKS = GIAS_2025 / "EXCERPT_alllinksdata20250426.csv"
+PREDECESSORS = REALDATA / "gias_links_2024_witan" / "links_edubasealldata20240129.csv"
+
+
+def _iso(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _dmy(text: str, sep: str = "/") -> dt.date | None:
+    return dt.datetime.strptime(text, f"%d{sep}%m{sep}%Y").date() if text else None
+
+
+def write_gias(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """Write rows the way GIAS's 2025 extracts are written: every field quoted, LF endings, Windows-1252."""
+    with open(path, "w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows([header, *rows])
+    return path
+
+
+def memberships(store: Store) -> list[tuple]:
+    return store.query("SELECT g.gias_uid, m.urn, m.start_date, m.end_date FROM memberships m "
+                       "JOIN groups g USING (group_id) ORDER BY ALL")
+
+
+# ------------------------------------------------------------------------------ point 4: trust membership history
+
+
+def test_membership_history_keeps_each_stay_with_its_real_dates(store: Store) -> None:
+    header, rows = read_csv_rows(MEMBERSHIP, encoding="cp1252")
+    h = header.index
+    report = import_file(store, MEMBERSHIP)
+    assert (report.ok, report.kind) == (True, FileKind.GIAS_TRUST_MEMBERSHIP), report.summary()
+    # rows whose Date Left Group is before their Date Joined Group are no time in the trust: each is reported at
+    # its own line and column, and no membership is made of it
+    backwards = [(i + 2, r) for i, r in enumerate(rows)
+                 if r[h("Date Left Group")] and r[h("Date Left Group")] < r[h("Date Joined Group")]]
+    assert [(p.line, p.column) for p in report.problems] == [(line, "Date Left Group") for line, _ in backwards]
+    assert len(backwards) == 2  # 131898 (left 30 Apr 2017, joined 1 May) and 146306's withdrawn second row
+    kept = [r for r in rows if not (r[h("Date Left Group")] and r[h("Date Left Group")] < r[h("Date Joined Group")])]
+    assert memberships(store) == sorted(
+        (int(r[h("Group UID")]), int(r[h("URN")]), _iso(r[h("Date Joined Group")]), _iso(r[h("Date Left Group")]))
+        for r in kept)
+    # a school seen twice is two stays, not a duplicate: 137036 left TR00261 on the day it joined TR00002
+    assert [m for m in memberships(store) if m[1] == 137036] == [
+        (2044, 137036, dt.date(2015, 3, 1), dt.date(2015, 3, 1)), (2046, 137036, dt.date(2015, 3, 1), None)]
+    groups = store.query("SELECT gias_uid, code, name, kind, status, open_date, close_date FROM groups ORDER BY 1")
+    first = {}
+    for r in rows:
+        first.setdefault(int(r[h("Group UID")]), r)
+    assert groups == [(uid, r[h("Group ID")], r[h("Group Name")], "trust", r[h("Group Status")].lower(),
+                       _iso(r[h("Group Open Date")]), _iso(r[h("Group Closed Date")]))
+                      for uid, r in sorted(first.items())]
+    reasons = dict(store.query("SELECT urn, open_reason FROM establishment_reasons"))
+    assert reasons == {int(r[h("URN")]): r[h("ReasonEstablishmentOpened (name)")] for r in rows}
+    again = import_file(store, MEMBERSHIP)
+    assert (again.ok, again.memberships_changed, again.groups_added) == (True, 0, 0)
+
+
+def test_the_dfe_trust_method_counts_real_years_in_the_trust(store: Store) -> None:
+    import_file(store, MEMBERSHIP)
+    gid = store.find_group("TR00002").group_id
+    # 2024/25: each open member's full years since its Date Joined Group (a 1 September join counts that year)
+    years = store.membership_years(gid, "2024/25")
+    assert years == {137036: 10, 137083: 14, 138824: 8, 140399: 8, 141521: 10, 144809: 8, 144865: 8, 146306: 7}
+    # in 2014/15 only the schools that had joined by then were members (137036 joined on 1 March 2015)
+    assert store.membership_years(gid, "2014/15") == {137036: 0, 137083: 4, 141521: 0}
+
+
+def test_a_dated_file_replaces_undated_evidence_and_no_other_group(store: Store, tmp_path: Path) -> None:
+    """140594 is undated in two groups (alllinks, Joined date 01/01/1900); the membership history dates its stay in
+    group 1128 and leaves its federation alone."""
+    header, _ = read_csv_rows(ALLLINKS, encoding="cp1252")
+    row = dict.fromkeys(header, "")
+    row.update({"URN": "140594", "Group UID": "1128", "Group ID": "TR02582", "Group Name": "THE HERMITAGE SCHOOL",
+                "Group Type (code)": "10", "Group Type": "Single-academy trust", "Group Status": "Closed",
+                "Joined date": "01/01/1900", "EstablishmentName": "The Hermitage Junior School"})
+    fed = {**row, "Group UID": "9001", "Group ID": "", "Group Name": "HERMITAGE FEDERATION",
+           "Group Type (code)": "01", "Group Type": "Federation"}
+    links = write_gias(tmp_path / "alllinksdata20250426.csv", header, [[row[c] for c in header],
+                                                                       [fed[c] for c in header]])
+    first = import_file(store, links)
+    assert first.ok, first.summary()
+    assert memberships(store) == [(1128, 140594, None, None), (9001, 140594, None, None)]
+    assert any("01/01/1900" in n and "2 memberships" in n for n in first.notes), first.notes
+    import_file(store, MEMBERSHIP)
+    ours = [m for m in memberships(store) if m[1] == 140594]
+    assert ours == [(1128, 140594, dt.date(2014, 2, 1), dt.date(2019, 9, 2)), (9001, 140594, None, None)]
+    # and an undated file read again later does not reopen the dated stay
+    assert import_file(store, links).ok
+    assert [m for m in memberships(store) if m[1] == 140594] == ours
+
+
+def test_a_later_history_file_closes_a_stay(store: Store, tmp_path: Path) -> None:
+    header, rows = read_csv_rows(MEMBERSHIP, encoding="cp1252")
+    h = header.index
+    import_file(store, MEMBERSHIP)
+    assert (2044, 136354, dt.date(2010, 12, 1), None) in memberships(store)
+    later = [list(r) for r in rows]
+    for r in later:
+        if r[h("URN")] == "136354":
+            r[h("Date Left Group")] = "2025-08-31"
+    report = import_file(store, write_gias(tmp_path / "academiesmatmembership20250901.csv", header, later))
+    assert (report.ok, report.memberships_changed) == (True, 1)
+    assert [m for m in memberships(store) if m[1] == 136354] == [
+        (2044, 136354, dt.date(2010, 12, 1), dt.date(2025, 8, 31))]
+
+
+def test_alllinks_placeholder_dates_and_childrens_centres(store: Store, tmp_path: Path) -> None:
+    header, rows = read_csv_rows(ALLLINKS, encoding="cp1252")
+    h = header.index
+    # the real excerpt is all children's centres: nothing in it is a school's group, and the refusal says so
+    message = refused(store, ALLLINKS)
+    assert message == (f"{ALLLINKS.name}, line 2: all {len(rows)} usable rows link children's centres to children's "
+                       "centre groups, and Jointly holds schools' groups only (the first is on this line): nothing "
+                       "was imported")
+    # beside two schools' rows (one with the placeholder date, one dated) the centres are skipped with a note
+    school = dict(zip(header, rows[0], strict=True))
+    school.update({"URN": "136354", "Group UID": "2044", "Group ID": "TR00261", "Group Name": "ABBEY ACADEMIES TRUST",
+                   "Group Type (code)": "06", "Group Type": "Multi-academy trust", "Open date": "",
+                   "Incorporated on (open date)": "19/07/2010", "Joined date": "01/12/2010",
+                   "EstablishmentName": "Bourne Abbey Church of England Primary Academy",
+                   "TypeOfEstablishment (name)": "Academy converter"})
+    unknown = {**school, "URN": "137036", "Joined date": "01/01/1900", "EstablishmentName": "Lightcliffe Academy"}
+    mixed = write_gias(tmp_path / "alllinksdata20250426.csv", header,
+                       [*rows, [school[c] for c in header], [unknown[c] for c in header]])
+    report = import_file(store, mixed)
+    assert report.ok, report.summary()
+    assert memberships(store) == [(2044, 136354, dt.date(2010, 12, 1), None), (2044, 137036, None, None)]
+    centres = sum(1 for r in rows if "Children's Centres" in r[h("Group Type")])
+    assert centres == len(rows)
+    assert report.notes == [
+        f"{centres} rows link children's centres to children's centre groups: Jointly holds schools' groups only, "
+        "so they were skipped",
+        "1 memberships have Joined date 01/01/1900, GIAS's placeholder for a date it does not know: they are stored "
+        "with no start date"]
+    assert store.query("SELECT urn FROM establishments ORDER BY urn") == [(136354,), (137036,)]
+
+
+# ------------------------------------------------------------------------------ point 4: predecessor links
+
+
+def _file_links() -> tuple[dict[tuple[int, int], list[str]], list[str]]:
+    header, rows = read_csv_rows(PREDECESSORS, encoding="cp1252")
+    return {(int(r[0]), int(r[1])): r for r in rows}, header
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    s = Store(tmp_path_factory.mktemp("links") / "s.duckdb")
+    report = import_file(s, PREDECESSORS)
+    assert report.ok, report.summary()
+    s.report = report  # type: ignore[attr-defined]
+    return s
+
+
+def test_predecessor_links_are_stored_once_with_both_sides_words(linked: Store) -> None:
+    sides, _ = _file_links()
+    report = linked.report  # type: ignore[attr-defined]
+    assert (report.kind, report.encoding, report.rows_read, report.problems) == (
+        FileKind.GIAS_PREDECESSORS, "cp1252", 32_197, [])
+    pairs = {(min(a, b), max(a, b)) for a, b in sides}
+    stored = linked.query("SELECT from_urn, to_urn, directed, from_type, to_type, from_date, to_date, from_name, "
+                          "to_name FROM school_links")
+    assert len(stored) == len(pairs) == 16_253
+    assert {(min(a, b), max(a, b)) for a, b, *_ in stored} == pairs
+    for a, b, directed, from_type, to_type, from_date, to_date, from_name, to_name in stored:
+        on_a, on_b = sides.get((a, b)), sides.get((b, a))
+        # each side's own words and date, as the file gave them (names trimmed of the no-break space GIAS leaves
+        # at some ends); LinkName on one side names the other school
+        assert (from_type, from_date, to_name) == ((on_a[3], _dmy(on_a[4], "-"), on_a[2].strip() or None) if on_a
+                                                   else (None, None, None))
+        assert (to_type, to_date, from_name) == ((on_b[3], _dmy(on_b[4], "-"), on_b[2].strip() or None) if on_b
+                                                 else (None, None, None))
+        if directed:  # the earlier school first: its own row calls the other its successor, or vice versa
+            assert (on_a is None or not on_a[3].startswith("Predecessor")) and (
+                on_b is None or not on_b[3].startswith("Successor"))
+    assert linked.query("SELECT * EXCLUDE (import_id) FROM school_links WHERE from_urn = 105737") == [
+        (105737, 141248, "succession", True, "Successor", "Predecessor", dt.date(2014, 8, 31), dt.date(2014, 9, 1),
+         "North Chadderton School", "North Chadderton School")]
+    relations = Counter(r for (r,) in linked.query("SELECT relation FROM school_links"))
+    assert relations["split"] == len({(min(a, b), max(a, b)) for (a, b), r in sides.items() if "Split" in r[3]})
+
+
+def test_a_merger_of_several_schools_carries_no_series_unless_one_is_the_same_school(linked: Store) -> None:
+    # Kingsgate Primary (132245) was formed from Kingsgate Junior (100016) and Kingsgate Infant (100017)
+    assert linked.query("SELECT ancestor_urn FROM school_lineage WHERE urn = 132245") == []
+    # the single conversion carries: North Chadderton School 105737 -> 141248 from 1 Sep 2014
+    assert linked.query("SELECT ancestor_urn, depth, since, until_period FROM school_lineage WHERE urn = 141248") == [
+        (105737, 1, dt.date(2014, 9, 1), "2013/14")]
