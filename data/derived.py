@@ -100,6 +100,7 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
     timings["quantiles"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    # context of its own year (issue 10 point 9): each year's families and expectations from that year's context
     context, fam_rows = _families(cur, family_size)
     timings["families"] = time.perf_counter() - t
 
@@ -110,6 +111,9 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
     t = time.perf_counter()
     stats = _family_medians(stats, fam_rows, registry)
     timings["family_medians"] = time.perf_counter() - t
+    latest = context["period"].max() if len(context) else None
+    latest_ctx = context[context["period"] == latest]
+    latest_fam = fam_rows[fam_rows["period"] == latest]
 
     t = time.perf_counter()
     out = stats[["ord", "urn", "measure", "period", "phase", "percentile", "n_compared", "se", "expected",
@@ -117,8 +121,12 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
     for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
         out[c] = out[c].astype("Int32")
     _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
-    _replace_rows(cur, "families", fam_rows, "urn, rank, neighbour, distance", "urn, rank")
-    _replace_rows(cur, "school_context", context, "urn, phase, period, variable, value, z")
+    # the latest year's families and context, as pages read them (Store.family, the similar-schools page)
+    _replace_rows(cur, "families", latest_fam, "urn, rank, neighbour, distance", "urn, rank")
+    _replace_rows(cur, "school_context", latest_ctx, "urn, phase, source_period, variable, value, z")
+    _replace_rows(cur, "family_by_year", fam_rows, "urn, period, rank, neighbour, distance", "period, urn, rank")
+    _replace_rows(cur, "context_by_year", context, "urn, phase, period, variable, value, z, source_period",
+                  "period, urn, variable")
     _replace_rows(cur, "regressions", regressions, "*")
     cur.execute("DROP TABLE _base")
     # imports whose derived tables these are: 'ok' only now, in the same commit (issue 9 point 8)
@@ -127,8 +135,9 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
     return timings
 
 
-# The derived tables that hold rows per period (families are formed from each school's latest context).
-PERIOD_TABLES = ("school_stats", "national_quantiles", "regressions", "school_context")
+# The derived tables that hold rows per period (school_context is the latest year's context, by its source year).
+PERIOD_TABLES = ("school_stats", "national_quantiles", "regressions", "school_context", "context_by_year",
+                 "family_by_year")
 
 
 @dataclass(frozen=True)
@@ -196,25 +205,34 @@ def _replace_rows(cur, table: str, frame: pd.DataFrame, columns: str, order: str
 
 
 def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each school's context (latest value per variable) and its k nearest same-phase schools."""
+    """Each school's context in each year it has results (that year's value of each variable, or the nearest
+    earlier year's: `source_period`), and its k nearest same-phase schools on that year's context.
+
+    Columns: context (urn, phase, period, variable, value, z, source_period); families (urn, period, rank,
+    neighbour, distance). A school without results in a year is in no family that year."""
     variables = list(FAMILY_VARIABLES)
+    # a school's years: those with any result (_base); its context: each variable's latest value up to that year
     raw = cur.execute("""
-        SELECT o.urn, coalesce(f.phase, e.phase) AS phase, o.measure AS variable,
-               arg_max(o.value, o.period) AS value, max(o.period) AS period
-        FROM observations o JOIN establishments e ON e.urn = o.urn
-        LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS p, unnest(?::VARCHAR[]) AS phase) f ON f.p = e.phase
-        WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
-          AND o.measure IN (SELECT unnest(?::VARCHAR[]))
+        WITH ctx AS (
+            SELECT o.urn, coalesce(f.phase, e.phase) AS phase, o.measure AS variable, o.period, o.value
+            FROM observations o JOIN establishments e ON e.urn = o.urn
+            LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS p, unnest(?::VARCHAR[]) AS phase) f ON f.p = e.phase
+            WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
+              AND o.measure IN (SELECT unnest(?::VARCHAR[]))
+        ), years AS (SELECT DISTINCT urn, period FROM _base)
+        SELECT y.urn, c.phase, y.period, c.variable, arg_max(c.value, c.period) AS value,
+               max(c.period) AS source_period
+        FROM years y JOIN ctx c ON c.urn = y.urn AND c.period <= y.period  -- 'YYYY/YY' sorts as the years do
         GROUP BY ALL
     """, [list(FAMILY_PHASE), list(FAMILY_PHASE.values()), variables]).df()
+    ctx_cols = ["urn", "phase", "period", "variable", "value", "z", "source_period"]
     if raw.empty:
-        empty_ctx = pd.DataFrame(columns=["urn", "phase", "period", "variable", "value", "z"])
-        return empty_ctx, pd.DataFrame(columns=["urn", "rank", "neighbour", "distance"])
-    wide = raw.pivot_table(index=["urn", "phase"], columns="variable", values="value", aggfunc="first")
+        return pd.DataFrame(columns=ctx_cols), pd.DataFrame(columns=["urn", "period", "rank", "neighbour", "distance"])
+    wide = raw.pivot_table(index=["period", "phase", "urn"], columns="variable", values="value", aggfunc="first")
     wide = wide.reindex(columns=variables)
-    periods = raw.groupby("urn")["period"].max()
+    sources = raw.set_index(["period", "urn", "variable"])["source_period"]
     ctx_parts, fam_parts = [], []
-    for phase, block in wide.groupby(level="phase"):
+    for (period, phase), block in wide.groupby(level=["period", "phase"], sort=True):
         urns = block.index.get_level_values("urn").to_numpy()
         x = block.to_numpy(dtype=float, copy=True)
         x[:, variables.index("pupils")] = np.log1p(x[:, variables.index("pupils")])  # size matters in ratios
@@ -225,16 +243,17 @@ def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         valid = idx >= 0
         rows, ranks = np.nonzero(valid)
         fam_parts.append(pd.DataFrame({
-            "urn": urns[rows], "rank": ranks + 1, "neighbour": urns[idx[valid]], "distance": dist[valid]}))
+            "urn": urns[rows], "period": period, "rank": ranks + 1, "neighbour": urns[idx[valid]],
+            "distance": dist[valid]}))
         long = pd.DataFrame({
-            "urn": np.repeat(urns, len(variables)), "phase": phase,
+            "urn": np.repeat(urns, len(variables)), "phase": phase, "period": period,
             "variable": np.tile(variables, len(urns)), "value": x.reshape(-1), "z": s.z.reshape(-1)})
         long.loc[long["variable"] == "pupils", "value"] = np.expm1(long.loc[long["variable"] == "pupils", "value"])
         ctx_parts.append(long[~np.isnan(long["value"])])
     context = pd.concat(ctx_parts, ignore_index=True)
-    context["period"] = context["urn"].map(periods)
-    context = context[["urn", "phase", "period", "variable", "value", "z"]]
-    return context, pd.concat(fam_parts, ignore_index=True)
+    context["source_period"] = sources.reindex(
+        pd.MultiIndex.from_frame(context[["period", "urn", "variable"]])).to_numpy()
+    return context[ctx_cols], pd.concat(fam_parts, ignore_index=True)
 
 
 def _expectations(stats: pd.DataFrame, context: pd.DataFrame, registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -246,11 +265,16 @@ def _expectations(stats: pd.DataFrame, context: pd.DataFrame, registry: Registry
     if context.empty or stats.empty:
         return stats, pd.DataFrame(columns=["measure", "period", "phase", "n", "r2", "residual_sd", "variables",
                                             "coefficients"])
-    z = context.pivot_table(index="urn", columns="variable", values="z", aggfunc="first")
+    # the context of each year (or the nearest earlier one), standardised within that year
+    z_of = {p: block.pivot_table(index="urn", columns="variable", values="z", aggfunc="first")
+            for p, block in context.groupby("period", sort=False)}
     judged = {m.id for m in registry.measures if m.judged}
     ks4 = {m.id for m in registry.measures for s in m.sources if s.kind == "ks4"}
     for (measure, period, phase), part in stats[stats["measure"].isin(judged)].groupby(
             ["measure", "period", "phase"], sort=False):
+        z = z_of.get(period)
+        if z is None:
+            continue
         variables = [v for v in REGRESSION_VARIABLES if v in z.columns]
         if measure in ks4 and PRIOR in z.columns and phase == "secondary":
             variables.append(PRIOR)
@@ -283,11 +307,16 @@ def _family_medians(stats: pd.DataFrame, fam: pd.DataFrame, registry: Registry) 
     urns = np.sort(pd.unique(np.concatenate([fam["urn"].to_numpy(), stats["urn"].to_numpy()])))
     pos = {u: i for i, u in enumerate(urns)}
     k = int(fam["rank"].max())
-    family = np.full((len(urns), k), -1, dtype=np.int64)
-    family[fam["urn"].map(pos).to_numpy(), fam["rank"].to_numpy() - 1] = fam["neighbour"].map(pos).to_numpy()
+    families: dict[str, np.ndarray] = {}
+    for period, part in fam.groupby("period", sort=False):  # each year's own neighbours
+        family = np.full((len(urns), k), -1, dtype=np.int64)
+        family[part["urn"].map(pos).to_numpy(), part["rank"].to_numpy() - 1] = part["neighbour"].map(pos).to_numpy()
+        families[str(period)] = family
+    none = np.full((len(urns), k), -1, dtype=np.int64)
     higher = {m.id: m.polarity is not Polarity.LOWER_BETTER for m in registry.measures}
     stats_pos = stats["urn"].map(pos).to_numpy()
-    for (measure, _period), part in stats.groupby(["measure", "period"], sort=False):
+    for (measure, period), part in stats.groupby(["measure", "period"], sort=False):
+        family = families.get(str(period), none)
         values = np.full(len(urns), np.nan)
         at = stats_pos[part.index]
         values[at] = part["value"].to_numpy(dtype=float)

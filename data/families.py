@@ -16,9 +16,12 @@ from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, nearest_to
 
 
 def family(store: Store, urn: int, *, weights: Mapping[str, float] | None = None,
-           size: int = DEFAULT_FAMILY_SIZE) -> pd.DataFrame:
+           size: int = DEFAULT_FAMILY_SIZE, period: str | None = None) -> pd.DataFrame:
     """The school's `size` most similar same-phase schools on the weighted context variables (a weight of 0
-    leaves a variable out). Columns: rank, urn, name, distance, then each variable's value."""
+    leaves a variable out). Columns: rank, urn, name, distance, then each variable's value.
+
+    `period`: that year's neighbours, on that year's context (context_by_year: the year's own values, or the nearest
+    earlier year's); None: the store's latest year (school_context)."""
     weights = dict(FAMILY_VARIABLES if weights is None else weights)
     unknown = sorted(set(weights) - set(FAMILY_VARIABLES))
     if unknown:
@@ -27,10 +30,19 @@ def family(store: Store, urn: int, *, weights: Mapping[str, float] | None = None
         raise StoreError("family weights must be 0 or more, and at least one above 0")
     if not 1 <= size <= 200:
         raise StoreError(f"a family has 1 to 200 schools, not {size}")
-    phase = store.query("SELECT any_value(phase) FROM school_context WHERE urn = ?", [urn])[0][0]
+    if period is None:
+        phase = store.query("SELECT any_value(phase) FROM school_context WHERE urn = ?", [urn])[0][0]
+    else:
+        phase = store.query("SELECT any_value(phase) FROM context_by_year WHERE urn = ? AND period = ?",
+                            [urn, period])[0][0]
     if phase is None:
-        raise StoreError(f"no context (pupils, FSM, EAL, SEN) is known for URN {urn}, so it has no family")
-    ctx = store.query_df("SELECT urn, variable, value, z FROM school_context WHERE phase = ?", [phase])
+        year = "" if period is None else f" in {period}"
+        raise StoreError(f"no context (pupils, FSM, EAL, SEN) is known for URN {urn}{year}, so it has no family")
+    if period is None:
+        ctx = store.query_df("SELECT urn, variable, value, z FROM school_context WHERE phase = ?", [phase])
+    else:
+        ctx = store.query_df("SELECT urn, variable, value, z FROM context_by_year WHERE phase = ? AND period = ?",
+                             [phase, period])
     z = ctx.pivot_table(index="urn", columns="variable", values="z", aggfunc="first").reindex(
         columns=list(FAMILY_VARIABLES))
     raw = ctx.pivot_table(index="urn", columns="variable", values="value", aggfunc="first").reindex(

@@ -124,3 +124,59 @@ def test_no_progress8_in_2024_25_says_dfes_reason_and_shows_no_arrow(store: Stor
         "and 2021 because of COVID-19), so DfE has no starting point to measure their progress from.")
     words = describe(row, REG.get("progress8"))
     assert words.endswith(row.change_note) and "on last year" not in words
+
+
+# ------------------------------------------------------------------------------ context of its own year (point 9)
+
+CENSUS = ["URN", "LA", "ESTAB", "SCHOOLTYPE", "NOR", "NUMFSMEVER", "PNUMFSMEVER"]
+THREE = [*SCHOOLS, (100003, "Castle School")]
+
+
+def _census(tmp: Path, folder: str, disadvantaged: tuple[int, int, int]) -> Path:
+    rows = [[urn, 815, 4000 + i, "Academy", 1000, n, f"{n / 10:.1f}"] for i, ((urn, _), n) in
+            enumerate(zip(THREE, disadvantaged, strict=True))]
+    total = sum(disadvantaged)
+    rows += [["LA", 815, "SEC", "State-funded secondary", 3000, total, f"{total / 30:.1f}"],
+             ["NAT", "", "SEC", "State-funded secondary", 3000, total, f"{total / 30:.1f}"]]
+    return write_dfe_csv(tmp / folder / "england_census.csv", CENSUS, rows)
+
+
+def _ks4_three(tmp: Path, folder: str, att8: tuple[str, str, str]) -> Path:
+    rows = [[1, 815, urn, name, 150, a, "0.1", 140, "-0.3", "0.5"] for (urn, name), a in zip(THREE, att8, strict=True)]
+    rows.append([7, "", "", "", 500000, "46.7", "-0.03", 480000, "", ""])
+    return write_dfe_csv(tmp / folder / "england_ks4final.csv", KS4, rows)
+
+
+def test_families_of_each_year_are_that_years_neighbours(store: Store, tmp_path: Path) -> None:
+    """Disadvantaged pupils (the only context that varies; every school has 1,000 pupils): 2021/22 A 20%, B 22%,
+    C 40% -> A's nearest school is B; 2023/24 A 38%, B 22%, C 40% -> C. 2022/23 has no census: its context is
+    2021/22's, said as such. With families of one school, A's family median is that year's neighbour's value."""
+    from data.derived import refresh_derived
+
+    spine = write_dfe_csv(tmp_path / "spine" / "england_spine.csv", SPINE, [
+        [urn, 815, 4000 + i, 8154000 + i, name, "Academy", "Academy converter", 0, 1, 0, 11, 16]
+        for i, (urn, name) in enumerate(THREE)])
+    _load(store, (spine, None),
+          (_census(tmp_path, "2021-2022", (200, 220, 400)), "2021/22"),
+          (_ks4_three(tmp_path, "2021-2022", ("40.0", "50.0", "60.0")), "2021/22"),
+          (_ks4_three(tmp_path, "2022-2023", ("40.5", "50.5", "60.5")), "2022/23"),
+          (_census(tmp_path, "2023-2024", (380, 220, 400)), "2023/24"),
+          (_ks4_three(tmp_path, "2023-2024", ("41.0", "51.0", "61.0")), "2023/24"))
+    refresh_derived(store, family_size=1)
+    medians = dict(store.query("SELECT period, family_median FROM school_stats WHERE urn = 100001 "
+                               "AND measure = 'attainment8'"))
+    assert medians == {"2021/22": 50.0, "2022/23": 50.5, "2023/24": 61.0}
+    nearest = dict(((u, p), n) for u, p, n in store.query(
+        "SELECT urn, period, neighbour FROM family_by_year WHERE rank = 1 AND urn = 100001"))
+    assert nearest == {(100001, "2021/22"): 100002, (100001, "2022/23"): 100002, (100001, "2023/24"): 100003}
+    # 2022/23's context is 2021/22's (no census that year), and says so
+    assert store.query("SELECT value, source_period FROM context_by_year WHERE urn = 100001 AND period = '2022/23' "
+                       "AND variable = 'disadvantaged_pct'") == [(20.0, "2021/22")]
+    # the pages' latest-year tables are 2023/24's
+    assert store.query("SELECT neighbour FROM families WHERE urn = 100001 AND rank = 1") == [(100003,)]
+    assert store.query("SELECT value, period FROM school_context WHERE urn = 100001 "
+                       "AND variable = 'disadvantaged_pct'") == [(38.0, "2023/24")]
+    from data.families import family
+
+    assert family(store, 100001, size=1, period="2021/22")["urn"].tolist() == [100002]
+    assert family(store, 100001, size=1)["urn"].tolist() == [100003]
