@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from data.formats import PeriodError, parse_period
+from data.lineage import lineage_note
 from data.store import Store, StoreError
+from data.trust_published import with_published
 from metrics import timeline
 from metrics.comparators import OWN_KIND, pooling_words
 from metrics.registry import Measure, Registry, load_registry
@@ -63,6 +65,23 @@ def group_subject(store: Store, id_or_name: str, period: str, *, include_special
     subject = Subject("group", group.group_id, group.name, None, tuple(kept), group.kind,
                       tuple(phase.get(u) for u in kept))
     return subject, pooling_words(own, keep_all)
+
+
+def _members_then(store: Store, subject: Subject, periods: list[str]) -> dict[str, list[int]] | None:
+    """The schools in the group in each year of the window, by membership dates (None when the group has no
+    dated membership: its trend is then today's members'). Schools left out of today's pooling (special schools
+    and alternative provision, unless asked for) are left out of every year's."""
+    if not store.memberships_dated(subject.id):
+        return None
+    by_year = store.group_members_by_period(subject.id, periods)
+    everyone = sorted({u for urns in by_year.values() for u in urns})
+    today = set(subject.members)
+    pooled_all = set(store.group_members(subject.id, periods[-1])) <= today
+    if not pooled_all:
+        phase = dict(store.query("SELECT urn, phase FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+                                 [everyone]))
+        by_year = {p: [u for u in urns if u in today or phase.get(u) not in OWN_KIND] for p, urns in by_year.items()}
+    return by_year
 
 
 def window(store: Store, period: str) -> list[str]:
@@ -133,12 +152,16 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         last = rows[rows["p"] == len(periods) - 1]
         codes_now = {ids[int(m)]: c for m, c in zip(last["m"], last["status_code"], strict=True)
                      if isinstance(c, str) and c}
-        return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now, inputs)
+        return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now, inputs,
+                                      lineage_note(store, subject.id))  # its earlier URNs, in words (data.lineage)
     codes = ids if "pupils" in ids else [*ids, "pupils"]  # pupils on roll weigh rows that have no cohort
-    rows = store.member_rows(subject.members, periods, codes)
+    then = _members_then(store, subject, periods)
+    readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
+    rows = store.member_rows(readers, periods, codes)
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                              "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
     years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
     card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
-                                 store.national_quantiles(periods, ids), names, targets, method, years, inputs)
+                                 store.national_quantiles(periods, ids), names, targets, method, years, inputs, then)
+    card = with_published(store, card)  # DfE's own figure for this trust, beside the roll-up (data.trust_published)
     return replace(card, pooling=pooling) if pooling else card

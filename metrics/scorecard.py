@@ -64,6 +64,7 @@ class TrendPoint:
     period: str
     value: float | None
     status: str
+    urn: int | None = None  # the earlier URN this year's result is of (a school's history across URNs); None: its own
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class ScorecardRow:
     dfe_published_status: str | None = None  # ok, or why DfE gives no figure (not_applicable: z)
     dfe_published_version: str | None = None  # provisional / revised / final
     dfe_published_schools: int | None = None  # the schools DfE's figure counts (in the trust 3 years or more)
+    lineage: str | None = None  # the school's earlier URNs, in words, when its trend shows their results
     dfe_published_cohort: int | None = None  # the pupils it covers
 
     def to_dict(self) -> dict:
@@ -159,6 +161,7 @@ class Scorecard:
     watchlist: tuple[WatchItem, ...] = ()
     member_levels: Mapping[tuple[int, str], int | None] = field(default_factory=dict)  # (urn, measure) -> level
     pooling: str = ""  # which members the group's values pool, in words (empty: every member)
+    lineage: str | None = None  # a school's history across URNs in words (data.lineage); None: GIAS links none
 
     @property
     def below_national_any(self) -> int:
@@ -535,10 +538,11 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
                            rows: pd.DataFrame, codes: Sequence[str], benchmarks: pd.DataFrame | BenchIndex,
                            targets: Mapping[str, float] | None = None,
                            status_codes: Mapping[str, str] | None = None,
-                           inputs: Mapping[str, Measure] | None = None) -> Scorecard:
+                           inputs: Mapping[str, Measure] | None = None, lineage: str | None = None) -> Scorecard:
     """One school's scorecard from its coded rows (see Store.member_rows). `periods` lists the window, oldest
     first, ending with `period`; `codes` the measure ids that `m` indexes (including formula inputs, whose
-    definitions are in `inputs`)."""
+    definitions are in `inputs`). Rows from the school's earlier URNs carry that URN in `src`: their trend
+    points say so, and `lineage` (the history in words) goes on the card and on each row they feed."""
     targets = targets or {}
     status_codes = status_codes or {}
     bench = benchmarks if isinstance(benchmarks, Mapping) else index_benchmarks(benchmarks)
@@ -566,6 +570,14 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
 
     def stored(mid: str, pi: int) -> float | None:
         return get(pos[mid], pi, "value") if mid in pos and status(pos[mid], pi) == Status.OK.value else None
+
+    # which URN each row is of (Store.member_rows with lineage): an earlier URN's rows stand for the school's past
+    sources = rows["src"].to_numpy() if "src" in rows.columns else None
+
+    def source(mi: int, pi: int) -> int | None:
+        i = by.get((mi, pi))
+        u = int(sources[i]) if sources is not None and i is not None else None
+        return u if u is not None and u != subject.id else None
 
     by_id = {**(inputs or {}), **{m.id: m for m in measures}}
     value_at = _Values(by_id, stored)
@@ -599,8 +611,8 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         pct = get(mi, last, "percentile")
         adj_hist, val_hist = hist[m.id]
         small = den is not None and den < m.min_cohort
-        trend = tuple(TrendPoint(p, val_hist[pi], trend_status(m, p, status(mi, pi), (mi, pi) in by))
-                      for pi, p in enumerate(periods))
+        trend = tuple(TrendPoint(p, val_hist[pi], trend_status(m, p, status(mi, pi), (mi, pi) in by),
+                                 source(mi, pi)) for pi, p in enumerate(periods))
         # change, and the level's change part, only against the comparable year before (metrics.timeline)
         change, note = change_and_note(m, period, periods, value, val_hist, [t.status for t in trend])
         before_adj = adj_hist[prior] if prior is not None and change is not None else None
@@ -621,8 +633,9 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
             change_note=note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
             comparator=comp.words, version=version(mi, last),
+            lineage=lineage if any(t.urn is not None for t in trend) else None,
         ))
-    return Scorecard(subject, period, tuple(out), "school values as published")
+    return Scorecard(subject, period, tuple(out), "school values as published", lineage=lineage)
 
 
 STATUS_WORDS = {
@@ -668,10 +681,15 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                           quantiles: Mapping[tuple[str, str, str], Sequence[float]], names: Mapping[int, str],
                           targets: Mapping[str, float] | None = None, method: str = "pooled",
                           years_in_trust: Mapping[int, int] | None = None,
-                          inputs: Mapping[str, Measure] | None = None) -> Scorecard:
+                          inputs: Mapping[str, Measure] | None = None,
+                          period_members: Mapping[str, Sequence[int]] | None = None) -> Scorecard:
     """A group's scorecard: each measure rolled up from the members' coded rows (see Store.member_rows), with
     spread and a watch list. `codes` must include "pupils": the weight for rows without a cohort.
-    The trend is that of today's members (like for like), not of the group as it was each year.
+
+    The trend of each earlier year counts the schools that were in the group that year (`period_members`, by
+    membership dates; `rows` then holds their rows too), each under the URN it had then. Without it (no dates
+    known) the trend is that of today's members (like for like). Everything about members (spread, levels,
+    flags) is of today's members, on their own history.
     """
     targets = targets or {}
     bench = benchmarks if isinstance(benchmarks, Mapping) else index_benchmarks(benchmarks)
@@ -682,8 +700,13 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     n_p = len(periods)
     weight = _pupil_weights(a["urn"], m_arr, p_arr, value, ok_all, codes.index("pupils") if "pupils" in codes else -1,
                             n_p)
-    sums = sums_table(m_arr, p_arr, st, value, a["numerator"].astype(float), a["denominator"].astype(float),
-                       weight, len(codes), n_p)
+    then = _in_group_then(a["urn"], p_arr, periods, period_members)
+    sums = sums_table(m_arr[then], p_arr[then], st[then], value[then], a["numerator"][then].astype(float),
+                      a["denominator"][then].astype(float), weight[then], len(codes), n_p)
+    if period_members is not None:  # from here on: today's members only
+        now = np.isin(a["urn"].astype(np.int64), np.asarray(subject.members, dtype=np.int64))
+        a = {c: v[now] for c, v in a.items()}
+        m_arr, p_arr, st, value, ok_all, weight = m_arr[now], p_arr[now], st[now], value[now], ok_all[now], weight[now]
     last = n_p - 1
     cur = np.flatnonzero(p_arr == last)
     cur = cur[np.argsort(m_arr[cur], kind="stable")]
@@ -786,6 +809,9 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         out.append(ScorecardRow(**fields, flag=bool(reasons), flag_reasons=tuple(reasons)))
     label = ("DfE trust method where available" if method == "dfe_trust"
              else "pooled: pupils of all member schools counted together")
+    label += ("; each earlier year counts the schools in the group that year (membership dates), under the URN "
+              "each had then" if period_members is not None
+              else "; the trend is that of today's members (like for like: no membership dates are known)")
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
     watch = _member_flags([m for m in measures if not m.formula], a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p,
                           member_nat, names, periods)
@@ -856,6 +882,20 @@ def _member_formula_values(m: Measure, by_id: Mapping[str, Measure], a: Mapping[
         v = _Values(by_id, lambda mid, _pi, known=known: known.get(mid))(m.id, 0)
         out.append((int(u), v, Status.OK.value if v is not None else Status.MISSING.value))
     return tuple(out)
+
+
+def _in_group_then(urn: np.ndarray, p: np.ndarray, periods: Sequence[str],
+                   period_members: Mapping[str, Sequence[int]] | None) -> np.ndarray:
+    """Which rows count in the group's value of their own year: the school was a member that year (all rows
+    when no membership dates are known)."""
+    if period_members is None:
+        return np.ones(len(urn), dtype=bool)
+    keep = np.zeros(len(urn), dtype=bool)
+    u = urn.astype(np.int64)
+    for pi, period in enumerate(periods):
+        members = np.asarray(list(period_members.get(period, ())), dtype=np.int64)
+        keep |= (p == pi) & np.isin(u, members)
+    return keep
 
 
 def _pupil_weights(urn: np.ndarray, m: np.ndarray, p: np.ndarray, value: np.ndarray, ok: np.ndarray,

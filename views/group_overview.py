@@ -28,6 +28,7 @@ from ui.frames import (
     widest_measure,
 )
 from ui.store import get_store
+from ui.trust_published import show_trust_published
 
 store = get_store()
 viewer = current_viewer()
@@ -36,7 +37,8 @@ group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, viewer, group_id, period)
 reg = registry(store, viewer, group_id)
 st.header(markdown_text(card.subject.name))
-st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}.")
+st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}."
+           + (f" {markdown_text(card.pooling)}." if card.pooling else ""))
 
 tiles = headline_rows(card)
 if not tiles:
@@ -49,11 +51,14 @@ for perspective, rows in tiles.items():
         col.metric(markdown_text(r.label), markdown_text(r.display), delta=vs_national(r, reg),
                    delta_color="normal" if r.polarity == "higher_better" else "inverse", delta_arrow=delta_arrow(r),
                    help=f"{markdown_text(reg.get(r.measure).description)} National: "
-                        f"{markdown_text(reg.get(r.measure).format_value(r.national))}.",
+                        f"{markdown_text(reg.get(r.measure).format_value(r.national))} "
+                        f"({markdown_text(r.comparator or 'none')}).",
                    border=True)
         col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else ""))
         if r.change_note:  # our own sentence (the registry's DfE reason), shown as text: no change arrow
             col.caption(markdown_text(change_caption(r)))
+
+show_trust_published(card, reg)  # DfE's own figure for this trust, beside the roll-up (DfE trusts only)
 
 below = card.below_national_any
 st.subheader("No school left behind")

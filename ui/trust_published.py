@@ -1,0 +1,53 @@
+"""DfE's published figure for this trust, beside Jointly's own roll-up: a section of the group pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.registry import Registry
+from metrics.scorecard import Scorecard, ScorecardRow
+from metrics.text import markdown_text
+
+TITLE = "DfE's published figure for this trust"
+# Why DfE gives no figure, in words (the file's symbol follows in brackets)
+_NO_FIGURE = {"not_applicable": "none: not applicable", "suppressed": "suppressed", "missing": "not available",
+              "low_coverage": "low reliability"}
+COLUMNS = ["Measure", "Jointly's roll-up", "DfE's published figure", "Version", "Schools DfE counted",
+           "Pupils DfE counted"]
+
+
+def _figure(r: ScorecardRow, reg: Registry) -> str:
+    if r.dfe_published is not None:
+        return reg.get(r.measure).format_value(r.dfe_published) if r.measure in reg else f"{r.dfe_published:g}"
+    return _NO_FIGURE.get(r.dfe_published_status or "", "not available")
+
+
+def published_frame(card: Scorecard, reg: Registry) -> pd.DataFrame:
+    """One line per measure DfE publishes for the trust: its figure beside Jointly's roll-up (plain text cells)."""
+    lines = []
+    for r in card.rows:
+        if r.dfe_published_status is None:
+            continue
+        lines.append({
+            "Measure": r.label,
+            "Jointly's roll-up": r.display,
+            "DfE's published figure": _figure(r, reg),
+            "Version": (r.dfe_published_version or "not said").capitalize(),
+            "Schools DfE counted": "" if r.dfe_published_schools is None else str(r.dfe_published_schools),
+            "Pupils DfE counted": "" if r.dfe_published_cohort is None else f"{r.dfe_published_cohort:,}",
+        })
+    return pd.DataFrame(lines, columns=COLUMNS)
+
+
+def show_trust_published(card: Scorecard, reg: Registry) -> None:
+    """The section, when DfE publishes figures for this group's trust this year; nothing otherwise."""
+    frame = published_frame(card, reg)
+    if frame.empty:
+        return
+    st.subheader(TITLE)
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.caption("DfE's figure is its own: it weights each school's result by its pupils and its years in the trust, "
+               "and counts only the schools in the trust for three years or more. Jointly's roll-up pools every "
+               f"member's pupils this year ({markdown_text(card.method)}). The two can differ; neither is mixed "
+               "into the other.")
