@@ -49,6 +49,7 @@ for perspective in Perspective:
         # which of DfE's figures the value is (provisional, revised, final); "–" when the file does not say
         "Version": VERSION_WORDS.get(r.version or "", "–"),
         "National": reg.get(r.measure).format_value(r.national),
+        "Compared with": ("DfE band: " + r.band + "; " if r.band else "") + (r.comparator or "–"),
         "Similar schools (median)": reg.get(r.measure).format_value(r.family_median),
         "Expected for this intake": reg.get(r.measure).format_value(r.expected),
         "95% range": "–" if r.ci_low is None else
