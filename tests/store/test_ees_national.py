@@ -138,3 +138,33 @@ def test_a_bad_year_is_refused_by_line_and_nothing_is_written(store: Store, tmp_
                               "2018/19: every EES row names its academic year in time_period")
     assert snapshot(store) == before
     assert store.query("SELECT count(*) FROM pupil_group_observations") == [(0,)]
+
+
+KS2 = NAT / "ks2_regional_and_local_authority_2016_to_2025_revised.csv"
+
+
+def test_ks2_national_regional_and_la_rows(store: Store) -> None:
+    """KS2 (2022/23, line 2): 390,000 of 650,000 pupils met the expected standard in reading, writing and maths
+    (60.0%); North East (line 5) 59.0%; North Yorkshire, LA 815 (line 6) 61.0%: 3,660 of 6,000."""
+    report = import_file(store, KS2)
+    assert (report.ok, report.kind, report.periods) == (True, "ees_national", ["2022/23", "2024/25"]), report.summary()
+    assert obs(store, "ks2_rwm_expected", "state_funded", "2022/23") == [
+        (60.0, 390000.0, 650000.0, None, None, "ok", None, "revised")]
+    assert store.query("SELECT level, area_code, value, numerator, denominator FROM observations WHERE measure = "
+                       "'ks2_rwm_expected' AND period = '2022/23' AND level <> 'national' ORDER BY level") == [
+        ("la", "815", 61.0, 3660.0, 6000.0), ("region", "E12000001", 59.0, 17700.0, 30000.0)]
+    # reading progress 0.1 (CI 0.09 to 0.11) over 598,000 pupils (t_read_progress_eligible_pupils)
+    assert obs(store, "ks2_reading_progress", "state_funded", "2022/23") == [
+        (0.1, 59800.0, 598000.0, 0.09, 0.11, "ok", None, "revised")]
+    # no KS2 progress for 2024/25: DfE's z, kept as the reason
+    assert obs(store, "ks2_reading_progress", "state_funded", "2024/25")[0][5:7] == ("not_applicable", "z")
+
+
+def test_ks2_pupil_groups_and_the_disadvantaged_measure(store: Store) -> None:
+    assert import_file(store, KS2).ok
+    got = store.query("SELECT pupil_group, value, numerator, denominator FROM pupil_group_observations WHERE measure "
+                      "= 'ks2_rwm_expected' ORDER BY pupil_group")
+    assert got == [("disadvantaged", 44.0, 83600.0, 190000.0), ("girls", 64.0, 203520.0, 318000.0)]
+    # the disadvantaged row is also the national benchmark of the registry's own disadvantaged measure
+    assert obs(store, "ks2_rwm_expected_disadvantaged", "state_funded", "2022/23")[0][:3] == (44.0, 83600.0,
+                                                                                              190000.0)
