@@ -116,6 +116,9 @@ def _cell(text: str) -> str:
 def comparison_words(row: ScorecardRow, measure: Measure) -> str:
     """E.g. 'clearly higher than schools nationally (61%); better than 7 in 10 schools'. Context measures are
     described, never judged."""
+    if row.value is not None and row.band is not None:
+        # Progress 8: DfE's own band, against 0 (metrics.comparators), never "clearly" against the national mean
+        return f"{row.band.lower()}: DfE's band for {measure.label}, where 0 is the average for all pupils nationally"
     if row.value is None or row.national is None:
         return ""
     nat = measure.format_value(row.national)

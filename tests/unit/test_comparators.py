@@ -235,3 +235,15 @@ def test_an_all_through_school_has_no_phase_benchmark_of_its_own():
     assert comparison_scopes("all_through", REG.get("ks2_rwm_expected")) == ["state_funded", "all"]
     assert comparison_scopes(None, REG.get("overall_absence")) == ["primary", "state_funded", "all"]
     assert comparison_scopes("alternative", REG.get("overall_absence")) == ["alternative"]
+
+
+def test_published_words_for_progress8_give_dfes_band_not_a_contradiction():
+    # -0.02 (-0.04 to -0.01) is below 0 yet above the state-funded -0.03: parents read DfE's band, never
+    # "clearly lower than schools nationally (-0.03)"
+    from metrics.publication import comparison_words
+
+    row = _school(Subject("school", 1, "A", "secondary", (1,)), ["progress8"],
+                  _obs([(1, "progress8", NOW, -0.02, -4.0, 200.0, -0.04, -0.01, "ok", None)]),
+                  _bench([("progress8", "state_funded", -0.03)])).rows[0]
+    assert comparison_words(row, REG.get("progress8")) == (
+        "below average: DfE's band for Progress 8, where 0 is the average for all pupils nationally")
