@@ -192,11 +192,16 @@ def _breakdown(table: RawTable, row: tuple[str, ...], g) -> tuple[str, str]:
     return topic or "Total", "Total"
 
 
-def _row_period(table: RawTable, row: tuple[str, ...], line: int, time_i: int) -> str:
+def _row_period(table: RawTable, row: tuple[str, ...], line: int, time_i: int, known: dict[str, str]) -> str:
+    """The row's academic year from time_period (202425 -> 2024/25); a file holds few, so each is parsed once."""
+    raw = row[time_i]
+    if raw in known:
+        return known[raw]
     try:
-        return parse_period(row[time_i])
+        known[raw] = parse_period(raw)
     except PeriodError as exc:
         raise fatal(table.path, f"{exc} (column time_period)", line, "time_period") from exc
+    return known[raw]
 
 
 def _school_facts(row: tuple[str, ...], g, urn: int) -> dict:
@@ -234,6 +239,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     reader = imp._RowReader(table, batch)
     fname = table.path.name
     seen: dict[tuple, int] = {}
+    periods: dict[str, str] = {}
     schools: dict[int, dict] = {}
     group_rows: list[tuple] = []
     other_levels: Counter[str] = Counter()
@@ -245,7 +251,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         if pupil_groups.plain(level) != "school":
             other_levels[level] += 1  # national and LA rows are benchmarks: DfE's national files carry them
             continue
-        row_period = _row_period(table, row, line, time_i)
+        row_period = _row_period(table, row, line, time_i, periods)
         urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(fname, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
@@ -326,6 +332,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
     reader = imp._RowReader(table, batch)
     fname = table.path.name
     seen: dict[tuple[int, str], int] = {}
+    periods: dict[str, str] = {}
     group_rows: list[tuple] = []
     other_levels: Counter[str] = Counter()
     versions: Counter[str | None] = Counter()
@@ -334,7 +341,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
         if pupil_groups.plain(level) != "school":
             other_levels[level] += 1
             continue
-        row_period = _row_period(table, row, line, time_i)
+        row_period = _row_period(table, row, line, time_i, periods)
         urn = parse_urn(row[urn_i])
         if urn is None:
             batch.problems.append(Problem(fname, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
