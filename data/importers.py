@@ -263,7 +263,8 @@ def after_imports(store: Store, reports: Sequence[ImportReport]) -> None:
     from data.derived import refresh_derived
 
     ok = [r for r in reports if r.ok]
-    if any(r.establishments_added or r.memberships_changed for r in ok):
+    # a predecessors file moves schools' earlier URNs beside them (Store.recluster), so a card's series reads one range
+    if any(r.establishments_added or r.memberships_changed or r.kind == FileKind.GIAS_PREDECESSORS for r in ok):
         store.recluster()
     if any(needs_derived({"observations": r.observations, "establishments_added": r.establishments_added,
                           "establishments_updated": r.establishments_updated}) for r in ok):

@@ -77,7 +77,7 @@ SOURCES: dict[str, Source] = {s.key: s for s in [
     Source("ofsted24", "Ofsted", OFSTED / "EXCERPT_Management_information_-_state-funded_schools_-_latest_inspections"
            "_as_at_31_Aug_2024.csv", prelude=("gias_est",)),
     Source("ofsted26", "Ofsted", OFSTED / "Management_information_-_state-funded_schools_-_all_inspections_-_year_to"
-           "_date_published_by_28_Feb_2026.csv", imports=False),
+           "_date_published_by_28_Feb_2026.csv"),
 ]}
 
 # The store every case starts from: real data of other years and files, so that a refused file has something to

@@ -580,6 +580,8 @@ CURRENT_FORMATS = [REAL / f for f in (
 # The kind each current-format file must import as (each reader's own tests check its values cell by cell).
 CURRENT_KINDS = {
     "202425_information_about_schools_provisional.csv": "ees_school_info",
+    "EXCERPT_202425_performance_tables_multi_academy_trusts_revised.csv": "ees_trust_results",
+    "EXCERPT_202425_information_about_multi_academy_trusts_revised.csv": "ees_trust_info",
 }
 
 
