@@ -186,6 +186,8 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
     check_given_period(table, period, periods, time_i)
     _notes(batch, crossings, not_groups, other_levels, unknown_versions, not_registry)
     if group_rows:
+        batch.notes.append(f"{len(group_rows):,} pupil-group benchmarks (disadvantaged pupils, boys, girls, ...) "
+                           "stored beside the benchmarks")
         batch.writers.append(lambda cur, import_id: _write_groups(cur, group_rows, import_id))
     return batch
 

@@ -167,7 +167,7 @@ def trust_results_batch(table: RawTable, period: str | None) -> Batch:
     for shown, n in sorted(skipped.items()):
         batch.notes.append(f"{n:,} rows of breakdown {shown!r} are not a pupil group Jointly knows: not stored")
     if records:
-        batch.writers.append(lambda cur, import_id: _write_published(cur, records, import_id))
+        batch.writers.append(lambda cur, import_id: _write_published(cur, records, import_id, batch.notes))
     return batch
 
 
@@ -175,7 +175,7 @@ _PUBLISHED_COLUMNS = ["gias_uid", "trust_code", "period", "measure", "pupil_grou
                       "ci_low", "ci_high", "status", "status_code", "source_column"]
 
 
-def _write_published(cur, records: list[dict], import_id: int) -> dict[str, int]:
+def _write_published(cur, records: list[dict], import_id: int, notes: list[str]) -> dict[str, int]:
     """Replace the trust's published values for the same trust, period, measure and pupil group."""
     df = pd.DataFrame.from_records(records, columns=_PUBLISHED_COLUMNS)
     df["gias_uid"] = df["gias_uid"].astype("int32")
@@ -191,6 +191,8 @@ def _write_published(cur, records: list[dict], import_id: int) -> dict[str, int]
         """)
         cur.execute(f"INSERT INTO trust_published ({', '.join(_PUBLISHED_COLUMNS)}, import_id) "  # noqa: S608
                     f"SELECT {', '.join(_PUBLISHED_COLUMNS)}, ? FROM _tp_in", [import_id])
+    notes.append(f"{len(df):,} published values of {df['gias_uid'].nunique():,} trusts stored: DfE's own figures, "
+                 "shown beside Jointly's roll-up on the group pages")
     return {"trust_values": len(df)}
 
 
@@ -307,6 +309,8 @@ def _write_info(cur, info: list[dict], members: list[dict], import_id: int, note
         rows = pd.DataFrame([{"group_id": gid, "urn": urn, "start_date": period_bounds(p)[0],
                               "end_date": period_bounds(p)[1]} for gid, urn, p in pairs])
         changed = merge_memberships(cur, rows, source=FileKind.EES_TRUST_INFO)
+    notes.append(f"{len(df):,} trust lines and {mem['urn'].nunique():,} listed schools stored; {changed:,} "
+                 "memberships added for the year")
     if unknown:
         notes.append(f"{unknown:,} listed schools are not in the store yet: DfE's list is kept, but they were not "
                      "added as members (import the GIAS establishments file, then this file again)")
