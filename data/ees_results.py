@@ -60,7 +60,7 @@ KS4_MEASURES: tuple[EesMeasure, ...] = (
     EesMeasure("ebacc_entry", value=("ebacc_entering_percent", "pt_ebacc_e_ptq_ee"), cohort=("pupil_count", "t_pupils"),
                numerator=("ebacc_entering_total", "t_ebacc_e_ptq_ee")),
     EesMeasure("ebacc_94", value=("ebacc_94_percent", "pt_ebacc_94"), cohort=("pupil_count", "t_pupils"),
-               numerator=("ebacc_94_total",)),
+               numerator=("ebacc_94_total", "t_ebacc_94")),  # t_ by DfE's own t_/pt_ pairing of 2023/24 names
     EesMeasure("ebacc_languages_entry", value=("ebacclan_entering_percent",), cohort=("pupil_count", "t_pupils"),
                numerator=("ebacclan_entering_total",)),
     EesMeasure("ebacc_humanities_entry", value=("ebacchum_entering_percent",), cohort=("pupil_count", "t_pupils"),
@@ -111,6 +111,12 @@ INFO_GROUP_ROWS: tuple[tuple[str, str, str | None, str, str | None], ...] = (
 
 # Today's measures that DfE's older files gave for one pupil group: a group row feeds them too, so cards that show
 # them keep working for EES years (P8MEA_FSM6CLA1A was "Progress 8 of disadvantaged pupils").
+# The KS4 cohort's disadvantaged share (the older files' PTFSM6CLA1A): the Disadvantaged row's pupils over the Total
+# row's, with DfE's own rounded percentage as the value where the file gives it (2024/25 `pupil_percent`).
+SHARE_MEASURE = "ks4_disadvantaged_pct"
+SHARE_COUNT = ("pupil_count", "t_pupils")
+SHARE_PERCENT = ("pupil_percent",)
+
 GROUP_MEASURES: dict[tuple[str, str], str] = {
     ("disadvantaged", "progress8"): "progress8_disadvantaged",
     ("disadvantaged", "ks2_rwm_expected"): "ks2_rwm_expected_disadvantaged",
@@ -241,6 +247,8 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     seen: dict[tuple, int] = {}
     periods: dict[str, str] = {}
     schools: dict[int, dict] = {}
+    share_rows: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Disadvantaged row, its line, version
+    totals: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Total row and its line
     group_rows: list[tuple] = []
     other_levels: Counter[str] = Counter()
     unknown: Counter[tuple[str, str]] = Counter()
@@ -279,6 +287,10 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         batch.periods.add(row_period)
         if urn not in schools:
             schools[urn] = _school_facts(row, g, urn)
+        if group == "disadvantaged":
+            share_rows[(urn, row_period)] = (row, line, version)
+        elif group is None:
+            totals[(urn, row_period)] = (row, line)
         for loc in located:
             if loc.spec.subject is not None and pupil_groups.plain(loc.spec.subject) != subject:
                 continue
@@ -294,10 +306,36 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
                 batch.observations.append(("school", urn, None, None, legacy, row_period, *obs, version))
                 batch.measures.add(legacy)
     batch.establishments = list(schools.values())
+    if kind == FileKind.EES_KS4:
+        _disadvantaged_share(batch, table, reader, share_rows, totals)
     _notes(batch, table, period, other_levels, unknown, multi_year, versions, len(group_rows))
     if group_rows:
         batch.writers.append(_group_writer(group_rows, kind))
     return batch
+
+
+def _disadvantaged_share(batch: imp.Batch, table: RawTable, reader, share_rows: dict, totals: dict) -> None:
+    """ks4_disadvantaged_pct from the Disadvantaged and Total rows: numerator = the Disadvantaged row's pupils,
+    denominator = the Total row's; the value is DfE's own percentage where given, else the ratio x 100."""
+    count_i, pct_i = table.index(*SHARE_COUNT), table.index(*SHARE_PERCENT)
+    if count_i is None:
+        return
+    added = False
+    for key, (row, line, version) in share_rows.items():
+        if key not in totals:
+            continue
+        total_row, total_line = totals[key]
+        part, whole = reader.number(row, count_i, line), reader.number(total_row, count_i, total_line)
+        if part is None or not whole:
+            continue
+        pct = reader.number(row, pct_i, line) if pct_i is not None else None
+        value = pct if pct is not None else part / whole * 100
+        batch.observations.append(("school", key[0], None, None, SHARE_MEASURE, key[1], value, part, whole, None,
+                                   None, "ok", None, version))
+        added = True
+    if added:
+        batch.measures.add(SHARE_MEASURE)
+        batch.used_columns.update(i for i in (count_i, pct_i) if i is not None)
 
 
 def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:

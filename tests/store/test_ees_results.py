@@ -208,6 +208,8 @@ def test_ks4_total_row_feeds_todays_measures(store: Store) -> None:
         ("ebacc_aps", 4.12, pytest.approx(824.0), 200.0, None, None, "ok", None, "revised"),
         ("ebacc_entry", 40.5, 81.0, 200.0, None, None, "ok", None, "revised"),
         ("ks4_cohort", 200.0, None, None, None, None, "ok", None, "revised"),
+        # the Disadvantaged row's 50 pupils of the Total row's 200: DfE's own pupil_percent 25 is the value
+        ("ks4_disadvantaged_pct", 25.0, 50.0, 200.0, None, None, "ok", None, "revised"),
         z,
         ("progress8_disadvantaged", *z[1:]),
     ]
@@ -254,6 +256,9 @@ def test_ks4_2023_24_names_and_words(store: Store) -> None:
     assert obs["basics_95"] == (44.2, 84.0, 190.0, None, None, "ok", None, "final")
     assert obs["ebacc_entry"] == (41.1, 78.0, 190.0, None, None, "ok", None, "final")
     assert obs["progress8_disadvantaged"] == (-0.35, -15.75, 45.0, -0.7, 0.0, "ok", None, "final")
+    # no pupil_percent in 2023/24: the share is the Disadvantaged row's t_pupils over the Total row's, 48 / 190
+    assert obs["ks4_disadvantaged_pct"] == (pytest.approx(48 / 190 * 100), 48.0, 190.0, None, None, "ok", None,
+                                            "final")
     p8 = group_obs(store, 100001, "2023/24", "progress8")
     assert set(p8) == {"disadvantaged", "not_disadvantaged", "eal", "prior_low", "prior_high"}
     assert p8["not_disadvantaged"] == (0.4, 54.0, 135.0, 0.2, 0.6, "ok", "final")  # "Disadvantaged all other"
