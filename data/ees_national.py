@@ -120,7 +120,7 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
     type_i, version_i = table.index(SCHOOL_TYPE), table.index("version")
     periods: dict[str, tuple[int, str]] = {}
     crossings: list[int] = []
-    not_groups: dict[str, list[int]] = {}
+    not_groups: dict[str, dict[str, list[int]]] = {}  # column -> its words -> lines
     other_levels: dict[str, int] = {}
     unknown_versions: set[str] = set()
     group_rows: list[dict] = []
@@ -147,7 +147,7 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
             name, value = broken[0]
             group = pupil_group(name, value) if name else pupil_group_anywhere(value)
             if group is None:
-                not_groups.setdefault(f"{name or 'breakdown'} {value!r}", []).append(line)
+                not_groups.setdefault(name or "breakdown", {}).setdefault(value, []).append(line)
                 continue
         key = (level, area, scope, group, p)
         if key in seen:
@@ -192,16 +192,18 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
     return batch
 
 
-def _notes(batch: Batch, crossings: list[int], not_groups: dict[str, list[int]], other_levels: dict[str, int],
-           unknown_versions: set[str], not_registry: list[str]) -> None:
+def _notes(batch: Batch, crossings: list[int], not_groups: dict[str, dict[str, list[int]]],
+           other_levels: dict[str, int], unknown_versions: set[str], not_registry: list[str]) -> None:
     if crossings:
         n = len(crossings)
         batch.notes.append(f"{n:,} row{'s' if n > 1 else ''} break{'' if n > 1 else 's'} pupils down by more than one "
                            f"characteristic ({_lines(crossings)}): not stored")
-    for what, lines in sorted(not_groups.items()):
-        n = len(lines)
-        batch.notes.append(f"{n:,} row{'s' if n > 1 else ''} of {what} {'are' if n > 1 else 'is'} not a pupil group "
-                           f"Jointly keeps ({_lines(lines)}): not stored")
+    for column, by_word in sorted(not_groups.items()):
+        lines = sorted(n for ls in by_word.values() for n in ls)
+        n, shown = len(lines), [repr(w) for w in by_word]
+        what = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+        batch.notes.append(f"{n:,} row{'s' if n > 1 else ''} of {column} {what} {'are' if n > 1 else 'is'} not a "
+                           f"pupil group Jointly keeps ({_lines(lines)}): not stored")
     for geo, n in sorted(other_levels.items()):
         batch.notes.append(f"{n:,} rows at geographic level {geo!r} (not national, regional or LA): not stored")
     if unknown_versions:
