@@ -629,7 +629,8 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             family_rank=None if rank is None else int(rank), family_size=None if size is None else int(size),
             expected=get(mi, last, "expected"), residual=get(mi, last, "residual"), trend=trend,
             change=change,
-            level=level, level_label=refused or _level_label(m, level, st), significance=sig, flag=bool(reasons),
+            level=level, level_label=refused or _position_words(m, level, st, value, small, subject.phase),
+            significance=sig, flag=bool(reasons),
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
             change_note=note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
             comparator=comp.words, version=version(mi, last),
@@ -644,6 +645,20 @@ STATUS_WORDS = {
     Status.MISSING.value: "No data",
     Status.LOW_COVERAGE.value: "Low coverage (too few pupils included)",
 }
+
+
+NO_PHASE = "No national position: the school's phase is not known (import GIAS or the school information file)"
+NO_POSITION = "No national position: no schools of this phase to compare with this year"
+
+
+def _position_words(m: Measure, level: int | None, status: str, value: float | None, small: bool,
+                    phase: str | None) -> str:
+    """The level in words; a value with a cohort large enough but no national percentile is not 'insufficient
+    data': it says why it has no position (an unknown phase, or no schools of its phase to compare with)."""
+    label = _level_label(m, level, status)
+    if label == INSUFFICIENT and value is not None and not small and m.owner == "national":
+        return NO_PHASE if phase is None else NO_POSITION
+    return label
 
 
 def _level_label(m: Measure, level: int | None, status: str = Status.OK.value) -> str:
@@ -787,7 +802,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             percentile=pct, family_median=None, family_rank=None, family_size=None, expected=expected,
             residual=None if expected is None or val is None else val - expected, trend=trend,
             change=change, change_note=note,
-            level=level, level_label=_level_label(m, level, Status.OK.value if val is not None else g.status.value),
+            level=level, level_label=_position_words(m, level, Status.OK.value if val is not None else g.status.value,
+                                                     val, False, phase),
             significance=sig, target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,

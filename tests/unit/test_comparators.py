@@ -247,3 +247,15 @@ def test_published_words_for_progress8_give_dfes_band_not_a_contradiction():
                   _bench([("progress8", "state_funded", -0.03)])).rows[0]
     assert comparison_words(row, REG.get("progress8")) == (
         "below average: DfE's band for Progress 8, where 0 is the average for all pupils nationally")
+
+
+def test_a_cohort_of_215_is_never_insufficient_data():
+    # no phase known and so no national percentile: the card says why it has no position, not "insufficient data"
+    row = _school(Subject("school", 8, "Unknown phase", None, (8,)), ["progress8"],
+                  _obs([(8, "progress8", NOW, 0.1, 21.5, 215.0, -0.05, 0.25, "ok", None)]), {}).rows[0]
+    assert row.level is None and row.cohort == 215.0
+    assert row.level_label == ("No national position: the school's phase is not known (import GIAS or the school "
+                               "information file)")
+    tiny = _school(Subject("school", 8, "Tiny", None, (8,)), ["progress8"],
+                   _obs([(8, "progress8", NOW, 0.1, 0.5, 5.0, -1.0, 1.2, "ok", None)]), {}).rows[0]
+    assert tiny.level_label == "Insufficient data"  # a cohort under the minimum (6) still is
