@@ -185,6 +185,8 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
         if not (done.school_values or done.local_values or done.benchmarks):
             raise StoreError(f"the store holds no values for {period}: nothing was removed")
         cur.execute("DELETE FROM observations WHERE period = ?", [period])
+        # a year's pupil-group values (EES breakdowns) go with its Total values
+        cur.execute("DELETE FROM pupil_group_observations WHERE period = ?", [period])
         for table in PERIOD_TABLES:
             cur.execute(f"DELETE FROM {table} WHERE period = ?", [period])  # noqa: S608 (module constant)
         refresh_derived_in(cur)

@@ -339,3 +339,12 @@ def test_ks2_subject_rows_feed_the_ks2_measures(store: Store) -> None:
         "not_mobile": (65.0, None, None, None, None, "ok", "provisional")}
     # the 3-year average is no year's value: skipped and said
     assert "1 rows averaging several years skipped: they are no single year's value" in report.notes
+
+
+def test_forgetting_a_year_forgets_its_pupil_groups(store: Store) -> None:
+    from data.derived import forget_period
+
+    assert import_file(store, KS4_2425).ok and import_file(store, KS4_2324).ok
+    forget_period(store, "2024/25", actor="test")
+    assert store.query("SELECT DISTINCT period FROM pupil_group_observations") == [("2023/24",)]
+    assert store.query("SELECT DISTINCT period FROM observations") == [("2023/24",)]
