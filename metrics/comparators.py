@@ -142,6 +142,8 @@ def group_comparator(bench: BenchIndex, measure: Measure, period: str,
 
     `members` gives (phase, weight) for each member school with a value this period."""
     members = list(members)
+    if not members:  # no member has a value: the measure's own phase, as context only
+        return school_comparator(bench, measure, period, None)
     by_scope: dict[str, float] = {}
     counts: dict[str, int] = {}
     weights_known = all(w is not None and not math.isnan(w) and w > 0 for _p, w in members)
