@@ -158,10 +158,15 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     then = _members_then(store, subject, periods)
     readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
     rows = store.member_rows(readers, periods, codes)
+    # the card lists every member (a special school left out of the pooling keeps its own card); values pool
+    # subject.members only
+    everyone = store.group_members(subject.id, period) if pooling else list(subject.members)
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
-                             "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
+                             "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [everyone]))
     years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
     card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
                                  store.national_quantiles(periods, ids), names, targets, method, years, inputs, then)
     card = with_published(store, card)  # DfE's own figure for this trust, beside the roll-up (data.trust_published)
-    return replace(card, pooling=pooling) if pooling else card
+    if not pooling:
+        return card
+    return replace(card, pooling=pooling, members=tuple((u, names.get(u, f"School {u}")) for u in everyone))

@@ -126,7 +126,8 @@ def test_a_group_pools_mainstream_schools_unless_asked(real) -> None:
     name = _partnership(store, "Dales Partnership", [121702, 121779, 121764])
     cells = {r["URN"]: r for r in rows_of(KS4P)}
     card = scorecard(store, group=name, period=YEAR)
-    assert card.subject.members == (121702,)
+    assert card.subject.members == (121702,)  # pooled
+    assert [u for u, _ in card.members] == [121702, 121764, 121779]  # listed: each keeps its own card
     assert card.pooling == "Mainstream schools only: 2 special schools are shown on their own cards"
     p8 = next(r for r in card.rows if r.measure == "progress8")
     assert (p8.value, p8.cohort) == (0.12, 225.0)
