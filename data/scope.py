@@ -89,10 +89,12 @@ def registry(store: Store, viewer: Viewer, group_id: int | None = None) -> Regis
 
 
 def group_scorecard(store: Store, viewer: Viewer, group_id: int, period: str, *, method: str = "pooled",
-                    measures: list[str] | None = None) -> Scorecard:
-    """The group's scorecard for the year: rolled-up values, members, levels, flags, targets."""
+                    measures: list[str] | None = None, include_special: bool = False) -> Scorecard:
+    """The group's scorecard for the year: rolled-up values, members, levels, flags, targets (mainstream schools
+    pooled unless `include_special`)."""
     gid = require_group(store, viewer, group_id)
-    return scorecard(store, group=str(gid), period=period, method=method, measures=measures)
+    return scorecard(store, group=str(gid), period=period, method=method, measures=measures,
+                     include_special=include_special)
 
 
 def school_scorecard(store: Store, viewer: Viewer, urn: int, period: str, *,
@@ -207,4 +209,5 @@ READS = {
     "data.publications": ["publication_history", "publication_version", "build_publication", "find_publications",
                           "published"],
     "data.accounts": ["accounts_for"],
+    "data.inspections": ["school_inspections", "group_inspections"],
 }

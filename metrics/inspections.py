@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -135,6 +136,14 @@ class Grade:
     words: str | None  # e.g. 'Strong standard', 'Good'; None unless graded
     code: str  # the cell as written ('2', '9', 'Not applicable', 'Strong standard')
     rank: int | None  # position on the area's own scale (1 = its best); for ordering only
+    graded_on: date | None = None  # the file's "- date of grade", else the inspection's start
+
+    @property
+    def label(self) -> str:
+        """The grade in words, for a card: Ofsted's words, or why there are none."""
+        if self.status is GradeStatus.GRADED:
+            return self.words or self.code
+        return "Not applicable" if self.status is GradeStatus.NOT_APPLICABLE else "Not graded"
 
 
 class GradeError(ValueError):
@@ -169,6 +178,61 @@ def read_grade(area: Area, raw: str | None) -> Grade | None:
                      f"{scale.allowed()}); not stored")
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """One inspection of a school, as stored: its framework, dates, and grades by area (in AREAS order)."""
+
+    urn: int
+    framework: Framework
+    graded: bool  # False: an ungraded inspection, with its outcome in words
+    start_date: date
+    publication_date: date | None
+    number: str | None
+    type: str | None  # as Ofsted writes it: 'S5 Inspection'
+    concern: str | None  # Ofsted's code: SM, SWK, RSI
+    urn_at_time: int | None  # the URN inspected, when not today's
+    outcome: str | None
+    grades: tuple[Grade, ...]
+
+    def grade(self, area: str) -> Grade | None:
+        return next((g for g in self.grades if g.area == area), None)
+
+    @property
+    def by_area(self) -> dict[str, Grade]:
+        return {g.area: g for g in self.grades}
+
+
+@dataclass(frozen=True)
+class SchoolInspections:
+    """What a school card shows: the latest report card, the latest 1-4 graded inspection, the latest ungraded one,
+    and every inspection held (newest first)."""
+
+    urn: int
+    history: tuple[Inspection, ...]
+
+    def latest(self, framework: Framework, *, graded: bool = True) -> Inspection | None:
+        return next((i for i in self.history if i.framework is framework and i.graded == graded), None)
+
+    @property
+    def report_card(self) -> Inspection | None:
+        return self.latest(Framework.REPORT_CARD)
+
+    @property
+    def legacy(self) -> Inspection | None:
+        """The newest inspection with a 1-4 overall effectiveness grade (the older framework's own measure)."""
+        return next((i for i in self.history if i.framework is Framework.OEIF and i.graded
+                     and (g := i.grade(LEGACY_OVERALL)) is not None and g.status is GradeStatus.GRADED), None)
+
+    @property
+    def ungraded(self) -> Inspection | None:
+        return self.latest(Framework.OEIF, graded=False)
+
+
+def order_history(inspections: Iterable[Inspection]) -> tuple[Inspection, ...]:
+    """Newest first; on one day a graded inspection before an ungraded one."""
+    return tuple(sorted(inspections, key=lambda i: (i.start_date, i.graded), reverse=True))
+
+
 # ------------------------------------------------------------------------------ counting across schools
 
 
@@ -195,9 +259,10 @@ class AreaCount:
             extra.append(f"{self.not_graded} not graded")
         if self.not_applicable:
             extra.append(f"{self.not_applicable} not applicable")
-        if self.not_inspected:
-            under = "under report cards" if self.area.framework is Framework.REPORT_CARD else "under the 1-4 grades"
-            extra.append(f"{_schools(self.not_inspected)} not yet inspected {under}")
+        if self.not_inspected and self.area.framework is Framework.REPORT_CARD:
+            extra.append(f"{_schools(self.not_inspected)} not yet inspected under report cards")
+        elif self.not_inspected:
+            extra.append(f"{_schools(self.not_inspected)} with no 1-4 grade")
         head = ", ".join(parts) if parts else "no grades yet"
         return f"{self.area.label}: {head}" + (f"; {'; '.join(extra)}" if extra else "")
 
@@ -231,3 +296,36 @@ def count_areas(areas: Sequence[Area], latest: dict[int, dict[str, Grade]], scho
     """Each area counted across the group: `latest` maps each inspected school (under these areas' framework) to
     its latest inspection's grades by area id."""
     return [count_area(a, [grades.get(a.id) for grades in latest.values()], schools) for a in areas]
+
+
+@dataclass(frozen=True)
+class GroupInspections:
+    """A group's schools in one year, their report-card areas counted and their newest 1-4 overall grade counted,
+    each on its own scale."""
+
+    schools: int
+    report_card: tuple[AreaCount, ...]
+    legacy_overall: AreaCount
+    latest_report_card: date | None  # the newest report card among the schools (what "as of" means)
+
+
+def group_counts(schools: Sequence[int], inspections: Iterable[Inspection]) -> GroupInspections:
+    """Count the schools' latest report cards by area, and their newest 1-4 overall effectiveness, never mixing the
+    two scales and never averaging: a school without a report card is 'not yet inspected under report cards'."""
+    members = set(schools)
+    by_school: dict[int, list[Inspection]] = {}
+    for i in inspections:
+        if i.urn in members:
+            by_school.setdefault(i.urn, []).append(i)
+    cards, legacy = {}, {}
+    for urn, rows in by_school.items():
+        held = SchoolInspections(urn, order_history(rows))
+        if (card := held.report_card) is not None:
+            cards[urn] = card
+        if (old := held.legacy) is not None:
+            legacy[urn] = old
+    areas = count_areas(REPORT_CARD_AREAS, {u: c.by_area for u, c in cards.items()}, len(members))
+    overall = count_area(AREA_BY_ID[LEGACY_OVERALL], [i.grade(LEGACY_OVERALL) for i in legacy.values()],
+                         len(members))
+    newest = max((c.start_date for c in cards.values()), default=None)
+    return GroupInspections(len(members), tuple(areas), overall, newest)

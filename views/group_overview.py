@@ -27,18 +27,24 @@ from ui.frames import (
     vs_national,
     widest_measure,
 )
+from ui.inspections import group_inspections_panel
 from ui.store import get_store
 from ui.trust_published import show_trust_published
+
+KEY_SPECIAL = "include_special"
 
 store = get_store()
 viewer = current_viewer()
 st.title("Group overview")
 group_id, period, _ = choose_group_and_period(store, viewer)
-card = group_card(store, viewer, group_id, period)
+card = group_card(store, viewer, group_id, period, include_special=st.session_state.get(KEY_SPECIAL, False))
 reg = registry(store, viewer, group_id)
 st.header(markdown_text(card.subject.name))
 st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}."
            + (f" {markdown_text(card.pooling)}." if card.pooling else ""))
+if card.pooling:  # only a group with special schools or alternative provision has the choice
+    st.toggle("Pool special schools and alternative provision with the rest", key=KEY_SPECIAL,
+              help="Off: the group's values are its mainstream schools'; each special school keeps its own card.")
 
 tiles = headline_rows(card)
 if not tiles:
@@ -85,6 +91,8 @@ for item in card.watchlist:
     with st.expander(f"{markdown_text(item.name)} ({item.urn}): {len(item.reasons)} concern(s)"):
         for _measure, reason in item.reasons:
             st.markdown(f"- {markdown_text(reason)}")
+
+group_inspections_panel(store, viewer, group_id, period)  # grades by area, counted, never averaged
 
 st.subheader("Map")
 judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None

@@ -11,6 +11,7 @@ from metrics.sentences import describe
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, choose_school, current_viewer, group_card, registry, school_card
 from ui.frames import trend_cells
+from ui.inspections import school_inspections_panel
 from ui.store import get_store
 
 VERSION_WORDS = {"provisional": "Provisional", "revised": "Revised", "final": "Final"}
@@ -32,6 +33,8 @@ facts = [markdown_text(x) for x in (info.get("type_name"), info.get("phase"), in
          if isinstance(x, str) and x]
 head = info.get("head_name")
 st.caption(" · ".join(facts) + (f" · Head: {markdown_text(head)}" if isinstance(head, str) else ""))
+if card.lineage:  # the school's earlier URNs, whose results its trend shows (data.lineage)
+    st.caption(markdown_text(card.lineage))
 
 flagged = [r for r in card.rows if r.flag]
 if flagged:
@@ -71,3 +74,5 @@ for perspective in Perspective:
             st.markdown(f"- {markdown_text(describe(r, reg.get(r.measure)) + said)}")
             for reason in r.flag_reasons:
                 st.markdown(f"    - ⚑ {markdown_text(reason)}")
+
+school_inspections_panel(store, viewer, urn)  # latest report card and 1-4 grades, in Ofsted's words

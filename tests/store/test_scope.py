@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import accounts, governance, publications, scope, support_log
+from data import accounts, governance, inspections, publications, scope, support_log
 from data.access import AccessDenied, Role, Viewer
 from data.demo import FLAGSHIP_PARTNERSHIP
 from data.store import Store
@@ -374,6 +374,25 @@ def case_accounts_for(w: World) -> None:
     assert "password_hash" not in accounts.accounts_for(w.store, ADMIN)[0]
     for viewer in (w.leader(w.b), w.governor(w.b), PUBLIC):
         assert "Only a data manager" in denied(lambda v=viewer: accounts.accounts_for(w.store, v))
+
+
+# ------------------------------------------------------------------------------------------------ data.inspections
+
+
+def case_school_inspections(w: World) -> None:
+    assert inspections.school_inspections(w.store, w.leader(w.a), w.shared).urn == w.shared
+    assert "schools of your own group" in denied(
+        lambda: inspections.school_inspections(w.store, w.leader(w.a), w.only_b))
+    assert inspections.school_inspections(w.store, ADMIN, w.only_b).urn == w.only_b
+    denied(lambda: inspections.school_inspections(w.store, PUBLIC, w.shared))
+
+
+def case_group_inspections(w: World) -> None:
+    mine = inspections.group_inspections(w.store, w.leader(w.a), w.a, w.period)
+    assert mine.schools == len(w.store.group_members(w.a, w.period))
+    assert "only your own group" in denied(lambda: inspections.group_inspections(w.store, w.leader(w.a), w.b,
+                                                                                  w.period))
+    denied(lambda: inspections.group_inspections(w.store, PUBLIC, w.a, w.period))
 
 
 CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}

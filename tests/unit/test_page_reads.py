@@ -34,6 +34,7 @@ ALLOWED = {
         "KIND_LABELS", "KINDS", "MAX_NOTES", "default_start", "local_support_measures", "network_frames",
         "weak_rows"},  # words, limits and pure functions of frames the scoped reads returned
     "data.publications": READ_NAMES["data.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
+    "data.inspections": READ_NAMES["data.inspections"],
     # pure functions of a Scorecard the scoped reads returned; data_as_of is the last import's date, which every
     # publication prints for parents anyway
     "data.reports": {"BoardReport", "BoardReportJob", "Progress", "ReportFigure", "TREND_LIMIT", "board_pdf",
