@@ -40,6 +40,12 @@ def published_frame(card: Scorecard, reg: Registry) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=COLUMNS)
 
 
+def counting_sentence(counted: int, members: int, period: str) -> str:
+    """How many schools each figure stands for: DfE's and Jointly's rarely count the same ones."""
+    return (f"DfE's figures count {counted} school{'s' if counted != 1 else ''}; Jointly's roll-up has {members} "
+            f"member school{'s' if members != 1 else ''} in {period}.")
+
+
 def show_trust_published(card: Scorecard, reg: Registry) -> None:
     """The section, when DfE publishes figures for this group's trust this year; nothing otherwise."""
     frame = published_frame(card, reg)
@@ -47,6 +53,9 @@ def show_trust_published(card: Scorecard, reg: Registry) -> None:
         return
     st.subheader(TITLE)
     st.dataframe(frame, hide_index=True, width="stretch")
+    counted = next((r.dfe_published_schools for r in card.rows if r.dfe_published_schools is not None), None)
+    if counted is not None:
+        st.caption(counting_sentence(counted, len(card.members), card.period))
     st.caption("DfE's figure is its own: it weights each school's result by its pupils and its years in the trust, "
                "and counts only the schools in the trust for three years or more. Jointly's roll-up pools every "
                f"member's pupils this year ({markdown_text(card.method)}). The two can differ; neither is mixed "

@@ -36,6 +36,8 @@ def test_group_overview_shows_dfes_figure_beside_the_rollup(trust_db: Path) -> N
     # grade 5+ in English and maths: Jointly (200 x 40.0 + 187 x 43.0 + 200 x 42.5) / 587 = 41.8%; DfE 42.1%
     assert shown.loc["Grade 5+ in English and maths", ["Jointly's roll-up", "DfE's published figure"]].tolist() == [
         "41.8%", "42.1%"]
+    assert "DfE's figures count 3 schools; Jointly's roll-up has 3 member schools in 2024/25." in [
+        c.value for c in at.caption]
     # no Progress 8 in 2024/25: said in words, not a number
     assert shown.loc["Progress 8", "DfE's published figure"] == "none: not applicable"
     assert not at.exception

@@ -184,3 +184,20 @@ def test_a_trust_row_without_a_uid_is_skipped_and_located(store: Store, tmp_path
         f"{bad.name}, line 5, column trust_uid: expected the trust's GIAS Group UID (digits), found ''; row skipped"]
     # Lift Schools' other two rows still came in: 2 rows x 7 measures
     assert store.query("SELECT count(*) FROM trust_published WHERE gias_uid = 2053") == [(14,)]
+
+
+def test_cli_refuses_a_contradicting_period_with_exit_code_2(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "cli.duckdb"
+    out = subprocess.run([sys.executable, "-m", "data", "import", "--period", "2023/24", str(RESULTS)],
+                         cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+                         env={**os.environ, "JOINTLY_DB": str(db)}, check=False)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"{RESULTS.name}, line 2, column time_period: the file's rows are for 2024/25" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    with Store(db) as store:
+        assert store.query("SELECT count(*) FROM trust_published") == [(0,)]
+        assert store.query("SELECT count(*) FROM groups") == [(0,)]
