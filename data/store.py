@@ -440,6 +440,47 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def group_members_by_period(self, group_id: int, periods: Sequence[str], *,
+                                include_subgroups: bool = True) -> dict[str, list[int]]:
+        """For each academic year, the URNs whose membership overlaps it (as group_members), in one read."""
+        from data.formats import period_bounds
+
+        bounds = [period_bounds(p) for p in periods]
+        rows = self.query(
+            """
+            WITH RECURSIVE tree(group_id) AS (
+                SELECT ?::INTEGER
+                UNION
+                SELECT g.group_id FROM groups g JOIN tree t ON g.parent_id = t.group_id WHERE ?
+            ), years AS (
+                SELECT unnest(?::VARCHAR[]) AS period, unnest(?::DATE[]) AS y_start, unnest(?::DATE[]) AS y_end
+            )
+            SELECT DISTINCT y.period, m.urn FROM memberships m JOIN tree t USING (group_id) JOIN years y
+            -- overlap of [start_date, end_date] with each academic year; NULL ends are open
+              ON coalesce(m.start_date, DATE '0001-01-01') <= y.y_end
+             AND coalesce(m.end_date, DATE '9999-12-31') >= y.y_start
+            ORDER BY y.period, m.urn
+            """,
+            [group_id, include_subgroups, list(periods), [b[0] for b in bounds], [b[1] for b in bounds]],
+        )
+        out: dict[str, list[int]] = {p: [] for p in periods}
+        for period, urn in rows:
+            out[period].append(int(urn))
+        return out
+
+    def memberships_dated(self, group_id: int, *, include_subgroups: bool = True) -> bool:
+        """Whether any of the group's memberships has a start or end date (then its past can be told by year)."""
+        return bool(self.query(
+            """
+            WITH RECURSIVE tree(group_id) AS (
+                SELECT ?::INTEGER
+                UNION
+                SELECT g.group_id FROM groups g JOIN tree t ON g.parent_id = t.group_id WHERE ?
+            )
+            SELECT count(*) FROM memberships m JOIN tree t USING (group_id)
+            WHERE m.start_date IS NOT NULL OR m.end_date IS NOT NULL
+            """, [group_id, include_subgroups])[0][0])
+
     def school_brief(self, urn: int) -> tuple[str, str | None] | None:
         """(name, phase) of a school, or None: the narrow read a scorecard needs."""
         rows = self.query("SELECT coalesce(name, 'School ' || urn), phase FROM establishments WHERE urn = ?", [urn])
@@ -476,13 +517,16 @@ class Store:
         )
 
     def member_rows(self, urns: Sequence[int], periods: Sequence[str], measures: Sequence[str], *,
-                    with_codes: bool = False) -> pd.DataFrame:
+                    with_codes: bool = False, lineage: bool = True) -> pd.DataFrame:
         """Everything a scorecard reads about these schools, in one pass: each observation of `measures` in
         `periods`, with its precomputed statistics. Text is sent as positions, which is what makes a 500-school
         read fast (measured: strings cost more than the scan): `m` indexes `measures`, `p` indexes `periods`,
         `st` indexes metrics.registry.STATUSES (-1 for none). `with_codes` adds the file's status codes and each
         value's version (provisional, revised, final: text, for one school's card)."""
         urns = [int(u) for u in urns]
+        line = self.lineage_rows(urns) if lineage else []
+        if line:
+            return self._member_rows_with_lineage(urns, line, periods, measures, with_codes=with_codes)
         ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
         params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES))
         sql = f"""
@@ -498,6 +542,61 @@ class Store:
             WHERE o.level = 'school' AND o.{ord_sql} AND o.urn IN (SELECT unnest($urns::INTEGER[]))
               AND o.period IN (SELECT unnest($periods::VARCHAR[]))
               AND o.measure IN (SELECT unnest($measures::VARCHAR[]))
+        """  # noqa: S608 (ord_sql is fixed text from _ord_filter; values are bound)
+        cur = self.cursor()
+        try:
+            return cur.sql(sql, params=params).to_arrow_table().to_pandas()
+        finally:
+            cur.close()
+
+    def lineage_rows(self, urns: Sequence[int]) -> list[tuple[int, int, int, str | None]]:
+        """(urn, earlier urn, depth, last year it stands for) for these schools' earlier URNs (data.lineage's
+        derived table), leaving out earlier URNs that are among `urns` themselves (their rows come as their own)
+        and URNs the store holds nothing for."""
+        if not urns:
+            return []
+        rows = self.query(
+            "SELECT l.urn, l.ancestor_urn, l.depth, l.until_period FROM school_lineage l "
+            "JOIN establishments e ON e.urn = l.ancestor_urn "
+            "WHERE l.urn IN (SELECT unnest(?::INTEGER[])) ORDER BY l.urn, l.depth", [list(urns)])
+        own = set(urns)
+        return [(int(u), int(a), int(d), t) for u, a, d, t in rows if a not in own]
+
+    def _member_rows_with_lineage(self, urns: list[int], line: list[tuple[int, int, int, str | None]],
+                                  periods: Sequence[str], measures: Sequence[str], *,
+                                  with_codes: bool) -> pd.DataFrame:
+        """member_rows when some schools have earlier URNs: a school's own row wins; a year it has no row for is
+        the nearest earlier URN's (up to the last year that URN ran), under the school's own URN, with the URN
+        the row came from in `src`."""
+        sources = sorted({*urns, *(a for _u, a, _d, _t in line)})
+        ord_sql, params = self._ord_filter(sources)
+        params.update(
+            sources=sources, periods=list(periods), measures=list(measures), statuses=list(STATUSES),
+            s_urn=[*urns, *(u for u, _a, _d, _t in line)], s_src=[*urns, *(a for _u, a, _d, _t in line)],
+            s_depth=[*([0] * len(urns)), *(d for _u, _a, d, _t in line)],
+            s_until=[*([None] * len(urns)), *(t for _u, _a, _d, t in line)])
+        sql = f"""
+            WITH stand AS (  -- which URN's rows stand for which school: itself (depth 0), then its earlier URNs
+                SELECT unnest($s_urn::INTEGER[]) AS urn, unnest($s_src::INTEGER[]) AS src,
+                       unnest($s_depth::INTEGER[]) AS depth, unnest($s_until::VARCHAR[]) AS until_period
+            )
+            SELECT w.urn, (list_position($measures, o.measure) - 1)::SMALLINT AS m,
+                   (list_position($periods, o.period) - 1)::SMALLINT AS p,
+                   o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
+                   (coalesce(list_position($statuses, o.status), 0) - 1)::SMALLINT AS st,
+                   s.percentile, s.se, s.expected, s.residual, s.family_median, s.family_rank, s.family_size,
+                   o.urn AS src
+                   {", o.status_code, o.version" if with_codes else ""}
+            FROM observations o
+            JOIN stand w ON w.src = o.urn
+            LEFT JOIN school_stats s ON s.{ord_sql} AND s.urn = o.urn AND s.measure = o.measure
+                 AND s.period = o.period
+            WHERE o.level = 'school' AND o.{ord_sql} AND o.urn IN (SELECT unnest($sources::INTEGER[]))
+              AND o.period IN (SELECT unnest($periods::VARCHAR[]))
+              AND o.measure IN (SELECT unnest($measures::VARCHAR[]))
+              -- an earlier URN stands only for the years it ran (periods compare as text: '2013/14' < '2014/15')
+              AND (w.until_period IS NULL OR o.period <= w.until_period)
+            QUALIFY row_number() OVER (PARTITION BY w.urn, o.measure, o.period ORDER BY w.depth) = 1
         """  # noqa: S608 (ord_sql is fixed text from _ord_filter; values are bound)
         cur = self.cursor()
         try:
@@ -824,9 +923,16 @@ class Store:
                 CREATE OR REPLACE TEMP TABLE _ord AS
                 WITH sizes AS (
                     SELECT group_id, count(DISTINCT urn) AS n FROM memberships WHERE end_date IS NULL GROUP BY group_id
-                ), best AS (
+                ), current AS (
                     SELECT m.urn, arg_max(m.group_id, s.n * 1000000000 - m.group_id) AS group_id
                     FROM memberships m JOIN sizes s USING (group_id) WHERE m.end_date IS NULL GROUP BY m.urn
+                ), best AS (
+                    SELECT * FROM current
+                    UNION ALL
+                    -- a school's earlier URNs (data.lineage) sit beside it, so reading its series stays in its range
+                    SELECT l.ancestor_urn, arg_min(c.group_id, l.depth) FROM school_lineage l
+                    JOIN current c ON c.urn = l.urn
+                    WHERE l.ancestor_urn NOT IN (SELECT urn FROM current) GROUP BY l.ancestor_urn
                 )
                 SELECT e.urn, row_number() OVER (ORDER BY b.group_id NULLS LAST, e.la_code, e.urn)::INTEGER AS ord
                 FROM establishments e LEFT JOIN best b USING (urn)

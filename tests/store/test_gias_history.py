@@ -206,3 +206,122 @@ def test_a_merger_of_several_schools_carries_no_series_unless_one_is_the_same_sc
     # the single conversion carries: North Chadderton School 105737 -> 141248 from 1 Sep 2014
     assert linked.query("SELECT ancestor_urn, depth, since, until_period FROM school_lineage WHERE urn = 141248") == [
         (105737, 1, dt.date(2014, 9, 1), "2013/14")]
+
+
+# ------------------------------------------------------------------------------ point 10: history across URNs
+
+KS4_REAL = REALDATA / "dfe_perf_LA815_NorthYorkshire_EnglishDevil" / "815_2018_ks4final.csv"
+# A real link pair of the GIAS file: Temple Moor High School Science College (108064) became the academy Temple
+# Moor High School (146247) on 1 September 2018 (line 29143: "Predecessor", 01-09-2018; line 4195: "Successor",
+# 31-08-2018). Their results here are synthetic, in the performance tables' own format.
+OLD, NEW = 108064, 146247
+# Two synthetic schools of a synthetic trust: X left it on 31 August 2017, Y joined on 1 September 2017
+X, Y = 900101, 900102
+ATT8 = {  # (urn, period) -> (ATT8SCR, TPUP)
+    (OLD, "2016/17"): (45.2, 200), (OLD, "2017/18"): (46.8, 210), (NEW, "2018/19"): (48.1, 220),
+    (X, "2016/17"): (40.0, 100), (X, "2017/18"): (41.0, 100), (X, "2018/19"): (42.0, 100),
+    (Y, "2016/17"): (50.0, 150), (Y, "2017/18"): (52.0, 150), (Y, "2018/19"): (54.0, 160),
+}
+NATIONAL_ATT8 = {"2016/17": 44.6, "2017/18": 44.5, "2018/19": 44.7}
+
+
+def _ks4(tmp_path: Path, period: str) -> Path:
+    """A KS4 final file for one year in the performance tables' format: the real 496-column header, school rows
+    (RECTYPE 1) and the national rows (RECTYPE 5, 7) that close every such file."""
+    from tests.conftest import write_dfe_csv
+
+    header, _ = read_csv_rows(KS4_REAL)
+    h = header.index
+
+    def row(values: dict[str, object]) -> list[object]:
+        out: list[object] = [""] * len(header)
+        for k, v in values.items():
+            out[h(k)] = v
+        return out
+
+    names = {OLD: "Temple Moor High School Science College", NEW: "Temple Moor High School", X: "Synthetic X School",
+             Y: "Synthetic Y Academy"}
+    rows = [row({"RECTYPE": 1, "LEA": 383, "URN": urn, "SCHNAME": names[urn], "NFTYPE": "AC", "ATT8SCR": a,
+                 "TPUP": n}) for (urn, p), (a, n) in sorted(ATT8.items()) if p == period]
+    rows += [row({"RECTYPE": r, "ATT8SCR": NATIONAL_ATT8[period], "TPUP": 500_000}) for r in (5, 7)]
+    return write_dfe_csv(tmp_path / period.replace("/", "-") / "england_ks4final.csv", header, rows)
+
+
+def _trust_history(tmp_path: Path) -> Path:
+    """A synthetic trust's membership history in GIAS's academiesmatmembership format (the real header)."""
+    header, rows = read_csv_rows(MEMBERSHIP, encoding="cp1252")
+    template = dict(zip(header, rows[2], strict=True))  # a real MAT row, for the columns not set here
+
+    def stay(urn: int, joined: str, left: str, reason: str, opened: str) -> list[str]:
+        r = {**template, "URN": str(urn), "Group UID": "99001", "Group ID": "TR99001",
+             "Group Name": "SYNTHETIC TEMPLE TRUST", "Group Type": "Multi-academy trust", "Group Status": "Open",
+             "Group Open Date": "2012-01-01", "Group Closed Date": "", "Date Joined Group": joined,
+             "Date Left Group": left, "ReasonEstablishmentOpened (name)": reason, "Establishment OpenDate": opened,
+             "EstablishmentName": f"School {urn}"}
+        return [r[c] for c in header]
+
+    return write_gias(tmp_path / "academiesmatmembership20250426.csv", header, [
+        stay(NEW, "2018-09-01", "", "Academy Converter", "2018-09-01"),
+        stay(X, "2014-09-01", "2017-08-31", "Academy Converter", "2014-09-01"),
+        stay(Y, "2017-09-01", "", "Academy Converter", "2017-09-01"),
+    ])
+
+
+@pytest.fixture()
+def history(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "s.duckdb")
+    for period in NATIONAL_ATT8:
+        assert import_file(s, _ks4(tmp_path, period), period).ok
+    assert import_file(s, PREDECESSORS).ok
+    report = import_file(s, _trust_history(tmp_path))
+    assert report.ok, report.summary()
+    yield s
+    s.close()
+
+
+def test_a_converted_schools_trend_continues_across_its_urn_change(history: Store) -> None:
+    from data.scorecards import scorecard
+
+    card = scorecard(history, school=NEW, period="2018/19", measures=["attainment8"])
+    (row,) = card.rows
+    assert [(t.period, t.value, t.urn) for t in row.trend] == [
+        ("2016/17", 45.2, OLD), ("2017/18", 46.8, OLD), ("2018/19", 48.1, None)]
+    assert card.lineage == row.lineage == (
+        "This school became an academy on 1 Sep 2018; earlier results are of URN 108064.")
+    # the scorecard JSON carries the same marks
+    record = row.to_dict()
+    assert [t["urn"] for t in record["trend"]] == [OLD, OLD, None] and record["lineage"] == card.lineage
+    # the predecessor's own card is its own results only
+    old = scorecard(history, school=OLD, period="2017/18", measures=["attainment8"])
+    assert [(t.period, t.value, t.urn) for t in old.rows[0].trend] == [("2016/17", 45.2, None),
+                                                                       ("2017/18", 46.8, None)]
+    assert old.lineage is None
+
+
+def test_a_groups_earlier_year_counts_the_members_of_that_year(history: Store) -> None:
+    from data.scorecards import scorecard
+
+    card = scorecard(history, group="TR99001", period="2018/19", measures=["attainment8"])
+    assert sorted(card.subject.members) == [NEW, Y]
+    (row,) = card.rows
+    # cohort-weighted means, by hand: 2016/17 only X was in the trust (Y joined in 2017, 146247 in 2018);
+    # 2017/18 only Y; 2018/19 Y and 146247: (54.0 x 160 + 48.1 x 220) / 380
+    assert [(t.period, round(t.value, 6)) for t in row.trend] == [
+        ("2016/17", 40.0), ("2017/18", 52.0), ("2018/19", round((54.0 * 160 + 48.1 * 220) / 380, 6))]
+    assert "each earlier year counts the schools in the group that year (membership dates)" in card.method
+    earlier = scorecard(history, group="TR99001", period="2017/18", measures=["attainment8"])
+    assert earlier.subject.members == (Y,)
+    assert [(t.period, t.value) for t in earlier.rows[0].trend] == [("2016/17", 40.0), ("2017/18", 52.0)]
+
+
+def test_a_group_without_dates_keeps_todays_members_trend_and_says_so(history: Store) -> None:
+    from data.scorecards import scorecard
+
+    gid = history.create_group("partnership", "Undated Partnership")
+    history.add_memberships(gid, [X, NEW])
+    card = scorecard(history, group="Undated Partnership", period="2018/19", measures=["attainment8"])
+    # today's members (X and 146247, whose 2016/17 and 2017/18 are 108064's): (40 x 100 + 45.2 x 200) / 300, ...
+    assert [(t.period, round(t.value, 6)) for t in card.rows[0].trend] == [
+        ("2016/17", round((40.0 * 100 + 45.2 * 200) / 300, 6)), ("2017/18", round((41.0 * 100 + 46.8 * 210) / 310, 6)),
+        ("2018/19", round((42.0 * 100 + 48.1 * 220) / 320, 6))]
+    assert card.method.endswith("the trend is that of today's members (like for like: no membership dates are known)")
