@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 DEFAULT_SCHOOLS = 2_000
 DEFAULT_YEARS = 5
 DEFAULT_SEED = 20261126
-LATEST_START = 2024  # the latest period is 2024/25; earlier years go back from there
+LATEST_START = 2025  # the latest period is 2025/26 (results published by December 2026); earlier years go back
 FLAGSHIP_TOWN = "Northbridge"
 FLAGSHIP_PARTNERSHIP = "Northbridge Learning Partnership"
 
@@ -48,18 +48,20 @@ Progress = Callable[[str, float], None]
 # ---------------------------------------------------------------------------------------------- publication
 # What DfE did not publish (keep it honest): no KS2 tests in 2019/20 and 2020/21; Progress 8 not calculated
 # for 2019/20 and 2020/21 (no exams) nor for 2024/25 and 2025/26 (those pupils had no KS2 tests); KS2
-# progress not calculated for 2023/24 and 2024/25 (no KS1 assessments in 2020 and 2021).
+# progress not calculated for 2023/24 and 2024/25 (no KS1 assessments in 2020 and 2021); the EBacc measures
+# end with 2024/25 (the 2025/26 tables carry none).
 NO_KS2_TESTS = frozenset({2019, 2020})
 P8_NOT_PUBLISHED = frozenset({2019, 2020, 2024, 2025})
 KS2_PROGRESS_NOT_PUBLISHED = frozenset({2019, 2020, 2023, 2024})
+EBACC_LAST = 2024  # the last academic year (start) with EBacc measures
 
 # National year effects (real direction and rough size): teacher-assessed grades in 2019/20-2020/21 lifted
 # GCSE results, which fell back by 2022/23; KS2 dipped after the pandemic; absence rose and eased.
-ATT8_SHIFT = {2019: 3.2, 2020: 6.3, 2021: 1.9, 2022: -0.6, 2023: -1.1, 2024: -1.1}
-BASICS_SHIFT = {2019: 6.5, 2020: 7.5, 2021: 4.3, 2022: 0.4, 2023: 0.4, 2024: -0.1}
-KS2_SHIFT = {2021: -6.0, 2022: -5.0, 2023: -4.0, 2024: -3.0}
-ABSENCE_FACTOR = {2020: 1.05, 2021: 1.25, 2022: 1.2, 2023: 1.15, 2024: 1.1}
-FSM_RATIO = {2018: 0.63, 2019: 0.70, 2020: 0.80, 2021: 0.84, 2022: 0.87, 2023: 0.90, 2024: 0.92}
+ATT8_SHIFT = {2019: 3.2, 2020: 6.3, 2021: 1.9, 2022: -0.6, 2023: -1.1, 2024: -1.1, 2025: -1.2}
+BASICS_SHIFT = {2019: 6.5, 2020: 7.5, 2021: 4.3, 2022: 0.4, 2023: 0.4, 2024: -0.1, 2025: -0.3}
+KS2_SHIFT = {2021: -6.0, 2022: -5.0, 2023: -4.0, 2024: -3.0, 2025: -2.5}
+ABSENCE_FACTOR = {2020: 1.05, 2021: 1.25, 2022: 1.2, 2023: 1.15, 2024: 1.1, 2025: 1.08}
+FSM_RATIO = {2018: 0.63, 2019: 0.70, 2020: 0.80, 2021: 0.84, 2022: 0.87, 2023: 0.90, 2024: 0.92, 2025: 0.93}
 P8_SIGMA = 1.28  # national sd of pupil P8 scores: CI = P8 +/- 1.96 sigma / sqrt(pupils)
 
 # ---------------------------------------------------------------------------------------------- geography
@@ -427,6 +429,8 @@ def _place_schools(rng: np.random.Generator, n: int, las: pd.DataFrame, towns: p
         if not (phase[new] == SEC).any() and (phase == SEC).any():
             new[0] = rng.choice(np.flatnonzero(phase == SEC))  # a new secondary: ragged KS4 rows until year 11
         open_year[new] = rng.integers(years[1], years[-1] + 1, size=len(new))
+        if (phase[new] == SEC).any():  # the first new secondary opens in the window's second year
+            open_year[new[np.flatnonzero(phase[new] == SEC)[0]]] = years[1]
         academy[new] = True
         nftype[new] = [_FREE[p] for p in phase[new]]
         cand = np.flatnonzero((phase == PRI) & ~academy & (open_year == 0))
@@ -874,8 +878,46 @@ def _build_world(schools: int, years: int, seed: int) -> _World:
     w.flagship_town = ft
     _name_schools(r_names, w)
     _make_groups(r_grp, w)
+    _make_conversions(w)
     _make_partnerships(r_part, w)
     return w
+
+
+def _academic_year_of(iso: str) -> int:
+    """The academic year (its start) a date falls in: 1 September to 31 August."""
+    return int(iso[:4]) - (int(iso[5:7]) < 9)
+
+
+def _make_conversions(w: _World) -> None:
+    """A few maintained schools that became academies during the window, under a new URN (as GIAS records them).
+
+    Before its conversion date a school's results sit under its old URN (`old_urn`); GIAS then has two rows, the
+    old one closed ("Academy Converter") and the new one opened, and its links file ties them (links_edubasealldata).
+    """
+    s, years = w.s, w.years
+    rng = np.random.default_rng([w.seed, 13])  # its own stream: the rest of the world does not move
+    join = s["join"].to_numpy()
+    joined_ay = np.array([_academic_year_of(j) if j else -1 for j in join])
+    cand = np.flatnonzero((s["trust"].to_numpy() >= 0) & (s["open_year"].to_numpy() == 0)
+                          & np.isin(s["nftype"].to_numpy(), ("ACC", "ACCS", "ACCAP"))
+                          & (joined_ay > years[0]) & (joined_ay <= years[-1]))
+    k = min(len(cand), max(2, round(0.01 * len(s)))) if len(years) >= 2 else 0
+    conv = np.sort(rng.choice(cand, size=k, replace=False)) if k else np.array([], dtype=int)
+    old = np.zeros(len(s), dtype=int)
+    taken = set(s["urn"].tolist())
+    fresh = [u for u in (152_000 + rng.permutation(2_000)).tolist() if u not in taken]
+    urn = s["urn"].to_numpy().copy()
+    for j, i in enumerate(conv):  # the old URN is the one the school had; the academy gets a new, higher one
+        old[i], urn[i] = urn[i], fresh[j]
+    s["old_urn"], s["urn"] = old, urn
+    s["converted_ay"] = np.where(old > 0, joined_ay, 0)
+
+
+def _urn_in(w: _World, y: int) -> np.ndarray:
+    """Each school's URN in academic year y: a converter academy's old URN before the year it converted."""
+    s = w.s
+    before = (s["old_urn"].to_numpy() > 0) & (y < s["converted_ay"].to_numpy())
+    return np.where(before, s["old_urn"].to_numpy(), s["urn"].to_numpy())
 
 
 # ---------------------------------------------------------------------------------------------- yearly values
@@ -1046,7 +1088,18 @@ def _f(x: float, decimals: int = 1, *, trim: bool = True, suffix: str = "") -> s
 
 
 def _num(values: np.ndarray, decimals: int = 1, *, trim: bool = True, suffix: str = "") -> list[str]:
-    return [_f(x, decimals, trim=trim, suffix=suffix) for x in np.asarray(values, dtype=float).tolist()]
+    """_f over an array, in C: printf rounds the exact binary value as Python's format does (same text)."""
+    x = np.asarray(values, dtype=float)
+    if not len(x):
+        return []
+    nan = np.isnan(x)
+    txt = np.char.mod(f"%.{decimals}f", np.where(nan, 0.0, x))
+    if trim and decimals:
+        txt = np.char.rstrip(np.char.rstrip(txt, "0"), ".")
+    neg_zero = np.char.startswith(txt, "-") & (np.char.str_len(np.char.strip(txt, "-0.")) == 0)
+    txt = np.where(neg_zero, np.char.lstrip(txt, "-"), txt)
+    out = np.char.add(txt, suffix) if suffix else txt
+    return np.where(nan, "", out).tolist()
 
 
 def _money(values: np.ndarray) -> list[str]:
@@ -1119,20 +1172,22 @@ def _share(num: float, den: float, decimals: int, *, trim: bool = True) -> str:
 # ---------------------------------------------------------------------------------------------- file writers
 
 
-def _school_order(w: _World, idx: np.ndarray, by: str = "la") -> np.ndarray:
+def _school_order(w: _World, idx: np.ndarray, by: str = "la", y: int | None = None) -> np.ndarray:
     s = w.s
     if by == "urn":
-        return idx[np.argsort(s["urn"].to_numpy()[idx], kind="stable")]
+        urn = s["urn"].to_numpy() if y is None else _urn_in(w, y)
+        return idx[np.argsort(urn[idx], kind="stable")]
     return idx[np.lexsort((s["estab"].to_numpy()[idx], s["la_code"].to_numpy()[idx]))]
 
 
-def _ks_identity(s: pd.DataFrame, idx: np.ndarray, special: np.ndarray) -> dict[str, list[str]]:
-    """The identifying columns every key-stage file starts with, in the DfE's order."""
+def _ks_identity(w: _World, y: int, idx: np.ndarray, special: np.ndarray) -> dict[str, list[str]]:
+    """The identifying columns every key-stage file starts with, in the DfE's order (URNs of that year)."""
+    s = w.s
     return {
         "RECTYPE": np.where(special, "2", "1").tolist(),
         "LEA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
         "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
-        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+        "URN": _urn_in(w, y)[idx].astype(str).tolist(),
         "SCHNAME": s["name"].to_numpy()[idx].tolist(),
         "TOWN": s["town_name"].to_numpy()[idx].tolist(),
         "PCODE": s["postcode"].to_numpy()[idx].tolist(),
@@ -1144,11 +1199,15 @@ def _nftype_in(w: _World, y: int) -> np.ndarray:
     s = w.s
     nft = s["nftype"].to_numpy().copy()
     join = s["join"].to_numpy()
-    joined_later = np.array([bool(j) and int(j[:4]) > y if j else False for j in join])
+    joined_later = np.array([_academic_year_of(j) > y if j else False for j in join])
     before = joined_later & (s["open_year"].to_numpy() == 0)
     phase = s["phase"].to_numpy()
     nft[before] = np.select([phase[before] == SPE, phase[before] == AP], ["CYS", "PRU"], "CY")
     return nft
+
+
+_EBACC_COLS = ("EBACCAPS", "PTEBACC_E_PTQ_EE", "PTEBACC_94", "PTEBACC_95", "PTEBAC2SCI_E_PTQ_EE",
+               "PTEBACHUM_E_PTQ_EE", "PTEBACLAN_E_PTQ_EE")
 
 
 def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
@@ -1170,7 +1229,7 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     pdis = Z["p8pup_dis"].to_numpy()
     half_dis = 1.96 * P8_SIGMA / np.sqrt(np.maximum(pdis, 1))
     cols: dict[str, list[str]] = {
-        **_ks_identity(s, idx, special),
+        **_ks_identity(w, y, idx, special),
         "ICLOSE": np.where(s["close_year"].to_numpy()[idx] == y, "1", "0").tolist(),
         "NFTYPE": _nftype_in(w, y)[idx].tolist(),
         "RELDENOM": s["religion"].to_numpy()[idx].tolist(),
@@ -1204,6 +1263,9 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         "P8CILOW_FSM6CLA1A": _num(p8dis - half_dis, 2),
         "P8CIUPP_FSM6CLA1A": _num(p8dis + half_dis, 2),
     }
+    if y > EBACC_LAST:  # the EBacc measures ended with 2024/25: later tables have no such columns
+        for c in _EBACC_COLS:
+            del cols[c]
     header = list(cols)
     outcome = header[header.index("ATT8SCR"):]
     p8_cols = ["P8PUP", "P8MEACOV", "P8MEA", "P8CILOW", "P8CIUPP"]
@@ -1272,7 +1334,7 @@ def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     prog_na = y in KS2_PROGRESS_NOT_PUBLISHED
     sq = np.sqrt(np.maximum(telig, 1))
     cols: dict[str, list[str]] = {
-        **_ks_identity(s, idx, special),
+        **_ks_identity(w, y, idx, special),
         "NFTYPE": _nftype_in(w, y)[idx].tolist(),
         "RELDENOM": s["religion"].to_numpy()[idx].tolist(),
         "AGERANGE": [f"{lo}-{hi}" for lo, hi in zip(s["age_low"].to_numpy()[idx], s["age_high"].to_numpy()[idx],
@@ -1337,7 +1399,7 @@ def _write_pupdest(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         "RECTYPE": np.where(special, "2", "1").tolist(),
         "LEA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
         "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
-        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+        "URN": _urn_in(w, y)[idx].astype(str).tolist(),
         "ICLOSE": ["0"] * len(idx),
         "SCHNAME": s["name"].to_numpy()[idx].tolist(),
         "NFTYPE": _nftype_in(w, y)[idx].tolist(),
@@ -1379,7 +1441,7 @@ _PUPDEST = {"dest": "OVERALL_DEST", "appren": "APPREN", "employ": "EMPLOYMENT", 
 
 
 def _footers(w: _World, Y: pd.DataFrame, idx: np.ndarray, header: list[str], sums: Sequence[str],
-             means: dict[str, str] | None, fill: Callable[[pd.Series], dict[str, str]],
+             means: dict[str, str] | None, fill: Callable[[dict], dict[str, str]],
              with_type: bool) -> list[list[str]]:
     """Census-style footers: `LA,<la>,PRI,...` for each LA and phase, then `NAT,,PRI,...`."""
     code = np.array([_FOOTER_PHASE.get(p, "") for p in w.s["phase"].to_numpy()[idx]], dtype=object)
@@ -1389,7 +1451,9 @@ def _footers(w: _World, Y: pd.DataFrame, idx: np.ndarray, header: list[str], sum
     by_la = _agg(Y, sel, [w.s["la_code"].to_numpy()[sel], code], sums, means)
     nat = _agg(Y, sel, code, sums, means)
     types = {"PRI": "State-funded primary", "SEC": "State-funded secondary", "SPE": "State-funded special school"}
-    out = [("LA", str(la), c, G) for (la, c), G in by_la.iterrows()] + [("NAT", "", c, G) for c, G in nat.iterrows()]
+    # rows as dicts: a Series per footer row (iterrows) costs more than writing the whole file
+    out = ([("LA", str(la), c, G) for (la, c), G in by_la.to_dict("index").items()]
+           + [("NAT", "", c, G) for c, G in nat.to_dict("index").items()])
     rows = []
     for key, la, c, G in out:
         row = {h: "" for h in header}
@@ -1412,11 +1476,11 @@ _CENSUS_COLS = [("NOR", "nor", False), ("NORG", "norg", False), ("NORB", "norb",
 
 def _write_census(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     s = w.s
-    idx = _school_order(w, np.flatnonzero(Y["present"].to_numpy() & ~Y["gap"].to_numpy()), by="urn")
+    idx = _school_order(w, np.flatnonzero(Y["present"].to_numpy() & ~Y["gap"].to_numpy()), by="urn", y=y)
     Z = Y.iloc[idx]
     phase = s["phase"].to_numpy()[idx]
     cols: dict[str, list[str]] = {
-        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+        "URN": _urn_in(w, y)[idx].astype(str).tolist(),
         "LA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
         "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
         "SCHOOLTYPE": [_CENSUS_TYPE[p] for p in phase],
@@ -1427,7 +1491,7 @@ def _write_census(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         _codes(cols[c], phase == NUR, "NA")
     header = list(cols)
 
-    def fill(G: pd.Series) -> dict[str, str]:
+    def fill(G: dict) -> dict[str, str]:
         return {col: _f(100 * G[src] / G["nor"], 1) if pct else str(int(G[src])) for col, src, pct in _CENSUS_COLS}
 
     sums = sorted({src for _, src, _ in _CENSUS_COLS})
@@ -1439,10 +1503,10 @@ def _write_abs(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     s = w.s
     phase = s["phase"].to_numpy()
     keep = Y["present"].to_numpy() & ~Y["gap"].to_numpy() & ~Y["abs_gap"].to_numpy() & (phase != NUR)
-    idx = _school_order(w, np.flatnonzero(keep), by="urn")
+    idx = _school_order(w, np.flatnonzero(keep), by="urn", y=y)
     Z = Y.iloc[idx]
-    pa = "PPERSABS15" if y == w.years[0] and len(w.years) > 1 else "PPERSABS10"  # column drift, as in old files
-    cols = {"URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+    pa = "PPERSABS15" if y <= 2014 else "PPERSABS10"  # the 15% threshold until 2014/15, 10% since (as DfE's files)
+    cols = {"URN": _urn_in(w, y)[idx].astype(str).tolist(),
             "LA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
             "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
             "PERCTOT": _num(Z["perctot"].to_numpy(), 1),
@@ -1450,7 +1514,7 @@ def _write_abs(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
             pa: _num(Z["ppersabs"].to_numpy(), 1)}
     header = list(cols)
 
-    def fill(G: pd.Series) -> dict[str, str]:
+    def fill(G: dict) -> dict[str, str]:
         return {"PERCTOT": _f(G["perctot"], 1), "PERCUA": _f(G["percua"], 1), pa: _f(G["ppersabs"], 1)}
 
     means = {"perctot": "nor", "percua": "nor", "ppersabs": "nor"}
@@ -1460,10 +1524,10 @@ def _write_abs(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
 
 def _write_swf(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     s = w.s
-    idx = _school_order(w, np.flatnonzero(Y["present"].to_numpy() & ~Y["gap"].to_numpy()), by="urn")
+    idx = _school_order(w, np.flatnonzero(Y["present"].to_numpy() & ~Y["gap"].to_numpy()), by="urn", y=y)
     Z = Y.iloc[idx]
     tea = Z["tea_fte"].to_numpy()
-    cols = {"URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+    cols = {"URN": _urn_in(w, y)[idx].astype(str).tolist(),
             "LA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
             "ESTAB": s["estab"].to_numpy()[idx].astype(str).tolist(),
             "NTEA": np.round(tea * 1.12).astype(int).astype(str).tolist(),
@@ -1519,7 +1583,7 @@ def _write_cfr(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     london = w.las["region"].to_numpy()[s["la"].to_numpy()[idx]] == _LONDON
     cols: dict[str, list[str]] = {
         "LA": s["la_code"].to_numpy()[idx].astype(str).tolist(),
-        "URN": s["urn"].to_numpy()[idx].astype(str).tolist(),
+        "URN": _urn_in(w, y)[idx].astype(str).tolist(),
         "LONDON/NON-LONDON": np.where(london, "London", "Non-London").tolist(),
         "MEDIAN": [_CFR_MEDIAN[p] for p in phase],
         "PUPILS": _num(Z["fte_pupils"].to_numpy(), 1),
@@ -1618,10 +1682,13 @@ def _write_gias(w: _World, Ylatest: pd.DataFrame, path: Path) -> Path:
     urban = S["urban"]
     nor = Ylatest["nor"].to_numpy()
     fsm_pct = _ratio(Ylatest["fsm"], Ylatest["nor"])
-    ofsted = _choice(rng, ["Outstanding", "Good", "Requires improvement", "Inadequate", ""],
-                     (0.16, 0.66, 0.1, 0.03, 0.05), n)
-    insp_year = rng.integers(2016, latest + 1, n)
+    from data.demo_current import OEIF_WORDS, inspections
+
+    ins = inspections(w)  # the same inspections as Ofsted's files: the 1-4 grade, the latest visit's date
+    ofsted = [OEIF_WORDS.get(int(g), "") for g in ins["legacy"]]
+    last_visit = np.where(ins["rc"], ins["rc_start"], ins["start"])
     trusts, feds = w.trusts, w.feds
+    predecessors: list[dict[str, str]] = []
     for i in range(n):
         ph = int(phase[i])
         tname, tcode, group, gcode = _TYPES[nft[i]]
@@ -1685,9 +1752,8 @@ def _write_gias(w: _World, Ylatest: pd.DataFrame, path: Path) -> Path:
                         "CensusDate": _gias_date(_date(latest + 1, 1, 16)), "NumberOfPupils": str(nor[i]),
                         "NumberOfBoys": str(norb[i]), "NumberOfGirls": str(norg[i]),
                         "PercentageFSM": _num(fsm_pct[i:i + 1], 1)[0],
-                        "OfstedLastInsp": "" if not ofsted[i] or is_new else _gias_date(
-                            _date(int(insp_year[i]), int(rng.integers(1, 13)), int(rng.integers(1, 28)))),
-                        "OfstedRating (name)": "" if is_new else ofsted[i]})
+                        "OfstedLastInsp": "" if not (ofsted[i] or ins["rc"][i]) else _gias_date(str(last_visit[i])),
+                        "OfstedRating (name)": ofsted[i]})
         if tr >= 0:
             t = trusts.iloc[tr]
             mat = t["kind"] == "mat"
@@ -1706,10 +1772,47 @@ def _write_gias(w: _World, Ylatest: pd.DataFrame, path: Path) -> Path:
         if ph == SPE:
             row["SEN1 (name)"] = ["ASD - Autistic Spectrum Disorder", "SEMH - Social, Emotional and Mental Health",
                                   "SLD - Severe Learning Difficulty", "MLD - Moderate Learning Difficulty"][i % 4]
+        if S["old_urn"][i]:  # a converter academy: opened on its conversion date, its old URN closed the day before
+            conv = S["join"][i]
+            row.update({"ReasonEstablishmentOpened (code)": "10", "ReasonEstablishmentOpened (name)":
+                        "Academy Converter", "OpenDate": _gias_date(conv)})
+            ptname, ptcode, pgroup, pgcode = _TYPES[_maintained_type(ph)]
+            old = {h: "" for h in _GIAS_HEADER}
+            old.update({h: row.get(h, "") for h in ("LA (code)", "LA (name)", "EstablishmentNumber",
+                                                    "EstablishmentName", "PhaseOfEducation (code)",
+                                                    "PhaseOfEducation (name)", "StatutoryLowAge", "StatutoryHighAge",
+                                                    "Street", "Locality", "Town", "Postcode", "GOR (code)",
+                                                    "GOR (name)", "DistrictAdministrative (code)",
+                                                    "DistrictAdministrative (name)", "UrbanRural (code)",
+                                                    "UrbanRural (name)", "GSSLACode (name)", "Easting", "Northing",
+                                                    "RSCRegion (name)", "Country (name)", "Gender (code)",
+                                                    "Gender (name)", "ReligiousCharacter (code)",
+                                                    "ReligiousCharacter (name)", "PreviousLA (code)")})
+            old.update({"URN": str(S["old_urn"][i]), "TypeOfEstablishment (code)": ptcode,
+                        "TypeOfEstablishment (name)": ptname, "EstablishmentTypeGroup (code)": pgcode,
+                        "EstablishmentTypeGroup (name)": pgroup, "EstablishmentStatus (code)": "2",
+                        "EstablishmentStatus (name)": "Closed", "ReasonEstablishmentOpened (code)": "00",
+                        "ReasonEstablishmentOpened (name)": "Not applicable", "ReasonEstablishmentClosed (code)": "10",
+                        "ReasonEstablishmentClosed (name)": "Academy Converter",
+                        "CloseDate": _gias_date(_day_before(conv)), "TrustSchoolFlag (code)": "0",
+                        "TrustSchoolFlag (name)": "Not applicable", "FederationFlag (name)": "Not under a federation",
+                        "LastChangedDate": row["LastChangedDate"], "UKPRN": str(19_000_000 + int(S["old_urn"][i]))})
+            predecessors.append(old)
         for h, v in row.items():
             D[h][i] = v
     rows = [[D[h][i] for h in _GIAS_HEADER] for i in idx]
+    rows += [[r[h] for h in _GIAS_HEADER] for r in predecessors]
+    rows.sort(key=lambda r: int(r[0]))  # GIAS lists establishments by URN
     return _write_csv(path, _GIAS_HEADER, rows, style="gias")
+
+
+def _maintained_type(phase: int) -> str:
+    """The LA-maintained type a converter academy had before it converted (as _nftype_in assumes)."""
+    return {SPE: "CYS", AP: "PRU"}.get(phase, "CY")
+
+
+def _day_before(iso: str) -> str:
+    return (pd.Timestamp(iso) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
 
 
 _GROUP_HEADER = ["Group UID", "Group ID", "Group Name", "Companies House Number", "Group Type (code)", "Group Type",
@@ -1802,7 +1905,7 @@ def _write_ees(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         "country_name": ["England"] * len(idx),
         "region_name": [_REGIONS[r][0] for r in region],
         "region_code": [_REGIONS[r][2] for r in region],
-        "urn": s["urn"].to_numpy()[idx].astype(str).tolist(),
+        "urn": _urn_in(w, y)[idx].astype(str).tolist(),
         "old_la_code": s["la_code"].to_numpy()[idx].astype(str).tolist(),
         "la_name": s["la_name"].to_numpy()[idx].tolist(),
         "new_la_code": las["gss"].to_numpy()[s["la"].to_numpy()[idx]].tolist(),
@@ -1851,7 +1954,7 @@ def _write_all(w: _World, out_dir: Path, progress: Progress | None, lo: float, h
     out_dir.mkdir(parents=True, exist_ok=True)
     latest = w.latest
     stamp = f"{latest + 1}0901"  # the GIAS extract is dated the September after the latest year, not today
-    steps = 4 + len(w.years)
+    steps = 7 + len(w.years)
     done = 0
 
     def tick(msg: str) -> None:
@@ -1864,6 +1967,8 @@ def _write_all(w: _World, out_dir: Path, progress: Progress | None, lo: float, h
             frames[y] = _simulate_year(w, y)
         return frames[y]
 
+    from data import demo_current as now  # today's formats (imports this module: loaded only when writing)
+
     files: list[tuple[Path, str | None]] = []
     # The EES census first: its coarse phase grouping must not overwrite GIAS's (all-through -> secondary).
     ees = _write_ees(w, frame(latest), latest, out_dir / f"spc_school_level_{latest}{(latest + 1) % 100:02d}.csv")
@@ -1875,6 +1980,17 @@ def _write_all(w: _World, out_dir: Path, progress: Progress | None, lo: float, h
     tick("Wrote the GIAS groups")
     files.append((_write_links(w, out_dir / f"alllinksdata{stamp}.csv"), None))
     tick("Wrote the GIAS links")
+    files.append((now.write_gias_membership(w, out_dir / f"academiesmatmembership{stamp}.csv"), None))
+    if (w.s["old_urn"] > 0).any():  # (a one-year demo has no conversion in it, and GIAS never sends an empty file)
+        files.append((now.write_gias_predecessors(w, out_dir / f"links_edubasealldata{stamp}.csv"), None))
+    tick("Wrote the GIAS trust memberships and the converters' predecessor links")
+    mi = "Management_information_-_state-funded_schools_-_"
+    files.append((now.write_ofsted_legacy(w, frame(min(max(2023, w.years[0]), latest)),
+                                          out_dir / f"{mi}latest_inspections_as_at_31_Aug_2024.csv"), None))
+    files.append((now.write_ofsted_report_cards(w, frame(latest), out_dir /
+                                                f"{mi}all_inspections_-_year_to_date_published_by_31_Aug_2026.csv"),
+                  None))
+    tick("Wrote Ofsted's inspections: the 1-4 grades to August 2024, the report cards from November 2025")
     for y in w.years:
         Y = frame(y)
         folder = out_dir / _folder(y)
@@ -1883,17 +1999,35 @@ def _write_all(w: _World, out_dir: Path, progress: Progress | None, lo: float, h
         files.append((_write_abs(w, Y, y, folder / "england_abs.csv"), per))
         files.append((_write_swf(w, Y, y, folder / "england_swf.csv"), per))
         files.append((_write_cfr(w, Y, y, folder / "england_cfr.csv"), per))
-        if y not in NO_KS2_TESTS:
-            files.append((_write_ks2(w, Y, y, folder / "england_ks2final.csv"), per))
-        files.append((_write_ks4(w, Y, y, folder / "england_ks4final.csv"), per))
-        files.append((_write_pupdest(w, Y, y, folder / "england_ks4-pupdest.csv"), per))
+        version = now.version_of(y, latest)
+        if y >= now.EES_FIRST:  # DfE publishes school results on Explore Education Statistics since 2023/24
+            files.append((now.write_ees_ks2(w, Y, y, folder / now.ees_name("ks2_performance_tables_schools", y,
+                                                                            version), version), per))
+            files.append((now.write_ees_ks4(w, Y, y, folder / now.ees_name("performance_tables_schools", y,
+                                                                            version), version), per))
+            files.append((now.write_ees_ks4_info(w, Y, y, folder / now.ees_name("information_about_schools", y,
+                                                                                 version), version), per))
+            # DfE's national figures (the school files carry none) and its own trust measures and member lists
+            for write, name in ((now.write_ees_ks4_national,
+                                 "all_state_funded_pupils_characteristics_and_geography_breakdowns"),
+                                (now.write_ees_ks2_national, "ks2_regional_local_authority_and_pupil_characteristics"),
+                                (now.write_trust_results, "performance_tables_multi_academy_trusts"),
+                                (now.write_trust_info, "information_about_multi_academy_trusts")):
+                files.append((write(w, Y, y, folder / now.ees_name(name, y, version), version), per))
+        else:
+            if y not in NO_KS2_TESTS:
+                files.append((_write_ks2(w, Y, y, folder / "england_ks2final.csv"), per))
+            files.append((_write_ks4(w, Y, y, folder / "england_ks4final.csv"), per))
+        # destinations in year y's tables are of the pupils who finished KS4 two years before: stored under that year
+        files.append((_write_pupdest(w, Y, y, folder / "england_ks4-pupdest.csv"), _period(y - 2)))
         tick(f"Wrote the performance tables for {per}")
     return files
 
 
 def write_demo_files(out_dir: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAULT_YEARS,
                      seed: int = DEFAULT_SEED, progress: Progress | None = None) -> list[tuple[Path, str | None]]:
-    """Write the synthetic England as DfE files; return (path, period-or-None) in import order."""
+    """Write the synthetic England as DfE files; return (path, the period its values belong to, or None) in import
+    order."""
     _report(progress, "Inventing a synthetic England", 0.0)
     w = _build_world(schools, years, seed)
     return _write_all(w, Path(out_dir), progress, 0.05, 1.0, {})
@@ -1965,8 +2099,11 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
             shutil.rmtree(out_dir, ignore_errors=True)
     _report(progress, "The demo is ready", 1.0)
     groups = ", ".join(_plural(n, k) for k, n in sorted(info.groups.items()))
-    return (f"Synthetic demo England (seed {seed}): {info.establishments:,} schools in {len(w.las)} local "
-            f"authorities, {_plural(len(w.years), 'year')} {_period(w.years[0])} to {_period(w.years[-1])}; "
+    converted = int((w.s["old_urn"] > 0).sum())
+    earlier = f" (and the earlier URNs of {_plural(converted, 'converted school')})" if converted else ""
+    return (f"Synthetic demo England (seed {seed}): {info.establishments - converted:,} schools{earlier} in "
+            f"{len(w.las)} local authorities, {_plural(len(w.years), 'year')} {_period(w.years[0])} to "
+            f"{_period(w.years[-1])}; "
             f"{groups}; "
             f"{n_mem:,} partnership and cluster memberships; {info.observations:,} school values "
             f"and {info.benchmarks:,} benchmarks; {n_local} local measures. Built in {time.perf_counter() - t0:.0f} s."
