@@ -3,6 +3,8 @@ registry, what may be compared, the validator's time rules, and the scorecard's 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -263,3 +265,27 @@ def test_the_cards_trend_cell_joins_only_comparable_years_and_the_tile_has_no_ar
     assert (row.change, delta_arrow(row), change_caption(row)) == (pytest.approx(-1.0), "auto", "")
     row = _card("persistent_absence", ["2014/15", "2015/16"], {"2014/15": 9.0, "2015/16": 12.0})
     assert delta_arrow(row) == "off" and change_caption(row).startswith("No change shown: Persistent absence changed")
+
+
+# ------------------------------------------------------------------------------ DfE's own files agree with the gaps
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"  # as tests/conftest.py REALDATA
+KS4_2425 = REALDATA / "ees_ks4_2024-25_hal609"
+
+
+@pytest.mark.skipif(not KS4_2425.exists(), reason="the shared real data is not beside the repository")
+def test_dfes_2024_25_files_have_no_progress8_where_the_registry_says_so() -> None:
+    """Every Progress 8 cell of DfE's 2024/25 KS4 files is `z` (not applicable): 5,755 schools in the information
+    file, 7 in DfE's own test fixture of the school-level file; Attainment 8 is published beside it."""
+    import csv
+    import json
+
+    with open(KS4_2425 / "202425_information_about_schools_provisional.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 5755 and {r["time_period"] for r in rows} == {"202425"}
+    assert {r["progress8_diffn"] for r in rows} == {"z"} and {r["progress8_banding"] for r in rows} == {"z"}
+    fixture = json.loads((REALDATA / "ees_ks4_2024-25_sap-public" /
+                          "202425_performance_tables_schools_final_Total_Current_Year.json").read_text("utf-8"))
+    assert len(fixture) == 7 and {r["progress8_average"] for r in fixture} == {"z"}
+    assert all(r["attainment8_average"] not in ("z", "x", "c") for r in fixture)
+    assert REG.gap("progress8", "2024/25").reason == NO_P8 and REG.gap("attainment8", "2024/25") is None
