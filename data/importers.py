@@ -330,7 +330,8 @@ RECTYPE_KINDS = frozenset({FileKind.KS4FINAL, FileKind.KS4PROVISIONAL, FileKind.
 # downloads (815_2018_census.csv, 815_2019_census.csv) and the demo's files all end so.
 FOOTER_KINDS = frozenset({FileKind.CENSUS, FileKind.ABS, FileKind.SWF})
 # Files DfE writes with a line break after every row, the last included (performance tables have none).
-NEWLINE_KINDS = frozenset({FileKind.EES_CENSUS, FileKind.OFSTED, FileKind.OFSTED_REPORT_CARD, *CP1252_KINDS})
+NEWLINE_KINDS = frozenset({FileKind.EES_CENSUS, FileKind.OFSTED, FileKind.OFSTED_REPORT_CARD, *CP1252_KINDS,
+                           FileKind.EES_KS4, FileKind.EES_KS2, FileKind.EES_SCHOOL_INFO})
 _CUT = "the file looks cut short, so nothing was imported; download it again"
 
 
@@ -354,12 +355,16 @@ def _check_complete(table: RawTable, kind: str) -> None:
     last, line = table.rows[-1], table.lines[-1]
     # the destinations file writes its national row as RECTYPE NAT (docs/data.md, "ks4-pupdest")
     if kind in RECTYPE_KINDS and (i := table.index("RECTYPE")) is not None and parse_int(last[i]) not in (5, 7) \
-            and last[i].strip().upper() != "NAT":
-        raise fatal(table.path, "the rows stop here, before the national rows (RECTYPE 5 and 7, or NAT) that close "
-                    f"every DfE key-stage file: {_CUT}", line)
-    if kind in FOOTER_KINDS and table.index("URN") is not None and _footer_word(table, last) is None:
-        raise fatal(table.path, "the rows stop here, before the LA and national rows (LA or NAT in the URN or LA "
-                    f"column) that close every DfE {kind} file: {_CUT}", line)
+            and not (kind == FileKind.PUPDEST and last[i].strip().upper() == "NAT"):
+        rows = "RECTYPE 5 and 7, or NAT" if kind == FileKind.PUPDEST else "RECTYPE 5 and 7"
+        raise fatal(table.path, f"the rows stop here, before the national rows ({rows}) that close every DfE "
+                    f"key-stage file: {_CUT}", line)
+    if kind in FOOTER_KINDS and (u := table.index("URN")) is not None and _footer_word(table, last) is None:
+        # say where this file's own layout puts the word: URN first (census, LA downloads) or LA first (national abs)
+        la = table.index("LA")
+        where = "the LA column, the URN left empty" if la is not None and la < u else "the URN column"
+        raise fatal(table.path, f"the rows stop here, before the LA and national rows (LA, NAT in {where}) that "
+                    f"close every DfE {kind} file: {_CUT}", line)
     if kind == FileKind.CFR and (i := table.index("LA")) is not None and not _CFR_FOOTER.match(last[i].strip()):
         raise fatal(table.path, "the rows stop here, before the LA, national and London medians that close every "
                     f"CFR file: {_CUT}", line)
@@ -415,7 +420,8 @@ def build_batch(table: RawTable, kind: str, period: str | None) -> Batch:
         FileKind.OFSTED: ofsted.ofsted_batch, FileKind.OFSTED_REPORT_CARD: ofsted.ofsted_batch,
         FileKind.EES_KS4: ees_results.ks4_batch, FileKind.EES_KS2: ees_results.ks2_batch,
         FileKind.EES_SCHOOL_INFO: ees_results.school_info_batch,
-        FileKind.EES_TRUST_RESULTS: ees_trusts.trust_results_batch, FileKind.EES_TRUST_INFO: ees_trusts.trust_info_batch,
+        FileKind.EES_TRUST_RESULTS: ees_trusts.trust_results_batch,
+        FileKind.EES_TRUST_INFO: ees_trusts.trust_info_batch,
         FileKind.EES_NATIONAL: ees_national.national_batch,
     }
     if kind in builders:
