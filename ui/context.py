@@ -117,15 +117,17 @@ def choose_measure(measures: list[Measure], *, label: str = "Measure", default: 
 # answer is never served to another.
 @st.cache_data(show_spinner=False, max_entries=64)
 def _card(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
-          method: str) -> Scorecard:
+          method: str, include_special: bool = False) -> Scorecard:
     if kind == "school":
         return scope.school_scorecard(_store, viewer, ident, period)
-    return scope.group_scorecard(_store, viewer, ident, period, method=method)
+    return scope.group_scorecard(_store, viewer, ident, period, method=method, include_special=include_special)
 
 
-def group_card(store: Store, viewer: Viewer, group_id: int, period: str, method: str = "pooled") -> Scorecard:
-    """A group's scorecard as this viewer may see it, cached per (store state, viewer, group, period, method)."""
-    return _card(store, store.generation, viewer.scope, "group", group_id, period, method)
+def group_card(store: Store, viewer: Viewer, group_id: int, period: str, method: str = "pooled", *,
+               include_special: bool = False) -> Scorecard:
+    """A group's scorecard as this viewer may see it, cached per (store state, viewer, group, period, method,
+    whether special schools are pooled)."""
+    return _card(store, store.generation, viewer.scope, "group", group_id, period, method, include_special)
 
 
 def school_card(store: Store, viewer: Viewer, urn: int, period: str) -> Scorecard:

@@ -1,0 +1,40 @@
+"""AppTest: the group overview pools mainstream schools by default, says so, and pools special schools and
+alternative provision only when the viewer asks (issue 10, point 14)."""
+
+from __future__ import annotations
+
+from conftest import open_app
+
+from data.scorecards import scorecard
+from data.store import Store
+from metrics.text import markdown_text
+
+
+def _group_with_special_schools(db) -> tuple[str, int, int, tuple[str, str]]:
+    """(name, members, special or AP members, (pooling words by default, when asked)) of the demo's group with
+    the most special or AP members."""
+    with Store(db, read_only=True) as s:
+        period = s.periods()[-1]
+        best = None
+        for gid, name in s.query("SELECT group_id, name FROM groups ORDER BY group_id"):
+            urns = s.group_members(gid, period)
+            own = s.query("SELECT count(*) FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[])) "
+                          "AND phase IN ('special', 'alternative')", [urns])[0][0] if urns else 0
+            if own and own < len(urns) and (best is None or own > best[2]):
+                best = (name, len(urns), own)
+        assert best is not None, "the demo has no group with both mainstream and special schools"
+        words = tuple(scorecard(s, group=best[0], period=period, include_special=x).pooling for x in (False, True))
+    return (*best, words)
+
+
+def test_the_overview_pools_mainstream_schools_unless_asked(demo_db):
+    name, members, own, (default, asked) = _group_with_special_schools(demo_db)
+    assert default.startswith("Mainstream schools only:") and asked.startswith("All schools, including")
+    at = open_app(role="admin")
+    at.selectbox(key="group").select(name).run()
+    caption = at.caption[0].value
+    assert caption.startswith(f"{members} member schools")  # every member is listed, special schools too
+    assert caption.endswith(f" {markdown_text(default)}.")
+    at.toggle(key="include_special").set_value(True).run()
+    assert not at.exception
+    assert at.caption[0].value.endswith(f" {markdown_text(asked)}.")
