@@ -49,6 +49,18 @@ def published_figures(store: Store, group_id: int, period: str) -> dict[str, Pub
             for m, v, s, c, ver, n, k in rows}
 
 
+def published_group_figures(store: Store, group_id: int, period: str) -> dict[tuple[str, str], PublishedFigure]:
+    """DfE's figures for the trust's pupil groups (disadvantaged pupils, the others), by (measure, pupil group):
+    what the disadvantage-gap pages compare with the trust's own pupil-group roll-up."""
+    rows = store.query(
+        "SELECT p.measure, p.pupil_group, p.value, p.status, p.status_code, p.version, p.cohort "
+        "FROM trust_published p JOIN groups g ON g.gias_uid = p.gias_uid "
+        "WHERE g.group_id = ? AND p.period = ? AND p.pupil_group IS NOT NULL ORDER BY p.measure, p.pupil_group",
+        [group_id, period])
+    return {(m, grp): PublishedFigure(m, v, s, c, ver, int(n) if n is not None else None, None)
+            for m, grp, v, s, c, ver, n in rows}
+
+
 def with_published(store: Store, card: Scorecard) -> Scorecard:
     """The group card with DfE's published trust figure on each row that has one (school cards unchanged)."""
     if card.subject.kind != "group":

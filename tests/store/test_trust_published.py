@@ -18,7 +18,7 @@ from trusts import POOLED_ATTAINMENT8, POOLED_BASICS_95, TRUST, build_trust_stor
 
 from data.scorecards import scorecard
 from data.store import Store
-from data.trust_published import published_figures
+from data.trust_published import published_figures, published_group_figures
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,3 +80,13 @@ def test_a_school_card_has_no_published_trust_figure(trust_db: Path) -> None:
     with Store(trust_db) as store:
         card = scorecard(store, school=137036, period="2024/25")
     assert all(r.dfe_published is None for r in card.rows)
+
+
+def test_dfes_figures_for_the_trusts_pupil_groups(trust_db: Path) -> None:
+    """Lines 3 and 4 of the results file: Abbey's disadvantaged pupils 36.4 over 184, the others 49.1 over 403."""
+    with Store(trust_db) as store:
+        figures = published_group_figures(store, store.find_group(TRUST).group_id, "2024/25")
+    got = {k: (f.value, f.cohort, f.version) for k, f in figures.items() if k[0] == "attainment8"}
+    assert got == {("attainment8", "disadvantaged"): (36.4, 184, "revised"),
+                   ("attainment8", "not_disadvantaged"): (49.1, 403, "revised")}
+    assert len(figures) == 2 * 7
