@@ -309,7 +309,8 @@ def _read_block(cells: _Row, block: Block, urn: int) -> tuple[tuple, list[tuple]
     start = cells.date(block.start)
     number = cells.text(block.number)
     if start is None:
-        if number is not None:  # an inspection Ofsted names without a date cannot be placed in time
+        # an inspection Ofsted names without a date cannot be placed in time (an unreadable date was reported)
+        if number is not None and cells.text(block.start) is None:
             cells.problem(block.start, f"the {block.name} {number} has no start date; not stored")
         return None
     framework = block.framework.value

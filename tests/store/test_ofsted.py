@@ -286,3 +286,46 @@ def test_a_later_latest_file_adds_newer_inspections_and_loses_no_older_one(store
     # 1-4 one (report cards have no overall grade to put there)
     assert store.query("SELECT framework, start_date FROM inspections WHERE urn = 100025 AND graded "
                        "ORDER BY start_date DESC LIMIT 2")[0] == ("report_card", dt.date(2026, 1, 13))
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _copy_with(tmp_path: Path, source: Path, edits: dict[tuple[int, str], str]) -> Path:
+    """The source file with some cells changed: {(row number from 1, column name): new text}."""
+    with open(source, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for (i, column), text in edits.items():
+        rows[i][rows[0].index(column)] = text
+    path = tmp_path / source.name
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return path
+
+
+def test_a_bad_date_or_urn_is_a_located_problem_and_the_rest_imports(store: Store, tmp_path: Path) -> None:
+    path = _copy_with(tmp_path, ALL_2026, {(2, "Publication date"): "31/02/2026", (7, "URN"): "14x496",
+                                           (9, "Inspection start date"): "soon"})
+    report = import_file(store, path)
+    assert report.ok, report.summary()
+    assert [str(p) for p in report.problems] == [
+        f"{path.name}, line 3, column Publication date: expected a date like 31/12/2025, found '31/02/2026'; "
+        "not stored",
+        f"{path.name}, line 8, column URN: expected a URN, found '14x496'",
+        f"{path.name}, line 10, column Inspection start date: expected a date like 31/12/2025, found 'soon'; "
+        "not stored"]
+    assert store.query("SELECT count(*) FROM inspections") == [(246,)]  # 248 less the two without URN or date
+    assert store.query("SELECT count(*) FROM inspections WHERE publication_date IS NULL") == [(1,)]
+
+
+def test_a_file_with_no_readable_inspection_is_refused_and_writes_nothing(store: Store, tmp_path: Path) -> None:
+    assert import_file(store, LATEST_2024).ok
+    before = tables(store)
+    _, rows = read_csv_rows(ALL_2026)
+    path = _copy_with(tmp_path, ALL_2026, {(i, "Inspection start date"): "NULL" for i in range(1, len(rows) + 1)})
+    report = import_file(store, path)
+    assert not report.ok
+    assert report.message == (f"{path.name}, line 2: none of the 248 rows has an "
+                              f"inspection that could be read (first: {path.name}, line 2, column Inspection start "
+                              "date: the report card 10426105 has no start date; not stored): nothing was imported")
+    assert tables(store) == before
