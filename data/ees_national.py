@@ -36,6 +36,8 @@ from metrics import pupil_groups
 from metrics.registry import load_registry
 
 if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
+
     from data.importers import Batch
 
 NATIONAL_CODE = "E92000001"
@@ -217,7 +219,7 @@ _GROUP_COLUMNS = ["level", "area_code", "scope", "measure", "period", "value", "
                   "ci_high", "status", "status_code", "version", "pupil_group"]
 
 
-def _write_groups(cur, rows: list[dict], import_id: int) -> dict[str, int]:
+def _write_groups(cur: DuckDBPyConnection, rows: list[dict], import_id: int) -> dict[str, int]:
     """Replace the pupil-group benchmarks for the same area, scope, measure, period and group."""
     df = pd.DataFrame.from_records(rows, columns=_GROUP_COLUMNS)
     for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):

@@ -34,6 +34,8 @@ from data.reading import Problem, RawTable, fatal
 from data.store import merge_memberships, registered
 
 if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
+
     from data.importers import Batch
 
 # The eligibility line whose urns are every mainstream KS4 academy of the trust that year (the other line,
@@ -175,7 +177,7 @@ _PUBLISHED_COLUMNS = ["gias_uid", "trust_code", "period", "measure", "pupil_grou
                       "ci_low", "ci_high", "status", "status_code", "source_column"]
 
 
-def _write_published(cur, records: list[dict], import_id: int, notes: list[str]) -> dict[str, int]:
+def _write_published(cur: DuckDBPyConnection, records: list[dict], import_id: int, notes: list[str]) -> dict[str, int]:
     """Replace the trust's published values for the same trust, period, measure and pupil group."""
     df = pd.DataFrame.from_records(records, columns=_PUBLISHED_COLUMNS)
     df["gias_uid"] = df["gias_uid"].astype("int32")
@@ -269,7 +271,8 @@ _INFO_COLUMNS = ["gias_uid", "trust_code", "period", "eligibility", "version", "
                  "disadvantaged_pct", "eal_pct", "sen_pct", "progress8_banding"]
 
 
-def _write_info(cur, info: list[dict], members: list[dict], import_id: int, notes: list[str]) -> dict[str, int]:
+def _write_info(cur: DuckDBPyConnection, info: list[dict], members: list[dict], import_id: int,
+                notes: list[str]) -> dict[str, int]:
     """Replace the trusts' information and member lists for these periods; add the lists as memberships."""
     df = pd.DataFrame.from_records(info, columns=_INFO_COLUMNS)
     df["gias_uid"] = df["gias_uid"].astype("int32")
