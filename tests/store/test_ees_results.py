@@ -348,3 +348,13 @@ def test_forgetting_a_year_forgets_its_pupil_groups(store: Store) -> None:
     forget_period(store, "2024/25", actor="test")
     assert store.query("SELECT DISTINCT period FROM pupil_group_observations") == [("2023/24",)]
     assert store.query("SELECT DISTINCT period FROM observations") == [("2023/24",)]
+
+
+def test_a_file_cut_part_way_through_a_row_is_refused(store: Store, tmp_path: Path) -> None:
+    """DfE ends every EES file with a line break: one that stops inside a row was cut, and its last values with it."""
+    data = INFO.read_bytes()
+    assert data.endswith(b'"z"\n')
+    cut = tmp_path / INFO.name
+    cut.write_bytes(data[: data.rindex(b'","') + 2])  # the last row stops after its last-but-one field's quote
+    message = refused(store, cut)
+    assert message.startswith(f"{cut.name}, line 5756") and "cut" in message
