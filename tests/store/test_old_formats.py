@@ -190,3 +190,15 @@ def test_period_that_agrees_with_the_files_own_year_is_taken(store: Store) -> No
     report = imported(store, EES_CENSUS, "2022/23")
     assert report.periods == ["2022/23"]
     assert imports_log(store)[-1]["period"] == "2022/23"
+
+
+def test_a_folder_name_that_disagrees_is_noted_and_the_files_own_year_used(store: Store, tmp_path: Path) -> None:
+    """A folder name is a guess: the file's time_period (202223) wins, and the report says so."""
+    folder = tmp_path / "2018-2019"
+    folder.mkdir()
+    copy = folder / EES_CENSUS.name
+    copy.write_bytes(EES_CENSUS.read_bytes())
+    report = imported(store, copy, None)
+    assert report.periods == ["2022/23"]
+    assert ("the folder name says 2018/19, but the file's own time_period says 2022/23: the file's own year was "
+            "used") in report.notes
