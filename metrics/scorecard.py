@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.comparators import (
+    P8_WELL,
     banded_against_zero,
     group_comparator,
     national_for,
@@ -409,8 +410,12 @@ def _flag_reasons(measure: Measure, value: float | None, national: float | None,
         sig == "above" and measure.polarity is Polarity.LOWER_BETTER)
     if worse_sig and adj is not None and adj < BOTTOM_FIFTH and value is not None and national is not None:
         where = f"{phase} schools" if phase else "schools"
-        reasons.append(f"significantly {'below' if measure.polarity is Polarity.HIGHER_BETTER else 'above'} "
-                       f"national ({measure.format_value(value)} against {measure.format_value(national)})")
+        if banded_against_zero(measure):  # DfE's rule: below 0, the national average for all pupils
+            reasons.append(f"significantly below 0, the national average for all pupils ({measure.format_value(value)}"
+                           f"; DfE's band: {p8_band_words(value)})")
+        else:
+            reasons.append(f"significantly {'below' if measure.polarity is Polarity.HIGHER_BETTER else 'above'} "
+                           f"national ({measure.format_value(value)} against {measure.format_value(national)})")
         reasons.append(f"in the bottom fifth of {where} nationally (better than only {adj:.0f}% of them)")
     if declining and n_declining >= DECLINE_MIN_MEASURES:
         path = " → ".join(measure.format_value(v) for _, v in history[-3:])
@@ -1005,10 +1010,17 @@ def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_ar
         lo, hi = intervals(m, vals, a["numerator"][idx], a["denominator"][idx], a["ci_low"][idx], a["ci_high"][idx])
         worse = hi < nat if m.polarity is Polarity.HIGHER_BETTER else lo > nat
         for urn, v, n in zip(a["urn"][idx][worse].tolist(), vals[worse].tolist(), nat[worse].tolist(), strict=True):
+            against = ("below 0, the national average for all pupils (" + m.format_value(v) + ")"
+                       if banded_against_zero(m) else
+                       f"worse than national ({m.format_value(v)} against {m.format_value(n)})")
             reasons.setdefault(int(urn), []).append(
-                (m.id, f"{m.label}: significantly worse than national ({m.format_value(v)} against "
-                       f"{m.format_value(n)}) and in the bottom fifth"))
+                (m.id, f"{m.label}: significantly {against} and in the bottom fifth"))
     return [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(reasons.items())]
+
+
+def p8_band_words(value: float) -> str:
+    """The band of a score already known to be significantly below 0: below or well below average."""
+    return "well below average" if value < -P8_WELL else "below average"
 
 
 def _reference_of(measure: Measure, national: float | None) -> float | None:

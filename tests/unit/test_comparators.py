@@ -259,3 +259,15 @@ def test_a_cohort_of_215_is_never_insufficient_data():
     tiny = _school(Subject("school", 8, "Tiny", None, (8,)), ["progress8"],
                    _obs([(8, "progress8", NOW, 0.1, 0.5, 5.0, -1.0, 1.2, "ok", None)]), {}).rows[0]
     assert tiny.level_label == "Insufficient data"  # a cohort under the minimum (6) still is
+
+
+def test_a_progress8_flag_says_below_zero_in_dfes_words():
+    # -0.84 (-1.15 to -0.54), in the bottom fifth (8th percentile): the real URN 142061's score, DfE band 5
+    bench = _bench([("progress8", "state_funded", -0.03)])
+    obs = _obs([(1, "progress8", NOW, -0.84, -57.12, 68.0, -1.15, -0.54, "ok", None)])
+    stats = pd.DataFrame([{"urn": 1, "measure": "progress8", "period": NOW, "percentile": 8.0}])
+    codes = ["progress8"]
+    row = build_school_scorecard(Subject("school", 1, "A", "secondary", (1,)), NOW, P, [REG.get("progress8")],
+                                 encode_rows(obs, stats, codes, P), codes, bench).rows[0]
+    assert row.flag_reasons[0] == ("significantly below 0, the national average for all pupils (-0.84; DfE's band: "
+                                   "well below average)")
