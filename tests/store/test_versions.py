@@ -129,9 +129,13 @@ def test_the_card_says_which_version_each_value_is(store: Store, tmp_path: Path)
     assert import_file(store, KS4P, "2018/19").ok
     card = {r.measure: r for r in scorecard(store, school=144929, period="2018/19").rows}
     assert (card["progress8"].version, card["attainment8"].version) == ("provisional", "provisional")
+    wilson = (card["basics_94"].ci_low, card["basics_94"].ci_high, card["basics_94"].uncertainty)
     assert import_file(store, final_without_cohorts(tmp_path), "2018/19").ok
     card = {r.measure: r for r in scorecard(store, school=144929, period="2018/19").rows}
     assert card["progress8"].version == "final"
+    # the rate's Wilson interval is still on the 119 pupils of the GCSE year, not lost with the cohort
+    assert (card["basics_94"].ci_low, card["basics_94"].ci_high, card["basics_94"].uncertainty) == wilson
+    assert card["basics_94"].cohort == 119 and wilson[2] == "wilson"
     assert (card["progress8"].ci_low, card["progress8"].ci_high, card["progress8"].cohort) == (-0.09, 0.38, 116.0)
     assert card["progress8"].to_dict()["version"] == "final"  # and so in the scorecard JSON
 
