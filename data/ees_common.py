@@ -107,6 +107,7 @@ class MeasureColumns:
 
 
 def _from_school_table(m: ees_results.EesMeasure) -> MeasureColumns:
+    """A school-file alias entry as national column names (the cohort column is the national base)."""
     return MeasureColumns(m.measure, m.value, m.numerator, m.cohort, m.ci_low, m.ci_high)
 
 

@@ -69,6 +69,7 @@ def _scope(text: str) -> str:
 
 
 def _area(table: RawTable, row: tuple[str, ...], level: str) -> str | None:
+    """The area code of a benchmark row: England's, the region's code, or the LA's (old) code."""
     if level == "national":
         return NATIONAL_CODE
     names = ("region_code",) if level == "region" else ("old_la_code", "new_la_code")
@@ -97,6 +98,7 @@ def _locate(table: RawTable) -> tuple[list[tuple[MeasureColumns, int, int | None
 
 
 def _lines(lines: list[int]) -> str:
+    """'line 11' or 'lines 20, 21, 22, 23, 24, ...': where a note's rows are."""
     shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
     return f"line {shown}" if len(lines) == 1 else f"lines {shown}"
 
@@ -196,6 +198,7 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
 
 def _notes(batch: Batch, crossings: list[int], not_groups: dict[str, dict[str, list[int]]],
            other_levels: dict[str, int], unknown_versions: set[str], not_registry: list[str]) -> None:
+    """The report's sentences for the rows and columns that were read but not stored."""
     if crossings:
         n = len(crossings)
         batch.notes.append(f"{n:,} row{'s' if n > 1 else ''} break{'' if n > 1 else 's'} pupils down by more than one "

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from data.importers import Batch
 
 # The eligibility line whose urns are every mainstream KS4 academy of the trust that year (the other line,
-# 'Included in MAT performance tables', lists the ones DfE's measures count: in the trust 3 years or more)
-ALL_MEMBERS = "all mainstream ks4 academies in mat"
-COUNTED = "included in mat performance tables"
+# 'Included in MAT performance tables', lists the ones DfE's measures count: in the trust 3 years or more); a file
+# without academy_eligibility is read as this line
+ALL_MEMBERS = "All mainstream KS4 academies in MAT"
 
 
 def _trust_columns(table: RawTable) -> list[tuple[MeasureColumns, int, int | None, int | None]]:
@@ -66,6 +66,7 @@ def _trust_group(table: RawTable, row: tuple[str, ...], uid: int) -> dict:
 
 
 def _uid(table: RawTable, row: tuple[str, ...], line: int, uid_i: int, problems: list[Problem]) -> int | None:
+    """The row's trust UID, or None with a located problem (the row is skipped)."""
     uid = parse_int(row[uid_i])
     if uid is None:
         problems.append(Problem(table.path.name, f"expected the trust's GIAS Group UID (digits), found "
@@ -74,6 +75,7 @@ def _uid(table: RawTable, row: tuple[str, ...], line: int, uid_i: int, problems:
 
 
 def _version(table: RawTable, row: tuple[str, ...], version_i: int | None, unknown: set[str]) -> str | None:
+    """The row's version (provisional / revised / final), collecting words that are none of them."""
     if version_i is None:
         return None
     raw = row[version_i].strip()
@@ -90,8 +92,9 @@ def _breakdown(table: RawTable, row: tuple[str, ...]) -> tuple[bool, str | None,
     value = row[dis_i].strip() if dis_i is not None else (row[bd_i].strip() if bd_i is not None else "Total")
     if words(value) in TOTAL_WORDS and words(topic or "total") in TOTAL_WORDS:
         return True, None, "Total"
-    group = pupil_group(topic or "disadvantage status", value) if topic or dis_i is not None else None
-    group = group or pupil_group_anywhere(value)
+    # the value sits in disadvantage_status: its topic is disadvantage even where breakdown_topic is blank
+    named = topic or ("disadvantage status" if dis_i is not None else "")
+    group = pupil_group(named, value) if named else pupil_group_anywhere(value)
     return group is not None, group, f"{topic}: {value}" if topic else value
 
 
@@ -108,6 +111,7 @@ def _periods(table: RawTable, period: str | None, time_i: int) -> list[str]:
 
 
 def _require(table: RawTable, name: str, why: str) -> int:
+    """The position of a key column; without it the file is refused, saying why the column is needed."""
     i = table.index(name)
     if i is None:
         raise fatal(table.path, f"the key column {name} is missing: {why}", 1, name)
@@ -220,8 +224,7 @@ def trust_info_batch(table: RawTable, period: str | None) -> Batch:
         uid = _uid(table, row, line, uid_i, batch.problems)
         if uid is None:
             continue
-        eligibility = " ".join(row[elig_i].split()) if elig_i is not None and row[elig_i].strip() else \
-            "All mainstream KS4 academies in MAT"
+        eligibility = " ".join(row[elig_i].split()) if elig_i is not None and row[elig_i].strip() else ALL_MEMBERS
         key = (uid, p, eligibility)
         if key in seen:
             raise fatal(table.path, f"trust {uid} has two '{eligibility}' rows for {p} (lines {seen[key]} and "
