@@ -262,7 +262,7 @@ class AreaCount:
         if self.not_inspected and self.area.framework is Framework.REPORT_CARD:
             extra.append(f"{_schools(self.not_inspected)} not yet inspected under report cards")
         elif self.not_inspected:
-            extra.append(f"{_schools(self.not_inspected)} with no 1-4 grade")
+            extra.append(f"{_schools(self.not_inspected)} with no 1–4 grade")
         head = ", ".join(parts) if parts else "no grades yet"
         return f"{self.area.label}: {head}" + (f"; {'; '.join(extra)}" if extra else "")
 

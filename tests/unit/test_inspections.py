@@ -116,5 +116,5 @@ def test_group_counts_take_each_schools_latest_inspection_on_each_scale() -> Non
     achievement = next(a for a in counts.report_card if a.area.id == "achievement")
     assert achievement.sentence() == "Achievement: 2 Strong standard; 2 schools not yet inspected under report cards"
     assert counts.legacy_overall.sentence() == ("Overall effectiveness: 1 Good, 1 Requires improvement; "
-                                                "2 schools with no 1-4 grade")
+                                                "2 schools with no 1–4 grade")
     assert counts.latest_report_card == dt.date(2026, 5, 6)
