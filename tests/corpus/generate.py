@@ -73,7 +73,7 @@ SOURCES: dict[str, Source] = {s.key: s for s in [
            "spc_school_level_2022-23_north_yorkshire.csv", head=120, number_column="headcount of pupils",
            key_column="urn"),
     Source("ees_ks4", "EES", REALDATA / "ees_ks4_2024-25_hal609" / "202425_information_about_schools_provisional.csv",
-           head=150, imports=False, key_column="school_urn"),
+           head=150, key_column="school_urn"),
     Source("ofsted24", "Ofsted", OFSTED / "EXCERPT_Management_information_-_state-funded_schools_-_latest_inspections"
            "_as_at_31_Aug_2024.csv", prelude=("gias_est",)),
     Source("ofsted26", "Ofsted", OFSTED / "Management_information_-_state-funded_schools_-_all_inspections_-_year_to"
