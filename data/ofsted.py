@@ -175,8 +175,16 @@ def _date(text: str) -> date | None:
 class _Row:
     """One row's cells by column name, with every problem located (file, line, column)."""
 
-    def __init__(self, table: RawTable, batch: Batch, row: tuple[str, ...], line: int) -> None:
-        self.table, self.batch, self.row, self.line = table, batch, row, line
+    def __init__(self, table: RawTable, batch: Batch) -> None:
+        self.table, self.batch = table, batch
+        self.row: tuple[str, ...] = ()
+        self.line = 0
+        self.grade_cells = 0  # grade cells read, and those that were no grade: a file mostly of the latter is refused
+        self.bad_grades: list[Problem] = []
+
+    def at(self, row: tuple[str, ...], line: int) -> _Row:
+        self.row, self.line = row, line
+        return self
 
     def col(self, names: tuple[str, ...]) -> int | None:
         return self.table.index(*names) if names else None
@@ -238,7 +246,7 @@ def _row_urn(table: RawTable, batch: Batch, row: tuple[str, ...], line: int, urn
 
 def ofsted_batch(table: RawTable, period: str | None) -> Batch:
     """Any Ofsted management information layout (both kinds): inspections, grades, and the legacy rating."""
-    from data.importers import Batch
+    from data.importers import MAX_BAD_CELL_SHARE, MIN_ROWS_FOR_SHARE, Batch
 
     blocks = applicable_blocks(table)
     if not blocks:
@@ -258,15 +266,18 @@ def ofsted_batch(table: RawTable, period: str | None) -> Batch:
     seen: dict[tuple, int] = {}
     inspections: list[tuple] = []
     grades: list[tuple] = []
+    read = 0  # rows with a URN
+    cells = _Row(table, batch)
     for row, line in zip(table.rows, table.lines, strict=True):
         urn = _row_urn(table, batch, row, line, urn_i, link_i)
         if urn is None:
             continue
+        read += 1
         if latest_list:
             if urn in seen_urn:  # which of the two is the school's latest?
                 raise fatal(table.path, f"URN {urn} appears twice (lines {seen_urn[urn]} and {line})", line, "URN")
             seen_urn[urn] = line
-        cells = _Row(table, batch, row, line)
+        cells.at(row, line)
         for block in blocks:
             found = _read_block(cells, block, urn)
             if found is None:
@@ -274,11 +285,22 @@ def ofsted_batch(table: RawTable, period: str | None) -> Batch:
             inspection, block_grades = found
             key = (urn, block.framework.value, block.graded, inspection[5])
             if key in seen:
-                raise fatal(table.path, f"URN {urn} has two {block.framework.label.lower()} inspections starting "
-                            f"{inspection[5]:%d/%m/%Y} (lines {seen[key]} and {line})", line, "URN")
+                raise fatal(table.path, f"URN {urn} has the same {block.name}, starting {inspection[5]:%d/%m/%Y}, "
+                            f"twice (lines {seen[key]} and {line})", line, "URN")
             seen[key] = line
             grades.extend((len(inspections), *g) for g in block_grades)
             inspections.append(inspection)
+    # A key column that mostly holds no URN is not what its name says: the few rows read would pass for the file
+    skipped = [p for p in batch.problems if p.column in ("URN", table.header[link_i] if link_i is not None else "")]
+    rows = len(skipped) + read
+    if inspections and rows >= MIN_ROWS_FOR_SHARE and len(skipped) > MAX_BAD_CELL_SHARE * rows:
+        raise fatal(table.path, f"only {rows - len(skipped):,} of the {rows:,} rows have a URN that could be read "
+                    f"(first skipped: {skipped[0]}): nothing was imported", skipped[0].line)
+    bad = cells.bad_grades
+    if cells.grade_cells >= MIN_ROWS_FOR_SHARE and len(bad) > MAX_BAD_CELL_SHARE * cells.grade_cells:
+        raise fatal(table.path, f"{len(bad):,} of {cells.grade_cells:,} grade cells are not grades on their areas' "
+                    f"scales: the columns do not hold what their names say (first: {bad[0]}): nothing was imported",
+                    bad[0].line)
     if not inspections:
         first = f" (first: {batch.problems[0]})" if batch.problems else ""
         raise fatal(table.path, f"none of the {len(table.rows):,} rows has an inspection that could be read{first}: "
@@ -325,10 +347,12 @@ def _read_block(cells: _Row, block: Block, urn: int) -> tuple[tuple, list[tuple]
         if cells.col(columns) is None:
             continue
         raw = cells.text(columns)
+        cells.grade_cells += 1
         try:
             grade = read_grade(AREA_BY_ID[area_id], raw)
         except GradeError as exc:
             cells.problem(columns, str(exc))
+            cells.bad_grades.append(cells.batch.problems[-1])
             continue
         if grade is None:
             continue

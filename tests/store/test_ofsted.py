@@ -329,3 +329,23 @@ def test_a_file_with_no_readable_inspection_is_refused_and_writes_nothing(store:
                               f"inspection that could be read (first: {path.name}, line 2, column Inspection start "
                               "date: the report card 10426105 has no start date; not stored): nothing was imported")
     assert tables(store) == before
+
+
+def test_a_file_whose_urns_or_grades_are_mostly_unreadable_is_refused(store: Store, tmp_path: Path) -> None:
+    """More than half the rows without a URN, or of the grade cells without a grade: the columns are not what their
+    names say, and the few rows read would pass for the file."""
+    _, rows = read_csv_rows(ALL_2026)
+    urns = _copy_with(tmp_path, ALL_2026, {(i, "URN"): "x" for i in range(1, 126)})
+    report = import_file(store, urns)
+    assert (report.ok, report.message) == (False, f"{urns.name}, line 2: only 123 of the 248 rows have a URN that "
+                                           f"could be read (first skipped: {urns.name}, line 2, column URN: expected "
+                                           "a URN, found 'x'): nothing was imported")
+    areas = [column for _, column, _ in RC_AREAS]
+    shifted = _copy_with(tmp_path, ALL_2026, {(i, c): "Good" for i in range(1, len(rows) + 1) for c in areas[:5]})
+    report = import_file(store, shifted)
+    assert (report.ok, report.message) == (False, f"{shifted.name}, line 2: 1,240 of 2,232 grade cells are not grades "
+                                           "on their areas' scales: the columns do not hold what their names say "
+                                           f"(first: {shifted.name}, line 2, column Safeguarding standards: 'Good' "
+                                           "is not a grade of Safeguarding standards (Ofsted's safeguarding scale: "
+                                           "Met, Not met, 9); not stored): nothing was imported")
+    assert store.query("SELECT count(*) FROM inspections") == [(0,)]
