@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -163,6 +164,7 @@ GRADE_COLUMNS = ["row", "area", "status", "grade", "grade_code", "grade_rank", "
 MATCH_DAYS = 7
 
 
+@lru_cache(maxsize=8192)  # a national file repeats a few hundred dates thousands of times
 def _date(text: str) -> date | None:
     for fmt in _DATE_FORMATS:
         try:
@@ -181,13 +183,16 @@ class _Row:
         self.line = 0
         self.grade_cells = 0  # grade cells read, and those that were no grade: a file mostly of the latter is refused
         self.bad_grades: list[Problem] = []
+        self._cols: dict[tuple[str, ...], int | None] = {}
 
     def at(self, row: tuple[str, ...], line: int) -> _Row:
         self.row, self.line = row, line
         return self
 
     def col(self, names: tuple[str, ...]) -> int | None:
-        return self.table.index(*names) if names else None
+        if names not in self._cols:  # looked up once per file, not once per row
+            self._cols[names] = self.table.index(*names) if names else None
+        return self._cols[names]
 
     def text(self, names: tuple[str, ...]) -> str | None:
         """The cell, trimmed; None when the column is absent, blank or NULL."""
