@@ -326,7 +326,9 @@ def _next_version(store: Store, group_id: int, period: str) -> int:
 def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
            commentary: Mapping[str, str]) -> tuple[Publication, _Year]:
     """The publication as it would be published now, and the year's cells (to fingerprint when publishing)."""
-    sc = scorecard(store, group=str(int(group_id)), period=period, measures=list(measures))
+    # every member pooled, special schools too: suppression protects a hidden value from the total of the very
+    # schools listed, so the total must be of all of them (a mainstream-only total would let one be recovered)
+    sc = scorecard(store, group=str(int(group_id)), period=period, measures=list(measures), include_special=True)
     registry = {m.id: m for m in group_registry(store, int(group_id)).values()}
     members = [int(u) for u, _ in sc.members]
     names = {int(u): str(n) for u, n in sc.members}

@@ -181,3 +181,21 @@ def test_a_mixed_groups_national_is_its_pupil_weighted_phase_mix(real) -> None:
     assert row.national == pytest.approx((pri * rate["PRI"] + sec * rate["SEC"]) / (pri + sec))
     assert row.comparator == "national, weighted to this group's mix: 52% primary, 48% secondary"
     assert row.value == pytest.approx((163 + 28 + 117) / 2406 * 100)  # pooled NUMFSM / NOR of the three
+
+
+def test_a_publication_totals_every_school_it_lists(real) -> None:
+    """Parents' joint results list every member, so their total pools every member, special schools too: a
+    mainstream-only total beside a list that names a special school would let a hidden value be recovered."""
+    from data.access import Role, Viewer
+    from data.publications import build_publication
+
+    store, _ = real
+    name = _partnership(store, "Dales Partnership", [121702, 121779, 121764])
+    gid = store.find_group(name).group_id
+    pub, problems = build_publication(store, Viewer(Role.ADMIN, None, "Data manager"), gid, YEAR, ["progress8"], {})
+    assert problems == [] and pub is not None
+    cells = {r["URN"]: r for r in rows_of(KS4P)}
+    parts = [(float(cells[u]["P8MEA"]), float(cells[u]["P8PUP"])) for u in ("121702", "121779", "121764")]
+    item = next(i for i in pub.items if i.measure == "progress8")
+    assert item.group_value == pytest.approx(sum(v * n for v, n in parts) / sum(n for _, n in parts))
+    assert {v.urn for v in pub.school_values if v.measure == "progress8"} == {121702, 121779, 121764}
