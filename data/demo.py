@@ -6,10 +6,13 @@ proportions, towns that cluster, London dense and multilingual, deprived towns w
 meals, and outcomes that depend on context, a persistent school effect, a trend and noise, tuned to the
 distributions and correlations in ``realdata/NATIONAL_SHAPES.md``.
 
-The files copy the real downloads byte for byte in their conventions (see DESIGN.md, "Quirks"):
-performance tables in UTF-8 with BOM, CRLF and no final newline, RECTYPE rows, ``45%`` percentages,
-footer rows, ``"7,579"`` money, SUPP/NE/NA/NP/LOWCOV codes and ragged rows; GIAS in Windows-1252;
-an EES census file with a ``trust`` column. Same seed, same bytes: nothing reads the clock.
+England of 2021/22 to 2025/26 by default, with DfE's real gaps (no Progress 8 in 2024/25 and 2025/26, no KS2
+progress in 2023/24 and 2024/25, no EBacc after 2024/25). The files copy the real downloads in their conventions
+(see DESIGN.md, "Quirks"): performance tables in UTF-8 with BOM, CRLF and no final newline, RECTYPE rows, ``45%``
+percentages, footer rows, ``"7,579"`` money, SUPP/NE/NA/NP/LOWCOV codes and ragged rows; GIAS in Windows-1252;
+an EES census file with a ``trust`` column. From 2023/24 the school results are written as DfE publishes them now,
+on Explore Education Statistics, with Ofsted's report cards, GIAS trust memberships and converters' predecessor
+links (``data/demo_current.py``). Same seed, same bytes: nothing reads the clock.
 
 ``build_demo`` imports the files into a new store beside ``path`` and moves it into place only when
 everything imported cleanly; then adds what no DfE file holds (partnerships, a trust's clusters,
