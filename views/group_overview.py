@@ -60,7 +60,9 @@ for perspective, rows in tiles.items():
                         f"{markdown_text(reg.get(r.measure).format_value(r.national))} "
                         f"({markdown_text(r.comparator or 'none')}).",
                    border=True)
-        col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else ""))
+        col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else "")
+                    + (f" · DfE band: {markdown_text(r.band)}" if r.band else "")
+                    + (f" · {markdown_text(r.comparator)}" if r.national_scope == "mix" else ""))
         if r.change_note:  # our own sentence (the registry's DfE reason), shown as text: no change arrow
             col.caption(markdown_text(change_caption(r)))
 

@@ -38,3 +38,17 @@ def test_the_overview_pools_mainstream_schools_unless_asked(demo_db):
     at.toggle(key="include_special").set_value(True).run()
     assert not at.exception
     assert at.caption[0].value.endswith(f" {markdown_text(asked)}.")
+
+
+def test_a_mixed_groups_tiles_name_their_weighted_comparator(demo_db):
+    from data.demo import FLAGSHIP_PARTNERSHIP
+    from ui.frames import headline_rows
+
+    with Store(demo_db, read_only=True) as s:
+        card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=s.periods()[-1])
+    mixed = [r for rows in headline_rows(card).values() for r in rows if r.national_scope == "mix"]
+    assert mixed, "the flagship partnership has primary and secondary schools: some tile is a mix"
+    at = open_app(role="leader")
+    captions = [c.value for c in at.caption]
+    for r in mixed:
+        assert any(markdown_text(r.comparator) in c for c in captions), r.measure
