@@ -133,6 +133,7 @@ INFO_FACTS = ("full_address", "telnum", "pcon_code", "pcon_name", "contflag", "i
               "egender", "feeder", "agerange", "allks_pupil_count", "allks_boys_count", "allks_girls_count")
 
 VERSIONS = {"provisional": "provisional", "revised": "revised", "final": "final"}
+VERSION_ORDER = ["provisional", "revised", "final"]  # DfE's order of publication: a later one is the better figure
 # Rows averaging several years are no year's value (KS2 "3 year average"): skipped, counted in the notes.
 _MULTI_YEAR = ("3 year average", "three year average", "3 year total")
 
@@ -310,7 +311,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         _disadvantaged_share(batch, table, reader, share_rows, totals)
     _notes(batch, table, period, other_levels, unknown, multi_year, versions, len(group_rows))
     if group_rows:
-        batch.writers.append(_group_writer(group_rows, kind))
+        batch.writers.append(_group_writer(group_rows, kind, batch.notes))
     return batch
 
 
@@ -420,7 +421,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
                                status, code, version, group))
     _notes(batch, table, period, other_levels, Counter(), 0, versions, len(group_rows))
     if group_rows:
-        batch.writers.append(_group_writer(group_rows, FileKind.EES_SCHOOL_INFO))
+        batch.writers.append(_group_writer(group_rows, FileKind.EES_SCHOOL_INFO, batch.notes))
     return batch
 
 
@@ -462,8 +463,9 @@ def _notes(batch: imp.Batch, table: RawTable, period: str | None, other_levels: 
         notes.append(f"{len(unused)} columns not used by any measure: {shown}{more}")
 
 
-def _group_writer(rows: list[tuple], kind: str):
-    """A Batch writer for pupil-group values: replace, never duplicate (same school, measure, period, group, scope)."""
+def _group_writer(rows: list[tuple], kind: str, notes: list[str]):
+    """A Batch writer for pupil-group values: replace, never duplicate (same school, measure, period, group, scope);
+    what it kept is said in `notes` (the batch's, so the report's)."""
 
     def write(cur, import_id: int) -> dict[str, int]:
         columns = [*imp.OBS_COLUMNS, "version", "pupil_group"]
@@ -474,19 +476,37 @@ def _group_writer(rows: list[tuple], kind: str):
         for c in ("area_code", "scope", "status_code", "version"):
             df[c] = df[c].astype("string")
         with registered(cur, "_pgo_in", df):
+            # as for observations, an earlier version (provisional) never replaces a later one (final); a version
+            # the file did not say (NULL) outranks nothing. `later`: a stored row of the same school, measure,
+            # year, group and scope with a later version than the incoming one
+            kept = cur.execute("""
+                SELECT count(*) FROM _pgo_in s WHERE EXISTS (
+                    SELECT 1 FROM pupil_group_observations o WHERE o.level = s.level AND o.urn = s.urn
+                      AND o.measure = s.measure AND o.period = s.period AND o.pupil_group = s.pupil_group
+                      AND o.scope IS NOT DISTINCT FROM s.scope
+                      AND list_position($order, o.version) > list_position($order, s.version))
+            """, {"order": VERSION_ORDER}).fetchall()[0][0]
             cur.execute("""
                 DELETE FROM pupil_group_observations o USING _pgo_in s
                 WHERE o.level = s.level AND o.urn = s.urn AND o.measure = s.measure AND o.period = s.period
                   AND o.pupil_group = s.pupil_group AND o.scope IS NOT DISTINCT FROM s.scope
-            """)
+                  AND NOT coalesce(list_position($order, o.version) > list_position($order, s.version), false)
+            """, {"order": VERSION_ORDER})
             cur.execute("""
                 INSERT INTO pupil_group_observations
                 SELECT e.ord, s.level, s.urn, s.area_code, s.scope, s.measure, s.period, s.value, s.numerator,
                        s.denominator, s.ci_low, s.ci_high, s.status, s.status_code, $kind, $import_id, s.version,
                        s.pupil_group
                 FROM _pgo_in s LEFT JOIN establishments e ON e.urn = s.urn
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM pupil_group_observations o WHERE o.level = s.level AND o.urn = s.urn
+                      AND o.measure = s.measure AND o.period = s.period AND o.pupil_group = s.pupil_group
+                      AND o.scope IS NOT DISTINCT FROM s.scope)
                 ORDER BY e.ord NULLS LAST, s.measure, s.period, s.pupil_group
             """, {"kind": kind, "import_id": import_id})
-        return {"pupil_group_values": len(df)}
+        if kept:
+            notes.append(f"{kept:,} pupil-group values were not replaced: the store holds a later version of DfE's "
+                         "figures for them")
+        return {"pupil_group_values": len(df) - kept}
 
     return write

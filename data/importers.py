@@ -1346,6 +1346,32 @@ def _keep_richer(cur, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return out, counts
 
 
+# DfE's versions of one year's figures, in the order it publishes them: a later one is the better figure.
+VERSION_RANK = {"provisional": 1, "revised": 2, "final": 3}
+
+
+def _keep_later_version(cur, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A file of an earlier version never replaces a later version's stored school value (a provisional file
+    imported after the final one leaves the final figures). Both versions must be known; counts by
+    'kept_version:<stored>><incoming>'."""
+    incoming = obs["version"].map(VERSION_RANK)
+    school = (obs["level"] == "school") & incoming.notna()
+    if not school.any():
+        return obs, {}
+    with registered(cur, "_ver_in", obs.loc[school, ["urn", "measure", "period", "version"]].reset_index()):
+        later = cur.execute("""
+            SELECT s."index", o.version AS o_version, s.version
+            FROM _ver_in s JOIN observations o
+              ON o.level = 'school' AND o.urn = s.urn AND o.measure = s.measure AND o.period = s.period
+            WHERE o.version IS NOT NULL
+        """).df()
+    later = later[later["o_version"].map(VERSION_RANK) > later["version"].map(VERSION_RANK)]
+    if later.empty:
+        return obs, {}
+    counts = {f"kept_version:{a}>{b}": int(n) for (a, b), n in later.groupby(["o_version", "version"]).size().items()}
+    return obs.drop(index=later["index"].to_numpy()), counts
+
+
 def kept_notes(counts: dict[str, int]) -> list[str]:
     """The report's sentences for values _keep_richer protected (one per stored version)."""
     notes = []
@@ -1354,6 +1380,10 @@ def kept_notes(counts: dict[str, int]) -> list[str]:
         if what == "kept_base":
             notes.append(f"{n:,} values kept their {version} cohort and interval: this file gives the same values "
                          "without them")
+        elif what == "kept_version":
+            stored, _, incoming = version.partition(">")
+            notes.append(f"{n:,} values were not replaced: the store holds DfE's {stored} figures for them and this "
+                         f"file's are {incoming}")
         elif what == "kept_row":
             notes.append(f"{n:,} {version} values were not replaced: this file gives a different value without the "
                          "cohort or interval the stored one has, so the stored value (with its base) stays")
@@ -1362,8 +1392,11 @@ def kept_notes(counts: dict[str, int]) -> list[str]:
 
 def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> dict[str, int]:
     """Replace, never duplicate: rows with the same school/area, measure and period are swapped out, unless the
-    incoming school value is poorer than the stored one (_keep_richer)."""
+    incoming school value is of an earlier version (_keep_later_version) or poorer (_keep_richer) than the stored
+    one."""
+    obs, later = _keep_later_version(cur, obs)
     obs, kept = _keep_richer(cur, obs)
+    kept.update(later)
     with registered(cur, "_obs_in", obs):
         cur.execute("""
             DELETE FROM observations o USING _obs_in s

@@ -155,3 +155,42 @@ def test_cli_scorecard_json_carries_the_version(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     rows = {r["measure"]: r for r in json.loads(out.stdout)}
     assert rows["progress8"]["version"] == "provisional"
+
+
+def test_an_earlier_version_never_replaces_a_later_one(store: Store, tmp_path: Path) -> None:
+    """The 2023/24 final figures stay when the provisional file of that year is imported after them."""
+    import csv
+
+    assert import_file(store, KS4_2324).ok
+    with open(KS4_2324, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["version"] = "Provisional"
+        if r["breakdown"] in ("Total", "Disadvantaged"):
+            r["avg_att8"] = "30.0"  # the provisional figures were lower
+    earlier = tmp_path / "202324_performance_tables_schools_provisional.csv"
+    with open(earlier, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    report = import_file(store, earlier)
+    assert report.ok
+    assert store.query("SELECT value, version FROM observations WHERE urn = 100001 AND measure = 'attainment8' "
+                       "AND period = '2023/24'") == [(45.8, "final")]
+    n = store.query("SELECT count(*) FROM observations WHERE period = '2023/24' AND level = 'school'")[0][0]
+    assert store.query("SELECT DISTINCT version FROM observations WHERE period = '2023/24'") == [("final",)]
+    assert f"{n:,} values were not replaced: the store holds DfE's final figures for them and this file's are " \
+           "provisional" in report.notes
+    assert store.query("SELECT value, version FROM pupil_group_observations WHERE urn = 100001 AND period = '2023/24' "
+                       "AND measure = 'attainment8' AND pupil_group = 'disadvantaged'") == [(35.9, "final")]
+    groups = store.query("SELECT count(*) FROM pupil_group_observations WHERE period = '2023/24'")[0][0]
+    assert f"{groups:,} pupil-group values were not replaced: the store holds a later version of DfE's figures for " \
+           "them" in report.notes
+    # and the other way round, a final file after the provisional one replaces it
+    fresh = Store(tmp_path / "other.duckdb")
+    try:
+        assert import_file(fresh, earlier).ok and import_file(fresh, KS4_2324).ok
+        assert fresh.query("SELECT value, version FROM observations WHERE urn = 100001 AND measure = 'attainment8' "
+                           "AND period = '2023/24'") == [(45.8, "final")]
+    finally:
+        fresh.close()
