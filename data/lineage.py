@@ -154,8 +154,9 @@ def rebuild_lineage(cur) -> int:
 # ------------------------------------------------------------------------------ reads
 
 
-def _day(d: date | None) -> str:
-    return f"{d.day} {d.strftime('%b %Y')}" if d else "a date GIAS does not give"
+def _on(d: date | None) -> str:
+    """' on 1 Sep 2018', or nothing when GIAS gives no date."""
+    return f" on {d.day} {d.strftime('%b %Y')}" if d else ""
 
 
 def _named(urn: int, name: str | None) -> str:
@@ -184,7 +185,15 @@ def lineage_note(store: Store, urn: int) -> str | None:
             verb = f"took over from URN {line[0][0]}"
         parts = [f"URN {a}" + (f" (to {until})" if until and len(line) > 1 else "") for a, _d, _s, until, _n in line]
         earlier = parts[0] if len(parts) == 1 else ", then ".join(parts)
-        return f"This school {verb} on {_day(since)}; earlier results are of {earlier}."
+        note = f"This school {verb}{_on(since)}; earlier results are of {earlier}."
+        others = [r for r in store.query(
+            "SELECT from_urn, coalesce(from_name, e.name) FROM school_links LEFT JOIN establishments e "
+            "ON e.urn = from_urn WHERE to_urn = ? AND directed AND from_urn <> ? "
+            "AND relation IN ('succession', 'merger', 'amalgamation') ORDER BY from_urn", [urn, line[0][0]])]
+        if others:  # the predecessor with the school's own name carries it; the others merged into it
+            names = ", ".join(_named(u, n) for u, n in others)
+            note += f" {names} also merged into it: {'their' if len(others) > 1 else 'its'} results are not shown."
+        return note
     preds = store.query(
         "SELECT from_urn, coalesce(from_name, e.name), relation, coalesce(to_date, from_date) FROM school_links "
         "LEFT JOIN establishments e ON e.urn = from_urn WHERE to_urn = ? AND directed "
@@ -195,14 +204,14 @@ def lineage_note(store: Store, urn: int) -> str | None:
     if len(preds) > 1:
         names = [_named(u, n) for u, n, _r, _d in preds]
         listed = ", ".join(names[:-1]) + " and " + names[-1]
-        return (f"This school was formed from the merger of {listed} on {_day(when)}; their earlier results are "
-                "not shown as this school's (no one of them is clearly the same school).")
+        return (f"This school was formed from the merger of {listed}{_on(when)}; their earlier results are not "
+                "shown as this school's (no one of them is clearly the same school).")
     u, n, relation, _d = preds[0]
     if relation == "split":
-        return (f"This school was formed when {_named(u, n)} split on {_day(when)}; its earlier results are not "
-                "shown as this school's.")
-    return (f"GIAS links this school to {_named(u, n)} (from {_day(when)}), which had other successors too; its "
-            "earlier results are not shown as this school's.")
+        return (f"This school was formed when {_named(u, n)} split{_on(when)}; its earlier results are not shown "
+                "as this school's.")
+    return (f"GIAS links this school to {_named(u, n)}{_on(when)}, which had other successors too; its earlier "
+            "results are not shown as this school's.")
 
 
 def lineage_of(store: Store, urns: Sequence[int]) -> pd.DataFrame:

@@ -552,7 +552,8 @@ class Store:
     def lineage_rows(self, urns: Sequence[int]) -> list[tuple[int, int, int, str | None]]:
         """(urn, earlier urn, depth, last year it stands for) for these schools' earlier URNs (data.lineage's
         derived table), leaving out earlier URNs that are among `urns` themselves (their rows come as their own)
-        and URNs the store holds nothing for."""
+        and URNs the store holds nothing for; an earlier URN stands for the nearest of `urns` in its line only
+        (a group holding a school's old and middle URNs counts the oldest's rows once, under the middle one)."""
         if not urns:
             return []
         rows = self.query(
@@ -560,49 +561,50 @@ class Store:
             "JOIN establishments e ON e.urn = l.ancestor_urn "
             "WHERE l.urn IN (SELECT unnest(?::INTEGER[])) ORDER BY l.urn, l.depth", [list(urns)])
         own = set(urns)
-        return [(int(u), int(a), int(d), t) for u, a, d, t in rows if a not in own]
+        nearest: dict[int, tuple[int, int, int, str | None]] = {}
+        for u, a, d, t in rows:  # an earlier URN stands for the nearest of these schools in its line, once
+            if a not in own and (a not in nearest or d < nearest[a][2]):
+                nearest[int(a)] = (int(u), int(a), int(d), t)
+        return sorted(nearest.values())
 
     def _member_rows_with_lineage(self, urns: list[int], line: list[tuple[int, int, int, str | None]],
                                   periods: Sequence[str], measures: Sequence[str], *,
                                   with_codes: bool) -> pd.DataFrame:
         """member_rows when some schools have earlier URNs: a school's own row wins; a year it has no row for is
         the nearest earlier URN's (up to the last year that URN ran), under the school's own URN, with the URN
-        the row came from in `src`."""
+        the row came from in `src`. One read of the schools and their earlier URNs together (re-clustered side
+        by side: one `ord` range), then the choice in memory (measured: a third of doing it in SQL)."""
         sources = sorted({*urns, *(a for _u, a, _d, _t in line)})
-        ord_sql, params = self._ord_filter(sources)
-        params.update(
-            sources=sources, periods=list(periods), measures=list(measures), statuses=list(STATUSES),
-            s_urn=[*urns, *(u for u, _a, _d, _t in line)], s_src=[*urns, *(a for _u, a, _d, _t in line)],
-            s_depth=[*([0] * len(urns)), *(d for _u, _a, d, _t in line)],
-            s_until=[*([None] * len(urns)), *(t for _u, _a, _d, t in line)])
-        sql = f"""
-            WITH stand AS (  -- which URN's rows stand for which school: itself (depth 0), then its earlier URNs
-                SELECT unnest($s_urn::INTEGER[]) AS urn, unnest($s_src::INTEGER[]) AS src,
-                       unnest($s_depth::INTEGER[]) AS depth, unnest($s_until::VARCHAR[]) AS until_period
-            )
-            SELECT w.urn, (list_position($measures, o.measure) - 1)::SMALLINT AS m,
-                   (list_position($periods, o.period) - 1)::SMALLINT AS p,
-                   o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
-                   (coalesce(list_position($statuses, o.status), 0) - 1)::SMALLINT AS st,
-                   s.percentile, s.se, s.expected, s.residual, s.family_median, s.family_rank, s.family_size,
-                   o.urn AS src
-                   {", o.status_code, o.version" if with_codes else ""}
-            FROM observations o
-            JOIN stand w ON w.src = o.urn
-            LEFT JOIN school_stats s ON s.{ord_sql} AND s.urn = o.urn AND s.measure = o.measure
-                 AND s.period = o.period
-            WHERE o.level = 'school' AND o.{ord_sql} AND o.urn IN (SELECT unnest($sources::INTEGER[]))
-              AND o.period IN (SELECT unnest($periods::VARCHAR[]))
-              AND o.measure IN (SELECT unnest($measures::VARCHAR[]))
-              -- an earlier URN stands only for the years it ran (periods compare as text: '2013/14' < '2014/15')
-              AND (w.until_period IS NULL OR o.period <= w.until_period)
-            QUALIFY row_number() OVER (PARTITION BY w.urn, o.measure, o.period ORDER BY w.depth) = 1
-        """  # noqa: S608 (ord_sql is fixed text from _ord_filter; values are bound)
-        cur = self.cursor()
-        try:
-            return cur.sql(sql, params=params).to_arrow_table().to_pandas()
-        finally:
-            cur.close()
+        df = self.member_rows(sources, periods, measures, with_codes=with_codes, lineage=False)
+        urn = df["urn"].to_numpy().astype(np.int64)
+        m, p = df["m"].to_numpy().astype(np.int64), df["p"].to_numpy().astype(np.int64)
+        own = _sorted_in(urn, np.asarray(urns, dtype=np.int64))
+        # each earlier URN stands for one school (lineage_rows keeps the nearest), up to the last period (index;
+        # `periods` run oldest first) it ran: '2013/14' < '2014/15' as text
+        src = np.array([a for _u, a, _d, _t in line], dtype=np.int64)
+        order = np.argsort(src)
+        src = src[order]
+        stand_for = np.array([u for u, _a, _d, _t in line], dtype=np.int64)[order]
+        depth = np.array([d for _u, _a, d, _t in line], dtype=np.int64)[order]
+        last_p = np.array([len(periods) - 1 if t is None else max((k for k, x in enumerate(periods) if x <= t),
+                                                                   default=-1) for _u, _a, _d, t in line],
+                          dtype=np.int64)[order]
+        at = np.flatnonzero(~own)
+        k = np.searchsorted(src, urn[at])
+        at, k = at[p[at] <= last_p[k]], k[p[at] <= last_p[k]]
+        # the nearest earlier URN first; then one row per (school, measure, period), and none where it has its own
+        pick = np.lexsort((depth[k], p[at], m[at], stand_for[k]))
+        at, k = at[pick], k[pick]
+        key = stand_for[k] * 2**24 + m[at] * 2**12 + p[at]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        mine = urn[own] * 2**24 + m[own] * 2**12 + p[own]
+        take = first & ~_sorted_in(key, mine)
+        earlier = df.iloc[at[take]].copy()
+        earlier["urn"] = stand_for[k[take]].astype(df["urn"].dtype)
+        out = pd.concat([df[own], earlier], ignore_index=True)
+        out["src"] = np.concatenate([urn[own], urn[at[take]]]).astype(np.int32)
+        return out
 
     def _school_filter(self, urns: Sequence[int], periods: Sequence[str] | None,
                        measures: Sequence[str] | None) -> tuple[str, dict]:
@@ -926,16 +928,17 @@ class Store:
                 ), current AS (
                     SELECT m.urn, arg_max(m.group_id, s.n * 1000000000 - m.group_id) AS group_id
                     FROM memberships m JOIN sizes s USING (group_id) WHERE m.end_date IS NULL GROUP BY m.urn
-                ), best AS (
-                    SELECT * FROM current
-                    UNION ALL
-                    -- a school's earlier URNs (data.lineage) sit beside it, so reading its series stays in its range
-                    SELECT l.ancestor_urn, arg_min(c.group_id, l.depth) FROM school_lineage l
-                    JOIN current c ON c.urn = l.urn
-                    WHERE l.ancestor_urn NOT IN (SELECT urn FROM current) GROUP BY l.ancestor_urn
+                ), anchor AS (
+                    -- a school's earlier URNs (data.lineage) sit right after it (under its latest URN), so reading
+                    -- its series reads one short range
+                    SELECT ancestor_urn AS urn, arg_max(urn, depth) AS anchor, max(depth) AS depth FROM school_lineage
+                    WHERE ancestor_urn NOT IN (SELECT urn FROM current) GROUP BY ancestor_urn
                 )
-                SELECT e.urn, row_number() OVER (ORDER BY b.group_id NULLS LAST, e.la_code, e.urn)::INTEGER AS ord
-                FROM establishments e LEFT JOIN best b USING (urn)
+                SELECT e.urn, row_number() OVER (ORDER BY b.group_id NULLS LAST, coalesce(k.la_code, e.la_code),
+                                                 coalesce(a.anchor, e.urn), coalesce(a.depth, 0))::INTEGER AS ord
+                FROM establishments e LEFT JOIN anchor a USING (urn)
+                LEFT JOIN establishments k ON k.urn = a.anchor
+                LEFT JOIN current b ON b.urn = coalesce(a.anchor, e.urn)
                 """
             )
             cur.execute("UPDATE establishments SET ord = o.ord FROM _ord o WHERE establishments.urn = o.urn")
@@ -966,6 +969,15 @@ class Store:
             cur.execute("CHECKPOINT")
         finally:
             cur.close()
+
+
+def _sorted_in(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """np.isin by binary search (measured: 28 ms against np.isin's 164 ms, 120,000 keys in 120,000)."""
+    if not len(among):
+        return np.zeros(len(values), dtype=bool)
+    among = np.sort(among)
+    at = np.clip(np.searchsorted(among, values), 0, len(among) - 1)
+    return among[at] == values
 
 
 @contextmanager

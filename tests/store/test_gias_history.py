@@ -206,6 +206,23 @@ def test_a_merger_of_several_schools_carries_no_series_unless_one_is_the_same_sc
     # the single conversion carries: North Chadderton School 105737 -> 141248 from 1 Sep 2014
     assert linked.query("SELECT ancestor_urn, depth, since, until_period FROM school_lineage WHERE urn = 141248") == [
         (105737, 1, dt.date(2014, 9, 1), "2013/14")]
+    from data.lineage import lineage_note
+
+    sides, _ = _file_links()
+    assert {a for (a, b), r in sides.items() if b == 132245} == {100016, 100017}  # both named by the file
+    assert lineage_note(linked, 132245) == (
+        "This school was formed from the merger of Kingsgate Junior School (URN 100016) and Kingsgate Infant School "
+        "(URN 100017); their earlier results are not shown as this school's (no one of them is clearly the same "
+        "school).")
+    # Allerton Grange School (108058) has two predecessors, one of them with its own name (127949): that one is
+    # the same school; the middle school (127948) merged into it. GIAS gives these links no date.
+    assert sides[(127949, 108058)][2:] == ["Allerton Grange School", "Successor", ""]
+    assert sides[(127948, 108058)][2:] == ["Allerton Grange School", "Successor", ""]
+    assert linked.query("SELECT ancestor_urn, depth, since FROM school_lineage WHERE urn = 108058") == [
+        (127949, 1, None)]
+    assert lineage_note(linked, 108058) == (
+        "This school took over from URN 127949; earlier results are of URN 127949. Allerton Grange Middle School "
+        "(URN 127948) also merged into it: its results are not shown.")
 
 
 # ------------------------------------------------------------------------------ point 10: history across URNs
@@ -325,3 +342,15 @@ def test_a_group_without_dates_keeps_todays_members_trend_and_says_so(history: S
         ("2016/17", round((40.0 * 100 + 45.2 * 200) / 300, 6)), ("2017/18", round((41.0 * 100 + 46.8 * 210) / 310, 6)),
         ("2018/19", round((42.0 * 100 + 48.1 * 220) / 320, 6))]
     assert card.method.endswith("the trend is that of today's members (like for like: no membership dates are known)")
+
+
+def test_a_group_holding_both_urns_counts_the_old_results_once(history: Store) -> None:
+    from data.scorecards import scorecard
+
+    gid = history.create_group("partnership", "Both URNs")
+    history.add_memberships(gid, [OLD, NEW])
+    card = scorecard(history, group="Both URNs", period="2018/19", measures=["attainment8"])
+    (row,) = card.rows
+    # 108064's own rows count as its own (once); 146247 takes nothing from it: no double count
+    assert [(t.period, t.value) for t in row.trend] == [("2016/17", 45.2), ("2017/18", 46.8), ("2018/19", 48.1)]
+    assert row.cohort == 220
