@@ -34,6 +34,8 @@ def _measure_table(registry: Registry) -> pd.DataFrame:
         rows.append({
             "measure": m.id,
             "all_through_phase": "primary" if first == "primary" else "secondary",
+            "has_primary": any(x.value == "primary" for x in m.phases),
+            "has_secondary": any(x.value == "secondary" for x in m.phases),
             "scale": m.scale,
             "uncertainty": m.uncertainty,
             "sd": m.sd,
@@ -63,8 +65,12 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
         cur.execute("""
             CREATE OR REPLACE TEMP TABLE _base AS
             SELECT e.ord, o.urn, o.measure, o.period, o.value, o.numerator, o.denominator, o.ci_low, o.ci_high,
-                   -- all-through schools are compared with primaries on KS2 measures, secondaries otherwise
-                   CASE WHEN e.phase = 'all_through' THEN m.all_through_phase ELSE e.phase END AS phase,
+                   -- all-through schools are compared with primaries on KS2 measures, secondaries otherwise; so is
+                   -- a key stage outside a mainstream school's phase (a middle school deemed secondary's KS2)
+                   CASE WHEN e.phase = 'all_through' THEN m.all_through_phase
+                        WHEN (e.phase = 'primary' AND NOT m.has_primary)
+                          OR (e.phase = 'secondary' AND NOT m.has_secondary) THEN m.all_through_phase
+                        ELSE e.phase END AS phase,
                    m.scale, m.uncertainty, m.sd
             FROM observations o
             JOIN establishments e ON e.urn = o.urn

@@ -199,3 +199,27 @@ def test_a_publication_totals_every_school_it_lists(real) -> None:
     item = next(i for i in pub.items if i.measure == "progress8")
     assert item.group_value == pytest.approx(sum(v * n for v, n in parts) / sum(n for _, n in parts))
     assert {v.urn for v in pub.school_values if v.measure == "progress8"} == {121702, 121779, 121764}
+
+
+def test_a_middle_schools_ks2_is_ranked_among_primaries(tmp_path: Path) -> None:
+    """A middle school deemed secondary (GIAS) reports KS2: its national percentile on KS2 is among the primaries
+    (values 50, 60, 70 and its own 65: rank 3 of 4, (2 + 0.5) / 4 = 62.5%), not alone among 'secondary' schools
+    (50%); its card has the KS2 row with a level."""
+    s = Store(tmp_path / "s.duckdb")
+    try:
+        with s.transaction() as cur:
+            for urn, phase, v in ((100001, "primary", 50.0), (100002, "primary", 60.0), (100003, "primary", 70.0),
+                                  (100004, "secondary", 65.0)):
+                cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (?, ?, ?)",
+                            [urn, f"School {urn}", phase])
+                cur.execute("INSERT INTO observations (level, urn, measure, period, value, numerator, denominator, "
+                            "status) VALUES ('school', ?, 'ks2_rwm_expected', ?, ?, ?, 40, 'ok')",
+                            [urn, YEAR, v, v * 40 / 100])
+        s.rebuild_derived()
+        pct = dict(s.query("SELECT urn, percentile FROM school_stats WHERE measure = 'ks2_rwm_expected'"))
+        assert pct[100004] == pytest.approx(62.5)
+        assert pct[100002] == pytest.approx(37.5)  # (1 + 0.5) / 4: the primaries are ranked with it
+        row = next(r for r in scorecard(s, school=100004, period=YEAR).rows if r.measure == "ks2_rwm_expected")
+        assert (row.value, row.percentile, row.level_label) == (65.0, pytest.approx(62.5), "Good")
+    finally:
+        s.close()
