@@ -133,6 +133,7 @@ def test_ks4provisional_progress8_of_one_school(imported) -> None:
         "level": "school", "urn": 144929, "area_code": None, "scope": None, "measure": "progress8",
         "period": "2018/19", "value": 0.14, "numerator": pytest.approx(0.14 * 116), "denominator": 116.0,
         "ci_low": -0.09, "ci_high": 0.38, "status": "ok", "status_code": None, "source_kind": "ks4provisional",
+        "version": "provisional",  # a ks4provisional file's values are DfE's provisional figures
     }
 
 
