@@ -226,7 +226,7 @@ def _school_facts(row: tuple[str, ...], g, urn: int) -> dict:
 
 def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure, ...], kind: str) -> imp.Batch:
     """Total rows to observations, pupil-group rows to pupil_group_observations, unknown breakdowns reported."""
-    fill = frozenset({"name", "la_code", "la_name", "estab", "type_group"})
+    fill = frozenset({"name", "la_code", "la_name", "estab", "type_group", "phase"})
     batch = imp.Batch(fill_only=fill)
     time_i = imp._require(table, "time_period")
     urn_i = imp._require(table, "school_urn")
@@ -288,6 +288,9 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         batch.periods.add(row_period)
         if urn not in schools:
             schools[urn] = _school_facts(row, g, urn)
+            # the file names no phase: its key stage and the type's words say it (fill-only, GIAS wins)
+            if (phase := imp.phase_from_key_stage(kind, g(row, "establishment_type_group"))) is not None:
+                schools[urn]["phase"] = phase
         if group == "disadvantaged":
             share_rows[(urn, row_period)] = (row, line, version)
         elif group is None:
@@ -342,7 +345,7 @@ def _disadvantaged_share(batch: imp.Batch, table: RawTable, reader, share_rows: 
 def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
     """EES KS4 information about schools: the end-of-KS4 cohort, SEN counts, DfE's disadvantage gaps, school facts."""
     fill = frozenset({"name", "la_code", "la_name", "estab", "type_group", "age_low", "age_high", "gender",
-                      "religious_character", "pupils"})
+                      "religious_character", "pupils", "phase"})
     batch = imp.Batch(fill_only=fill)
     time_i = imp._require(table, "time_period")
     urn_i = imp._require(table, "school_urn")
@@ -394,6 +397,9 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
         version = _version(g(row, "version"))
         versions[version] += 1
         est = _school_facts(row, g, urn)
+        # the file names no phase: a school with KS4 pupils is at least secondary, special by its type's words
+        if (phase := imp.phase_from_key_stage(FileKind.EES_SCHOOL_INFO, g(row, "establishment_type_group"))):
+            est["phase"] = phase
         low, high = _age_range(g(row, "agerange"))
         extra = {"age_low": low, "age_high": high, "gender": g(row, "egender") or None,
                  "religious_character": g(row, "reldenom") or None,

@@ -809,7 +809,18 @@ def _phase_from_perf(kind: str, row: list[str], rectype_i: int | None, type_i: i
 
 # The phase a mainstream school in a key-stage file has at least, when nothing else says (see _phase_from_perf).
 _KEY_STAGE_PHASE = {FileKind.KS4FINAL: Phase.SECONDARY.value, FileKind.KS4PROVISIONAL: Phase.SECONDARY.value,
-                    FileKind.PUPDEST: Phase.SECONDARY.value, FileKind.KS2FINAL: Phase.PRIMARY.value}
+                    FileKind.PUPDEST: Phase.SECONDARY.value, FileKind.KS2FINAL: Phase.PRIMARY.value,
+                    FileKind.EES_KS4: Phase.SECONDARY.value, FileKind.EES_SCHOOL_INFO: Phase.SECONDARY.value,
+                    FileKind.EES_KS2: Phase.PRIMARY.value}
+
+
+def phase_from_key_stage(kind: str, type_words: str | None) -> str | None:
+    """A school's phase from a results file that names none: special or AP by its type in words, else the key
+    stage the file reports (a school with KS4 results is at least secondary). Written fill-only: GIAS wins."""
+    kind_words = _phase_from_words(type_words or "")
+    if kind_words in (Phase.SPECIAL.value, Phase.ALTERNATIVE.value):
+        return kind_words
+    return _KEY_STAGE_PHASE.get(kind)
 
 
 def _phase_from_words(text: str) -> str | None:

@@ -223,3 +223,22 @@ def test_a_middle_schools_ks2_is_ranked_among_primaries(tmp_path: Path) -> None:
         assert (row.value, row.percentile, row.level_label) == (65.0, pytest.approx(62.5), "Good")
     finally:
         s.close()
+
+
+def test_ees_schools_take_their_phase_from_the_key_stage_and_type(tmp_path: Path) -> None:
+    """The EES KS4 information-about-schools file (2024/25, 5,755 schools) names no phase: a school in it is at
+    least secondary, and special by its establishment_type_group ('Community special school', 'Converter academies
+    - special school', ...)."""
+    from conftest import REALDATA
+
+    path = REALDATA / "ees_ks4_2024-25_hal609" / "202425_information_about_schools_provisional.csv"
+    want = {int(r["school_urn"]): "special" if "special" in r["establishment_type_group"].lower() else "secondary"
+            for r in rows_of(path)}
+    assert len(want) == 5755 and sum(p == "special" for p in want.values()) == 1490
+    s = Store(tmp_path / "s.duckdb")
+    try:
+        report = import_file(s, path, None)
+        assert report.ok, report.message
+        assert dict(s.query("SELECT urn, phase FROM establishments")) == want
+    finally:
+        s.close()
