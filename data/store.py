@@ -994,6 +994,9 @@ def registered(cur: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> I
 # Sources whose file lists every stay of a school in a group, closed ones included (GIAS's trust membership
 # history): their ranges for a (group, school) replace the ranges they gave before, so a later file can close one.
 HISTORY_SOURCES = frozenset({"gias_trust_membership"})
+# GIAS's current-membership sources: where a history source covers a (group, school), their open-ended ranges
+# only restate what the history says (alllinks' Joined date is its Date Joined Group) and never reopen a stay
+CURRENT_SOURCES = frozenset({"gias_links", "gias_establishments"})
 
 
 def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: str) -> int:
@@ -1002,7 +1005,9 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
 
     Dated evidence replaces undated: a range with a start or an end date drops the stored range with neither
     for the same group and school (and an undated range adds nothing where a dated one is known). A history
-    source (HISTORY_SOURCES) replaces its own earlier ranges for the pairs it names. Other groups' memberships
+    source (HISTORY_SOURCES) replaces its own earlier ranges, and GIAS's current-membership ranges
+    (CURRENT_SOURCES), for the pairs it names; a current-membership range adds nothing to a pair the history
+    covers (it cannot reopen a closed stay). Other groups' memberships
     and other pairs are never touched. Idempotent: re-adding ranges already covered changes nothing. Returns how
     many (group, school) pairs' ranges changed.
     """
@@ -1023,17 +1028,23 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
                 SELECT DISTINCT group_id, urn FROM _mem_in WHERE start_date IS NOT NULL OR end_date IS NOT NULL
             ), dated_before AS (
                 SELECT DISTINCT group_id, urn FROM _mem_before WHERE start_date IS NOT NULL OR end_date IS NOT NULL
+            ), history_before AS (
+                SELECT DISTINCT group_id, urn FROM _mem_before WHERE list_contains($history_sources, source)
             ), kept AS (
                 -- stored ranges the incoming dated evidence does not replace
                 SELECT b.* FROM _mem_before b
-                WHERE NOT ((b.start_date IS NULL AND b.end_date IS NULL) OR (b.source = $source AND $history))
-                   OR NOT EXISTS (SELECT 1 FROM dated_in d WHERE d.group_id = b.group_id AND d.urn = b.urn)
+                WHERE (NOT ((b.start_date IS NULL AND b.end_date IS NULL) OR (b.source = $source AND $history)
+                            OR (list_contains($current_sources, b.source) AND $history))
+                       OR NOT EXISTS (SELECT 1 FROM dated_in d WHERE d.group_id = b.group_id AND d.urn = b.urn))
             ), incoming AS (
-                -- an undated range says nothing a dated one for the same pair does not say better
+                -- an undated range says nothing a dated one for the same pair does not say better; a current-
+                -- membership file says nothing the history does not
                 SELECT i.* FROM _mem_in i
-                WHERE i.start_date IS NOT NULL OR i.end_date IS NOT NULL OR NOT EXISTS (
-                    SELECT 1 FROM (SELECT * FROM dated_in UNION SELECT * FROM dated_before) d
-                    WHERE d.group_id = i.group_id AND d.urn = i.urn)
+                WHERE (i.start_date IS NOT NULL OR i.end_date IS NOT NULL OR NOT EXISTS (
+                        SELECT 1 FROM (SELECT * FROM dated_in UNION SELECT * FROM dated_before) d
+                        WHERE d.group_id = i.group_id AND d.urn = i.urn))
+                  AND NOT ($current AND EXISTS (
+                        SELECT 1 FROM history_before h WHERE h.group_id = i.group_id AND h.urn = i.urn))
             ), ranges AS (
                 SELECT group_id, urn, coalesce(start_date, DATE '0001-01-01') AS s,
                        coalesce(end_date, DATE '9999-12-31') AS e, source FROM kept
@@ -1054,9 +1065,12 @@ def merge_memberships(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source
                    -- an unknown start (GIAS's current-trust columns) gives way to a known one (a Joined date)
                    coalesce(min(s) FILTER (WHERE s > DATE '0001-01-01'), NULL) AS start_date,
                    nullif(max(e), DATE '9999-12-31') AS end_date,
-                   min(source) AS source
+                   -- an island the history contributes to is the history's (a later history file replaces it)
+                   coalesce(min(source) FILTER (WHERE list_contains($history_sources, source)), min(source))
+                       AS source
             FROM islands GROUP BY group_id, urn, island
-        """, {"source": source, "history": source in HISTORY_SOURCES})
+        """, {"source": source, "history": source in HISTORY_SOURCES, "current": source in CURRENT_SOURCES,
+              "history_sources": sorted(HISTORY_SOURCES), "current_sources": sorted(CURRENT_SOURCES)})
         # pairs (group, school) whose ranges differ: one added, extended, closed or replaced
         changed = cur.execute("""
             SELECT count(*) FROM (

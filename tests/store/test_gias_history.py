@@ -354,3 +354,28 @@ def test_a_group_holding_both_urns_counts_the_old_results_once(history: Store) -
     # 108064's own rows count as its own (once); 146247 takes nothing from it: no double count
     assert [(t.period, t.value) for t in row.trend] == [("2016/17", 45.2), ("2017/18", 46.8), ("2018/19", 48.1)]
     assert row.cohort == 220
+
+
+def test_a_current_links_file_never_reopens_a_stay_the_history_closed(store: Store, tmp_path: Path) -> None:
+    """alllinks lists 136354 in TR00261 from 01/12/2010, open; the history says the same; a later history closes
+    the stay; the links file read again (it only knows current links) leaves it closed."""
+    header, rows = read_csv_rows(ALLLINKS, encoding="cp1252")
+    school = dict(zip(header, rows[0], strict=True))
+    school.update({"URN": "136354", "Group UID": "2044", "Group ID": "TR00261", "Group Name": "ABBEY ACADEMIES TRUST",
+                   "Group Type (code)": "06", "Group Type": "Multi-academy trust", "Joined date": "01/12/2010",
+                   "EstablishmentName": "Bourne Abbey Church of England Primary Academy",
+                   "TypeOfEstablishment (name)": "Academy converter"})
+    links = write_gias(tmp_path / "alllinksdata20250426.csv", header, [[school[c] for c in header]])
+    assert import_file(store, links).ok
+    assert import_file(store, MEMBERSHIP).ok
+    mheader, mrows = read_csv_rows(MEMBERSHIP, encoding="cp1252")
+    later = [list(r) for r in mrows]
+    for r in later:
+        if r[mheader.index("URN")] == "136354":
+            r[mheader.index("Date Left Group")] = "2025-08-31"
+    assert import_file(store, write_gias(tmp_path / "academiesmatmembership20250901.csv", mheader, later)).ok
+    closed = [(2044, 136354, dt.date(2010, 12, 1), dt.date(2025, 8, 31))]
+    assert [m for m in memberships(store) if m[1] == 136354] == closed
+    again = import_file(store, links)
+    assert (again.ok, again.memberships_changed) == (True, 0)
+    assert [m for m in memberships(store) if m[1] == 136354] == closed
