@@ -234,6 +234,11 @@ def detect_kind(header: set[str], filename: str) -> str:
     # GIAS predecessor/successor links between schools (data/gias.py, data/lineage.py)
     if {"URN", "LINKURN", "LINKTYPE"} <= h:
         return FileKind.GIAS_PREDECESSORS
+    if {"LINKURN", "LINKTYPE"} <= h:
+        # without its URN a links file says which schools are linked to nothing: name the missing column
+        raise DetectError("this looks like a GIAS predecessor/successor links file (it has LinkURN and LinkType) "
+                          "but the key column URN is missing: a URN is needed to know which school each link "
+                          "belongs to; import the file as GIAS published it")
     if {"GROUP UID", "URN"} <= h:
         return FileKind.GIAS_LINKS
     if "GROUP UID" in h and "URN" not in h and h & _LINK_EVIDENCE:

@@ -379,3 +379,37 @@ def test_a_current_links_file_never_reopens_a_stay_the_history_closed(store: Sto
     again = import_file(store, links)
     assert (again.ok, again.memberships_changed) == (True, 0)
     assert [m for m in memberships(store) if m[1] == 136354] == closed
+
+
+def test_a_broken_links_file_is_refused_by_the_cli_with_its_line_and_column(tmp_path: Path) -> None:
+    """The CLI's contract: a located sentence and exit code 2; a bad cell is a located row problem."""
+    import os
+    import subprocess
+    import sys
+
+    header, rows = read_csv_rows(PREDECESSORS, encoding="cp1252")
+    no_urn = tmp_path / "links_edubasealldata20240129.csv"
+    with open(no_urn, "w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([["School", *header[1:]], *rows[:50]])
+    junk = tmp_path / "links_edubasealldata20240130.csv"
+    bad = [list(r) for r in rows[:50]]
+    bad[9][header.index("LinkURN")] = "12x45"
+    bad[19][header.index("LinkEstablishedDate")] = "31-02-2020"
+    with open(junk, "w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *bad])
+    env = {**os.environ, "JOINTLY_DB": str(tmp_path / "j.duckdb")}
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "data", "import", str(no_urn)], cwd=root, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "links_edubasealldata20240129.csv, line 1: this looks like a GIAS predecessor/successor links file" in (
+        done.stdout + done.stderr) and "Traceback" not in done.stdout + done.stderr
+    store = Store(tmp_path / "s.duckdb")
+    try:
+        report = import_file(store, junk)
+        assert report.ok, report.summary()
+        assert [(p.line, p.column, p.message) for p in report.problems] == [
+            (11, "LinkURN", "expected a URN, found '12x45'; row skipped"),
+            (21, "LinkEstablishedDate", "expected a date, found '31-02-2020'; the date is taken as not known")]
+    finally:
+        store.close()
