@@ -442,10 +442,7 @@ def _age_range(text: str) -> tuple[int | None, int | None]:
 def _notes(batch: imp.Batch, table: RawTable, period: str | None, other_levels: Counter[str],
            unknown: Counter[tuple[str, str]], multi_year: int, versions: Counter[str | None], groups: int) -> None:
     """The sentences an import of an EES results file adds to its report."""
-    notes = batch.notes
-    if period and batch.periods and period not in batch.periods:
-        notes.append(f"the file's time_period says {', '.join(sorted(batch.periods))}; that is the year stored "
-                     f"(not {period})")
+    notes = batch.notes  # a --period or folder year that disagrees with time_period: data.importers._check_own_year
     named = sorted(v for v in versions if v)
     if named:
         notes.append(f"version: {', '.join(named)} (kept on each value)")

@@ -358,3 +358,9 @@ def test_a_file_cut_part_way_through_a_row_is_refused(store: Store, tmp_path: Pa
     cut.write_bytes(data[: data.rindex(b'","') + 2])  # the last row stops after its last-but-one field's quote
     message = refused(store, cut)
     assert message.startswith(f"{cut.name}, line 5756") and "cut" in message
+
+
+def test_a_period_that_disagrees_with_time_period_is_refused(store: Store) -> None:
+    message = refused(store, KS4_2425, "2018/19")
+    assert message.startswith(f"{KS4_2425.name}, line 2, column time_period: --period 2018/19 disagrees with the "
+                              "file's own year: its time_period column says 2024/25")
