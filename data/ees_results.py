@@ -312,7 +312,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     batch.establishments = list(schools.values())
     if kind == FileKind.EES_KS4:
         _disadvantaged_share(batch, table, reader, share_rows, totals)
-    _notes(batch, table, period, other_levels, unknown, multi_year, versions, len(group_rows))
+    _notes(batch, table, other_levels, unknown, multi_year, versions, len(group_rows))
     if group_rows:
         batch.writers.append(_group_writer(group_rows, kind, batch.notes))
     return batch
@@ -425,7 +425,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
                 numerator = value  # a count of the cohort's pupils: the cohort is its base
             group_rows.append(("school", urn, None, scope, measure, row_period, value, numerator, denominator, lo, hi,
                                status, code, version, group))
-    _notes(batch, table, period, other_levels, Counter(), 0, versions, len(group_rows))
+    _notes(batch, table, other_levels, Counter(), 0, versions, len(group_rows))
     if group_rows:
         batch.writers.append(_group_writer(group_rows, FileKind.EES_SCHOOL_INFO, batch.notes))
     return batch
@@ -439,7 +439,7 @@ def _age_range(text: str) -> tuple[int | None, int | None]:
     return parse_int(parts[0]), parse_int(parts[1])
 
 
-def _notes(batch: imp.Batch, table: RawTable, period: str | None, other_levels: Counter[str],
+def _notes(batch: imp.Batch, table: RawTable, other_levels: Counter[str],
            unknown: Counter[tuple[str, str]], multi_year: int, versions: Counter[str | None], groups: int) -> None:
     """The sentences an import of an EES results file adds to its report."""
     notes = batch.notes  # a --period or folder year that disagrees with time_period: data.importers._check_own_year
