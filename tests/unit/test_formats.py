@@ -149,6 +149,8 @@ KINDS = [
      "202425_performance_tables_schools_revised.csv", FileKind.EES_KS4),
     ({"TIME_PERIOD", "SCHOOL_URN", "BREAKDOWN_TOPIC", "AVG_ATT8", "AVG_P8SCORE"},
      "202324_performance_tables_schools_final.csv", FileKind.EES_KS4),
+    ({"TIME_PERIOD", "SCHOOL_URN", "BREAKDOWN_TOPIC", "BREAKDOWN", "SUBJECT", "EXPECTED_STANDARD_PUPIL_PERCENT",
+      "PROGRESS_MEASURE_SCORE"}, "ks2_school_attainment_data.csv", FileKind.EES_KS2),
     ({"TIME_PERIOD", "SCHOOL_URN", "ATTAINMENT8_DIFFN", "PROGRESS8_DIFFN", "ENDKS4_PUPIL_COUNT"},
      "202425_information_about_schools_provisional.csv", FileKind.EES_SCHOOL_INFO),
     ({"TIME_PERIOD", "TRUST_UID", "BREAKDOWN_TOPIC", "ATTAINMENT8_AVERAGE_WEIGHTED"},
