@@ -2004,19 +2004,19 @@ def _write_all(w: _World, out_dir: Path, progress: Progress | None, lo: float, h
         files.append((_write_cfr(w, Y, y, folder / "england_cfr.csv"), per))
         version = now.version_of(y, latest)
         if y >= now.EES_FIRST:  # DfE publishes school results on Explore Education Statistics since 2023/24
-            files.append((now.write_ees_ks2(w, Y, y, folder / now.ees_name("ks2_performance_tables_schools", y,
-                                                                            version), version), per))
-            files.append((now.write_ees_ks4(w, Y, y, folder / now.ees_name("performance_tables_schools", y,
-                                                                            version), version), per))
-            files.append((now.write_ees_ks4_info(w, Y, y, folder / now.ees_name("information_about_schools", y,
-                                                                                 version), version), per))
-            # DfE's national figures (the school files carry none) and its own trust measures and member lists
-            for write, name in ((now.write_ees_ks4_national,
+            # the school files, then DfE's national figures (the school files carry none) and its own trust measures
+            # and member lists; a writer with no row writes no file (a small demo may have no trust DfE measures)
+            for write, name in ((now.write_ees_ks2, "ks2_performance_tables_schools"),
+                                (now.write_ees_ks4, "performance_tables_schools"),
+                                (now.write_ees_ks4_info, "information_about_schools"),
+                                (now.write_ees_ks4_national,
                                  "all_state_funded_pupils_characteristics_and_geography_breakdowns"),
                                 (now.write_ees_ks2_national, "ks2_regional_local_authority_and_pupil_characteristics"),
                                 (now.write_trust_results, "performance_tables_multi_academy_trusts"),
                                 (now.write_trust_info, "information_about_multi_academy_trusts")):
-                files.append((write(w, Y, y, folder / now.ees_name(name, y, version), version), per))
+                written = write(w, Y, y, folder / now.ees_name(name, y, version), version)
+                if written is not None:
+                    files.append((written, per))
         else:
             if y not in NO_KS2_TESTS:
                 files.append((_write_ks2(w, Y, y, folder / "england_ks2final.csv"), per))

@@ -56,8 +56,14 @@ def ees_name(kind: str, y: int, version: str) -> str:
     return f"{y}{(y + 1) % 100:02d}_{kind}_{version.lower()}.csv"
 
 
-def _write_ees(path: Path, header: list[str], rows: list[list[str]], bare: frozenset[str] = frozenset()) -> Path:
-    """EES's CSV: every field quoted except the few integer flags it writes bare; LF; UTF-8 without a BOM."""
+def _write_ees(path: Path, header: list[str], rows: list[list[str]],
+               bare: frozenset[str] = frozenset()) -> Path | None:
+    """EES's CSV: every field quoted except the few integer flags it writes bare; LF; UTF-8 without a BOM.
+
+    None, and no file, when there is no row: a small demo may have no trust DfE measures (three schools in the
+    trust three years), and DfE never publishes an empty file."""
+    if not rows:
+        return None
     out = io.StringIO(newline="")
     if bare:
         plain = [h in bare for h in header]
@@ -199,7 +205,7 @@ def _interleave(blocks: list[tuple[np.ndarray, list[np.ndarray]]], n: int) -> li
     return rows
 
 
-def write_ees_ks4(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_ees_ks4(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """EES KS4 school performance file: Total, disadvantage and sex breakdowns of every school with KS4 pupils."""
     s = w.s
     new_names = y >= 2024
@@ -274,7 +280,7 @@ def _banding(p8: float, lo: float, hi: float) -> str:
     return "Average"
 
 
-def write_ees_ks4_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_ees_ks4_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS4 information about schools: cohort, SEN counts, DfE's disadvantage gaps and the Progress 8 banding."""
     S, T, LR = _lists(w)
     s = w.s
@@ -333,7 +339,7 @@ _KS2_BREAKDOWNS = [("Total", "Total"), ("Disadvantage status", "Disadvantaged"),
                    ("Disadvantage status", "Not known to be disadvantaged")]
 
 
-def write_ees_ks2(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_ees_ks2(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """EES KS2 school performance file: attainment every year, progress only where DfE calculated it."""
     s = w.s
     idx = d._school_order(w, np.flatnonzero(Y["telig"].to_numpy() > 0))
@@ -770,7 +776,7 @@ def _areas(w: d._World, idx: np.ndarray) -> list[tuple[str, np.ndarray, dict[str
     return out
 
 
-def write_ees_ks4_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_ees_ks4_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS4 national, regional and LA figures of state-funded mainstream and special schools, all pupils and by
     disadvantage (no suppression above school level, as DfE)."""
     s = w.s
@@ -812,7 +818,7 @@ def write_ees_ks4_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, ver
     return _write_ees(path, header, rows)
 
 
-def write_ees_ks2_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_ees_ks2_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS2 national, regional and LA figures (state-funded schools), all pupils and by disadvantage."""
     idx = np.flatnonzero(Y["telig"].to_numpy() > 0)
     Z = Y.iloc[idx]
@@ -905,7 +911,7 @@ def _trust_id(w: d._World, tr: int, y: int, version: str) -> dict[str, str]:
             "establishment_type_group": "Multi-academy trust"}
 
 
-def write_trust_results(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_trust_results(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """DfE's trust KS4 measures: trusts with three or more schools in the trust three years or more; each school's
     result weighted by its pupils and its years in the trust (up to five), as DfE's method."""
     groups_all = None
@@ -955,7 +961,7 @@ def write_trust_results(w: d._World, Y: pd.DataFrame, y: int, path: Path, versio
     return _write_ees(path, TRUST_RESULTS_HEADER, rows, bare=_TRUST_BARE)
 
 
-def write_trust_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path:
+def write_trust_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """DfE's trust information: for each trust with KS4 academies, the ones its measures count and all of them."""
     urn = d._urn_in(w, y)
     nftype = d._nftype_in(w, y)
