@@ -167,14 +167,19 @@ def lineage_note(store: Store, urn: int) -> str | None:
     """The sentence a school's card shows about its earlier URNs, or None when GIAS links it to none.
 
     Words come from the link (its type and date) and, where known, GIAS's reason the school opened."""
+    def any_links() -> bool:
+        return bool(store.query("SELECT count(*) FROM (SELECT 1 FROM school_links LIMIT 1)")[0][0])
+
+    if not store.remembered(("school_links_any",), any_links):
+        return None  # no links file imported yet: nothing to say, and no reads per card
     line = store.query(
         "SELECT l.ancestor_urn, l.depth, l.since, l.until_period, e.name FROM school_lineage l "
         "LEFT JOIN establishments e ON e.urn = l.ancestor_urn WHERE l.urn = ? ORDER BY l.depth", [urn])
-    opened = store.query(
-        "SELECT e.open_date, r.open_reason FROM establishments e LEFT JOIN establishment_reasons r USING (urn) "
-        "WHERE e.urn = ?", [urn])
-    open_date, reason = opened[0] if opened else (None, None)
     if line:
+        opened = store.query(
+            "SELECT e.open_date, r.open_reason FROM establishments e LEFT JOIN establishment_reasons r USING (urn) "
+            "WHERE e.urn = ?", [urn])
+        open_date, reason = opened[0] if opened else (None, None)
         since = line[0][2] or open_date
         why = (reason or "").lower()
         if "academy" in why:
