@@ -554,8 +554,9 @@ class Store:
         derived table), leaving out earlier URNs that are among `urns` themselves (their rows come as their own)
         and URNs the store holds nothing for; an earlier URN stands for the nearest of `urns` in its line only
         (a group holding a school's old and middle URNs counts the oldest's rows once, under the middle one)."""
-        if not urns:
-            return []
+        if not urns or not self.remembered(("lineage_any",), lambda: bool(self.query(
+                "SELECT count(*) FROM (SELECT 1 FROM school_lineage LIMIT 1)")[0][0])):
+            return []  # no school has an earlier URN (no links file yet): no read at all
         rows = self.query(
             "SELECT l.urn, l.ancestor_urn, l.depth, l.until_period FROM school_lineage l "
             "JOIN establishments e ON e.urn = l.ancestor_urn "
