@@ -603,7 +603,8 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
     if (said := value_year_sentence(REGISTRY_KIND[kind], period)) is not None:
         batch.notes.append(said)
     registry = load_registry()
-    located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind]) if (c := _locate(table, m, s))]
+    # the columns of the definition in force that year: a 2013/14 file's persistent absence is PPERSABS15 (15%)
+    located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind], period) if (c := _locate(table, m, s))]
     for c in located:
         batch.measures.add(c.measure.id)
         batch.used_columns.update(i for i in (c.value, c.cohort, c.ci_low, c.ci_high, *c.numerator,

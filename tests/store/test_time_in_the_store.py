@@ -69,6 +69,8 @@ def test_the_checks_case_pa_2018_19_is_never_compared_with_an_older_15_percent_f
     # the window is every academic year from the store's first, gaps included as gaps
     assert [t.period for t in row.trend] == ["2013/14", "2014/15", "2015/16", "2016/17", "2017/18", "2018/19"]
     assert [t.value for t in row.trend][1:5] == [None] * 4
+    # the 2013/14 file is read through the definition in force that year (PPERSABS15), kept as its own value
+    assert row.trend[0].value == 20.0
 
 
 def test_persistent_absence_2014_15_to_2015_16_is_a_definition_change(store: Store, tmp_path: Path) -> None:
