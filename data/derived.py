@@ -193,6 +193,9 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
         cur.execute("DELETE FROM observations WHERE period = ?", [period])
         # a year's pupil-group values (EES breakdowns) go with its Total values
         cur.execute("DELETE FROM pupil_group_observations WHERE period = ?", [period])
+        # and DfE's own figures for trusts that year, with the member lists they were counted on
+        for table in ("trust_published", "trust_published_info", "trust_published_members"):
+            cur.execute(f"DELETE FROM {table} WHERE period = ?", [period])  # noqa: S608 (literal names)
         for table in PERIOD_TABLES:
             cur.execute(f"DELETE FROM {table} WHERE period = ?", [period])  # noqa: S608 (module constant)
         refresh_derived_in(cur)

@@ -28,7 +28,9 @@ BAD = FIXTURES / "bad"
 
 # The store's data tables: everything a user sees. (imports and audit_log are the store's own records.)
 DATA_TABLES = ("establishments", "groups", "memberships", "observations", "settings", "local_measures",
-               "support_records", "targets", "scorecard_measures")
+               "support_records", "targets", "scorecard_measures", "pupil_group_observations", "trust_published",
+               "trust_published_info", "trust_published_members", "inspections", "inspection_grades",
+               "school_links", "establishment_reasons")
 
 
 @pytest.fixture

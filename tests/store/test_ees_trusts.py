@@ -201,3 +201,16 @@ def test_cli_refuses_a_contradicting_period_with_exit_code_2(tmp_path: Path) -> 
     with Store(db) as store:
         assert store.query("SELECT count(*) FROM trust_published") == [(0,)]
         assert store.query("SELECT count(*) FROM groups") == [(0,)]
+
+
+def test_forgetting_a_year_removes_dfes_trust_figures_of_that_year(store: Store) -> None:
+    """forget-period takes the year's published trust values and member lists with its school values."""
+    from data.derived import forget_period
+
+    for path in (KS4 / "202425_information_about_schools_provisional.csv", RESULTS, INFO):
+        assert import_file(store, path).ok
+    tables = ("trust_published", "trust_published_info", "trust_published_members")
+    assert all(store.query(f"SELECT count(*) FROM {t} WHERE period = '2024/25'")[0][0] > 0  # noqa: S608
+               for t in tables)
+    forget_period(store, "2024/25", actor="test")
+    assert [store.query(f"SELECT count(*) FROM {t}")[0][0] for t in tables] == [0, 0, 0]  # noqa: S608
