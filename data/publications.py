@@ -36,7 +36,7 @@ from metrics.publication import (
     plain_words,
 )
 from metrics.registry import Measure, Rollup
-from metrics.scorecard import ScorecardRow, formula_inputs
+from metrics.scorecard import ScorecardRow, comparable_run, formula_inputs
 from metrics.suppression import Cell, Seen, Suppressed, suppress
 
 MAX_COMMENTARY = 600  # characters per measure
@@ -296,7 +296,8 @@ def _before(row: ScorecardRow, m: Measure, cells: _Cells,
     only when that year's group value is itself publishable and says nothing new beside that year's own
     publications (`history_of(year)`): the trend shows that year's total with every school hidden, one more
     version of that year, so a correction made since cannot be read off the difference."""
-    earlier = [t for t in row.trend[:-1] if t.value is not None]
+    # like with like: only the unbroken run of comparable years ending this year (no gap, no new definition)
+    earlier = list(comparable_run(m, row.trend)[:-1])
     if not earlier or m.formula:
         return None
     point = earlier[-2] if len(earlier) >= 2 else earlier[-1]

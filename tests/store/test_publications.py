@@ -294,3 +294,26 @@ def test_no_suppressed_value_is_stored_in_any_publication(world: dict) -> None:
     assert s.query("SELECT count(*) FROM publication_school_values WHERE suppressed AND "
                    "(value IS NOT NULL OR cohort IS NOT NULL OR display <> 'Suppressed')")[0][0] == 0
     assert s.query("SELECT count(*) FROM publication_school_values WHERE NOT suppressed AND cohort < 6")[0][0] == 0
+
+
+def test_trend_words_never_reach_across_a_gap_or_a_new_definition(world: dict) -> None:
+    """Parents' trend words compare like with like, as the card's change does (issue 10 point 7)."""
+    from dataclasses import replace
+
+    from data.publications import _before
+    from data.scorecards import registry_for, scorecard
+    from metrics.scorecard import TrendPoint
+
+    s = world["store"]
+    card = scorecard(s, group=str(world["gid"]), period=world["period"])
+    row = next(r for r in card.rows if r.measure == "ks2_rwm_expected")
+    m = registry_for(s).get("ks2_rwm_expected")
+    # 2018/19 is across DfE's 2019/20-2020/21 gap from 2021/22: nothing to compare with
+    gap = (TrendPoint("2018/19", 60.0, "ok"), TrendPoint("2019/20", None, "not_applicable"),
+           TrendPoint("2020/21", None, "not_applicable"), TrendPoint("2021/22", 55.0, "ok"))
+    assert _before(replace(row, trend=gap, period="2021/22", value=55.0), m, None, lambda p: {}, None) is None
+    # persistent absence changed definition in 2015/16: 2014/15 is not an earlier point of the same measure
+    pa = registry_for(s).get("persistent_absence")
+    pa_row = next(r for r in card.rows if r.measure == "persistent_absence")
+    change = (TrendPoint("2014/15", 12.0, "ok"), TrendPoint("2015/16", 14.0, "ok"))
+    assert _before(replace(pa_row, trend=change, period="2015/16", value=14.0), pa, None, lambda p: {}, None) is None
