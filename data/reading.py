@@ -36,6 +36,11 @@ MAX_COLUMNS = 2_000
 # The biggest real file is the national GIAS extract, ~52,000 rows x 135 columns (about 7 million cells);
 # the EES national census is ~24,500 x 268 (6.6 million). Twice that bounds the memory an import holds.
 MAX_CELLS = 15_000_000
+# EES's tidy school-level files repeat each school once per pupil breakdown (and KS2's once per subject too):
+# the national KS2 school file is about 16,500 schools x 6 subjects x 8 breakdowns, some 800,000 rows of 27
+# columns (21 million cells). A file whose header says it is tidy (time_period and geographic_level) gets these.
+MAX_TIDY_ROWS = 1_500_000
+MAX_TIDY_CELLS = 45_000_000
 DEFAULT_MAX_MB = 400
 
 # Workbooks, measured from the zip directory before openpyxl reads a byte. Real DfE workbooks compress
@@ -357,6 +362,9 @@ def _parse_csv(path: Path, encoding: str, size: int) -> RawTable:
                         header = [c.strip() for c in raw]
                         header_line = line
                         width = n
+                        names = {normalise_header(c) for c in header}
+                        tidy = {"TIME_PERIOD", "GEOGRAPHIC_LEVEL"} <= names
+                        max_rows, max_cells = (MAX_TIDY_ROWS, MAX_TIDY_CELLS) if tidy else (MAX_ROWS, MAX_CELLS)
                         if named <= 2:
                             title = (line, next(c.strip() for c in raw if c.strip()), named)
                         continue
@@ -384,11 +392,13 @@ def _parse_csv(path: Path, encoding: str, size: int) -> RawTable:
                 rows.append(tuple(raw))
                 lines.append(line)
                 cells += width
-                if len(rows) > MAX_ROWS:
-                    raise fatal(path, f"more than {MAX_ROWS:,} rows: far more than the schools in England; "
-                                "is this a pupil-level or multi-year file?", line)
-                if cells > MAX_CELLS:
-                    raise fatal(path, f"more than {MAX_CELLS:,} cells ({len(rows):,} rows of {width:,} columns): "
+                if len(rows) > max_rows:
+                    raise fatal(path, f"more than {max_rows:,} rows: far more than " + (
+                                "a national EES school-level file holds (one row per school, breakdown and subject)"
+                                if tidy else "the schools in England") + "; is this a pupil-level or multi-year "
+                                "file?", line)
+                if cells > max_cells:
+                    raise fatal(path, f"more than {max_cells:,} cells ({len(rows):,} rows of {width:,} columns): "
                                 "far more than any DfE school-level file", line)
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
