@@ -135,6 +135,13 @@ GUIDANCE_MESSAGE = (
 )
 
 
+PROGRESSION_16_18_MESSAGE = (
+    "this is DfE's 16-18 progression to higher education or training file (one row per institution, keyed by "
+    "LAESTAB without a URN, with *_progressed columns): Jointly does not import 16-18 destinations yet; import the "
+    "key stage 4 destinations file (ks4-pupdest) for the destinations of pupils after key stage 4"
+)
+
+
 class DetectError(ValueError):
     pass
 
@@ -223,6 +230,10 @@ def detect_kind(header: set[str], filename: str) -> str:
         return FileKind.EES_NATIONAL
     if {"TIME_PERIOD", "URN"} <= h:
         return FileKind.EES_CENSUS
+    if {"TIME_PERIOD", "LAESTAB"} <= h and any(c.endswith("_PROGRESSED") for c in h):
+        # keyed by LAESTAB with no URN, and of 16-18 students: no measure of Jointly's, and a school's URN can
+        # only be guessed from a LAESTAB that GIAS reuses after a conversion
+        raise DetectError(PROGRESSION_16_18_MESSAGE)
     # Ofsted's management information (data/ofsted.py): report cards (the latest file mixes them with 1-4 grades)
     if {"URN", "INSPECTION START DATE", "SAFEGUARDING STANDARDS"} <= h and h & _REPORT_CARD_AREAS:
         return FileKind.OFSTED_REPORT_CARD
