@@ -211,6 +211,24 @@ def _row_period(table: RawTable, row: tuple[str, ...], line: int, time_i: int, k
     return known[raw]
 
 
+def _school_row(table: RawTable, batch: imp.Batch, row: tuple[str, ...], line: int,
+                cols: tuple[int | None, int, int], periods: dict[str, str],
+                other_levels: Counter[str]) -> tuple[str, int] | None:
+    """A school row's (period, URN); None for a row above school level (counted) or without a URN (reported)."""
+    level_i, time_i, urn_i = cols
+    level = row[level_i].strip() if level_i is not None else "School"
+    if pupil_groups.plain(level) != "school":
+        other_levels[level] += 1  # national and LA rows are benchmarks: DfE's national files carry them
+        return None
+    row_period = _row_period(table, row, line, time_i, periods)
+    urn = parse_urn(row[urn_i])
+    if urn is None:
+        batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
+                                      "school_urn"))
+        return None
+    return row_period, urn
+
+
 def _school_facts(row: tuple[str, ...], g, urn: int) -> dict:
     """What a results row says about its school (written fill-only: GIAS is the authority)."""
     laestab = parse_int(g(row, "school_laestab"))
@@ -244,7 +262,6 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     subject_i = table.index("subject")
     level_i = table.index("geographic_level")
     reader = imp._RowReader(table, batch)
-    fname = table.path.name
     seen: dict[tuple, int] = {}
     periods: dict[str, str] = {}
     schools: dict[int, dict] = {}
@@ -256,16 +273,10 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     multi_year = 0
     versions: Counter[str | None] = Counter()
     for row, line in zip(table.rows, table.lines, strict=True):
-        level = row[level_i].strip() if level_i is not None else "School"
-        if pupil_groups.plain(level) != "school":
-            other_levels[level] += 1  # national and LA rows are benchmarks: DfE's national files carry them
+        key = _school_row(table, batch, row, line, (level_i, time_i, urn_i), periods, other_levels)
+        if key is None:
             continue
-        row_period = _row_period(table, row, line, time_i, periods)
-        urn = parse_urn(row[urn_i])
-        if urn is None:
-            batch.problems.append(Problem(fname, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
-                                          "school_urn"))
-            continue
+        row_period, urn = key
         topic, breakdown = _breakdown(table, row, g)
         if pupil_groups.plain(breakdown) in _MULTI_YEAR or pupil_groups.plain(topic) in _MULTI_YEAR:
             multi_year += 1
@@ -379,16 +390,10 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
     other_levels: Counter[str] = Counter()
     versions: Counter[str | None] = Counter()
     for row, line in zip(table.rows, table.lines, strict=True):
-        level = row[level_i].strip() if level_i is not None else "School"
-        if pupil_groups.plain(level) != "school":
-            other_levels[level] += 1
+        key = _school_row(table, batch, row, line, (level_i, time_i, urn_i), periods, other_levels)
+        if key is None:
             continue
-        row_period = _row_period(table, row, line, time_i, periods)
-        urn = parse_urn(row[urn_i])
-        if urn is None:
-            batch.problems.append(Problem(fname, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
-                                          "school_urn"))
-            continue
+        row_period, urn = key
         if (urn, row_period) in seen:
             raise fatal(table.path, f"URN {urn} appears twice for {row_period} (lines {seen[(urn, row_period)]} and "
                         f"{line}): the file is inconsistent, so nothing was imported", line, "school_urn")
