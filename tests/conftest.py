@@ -75,7 +75,8 @@ def refused(store: Store, path: Path, period: str | None = None) -> str:
     return report.message
 
 
-DERIVED_TABLES = ("school_stats", "national_quantiles", "families", "school_context", "regressions")
+DERIVED_TABLES = ("school_stats", "national_quantiles", "families", "school_context", "regressions",
+                  "context_by_year", "family_by_year")
 
 
 def _rounded(value: object) -> object:

@@ -30,7 +30,8 @@ from .generate import BASE_FILES, Case, Outcome, twin
 VOLATILE = frozenset({"import_id", "updated_at", "created_at", "set_at", "recorded_at", "started_at", "finished_at",
                       "at_time", "status_changed_at", "last_sign_in", "ord"})
 # Recomputed from every school's values: one school's change moves them all, so CHANGED cases skip them.
-DERIVED = frozenset({"school_stats", "national_quantiles", "families", "school_context", "regressions"})
+DERIVED = frozenset({"school_stats", "national_quantiles", "families", "school_context", "regressions",
+                     "context_by_year", "family_by_year"})
 
 Dump = dict[str, tuple[tuple[str, ...], list[tuple]]]
 
