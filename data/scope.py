@@ -134,10 +134,11 @@ def _require_measures(store: Store, viewer: Viewer, measure_ids: Sequence[str], 
 
 
 def similar_schools(store: Store, viewer: Viewer, urn: int, *, weights: Mapping[str, float] | None = None,
-                    size: int = DEFAULT_FAMILY_SIZE) -> pd.DataFrame:
-    """The school's family of similar schools (national context from DfE files), nearest first."""
+                    size: int = DEFAULT_FAMILY_SIZE, period: str | None = None) -> pd.DataFrame:
+    """The school's family of similar schools (national context from DfE files), nearest first; with `period`, that
+    year's neighbours on that year's context."""
     require_school(store, viewer, urn)
-    return family(store, int(urn), weights=weights, size=size)
+    return family(store, int(urn), weights=weights, size=size, period=period)
 
 
 def school_values(store: Store, viewer: Viewer, urn: int, compare_with: Sequence[int], period: str,

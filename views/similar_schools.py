@@ -50,7 +50,7 @@ with st.expander("How similar schools are chosen (adjust the family)"):
     weights = {v: st.slider(VARIABLE_LABELS[v], 0.0, 3.0, float(w), 0.5, key=f"w_{v}")
                for v, w in FAMILY_VARIABLES.items()}
 try:
-    fam = scope.similar_schools(store, viewer, urn, weights=weights, size=size)
+    fam = scope.similar_schools(store, viewer, urn, weights=weights, size=size, period=period)
 except StoreError as exc:
     st.info(markdown_text(exc.title))
     st.stop()

@@ -182,3 +182,10 @@ def test_families_of_each_year_are_that_years_neighbours(store: Store, tmp_path:
 
     assert family(store, 100001, size=1, period="2021/22")["urn"].tolist() == [100002]
     assert family(store, 100001, size=1)["urn"].tolist() == [100003]
+    # the Similar schools page asks for the chosen year's family, through the viewer's scope
+    from data import scope
+    from data.access import Role, Viewer
+
+    admin = Viewer(Role.ADMIN, None, "Data manager")
+    assert scope.similar_schools(store, admin, 100001, size=1, period="2021/22")["urn"].tolist() == [100002]
+    assert scope.similar_schools(store, admin, 100001, size=1, period="2023/24")["urn"].tolist() == [100003]
