@@ -25,7 +25,9 @@ def read_markdown_escapes(text: str) -> str:
 
 @given(words)
 def test_markdown_text_reads_back_as_the_words(text: str) -> None:
-    assert read_markdown_escapes(markdown_text(text)) == re.sub(r"\r\n|\r|\n", " ", text)
+    # a word joiner is unseen wherever it comes from, the person's own text included (hypothesis found '\u2060')
+    seen = re.sub(r"\r\n|\r|\n", " ", text).replace(WORD_JOINER, "")
+    assert read_markdown_escapes(markdown_text(text)) == seen
 
 
 @given(words)
