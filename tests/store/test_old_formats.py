@@ -18,12 +18,12 @@ from data.store import Store
 from tests.conftest import EES_CENSUS, FIXTURES, imports_log, refused
 
 OLD = FIXTURES / "old_formats"
-ABS = OLD / "england_abs.csv"
-SWF = OLD / "england_swf.csv"
-SPINE = OLD / "england_spine.csv"
-PUPDEST = OLD / "815_ks4-pupdest.csv"
-KS2_LEVELS = OLD / "england_ks2final_2014-15_levels.csv"
-KS4_OLD = OLD / "england_ks4final_2013-14.csv"
+ABS = OLD / "synthetic_abs.csv"
+SWF = OLD / "synthetic_swf.csv"
+SPINE = OLD / "synthetic_spine.csv"
+PUPDEST = OLD / "synthetic_815_ks4-pupdest.csv"
+KS2_LEVELS = OLD / "synthetic_ks2final_2014-15_levels.csv"
+KS4_OLD = OLD / "synthetic_ks4final_2013-14.csv"
 
 
 def school_values(store: Store, measure: str, period: str) -> dict[int, tuple[float | None, str, str | None]]:
