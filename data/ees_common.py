@@ -15,6 +15,7 @@ from metrics.registry import Status
 
 # EES `version` words and the version Jointly records: the same table as the school files' reader
 VERSIONS = ees_results.VERSIONS
+version_of = ees_results.version_of
 TOTAL_WORDS = pupil_groups.TOTAL_WORDS
 
 
@@ -34,11 +35,6 @@ def pupil_group(topic: str, breakdown: str) -> str | None:
 def pupil_group_anywhere(breakdown: str) -> str | None:
     """A breakdown's pupil group when the file gives no topic (a bare `breakdown` column): unambiguous words only."""
     return pupil_groups.pupil_group_for("", breakdown)
-
-
-def version_of(raw: str) -> str | None:
-    """'Revised' -> 'revised'; None for a blank or unknown word (the caller notes it)."""
-    return VERSIONS.get(words(raw))
 
 
 def row_period(table: RawTable, row: tuple[str, ...], line: int, time_i: int) -> str:

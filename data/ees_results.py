@@ -183,8 +183,9 @@ def _used(cols) -> set[int]:
     return {i for i in (cols.value, cols.cohort, cols.ci_low, cols.ci_high, *cols.numerator) if i is not None}
 
 
-def _version(text: str) -> str | None:
-    return VERSIONS.get(pupil_groups.plain(text)) if text else None
+def version_of(text: str) -> str | None:
+    """'Revised' -> 'revised'; None for a blank or unknown word (the caller notes it). The EES readers' one table."""
+    return VERSIONS.get(pupil_groups.plain(text))
 
 
 def _breakdown(table: RawTable, row: tuple[str, ...], g) -> tuple[str, str]:
@@ -294,7 +295,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
                         f"twice for {row_period} (lines {seen[key]} and {line}): the file is inconsistent, so "
                         "nothing was imported", line, "school_urn")
         seen[key] = line
-        version = _version(g(row, "version"))
+        version = version_of(g(row, "version"))
         versions[version] += 1
         batch.periods.add(row_period)
         if urn not in schools:
@@ -399,7 +400,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
                         f"{line}): the file is inconsistent, so nothing was imported", line, "school_urn")
         seen[(urn, row_period)] = line
         batch.periods.add(row_period)
-        version = _version(g(row, "version"))
+        version = version_of(g(row, "version"))
         versions[version] += 1
         est = _school_facts(row, g, urn)
         # the file names no phase: a school with KS4 pupils is at least secondary, special by its type's words
