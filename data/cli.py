@@ -57,8 +57,40 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--size", type=int, default=30)
     f.add_argument("--weights", help="e.g. disadvantaged_pct=2,eal_pct=1,sen_pct=1,pupils=0.5 (0 leaves one out)")
 
-    g = sub.add_parser("groups", help="list groups")
-    g.add_argument("--kind", choices=["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"])
+    g = sub.add_parser("groups", help="list groups (the default), or make and keep a partnership, federation, "
+                                      "cluster or hub; trusts and their schools come from the DfE's files")
+    group_kinds = ["trust", "federation", "partnership", "cluster", "hub", "sponsor", "other"]
+    g.add_argument("--kind", choices=group_kinds)
+    gs = g.add_subparsers(dest="groups_command", required=False)
+    gl = gs.add_parser("list", help="list groups (as `groups` does)")
+    gl.add_argument("--kind", choices=group_kinds, default=argparse.SUPPRESS)
+    gc = gs.add_parser("create", help="create a partnership, federation, cluster, hub or other group")
+    gc.add_argument("name", nargs="?", help="the group's name (or --name)")
+    gc.add_argument("--name", dest="name_option", metavar="NAME", help="the group's name")
+    gc.add_argument("--kind", required=True, help="partnership, federation, cluster, hub or other")
+    gc.add_argument("--parent", metavar="GROUP", help="the group it is nested in (name or id)")
+    gc.add_argument("--opened", metavar="YYYY-MM-DD", help="the date it opened (default today)")
+    ga = gs.add_parser("add", help="add schools to a group from the date they joined")
+    ga.add_argument("group", metavar="GROUP", help="name or id")
+    ga.add_argument("urns", nargs="+", metavar="URN")
+    ga.add_argument("--joined", metavar="YYYY-MM-DD", help="the date they joined (default today; a past date is fine)")
+    gr = gs.add_parser("remove", help="record that a school left a group (its stay is kept, with the date)")
+    gr.add_argument("group", metavar="GROUP", help="name or id")
+    gr.add_argument("urn", metavar="URN")
+    gr.add_argument("--left", metavar="YYYY-MM-DD", help="the date it left (default today)")
+    gw = gs.add_parser("show", help="a group's members with their dates, the group it is in, the groups in it")
+    gw.add_argument("group", metavar="GROUP", help="name or id")
+    gn = gs.add_parser("rename", help="give a group a new name")
+    gn.add_argument("group", metavar="GROUP", help="name or id")
+    gn.add_argument("new_name", metavar="NEW")
+    gt = gs.add_parser("nest", help="put a group inside another (without PARENT: take it out)")
+    gt.add_argument("group", metavar="GROUP", help="name or id")
+    gt.add_argument("parent", metavar="PARENT", nargs="?", help="name or id")
+    gx = gs.add_parser("close", help="close a group: its schools' stays end that day, its past is kept")
+    gx.add_argument("group", metavar="GROUP", help="name or id")
+    gx.add_argument("--on", metavar="YYYY-MM-DD", help="the date it closed (default today)")
+    go = gs.add_parser("reopen", help="reopen a closed group")
+    go.add_argument("group", metavar="GROUP", help="name or id")
 
     fp = sub.add_parser("forget-period", help="remove every value of one academic year (school values, local "
                                               "values, benchmarks) and rebuild the derived tables; a backup is kept")
@@ -130,9 +162,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from data.importers import after_imports, import_files
+    from data.importers import after_imports, demo_refusal, import_files
 
     with _open() as store:
+        if (refused := demo_refusal(store)) is not None:  # one sentence, before any file is read
+            raise StoreError(f"{default_path()}: {refused}. Nothing was imported")
         reports = import_files(store, args.files, args.period, recluster=False)
         failed = 0
         for r in reports:
@@ -147,6 +181,8 @@ def _import(args: argparse.Namespace) -> int:
             except Exception as exc:  # the values stay committed and the imports 'pending': the next open rebuilds
                 raise StoreError("the files are imported but the derived tables could not be rebuilt: run "
                                  "`python -m data rebuild`", str(exc)) from exc
+        if committed:  # after the per-file reports: what the store can show now, and what it cannot
+            _print_check(store)
     if failed:
         print(f"error: {failed} of {len(reports)} files could not be imported (see above); "
               "nothing from those files was written", file=sys.stderr)
@@ -155,8 +191,11 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
+    from data.store_check import check_store
+
     with Store.open(rebuild=False) as store:  # report the store as it is: a pending rebuild shows as pending
         info = store.info()
+        findings = check_store(store)
     print(f"store: {info.path} (schema version {info.schema_version})")
     print(f"establishments: {info.establishments:,} ({info.establishments_with_location:,} with a map location)")
     groups = ", ".join(f"{n:,} {k}" for k, n in info.groups.items()) or "none"
@@ -169,7 +208,20 @@ def _info(args: argparse.Namespace) -> int:
           f"local measures: {info.local_measures}")
     print("derived tables: " + ("up to date" if info.derived_pending_since is None
                                 else f"pending since import {info.derived_pending_since}"))
+    _print_findings(findings)
     return 0
+
+
+def _print_check(store: Store) -> None:
+    from data.store_check import check_store
+
+    _print_findings(check_store(store))
+
+
+def _print_findings(findings: list) -> None:
+    from data.store_check import report_lines
+
+    print("\n".join(report_lines(findings)))
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -266,11 +318,97 @@ def _family(args: argparse.Namespace) -> int:
 
 
 def _groups(args: argparse.Namespace) -> int:
+    cmd = getattr(args, "groups_command", None)
+    if cmd not in (None, "list"):
+        return _group_change(args)
     with _open() as store:
         df = store.groups(args.kind)
     for r in df.itertuples():
         print(f"{r.group_id:>6}  {r.kind:<12} {r.members:>4} schools  {r.name}")
     return 0
+
+
+def _cli_actor() -> str:
+    """Who made a change from the command line, as the audit log records it: cli:<the account running it>."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in the environment (some containers): still a command-line change
+        return "cli"
+
+
+def _group_change(args: argparse.Namespace) -> int:
+    """groups create|add|remove|show|rename|nest|close|reopen, acting as an admin (data/group_admin.py)."""
+    from data import group_admin
+    from data.access import Role, Viewer
+
+    admin = Viewer(Role.ADMIN, None, _cli_actor())
+    cmd = args.groups_command
+    with _open() as store:
+        def group(text: str) -> int:
+            found = store.find_group(text)
+            if found is None:
+                raise StoreError(f"there is no group {text!r}: `python -m data groups` lists them by id and name")
+            return found.group_id
+
+        if cmd == "create":
+            if args.name and args.name_option and args.name != args.name_option:
+                raise StoreError("give the group's name once (either NAME or --name)")
+            parent = group(args.parent) if args.parent else None
+            gid = group_admin.create_group(store, admin, args.kind, args.name or args.name_option or "",
+                                           parent_id=parent, opened=args.opened)
+            print(f"created {store.find_group(gid).name} ({args.kind}, id {gid})")
+        elif cmd == "add":
+            gid = group(args.group)
+            done = group_admin.add_schools(store, admin, gid, args.urns, args.joined)
+            print(f"added {len(done.joined)} school{'s' if len(done.joined) != 1 else ''} to "
+                  f"{store.find_group(gid).name} from {group_admin.parse_day(args.joined) if args.joined else 'today'}")
+        elif cmd == "remove":
+            gid = group(args.group)
+            group_admin.record_left(store, admin, gid, args.urn, args.left)
+            print(f"{args.urn} left {store.find_group(gid).name} on {args.left or 'today'} (its stay is kept)")
+        elif cmd == "show":
+            _print_group(group_admin.group_detail(store, admin, group(args.group)))
+        elif cmd == "rename":
+            gid = group(args.group)
+            before = store.find_group(gid).name
+            group_admin.rename_group(store, admin, gid, args.new_name)
+            print(f"renamed {before} to {store.find_group(gid).name}")
+        elif cmd == "nest":
+            gid = group(args.group)
+            group_admin.set_parent(store, admin, gid, group(args.parent) if args.parent else None)
+            print(f"{store.find_group(gid).name} is now " + (f"inside {args.parent}" if args.parent
+                                                               else "not inside another group"))
+        elif cmd == "close":
+            gid = group(args.group)
+            ended = group_admin.close_group(store, admin, gid, args.on)
+            print(f"closed {store.find_group(gid).name} on {args.on or 'today'}; {ended} schools' stays end then "
+                  "(their results before stay in its history)")
+        else:
+            gid = group(args.group)
+            back = group_admin.reopen_group(store, admin, gid)
+            print(f"reopened {store.find_group(gid).name}; {back} schools' stays continue")
+    return 0
+
+
+def _print_group(detail) -> None:
+    g = detail.group
+    state = f"closed on {g.close_date}" if g.closed else "open"
+    print(f"{g.name}: {g.kind_words}, {state}, id {g.group_id}"
+          + (" (from the DfE's files: read-only)" if g.dfe else ""))
+    print(f"inside: {g.parent_name or 'no other group'}")
+    print("groups in it: " + (", ".join(detail.children) or "none"))
+    today = sum(1 for s in detail.stays if s.left is None)
+    print(f"schools: {today} now, {len({s.urn for s in detail.stays})} ever")
+    for s in detail.stays:
+        joined = f"joined {s.joined}" if s.joined else "joined before our records"
+        left = f"left {s.left}" if s.left else "still a member"
+        extra = "; ".join(x for x in (f"trust {', '.join(s.trusts)}" if s.trusts else "",
+                                      f"in {s.subgroup}" if s.subgroup else "") if x)
+        print(f"  {s.urn}  {s.name:<40} {joined:<22} {left:<18} {extra}".rstrip())
+    for i in detail.invitations:
+        print(f"  {i.urn}  {i.school_name:<40} invited by {i.invited_by}: joins on {i.joined} if its head accepts")
 
 
 def _forget_period(args: argparse.Namespace) -> int:

@@ -21,8 +21,9 @@ TABLES = {"establishments", "groups", "memberships", "observations", "imports", 
           "publications", "publication_items", "publication_school_values", "publication_schools", "accounts",
           "signin_key", "signin_failures", "sign_in_counts", "pupil_group_observations",
           "trust_published", "trust_published_info", "trust_published_members", "inspections", "inspection_grades",
-          "context_by_year", "family_by_year",
-          "school_links", "school_lineage", "establishment_reasons"}
+          "context_by_year", "family_by_year", "group_invitations",
+          "school_links", "school_lineage", "establishment_reasons", "signin_generations",
+          "publication_consents", "publication_left_out"}
 
 
 def test_new_store_is_at_the_latest_version(store: Store) -> None:
