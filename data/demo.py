@@ -2046,6 +2046,7 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
     backup beside it; none while another process has it open, and never a file that is not a Jointly store
     (data.store.claim_for_demo). The check runs before any work and again just before the move.
     """
+    from data.demo_publication import publish_demo_examples
     from data.importers import after_imports, import_file
     from data.store import Store, claim_for_demo
 
@@ -2069,12 +2070,13 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
         for k, (fp, period) in enumerate(files):
             _report(progress, f"Importing {fp.parent.name + '/' if period else ''}{fp.name}",
                     0.25 + 0.6 * k / len(files))
-            rep = import_file(store, fp, None, actor="demo", recluster=False)
+            rep = import_file(store, fp, None, actor="demo", recluster=False, demo_files=True)
             if not rep.ok or rep.problems or (period and rep.periods != [period]):
                 raise RuntimeError(f"the demo did not import cleanly:\n{rep.summary()}")
             reports.append(rep)
         _report(progress, "Adding partnerships and clusters", 0.86)
         n_mem, partnership_ids = _add_demo_groups(store, w)
+        _agree_to_publish(store)
         _report(progress, "Adding local measures", 0.9)
         n_local = _add_local_measures(store, w, frames, partnership_ids)
         for key, value in (("demo", "true"), ("demo_seed", str(seed)), ("demo_schools", str(schools)),
@@ -2082,6 +2084,8 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
             store.set_setting(key, value, actor="demo")
         _report(progress, "Arranging the store for fast group reads; percentiles and families", 0.94)
         after_imports(store, reports)  # once, at the end: re-cluster, then the derived tables
+        _report(progress, "Publishing an example for parents", 0.98)
+        publish_demo_examples(store, FLAGSHIP_PARTNERSHIP)  # data.demo_publication: needs the derived tables
         info = store.info()
         store.close()
         store = None
@@ -2114,6 +2118,21 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
 
 
 # ---------------------------------------------------------------------------------------------- after the imports
+
+
+def _agree_to_publish(store: Store) -> None:
+    """Every demo school agrees to its groups' joint publications (data.consent: a group publishes only the
+    schools that agreed), recorded and audited as a data manager would, one transaction per group."""
+    from data.access import Role, Viewer
+    from data.consent import record_consents
+
+    admin = Viewer(Role.ADMIN, None, "demo")
+    for gid, urns in store.query("SELECT group_id, list(DISTINCT urn ORDER BY urn) FROM memberships GROUP BY 1 "
+                                 "ORDER BY 1"):
+        problems = record_consents(store, admin, int(gid), {int(u): True for u in urns},
+                                   "Agreed at the heads' meeting (demo).")
+        if problems:
+            raise RuntimeError("the demo's consent was refused: " + "; ".join(problems))
 
 
 def _add_demo_groups(store: Store, w: _World) -> tuple[int, dict[str, int]]:
