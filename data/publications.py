@@ -18,26 +18,37 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from data.access import Role, Viewer, can_see_group
+from data.consent import NOT_ASKED, latest_answers
 from data.formats import PeriodError, parse_period
 from data.governance import group_registry
-from data.scorecards import scorecard, window
+from data.scorecards import _members_then, group_subject, registry_for, scorecard, window
 from data.store import Store, StoreError, registered
+from metrics.comparators import comparison_scopes
 from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
 from metrics.publication import (
     SUPPRESSED,
+    LeftOutSchool,
     Publication,
     PublishedItem,
     PublishedSchool,
     PublishedSchoolValue,
+    applies_to,
+    combined_version,
+    definition_words,
+    left_out_sentence,
+    ofsted_url,
     plain_words,
+    website_url,
 )
 from metrics.registry import Measure, Rollup
-from metrics.scorecard import ScorecardRow, comparable_run, formula_inputs
+from metrics.scorecard import Scorecard, ScorecardRow, build_group_scorecard, comparable_run, formula_inputs
 from metrics.suppression import Cell, Seen, Suppressed, suppress
+from metrics.timeline import definition_at
 
 MAX_COMMENTARY = 600  # characters per measure
 MAX_SEARCH = 100  # characters of search text used
@@ -49,6 +60,8 @@ DFE_SUPPRESSED = "not published by the Department for Education because too few 
 NO_RESULT = "No result"
 KEY_SETTING = "publication_key"  # the store's key for cell fingerprints (see `fingerprint`)
 NOT_COUNTED = "-"  # the fingerprint of a school whose value does not count in the total (none, or no pupils)
+NONE_AGREED = ("None of the {kind}'s schools has agreed to publish its results jointly yet: record the schools' "
+               "answers first.")
 NO_RESULT_WHY = {
     "not_applicable": "does not apply this year",
     "low_coverage": "too few pupils were covered",
@@ -324,15 +337,89 @@ def _next_version(store: Store, group_id: int, period: str) -> int:
                            [int(group_id), period])[0][0])
 
 
+def _agreed_card(store: Store, group_id: int, period: str, measures: Sequence[str], agreed: Sequence[int]) -> Scorecard:
+    """The group's scorecard pooling only the schools that agreed to joint publication (this year and in every
+    earlier year of its trend): data.scorecards.scorecard's group card, over fewer members."""
+    subject, _ = group_subject(store, str(int(group_id)), period, include_special=True)
+    keep = set(agreed)
+    subject = replace(subject, members=tuple(u for u in subject.members if u in keep),
+                      member_phases=tuple(p for u, p in zip(subject.members, subject.member_phases, strict=True)
+                                          if u in keep))
+    periods = window(store, period)
+    registry = registry_for(store, [subject.id])
+    chosen = [registry.get(m) for m in measures]
+    by_id = {m.id: m for m in registry.measures}
+    needed = formula_inputs(chosen, by_id)
+    extra = [x for x in needed if x not in {m.id for m in chosen}]
+    inputs = {x: by_id[x] for x in needed if x in by_id}
+    ids = [m.id for m in chosen if not m.formula] + [x for x in extra if x in by_id and not by_id[x].formula]
+    codes = ids if "pupils" in ids else [*ids, "pupils"]
+    then = _members_then(store, subject, periods)
+    if then is not None:
+        then = {p: [u for u in urns if u in keep] for p, urns in then.items()}
+    readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
+    rows = store.member_rows(readers, periods, codes)
+    names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
+                             "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
+    return build_group_scorecard(subject, period, periods, chosen, rows, codes, store.national_index(),
+                                 store.national_quantiles(periods, ids), names,
+                                 store.targets(subject.kind, subject.id, period), "pooled", None, inputs, then)
+
+
+def _la_values(store: Store, schools: Sequence[tuple[int, str | None]], period: str,
+               measures: Sequence[Measure]) -> dict[tuple[int, str], float]:
+    """Each school's own local authority's value of each measure that year, in the benchmark scope the national
+    comparator uses for a school of its phase (metrics.comparators.comparison_scopes: best first)."""
+    urns = [u for u, _ in schools]
+    la = {int(u): c for u, c in store.query("SELECT urn, la_code FROM establishments WHERE urn IN "
+                                            "(SELECT unnest(?::INTEGER[])) AND la_code IS NOT NULL", [urns])}
+    if not la or not measures:
+        return {}
+    rows = store.query(
+        "SELECT area_code, scope, measure, value FROM observations WHERE level = 'la' AND period = ? "
+        "AND value IS NOT NULL AND list_contains(?::VARCHAR[], measure) AND list_contains(?::VARCHAR[], area_code)",
+        [period, [m.id for m in measures], sorted({str(c) for c in la.values()})])
+    by = {(str(a), str(sc), str(m)): float(v) for a, sc, m, v in rows}
+    out: dict[tuple[int, str], float] = {}
+    for u, phase in schools:
+        if u not in la:
+            continue
+        for m in measures:
+            got = next((by[k] for sc in comparison_scopes(phase, m) if (k := (str(la[u]), sc, m.id)) in by), None)
+            if got is not None:
+                out[(u, m.id)] = got
+    return out
+
+
+def _versions(store: Store, urns: Sequence[int], period: str, measures: Sequence[str]) -> dict[str, str | None]:
+    """DfE's version of each measure's values that year among these schools (the least settled of them)."""
+    rows = store.query(
+        "SELECT measure, list(DISTINCT version) FROM observations WHERE level = 'school' AND period = ? "
+        "AND urn IN (SELECT unnest(?::INTEGER[])) AND list_contains(?::VARCHAR[], measure) "
+        "AND version IS NOT NULL AND status = 'ok' GROUP BY measure", [period, list(urns), list(measures)])
+    return {str(m): combined_version(list(v)) for m, v in rows}
+
+
 def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
            commentary: Mapping[str, str]) -> tuple[Publication, _Year]:
-    """The publication as it would be published now, and the year's cells (to fingerprint when publishing)."""
-    # every member pooled, special schools too: suppression protects a hidden value from the total of the very
-    # schools listed, so the total must be of all of them (a mainstream-only total would let one be recovered)
+    """The publication as it would be published now, and the year's cells (to fingerprint when publishing).
+    Only the member schools that agreed to joint publication are in it, and only they are pooled."""
+    # every agreeing member pooled, special schools too: suppression protects a hidden value from the total of the
+    # very schools listed, so the total must be of all of them (a mainstream-only total would let one be recovered)
     sc = scorecard(store, group=str(int(group_id)), period=period, measures=list(measures), include_special=True)
+    everyone = [int(u) for u, _ in sc.members]
+    answers = latest_answers(store, int(group_id), everyone)
+    agreed = [u for u in everyone if answers[u].agreed]
+    kind = sc.subject.group_kind
+    if not agreed:
+        raise StoreError(NONE_AGREED.format(kind=kind or "group"))
+    left_out = tuple(LeftOutSchool(u, answers[u].name, NOT_ASKED if answers[u].answer == NOT_ASKED else "declined")
+                     for u in everyone if not answers[u].agreed)
+    if left_out:
+        sc = _agreed_card(store, int(group_id), period, measures, agreed)
     registry = {m.id: m for m in group_registry(store, int(group_id)).values()}
-    members = [int(u) for u, _ in sc.members]
-    names = {int(u): str(n) for u, n in sc.members}
+    names = {int(u): str(n) for u, n in sc.members if int(u) in set(agreed)}
+    members = [u for u in everyone if u in names]
     chosen = [registry[m] for m in measures]
     stored = [m.id for m in chosen if not m.formula] + [
         n for n in formula_inputs(chosen, registry) if n in registry and not registry[n].formula]
@@ -346,25 +433,33 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
             histories[when] = _history(store, group_id, when, key)
         return histories[when]
 
+    est = store.establishments(members)
+    phase_of = {int(r["urn"]): _text(r["phase"]) for r in est.to_dict("records")}
+    la_avg = _la_values(store, [(u, phase_of.get(u)) for u in members], period, [registry[i] for i in measures])
+    versions = _versions(store, members, period, stored)
     items: list[PublishedItem] = []
     values: list[PublishedSchoolValue] = []
     for position, row in enumerate(sc.rows, start=1):
         m = registry[row.measure]
+        la_display = {u: m.format_value(la_avg[(u, m.id)]) for u in members if (u, m.id) in la_avg}
         built = year.built(m.id)
         s = year.suppressed(m.id, row.value is not None)
         shown_values: list[float] = []
         for u in members:
             cell, value, cohort, status = built[u]
             if cell.key in s.hidden:
-                pv = PublishedSchoolValue(m.id, u, names[u], SUPPRESSED, None, None, True, s.hidden[cell.key])
+                pv = PublishedSchoolValue(m.id, u, names[u], SUPPRESSED, None, None, True, s.hidden[cell.key],
+                                          la_display.get(u))
             elif value is None:
                 dfe = status == "suppressed"
                 why = DFE_SUPPRESSED if dfe else NO_RESULT_WHY.get(status, NO_RESULT_WHY["missing"])
-                pv = PublishedSchoolValue(m.id, u, names[u], SUPPRESSED if dfe else NO_RESULT, None, None, dfe, why)
+                pv = PublishedSchoolValue(m.id, u, names[u], SUPPRESSED if dfe else NO_RESULT, None, None, dfe, why,
+                                          la_display.get(u), dfe or applies_to(phase_of.get(u), m, False))
             else:
                 shown_values.append(value)
                 keep = cohort if cohort is not None and cohort >= m.min_cohort else None
-                pv = PublishedSchoolValue(m.id, u, names[u], m.format_value(value), float(value), keep, False, None)
+                pv = PublishedSchoolValue(m.id, u, names[u], m.format_value(value), float(value), keep, False, None,
+                                          la_display.get(u))
             values.append(pv)
         hidden_total = s.total_hidden is not None or row.value is None and row.status == "suppressed"
         before = _before(row, m, cells, history_of, key)
@@ -380,18 +475,28 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
             comparison=comparison, similar_words=similar, trend_words=trend,
             commentary=(commentary or {}).get(m.id, "").strip(), suppressed=hidden_total,
             suppressed_reason=(s.total_hidden or DFE_SUPPRESSED) if hidden_total else None,
+            definition=definition_words(m, getattr(definition_at(m.definitions, period), "label", None)),
+            dfe_version=_version_of(m, versions, registry), phases=tuple(p.value for p in m.phases),
         ))
-    est = store.establishments(members)
     schools = tuple(
         PublishedSchool(int(r["urn"]), names.get(int(r["urn"]), str(r["name"])), _text(r["phase"]), _text(r["town"]),
-                        _text(r["postcode"]), finite(r["latitude"]), finite(r["longitude"]))
+                        _text(r["postcode"]), finite(r["latitude"]), finite(r["longitude"]),
+                        website_url(_text(r["website"])), _text(r["la_name"]), ofsted_url(int(r["urn"])))
         for r in est.to_dict("records"))
     return Publication(
         publication_id=None, group_id=int(group_id), group_name=sc.subject.name, period=period,
         version=_next_version(store, group_id, period), status="preview", created_at=None,
         data_as_of=_data_as_of(store), schools=schools, items=tuple(items), school_values=tuple(values),
-        title=f"{sc.subject.name}: results for {period}",
+        title=f"{sc.subject.name}: results for {period}", left_out=left_out,
+        left_out_words=left_out_sentence(kind, len(everyone), left_out),
     ), year
+
+
+def _version_of(m: Measure, versions: Mapping[str, str | None], registry: Mapping[str, Measure]) -> str | None:
+    """DfE's version of a measure's values; a local formula's is the least settled of its inputs'."""
+    if not m.formula:
+        return versions.get(m.id)
+    return combined_version([versions.get(n) for n in formula_inputs([m], registry)])
 
 
 def build_publication(store: Store, viewer: Viewer, group_id: int, period: str, measures: list[str],
@@ -444,32 +549,43 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
                         "status_changed_at = current_timestamp WHERE publication_id IN (SELECT unnest(?::INTEGER[]))",
                         [actor, before])
         pid, created = cur.execute(
-            "INSERT INTO publications (group_id, group_name, period, version, status, title, created_by, data_as_of) "
-            "VALUES (?, ?, ?, ?, 'published', ?, ?, ?) RETURNING publication_id, created_at",
-            [pub.group_id, pub.group_name, pub.period, version, pub.title, actor, pub.data_as_of]).fetchall()[0]
+            "INSERT INTO publications (group_id, group_name, period, version, status, title, created_by, data_as_of, "
+            "left_out_words) VALUES (?, ?, ?, ?, 'published', ?, ?, ?, ?) RETURNING publication_id, created_at",
+            [pub.group_id, pub.group_name, pub.period, version, pub.title, actor, pub.data_as_of,
+             pub.left_out_words]).fetchall()[0]
         if pub.items:
             cur.executemany(
                 "INSERT INTO publication_items (publication_id, position, perspective, measure, label, description, "
                 "unit, group_display, group_value, national_display, comparison, similar_words, trend_words, "
-                "commentary, suppressed, suppressed_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "commentary, suppressed, suppressed_reason, definition, dfe_version, phases) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [[pid, i.position, i.perspective, i.measure, i.label, i.description, i.unit, i.group_display,
                   i.group_value, i.national_display, i.comparison, i.similar_words, i.trend_words, i.commentary,
-                  i.suppressed, i.suppressed_reason] for i in pub.items])
+                  i.suppressed, i.suppressed_reason, i.definition, i.dfe_version, ",".join(i.phases)]
+                 for i in pub.items])
         if pub.school_values:
             cur.executemany(
                 "INSERT INTO publication_school_values (publication_id, measure, urn, school_name, display, value, "
-                "cohort, suppressed, reason, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "cohort, suppressed, reason, fingerprint, la_display, applies) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [[pid, v.measure, v.urn, v.school_name, v.display, v.value, v.cohort, v.suppressed, v.reason,
-                  prints[v.measure].get(str(v.urn), NOT_COUNTED)] for v in pub.school_values])
+                  prints[v.measure].get(str(v.urn), NOT_COUNTED), v.la_display, v.applies]
+                 for v in pub.school_values])
         if pub.schools:
             cur.executemany(
                 "INSERT INTO publication_schools (publication_id, urn, name, phase, town, postcode, latitude, "
-                "longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [[pid, s.urn, s.name, s.phase, s.town, s.postcode, s.latitude, s.longitude] for s in pub.schools])
+                "longitude, website, la_name, ofsted_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, s.urn, s.name, s.phase, s.town, s.postcode, s.latitude, s.longitude, s.website, s.la_name,
+                  s.ofsted_url] for s in pub.schools])
+        if pub.left_out:
+            cur.executemany("INSERT INTO publication_left_out (publication_id, urn, name, answer) VALUES (?, ?, ?, ?)",
+                            [[pid, x.urn, x.name, x.answer] for x in pub.left_out])
         store.audit(cur, actor, "publish", "publication", pid, {"replaced": before} if before else None,
                     {"group_id": pub.group_id, "period": pub.period, "version": version,
                      "measures": [i.measure for i in pub.items],
-                     "suppressed": sum(v.suppressed for v in pub.school_values)}, group_id=pub.group_id)
+                     "suppressed": sum(v.suppressed for v in pub.school_values),
+                     **({"left_out": [x.urn for x in pub.left_out]} if pub.left_out else {})},
+                    group_id=pub.group_id)
     return _load(store, int(pid)), []
 
 
@@ -573,37 +689,44 @@ def published(store: Store, publication_id: int) -> Publication | None:
 
 
 def _load(store: Store, pid: int) -> Publication:
-    head = store.query("SELECT group_id, group_name, period, version, status, created_at, data_as_of, title "
-                       "FROM publications WHERE publication_id = ?", [pid])[0]
+    head = store.query("SELECT group_id, group_name, period, version, status, created_at, data_as_of, title, "
+                       "left_out_words FROM publications WHERE publication_id = ?", [pid])[0]
     items = tuple(
         PublishedItem(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], finite(r[7]), r[8], r[9] or "", r[10] or "",
-                      r[11] or "", r[12] or "", bool(r[13]), r[14])
+                      r[11] or "", r[12] or "", bool(r[13]), r[14], r[15] or "", r[16],
+                      tuple(p for p in (r[17] or "").split(",") if p))
         for r in store.query(
             "SELECT position, perspective, measure, label, description, unit, group_display, group_value, "
-            "national_display, comparison, similar_words, trend_words, commentary, suppressed, suppressed_reason "
-            "FROM publication_items WHERE publication_id = ? ORDER BY position", [pid]))
+            "national_display, comparison, similar_words, trend_words, commentary, suppressed, suppressed_reason, "
+            "definition, dfe_version, phases FROM publication_items WHERE publication_id = ? ORDER BY position",
+            [pid]))
     order = {i.measure: i.position for i in items}
     values = sorted(
-        (PublishedSchoolValue(r[0], int(r[1]), r[2], r[3], finite(r[4]), finite(r[5]), bool(r[6]), r[7])
+        (PublishedSchoolValue(r[0], int(r[1]), r[2], r[3], finite(r[4]), finite(r[5]), bool(r[6]), r[7], r[8],
+                              r[9] is not False)
          for r in store.query(
-             "SELECT measure, urn, school_name, display, value, cohort, suppressed, reason "
+             "SELECT measure, urn, school_name, display, value, cohort, suppressed, reason, la_display, applies "
              "FROM publication_school_values WHERE publication_id = ?", [pid])),
         key=lambda v: (order.get(v.measure, 0), v.urn))
     schools = tuple(
-        PublishedSchool(int(r[0]), r[1], r[2], r[3], r[4], finite(r[5]), finite(r[6]))
-        for r in store.query("SELECT urn, name, phase, town, postcode, latitude, longitude FROM publication_schools "
-                             "WHERE publication_id = ? ORDER BY urn", [pid]))
+        PublishedSchool(int(r[0]), r[1], r[2], r[3], r[4], finite(r[5]), finite(r[6]), r[7], r[8], r[9])
+        for r in store.query("SELECT urn, name, phase, town, postcode, latitude, longitude, website, la_name, "
+                             "ofsted_url FROM publication_schools WHERE publication_id = ? ORDER BY urn", [pid]))
+    left_out = tuple(LeftOutSchool(int(r[0]), r[1] or f"School {r[0]}", r[2]) for r in store.query(
+        "SELECT urn, name, answer FROM publication_left_out WHERE publication_id = ? ORDER BY urn", [pid]))
     created = head[5]
     return Publication(
         publication_id=pid, group_id=int(head[0]), group_name=head[1], period=head[2], version=int(head[3]),
         status=head[4], created_at=None if created is None else created.isoformat(sep=" ", timespec="seconds"),
         data_as_of=head[6], schools=schools, items=items, school_values=tuple(values), title=head[7] or "",
+        left_out=left_out, left_out_words=head[8] or "",
     )
 
 
 # ------------------------------------------------------------------------------------------ a parents-only copy
 
-PUBLIC_TABLES = ("publications", "publication_items", "publication_school_values", "publication_schools")
+PUBLIC_TABLES = ("publications", "publication_items", "publication_school_values", "publication_schools",
+                 "publication_left_out")
 # Columns blank in the parents' copy: who published, replaced or withdrew a version (parents read what was
 # published, never who did it), and the cells' fingerprints (the staff store's own bookkeeping).
 PERSON_COLUMNS = {"publications": ("created_by", "status_changed_by")}

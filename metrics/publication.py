@@ -17,6 +17,15 @@ from metrics.scorecard import ScorecardRow, adjusted_percentile
 from metrics.text import spreadsheet_text
 
 SUPPRESSED = "Suppressed"
+# Ofsted's own reports service finds a provider's page by URN alone at this address; DfE's Teaching Vacancies
+# service links every school's Ofsted reports this way (DFE-Digital/teaching-vacancies,
+# app/helpers/organisations_helper.rb, OFSTED_REPORT_ENDPOINT). The /provider/{category}/{urn} pages need a
+# category number that differs by kind of school, which the files do not carry.
+OFSTED_REPORTS = "https://reports.ofsted.gov.uk/oxedu_providers/full/(urn)/"
+# DfE's versions of a year's figures, least settled first: a mix is as settled as its least settled value.
+DFE_VERSIONS = ("provisional", "revised", "final")
+GROUP_WORDS = {"partnership": "partnership", "federation": "federation", "cluster": "cluster", "hub": "hub",
+               "trust": "trust"}
 WHOLE_GROUP = "Whole partnership"
 CSV_COLUMNS = ("measure", "school", "value", "national", "suppressed reason", "commentary")
 
@@ -40,6 +49,9 @@ class PublishedItem:
     commentary: str
     suppressed: bool
     suppressed_reason: str | None
+    definition: str = ""  # one plain definition of the measure in the year published
+    dfe_version: str | None = None  # which of DfE's figures these are: "provisional", "revised" or "final"
+    phases: tuple[str, ...] = ()  # the phases the measure is for (metrics.registry.Phase values)
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,8 @@ class PublishedSchoolValue:
     cohort: float | None
     suppressed: bool
     reason: str | None
+    la_display: str | None = None  # the school's local authority's average for the measure that year
+    applies: bool = True  # False: the measure is not for this school's phase (say nothing, never "no data")
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,18 @@ class PublishedSchool:
     postcode: str | None
     latitude: float | None
     longitude: float | None
+    website: str | None = None  # as GIAS gives it
+    la_name: str | None = None  # the school's local authority
+    ofsted_url: str | None = None  # the school's page of Ofsted reports
+
+
+@dataclass(frozen=True)
+class LeftOutSchool:
+    """A member school a publication does not include, because it had not agreed to joint publication."""
+
+    urn: int
+    name: str
+    answer: str  # "declined" or "not asked"
 
 
 @dataclass(frozen=True)
@@ -81,10 +107,13 @@ class Publication:
     items: tuple[PublishedItem, ...]
     school_values: tuple[PublishedSchoolValue, ...]
     title: str = ""
+    left_out: tuple[LeftOutSchool, ...] = ()  # members without an agreement when it was built
+    left_out_words: str = ""  # the sentence saying so ("" when every member agreed)
 
     def content(self) -> tuple:
         """What parents read (schools, items, values): equal for a preview and what was published from it."""
-        return (self.group_id, self.group_name, self.period, self.schools, self.items, self.school_values)
+        return (self.group_id, self.group_name, self.period, self.schools, self.items, self.school_values,
+                self.left_out, self.left_out_words)
 
     def csv_bytes(self) -> bytes:
         """A plain CSV for parents (UTF-8 with a byte-order mark, so spreadsheet programs read £ and names):
@@ -173,3 +202,62 @@ def plain_words(row: ScorecardRow, measure: Measure, shown_values: Sequence[floa
     """(comparison, similar-schools words, trend words) for one published measure."""
     trend = trend_words(measure, row.value, before[1], before[0]) if before else ""
     return comparison_words(row, measure), spread_words(measure, shown_values), trend
+
+
+# ------------------------------------------------------------------------------------------ point 16 fields
+
+
+def ofsted_url(urn: int) -> str:
+    """The address of a school's Ofsted reports, from its URN."""
+    return f"{OFSTED_REPORTS}{int(urn)}"
+
+
+def website_url(website: str | None) -> str | None:
+    """A school's website as a full address ('www.x.sch.uk' in GIAS becomes 'https://www.x.sch.uk'); None for
+    nothing, or for text that is not a web address (a link to anything else is never made)."""
+    text = (website or "").strip()
+    if not text or any(c.isspace() for c in text):
+        return None
+    low = text.lower()
+    if low.startswith(("http://", "https://")):
+        return text
+    if ":" in text.split("/", 1)[0] or "." not in text.split("/", 1)[0]:
+        return None  # "javascript:..." or a word, not a host
+    return f"https://{text}"
+
+
+def applies_to(phase: str | None, measure: Measure, has_value: bool) -> bool:
+    """Whether a measure is for a school of this phase: a primary has no GCSE results to report, so it is not
+    told it has 'no data' for them. A school with a value, or of an unknown phase, is always included."""
+    if has_value or not phase or not measure.phases:
+        return True
+    return phase in {p.value for p in measure.phases}
+
+
+def combined_version(versions: Sequence[str | None]) -> str | None:
+    """DfE's version of a set of values: the least settled among them ('provisional' if any is), None when none
+    says."""
+    known = [v.strip().lower() for v in versions if isinstance(v, str) and v.strip().lower() in DFE_VERSIONS]
+    return min(known, key=DFE_VERSIONS.index) if known else None
+
+
+def definition_words(measure: Measure, definition_label: str | None) -> str:
+    """One plain definition of the measure in the year: its description, and how it was counted that year when
+    DfE changed that over time."""
+    text = measure.description.strip()
+    if definition_label and definition_label.strip():
+        text = f"{text.rstrip('.')} ({definition_label.strip()})." if text else definition_label.strip()
+    return text
+
+
+def left_out_sentence(kind: str | None, members: int, left_out: Sequence[LeftOutSchool]) -> str:
+    """E.g. '2 of the partnership's 6 schools have not agreed to publish jointly, so their results are not
+    included: A, B.' ('' when none is left out)."""
+    if not left_out:
+        return ""
+    word = GROUP_WORDS.get(str(kind or ""), "group")
+    names = ", ".join(s.name for s in sorted(left_out, key=lambda s: s.name))
+    n = len(left_out)
+    verb, their = ("has", "its") if n == 1 else ("have", "their")
+    return (f"{n} of the {word}'s {members} schools {verb} not agreed to publish jointly, so {their} results are "
+            f"not included: {names}.")
