@@ -18,6 +18,8 @@ clients at one account, which can delay its owner by that much and no more).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import hmac
@@ -37,6 +39,7 @@ from data.store import Store
 
 MIN_PASSWORD = 12  # characters
 ACCOUNT_ROLES = (Role.ADMIN.value, Role.LEADER.value, Role.GOVERNOR.value)  # the public never signs in
+LEAST_POWERFUL_FIRST = (Role.GOVERNOR.value, Role.LEADER.value, Role.ADMIN.value)  # how forms offer the roles
 
 NO_MATCH = "That email and password do not match an account."
 BUSY = "Too many people are signing in at once: try again in a few seconds."
@@ -143,11 +146,11 @@ def _check_scope(store: Store, role: str, group: str | int | None,
         problems.append("An admin sees every group: leave the group out.")
     elif role in (Role.LEADER, Role.GOVERNOR) and not has_group:
         problems.append(f"A {role} needs a group.")
-    if school_urn is not None:
-        if role != Role.GOVERNOR:
-            problems.append("Only a governor can be given one school.")
+    if school_urn is not None:  # a governor of one school, or a leader who is its head (migration 0017)
+        if role not in (Role.GOVERNOR, Role.LEADER):
+            problems.append("An admin sees every school: leave the school out.")
         elif group_id is not None and int(school_urn) not in store.group_members(group_id):
-            problems.append(f"School {school_urn} is not a member of the group.")
+            problems.append(f"School {school_urn} is not one of the group's schools.")
     return group_id, problems
 
 
@@ -203,13 +206,14 @@ def remove_user(store: Store, actor: str, email: str) -> list[str]:
         return [LAST_ADMIN]
     with store.transaction() as cur:
         cur.execute("DELETE FROM accounts WHERE email = ?", [email])
+        _next_generation(cur, email)  # its cookies die with it
         store.audit(cur, actor, "remove", "account", email, _audit_view(row), None, group_id=row["group_id"])
     return []
 
 
 def set_role(store: Store, actor: str, email: str, role: str, group: str | int | None = None, *,
              school_urn: int | None = None) -> list[str]:
-    """Give an account a new role and scope (group; for a governor, optionally one school): the whole scope is
+    """Give an account a new role and scope (group; for a governor or a school's head, one school): the whole scope is
     replaced, so a governor of one school moved to another role or group loses the school."""
     email = normal_email(email)
     row = _account(store, email)
@@ -243,6 +247,7 @@ def set_password(store: Store, actor: str, email: str, password: str) -> list[st
         return problems
     with store.transaction() as cur:
         cur.execute("UPDATE accounts SET password_hash = ? WHERE email = ?", [_hash(password), email])
+        _next_generation(cur, email)  # a cookie issued under the old password no longer signs anyone in
         store.audit(cur, actor, "set_password", "account", email, None, "password set",
                     group_id=row["group_id"])  # type: ignore[index]
     return []
@@ -255,17 +260,18 @@ FAILED = ("wrong password", "single sign-on only")  # the sign_in_counts outcome
 
 
 def list_users(store: Store, *, now: datetime | None = None) -> list[dict]:
-    """Every account, by email, with its group's name, whether it has a password (never the hash), and its failed
-    sign-ins in the 24 hours before `now` (someone guessing its password shows here; nothing locks it)."""
+    """Every account, by email, with its group's and school's names, whether it has a password (never the hash), and
+    its failed sign-ins in the 24 hours before `now` (someone guessing its password shows here; nothing locks it)."""
     since = _utc(now).replace(minute=0, second=0, microsecond=0) - timedelta(hours=24)
     rows = store.query(
         f"SELECT {', '.join('a.' + c for c in _COLUMNS)}, coalesce(f.failed, 0), "  # noqa: S608
-        "a.password_hash IS NOT NULL, g.name FROM accounts a LEFT JOIN groups g USING (group_id) "
+        "a.password_hash IS NOT NULL, g.name, e.name FROM accounts a LEFT JOIN groups g USING (group_id) "
+        "LEFT JOIN establishments e ON e.urn = a.school_urn "
         "LEFT JOIN (SELECT who, sum(attempts)::INTEGER AS failed FROM sign_in_counts "
         "WHERE hour >= ? AND list_contains(?::VARCHAR[], outcome) GROUP BY who) f ON f.who = a.email "
         "ORDER BY a.email", [since, list(FAILED)])
-    return [{**dict(zip(_COLUMNS, r[:-3], strict=True)), "failed_sign_ins_24h": r[-3], "has_password": r[-2],
-             "group_name": r[-1]} for r in rows]
+    return [{**dict(zip(_COLUMNS, r[:-4], strict=True)), "failed_sign_ins_24h": r[-4], "has_password": r[-3],
+             "group_name": r[-2], "school_name": r[-1]} for r in rows]
 
 
 def viewer_for_email(store: Store, email: str) -> Viewer | None:
@@ -486,3 +492,76 @@ def current_viewer_of(store: Store, viewer: Viewer) -> Viewer | None:
     if not viewer.email:
         return viewer  # the demo's viewers have no account
     return viewer_for_email(store, viewer.email)
+
+
+# ------------------------------------------------------------------------------ the signed sign-in cookie
+#
+# A reload starts a new Streamlit session, which would sign a local account out. The browser keeps a cookie
+# instead (ui/signin.py sets it through ui/server.py, HttpOnly): `v1.<email, base64url>.<generation>.<expiry, Unix
+# seconds>.<HMAC-SHA256 of the rest under the store's signin_key>`. It is refused when its signature does not
+# match (tampered with, or another store's), when it has expired, or when its generation is not the account's now
+# (signin_generations: a new password, the account's removal and signing out each move it on).
+
+COOKIE_NAME = "jointly_signin"
+COOKIE_LIFE = timedelta(hours=8)  # sliding: the app issues a fresh cookie as the person keeps using it
+COOKIE_REFRESH = timedelta(minutes=15)  # how often a session in use has its cookie issued afresh
+MAX_COOKIE = 1024  # characters: an email of MAX_EMAIL in base64 and the rest fit; anything longer is not ours
+_COOKIE_VERSION = "v1"
+
+
+def _next_generation(cur: duckdb.DuckDBPyConnection, email: str) -> None:
+    """Move an email's cookie generation on, inside the caller's transaction: every earlier cookie is refused."""
+    cur.execute("INSERT INTO signin_generations VALUES (?, 1) "
+                "ON CONFLICT (email) DO UPDATE SET generation = signin_generations.generation + 1", [email])
+
+
+def _generation(store: Store, email: str) -> int:
+    rows = store.query("SELECT generation FROM signin_generations WHERE email = ?", [email])
+    return rows[0][0] if rows else 0
+
+
+def _cookie_signature(store: Store, payload: str) -> str:
+    return hmac.new(_secret(store), f"cookie\0{payload}".encode(), hashlib.sha256).hexdigest()
+
+
+def session_cookie(store: Store, email: str, *, now: datetime | None = None) -> str | None:
+    """The cookie that keeps `email` signed in for COOKIE_LIFE from `now`; None when there is no such account."""
+    email = normal_email(email)
+    if _account(store, email) is None:
+        return None
+    expires = int((_utc(now) + COOKIE_LIFE).replace(tzinfo=UTC).timestamp())
+    name = base64.urlsafe_b64encode(email.encode()).decode().rstrip("=")
+    payload = f"{_COOKIE_VERSION}.{name}.{_generation(store, email)}.{expires}"
+    return f"{payload}.{_cookie_signature(store, payload)}"
+
+
+def viewer_from_cookie(store: Store, value: str | None, *, now: datetime | None = None) -> Viewer | None:
+    """The viewer a cookie signs in, as their account is now; None for anything but a valid, unexpired,
+    unrevoked cookie of an existing account (never an exception: the value is whatever the browser sent)."""
+    if not value or len(value) > MAX_COOKIE or not value.isascii():
+        return None
+    parts = value.split(".")
+    if len(parts) != 5 or parts[0] != _COOKIE_VERSION or not (parts[2].isdigit() and parts[3].isdigit()):
+        return None
+    payload, signature = ".".join(parts[:4]), parts[4]
+    if not hmac.compare_digest(_cookie_signature(store, payload), signature):
+        return None
+    if int(parts[3]) <= _utc(now).replace(tzinfo=UTC).timestamp():
+        return None
+    try:
+        email = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if int(parts[2]) != _generation(store, email):
+        return None
+    return viewer_for_email(store, email)
+
+
+def revoke_cookies(store: Store, email: str) -> None:
+    """Refuse every cookie issued so far for `email` (signing out: a copy taken before is worth nothing after).
+    Not a change to anyone's data, so not in the change history, as a sign-in is not."""
+    email = normal_email(email)
+    if _account(store, email) is None:
+        return
+    with store.transaction(changes_data=False) as cur:
+        _next_generation(cur, email)

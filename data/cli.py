@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     fp.add_argument("period", help="the academic year, e.g. 2018/19")
     fp.add_argument("--yes", action="store_true", help="do not ask for confirmation (required when not at a terminal)")
 
+    ui = sub.add_parser("undo-import", help="undo one import: its values return to what they were before it, and "
+                                            "the derived tables are rebuilt; a backup is kept")
+    ui.add_argument("import_id", type=int, help="the import's number (`python -m data info`, the Data page's log)")
+    ui.add_argument("--yes", action="store_true", help="do not ask for confirmation (required when not at a terminal)")
+
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
     ex = sub.add_parser("export-public", help="write a store holding only the published results (for a parents-only "
                                               "site, JOINTLY_PUBLIC_SITE=1)")
@@ -109,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("email")
     ua.add_argument("--role", required=True, help=f"one of {', '.join(roles)}")
     ua.add_argument("--group", metavar="ID_OR_NAME", help="the group of a leader or governor (not for an admin)")
-    ua.add_argument("--school", type=int, metavar="URN", help="a governor of one school in the group")
+    ua.add_argument("--school", type=int, metavar="URN",
+                    help="a governor's one school in the group, or the school a leader is head of")
     ua.add_argument("--name", default="", help="the name shown in the app (default: the email)")
     ua.add_argument("--password-stdin", action="store_true",
                     help="read a password from standard input (asked for, unechoed, at a terminal)")
@@ -447,6 +453,35 @@ def _forget_period(args: argparse.Namespace) -> int:
     return 0
 
 
+def _undo_import(args: argparse.Namespace) -> int:
+    from data.store import backup_store
+    from data.undo import plan, undo_import
+
+    path = default_path()
+    if not path.exists():
+        raise StoreError(f"there is no store at {path}: nothing was undone")
+    with _open() as store:
+        found = plan(store, args.import_id)
+    if found.refusal:
+        raise StoreError(f"{found.refusal} Nothing was changed")
+    if not args.yes and not sys.stdin.isatty():
+        raise StoreError(f"undo-import changes the store: add --yes to confirm (no terminal to ask at). "
+                         f"{found.sentence()} Nothing was changed")
+    if not args.yes:
+        answer = input(f"{found.sentence()} A backup is kept. Type {args.import_id} to confirm: ")
+        if answer.strip() != str(args.import_id):
+            print("nothing was changed")
+            return 1
+    backup = backup_store(path)  # after the store is closed: the copy is complete, and nobody else holds it
+    with _open() as store:
+        done = undo_import(store, "cli", args.import_id, backup=str(backup))
+        print(f"undid import {done.import_id} ({done.file_name}): removed {done.values_removed:,} rows it added and "
+              f"put back {done.values_restored:,} rows it replaced; derived tables rebuilt; the store as it was is "
+              f"kept as {backup}")
+        _print_check(store)
+    return 0
+
+
 def _optimize(args: argparse.Namespace) -> int:
     with _open() as store:
         store.recluster()
@@ -523,5 +558,5 @@ _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
     "export-public": _export_public, "rebuild": _rebuild,
-    "forget-period": _forget_period,
+    "forget-period": _forget_period, "undo-import": _undo_import,
 }

@@ -8,7 +8,7 @@ import streamlit as st
 
 from data.access import AccessDenied
 from data.accounts import (
-    ACCOUNT_ROLES,
+    LEAST_POWERFUL_FIRST,
     MIN_PASSWORD,
     accounts_for,
     admin_add_user,
@@ -22,10 +22,14 @@ from ui.store import get_store
 
 KEY_MESSAGE = "_accounts_message"  # (kind, text) shown after the rerun a change causes
 KEY_ACCOUNT = "accounts_chosen"
+KEY_ADDED = "_accounts_added"  # an account was just added: the next run starts the form afresh
+NEW_FIELDS = ("new_email", "new_name", "new_role", "new_group", "new_school", "new_password")
 NO_GROUP = 0
-ROLE_WORDS = {"admin": "Data manager (admin): every group, imports, accounts",
-              "leader": "Leader: one group (and the groups in it)",
-              "governor": "Governor or trustee: one group, optionally one school"}
+# offered least powerful first, and the form starts on the first: admin is only ever a deliberate choice
+ROLE_WORDS = {"governor": "Governor or trustee: one group, optionally one school",
+              "leader": "Leader: one group (and the groups in it); with a school, its head",
+              "admin": "Data manager (admin): every group, imports, accounts"}
+SCHOOL_LABEL = "School URN (optional: a governor's school, or the school a leader is head of)"
 
 
 def _done(problems: list[str], success: str) -> None:
@@ -39,6 +43,13 @@ def _say() -> None:
         st.success(markdown_text(text))  # an email would otherwise be drawn as a mailto link
     elif kind == "error":
         st.error("Nothing was changed:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in text))
+
+
+def _role_shown(account: dict) -> str:
+    """The role as the list says it: a leader with a school is that school's head."""
+    if account["role"] == "leader" and account["school_urn"]:
+        return f"Head of {account['school_name'] or 'school ' + str(account['school_urn'])}"
+    return str(account["role"])
 
 
 def _school(text: str) -> int | None:
@@ -69,7 +80,7 @@ if accounts:
     st.dataframe(pd.DataFrame({
         "Email": [a["email"] for a in accounts],
         "Name": [a["display_name"] or "–" for a in accounts],
-        "Role": [a["role"] for a in accounts],
+        "Role": [_role_shown(a) for a in accounts],
         "Group": [a["group_name"] or ("every group" if a["role"] == "admin" else "–") for a in accounts],
         "School (URN)": [a["school_urn"] or "–" for a in accounts],
         "Signs in with": ["password or school sign-in" if a["has_password"] else "school sign-in only"
@@ -82,13 +93,17 @@ else:
 
 # ------------------------------------------------------------------------------------------------ add
 st.header("Add an account")
-with st.form("add_account", clear_on_submit=True):
+if st.session_state.pop(KEY_ADDED, False):  # added: start afresh (after a problem, what was typed stays)
+    for key in NEW_FIELDS:
+        st.session_state.pop(key, None)
+# not clear_on_submit: that empties the form in the browser on every press, problems or not
+with st.form("add_account"):
     c1, c2 = st.columns(2)
     email = c1.text_input("Email", placeholder="name@school.example", key="new_email")
     name = c2.text_input("Name (optional)", key="new_name")
-    role = c1.selectbox("Role", ACCOUNT_ROLES, format_func=ROLE_WORDS.get, key="new_role")
+    role = c1.selectbox("Role", LEAST_POWERFUL_FIRST, format_func=ROLE_WORDS.get, key="new_role")
     group = c2.selectbox("Group", group_ids, format_func=group_label, key="new_group")
-    school = c1.text_input("School URN (optional, governors only)", max_chars=6, key="new_school")
+    school = c1.text_input(SCHOOL_LABEL, max_chars=6, key="new_school")
     password = c2.text_input(f"Password (optional, at least {MIN_PASSWORD} characters)", type="password",
                              help="Leave empty for an account that signs in with the school's own sign-in only.",
                              key="new_password")
@@ -100,6 +115,7 @@ with st.form("add_account", clear_on_submit=True):
                                       group=None if group == NO_GROUP else group, display_name=name,
                                       password=password or None, school_urn=_school(school))
         _done(problems, f"Added {email.strip().lower()}.")
+        st.session_state[KEY_ADDED] = not problems
         st.rerun()
 
 # ------------------------------------------------------------------------------------------------ change
@@ -111,12 +127,11 @@ if accounts:
     role_tab, password_tab, remove_tab = st.tabs(["Role and group", "Password", "Remove"])
     with role_tab, st.form("set_role"):
         c1, c2, c3 = st.columns(3)
-        new_role = c1.selectbox("Role", ACCOUNT_ROLES, index=ACCOUNT_ROLES.index(account["role"]),
+        new_role = c1.selectbox("Role", LEAST_POWERFUL_FIRST, index=LEAST_POWERFUL_FIRST.index(account["role"]),
                                 format_func=ROLE_WORDS.get)
         current = account["group_id"] if account["group_id"] in groups else NO_GROUP
         new_group = c2.selectbox("Group", group_ids, index=group_ids.index(current), format_func=group_label)
-        new_school = c3.text_input("School URN (governors only)", value=str(account["school_urn"] or ""),
-                                   max_chars=6)
+        new_school = c3.text_input(SCHOOL_LABEL, value=str(account["school_urn"] or ""), max_chars=6)
         if st.form_submit_button("Save the role"):
             problems = admin_set_role(store, viewer, chosen, new_role, None if new_group == NO_GROUP else new_group,
                                       school_urn=_school(new_school))

@@ -66,13 +66,13 @@ def test_add_and_list(store: Store, groups: tuple[int, int]) -> None:
     assert users == [
         {"email": "admin@example.org", "display_name": "", "role": "admin", "group_id": None, "school_urn": None,
          "last_sign_in": None, "failed_sign_ins_24h": 0, "has_password": False,
-         "group_name": None},
+         "group_name": None, "school_name": None},
         {"email": "gov@example.org", "display_name": "", "role": "governor", "group_id": a, "school_urn": 100002,
          "last_sign_in": None, "failed_sign_ins_24h": 0, "has_password": False,
-         "group_name": PARTNERSHIP},
+         "group_name": PARTNERSHIP, "school_name": None},  # no establishments imported: no name
         {"email": "head@example.org", "display_name": "Ann Head", "role": "leader", "group_id": a,
          "school_urn": None, "last_sign_in": None, "failed_sign_ins_24h": 0,
-         "has_password": True, "group_name": PARTNERSHIP},
+         "has_password": True, "group_name": PARTNERSHIP, "school_name": None},
     ]
     assert accounts_audit(store)[0][:4] == ("cli", "add", "account", "head@example.org")
     assert json.loads(accounts_audit(store)[0][5]) == {
@@ -90,10 +90,10 @@ def test_add_and_list(store: Store, groups: tuple[int, int]) -> None:
     ({"email": "x@example.org", "role": "leader", "group": "No Such Group"}, ["There is no group 'No Such Group'."]),
     ({"email": "x@example.org", "role": "admin", "group": PARTNERSHIP},
      ["An admin sees every group: leave the group out."]),
-    ({"email": "x@example.org", "role": "leader", "group": PARTNERSHIP, "school_urn": 100001},
-     ["Only a governor can be given one school."]),
+    ({"email": "x@example.org", "role": "admin", "school_urn": 100001},  # issue 11 point 11: a head is a leader
+     ["An admin sees every school: leave the school out."]),
     ({"email": "x@example.org", "role": "governor", "group": PARTNERSHIP, "school_urn": 999999},
-     ["School 999999 is not a member of the group."]),
+     ["School 999999 is not one of the group's schools."]),
     ({"email": "x@example.org", "role": "admin", "password": "eleven char"},
      ["A password needs at least 12 characters."]),
     ({"email": "taken@example.org", "role": "admin"}, ["There is already an account for taken@example.org."]),

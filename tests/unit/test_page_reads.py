@@ -22,7 +22,10 @@ ALLOWED = {
     "data.accounts": READ_NAMES["data.accounts"] | {
         "sign_in", "viewer_for_email", "current_viewer_of",  # make the Viewer: the sign-in itself
         "admin_add_user", "admin_set_role", "admin_set_password", "admin_remove_user",  # checked writes (admins)
-        "ACCOUNT_ROLES", "MIN_PASSWORD"},
+        "ACCOUNT_ROLES", "MIN_PASSWORD",
+        # the sign-in cookie (issue 11 point 6): made for, and read back into, the signed-in Viewer; its words
+        "session_cookie", "viewer_from_cookie", "revoke_cookies", "COOKIE_NAME", "COOKIE_LIFE", "COOKIE_REFRESH",
+        "LEAST_POWERFUL_FIRST"},
     "data.demo": {"build_demo", "DEFAULT_SCHOOLS"},  # ui/store.py builds the demo store on first run
     "data.scope": READ_NAMES["data.scope"],
     "data.governance": READ_NAMES["data.governance"] | {
@@ -35,6 +38,10 @@ ALLOWED = {
         "weak_rows"},  # words, limits and pure functions of frames the scoped reads returned
     "data.publications": READ_NAMES["data.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
     "data.inspections": READ_NAMES["data.inspections"],
+    "data.group_admin": READ_NAMES["data.group_admin"] | {
+        # checked writes, each taking the viewer, and the words and limits of the form
+        "create_group", "rename_group", "set_parent", "close_group", "reopen_group", "add_schools", "record_left",
+        "answer_invitation", "withdraw_invitation", "KINDS", "KIND_WORDS", "EARLIEST"},
     # pure functions of a Scorecard the scoped reads returned; data_as_of is the last import's date, which every
     # publication prints for parents anyway
     "data.reports": {"BoardReport", "BoardReportJob", "Progress", "ReportFigure", "TREND_LIMIT", "board_pdf",
