@@ -97,6 +97,34 @@ def comparison_scopes(phase: str | None, measure: Measure) -> list[str]:
     return [*([own] if own in MAINSTREAM_SCOPES else []), "state_funded", "all"]
 
 
+# GIAS establishment types that are alternative provision or special schools whatever phase the row gives
+# ("Pupil referral unit", "Academy alternative provision converter", "Free schools alternative provision",
+# "Community special school", "Academy special sponsor led", "Non-maintained special school" ...)
+_AP_TYPE_WORDS = ("pupil referral", "alternative provision")
+_SPECIAL_TYPE_WORDS = ("special",)
+
+
+def comparable_for_level(phase: str | None, type_name: str | None = None) -> str | None:
+    """The kind of school a school is compared with for its level, its national figure and as a partner.
+
+    Alternative provision (GIAS types "Pupil referral unit", "Academy alternative provision …", "Free schools
+    alternative provision") and special schools are their own kind, by type even when the row gives a
+    mainstream phase; every other school is its phase (None when neither is known)."""
+    words = (type_name or "").lower()
+    if phase == Phase.ALTERNATIVE.value or any(w in words for w in _AP_TYPE_WORDS):
+        return Phase.ALTERNATIVE.value
+    if phase == Phase.SPECIAL.value or any(w in words for w in _SPECIAL_TYPE_WORDS):
+        return Phase.SPECIAL.value
+    return phase
+
+
+def same_kind(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    """Whether two schools, each (phase, GIAS type name), are of one kind: alternative provision only with
+    alternative provision, special only with special, mainstream with the same phase; an unknown kind with none."""
+    ka, kb = comparable_for_level(*a), comparable_for_level(*b)
+    return ka is not None and ka == kb
+
+
 def scope_phrase(scope: str | None) -> str:
     """'secondary schools', 'state-funded schools', 'special schools', ... for a benchmark scope."""
     if scope is None:
