@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from metrics.comparators import (
+    OVER_100,
+    OWN_KIND,
     P8_WELL,
     banded_against_zero,
     group_comparator,
@@ -23,6 +25,7 @@ from metrics.comparators import (
     p8_band,
     refused_share,
     school_comparator,
+    scope_phrase,
     significance_reference,
 )
 from metrics.formula import evaluate, stored_formula
@@ -163,6 +166,8 @@ class Scorecard:
     member_levels: Mapping[tuple[int, str], int | None] = field(default_factory=dict)  # (urn, measure) -> level
     pooling: str = ""  # which members the group's values pool, in words (empty: every member)
     lineage: str | None = None  # a school's history across URNs in words (data.lineage); None: GIAS links none
+    # each member's level in words, as on its own card ("Good (this year only: ...)", "No level: ..."): the grid's
+    member_labels: Mapping[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def below_national_any(self) -> int:
@@ -270,6 +275,58 @@ def level_of(adj_now: float | None, adj_before: float | None) -> int | None:
         delta = adj_now - adj_before
         change = 1 if delta >= CHANGE_BAND else -1 if delta <= -CHANGE_BAND else 0
     return min(max(band + change, 0), 4) + 1
+
+
+STATUS_ONLY = "this year only: no earlier year to compare"
+POSITION_ONLY = "this year's position only: last year's national position is not known"
+# The levels a value may take given how it stands against national once chance is allowed for (95% interval, by
+# polarity): the ends of the scale need evidence that the school differs from national, as the flag does.
+LEVEL_BOUNDS = {"better": (3, 5), "in line": (2, 4), "worse": (1, 3), None: (1, 5)}
+
+
+def versus_national(significance_words: str | None, polarity: Polarity | str) -> str | None:
+    """'above'/'below'/'in line' against national turned into 'better'/'worse'/'in line' by the measure's polarity."""
+    pol = Polarity(polarity)
+    if significance_words == "in line":
+        return "in line"
+    if significance_words not in ("above", "below") or pol is Polarity.CONTEXT:
+        return None
+    return "better" if (significance_words == "above") == (pol is Polarity.HIGHER_BETTER) else "worse"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A value's level (1..5, None for none) and the words shown for it."""
+
+    level: int | None
+    label: str
+    status_only: bool = False  # the level is from this year's position alone (no comparable earlier year)
+
+
+def judge_level(measure: Measure, *, value: float | None, status: str, small: bool, adj_now: float | None,
+                adj_before: float | None, significance_words: str | None, phase: str | None,
+                national: float | None, compared: bool = False) -> Judgement:
+    """The one level rule, for a school's card, a group's card and each member's cell on the group overview.
+
+    Status (national percentile by polarity) x change (against the comparable year before) -> level_of; without a
+    comparable earlier year (`compared`: change_and_note found one), status alone, labelled so (as the California
+    School Dashboard did in 2022); `adj_before` is that year's percentile (None when unknown). The level
+    is then kept within LEVEL_BOUNDS of how the value stands against national (never "Cause for concern" in line
+    with national). No level for a small cohort, no value, or a special school or alternative provision with no
+    national figure of its own kind (they are never judged against mainstream schools)."""
+    if not measure.judged or measure.owner != "national" or value is None or small:
+        return Judgement(None, _position_words(measure, None, status, value, small, phase))
+    if phase in OWN_KIND and national is None:
+        return Judgement(None, f"No level: no national figure for {scope_phrase(phase)} to compare with")
+    level = level_of(adj_now, adj_before)
+    if level is None:
+        return Judgement(None, _position_words(measure, None, status, value, small, phase))
+    low, high = LEVEL_BOUNDS[versus_national(significance_words, measure.polarity)]
+    level = min(max(level, low), high)
+    words = LEVELS[level - 1]
+    if adj_before is None:
+        return Judgement(level, f"{words} ({POSITION_ONLY if compared else STATUS_ONLY})", True)
+    return Judgement(level, words)
 
 
 def percentile_in(quantiles: Sequence[float] | None, value: float | None) -> float | None:
@@ -621,7 +678,9 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         # change, and the level's change part, only against the comparable year before (metrics.timeline)
         change, note = change_and_note(m, period, periods, value, val_hist, [t.status for t in trend])
         before_adj = adj_hist[prior] if prior is not None and change is not None else None
-        level = None if (small or value is None) else level_of(adj_hist[-1], before_adj)
+        judged = judge_level(m, value=value, status=st, small=small, adj_now=adj_hist[-1], adj_before=before_adj,
+                             significance_words=sig, phase=subject.phase, national=national,
+                             compared=change is not None)
         reasons = _flag_reasons(m, value, reference, sig, adj_hist[-1], subject.phase, m.id in declining,
                                 len(declining), [(t.period, t.value) for t in trend]) if m.judged and not small else []
         target = targets.get(m.id)
@@ -634,7 +693,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
             family_rank=None if rank is None else int(rank), family_size=None if size is None else int(size),
             expected=get(mi, last, "expected"), residual=get(mi, last, "residual"), trend=trend,
             change=change,
-            level=level, level_label=refused or _position_words(m, level, st, value, small, subject.phase),
+            level=judged.level, level_label=refused or judged.label,
             significance=sig, flag=bool(reasons),
             flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
             change_note=note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
@@ -782,8 +841,15 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         # change, and the level's change part, only against the comparable year before (metrics.timeline)
         change, note = change_and_note(m, period, periods, val, [t.value for t in trend], [t.status for t in trend])
         prior = prior_index(periods, period)
-        level = level_of(adj_series[-1], adj_series[prior] if prior is not None and change is not None else None) \
-            if val is not None else None
+        # a group of special schools or alternative provision only is judged as they are: never on mainstream ranks
+        kinds = sorted({str(member_phase.get(int(u))) for u, k in zip(urns_now.tolist(), ok.tolist(), strict=True)
+                        if k})
+        own_kind = kinds[0] if kinds and set(kinds) <= OWN_KIND else None
+        g_status = Status.OK.value if val is not None else g.status.value
+        judged = judge_level(m, value=val, status=g_status, small=False, adj_now=adj_series[-1],
+                             adj_before=adj_series[prior] if prior is not None and change is not None else None,
+                             significance_words=sig, phase=own_kind if own_kind and national is None else phase,
+                             national=national, compared=change is not None)
         good = vals[ok]
         spread = Spread(*(float(x) for x in np.quantile(good, [0, 0.25, 0.5, 0.75, 1]))) if len(good) else None
         below = None
@@ -807,8 +873,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             percentile=pct, family_median=None, family_rank=None, family_size=None, expected=expected,
             residual=None if expected is None or val is None else val - expected, trend=trend,
             change=change, change_note=note,
-            level=level, level_label=_position_words(m, level, Status.OK.value if val is not None else g.status.value,
-                                                     val, False, phase),
+            level=judged.level, level_label=judged.label,
             significance=sig, target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
@@ -836,47 +901,68 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
     watch = _member_flags([m for m in measures if not m.formula], a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p,
                           member_nat, names, periods)
-    levels = _member_levels([m for m in measures if m.judged and not m.formula], a, m_arr, p_arr, ok_all, pos, n_p,
-                            periods)
-    return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels)
+    judged = _member_levels([m for m in measures if m.judged and not m.formula], a, m_arr, p_arr, st, pos, period,
+                            periods, member_phase, bench, subject.members)
+    levels = {k: j.level for k, j in judged.items()}
+    words = {k: j.label for k, j in judged.items()}
+    return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels, member_labels=words)
 
 
 def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
-                   ok_all: np.ndarray, pos: Mapping[str, int], n_p: int,
-                   periods: Sequence[str] | None = None) -> dict[tuple[int, str], int | None]:
-    """Each member's level on each judged measure this period (as on its own scorecard): None for a small
-    cohort or no value. The change part counts only when the year before is comparable (metrics.timeline)."""
-    if not measures:
+                   st: np.ndarray, pos: Mapping[str, int], period: str, periods: Sequence[str],
+                   member_phase: Mapping[int, str | None], bench: BenchIndex,
+                   members: Sequence[int]) -> dict[tuple[int, str], Judgement]:
+    """Each member's level on each judged measure this period, by the very rule of its own card (judge_level, with
+    the change from change_and_note and the significance against its own kind's national value)."""
+    n_p = len(periods)
+    if not measures or not n_p:
         return {}
-    # measures whose window's last two periods may be compared (consecutive years, one definition, no DfE gap)
-    moves = {pos[m.id] for m in measures if periods is None or steps_comparable(m, periods, 1)}
     by_code = {pos[m.id]: m for m in measures}
-    higher = np.zeros(4096, dtype=bool)
-    for code, m in by_code.items():
-        higher[code] = m.polarity is Polarity.HIGHER_BETTER
-    sel = np.flatnonzero(np.isin(m_arr, list(by_code)) & (p_arr >= n_p - 2))
+    sel = np.flatnonzero(np.isin(m_arr, list(by_code)) & np.isin(a["urn"].astype(np.int64),
+                                                                  np.asarray(members, dtype=np.int64)))
     key = a["urn"][sel].astype(np.int64) * 4096 + m_arr[sel]
     uniq, inv = np.unique(key, return_inverse=True)
-    col = p_arr[sel] - (n_p - 2) if n_p >= 2 else np.zeros(len(sel), dtype=np.int64)
-    pct = np.full((len(uniq), 2), np.nan)
+    col = p_arr[sel]
+    # a (school, measure) x period matrix of what the school's own card reads from its rows
+    val = np.full((len(uniq), n_p), np.nan)
+    pct = np.full((len(uniq), n_p), np.nan)
+    sts = np.full((len(uniq), n_p), -2, dtype=np.int64)  # -2: no row that year
+    val[inv, col] = a["value"][sel]
     pct[inv, col] = a["percentile"][sel]
-    now_ok = np.zeros(len(uniq), dtype=bool)
-    small = np.zeros(len(uniq), dtype=bool)
-    last = sel[p_arr[sel] == n_p - 1]
-    lk = np.searchsorted(uniq, a["urn"][last].astype(np.int64) * 4096 + m_arr[last])
-    now_ok[lk] = ok_all[last]
-    mins = np.array([by_code[int(c)].min_cohort for c in m_arr[last]], dtype=float)
-    small[lk] = np.nan_to_num(a["denominator"][last].astype(float), nan=np.inf) < mins
-    codes = (uniq % 4096).astype(int)
-    hb = higher[codes][:, None]
-    adj = np.where(hb, pct, 100.0 - pct)
-    out: dict[tuple[int, str], int | None] = {}
-    for k in range(len(uniq)):
-        level = None
-        if now_ok[k] and not small[k] and not np.isnan(adj[k, 1]):
-            level = level_of(float(adj[k, 1]), None if np.isnan(adj[k, 0]) or n_p < 2 or int(codes[k]) not in moves
-                             else float(adj[k, 0]))
-        out[(int(uniq[k] // 4096), by_code[int(codes[k])].id)] = level
+    sts[inv, col] = st[sel]
+    last = sel[col == n_p - 1]
+    now = np.searchsorted(uniq, a["urn"][last].astype(np.int64) * 4096 + m_arr[last])
+    parts = {c: np.full(len(uniq), np.nan) for c in ("numerator", "denominator", "ci_low", "ci_high")}
+    for c, arr in parts.items():
+        arr[now] = a[c][last]
+    out: dict[tuple[int, str], Judgement] = {}
+    for code in np.unique(uniq % 4096).tolist():
+        m = by_code[int(code)]
+        ks = np.flatnonzero(uniq % 4096 == code)
+        v_now = np.where(sts[ks, -1] == 0, val[ks, -1], np.nan)
+        lo, hi = intervals(m, v_now, parts["numerator"][ks], parts["denominator"][ks], parts["ci_low"][ks],
+                           parts["ci_high"][ks])
+        for j, k in enumerate(ks.tolist()):
+            urn = int(uniq[k] // 4096)
+            phase = member_phase.get(urn)
+            national = national_for(bench, m, period, phase)[0]
+            statuses = [trend_status(m, p, STATUS_ORDER[x] if x >= 0 else Status.MISSING.value, x != -2)
+                        for p, x in zip(periods, sts[k].tolist(), strict=True)]
+            value = _f(v_now[j])
+            if over_100(m, value):
+                value, statuses[-1] = None, Status.MISSING.value
+            den = _f(parts["denominator"][k])
+            small = den is not None and den < m.min_cohort
+            values = [_f(x) for x in val[k].tolist()]
+            change, _note = change_and_note(m, period, periods, value, values, statuses)
+            prior = prior_index(periods, period)
+            adj = [adjusted_percentile(_f(x), m) for x in pct[k].tolist()]
+            sig = significance(significance_reference(m, national), _f(lo[j]) if value is not None else None,
+                               _f(hi[j]) if value is not None else None)
+            out[(urn, m.id)] = judge_level(m, value=value, status=statuses[-1], small=small, adj_now=adj[-1],
+                                           adj_before=adj[prior] if prior is not None and change is not None
+                                           else None, significance_words=sig, phase=phase, national=national,
+                                           compared=change is not None)
     return out
 
 
@@ -989,10 +1075,18 @@ def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_ar
         u_urn = uniq // 4096
         counts = pd.Series(dec.astype(int)).groupby(u_urn).sum()
         by_code = {pos[m.id]: m for m in judged}
+        # this year's cohort: a measure whose own card says "Insufficient data" is counted as declining (as the card
+        # counts it) but never flagged
+        den_now = np.full(len(uniq), np.nan)
+        now_rows = sel[col == 2]
+        den_now[np.searchsorted(uniq, a["urn"][now_rows].astype(np.int64) * 4096 + m_arr[now_rows])] = \
+            a["denominator"][now_rows]
         for k in np.flatnonzero(dec):
             urn, n = int(u_urn[k]), int(counts[u_urn[k]])
             if n >= DECLINE_MIN_MEASURES:
                 m = by_code[int(u_m[k])]
+                if den_now[k] < m.min_cohort:
+                    continue
                 reasons.setdefault(urn, []).append(
                     (m.id, f"{m.label}: worse for two years running, one of {n} measures declining"))
     for m in judged:
@@ -1002,7 +1096,12 @@ def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_ar
         nat = np.array([np.nan if (x := own.get(int(u))) is None else x for u in a["urn"][idx]], dtype=float)
         adj = a["percentile"][idx].astype(float)
         adj = adj if m.polarity is Polarity.HIGHER_BETTER else 100.0 - adj
-        cand = ok_all[idx] & (adj < BOTTOM_FIFTH) & ~np.isnan(nat)
+        # never a school whose own card has no level here: a small cohort, or a share over 100% (not shown at all)
+        den = a["denominator"][idx].astype(float)
+        vals_now = a["value"][idx].astype(float)
+        with np.errstate(invalid="ignore"):
+            shown = ~(den < m.min_cohort) & ~((m.unit == "%") & (vals_now > OVER_100))
+        cand = ok_all[idx] & (adj < BOTTOM_FIFTH) & ~np.isnan(nat) & shown
         if not cand.any():
             continue
         idx, nat = idx[cand], nat[cand]

@@ -121,7 +121,8 @@ def test_school_flag_needs_significance_and_bottom_fifth():
         "in the bottom fifth of secondary schools nationally (better than only 8% of them)",
     )
     assert basics.significance == "below" and basics.uncertainty == "wilson"
-    assert basics.level == 1 and basics.level_label == "Cause for concern"
+    # one year only: the level is this year's position alone, and says so (issue 11 point 7)
+    assert basics.level == 1 and basics.level_label == "Cause for concern (this year only: no earlier year to compare)"
     assert (basics.target, basics.target_met) == (50.0, False)
     assert (basics.family_median, basics.family_rank, basics.family_size) == (60.0, 28, 31)
     assert (basics.expected, basics.residual) == (55.0, -15.0)
@@ -249,7 +250,8 @@ def test_plain_language_sentence_for_a_measure():
     obs = _obs([(1, "basics_94", "2017/18", 45.0, 90.0, 200.0, None, None, "ok", None),
                 (1, "basics_94", "2018/19", 40.0, 80.0, 200.0, None, None, "ok", None),
                 (1, "progress8", "2018/19", None, None, None, None, None, "suppressed", "SUPP")])
-    stats = _stats([(1, "basics_94", "2018/19", "secondary", 8.0, 3000, 3.5, 55.0, -15.0, 60.0, 28, 31)])
+    stats = _stats([(1, "basics_94", "2017/18", "secondary", 12.0, 3000, 3.5, 56.0, -11.0, 61.0, 27, 31),
+                    (1, "basics_94", "2018/19", "secondary", 8.0, 3000, 3.5, 55.0, -15.0, 60.0, 28, 31)])
     basics, p8 = school_card(subject, [REG.get("basics_94"), REG.get("progress8")], obs, stats,
                              {"basics_94": 50.0}).rows
     assert describe(basics, REG.get("basics_94")) == (
