@@ -13,7 +13,7 @@ from data.store import StoreError
 from metrics.text import markdown_text
 from ui.context import KEY_VIEWER, viewer_selector
 from ui.server import install, upload_window
-from ui.signin import PUBLIC, signed_in_viewer
+from ui.signin import PUBLIC, sign_in_first, signed_in_viewer
 from ui.store import get_store, public_site
 
 # an emoji favicon is drawn in the page (a data: URL); a Material one is fetched from Google by every visitor
@@ -28,6 +28,7 @@ MEASURES = st.Page("views/measures.py", title="Measures and targets", icon=":mat
 REPORTS = st.Page("views/reports.py", title="Reports", icon=":material/description:")
 DATA = st.Page("views/data_import.py", title="Data", icon=":material/upload_file:")
 ACCOUNTS = st.Page("views/accounts.py", title="Accounts", icon=":material/manage_accounts:")
+GROUPS = st.Page("views/groups.py", title="Groups", icon=":material/group_work:", url_path="groups")
 HISTORY = st.Page("views/change_history.py", title="Change history", icon=":material/history:")
 PUBLISH = st.Page("views/publish.py", title="Publish results", icon=":material/campaign:")
 PARENTS = st.Page("views/published_results.py", title="Results for parents", icon=":material/family_restroom:")
@@ -37,9 +38,10 @@ PUBLIC_HOME = st.Page("views/published_results.py", title="Results for parents",
                       visibility="hidden")
 
 PAGES_BY_ROLE = {
-    Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, PUBLISH, HISTORY, PARENTS],
-    Role.GOVERNOR: [OVERVIEW, SCHOOL, MEASURES, REPORTS, PARENTS],
-    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA, ACCOUNTS, PUBLISH, HISTORY, PARENTS],
+    Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, GROUPS, PUBLISH, HISTORY, PARENTS],
+    Role.GOVERNOR: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, PARENTS],
+    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA, GROUPS, ACCOUNTS, PUBLISH, HISTORY,
+                 PARENTS],
     Role.PUBLIC: [PUBLIC_HOME, PARENTS],
 }
 
@@ -59,7 +61,12 @@ with upload_window():
         viewer = signed_in_viewer(store)
     st.session_state[KEY_VIEWER] = viewer
     try:
-        st.navigation(PAGES_BY_ROLE[viewer.role]).run()
+        pages = PAGES_BY_ROLE[viewer.role]
+        if viewer.role is Role.PUBLIC and not public_site() and not store.is_demo():
+            # a signed-out deep link to a staff page asks to sign in there, then opens it (not "Page not found")
+            staff = dict.fromkeys(p for role in (Role.ADMIN, Role.LEADER, Role.GOVERNOR) for p in PAGES_BY_ROLE[role])
+            pages = [*pages, *sign_in_first([p for p in staff if p not in pages])]
+        st.navigation(pages).run()
     except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
         st.warning(markdown_text(refused.title), icon=":material/lock:")
     except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words

@@ -34,7 +34,7 @@ from data.access import (
 from data.families import family
 from data.scorecards import registry_for, scorecard
 from data.store import Store, StoreInfo
-from data.support import support_partners
+from data.support import DEFAULT_MAX_KM, support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE
 from metrics.registry import Registry, load_registry
 from metrics.scorecard import Scorecard
@@ -55,7 +55,10 @@ def groups(store: Store, viewer: Viewer) -> dict[int, str]:
     df = store.groups()
     df = df[df["members"] > 0]
     counts = df["name"].value_counts()
-    return {int(r.group_id): r.name if counts[r.name] == 1 else f"{r.name} ({r.kind} {r.group_id})"
+    # a closed group keeps its past (its members' results in the years they were members): shown, as closed
+    closed = {int(g) for g, st in zip(df["group_id"], df["status"], strict=True) if str(st).lower() == "closed"}
+    return {int(r.group_id): (r.name if counts[r.name] == 1 else f"{r.name} ({r.kind} {r.group_id})")
+            + (" (closed)" if int(r.group_id) in closed else "")
             for r in df.itertuples() if int(r.group_id) in allowed}
 
 
@@ -134,11 +137,12 @@ def _require_measures(store: Store, viewer: Viewer, measure_ids: Sequence[str], 
 
 
 def similar_schools(store: Store, viewer: Viewer, urn: int, *, weights: Mapping[str, float] | None = None,
-                    size: int = DEFAULT_FAMILY_SIZE, period: str | None = None) -> pd.DataFrame:
+                    size: int = DEFAULT_FAMILY_SIZE, period: str | None = None,
+                    same_kind: bool = True) -> pd.DataFrame:
     """The school's family of similar schools (national context from DfE files), nearest first; with `period`, that
-    year's neighbours on that year's context."""
+    year's neighbours on that year's context; of its own kind of school unless `same_kind` is False."""
     require_school(store, viewer, urn)
-    return family(store, int(urn), weights=weights, size=size, period=period)
+    return family(store, int(urn), weights=weights, size=size, period=period, same_kind=same_kind)
 
 
 def school_values(store: Store, viewer: Viewer, urn: int, compare_with: Sequence[int], period: str,
@@ -156,11 +160,13 @@ def school_values(store: Store, viewer: Viewer, urn: int, compare_with: Sequence
     return store.school_observations(urns, [period], [measure])
 
 
-def partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str, limit: int = 10) -> list[Partner]:
-    """Schools strong on the measure that could support this one: in the viewer's groups first, then its family."""
+def partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str, limit: int = 10, *,
+             max_km: float | None = DEFAULT_MAX_KM) -> list[Partner]:
+    """Schools strong on the measure that could support this one, within `max_km` (None: anywhere): in the viewer's
+    groups first, then similar schools of its kind."""
     groups = require_school(store, viewer, urn)
     _require_measures(store, viewer, [measure], groups)
-    return support_partners(store, int(urn), measure, period, limit, groups=groups)
+    return support_partners(store, int(urn), measure, period, limit, groups=groups, max_km=max_km)
 
 
 # ------------------------------------------------------------------------------------------------ the store's own logs
@@ -211,4 +217,8 @@ READS = {
                           "published"],
     "data.accounts": ["accounts_for"],
     "data.inspections": ["school_inspections", "group_inspections"],
+    "data.group_admin": ["manageable_groups", "group_detail", "find_schools", "invitations"],
+    "data.consent": ["consents", "may_record"],  # issue 11 point 2: each member's answer, and who may record it
+    "data.store_check": ["store_findings"],  # issue 11 point 4: what the store can show (admins)
+    "data.undo": ["undo_plan", "undoable_imports"],  # issue 11 point 4: what undoing an import would do (admins)
 }

@@ -20,7 +20,7 @@ from metrics.text import markdown_text
 
 PASSWORD = "correct horse battery"
 ALL_PAGES = {"group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports",
-             "data_import", "accounts", "publish", "change_history", "published_results"}
+             "data_import", "accounts", "publish", "change_history", "published_results", "groups"}
 PAGES = {
     "leader": ALL_PAGES - {"data_import", "accounts"},
     "governor": {"group_overview", "school_scorecard", "measures", "reports", "published_results"},

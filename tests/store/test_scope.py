@@ -395,6 +395,90 @@ def case_group_inspections(w: World) -> None:
     denied(lambda: inspections.group_inspections(w.store, PUBLIC, w.a, w.period))
 
 
+# ------------------------------------------------------------------------------------------------ data.group_admin
+
+
+def case_manageable_groups(w: World) -> None:  # issue 11 point 1
+    from data import group_admin
+
+    mine = [g.group_id for g in group_admin.manageable_groups(w.store, w.leader(w.a))]
+    assert w.a in mine and w.b not in mine
+    assert {w.a, w.b} <= {g.group_id for g in group_admin.manageable_groups(w.store, ADMIN)}
+    assert "Governors" in denied(lambda: group_admin.manageable_groups(w.store, w.governor(w.a)))
+    denied(lambda: group_admin.manageable_groups(w.store, PUBLIC))
+
+
+def case_group_detail(w: World) -> None:  # issue 11 point 1
+    from data import group_admin
+
+    mine = group_admin.group_detail(w.store, w.leader(w.a), w.a)
+    assert {s.urn for s in mine.stays} == set(w.store.group_members(w.a))
+    assert "only your own group" in denied(lambda: group_admin.group_detail(w.store, w.leader(w.a), w.b))
+    assert w.only_b in {s.urn for s in group_admin.group_detail(w.store, ADMIN, w.b).stays}
+    denied(lambda: group_admin.group_detail(w.store, PUBLIC, w.a))
+
+
+def case_find_schools(w: World) -> None:  # issue 11 point 1
+    from data import group_admin
+
+    # schools to invite are any in England (GIAS is public): a leader finds one outside their group
+    assert [h.urn for h in group_admin.find_schools(w.store, w.leader(w.a), str(w.only_b))] == [w.only_b]
+    denied(lambda: group_admin.find_schools(w.store, w.governor(w.a), str(w.only_b)))
+    denied(lambda: group_admin.find_schools(w.store, PUBLIC, str(w.only_b)))
+
+
+def case_invitations(w: World) -> None:  # issue 11 point 1
+    from data import group_admin
+
+    assert group_admin.invitations(w.store, w.leader(w.a)) == []  # a leader without a school answers none
+    assert group_admin.invitations(w.store, ADMIN) == []
+    denied(lambda: group_admin.invitations(w.store, PUBLIC))
+
+
+
+def case_consents(w: World) -> None:  # issue 11 point 2
+    from data import consent
+
+    mine = consent.consents(w.store, w.leader(w.a), w.a)
+    assert mine and set(mine) <= set(consent.member_urns(w.store, w.a))
+    assert consent.consents(w.store, w.leader(w.a), w.b) == {}
+    assert consent.consents(w.store, PUBLIC, w.a) == {}
+    assert set(consent.consents(w.store, ADMIN, w.b)) == set(consent.member_urns(w.store, w.b))
+
+
+def case_may_record(w: World) -> None:  # issue 11 point 2
+    from data import consent
+
+    assert consent.may_record(w.store, ADMIN, w.b, w.only_b)
+    assert not consent.may_record(w.store, w.leader(w.a), w.b, w.only_b)  # another group's school
+    assert not consent.may_record(w.store, w.leader(w.a), w.a, w.shared)  # a leader who is no school's head
+    assert not consent.may_record(w.store, w.governor(w.a), w.a, w.shared)
+    assert not consent.may_record(w.store, PUBLIC, w.a, w.shared)
+
+def case_store_findings(w: World) -> None:  # issue 11 point 4
+    from data.store_check import store_findings
+
+    assert store_findings(w.store, ADMIN)
+    for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
+        denied(lambda v=viewer: store_findings(w.store, v))
+
+
+def case_undo_plan(w: World) -> None:  # issue 11 point 4
+    from data.undo import undo_plan
+
+    assert undo_plan(w.store, ADMIN, 1).import_id == 1
+    for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
+        denied(lambda v=viewer: undo_plan(w.store, v, 1))
+
+
+def case_undoable_imports(w: World) -> None:  # issue 11 point 4
+    from data.undo import undoable_imports
+
+    assert undoable_imports(w.store, ADMIN) == []  # the demo's own files are rebuilt, never undone one by one
+    for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
+        denied(lambda v=viewer: undoable_imports(w.store, v))
+
+
 CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}
 PUBLIC_READS = {("data.publications", "find_publications"), ("data.publications", "published")}
 

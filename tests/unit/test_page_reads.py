@@ -38,6 +38,12 @@ ALLOWED = {
         "weak_rows"},  # words, limits and pure functions of frames the scoped reads returned
     "data.publications": READ_NAMES["data.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
     "data.inspections": READ_NAMES["data.inspections"],
+    "data.store_check": READ_NAMES["data.store_check"] | {  # words (issue 11 points 3, 4)
+        "SEVERITY_WORDS", "OK", "DEMO_WHY", "REAL_STORE_COMMANDS"},
+    "data.undo": READ_NAMES["data.undo"] | {"undo_for"},  # the checked write, taking the viewer (issue 11 point 4)
+    "data.consent": READ_NAMES["data.consent"] | {
+        "record_consent", "record_consents",  # checked writes, each taking the viewer (issue 11 point 2)
+        "AGREED", "DECLINED", "NOT_ASKED", "MAX_NOTE"},
     "data.group_admin": READ_NAMES["data.group_admin"] | {
         # checked writes, each taking the viewer, and the words and limits of the form
         "create_group", "rename_group", "set_parent", "close_group", "reopen_group", "add_schools", "record_left",
