@@ -8,6 +8,7 @@ import streamlit as st
 
 from data import scope
 from data.access import Role
+from data.consent import AGREED, DECLINED, MAX_NOTE, NOT_ASKED, consents, may_record, record_consents
 from data.publications import MAX_COMMENTARY, build_publication, publication_history, publish, withdraw
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card
@@ -21,6 +22,14 @@ KEY_NOTE = "publish_note_"  # + measure id: one commentary box per chosen measur
 KEY_PUBLISH = "publish_button"
 KEY_WITHDRAW = "withdraw_"  # + publication id
 KEY_FLASH = "_publish_flash"  # a message to show after a withdraw (made in a callback, shown on the next run)
+KEY_CONSENT_FLASH = "_consent_flash"  # the same, after recording schools' answers
+KEY_CONSENT_SCHOOLS = "consent_schools"
+KEY_CONSENT_ANSWER = "consent_answer"
+KEY_CONSENT_NOTE = "consent_note"
+KEY_CONSENT_BUTTON = "consent_record"
+PAGE_PATH = "publish"  # this page's own path in the app's address (app.py: the file's name)
+ANSWER_WORDS = {AGREED: "Agreed", NOT_ASKED: "Not asked yet", DECLINED: "Declined"}
+CHOICES = {"agrees": "Agrees to publish jointly", "declines": "Does not agree (or withdraws)"}
 DEFAULT_MEASURES = 8
 PUBLIC_PAGE = "views/published_results.py"
 STATUS_WORDS = {
@@ -33,6 +42,51 @@ STATUS_WORDS = {
 def public_path(publication_id: int) -> str:
     """The parents' page for one publication, as a path under the app's address."""
     return f"published_results?publication={publication_id}"
+
+
+def app_address() -> str | None:
+    """The app's own address as the person's browser reached it (Streamlit's st.context.url, without this page's
+    path), or from the request's Host header; None when neither is known."""
+    url = st.context.url
+    if url:
+        base = url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+        return base.removesuffix(f"/{PAGE_PATH}")
+    host = str(st.context.headers.get("Host") or "").strip()
+    if host and all(c.isalnum() or c in ".-:[]" for c in host):  # a host name and port, nothing else
+        scheme = "https" if str(st.context.headers.get("X-Forwarded-Proto") or "").lower() == "https" else "http"
+        return f"{scheme}://{host}"
+    return None
+
+
+def public_address(publication_id: int) -> str:
+    """The full address of the parents' page for one publication, to copy and share (a path when the app's own
+    address is unknown)."""
+    base = app_address()
+    return f"{base}/{public_path(publication_id)}" if base else public_path(publication_id)
+
+
+def _record_answers(group_id: int, names: dict[int, str], only: int | None) -> None:
+    """Runs before the page is drawn, so the table and the preview already show the new answers. `only`: the one
+    school this person may answer for (a head's own), else the schools chosen in the form."""
+    chosen = [only] if only is not None else list(st.session_state.get(KEY_CONSENT_SCHOOLS) or [])
+    agreed = st.session_state.get(KEY_CONSENT_ANSWER) == "agrees"
+    if not chosen:
+        st.session_state[KEY_CONSENT_FLASH] = ("error", "Choose the school whose answer you are recording.")
+        return
+    problems = record_consents(get_store(), current_viewer(), group_id, {int(u): agreed for u in chosen},
+                               str(st.session_state.get(KEY_CONSENT_NOTE) or ""))
+    if problems:
+        st.session_state[KEY_CONSENT_FLASH] = ("error", "Not recorded:\n\n" + "\n".join(
+            f"- {markdown_text(p)}" for p in problems))
+        return
+    who = ", ".join(markdown_text(names.get(int(u), "the school")) for u in chosen)
+    st.session_state[KEY_CONSENT_FLASH] = ("success", f"Recorded: {who} {'agree' if agreed else 'do not agree'}"
+                                           " to publish jointly." if len(chosen) > 1 else
+                                           f"Recorded: {who} {'agrees' if agreed else 'does not agree'} to publish "
+                                           "jointly.")
+    if only is None:
+        st.session_state[KEY_CONSENT_SCHOOLS] = []
+    st.session_state[KEY_CONSENT_NOTE] = ""
 
 
 def _when(value: object) -> str:
@@ -64,8 +118,44 @@ group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, viewer, group_id, period)
 st.header(markdown_text(card.subject.name))
 
+# ------------------------------------------------------------------------------------------- consent
+st.subheader("1. The schools that agree to publish jointly")
+answers = consents(store, viewer, group_id, period)
+school_names = {u: c.name for u, c in answers.items()}
+agreed_count = sum(c.agreed for c in answers.values())
+st.caption(f"A school's results go into the joint publication only if the school has agreed: its head or a data "
+           f"manager records the answer. {agreed_count} of {len(answers)} schools have agreed.")
+flash = st.session_state.pop(KEY_CONSENT_FLASH, None)
+if flash:
+    (st.error if flash[0] == "error" else st.success)(flash[1])
+if answers:
+    ordered = sorted(answers.values(), key=lambda c: (c.answer != AGREED, c.name))
+    st.dataframe(pd.DataFrame({
+        "School": [c.name for c in ordered],
+        "Answer": [ANSWER_WORDS.get(c.answer, c.answer) for c in ordered],
+        "Recorded by": [c.recorded_by or "–" for c in ordered],
+        "When": [_when(c.recorded_at) if c.recorded_at else "–" for c in ordered],
+        "Note": [c.note or "" for c in ordered],
+    }), hide_index=True, width="stretch", key="consent_table")
+allowed = [u for u in sorted(answers, key=lambda u: school_names[u]) if may_record(store, viewer, group_id, u)]
+if allowed:
+    with st.expander("Record a school's answer", icon=":material/how_to_reg:", expanded=agreed_count == 0):
+        only = allowed[0] if len(allowed) == 1 and not viewer.is_admin else None
+        if only is not None:
+            st.markdown(f"Your school: **{markdown_text(school_names[only])}**")
+        else:
+            st.multiselect("Schools", allowed, format_func=school_names.get, key=KEY_CONSENT_SCHOOLS,
+                           placeholder="Choose one or more schools")
+        st.radio("Their answer", list(CHOICES), format_func=CHOICES.get, key=KEY_CONSENT_ANSWER, horizontal=True)
+        st.text_input("Note (optional)", max_chars=MAX_NOTE, key=KEY_CONSENT_NOTE,
+                      placeholder="For example: agreed at the heads' meeting on 12 November")
+        st.button("Record the answer", icon=":material/how_to_reg:", key=KEY_CONSENT_BUTTON,
+                  on_click=_record_answers, args=(int(group_id), school_names, only))
+else:
+    st.caption("Each school's head, or a data manager, records the school's answer.")
+
 # ------------------------------------------------------------------------------------------- choose
-st.subheader(f"1. Choose the results to share for {period}")
+st.subheader(f"2. Choose the results to share for {period}")
 rows = [r for r in card.rows if r.value is not None]
 labels = {r.measure: r.label for r in rows}
 if not labels:
@@ -95,16 +185,19 @@ if chosen:
                 commentary[mid] = note.strip()
 
 # ------------------------------------------------------------------------------------------- preview
-st.subheader("2. Check the preview")
+st.subheader("3. Check the preview")
 pub, problems = build_publication(store, viewer, group_id, period, list(chosen), commentary)
 if problems:
     st.warning("Before you publish:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in problems))
 if pub is not None:
-    with st.container(border=True, height=900):
+    if pub.left_out_words:
+        st.warning(markdown_text(pub.left_out_words), icon=":material/group_remove:")
+    # the page as parents will read it, at its full length: no inner scroll box
+    with st.container(border=True):
         render_publication(pub, preview=True)
 
 # ------------------------------------------------------------------------------------------- publish
-st.subheader("3. Publish")
+st.subheader("4. Publish")
 st.caption("Publishing makes a fixed copy of these results. Publishing again for the same year makes a new version "
            "that replaces the last one; later changes to the data do not change what parents see.")
 if st.button("Publish", type="primary", icon=":material/campaign:", key=KEY_PUBLISH,
@@ -113,10 +206,12 @@ if st.button("Publish", type="primary", icon=":material/campaign:", key=KEY_PUBL
     if done is None:
         st.error("Not published:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in refused))
     else:
+        address = public_address(done.publication_id)
+        full = address.startswith(("http://", "https://"))
         st.success(f"Published version {done.version} of {markdown_text(done.group_name)}'s results for "
-                   f"{done.period}. "
-                   "Parents can read them now, without signing in, at this address (after the app's own address):")
-        st.code(public_path(done.publication_id), language=None)
+                   f"{done.period}. Parents can read them now, without signing in, at this address"
+                   + (" (copy it with the button at its right):" if full else " (after the app's own address):"))
+        st.code(address, language=None)
         st.page_link(PUBLIC_PAGE, label="Open the parents' page", icon=":material/family_restroom:",
                      query_params={"publication": str(done.publication_id)})
 
@@ -135,7 +230,8 @@ else:
         "Status": [STATUS_WORDS.get(str(h["status"]), str(h["status"]).capitalize()) for h in history],
         "Date": [_when(h["created_at"]) for h in history],
         "By": [h.get("created_by") or "–" for h in history],
-        "Parents' page": [public_path(h["publication_id"]) if h["status"] == "published" else "–" for h in history],
+        "Parents' page": [public_address(h["publication_id"]) if h["status"] == "published" else "–"
+                          for h in history],
     }), hide_index=True, width="stretch", key="publish_history")
     for h in history:
         if h["status"] != "published":

@@ -1,0 +1,108 @@
+"""A joint publication includes only the member schools that agreed (issue 11, point 2): the others are left out
+of the schools, the values and the pooled totals, and the publication says so in a sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from data.access import Role, Viewer
+from data.consent import member_urns, record_consent, record_consents
+from data.demo import FLAGSHIP_PARTNERSHIP
+from data.local_measures import define_local_measure, upload_local_values
+from data.publications import build_publication, publish, published
+from data.store import Store
+
+ADMIN = Viewer(Role.ADMIN, None, "Data manager")
+MENTORING = {"id": "mentoring", "label": "Pupils with a mentor",
+             "description": "Share of the pupils offered mentoring who took it up.",
+             "perspective": "inclusion", "unit": "%", "format": ".1f", "polarity": "higher_better",
+             "phases": ["primary", "secondary"], "rollup": "pooled_ratio", "scale": 100, "uncertainty": "wilson"}
+
+
+@pytest.fixture()
+def world(demo_store: Store) -> dict:
+    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    assert group
+    period = demo_store.periods()[-1]
+    members = demo_store.group_members(group.group_id, period)
+    assert len(members) >= 4 and set(members) <= set(member_urns(demo_store, group.group_id, period))
+    names = dict(demo_store.query("SELECT urn, name FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+                                  [members]))
+    return {"store": demo_store, "gid": group.group_id, "period": period, "members": members, "names": names}
+
+
+def _mentoring(w: dict, counts: dict[int, tuple[int, int]]) -> None:
+    s, gid = w["store"], w["gid"]
+    assert define_local_measure(s, gid, MENTORING, actor="governor@example") == []
+    lines = ["URN,period,numerator,denominator"] + [f"{u},{w['period']},{n},{d}" for u, (n, d) in counts.items()]
+    result = upload_local_values(s, gid, "mentoring", "\n".join(lines).encode(), filename="mentoring.csv",
+                                 actor="leader@example")
+    assert result.ok, result.issues
+
+
+def test_a_school_that_declined_is_left_out_and_not_pooled(world: dict) -> None:  # issue 11 point 2
+    s, gid, members = world["store"], world["gid"], world["members"]
+    declined, keen, *rest = members
+    # the declining school took up 19 of 20 places; the keen one 14 of 20; every other 10 of 20
+    _mentoring(world, {declined: (19, 20), keen: (14, 20), **{u: (10, 20) for u in rest}})
+    everyone, problems = build_publication(s, ADMIN, gid, world["period"], ["mentoring"], {})
+    assert problems == [] and everyone is not None
+    n = len(members)
+    # all agreed: (19 + 14 + 10 (n - 2)) / 20 n
+    assert everyone.items[0].group_value == pytest.approx(100 * (33 + 10 * (n - 2)) / (20 * n))
+    assert record_consent(s, ADMIN, gid, declined, False, "Governors prefer to publish alone") == []
+    pub, problems = build_publication(s, ADMIN, gid, world["period"], ["mentoring"], {})
+    assert problems == [] and pub is not None
+    # the agreed schools only: (14 + 10 (n - 2)) / 20 (n - 1); with the flagship's 10 schools 94 / 180 = 52.2%
+    expected = 100 * (14 + 10 * (n - 2)) / (20 * (n - 1))
+    assert pub.items[0].group_value == pytest.approx(expected)
+    if n == 10:
+        assert pub.items[0].group_display == "52.2%"
+    assert declined not in {x.urn for x in pub.schools}
+    assert declined not in {v.urn for v in pub.school_values}
+    assert [(x.urn, x.answer) for x in pub.left_out] == [(declined, "declined")]
+    assert pub.left_out_words == (
+        f"1 of the partnership's {n} schools has not agreed to publish jointly, so its results are not included: "
+        f"{world['names'][declined]}.")
+
+
+def test_the_sentence_names_every_school_left_out_and_is_kept_with_the_copy(world: dict) -> None:
+    # issue 11 point 2
+    s, gid, members = world["store"], world["gid"], world["members"]
+    a, b, *rest = members
+    assert record_consents(s, ADMIN, gid, {a: False, b: False}) == []
+    pub, problems = publish(s, ADMIN, gid, world["period"], ["overall_absence"], {})
+    assert problems == [] and pub is not None
+    names = sorted([world["names"][a], world["names"][b]])
+    assert pub.left_out_words == (
+        f"2 of the partnership's {len(members)} schools have not agreed to publish jointly, so their results are "
+        f"not included: {names[0]}, {names[1]}.")
+    assert {x.urn for x in pub.schools} == set(rest)
+    assert published(s, pub.publication_id).left_out_words == pub.left_out_words
+    assert s.query("SELECT urn, answer FROM publication_left_out WHERE publication_id = ? ORDER BY urn",
+                   [pub.publication_id]) == sorted([(a, "declined"), (b, "declined")])
+    audit = s.query("SELECT after_json FROM audit_log WHERE action = 'publish' AND entity_id = ?",
+                    [str(pub.publication_id)])[0][0]
+    assert f'"left_out": [{min(a, b)}, {max(a, b)}]' in audit
+
+
+def test_a_school_never_asked_is_left_out_too(world: dict) -> None:  # issue 11 point 2
+    s, gid = world["store"], world["gid"]
+    other = s.find_group("Copperham Schools Alliance")
+    newcomer = next(u for u in s.group_members(other.group_id) if u not in world["members"])
+    s.add_memberships(gid, [newcomer], "2025-09-01", None, actor="test", source="test")
+    pub, problems = build_publication(s, ADMIN, gid, world["period"], ["overall_absence"], {})
+    assert problems == [] and pub is not None
+    assert [(x.urn, x.answer) for x in pub.left_out] == [(newcomer, "not asked")]
+    assert newcomer not in {x.urn for x in pub.schools}
+
+
+def test_publishing_with_no_school_agreed_is_refused_in_words(world: dict) -> None:  # issue 11 point 2
+    s, gid = world["store"], world["gid"]
+    assert record_consents(s, ADMIN, gid, {u: False for u in member_urns(s, gid, world["period"])}) == []
+    before = s.query("SELECT count(*) FROM publications")[0][0]
+    pub, problems = publish(s, ADMIN, gid, world["period"], ["overall_absence"], {})
+    assert pub is None
+    assert problems == ["None of the partnership's schools has agreed to publish its results jointly yet: record "
+                        "the schools' answers first."]
+    assert s.query("SELECT count(*) FROM publications")[0][0] == before
