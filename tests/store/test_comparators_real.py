@@ -187,12 +187,16 @@ def test_a_publication_totals_every_school_it_lists(real) -> None:
     """Parents' joint results list every member, so their total pools every member, special schools too: a
     mainstream-only total beside a list that names a special school would let a hidden value be recovered."""
     from data.access import Role, Viewer
+    from data.consent import record_consents
     from data.publications import build_publication
 
     store, _ = real
     name = _partnership(store, "Dales Partnership", [121702, 121779, 121764])
     gid = store.find_group(name).group_id
-    pub, problems = build_publication(store, Viewer(Role.ADMIN, None, "Data manager"), gid, YEAR, ["progress8"], {})
+    admin = Viewer(Role.ADMIN, None, "Data manager")
+    # a joint publication includes only the schools that agreed (issue 11 point 2): all three have
+    assert record_consents(store, admin, gid, dict.fromkeys((121702, 121779, 121764), True)) == []
+    pub, problems = build_publication(store, admin, gid, YEAR, ["progress8"], {})
     assert problems == [] and pub is not None
     cells = {r["URN"]: r for r in rows_of(KS4P)}
     parts = [(float(cells[u]["P8MEA"]), float(cells[u]["P8PUP"])) for u in ("121702", "121779", "121764")]
