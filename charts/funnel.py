@@ -26,7 +26,7 @@ from charts.limits import (
 )
 from charts.palette import FAINT, HIGHLIGHT, INK, MUTED
 
-__all__ = ["funnel_limits", "funnel_plot", "STYLE"]
+__all__ = ["funnel_limits", "funnel_plot", "funnel_kind", "funnel_unavailable", "STYLE"]
 
 # status -> (marker symbol, colour, size)
 STYLE: dict[str, tuple[str, str, int]] = {
@@ -38,6 +38,28 @@ STYLE: dict[str, tuple[str, str, int]] = {
     NOT_COMPARED: ("circle", FAINT, 7),
 }
 CURVE_POINTS = 120
+
+
+def funnel_kind(scale: float) -> str:
+    """A percentage of pupils is a rate (binomial limits); anything else is an average (limits need the pupils' sd)."""
+    return "rate" if scale == 100 else "mean"
+
+
+def funnel_unavailable(df: pd.DataFrame, *, label: str, national: float | None, scale: float,
+                       sd: float | None) -> str | None:
+    """Why no funnel plot can be drawn for these schools' values (None: it can). df columns: value, cohort."""
+    with_cohort = df[df["value"].notna() & (pd.to_numeric(df["cohort"], errors="coerce") > 0)] \
+        if "cohort" in df else df.iloc[0:0]
+    if with_cohort.empty:
+        return f"{label} has no cohort: a funnel plot needs one (how many pupils each school's result is from)."
+    if funnel_kind(scale) == "mean" and not sd:
+        return (f"{label} is an average, and a funnel plot of an average needs the spread of pupils' scores, which "
+                "is not published for it: so there is no funnel plot.")
+    if national is None or not np.isfinite(national):
+        return f"There is no national figure for {label} this year to centre a funnel plot on."
+    if len(with_cohort) < 3:
+        return f"Fewer than three of these schools have a result for {label} with a cohort: too few for a funnel plot."
+    return None
 
 
 def _curve_cohorts(cohorts: np.ndarray) -> np.ndarray:

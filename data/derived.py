@@ -14,9 +14,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from data.families import school_kinds
 from data.formats import parse_period
 from data.store import Store, StoreError, registered
-from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, family_stats, fit_expectation, nearest, standardise
+from metrics.families import (
+    DEFAULT_FAMILY_SIZE,
+    FAMILY_VARIABLES,
+    family_stats,
+    fit_expectation,
+    nearest,
+    similarity,
+    standardise,
+)
 from metrics.registry import Polarity, Registry, load_registry
 
 Z95 = 1.959964
@@ -128,10 +137,11 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
         out[c] = out[c].astype("Int32")
     _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
     # the latest year's families and context, as pages read them (Store.family, the similar-schools page)
-    _replace_rows(cur, "families", latest_fam, "urn, rank, neighbour, distance", "urn, rank")
-    _replace_rows(cur, "school_context", latest_ctx, "urn, phase, source_period, variable, value, z")
-    _replace_rows(cur, "family_by_year", fam_rows, "urn, period, rank, neighbour, distance", "period, urn, rank")
-    _replace_rows(cur, "context_by_year", context, "urn, phase, period, variable, value, z, source_period",
+    _replace_rows(cur, "families", latest_fam, "urn, rank, neighbour, distance, similarity", "urn, rank")
+    _replace_rows(cur, "school_context", latest_ctx, "urn, phase, source_period, variable, value, z, kind")
+    _replace_rows(cur, "family_by_year", fam_rows, "urn, period, rank, neighbour, distance, similarity",
+                  "period, urn, rank")
+    _replace_rows(cur, "context_by_year", context, "urn, phase, period, variable, value, z, source_period, kind",
                   "period, urn, variable")
     _replace_rows(cur, "regressions", regressions, "*")
     cur.execute("DROP TABLE _base")
@@ -217,10 +227,11 @@ def _replace_rows(cur, table: str, frame: pd.DataFrame, columns: str, order: str
 
 def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each school's context in each year it has results (that year's value of each variable, or the nearest
-    earlier year's: `source_period`), and its k nearest same-phase schools on that year's context.
+    earlier year's: `source_period`), and its k nearest schools of the same phase and kind on that year's context
+    (standardised within the phase, so a kind's few schools are measured on the phase's national scale).
 
-    Columns: context (urn, phase, period, variable, value, z, source_period); families (urn, period, rank,
-    neighbour, distance). A school without results in a year is in no family that year."""
+    Columns: context (urn, phase, period, variable, value, z, source_period, kind); families (urn, period, rank,
+    neighbour, distance, similarity). A school without results in a year is in no family that year."""
     variables = list(FAMILY_VARIABLES)
     # a school's years: those with any result (_base); its context: each variable's latest value up to that year
     raw = cur.execute("""
@@ -236,9 +247,11 @@ def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         FROM years y JOIN ctx c ON c.urn = y.urn AND c.period <= y.period  -- 'YYYY/YY' sorts as the years do
         GROUP BY ALL
     """, [list(FAMILY_PHASE), list(FAMILY_PHASE.values()), variables]).df()
-    ctx_cols = ["urn", "phase", "period", "variable", "value", "z", "source_period"]
+    ctx_cols = ["urn", "phase", "period", "variable", "value", "z", "source_period", "kind"]
     if raw.empty:
-        return pd.DataFrame(columns=ctx_cols), pd.DataFrame(columns=["urn", "period", "rank", "neighbour", "distance"])
+        return pd.DataFrame(columns=ctx_cols), pd.DataFrame(columns=["urn", "period", "rank", "neighbour", "distance",
+                                                                     "similarity"])
+    kind_of = school_kinds(cur)
     wide = raw.pivot_table(index=["period", "phase", "urn"], columns="variable", values="value", aggfunc="first")
     wide = wide.reindex(columns=variables)
     sources = raw.set_index(["period", "urn", "variable"])["source_period"]
@@ -250,14 +263,16 @@ def _families(cur, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         known = ~np.isnan(x).all(axis=0)
         weights = np.array([FAMILY_VARIABLES[v] for v in variables]) * known
         s = standardise(x)
-        idx, dist = nearest(s.z, weights, k)
+        kinds = np.array([kind_of.get(int(u), "other") for u in urns])
+        idx, dist = nearest(s.z, weights, k, groups=kinds)
         valid = idx >= 0
         rows, ranks = np.nonzero(valid)
         fam_parts.append(pd.DataFrame({
             "urn": urns[rows], "period": period, "rank": ranks + 1, "neighbour": urns[idx[valid]],
-            "distance": dist[valid]}))
+            "distance": dist[valid], "similarity": similarity(dist[valid], weights)}))
         long = pd.DataFrame({
             "urn": np.repeat(urns, len(variables)), "phase": phase, "period": period,
+            "kind": np.repeat(kinds, len(variables)),
             "variable": np.tile(variables, len(urns)), "value": x.reshape(-1), "z": s.z.reshape(-1)})
         long.loc[long["variable"] == "pupils", "value"] = np.expm1(long.loc[long["variable"] == "pupils", "value"])
         ctx_parts.append(long[~np.isnan(long["value"])])

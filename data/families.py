@@ -1,7 +1,8 @@
 """A school's family of similar schools with the user's own variables, weights and size.
 
-The default family (equal weights, 30 schools) is precomputed at import (``data.derived``); this
-reads the standardised context stored then and finds a custom family in one pass (~10 ms).
+The default family (DfE's variables at equal weights, 30 schools of the same phase and kind) is precomputed at
+import (``data.derived``); this reads the standardised context stored then and finds a custom family in one pass
+(docs/benchmarks.md, "Adjusted families").
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import numpy as np
 import pandas as pd
 
 from data.store import Store, StoreError
-from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, nearest_to
+from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, nearest_to, school_kind, similarity
 
 
 def family(store: Store, urn: int, *, weights: Mapping[str, float] | None = None,
-           size: int = DEFAULT_FAMILY_SIZE, period: str | None = None) -> pd.DataFrame:
+           size: int = DEFAULT_FAMILY_SIZE, period: str | None = None, same_kind: bool = True) -> pd.DataFrame:
     """The school's `size` most similar same-phase schools on the weighted context variables (a weight of 0
-    leaves a variable out). Columns: rank, urn, name, distance, then each variable's value.
+    leaves a variable out); of its own kind (`same_kind`: no grammar, middle, UTC or studio school for a
+    comprehensive) unless asked for every kind of the phase. Columns: rank, urn, name, distance, similarity, kind,
+    then each variable's value. attrs: the school's phase and kind, and the variables that counted.
 
     `period`: that year's neighbours, on that year's context (context_by_year: the year's own values, or the nearest
     earlier year's); None: the store's latest year (school_context)."""
@@ -30,6 +33,22 @@ def family(store: Store, urn: int, *, weights: Mapping[str, float] | None = None
         raise StoreError("family weights must be 0 or more, and at least one above 0")
     if not 1 <= size <= 200:
         raise StoreError(f"a family has 1 to 200 schools, not {size}")
+    return _family(store, urn, weights, size, period, same_kind)
+
+
+def similar_intakes(store: Store, urn: int, period: str | None = None) -> pd.DataFrame:
+    """Every school of the school's phase and kind with its similarity to it on the default variables and weights
+    (the partner suggestions' pool): columns urn, similarity. Empty when the school has no context."""
+    try:
+        out = _family(store, urn, dict(FAMILY_VARIABLES), 10**9, period, True)
+    except StoreError:
+        return pd.DataFrame({"urn": pd.Series(dtype="int64"), "similarity": pd.Series(dtype="float64")})
+    return out[["urn", "similarity"]]
+
+
+def _family(store: Store, urn: int, weights: dict[str, float], size: int, period: str | None,
+            same_kind: bool) -> pd.DataFrame:
+    """family() without the checks of what a person asked for."""
     if period is None:
         phase = store.query("SELECT any_value(phase) FROM school_context WHERE urn = ?", [urn])[0][0]
     else:
@@ -39,23 +58,38 @@ def family(store: Store, urn: int, *, weights: Mapping[str, float] | None = None
         year = "" if period is None else f" in {period}"
         raise StoreError(f"no context (pupils, FSM, EAL, SEN) is known for URN {urn}{year}, so it has no family")
     if period is None:
-        ctx = store.query_df("SELECT urn, variable, value, z FROM school_context WHERE phase = ?", [phase])
+        ctx = store.query_df("SELECT urn, variable, value, z, kind FROM school_context WHERE phase = ?", [phase])
     else:
-        ctx = store.query_df("SELECT urn, variable, value, z FROM context_by_year WHERE phase = ? AND period = ?",
-                             [phase, period])
+        ctx = store.query_df("SELECT urn, variable, value, z, kind FROM context_by_year WHERE phase = ? "
+                             "AND period = ?", [phase, period])
     z = ctx.pivot_table(index="urn", columns="variable", values="z", aggfunc="first").reindex(
         columns=list(FAMILY_VARIABLES))
     raw = ctx.pivot_table(index="urn", columns="variable", values="value", aggfunc="first").reindex(
         columns=list(FAMILY_VARIABLES))
-    w = np.array([float(weights.get(v, 0.0)) for v in FAMILY_VARIABLES])
+    # a variable no school of the phase has (prior attainment for primaries) cannot count, nor weigh in the score
+    known = ~z.isna().all(axis=0).to_numpy()
+    w = np.array([float(weights.get(v, 0.0)) for v in FAMILY_VARIABLES]) * known
+    if not (w > 0).any():
+        raise StoreError("none of the chosen context measures is known for schools of this phase: choose another")
     urns = z.index.to_numpy()
+    kinds = ctx.groupby("urn")["kind"].first().reindex(urns).fillna("other").to_numpy()
     me = int(np.flatnonzero(urns == urn)[0])
-    idx, dist = nearest_to(z.to_numpy(dtype=float), me, w, size)
+    idx, dist = nearest_to(z.to_numpy(dtype=float), me, w, size, allowed=(kinds == kinds[me]) if same_kind else None)
     names = dict(store.query("SELECT urn, name FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
                              [urns[idx].tolist()]))
     out = pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "urn": urns[idx],
-                        "name": [names.get(int(u)) for u in urns[idx]], "distance": dist})
-    for v in FAMILY_VARIABLES:
-        if weights.get(v, 0) > 0:
+                        "name": [names.get(int(u)) for u in urns[idx]], "distance": dist,
+                        "similarity": similarity(dist, w), "kind": kinds[idx]})
+    for v, counted in zip(FAMILY_VARIABLES, w > 0, strict=True):
+        if counted:
             out[v] = raw[v].to_numpy()[idx]
+    out.attrs = {"phase": phase, "kind": str(kinds[me]), "variables": [v for v, c in zip(FAMILY_VARIABLES, w > 0,
+                                                                                        strict=True) if c]}
     return out
+
+
+def school_kinds(cur, urns: list[int] | None = None) -> dict[int, str]:
+    """Each school's kind (metrics.families.school_kind) from its GIAS type, admissions policy and ages."""
+    est = cur.execute("SELECT urn, phase, type_name, admissions_policy, age_low, age_high FROM establishments "
+                      "WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], urn)", [urns, urns]).fetchall()
+    return {int(u): school_kind(ph, t, a, lo, hi) for u, ph, t, a, lo, hi in est}

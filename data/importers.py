@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data import ees_national, ees_results, ees_trusts, ofsted
+from data import ees_national, ees_results, ees_trusts, ofsted, undo
 from data.formats import (
     NEEDS_PERIOD,
     PERFORMANCE_KINDS,
@@ -39,6 +39,7 @@ from data.formats import (
 )
 from data.reading import FatalImportError, Problem, RawTable, fatal, read_table
 from data.store import Store, merge_memberships, registered
+from data.store_check import DEMO_WHY, REAL_STORE_COMMANDS
 from metrics.registry import Measure, Phase, Source, Status, load_registry
 from metrics.value_years import described_period, value_year_sentence
 
@@ -168,6 +169,7 @@ EST_COLUMNS = [
     "open_date", "close_date", "street", "town", "postcode", "telephone", "website", "head_name",
     "head_start_date", "region", "urban_rural", "age_low", "age_high", "gender", "religious_character",
     "pupils", "capacity", "easting", "northing", "latitude", "longitude", "ofsted_rating", "ofsted_date",
+    "admissions_policy",  # GIAS's words (Selective / Non-selective / ...): families keep grammar schools apart
 ]
 
 
@@ -183,14 +185,33 @@ def import_files(store: Store, paths: Sequence[str | Path], period: str | None =
     return reports
 
 
+# Why the demo refuses real files, and the commands that start a real store (data.store_check: the Data page says
+# the same)
+DEMO_REFUSAL = (f"{DEMO_WHY}. Import real files into a new store of their own (it is made on first use): "
+                f"{REAL_STORE_COMMANDS[0]}, then open the app on it with {REAL_STORE_COMMANDS[1]}")
+
+
+def demo_refusal(store: Store, *, demo_files: bool = False) -> str | None:
+    """The sentence refusing an import into the demo store, or None when the store is real (or the files are the
+    demo's own)."""
+    return DEMO_REFUSAL if store.is_demo() and not demo_files else None
+
+
 def import_file(store: Store, path: str | Path, period: str | None = None, *, actor: str = "cli",
-                recluster: bool = True, limit_bytes: int | None = None) -> ImportReport:
-    """Import one DfE file. Never raises for bad input: a failed report says why, nothing is written."""
+                recluster: bool = True, limit_bytes: int | None = None, demo_files: bool = False) -> ImportReport:
+    """Import one DfE file. Never raises for bad input: a failed report says why, nothing is written.
+
+    `demo_files` is for the demo's own made-up files (data.demo, and tests adding made-up rows to a demo): no command
+    or page passes it, so a demo store refuses every real file (DEMO_REFUSAL)."""
     path = Path(path)
     started = datetime.now()
     t0 = time.perf_counter()
     report = ImportReport(file=path.name)
     sha = None
+    if (refused := demo_refusal(store, demo_files=demo_files)) is not None:
+        report.ok, report.message = False, refused
+        report.problems = [Problem(path.name, refused, fatal=True)]
+        return report  # nothing read, nothing logged: the demo's import log stays the demo's own
     try:
         table = read_table(path, limit_bytes=limit_bytes)
         sha = table.sha256
@@ -210,7 +231,12 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         _check_batch(table, batch)
         with store.transaction() as cur:
             import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
-            counts = write_batch(cur, batch, kind, import_id)
+            # what the file replaces is kept so the import can be undone (data/undo.py); the demo's own files
+            # are never undone one by one (the demo is rebuilt whole), so they keep nothing
+            tracked = None if demo_files else undo.track(cur, tracked_tables(batch))
+            counts = write_batch(cur, batch, kind, import_id, archive=not demo_files)
+            if tracked is not None:
+                undo.record(cur, tracked, import_id)
             # 'pending' until refresh_derived turns it 'ok' in its own commit: a kill in between leaves the mark
             outcome = "pending" if needs_derived(counts) else "ok"
             report.import_id = _log_import(cur, import_id, report, sha, kind, batch, counts, started, actor, outcome,
@@ -897,6 +923,7 @@ def _spine_batch(table: RawTable, period: str | None) -> Batch:
             "age_high": parse_int(g(row, "AGEH")),
             "gender": g(row, "GENDER") or None,
             "religious_character": g(row, "RELDENOM") or None,
+            "admissions_policy": g(row, "ADMPOL") or None,
         })
     return batch
 
@@ -1002,6 +1029,7 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
             "age_high": parse_int(g(row, "StatutoryHighAge")),
             "gender": g(row, "Gender (name)") or None,
             "religious_character": g(row, "ReligiousCharacter (name)") or None,
+            "admissions_policy": g(row, "AdmissionsPolicy (name)") or None,
             "pupils": parse_int(g(row, "NumberOfPupils")),
             "capacity": parse_int(g(row, "SchoolCapacity")),
             "easting": easting,
@@ -1161,8 +1189,18 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
 # ============================================================================ writing
 
 
-def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
-    """Write a batch inside the caller's transaction. Returns what changed, for the report."""
+def tracked_tables(batch: Batch) -> tuple[str, ...]:
+    """The tables (besides observations) this batch may write, whose replaced rows undo keeps: a writer may touch
+    any of them (Ofsted's updates establishments, GIAS links rebuild the lineage)."""
+    if batch.writers:
+        return tuple(undo.TRACKED)
+    return tuple(t for t, rows in (("establishments", batch.establishments), ("groups", batch.groups),
+                                   ("memberships", batch.memberships)) if rows)
+
+
+def write_batch(cur, batch: Batch, kind: str, import_id: int, *, archive: bool = False) -> dict[str, int]:
+    """Write a batch inside the caller's transaction. Returns what changed, for the report. With `archive`, the
+    observations it replaces are kept for undo (data/undo.py)."""
     counts = dict(schools=0, observations=0, benchmarks=0, establishments_added=0, establishments_updated=0,
                   groups_added=0, memberships_changed=0)
     if batch.establishments:
@@ -1191,7 +1229,8 @@ def write_batch(cur, batch: Batch, kind: str, import_id: int) -> dict[str, int]:
         ]).drop_duplicates()
         counts["memberships_changed"] = merge_memberships(cur, rows, source=kind)
     if batch.observations:
-        counts.update(_write_observations(cur, observation_frame(batch.observations, kind), kind, import_id))
+        counts.update(_write_observations(cur, observation_frame(batch.observations, kind), kind, import_id,
+                                          archive=archive))
         batch.notes.extend(kept_notes(counts))
     for writer in batch.writers:
         for key, n in writer(cur, import_id).items():
@@ -1402,7 +1441,7 @@ def kept_notes(counts: dict[str, int]) -> list[str]:
     return notes
 
 
-def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> dict[str, int]:
+def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int, *, archive: bool = False) -> dict[str, int]:
     """Replace, never duplicate: rows with the same school/area, measure and period are swapped out, unless the
     incoming school value is of an earlier version (_keep_later_version) or poorer (_keep_richer) than the stored
     one."""
@@ -1410,6 +1449,8 @@ def _write_observations(cur, obs: pd.DataFrame, kind: str, import_id: int) -> di
     obs, kept = _keep_richer(cur, obs)
     kept.update(later)
     with registered(cur, "_obs_in", obs):
+        if archive:  # the rows about to be replaced, kept for undo
+            undo.archive_replaced_observations(cur, import_id)
         cur.execute("""
             DELETE FROM observations o USING _obs_in s
             WHERE s.level = 'school' AND o.level = 'school' AND o.urn = s.urn

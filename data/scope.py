@@ -32,11 +32,13 @@ from data.access import (
     visible_group_ids,
 )
 from data.families import family
+from data.group_years import years_with_results
+from data.la_average import LaFigure, la_figures
 from data.scorecards import registry_for, scorecard
 from data.store import Store, StoreInfo
 from data.support import DEFAULT_MAX_KM, support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE
-from metrics.registry import Registry, load_registry
+from metrics.registry import Measure, Registry, load_registry
 from metrics.scorecard import Scorecard
 from metrics.support import Partner
 
@@ -62,10 +64,14 @@ def groups(store: Store, viewer: Viewer) -> dict[int, str]:
             for r in df.itertuples() if int(r.group_id) in allowed}
 
 
-def periods(store: Store, viewer: Viewer) -> list[str]:
-    """Academic years with school results, oldest first."""
+def periods(store: Store, viewer: Viewer, group_id: int | None = None) -> list[str]:
+    """Academic years with school results, oldest first; with a group, the years its members have results for
+    (data.group_years: where the group's pages open)."""
     require_staff(viewer)
-    return store.periods()
+    if group_id is None:
+        return store.periods()
+    judged = [m.id for m in registry(store, viewer, group_id).measures if m.judged]
+    return years_with_results(store, require_group(store, viewer, group_id), judged)
 
 
 def members(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
@@ -83,8 +89,12 @@ def school(store: Store, viewer: Viewer, urn: int) -> dict:
 # ------------------------------------------------------------------------------------------------ scorecards
 
 
-def registry(store: Store, viewer: Viewer, group_id: int | None = None) -> Registry:
-    """National measures plus the group's own local measures (only national ones without a group)."""
+def registry(store: Store, viewer: Viewer, group_id: int | None = None, *, urn: int | None = None) -> Registry:
+    """National measures plus the group's own local measures (only national ones without a group); with a school
+    (`urn`), the local measures of every group of the school the viewer may see: the registry its card is built
+    with (school_scorecard), which knows every row on that card."""
+    if urn is not None:
+        return registry_for(store, require_school(store, viewer, urn))
     if group_id is None:
         require_staff(viewer)
         return load_registry()
@@ -122,6 +132,15 @@ def targets(store: Store, viewer: Viewer, group_id: int, period: str) -> dict[st
 def local_measures(store: Store, viewer: Viewer, group_id: int) -> list[dict]:
     """The group's own local measure definitions (registry fields as dicts)."""
     return store.local_measures(require_group(store, viewer, group_id))
+
+
+def local_authority_values(store: Store, viewer: Viewer, urns: Sequence[int], period: str,
+                           measures: Sequence[Measure | str]) -> dict[tuple[int, str], LaFigure]:
+    """Each school's own local authority average (DfE's LA benchmark, data.la_average) by (urn, measure id), for
+    schools of the viewer's groups (any school for an admin)."""
+    for urn in urns:
+        require_school(store, viewer, urn)
+    return la_figures(store, urns, period, measures)
 
 
 # ------------------------------------------------------------------------------------------------ comparisons
@@ -208,8 +227,8 @@ def _require_admin(viewer: Viewer) -> None:
 # Every read pages may make, by module: each takes (store, viewer, ...) and is tested in tests/store/test_scope.py.
 READS = {
     "data.scope": ["groups", "periods", "members", "school", "registry", "group_scorecard", "school_scorecard",
-                   "chosen_measures", "targets", "local_measures", "similar_schools", "school_values", "partners",
-                   "store_info", "import_log", "audit_log"],
+                   "local_authority_values", "chosen_measures", "targets", "local_measures", "similar_schools",
+                   "school_values", "partners", "store_info", "import_log", "audit_log"],
     "data.governance": ["applicable_measures", "uploadable_measures", "local_values", "upload_template",
                         "check_definition", "check_upload", "can_edit_scorecard"],
     "data.support_log": ["support_records", "support_balance"],

@@ -1,8 +1,9 @@
 """Families of similar schools, and context-adjusted expectations. Pure numerics (numpy).
 
-A school's family is its N nearest schools of the same phase on standardised context
-(weighted Euclidean distance between z-scores). The expectation for a measure is a national
-least-squares regression of the measure on the same context.
+A school's family is its N nearest schools of the same phase and kind (a comprehensive is not compared with
+a grammar, middle, UTC or studio school unless asked) on standardised context (weighted Euclidean distance
+between z-scores). The variables are those of DfE's own similar-schools model that our files carry. The
+expectation for a measure is a national least-squares regression of the measure on the same context.
 """
 
 from __future__ import annotations
@@ -12,15 +13,66 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Context variables (measure ids) and their default weights in the family distance.
+# Context variables (measure ids) and their default weights in the family distance. The ones on by default are
+# DfE's similar-schools variables that our files carry (DFE-Digital/sap-sector, SimilarSchools*ValuesEntry:
+# PPPerc, PercentEAL, PercentSchSupport, PercentageStatementOrEHP, NumberOfPupils, KS2 prior attainment for
+# secondaries); DfE weighs them equally once standardised. FSM now and all SEN overlap those, so they are offered
+# but off. DfE's pupil stability, POLAR4 and IDACI are in no file Jointly imports.
 FAMILY_VARIABLES: dict[str, float] = {
     "disadvantaged_pct": 1.0,
     "eal_pct": 1.0,
-    "sen_pct": 1.0,
+    "sen_support_pct": 1.0,
+    "ehcp_pct": 1.0,
     "pupils": 1.0,
     "ks4_prior_attainment": 1.0,
+    "fsm_pct": 0.0,
+    "sen_pct": 0.0,
 }
+DEFAULT_WEIGHTS = FAMILY_VARIABLES
 DEFAULT_FAMILY_SIZE = 30
+
+# Kinds of school within a phase: a family holds one kind unless the user asks for all kinds of the phase.
+KIND_LABELS: dict[str, str] = {
+    "mainstream": "mainstream (non-selective) school",
+    "selective": "selective (grammar) school",
+    "middle": "middle school",
+    "utc": "university technical college",
+    "studio": "studio school",
+    "special": "special school",
+    "alternative": "alternative provision (including pupil referral units)",
+    "nursery": "nursery school",
+    "post16": "16 to 19 provider",
+    "other": "other kind of school",
+}
+
+
+def school_kind(phase: str | None, type_name: str | None, admissions_policy: str | None,
+                age_low: int | None, age_high: int | None) -> str:
+    """The kind of school from GIAS's words: special, AP, UTC, studio, selective, middle or mainstream."""
+    if phase in ("special", "alternative", "nursery", "post16"):
+        return str(phase)
+    words = (type_name or "").lower()
+    if "university technical college" in words:
+        return "utc"
+    if "studio school" in words:
+        return "studio"
+    if (admissions_policy or "").strip().lower().startswith("selective"):
+        return "selective"
+    # GIAS's middle schools (deemed primary or secondary) start at 7 to 10 and end at 12 to 14
+    if age_low is not None and age_high is not None and age_low == age_low and age_high == age_high \
+            and 7 <= age_low <= 10 and 12 <= age_high <= 14:
+        return "middle"
+    return "mainstream" if phase in ("primary", "secondary", "all_through") else "other"
+
+
+def similarity(distance: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Similarity score 1 / (1 + typical gap), the gap being the distance over the root of the weights' sum: the
+    root-mean-square difference in standard deviations. 1 = identical context; NaN where there is no school."""
+    total = float(np.sum(weights))
+    d = np.asarray(distance, dtype=float)
+    with np.errstate(invalid="ignore"):
+        score = 1.0 / (1.0 + d / np.sqrt(total)) if total > 0 else np.full(d.shape, np.nan)
+    return np.where(np.isfinite(d), score, np.nan)
 
 
 @dataclass(frozen=True)
@@ -41,11 +93,22 @@ def standardise(x: np.ndarray) -> Standardised:
     return Standardised((x - means) / sds, means, sds)
 
 
-def nearest(z: np.ndarray, weights: np.ndarray, k: int, *, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def nearest(z: np.ndarray, weights: np.ndarray, k: int, *, chunk: int = 512,
+            groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For every row, the k nearest other rows: (indices, distances), each rows x k, nearest first.
 
     Unknown values (NaN) count as the phase average (z = 0). Rows with fewer than k others get -1 / inf padding.
+    `groups` (one label per row): each row's neighbours come from rows with its own label only (its kind).
     """
+    if groups is not None:
+        idx = np.full((len(z), k), -1, dtype=np.int64)
+        dist = np.full((len(z), k), np.inf)
+        for label in np.unique(groups):
+            rows = np.flatnonzero(groups == label)
+            sub_idx, sub_dist = nearest(z[rows], weights, k, chunk=chunk)
+            idx[rows] = np.where(sub_idx >= 0, rows[np.clip(sub_idx, 0, None)], -1)
+            dist[rows] = sub_dist
+        return idx, dist
     n = len(z)
     k_eff = min(k, max(n - 1, 0))
     idx = np.full((n, k), -1, dtype=np.int64)
@@ -69,13 +132,17 @@ def nearest(z: np.ndarray, weights: np.ndarray, k: int, *, chunk: int = 512) -> 
     return idx, dist
 
 
-def nearest_to(z: np.ndarray, row: int, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def nearest_to(z: np.ndarray, row: int, weights: np.ndarray, k: int, *,
+               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The k rows nearest to one row (not itself), nearest first: (indices, distances). Same distance as
-    `nearest`: weighted Euclidean on z-scores, unknown values as the average (z = 0)."""
+    `nearest`: weighted Euclidean on z-scores, unknown values as the average (z = 0). `allowed` (booleans per
+    row): only those rows may be neighbours (the same kind of school)."""
     zf = np.where(np.isnan(z), 0.0, z)
     d = np.sqrt(((zf - zf[row]) ** 2 * weights).sum(axis=1))
     d[row] = np.inf
-    k = min(k, len(z) - 1)
+    if allowed is not None:
+        d[~allowed] = np.inf
+    k = min(k, int(np.isfinite(d).sum()))
     order = np.lexsort((np.arange(len(d)), d))[:k]  # by distance, ties by position: deterministic
     return order, d[order]
 

@@ -1,12 +1,13 @@
 """Support: record who gave support to whom, see each school's giving and taking, and find a partner school
-strong where another is weak. For leaders and admins."""
+strong where another is weak. Leaders and admins record; governors read the ledger and the suggestions."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from charts.alt import network_alt
+from charts.alt import funnel_alt, network_alt
+from charts.funnel import funnel_kind, funnel_plot, funnel_unavailable
 from charts.network import support_matrix, support_network
 from data import scope
 from data.access import Role, Viewer
@@ -23,6 +24,7 @@ from data.support_log import (
     support_records,
     weak_rows,
 )
+from metrics.support import DEFAULT_MAX_KM
 from metrics.text import markdown_text
 from ui.context import (
     choose_group_and_period,
@@ -45,6 +47,8 @@ KEY_END = "support_end"
 KEY_HOURS = "support_hours"
 KEY_NOTES = "support_notes"
 KEY_TAB = "support_view"
+KEY_KM = "partner_km"
+KEY_ANYWHERE = "partner_anywhere"
 NO_MEASURE = ""
 
 
@@ -67,18 +71,22 @@ def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str):
-    return scope.partners(_store, viewer, urn, measure, period)
+def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
+              max_km: float | None):
+    """Suggested partners within max_km (None: anywhere)."""
+    return scope.partners(_store, viewer, urn, measure, period, max_km=max_km)
 
 
 store = get_store()
 viewer = current_viewer()
 st.title("Support between schools")
-if viewer.role is Role.GOVERNOR:
-    st.info("Support records are kept by the group's leaders. The board report shows the group's results.")
-    st.stop()
-st.caption("Every school is both a giver and a taker of support: record it here, see the balance across the "
-           "group, and find a partner school that is strong where another school is weak.")
+reader = viewer.role is Role.GOVERNOR  # governors read the ledger and the suggestions; leaders record support
+if reader:
+    st.caption("Support between the group's schools, as recorded by the group's leaders, and partner schools "
+               "strong where one of the group's schools is weak. Recording support is for the leaders.")
+else:
+    st.caption("Every school is both a giver and a taker of support: record it here, see the balance across the "
+               "group, and find a partner school that is strong where another school is weak.")
 group_id, period, _ = choose_group_and_period(store, viewer)
 card = group_card(store, viewer, group_id, period)
 reg = registry(store, viewer, group_id)
@@ -88,9 +96,11 @@ st.header(markdown_text(card.subject.name))
 
 # ------------------------------------------------------------------------------------------- record support
 st.subheader(f"Support given and received in {period}")
-recorder = st.expander("Record support", icon=":material/add_circle:")
+recorder = None if reader else st.expander("Record support", icon=":material/add_circle:")
 ledger = st.container()  # drawn below the form but filled after it, so a record just saved is already in it
-if len(members) < 2:
+if recorder is None:
+    pass  # no form for governors: data.support_log.record_support refuses them as well
+elif len(members) < 2:
     recorder.info(f"{markdown_text(card.subject.name)} needs at least two member schools in {period} before "
                   "support can be recorded.")
 else:
@@ -130,9 +140,9 @@ with ledger:
         st.error(markdown_text(exc.title))
         st.stop()
     if records.empty:
-        st.info(f"No support has been recorded for {markdown_text(card.subject.name)} in {period} yet. Open "
-                "'Record support' above to add some: it then appears here as a network, a matrix and each "
-                "school's balance.")
+        st.info(f"No support has been recorded for {markdown_text(card.subject.name)} in {period} yet."
+                + (" The group's leaders record it here." if reader else " Open 'Record support' above to add "
+                   "some: it then appears here as a network, a matrix and each school's balance."))
     else:
         alt = network_alt(nodes, edges)
         # only the open tab is drawn (the choice is in the URL, so a shared link opens on the same tab)
@@ -183,8 +193,8 @@ with ledger:
 
 # ------------------------------------------------------------------------------------------- partners
 st.subheader("Suggested partners")
-st.caption("For a school's weak measure, schools strong on it: in its own groups first, then similar schools "
-           "nearby.")
+st.caption("For a school's weak measure, schools strong on it and better than it, of the same phase and kind of "
+           "school: in its own groups first, then schools with a similar intake nearby.")
 urn = choose_school(viewer, members)
 if urn is None:
     st.stop()
@@ -195,29 +205,70 @@ if not weak:
     st.stop()
 st.markdown(f"**{markdown_text(names[urn])}**: {len(weak)} measure(s) flagged or at *Cause for concern* or "
             "*Needs attention*.")
-measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg], label="Weak measure")
+c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+with c1:
+    measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg], label="Weak measure")
 if measure is None:
     st.stop()
+anywhere = c3.checkbox("Anywhere in England", key=KEY_ANYWHERE, help="Suggest schools however far away they are.")
+km = c2.number_input("Travel distance (km)", min_value=1, max_value=1000, value=int(DEFAULT_MAX_KM), step=5,
+                     key=KEY_KM, disabled=anywhere, help=f"How far from the school to look: {DEFAULT_MAX_KM:.0f} km "
+                     "unless you set another distance.")
+max_km = None if anywhere else float(km)
 row = next(r for r in weak if r.measure == measure.id)
 st.caption(f"{markdown_text(measure.label)}: {markdown_text(row.display)} "
            f"(national {markdown_text(measure.format_value(row.national))}), level "
            f"{row.level_label}"
            + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
 try:
-    partners = _partners(store, store.generation, viewer.scope, urn, measure.id, period)
+    partners = _partners(store, store.generation, viewer.scope, urn, measure.id, period, max_km)
 except StoreError as exc:
     st.error(markdown_text(exc.title))
     st.stop()
+where = "anywhere in England" if max_km is None else f"within {max_km:g} km"
 if not partners:
-    st.info(f"No school in {markdown_text(names[urn])}'s groups or among its similar schools is strong on "
-            f"{markdown_text(measure.label)} in "
-            f"{period} (at or above the 60th percentile nationally).")
+    st.info(f"No school {where} in {markdown_text(names[urn])}'s groups or with a similar intake is strong on "
+            f"{markdown_text(measure.label)} in {period} (at or above the 60th percentile nationally) and better "
+            "than it." + ("" if max_km is None else " Try a longer travel distance, or anywhere in England."))
 else:
+    st.caption(f"{len(partners)} suggested partner(s) {where}. Similarity score: how alike the two schools' "
+               "intakes are (1 = the same context; see Similar schools for how it is worked out). Distance (km): "
+               "as the crow flies.")
     st.dataframe(pd.DataFrame([{
-        "School": p.name, "How related": p.relation, "Value": p.display,
-        "Better than (% of schools)": round(p.percentile),
-        "Distance (km)": p.distance_km, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
-        "Website": p.website or "–", "Town": p.town or "–", "Postcode": p.postcode or "–",
+        "School": p.name, "Why suggested": p.reason, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
+        "Website": p.website or "–", "Distance (km)": p.distance_km,
+        "Similarity score": p.similarity, "Better than (% of schools)": round(p.percentile),
+        "How related": p.relation, "Value": p.display, "Town": p.town or "–", "Postcode": p.postcode or "–",
     } for p in partners]), hide_index=True, width="stretch", key="support_partners", column_config={
+        "Why suggested": st.column_config.TextColumn(width="large"),
         "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
+        "Similarity score": st.column_config.NumberColumn(
+            format="%.2f", help="How alike the intakes are: 1 = the same context; blank for a school of its own "
+            "groups that is not among its similar schools."),
     })
+
+# the weak measure in a funnel plot: the school, its similar schools and the suggested partners against national
+family_names: dict[int, str] = {}
+try:
+    fam = scope.similar_schools(store, viewer, urn, period=period)
+    family_names = {int(u): n for u, n in zip(fam["urn"], fam["name"], strict=True)}
+except StoreError:  # no context for this school: its partners alone
+    pass
+others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
+values = scope.school_values(store, viewer, urn, others, period, measure.id)
+values = values[values["status"] == "ok"][["urn", "value", "denominator"]].rename(columns={"denominator": "cohort"})
+plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
+plot = values.assign(name=values["urn"].map(plot_names))
+why_not = funnel_unavailable(plot, label=measure.label, national=row.national, scale=measure.scale, sd=measure.sd)
+if why_not:
+    st.info(markdown_text(why_not))
+else:
+    plot = plot.dropna(subset=["cohort"])
+    kind = funnel_kind(measure.scale)
+    title = f"{measure.label}: {names[urn]}, its similar schools and partners against national"
+    st.plotly_chart(funnel_plot(plot, national=row.national, kind=kind, scale=measure.scale, sd=measure.sd,
+                                highlight=urn, title=title),
+                    alt=funnel_alt(plot, measure.label, row.national, urn, kind=kind, scale=measure.scale,
+                                   sd=measure.sd), width="stretch", key="partner_funnel")
+    st.caption("Points outside the funnel lines differ from national by more than chance would explain "
+               "(95% and 99.8% limits); small schools vary more, so their limits are wider.")

@@ -145,16 +145,104 @@ def test_suggested_partners_for_a_weak_measure(support: AppTest) -> None:
     if partners is None:
         assert any("is strong on" in i.value for i in at.info)
     else:
-        assert list(partners.columns)[:4] == ["School", "How related", "Value", "Better than (% of schools)"]
+        assert list(partners.columns)[:4] == ["School", "Why suggested", "Head", "Telephone"]
         assert (partners["Better than (% of schools)"] >= 60).all()
 
 
-def test_governors_do_not_have_the_support_page(demo_db) -> None:
+def _weak_secondary(at: AppTest) -> AppTest:
+    """Choose the flagship's secondary (flagged in the demo) for partner suggestions."""
+    school = at.selectbox(key="school")
+    secondary = next(i for i, o in enumerate(school.options) if "Community College" in o)
+    at = school.select_index(secondary).run()
+    assert not at.exception
+    return at
+
+
+def _partners(at: AppTest):
+    return table(at, "Why suggested") if has_table(at, "Why suggested") else None
+
+
+# issue 11 point 14
+def test_partners_are_within_30_km_unless_anywhere_is_asked(support: AppTest) -> None:
+    at = _weak_secondary(support)
+    km = at.number_input(key="partner_km")
+    assert km.value == 30 and km.label == "Travel distance (km)"
+    near = _partners(at)
+    if near is not None:
+        assert (near["Distance (km)"] <= 30).all()
+    assert any("within 30 km" in c.value for c in at.caption)
+    at = at.checkbox(key="partner_anywhere").check().run()
+    assert not at.exception
+    anywhere = _partners(at)
+    assert anywhere is not None and len(anywhere) > (0 if near is None else len(near))
+    assert (anywhere["Distance (km)"] > 30).any()  # the demo's England is wide: anywhere reaches farther
+    assert not any("within 30 km" in c.value for c in at.caption)
+    at = at.checkbox(key="partner_anywhere").uncheck().run()
+    at = at.number_input(key="partner_km").set_value(400).run()  # a wider distance the user sets
+    wider = _partners(at)
+    assert wider is not None and (wider["Distance (km)"] <= 400).all()
+
+
+# issue 11 point 14
+def test_each_partner_has_contacts_and_says_why_in_one_sentence(support: AppTest, demo_db) -> None:
+    at = _weak_secondary(support)
+    at = at.checkbox(key="partner_anywhere").check().run()
+    partners = _partners(at)
+    assert partners is not None and len(partners)
+    label = at.selectbox(key="measure").value
+    with Store(demo_db) as s:
+        for row in partners.itertuples(index=False):
+            urn = s.query("SELECT urn FROM establishments WHERE name = ?", [row.School])[0][0]
+            head, phone, web = s.query("SELECT head_name, telephone, website FROM establishments WHERE urn = ?",
+                                       [urn])[0]
+            assert (row.Head, row.Telephone, row.Website) == (head or "–", phone or "–", web or "–")
+    assert partners["Head"].ne("–").all() and partners["Telephone"].ne("–").all()
+    for why, km, sim in zip(partners["Why suggested"], partners["Distance (km)"], partners["Similarity score"],
+                            strict=True):
+        assert why.count(". ") == 0 and why.endswith(".")  # one sentence
+        assert " against your " in why and f"{km:.0f} km away" in why or "less than 1 km away" in why
+        if sim == sim:  # a similar school: its similarity is in the sentence
+            assert f"similar intake (similarity {sim:.2f})" in why
+    assert label  # the measure the suggestions are for
+    # "distance" is kilometres here; the intake's likeness is the similarity score: two columns, two names
+    assert "Distance" not in partners.columns and {"Distance (km)", "Similarity score"} <= set(partners.columns)
+
+
+# issue 11 point 14
+def test_funnel_plot_or_the_reason_why_not(support: AppTest) -> None:
+    at = _weak_secondary(support)
+    measures = at.selectbox(key="measure").options
+    assert measures
+    for i in range(len(measures)):
+        at = at.selectbox(key="measure").select_index(i).run()
+        assert not at.exception
+        funnels = [e for e in at.get("plotly_chart") if "Cohort (pupils)" in e.proto.spec]
+        reasons = [x.value for x in at.info if "funnel plot" in x.value]
+        # exactly one of the two: the funnel of the weak measure, or a sentence saying why there is none
+        assert len(funnels) + len(reasons) == 1, (measures[i], len(funnels), reasons)
+
+
+# issue 11 point 12
+def test_governors_read_support_without_the_forms(demo_db) -> None:
     at = open_app(role="governor")
-    # st.navigation registers only the role's pages: AppTest refuses to switch to any other
     registered = [Path(str(info.get("script_path", ""))).name for info in at._registered_pages.values()]
-    assert "reports.py" in registered and "support.py" not in registered
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("views/support.py")
-    leader = open_app(role="leader")
-    assert "support.py" in [Path(str(i.get("script_path", ""))).name for i in leader._registered_pages.values()]
+    assert {"support.py", "similar_schools.py"} <= set(registered)
+    at.switch_page("views/support.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Support between schools"
+    assert not any(b.label == "Record support" for b in at.button)  # no form to record support
+    assert not [e for e in at.expander if "Record support" in str(e.label)]
+    balance = table(at, "In words")  # the ledger is there to read
+    assert {"net giver", "net taker"} <= set(balance["In words"])
+    assert any("recorded by the group's leaders" in c.value for c in at.caption)
+    assert at.selectbox(key="school")  # and the suggestions
+    # the data layer refuses a governor's record too, and writes nothing
+    from data.support_log import record_support
+    with Store(demo_db) as s:
+        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
+        members = s.group_members(gid, s.periods()[-1])
+        governor = Viewer(Role.GOVERNOR, gid, "Governor")
+        before = support_record_count(s)
+        problems = record_support(s, governor, group_id=gid, giver=members[0], taker=members[1],
+                                  kind="peer_review", start_date=date(2024, 10, 1), end_date=None, hours=2.0)
+        assert any("Governors" in p for p in problems) and support_record_count(s) == before

@@ -220,7 +220,7 @@ def test_custom_family_equals_the_stored_one_with_default_weights_and_changes_wi
     assert custom["urn"].tolist() == stored["urn"].tolist()
     assert custom["distance"].to_numpy() == pytest.approx(stored["distance"].to_numpy())
     fsm_only = family(st, urn, weights={"disadvantaged_pct": 1.0}, size=5)
-    assert list(fsm_only.columns) == ["rank", "urn", "name", "distance", "disadvantaged_pct"]
+    assert list(fsm_only.columns) == ["rank", "urn", "name", "distance", "similarity", "kind", "disadvantaged_pct"]
     mine = st.query("SELECT value FROM school_context WHERE urn = ? AND variable = 'disadvantaged_pct'", [urn])[0][0]
     # with one variable the family is the five schools closest on it
     z = dict(st.query("SELECT urn, z FROM school_context WHERE variable = 'disadvantaged_pct' AND phase = "

@@ -212,12 +212,13 @@ def case_school_values(w: World) -> None:
 
 
 def case_partners(w: World) -> None:
-    found = scope.partners(w.store, w.leader(w.a), w.shared, "attainment8", w.period, limit=50)
+    # like with like (issue 11 point 14): the shared school is a primary, so its partners are on a primary measure
+    found = scope.partners(w.store, w.leader(w.a), w.shared, "ks2_rwm_expected", w.period, limit=50, max_km=None)
     names_b = set(w.store.establishments(w.store.group_members(w.b))["name"]) - set(
         w.store.establishments(w.store.group_members(w.a))["name"])
     in_group = [p for p in found if w.b_name.lower() in p.relation.lower()]
     assert in_group == []  # B is never named as the shared school's group to A's leader
-    as_b = scope.partners(w.store, w.leader(w.b), w.shared, "attainment8", w.period, limit=50)
+    as_b = scope.partners(w.store, w.leader(w.b), w.shared, "ks2_rwm_expected", w.period, limit=50, max_km=None)
     assert any(p.name in names_b for p in as_b)  # the check above could fail: B's leader does see B's partners
     denied(lambda: scope.partners(w.store, w.leader(w.a), w.shared, w.b_local, w.period))
     denied(lambda: scope.partners(w.store, w.leader(w.a), w.only_b, "attainment8", w.period))
