@@ -774,7 +774,10 @@ class Store:
         return index
 
     def import_log(self, limit: int = 200) -> pd.DataFrame:
-        return self.query_df("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit])
+        # an undone import (data/undo.py) shows as 'undone'
+        return self.query_df("SELECT i.* REPLACE (CASE WHEN u.import_id IS NULL THEN i.outcome ELSE 'undone' END "
+                             "AS outcome) FROM imports i LEFT JOIN imports_undone u USING (import_id) "
+                             "ORDER BY import_id DESC LIMIT ?", [limit])
 
     def audit_log(self, limit: int = 200, *, group_ids: Sequence[int] | None = None) -> pd.DataFrame:
         """Recorded changes, newest first: all of them, or those to these groups' data. Unscoped: pages read

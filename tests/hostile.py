@@ -77,7 +77,7 @@ def plant(db: Path, work: Path) -> Hostile:
         names = dict(zip(members[:4], [SCHOOL_NAME, *FORMULA_SCHOOLS], strict=True))
         rows = [(u, name, est.loc[u, "type_name"], est.loc[u, "type_group"], str(est.loc[u, "phase"]).capitalize(),
                  "Open", est.loc[u, "town"]) for u, name in names.items()]
-        report = import_file(s, gias_file(work / "edubasealldata_hostile.csv", rows))
+        report = import_file(s, gias_file(work / "edubasealldata_hostile.csv", rows), demo_files=True)  # made-up rows
         assert report.ok, report.message
         with s.transaction() as cur:
             cur.execute("UPDATE groups SET name = ? WHERE group_id = ?", [GROUP_NAME, gid])

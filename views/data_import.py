@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from data import governance, scope
+from data.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS, store_findings
+from data.undo import undo_for, undo_plan, undoable_imports
 from metrics.text import markdown_text
 from ui.context import current_viewer
 from ui.server import UPLOAD_CAP_MB, open_uploads
@@ -18,8 +20,15 @@ KEY_FILES = "data_import_files"
 KEY_PERIOD = "data_import_period"
 KEY_IMPORT = "data_import_go"
 KEY_REPORTS = "_data_import_reports"  # the last import's reports, shown until the next one
+KEY_UNDO_CHOICE = "data_undo_choice"
+KEY_UNDO_ASK = "data_undo_ask"
+KEY_UNDO_YES = "data_undo_yes"
+KEY_UNDO_NO = "data_undo_no"
+KEY_UNDO_ASKING = "_data_undo_asking"  # the import whose undo waits for a yes
+KEY_UNDONE = "_data_undone"  # the last undo's sentence, shown once after the rerun
 OUTCOME_WORDS = {"ok": "Imported", "failed": "Failed: nothing written",
-                 "pending": "Values stored; derived tables pending (rebuilt at the next open)"}
+                 "pending": "Values stored; derived tables pending (rebuilt at the next open)",
+                 "undone": "Undone: its values are as they were before it"}
 REFUSAL = ("This page is for data managers: only an admin can import files and read the logs. Ask your data manager "
            "if something needs importing.")
 
@@ -51,50 +60,72 @@ if info.groups:
     st.caption("Groups by kind: " + ", ".join(f"{n:,} {kind}" for kind, n in info.groups.items()) + ".")
 st.caption("Years with results: " + (", ".join(info.periods) if info.periods else "none yet") + ".")
 
+# ---------------------------------------------------------------- (a2) what the store can show (after every import)
+st.header("What the store can show")
+for finding in store_findings(store, viewer):  # sentences quote group names from the files: shown as written
+    show = st.success if finding.severity == OK else st.warning
+    show(f"{SEVERITY_WORDS[finding.severity]}: {markdown_text(finding.text())}")
+
 # ---------------------------------------------------------------- (b) upload DfE files
+
+
+def upload_files() -> None:
+    """The uploader, the Import button and the last import's reports."""
+    st.caption("Performance tables (Compare School Performance) CSVs, GIAS establishments, groups and links, EES "
+               "school-level files and Ofsted's list. Each file is checked completely and imported in one step: "
+               "a file with a problem writes nothing.")
+    # the page stopped above for anyone but an admin: only an admin's session may upload, up to the server's cap
+    open_uploads(UPLOAD_CAP_MB)
+    files = st.file_uploader("DfE files", type=["csv", "xlsx"], accept_multiple_files=True, key=KEY_FILES)
+    period = st.text_input("Academic year", key=KEY_PERIOD, placeholder="e.g. 2018/19",
+                           help="Performance-tables files carry no year: give it here. Leave it blank for EES and "
+                                "GIAS files, which carry their own.")
+    if st.button("Import", key=KEY_IMPORT, type="primary", disabled=not files):
+        bar = st.progress(0.0, text="Starting…")
+
+        def progress(i: int, name: str) -> None:
+            bar.progress(i / len(files), text=f"Importing {name} ({i + 1} of {len(files)})")
+
+        reports = governance.import_uploads(store, viewer, [(f.name, f.getvalue()) for f in files], period,
+                                            progress=progress)
+        bar.progress(1.0, text=f"Done: {sum(r.ok for r in reports)} of {len(reports)} files imported.")
+        st.session_state[KEY_REPORTS] = reports
+        st.rerun()  # so the counts and the check above include what was just imported
+    for report in st.session_state.get(KEY_REPORTS, []):
+        if report.ok:
+            st.success(f"Imported {markdown_text(report.file)}.")
+            st.code(report.summary(), language=None)
+            if report.problems:
+                st.caption(f"{len(report.problems)} values could not be read and were stored as missing:")
+                st.dataframe(pd.DataFrame([{"Line": p.line, "Column": p.column or "", "Problem": p.message}
+                                           for p in report.problems]).astype({"Line": "Int64"}), hide_index=True)
+        else:
+            # the message quotes the file (its name, a cell): shown as written
+            st.error(f"Not imported: {markdown_text(report.message.rstrip('.'))}. Nothing from this file was "
+                     "written: the store is as it was.")
+    if not files and not st.session_state.get(KEY_REPORTS):
+        st.info("Choose one or more files to import.")
+    if st.session_state.get(KEY_REPORTS):
+        st.caption("What the store can show now is above, under What the store can show.")
+
+
 st.header("Import DfE files")
-st.caption("Performance tables (Compare School Performance) CSVs, GIAS establishments, groups and links, EES "
-           "school-level files and Ofsted's list. Each file is checked completely and imported in one step: "
-           "a file with a problem writes nothing.")
-# the page stopped above for anyone but an admin: only an admin's session may upload, up to the server's cap
-open_uploads(UPLOAD_CAP_MB)
-files = st.file_uploader("DfE files", type=["csv", "xlsx"], accept_multiple_files=True, key=KEY_FILES)
-period = st.text_input("Academic year", key=KEY_PERIOD, placeholder="e.g. 2018/19",
-                       help="Performance-tables files carry no year: give it here. Leave it blank for EES and GIAS "
-                            "files, which carry their own.")
-if st.button("Import", key=KEY_IMPORT, type="primary", disabled=not files):
-    bar = st.progress(0.0, text="Starting…")
+if store.is_demo():
+    # no uploader that would only refuse: why, and how to start a real store
+    st.warning(f"{DEMO_WHY}. To use real files, start a real store of its own (a new file, made on first use) and "
+               "open the app on it:")
+    st.code("\n".join(REAL_STORE_COMMANDS), language="bash")
+else:
+    upload_files()
 
-    def progress(i: int, name: str) -> None:
-        bar.progress(i / len(files), text=f"Importing {name} ({i + 1} of {len(files)})")
-
-    reports = governance.import_uploads(store, viewer, [(f.name, f.getvalue()) for f in files], period,
-                                        progress=progress)
-    bar.progress(1.0, text=f"Done: {sum(r.ok for r in reports)} of {len(reports)} files imported.")
-    st.session_state[KEY_REPORTS] = reports
-    st.rerun()  # so the counts above include what was just imported
-for report in st.session_state.get(KEY_REPORTS, []):
-    if report.ok:
-        st.success(f"Imported {markdown_text(report.file)}.")
-        st.code(report.summary(), language=None)
-        if report.problems:
-            st.caption(f"{len(report.problems)} values could not be read and were stored as missing:")
-            st.dataframe(pd.DataFrame([{"Line": p.line, "Column": p.column or "", "Problem": p.message}
-                                       for p in report.problems]).astype({"Line": "Int64"}), hide_index=True)
-    else:
-        # the message quotes the file (its name, a cell): shown as written
-        st.error(f"Not imported: {markdown_text(report.message.rstrip('.'))}. Nothing from this file was written: "
-                 "the store is as it was.")
-if not files and not st.session_state.get(KEY_REPORTS):
-    st.info("Choose one or more files to import.")
-
-# ---------------------------------------------------------------- (c) the import log
+# ---------------------------------------------------------------- (c) the import log, and undoing an import
 st.header("Import log")
 log = scope.import_log(store, viewer)
 if log.empty:
     st.info("Nothing has been imported yet.")
 else:
     st.dataframe(pd.DataFrame({
+        "Import": log["import_id"],
         "When": log["finished_at"].fillna(log["started_at"]),
         "File": log["file_name"],
         "Kind": log["kind"].fillna("–"),
@@ -106,6 +137,37 @@ else:
         "Message": log["message"].fillna(""),
         "By": log["actor"].fillna(""),
     }), hide_index=True)
+if (said := st.session_state.pop(KEY_UNDONE, None)) is not None:
+    st.success(said)
+undoable = dict(undoable_imports(store, viewer))
+if undoable:
+    st.subheader("Undo an import")
+    st.caption("Its values return to what they were before it: the rows it added go, the rows it replaced come "
+               "back, and percentiles, families and expectations are recomputed. Only the latest import of the same "
+               "values can be undone.")
+    chosen = st.selectbox("Import to undo", list(undoable), format_func=lambda i: f"{i}: {undoable[i]}",
+                          key=KEY_UNDO_CHOICE)
+    plan = undo_plan(store, viewer, int(chosen))
+    if plan.refusal:
+        st.info(plan.refusal)
+    elif st.session_state.get(KEY_UNDO_ASKING) != plan.import_id:
+        if st.button("Undo this import…", key=KEY_UNDO_ASK):
+            st.session_state[KEY_UNDO_ASKING] = plan.import_id
+            st.rerun()
+    else:
+        st.warning(f"{markdown_text(plan.sentence())} To have its values back afterwards, import the same file "
+                   "again. Undo it?")
+        yes, no = st.columns(2)
+        if yes.button("Yes, undo it", key=KEY_UNDO_YES, type="primary"):
+            done = undo_for(store, viewer, plan.import_id)
+            st.session_state.pop(KEY_UNDO_ASKING, None)
+            st.session_state[KEY_UNDONE] = (f"Undone: import {done.import_id} ({markdown_text(done.file_name)}). "
+                                            f"{done.values_removed:,} rows it added were removed and "
+                                            f"{done.values_restored:,} rows it replaced were put back.")
+            st.rerun()
+        if no.button("Cancel", key=KEY_UNDO_NO):
+            st.session_state.pop(KEY_UNDO_ASKING, None)
+            st.rerun()
 
 # ---------------------------------------------------------------- (d) the change history
 st.header("Change history")
