@@ -4,7 +4,8 @@ Streamlit 1.67 serves over Starlette/uvicorn and accepts `PUT /_stcore/upload_fi
 session, whether or not its page has an uploader, keeping the bytes in memory up to server.maxUploadSize. `Guard`
 is an ASGI middleware in front of Streamlit's routes that refuses such a PUT with 403 before a byte of the body is
 read, unless this run of that session's page offered an uploader to a viewer allowed to use it (`open_uploads`).
-It also answers 404 for `/_stcore/metrics` and adds the security headers to every HTTP response.
+It also answers 404 for `/_stcore/metrics`, adds the security headers to every HTTP response, and answers
+`POST /_jointly/signin-cookie`, the one way the app sets its HttpOnly sign-in cookie (`offer_cookie`).
 
 Two ways in, both idempotent: `serve.py` (the documented `streamlit run serve.py`) builds the server with `Guard`
 from its very first request; `install()`, called by app.py on every run, wraps an already running server (plain
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import gc
 import re
+import secrets
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
@@ -48,7 +51,19 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
 )
 
+# The sign-in cookie (issue 11 point 6). A Streamlit script cannot send a Set-Cookie header, and a cookie set from
+# JavaScript (document.cookie) could not be HttpOnly, so any script injected into the page could read it. Instead the
+# script hands the cookie to this module under a one-use ticket (random, COOKIE_TICKET_LIFE seconds), and a line of
+# JavaScript in the page POSTs the ticket here: the answer carries the Set-Cookie. Only the same origin can do it
+# (it needs the COOKIE_HEADER header, which another site's page cannot send without a preflight this endpoint refuses,
+# and a same-origin Origin when the browser sends one), and a ticket sets only the cookie the app chose.
+COOKIE_ENDPOINT = "/_jointly/signin-cookie"
+COOKIE_HEADER = b"x-jointly-cookie"
+COOKIE_TICKET_LIFE = 60.0  # seconds: the page posts its ticket as soon as it is drawn
+MAX_TICKETS = 10_000  # a bound on tickets waiting at once (the oldest go first)
+
 _lock = threading.Lock()
+_tickets: dict[str, tuple[float, str, str, int]] = {}  # ticket -> (monotonic deadline, name, value, max-age seconds)
 _upload_caps: dict[str, int] = {}  # session id -> bytes its current page's uploader accepts
 _opened_this_run: set[str] = set()  # sessions whose running script has called open_uploads
 _guards = 0  # Guard instances built: one means the server is already guarded
@@ -113,6 +128,72 @@ def _forget_ended_sessions() -> None:
             del _upload_caps[sid]
 
 
+def offer_cookie(name: str, value: str, max_age: int) -> str:
+    """A one-use ticket that, POSTed to COOKIE_ENDPOINT within COOKIE_TICKET_LIFE seconds, sets cookie `name` to
+    `value` for `max_age` seconds (0 with "" clears it). `name` and `value` are the app's own: letters, digits and
+    `._-` only."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]*", name + value) or not name:
+        raise ValueError("a cookie's name and value are letters, digits and . _ - only")
+    ticket = secrets.token_urlsafe(24)
+    now = time.monotonic()
+    with _lock:
+        for old in [t for t, held in _tickets.items() if held[0] < now]:
+            del _tickets[old]
+        while len(_tickets) >= MAX_TICKETS:
+            del _tickets[next(iter(_tickets))]
+        _tickets[ticket] = (now + COOKIE_TICKET_LIFE, name, value, max(0, int(max_age)))
+    return ticket
+
+
+def _take_ticket(ticket: str) -> tuple[str, str, int] | None:
+    """The cookie a ticket sets, once: None when it is unknown, used or out of time."""
+    with _lock:
+        held = _tickets.pop(ticket, None)
+    if held is None or held[0] < time.monotonic():
+        return None
+    return held[1], held[2], held[3]
+
+
+def set_cookie_header(scope: Scope, name: str, value: str, max_age: int) -> bytes:
+    """The Set-Cookie for the app's cookie: HttpOnly, SameSite=Lax, for the app's path, Secure over https (the
+    connection's scheme, or the X-Forwarded-Proto the documented nginx sets: claiming https wrongly only makes the
+    browser keep the cookie from plain http)."""
+    headers = dict(scope.get("headers", []))
+    secure = scope.get("scheme") == "https" or headers.get(b"x-forwarded-proto", b"").lower() == b"https"
+    path = _normal_path(scope.get("path", ""))[: -len(COOKIE_ENDPOINT)] or "/"
+    return (f"{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Lax"
+            + ("; Secure" if secure else "")).encode()
+
+
+async def _cookie_answer(scope: Scope, receive: Receive, send: Send) -> None:
+    """POST COOKIE_ENDPOINT with a ticket as the body: 204 with its Set-Cookie, else a refusal in words."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin")
+    host = headers.get(b"host", b"")
+    if scope.get("method") != "POST":
+        await _refuse(scope, receive, send, 405, "Only the app's own page sets its sign-in cookie.")
+        return
+    if COOKIE_HEADER not in headers or (origin is not None and origin.split(b"//", 1)[-1] != host):
+        await _refuse(scope, receive, send, 403, "Only the app's own page sets its sign-in cookie.")
+        return
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        body += message.get("body", b"")
+        if len(body) > 256 or not message.get("more_body", False):
+            break
+    cookie = _take_ticket(body.decode("ascii", "replace").strip()) if len(body) <= 256 else None
+    if cookie is None:
+        await _refuse(scope, receive, send, 403, "That sign-in has run out of time: sign in again.")
+        return
+    await send({"type": "http.response.start", "status": 204,
+                "headers": [(b"set-cookie", set_cookie_header(scope, *cookie)), (b"cache-control", b"no-store"),
+                            *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": b""})
+
+
 def _normal_path(path: str) -> str:
     """The path as the router will match it: `//_stcore//metrics/` is still the metrics endpoint."""
     return "/" + "/".join(part for part in path.split("/") if part)
@@ -155,6 +236,9 @@ class Guard:
         path = _normal_path(scope.get("path", ""))
         if path.endswith(HIDDEN_PATHS):
             await _refuse(scope, receive, send, 404, "Not found.")
+            return
+        if path.endswith(COOKIE_ENDPOINT):
+            await _cookie_answer(scope, receive, send)
             return
         upload = UPLOAD_PATH.search(path)
         if upload is not None and scope.get("method") in ("PUT", "DELETE"):
