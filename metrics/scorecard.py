@@ -948,9 +948,12 @@ def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_a
             national = national_for(bench, m, period, phase)[0]
             statuses = [trend_status(m, p, STATUS_ORDER[x] if x >= 0 else Status.MISSING.value, x != -2)
                         for p, x in zip(periods, sts[k].tolist(), strict=True)]
+            # this year's status as the card reads it (no DfE-gap wording: the card says "No data" then too)
+            x_now = int(sts[k, -1])
+            status_now = STATUS_ORDER[x_now] if x_now >= 0 else Status.MISSING.value
             value = _f(v_now[j])
             if over_100(m, value):
-                value, statuses[-1] = None, Status.MISSING.value
+                value, status_now = None, Status.MISSING.value
             den = _f(parts["denominator"][k])
             small = den is not None and den < m.min_cohort
             values = [_f(x) for x in val[k].tolist()]
@@ -959,7 +962,7 @@ def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_a
             adj = [adjusted_percentile(_f(x), m) for x in pct[k].tolist()]
             sig = significance(significance_reference(m, national), _f(lo[j]) if value is not None else None,
                                _f(hi[j]) if value is not None else None)
-            out[(urn, m.id)] = judge_level(m, value=value, status=statuses[-1], small=small, adj_now=adj[-1],
+            out[(urn, m.id)] = judge_level(m, value=value, status=status_now, small=small, adj_now=adj[-1],
                                            adj_before=adj[prior] if prior is not None and change is not None
                                            else None, significance_words=sig, phase=phase, national=national,
                                            compared=change is not None)
