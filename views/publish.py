@@ -139,7 +139,9 @@ if answers:
     }), hide_index=True, width="stretch", key="consent_table")
 allowed = [u for u in sorted(answers, key=lambda u: school_names[u]) if may_record(store, viewer, group_id, u)]
 if allowed:
-    with st.expander("Record a school's answer", icon=":material/how_to_reg:", expanded=agreed_count == 0):
+    # a plain box, not an expander: it stays open while a school is chosen (each choice reruns the page)
+    with st.container(border=True):
+        st.markdown("**Record a school's answer**")
         only = allowed[0] if len(allowed) == 1 and not viewer.is_admin else None
         if only is not None:
             st.markdown(f"Your school: **{markdown_text(school_names[only])}**")
@@ -191,7 +193,8 @@ if problems:
     st.warning("Before you publish:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in problems))
 if pub is not None:
     if pub.left_out_words:
-        st.warning(markdown_text(pub.left_out_words), icon=":material/group_remove:")
+        st.warning(markdown_text(f"{pub.left_out_words} To include a school, record its agreement in step 1."),
+                   icon=":material/group_remove:")
     # the page as parents will read it, at its full length: no inner scroll box
     with st.container(border=True):
         render_publication(pub, preview=True)

@@ -84,7 +84,8 @@ def test_the_consent_panel_records_an_answer_and_the_preview_leaves_the_school_o
     assert row["When"] != "–"
     sentence = (f"1 of the partnership's {len(names)} schools has not agreed to publish jointly, so its results are "
                 f"not included: {leaving}.")
-    assert markdown_text(sentence) in [w.value for w in at.warning], "the page's own escape of the sentence"
+    assert markdown_text(f"{sentence} To include a school, record its agreement in step 1.") in [
+        w.value for w in at.warning], "the page's own escape of the sentence"
 
 
 def test_a_leader_who_is_no_schools_head_cannot_record_answers(demo_db):  # issue 11 point 2
