@@ -523,6 +523,12 @@ def add_schools(store: Store, viewer: Viewer, group_id: int, urns: Sequence[obje
     day = _day(joined, "joining date")
     names = _school_names(store, wanted)
     problems = [f"There is no school with URN {u} in the store." for u in wanted if u not in names]
+    for urn, closed_on in store.query(
+            "SELECT urn, close_date FROM establishments WHERE list_contains(?::INTEGER[], urn) AND status = 'closed' "
+            # a school closed by the joining date (or closed on a date GIAS does not give) cannot join then
+            "AND (close_date IS NULL OR close_date <= ?) ORDER BY urn", [wanted, day]):
+        when = f" on {closed_on:%d %B %Y}" if closed_on is not None else ""
+        problems.append(f"{names[urn]} closed{when}: a closed school cannot join a group.")
     stays = store.query("SELECT urn, min(start_date), bool_or(start_date IS NULL OR start_date <= ?) FROM memberships "
                         "WHERE group_id = ? AND list_contains(?::INTEGER[], urn) AND coalesce(end_date, DATE "
                         "'9999-12-31') >= ? GROUP BY urn ORDER BY urn", [day, group.group_id, wanted, day])

@@ -81,7 +81,6 @@ st.caption("Partnerships, federations, clusters and hubs are made and kept here:
            "when to when. Trusts and their schools come from the DfE's files (import them on the Data page). A "
            "school a leader adds is invited, and joins when its head or a data manager accepts. Every change is in "
            "the change history. Agreeing to publish results jointly is a separate step, on the publish page.")
-_say()
 
 # ------------------------------------------------------------------------------------------------ invitations
 if waiting:
@@ -108,8 +107,8 @@ if groups:
         "Inside": [g.parent_name or "–" for g in groups],
         "Schools now": [g.members for g in groups],
         "Status": [f"closed on {_day(g.close_date)}" if g.closed else "open" for g in groups],
-        "Kept by": ["the DfE's files" if g.dfe else "people, here" for g in groups],
-    }), hide_index=True, width="stretch", key="groups_table")
+        "Kept by": ["the DfE's files" if g.dfe else "people, in Jointly" for g in groups],
+    }), hide_index=True, width="stretch", height=min(36 + 35 * len(groups), 300), key="groups_table")
 elif viewer.is_admin:
     st.info("No groups yet: create the first partnership below, or import the DfE's trusts on the Data page.")
 else:
@@ -139,6 +138,7 @@ if viewer.is_admin or parents:
                                           opened=opened), made)
 
 if not groups:
+    _say()
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ one group
@@ -153,6 +153,7 @@ group = detail.group
 status = f"closed on {_day(group.close_date)}" if group.closed else "open"
 inside = f"inside {markdown_text(group.parent_name)}" if group.parent_name else "not inside another group"
 st.markdown(f"**{markdown_text(group.name)}**: {group.kind_words}, {status}, {inside}.")
+_say()  # here, beside what was changed (the page is long), not at its top
 if detail.children:
     st.caption("Groups in it: " + markdown_text(", ".join(detail.children)) + ". Their schools count in it too.")
 if group.dfe:
@@ -163,17 +164,21 @@ if group.closed:
                icon=":material/archive:")
 
 if detail.stays:
-    st.dataframe(pd.DataFrame({
+    through = any(s.subgroup for s in detail.stays)  # a column only when a nested group brings schools in
+    members = pd.DataFrame({
         "School": [s.name for s in detail.stays],
         "URN": [str(s.urn) for s in detail.stays],
         "Phase": [s.phase or "–" for s in detail.stays],
-        "Town": [s.town or "–" for s in detail.stays],
-        "Postcode": [s.postcode or "–" for s in detail.stays],
+        "Town and postcode": [" ".join(x for x in (s.town, s.postcode) if x) or "–" for s in detail.stays],
         "Trust": [", ".join(s.trusts) or "–" for s in detail.stays],
         "Joined": [_day(s.joined) if s.joined else "before our records" for s in detail.stays],
         "Left": [_day(s.left) if s.left else "still a member" for s in detail.stays],
-        "Through": [s.subgroup or "–" for s in detail.stays],
-    }), hide_index=True, width="stretch", key="group_members_table")
+        **({"Through": [s.subgroup or "–" for s in detail.stays]} if through else {}),
+    })
+    st.dataframe(members, hide_index=True, width="stretch", key="group_members_table",
+                 column_config={"School": st.column_config.TextColumn(width="medium"),
+                                "Trust": st.column_config.TextColumn(width="medium"),
+                                "URN": st.column_config.TextColumn(width="small")})
 else:
     st.info("No schools in this group yet.")
 if detail.invitations:
@@ -199,7 +204,8 @@ with tabs[0]:
         if st.session_state.get(KEY_SEARCH, "").strip() and not hits:
             st.info("No school in the store matches that.")
         if hits:
-            labels = {h.urn: f"{h.name} · {h.town or 'no town'} {h.postcode or ''} · URN {h.urn}"
+            labels = {h.urn: f"{h.name} ({h.phase or 'phase not known'}) · {h.town or 'no town'} {h.postcode or ''}"
+                      f" · URN {h.urn}"
                       + (f" · {', '.join(h.trusts)}" if h.trusts else " · no trust")
                       + ("" if h.open else " · closed") for h in hits}
             with st.form("add_schools", clear_on_submit=True):

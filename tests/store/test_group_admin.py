@@ -175,6 +175,8 @@ def test_adding_refuses_members_unknown_schools_and_bad_dates_all_or_nothing(sto
     assert "before 1 September 1990" in refused(
         lambda: ga.add_schools(store, ADMIN, gid, [100002], joined="1980-09-01"))
     assert "is not a date" in refused(lambda: ga.add_schools(store, ADMIN, gid, [100002], joined="2025-02-30"))
+    assert refused(lambda: ga.add_schools(store, ADMIN, gid, [100004])) == (
+        "Dale Old School closed: a closed school cannot join a group.")
     assert stays(store, gid) == before  # Brook Primary was not added by the refused call
     # a trust's membership is the DfE's
     assert "a trust" in refused(lambda: ga.add_schools(store, ADMIN, world["trust"], [100005]))
