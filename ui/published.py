@@ -4,31 +4,55 @@ Drawn both for the public page and for the leaders' preview, so that what a lead
 parents will see. Everything here is read from the frozen Publication: never from the live store, which may
 hold results the group did not choose to publish.
 
-Phone-first: one column throughout (no st.columns, no wide tables); each school's values are a short list.
-Every piece of text that came from people (names, measure labels, the leaders' commentary) is escaped, so it
-is shown as written and never read as Markdown (links, images, maths or colours).
+Phone-first: one column throughout (no st.columns, no wide tables); each school's values are a short list. The
+top is a summary that fits a phone's first screen (the partnership, its schools, the year and DfE's status, a few
+headline results); then the whole partnership's results, or one school's page (chosen from a list; the address
+names the school, so a parent can share it).
+Every piece of text that came from people or files (names, measure labels, the leaders' commentary, websites) is
+escaped, so it is shown as written and never read as Markdown or HTML (links, images, maths or colours).
 """
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from charts.maps import schools_map
-from metrics.publication import Publication, PublishedItem, PublishedSchool, PublishedSchoolValue
+from metrics.publication import Publication, PublishedItem, PublishedSchool, PublishedSchoolValue, combined_version
 from metrics.registry import Perspective
 from metrics.text import markdown_text
 
 PREVIEW_BANNER = "Preview — this is exactly what parents will see once you publish."
 DOWNLOAD_LABEL = "Download these results (CSV)"
 NOT_SHOWN = "Not shown"
+NO_RESULT_WORDS = "No result"
 EACH_SCHOOL = "Each school"
 GLOSSARY_TITLE = "What the words on this page mean"
 OTHER_RESULTS = "Other results"
+NAMED = 4  # schools named in the summary; more are counted (the chooser below names them all)
+WHOLE = 0  # the chooser's "whole partnership" (no URN is 0)
+HEADLINES = 5  # at most, on the first screen: more would push the school chooser off a phone
+WHOLE_PARTNERSHIP = "The whole partnership"
+CHOOSE_SCHOOL = "Choose a school to see its own page"
+SKIP_MAP = "Skip the map"
+RESULTS_ANCHOR = "the-results"
+MAP_HEIGHT = 300  # px: on a phone, leaves the page above and below it in view
+# DfE publishes each year's figures up to three times; what each word means for a parent (the glossary says it)
+DFE_VERSION_WORDS = {
+    "provisional": "The Department for Education's first figures for the year, published before schools have "
+                   "checked them; they may still change.",
+    "revised": "The figures after schools have checked them, as in the Department for Education's performance "
+               "tables; they rarely change after this.",
+    "final": "The Department for Education's last figures for the year; they will not change.",
+}
+PHASE_PLURAL = {"primary": "primary schools", "secondary": "secondary schools", "special": "special schools",
+                "alternative": "alternative provision", "nursery": "nursery schools", "post16": "sixth forms"}
 
 
 PHASE_WORDS = {
@@ -102,6 +126,9 @@ GLOSSARY: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("The partnership's result", (),
      "All the partnership's pupils counted together, as if they were in one school, so that a large school "
      "counts for more than a small one."),
+    ("Local authority average", (),
+     "The same result for the schools of the same kind in the school's local council area (its local "
+     "authority), as the Department for Education publishes it."),
     (NOT_SHOWN, (),
      "A result based on very few pupils is not shown, so that no child can be identified and because a few "
      "pupils make a result swing by chance. Sometimes a second result is hidden too, so that the first cannot "
@@ -175,11 +202,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _school_line(school: PublishedSchool) -> str:
-    where = f", {escape(school.town)}" if school.town else ""
-    return f"- **{escape(school.name)}**{where} · {phase_words(school.phase)}"
-
-
 def _value_line(v: PublishedSchoolValue) -> str:
     name = f"**{escape(v.school_name)}**"
     if v.suppressed:
@@ -192,8 +214,10 @@ def _value_line(v: PublishedSchoolValue) -> str:
 
 def school_lines(values: Iterable[PublishedSchoolValue]) -> str:
     """Each school's value (or 'Not shown' and why) as a list; schools with no result at all (a primary school
-    has no GCSE results) are gathered into one line per reason, so the list stays short on a phone."""
-    ordered = sorted(values, key=lambda v: str(v.school_name))
+    missing this year) are gathered into one line per reason, so the list stays short on a phone; a school the
+    measure is not for (a primary school and GCSEs) is not listed at all."""
+    # a measure that is not for a school's phase (GCSEs for a primary) says nothing about it, never "no data"
+    ordered = sorted((v for v in values if v.applies), key=lambda v: str(v.school_name))
     lines = [_value_line(v) for v in ordered if v.suppressed or v.value is not None]
     absent: dict[str, list[str]] = {}
     for v in ordered:
@@ -218,30 +242,210 @@ def _csv_name(pub: Publication) -> str:
     return f"{slug}-{pub.period.replace('/', '-')}-results.csv"
 
 
+def dfe_status(pub: Publication) -> str | None:
+    """DfE's version of the publication's results: the least settled of its measures' ('provisional' if any is,
+    metrics.publication.combined_version), None when no measure says (local measures, absence)."""
+    return combined_version([i.dfe_version for i in pub.items])
+
+
+def year_words(pub: Publication) -> str:
+    """'2024/25, revised results': the school year the results belong to and DfE's status of them (never the
+    day they were read)."""
+    status = dfe_status(pub)
+    return f"{pub.period}, {status} results" if status else f"Results for the school year {pub.period}"
+
+
 def _about(pub: Publication, *, preview: bool) -> str:
     n = len(pub.schools)
     published = date_words(pub.created_at)
     when = ("They will be published by the partnership's leaders when they press Publish" if preview and not published
             else f"They were published by the partnership's leaders on {published or 'an unrecorded date'}")
-    as_of = date_words(pub.data_as_of)
+    status = dfe_status(pub)
+    dfe = f", from the Department for Education's {status} figures" if status else ""
     text = (f"These are results that **{escape(pub.group_name)}**, a partnership of {_plural(n, 'school')}, "
-            f"has chosen to share for the school year {escape(pub.period)}. {when}"
-            + (f"; the data are as of {as_of}." if as_of else "."))
+            f"has chosen to share for the school year {escape(pub.period)}{dfe}. {when}.")
     if pub.version and pub.version > 1:
         text += (f" This will be version {pub.version}: it replaces the earlier version." if preview and not published
                  else f" This is version {pub.version}: it replaces an earlier version.")
     return text
 
 
+def headline_items(pub: Publication) -> list[PublishedItem]:
+    """The first results the leaders chose (their order), up to HEADLINES, that have a partnership value to show."""
+    shown = [i for i in sorted(pub.items, key=lambda i: i.position) if not i.suppressed and i.group_display]
+    return shown[:HEADLINES]
+
+
+def _headline_line(item: PublishedItem) -> str:
+    national = f" · England {escape(item.national_display)}" if item.national_display else ""
+    return f"- **{escape(item.group_display)}** {escape(item.label)}{national}"
+
+
+def phases_words(phases: Iterable[str]) -> str:
+    """'secondary schools' from a measure's phases (an all-through school is both, so it is not named)."""
+    names = [PHASE_PLURAL[p] for p in phases if p in PHASE_PLURAL]
+    if not names:
+        return "other schools"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def link_html(url: str | None, words: str) -> str | None:
+    """A plain link that opens in the same tab, its address and words escaped (they come from files); None unless
+    the address is a web address (never javascript: or anything else)."""
+    if not isinstance(url, str) or not re.match(r"https?://[^\s<>\"']+$", url.strip(), flags=re.IGNORECASE):
+        return None  # a whole http(s) address with no spaces, quotes or angle brackets
+    return f'<a href="{html.escape(url.strip(), quote=True)}">{html.escape(words)}</a>'
+
+
+def school_links(school: PublishedSchool) -> list[str]:
+    """The school's website and its Ofsted reports, as links whose words say where they go."""
+    host = re.sub(r"^https?://", "", (school.website or "").strip(), flags=re.IGNORECASE).rstrip("/")
+    links = [link_html(school.website, f"{school.name}'s own website ({host})"),
+             link_html(school.ofsted_url, f"{school.name}'s inspection reports, on Ofsted's website")]
+    return [x for x in links if x]
+
+
+def parents_map(schools: Iterable[PublishedSchool], group_name: str) -> tuple[pdk.Deck, str] | None:
+    """The schools' map and its words for screen readers, or None when no school has a position. One small layer
+    of points; the mouse wheel and a trackpad scroll the page, never zoom the map (a map that captures the wheel
+    traps a reader scrolling past it); dragging, pinching, double-clicking and the keyboard still move it."""
+    places = map_frame(schools)
+    located = places[pd.to_numeric(places["latitude"], errors="coerce").notna()
+                     & pd.to_numeric(places["longitude"], errors="coerce").notna()]
+    if located.empty:
+        return None
+    deck = schools_map(located, measure_label="Town")
+    deck.views = [pdk.View(type="MapView", controller={"scrollZoom": False, "dragPan": True, "touchZoom": True,
+                                                       "doubleClickZoom": True, "keyboard": True})]
+    names = ", ".join(f"{r.name} in {r.display}" if r.display != "–" else str(r.name) for r in located.itertuples())
+    return deck, f"Map of {group_name}'s {_plural(len(located), 'school')}: {names}."
+
+
+def _status_help(pub: Publication) -> str | None:
+    status = dfe_status(pub)
+    return DFE_VERSION_WORDS.get(status) if status else None
+
+
+def schools_words(pub: Publication) -> str:
+    """'3 schools: A, B and C'; for more than NAMED schools, how many and where (a phone's first screen cannot
+    hold ten names: they are in the chooser just below and in the list of schools further down)."""
+    schools = sorted(pub.schools, key=lambda s: str(s.name))
+    if len(schools) <= NAMED:
+        return f"{_plural(len(schools), 'school')}: " + _and([escape(s.name) for s in schools]) if schools else ""
+    towns = sorted({s.town for s in schools if s.town})
+    where = f" in {_and([escape(t) for t in towns[:3]])}" + (" and nearby" if len(towns) > 3 else "") if towns else ""
+    phases: dict[str, int] = {}
+    for s in schools:
+        phases[phase_words(s.phase).lower()] = phases.get(phase_words(s.phase).lower(), 0) + 1
+    kinds = _and([f"{n} {w}{'' if n == 1 else 's'}" for w, n in sorted(phases.items(), key=lambda x: -x[1])])
+    return f"{len(schools)} schools{where}: {kinds}"
+
+
+def _summary(pub: Publication) -> None:
+    """The first screen: which year and how settled, the schools, a few headline results."""
+    st.markdown(f"**{escape(year_words(pub))}**", help=_status_help(pub))
+    words = schools_words(pub)
+    if words:
+        st.markdown(words)
+    if pub.left_out_words:
+        st.caption(escape(pub.left_out_words))
+    heads = headline_items(pub)
+    if heads:
+        st.markdown("\n".join(_headline_line(i) for i in heads))
+
+
+def _school_line(school: PublishedSchool) -> str:
+    where = f", {escape(school.town)}" if school.town else ""
+    return f"- **{escape(school.name)}**{where} · {phase_words(school.phase)}"
+
+
+def _choose_school(pub: Publication, *, preview: bool, school: int | None,
+                   on_choose: Callable[[int | None], None] | None) -> int | None:
+    """The school chooser: the whole partnership or one school (the chosen one's page follows)."""
+    schools = sorted(pub.schools, key=lambda s: str(s.name))
+    names = {s.urn: s.name for s in schools}
+    options = [WHOLE, *names]  # WHOLE (0, never a URN) for the partnership: a None choice would show as empty
+    key = f"published_school_{'preview' if preview else pub.publication_id}"
+    if on_choose is not None:
+        st.session_state[key] = school if school in names else WHOLE  # the address decides (a shared link)
+
+    def chosen() -> None:
+        if on_choose is not None:
+            urn = st.session_state[key]
+            on_choose(urn if urn in names else None)
+
+    picked = st.selectbox(CHOOSE_SCHOOL, options, format_func=lambda u: names.get(u, WHOLE_PARTNERSHIP), key=key,
+                          on_change=chosen)
+    return picked if picked in names else None
+
+
+def _school_page(pub: Publication, school: PublishedSchool, values: dict[str, list[PublishedSchoolValue]]) -> None:
+    """One school's page: where it is, its links, and each chosen result that is for a school like it."""
+    st.subheader(escape(school.name))
+    where = [phase_words(school.phase)] + [escape(x) for x in (school.town, school.la_name and
+                                                                f"{school.la_name} local authority") if x]
+    st.markdown(" · ".join(where))
+    links = school_links(school)
+    if links:
+        st.html("<p>" + " · ".join(links) + "</p>")
+    not_for: list[PublishedItem] = []
+    for heading, items in by_perspective(pub.items):
+        shown = []
+        for item in items:
+            mine = next((v for v in values.get(item.measure, []) if v.urn == school.urn), None)
+            if mine is None or not mine.applies:
+                not_for.append(item)
+            else:
+                shown.append((item, mine))
+        if not shown:
+            continue
+        st.markdown(f"##### {escape(heading)}")
+        for item, mine in shown:
+            st.markdown(f"**{escape(item.label)}**  \n" + _school_value_words(item, mine))
+    if not_for:
+        by_phase: dict[str, list[str]] = {}
+        for item in not_for:
+            by_phase.setdefault(phases_words(item.phases), []).append(escape(item.label))
+        st.caption(" ".join(f"{_and(labels)} {'is' if len(labels) == 1 else 'are'} for {words}, so "
+                            f"{'it is' if len(labels) == 1 else 'they are'} not on this school's page."
+                            for words, labels in by_phase.items()))
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _school_value_words(item: PublishedItem, v: PublishedSchoolValue) -> str:
+    """'This school: 58% (30 pupils) · Local authority: 60% · England: 62% · The partnership: 58%'."""
+    if v.suppressed:
+        own = f"This school: {NOT_SHOWN}" + (f" ({escape(v.reason)})" if v.reason else "")
+    elif v.value is None:
+        own = f"This school: {NO_RESULT_WORDS}" + (f" ({escape(v.reason)})" if v.reason else "")
+    else:
+        based = ""
+        if v.cohort is not None and not pd.isna(v.cohort) and v.cohort > 0:
+            based = f" ({_plural(round(v.cohort), 'pupil')})"
+        own = f"This school: **{escape(v.display)}**{based}"
+    parts = [own]
+    if v.la_display:
+        parts.append(f"Local authority average: {escape(v.la_display)}")
+    if item.national_display:
+        parts.append(f"England: {escape(item.national_display)}")
+    parts.append(f"The partnership: {NOT_SHOWN if item.suppressed else escape(item.group_display or '–')}")
+    return " · ".join(parts)
+
+
 def _item(item: PublishedItem, values: list[PublishedSchoolValue]) -> None:
     st.markdown(f"#### {escape(item.label)}")
-    if item.description:
-        st.markdown(f"**What this means:** {escape(item.description)}")
+    definition = item.definition or item.description
+    if definition:
+        st.markdown(f"**What this means:** {escape(definition)}")
     if item.suppressed:
         reason = f": {escape(item.suppressed_reason)}" if item.suppressed_reason else ""
         st.markdown(f"**The partnership:** {NOT_SHOWN}{reason}")
     else:
-        st.markdown(f"**The partnership:** {escape(item.group_display or '–')}")
+        national = f" · **England:** {escape(item.national_display)}" if item.national_display else ""
+        st.markdown(f"**The partnership:** {escape(item.group_display or '–')}{national}")
     compare = [(label, words) for label, words in (("Compared with schools nationally", item.comparison),
                                                     ("Across the partnership's schools", item.similar_words),
                                                     ("Over time", item.trend_words)) if words and words.strip()]
@@ -250,46 +454,65 @@ def _item(item: PublishedItem, values: list[PublishedSchoolValue]) -> None:
     if item.commentary and item.commentary.strip():
         quote = "\n".join(f"> {escape(line)}" if line.strip() else ">" for line in item.commentary.strip().splitlines())
         st.markdown("**What the partnership's leaders say:**\n\n" + quote)
-    if values:
+    if any(v.applies for v in values):
         with st.expander(EACH_SCHOOL):
             st.markdown(school_lines(values))
 
 
-def render_publication(pub: Publication, *, preview: bool = False) -> None:
-    """The parents' page for one publication (with a banner when it is the leaders' preview)."""
+def _map(pub: Publication) -> None:
+    drawn = parents_map(pub.schools, pub.group_name)
+    if drawn is None:
+        return
+    deck, alt = drawn
+    # keyboard and screen-reader users can pass the map: the link jumps to the results below it
+    st.markdown(f"[{SKIP_MAP}](#{RESULTS_ANCHOR})")
+    st.pydeck_chart(deck, height=MAP_HEIGHT, alt=alt)
+    st.caption("Touch or hover over a dot to see the school's name. The background map is loaded from CARTO "
+               "when your device is online.")
+
+
+def render_publication(pub: Publication, *, preview: bool = False, school: int | None = None,
+                       on_choose: Callable[[int | None], None] | None = None) -> int | None:
+    """The parents' page for one publication (with a banner when it is the leaders' preview): the summary, then
+    the whole partnership's results or, with `school`, that school's page. `on_choose(urn or None)` is called when
+    the reader picks another school (the public page puts it in the address). Returns the school shown."""
     if preview:
         st.info(PREVIEW_BANNER, icon=":material/visibility:")
     st.header(escape(pub.title or f"{pub.group_name}: results for {pub.period}"))
-    st.markdown(_about(pub, preview=preview))
-
-    st.subheader("The schools")
-    schools = sorted(pub.schools, key=lambda s: str(s.name))
-    if schools:
-        st.markdown("\n".join(_school_line(s) for s in schools))
-    places = map_frame(schools)
-    located = places[pd.to_numeric(places["latitude"], errors="coerce").notna()
-                     & pd.to_numeric(places["longitude"], errors="coerce").notna()]
-    if not located.empty:
-        names = ", ".join(f"{r.name} in {r.display}" if r.display != "–" else str(r.name)
-                          for r in located.itertuples())
-        st.pydeck_chart(schools_map(located, measure_label="Town"), height=360,
-                        alt=f"Map of {pub.group_name}'s {_plural(len(located), 'school')}: {names}.")
-        st.caption("Touch or hover over a dot to see the school's name. The background map is loaded from CARTO "
-                   "when your device is online.")
+    known = {s.urn for s in pub.schools}
+    if on_choose is None:  # the leaders' preview: the chooser's own state says (there is no address to follow)
+        school = st.session_state.get(f"published_school_{'preview' if preview else pub.publication_id}")
+    if school not in known:  # the partnership's page: its summary first
+        _summary(pub)
+    else:  # a school's page (a shared link): the year and status, then the school itself
+        st.markdown(f"**{escape(year_words(pub))}**", help=_status_help(pub))
+    chosen = _choose_school(pub, preview=preview, school=school, on_choose=on_choose)
 
     values: dict[str, list[PublishedSchoolValue]] = {}
     for v in pub.school_values:
         values.setdefault(v.measure, []).append(v)
-    sections = by_perspective(pub.items)
-    if not sections:
-        st.info("The partnership has not chosen any results to share for this year.")
-    for heading, items in sections:
-        st.subheader(heading)
-        for item in items:
-            _item(item, values.get(item.measure, []))
+    if chosen is not None:
+        _school_page(pub, next(s for s in pub.schools if s.urn == chosen), values)
+    else:
+        st.markdown(_about(pub, preview=preview))
+        st.markdown("\n".join(_school_line(s) for s in sorted(pub.schools, key=lambda s: str(s.name))))
+        _map(pub)
+        sections = by_perspective(pub.items)
+        st.subheader("The partnership's results", anchor=RESULTS_ANCHOR)
+        if not sections:
+            st.info("The partnership has not chosen any results to share for this year.")
+        for heading, items in sections:
+            st.markdown(f"### {escape(heading)}")
+            for item in items:
+                _item(item, values.get(item.measure, []))
 
     with st.expander(GLOSSARY_TITLE, icon=":material/menu_book:"):
-        st.markdown("\n".join(f"- **{escape(term)}:** {escape(words)}" for term, words in glossary_terms(pub)))
+        terms = glossary_terms(pub)
+        status = dfe_status(pub)
+        if status:
+            terms.append((f"{status.capitalize()} results", DFE_VERSION_WORDS[status]))
+        st.markdown("\n".join(f"- **{escape(term)}:** {escape(words)}" for term, words in terms))
     st.download_button(DOWNLOAD_LABEL, pub.csv_bytes(), file_name=_csv_name(pub), mime="text/csv",
                        icon=":material/download:",
                        key=f"publication_csv_{'preview' if preview else pub.publication_id}")
+    return chosen

@@ -14,6 +14,7 @@ from ui.store import get_store
 
 KEY_FIND = "find"
 PARAM_PUBLICATION = "publication"
+PARAM_SCHOOL = "school"  # a member school's URN: its own page, so a parent can share it
 NOT_AVAILABLE = ("This page is not available: the results may have been withdrawn or replaced. "
                  "Search again below.")
 FIND_LABEL = "Find a partnership: type its name, a school's name, a town or a postcode"
@@ -21,7 +22,22 @@ FIND_LABEL = "Find a partnership: type its name, a school's name, a town or a po
 
 def _open(publication_id: int) -> None:
     st.query_params[PARAM_PUBLICATION] = str(publication_id)
+    st.query_params.pop(PARAM_SCHOOL, None)
     st.rerun()
+
+
+def _school_in_address() -> int | None:
+    """The school the address asks for (a URN), or None for the whole partnership; anything else is ignored."""
+    text = st.query_params.get(PARAM_SCHOOL, "")
+    return int(text) if text.strip().isdigit() and len(text.strip()) <= 9 else None
+
+
+def _choose(urn: int | None) -> None:
+    """The chooser's pick goes into the address (the page reruns with it)."""
+    if urn is None:
+        st.query_params.pop(PARAM_SCHOOL, None)
+    else:
+        st.query_params[PARAM_SCHOOL] = str(urn)
 
 
 def _towns(towns: object) -> str:
@@ -35,22 +51,23 @@ def _towns(towns: object) -> str:
 
 store = get_store()
 st.title("Results for parents")
-st.caption("Groups of schools that work together can choose to share their results here, in plain words. "
-           "No sign-in is needed.")
-
 wanted = st.query_params.get(PARAM_PUBLICATION)
-if wanted is not None:
+if wanted is None:  # on a publication's own page its results come first (a phone's first screen is small)
+    st.caption("Groups of schools that work together can choose to share their results here, in plain words. "
+               "No sign-in is needed.")
+else:
     pub = published(store, int(wanted)) if wanted.strip().isdigit() else None
     if pub is None:
         st.info(NOT_AVAILABLE, icon=":material/info:")
     else:
-        render_publication(pub)
+        render_publication(pub, school=_school_in_address(), on_choose=_choose)
     if st.button("Back to the search", icon=":material/arrow_back:", key="close_publication"):
         del st.query_params[PARAM_PUBLICATION]
+        st.query_params.pop(PARAM_SCHOOL, None)
         st.rerun()
     st.divider()
     st.subheader("Find another partnership")
-else:
+if wanted is None:
     st.subheader("Find a partnership")
 
 text = st.text_input(FIND_LABEL, key=KEY_FIND, bind="query-params", placeholder="For example: Harrowby or HG1",
