@@ -121,6 +121,9 @@ def case_groups(w: World) -> None:
 
 def case_periods(w: World) -> None:
     assert scope.periods(w.store, w.leader(w.a))[-1] == w.period
+    # issue 11 point 5: a group's own years (where its pages open); another group's are not the viewer's business
+    assert scope.periods(w.store, w.leader(w.a), w.a)[-1] == w.period
+    denied(lambda: scope.periods(w.store, w.leader(w.a), w.b))
     denied(lambda: scope.periods(w.store, PUBLIC))
 
 
@@ -143,6 +146,12 @@ def case_registry(w: World) -> None:
     assert A_LOCAL in ids and w.b_local not in ids and "progress8" in ids
     denied(lambda: scope.registry(w.store, w.leader(w.a), w.b))
     denied(lambda: scope.registry(w.store, PUBLIC, None))
+    # issue 11 "first, a crash": a school's registry knows the local measures of each of its groups the viewer sees
+    assert A_LOCAL in scope.registry(w.store, w.leader(w.a), urn=w.shared)
+    assert w.b_local not in scope.registry(w.store, w.leader(w.a), urn=w.shared)
+    assert w.b_local in scope.registry(w.store, w.leader(w.b), urn=w.shared)
+    assert {A_LOCAL, w.b_local} <= set(scope.registry(w.store, ADMIN, urn=w.shared).ids())
+    denied(lambda: scope.registry(w.store, w.leader(w.a), urn=w.only_b))
 
 
 def case_group_scorecard(w: World) -> None:
@@ -168,6 +177,18 @@ def case_school_scorecard(w: World) -> None:
         lambda: scope.school_scorecard(w.store, w.leader(w.a), w.shared, w.period, measures=[w.b_local]))
     denied(lambda: scope.school_scorecard(w.store, w.leader(w.a), w.only_b, w.period))
     denied(lambda: scope.school_scorecard(w.store, PUBLIC, w.shared, w.period))
+
+
+def case_local_authority_values(w: World) -> None:  # issue 11 point 8
+    from data.la_average import la_figures
+
+    ids = [m.id for m in scope.registry(w.store, ADMIN).measures]
+    mine = scope.local_authority_values(w.store, w.leader(w.a), [w.shared], w.period, ids)
+    assert mine and mine == la_figures(w.store, [w.shared], w.period, ids)
+    assert "schools of your own group" in denied(
+        lambda: scope.local_authority_values(w.store, w.leader(w.a), [w.shared, w.only_b], w.period, ids))
+    denied(lambda: scope.local_authority_values(w.store, PUBLIC, [w.shared], w.period, ids))
+    assert scope.local_authority_values(w.store, ADMIN, [w.only_b], w.period, ids)
 
 
 def case_chosen_measures(w: World) -> None:
