@@ -105,14 +105,16 @@ def _head_of(store: Store, viewer: Viewer) -> int | None:
     return None if viewer.school_urn is None else int(viewer.school_urn)
 
 
-def consent_refusal(store: Store, viewer: Viewer, group_id: int, urn: int) -> str | None:
-    """Why this viewer may not record this school's answer for this group, in words; None when they may."""
+def consent_refusal(store: Store, viewer: Viewer, group_id: int, urn: int,
+                    members: set[int] | None = None) -> str | None:
+    """Why this viewer may not record this school's answer for this group, in words; None when they may.
+    `members`: the group's members at any time, when the caller has read them already."""
     group = _group(store, group_id)
     if group is None or (not viewer.is_admin and not can_see_group(store, viewer, int(group_id))):
         return NO_GROUP if group is None or viewer.role is Role.PUBLIC else REFUSED_GROUP
     if viewer.role not in (Role.ADMIN, Role.LEADER):
         return REFUSED_ROLE
-    if int(urn) not in store.group_members(int(group_id)):
+    if int(urn) not in (members if members is not None else set(store.group_members(int(group_id)))):
         brief = store.school_brief(int(urn))
         school = brief[0] if brief else "That school"
         return f"{school} is not a member of {group[0]}, so its answer cannot be recorded here."
@@ -152,7 +154,8 @@ def record_consents(store: Store, viewer: Viewer, group_id: int, answers: Mappin
         return ["Choose a school of the group to record its answer."]
     if not chosen:
         return ["Choose a school of the group to record its answer."]
-    problems = list(dict.fromkeys(r for u in chosen if (r := consent_refusal(store, viewer, gid, u))))
+    members = set(store.group_members(gid))
+    problems = list(dict.fromkeys(r for u in chosen if (r := consent_refusal(store, viewer, gid, u, members))))
     if problems:
         return problems
     if not all(isinstance(a, bool) for a in chosen.values()):
