@@ -4,6 +4,7 @@ of the schools, the values and the pooled totals, and the publication says so in
 from __future__ import annotations
 
 import pytest
+from disclosure import Version, determined
 
 from data.access import Role, Viewer
 from data.consent import member_urns, record_consent, record_consents
@@ -11,6 +12,8 @@ from data.demo import FLAGSHIP_PARTNERSHIP
 from data.local_measures import define_local_measure, upload_local_values
 from data.publications import build_publication, publish, published
 from data.store import Store
+from metrics.publication import Publication
+from metrics.suppression import SECONDARY
 
 ADMIN = Viewer(Role.ADMIN, None, "Data manager")
 MENTORING = {"id": "mentoring", "label": "Pupils with a mentor",
@@ -106,3 +109,33 @@ def test_publishing_with_no_school_agreed_is_refused_in_words(world: dict) -> No
     assert problems == ["None of the partnership's schools has agreed to publish its results jointly yet: record "
                         "the schools' answers first."]
     assert s.query("SELECT count(*) FROM publications")[0][0] == before
+
+
+def _facts(pub: Publication, counts: dict[int, tuple[int, int]]) -> Version:
+    """What a visitor holding this version knows: the cells its total counts (its schools only), which it showed."""
+    listed = {x.urn for x in pub.schools}
+    rows = {v.urn: v for v in pub.school_values if v.measure == "mentoring"}
+    return Version({str(u): c for u, c in counts.items() if u in listed and c[1] > 0},
+                   frozenset(str(u) for u, v in rows.items() if not v.suppressed and v.value is not None),
+                   pub.items[0].group_value is not None)
+
+
+@pytest.mark.parametrize("who", ["hidden", "shown"])
+def test_a_school_leaving_the_publication_cannot_be_worked_out_from_two_versions(world: dict, who: str) -> None:
+    """v1 pools every school (a tiny one and a second school hidden, the total shown); then one school declines and
+    v2 pools the others. The two totals differ by the leaving school's cell: when it was hidden in v1 that would pin
+    it (and with it the tiny school), so v2 must not show a total that allows it."""  # issue 11 point 2
+    s, gid, members = world["store"], world["gid"], world["members"]
+    tiny, *rest = members
+    counts = {tiny: (3, 4), **{u: (8 + i, 20 + i) for i, u in enumerate(rest)}}
+    _mentoring(world, counts)
+    v1, problems = publish(s, ADMIN, gid, world["period"], ["mentoring"], {})
+    assert problems == [] and v1 is not None and v1.items[0].group_value is not None
+    rows = {v.urn: v for v in v1.school_values}
+    second = [u for u, v in rows.items() if v.reason == SECONDARY]
+    assert rows[tiny].suppressed and len(second) == 1
+    leaving = second[0] if who == "hidden" else rest[-1]
+    assert record_consent(s, ADMIN, gid, leaving, False) == []
+    v2, problems = publish(s, ADMIN, gid, world["period"], ["mentoring"], {})
+    assert problems == [] and v2 is not None and leaving not in {x.urn for x in v2.schools}
+    assert determined([_facts(v1, counts), _facts(v2, counts)]) == []
