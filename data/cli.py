@@ -102,6 +102,15 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("import_id", type=int, help="the import's number (`python -m data info`, the Data page's log)")
     ui.add_argument("--yes", action="store_true", help="do not ask for confirmation (required when not at a terminal)")
 
+    co = sub.add_parser("consent", help="the member schools' answers on joint publication: show them, or record "
+                                        "that schools agree or decline (as a data manager, audited)")
+    co.add_argument("group", help="the group's id or exact name")
+    co.add_argument("urns", nargs="*", type=int, help="the schools whose answer to record (none: show the answers)")
+    answer = co.add_mutually_exclusive_group()
+    answer.add_argument("--agree", action="store_true", help="the schools agree to publish jointly")
+    answer.add_argument("--decline", action="store_true", help="the schools do not agree (or withdraw)")
+    co.add_argument("--note", default="", help="a few words kept with the answer, e.g. where it was agreed")
+
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
     ex = sub.add_parser("export-public", help="write a store holding only the published results (for a parents-only "
                                               "site, JOINTLY_PUBLIC_SITE=1)")
@@ -398,6 +407,37 @@ def _group_change(args: argparse.Namespace) -> int:
     return 0
 
 
+def _consent(args: argparse.Namespace) -> int:
+    """consent GROUP: each member's answer; consent GROUP URN... --agree|--decline: record them (data/consent.py)."""
+    from data import consent
+    from data.access import Role, Viewer
+
+    admin = Viewer(Role.ADMIN, None, _cli_actor())
+    with _open() as store:
+        found = store.find_group(args.group)
+        if found is None:
+            raise StoreError(f"there is no group {args.group!r}: `python -m data groups` lists them by id and name")
+        if args.urns:
+            if not (args.agree or args.decline):
+                raise StoreError("say the schools' answer: --agree or --decline")
+            problems = consent.record_consents(store, admin, found.group_id, dict.fromkeys(args.urns, args.agree),
+                                               args.note)
+            if problems:
+                raise StoreError("; ".join(problems) + " Nothing was recorded")
+            one = len(args.urns) == 1
+            verb = ("agrees" if one else "agree") if args.agree else ("does not agree" if one else "do not agree")
+            print(f"recorded: {len(args.urns)} school{'' if one else 's'} {verb} to publish jointly with {found.name}")
+        elif args.agree or args.decline:
+            raise StoreError("name the schools (their URNs) whose answer to record")
+        answers = consent.consents(store, admin, found.group_id)
+    print(f"{found.name}: {sum(c.agreed for c in answers.values())} of {len(answers)} schools agree to publish "
+          "jointly")
+    for c in sorted(answers.values(), key=lambda c: c.name):
+        when = f" ({c.recorded_by}, {c.recorded_at:%d %B %Y})" if c.recorded_at else ""
+        print(f"  {c.urn}  {c.name:<40} {c.answer}{when}")
+    return 0
+
+
 def _print_group(detail) -> None:
     g = detail.group
     state = f"closed on {g.close_date}" if g.closed else "open"
@@ -558,5 +598,5 @@ _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
     "export-public": _export_public, "rebuild": _rebuild,
-    "forget-period": _forget_period, "undo-import": _undo_import,
+    "forget-period": _forget_period, "undo-import": _undo_import, "consent": _consent,
 }

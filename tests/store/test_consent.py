@@ -158,3 +158,30 @@ def test_the_accounts_rebuild_keeps_every_row_and_lets_a_head_have_a_school(tmp_
                     "INSERT INTO accounts (email, role, group_id) VALUES ('c@x.example', 'admin', 1)"):
             with pytest.raises(duckdb.ConstraintException), s.transaction() as cur:
                 cur.execute(bad)  # the other rules still hold
+
+
+def test_the_command_line_shows_and_records_answers(demo_db: Path, capsys) -> None:  # issue 11 point 2
+    from data.cli import main
+
+    with Store(demo_db) as s:
+        group = s.find_group(FLAGSHIP_PARTNERSHIP)
+        members = member_urns(s, group.group_id)
+        outsider = next(u for u in s.group_members(s.find_group("Copperham Schools Alliance").group_id)
+                        if u not in members)
+        before = _consent_rows(s)
+    assert main(["consent", FLAGSHIP_PARTNERSHIP]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{FLAGSHIP_PARTNERSHIP}: {len(members)} of {len(members)} schools agree to publish jointly")
+    assert main(["consent", FLAGSHIP_PARTNERSHIP, str(members[0]), "--decline", "--note", "Not this year"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"recorded: 1 school does not agree to publish jointly with {FLAGSHIP_PARTNERSHIP}")
+    assert f"{len(members) - 1} of {len(members)} schools agree" in out and "declined" in out
+    for argv, words in ((["consent", FLAGSHIP_PARTNERSHIP, str(outsider), "--agree"], "is not a member of"),
+                        (["consent", FLAGSHIP_PARTNERSHIP, str(members[0])], "--agree or --decline"),
+                        (["consent", "No Such Group"], "there is no group 'No Such Group'")):
+        assert main(argv) == 2, argv
+        assert words in capsys.readouterr().err
+    with Store(demo_db) as s:
+        rows = _consent_rows(s)
+        assert len(rows) == len(before) + 1
+        assert (rows[-1][2], rows[-1][3], rows[-1][6]) == (members[0], False, "Not this year")
