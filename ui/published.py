@@ -315,6 +315,8 @@ def parents_map(schools: Iterable[PublishedSchool], group_name: str) -> tuple[pd
     if located.empty:
         return None
     deck = schools_map(located, measure_label="Town")
+    # charts.maps fits the points to about 400 px; a phone's map is narrower, so one step out keeps every school in
+    deck.initial_view_state.zoom = max(float(deck.initial_view_state.zoom) - 1, 5.0)
     deck.views = [pdk.View(type="MapView", controller={"scrollZoom": False, "dragPan": True, "touchZoom": True,
                                                        "doubleClickZoom": True, "keyboard": True})]
     names = ", ".join(f"{r.name} in {r.display}" if r.display != "–" else str(r.name) for r in located.itertuples())
@@ -383,11 +385,11 @@ def _school_page(pub: Publication, school: PublishedSchool, values: dict[str, li
     """One school's page: where it is, its links, and each chosen result that is for a school like it."""
     st.subheader(escape(school.name))
     where = [phase_words(school.phase)] + [escape(x) for x in (school.town, school.la_name and
-                                                                f"{school.la_name} local authority") if x]
+                                                                f"local authority: {school.la_name}") if x]
     st.markdown(" · ".join(where))
     links = school_links(school)
-    if links:
-        st.html("<p>" + " · ".join(links) + "</p>")
+    if links:  # plain links in the same tab (Streamlit's own links open a new one); one a line, for thumbs
+        st.html("".join(f"<p>{link}</p>" for link in links))
     not_for: list[PublishedItem] = []
     for heading, items in by_perspective(pub.items):
         shown = []
@@ -402,6 +404,9 @@ def _school_page(pub: Publication, school: PublishedSchool, values: dict[str, li
         st.markdown(f"##### {escape(heading)}")
         for item, mine in shown:
             st.markdown(f"**{escape(item.label)}**  \n" + _school_value_words(item, mine))
+            definition = item.definition or item.description
+            if definition:  # once, beside the measure (the page lists each measure once)
+                st.caption(escape(definition))
     if not_for:
         by_phase: dict[str, list[str]] = {}
         for item in not_for:
@@ -416,7 +421,8 @@ def _and(words: list[str]) -> str:
 
 
 def _school_value_words(item: PublishedItem, v: PublishedSchoolValue) -> str:
-    """'This school: 58% (30 pupils) · Local authority: 60% · England: 62% · The partnership: 58%'."""
+    """'This school: 58% (30 pupils)', then on a line below 'Local authority average: 60% · England: 62% · The
+    partnership: 58%'."""
     if v.suppressed:
         own = f"This school: {NOT_SHOWN}" + (f" ({escape(v.reason)})" if v.reason else "")
     elif v.value is None:
@@ -426,13 +432,13 @@ def _school_value_words(item: PublishedItem, v: PublishedSchoolValue) -> str:
         if v.cohort is not None and not pd.isna(v.cohort) and v.cohort > 0:
             based = f" ({_plural(round(v.cohort), 'pupil')})"
         own = f"This school: **{escape(v.display)}**{based}"
-    parts = [own]
+    parts = []
     if v.la_display:
         parts.append(f"Local authority average: {escape(v.la_display)}")
     if item.national_display:
         parts.append(f"England: {escape(item.national_display)}")
     parts.append(f"The partnership: {NOT_SHOWN if item.suppressed else escape(item.group_display or '–')}")
-    return " · ".join(parts)
+    return own + "  \n" + " · ".join(parts)
 
 
 def _item(item: PublishedItem, values: list[PublishedSchoolValue]) -> None:
