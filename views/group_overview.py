@@ -28,6 +28,7 @@ from ui.frames import (
     widest_measure,
 )
 from ui.inspections import group_inspections_panel
+from ui.key import FLAG, MET, NOT_MET, level_key
 from ui.store import get_store
 from ui.trust_published import show_trust_published
 
@@ -60,12 +61,16 @@ for perspective, rows in tiles.items():
                         f"{markdown_text(reg.get(r.measure).format_value(r.national))} "
                         f"({markdown_text(r.comparator or 'none')}).",
                    border=True)
-        col.caption(f"Level: **{r.level_label}**" + (" · flagged" if r.flag else "")
+        col.caption(f"Level: **{r.level_label}**" + (f" · {FLAG} flagged" if r.flag else "")
                     + (f" · DfE band: {markdown_text(r.band)}" if r.band else "")
                     + (f" · {markdown_text(r.comparator)}" if r.national_scope == "mix" else ""))
+        if r.target is not None and r.target_met is not None:  # the governors' target: words and a mark, no colour
+            col.caption(f"Target {markdown_text(reg.get(r.measure).format_value(r.target))}: "
+                        + (MET if r.target_met else NOT_MET))
         if r.change_note:  # our own sentence (the registry's DfE reason), shown as text: no change arrow
             col.caption(markdown_text(change_caption(r)))
 
+level_key()  # what the levels, "this year only", ⚑ and the target marks mean, in plain words
 show_trust_published(card, reg)  # DfE's own figure for this trust, beside the roll-up (DfE trusts only)
 
 below = card.below_national_any
