@@ -1,7 +1,15 @@
 """Shared page furniture: the viewer, the URL-bound selectors (group, period, school, measure) and cached
-loaders. Widget keys are constants; the ones bound to the URL make every view shareable."""
+loaders. Widget keys are constants; the ones bound to the URL make every view shareable.
+
+The chosen group, year and school are also kept in the session (KEY_KEPT), because the URL alone loses them:
+Streamlit drops a bound selector's query parameter when its value is the default, and Back returns to an address
+written before the choice was made. A selector starts on, in order: what the URL says, what was chosen on any page
+this session, then its own default (a group's year: the latest its schools have results for, not the store's).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +27,8 @@ KEY_MEASURE = "measure"
 KEY_ROLE = "viewing_as"
 KEY_VIEWER = "_viewer"
 KEY_VIEW_GROUP = "viewing_group"
+KEY_KEPT = "_kept_choices"  # {selector key: value}: the choices that carry across pages, Back and reruns
+KEY_RESTORING = "_restoring_choice"  # (key, value) being put back after Back: tried once, never in a loop
 ROLES = [Role.LEADER, Role.GOVERNOR, Role.ADMIN, Role.PUBLIC]
 
 
@@ -57,12 +67,68 @@ def group_options(store: Store, viewer: Viewer) -> dict[int, str]:
     return _groups_cached(store, store.generation, viewer.scope)
 
 
-def choose_period(store: Store, viewer: Viewer) -> str | None:
-    periods = list(reversed(scope.periods(store, viewer)))
+def _kept() -> dict:
+    return st.session_state.setdefault(KEY_KEPT, {})
+
+
+def _remember(key: str) -> None:
+    """A selector's on_change: keep what the person chose (before the run, so a choice of the default sticks)."""
+    _kept()[key] = st.session_state.get(key)
+
+
+def _start_on(key: str, options: Sequence[object], default: object, label: Callable[[object], str]) -> object | None:
+    """Put a bound selector on the choice kept this session when the URL does not name one of its options (a page
+    switch, Back, a default dropped from the URL); on `default` when nothing valid was kept. Set through session
+    state before the widget exists, so the widget and its URL parameter follow. Returns the value wanted (None: the
+    URL decides)."""
+    said = st.query_params.get(key)
+    if said is not None and said in {label(o) for o in options}:
+        return None  # the URL says which: the binding sets it (a shared link opens what it names)
+    kept = _kept().get(key)
+    want = kept if kept in options else default
+    st.session_state[key] = want
+    return want
+
+
+def _keep(key: str, value: object, wanted: object | None) -> object:
+    """Keep the selector's value for other pages; when Back's address (written before the choice) put it back on its
+    default over the kept choice, run once more on the kept choice (Streamlit lets a history entry's URL win over
+    session state in that run), which also writes the choice back into the URL, so a reload keeps it."""
+    if wanted is not None and value != wanted and st.session_state.get(KEY_RESTORING) != (key, wanted):
+        st.session_state[KEY_RESTORING] = (key, wanted)
+        st.rerun()
+    if value == wanted:
+        st.session_state.pop(KEY_RESTORING, None)
+    _kept()[key] = value
+    return value
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _group_years(_store: Store, generation: int, viewer: Viewer, group_id: int) -> list[str]:
+    return scope.periods(_store, viewer, group_id)
+
+
+def group_years(store: Store, viewer: Viewer, group_id: int) -> list[str]:
+    """The years the group's schools have results for, oldest first (cached per store state and viewer)."""
+    return _group_years(store, store.generation, viewer.scope, int(group_id))
+
+
+def choose_period(store: Store, viewer: Viewer, group_id: int | None = None) -> str | None:
+    """The academic year: the group's years with results, starting on its latest (the group chosen on this page
+    when not given); every year of the store when the group has none."""
+    if group_id is None:
+        chosen = st.session_state.get(KEY_GROUP)
+        group_id = chosen if isinstance(chosen, int) and chosen in group_options(store, viewer) else None
+    periods = list(reversed(group_years(store, viewer, group_id))) if group_id is not None else []
+    if not periods:
+        periods = list(reversed(scope.periods(store, viewer)))
     if not periods:
         st.info("No results in the store yet: an admin can import DfE files on the Data page.")
         return None
-    return st.selectbox("Academic year", periods, key=KEY_PERIOD, bind="query-params")
+    wanted = _start_on(KEY_PERIOD, periods, periods[0], str)
+    period = st.selectbox("Academic year", periods, key=KEY_PERIOD, bind="query-params",
+                          on_change=_remember, args=(KEY_PERIOD,))
+    return _keep(KEY_PERIOD, period, wanted)
 
 
 def choose_group(store: Store, viewer: Viewer) -> int | None:
@@ -73,8 +139,10 @@ def choose_group(store: Store, viewer: Viewer) -> int | None:
         return None
     ids = list(groups)
     default = viewer.group_id if viewer.group_id in groups else ids[0]
-    return st.selectbox("Group", ids, index=ids.index(default), format_func=lambda g: groups[g], key=KEY_GROUP,
-                        bind="query-params")
+    wanted = _start_on(KEY_GROUP, ids, default, lambda g: groups[g])
+    gid = st.selectbox("Group", ids, format_func=lambda g: groups[g], key=KEY_GROUP, bind="query-params",
+                       on_change=_remember, args=(KEY_GROUP,))
+    return _keep(KEY_GROUP, gid, wanted)
 
 
 def choose_group_and_period(store: Store, viewer: Viewer, *, third_column: bool = False):
@@ -84,22 +152,29 @@ def choose_group_and_period(store: Store, viewer: Viewer, *, third_column: bool 
     with cols[0]:
         group_id = choose_group(store, viewer)
     with cols[1]:
-        period = choose_period(store, viewer)
+        period = choose_period(store, viewer, group_id)
     if group_id is None or period is None:
         st.stop()
     return group_id, period, cols[2] if third_column else None
 
 
 def choose_school(viewer: Viewer, members: list[tuple[int, str]]) -> int | None:
-    """One of the members, by name; a governor given one school starts on it."""
+    """One of the members, by name: the school chosen on another page when it is one of them; else a governor's
+    own school, else the first by name."""
     if not members:
         st.info("This group has no member schools in this year.")
         return None
     names = dict(members)
     ids = [u for u, _ in sorted(members, key=lambda m: m[1])]
-    index = ids.index(viewer.school_urn) if viewer.school_urn in names else 0
-    return st.selectbox("School", ids, index=index, format_func=lambda u: f"{names[u]} ({u})", key=KEY_SCHOOL,
-                        bind="query-params")
+    default = viewer.school_urn if viewer.school_urn in names else ids[0]
+
+    def label(u: int) -> str:
+        return f"{names[u]} ({u})"
+
+    wanted = _start_on(KEY_SCHOOL, ids, default, label)
+    urn = st.selectbox("School", ids, format_func=label, key=KEY_SCHOOL, bind="query-params",
+                       on_change=_remember, args=(KEY_SCHOOL,))
+    return _keep(KEY_SCHOOL, urn, wanted)
 
 
 def choose_measure(measures: list[Measure], *, label: str = "Measure", default: str | None = None) -> Measure | None:
@@ -152,3 +227,26 @@ def _members(_store: Store, generation: int, viewer: Viewer, group_id: int, peri
 def members_table(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
     """The group's member schools with their GIAS details (names, addresses, coordinates, contacts), cached."""
     return _members(store, store.generation, viewer.scope, group_id, period)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)  # immutable, as above
+def _school_registry(_store: Store, generation: int, viewer: Viewer, urn: int) -> Registry:
+    return scope.registry(_store, viewer, urn=urn)
+
+
+def school_registry(store: Store, viewer: Viewer, urn: int) -> Registry:
+    """The registry a school's card is built with: national measures and the local measures of every group of the
+    school this viewer may see (the chosen group's registry does not know a nested cluster's own measures)."""
+    return _school_registry(store, store.generation, viewer.scope, int(urn))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _la_values(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
+               measures: tuple[str, ...]) -> dict[str, float]:
+    found = scope.local_authority_values(_store, viewer, [urn], period, list(measures))
+    return {m: f.value for (_u, m), f in found.items()}
+
+
+def school_la_values(store: Store, viewer: Viewer, urn: int, period: str, measures: Sequence[str]) -> dict[str, float]:
+    """The school's own local authority averages for these measures in the year, by measure, cached."""
+    return _la_values(store, store.generation, viewer.scope, int(urn), period, tuple(measures))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
 
 from metrics.registry import Measure, Perspective, Registry
-from metrics.scorecard import LEVELS, Scorecard, ScorecardRow, comparable_run
+from metrics.scorecard import LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow, comparable_run
 
 TILES_PER_PERSPECTIVE = 3
 
@@ -114,6 +118,101 @@ def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd
                      "level": level, "level_label": LEVELS[level - 1] if level else "Insufficient data",
                      "display": _display(row, values.get(urn)) if row else "–"})
     return pd.DataFrame(data, columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
+
+
+# ------------------------------------------------------------------------------ the school card's table
+
+# What a head reads first, in this order, narrow enough to be seen whole at 1,400 px with the sidebar open
+# (issue 11 point 8): everything else about a measure is under the table, in its words expander.
+SCHOOL_COLUMNS = ("Measure", "Value", "National", "Local authority", "Level", "Target", "Trend")
+# px, measured on the page: at 1,400 px with the sidebar open the table has 938 px; 925 are given out so that the
+# longest measure name (53 characters), "Local authority (" and a 12-letter name, "Cause for concern" and
+# "62% (not met)" are read whole (a longer LA name is cut, and said in full in the column's help and the caption)
+SCHOOL_WIDTHS = {"Measure": 325, "Value": 60, "National": 70, "Local authority": 170, "Level": 125, "Target": 95,
+                 "Trend": 80}
+DETAIL_COLUMNS = ("Measure", "Compared with", "Similar schools (median)", "Expected for this intake", "95% range",
+                  "Version")
+VERSION_WORDS = {"provisional": "Provisional", "revised": "Revised", "final": "Final"}
+# the level column's words where the full label is a sentence (the words expander says it in full)
+SHORT_LEVELS = {NOT_JUDGED: "Not judged", LOCAL_ONLY: "No national figure"}
+MIN_TREND_YEARS = 2  # a single year draws no line: a flat sparkline would say "no change", which nobody measured
+
+
+def shown(measure: Measure, value: float | None) -> str:
+    """A value in the measure's own format; a value that rounds to zero is shown as zero, never '-0.0'."""
+    if value is None:
+        return measure.format_value(None)
+    try:
+        zero = float(format(value, measure.format.replace("+", "").replace(",", ""))) == 0
+    except ValueError:  # a format whose text is not a plain number: shown as it is
+        zero = False
+    return measure.format_value(0.0 if zero else value)
+
+
+def _decimals(measure: Measure) -> int | None:
+    """The number of decimals the measure's format shows ('.1f' -> 1, ',.0f' -> 0); None when it does not say."""
+    found = re.search(r"\.(\d+)[fe%]", measure.format)  # the precision of a fixed, exponent or percent format
+    return int(found.group(1)) if found else None
+
+
+def level_word(label: str) -> str:
+    """A level as the table shows it: its word without the sentence after it ('Good (this year only: ...)' ->
+    'Good', 'No level: ...' -> 'No level'); the words expander under the table says it in full."""
+    label = SHORT_LEVELS.get(label, label)
+    return label.split(" (")[0].split(":")[0].strip()
+
+
+def la_label(la_name: str | None) -> str:
+    """The local authority column's heading: 'Local authority (North Yorkshire)'."""
+    return f"Local authority ({la_name})" if la_name else "Local authority"
+
+
+def school_table(rows: Sequence[ScorecardRow], registry: Registry, la: Mapping[str, float]) -> pd.DataFrame:
+    """The school card's table for one perspective: SCHOOL_COLUMNS, each number in its measure's format (the
+    registry the card was built with knows every row: data.scope.registry with the school), the school's own
+    local authority average (`la`, by measure) beside national, and the trend as numbers a line can be drawn
+    through (the latest comparable years, at the measure's precision; none for a single year)."""
+    data = []
+    for r in rows:
+        m = registry.get(r.measure)
+        data.append({
+            "Measure": r.label,
+            "Value": shown(m, r.value),
+            "National": shown(m, r.national),
+            "Local authority": shown(m, la.get(r.measure)),
+            "Level": level_word(r.level_label),
+            "Target": "–" if r.target is None else f"{shown(m, r.target)} ({'met' if r.target_met else 'not met'})",
+            "Trend": trend_values(r, m),
+        })
+    return pd.DataFrame(data, columns=list(SCHOOL_COLUMNS))
+
+
+def trend_values(r: ScorecardRow, measure: Measure) -> list[float]:
+    """The trend cell: finite floats only (a None or NaN makes Streamlit's chart cell show the list as text, such
+    as ',-0.25,-0.36,'), rounded as the measure is shown, so the line's hover agrees with the table."""
+    run = trend_cells(r, measure)[0]
+    digits = _decimals(measure)
+    values = [float(v) if digits is None else round(float(v), digits) for v in run
+              if v is not None and math.isfinite(v)]
+    return values if len(values) >= MIN_TREND_YEARS else []
+
+
+def school_details(rows: Sequence[ScorecardRow], registry: Registry) -> pd.DataFrame:
+    """The rest of each measure's figures (DETAIL_COLUMNS), shown in the perspective's words expander."""
+    data = []
+    for r in rows:
+        m = registry.get(r.measure)
+        data.append({
+            "Measure": r.label,
+            "Compared with": ("DfE band: " + r.band + "; " if r.band else "") + (r.comparator or "–"),
+            "Similar schools (median)": shown(m, r.family_median),
+            "Expected for this intake": shown(m, r.expected),
+            "95% range": "–" if r.ci_low is None or r.ci_high is None else
+                         f"{shown(m, r.ci_low)} to {shown(m, r.ci_high)}",
+            # which of DfE's figures the value is (provisional, revised, final); "–" when the file does not say
+            "Version": VERSION_WORDS.get(r.version or "", "–"),
+        })
+    return pd.DataFrame(data, columns=list(DETAIL_COLUMNS))
 
 
 # ------------------------------------------------------------------------------ the change history
