@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from data.own_exports import own_export_refusal
 from metrics.registry import Status
 
 # Codes that DfE files put in value cells instead of numbers, and the status each means.
@@ -207,6 +208,8 @@ def detect_kind(header: set[str], filename: str) -> str:
     """
     h = header
     name = filename.lower()
+    if (own := own_export_refusal(h)) is not None:  # Jointly's own downloads, said by name (issue 11 point 10)
+        raise DetectError(own)
     if is_metadata_header(h):
         raise DetectError(METADATA_MESSAGE)
     # EES school results (data/ees_results.py): keyed by school_urn, with a breakdown and KS4 or KS2 measures

@@ -54,7 +54,8 @@ def define_local_measure(store: Store, group_id: int, definition: Mapping[str, o
     name = mid if isinstance(mid, str) and mid else None
     group = store.find_group(group_id)
     if group is None or group.group_id != group_id:
-        return [Issue(FORM, name, None, None, f"no group with id {group_id}")]
+        return [Issue(FORM, name, None, None, f"no group with id {group_id}",
+                      "There is no such group: choose another.")]
     new = {**fields, "owner": str(group_id)}
     every_local = store.local_measures()
     own = [d for d in every_local if d["owner"] == str(group_id) and d["id"] != mid]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.formats import METADATA_MESSAGE, is_metadata_header, normalise_header
+from data.own_exports import own_export_refusal
 
 # The longest real cell is a MAT's ';'-separated list of member URNs (under 1,000 characters); a
 # guidance paragraph saved as CSV runs to a few thousand. A longer "cell" is a runaway or a bomb.
@@ -481,6 +482,8 @@ def _read_xlsx(path: Path, size: int) -> RawTable:
             named = {normalise_header(c) for c in cells if c.strip()}
             # e.g. ks4provisional_meta.xlsx: "Metafile heading, Metafile description…", then a row per
             # column of the data file, one of which is URN; a one-cell title row is not judged
+            if (own := own_export_refusal(named)) is not None:  # Jointly's own report (issue 11 point 10)
+                raise fatal(path, own, i)
             if len(named) >= 2 and is_metadata_header(named):
                 raise fatal(path, METADATA_MESSAGE, i)
             if any(c.strip().upper() == "URN" for c in cells):

@@ -15,7 +15,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,7 +59,9 @@ class Issue:
     """One thing wrong with a definition or an upload, located as precisely as we can.
 
     `source`: where it came from ("metrics/national.toml", "form", "upload.csv"); `field`: the
-    definition's field (e.g. "polarity", "sources[0].kind") or, for uploads, the column.
+    definition's field (e.g. "polarity", "sources[0].kind") or, for uploads, the column. One check, two
+    renderings: `message` (with `for_cli`, located) names the TOML's fields for whoever edits the file; `page`, when
+    the check can fail on a web form, says the same in the form's words, for the person filling it in.
     """
 
     source: str
@@ -67,6 +69,15 @@ class Issue:
     field: str | None
     line: int | None
     message: str
+    page: str = field(default="", compare=False)  # the same problem in a form's words; not part of its identity
+
+    def for_cli(self) -> str:
+        """The located message, for the command line and the definitions file: "form, measure x, polarity: ..."."""
+        return str(self)
+
+    def for_page(self) -> str:
+        """The message for a web page beside the form field it is about (the page names the field)."""
+        return self.page or self.message[:1].upper() + self.message[1:]
 
     def __str__(self) -> str:
         where = [self.source]
@@ -139,11 +150,11 @@ class Definitions:
     group_members_only: bool
     lines: _Lines | None
 
-    def issue(self, index: int, field: str | None, message: str) -> Issue:
+    def issue(self, index: int, field: str | None, message: str, page: str = "") -> Issue:
         raw = dict(self.measures).get(index, {})
         mid = raw.get("id")
         line = self.lines.line(index, field) if self.lines is not None else None
-        return Issue(self.source, mid if isinstance(mid, str) and mid else None, field, line, message)
+        return Issue(self.source, mid if isinstance(mid, str) and mid else None, field, line, message, page)
 
     def ids(self) -> set[str]:
         return {m["id"] for _, m in self.measures if isinstance(m.get("id"), str)}
@@ -199,7 +210,8 @@ def _one_of(d: Definitions, field: str, allowed: Collection[str]) -> list[Issue]
             continue  # required_fields reports it
         v = m[field]
         if not isinstance(v, str) or v not in allowed:
-            out.append(d.issue(i, field, f"{field} {v!r} is not one of: {_allowed(allowed)}"))
+            out.append(d.issue(i, field, f"{field} {v!r} is not one of: {_allowed(allowed)}",
+                               "Choose one of the options."))
     return out
 
 
@@ -208,7 +220,7 @@ def _one_of(d: Definitions, field: str, allowed: Collection[str]) -> list[Issue]
 
 def required_fields(d: Definitions) -> list[Issue]:
     """Every definition has id, label, description, perspective, unit, polarity, phases and rollup."""
-    return [d.issue(i, f, f"required field '{f}' is missing")
+    return [d.issue(i, f, f"required field '{f}' is missing", "Needed: fill this in (or choose one).")
             for i, m in d.measures for f in REQUIRED_FIELDS if m.get(f) is None]
 
 
@@ -242,11 +254,15 @@ def id_format(d: Definitions) -> list[Issue]:
             continue
         if not isinstance(mid, str) or not _ID.match(mid):
             out.append(d.issue(i, "id", f"id {mid!r} must be snake_case: lowercase letters, digits and "
-                                        "underscores, starting with a letter"))
+                                        "underscores, starting with a letter",
+                               f"“{mid}” cannot be an id: use only lowercase letters, digits and underscores (_), "
+                               "starting with a letter, for example community_events."))
         elif len(mid) > MAX_ID:
-            out.append(d.issue(i, "id", f"id '{mid}' is {len(mid)} characters long; the limit is {MAX_ID}"))
+            out.append(d.issue(i, "id", f"id '{mid}' is {len(mid)} characters long; the limit is {MAX_ID}",
+                               f"At most {MAX_ID} characters: this one has {len(mid)}."))
         elif mid in reserved:
-            out.append(d.issue(i, "id", f"id '{mid}' is a reserved word: a formula could not use it"))
+            out.append(d.issue(i, "id", f"id '{mid}' is a reserved word: a formula could not use it",
+                               f"“{mid}” is a word formulas keep for themselves: choose another id."))
     return out
 
 
@@ -261,11 +277,13 @@ def id_unique(d: Definitions) -> list[Issue]:
             continue
         if mid in d.known_ids:
             out.append(d.issue(i, "id", f"id '{mid}' is already taken by another measure "
-                                        "(ids are unique across national and local measures)"))
+                                        "(ids are unique across national and local measures)",
+                               f"“{mid}” is already another measure's id: choose another."))
         elif mid in first:
             earlier = d.lines.line(first[mid], None) if d.lines is not None else None
             where = f" (line {earlier})" if earlier is not None else ""
-            out.append(d.issue(i, "id", f"id '{mid}' is used twice: an earlier measure{where} has it"))
+            out.append(d.issue(i, "id", f"id '{mid}' is used twice: an earlier measure{where} has it",
+                               f"“{mid}” is used twice."))
         else:
             first[mid] = i
     return out
@@ -300,14 +318,16 @@ def phases_value(d: Definitions) -> list[Issue]:
         if v is None:
             continue
         if not isinstance(v, list) or not v:
-            out.append(d.issue(i, "phases", f'phases must be a list of phases such as ["primary"], not {v!r}'))
+            out.append(d.issue(i, "phases", f'phases must be a list of phases such as ["primary"], not {v!r}',
+                               "Choose at least one phase."))
             continue
         seen: set[object] = set()
         for p in v:
             if not isinstance(p, str) or p not in allowed:
-                out.append(d.issue(i, "phases", f"phase {p!r} is not one of: {_allowed(allowed)}"))
+                out.append(d.issue(i, "phases", f"phase {p!r} is not one of: {_allowed(allowed)}",
+                                   "Choose phases from the list."))
             elif p in seen:
-                out.append(d.issue(i, "phases", f"phase '{p}' is listed twice"))
+                out.append(d.issue(i, "phases", f"phase '{p}' is listed twice", "A phase is chosen twice."))
             seen.add(p if isinstance(p, str) else repr(p))
     return out
 
@@ -321,7 +341,8 @@ def unit_text(d: Definitions) -> list[Issue]:
             continue
         if not isinstance(v, str) or not v.strip() or len(v) > MAX_UNIT:
             out.append(d.issue(i, "unit", f'unit must be short text (1 to {MAX_UNIT} characters) such as "%", '
-                                          f'"score" or "hours", not {v!r}'))
+                                          f'"score" or "hours", not {v!r}',
+                               f"A short unit, 1 to {MAX_UNIT} characters, such as %, score or hours."))
     return out
 
 
@@ -333,9 +354,10 @@ def label_text(d: Definitions) -> list[Issue]:
         if v is None:
             continue
         if not isinstance(v, str) or not v.strip():
-            out.append(d.issue(i, "label", f"label must be text, not {v!r}"))
+            out.append(d.issue(i, "label", f"label must be text, not {v!r}", "Give the measure a name."))
         elif len(v) > MAX_LABEL:
-            out.append(d.issue(i, "label", f"label is {len(v)} characters long; the limit is {MAX_LABEL}"))
+            out.append(d.issue(i, "label", f"label is {len(v)} characters long; the limit is {MAX_LABEL}",
+                               f"At most {MAX_LABEL} characters: this one has {len(v)}."))
     return out
 
 
@@ -350,9 +372,12 @@ def description_text(d: Definitions) -> list[Issue]:
         n = len(v.strip()) if isinstance(v, str) else 0
         if not isinstance(v, str) or n < low:
             out.append(d.issue(i, "description", f"description is {n} characters long; it needs at least {low}: "
-                                                 "say in plain words, for parents, what the measure shows"))
+                                                 "say in plain words, for parents, what the measure shows",
+                               f"At least {low} characters (this has {n}): say in plain words, for parents, what "
+                               "the measure shows."))
         elif n > high:
-            out.append(d.issue(i, "description", f"description is {n} characters long; the limit is {high}"))
+            out.append(d.issue(i, "description", f"description is {n} characters long; the limit is {high}",
+                               f"At most {high} characters: this one has {n}."))
     return out
 
 
@@ -394,7 +419,7 @@ def format_spec(d: Definitions) -> list[Issue]:
                 problem = f" ({exc})"
         if problem is not None:
             out.append(d.issue(i, "format", f'format {v!r} is not a number format such as ".1f", "+.2f" or '
-                                            f'",.0f"{problem}'))
+                                            f'",.0f"{problem}', "Choose how the numbers are written."))
     return out
 
 
@@ -409,7 +434,7 @@ def min_cohort_range(d: Definitions) -> list[Issue]:
     """min_cohort, when given, is a whole number from 0 to 1000."""
     low, high = MIN_COHORT_RANGE
     return [d.issue(i, "min_cohort", f"min_cohort must be a whole number from {low} to {high}, not "
-                                     f"{m['min_cohort']!r}")
+                                     f"{m['min_cohort']!r}", f"A whole number from {low} to {high}.")
             for i, m in d.measures
             if m.get("min_cohort") is not None
             and not (type(m["min_cohort"]) is int and low <= m["min_cohort"] <= high)]
@@ -559,7 +584,8 @@ def formula_parses(d: Definitions) -> list[Issue]:
         try:
             parse_formula(text)
         except FormulaError as exc:
-            out.append(d.issue(i, "formula", f"formula: {exc.message}"))
+            out.append(d.issue(i, "formula", f"formula: {exc.message}",
+                               exc.message[:1].upper() + exc.message[1:] + "."))
     return out
 
 
@@ -585,7 +611,9 @@ def formula_names_known(d: Definitions) -> list[Issue]:
                        f"national measures and the group's own){hint}")
             else:
                 msg = f"formula uses '{name}', which is not a measure id{hint}"
-            out.append(d.issue(i, "formula", msg))
+            page = (f"“{name}” is not a measure your group can use: a formula may use national measures and your "
+                    "group's own" + (f". Did you mean “{close[0]}”?" if close else "."))
+            out.append(d.issue(i, "formula", msg, page))
     return out
 
 

@@ -89,7 +89,7 @@ if accounts:
         "Last sign-in (UTC)": [a["last_sign_in"] or "never" for a in accounts],
     }).astype(str), hide_index=True, width="stretch", key="accounts_table")
 else:
-    st.info("No accounts yet: add the first one below (or with `python -m data users add`).")
+    st.info("No accounts yet: add the first one below.")
 
 # ------------------------------------------------------------------------------------------------ add
 st.header("Add an account")

@@ -38,7 +38,7 @@ except AccessDenied as exc:
 table = audit_frame(log)
 actions = sorted(table["Action"].unique())
 shown = st.multiselect("Kinds of change", actions, default=actions, key=KEY_ACTIONS,
-                       help="Sign-ins are not changes: they are counted apart (`python -m data users list`).")
+                       help="Sign-ins are not changes: they are counted apart (failed ones are on the Accounts page).")
 table = table[table["Action"].isin(shown)]
 if table.empty:
     st.info("No changes recorded yet." if log.empty else "No change of these kinds.")

@@ -40,8 +40,12 @@ POLARITY_WORDS = {Polarity.HIGHER_BETTER: "Higher is better", Polarity.LOWER_BET
 ROLLUP_WORDS = {Rollup.POOLED_RATIO: "Pooled: all schools' numerators ÷ all their denominators",
                 Rollup.WEIGHTED_MEAN: "Weighted: each school's value weighted by its cohort",
                 Rollup.SUM: "Sum: the schools' counts added up"}
+# how a local measure's numbers are written, in words (the definition keeps Python's format spec)
+NUMBER_FORMATS = {".0f": "Whole numbers", ".1f": "One decimal place", ".2f": "Two decimal places",
+                  ",.0f": "Whole numbers, with commas for thousands"}
 FIELD_WORDS = {"id": "Id", "label": "Name", "description": "Description", "perspective": "Scorecard area",
-               "unit": "Unit", "format": "Number format", "polarity": "Which way is better", "phases": "Phases",
+               "unit": "Unit", "format": "How numbers are written", "polarity": "Which way is better",
+               "phases": "Phases",
                "rollup": "Group value", "min_cohort": "Minimum cohort", "formula": "Formula", "scale": "Scale",
                "owner": "Group"}
 
@@ -70,10 +74,20 @@ def _show_message(section: str) -> None:
                  + "\n".join(f"- {markdown_text(p)}" for p in problems))
 
 
+def _format_words(spec: str) -> str:
+    """A number format as the form offers it: its words and an example (never the spec itself)."""
+    try:
+        example = format(1234.567, spec)
+    except (ValueError, TypeError):
+        example = ""
+    words = NUMBER_FORMATS.get(spec, "As the measure was defined")
+    return f"{words} (for example {example})" if example else words
+
+
 def _issue_lines(issues: list[Issue]) -> str:
     # a message may quote what was typed (an id, a label, a formula): shown as written
-    return "\n".join(f"- **{markdown_text(FIELD_WORDS.get(i.field or '', i.field or 'Measure'))}**: "
-                     f"{markdown_text(i.message)}" for i in issues)
+    return "\n".join(f"- **{markdown_text(FIELD_WORDS.get(i.field or '', 'Measure'))}**: "
+                     f"{markdown_text(i.for_page())}" for i in issues)
 
 
 # ------------------------------------------------------------------------------ callbacks (run before the rerun)
@@ -113,8 +127,7 @@ def _load_definition(gid: int) -> None:
 def _save_definition(gid: int, definition: dict) -> None:
     issues = governance.define_measure(get_store(), current_viewer(), gid, definition)
     if issues:
-        _say("define", "error", [f"{FIELD_WORDS.get(i.field or '', i.field or 'Measure')}: {i.message}"
-                                 for i in issues])
+        _say("define", "error", [f"{FIELD_WORDS.get(i.field or '', 'Measure')}: {i.for_page()}" for i in issues])
     else:
         _say("define", "success", f"Saved {markdown_text(definition['label'])} ({markdown_text(definition['id'])}). "
                                   "It is now in the measure "
@@ -254,8 +267,9 @@ with form:
         "perspective": st.selectbox("Scorecard area", list(Perspective), format_func=lambda p: p.label, index=None,
                                     key=KEY_DEFINE["perspective"], placeholder="Choose an area"),
         "unit": st.text_input("Unit", key=KEY_DEFINE["unit"], placeholder="e.g. %, hours, events"),
-        "format": st.text_input("Number format", key=KEY_DEFINE["format"],
-                                help='".0f": whole numbers; ".1f": one decimal place; ",.0f": thousands commas'),
+        "format": st.selectbox("How numbers are written", [*NUMBER_FORMATS, *(
+            [st.session_state[KEY_DEFINE["format"]]] if st.session_state[KEY_DEFINE["format"]] not in NUMBER_FORMATS
+            else [])], format_func=_format_words, key=KEY_DEFINE["format"]),
         "polarity": st.selectbox("Which way is better", list(Polarity), format_func=lambda p: POLARITY_WORDS[p],
                                  index=None, key=KEY_DEFINE["polarity"], placeholder="Choose"),
         "phases": st.multiselect("Phases it applies to", list(Phase), format_func=lambda p: p.value.replace("_", " "),
