@@ -56,9 +56,10 @@ class UndoPlan:
         if self.refusal:
             return self.refusal
         what = _named(self.import_id, self.file_name, self.finished_at, self.numbered)
-        return (f"Undoing {what} removes the {self.values_removed:,} rows it "
-                f"added and puts back the {self.values_restored:,} rows it replaced, as they were before it; the "
-                "derived tables are then rebuilt.")
+        back = (f" and puts back the {self.values_restored:,} it replaced, as they were before it"
+                if self.values_restored else " (it replaced nothing)")
+        return (f"Undoing {what} removes the {self.values_removed:,} values and records it added{back}; "
+                "percentiles, families and expectations are then recomputed.")
 
 
 @dataclass(frozen=True)

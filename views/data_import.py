@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from data import governance, scope
+from data.store import StoreError
 from data.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS, store_findings
 from data.undo import undo_for, undo_plan, undoable_imports
 from metrics.text import markdown_text
@@ -125,7 +126,6 @@ if log.empty:
     st.info("Nothing has been imported yet.")
 else:
     st.dataframe(pd.DataFrame({
-        "Import": log["import_id"],
         "When": log["finished_at"].fillna(log["started_at"]),
         "File": log["file_name"],
         "Kind": log["kind"].fillna("–"),
@@ -142,10 +142,10 @@ if (said := st.session_state.pop(KEY_UNDONE, None)) is not None:
 undoable = dict(undoable_imports(store, viewer))
 if undoable:
     st.subheader("Undo an import")
-    st.caption("Its values return to what they were before it: the rows it added go, the rows it replaced come "
-               "back, and percentiles, families and expectations are recomputed. Only the latest import of the same "
-               "values can be undone.")
-    chosen = st.selectbox("Import to undo", list(undoable), format_func=lambda i: f"{i}: {undoable[i]}",
+    st.caption("Its values return to what they were before it: what it added goes, what it replaced comes back, "
+               "and percentiles, families and expectations are recomputed. Of two imports of the same values, the "
+               "later one is undone first.")
+    chosen = st.selectbox("Import to undo", list(undoable), format_func=lambda i: undoable[i],
                           key=KEY_UNDO_CHOICE)
     plan = undo_plan(store, viewer, int(chosen))
     if plan.refusal:
@@ -157,14 +157,19 @@ if undoable:
     else:
         st.warning(f"{markdown_text(plan.sentence())} To have its values back afterwards, import the same file "
                    "again. Undo it?")
-        yes, no = st.columns(2)
+        yes, no, _ = st.columns([1, 1, 4])
         if yes.button("Yes, undo it", key=KEY_UNDO_YES, type="primary"):
-            done = undo_for(store, viewer, plan.import_id)
             st.session_state.pop(KEY_UNDO_ASKING, None)
-            st.session_state[KEY_UNDONE] = (f"Undone: import {done.import_id} ({markdown_text(done.file_name)}). "
-                                            f"{done.values_removed:,} rows it added were removed and "
-                                            f"{done.values_restored:,} rows it replaced were put back.")
-            st.rerun()
+            try:
+                done = undo_for(store, viewer, plan.import_id)
+            except StoreError as refused:  # another import came in since the plan was shown: nothing was changed
+                st.error(f"{markdown_text(refused.title)} Nothing was changed.")
+            else:
+                back = f" and the {done.values_restored:,} it replaced were put back" if done.values_restored else ""
+                st.session_state[KEY_UNDONE] = (f"Undone: the import of {markdown_text(done.file_name)}. The "
+                                                f"{done.values_removed:,} values and records it added were "
+                                                f"removed{back}.")
+                st.rerun()
         if no.button("Cancel", key=KEY_UNDO_NO):
             st.session_state.pop(KEY_UNDO_ASKING, None)
             st.rerun()

@@ -142,7 +142,8 @@ def test_an_admin_undoes_an_import_after_confirming(real_db: Path) -> None:
     asked = [w.value for w in at.warning if w.value.startswith("Undoing")]
     assert len(asked) == 1 and asked[0].startswith(markdown_text("Undoing the import of 815_2019_ks4provisional.csv "
                                                                  "on "))
-    assert markdown_text("removes the 672 rows it added and puts back the 0 rows it replaced") in asked[0]
+    assert markdown_text("removes the 672 values and records it added (it replaced nothing); percentiles, families "
+                         "and expectations are then recomputed.") in asked[0]
     assert metrics(at)["School values"] == "576"  # nothing undone yet
     next(b for b in at.button if b.label == "Cancel").click().run()
     assert not [w for w in at.warning if w.value.startswith("Undoing")] and metrics(at)["School values"] == "576"
@@ -150,7 +151,8 @@ def test_an_admin_undoes_an_import_after_confirming(real_db: Path) -> None:
     next(b for b in at.button if b.label == "Yes, undo it").click().run()
     assert not at.exception, at.exception
     assert metrics(at)["School values"] == "0" and metrics(at)["Benchmarks"] == "0"
-    assert any(s.value.startswith("Undone: import ") for s in at.success)
+    assert (f"Undone: the import of {markdown_text('815_2019_ks4provisional.csv')}. The 672 values and records it "
+            "added were removed.") in [s.value for s in at.success]
     log = next(d.value for d in at.dataframe if "Outcome" in d.value.columns)
     assert log.iloc[0]["Outcome"] == "Undone: its values are as they were before it"
     assert not [s for s in at.subheader if s.value == "Undo an import"]  # nothing left to undo
