@@ -25,9 +25,9 @@ from data.access import Role, Viewer, can_see_group
 from data.consent import NOT_ASKED, latest_answers
 from data.formats import PeriodError, parse_period
 from data.governance import group_registry
+from data.la_average import la_values
 from data.scorecards import _members_then, group_subject, registry_for, scorecard, window
 from data.store import Store, StoreError, registered
-from metrics.comparators import comparison_scopes
 from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
 from metrics.publication import (
@@ -366,31 +366,6 @@ def _agreed_card(store: Store, group_id: int, period: str, measures: Sequence[st
                                  store.targets(subject.kind, subject.id, period), "pooled", None, inputs, then)
 
 
-def _la_values(store: Store, schools: Sequence[tuple[int, str | None]], period: str,
-               measures: Sequence[Measure]) -> dict[tuple[int, str], float]:
-    """Each school's own local authority's value of each measure that year, in the benchmark scope the national
-    comparator uses for a school of its phase (metrics.comparators.comparison_scopes: best first)."""
-    urns = [u for u, _ in schools]
-    la = {int(u): c for u, c in store.query("SELECT urn, la_code FROM establishments WHERE urn IN "
-                                            "(SELECT unnest(?::INTEGER[])) AND la_code IS NOT NULL", [urns])}
-    if not la or not measures:
-        return {}
-    rows = store.query(
-        "SELECT area_code, scope, measure, value FROM observations WHERE level = 'la' AND period = ? "
-        "AND value IS NOT NULL AND list_contains(?::VARCHAR[], measure) AND list_contains(?::VARCHAR[], area_code)",
-        [period, [m.id for m in measures], sorted({str(c) for c in la.values()})])
-    by = {(str(a), str(sc), str(m)): float(v) for a, sc, m, v in rows}
-    out: dict[tuple[int, str], float] = {}
-    for u, phase in schools:
-        if u not in la:
-            continue
-        for m in measures:
-            got = next((by[k] for sc in comparison_scopes(phase, m) if (k := (str(la[u]), sc, m.id)) in by), None)
-            if got is not None:
-                out[(u, m.id)] = got
-    return out
-
-
 def _versions(store: Store, urns: Sequence[int], period: str, measures: Sequence[str]) -> dict[str, str | None]:
     """DfE's version of each measure's values that year among these schools (the least settled of them)."""
     rows = store.query(
@@ -435,7 +410,8 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
 
     est = store.establishments(members)
     phase_of = {int(r["urn"]): _text(r["phase"]) for r in est.to_dict("records")}
-    la_avg = _la_values(store, [(u, phase_of.get(u)) for u in members], period, [registry[i] for i in measures])
+    # each school's own LA's figure, in the national comparator's scope (data.la_average, engineer D's)
+    la_avg = la_values(store, members, period, [registry[i] for i in measures])
     versions = _versions(store, members, period, stored)
     items: list[PublishedItem] = []
     values: list[PublishedSchoolValue] = []

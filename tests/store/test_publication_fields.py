@@ -101,21 +101,28 @@ def test_the_local_authority_average_beside_each_school(world: dict) -> None:  #
     s, period = world["store"], world["period"]
     la = dict(s.query("SELECT urn, la_code FROM establishments WHERE urn IN (?, ?)",
                       [world["primary"], world["secondary"]]))
+    # the demo's national figures are for state-funded schools (as DfE's files give them): the LA's figure beside
+    # them is the LA's state-funded schools', never its figure for all schools
+    assert {r[0] for r in s.query("SELECT DISTINCT scope FROM observations WHERE level = 'national' AND period = ? "
+                                  "AND measure IN ('ks2_rwm_expected', 'attainment8')", [period])} == {"state_funded"}
     with s.transaction() as cur:
-        # the LA's figures for its primary schools and its secondary schools, as the national comparator's scope
-        cur.execute("DELETE FROM observations WHERE level = 'la' AND period = ? AND area_code = ? "
-                    "AND measure = 'ks2_rwm_expected'", [period, str(la[world["primary"]])])
+        cur.execute("DELETE FROM observations WHERE level = 'la' AND period = ? AND area_code IN (?, ?) "
+                    "AND measure IN ('ks2_rwm_expected', 'attainment8')",
+                    [period, str(la[world["primary"]]), str(la[world["secondary"]])])
         cur.execute("INSERT INTO observations (level, area_code, scope, measure, period, value, status) VALUES "
-                    "('la', ?, 'primary', 'ks2_rwm_expected', ?, 61.4, 'ok'), "
-                    "('la', ?, 'state_funded', 'ks2_rwm_expected', ?, 12.0, 'ok')",
+                    "('la', ?, 'state_funded', 'ks2_rwm_expected', ?, 61.4, 'ok'), "
+                    "('la', ?, 'all', 'ks2_rwm_expected', ?, 12.0, 'ok')",
                     [str(la[world["primary"]]), period, str(la[world["primary"]]), period])
-        cur.execute("DELETE FROM observations WHERE level = 'la' AND period = ? AND area_code = ? "
-                    "AND measure = 'attainment8'", [period, str(la[world["secondary"]])])
+        if la[world["secondary"]] != la[world["primary"]]:
+            cur.execute("INSERT INTO observations (level, area_code, scope, measure, period, value, status) VALUES "
+                        "('la', ?, 'all', 'ks2_rwm_expected', ?, 12.0, 'ok')", [str(la[world["secondary"]]), period])
         cur.execute("INSERT INTO observations (level, area_code, scope, measure, period, value, status) VALUES "
-                    "('la', ?, 'secondary', 'attainment8', ?, 44.25, 'ok')", [str(la[world["secondary"]]), period])
+                    "('la', ?, 'state_funded', 'attainment8', ?, 44.25, 'ok')", [str(la[world["secondary"]]), period])
     pub = _preview(world)
-    assert _value(pub, "ks2_rwm_expected", world["primary"]).la_display == "61%"  # its phase's figure, not 12%
+    assert _value(pub, "ks2_rwm_expected", world["primary"]).la_display == "61%"  # state-funded, as national; not 12%
     assert _value(pub, "attainment8", world["secondary"]).la_display == "44.2"  # the measure's own format
+    if la[world["secondary"]] != la[world["primary"]]:
+        assert _value(pub, "attainment8", world["primary"]).la_display is None  # its LA published none
 
 
 def test_the_fields_are_stored_read_back_and_exported_for_parents(world: dict, tmp_path: Path) -> None:
