@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from data import scope
 from data.access import AccessDenied
 from data.group_admin import (
     EARLIEST,
@@ -37,6 +38,7 @@ KEY_CHOSEN = "groups_chosen"
 KEY_SEARCH = "groups_search"
 KEY_PICKED = "groups_picked"
 KEY_JOINED = "groups_joined"
+KEY_NEXT = "_groups_choose_next"  # the group to show after the rerun a change causes
 NOT_INSIDE = 0
 LATEST = dt.date.today() + dt.timedelta(days=365)  # the data layer refuses later dates too
 
@@ -57,6 +59,9 @@ def _attempt(change, success: str | None = None) -> None:
         st.session_state[KEY_MESSAGE] = ("error", refused.title)
     else:
         st.session_state[KEY_MESSAGE] = ("success", success(result) if callable(success) else success)
+        # chosen again before the selector is drawn: Streamlit's browser side keeps a renamed option's old label
+        # otherwise (streamlit/streamlit#13788)
+        st.session_state.setdefault(KEY_NEXT, st.session_state.get(KEY_CHOSEN))
     st.rerun()
 
 
@@ -131,7 +136,7 @@ if viewer.is_admin or parents:
                                format="DD/MM/YYYY", key="create_opened")
         if st.form_submit_button("Create the group", type="primary"):
             def made(gid: int, text: str = name) -> str:
-                st.session_state[KEY_CHOSEN] = gid  # open the new group below, ready for its schools
+                st.session_state[KEY_NEXT] = gid  # open the new group below, ready for its schools
                 return f"Created {' '.join(text.split())}: now add its schools."
 
             _attempt(lambda: create_group(store, viewer, kind, name, parent_id=None if parent == NOT_INSIDE else parent,
@@ -144,6 +149,9 @@ if not groups:
 # ------------------------------------------------------------------------------------------------ one group
 st.header("A group's schools")
 ids = list(by_id)
+if st.session_state.get(KEY_NEXT) in by_id:
+    st.session_state[KEY_CHOSEN] = st.session_state.pop(KEY_NEXT)
+st.session_state.pop(KEY_NEXT, None)
 if st.session_state.get(KEY_CHOSEN) not in by_id:
     st.session_state[KEY_CHOSEN] = viewer.group_id if viewer.group_id in by_id else ids[0]
 chosen = st.selectbox("Group", ids, key=KEY_CHOSEN,
@@ -213,6 +221,11 @@ with tabs[0]:
                 joined = st.date_input("Joined on", value="today", min_value=EARLIEST, max_value=LATEST,
                                        format="DD/MM/YYYY", key=KEY_JOINED,
                                        help="A past date is fine: the school's results count from that year.")
+                years = scope.periods(store, viewer)
+                if years:  # a school counts from the year it joined: say what today's date means for the results
+                    st.caption(f"Results count from the academic year a school joined; the newest results here "
+                               f"are for {years[-1]}. Give the date each school really joined (e.g. 1 September "
+                               f"{years[-1][:4]}): a school joining today counts from next year's results.")
                 verb = "Add to the group" if viewer.is_admin else "Invite to the group"
                 if st.form_submit_button(verb, type="primary"):
                     def added(done, day: dt.date = joined) -> str:

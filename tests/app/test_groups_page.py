@@ -78,6 +78,8 @@ def test_an_admin_makes_a_partnership_of_two_trusts_schools_and_its_leader_sees_
     button(at, "Rename").click().run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == [markdown_text(f"{NAME} is now called Riverside Partnership.")]
+    chosen = at.selectbox(key="groups_chosen")
+    assert chosen.format_func(chosen.value) == "Riverside Partnership"
     with Store(demo_db) as s:
         actions = s.query("SELECT action FROM audit_log WHERE group_id = ? ORDER BY audit_id", [gid])
     assert actions == [("create",), ("add",), ("add",), ("rename",)]
