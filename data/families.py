@@ -49,40 +49,45 @@ def similar_intakes(store: Store, urn: int, period: str | None = None) -> pd.Dat
 def _family(store: Store, urn: int, weights: dict[str, float], size: int, period: str | None,
             same_kind: bool) -> pd.DataFrame:
     """family() without the checks of what a person asked for."""
+    # the school's phase and the phase's context in one read (each is a scan of a table of every school)
     if period is None:
-        phase = store.query("SELECT any_value(phase) FROM school_context WHERE urn = ?", [urn])[0][0]
+        ctx = store.query_df("SELECT urn, variable, value, z, kind, phase FROM school_context WHERE phase = "
+                             "(SELECT any_value(phase) FROM school_context WHERE urn = ?)", [urn])
     else:
-        phase = store.query("SELECT any_value(phase) FROM context_by_year WHERE urn = ? AND period = ?",
-                            [urn, period])[0][0]
-    if phase is None:
+        ctx = store.query_df("SELECT urn, variable, value, z, kind, phase FROM context_by_year WHERE period = ? "
+                             "AND phase = (SELECT any_value(phase) FROM context_by_year WHERE urn = ? AND period = ?)",
+                             [period, urn, period])
+    if ctx.empty:
         year = "" if period is None else f" in {period}"
         raise StoreError(f"no context (pupils, FSM, EAL, SEN) is known for URN {urn}{year}, so it has no family")
-    if period is None:
-        ctx = store.query_df("SELECT urn, variable, value, z, kind FROM school_context WHERE phase = ?", [phase])
-    else:
-        ctx = store.query_df("SELECT urn, variable, value, z, kind FROM context_by_year WHERE phase = ? "
-                             "AND period = ?", [phase, period])
-    z = ctx.pivot_table(index="urn", columns="variable", values="z", aggfunc="first").reindex(
-        columns=list(FAMILY_VARIABLES))
-    raw = ctx.pivot_table(index="urn", columns="variable", values="value", aggfunc="first").reindex(
-        columns=list(FAMILY_VARIABLES))
+    phase = str(ctx["phase"].iat[0])
+    # one row per school and variable -> schools x variables, by position (a pivot_table was most of the time)
+    variables = list(FAMILY_VARIABLES)
+    col = ctx["variable"].map({v: i for i, v in enumerate(variables)})
+    ctx = ctx[col.notna()]
+    col = col[col.notna()].to_numpy(dtype=np.int64)
+    urns, row = np.unique(ctx["urn"].to_numpy(), return_inverse=True)
+    z = np.full((len(urns), len(variables)), np.nan)
+    raw = np.full((len(urns), len(variables)), np.nan)
+    z[row, col] = ctx["z"].to_numpy(dtype=float)
+    raw[row, col] = ctx["value"].to_numpy(dtype=float)
+    kinds = np.full(len(urns), "other", dtype=object)
+    kinds[row] = ctx["kind"].fillna("other").to_numpy()
     # a variable no school of the phase has (prior attainment for primaries) cannot count, nor weigh in the score
-    known = ~z.isna().all(axis=0).to_numpy()
-    w = np.array([float(weights.get(v, 0.0)) for v in FAMILY_VARIABLES]) * known
+    known = ~np.isnan(z).all(axis=0)
+    w = np.array([float(weights.get(v, 0.0)) for v in variables]) * known
     if not (w > 0).any():
         raise StoreError("none of the chosen context measures is known for schools of this phase: choose another")
-    urns = z.index.to_numpy()
-    kinds = ctx.groupby("urn")["kind"].first().reindex(urns).fillna("other").to_numpy()
     me = int(np.flatnonzero(urns == urn)[0])
-    idx, dist = nearest_to(z.to_numpy(dtype=float), me, w, size, allowed=(kinds == kinds[me]) if same_kind else None)
+    idx, dist = nearest_to(z, me, w, size, allowed=(kinds == kinds[me]) if same_kind else None)
     names = dict(store.query("SELECT urn, name FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
                              [urns[idx].tolist()]))
     out = pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "urn": urns[idx],
                         "name": [names.get(int(u)) for u in urns[idx]], "distance": dist,
                         "similarity": similarity(dist, w), "kind": kinds[idx]})
-    for v, counted in zip(FAMILY_VARIABLES, w > 0, strict=True):
+    for i, (v, counted) in enumerate(zip(variables, w > 0, strict=True)):
         if counted:
-            out[v] = raw[v].to_numpy()[idx]
+            out[v] = raw[idx, i]
     out.attrs = {"phase": phase, "kind": str(kinds[me]), "variables": [v for v, c in zip(FAMILY_VARIABLES, w > 0,
                                                                                         strict=True) if c]}
     return out

@@ -78,9 +78,13 @@ except StoreError as exc:
 phase = PHASE_WORDS.get(fam.attrs.get("phase", ""), "")
 kind = KIND_LABELS.get(fam.attrs.get("kind", ""), "")
 st.subheader(f"{markdown_text(card.subject.name)} and its {len(fam)} most similar schools")
+own_kind = {"mainstream": f"mainstream (non-selective) {phase} schools", "selective": "selective (grammar) schools",
+            "middle": "middle schools", "utc": "university technical colleges", "studio": "studio schools",
+            "special": "special schools", "alternative": "alternative provision, including pupil referral units",
+            }.get(fam.attrs.get("kind", ""), f"{kind}s")
 st.caption(("Compared with every kind of " + phase + " school." if all_kinds else
-            f"Compared with schools of its own kind: a {kind}" + (f" ({phase})" if phase and phase not in kind else "")
-            + ". Tick 'Include every kind of school' above to widen it.")
+            f"Compared with schools of its own kind: {own_kind}. Tick 'Include every kind of school' above to widen "
+            "it.")
            + " Similarity score: 1 / (1 + the typical difference in standard deviations across the ticked measures,"
            " weighted); 1 means the same context.")
 values = scope.school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id)

@@ -234,13 +234,15 @@ else:
     st.caption(f"{len(partners)} suggested partner(s) {where}. Similarity score: how alike the two schools' "
                "intakes are (1 = the same context; see Similar schools for how it is worked out). Distance (km): "
                "as the crow flies.")
+    # the reasons first, whole (a table cell would cut them off); then the contacts to get in touch
+    st.markdown("\n".join(f"{i}. **{markdown_text(p.name)}**: {markdown_text(p.reason)}"
+                           for i, p in enumerate(partners, start=1)))
     st.dataframe(pd.DataFrame([{
-        "School": p.name, "Why suggested": p.reason, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
-        "Website": p.website or "–", "Distance (km)": p.distance_km,
-        "Similarity score": p.similarity, "Better than (% of schools)": round(p.percentile),
-        "How related": p.relation, "Value": p.display, "Town": p.town or "–", "Postcode": p.postcode or "–",
+        "School": p.name, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
+        "Website": p.website or "–", "Distance (km)": p.distance_km, "Similarity score": p.similarity,
+        "Town": p.town or "–", "Postcode": p.postcode or "–", "Better than (% of schools)": round(p.percentile),
+        "How related": p.relation, "Value": p.display, "Why suggested": p.reason,
     } for p in partners]), hide_index=True, width="stretch", key="support_partners", column_config={
-        "Why suggested": st.column_config.TextColumn(width="large"),
         "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
         "Similarity score": st.column_config.NumberColumn(
             format="%.2f", help="How alike the intakes are: 1 = the same context; blank for a school of its own "

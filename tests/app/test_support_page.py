@@ -145,7 +145,7 @@ def test_suggested_partners_for_a_weak_measure(support: AppTest) -> None:
     if partners is None:
         assert any("is strong on" in i.value for i in at.info)
     else:
-        assert list(partners.columns)[:4] == ["School", "Why suggested", "Head", "Telephone"]
+        assert list(partners.columns)[:4] == ["School", "Head", "Telephone", "Website"]
         assert (partners["Better than (% of schools)"] >= 60).all()
 
 
@@ -197,6 +197,10 @@ def test_each_partner_has_contacts_and_says_why_in_one_sentence(support: AppTest
                                        [urn])[0]
             assert (row.Head, row.Telephone, row.Website) == (head or "–", phone or "–", web or "–")
     assert partners["Head"].ne("–").all() and partners["Telephone"].ne("–").all()
+    # each reason is also written out whole above the table, numbered, with the school's name
+    listed = " ".join(m.value.replace("\\", "") for m in at.markdown)
+    assert all(f"**{n}**: {why}" in listed for n, why in zip(partners["School"], partners["Why suggested"],
+                                                             strict=True))
     for why, km, sim in zip(partners["Why suggested"], partners["Distance (km)"], partners["Similarity score"],
                             strict=True):
         assert why.count(". ") == 0 and why.endswith(".")  # one sentence
