@@ -29,6 +29,7 @@ KEY_VIEWER = "_viewer"
 KEY_VIEW_GROUP = "viewing_group"
 KEY_KEPT = "_kept_choices"  # {selector key: value}: the choices that carry across pages, Back and reruns
 KEY_RESTORING = "_restoring_choice"  # (key, value) being put back after Back: tried once, never in a loop
+KEY_FORCED = "_forced_choices"  # the selectors whose kept choice the run after Back puts back over the URL
 ROLES = [Role.LEADER, Role.GOVERNOR, Role.ADMIN, Role.PUBLIC]
 
 
@@ -81,9 +82,11 @@ def _start_on(key: str, options: Sequence[object], default: object, label: Calla
     switch, Back, a default dropped from the URL); on `default` when nothing valid was kept. Set through session
     state before the widget exists, so the widget and its URL parameter follow. Returns the value wanted (None: the
     URL decides)."""
+    forced = st.session_state.get(KEY_FORCED, set())
     said = st.query_params.get(key)
-    if said is not None and said in {label(o) for o in options}:
+    if key not in forced and said is not None and said in {label(o) for o in options}:
         return None  # the URL says which: the binding sets it (a shared link opens what it names)
+    forced.discard(key)
     kept = _kept().get(key)
     want = kept if kept in options else default
     st.session_state[key] = want
@@ -96,6 +99,8 @@ def _keep(key: str, value: object, wanted: object | None) -> object:
     session state in that run), which also writes the choice back into the URL, so a reload keeps it."""
     if wanted is not None and value != wanted and st.session_state.get(KEY_RESTORING) != (key, wanted):
         st.session_state[KEY_RESTORING] = (key, wanted)
+        # the next run puts every kept choice back over what the restored address (or its leftovers) says
+        st.session_state[KEY_FORCED] = set(_kept())
         st.rerun()
     if value == wanted:
         st.session_state.pop(KEY_RESTORING, None)

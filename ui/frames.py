@@ -126,10 +126,12 @@ def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd
 # (issue 11 point 8): everything else about a measure is under the table, in its words expander.
 SCHOOL_COLUMNS = ("Measure", "Value", "National", "Local authority", "Level", "Target", "Trend")
 # px, measured on the page: at 1,400 px with the sidebar open the table has 938 px; 925 are given out so that the
-# longest measure name (53 characters), "Local authority (" and a 12-letter name, "Cause for concern" and
+# longest measure name (53 characters), "Local authority (" and a 13-letter name, "Cause for concern" and
 # "62% (not met)" are read whole (a longer LA name is cut, and said in full in the column's help and the caption)
-SCHOOL_WIDTHS = {"Measure": 325, "Value": 60, "National": 70, "Local authority": 170, "Level": 125, "Target": 95,
+SCHOOL_WIDTHS = {"Measure": 325, "Value": 60, "National": 70, "Local authority": 185, "Level": 120, "Target": 90,
                  "Trend": 80}
+# one neutral colour for every trend line: red or green would judge a rise without knowing the measure's polarity
+TREND_COLOUR = "#3b5b92"
 DETAIL_COLUMNS = ("Measure", "Compared with", "Similar schools (median)", "Expected for this intake", "95% range",
                   "Version")
 VERSION_WORDS = {"provisional": "Provisional", "revised": "Revised", "final": "Final"}

@@ -21,6 +21,7 @@ from ui.context import (
 )
 from ui.frames import (
     SCHOOL_WIDTHS,
+    TREND_COLOUR,
     VERSION_WORDS,
     la_label,
     school_details,
@@ -76,7 +77,7 @@ columns = {
     "Target": st.column_config.TextColumn("Target", width=SCHOOL_WIDTHS["Target"],
                                           help="The group's target for this year, and whether it was met"),
     "Trend": st.column_config.LineChartColumn(
-        "Trend", width=SCHOOL_WIDTHS["Trend"],
+        "Trend", width=SCHOOL_WIDTHS["Trend"], color=TREND_COLOUR,
         help="The latest years that can be compared with each other, oldest first (the years are in the words "
              "below the table); no line for a single year"),
 }
