@@ -65,6 +65,8 @@ def main() -> int:
         result["derived_total_s"] = round(sum(timings.values()), 2)
         period = store.periods()[-1]
         result["period"] = period
+        result["years"] = len(store.periods())
+        result["load_average"] = round(__import__("os").getloadavg()[0], 1)  # a shared machine: say how busy
         for phase in ("primary", "secondary"):
             urns = [u for (u,) in store.query(
                 "SELECT DISTINCT urn FROM school_context WHERE phase = ? ORDER BY hash(urn) LIMIT ?",
