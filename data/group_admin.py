@@ -30,6 +30,22 @@ KIND_WORDS = {"partnership": "partnership", "federation": "federation", "cluster
               "hub": "hub (e.g. a teaching-school hub)", "other": "other group", "trust": "trust",
               "sponsor": "school sponsor"}
 DFE_KINDS = ("trust", "sponsor")  # their members are the DfE's to say
+
+# Each school's trusts, for a page to show beside it: the trusts it is in today; a school in none today, the trust(s)
+# of its latest stay, "until" its last day (a census year's membership ends with that year, and "no trust" would
+# hide that the school was in one). Trust membership is the DfE's, so an open stay is today's.
+TRUSTS_CTE = """
+    trust_stays AS (
+        SELECT m.urn, g.name, bool_or(m.end_date IS NULL) AS open_now, max(m.end_date) AS last_day
+        FROM memberships m JOIN groups g USING (group_id) WHERE g.kind = 'trust' GROUP BY m.urn, g.name
+    ), latest_trusts AS (
+        SELECT *, max(CASE WHEN open_now THEN DATE '9999-12-31' ELSE last_day END) OVER (PARTITION BY urn) AS latest
+        FROM trust_stays
+    ), trusts AS (
+        SELECT urn, list(CASE WHEN open_now THEN name ELSE name || ' (until ' || strftime(last_day, '%-d %b %Y') || ')'
+                         END ORDER BY name) AS names
+        FROM latest_trusts WHERE (CASE WHEN open_now THEN DATE '9999-12-31' ELSE last_day END) = latest GROUP BY urn
+    )"""
 MAX_NAME = 120
 SEARCH_LIMIT = 25
 EARLIEST = dt.date(1990, 9, 1)  # the first academic year the store can hold
@@ -284,18 +300,14 @@ def group_detail(store: Store, viewer: Viewer, group_id: int) -> GroupDetail:
             SELECT ?::INTEGER, 0
             UNION SELECT g.group_id, t.depth + 1 FROM groups g JOIN tree t ON g.parent_id = t.group_id
             WHERE t.depth < 32  -- nesting is refused from making a cycle; this bounds one made by hand
-        ), trusts AS (
-            -- each school's trusts today (a trust's membership is DfE's: an open stay is today's)
-            SELECT m.urn, list(DISTINCT g.name ORDER BY g.name) AS names FROM memberships m
-            JOIN groups g USING (group_id) WHERE g.kind = 'trust' AND m.end_date IS NULL GROUP BY m.urn
-        )
+        ), """ + TRUSTS_CTE + """
         SELECT m.urn, coalesce(e.name, 'School ' || m.urn), e.phase, e.town, e.postcode, coalesce(tr.names, []),
                m.start_date, m.end_date, CASE WHEN t.depth > 0 THEN g.name END
         FROM memberships m JOIN tree t USING (group_id) JOIN groups g USING (group_id)
         LEFT JOIN establishments e ON e.urn = m.urn LEFT JOIN trusts tr ON tr.urn = m.urn
         -- members today first, then those who left, newest leavers first
         ORDER BY m.end_date IS NOT NULL, m.end_date DESC, lower(e.name), m.urn, m.start_date
-        """, [gid])
+        """, [gid])  # noqa: S608 - TRUSTS_CTE is this module's own constant
     stays = tuple(Stay(int(r[0]), r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7], r[8]) for r in rows)
     can_change = not group.dfe and (viewer.is_admin or viewer.role is Role.LEADER)
     return GroupDetail(group, children, stays, tuple(_pending(store, [gid])), _parent_choices(store, viewer, group),
@@ -351,10 +363,7 @@ def find_schools(store: Store, viewer: Viewer, text: str, limit: int = SEARCH_LI
         return []
     rows = store.query(
         r"""
-        WITH trusts AS (
-            SELECT m.urn, list(DISTINCT g.name ORDER BY g.name) AS names FROM memberships m
-            JOIN groups g USING (group_id) WHERE g.kind = 'trust' AND m.end_date IS NULL GROUP BY m.urn
-        )
+        WITH """ + TRUSTS_CTE + r"""
         SELECT e.urn, coalesce(e.name, 'School ' || e.urn), e.phase, e.town, e.postcode, e.la_name,
                coalesce(e.status, 'open') <> 'closed', coalesce(t.names, [])
         FROM establishments e LEFT JOIN trusts t ON t.urn = e.urn
@@ -365,7 +374,7 @@ def find_schools(store: Store, viewer: Viewer, text: str, limit: int = SEARCH_LI
         -- the URN asked for first, then open schools, then by name
         ORDER BY CAST(e.urn AS VARCHAR) <> $words, coalesce(e.status, 'open') = 'closed', lower(e.name), e.urn
         LIMIT $limit
-        """, {"words": words, "pattern": _like(words), "compact": _like(words.replace(" ", "")),
+        """, {"words": words, "pattern": _like(words), "compact": _like(words.replace(" ", "")),  # noqa: S608
               "limit": max(1, min(int(limit), 200))})
     return [SchoolHit(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), tuple(r[7])) for r in rows]
 

@@ -305,3 +305,18 @@ def test_the_new_partnership_is_seen_by_its_leader_once_it_has_schools(store: St
     assert [g.group_id for g in ga.manageable_groups(store, leader(world["other"]))] == [world["other"]]
     assert "Governors" in refused(lambda: ga.manageable_groups(store, governor(gid)), AccessDenied)
     assert ga.OWN_GROUPS in refused(lambda: ga.group_detail(store, leader(world["other"]), gid), AccessDenied)
+
+
+def test_a_school_in_no_trust_today_shows_its_last_trust_until_when(store: Store, world: dict) -> None:
+    # issue 11 point 1: a census year's membership ends with that year; "no trust" would hide that the school was in
+    # one. Brook left Oak Trust on 31 Aug 2023 and is in no trust now; Ashby is still in it; Elm was never in one.
+    store.query("UPDATE memberships SET end_date = DATE '2023-08-31' WHERE group_id = ? AND urn = 100002",
+                [world["trust"]])
+    other = store.create_group("trust", "Pine Trust", code="TR00002", source="gias_groups")
+    store.add_memberships(other, [100002], "2019-09-01", "2021-08-31")  # an earlier trust: not the latest stay
+    hits = {h.urn: h.trusts for h in ga.find_schools(store, ADMIN, "AB1")}
+    assert hits[100001] == ("Oak Trust",)
+    assert hits[100002] == ("Oak Trust (until 31 Aug 2023)",)
+    assert ga.find_schools(store, ADMIN, "Elm")[0].trusts == ()
+    ga.add_schools(store, ADMIN, world["gid"], [100002], "2024-09-01")
+    assert [s.trusts for s in ga.group_detail(store, ADMIN, world["gid"]).stays] == [("Oak Trust (until 31 Aug 2023)",)]
