@@ -1,5 +1,6 @@
 """Every page opens on the latest year the chosen group has results for, and the chosen year and school carry from
-page to page (issue 11 point 5). Back and reload are browser matters: tests/e2e/test_keeps_choice.py."""
+page to page (issue 11 point 5). Back and reload are browser matters: tests/e2e/test_keeps_choice.py (this file has
+a name of its own: pytest imports test files by their base name)."""
 
 from __future__ import annotations
 
