@@ -5,8 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from charts.alt import funnel_alt
-from charts.funnel import funnel_kind, funnel_plot, funnel_unavailable
 from data import scope
 from data.store import StoreError
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, KIND_LABELS
@@ -21,6 +19,7 @@ from ui.context import (
     registry,
     school_card,
 )
+from ui.funnel import school_funnel
 from ui.store import get_store
 
 VARIABLE_LABELS = {"disadvantaged_pct": "Disadvantaged pupils (%)", "eal_pct": "English as an additional language (%)",
@@ -87,23 +86,10 @@ st.caption(("Compared with every kind of " + phase + " school." if all_kinds els
             "it.")
            + " Similarity score: 1 / (1 + the typical difference in standard deviations across the ticked measures,"
            " weighted); 1 means the same context.")
-values = scope.school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id)
-values = values[values["status"] == "ok"][["urn", "value", "denominator"]].rename(columns={"denominator": "cohort"})
 names = {urn: card.subject.name, **dict(zip(fam["urn"], fam["name"], strict=True))}
-plot = values.assign(name=values["urn"].map(names))
 row = next(r for r in card.rows if r.measure == measure.id)
-why_not = funnel_unavailable(plot, label=measure.label, national=row.national, scale=measure.scale, sd=measure.sd)
-if why_not:
-    st.info(markdown_text(why_not))
-else:
-    plot = plot.dropna(subset=["cohort"])
-    kind_of_plot = funnel_kind(measure.scale)
-    st.plotly_chart(funnel_plot(plot, national=row.national, kind=kind_of_plot, scale=measure.scale, sd=measure.sd,
-                                highlight=urn, title=f"{measure.label}: family against national"),
-                    alt=funnel_alt(plot, measure.label, row.national, urn, kind=kind_of_plot, scale=measure.scale,
-                                   sd=measure.sd), width="stretch", key="funnel")
-    st.caption("Points outside the funnel lines differ from national by more than chance would explain "
-               "(95% and 99.8% limits); small schools vary more, so their limits are wider.")
+values = school_funnel(scope.school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id), names,
+                       measure, row, urn, title=f"{measure.label}: family against national", key="funnel")
 shown = fam.drop(columns=["distance"]).merge(values, on="urn", how="left").dropna(axis=1, how="all")
 shown["value"] = shown["value"].map(measure.format_value) if "value" in shown else "–"
 shown["kind"] = shown["kind"].map(lambda k: KIND_LABELS.get(k, "other kind of school").capitalize())

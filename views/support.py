@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from charts.alt import funnel_alt, network_alt
-from charts.funnel import funnel_kind, funnel_plot, funnel_unavailable
+from charts.alt import network_alt
 from charts.network import support_matrix, support_network
 from data import scope
 from data.access import Role, Viewer
@@ -35,6 +34,7 @@ from ui.context import (
     registry,
     school_card,
 )
+from ui.funnel import school_funnel
 from ui.store import get_store
 
 KEY_FORM = "support_form"
@@ -257,20 +257,7 @@ try:
 except StoreError:  # no context for this school: its partners alone
     pass
 others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
-values = scope.school_values(store, viewer, urn, others, period, measure.id)
-values = values[values["status"] == "ok"][["urn", "value", "denominator"]].rename(columns={"denominator": "cohort"})
 plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
-plot = values.assign(name=values["urn"].map(plot_names))
-why_not = funnel_unavailable(plot, label=measure.label, national=row.national, scale=measure.scale, sd=measure.sd)
-if why_not:
-    st.info(markdown_text(why_not))
-else:
-    plot = plot.dropna(subset=["cohort"])
-    kind = funnel_kind(measure.scale)
-    title = f"{measure.label}: {names[urn]}, its similar schools and partners against national"
-    st.plotly_chart(funnel_plot(plot, national=row.national, kind=kind, scale=measure.scale, sd=measure.sd,
-                                highlight=urn, title=title),
-                    alt=funnel_alt(plot, measure.label, row.national, urn, kind=kind, scale=measure.scale,
-                                   sd=measure.sd), width="stretch", key="partner_funnel")
-    st.caption("Points outside the funnel lines differ from national by more than chance would explain "
-               "(95% and 99.8% limits); small schools vary more, so their limits are wider.")
+school_funnel(scope.school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
+              title=f"{measure.label}: {names[urn]}, its similar schools and partners against national",
+              key="partner_funnel")
