@@ -10,6 +10,7 @@ Importing DfE files is for admins only.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import re
@@ -21,7 +22,7 @@ import pandas as pd
 
 from data.access import AccessDenied, Role, Viewer, require_group, visible_group_ids
 from data.formats import PeriodError, parse_period
-from data.importers import ImportReport, after_imports, import_file
+from data.importers import ImportReport, after_imports, for_page, import_file
 from data.local_measures import FORM, UploadResult, template_for, upload_local_values, validate_upload
 from data.local_measures import define_local_measure as _define_local_measure
 from data.scorecards import registry_for
@@ -350,6 +351,14 @@ def import_uploads(store: Store, viewer: Viewer, files: Sequence[tuple[str, byte
             folder.mkdir()
             path = folder / safe_filename(name)
             path.write_bytes(content)
-            reports.append(import_file(store, path, period, actor=viewer.actor, recluster=False))
+            reports.append(_in_page_words(import_file(store, path, period, actor=viewer.actor, recluster=False)))
     after_imports(store, reports)
     return reports
+
+
+def _in_page_words(report: ImportReport) -> ImportReport:
+    """The report as the Data page shows it: the importer's sentences say how the command line gives a year."""
+    report.message = for_page(report.message)
+    report.notes = [for_page(n) for n in report.notes]
+    report.problems = [dataclasses.replace(p, message=for_page(p.message)) for p in report.problems]
+    return report

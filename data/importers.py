@@ -303,6 +303,25 @@ def needs_derived(counts: dict[str, int]) -> bool:
                 or counts.get("establishments_updated"))
 
 
+# The importer's sentences name the command line's way of giving a year (--period); the Data page gives it in its
+# "Academic year" box and uploads have no folder. One message, two renderings: for_page says it in the page's words.
+_PAGE_WORDS = (
+    (re.compile(r", or keep the file in a folder named like \d{4}-\d{4}"), ""),
+    (re.compile(r"\bwithout --period\b"), "with the Academic year box empty"),
+    (re.compile(r"\bwith --period (\d{4}/\d{2})"), r"with \1 in the Academic year box"),
+    (re.compile(r"--period (\d{4}/\d{2})"), r"the academic year \1"),
+    (re.compile(r"\ba --period\b"), "an academic year"),
+    (re.compile(r"--period\b"), "the Academic year box"),
+)
+
+
+def for_page(message: str) -> str:
+    """An importer's sentence as the Data page says it: the year is given in its Academic year box, not --period."""
+    for pattern, words in _PAGE_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
 def _resolve_period(path: Path, kind: str, period: str | None) -> str | None:
     if period:
         try:

@@ -199,6 +199,19 @@ def test_a_performance_file_without_a_year_is_refused(real_db: Path) -> None:
     assert len(at.error) == 1
     assert markdown_text("has no year column: give the academic year") in at.error[0].value
     assert "Nothing from this file was written" in at.error[0].value
+    # issue 11 point 10: in the page's words, not the command line's (no --period, and uploads have no folder)
+    assert "--period" not in at.error[0].value and "folder" not in at.error[0].value
+    assert markdown_text("in the Academic year box") in at.error[0].value
+
+
+def test_a_year_that_disagrees_with_the_file_is_refused_in_the_pages_words(real_db: Path) -> None:
+    # issue 11 point 10: an EES file carries its own year; the year typed in the box disagrees with it
+    census = REALDATA / "ees_school_census_2022-23_sample" / "spc_school_level_2022-23_north_yorkshire.csv"
+    at = import_files(open_page(real_db), [census], period="2018/19")
+    assert len(at.error) == 1, [e.value for e in at.error]
+    said = at.error[0].value
+    assert "--" not in said, said
+    assert markdown_text("with the Academic year box empty") in said or markdown_text("Academic year box") in said
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.GOVERNOR])
