@@ -127,6 +127,8 @@ class Measure:
         if value is None:
             return "–"
         text = format(value, self.format)
+        if text.startswith("-") and not any(c in "123456789" for c in text):
+            text = format(0.0, self.format)  # a value that rounds to zero is zero, never "-0.0"
         if self.unit == "%":
             return f"{text}%"
         if self.unit == "£":

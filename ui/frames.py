@@ -141,14 +141,8 @@ MIN_TREND_YEARS = 2  # a single year draws no line: a flat sparkline would say "
 
 
 def shown(measure: Measure, value: float | None) -> str:
-    """A value in the measure's own format; a value that rounds to zero is shown as zero, never '-0.0'."""
-    if value is None:
-        return measure.format_value(None)
-    try:
-        zero = float(format(value, measure.format.replace("+", "").replace(",", ""))) == 0
-    except ValueError:  # a format whose text is not a plain number: shown as it is
-        zero = False
-    return measure.format_value(0.0 if zero else value)
+    """A value in the measure's own format (a value that rounds to zero is zero, never '-0.0': Measure.format_value)."""
+    return measure.format_value(value)
 
 
 def _decimals(measure: Measure) -> int | None:
