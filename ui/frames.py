@@ -89,10 +89,20 @@ def grid_frame(card: Scorecard, *, measures: list[str] | None = None) -> pd.Data
             level = card.member_levels.get((urn, r.measure))
             data.append({
                 "school": names.get(urn, f"School {urn}"), "urn": urn, "measure": r.label, "measure_id": r.measure,
-                "level": level, "level_label": LEVELS[level - 1] if level else "Insufficient data",
+                "level": level, "level_label": cell_words(card, urn, r.measure),
                 "display": _display(r, value),
             })
     return pd.DataFrame(data, columns=["school", "urn", "measure", "measure_id", "level", "level_label", "display"])
+
+
+def cell_words(card: Scorecard, urn: int, measure: str) -> str:
+    """A member's level in the words its own school card uses ("Good (this year only: …)", "No level: …"): the
+    group card's member_labels; the bare level's name where a card gives none."""
+    words = card.member_labels.get((urn, measure))
+    if words:
+        return words
+    level = card.member_levels.get((urn, measure))
+    return LEVELS[level - 1] if level else "Insufficient data"
 
 
 def _display(r: ScorecardRow, value: float | None) -> str:
@@ -115,7 +125,7 @@ def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd
         e = est.loc[urn]
         level = card.member_levels.get((urn, measure))
         data.append({"urn": urn, "name": name, "latitude": e["latitude"], "longitude": e["longitude"],
-                     "level": level, "level_label": LEVELS[level - 1] if level else "Insufficient data",
+                     "level": level, "level_label": cell_words(card, urn, measure),
                      "display": _display(row, values.get(urn)) if row else "–"})
     return pd.DataFrame(data, columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
 
