@@ -29,6 +29,7 @@ from data.group_admin import (
     set_parent,
 )
 from data.store import StoreError
+from metrics.school_words import phase_words
 from metrics.text import markdown_text
 from ui.context import current_viewer
 from ui.store import get_store
@@ -176,7 +177,7 @@ if detail.stays:
     members = pd.DataFrame({
         "School": [s.name for s in detail.stays],
         "URN": [str(s.urn) for s in detail.stays],
-        "Phase": [s.phase or "–" for s in detail.stays],
+        "Phase": [phase_words(s.phase) or "–" for s in detail.stays],
         "Town and postcode": [" ".join(x for x in (s.town, s.postcode) if x) or "–" for s in detail.stays],
         "Trust": [", ".join(s.trusts) or "–" for s in detail.stays],
         "Joined": [_day(s.joined) if s.joined else "before our records" for s in detail.stays],
@@ -212,8 +213,8 @@ with tabs[0]:
         if st.session_state.get(KEY_SEARCH, "").strip() and not hits:
             st.info("No school in the store matches that.")
         if hits:
-            labels = {h.urn: f"{h.name} ({h.phase or 'phase not known'}) · {h.town or 'no town'} {h.postcode or ''}"
-                      f" · URN {h.urn}"
+            labels = {h.urn: f"{h.name} ({(phase_words(h.phase) or 'phase not known').lower()}) · "
+                      f"{h.town or 'no town'} {h.postcode or ''} · URN {h.urn}"
                       + (f" · {', '.join(h.trusts)}" if h.trusts else " · no trust")
                       + ("" if h.open else " · closed") for h in hits}
             with st.form("add_schools", clear_on_submit=True):

@@ -66,6 +66,8 @@ def test_an_admin_makes_a_partnership_of_two_trusts_schools_and_its_leader_sees_
         {"School": n, "URN": str(u), "Trust": t, "Joined": j, "Left": "still a member"}
         for n, u, t, j in sorted([(name_a, urn_a, trust_a, "01 Sep 2021"), (name_b, urn_b, trust_b, "16 Jan 2023")],
                                  key=lambda r: r[0].lower())]
+    # issue 11 point 10: the phase in GIAS's words ("Secondary"), not the store's value ("secondary")
+    assert set(members["Phase"]) <= {"Primary", "Secondary", "All-through", "Special school", "Alternative provision"}
     with Store(demo_db) as s:
         gid = s.find_group(NAME).group_id
         assert s.query("SELECT urn, start_date, end_date FROM memberships WHERE group_id = ? ORDER BY urn", [gid]) == \
