@@ -527,7 +527,8 @@ class Store:
         line = self.lineage_rows(urns) if lineage else []
         if line:
             return self._member_rows_with_lineage(urns, line, periods, measures, with_codes=with_codes)
-        ord_sql, params = self._ord_filter(urns) if urns else ("false", {})
+        o_ord, params = self._ord_filter(urns, "o.") if urns else ("false", {})
+        s_ord = self._ord_filter(urns, "s.")[0] if urns else "false"
         params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES))
         sql = f"""
             SELECT o.urn, (list_position($measures, o.measure) - 1)::SMALLINT AS m,
@@ -537,12 +538,12 @@ class Store:
                    s.percentile, s.se, s.expected, s.residual, s.family_median, s.family_rank, s.family_size
                    {", o.status_code, o.version" if with_codes else ""}
             FROM observations o
-            LEFT JOIN school_stats s ON s.{ord_sql} AND s.urn = o.urn AND s.measure = o.measure
+            LEFT JOIN school_stats s ON {s_ord} AND s.urn = o.urn AND s.measure = o.measure
                  AND s.period = o.period
-            WHERE o.level = 'school' AND o.{ord_sql} AND o.urn IN (SELECT unnest($urns::INTEGER[]))
+            WHERE o.level = 'school' AND {o_ord} AND o.urn IN (SELECT unnest($urns::INTEGER[]))
               AND o.period IN (SELECT unnest($periods::VARCHAR[]))
               AND o.measure IN (SELECT unnest($measures::VARCHAR[]))
-        """  # noqa: S608 (ord_sql is fixed text from _ord_filter; values are bound)
+        """  # noqa: S608 (o_ord and s_ord are fixed text from _ord_filter; values are bound)
         cur = self.cursor()
         try:
             return cur.sql(sql, params=params).to_arrow_table().to_pandas()
@@ -623,14 +624,15 @@ class Store:
             params["measures"] = list(measures)
         return " AND ".join(clauses), params
 
-    def _ord_filter(self, urns: list[int]) -> tuple[str, dict]:
-        """A predicate on `ord` that lets zone maps skip row groups holding none of these schools (only when
-        every school has an ord; the range then holds them all by construction)."""
+    def _ord_filter(self, urns: list[int], alias: str = "") -> tuple[str, dict]:
+        """A predicate on `ord` (of the table `alias`, e.g. "o.") that lets zone maps skip row groups holding none
+        of these schools (only when every school has an ord; the range then holds them all by construction;
+        otherwise `true`, which takes no alias)."""
         lo, hi, n = self.query(
             "SELECT min(ord), max(ord), count(ord) FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
             [urns])[0]
         if n == len(urns) and n:
-            return "ord BETWEEN $lo AND $hi", {"lo": lo, "hi": hi}
+            return f"{alias}ord BETWEEN $lo AND $hi", {"lo": lo, "hi": hi}
         return "true", {}
 
     def school_stats(self, urns: Sequence[int], periods: Sequence[str] | None = None,
