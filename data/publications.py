@@ -18,7 +18,6 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from data.access import Role, Viewer, can_see_group
@@ -26,7 +25,7 @@ from data.consent import NOT_ASKED, latest_answers
 from data.formats import PeriodError, parse_period
 from data.governance import group_registry
 from data.la_average import la_values
-from data.scorecards import _members_then, group_subject, registry_for, scorecard, window
+from data.scorecards import scorecard, window
 from data.store import Store, StoreError, registered
 from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
@@ -46,7 +45,7 @@ from metrics.publication import (
     website_url,
 )
 from metrics.registry import Measure, Rollup
-from metrics.scorecard import Scorecard, ScorecardRow, build_group_scorecard, comparable_run, formula_inputs
+from metrics.scorecard import Scorecard, ScorecardRow, comparable_run, formula_inputs
 from metrics.suppression import Cell, Seen, Suppressed, suppress
 from metrics.timeline import definition_at
 
@@ -339,31 +338,9 @@ def _next_version(store: Store, group_id: int, period: str) -> int:
 
 def _agreed_card(store: Store, group_id: int, period: str, measures: Sequence[str], agreed: Sequence[int]) -> Scorecard:
     """The group's scorecard pooling only the schools that agreed to joint publication (this year and in every
-    earlier year of its trend): data.scorecards.scorecard's group card, over fewer members."""
-    subject, _ = group_subject(store, str(int(group_id)), period, include_special=True)
-    keep = set(agreed)
-    subject = replace(subject, members=tuple(u for u in subject.members if u in keep),
-                      member_phases=tuple(p for u, p in zip(subject.members, subject.member_phases, strict=True)
-                                          if u in keep))
-    periods = window(store, period)
-    registry = registry_for(store, [subject.id])
-    chosen = [registry.get(m) for m in measures]
-    by_id = {m.id: m for m in registry.measures}
-    needed = formula_inputs(chosen, by_id)
-    extra = [x for x in needed if x not in {m.id for m in chosen}]
-    inputs = {x: by_id[x] for x in needed if x in by_id}
-    ids = [m.id for m in chosen if not m.formula] + [x for x in extra if x in by_id and not by_id[x].formula]
-    codes = ids if "pupils" in ids else [*ids, "pupils"]
-    then = _members_then(store, subject, periods)
-    if then is not None:
-        then = {p: [u for u in urns if u in keep] for p, urns in then.items()}
-    readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
-    rows = store.member_rows(readers, periods, codes)
-    names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
-                             "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
-    return build_group_scorecard(subject, period, periods, chosen, rows, codes, store.national_index(),
-                                 store.national_quantiles(periods, ids), names,
-                                 store.targets(subject.kind, subject.id, period), "pooled", None, inputs, then)
+    earlier year of its trend), all schools' kinds pooled as a publication pools them."""
+    return scorecard(store, group=str(int(group_id)), period=period, measures=list(measures), include_special=True,
+                     only=list(agreed))
 
 
 def _versions(store: Store, urns: Sequence[int], period: str, measures: Sequence[str]) -> dict[str, str | None]:

@@ -118,11 +118,14 @@ def _choose(store: Store, registry: Registry, subject: Subject, measures: list[s
 
 def scorecard(store: Store, *, school: int | None = None, group: str | None = None, period: str,
               measures: list[str] | None = None, method: str = "pooled",
-              local_groups: list[int] | None = None, include_special: bool = False) -> Scorecard:
+              local_groups: list[int] | None = None, include_special: bool = False,
+              only: list[int] | None = None) -> Scorecard:
     """The scorecard of a school or a group for one period (every applicable measure by default).
 
     Unscoped: for the CLI and the engine. Pages read through data.scope, which passes `local_groups`: the groups
-    whose local measures a school's card may show (by default every group the school belongs to)."""
+    whose local measures a school's card may show (by default every group the school belongs to). `only` pools a
+    group over just these of its members, this year and in every earlier year of its trend (a joint publication:
+    the schools that agreed); such a card is not the whole group, so it carries no DfE figure for the group."""
     try:
         period = parse_period(period)
     except PeriodError as exc:
@@ -135,6 +138,11 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         subject = school_subject(store, school)
     else:
         subject, pooling = group_subject(store, str(group), period, include_special=include_special)
+        if only is not None:
+            keep = {int(u) for u in only}
+            subject = replace(subject, members=tuple(u for u in subject.members if u in keep),
+                              member_phases=tuple(p for u, p in zip(subject.members, subject.member_phases,
+                                                                    strict=True) if u in keep))
     if subject.kind == "group":
         groups = [subject.id]
     else:
@@ -156,16 +164,20 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
                                       lineage_note(store, subject.id))  # its earlier URNs, in words (data.lineage)
     codes = ids if "pupils" in ids else [*ids, "pupils"]  # pupils on roll weigh rows that have no cohort
     then = _members_then(store, subject, periods)
+    if then is not None and only is not None:
+        then = {p: [u for u in urns if u in keep] for p, urns in then.items()}
     readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
     rows = store.member_rows(readers, periods, codes)
     # the card lists every member (a special school left out of the pooling keeps its own card); values pool
     # subject.members only
-    everyone = store.group_members(subject.id, period) if pooling else list(subject.members)
+    everyone = store.group_members(subject.id, period) if pooling and only is None else list(subject.members)
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                              "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [everyone]))
     years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
     card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
                                  store.national_quantiles(periods, ids), names, targets, method, years, inputs, then)
+    if only is not None:
+        return card
     card = with_published(store, card)  # DfE's own figure for this trust, beside the roll-up (data.trust_published)
     if not pooling:
         return card
