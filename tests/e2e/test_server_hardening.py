@@ -22,6 +22,7 @@ from data.demo import build_demo
 
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 ADMIN = "viewing_as=Data+manager+%28admin%29"
+ADMIN_EMAIL = "data.manager@example.org"
 MB = 1024 * 1024
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "content-security-policy": "frame-ancestors 'none'", "referrer-policy": "strict-origin-when-cross-origin",
@@ -40,6 +41,24 @@ def guarded(demo_db):
     """The documented server: `streamlit run serve.py` on the demo store: (url, pid)."""
     with running_server("serve.py", {"JOINTLY_DB": str(demo_db)}) as served:
         yield served
+
+
+@pytest.fixture(scope="module")
+def real(demo_db, tmp_path_factory):
+    """The same server on a real store (the demo takes no real files, issue 11 point 3, so its Data page has no
+    uploader): (url, pid, the admin's sign-in cookie as "name=value"), the cookie made before the server holds the
+    store, as the app makes it when the admin signs in."""
+    from data.accounts import COOKIE_NAME, add_user, session_cookie
+    from data.store import Store
+
+    db = tmp_path_factory.mktemp("hardening_real") / "real.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with Store(db) as s:
+        s.set_setting("demo", "false", actor="test")
+        assert add_user(s, "test", email=ADMIN_EMAIL, role="admin", password="admin-password-123") == []
+        cookie = f"{COOKIE_NAME}={session_cookie(s, ADMIN_EMAIL)}"
+    with running_server("serve.py", {"JOINTLY_DB": str(db)}) as (url, pid):
+        yield url, pid, cookie
 
 
 @pytest.fixture(scope="module")
@@ -97,17 +116,17 @@ def test_the_parents_only_site_takes_no_uploads(demo_db, tmp_path):
             assert put_upload(url, visit.session_id, body, content_type) == (403, True)
 
 
-def test_only_the_page_with_an_uploader_opens_uploads_and_only_to_its_cap(guarded):
-    """An admin session on the Data page may upload (up to 100 MB: 101 MB is refused before the body); the same
-    session, moved to another page, may not."""
-    url, _ = guarded
-    with anonymous_session(url, ADMIN, page="data_import") as visit:
-        visit.run(ADMIN, page="data_import")
+def test_only_the_page_with_an_uploader_opens_uploads_and_only_to_its_cap(real):
+    """A signed-in admin's session on the Data page may upload (up to 100 MB: 101 MB is refused before the body);
+    the same session, moved to another page, may not."""
+    url, _, cookie = real
+    with anonymous_session(url, page="data_import", cookie=cookie) as visit:
+        visit.run(page="data_import")
         small, content_type = multipart(b"URN,x\n1,2\n")
         assert put_upload(url, visit.session_id, small, content_type) == (204, False)
         huge, content_type = multipart(b"7" * (101 * MB))
         assert put_upload(url, visit.session_id, huge, content_type) == (413, True)
-        visit.run(ADMIN, page="")  # the group overview: no uploader
+        visit.run(page="")  # the group overview: no uploader
         assert put_upload(url, visit.session_id, small, content_type) == (403, True)
 
 
@@ -166,12 +185,15 @@ def test_cross_origin_calls_are_not_allowed(guarded):
     assert answer.headers.get("Access-Control-Allow-Origin") in (None, url)
 
 
-def test_an_admin_uploads_and_imports_a_real_dfe_file(guarded, browser):
-    """The upload that must keep working: a data manager on the Data page picks a real DfE file in the browser
-    (Playwright set_input_files), and the import says what it stored."""
-    url, _ = guarded
-    page = browser.new_page(viewport={"width": 1400, "height": 2000})
-    page.goto(f"{url}/data_import?{ADMIN}")
+def test_an_admin_uploads_and_imports_a_real_dfe_file(real, browser):
+    """The upload that must keep working: a signed-in data manager on a real store's Data page picks a real DfE
+    file in the browser (Playwright set_input_files), and the import says what it stored."""
+    url, _, cookie = real
+    context = browser.new_context(viewport={"width": 1400, "height": 2000})
+    name, value = cookie.split("=", 1)
+    context.add_cookies([{"name": name, "value": value, "url": url}])
+    page = context.new_page()
+    page.goto(f"{url}/data_import")
     page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=60_000)
     page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", str(PERF / "815_2018_census.csv"))
     page.get_by_text("815_2018_census.csv").first.wait_for(timeout=30_000)
@@ -182,4 +204,4 @@ def test_an_admin_uploads_and_imports_a_real_dfe_file(guarded, browser):
     assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "data_import_upload.png"), full_page=True)
-    page.close()
+    context.close()

@@ -357,12 +357,13 @@ def test_another_groups_leader_sees_only_that_group_then_signs_out_to_the_public
     _shot(page, "signed_out")
 
 
-def test_a_governor_has_no_support_publishing_or_data(server, page):
+def test_a_governor_reads_support_but_has_no_publishing_or_data(server, page):
     _signed_in(page, server, GOVERNOR)
     assert page.get_by_role("heading", name=FLAGSHIP_PARTNERSHIP).count() == 1
     nav = _nav(page)
-    assert OVERVIEW in nav and PARENTS in nav, nav
-    assert not {"Support", "Publish results", "Data"} & set(nav), nav
+    # governors read Support and Similar schools (issue 11 point 12), without the forms that record support
+    assert {OVERVIEW, PARENTS, "Support", "Similar schools"} <= set(nav), nav
+    assert not {"Publish results", "Data", "Accounts", "Groups"} & set(nav), nav
     _shot(page, "governor")
 
 

@@ -61,14 +61,17 @@ class Visit:
 
 
 @contextmanager
-def anonymous_session(url: str, query: str = "", page: str = "") -> Iterator[Visit]:
+def anonymous_session(url: str, query: str = "", page: str = "", *, cookie: str = "") -> Iterator[Visit]:
     """Open a websocket session as a visitor would and ask for a first run; yields as soon as the server has named
-    the session (the run still going), and keeps it open until the block ends."""
+    the session (the run still going), and keeps it open until the block ends. `cookie` ("name=value"): sent with
+    the websocket's opening request, as a browser sends its cookies (e.g. a signed-in person's sign-in cookie)."""
     from websockets.sync.client import connect
 
     ws_url = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
     tls = {"ssl": unverified_tls()} if url.startswith("https://") else {}
-    with connect(ws_url, origin=url, subprotocols=["streamlit"], max_size=None, **tls) as ws:
+    headers = {"Cookie": cookie} if cookie else None
+    with connect(ws_url, origin=url, subprotocols=["streamlit"], max_size=None, additional_headers=headers,
+                 **tls) as ws:
         visit = Visit(ws)
         reader = threading.Thread(target=visit.read, daemon=True)
         reader.start()
