@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from serving import free_port, launched_browser
-from visitor import ROOT, anonymous_session, multipart, running_server, unverified_tls
+from visitor import ROOT, anonymous_session, multipart, real_copy_with_admin, running_server, unverified_tls
 
 from data.demo import build_demo
 
@@ -163,7 +163,8 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 def test_the_staff_proxy_in_front_of_a_real_server(demo_db, tmp_path):
-    with running_server("serve.py", {"JOINTLY_DB": str(demo_db)}) as (app_url, _):
+    db, cookie = real_copy_with_admin(demo_db, tmp_path)  # a signed-in admin's Data page has the uploader
+    with running_server("serve.py", {"JOINTLY_DB": str(db)}) as (app_url, _):
         with _proxy(STAFF, tmp_path, int(app_url.rsplit(":", 1)[1])) as port:
             for path in ("/_stcore/metrics", "//_stcore//metrics", "/_stcore/metrics/"):
                 assert _get(port, path)[0] == 404, path
@@ -176,9 +177,8 @@ def test_the_staff_proxy_in_front_of_a_real_server(demo_db, tmp_path):
             with anonymous_session(url) as visit:  # the websocket works through the proxy
                 visit.run()
                 assert _put(port, visit.session_id, 1024 * 1024) == 403
-            admin = "viewing_as=Data+manager+%28admin%29"
-            with anonymous_session(url, admin, page="data_import") as visit:
-                visit.run(admin, page="data_import")
+            with anonymous_session(url, page="data_import", cookie=cookie) as visit:
+                visit.run(page="data_import")
                 assert _put(port, visit.session_id, 1024 * 1024) == 204  # staff uploads still pass
                 assert _put(port, visit.session_id, 102 * 1024 * 1024) == 413  # the proxy's own cap
 

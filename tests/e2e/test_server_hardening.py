@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 from conftest import PERF
 from serving import launched_browser
-from visitor import ROOT, anonymous_session, multipart, put_upload, rss_mb, running_server
+from visitor import ROOT, anonymous_session, multipart, put_upload, real_copy_with_admin, rss_mb, running_server
 
 from data.demo import build_demo
 
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 ADMIN = "viewing_as=Data+manager+%28admin%29"
-ADMIN_EMAIL = "data.manager@example.org"
 MB = 1024 * 1024
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "content-security-policy": "frame-ancestors 'none'", "referrer-policy": "strict-origin-when-cross-origin",
@@ -45,18 +44,9 @@ def guarded(demo_db):
 
 @pytest.fixture(scope="module")
 def real(demo_db, tmp_path_factory):
-    """The same server on a real store (the demo takes no real files, issue 11 point 3, so its Data page has no
-    uploader): (url, pid, the admin's sign-in cookie as "name=value"), the cookie made before the server holds the
-    store, as the app makes it when the admin signs in."""
-    from data.accounts import COOKIE_NAME, add_user, session_cookie
-    from data.store import Store
-
-    db = tmp_path_factory.mktemp("hardening_real") / "real.duckdb"
-    db.write_bytes(demo_db.read_bytes())
-    with Store(db) as s:
-        s.set_setting("demo", "false", actor="test")
-        assert add_user(s, "test", email=ADMIN_EMAIL, role="admin", password="admin-password-123") == []
-        cookie = f"{COOKIE_NAME}={session_cookie(s, ADMIN_EMAIL)}"
+    """The same server on a real store with a signed-in admin (the demo's Data page offers no uploader):
+    (url, pid, the admin's sign-in cookie as "name=value")."""
+    db, cookie = real_copy_with_admin(demo_db, tmp_path_factory.mktemp("hardening_real"))
     with running_server("serve.py", {"JOINTLY_DB": str(db)}) as (url, pid):
         yield url, pid, cookie
 

@@ -152,3 +152,21 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError(f"no VmRSS for process {pid}")
+
+
+ADMIN_EMAIL = "data.manager@example.org"
+
+
+def real_copy_with_admin(demo_db: Path, folder: Path) -> tuple[Path, str]:
+    """A copy of a demo store made real (the demo takes no real files and its Data page has no uploader, issue 11
+    point 3), with an admin account: (its path, the admin's sign-in cookie as "name=value"). The cookie is made
+    before a server holds the store, as the app makes it when the admin signs in."""
+    from data.accounts import COOKIE_NAME, add_user, session_cookie
+    from data.store import Store
+
+    db = folder / "real.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with Store(db) as s:
+        s.set_setting("demo", "false", actor="test")
+        assert add_user(s, "test", email=ADMIN_EMAIL, role="admin", password="admin-password-123") == []
+        return db, f"{COOKIE_NAME}={session_cookie(s, ADMIN_EMAIL)}"
