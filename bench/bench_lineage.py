@@ -12,13 +12,13 @@ schools have no earlier URNs.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from data.store import Store  # noqa: E402
 
@@ -64,15 +64,6 @@ def build(path: Path, schools: int, lineage: bool) -> Store:
     return s
 
 
-def timed(fn, runs: int) -> tuple[float, float]:
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
 def main() -> int:

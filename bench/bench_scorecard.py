@@ -11,29 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from data import scope  # noqa: E402
 from data.access import Role, Viewer, require_group, require_school  # noqa: E402
 from data.scorecards import scorecard  # noqa: E402
 from data.store import Store  # noqa: E402
 from data.support import support_partners  # noqa: E402
-
-
-def timed(fn, runs: int) -> tuple[float, float]:
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
 def main() -> int:

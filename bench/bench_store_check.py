@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from data import demo  # noqa: E402
 from data.derived import refresh_derived  # noqa: E402
@@ -28,17 +29,6 @@ from data.importers import import_file  # noqa: E402
 from data.store import Store  # noqa: E402
 from data.store_check import check_store  # noqa: E402
 from data.undo import TRACKED, undo_import  # noqa: E402
-
-
-def _median_ms(fn, runs: int) -> tuple[float, float]:
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
 def _size_mb(store: Store) -> float:
@@ -64,7 +54,7 @@ def main() -> int:
     demo.build_demo(demo_db)
     print(f"demo built in {time.perf_counter() - t:.0f} s")
     with Store(demo_db) as s:
-        med, p95 = _median_ms(lambda: check_store(s), args.runs)
+        med, p95 = timed(lambda: check_store(s), args.runs)
         findings = check_store(s)
         results["demo"] = {"schools": s.info().establishments, "check_ms": {"median": round(med, 1),
                                                                             "p95": round(p95, 1)},
@@ -86,7 +76,7 @@ def main() -> int:
     store.recluster()
     refresh_derived(store)
     print(f"{args.schools:,} schools x {args.years} years imported in {time.perf_counter() - t:.0f} s")
-    med, p95 = _median_ms(lambda: check_store(store), args.runs)
+    med, p95 = timed(lambda: check_store(store), args.runs)
     info = store.info()
     results["national"] = {"establishments": info.establishments, "school_observations": info.observations,
                            "check_ms": {"median": round(med, 1), "p95": round(p95, 1)}}
