@@ -259,5 +259,5 @@ except StoreError:  # no context for this school: its partners alone
 others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
 plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
 school_funnel(scope.school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
-              title=f"{measure.label}: this school (the star), its similar schools and partners against national",
+              title=f"{measure.label}: family and partners against national",  # the school: the star
               key="partner_funnel")
