@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metrics.comparators import comparable_for_level
+
 # Context variables (measure ids) and their default weights in the family distance. The ones on by default are
 # DfE's similar-schools variables that our files carry (DFE-Digital/sap-sector, SimilarSchools*ValuesEntry:
 # PPPerc, PercentEAL, PercentSchSupport, PercentageStatementOrEHP, NumberOfPupils, KS2 prior attainment for
@@ -48,8 +50,13 @@ KIND_LABELS: dict[str, str] = {
 
 def school_kind(phase: str | None, type_name: str | None, admissions_policy: str | None,
                 age_low: int | None, age_high: int | None) -> str:
-    """The kind of school from GIAS's words: special, AP, UTC, studio, selective, middle or mainstream."""
-    if phase in ("special", "alternative", "nursery", "post16"):
+    """The kind of school from GIAS's words: special, AP, UTC, studio, selective, middle or mainstream. Special and
+    alternative provision are decided as levels decide them (metrics.comparators.comparable_for_level: by GIAS type
+    too, so a pupil referral unit whose row gives a mainstream phase is never a mainstream school's partner)."""
+    own = comparable_for_level(phase, type_name)
+    if own in ("special", "alternative"):
+        return str(own)
+    if phase in ("nursery", "post16"):
         return str(phase)
     words = (type_name or "").lower()
     if "university technical college" in words:

@@ -30,6 +30,9 @@ from metrics.families import (
     ("special", "Community special school", "Not applicable", (2, 19), "special"),
     ("alternative", "Pupil referral unit", "Not applicable", (11, 16), "alternative"),
     ("all_through", "Free schools", "Non-selective", (4, 18), "mainstream"),
+    # by GIAS type, as levels judge it, even where the row gives a mainstream phase (metrics.comparators)
+    ("secondary", "Pupil referral unit", "Not applicable", (11, 16), "alternative"),
+    ("primary", "Academy special converter", "Not applicable", (4, 11), "special"),
 ])
 def test_kind_of_school_from_gias(phase, type_name, policy, ages, kind):
     assert school_kind(phase, type_name, policy, *ages) == kind
