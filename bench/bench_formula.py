@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import multiprocessing
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +19,8 @@ from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from metrics import formula  # noqa: E402
 
@@ -51,13 +52,7 @@ GRAPHS: dict[str, Callable[[], dict[str, str]]] = {
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return timed(fn, runs)[0]
 
 
 def load(path: str) -> ModuleType:
