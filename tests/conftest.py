@@ -6,6 +6,7 @@ import csv
 import io
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -140,17 +141,25 @@ def demo_store(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
         s.close()
 
 
+@contextmanager
+def app_on(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app (AppTest) opens the store at `path` while the block runs: JOINTLY_DB names it, and Streamlit's caches
+    (the open store, cached reads) are emptied before and after, so no test sees another test's store."""
+    monkeypatch.setenv("JOINTLY_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 @pytest.fixture()
 def demo_db(demo_master, tmp_path, monkeypatch) -> Path:
     """A private copy of the demo store for this test, selected with JOINTLY_DB."""
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_master, path)
-    monkeypatch.setenv("JOINTLY_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_on(path, monkeypatch):
+        yield path
 
 
 def open_app(page: str | None = None, *, role: str = "leader", group: str = FLAGSHIP_PARTNERSHIP,

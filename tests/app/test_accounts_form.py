@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import button, table
+from conftest import app_on, button, table
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role, Viewer
@@ -39,12 +39,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         group = s.create_group("partnership", GROUP)
         s.add_memberships(group, [100001, HEAD_SCHOOL[0]])
         assert add_user(s, "setup", email=ADMIN.email, role="admin", password="admin-password-123") == []
-    monkeypatch.setenv("JOINTLY_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_on(path, monkeypatch):
+        yield path
 
 
 def _page() -> AppTest:

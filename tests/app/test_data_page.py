@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import open_app
+from conftest import app_on, open_app
 from streamlit.testing.v1 import AppTest
 
 from data.access import Role, Viewer
@@ -38,12 +37,8 @@ def real_db(tmp_path: Path, monkeypatch) -> Path:
     with Store(path) as s:  # a real store is signed into: its data manager has a local account
         assert add_user(s, "test", email=ADMIN_EMAIL, role="admin", display_name="Data manager",
                         password=ADMIN_PASSWORD) == []
-    monkeypatch.setenv("JOINTLY_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_on(path, monkeypatch):
+        yield path
 REFUSAL = ("This page is for data managers: only an admin can import files and read the logs. Ask your data manager "
            "if something needs importing.")
 

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import open_app
+from conftest import app_on, open_app
 from hostile import (
     EVIL,
     FORMULA_LABEL,
@@ -45,12 +44,8 @@ def hostile_db(demo_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     path = tmp_path / "hostile.duckdb"
     shutil.copy(demo_master, path)
     planted = plant(path, tmp_path)
-    monkeypatch.setenv("JOINTLY_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path, planted
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_on(path, monkeypatch):
+        yield path, planted
 
 
 def _strings(message: object, names: set[str], path: str = "") -> Iterator[tuple[str, str]]:

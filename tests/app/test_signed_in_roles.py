@@ -8,8 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import APP, table
+from conftest import APP, app_on, table
 from streamlit.testing.v1 import AppTest
 
 from data.accounts import add_user
@@ -68,12 +67,8 @@ def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
 def world(accounts_master, tmp_path, monkeypatch) -> dict:
     path = tmp_path / "real.duckdb"
     shutil.copy(accounts_master[0], path)
-    monkeypatch.setenv("JOINTLY_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield accounts_master[1]
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_on(path, monkeypatch):
+        yield accounts_master[1]
 
 
 def sign_in(email: str, **params: str) -> AppTest:

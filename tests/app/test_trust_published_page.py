@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import open_app, table
+from conftest import app_on, open_app, table
 from trusts import TRUST, build_trust_store
 
 from ui.trust_published import TITLE
@@ -16,12 +15,8 @@ from ui.trust_published import TITLE
 @pytest.fixture()
 def trust_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = build_trust_store(tmp_path / "trust.duckdb", tmp_path)
-    monkeypatch.setenv("JOINTLY_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_on(path, monkeypatch):
+        yield path
 
 
 def test_group_overview_shows_dfes_figure_beside_the_rollup(trust_db: Path) -> None:
