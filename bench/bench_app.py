@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from data.demo import build_demo  # noqa: E402
+from data.demo.build import build_demo  # noqa: E402
 
 
 def timed(at: AppTest, action) -> float:
@@ -71,27 +71,27 @@ def main() -> int:
             _samples.setdefault(f"{name} ({_tag})", []).append(timed(at, action))
 
         for i in range(args.runs):
-            at.switch_page("views/group_overview.py").run()
+            at.switch_page("pages/group_overview.py").run()
             step("overview: change period", lambda a, i=i: a.selectbox(key="period").select(periods[i % 2]))
             groups = at.selectbox(key="group").options
             step("overview: change group", lambda a, i=i, g=groups: a.selectbox(key="group").select(g[i % len(g)]))
             step("overview: colour the map by another measure",
                  lambda a, i=i: a.selectbox(key="measure").select(nth(a.selectbox(key="measure").options, i)))
-            step("school scorecard: open page", lambda a: a.switch_page("views/school_scorecard.py"))
+            step("school scorecard: open page", lambda a: a.switch_page("pages/school_scorecard.py"))
             schools = at.selectbox(key="school").options
             step("school scorecard: change school",
                  lambda a, i=i, s=schools: a.selectbox(key="school").select(s[(i + 1) % len(s)]))
-            step("similar schools: open page", lambda a: a.switch_page("views/similar_schools.py"))
+            step("similar schools: open page", lambda a: a.switch_page("pages/similar_schools.py"))
             step("similar schools: change measure",
                  lambda a, i=i: a.selectbox(key="measure").select(nth(a.selectbox(key="measure").options, i + 1)))
             step("similar schools: family size", lambda a, i=i: a.slider(key="family_size").set_value(20 + i))
-            step("support: open page", lambda a: a.switch_page("views/support.py"))
+            step("support: open page", lambda a: a.switch_page("pages/support.py"))
             partners_for = at.selectbox(key="school").options
             step("support: partners for another school",
                  lambda a, i=i, s=partners_for: a.selectbox(key="school").select(s[(i + 2) % len(s)]))
-            step("measures: open page", lambda a: a.switch_page("views/measures.py"))
-            step("reports: open page", lambda a: a.switch_page("views/reports.py"))
-            step("change history: open page", lambda a: a.switch_page("views/change_history.py"))
+            step("measures: open page", lambda a: a.switch_page("pages/measures.py"))
+            step("reports: open page", lambda a: a.switch_page("pages/reports.py"))
+            step("change history: open page", lambda a: a.switch_page("pages/change_history.py"))
         for name, s in samples.items():
             record(name, s)
     out = ROOT / "bench" / "out"

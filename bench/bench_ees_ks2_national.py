@@ -30,8 +30,8 @@ SUBJECTS = ["Reading, writing and maths", "Reading", "Writing", "Maths", "Gramma
 CHILD = """
 import sys, time
 sys.path.insert(0, {here!r})
-from data.importers import import_file
-from data.store import Store
+from data.ingest.importers import import_file
+from data.db.store import Store
 store = Store.open({db!r})
 t0 = time.perf_counter()
 r = import_file(store, {path!r})

@@ -21,8 +21,8 @@ sys.path[:0] = [str(HERE), str(HERE / "tests" / "fixtures" / "ees_national")]
 
 import generate as g  # noqa: E402
 
-from data.importers import import_file  # noqa: E402
-from data.store import Store  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.ingest.importers import import_file  # noqa: E402
 
 TYPES = ["All state-funded", "State-funded mainstream", "State-funded special schools", "All schools", "Academies",
          "Sponsored academies", "Converter academies", "Free schools", "University technical colleges (UTCs)",

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data.demo import build_demo  # noqa: E402
-from data.derived import refresh_derived  # noqa: E402
-from data.families import family  # noqa: E402
-from data.store import Store  # noqa: E402
-from data.support import support_partners  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.demo.build import build_demo  # noqa: E402
+from data.ingest.derived import refresh_derived  # noqa: E402
+from data.services.families import family  # noqa: E402
+from data.services.support import support_partners  # noqa: E402
 
 ADJUSTED = {"disadvantaged_pct": 2.0, "eal_pct": 1.0, "sen_support_pct": 0.0, "ehcp_pct": 1.0, "pupils": 0.5,
             "ks4_prior_attainment": 1.5, "fsm_pct": 0.0, "sen_pct": 1.0}

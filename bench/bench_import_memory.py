@@ -28,8 +28,8 @@ REALDATA = HERE.parent / "shared" / "realdata" / "dfe_perf_LA815_NorthYorkshire_
 
 CHILD = """
 import sys, time
-from data.store import Store
-from data.importers import import_file
+from data.db.store import Store
+from data.ingest.importers import import_file
 store = Store(sys.argv[1])
 t0 = time.perf_counter()
 report = import_file(store, sys.argv[2], sys.argv[3])

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
-from data.store import Store  # noqa: E402
+from data.db.store import Store  # noqa: E402
 
 PERIODS = ["2018/19", "2019/20", "2020/21", "2021/22", "2022/23", "2023/24"]
 MEASURES = [f"m{i:02d}" for i in range(40)]

@@ -22,8 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
-from data.importers import import_file  # noqa: E402
-from data.store import Store  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.ingest.importers import import_file  # noqa: E402
 
 REAL = HERE.parent / "shared" / "realdata"
 # Compare School Performance files carry no year: 815_2019_* are the 2018/19 tables (as the tests read them)

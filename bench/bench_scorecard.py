@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
-from data import scope  # noqa: E402
-from data.access import Role, Viewer, require_group, require_school  # noqa: E402
-from data.scorecards import scorecard  # noqa: E402
-from data.store import Store  # noqa: E402
-from data.support import support_partners  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.services import scope  # noqa: E402
+from data.services.access import Role, Viewer, require_group, require_school  # noqa: E402
+from data.services.scorecards import scorecard  # noqa: E402
+from data.services.support import support_partners  # noqa: E402
 
 
 def main() -> int:

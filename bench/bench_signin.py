@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data import accounts  # noqa: E402
-from data.store import Store  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.services import accounts  # noqa: E402
 
 SECRET = "correct horse battery staple"
 HAS_CLIENT = "client" in inspect.signature(accounts.sign_in).parameters

@@ -3,7 +3,7 @@
     python bench/bench_store.py                 # 24,000 schools x 5 years (about 3-4 minutes)
     python bench/bench_store.py --schools 3000  # a quick run
 
-Writes synthetic files in the DfE formats (data.demo), imports them through the real importers
+Writes synthetic files in the DfE formats (data.demo.build), imports them through the real importers
 year by year, then times reading a 500-school group's observations (all measures, all years).
 Prints medians; results also go to bench/out/store.json.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data import demo  # noqa: E402
-from data.derived import refresh_derived  # noqa: E402
-from data.importers import import_file  # noqa: E402
-from data.store import Store  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.demo import build as demo  # noqa: E402
+from data.ingest.derived import refresh_derived  # noqa: E402
+from data.ingest.importers import import_file  # noqa: E402
 
 
 def _median_ms(fn, runs: int) -> tuple[float, float, int]:
@@ -105,7 +105,7 @@ def main() -> int:
     store.add_memberships(gid, members, source="bench")
     store.recluster()
     periods = info.periods
-    # the read the scorecard engine makes: through Arrow (fast=True), as data/scorecards.py does
+    # the read the scorecard engine makes: through Arrow (fast=True), as data/services/scorecards.py does
     group_read = lambda: store.school_observations(store.group_members(gid), periods, fast=True)  # noqa: E731
     med, p95, n = _median_ms(group_read, args.runs)
     scattered = [r[0] for r in store.query("SELECT urn FROM establishments USING SAMPLE 500 ROWS (reservoir, 7)")]

@@ -3,7 +3,8 @@
     python bench/bench_store_check.py                   # the demo, then 24,000 schools x 5 years (several minutes)
     python bench/bench_store_check.py --schools 3000    # a quick run
 
-1. data.store_check.check_store on the demo store (the default demo, built by data.demo.build_demo) and on a
+1. data.ingest.store_check.check_store on the demo store (the default demo, built by data.demo.build.build_demo) and on
+a
    national-size store (bench_store's: the demo's files for 24,000 schools imported through the real importers).
 2. The undo archive: the national store's latest year re-imported (every value replaced by itself), with the file
    size before and after (both checkpointed) and the rows kept; then the time to undo that re-import.
@@ -23,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
-from data import demo  # noqa: E402
-from data.derived import refresh_derived  # noqa: E402
-from data.importers import import_file  # noqa: E402
-from data.store import Store  # noqa: E402
-from data.store_check import check_store  # noqa: E402
-from data.undo import TRACKED, undo_import  # noqa: E402
+from data.db.store import Store  # noqa: E402
+from data.demo import build as demo  # noqa: E402
+from data.ingest.derived import refresh_derived  # noqa: E402
+from data.ingest.importers import import_file  # noqa: E402
+from data.ingest.store_check import check_store  # noqa: E402
+from data.ingest.undo import TRACKED, undo_import  # noqa: E402
 
 
 def _size_mb(store: Store) -> float:

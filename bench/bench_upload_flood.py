@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from visitor import anonymous_session, multipart, put_upload, rss_mb, running_server  # noqa: E402
 
-from data.demo import build_demo  # noqa: E402
+from data.demo.build import build_demo  # noqa: E402
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from data.store import Store, StoreError, default_path
+from data.db.store import Store, StoreError, default_path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,7 +165,7 @@ def _open() -> Store:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from data import demo
+    from data.demo import build as demo
 
     path = default_path()
     kwargs = {k: v for k, v in (("schools", args.schools), ("years", args.years), ("seed", args.seed),
@@ -177,7 +177,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from data.importers import after_imports, demo_refusal, import_files
+    from data.ingest.importers import after_imports, demo_refusal, import_files
 
     with _open() as store:
         if (refused := demo_refusal(store)) is not None:  # one sentence, before any file is read
@@ -206,7 +206,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from data.store_check import check_store
+    from data.ingest.store_check import check_store
 
     with Store.open(rebuild=False) as store:  # report the store as it is: a pending rebuild shows as pending
         info = store.info()
@@ -228,13 +228,13 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _print_check(store: Store) -> None:
-    from data.store_check import check_store
+    from data.ingest.store_check import check_store
 
     _print_findings(check_store(store))
 
 
 def _print_findings(findings: list) -> None:
-    from data.store_check import report_lines
+    from data.ingest.store_check import report_lines
 
     print("\n".join(report_lines(findings)))
 
@@ -246,7 +246,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _scorecard(args: argparse.Namespace) -> int:
-    from data.scorecards import scorecard
+    from data.services.scorecards import scorecard
 
     measures = [m.strip() for m in args.measures.split(",")] if args.measures else None
     with _open() as store:
@@ -299,7 +299,7 @@ def _print_table(card) -> None:
 def _support(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from data.support import support_partners
+    from data.services.support import support_partners
 
     with _open() as store:
         partners = support_partners(store, args.school, args.measure, args.period)
@@ -318,7 +318,7 @@ def _support(args: argparse.Namespace) -> int:
 
 
 def _family(args: argparse.Namespace) -> int:
-    from data.families import family
+    from data.services.families import family
 
     weights = None
     if args.weights:
@@ -354,9 +354,9 @@ def _cli_actor() -> str:
 
 
 def _group_change(args: argparse.Namespace) -> int:
-    """groups create|add|remove|show|rename|nest|close|reopen, acting as an admin (data/group_admin.py)."""
-    from data import group_admin
-    from data.access import Role, Viewer
+    """groups create|add|remove|show|rename|nest|close|reopen, acting as an admin (data/services/group_admin.py)."""
+    from data.services import group_admin
+    from data.services.access import Role, Viewer
 
     admin = Viewer(Role.ADMIN, None, _cli_actor())
     cmd = args.groups_command
@@ -408,9 +408,10 @@ def _group_change(args: argparse.Namespace) -> int:
 
 
 def _consent(args: argparse.Namespace) -> int:
-    """consent GROUP: each member's answer; consent GROUP URN... --agree|--decline: record them (data/consent.py)."""
-    from data import consent
-    from data.access import Role, Viewer
+    """consent GROUP: each member's answer; consent GROUP URN... --agree|--decline: record them
+    (data/services/consent.py)."""
+    from data.services import consent
+    from data.services.access import Role, Viewer
 
     admin = Viewer(Role.ADMIN, None, _cli_actor())
     with _open() as store:
@@ -458,9 +459,9 @@ def _print_group(detail) -> None:
 
 
 def _forget_period(args: argparse.Namespace) -> int:
-    from data.derived import forget_period, period_counts
-    from data.formats import PeriodError, parse_period
-    from data.store import backup_store
+    from data.db.store import backup_store
+    from data.ingest.derived import forget_period, period_counts
+    from metrics.periods import PeriodError, parse_period
 
     try:
         period = parse_period(args.period)
@@ -494,8 +495,8 @@ def _forget_period(args: argparse.Namespace) -> int:
 
 
 def _undo_import(args: argparse.Namespace) -> int:
-    from data.store import backup_store
-    from data.undo import plan, undo_import
+    from data.db.store import backup_store
+    from data.ingest.undo import plan, undo_import
 
     path = default_path()
     if not path.exists():
@@ -530,7 +531,7 @@ def _optimize(args: argparse.Namespace) -> int:
 
 
 def _export_public(args: argparse.Namespace) -> int:
-    from data.publications import export_public
+    from data.services.publications import export_public
 
     with _open() as store:
         counts = export_public(store, args.out)
@@ -550,7 +551,7 @@ def _read_password() -> str:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from data import accounts
+    from data.services import accounts
 
     cmd = args.users_command
     with _open() as store:

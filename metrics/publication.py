@@ -1,6 +1,6 @@
 """A publication: a fixed copy of a group's chosen results for one year, in plain words, for parents.
 
-Pure dataclasses and wording. ``data.publications`` builds one from a scorecard (with suppression applied)
+Pure dataclasses and wording. ``data.services.publications`` builds one from a scorecard (with suppression applied)
 and stores it; nothing here reads the store. The words use only the scorecard's own numbers and no jargon:
 no "percentile", no "significance".
 """

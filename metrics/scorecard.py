@@ -165,7 +165,7 @@ class Scorecard:
     watchlist: tuple[WatchItem, ...] = ()
     member_levels: Mapping[tuple[int, str], int | None] = field(default_factory=dict)  # (urn, measure) -> level
     pooling: str = ""  # which members the group's values pool, in words (empty: every member)
-    lineage: str | None = None  # a school's history across URNs in words (data.lineage); None: GIAS links none
+    lineage: str | None = None  # a school's history across URNs in words (data.ingest.lineage); None: GIAS links none
     # each member's level in words, as on its own card ("Good (this year only: ...)", "No level: ..."): the grid's
     member_labels: Mapping[tuple[int, str], str] = field(default_factory=dict)
 

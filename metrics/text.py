@@ -3,7 +3,7 @@
 Measure labels, descriptions, commentary, notes, group and school names come from people and from imported
 files (real DfE names carry `*`, `_`, `[`, `$` and `<`). Each function here returns text that the medium shows
 exactly as written and never acts on: no link, image, maths, colour, emphasis, icon, emoji or formula.
-Pure: the pages (ui/, views/), the charts (charts/) and the reports (data/reports.py) share these.
+Pure: the pages (ui/, pages/), the charts (charts/) and the reports (data/outputs/reports.py) share these.
 """
 
 from __future__ import annotations

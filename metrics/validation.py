@@ -31,7 +31,7 @@ MEASURE_FIELDS = ("id", "label", "description", "perspective", "unit", "format",
 REQUIRED_FIELDS = ("id", "label", "description", "perspective", "unit", "polarity", "phases", "rollup")
 COLUMN_FIELDS = ("value", "cohort", "numerator", "denominator", "ci_low", "ci_high")
 SOURCE_FIELDS = ("kind", *COLUMN_FIELDS)
-# The registry's source kinds: data/formats.py maps each DfE file kind to one of these.
+# The registry's source kinds: data/ingest/formats.py maps each DfE file kind to one of these.
 SOURCE_KINDS = ("ks4", "ks2", "census", "abs", "swf", "cfr", "pupdest", "ees_census")
 UNCERTAINTIES = ("none", "published_ci", "wilson", "normal")
 NATIONAL = "national"

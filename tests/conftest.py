@@ -13,9 +13,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role
-from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
+from data.services.access import Role
 
 # CI checks out ../shared beside the repository; the real files may not be committed into the project.
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -63,7 +63,7 @@ def imports_log(store: Store) -> list[dict]:
 def refused(store: Store, path: Path, period: str | None = None) -> str:
     """Import `path`, assert it was refused with nothing written and one failed log line (no values); return the
     message, which names the file."""
-    from data.importers import import_file
+    from data.ingest.importers import import_file
 
     before, log_before = snapshot(store), imports_log(store)
     report = import_file(store, path, period)
@@ -175,7 +175,7 @@ def open_app(page: str | None = None, *, role: str = "leader", group: str = FLAG
     at.run()
     assert not at.exception, at.exception
     if page:
-        at.switch_page(f"views/{page}").run()
+        at.switch_page(f"pages/{page}").run()
     assert not at.exception, at.exception
     return at
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.governance import define_measure
-from data.importers import import_file
-from data.publications import publish
-from data.store import Store
-from data.support_log import record_support
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.ingest.importers import import_file
+from data.services.access import Role, Viewer
+from data.services.governance import define_measure
+from data.services.publications import publish
+from data.services.support_log import record_support
 
 # Every construct Streamlit's Markdown, its labels and plotly act on, in one line.
 HOSTILE = ('**B** [x](https://evil.example) ![i](https://evil.example/i.png) <img src=x onerror=alert(1)> $x^2$ '
@@ -66,7 +66,7 @@ def gias_file(path: Path, rows: list[tuple]) -> Path:
 
 
 def plant(db: Path, work: Path) -> Hostile:
-    """Write the hostile text into the demo store at `db` (built by data.demo.build_demo)."""
+    """Write the hostile text into the demo store at `db` (built by data.demo.build.build_demo)."""
     with Store(db) as s:
         group = s.find_group(FLAGSHIP_PARTNERSHIP)
         assert group is not None

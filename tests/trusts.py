@@ -13,8 +13,8 @@ from pathlib import Path
 
 from conftest import REALDATA
 
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
 
 KS4 = REALDATA / "ees_ks4_2024-25_hal609"
 RESULTS = KS4 / "EXCERPT_202425_performance_tables_multi_academy_trusts_revised.csv"

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from data import scope
-from data.access import Role, Viewer
-from data.store import Store
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Role, Viewer
 from metrics.registry import Measure, Registry
 from metrics.scorecard import Scorecard
 

@@ -175,7 +175,7 @@ def la_label(la_name: str | None) -> str:
 
 def school_table(rows: Sequence[ScorecardRow], registry: Registry, la: Mapping[str, float]) -> pd.DataFrame:
     """The school card's table for one perspective: SCHOOL_COLUMNS, each number in its measure's format (the
-    registry the card was built with knows every row: data.scope.registry with the school), the school's own
+    registry the card was built with knows every row: data.services.scope.registry with the school), the school's own
     local authority average (`la`, by measure) beside national, and the trend as numbers a line can be drawn
     through (the latest comparable years, at the measure's precision; none for a single year)."""
     data = []

@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from data.access import Viewer
-from data.inspections import group_inspections, school_inspections
-from data.store import Store
+from data.db.store import Store
+from data.services.access import Viewer
+from data.services.inspections import group_inspections, school_inspections
 from metrics.inspections import (
     AREA_BY_ID,
     LEGACY_OVERALL,

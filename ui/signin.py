@@ -1,7 +1,8 @@
 """Who is looking, on a real store: a signed-out visitor is the public; staff sign in with a local account
 or, when configured, single sign-on (st.login), and the store maps the email to a role and scope.
 
-A local sign-in survives a reload through a signed, expiring, HttpOnly cookie (data.accounts.session_cookie, set
+A local sign-in survives a reload through a signed, expiring, HttpOnly cookie (data.services.accounts.session_cookie,
+set
 through ui.server.offer_cookie); single sign-on survives one through Streamlit's own identity cookie (st.user).
 
 The demo store keeps its "viewing as" selector (ui.context.viewer_selector) instead: it never appears once
@@ -17,8 +18,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from data.access import Role, Viewer
-from data.accounts import (
+from data.db.store import Store
+from data.services.access import Role, Viewer
+from data.services.accounts import (
     COOKIE_LIFE,
     COOKIE_NAME,
     COOKIE_REFRESH,
@@ -29,7 +31,6 @@ from data.accounts import (
     viewer_for_email,
     viewer_from_cookie,
 )
-from data.store import Store
 from ui.published import escape
 from ui.server import COOKIE_ENDPOINT, offer_cookie
 

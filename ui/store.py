@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from data.store import Store, default_path
+from data.db.store import Store, default_path
 
 
 @dataclass
@@ -31,7 +31,7 @@ _LOCK = threading.Lock()
 
 
 def _run_build(path: Path) -> None:
-    from data import demo
+    from data.demo import build as demo
 
     def progress(message: str, fraction: float) -> None:
         _BUILD.message, _BUILD.fraction = message, min(max(fraction, 0.0), 1.0)

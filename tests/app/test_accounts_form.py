@@ -15,13 +15,13 @@ import streamlit as st
 from conftest import app_on, button, table
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role, Viewer
-from data.accounts import add_user, list_users
-from data.store import Store
+from data.db.store import Store
+from data.services.access import Role, Viewer
+from data.services.accounts import add_user, list_users
 from ui.context import KEY_VIEWER
 
 REPO = Path(__file__).resolve().parents[2]
-PAGE = str(REPO / "views" / "accounts.py")
+PAGE = str(REPO / "pages" / "accounts.py")
 ADMIN = Viewer(Role.ADMIN, None, "Ada Admin", "admin@example.org")
 GROUP = "Riverside Partnership"
 HEAD_SCHOOL = (100002, "Birch Academy")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from conftest import open_app
 
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
 from metrics.text import markdown_text
 
 
 def _expected_overview(db) -> dict:
     with Store(db, read_only=True) as s:
-        from data.scorecards import scorecard
+        from data.services.scorecards import scorecard
 
         period = s.periods()[-1]
         card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
@@ -111,4 +111,4 @@ def test_every_page_opens_for_every_role_that_has_it(demo_db, role, page):
 def test_pages_outside_a_role_are_not_in_its_navigation(demo_db, role, hidden):
     at = open_app(role=role)
     with pytest.raises(ValueError):
-        at.switch_page(f"views/{hidden}").run()
+        at.switch_page(f"pages/{hidden}").run()

@@ -8,8 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data.importers import import_files
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_files
 
 ROOT = Path(__file__).resolve().parents[2]
 REALDATA = ROOT.parent / "shared" / "realdata" / "dfe_perf_LA815_NorthYorkshire_EnglishDevil"
@@ -52,7 +52,7 @@ def test_a_real_store_starts_public_and_ignores_viewing_as(real_store):
 
 
 def test_signing_in_with_a_local_account_opens_the_leaders_app(real_store):
-    from data.accounts import NO_MATCH, add_user
+    from data.services.accounts import NO_MATCH, add_user
 
     with Store(real_store) as s:
         group = "ELEVATE MULTI ACADEMY TRUST"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from conftest import open_app
 
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.scorecards import registry_for
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.scorecards import registry_for
 
 
 def _value(at, label: str):  # noqa: ANN001, ANN202 - an AppTest and whatever the selector holds
@@ -40,15 +40,15 @@ def test_pages_open_on_the_groups_latest_year_and_keep_the_choice(demo_db: Path)
     assert latest not in next(s for s in at.selectbox if s.label == "Academic year").options
     older = next(s for s in at.selectbox if s.label == "Academic year").options[-1]
     next(s for s in at.selectbox if s.label == "Academic year").set_value(older).run()
-    at.switch_page("views/school_scorecard.py").run()
+    at.switch_page("pages/school_scorecard.py").run()
     assert not at.exception, at.exception
     assert _value(at, "Academic year") == older
     school = next(s for s in at.selectbox if s.label == "School")
     chosen = int(school.options[-1].rsplit("(", 1)[1].rstrip(")"))  # the last school by name: "Name (URN)"
     school.set_value(chosen).run()
     assert _value(at, "School") == chosen
-    for page in ("views/similar_schools.py", "views/school_scorecard.py", "views/group_overview.py",
-                 "views/school_scorecard.py"):
+    for page in ("pages/similar_schools.py", "pages/school_scorecard.py", "pages/group_overview.py",
+                 "pages/school_scorecard.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
         assert _value(at, "Academic year") == older, page

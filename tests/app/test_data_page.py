@@ -9,10 +9,10 @@ import pytest
 from conftest import app_on, open_app
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
-from data.store_check import check_store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.ingest.store_check import check_store
+from data.services.access import Role, Viewer
 from metrics.text import markdown_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ REAL_COMMANDS = ("JOINTLY_DB=data/store/real.duckdb python -m data import FILEâ€
 @pytest.fixture()
 def real_db(tmp_path: Path, monkeypatch) -> Path:
     """A new, empty real store (not the demo) selected with JOINTLY_DB: where real files go (issue 11 point 3)."""
-    from data.accounts import add_user
+    from data.services.accounts import add_user
 
     path = tmp_path / "real.duckdb"
     with Store(path) as s:  # a real store is signed into: its data manager has a local account
@@ -56,7 +56,7 @@ def open_page(db: Path, role: Role = Role.ADMIN) -> AppTest:
     at.sidebar.text_input(key="signin_email").input(ADMIN_EMAIL)
     at.sidebar.text_input(key="signin_password").input(ADMIN_PASSWORD)
     at.sidebar.button[0].click().run()
-    at.switch_page("views/data_import.py").run()
+    at.switch_page("pages/data_import.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -215,14 +215,14 @@ def test_only_admins_have_the_page(demo_db: Path, role: Role) -> None:
     at.session_state["viewing_as"] = role
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("views/data_import.py")  # not in their navigation
+        at.switch_page("pages/data_import.py")  # not in their navigation
 
 
 def test_the_page_refuses_a_non_admin_who_reaches_it(demo_db: Path) -> None:
     """Run on its own with a leader as the viewer (as if navigation had let them through): a refusal, no data."""
     with Store(demo_db) as s:
         gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
-    at = AppTest.from_file(str(ROOT / "views" / "data_import.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "data_import.py"), default_timeout=60)
     at.session_state["_viewer"] = Viewer(Role.LEADER, gid, "Leader of the partnership")
     at.run()
     assert not at.exception, at.exception

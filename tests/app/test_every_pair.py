@@ -2,7 +2,7 @@
 
 The page crashed (KeyError on a local measure) for a school whose card carries the local measures of another of its
 groups (a trust's cluster, a partnership it also belongs to) than the one chosen: the page looked its rows up in the
-chosen group's registry. The card is now read with the registry it was built with (data.scope.registry with the
+chosen group's registry. The card is now read with the registry it was built with (data.services.scope.registry with the
 school). The loops below build the page's own tables (ui.frames.school_table and school_details) for every pair, on
 the year the page opens on; one AppTest opens a pair that crashed. (The default-size demo's 1,354 pairs, 60 of which
 crashed, take about 15 minutes here: the suite walks the 300-school demo's, which has the same kinds of pairs.)
@@ -16,10 +16,10 @@ from pathlib import Path
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
-from data import scope
-from data.access import Role, Viewer
-from data.scorecards import registry_for
-from data.store import Store
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Role, Viewer
+from data.services.scorecards import registry_for
 from metrics.registry import Perspective
 from ui.frames import SCHOOL_COLUMNS, school_details, school_table
 
@@ -95,7 +95,7 @@ def test_a_pair_that_crashed_opens_on_the_page(demo_store: Store, demo_db: Path)
     at = AppTest.from_file(APP, default_timeout=120)  # a deep link: the address names the group and the school
     at.query_params.update(viewing_as=Role.ADMIN.label, group=groups[gid],
                            school=f"{demo_store.school_brief(urn)[0]} ({urn})")
-    at.switch_page("views/school_scorecard.py").run()
+    at.switch_page("pages/school_scorecard.py").run()
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "Group").value == gid
     assert next(s for s in at.selectbox if s.label == "School").value == urn

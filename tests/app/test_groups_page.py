@@ -1,4 +1,4 @@
-"""The Groups page (views/groups.py): a data manager creates a partnership, finds schools by postcode and adds two
+"""The Groups page (pages/groups.py): a data manager creates a partnership, finds schools by postcode and adds two
 from different trusts with the dates they joined, renames it, and its leader opens it on the Group overview with
 results; a leader's additions are invitations (governors never get the page: tests/app/test_signed_in_roles.py)."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.db.store import Store
 from metrics.text import markdown_text
 from tests.conftest import button, open_app, table
 
@@ -87,7 +87,7 @@ def test_an_admin_makes_a_partnership_of_two_trusts_schools_and_its_leader_sees_
     assert actions == [("create",), ("add",), ("add",), ("rename",)]
 
     # the admin's overview offers it; its leader's opens on it, with results for both schools
-    at.switch_page("views/group_overview.py").run()
+    at.switch_page("pages/group_overview.py").run()
     assert not at.exception, at.exception
     offered = at.selectbox(key="group")
     assert "Riverside Partnership" in offered.options  # AppTest holds the options as the labels shown

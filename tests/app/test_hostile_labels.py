@@ -28,8 +28,8 @@ from hostile import (
 )
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role
-from data.store import Store
+from data.db.store import Store
+from data.services.access import Role
 from metrics.text import markdown_text, plotly_text
 
 # Proto fields Streamlit reads as Markdown: bodies (markdown, caption, headings, alerts, a metric's value), labels

@@ -16,9 +16,9 @@ import pytest
 from conftest import REALDATA, open_app
 
 from charts.palette import LEVEL_SYMBOLS
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.ingest.importers import import_file
 from metrics.inspections import REPORT_CARD_SCALE
 from metrics.text import markdown_text as md
 

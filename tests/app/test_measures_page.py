@@ -10,9 +10,9 @@ import pytest
 from conftest import button, has_table, open_app, table
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role
 from metrics.text import markdown_text
 
 ROOT = Path(__file__).resolve().parents[2]

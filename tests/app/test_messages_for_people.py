@@ -15,7 +15,7 @@ import pytest
 from conftest import button, open_app
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role
+from data.services.access import Role
 from metrics.validation import MEASURE_FIELDS, SOURCE_FIELDS, Issue, validate_definitions
 
 SHOWN_FIELDS = {"body", "label", "help", "caption", "captions", "options", "placeholder", "default_value"}

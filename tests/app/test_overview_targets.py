@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from conftest import open_app
 
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.scorecards import scorecard
-from data.store import Store, StoreError
+from data.db.store import Store, StoreError
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.scorecards import scorecard
 from metrics.registry import load_registry
 from metrics.text import markdown_text
 from ui.frames import headline_rows

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.publications import find_publications, published
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role
+from data.services.publications import find_publications, published
 from metrics.publication import Publication
 from ui.published import escape
 

@@ -10,11 +10,11 @@ import pytest
 from conftest import open_app
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.publications import build_publication, find_publications
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.publications import build_publication, find_publications
+from data.services.scorecards import scorecard
 from ui.published import DOWNLOAD_LABEL, PREVIEW_BANNER, escape
 
 NOT_AVAILABLE = "This page is not available"
@@ -31,7 +31,7 @@ def _plan(db: Path) -> dict:
         have = [r.measure for r in card.rows if r.value is not None]
         viewer = Viewer(Role.LEADER, group.group_id, "Leader")
         pub, problems = build_publication(s, viewer, group.group_id, period, have, {})
-        # the demo ships with its own publication of this year (data.demo_publication): versions follow it
+        # the demo ships with its own publication of this year (data.demo.publication): versions follow it
         shipped = [int(m["publication_id"]) for m in find_publications(s, FLAGSHIP_PARTNERSHIP)]
     assert pub is not None, problems
     hidden = [i.measure for i in pub.items if i.suppressed] + [v.measure for v in pub.school_values if v.suppressed]
@@ -177,13 +177,13 @@ def test_admins_can_publish_for_any_group(demo_db):
 def test_governors_cannot_open_publish_but_can_read_results(demo_db):
     at = open_app(role="governor")
     with pytest.raises(ValueError):
-        at.switch_page("views/publish.py").run()
-    at.switch_page("views/published_results.py").run()
+        at.switch_page("pages/publish.py").run()
+    at.switch_page("pages/published_results.py").run()
     assert at.title[0].value == "Results for parents" and not at.exception
 
 
 def test_the_public_sees_no_group(demo_db):
-    from data.access import visible_group_ids
+    from data.services.access import visible_group_ids
 
     with Store(demo_db, read_only=True) as s:
         assert visible_group_ids(s, Viewer(Role.PUBLIC, None, "Parent or visitor")) == []
@@ -200,7 +200,7 @@ def test_the_public_navigation_has_only_results_for_parents(demo_db):
     assert {info.get("script_path", "").rsplit("/", 1)[-1] for info in pages} == {"published_results.py"}
     for hidden in ("group_overview.py", "publish.py", "reports.py", "data_import.py"):
         with pytest.raises(ValueError):
-            at.switch_page(f"views/{hidden}").run()
+            at.switch_page(f"pages/{hidden}").run()
 
 
 def test_the_about_paragraph_reads_right_in_preview_and_when_published():

@@ -9,9 +9,9 @@ from pathlib import Path
 from conftest import open_app
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role
 from metrics.text import markdown_text
 from ui.published import PREVIEW_BANNER
 
@@ -26,7 +26,7 @@ def _admin_on_publish(url: str | None = ADDRESS) -> AppTest:
         at.context["url"] = url
     at.query_params["viewing_as"] = Role.ADMIN.label
     at.run()
-    at.switch_page("views/publish.py").run()
+    at.switch_page("pages/publish.py").run()
     at.selectbox(key="group").select(FLAGSHIP_PARTNERSHIP).run()
     assert not at.exception, at.exception
     return at

@@ -1,4 +1,4 @@
-"""AppTest: the Reports page offers the scorecard as CSV and Excel (the very bytes data.reports builds) and
+"""AppTest: the Reports page offers the scorecard as CSV and Excel (the very bytes data.outputs.reports builds) and
 builds the board report PDF in the background, polled until it is ready; chart failures never show a traceback."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from data import reports
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.outputs import reports
+from data.services.scorecards import scorecard
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data.store import Store
+from data.db.store import Store
 from tests.conftest import open_app
 
 

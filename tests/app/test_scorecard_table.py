@@ -9,9 +9,9 @@ from pathlib import Path
 
 from conftest import open_app
 
-from data import scope
-from data.access import Role, Viewer
-from data.store import Store
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Role, Viewer
 from metrics.registry import load_registry
 from metrics.scorecard import TrendPoint
 from ui.frames import SCHOOL_COLUMNS, SCHOOL_WIDTHS, shown, trend_values

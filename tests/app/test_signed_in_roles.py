@@ -11,10 +11,10 @@ import pytest
 from conftest import APP, app_on, table
 from streamlit.testing.v1 import AppTest
 
-from data.accounts import add_user
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.publications import publish
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.accounts import add_user
+from data.services.publications import publish
 from metrics.text import markdown_text
 
 PASSWORD = "correct horse battery"
@@ -50,8 +50,8 @@ def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
                                            ("gov.school@example.org", "governor", a.group_id, a_members[-1])]:
             assert add_user(s, "setup", email=email, role=role, group=group, password=PASSWORD,
                             school_urn=school) == []
-        from data.access import Role, Viewer
-        from data.governance import set_targets
+        from data.services.access import Role, Viewer
+        from data.services.governance import set_targets
 
         assert set_targets(s, Viewer(Role.LEADER, b.group_id, "lead.b"), b.group_id, period,
                            {"attainment8": 55.5}) == []
@@ -98,7 +98,7 @@ def test_each_role_has_its_pages_and_cannot_open_the_others(world, role):
     at = sign_in(email)
     assert pages(at) == PAGES[role]
     for page in sorted(PAGES[role]):
-        at.switch_page(f"views/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         assert not at.error, (page, [e.value for e in at.error])
         if role != "admin":
@@ -107,7 +107,7 @@ def test_each_role_has_its_pages_and_cannot_open_the_others(world, role):
                     assert world["b"] not in box.options, page
     for page in sorted(ALL_PAGES - PAGES[role]):
         with pytest.raises(ValueError):
-            at.switch_page(f"views/{page}.py").run()
+            at.switch_page(f"pages/{page}.py").run()
 
 
 def test_a_leader_cannot_open_another_group_by_changing_the_address(world):
@@ -117,10 +117,10 @@ def test_a_leader_cannot_open_another_group_by_changing_the_address(world):
     shown = " ".join(x.value for x in [*at.header, *at.caption, *at.markdown])
     assert world["b"] not in shown
     assert "data_import" not in pages(at)  # the viewing_as parameter means nothing on a real store
-    at.switch_page("views/school_scorecard.py").run()
+    at.switch_page("pages/school_scorecard.py").run()
     assert world["b_only_name"] not in at.selectbox(key="school").options
     # B's target is nowhere on A's measures page
-    at.switch_page("views/measures.py").run()
+    at.switch_page("pages/measures.py").run()
     assert not at.exception
     assert 55.5 not in set(table(at, "Target")["Target"].dropna())
 
@@ -128,20 +128,20 @@ def test_a_leader_cannot_open_another_group_by_changing_the_address(world):
 def test_a_tampered_school_in_the_address_stays_in_the_leaders_group(world):
     label = f"{world['b_only_name']} ({world['b_only']})"
     at = sign_in("lead.a@example.org", school=label)
-    at.switch_page("views/school_scorecard.py").run()
+    at.switch_page("pages/school_scorecard.py").run()
     assert not at.exception
     assert at.header[0].value != world["b_only_name"]
 
 
 def test_the_change_history_shows_a_leader_only_their_groups_changes(world):
     at = sign_in("lead.b@example.org")
-    at.switch_page("views/change_history.py").run()
+    at.switch_page("pages/change_history.py").run()
     assert at.title[0].value == "Change history"
     history = table(at, "Who")
     assert set(history["Group"]) == {world["b"]}
     assert "Set" in set(history["Action"]) and "55.5" in set(history["After"])
     other = sign_in("lead.a@example.org")
-    other.switch_page("views/change_history.py").run()
+    other.switch_page("pages/change_history.py").run()
     theirs = table(other, "Who") if any("Who" in d.value.columns for d in other.dataframe) else None
     assert theirs is None or world["b"] not in set(theirs["Group"])
     assert theirs is None or "55.5" not in set(theirs["After"])
@@ -149,7 +149,7 @@ def test_the_change_history_shows_a_leader_only_their_groups_changes(world):
 
 def test_an_admin_sees_every_change_and_can_narrow_to_a_group(world):
     at = sign_in("admin@example.org")
-    at.switch_page("views/change_history.py").run()
+    at.switch_page("pages/change_history.py").run()
     everything = table(at, "Who")
     assert world["b"] in set(everything["Group"]) and "–" in set(everything["Group"])  # accounts: no group
     at.selectbox(key="group").select(world["b_id"]).run()
@@ -158,9 +158,9 @@ def test_an_admin_sees_every_change_and_can_narrow_to_a_group(world):
 
 def test_a_governor_of_one_school_opens_on_it_and_cannot_edit_the_group(world):
     at = sign_in("gov.school@example.org")
-    at.switch_page("views/school_scorecard.py").run()
+    at.switch_page("pages/school_scorecard.py").run()
     assert at.header[0].value == world["school_name"]
-    at.switch_page("views/measures.py").run()
+    at.switch_page("pages/measures.py").run()
     assert any(markdown_text("one school's governors") in w.value for w in at.warning)
     saves = [b for b in at.button if b.label in ("Save the measures", "Save the targets", "Save the measure")]
     assert len(saves) == 3 and all(b.disabled for b in saves)
@@ -211,7 +211,7 @@ def test_an_admin_adds_an_account_that_then_signs_in_and_removing_it_signs_it_ou
     from conftest import button
 
     admin = sign_in("admin@example.org")
-    admin.switch_page("views/accounts.py").run()
+    admin.switch_page("pages/accounts.py").run()
     assert admin.title[0].value == "Accounts"
     assert "lead.a@example.org" in set(table(admin, "Email")["Email"])
     admin.text_input(key="new_email").input("New.Head@Example.org")
@@ -240,7 +240,7 @@ def test_an_admin_sees_the_problems_and_nothing_is_added(world):
     from conftest import button
 
     admin = sign_in("admin@example.org")
-    admin.switch_page("views/accounts.py").run()
+    admin.switch_page("pages/accounts.py").run()
     before = set(table(admin, "Email")["Email"])
     admin.text_input(key="new_email").input("not an email")
     admin.selectbox(key="new_role").select("leader")

@@ -7,8 +7,8 @@ import pytest
 from conftest import has_table, open_app, table
 from streamlit.testing.v1 import AppTest
 
-from data.families import family
-from data.store import Store
+from data.db.store import Store
+from data.services.families import family
 from metrics.families import DEFAULT_WEIGHTS, FAMILY_VARIABLES
 
 LABELS = {"disadvantaged_pct": "Disadvantaged pupils (%)", "eal_pct": "English as an additional language (%)",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import open_app
 
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.services.scorecards import scorecard
 from metrics.text import markdown_text
 
 
@@ -41,7 +41,7 @@ def test_the_overview_pools_mainstream_schools_unless_asked(demo_db):
 
 
 def test_a_mixed_groups_tiles_name_their_weighted_comparator(demo_db):
-    from data.demo import FLAGSHIP_PARTNERSHIP
+    from data.demo.build import FLAGSHIP_PARTNERSHIP
     from ui.frames import headline_rows
 
     with Store(demo_db, read_only=True) as s:

@@ -10,11 +10,11 @@ import pytest
 from conftest import APP, button, has_table, open_app, table
 from streamlit.testing.v1 import AppTest
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.formats import period_bounds
-from data.store import Store
-from data.support_log import support_record_count, support_records
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.support_log import support_record_count, support_records
+from metrics.periods import period_bounds
 
 ADMIN = Viewer(Role.ADMIN, None, "test")
 
@@ -68,7 +68,7 @@ def test_only_the_open_tab_is_drawn_and_the_address_chooses_it(demo_db) -> None:
     shared.query_params.update({"viewing_as": Role.LEADER.label, "viewing_group": FLAGSHIP_PARTNERSHIP,
                                 "support_view": "Matrix"})
     shared.run()
-    shared.switch_page("views/support.py").run()
+    shared.switch_page("pages/support.py").run()
     assert not shared.exception
     assert any(c.value == matrix for c in shared.caption) and not any(c.value.startswith(network)
                                                                        for c in shared.caption)
@@ -231,7 +231,7 @@ def test_governors_read_support_without_the_forms(demo_db) -> None:
     at = open_app(role="governor")
     registered = [Path(str(info.get("script_path", ""))).name for info in at._registered_pages.values()]
     assert {"support.py", "similar_schools.py"} <= set(registered)
-    at.switch_page("views/support.py").run()
+    at.switch_page("pages/support.py").run()
     assert not at.exception
     assert at.title[0].value == "Support between schools"
     assert not any(b.label == "Record support" for b in at.button)  # no form to record support
@@ -241,7 +241,7 @@ def test_governors_read_support_without_the_forms(demo_db) -> None:
     assert any("recorded by the group's leaders" in c.value for c in at.caption)
     assert at.selectbox(key="school")  # and the suggestions
     # the data layer refuses a governor's record too, and writes nothing
-    from data.support_log import record_support
+    from data.services.support_log import record_support
     with Store(demo_db) as s:
         gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
         members = s.group_members(gid, s.periods()[-1])

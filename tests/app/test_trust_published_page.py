@@ -39,7 +39,7 @@ def test_group_overview_shows_dfes_figure_beside_the_rollup(trust_db: Path) -> N
 
 
 def test_a_partnership_has_no_dfe_section(trust_db: Path) -> None:
-    from data.store import Store
+    from data.db.store import Store
 
     with Store(trust_db) as s:
         gid = s.create_group("partnership", "Three schools together")

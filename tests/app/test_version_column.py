@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import open_app
 
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
 from metrics.registry import load_registry
 from metrics.text import markdown_text
 

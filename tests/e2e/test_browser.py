@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from serving import launched_browser, running_server, wait_until_idle
 
-from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
+from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
@@ -21,10 +21,10 @@ PUBLIC = "?viewing_as=Parent+or+visitor+%28no+sign-in%29"
 @pytest.fixture(scope="module")
 def e2e_store(tmp_path_factory) -> tuple[Path, int]:
     """A small demo store in which the flagship partnership has published its headline results: (path, id)."""
-    from data.access import Role, Viewer
-    from data.publications import publish
-    from data.scorecards import scorecard
-    from data.store import Store
+    from data.db.store import Store
+    from data.services.access import Role, Viewer
+    from data.services.publications import publish
+    from data.services.scorecards import scorecard
 
     db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
     build_demo(db, schools=300, years=3)

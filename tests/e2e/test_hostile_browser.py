@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from serving import launched_browser, running_server, wait_until_idle
 
-from data.demo import build_demo
+from data.demo.build import build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/hostile.py, shared with the AppTest and store tests

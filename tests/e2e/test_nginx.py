@@ -21,7 +21,7 @@ import pytest
 from serving import free_port, launched_browser
 from visitor import ROOT, anonymous_session, multipart, real_copy_with_admin, running_server, unverified_tls
 
-from data.demo import build_demo
+from data.demo.build import build_demo
 
 NGINX_DIR = ROOT / "deploy" / "nginx"
 STAFF = NGINX_DIR / "jointly.conf"

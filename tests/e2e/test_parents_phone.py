@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from serving import launched_browser, running_server, wait_until_idle
 
-from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
+from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
@@ -27,8 +27,8 @@ SCROLLER = """e => { for (let n = e.parentElement; n; n = n.parentElement) {
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> dict:
     """A small demo store, as shipped: its own publication of the flagship partnership."""
-    from data.publications import find_publications, published
-    from data.store import Store
+    from data.db.store import Store
+    from data.services.publications import find_publications, published
 
     db = tmp_path_factory.mktemp("parents") / "demo.duckdb"
     build_demo(db, schools=300, years=3)

@@ -18,7 +18,7 @@ from conftest import PERF
 from serving import launched_browser
 from visitor import ROOT, anonymous_session, multipart, put_upload, real_copy_with_admin, rss_mb, running_server
 
-from data.demo import build_demo
+from data.demo.build import build_demo
 
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 ADMIN = "viewing_as=Data+manager+%28admin%29"

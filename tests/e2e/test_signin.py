@@ -26,8 +26,8 @@ from urllib.parse import quote_plus
 import pytest
 from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
 
-from data.accounts import COOKIE_LIFE, COOKIE_NAME, session_cookie
-from data.demo import FLAGSHIP_PARTNERSHIP, build_demo
+from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
+from data.services.accounts import COOKIE_LIFE, COOKIE_NAME, session_cookie
 
 # the provider and Authlib warn about each other's deprecated APIs: not this project's to fix
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib"),
@@ -70,9 +70,9 @@ class Scene:
 def scene(tmp_path_factory) -> Scene:
     """A small demo store made real (no 'viewing as'), with an admin, a leader and a governor of the flagship
     partnership and a leader of another partnership."""
-    from data.access import Role, Viewer, visible_group_ids
-    from data.accounts import add_user
-    from data.store import Store
+    from data.db.store import Store
+    from data.services.access import Role, Viewer, visible_group_ids
+    from data.services.accounts import add_user
 
     folder = tmp_path_factory.mktemp("signin")
     db = folder / "local.duckdb"

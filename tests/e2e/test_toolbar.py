@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
 
-from data.accounts import add_user
-from data.store import Store
+from data.db.store import Store
+from data.services.accounts import add_user
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"

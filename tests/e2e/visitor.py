@@ -161,8 +161,8 @@ def real_copy_with_admin(demo_db: Path, folder: Path) -> tuple[Path, str]:
     """A copy of a demo store made real (the demo takes no real files and its Data page has no uploader, issue 11
     point 3), with an admin account: (its path, the admin's sign-in cookie as "name=value"). The cookie is made
     before a server holds the store, as the app makes it when the admin signs in."""
-    from data.accounts import COOKIE_NAME, add_user, session_cookie
-    from data.store import Store
+    from data.db.store import Store
+    from data.services.accounts import COOKIE_NAME, add_user, session_cookie
 
     db = folder / "real.duckdb"
     db.write_bytes(demo_db.read_bytes())

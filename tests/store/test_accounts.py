@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from data.access import Role, Viewer
-from data.accounts import (
+from data.db.store import Store
+from data.services.access import Role, Viewer
+from data.services.accounts import (
     NO_MATCH,
     add_user,
     list_users,
@@ -25,7 +26,6 @@ from data.accounts import (
     sign_in,
     viewer_for_email,
 )
-from data.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 PARTNERSHIP = "Northbridge Learning Partnership"
@@ -294,7 +294,7 @@ def test_cli(tmp_path: Path) -> None:
 
 
 def test_the_last_admin_cannot_be_removed_or_demoted(store: Store, groups: tuple[int, int]) -> None:
-    from data.accounts import LAST_ADMIN
+    from data.services.accounts import LAST_ADMIN
 
     add_user(store, "cli", email="first@example.org", role="admin", password=SECRET)
     before = whole_store(store)
@@ -307,7 +307,7 @@ def test_the_last_admin_cannot_be_removed_or_demoted(store: Store, groups: tuple
 
 
 def test_only_an_admin_manages_accounts_in_the_app(store: Store, groups: tuple[int, int]) -> None:
-    from data.accounts import (
+    from data.services.accounts import (
         REFUSED_ACCOUNTS,
         admin_add_user,
         admin_remove_user,

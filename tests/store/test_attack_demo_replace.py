@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import PERF, snapshot
 
-from data import demo
-from data.importers import import_file
-from data.store import Store, StoreError
+from data.db.store import Store, StoreError
+from data.demo import build as demo
+from data.ingest.importers import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"

@@ -16,8 +16,8 @@ from pathlib import Path
 from conftest import PERF, derived_rows
 
 from data.cli import main
-from data.importers import import_file, import_files
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file, import_files
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = [PERF / "815_spine.csv", PERF / "815_2018_ks4final.csv", PERF / "815_2018_census.csv"]

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, refused, write_dfe_csv
 
-import data.importers as importers
-import data.reading as reading
-from data.importers import import_file
-from data.store import Store
+import data.ingest.importers as importers
+import data.ingest.reading as reading
+from data.db.store import Store
+from data.ingest.importers import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"
@@ -245,7 +245,7 @@ def test_an_unexpected_failure_is_a_sentence_and_a_log_line(loaded: Store, monke
         raise ZeroDivisionError("planted")
 
     monkeypatch.setattr(importers, "_performance_batch", broken)
-    with caplog.at_level(logging.ERROR, logger="data.importers"):
+    with caplog.at_level(logging.ERROR, logger="data.ingest.importers"):
         message = refused(loaded, KS4F, "2017/18")
     assert message == (f"{KS4F.name}: an unexpected problem stopped the import, so nothing was written (details in "
                        "the log)")
@@ -330,7 +330,7 @@ def test_reading_a_wide_bomb_stays_small(tmp_path: Path) -> None:
         fh.writelines(row for _ in range(1_200))
     # VmHWM, not ru_maxrss: Linux carries a process's ru_maxrss across fork and exec, so a child of a large pytest
     # process would report the parent's size; VmHWM is the high-water mark of the new program's own memory
-    code = ("from data.store import Store; from data.importers import import_file; "
+    code = ("from data.db.store import Store; from data.ingest.importers import import_file; "
             f"s = Store({str(tmp_path / 'm.duckdb')!r}); r = import_file(s, {str(path)!r}, '2018/19'); "
             "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')); "
             "print(r.ok, int(hwm.split()[1]) // 1024)")

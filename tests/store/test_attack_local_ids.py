@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import snapshot
 
-from data.local_measures import define_local_measure, upload_local_values
-from data.store import Store
+from data.db.store import Store
+from data.services.local_measures import define_local_measure, upload_local_values
 from metrics.validation import Issue
 
 SECRET = {"id": "secret_exclusions", "label": "Internal exclusions",

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, REALDATA, refused
 
-from data.importers import PLAUSIBLE_BY_UNIT, import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import PLAUSIBLE_BY_UNIT, import_file
 
 KS4F = PERF / "815_2018_ks4final.csv"
 KS4P = PERF / "815_2019_ks4provisional.csv"

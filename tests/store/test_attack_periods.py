@@ -17,9 +17,9 @@ import pytest
 from conftest import EES_CENSUS, PERF, derived_rows, read_csv_rows, snapshot
 
 from data.cli import main
-from data.formats import period_range
-from data.importers import import_file, import_files
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file, import_files
+from metrics.periods import period_range
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"  # 2018/19

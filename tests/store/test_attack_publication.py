@@ -12,12 +12,12 @@ import duckdb
 import pytest
 from disclosure import Version, determined
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.local_measures import define_local_measure, upload_local_values
-from data.publications import export_public, find_publications, publish, published, withdraw
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.local_measures import define_local_measure, upload_local_values
+from data.services.publications import export_public, find_publications, publish, published, withdraw
+from data.services.scorecards import scorecard
 from metrics.publication import SUPPRESSED, Publication
 from metrics.suppression import CARRIED, SECONDARY, VERSIONS
 

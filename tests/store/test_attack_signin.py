@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from data import scope
-from data.access import Role, Viewer
-from data.accounts import (
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Role, Viewer
+from data.services.accounts import (
     ACCOUNT_CAP,
     ACCOUNT_FREE,
     BUSY,
@@ -36,7 +37,6 @@ from data.accounts import (
     throttle_wait,
     too_many,
 )
-from data.store import Store
 from ui.signin import client_from
 
 REPO = Path(__file__).resolve().parents[2]
@@ -281,7 +281,7 @@ def test_a_thousand_failed_sign_ins_leave_the_change_history_alone(owner: Store)
 def test_older_sign_in_lines_move_out_of_the_change_history(tmp_path: Path) -> None:
     """A store from before 0009 keeps its failed sign-ins as audit lines whose actor is whatever was typed: the
     migration counts them (under the account when it exists) and drops the typed text."""
-    from data.store import MIGRATIONS_DIR
+    from data.db.store import MIGRATIONS_DIR
 
     path = tmp_path / "old.duckdb"
     import duckdb

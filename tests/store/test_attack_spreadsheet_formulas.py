@@ -14,11 +14,11 @@ import pytest
 from hostile import FORMULA_LABEL, FORMULA_SCHOOLS, Hostile, plant
 from openpyxl import load_workbook
 
-from data import governance, scope
-from data.access import Role, Viewer
-from data.publications import published
-from data.reports import frame_csv, scorecard_csv, scorecard_xlsx
-from data.store import Store
+from data.db.store import Store
+from data.outputs.reports import frame_csv, scorecard_csv, scorecard_xlsx
+from data.services import governance, scope
+from data.services.access import Role, Viewer
+from data.services.publications import published
 from metrics.text import FORMULA_STARTS, formula_like, spreadsheet_text
 from ui.frames import audit_frame
 

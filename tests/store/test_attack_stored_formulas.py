@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.publications import build_publication
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.publications import build_publication
+from data.services.scorecards import scorecard
 from metrics.formula import stored_formula
 
 LEGACY = {"huge": "round(pupils * 1e29, 2)", "commented": "pupils # * 0", "hexed": "pupils * 0x10"}

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import BAD, PERF, imports_log, snapshot
 
-from data.importers import import_file
-from data.reading import Problem
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
+from data.ingest.reading import Problem
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import PERF
 
-from data.importers import ImportReport, import_file
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import ImportReport, import_file
+from data.services.scorecards import scorecard
 from metrics.scorecard import LEVELS
 
 KS4P = PERF / "815_2019_ks4provisional.csv"
@@ -188,9 +188,9 @@ def test_a_mixed_groups_national_is_its_pupil_weighted_phase_mix(real) -> None:
 def test_a_publication_totals_every_school_it_lists(real) -> None:
     """Parents' joint results list every member, so their total pools every member, special schools too: a
     mainstream-only total beside a list that names a special school would let a hidden value be recovered."""
-    from data.access import Role, Viewer
-    from data.consent import record_consents
-    from data.publications import build_publication
+    from data.services.access import Role, Viewer
+    from data.services.consent import record_consents
+    from data.services.publications import build_publication
 
     store, _ = real
     name = _partnership(store, "Dales Partnership", [121702, 121779, 121764])

@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data.access import Role, Viewer
-from data.consent import (
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.consent import (
     AGREED,
     DECLINED,
     NOT_ASKED,
@@ -20,8 +22,6 @@ from data.consent import (
     record_consent,
     record_consents,
 )
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "data" / "migrations"
 ADMIN = Viewer(Role.ADMIN, None, "Data manager", "dm@la.example")

@@ -1,4 +1,4 @@
-"""The synthetic demo: DfE-format files written by data.demo, imported through the real importers."""
+"""The synthetic demo: DfE-format files written by data.demo.build, imported through the real importers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from data import demo
-from data.store import Store
+from data.db.store import Store
+from data.demo import build as demo
 
 SCHOOLS, YEARS, SEED = 300, 3, 4242
 PERIODS = ["2023/24", "2024/25", "2025/26"]  # England as it is now: the latest results are 2025/26

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from data.access import Role, Viewer
-from data.consent import AGREED, consents
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.demo_publication import DEMO_ACTOR
-from data.publications import find_publications, published
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.demo.publication import DEMO_ACTOR
+from data.services.access import Role, Viewer
+from data.services.consent import AGREED, consents
+from data.services.publications import find_publications, published
 
 
 def test_the_demo_has_a_current_publication_of_the_flagship_with_its_consents(demo_store: Store):  # issue 11 point 16

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import EES_CENSUS, GIAS_SAMPLE, PERF, imports_log, snapshot
 
-from data.importers import DEMO_REFUSAL, import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import DEMO_REFUSAL, import_file
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"
@@ -77,7 +77,7 @@ def test_a_real_store_still_imports_the_same_file(tmp_path: Path) -> None:
 
 
 def test_the_demo_builder_imports_its_own_files(demo_store: Store) -> None:
-    # issue 11 point 3: the builder (data.demo) still imports its generated files, every one of them ok
+    # issue 11 point 3: the builder (data.demo.build) still imports its generated files, every one of them ok
     outcomes = demo_store.query("SELECT outcome, count(*) FROM imports GROUP BY outcome")
     assert demo_store.is_demo()
     assert dict(outcomes).keys() == {"ok"} and dict(outcomes)["ok"] > 5

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, snapshot
 
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
 
 NAT = FIXTURES / "ees_national"
 TYPES = NAT / "202425_national_characteristics_by_school_types_revised.csv"

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, REALDATA, refused
 
-from data.formats import FileKind
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.formats import FileKind
+from data.ingest.importers import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 INFO = REALDATA / "ees_ks4_2024-25_hal609" / "202425_information_about_schools_provisional.csv"
@@ -29,7 +29,7 @@ KS4_2425 = FIXTURES / "ees_ks4_202425_performance_tables_schools_revised.csv"
 KS4_2324 = FIXTURES / "ees_ks4_202324_performance_tables_schools_final.csv"
 KS2 = FIXTURES / "ees_ks2_school_attainment_data.csv"
 
-# EES symbols and what each means (DfE's EES guidance, written out independently of data.formats)
+# EES symbols and what each means (DfE's EES guidance, written out independently of data.ingest.formats)
 SYMBOL = {"c": "suppressed", "k": "suppressed", "z": "not_applicable", "x": "missing", "u": "low_coverage",
           "low": "low_coverage"}
 
@@ -342,7 +342,7 @@ def test_ks2_subject_rows_feed_the_ks2_measures(store: Store) -> None:
 
 
 def test_forgetting_a_year_forgets_its_pupil_groups(store: Store) -> None:
-    from data.derived import forget_period
+    from data.ingest.derived import forget_period
 
     assert import_file(store, KS4_2425).ok and import_file(store, KS4_2324).ok
     forget_period(store, "2024/25", actor="test")

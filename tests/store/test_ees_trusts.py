@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REALDATA, imports_log, read_csv_rows, snapshot
 
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
 
 KS4 = REALDATA / "ees_ks4_2024-25_hal609"
 RESULTS = KS4 / "EXCERPT_202425_performance_tables_multi_academy_trusts_revised.csv"
@@ -205,7 +205,7 @@ def test_cli_refuses_a_contradicting_period_with_exit_code_2(tmp_path: Path) -> 
 
 def test_forgetting_a_year_removes_dfes_trust_figures_of_that_year(store: Store) -> None:
     """forget-period takes the year's published trust values and member lists with its school values."""
-    from data.derived import forget_period
+    from data.ingest.derived import forget_period
 
     for path in (KS4 / "202425_information_about_schools_provisional.csv", RESULTS, INFO):
         assert import_file(store, path).ok

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.scorecards import scorecard
-from data.store import Store, StoreError
-from data.support import support_partners
+from data.db.store import Store, StoreError
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.scorecards import scorecard
+from data.services.support import support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,7 +212,7 @@ def test_cli_json_has_the_plain_keys_for_a_group(demo):
 
 
 def test_custom_family_equals_the_stored_one_with_default_weights_and_changes_with_them(st):
-    from data.families import family
+    from data.services.families import family
 
     urn = st.query("SELECT urn FROM families GROUP BY urn HAVING count(*) = 30 ORDER BY urn LIMIT 1")[0][0]
     stored = st.family(urn)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import GIAS_SAMPLE, GIAS_TV, PERF, read_csv_rows
 
-from data.families import family
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
+from data.services.families import family
 
 YEAR = "2017/18"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from data.formats import FileKind
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.formats import FileKind
+from data.ingest.importers import import_file
 from tests.conftest import REALDATA, read_csv_rows, refused
 
 GIAS_2025 = REALDATA / "gias_2025_cianfhoghlaim"
@@ -206,7 +206,7 @@ def test_a_merger_of_several_schools_carries_no_series_unless_one_is_the_same_sc
     # the single conversion carries: North Chadderton School 105737 -> 141248 from 1 Sep 2014
     assert linked.query("SELECT ancestor_urn, depth, since, until_period FROM school_lineage WHERE urn = 141248") == [
         (105737, 1, dt.date(2014, 9, 1), "2013/14")]
-    from data.lineage import lineage_note
+    from data.ingest.lineage import lineage_note
 
     sides, _ = _file_links()
     assert {a for (a, b), r in sides.items() if b == 132245} == {100016, 100017}  # both named by the file
@@ -297,7 +297,7 @@ def history(tmp_path: Path) -> Store:
 
 
 def test_a_converted_schools_trend_continues_across_its_urn_change(history: Store) -> None:
-    from data.scorecards import scorecard
+    from data.services.scorecards import scorecard
 
     card = scorecard(history, school=NEW, period="2018/19", measures=["attainment8"])
     (row,) = card.rows
@@ -316,7 +316,7 @@ def test_a_converted_schools_trend_continues_across_its_urn_change(history: Stor
 
 
 def test_a_groups_earlier_year_counts_the_members_of_that_year(history: Store) -> None:
-    from data.scorecards import scorecard
+    from data.services.scorecards import scorecard
 
     card = scorecard(history, group="TR99001", period="2018/19", measures=["attainment8"])
     assert sorted(card.subject.members) == [NEW, Y]
@@ -332,7 +332,7 @@ def test_a_groups_earlier_year_counts_the_members_of_that_year(history: Store) -
 
 
 def test_a_group_without_dates_keeps_todays_members_trend_and_says_so(history: Store) -> None:
-    from data.scorecards import scorecard
+    from data.services.scorecards import scorecard
 
     gid = history.create_group("partnership", "Undated Partnership")
     history.add_memberships(gid, [X, NEW])
@@ -345,7 +345,7 @@ def test_a_group_without_dates_keeps_todays_members_trend_and_says_so(history: S
 
 
 def test_a_group_holding_both_urns_counts_the_old_results_once(history: Store) -> None:
-    from data.scorecards import scorecard
+    from data.services.scorecards import scorecard
 
     gid = history.create_group("partnership", "Both URNs")
     history.add_memberships(gid, [OLD, NEW])

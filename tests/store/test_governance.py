@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import pytest
 from conftest import META, PERF, snapshot
 
-from data.access import Role, Viewer
-from data.governance import (
+from data.db.store import Store
+from data.services.access import Role, Viewer
+from data.services.governance import (
     REFUSED_EDIT,
     REFUSED_IMPORT,
     applicable_measures,
@@ -27,8 +28,7 @@ from data.governance import (
     upload_values,
     uploadable_measures,
 )
-from data.local_measures import define_local_measure
-from data.store import Store
+from data.services.local_measures import define_local_measure
 
 EVERY = ["primary", "secondary"]
 EVENTS = {"id": "community_events", "label": "Community events",

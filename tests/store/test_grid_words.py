@@ -3,8 +3,8 @@ levels never contradict their own words): a first year's cells are "this year on
 
 from __future__ import annotations
 
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.services.scorecards import scorecard
 from ui.frames import grid_frame, map_frame
 
 

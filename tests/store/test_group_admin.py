@@ -1,4 +1,5 @@
-"""Groups made and kept in the app (data/group_admin.py): every write, its audit entry, who may make it, and how the
+"""Groups made and kept in the app (data/services/group_admin.py): every write, its audit entry, who may make it, and
+how the
 dates people give drive which years a school counts. A small world of real rows in a fresh store: five schools,
 a trust from the DfE's files holding two of them, and the admin's partnership."""
 
@@ -9,10 +10,10 @@ import json
 
 import pytest
 
-from data import access, scope
-from data import group_admin as ga
-from data.access import AccessDenied, Role, Viewer
-from data.store import Store, StoreError
+from data.db.store import Store, StoreError
+from data.services import access, scope
+from data.services import group_admin as ga
+from data.services.access import AccessDenied, Role, Viewer
 
 ADMIN = Viewer(Role.ADMIN, None, "Ada Admin", "ada@example.org")
 PUBLIC = Viewer(Role.PUBLIC, None, "parent")

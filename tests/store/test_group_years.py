@@ -1,9 +1,9 @@
-"""The years a group has results for (data.group_years): where its pages open, from rows written by hand."""
+"""The years a group has results for (data.services.group_years): where its pages open, from rows written by hand."""
 
 from __future__ import annotations
 
-from data.group_years import years_with_results
-from data.store import Store
+from data.db.store import Store
+from data.services.group_years import years_with_results
 
 A, B, OTHER = 100001, 100002, 100003  # two members (B left in August 2024) and a school of no group
 

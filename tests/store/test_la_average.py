@@ -1,9 +1,10 @@
-"""Each school's own local authority average (data.la_average), from LA rows written by hand into a fresh store."""
+"""Each school's own local authority average (data.services.la_average), from LA rows written by hand into a fresh
+store."""
 
 from __future__ import annotations
 
-from data.la_average import LaFigure, la_figures, la_values
-from data.store import Store
+from data.db.store import Store
+from data.services.la_average import LaFigure, la_figures, la_values
 
 P = "2024/25"
 SEC, PRI, SPECIAL, NO_LA_ROWS, NO_SCHOOL = 100001, 100002, 100003, 100004, 100009

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from charts.palette import LEVEL_COLOURS, LEVEL_WORDS
-from data.scorecards import registry_for, scorecard
-from data.store import Store, StoreError
+from data.db.store import Store, StoreError
+from data.services.scorecards import registry_for, scorecard
 from metrics.comparators import OWN_KIND
 from metrics.scorecard import LEVEL_BOUNDS, LEVELS, Scorecard, ScorecardRow, versus_national
 from metrics.sentences import describe

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import BAD, FIXTURES, snapshot
 
-from data.local_measures import (
+from data.db.store import Store
+from data.services.local_measures import (
     LocalValue,
     UploadResult,
     define_local_measure,
@@ -19,7 +20,6 @@ from data.local_measures import (
     upload_template,
     validate_upload,
 )
-from data.store import Store
 from metrics.registry import parse_measure
 from metrics.validation import Issue
 

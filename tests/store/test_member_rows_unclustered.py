@@ -3,7 +3,7 @@ last recluster, or by hand): it read `s.true` and raised a DuckDB error (found b
 
 from __future__ import annotations
 
-from data.store import Store
+from data.db.store import Store
 
 
 def test_a_school_without_an_ord_is_read_like_any_other(store: Store) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data.store import MIGRATIONS_DIR, Store
+from data.db.store import MIGRATIONS_DIR, Store
 
 MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
 
@@ -24,7 +24,7 @@ TABLES = {"establishments", "groups", "memberships", "observations", "imports", 
           "context_by_year", "family_by_year", "group_invitations",
           "school_links", "school_lineage", "establishment_reasons", "signin_generations",
           "publication_consents", "publication_left_out",
-          # 0018: what each import replaced and added, for undo (data/undo.py)
+          # 0018: what each import replaced and added, for undo (data/ingest/undo.py)
           "import_added", "import_key_columns", "imports_undone", "import_archive_observations",
           *(f"import_archive_{t}" for t in ("establishments", "groups", "memberships", "pupil_group_observations",
                                             "trust_published", "trust_published_info", "trust_published_members",
@@ -78,7 +78,7 @@ def test_audit_entries_written_before_0007_get_their_group(tmp_path: Path, monke
     """Migration 0007 adds audit_log.group_id and finds it for older entries from what they changed."""
     import shutil
 
-    import data.store as store_module
+    import data.db.store as store_module
 
     old = tmp_path / "migrations"
     old.mkdir()
@@ -117,7 +117,7 @@ def test_imports_logged_before_0008_are_kept_and_pending_is_allowed(tmp_path: Pa
     migration, later ones too (made while 0008 was being written): a missing migration is applied, not skipped."""
     import shutil
 
-    import data.store as store_module
+    import data.db.store as store_module
 
     old = tmp_path / "migrations"
     old.mkdir()

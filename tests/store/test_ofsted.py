@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import GIAS_SAMPLE, META, REALDATA, read_csv_rows
 
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
 from metrics.inspections import OEIF_SCALE, REPORT_CARD_SCALE
 
 OFSTED = REALDATA / "ofsted_mi_2025-26_hal609"

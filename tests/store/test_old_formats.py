@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from data.importers import import_file
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
+from data.services.scorecards import scorecard
 from tests.conftest import EES_CENSUS, FIXTURES, imports_log, refused
 
 OLD = FIXTURES / "old_formats"

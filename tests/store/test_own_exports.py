@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import refused
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.governance import check_upload, upload_template
-from data.publications import published
-from data.reports import scorecard_csv, scorecard_xlsx
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.outputs.reports import scorecard_csv, scorecard_xlsx
+from data.services.access import Role, Viewer
+from data.services.governance import check_upload, upload_template
+from data.services.publications import published
+from data.services.scorecards import scorecard
 from metrics.registry import load_registry
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from disclosure import Version, determined
 
-from data.access import Role, Viewer
-from data.consent import member_urns, record_consent, record_consents
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.local_measures import define_local_measure, upload_local_values
-from data.publications import build_publication, publish, published
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.consent import member_urns, record_consent, record_consents
+from data.services.local_measures import define_local_measure, upload_local_values
+from data.services.publications import build_publication, publish, published
 from metrics.publication import Publication
 from metrics.suppression import SECONDARY
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.publications import build_publication, export_public, publish, published
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.publications import build_publication, export_public, publish, published
 from metrics.publication import website_url
 
 ADMIN = Viewer(Role.ADMIN, None, "Data manager")

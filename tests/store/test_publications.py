@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from data.access import Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.publications import (
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services.access import Role, Viewer
+from data.services.publications import (
     MAX_COMMENTARY,
     REFUSED_GROUP,
     REFUSED_ROLE,
@@ -20,7 +21,6 @@ from data.publications import (
     published,
     withdraw,
 )
-from data.store import Store
 from metrics.publication import SUPPRESSED, WHOLE_GROUP
 from metrics.suppression import SECONDARY
 
@@ -42,7 +42,7 @@ def world(demo_store: Store) -> dict:
 
 
 def _set_aside_the_demos_own_publication(store: Store, group_id: int) -> None:
-    """These tests are about a group's publications from its first: the one the demo ships (data.demo_publication,
+    """These tests are about a group's publications from its first: the one the demo ships (data.demo.publication,
     tested in tests/store/test_demo_publication.py) is taken out of this private copy, all of its rows."""
     pids = [r[0] for r in store.query("SELECT publication_id FROM publications WHERE group_id = ?", [group_id])]
     assert pids, "the demo ships a publication of its flagship partnership"
@@ -312,8 +312,8 @@ def test_trend_words_never_reach_across_a_gap_or_a_new_definition(world: dict) -
     """Parents' trend words compare like with like, as the card's change does (issue 10 point 7)."""
     from dataclasses import replace
 
-    from data.publications import _before
-    from data.scorecards import registry_for, scorecard
+    from data.services.publications import _before
+    from data.services.scorecards import registry_for, scorecard
     from metrics.scorecard import TrendPoint
 
     s = world["store"]

@@ -20,9 +20,9 @@ import openpyxl
 import pytest
 from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, META, PERF, imports_log, read_csv_rows, snapshot
 
-from data.importers import ImportReport, import_file
-from data.reading import Problem, read_table
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import ImportReport, import_file
+from data.ingest.reading import Problem, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 NAT = "E92000001"

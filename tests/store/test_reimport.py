@@ -8,8 +8,8 @@ from pathlib import Path
 
 from conftest import EES_CENSUS, FIXTURES, PERF, read_csv_rows, snapshot, write_dfe_csv
 
-from data.importers import import_file
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
 
 KS4P = PERF / "815_2019_ks4provisional.csv"
 OBS = "SELECT * EXCLUDE (ord, import_id) FROM observations ORDER BY ALL"
@@ -146,7 +146,7 @@ def test_an_england_wide_cfr_file_keeps_every_las_footer_rows(store, tmp_path) -
     path = tmp_path / "2018-2019" / "england_cfr.csv"
     path.parent.mkdir()
     path.write_text("\n".join([header, *rows]), encoding="utf-8")
-    from data.importers import import_file
+    from data.ingest.importers import import_file
 
     report = import_file(store, path)
     assert report.ok and report.problems == []

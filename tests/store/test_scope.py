@@ -1,4 +1,4 @@
-"""Every read a page may make is scoped by the viewer in the data layer (data.scope.READS lists them all).
+"""Every read a page may make is scoped by the viewer in the data layer (data.services.scope.READS lists them all).
 
 The world: the demo's flagship partnership (A) and a trust (B), each with its own local measures and values,
 targets, chosen measures, support records and publications; one school belongs to both. For every read this
@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import accounts, governance, inspections, publications, scope, support_log
-from data.access import AccessDenied, Role, Viewer
-from data.demo import FLAGSHIP_PARTNERSHIP
-from data.store import Store
+from data.db.store import Store
+from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import accounts, governance, inspections, publications, scope, support_log
+from data.services.access import AccessDenied, Role, Viewer
 
 A_LOCAL = "community_events"  # one of A's
 
@@ -107,7 +107,7 @@ def urns_in(df: pd.DataFrame, column: str = "urn") -> set[int]:
     return {int(u) for u in df[column]}
 
 
-# ------------------------------------------------------------------------------------------------ data.scope
+# ---------------------------------------------------------------------------------------- data.services.scope
 
 
 def case_groups(w: World) -> None:
@@ -180,7 +180,7 @@ def case_school_scorecard(w: World) -> None:
 
 
 def case_local_authority_values(w: World) -> None:  # issue 11 point 8
-    from data.la_average import la_figures
+    from data.services.la_average import la_figures
 
     ids = [m.id for m in scope.registry(w.store, ADMIN).measures]
     mine = scope.local_authority_values(w.store, w.leader(w.a), [w.shared], w.period, ids)
@@ -272,7 +272,7 @@ def case_audit_log(w: World) -> None:
     assert {w.a, w.b} <= set(everything["group_id"].dropna())
 
 
-# ------------------------------------------------------------------------------------------------ data.governance
+# ---------------------------------------------------------------------------------------- data.services.governance
 
 
 def case_applicable_measures(w: World) -> None:
@@ -331,7 +331,7 @@ def case_can_edit_scorecard(w: World) -> None:
     assert scope.school_scorecard(w.store, one_school, w.shared, w.period).subject.id == w.shared
 
 
-# ------------------------------------------------------------------------------------------------ data.support_log
+# ---------------------------------------------------------------------------------------- data.services.support_log
 
 
 def case_support_records(w: World) -> None:
@@ -350,7 +350,7 @@ def case_support_balance(w: World) -> None:
     denied(lambda: support_log.support_balance(w.store, PUBLIC, w.a))
 
 
-# ------------------------------------------------------------------------------------------------ data.publications
+# ---------------------------------------------------------------------------------------- data.services.publications
 
 
 def case_publication_history(w: World) -> None:
@@ -388,7 +388,7 @@ def case_published(w: World) -> None:
     assert publications.published(w.store, "1 OR 1=1") is None
 
 
-# ------------------------------------------------------------------------------------------------ data.accounts
+# ---------------------------------------------------------------------------------------- data.services.accounts
 
 
 def case_accounts_for(w: World) -> None:
@@ -398,7 +398,7 @@ def case_accounts_for(w: World) -> None:
         assert "Only a data manager" in denied(lambda v=viewer: accounts.accounts_for(w.store, v))
 
 
-# ------------------------------------------------------------------------------------------------ data.inspections
+# ---------------------------------------------------------------------------------------- data.services.inspections
 
 
 def case_school_inspections(w: World) -> None:
@@ -417,11 +417,11 @@ def case_group_inspections(w: World) -> None:
     denied(lambda: inspections.group_inspections(w.store, PUBLIC, w.a, w.period))
 
 
-# ------------------------------------------------------------------------------------------------ data.group_admin
+# ---------------------------------------------------------------------------------------- data.services.group_admin
 
 
 def case_manageable_groups(w: World) -> None:  # issue 11 point 1
-    from data import group_admin
+    from data.services import group_admin
 
     mine = [g.group_id for g in group_admin.manageable_groups(w.store, w.leader(w.a))]
     assert w.a in mine and w.b not in mine
@@ -431,7 +431,7 @@ def case_manageable_groups(w: World) -> None:  # issue 11 point 1
 
 
 def case_group_detail(w: World) -> None:  # issue 11 point 1
-    from data import group_admin
+    from data.services import group_admin
 
     mine = group_admin.group_detail(w.store, w.leader(w.a), w.a)
     assert {s.urn for s in mine.stays} == set(w.store.group_members(w.a))
@@ -441,7 +441,7 @@ def case_group_detail(w: World) -> None:  # issue 11 point 1
 
 
 def case_find_schools(w: World) -> None:  # issue 11 point 1
-    from data import group_admin
+    from data.services import group_admin
 
     # schools to invite are any in England (GIAS is public): a leader finds one outside their group
     assert [h.urn for h in group_admin.find_schools(w.store, w.leader(w.a), str(w.only_b))] == [w.only_b]
@@ -450,7 +450,7 @@ def case_find_schools(w: World) -> None:  # issue 11 point 1
 
 
 def case_invitations(w: World) -> None:  # issue 11 point 1
-    from data import group_admin
+    from data.services import group_admin
 
     assert group_admin.invitations(w.store, w.leader(w.a)) == []  # a leader without a school answers none
     assert group_admin.invitations(w.store, ADMIN) == []
@@ -459,7 +459,7 @@ def case_invitations(w: World) -> None:  # issue 11 point 1
 
 
 def case_consents(w: World) -> None:  # issue 11 point 2
-    from data import consent
+    from data.services import consent
 
     mine = consent.consents(w.store, w.leader(w.a), w.a)
     assert mine and set(mine) <= set(consent.member_urns(w.store, w.a))
@@ -469,7 +469,7 @@ def case_consents(w: World) -> None:  # issue 11 point 2
 
 
 def case_may_record(w: World) -> None:  # issue 11 point 2
-    from data import consent
+    from data.services import consent
 
     assert consent.may_record(w.store, ADMIN, w.b, w.only_b)
     assert not consent.may_record(w.store, w.leader(w.a), w.b, w.only_b)  # another group's school
@@ -478,7 +478,7 @@ def case_may_record(w: World) -> None:  # issue 11 point 2
     assert not consent.may_record(w.store, PUBLIC, w.a, w.shared)
 
 def case_store_findings(w: World) -> None:  # issue 11 point 4
-    from data.store_check import store_findings
+    from data.ingest.store_check import store_findings
 
     assert store_findings(w.store, ADMIN)
     for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
@@ -486,7 +486,7 @@ def case_store_findings(w: World) -> None:  # issue 11 point 4
 
 
 def case_undo_plan(w: World) -> None:  # issue 11 point 4
-    from data.undo import undo_plan
+    from data.ingest.undo import undo_plan
 
     assert undo_plan(w.store, ADMIN, 1).import_id == 1
     for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
@@ -494,7 +494,7 @@ def case_undo_plan(w: World) -> None:  # issue 11 point 4
 
 
 def case_undoable_imports(w: World) -> None:  # issue 11 point 4
-    from data.undo import undoable_imports
+    from data.ingest.undo import undoable_imports
 
     assert undoable_imports(w.store, ADMIN) == []  # the demo's own files are rebuilt, never undone one by one
     for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
@@ -502,7 +502,7 @@ def case_undoable_imports(w: World) -> None:  # issue 11 point 4
 
 
 CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}
-PUBLIC_READS = {("data.publications", "find_publications"), ("data.publications", "published")}
+PUBLIC_READS = {("data.services.publications", "find_publications"), ("data.services.publications", "published")}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -512,14 +512,14 @@ def test_scoped_read(world: World, name: str) -> None:
 
 def test_every_read_has_a_case_and_takes_the_viewer() -> None:
     listed = {(module, fn) for module, names in scope.READS.items() for fn in names}
-    assert {fn for _, fn in listed} == set(CASES), "each read in data.scope.READS needs a case_ here, and back"
+    assert {fn for _, fn in listed} == set(CASES), "each read in data.services.scope.READS needs a case_ here, and back"
     for module, fn in sorted(listed - PUBLIC_READS):
         params = list(inspect.signature(getattr(importlib.import_module(module), fn)).parameters)
         assert params[:2] == ["store", "viewer"], f"{module}.{fn} must take (store, viewer, ...)"
 
 
 def test_the_parents_only_export_holds_the_published_versions_and_nothing_else(world: World, tmp_path: Path) -> None:
-    from data.publications import PUBLIC_TABLES, export_public
+    from data.services.publications import PUBLIC_TABLES, export_public
 
     out = tmp_path / "public.duckdb"
     counts = export_public(world.store, out)

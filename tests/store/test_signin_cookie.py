@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.access import Role
-from data.accounts import (
+from data.db.store import Store
+from data.services.access import Role
+from data.services.accounts import (
     COOKIE_LIFE,
     add_user,
     remove_user,
@@ -20,7 +21,6 @@ from data.accounts import (
     set_role,
     viewer_from_cookie,
 )
-from data.store import Store
 
 T0 = datetime(2026, 12, 1, 9, 0)
 LEADER = "leader@example.org"

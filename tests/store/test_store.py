@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data.store import Store, StoreError
+from data.db.store import Store, StoreError
 
 
 @pytest.fixture()
@@ -122,7 +122,7 @@ def test_recluster_keeps_school_stats_readable_by_group(st):
                     "FROM range(1, 201) t(i)")
         cur.execute("""INSERT INTO observations (level, urn, measure, period, value, status)
                        SELECT 'school', i, 'ks2_rwm_expected', '2018/19', i % 97, 'ok' FROM range(1, 201) t(i)""")
-    from data.derived import refresh_derived
+    from data.ingest.derived import refresh_derived
 
     refresh_derived(st)
     members = list(range(3, 200, 7))
@@ -158,8 +158,8 @@ def test_a_second_store_on_the_same_file_opens_and_is_locked_too(st):
 
 
 def test_remembered_values_last_until_the_next_data_write(store: Store) -> None:
-    from data.access import Role, Viewer, visible_group_ids
-    from data.accounts import add_user, sign_in
+    from data.services.access import Role, Viewer, visible_group_ids
+    from data.services.accounts import add_user, sign_in
 
     a = store.create_group("trust", "Oak Trust")
     calls: list[int] = []

@@ -1,4 +1,4 @@
-"""Issue 11 point 4: after an import, a check says what the store can show and what it cannot (data.store_check),
+"""Issue 11 point 4: after an import, a check says what the store can show and what it cannot (data.ingest.store_check),
 each finding reproduced with DfE's real files where they show it, else with a small made-up fixture."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import EES_CENSUS, PERF, REALDATA
 
-from data.access import AccessDenied, Role, Viewer
-from data.importers import import_file
-from data.store import Store
-from data.store_check import OK, WARNING, Finding, check_store, report_lines, store_findings
+from data.db.store import Store
+from data.ingest.importers import import_file
+from data.ingest.store_check import OK, WARNING, Finding, check_store, report_lines, store_findings
+from data.services.access import AccessDenied, Role, Viewer
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"

@@ -6,7 +6,7 @@ group's 27% into 0.27 ("0%" on the page). Checked on the demo, which every impor
 
 from __future__ import annotations
 
-from data.store import Store
+from data.db.store import Store
 from metrics.registry import load_registry
 
 
@@ -30,7 +30,7 @@ def test_every_stored_numerator_is_on_its_measures_scale(demo_store: Store) -> N
 
 def test_a_groups_disadvantaged_rate_pools_the_pupils(demo_store: Store) -> None:
     """KS2 RWM of disadvantaged pupils for a trust: sum of pupils reaching it / sum of pupils, as a percentage."""
-    from data.scorecards import scorecard
+    from data.services.scorecards import scorecard
 
     period = demo_store.periods()[-1]
     trusts = demo_store.query(

@@ -24,9 +24,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from data.access import AccessDenied, Role, Viewer
-from data.store import Store
-from data.support_log import (
+from data.db.store import Store
+from data.services.access import AccessDenied, Role, Viewer
+from data.services.support_log import (
     BALANCE_COLUMNS,
     NO_SUPPORT,
     RECORD_COLUMNS,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from data import reading
-from data.reading import FatalImportError, read_table
+from data.ingest import reading
+from data.ingest.reading import FatalImportError, read_table
 
 
 def _write(path: Path, header: list[str], rows: int) -> Path:

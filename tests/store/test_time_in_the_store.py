@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.importers import import_file
-from data.scorecards import scorecard, window
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
+from data.services.scorecards import scorecard, window
 from metrics.registry import load_registry
 from metrics.sentences import describe
 from tests.conftest import write_dfe_csv
@@ -153,7 +153,7 @@ def test_families_of_each_year_are_that_years_neighbours(store: Store, tmp_path:
     """Disadvantaged pupils (the only context that varies; every school has 1,000 pupils): 2021/22 A 20%, B 22%,
     C 40% -> A's nearest school is B; 2023/24 A 38%, B 22%, C 40% -> C. 2022/23 has no census: its context is
     2021/22's, said as such. With families of one school, A's family median is that year's neighbour's value."""
-    from data.derived import refresh_derived
+    from data.ingest.derived import refresh_derived
 
     spine = write_dfe_csv(tmp_path / "spine" / "england_spine.csv", SPINE, [
         [urn, 815, 4000 + i, 8154000 + i, name, "Academy", "Academy converter", 0, 1, 0, 11, 16]
@@ -178,13 +178,13 @@ def test_families_of_each_year_are_that_years_neighbours(store: Store, tmp_path:
     assert store.query("SELECT neighbour FROM families WHERE urn = 100001 AND rank = 1") == [(100003,)]
     assert store.query("SELECT value, period FROM school_context WHERE urn = 100001 "
                        "AND variable = 'disadvantaged_pct'") == [(38.0, "2023/24")]
-    from data.families import family
+    from data.services.families import family
 
     assert family(store, 100001, size=1, period="2021/22")["urn"].tolist() == [100002]
     assert family(store, 100001, size=1)["urn"].tolist() == [100003]
     # the Similar schools page asks for the chosen year's family, through the viewer's scope
-    from data import scope
-    from data.access import Role, Viewer
+    from data.services import scope
+    from data.services.access import Role, Viewer
 
     admin = Viewer(Role.ADMIN, None, "Data manager")
     assert scope.similar_schools(store, admin, 100001, size=1, period="2021/22")["urn"].tolist() == [100002]

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from trusts import POOLED_ATTAINMENT8, POOLED_BASICS_95, TRUST, build_trust_store
 
-from data.scorecards import scorecard
-from data.store import Store
-from data.trust_published import published_figures, published_group_figures
+from data.db.store import Store
+from data.services.scorecards import scorecard
+from data.services.trust_published import published_figures, published_group_figures
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, PERF, read_csv_rows, write_dfe_csv
 
-from data.importers import import_file
-from data.scorecards import scorecard
-from data.store import Store
+from data.db.store import Store
+from data.ingest.importers import import_file
+from data.services.scorecards import scorecard
 
 KS4P = PERF / "815_2019_ks4provisional.csv"
 KS4_2324 = FIXTURES / "ees_ks4_202324_performance_tables_schools_final.csv"

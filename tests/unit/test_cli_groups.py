@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from data.cli import main
-from data.store import Store
+from data.db.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from data.formats import FileKind
+from data.ingest.formats import FileKind
 from metrics.registry import Source, load_registry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data.md"

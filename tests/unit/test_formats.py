@@ -6,20 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from data.formats import (
+from data.ingest.formats import (
     Cell,
     CellError,
     DetectError,
     FileKind,
-    PeriodError,
     detect_kind,
     normalise_header,
     parse_cell,
     parse_int,
-    parse_period,
-    period_bounds,
     period_from_path,
 )
+from metrics.periods import PeriodError, parse_period, period_bounds
 from metrics.registry import Status
 
 S = Status

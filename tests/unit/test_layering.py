@@ -32,7 +32,7 @@ def test_metrics_is_pure() -> None:
 
 
 def test_data_never_loads_the_ui() -> None:
-    assert loaded_after(["data", "data.store", "data.importers"], UI) == []
+    assert loaded_after(["data", "data.db.store", "data.ingest.importers"], UI) == []
 
 
 @pytest.mark.parametrize("module", ["streamlit", "duckdb"])

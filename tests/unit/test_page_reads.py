@@ -1,5 +1,6 @@
-"""Pages read only through the viewer-scoped reads (data.scope.READS) and the checked writes: never straight from
-the Store, the engine or the importers. Parsed, not run: a page that reaches round the scope fails here."""
+"""Pages read only through the viewer-scoped reads (data.services.scope.READS) and the checked writes: never
+straight from the Store, the engine or the importers. Parsed, not run: a page that reaches round the scope fails
+here."""
 
 from __future__ import annotations
 
@@ -8,49 +9,52 @@ from pathlib import Path
 
 import pytest
 
-from data.scope import READS
+from data.services.scope import READS
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "ui").glob("*.py")])
+PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")])
 
 READ_NAMES = {module: set(names) for module, names in READS.items()}
 # What else a page may import from the data layer, and why.
 ALLOWED = {
-    "data": {"scope", "governance", "demo"},  # modules used by name: their attributes are checked below
-    "data.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
-    "data.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
-    "data.accounts": READ_NAMES["data.accounts"] | {
+    # modules used by name: their attributes are checked below
+    "data.services": {"scope", "governance"},
+    "data.demo": {"build"},
+    "data.services.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
+    "data.db.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
+    "data.services.accounts": READ_NAMES["data.services.accounts"] | {
         "sign_in", "viewer_for_email", "current_viewer_of",  # make the Viewer: the sign-in itself
         "admin_add_user", "admin_set_role", "admin_set_password", "admin_remove_user",  # checked writes (admins)
         "ACCOUNT_ROLES", "MIN_PASSWORD",
         # the sign-in cookie (issue 11 point 6): made for, and read back into, the signed-in Viewer; its words
         "session_cookie", "viewer_from_cookie", "revoke_cookies", "COOKIE_NAME", "COOKIE_LIFE", "COOKIE_REFRESH",
         "LEAST_POWERFUL_FIRST"},
-    "data.demo": {"build_demo", "DEFAULT_SCHOOLS"},  # ui/store.py builds the demo store on first run
-    "data.scope": READ_NAMES["data.scope"],
-    "data.governance": READ_NAMES["data.governance"] | {
+    "data.demo.build": {"build_demo", "DEFAULT_SCHOOLS"},  # ui/store.py builds the demo store on first run
+    "data.services.scope": READ_NAMES["data.services.scope"],
+    "data.services.governance": READ_NAMES["data.services.governance"] | {
         # checked writes, each taking the viewer, and pure helpers on what the form holds
         "choose_measures", "set_targets", "define_measure", "upload_values", "import_uploads", "edit_refusal",
         "form_definition", "REFUSED_EDIT"},
-    "data.support_log": READ_NAMES["data.support_log"] | {
+    "data.services.support_log": READ_NAMES["data.services.support_log"] | {
         "record_support",  # the checked write
         "KIND_LABELS", "KINDS", "MAX_NOTES", "default_start", "local_support_measures", "network_frames",
         "weak_rows"},  # words, limits and pure functions of frames the scoped reads returned
-    "data.publications": READ_NAMES["data.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
-    "data.inspections": READ_NAMES["data.inspections"],
-    "data.store_check": READ_NAMES["data.store_check"] | {  # words (issue 11 points 3, 4)
+    "data.services.publications": READ_NAMES["data.services.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
+    "data.services.inspections": READ_NAMES["data.services.inspections"],
+    "data.ingest.store_check": READ_NAMES["data.ingest.store_check"] | {  # words (issue 11 points 3, 4)
         "SEVERITY_WORDS", "OK", "DEMO_WHY", "REAL_STORE_COMMANDS"},
-    "data.undo": READ_NAMES["data.undo"] | {"undo_for"},  # the checked write, taking the viewer (issue 11 point 4)
-    "data.consent": READ_NAMES["data.consent"] | {
+    # the checked write, taking the viewer (issue 11 point 4)
+    "data.ingest.undo": READ_NAMES["data.ingest.undo"] | {"undo_for"},
+    "data.services.consent": READ_NAMES["data.services.consent"] | {
         "record_consent", "record_consents",  # checked writes, each taking the viewer (issue 11 point 2)
         "AGREED", "DECLINED", "NOT_ASKED", "MAX_NOTE"},
-    "data.group_admin": READ_NAMES["data.group_admin"] | {
+    "data.services.group_admin": READ_NAMES["data.services.group_admin"] | {
         # checked writes, each taking the viewer, and the words and limits of the form
         "create_group", "rename_group", "set_parent", "close_group", "reopen_group", "add_schools", "record_left",
         "answer_invitation", "withdraw_invitation", "KINDS", "KIND_WORDS", "EARLIEST"},
     # pure functions of a Scorecard the scoped reads returned; data_as_of is the last import's date, which every
     # publication prints for parents anyway
-    "data.reports": {"BoardReport", "BoardReportJob", "Progress", "ReportFigure", "TREND_LIMIT", "board_pdf",
+    "data.outputs.reports": {"BoardReport", "BoardReportJob", "Progress", "ReportFigure", "TREND_LIMIT", "board_pdf",
                      "build_board_report", "data_as_of", "member_table", "render_png", "report_file_name",
                      "scorecard_csv", "scorecard_table", "scorecard_xlsx", "trend_specs", "latin1", "excel_format",
                      "frame_csv"},  # frame_csv: a CSV of a frame a scoped read returned (formulas written as text)
@@ -59,6 +63,7 @@ ALLOWED = {
 # opening it rebuilt derived tables an interrupted import had left pending
 STORE_METHODS = {"is_demo", "rebuilt"}
 STORE_NAMES = {"store", "_store"}
+PACKAGES = {"data", "data.db", "data.ingest", "data.services", "data.outputs", "data.demo"}  # a module by name
 
 
 def _uses(tree: ast.AST) -> list[tuple[int, str]]:
@@ -69,8 +74,8 @@ def _uses(tree: ast.AST) -> list[tuple[int, str]]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "data":
             for alias in node.names:
                 found.append((node.lineno, f"{node.module}.{alias.name}"))
-                if node.module == "data":
-                    modules[alias.asname or alias.name] = f"data.{alias.name}"
+                if node.module in PACKAGES:
+                    modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "data":
@@ -100,11 +105,11 @@ def _allowed(use: str) -> bool:
 def test_pages_read_only_through_the_scoped_reads(path: Path) -> None:
     uses = _uses(ast.parse(path.read_text(encoding="utf-8")))
     wrong = [f"line {line}: {use}" for line, use in uses if not _allowed(use)]
-    assert wrong == [], f"{path.name} reaches round data.scope: {wrong}"
+    assert wrong == [], f"{path.name} reaches round data.services.scope: {wrong}"
 
 
 def test_the_check_notices_a_page_reading_the_store_directly() -> None:
-    page = ("from data import scope\nfrom data.scorecards import scorecard\nstore = get_store()\n"
+    page = ("from data.services import scope\nfrom data.services.scorecards import scorecard\nstore = get_store()\n"
             "rows = store.school_observations([1])\nok = scope.groups(store, viewer)\nx = get_store().audit_log()\n")
     wrong = [use for _, use in _uses(ast.parse(page)) if not _allowed(use)]
-    assert sorted(wrong) == ["Store.audit_log", "Store.school_observations", "data.scorecards.scorecard"]
+    assert sorted(wrong) == ["Store.audit_log", "Store.school_observations", "data.services.scorecards.scorecard"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from data.formats import PeriodError, parse_period, period_from_path, period_range
+from data.ingest.formats import period_from_path
+from metrics.periods import PeriodError, parse_period, period_range
 
 ON = date(2026, 12, 1)  # "next year" is then the academic year starting in 2027: 2027/28
 RANGE = "Jointly takes academic years from 1990/91 to 2027/28"

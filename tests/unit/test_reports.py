@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from data import reports
-from data.reports import (
+from data.outputs import reports
+from data.outputs.reports import (
     CSV_COLUMNS,
     NO_CHARTS,
     XLSX_COLUMNS,

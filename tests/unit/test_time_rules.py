@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data.formats import normalise_header
+from data.ingest.formats import normalise_header
 from metrics.registry import load_registry
 from metrics.scorecard import Subject, _declining, build_group_scorecard, build_school_scorecard, encode_rows
 from metrics.sentences import describe

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from data.formats import REGISTRY_KIND
+from data.ingest.formats import REGISTRY_KIND
 from metrics.registry import NATIONAL_TOML, RegistryError, load_registry
 from metrics.validation import (
     RULES,

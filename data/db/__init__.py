@@ -1,0 +1,1 @@
+"""The store's plumbing: the DuckDB connection, its lock-down, migrations and transactions."""

@@ -1,0 +1,1 @@
+"""The synthetic England of the demo: its world, its results over years, the DfE files it writes."""

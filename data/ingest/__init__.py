@@ -1,0 +1,1 @@
+"""Reading DfE, GIAS and Ofsted files into the store, and the tables derived from them at import."""

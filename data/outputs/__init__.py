@@ -1,0 +1,1 @@
+"""What Jointly writes out: CSV, Excel and PDF reports, and the public export."""

@@ -1,0 +1,375 @@
+"""Local measures, the write side: the governors' form and value uploads, checked before anything is written.
+
+Definitions go through the one validator (``metrics.validation``), the same rules as the national TOML.
+An upload is checked completely and every problem listed with its line and column; only a file with no
+problem is written, with one store call (one transaction), so a rejected upload changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from data.db.store import Store, StoreError
+from data.ingest.reading import FatalImportError, RawTable, read_table
+from metrics.periods import PeriodError, parse_period
+from metrics.registry import Measure, Rollup, load_registry, parse_measure
+from metrics.validation import Issue, validate_definitions
+
+FORM = "form"
+MAX_UPLOAD_ROWS = 50_000
+TOLERANCE = 0.05  # how far a value may sit from numerator / denominator x scale, in the measure's unit
+TEMPLATE_COLUMNS = ("URN", "period", "value", "cohort", "numerator", "denominator")
+NUMBER_COLUMNS = ("value", "cohort", "numerator", "denominator")
+
+# A number as people type it: optional sign, optional thousands commas, optional decimals
+_NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+_URN = re.compile(r"^\d{6}$")  # URNs are six digits
+_UNSAFE = re.compile(r"[^\w.\-]")  # characters not kept in an uploaded file's temporary name
+
+
+# ------------------------------------------------------------------------------ definitions (the form)
+
+
+def define_local_measure(store: Store, group_id: int, definition: Mapping[str, object], *,
+                         actor: str) -> list[Issue]:
+    """Check a group's local measure and save it when it has no issue. Returns the issues ([] = saved).
+
+    The definition is checked with the group's other local measures (so formulas may use them and
+    cycles are found), against the ids already taken (national ids, other groups' local ids).
+    Nothing is written when there is an issue. No issue names or describes another group's measure:
+    a formula naming one reads as naming no measure; only an id clash (ids are unique in the store)
+    says the id is taken, in the same words as for a national id.
+    """
+    fields = {k: v for k, v in definition.items() if v is not None}
+    mid = fields.get("id")
+    name = mid if isinstance(mid, str) and mid else None
+    group = store.find_group(group_id)
+    if group is None or group.group_id != group_id:
+        return [Issue(FORM, name, None, None, f"no group with id {group_id}",
+                      "There is no such group: choose another.")]
+    new = {**fields, "owner": str(group_id)}
+    every_local = store.local_measures()
+    own = [d for d in every_local if d["owner"] == str(group_id) and d["id"] != mid]
+    taken = set(load_registry().ids()) | {d["id"] for d in every_local if d["owner"] != str(group_id)}
+    # The new definition goes first: a cycle through it is reported on it, and the group's saved
+    # measures (valid when saved) are context, not the subject of this check.
+    issues = validate_definitions([new, *own], source=FORM, known_ids=taken, group_members_only=True)
+    issues = [i for i in issues if i.measure is None or i.measure == name]
+    if issues:
+        return issues
+    try:
+        store.define_local_measure(group_id, new, actor=actor)
+    except StoreError as exc:
+        return [Issue(FORM, name, None, None, exc.title)]
+    return []
+
+
+# ------------------------------------------------------------------------------ uploads
+
+
+@dataclass(frozen=True)
+class LocalValue:
+    """One school's value for one year, as uploaded (value, numerator and base completed where derivable)."""
+
+    line: int
+    urn: int
+    period: str
+    value: float
+    numerator: float | None
+    denominator: float | None
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """The rows that passed every check, and every issue found. Written only when `issues` is empty."""
+
+    rows: list[LocalValue]
+    issues: list[Issue]
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+
+def current_period(today: dt.date | None = None) -> str:
+    """The academic year (1 September to 31 August) that contains today."""
+    d = today or dt.date.today()
+    start = d.year if d.month >= 9 else d.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def upload_template(measure: Measure | Mapping[str, object], *, urn: int | None = None,
+                    period: str | None = None) -> str:
+    """CSV text to fill in: the header and one example row (the group's first member's URN when given).
+
+    Raises ValueError for a formula measure: its values are calculated, never uploaded.
+    """
+    m = measure if isinstance(measure, Measure) else parse_measure(dict(measure))
+    if m.formula:
+        raise ValueError(f"{m.id} is calculated by its formula ({m.formula}): there is nothing to upload")
+    example = 25.0 if m.unit == "%" else 10.0
+    value = cohort = numerator = denominator = ""
+    if m.rollup is Rollup.POOLED_RATIO:
+        numerator, denominator = "12", "48"
+        value = _plain(12 / 48 * m.scale)
+    elif m.rollup is Rollup.WEIGHTED_MEAN:
+        value, cohort = _plain(example), "20"
+    else:
+        value = _plain(example)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(TEMPLATE_COLUMNS)
+    w.writerow([str(urn) if urn is not None else "123456", period or current_period(), value, cohort, numerator,
+                denominator])
+    return buf.getvalue()
+
+
+def template_for(store: Store, group_id: int, measure_id: str, period: str | None = None) -> str:
+    """The upload template of a group's local measure, with the group's first member as the example."""
+    defs = {d["id"]: d for d in store.local_measures(group_id)}
+    if measure_id not in defs:
+        raise ValueError(f"no local measure {measure_id!r} in this group")
+    period = period or current_period()
+    members = store.group_members(group_id, period) or store.group_members(group_id)
+    return upload_template(defs[measure_id], urn=members[0] if members else None, period=period)
+
+
+def validate_upload(store: Store, group_id: int, measure_id: str, path_or_bytes: Path | str | bytes, *,
+                    filename: str) -> UploadResult:
+    """Check an upload of a local measure's values completely. Every problem is listed, with its line
+    and column; `rows` holds the rows that passed."""
+    measure, issues = _uploadable(store, group_id, measure_id, filename)
+    try:
+        table = _read(path_or_bytes, filename)
+    except FatalImportError as exc:
+        p = exc.problem
+        return UploadResult([], [*issues, Issue(filename, measure_id, p.column, p.line, p.message)])
+    issues += [Issue(filename, measure_id, p.column, p.line, p.message) for p in table.problems]
+    if len(table.rows) > MAX_UPLOAD_ROWS:
+        issues.append(Issue(filename, measure_id, None, None, f"the file has {len(table.rows):,} rows; the limit is "
+                            f"{MAX_UPLOAD_ROWS:,} (one row per school and year)"))
+        return UploadResult([], issues)
+    cols, col_issues = _columns(table, filename, measure_id)
+    issues += col_issues
+    if col_issues:
+        return UploadResult([], issues)
+    rows, row_issues = _Rows(store, group_id, measure, table, cols, filename, measure_id).check()
+    issues += row_issues
+    return UploadResult(rows, sorted(issues, key=lambda i: (i.line is not None, i.line or 0)))
+
+
+def upload_local_values(store: Store, group_id: int, measure_id: str, path_or_bytes: Path | str | bytes, *,
+                        filename: str, actor: str) -> UploadResult:
+    """Check an upload and, only when it has no issue, write every row in one transaction (replacing
+    earlier values of the same schools and years). With any issue nothing is written."""
+    result = validate_upload(store, group_id, measure_id, path_or_bytes, filename=filename)
+    if result.issues:
+        return result
+    frame = pd.DataFrame(
+        [{"urn": r.urn, "period": r.period, "value": r.value, "numerator": r.numerator, "denominator": r.denominator}
+         for r in result.rows])
+    try:
+        store.write_local_values(measure_id, frame, actor=actor)
+    except StoreError as exc:
+        return UploadResult(result.rows, [Issue(filename, measure_id, None, None, exc.title)])
+    return result
+
+
+def _uploadable(store: Store, group_id: int, measure_id: str, filename: str) -> tuple[Measure | None, list[Issue]]:
+    """The measure, when values may be uploaded for it; else None and the reason."""
+    own = {d["id"]: d for d in store.local_measures(group_id)}
+
+    def refuse(message: str) -> tuple[Measure | None, list[Issue]]:
+        return None, [Issue(filename, measure_id, None, None, message)]
+
+    if measure_id not in own:
+        if measure_id in load_registry():
+            return refuse(f"{measure_id} is a national measure: its values come from DfE files, not uploads")
+        # the same words whether or not another group has this id: never an oracle for other groups' measures
+        return refuse(f"this group has no local measure {measure_id}: define it first")
+    try:
+        measure = parse_measure(own[measure_id])
+    except (KeyError, ValueError, TypeError) as exc:
+        return refuse(f"the definition of {measure_id} is incomplete ({exc}): correct it in the form first")
+    if measure.formula:
+        return refuse(f"{measure_id} is calculated by its formula ({measure.formula}): upload values for the "
+                      "measures it uses instead")
+    return measure, []
+
+
+def _read(path_or_bytes: Path | str | bytes, filename: str) -> RawTable:
+    """read_table on a path, or on uploaded bytes saved under the upload's own name (its suffix matters)."""
+    if not isinstance(path_or_bytes, bytes):
+        return read_table(Path(path_or_bytes))
+    with tempfile.TemporaryDirectory(prefix="jointly-upload-") as tmp:
+        # only the name's safe characters: never a path, never "..", and the suffix kept (.csv / .xlsx)
+        name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).lstrip(".") or "upload.csv"
+        path = Path(tmp) / name
+        path.write_bytes(path_or_bytes)
+        return read_table(path)
+
+
+def _columns(table: RawTable, filename: str, measure_id: str) -> tuple[dict[str, int], list[Issue]]:
+    """Where each template column is (matched case-insensitively); issues for missing or repeated ones."""
+    issues: list[Issue] = []
+    cols: dict[str, int] = {}
+    wanted = {c.upper(): c for c in TEMPLATE_COLUMNS}
+    for pos, name in enumerate(table.columns):
+        key = wanted.get(name)
+        if key is None:
+            continue  # other columns (a school name, notes) are ignored
+        if key in cols:
+            issues.append(Issue(filename, measure_id, table.header[pos], 1,
+                                f"column {table.header[pos]} appears twice (columns {cols[key] + 1} and {pos + 1})"))
+        else:
+            cols[key] = pos
+    found = ", ".join(h for h in table.header if h) or "none"
+    for key in ("URN", "period"):
+        if key not in cols:
+            issues.append(Issue(filename, measure_id, key, 1, f"the file has no {key} column; the columns are "
+                                f"{', '.join(TEMPLATE_COLUMNS)} (found: {found})"))
+    if "value" not in cols and not ("numerator" in cols and ("denominator" in cols or "cohort" in cols)):
+        issues.append(Issue(filename, measure_id, "value", 1, "the file needs a value column, or numerator and "
+                            f"denominator columns (found: {found})"))
+    return cols, issues
+
+
+def _plain(x: float) -> str:
+    """A number without float noise: 25.0 -> '25', 0.1 + 0.2 -> '0.3'."""
+    return f"{x:.10g}"
+
+
+class _Rows:
+    """Checks every row of an upload; collects the good rows and every problem."""
+
+    def __init__(self, store: Store, group_id: int, measure: Measure | None, table: RawTable, cols: dict[str, int],
+                 filename: str, measure_id: str) -> None:
+        self.store = store
+        self.group_id = group_id
+        self.measure = measure
+        self.table = table
+        self.cols = cols
+        self.filename = filename
+        self.measure_id = measure_id
+        self.members: dict[str, set[int]] = {}
+
+    def issue(self, line: int, column: str, message: str) -> Issue:
+        pos = self.cols.get(column)
+        shown = self.table.header[pos] if pos is not None else column
+        return Issue(self.filename, self.measure_id, shown, line, message)
+
+    def cell(self, row: list[str], column: str) -> str:
+        pos = self.cols.get(column)
+        return row[pos].strip() if pos is not None else ""
+
+    def in_group(self, period: str) -> set[int]:
+        if period not in self.members:
+            self.members[period] = set(self.store.group_members(self.group_id, period))
+        return self.members[period]
+
+    def check(self) -> tuple[list[LocalValue], list[Issue]]:
+        urns = {int(u) for u in (self.cell(r, "URN") for r in self.table.rows) if _URN.match(u)}
+        known = set(self.store.establishments(sorted(urns))["urn"].astype(int)) if urns else set()
+        seen: dict[tuple[int, str], int] = {}
+        rows: list[LocalValue] = []
+        issues: list[Issue] = []
+        for row, line in zip(self.table.rows, self.table.lines, strict=True):
+            found: list[Issue] = []
+            urn = self._urn(row, line, known, found)
+            period = self._period(row, line, found)
+            if urn is not None and period is not None:
+                if urn in known and urn not in self.in_group(period):
+                    found.append(self.issue(line, "URN", f"school {urn} is not a member of this group in {period}"))
+                if (urn, period) in seen:
+                    found.append(self.issue(line, "URN", f"URN {urn} appears more than once for {period}: lines "
+                                                         f"{seen[(urn, period)]} and {line}"))
+                else:
+                    seen[(urn, period)] = line
+            value = self._numbers(row, line, found)
+            if not found and urn is not None and period is not None and value is not None:
+                rows.append(LocalValue(line, urn, period, *value))
+            issues += found
+        return rows, issues
+
+    def _urn(self, row: list[str], line: int, known: set[int], found: list[Issue]) -> int | None:
+        text = self.cell(row, "URN")
+        if not _URN.match(text):
+            found.append(self.issue(line, "URN", "URN is empty" if not text else f"URN {text!r} is not 6 digits"))
+            return None
+        urn = int(text)
+        if urn not in known:
+            found.append(self.issue(line, "URN", f"no school with URN {urn} in the store"))
+        return urn
+
+    def _period(self, row: list[str], line: int, found: list[Issue]) -> str | None:
+        text = self.cell(row, "period")
+        if not text:
+            found.append(self.issue(line, "period", "period is empty: give the academic year, like 2023/24"))
+            return None
+        try:
+            return parse_period(text)
+        except PeriodError as exc:
+            found.append(self.issue(line, "period", str(exc)))
+            return None
+
+    def _numbers(self, row: list[str], line: int,
+                 found: list[Issue]) -> tuple[float, float | None, float | None] | None:
+        """(value, numerator, denominator) completed where derivable, or None when the row has no value."""
+        n: dict[str, float | None] = {}
+        junk: set[str] = set()
+        for col in NUMBER_COLUMNS:
+            text = self.cell(row, col)
+            # a value may carry a % sign and thousands commas, as spreadsheets show them
+            plain = text.removesuffix("%").strip() if col == "value" else text
+            n[col] = None
+            if not text:
+                continue
+            if not (_NUMBER.match(plain) and any(ch.isdigit() for ch in plain)):
+                junk.add(col)
+                found.append(self.issue(line, col, f"{col} {text!r} is not a number"))
+                continue
+            x = n[col] = float(plain.replace(",", ""))
+            if col != "value" and x < 0:
+                found.append(self.issue(line, col, f"{col} {_plain(x)} cannot be negative"))
+        value, cohort, num, den = n["value"], n["cohort"], n["numerator"], n["denominator"]
+        if cohort is not None and den is not None and cohort != den:
+            found.append(self.issue(line, "cohort", f"cohort {_plain(cohort)} and denominator {_plain(den)} differ: "
+                                                    "give one base for the value"))
+        base = den if den is not None else cohort
+        base_col = "denominator" if den is not None else "cohort"
+        m = self.measure
+        scale = m.scale if m is not None else 1.0
+        if m is not None and m.unit == "%":
+            if num is not None and base is not None and 0 <= base < num:
+                found.append(self.issue(line, "numerator", f"numerator {_plain(num)} is larger than the {base_col} "
+                                                           f"{_plain(base)}"))
+            if value is not None and not 0 <= value <= 100:
+                found.append(self.issue(line, "value", f"value {_plain(value)} is outside 0 to 100 (a percentage)"))
+        if m is not None and value is not None and num is not None and base:
+            expected = num / base * scale
+            if abs(value - expected) > TOLERANCE:
+                found.append(self.issue(line, "value", f"value {_plain(value)} does not match numerator / {base_col}"
+                                                       f" × {_plain(scale)} = {expected:.2f}"))
+        if (m is not None and m.rollup is Rollup.POOLED_RATIO and base is None and (value, num) != (None, None)
+                and not junk & {"cohort", "denominator"}):
+            found.append(self.issue(line, "denominator", "a pooled measure needs each school's denominator (or "
+                                                         "cohort), so that the group's value pools all pupils"))
+        if value is None and num is not None and base:
+            value = num / base * scale
+        if num is None and value is not None and base is not None:
+            num = value * base / scale  # the store keeps numerator = value x denominator / scale
+        if value is None:
+            if not junk:
+                found.append(self.issue(line, "value", "no value: give a value, or a numerator and a denominator "
+                                                       "greater than 0"))
+            return None
+        return value, num, base

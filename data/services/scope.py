@@ -1,0 +1,246 @@
+"""The reads a page makes, each taking the viewer and returning only what that viewer may see.
+
+The rules (data/services/access.py): an admin sees everything; a leader or governor sees their own group, the groups
+nested in it and those groups' member schools; the public sees no group, only what was published. Anything
+else is refused with AccessDenied, whose words a page shows as they are.
+
+What is whose:
+- DfE results are published nationally, so a school's national measures may be compared with any school in its
+  family of similar schools; who else is in a family is public context, not a group's business.
+- A group's own things (its local measures and their values, targets, chosen measures, support records, the
+  audit of its changes, its scorecard's rolled-up values before they are published) are the group's.
+- A school belonging to two groups shows each viewer only the local measures of the groups they may see.
+
+Pages read through this module and through the viewer-taking reads of data.services.governance,
+data.services.support_log and
+data.services.publications (READS below lists all of them). tests/store/test_scope.py proves each refuses another
+group's viewer and the public, and tests/unit/test_page_reads.py checks that pages call nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from data.db.store import Store, StoreInfo
+from data.services.access import (
+    AccessDenied,
+    Role,
+    Viewer,
+    require_group,
+    require_school,
+    require_staff,
+    visible_group_ids,
+)
+from data.services.families import family
+from data.services.group_years import years_with_results
+from data.services.la_average import LaFigure, la_figures
+from data.services.scorecards import registry_for, scorecard
+from data.services.support import DEFAULT_MAX_KM, support_partners
+from metrics.families import DEFAULT_FAMILY_SIZE
+from metrics.registry import Measure, Registry, load_registry
+from metrics.scorecard import Scorecard
+from metrics.support import Partner
+
+ADMINS_ONLY = "Only a data manager (admin) can see this."
+AUDIT_REFUSAL = "The change history is for the group's leaders and data managers."
+
+# ------------------------------------------------------------------------------------------------ groups
+
+
+def groups(store: Store, viewer: Viewer) -> dict[int, str]:
+    """The groups with member schools that the viewer may open, by id, with the label the URL carries: the plain
+    name, made unique only where two groups share one. Empty for the public."""
+    if viewer.role is Role.PUBLIC:
+        return {}
+    allowed = set(visible_group_ids(store, viewer))
+    df = store.groups()
+    df = df[df["members"] > 0]
+    counts = df["name"].value_counts()
+    # a closed group keeps its past (its members' results in the years they were members): shown, as closed
+    closed = {int(g) for g, st in zip(df["group_id"], df["status"], strict=True) if str(st).lower() == "closed"}
+    return {int(r.group_id): (r.name if counts[r.name] == 1 else f"{r.name} ({r.kind} {r.group_id})")
+            + (" (closed)" if int(r.group_id) in closed else "")
+            for r in df.itertuples() if int(r.group_id) in allowed}
+
+
+def periods(store: Store, viewer: Viewer, group_id: int | None = None) -> list[str]:
+    """Academic years with school results, oldest first; with a group, the years its members have results for
+    (data.services.group_years: where the group's pages open)."""
+    require_staff(viewer)
+    if group_id is None:
+        return store.periods()
+    judged = [m.id for m in registry(store, viewer, group_id).measures if m.judged]
+    return years_with_results(store, require_group(store, viewer, group_id), judged)
+
+
+def members(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
+    """The group's member schools (in the year; ever, without one) with their GIAS details, by URN."""
+    gid = require_group(store, viewer, group_id)
+    return store.establishments(store.group_members(gid, period) if period else store.group_members(gid))
+
+
+def school(store: Store, viewer: Viewer, urn: int) -> dict:
+    """One school of the viewer's groups, with its GIAS details."""
+    require_school(store, viewer, urn)
+    return store.establishment(int(urn)) or {"urn": int(urn)}
+
+
+# ------------------------------------------------------------------------------------------------ scorecards
+
+
+def registry(store: Store, viewer: Viewer, group_id: int | None = None, *, urn: int | None = None) -> Registry:
+    """National measures plus the group's own local measures (only national ones without a group); with a school
+    (`urn`), the local measures of every group of the school the viewer may see: the registry its card is built
+    with (school_scorecard), which knows every row on that card."""
+    if urn is not None:
+        return registry_for(store, require_school(store, viewer, urn))
+    if group_id is None:
+        require_staff(viewer)
+        return load_registry()
+    return registry_for(store, [require_group(store, viewer, group_id)])
+
+
+def group_scorecard(store: Store, viewer: Viewer, group_id: int, period: str, *, method: str = "pooled",
+                    measures: list[str] | None = None, include_special: bool = False) -> Scorecard:
+    """The group's scorecard for the year: rolled-up values, members, levels, flags, targets (mainstream schools
+    pooled unless `include_special`)."""
+    gid = require_group(store, viewer, group_id)
+    return scorecard(store, group=str(gid), period=period, method=method, measures=measures,
+                     include_special=include_special)
+
+
+def school_scorecard(store: Store, viewer: Viewer, urn: int, period: str, *,
+                     measures: list[str] | None = None) -> Scorecard:
+    """A school's scorecard, with the local measures only of the school's groups the viewer may see."""
+    local_groups = require_school(store, viewer, urn)
+    if measures:
+        _require_measures(store, viewer, measures, local_groups)
+    return scorecard(store, school=int(urn), period=period, measures=measures, local_groups=local_groups)
+
+
+def chosen_measures(store: Store, viewer: Viewer, group_id: int) -> list[str]:
+    """The measures the group chose for its scorecard, in order ([] = not chosen yet: every applicable one)."""
+    return store.scorecard_measures("group", require_group(store, viewer, group_id))
+
+
+def targets(store: Store, viewer: Viewer, group_id: int, period: str) -> dict[str, float]:
+    """The group's targets for the year, by measure."""
+    return store.targets("group", require_group(store, viewer, group_id), period)
+
+
+def local_measures(store: Store, viewer: Viewer, group_id: int) -> list[dict]:
+    """The group's own local measure definitions (registry fields as dicts)."""
+    return store.local_measures(require_group(store, viewer, group_id))
+
+
+def local_authority_values(store: Store, viewer: Viewer, urns: Sequence[int], period: str,
+                           measures: Sequence[Measure | str]) -> dict[tuple[int, str], LaFigure]:
+    """Each school's own local authority average (DfE's LA benchmark, data.services.la_average) by (urn, measure id),
+    for
+    schools of the viewer's groups (any school for an admin)."""
+    for urn in urns:
+        require_school(store, viewer, urn)
+    return la_figures(store, urns, period, measures)
+
+
+# ------------------------------------------------------------------------------------------------ comparisons
+
+
+def _require_measures(store: Store, viewer: Viewer, measure_ids: Sequence[str], groups: Sequence[int]) -> None:
+    """National measures are anyone's (on staff pages); a local measure only its own group's viewers'."""
+    national = set(load_registry().ids())
+    local = {m.id for m in registry_for(store, list(groups)).measures} if groups else set()
+    hidden = [m for m in measure_ids if m not in national and m not in local]
+    if hidden:
+        raise AccessDenied(f"Unknown measure {hidden[0]!r} (or one of another group's own measures).")
+
+
+def similar_schools(store: Store, viewer: Viewer, urn: int, *, weights: Mapping[str, float] | None = None,
+                    size: int = DEFAULT_FAMILY_SIZE, period: str | None = None,
+                    same_kind: bool = True) -> pd.DataFrame:
+    """The school's family of similar schools (national context from DfE files), nearest first; with `period`, that
+    year's neighbours on that year's context; of its own kind of school unless `same_kind` is False."""
+    require_school(store, viewer, urn)
+    return family(store, int(urn), weights=weights, size=size, period=period, same_kind=same_kind)
+
+
+def school_values(store: Store, viewer: Viewer, urn: int, compare_with: Sequence[int], period: str,
+                  measure: str) -> pd.DataFrame:
+    """One measure's results for a school of the viewer's groups and the schools it is compared with.
+
+    A national measure is published by the DfE for every school; a local measure is its group's own, so it is
+    returned only for the viewer's groups' measures (and its values exist only for that group's schools)."""
+    groups = require_school(store, viewer, urn)
+    _require_measures(store, viewer, [measure], groups)
+    urns = [int(urn), *(int(u) for u in compare_with)]
+    if measure not in set(load_registry().ids()):  # a local measure: the viewer's groups' schools only
+        own = {int(u) for g in groups for u in store.group_members(g)}
+        urns = [u for u in urns if u in own]
+    return store.school_observations(urns, [period], [measure])
+
+
+def partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str, limit: int = 10, *,
+             max_km: float | None = DEFAULT_MAX_KM) -> list[Partner]:
+    """Schools strong on the measure that could support this one, within `max_km` (None: anywhere): in the viewer's
+    groups first, then similar schools of its kind."""
+    groups = require_school(store, viewer, urn)
+    _require_measures(store, viewer, [measure], groups)
+    return support_partners(store, int(urn), measure, period, limit, groups=groups, max_km=max_km)
+
+
+# ------------------------------------------------------------------------------------------------ the store's own logs
+
+
+def store_info(store: Store, viewer: Viewer) -> StoreInfo:
+    """Counts of what the store holds: for data managers."""
+    _require_admin(viewer)
+    return store.info()
+
+
+def import_log(store: Store, viewer: Viewer, limit: int = 200) -> pd.DataFrame:
+    """Every import (file, kind, outcome, rows, messages), newest first: for data managers."""
+    _require_admin(viewer)
+    return store.import_log(limit)
+
+
+def audit_log(store: Store, viewer: Viewer, group_id: int | None = None, limit: int = 500) -> pd.DataFrame:
+    """Every recorded change, newest first: who, when, what, before and after.
+
+    An admin sees all changes (or one group's); a leader sees the changes to their own groups only (the group
+    named, or all of theirs). Governors and the public are refused."""
+    require_staff(viewer)
+    if viewer.is_admin:
+        if group_id is None:
+            return store.audit_log(limit=limit)
+        return store.audit_log(group_ids=[require_group(store, viewer, group_id)], limit=limit)
+    if viewer.role is not Role.LEADER:
+        raise AccessDenied(AUDIT_REFUSAL)
+    ids = [require_group(store, viewer, group_id)] if group_id is not None else visible_group_ids(store, viewer)
+    return store.audit_log(group_ids=ids, limit=limit)
+
+
+def _require_admin(viewer: Viewer) -> None:
+    if not viewer.is_admin:
+        raise AccessDenied(ADMINS_ONLY)
+
+
+# Every read pages may make, by module: each takes (store, viewer, ...) and is tested in tests/store/test_scope.py.
+READS = {
+    "data.services.scope": ["groups", "periods", "members", "school", "registry", "group_scorecard", "school_scorecard",
+                   "local_authority_values", "chosen_measures", "targets", "local_measures", "similar_schools",
+                   "school_values", "partners", "store_info", "import_log", "audit_log"],
+    "data.services.governance": ["applicable_measures", "uploadable_measures", "local_values", "upload_template",
+                        "check_definition", "check_upload", "can_edit_scorecard"],
+    "data.services.support_log": ["support_records", "support_balance"],
+    "data.services.publications": ["publication_history", "publication_version", "build_publication",
+                                   "find_publications", "published"],
+    "data.services.accounts": ["accounts_for"],
+    "data.services.inspections": ["school_inspections", "group_inspections"],
+    "data.services.group_admin": ["manageable_groups", "group_detail", "find_schools", "invitations"],
+    # issue 11 point 2: each member's answer, and who may record it
+    "data.services.consent": ["consents", "may_record"],
+    "data.ingest.store_check": ["store_findings"],  # issue 11 point 4: what the store can show (admins)
+    "data.ingest.undo": ["undo_plan", "undoable_imports"],  # issue 11 point 4: what undoing an import would do (admins)
+}

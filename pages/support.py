@@ -1,0 +1,266 @@
+"""Support: record who gave support to whom, see each school's giving and taking, and find a partner school
+strong where another is weak. Leaders and admins record; governors read the ledger and the suggestions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from charts.alt import network_alt
+from charts.network import support_matrix, support_network
+from data.db.store import Store, StoreError
+from data.services import scope
+from data.services.access import Role, Viewer
+from data.services.support_log import (
+    KIND_LABELS,
+    KINDS,
+    MAX_NOTES,
+    default_start,
+    local_support_measures,
+    network_frames,
+    record_support,
+    support_balance,
+    support_records,
+    weak_rows,
+)
+from metrics.support import DEFAULT_MAX_KM
+from metrics.text import markdown_text
+from ui.context import (
+    choose_group_and_period,
+    choose_measure,
+    choose_school,
+    current_viewer,
+    group_card,
+    registry,
+    school_card,
+)
+from ui.funnel import school_funnel
+from ui.router import hand_over
+from ui.store import get_store
+
+hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
+
+KEY_FORM = "support_form"
+KEY_GIVER = "support_giver"
+KEY_TAKER = "support_taker"
+KEY_KIND = "support_kind"
+KEY_AIM = "support_measure"
+KEY_START = "support_start"
+KEY_END = "support_end"
+KEY_HOURS = "support_hours"
+KEY_NOTES = "support_notes"
+KEY_TAB = "support_view"
+KEY_KM = "partner_km"
+KEY_ANYWHERE = "partner_anywhere"
+NO_MEASURE = ""
+
+
+
+# Cached per store state and viewer (the reads inside are scoped by the viewer): reruns of this page, such as
+# choosing another school for partners or switching tabs, then redraw without reading or building anything again.
+@st.cache_data(show_spinner=False, max_entries=32)
+def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str):
+    """The year's records and balances, and the network's edges and nodes."""
+    records = support_records(_store, viewer, group_id, period)
+    balance = support_balance(_store, viewer, group_id, period)
+    return records, balance, network_frames(records, balance)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id: int, period: str):
+    """The network or the matrix figure, built only when its tab is open (about 35 ms each)."""
+    edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
+    return support_network(edges, nodes) if kind == "network" else support_matrix(edges, nodes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
+              max_km: float | None):
+    """Suggested partners within max_km (None: anywhere)."""
+    return scope.partners(_store, viewer, urn, measure, period, max_km=max_km)
+
+
+store = get_store()
+viewer = current_viewer()
+st.title("Support between schools")
+reader = viewer.role is Role.GOVERNOR  # governors read the ledger and the suggestions; leaders record support
+if reader:
+    st.caption("Support between the group's schools, as recorded by the group's leaders, and partner schools "
+               "strong where one of the group's schools is weak. Recording support is for the leaders.")
+else:
+    st.caption("Every school is both a giver and a taker of support: record it here, see the balance across the "
+               "group, and find a partner school that is strong where another school is weak.")
+group_id, period, _ = choose_group_and_period(store, viewer)
+card = group_card(store, viewer, group_id, period)
+reg = registry(store, viewer, group_id)
+members = list(card.members)
+names = dict(members)
+st.header(markdown_text(card.subject.name))
+
+# ------------------------------------------------------------------------------------------- record support
+st.subheader(f"Support given and received in {period}")
+recorder = None if reader else st.expander("Record support", icon=":material/add_circle:")
+ledger = st.container()  # drawn below the form but filled after it, so a record just saved is already in it
+if recorder is None:
+    pass  # no form for governors: data.services.support_log.record_support refuses them as well
+elif len(members) < 2:
+    recorder.info(f"{markdown_text(card.subject.name)} needs at least two member schools in {period} before "
+                  "support can be recorded.")
+else:
+    ids = [u for u, _ in sorted(members, key=lambda m: m[1])]
+    aims = [NO_MEASURE] + [m.id for m in reg.measures if m.judged]
+    with recorder, st.form(KEY_FORM):
+        c1, c2 = st.columns(2)
+        giver = c1.selectbox("School giving support", ids, format_func=lambda u: names[u], key=KEY_GIVER)
+        taker = c2.selectbox("School receiving support", ids, index=1, format_func=lambda u: names[u], key=KEY_TAKER)
+        c3, c4 = st.columns(2)
+        kind = c3.selectbox("Type of support", KINDS, format_func=lambda k: KIND_LABELS[k], key=KEY_KIND)
+        aim = c4.selectbox("Measure it aimed at (optional)", aims, key=KEY_AIM,
+                           format_func=lambda m: "No particular measure" if m == NO_MEASURE else reg.get(m).label)
+        c5, c6, c7 = st.columns(3)
+        start = c5.date_input("Start date", value=default_start(period), format="DD/MM/YYYY", key=KEY_START)
+        end = c6.date_input("End date (optional)", value=None, format="DD/MM/YYYY", key=KEY_END,
+                            help="Leave empty for support on a single day.")
+        hours = c7.number_input("Hours", min_value=0.0, value=None, step=0.5, key=KEY_HOURS,
+                                help="Hours of staff time given, in all (up to 2,000 in one record).")
+        notes = st.text_area("Notes (optional)", max_chars=MAX_NOTES, key=KEY_NOTES,
+                             placeholder="What was done, by whom, and what came of it")
+        submitted = st.form_submit_button("Record support", type="primary")
+    if submitted:
+        problems = record_support(store, viewer, group_id=group_id, giver=giver, taker=taker, kind=kind,
+                                  start_date=start, end_date=end, hours=hours, measure=aim or None, notes=notes)
+        if problems:
+            recorder.error("The support was not recorded:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in problems))
+        else:
+            recorder.success(f"Recorded: {markdown_text(names[giver])} gave {hours:g} hours of "
+                             f"{KIND_LABELS[kind].lower()} to {markdown_text(names[taker])}, from {start:%d %B %Y}.")
+
+# ------------------------------------------------------------------------------------------- the ledger
+with ledger:
+    try:
+        records, balance, (edges, nodes) = _ledger(store, store.generation, viewer.scope, group_id, period)
+    except StoreError as exc:
+        st.error(markdown_text(exc.title))
+        st.stop()
+    if records.empty:
+        st.info(f"No support has been recorded for {markdown_text(card.subject.name)} in {period} yet."
+                + (" The group's leaders record it here." if reader else " Open 'Record support' above to add "
+                   "some: it then appears here as a network, a matrix and each school's balance."))
+    else:
+        alt = network_alt(nodes, edges)
+        # only the open tab is drawn (the choice is in the URL, so a shared link opens on the same tab)
+        net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"], key=KEY_TAB, bind="query-params")
+        if net_tab.open is not False:
+            with net_tab:
+                st.plotly_chart(_figure("network", store, store.generation, viewer.scope, group_id, period), alt=alt,
+                                width="stretch", key="support_network")
+                st.caption(markdown_text(alt))
+        if matrix_tab.open is not False:
+            with matrix_tab:
+                st.plotly_chart(_figure("matrix", store, store.generation, viewer.scope, group_id, period),
+                                alt="Support matrix: hours given (rows) to each school (columns). " + alt,
+                                width="stretch", key="support_matrix")
+                st.caption("Rows gave support; columns received it. Each cell says the hours.")
+        with list_tab:
+            st.dataframe(pd.DataFrame({
+                "From": records["giver"], "To": records["taker"], "Type": records["kind_label"],
+                "Measure": [reg.get(m).label if isinstance(m, str) and m in reg else "–" for m in records["measure"]],
+                "Start": records["start_date"], "End": records["end_date"], "Hours": records["hours"],
+                "Notes": records["notes"], "Recorded by": records["recorded_by"],
+            }), hide_index=True, width="stretch", key="support_list",
+                column_config={"Hours": st.column_config.NumberColumn(format="%.1f")})
+
+    st.markdown("**Each school's balance**")
+    st.dataframe(pd.DataFrame({
+        "School": balance["name"], "Hours given": balance["given"], "Hours received": balance["received"],
+        "Balance (given minus received)": balance["balance"], "In words": balance["position"],
+    }), hide_index=True, width="stretch", key="support_balance", column_config={
+        "Hours given": st.column_config.NumberColumn(format="%.1f"),
+        "Hours received": st.column_config.NumberColumn(format="%.1f"),
+        "Balance (given minus received)": st.column_config.NumberColumn(format="%+.1f"),
+    })
+    st.caption("A net giver gave more hours than it received; a net taker received more; balanced means the two are "
+               "within a tenth of each other.")
+
+    local = [m for m in local_support_measures(reg, group_id) if any(r.measure == m.id for r in card.rows)]
+    if local:
+        st.markdown(f"**{markdown_text(card.subject.name)}'s own support measures** (reported by the schools)")
+        rows = {r.measure: r for r in card.rows}
+        table: dict[str, list[object]] = {"School": [n for _, n in members]}
+        for m in local:
+            values = {u: v for u, v, _ in rows[m.id].member_values}
+            table[m.label] = [m.format_value(values.get(u)) for u, _ in members]
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="support_local")
+        st.caption("Group totals: " + "; ".join(f"{markdown_text(m.label)}: {markdown_text(rows[m.id].display)}"
+                                                for m in local) + ".")
+
+# ------------------------------------------------------------------------------------------- partners
+st.subheader("Suggested partners")
+st.caption("For a school's weak measure, schools strong on it and better than it, of the same phase and kind of "
+           "school: in its own groups first, then schools with a similar intake nearby.")
+urn = choose_school(viewer, members)
+if urn is None:
+    st.stop()
+school = school_card(store, viewer, urn, period)
+weak = weak_rows(school)
+if not weak:
+    st.success(f"{markdown_text(names[urn])} has no flagged measure and none at level 1 or 2 in {period}.")
+    st.stop()
+st.markdown(f"**{markdown_text(names[urn])}**: {len(weak)} measure(s) flagged or at *Cause for concern* or "
+            "*Needs attention*.")
+c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+with c1:
+    measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg], label="Weak measure")
+if measure is None:
+    st.stop()
+anywhere = c3.checkbox("Anywhere in England", key=KEY_ANYWHERE, help="Suggest schools however far away they are.")
+km = c2.number_input("Travel distance (km)", min_value=1, max_value=1000, value=int(DEFAULT_MAX_KM), step=5,
+                     key=KEY_KM, disabled=anywhere, help=f"How far from the school to look: {DEFAULT_MAX_KM:.0f} km "
+                     "unless you set another distance.")
+max_km = None if anywhere else float(km)
+row = next(r for r in weak if r.measure == measure.id)
+st.caption(f"{markdown_text(measure.label)}: {markdown_text(row.display)} "
+           f"(national {markdown_text(measure.format_value(row.national))}), level "
+           f"{row.level_label}"
+           + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
+try:
+    partners = _partners(store, store.generation, viewer.scope, urn, measure.id, period, max_km)
+except StoreError as exc:
+    st.error(markdown_text(exc.title))
+    st.stop()
+where = "anywhere in England" if max_km is None else f"within {max_km:g} km"
+if not partners:
+    st.info(f"No school {where} in {markdown_text(names[urn])}'s groups or with a similar intake is strong on "
+            f"{markdown_text(measure.label)} in {period} (at or above the 60th percentile nationally) and better "
+            "than it." + ("" if max_km is None else " Try a longer travel distance, or anywhere in England."))
+else:
+    st.caption(f"{len(partners)} suggested partner(s) {where}. Similarity score: how alike the two schools' "
+               "intakes are (1 = the same context; see Similar schools for how it is worked out). Distance (km): "
+               "as the crow flies.")
+    # the reasons first, whole (a table cell would cut them off); then the contacts to get in touch
+    st.markdown("\n".join(f"{i}. **{markdown_text(p.name)}**: {markdown_text(p.reason)}"
+                           for i, p in enumerate(partners, start=1)))
+    st.dataframe(pd.DataFrame([{
+        "School": p.name, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
+        "Website": p.website or "–", "Distance (km)": p.distance_km, "Similarity score": p.similarity,
+        "Town": p.town or "–", "Postcode": p.postcode or "–", "Better than (% of schools)": round(p.percentile),
+        "How related": p.relation, "Value": p.display, "Why suggested": p.reason,
+    } for p in partners]), hide_index=True, width="stretch", key="support_partners", column_config={
+        "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
+        "Similarity score": st.column_config.NumberColumn(
+            format="%.2f", help="How alike the intakes are: 1 = the same context; blank for a school of its own "
+            "groups that is not among its similar schools."),
+    })
+
+# the weak measure in a funnel plot: the school, its similar schools and the suggested partners against national
+family_names: dict[int, str] = {}
+try:
+    fam = scope.similar_schools(store, viewer, urn, period=period)
+    family_names = {int(u): n for u, n in zip(fam["urn"], fam["name"], strict=True)}
+except StoreError:  # no context for this school: its partners alone
+    pass
+others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
+plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
+school_funnel(scope.school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
+              title=f"{measure.label}: family and partners against national",  # the school: the star
+              key="partner_funnel")
