@@ -30,7 +30,7 @@ def build(path: Path, schools: int, lineage: bool) -> Store:
     """A store of `schools` schools (URNs 100000 up) and, with `lineage`, one predecessor (URN + 500000) for every
     fourth school holding its first three years."""
     s = Store(path)
-    with s.transaction() as cur:
+    with s.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) SELECT 100000 + i, 'School ' || i, 'secondary' "
                     "FROM range(?) t(i)", [schools])
         cur.execute("INSERT INTO groups (kind, name) SELECT 'trust', 'Trust ' || g FROM range(?) t(g)",

@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from data.db.errors import StoreError
 from metrics.registry import STATUSES
 
 T = TypeVar("T")
@@ -36,15 +37,6 @@ def default_path() -> Path:
     """The store file: $JOINTLY_DB, else data/store/jointly.duckdb (git-ignored)."""
     env = os.environ.get("JOINTLY_DB")
     return Path(env) if env else DEFAULT_DB
-
-
-class StoreError(Exception):
-    """A store problem said in words: `title` for people, `detail` for the log."""
-
-    def __init__(self, title: str, detail: str = "") -> None:
-        super().__init__(title if not detail else f"{title} ({detail})")
-        self.title = title
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -276,6 +268,13 @@ class Store:
         return self._con.cursor()
 
     @contextmanager
+    def results_transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction on the results file (imports, derived tables, recluster, undo, migrations, the
+        demo): commit on success, roll back on any exception; a commit moves the generation on."""
+        with self.transaction(changes_data=changes_data) as cur:
+            yield cur
+
+    @contextmanager
     def transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction: commit on success, roll back on any exception. A commit moves the generation on
         (so caches of what pages show are recomputed) unless `changes_data` is False: writes only to the store's
@@ -325,7 +324,7 @@ class Store:
 
     def migrate(self) -> int:
         """Apply every migration not yet applied, each in its own transaction. Returns the version."""
-        with self.transaction() as cur:
+        with self.results_transaction() as cur:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version ("
                 "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
@@ -337,7 +336,7 @@ class Store:
             version = int(path.name.split("_", 1)[0])
             if version in applied:
                 continue
-            with self.transaction() as cur:
+            with self.results_transaction() as cur:
                 cur.execute(path.read_text(encoding="utf-8"))
                 cur.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
             applied.add(version)
@@ -925,7 +924,7 @@ class Store:
         Whole-table work: run after imports that change memberships (the importers do), never in a page.
         A school takes the position of its largest current group, so reading a group touches few row groups.
         """
-        with self.transaction() as cur:
+        with self.results_transaction() as cur:
             cur.execute(
                 """
                 CREATE OR REPLACE TEMP TABLE _ord AS

@@ -59,7 +59,7 @@ def refresh_derived(store: Store, registry: Registry | None = None, *, family_si
 
     One transaction, which also turns every 'pending' import 'ok': the log says 'ok' only once the derived
     tables agree with the observations."""
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         return refresh_derived_in(cur, registry, family_size=family_size)
 
 
@@ -196,7 +196,7 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
         period = parse_period(period)
     except ValueError as exc:
         raise StoreError(str(exc)) from exc
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         done = _period_counts(cur, period)
         if not (done.school_values or done.local_values or done.benchmarks):
             raise StoreError(f"the store holds no values for {period}: nothing was removed")

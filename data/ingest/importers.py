@@ -228,7 +228,7 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         _check_own_year(table, batch, resolved, given=period is not None)
         _check_last_row(table, kind, batch)
         _check_batch(table, batch)
-        with store.transaction() as cur:
+        with store.results_transaction() as cur:
             import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
             # what the file replaces is kept so the import can be undone (data/ingest/undo.py); the demo's own files
             # are never undone one by one (the demo is rebuilt whole), so they keep nothing
@@ -275,7 +275,7 @@ def _record_failure(store: Store, report: ImportReport, problem: Problem, sha: s
     report.message = str(problem)
     report.problems = [problem]
     try:
-        with store.transaction() as cur:
+        with store.results_transaction() as cur:
             failed_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
             _log_import(cur, failed_id, report, sha, report.kind, None, None, started, actor, "failed", report.message)
     except Exception:  # the store itself failing (disk full, locked) must not turn a refusal into a traceback

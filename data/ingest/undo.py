@@ -274,7 +274,7 @@ def undo_import(store: Store, actor: str, import_id: int, *, backup: str | None 
     refusal's sentence when it cannot be undone; nothing is changed then."""
     from data.ingest.derived import refresh_derived_in
 
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         p = _plan(cur, import_id)
         if p.refusal:
             raise StoreError(p.refusal)
