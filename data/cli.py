@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from data.db.store import Store, StoreError, default_path
+from data.db.errors import StoreError
+from data.db.store import Store, default_path
 
 
 def _parser() -> argparse.ArgumentParser:

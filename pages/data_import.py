@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data.db.store import StoreError
+from data.db.errors import StoreError
 from data.ingest.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS, store_findings
 from data.ingest.undo import undo_for, undo_plan, undoable_imports
 from data.services import governance, scope

@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data.db.store import StoreError
+from data.db.errors import StoreError
 from data.services import scope
 from data.services.access import AccessDenied
 from data.services.group_admin import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data.db.store import StoreError
+from data.db.errors import StoreError
 from data.services import governance, scope
 from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
 from metrics.text import markdown_text

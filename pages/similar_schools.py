@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data.db.store import StoreError
+from data.db.errors import StoreError
 from data.services import scope
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, KIND_LABELS
 from metrics.support import DEFAULT_MAX_KM

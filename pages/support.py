@@ -8,7 +8,8 @@ import streamlit as st
 
 from charts.alt import network_alt
 from charts.network import support_matrix, support_network
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.services import scope
 from data.services.access import Role, Viewer
 from data.services.support_log import (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from data.db.store import StoreError
+from data.db.errors import StoreError
 from data.services.access import AccessDenied, Role
 from metrics.text import markdown_text
 from ui.context import KEY_VIEWER, viewer_selector

@@ -14,7 +14,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.db.store import Store, StoreError, registered
+from data.db.errors import StoreError
+from data.db.store import Store, registered
 from data.services.families import school_kinds
 from metrics.families import (
     DEFAULT_FAMILY_SIZE,

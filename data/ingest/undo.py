@@ -16,7 +16,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.services.access import AccessDenied, Viewer
 
 # Every table an import writes besides observations, with the columns left out of a row's identity: the clustering

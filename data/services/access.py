@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 
 
 class AccessDenied(StoreError):

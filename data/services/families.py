@@ -12,7 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, nearest_to, school_kind, similarity
 
 

@@ -22,7 +22,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.services.access import AccessDenied, Role, Viewer, visible_group_ids
 
 KINDS = ("partnership", "federation", "cluster", "hub", "other")  # the groups people make

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.ingest.reading import FatalImportError, RawTable, read_table
 from metrics.periods import PeriodError, parse_period
 from metrics.registry import Measure, Rollup, load_registry, parse_measure

@@ -20,7 +20,8 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from data.db.store import Store, StoreError, registered
+from data.db.errors import StoreError
+from data.db.store import Store, registered
 from data.services.access import Role, Viewer, can_see_group
 from data.services.consent import NOT_ASKED, latest_answers
 from data.services.governance import group_registry

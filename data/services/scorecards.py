@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.ingest.lineage import lineage_note
 from data.services.trust_published import with_published
 from metrics import timeline

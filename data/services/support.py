@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data.db.store import Store, StoreError, registered
+from data.db.errors import StoreError
+from data.db.store import Store, registered
 from data.services.families import school_kinds, similar_intakes
 from data.services.scorecards import registry_for
 from metrics.families import haversine_km

@@ -14,7 +14,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.services.access import Role, Viewer, can_see_group, require_group
 from metrics.numbers import finite
 from metrics.periods import PeriodError, parse_period, period_bounds

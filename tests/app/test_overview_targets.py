@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from conftest import open_app
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services.scorecards import scorecard
 from metrics.registry import load_registry

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import PERF, snapshot
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.demo import build as demo
 from data.ingest.importers import import_file
 

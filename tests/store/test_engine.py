@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services.scorecards import scorecard
 from data.services.support import support_partners

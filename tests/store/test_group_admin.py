@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.services import access, scope
 from data.services import group_admin as ga
 from data.services.access import AccessDenied, Role, Viewer

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from charts.palette import LEVEL_COLOURS, LEVEL_WORDS
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.services.scorecards import registry_for, scorecard
 from metrics.comparators import OWN_KIND
 from metrics.scorecard import LEVEL_BOUNDS, LEVELS, Scorecard, ScorecardRow, versus_national

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import GIAS_SAMPLE, GIAS_TV, PERF, REALDATA, write_dfe_csv
 
-from data.db.store import Store, StoreError
+from data.db.errors import StoreError
+from data.db.store import Store
 from data.ingest.derived import forget_period
 from data.ingest.importers import import_file
 from data.ingest.undo import plan, undo_import, undo_plan, undoable_imports
