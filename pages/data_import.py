@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from data.db.errors import StoreError
-from data.ingest.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS, store_findings
-from data.ingest.undo import undo_for, undo_plan, undoable_imports
+from data.ingest.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS
 from data.services import governance, scope
+from data.services.imports import store_findings, undo_for, undo_plan, undoable_imports
 from metrics.text import markdown_text
 from ui.context import current_viewer
 from ui.router import hand_over

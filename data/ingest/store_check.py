@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.db.store import Store
-from data.services.access import AccessDenied, Viewer
 from metrics.periods import period_bounds, period_start_year
 from metrics.registry import load_registry
 
@@ -22,7 +21,6 @@ GIAS_FILE = "GIAS's establishments file (edubasealldata….csv)"
 MEMBERSHIP_HISTORY = "GIAS's trust membership history (academiesmatmembership….csv)"
 KIND_PLURAL = {"trust": "trusts", "federation": "federations", "partnership": "partnerships", "cluster": "clusters",
                "hub": "hubs", "sponsor": "sponsors", "other": "other groups"}
-ADMINS_ONLY = "Only an admin can check what the store holds."
 # Why a demo store takes no real files (data.ingest.importers.DEMO_REFUSAL), and how to start a real store: a new file,
 # made on first use, then the app opened on it
 DEMO_WHY = ("This is the demo store: its schools are made up, and made-up schools must never receive real schools' "
@@ -43,13 +41,6 @@ class Finding:
     def text(self) -> str:
         """The finding as one line of plain text (the CLI prints it)."""
         return self.sentence + (f" {self.todo}" if self.todo else "")
-
-
-def store_findings(store: Store, viewer: Viewer) -> list[Finding]:
-    """check_store for the Data page: data managers (admins) only."""
-    if not viewer.is_admin:
-        raise AccessDenied(ADMINS_ONLY)
-    return check_store(store)
 
 
 def check_store(store: Store) -> list[Finding]:

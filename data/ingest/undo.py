@@ -18,7 +18,6 @@ from datetime import datetime
 
 from data.db.errors import StoreError
 from data.db.store import Store
-from data.services.access import AccessDenied, Viewer
 
 # Every table an import writes besides observations, with the columns left out of a row's identity: the clustering
 # position and the update time change without the values changing (Store.recluster, every upsert).
@@ -36,7 +35,6 @@ TRACKED: dict[str, tuple[str, ...]] = {
     "school_lineage": (),
     "establishment_reasons": (),
 }
-ADMINS_ONLY = "Only an admin can undo an import."
 OBS_ARCHIVE = "import_archive_observations"
 
 
@@ -143,17 +141,9 @@ def archive_replaced_observations(cur, import_id: int) -> None:
 # ---------------------------------------------------------------------------- undo
 
 
-def undo_plan(store: Store, viewer: Viewer, import_id: int) -> UndoPlan:
-    """What undoing the import would do, or why not: for the Data page's confirmation (admins only)."""
-    if not viewer.is_admin:
-        raise AccessDenied(ADMINS_ONLY)
-    return plan(store, import_id, numbered=False)
-
-
-def undoable_imports(store: Store, viewer: Viewer) -> list[tuple[int, str]]:
-    """(import id, the import in words) of the imports that may be undone, newest first (admins only)."""
-    if not viewer.is_admin:
-        raise AccessDenied(ADMINS_ONLY)
+def undoable(store: Store) -> list[tuple[int, str]]:
+    """(import id, the import in words) of the imports that may be undone, newest first (the demo's own files are
+    rebuilt, never undone one by one)."""
     rows = store.query("""
         SELECT import_id, file_name, coalesce(period, ''), finished_at FROM imports
         WHERE outcome IN ('ok', 'pending') AND import_id NOT IN (SELECT import_id FROM imports_undone)
@@ -262,19 +252,16 @@ def _changed_since(cur, import_id: int) -> int:
     return int(missing)
 
 
-def undo_for(store: Store, viewer: Viewer, import_id: int) -> UndoDone:
-    """undo_import for the Data page: admins only, as the viewer (the page keeps no backup file: the file can be
-    imported again)."""
-    if not viewer.is_admin:
-        raise AccessDenied(ADMINS_ONLY)
-    return undo_import(store, viewer.actor, import_id)
-
-
 def undo_import(store: Store, actor: str, import_id: int, *, backup: str | None = None) -> UndoDone:
     """Undo one import and rebuild the derived tables in one transaction (audited). Raises StoreError with the
-    refusal's sentence when it cannot be undone; nothing is changed then."""
+    refusal's sentence when it cannot be undone; nothing is changed then. On a read-only Store (an app
+    process's) the undo is written to the next snapshot of the results, swapped in whole (data.db.snapshot)."""
     from data.ingest.derived import refresh_derived_in
 
+    if store.read_only:
+        from data.db.snapshot import write_results
+
+        return write_results(store, lambda w: undo_import(w, actor, import_id, backup=backup))
     with store.results_transaction() as cur:
         p = _plan(cur, import_id)
         if p.refusal:

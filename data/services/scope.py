@@ -241,6 +241,6 @@ READS = {
     "data.services.group_admin": ["manageable_groups", "group_detail", "find_schools", "invitations"],
     # issue 11 point 2: each member's answer, and who may record it
     "data.services.consent": ["consents", "may_record"],
-    "data.ingest.store_check": ["store_findings"],  # issue 11 point 4: what the store can show (admins)
-    "data.ingest.undo": ["undo_plan", "undoable_imports"],  # issue 11 point 4: what undoing an import would do (admins)
+    # issue 11 point 4: what the store can show, and what undoing an import would do (admins)
+    "data.services.imports": ["store_findings", "undo_plan", "undoable_imports"],
 }

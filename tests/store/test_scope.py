@@ -478,7 +478,7 @@ def case_may_record(w: World) -> None:  # issue 11 point 2
     assert not consent.may_record(w.store, PUBLIC, w.a, w.shared)
 
 def case_store_findings(w: World) -> None:  # issue 11 point 4
-    from data.ingest.store_check import store_findings
+    from data.services.imports import store_findings
 
     assert store_findings(w.store, ADMIN)
     for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
@@ -486,7 +486,7 @@ def case_store_findings(w: World) -> None:  # issue 11 point 4
 
 
 def case_undo_plan(w: World) -> None:  # issue 11 point 4
-    from data.ingest.undo import undo_plan
+    from data.services.imports import undo_plan
 
     assert undo_plan(w.store, ADMIN, 1).import_id == 1
     for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
@@ -494,7 +494,7 @@ def case_undo_plan(w: World) -> None:  # issue 11 point 4
 
 
 def case_undoable_imports(w: World) -> None:  # issue 11 point 4
-    from data.ingest.undo import undoable_imports
+    from data.services.imports import undoable_imports
 
     assert undoable_imports(w.store, ADMIN) == []  # the demo's own files are rebuilt, never undone one by one
     for viewer in (w.leader(w.a), w.governor(w.a), PUBLIC):
@@ -519,7 +519,7 @@ def test_every_read_has_a_case_and_takes_the_viewer() -> None:
 
 
 def test_the_parents_only_export_holds_the_published_versions_and_nothing_else(world: World, tmp_path: Path) -> None:
-    from data.services.publications import PUBLIC_TABLES, export_public
+    from data.outputs.public_export import PUBLIC_TABLES, export_public
 
     out = tmp_path / "public.duckdb"
     counts = export_public(world.store, out)

@@ -13,8 +13,9 @@ from conftest import EES_CENSUS, PERF, REALDATA
 
 from data.db.store import Store
 from data.ingest.importers import import_file
-from data.ingest.store_check import OK, WARNING, Finding, check_store, report_lines, store_findings
+from data.ingest.store_check import OK, WARNING, Finding, check_store, report_lines
 from data.services.access import AccessDenied, Role, Viewer
+from data.services.imports import store_findings
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"

@@ -18,8 +18,9 @@ from data.db.errors import StoreError
 from data.db.store import Store
 from data.ingest.derived import forget_period
 from data.ingest.importers import import_file
-from data.ingest.undo import plan, undo_import, undo_plan, undoable_imports
+from data.ingest.undo import plan, undo_import
 from data.services.access import AccessDenied, Role, Viewer
+from data.services.imports import undo_plan, undoable_imports
 
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"

@@ -22,6 +22,7 @@ ALLOWED = {
     "data.demo": {"build"},
     "data.services.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
     "data.db.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
+    "data.db.errors": {"StoreError"},  # the titled error pages catch to say what went wrong in words
     "data.services.accounts": READ_NAMES["data.services.accounts"] | {
         "sign_in", "viewer_for_email", "current_viewer_of",  # make the Viewer: the sign-in itself
         "admin_add_user", "admin_set_role", "admin_set_password", "admin_remove_user",  # checked writes (admins)
@@ -41,10 +42,9 @@ ALLOWED = {
         "weak_rows"},  # words, limits and pure functions of frames the scoped reads returned
     "data.services.publications": READ_NAMES["data.services.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
     "data.services.inspections": READ_NAMES["data.services.inspections"],
-    "data.ingest.store_check": READ_NAMES["data.ingest.store_check"] | {  # words (issue 11 points 3, 4)
-        "SEVERITY_WORDS", "OK", "DEMO_WHY", "REAL_STORE_COMMANDS"},
     # the checked write, taking the viewer (issue 11 point 4)
-    "data.ingest.undo": READ_NAMES["data.ingest.undo"] | {"undo_for"},
+    "data.services.imports": READ_NAMES["data.services.imports"] | {"undo_for"},
+    "data.ingest.store_check": {"SEVERITY_WORDS", "OK", "DEMO_WHY", "REAL_STORE_COMMANDS"},  # words (issue 11 point 3)
     "data.services.consent": READ_NAMES["data.services.consent"] | {
         "record_consent", "record_consents",  # checked writes, each taking the viewer (issue 11 point 2)
         "AGREED", "DECLINED", "NOT_ASKED", "MAX_NOTE"},

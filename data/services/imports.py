@@ -1,0 +1,41 @@
+"""The Data page's reads and checked writes on imports, as the viewer may: what the store can show and cannot yet,
+and undoing an import. Data managers (admins) only; the work itself is data.ingest's."""
+
+from __future__ import annotations
+
+from data.db.store import Store
+from data.ingest import store_check, undo
+from data.ingest.store_check import Finding
+from data.ingest.undo import UndoDone, UndoPlan
+from data.services.access import AccessDenied, Viewer
+
+CHECK_ADMINS_ONLY = "Only an admin can check what the store holds."
+UNDO_ADMINS_ONLY = "Only an admin can undo an import."
+
+
+def store_findings(store: Store, viewer: Viewer) -> list[Finding]:
+    """What the store can show and what it cannot yet (data.ingest.store_check), for the Data page."""
+    if not viewer.is_admin:
+        raise AccessDenied(CHECK_ADMINS_ONLY)
+    return store_check.check_store(store)
+
+
+def undo_plan(store: Store, viewer: Viewer, import_id: int) -> UndoPlan:
+    """What undoing the import would do, or why not: for the Data page's confirmation."""
+    if not viewer.is_admin:
+        raise AccessDenied(UNDO_ADMINS_ONLY)
+    return undo.plan(store, import_id, numbered=False)
+
+
+def undoable_imports(store: Store, viewer: Viewer) -> list[tuple[int, str]]:
+    """(import id, the import in words) of the imports that may be undone, newest first."""
+    if not viewer.is_admin:
+        raise AccessDenied(UNDO_ADMINS_ONLY)
+    return undo.undoable(store)
+
+
+def undo_for(store: Store, viewer: Viewer, import_id: int) -> UndoDone:
+    """Undo an import as the viewer (the page keeps no backup file: the file can be imported again)."""
+    if not viewer.is_admin:
+        raise AccessDenied(UNDO_ADMINS_ONLY)
+    return undo.undo_import(store, viewer.actor, import_id)
