@@ -16,13 +16,13 @@ import pandas as pd
 
 from data.db.errors import StoreError
 from data.db.store import Store, registered
-from data.services.families import school_kinds
 from metrics.families import (
     DEFAULT_FAMILY_SIZE,
     FAMILY_VARIABLES,
     family_stats,
     fit_expectation,
     nearest,
+    school_kind,
     similarity,
     standardise,
 )
@@ -34,6 +34,13 @@ Z95 = 1.959964
 FAMILY_PHASE = {"all_through": "secondary"}
 REGRESSION_VARIABLES = ["disadvantaged_pct", "eal_pct", "sen_pct", "pupils"]
 PRIOR = "ks4_prior_attainment"
+
+
+def school_kinds(cur, urns: list[int] | None = None) -> dict[int, str]:
+    """Each school's kind (metrics.families.school_kind) from its GIAS type, admissions policy and ages."""
+    est = cur.execute("SELECT urn, phase, type_name, admissions_policy, age_low, age_high FROM establishments "
+                      "WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], urn)", [urns, urns]).fetchall()
+    return {int(u): school_kind(ph, t, a, lo, hi) for u, ph, t, a, lo, hi in est}
 
 
 def _measure_table(registry: Registry) -> pd.DataFrame:

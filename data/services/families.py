@@ -14,7 +14,7 @@ import pandas as pd
 
 from data.db.errors import StoreError
 from data.db.store import Store
-from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, nearest_to, school_kind, similarity
+from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, nearest_to, similarity
 
 
 def family(store: Store, urn: int, *, weights: Mapping[str, float] | None = None,
@@ -93,9 +93,3 @@ def _family(store: Store, urn: int, weights: dict[str, float], size: int, period
                                                                                         strict=True) if c]}
     return out
 
-
-def school_kinds(cur, urns: list[int] | None = None) -> dict[int, str]:
-    """Each school's kind (metrics.families.school_kind) from its GIAS type, admissions policy and ages."""
-    est = cur.execute("SELECT urn, phase, type_name, admissions_policy, age_low, age_high FROM establishments "
-                      "WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], urn)", [urns, urns]).fetchall()
-    return {int(u): school_kind(ph, t, a, lo, hi) for u, ph, t, a, lo, hi in est}

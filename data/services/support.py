@@ -11,7 +11,8 @@ import pandas as pd
 
 from data.db.errors import StoreError
 from data.db.store import Store, registered
-from data.services.families import school_kinds, similar_intakes
+from data.ingest.derived import school_kinds
+from data.services.families import similar_intakes
 from data.services.scorecards import registry_for
 from metrics.families import haversine_km
 from metrics.periods import parse_period
