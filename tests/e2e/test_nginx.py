@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime
 import http.client
+import http.server
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from data.demo.build import build_demo
 NGINX_DIR = ROOT / "deploy" / "nginx"
 STAFF = NGINX_DIR / "jointly.conf"
 PUBLIC = NGINX_DIR / "jointly-public.conf"
+MULTI = NGINX_DIR / "jointly-multi.conf"  # several app processes behind one nginx (issue 12 point 9)
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 PROXY_HEADERS = ("strict-transport-security", "x-frame-options", "x-content-type-options", "referrer-policy",
                  "permissions-policy", "content-security-policy")
@@ -101,6 +105,80 @@ def test_nginx_accepts_the_config(site, tmp_path):
     checked = subprocess.run([_nginx(), "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
+
+
+def test_nginx_accepts_the_multi_process_config(tmp_path):  # issue 12 point 9
+    conf = _test_config(MULTI, tmp_path, free_port(), 8501)
+    checked = subprocess.run([_nginx(), "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+class _Which(http.server.BaseHTTPRequestHandler):
+    """An upstream that answers every GET with its own port: which process nginx chose."""
+
+    def do_GET(self) -> None:
+        body = str(self.server.server_port).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _ask(port: int, cookie: str, tls: ssl.SSLContext) -> tuple[str, str]:
+    """GET / through the proxy with `cookie` ("" for none): (the upstream that answered, the Set-Cookie sent)."""
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=tls)
+    try:
+        conn.request("GET", "/", headers={"Cookie": cookie} if cookie else {})
+        answer = conn.getresponse()
+        return answer.read().decode(), answer.headers.get("Set-Cookie", "")
+    finally:
+        conn.close()
+
+
+def test_the_route_cookie_keeps_each_browser_on_one_process(tmp_path):  # issue 12 point 9
+    """A browser's first answer sets a route cookie, and every request with it reaches the same app process (a
+    session's websocket, uploads and media live in one process); different browsers spread over the four."""
+    backends = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Which) for _ in range(4)]
+    for b in backends:
+        threading.Thread(target=b.serve_forever, daemon=True).start()
+    listen = free_port()
+    conf = _test_config(MULTI, tmp_path, listen, 8501)
+    site = (tmp_path / "site.conf").read_text()
+    for i, b in enumerate(backends, start=1):
+        assert f"server 127.0.0.1:850{i};" in site, "jointly-multi.conf no longer lists 8501-8504: update this test"
+        site = site.replace(f"server 127.0.0.1:850{i};", f"server 127.0.0.1:{b.server_port};")
+    (tmp_path / "site.conf").write_text(site)
+    proc = subprocess.Popen([_nginx(), "-c", str(conf), "-p", str(tmp_path)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    tls = unverified_tls()  # one context: loading the CA bundle for each request would take most of the time
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                _ask(listen, "", tls)
+                break
+            except OSError:
+                assert time.time() < deadline, "nginx did not answer: " + (tmp_path / "error.log").read_text()
+                time.sleep(0.2)
+        chosen = set()
+        for _ in range(40):  # forty browsers, each asking once without the cookie, then three times with it
+            first, set_cookie = _ask(listen, "", tls)
+            assert set_cookie.startswith("jointly_route=") and "Secure" in set_cookie and "HttpOnly" in set_cookie
+            cookie = set_cookie.split(";", 1)[0]
+            later = [_ask(listen, cookie, tls) for _ in range(3)]
+            assert {upstream for upstream, _ in later} == {first}  # the first request too: "/" then the websocket
+            assert all(again == "" for _, again in later)  # the cookie is given once
+            chosen.add(first)
+        assert len(chosen) >= 3, chosen  # all on one or two of four: 6 x 2**-40 by chance
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        for b in backends:
+            b.shutdown()
 
 
 @contextmanager
