@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,13 +21,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.db.errors import StoreError
+from data.db.errors import StoreError, driver_error
+from data.db.state import StateCursor
 from metrics.registry import STATUSES
 
 T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB = Path(__file__).parents[1] / "store" / "jointly.duckdb"
+
+_AUDIT_SQL = ("INSERT INTO audit_log (actor, action, entity, entity_id, group_id, before_json, after_json) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 GROUP_KINDS = ("trust", "federation", "partnership", "cluster", "hub", "sponsor", "other")
 
@@ -71,8 +74,10 @@ def inspect_store_file(path: Path) -> StoreFile:
     Raises StoreError when another process holds it, or when it is not a DuckDB file, is unreadable, or lacks
     Jointly's tables. The demo mark is the settings row build_demo writes, never the file's name.
     """
+    from data.db.snapshot import open_read_only
+
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con, _ = open_read_only(path)  # a name of its own: never an instance this process opened before a swap
     except duckdb.Error as exc:
         if _locked(exc):
             raise _held_error(path, exc) from exc
@@ -96,29 +101,21 @@ def inspect_store_file(path: Path) -> StoreFile:
 def backup_store(path: Path, *, now: datetime | None = None) -> Path:
     """Copy the store to `<name>.backup-<UTC time>` beside it, complete and checked, and return the copy's path.
 
-    Only while no other process holds the file: a read-write open takes DuckDB's OS lock (so it fails when the app
-    or a parents' site has it open), a CHECKPOINT moves the write-ahead log into the file, and the copy is taken
-    after closing, so it holds everything committed. The copy is opened and its counts compared before it counts.
+    Run it under the writer lock (data.db.snapshot): the file at `path` is then a whole snapshot nobody writes
+    (writers write the next one; a swap checkpoints first), so a copy holds everything committed, while app
+    processes keep reading it. A process holding the file read-write (from before snapshots) refuses it; a log of
+    unfinished writes such a process left is folded in first. The copy is opened and its counts compared first.
     """
-    original = inspect_store_file(path)
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.Error as exc:
-        raise (_held_error(path, exc) if _locked(exc)
-               else StoreError(f"cannot open the store at {path}", str(exc))) from exc
-    try:
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    from data.db.snapshot import fast_copy, fold_wal
+
+    original = inspect_store_file(path)  # refuses a file another process holds read-write
+    fold_wal(path)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.backup-{stamp}")
     if target.exists():
         raise StoreError(f"a backup named {target} already exists: try again in a second")
-    wal = Path(f"{path}.wal")
-    if wal.exists() and wal.stat().st_size:  # the checkpoint did not take everything: a copy would be incomplete
-        raise StoreError(f"the store {path} did not checkpoint cleanly: nothing was copied or replaced")
     try:
-        shutil.copy2(path, target)
+        fast_copy(path, target)
         copy = inspect_store_file(target)
     except (OSError, StoreError) as exc:
         target.unlink(missing_ok=True)
@@ -145,11 +142,8 @@ def claim_for_demo(path: Path, *, replace: bool, keep_backup: bool) -> Path | No
             "only replaces a demo store. To build a demo elsewhere: JOINTLY_DB=/path/demo.duckdb python -m data "
             "demo; to replace this store anyway: --replace (a backup is kept)")
     if found.demo or not keep_backup:
-        # the exclusive open is the check that nobody (an app, a parents' site) would lose the file under them
-        try:
-            duckdb.connect(str(path)).close()
-        except duckdb.Error as exc:
-            raise (_held_error(path, exc) if _locked(exc) else _not_a_store(path, str(exc))) from exc
+        # inspect_store_file's shared open is the check that no process holds the file read-write (its writes would
+        # go to a file no longer at the path); app processes reading it move to the new demo at their next rerun
         return None
     return backup_store(path)
 
@@ -185,23 +179,41 @@ class StoreInfo:
 class Store:
     """Owns the DuckDB connection. Open with ``Store.open()``; every method takes its own cursor."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, file: str | Path | None = None,
+                 state: object | None = None) -> None:
+        """`path` names the results (the state store's default place derives from it); `file` is the file the
+        connection opens when it is not `path` itself: a writer's next snapshot (data.db.snapshot). `state` is a
+        StateStore to share (a writer's next snapshot shares the app's) instead of opening one."""
+        from data.db import snapshot
+
         self.path = Path(path)
+        self.file = Path(file) if file is not None else self.path
         self.read_only = read_only
+        self.writer = file is not None  # over a next snapshot: its writes are swapped in whole when it closes
+        self._shared_state = state
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            # read-only: through a name of its own, so DuckDB's per-path instance cache never hands back the
+            # snapshot this process opened before a swap (data.db.snapshot.open_read_only)
+            if read_only:
+                self._con, self.snapshot = snapshot.open_read_only(self.path)
+            else:
+                self._con = duckdb.connect(str(self.file), read_only=False)
+                self.snapshot = snapshot.current_id(self.file)  # which snapshot this connection has: a swap moves it
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store at {self.path}", str(exc)) from exc
         self._write_lock = threading.Lock()
-        self._generation = 0  # bumped by every committed write: in-memory caches check it
+        # bumped by every committed write: in-memory caches check it. It starts from the snapshot's id, so a Store
+        # over the next snapshot never repeats a generation (a cache key) of the one before
+        self._generation = self.snapshot.number() if self.snapshot is not None else 0
         self._national: tuple[int, dict] | None = None
         self._memo: dict[Hashable, tuple[int, object]] = {}
         self.rebuilt: str | None = None  # what Store.open rebuilt on opening, in words (None: nothing)
         if not read_only:
             self.migrate()
         self._lock_down()
+        self._attach_state(state)  # state: engineer A's hook (data/db/state.py, data/db/mirror.py)
 
     def _lock_down(self) -> None:
         """No SQL run through this connection may read or write files, fetch extensions, or change these
@@ -209,6 +221,9 @@ class Store:
         cur = self._con.cursor()
         try:
             if cur.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+                if self.writer:  # DuckDB handed back an instance still open on an earlier file of this name
+                    raise StoreError(f"the next snapshot of {self.path} is still open in this process: nothing was "
+                                     "changed")
                 return  # another Store in this process opened the same file: that instance is locked already
             cur.execute("SET enable_external_access = false")
             cur.execute("SET autoinstall_known_extensions = false")
@@ -218,10 +233,20 @@ class Store:
             cur.close()
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, read_only: bool = False, rebuild: bool = True) -> Store:
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False, rebuild: bool = True,
+             state: object | None = None) -> Store:
         """Open the store; a read-write open first rebuilds derived tables an interrupted import left pending
-        (and says so in `rebuilt`), so nothing serves stale percentiles or families in silence."""
-        store = cls(path or default_path(), read_only=read_only)
+        (and says so in `rebuilt`), so nothing serves stale percentiles or families in silence. A read-only open
+        (the app's, `info`'s) has a writer bring the file up to the code first (data.db.snapshot.bring_up_to_date:
+        migrations, and with `rebuild` that rebuild, in a next snapshot swapped in), then opens it read-only."""
+        if read_only:
+            from data.db import snapshot
+
+            rebuilt = snapshot.bring_up_to_date(Path(path or default_path()), rebuild=rebuild, state=state)
+            store = cls(path or default_path(), read_only=True, state=state)
+            store.rebuilt = rebuilt
+            return store
+        store = cls(path or default_path(), read_only=read_only, state=state)
         since = store.derived_pending() if not read_only and rebuild else None
         if since is not None:
             try:
@@ -236,7 +261,15 @@ class Store:
         return store
 
     def close(self) -> None:
+        if getattr(self, "_mirror", None) is not None:  # state: the mirror goes with this Store
+            self._mirror.detach()
         self._con.close()
+        if getattr(self, "_owns_state", False):  # state: a shared StateStore is its owner's to close
+            self.state.close()
+
+    def state_store(self) -> object | None:
+        """The StateStore this Store holds (shared with a writer's next snapshot), or None before it has one."""
+        return getattr(self, "state", None) or self._shared_state
 
     def __enter__(self) -> Store:
         return self
@@ -265,26 +298,42 @@ class Store:
         return value
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self._con.cursor()
+        """A cursor of its own (the caller closes it): the store's plumbing; other reads use `reading()`."""
+        try:
+            cur = self._con.cursor()
+            mirror = getattr(self, "_mirror", None)
+            if mirror is not None:  # the state's mirror first: `FROM accounts`, `FROM groups` read what they did
+                cur.execute(f"SET search_path = '{mirror.search_path}'")
+            return cur
+        except duckdb.Error as exc:  # a closed store: said in words, not as the driver's ConnectionException
+            raise driver_error(exc) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for several reads in a row, closed afterwards; a driver error in the block leaves it
+        as a titled StoreError (the driver's text in `detail`)."""
+        cur = self.cursor()
+        try:
+            yield cur
+        except duckdb.Error as exc:
+            raise driver_error(exc) from exc
+        finally:
+            cur.close()
 
     @contextmanager
     def results_transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction on the results file (imports, derived tables, recluster, undo, migrations, the
-        demo): commit on success, roll back on any exception; a commit moves the generation on."""
-        with self.transaction(changes_data=changes_data) as cur:
-            yield cur
-
-    @contextmanager
-    def transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write transaction: commit on success, roll back on any exception. A commit moves the generation on
-        (so caches of what pages show are recomputed) unless `changes_data` is False: writes only to the store's
-        own records that no page's cached read depends on (a sign-in's counters and audit line)."""
+        demo): commit on success, roll back on any exception; a commit moves the generation on. Its cursor sees
+        the results file only (not the state's mirror), so its writes reach the file's own tables; audit lines
+        it gives `audit()` are written to the state store once the results commit."""
         with self._write_lock:
             cur = self._con.cursor()
             cur.execute("BEGIN TRANSACTION")
+            self.__dict__.setdefault("_held_audit", {})[id(cur)] = []  # state: audit lines for after the commit
             try:
                 yield cur
             except BaseException:
+                self._held_audit.pop(id(cur), None)
                 cur.execute("ROLLBACK")
                 raise
             else:
@@ -293,24 +342,115 @@ class Store:
                     self._generation += 1
             finally:
                 cur.close()
+        held = self._held_audit.pop(id(cur), [])
+        if held and getattr(self, "state", None) is not None:
+            with self.transaction() as scur:
+                for line in held:
+                    scur.execute(_AUDIT_SQL, line)
+
+    @contextmanager
+    def transaction(self, *, changes_data: bool = True) -> Iterator[StateCursor]:
+        """One write transaction on the state store (what people write): commit on success, roll back on any
+        exception. On commit the mirror reloads the tables written, so this process reads its own write at once,
+        and the generation moves on (so caches of what pages show are recomputed) unless `changes_data` is False:
+        writes only to the store's own records that no page's cached read depends on (a sign-in's counters)."""
+        with self.state.transaction(changes_data=changes_data) as cur:
+            yield cur
+        self.refresh(moved_here=changes_data and bool(cur.tables))
+
+    def _attach_state(self, state: object | None) -> None:
+        """Open (or share) the state store and mirror it into this connection; refuse a store whose results file
+        still holds what people wrote (a single-file store from before issue 12) until it is moved."""
+        from data.db.mirror import Mirror
+        from data.db.state import StateStore, state_url_for
+
+        self._owns_state = state is None
+        self.state = state if isinstance(state, StateStore) else StateStore.open(state_url_for(self.path))
+        self._data_generation: int | None = None
+        try:
+            self._mirror = None
+            unmoved = self.unmoved_state()
+            if unmoved and not self.allow_unmoved:
+                raise StoreError(
+                    f"the store {self.path} still holds what people wrote ({', '.join(unmoved[:4])}"
+                    f"{', ...' if len(unmoved) > 4 else ''}) in its results file: run `python -m data move-state` "
+                    "once to move it to the state store (a backup is kept)")
+            self._mirror = Mirror(self._con, self.state)
+            self.refresh()
+        except BaseException:
+            self._con.close()
+            if self._owns_state:
+                self.state.close()
+            raise
+
+    allow_unmoved = False  # move-state opens such a store to move it (data.db.state.move_state)
+
+    def unmoved_state(self) -> list[str]:
+        """The state tables whose rows are still in the results file (a store from before the state store)."""
+        from data.db.state import PEOPLE_SOURCES, STATE_TABLES
+
+        cur = self._con.cursor()
+        try:
+            have = {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables WHERE "
+                                              "table_catalog = current_database() AND table_schema = 'main'"
+                                              ).fetchall()}
+            marks = ", ".join("?" * len(PEOPLE_SOURCES))
+            found = []
+            for table in STATE_TABLES:
+                if table not in have and table != "local_values":
+                    continue
+                if table == "local_values":
+                    sql = "SELECT count(*) FROM (SELECT 1 FROM observations WHERE source_kind = 'local' LIMIT 1)"
+                    params: list = []
+                elif table == "groups":
+                    sql = f"SELECT count(*) FROM (SELECT 1 FROM groups WHERE source IN ({marks}) LIMIT 1)"  # noqa: S608
+                    params = list(PEOPLE_SOURCES)
+                elif table == "memberships":
+                    sql = (f"SELECT count(*) FROM (SELECT 1 FROM memberships WHERE group_id IN "  # noqa: S608
+                           f"(SELECT group_id FROM groups WHERE source IN ({marks})) LIMIT 1)")
+                    params = list(PEOPLE_SOURCES)
+                elif table == "settings":
+                    sql = "SELECT count(*) FROM settings WHERE key = 'publication_key'"
+                    params = []
+                else:
+                    sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)"  # noqa: S608 (STATE_TABLES)
+                    params = []
+                if cur.execute(sql, params).fetchall()[0][0]:
+                    found.append(table)
+            return found
+        finally:
+            cur.close()
+
+    def refresh(self, *, moved_here: bool = False) -> bool:
+        """Reload the mirror's tables whose state generation moved (another process wrote, or this one); move the
+        generation on when what pages show changed. Cheap when nothing did: one small read. Called once per rerun
+        (ui.store.get_store)."""
+        mirror = getattr(self, "_mirror", None)
+        if mirror is None:
+            return False
+        from data.db.state import DATA_WRITE
+
+        gens = self.state.generations()
+        changed = mirror.refresh(gens)
+        data = gens.get(DATA_WRITE, 0)
+        moved = moved_here or (self._data_generation is not None and data != self._data_generation)
+        self._data_generation = data
+        if moved:
+            self._generation += 1
+        return bool(changed)
 
     def query_df(self, sql: str, params: Sequence[object] | dict | None = None, *, fast: bool = False) -> pd.DataFrame:
         """A query's rows as a DataFrame; missing text is None. `fast` goes through Arrow instead (measured:
         2.5x faster for 60,000 rows) and gives missing text as NaN: for hot reads whose consumers expect it."""
-        cur = self.cursor()
-        try:
+        with self.reading() as cur:
             if fast:
                 return cur.sql(sql, params=params or None).to_arrow_table().to_pandas()
             return cur.execute(sql, params or []).df()
-        finally:
-            cur.close()
 
     def query(self, sql: str, params: Sequence[object] | dict | None = None) -> list[tuple]:
-        cur = self.cursor()
-        try:
+        """A query's rows as tuples; a driver error becomes a titled StoreError."""
+        with self.reading() as cur:
             return cur.execute(sql, params or []).fetchall()
-        finally:
-            cur.close()
 
     # ------------------------------------------------------------------ migrations
 
@@ -375,6 +515,10 @@ class Store:
         pending imports turn 'ok' in the same transaction as the derived tables. Returns what was done, in words."""
         from data.ingest.derived import refresh_derived
 
+        if self.read_only:  # an app process's Store: the rebuild is written to the next snapshot, swapped in whole
+            from data.db.snapshot import write_results
+
+            return write_results(self, lambda writer: writer.rebuild_derived())
         since = self.derived_pending()
         self.recluster()
         timings = refresh_derived(self)
@@ -792,18 +936,20 @@ class Store:
 
     # ------------------------------------------------------------------ writes
 
-    def audit(self, cur: duckdb.DuckDBPyConnection, actor: str, action: str, entity: str,
+    def audit(self, cur: StateCursor | duckdb.DuckDBPyConnection, actor: str, action: str, entity: str,
               entity_id: object, before: object = None, after: object = None, *, group_id: int | None = None) -> None:
         """Record one write in the audit log, inside the caller's transaction: who, what, before and after, and
-        the group whose data it changed (None for store-wide changes)."""
-        cur.execute(
-            "INSERT INTO audit_log (actor, action, entity, entity_id, group_id, before_json, after_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [actor, action, entity, None if entity_id is None else str(entity_id),
-             None if group_id is None else int(group_id),
-             None if before is None else json.dumps(before, default=str),
-             None if after is None else json.dumps(after, default=str)],
-        )
+        the group whose data it changed (None for store-wide changes). Given a results transaction's cursor, the
+        line is written to the state store right after that transaction commits (never for a rolled-back one)."""
+        line = [actor, action, entity, None if entity_id is None else str(entity_id),
+                None if group_id is None else int(group_id),
+                None if before is None else json.dumps(before, default=str),
+                None if after is None else json.dumps(after, default=str)]
+        held = self.__dict__.get("_held_audit", {}).get(id(cur))
+        if held is not None:
+            held.append(line)
+            return
+        cur.execute(_AUDIT_SQL, line)
 
     def create_group(self, kind: str, name: str, *, code: str | None = None, parent_id: int | None = None,
                      actor: str = "system", source: str = "manual") -> int:
@@ -811,7 +957,7 @@ class Store:
             raise StoreError(f"group kind {kind!r} is not one of {', '.join(GROUP_KINDS)}")
         if not name.strip():
             raise StoreError("a group needs a name")
-        with self.transaction() as cur:
+        with self.transaction() as cur:  # a group people make: in the state store, numbered from 10,000,000
             gid = cur.execute(
                 "INSERT INTO groups (kind, name, code, parent_id, source) VALUES (?, ?, ?, ?, ?) RETURNING group_id",
                 [kind, name.strip(), code, parent_id, source],
@@ -831,10 +977,10 @@ class Store:
             raise StoreError(f"a membership cannot end ({end_date}) before it starts ({start_date})")
         rows = pd.DataFrame({"group_id": group_id, "urn": list(urns), "start_date": start_date,
                              "end_date": end_date})
+        if not self.query("SELECT count(*) FROM groups WHERE group_id = ?", [group_id])[0][0]:
+            raise StoreError(f"no group with id {group_id}")
         with self.transaction() as cur:
-            if not cur.execute("SELECT count(*) FROM groups WHERE group_id = ?", [group_id]).fetchall()[0][0]:
-                raise StoreError(f"no group with id {group_id}")
-            changed = merge_memberships(cur, rows, source)
+            changed = merge_state_memberships(cur, int(group_id), rows, source)
             self.audit(cur, actor, "add", "membership", group_id, None,
                        {"urns": list(urns), "start_date": start_date, "end_date": end_date}, group_id=group_id)
         return changed
@@ -844,7 +990,8 @@ class Store:
         return rows[0][0] if rows else default
 
     def set_setting(self, key: str, value: str, *, actor: str = "system") -> None:
-        with self.transaction() as cur:
+        """Set a setting of the results file (the demo's marks): written by the demo build and migrations."""
+        with self.results_transaction() as cur:
             before = cur.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchall()
             cur.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                         [key, value])
@@ -866,9 +1013,9 @@ class Store:
         mid = definition.get("id", "")
         if not mid or not str(mid).replace("_", "").isalnum() or not str(mid)[0].isalpha():
             raise StoreError(f"a local measure id must be snake_case letters and digits, not {mid!r}")
+        if self.query("SELECT count(*) FROM groups WHERE group_id = ?", [group_id])[0][0] == 0:
+            raise StoreError(f"no group with id {group_id}")
         with self.transaction() as cur:
-            if cur.execute("SELECT count(*) FROM groups WHERE group_id = ?", [group_id]).fetchall()[0][0] == 0:
-                raise StoreError(f"no group with id {group_id}")
             before = cur.execute("SELECT owner_group_id, definition FROM local_measures WHERE measure_id = ?",
                                  [mid]).fetchall()
             if before and before[0][0] != group_id:
@@ -900,20 +1047,15 @@ class Store:
                                 [measure_id]).fetchall()
             if not known:
                 raise StoreError(f"no local measure {measure_id!r}: define it first")
-            with registered(cur, "_local_in", df):
-                cur.execute(
-                    "DELETE FROM observations o USING _local_in s WHERE o.level = 'school' AND o.urn = s.urn "
-                    "AND o.measure = ? AND o.period = s.period", [measure_id])
-                cur.execute(
-                    """
-                    INSERT INTO observations
-                    SELECT e.ord, 'school', s.urn, NULL, NULL, ?, s.period, s.value, s.numerator, s.denominator,
-                           NULL, NULL, s.status, NULL, 'local', NULL, NULL
-                    FROM _local_in s LEFT JOIN establishments e ON e.urn = s.urn
-                    ORDER BY e.ord NULLS LAST, s.period
-                    """,
-                    [measure_id],
-                )
+            # one row per school and period: a later value replaces the one stored (the mirror shows them as
+            # rows of observations with source_kind 'local', as they were)
+            cur.executemany(
+                "INSERT INTO local_values (measure, urn, period, value, numerator, denominator, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure, urn, period) DO UPDATE SET "
+                "value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, "
+                "status = excluded.status",
+                [[measure_id, int(u), str(p), _num(v), _num(n), _num(d), str(st)] for u, p, v, n, d, st in
+                 df[["urn", "period", "value", "numerator", "denominator", "status"]].itertuples(index=False)])
             self.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)},
                        group_id=known[0][0])
         return len(df)
@@ -924,15 +1066,19 @@ class Store:
         Whole-table work: run after imports that change memberships (the importers do), never in a page.
         A school takes the position of its largest current group, so reading a group touches few row groups.
         """
+        # the groups people make (the state's mirror) count too: their members are read together as a trust's are
+        mirror = getattr(self, "_mirror", None)
+        memberships = mirror.view("memberships") if mirror is not None else "memberships"
         with self.results_transaction() as cur:
             cur.execute(
-                """
+                f"""
                 CREATE OR REPLACE TEMP TABLE _ord AS
                 WITH sizes AS (
-                    SELECT group_id, count(DISTINCT urn) AS n FROM memberships WHERE end_date IS NULL GROUP BY group_id
+                    SELECT group_id, count(DISTINCT urn) AS n FROM {memberships} WHERE end_date IS NULL
+                    GROUP BY group_id
                 ), current AS (
                     SELECT m.urn, arg_max(m.group_id, s.n * 1000000000 - m.group_id) AS group_id
-                    FROM memberships m JOIN sizes s USING (group_id) WHERE m.end_date IS NULL GROUP BY m.urn
+                    FROM {memberships} m JOIN sizes s USING (group_id) WHERE m.end_date IS NULL GROUP BY m.urn
                 ), anchor AS (
                     -- a school's earlier URNs (data.ingest.lineage) sit right after it (under its latest URN),
                     -- so reading its series reads one short range
@@ -944,7 +1090,7 @@ class Store:
                 FROM establishments e LEFT JOIN anchor a USING (urn)
                 LEFT JOIN establishments k ON k.urn = a.anchor
                 LEFT JOIN current b ON b.urn = coalesce(a.anchor, e.urn)
-                """
+                """  # noqa: S608 (memberships: the mirror's name, a constant)
             )
             cur.execute("UPDATE establishments SET ord = o.ord FROM _ord o WHERE establishments.urn = o.urn")
             cur.execute(
@@ -967,6 +1113,9 @@ class Store:
             cur.execute("DROP TABLE _stats")
             cur.execute("DROP TABLE _ord")
         self.checkpoint()
+        if mirror is not None:  # local measures' values carry their school's `ord`: load them again with the new one
+            mirror.loaded.pop("local_values", None)
+            self.refresh()
 
     def checkpoint(self) -> None:
         cur = self.cursor()
@@ -974,6 +1123,45 @@ class Store:
             cur.execute("CHECKPOINT")
         finally:
             cur.close()
+
+
+def _num(value: object) -> float | None:
+    """A float for the state store; NaN and None as NULL."""
+    if value is None:
+        return None
+    f = float(value)  # type: ignore[arg-type]
+    return None if f != f else f
+
+
+def merge_state_memberships(cur: StateCursor, group_id: int, rows: pd.DataFrame, source: str) -> int:
+    """merge_memberships for a group's memberships in the state store: the same rule, worked out in a DuckDB of
+    its own over the group's stored ranges (read inside the write transaction), then the changed schools' ranges
+    replaced. Returns how many (group, school) pairs' ranges changed."""
+    cols = "group_id, urn, start_date, end_date, source, ended_with_group"
+    stored = cur.execute(f"SELECT {cols} FROM memberships WHERE group_id = ?", [group_id]).fetchall()  # noqa: S608
+    scratch = duckdb.connect()
+    try:
+        scratch.execute("CREATE TABLE memberships (group_id INTEGER, urn INTEGER, start_date DATE, end_date DATE, "
+                        "source VARCHAR, ended_with_group BOOLEAN DEFAULT false)")
+        if stored:
+            scratch.executemany(f"INSERT INTO memberships ({cols}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                                [list(r) for r in stored])
+        changed = merge_memberships(scratch, rows, source)
+        if not changed:
+            return 0
+        urns = sorted({int(u) for u in rows["urn"]})
+        after = scratch.execute(f"SELECT {cols} FROM memberships WHERE urn IN (SELECT unnest(?::INTEGER[])) "  # noqa: S608
+                                "ORDER BY urn, start_date NULLS FIRST", [urns]).fetchall()
+    finally:
+        scratch.close()
+    for at in range(0, len(urns), 500):  # placeholders counted here, at most 500 a statement
+        part = urns[at:at + 500]
+        cur.execute(f"DELETE FROM memberships WHERE group_id = ? AND urn IN ({', '.join('?' * len(part))})",  # noqa: S608
+                    [group_id, *part])
+    cur.executemany(f"INSERT INTO memberships ({cols}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    [[int(g), int(u), s, e, src, bool(w) if w is not None else False]
+                     for g, u, s, e, src, w in after])
+    return int(changed)
 
 
 def _sorted_in(values: np.ndarray, among: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ def _results_end_a_year_early(path: Path) -> tuple[str, str]:
         gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
         judged = [m.id for m in registry_for(s, [gid]).measures if m.judged]  # its own local measures too
         members = s.group_members(gid, periods[-1])
-        with s.transaction() as cur:
+        with s.results_transaction() as cur:
             cur.execute("DELETE FROM observations WHERE level = 'school' AND period = ? "
                         "AND urn IN (SELECT unnest(?::INTEGER[])) AND measure IN (SELECT unnest(?::VARCHAR[]))",
                         [periods[-1], members, judged])

@@ -10,7 +10,7 @@ A, B, OTHER = 100001, 100002, 100003  # two members (B left in August 2024) and 
 
 def _world(store: Store) -> int:
     """Four years in the store; the group's schools have judged results to 2023/24 and only context after."""
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         # `ord` is what an import gives every school (Store.member_rows reads by it)
         cur.executemany("INSERT INTO establishments (urn, name, phase, ord) VALUES (?, ?, 'secondary', ?)",
                         [(A, "A", 1), (B, "B", 2), (OTHER, "Other", 3)])

@@ -12,7 +12,7 @@ SEC, PRI, SPECIAL, NO_LA_ROWS, NO_SCHOOL = 100001, 100002, 100003, 100004, 10000
 
 def _world(store: Store) -> None:
     """Four schools in three LAs, the national figures they are compared with, and their LAs' rows."""
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.executemany("INSERT INTO establishments (urn, name, la_code, la_name, phase) VALUES (?, ?, ?, ?, ?)", [
             (SEC, "Sec", 815, "North Yorkshire", "secondary"),
             (PRI, "Pri", 202, "Camden", "primary"),

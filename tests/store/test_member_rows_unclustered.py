@@ -7,7 +7,7 @@ from data.db.store import Store
 
 
 def test_a_school_without_an_ord_is_read_like_any_other(store: Store) -> None:
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Academy', 'secondary')")
         cur.execute("INSERT INTO observations (level, urn, measure, period, value, numerator, denominator, status) "
                     "VALUES ('school', 100001, 'attainment8', '2018/19', 47.5, 4750, 100, 'ok')")

@@ -95,7 +95,7 @@ def test_schools_with_results_but_no_phase(store: Store) -> None:
     imported(store, (KS4P, "2018/19"))
     two = [r[0] for r in store.query("SELECT DISTINCT urn FROM observations WHERE level = 'school' AND value IS NOT "
                                      "NULL ORDER BY urn LIMIT 2")]
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("UPDATE establishments SET phase = NULL WHERE urn IN (?, ?)", two)
     assert Finding(WARNING, "2 schools with results have no phase, so they are compared with no similar schools "
                    "and given no level.", "Import GIAS's establishments file (edubasealldata….csv).") \
@@ -104,7 +104,7 @@ def test_schools_with_results_but_no_phase(store: Store) -> None:
 
 def test_results_for_schools_the_store_has_no_record_of(store: Store) -> None:
     # issue 11 point 4 (a made-up fixture: one value of a school with no establishments row at all)
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("INSERT INTO observations (level, urn, measure, period, value, status) "
                     "VALUES ('school', 999999, 'attainment8', '2018/19', 47.5, 'ok')")
     found = check_store(store)

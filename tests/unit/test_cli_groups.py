@@ -23,7 +23,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store with three schools, two of them in a trust from the DfE's files, selected with JOINTLY_DB."""
     path = tmp_path / "cli.duckdb"
     with Store(path) as s:
-        with s.transaction() as cur:
+        with s.results_transaction() as cur:
             cur.executemany(
                 "INSERT INTO establishments (urn, name, town, postcode, status) VALUES (?, ?, ?, ?, 'open')",
                 [(100001, "Ashby Academy", "Ashby", "AB1 2CD"), (100002, "Brook School", "Brook", "AB2 3EF"),
