@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from data.db.errors import StoreError
+from data.db.state import StateCursor
 from data.db.store import Store
 from data.services.access import AccessDenied, Role, Viewer, visible_group_ids
 
@@ -248,7 +249,7 @@ def _changeable(store: Store, viewer: Viewer, group_id: object) -> GroupSummary:
     return group
 
 
-def _open_group(group: GroupSummary) -> None:
+def _open_group(group: GroupSummary | _Now) -> None:
     if group.closed:
         raise GroupChangeRefused(f"{group.name} is closed: reopen it before changing who is in it.")
 
@@ -381,6 +382,67 @@ def find_schools(store: Store, viewer: Viewer, text: str, limit: int = SEARCH_LI
 
 
 # ------------------------------------------------------------------------------------------------ writes
+#
+# The groups people make, their stays and the invitations live in the state store (data/db/state.py), which many
+# app processes and the command line share: each write below is one state transaction, in the SQL SQLite and
+# PostgreSQL both run. What only the results file knows (is this a school, is it closed, is this group DfE's) is
+# read through the mirror before the transaction; what another process may have changed since this rerun's mirror
+# was loaded (a group's name, status and nesting, its stays, the invitations) is read again inside it. The
+# state store lets one writer in at a time (SQLite's BEGIN IMMEDIATE; on PostgreSQL a row lock taken at BEGIN), so
+# two processes can never both pass a check only one of them may pass.
+
+IMPORTED = ("{name} comes from the store's imported files, not from a person: it changes only when a newer file is "
+            "imported on the Data page.")
+ANSWERED = "That invitation has been answered already, or withdrawn."
+
+
+@dataclass(frozen=True)
+class _Now:
+    """A group of people as the state store holds it at this instant (inside the write's transaction)."""
+    name: str
+    closed: bool
+    parent_id: int | None
+
+
+def _now(cur: StateCursor, group_id: int) -> _Now | None:
+    row = cur.execute("SELECT name, status, parent_id FROM groups WHERE group_id = ?", [int(group_id)]).fetchone()
+    if row is None:
+        return None
+    return _Now(str(row[0]), str(row[1] or "").lower() == "closed", None if row[2] is None else int(row[2]))
+
+
+def _held(cur: StateCursor, group: GroupSummary) -> _Now:
+    """The group's row in the state store; refused in words when it is not there (a group from an imported file)."""
+    found = _now(cur, group.group_id)
+    if found is None:
+        raise GroupChangeRefused(IMPORTED.format(name=group.name))
+    return found
+
+
+def _name_free(cur: StateCursor, name: str, but: int | None = None) -> None:
+    """Refused when another group of people is called this already, case aside: read inside the transaction, so a
+    name another process gave a group a moment ago counts (compared here, as DuckDB's lower() would, since SQLite's
+    lower() knows only ASCII)."""
+    for other, gid in cur.execute("SELECT name, group_id FROM groups").fetchall():
+        if str(other).lower() == name.lower() and (but is None or int(gid) != but):
+            raise GroupChangeRefused(f"Another group is already called {other}: choose another name.")
+
+
+def _tree_now(cur: StateCursor, group_id: int) -> set[int]:
+    """The group and every group nested in it, at any depth, as the state store holds them now."""
+    rows = cur.execute(
+        """
+        WITH RECURSIVE tree(group_id) AS (
+            SELECT group_id FROM groups WHERE group_id = ?
+            UNION SELECT g.group_id FROM groups g JOIN tree t ON g.parent_id = t.group_id
+        ) SELECT group_id FROM tree
+        """, [int(group_id)]).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _marks(values: Sequence[object]) -> str:
+    """`?, ?, ?`: one placeholder per value (counted here, never user text)."""
+    return ", ".join("?" * len(values))
 
 
 def create_group(store: Store, viewer: Viewer, kind: str, name: str, *, parent_id: int | None = None,
@@ -404,8 +466,13 @@ def create_group(store: Store, viewer: Viewer, kind: str, name: str, *, parent_i
     elif not viewer.is_admin:
         raise AccessDenied("A leader can create a group only inside their own group: choose the group it belongs "
                            "in, or ask a data manager.")
-    _name_taken(store, text)
+    _name_taken(store, text)  # the imported groups' names too (trusts), which the state store does not hold
     with store.transaction() as cur:
+        _name_free(cur, text)
+        if parent is not None:
+            now = _now(cur, parent.group_id)  # None: an imported group (a trust), as the mirror read it
+            if now is not None and now.closed:
+                raise GroupChangeRefused(f"{now.name} is closed: a group cannot be created inside it.")
         gid = cur.execute(
             "INSERT INTO groups (kind, name, parent_id, status, open_date, source) VALUES (?, ?, ?, 'open', ?, "
             "'people') RETURNING group_id", [kind, text, None if parent is None else parent.group_id, day],
@@ -424,8 +491,12 @@ def rename_group(store: Store, viewer: Viewer, group_id: int, new_name: str) -> 
         raise GroupChangeRefused(f"The group is already called {text}.")
     _name_taken(store, text, but=group.group_id)
     with store.transaction() as cur:
+        now = _held(cur, group)
+        if text == now.name:
+            raise GroupChangeRefused(f"The group is already called {text}.")
+        _name_free(cur, text, but=group.group_id)
         cur.execute("UPDATE groups SET name = ? WHERE group_id = ?", [text, group.group_id])
-        store.audit(cur, viewer.actor, "rename", "group", group.group_id, {"name": group.name}, {"name": text},
+        store.audit(cur, viewer.actor, "rename", "group", group.group_id, {"name": now.name}, {"name": text},
                     group_id=group.group_id)
 
 
@@ -451,10 +522,37 @@ def set_parent(store: Store, viewer: Viewer, group_id: int, parent_id: int | Non
         if parent.group_id == group.parent_id:
             raise GroupChangeRefused(f"{group.name} is already inside {parent.name}.")
     with store.transaction() as cur:
+        now = _held(cur, group)
+        if parent is None:
+            if now.parent_id is None:
+                raise GroupChangeRefused(f"{group.name} is not inside another group.")
+        else:
+            # again as the state store holds them now: another process may have nested the parent in this group
+            # since this rerun read the groups (then this would close a loop)
+            if parent.group_id in _tree_now(cur, group.group_id):
+                raise GroupChangeRefused(f"{parent.name} is inside {group.name}, so {group.name} cannot be nested "
+                                         "inside it: a group cannot contain itself.")
+            held = _now(cur, parent.group_id)
+            if held is not None and held.closed:
+                raise GroupChangeRefused(f"{parent.name} is closed: nothing can be nested inside it.")
+            if parent.group_id == now.parent_id:
+                raise GroupChangeRefused(f"{group.name} is already inside {parent.name}.")
+        before = group.parent_name if now.parent_id == group.parent_id else _group_name(store, cur, now.parent_id)
         cur.execute("UPDATE groups SET parent_id = ? WHERE group_id = ?",
                     [None if parent is None else parent.group_id, group.group_id])
-        store.audit(cur, viewer.actor, "nest", "group", group.group_id, {"parent": group.parent_name},
+        store.audit(cur, viewer.actor, "nest", "group", group.group_id, {"parent": before},
                     {"parent": None if parent is None else parent.name}, group_id=group.group_id)
+
+
+def _group_name(store: Store, cur: StateCursor, group_id: int | None) -> str | None:
+    """A group's name now: from the state store (a group of people), else from the results (an imported one)."""
+    if group_id is None:
+        return None
+    now = _now(cur, group_id)
+    if now is not None:
+        return now.name
+    rows = store.query("SELECT name FROM groups WHERE group_id = ?", [int(group_id)])
+    return rows[0][0] if rows else None
 
 
 def close_group(store: Store, viewer: Viewer, group_id: int, on: object = None) -> int:
@@ -465,22 +563,25 @@ def close_group(store: Store, viewer: Viewer, group_id: int, on: object = None) 
     if group.closed:
         raise GroupChangeRefused(f"{group.name} is already closed.")
     day = _day(on, "closing date")
-    later = store.query("SELECT coalesce(e.name, 'School ' || m.urn), m.start_date FROM memberships m "
-                        "LEFT JOIN establishments e USING (urn) WHERE m.group_id = ? AND m.start_date > ? "
-                        "ORDER BY m.start_date LIMIT 1", [group.group_id, day])
-    if later:
-        raise GroupChangeRefused(f"{later[0][0]} joins on {later[0][1]:%d %B %Y}, after {day:%d %B %Y}: close the "
-                                 "group on a later date, or record that school's leaving first.")
     with store.transaction() as cur:
+        if _held(cur, group).closed:
+            raise GroupChangeRefused(f"{group.name} is already closed.")
+        later = cur.execute("SELECT urn, start_date FROM memberships WHERE group_id = ? AND start_date > ? "
+                            "ORDER BY start_date, urn LIMIT 1", [group.group_id, day]).fetchone()
+        if later:
+            name = _school_names(store, [int(later[0])]).get(int(later[0]), f"School {later[0]}")
+            raise GroupChangeRefused(f"{name} joins on {later[1]:%d %B %Y}, after {day:%d %B %Y}: close the "
+                                     "group on a later date, or record that school's leaving first.")
         ended = cur.execute(
-            "UPDATE memberships SET end_date = ?, ended_with_group = true WHERE group_id = ? AND "
-            "(end_date IS NULL OR end_date > ?) RETURNING urn", [day, group.group_id, day]).fetchall()
-        cur.execute("UPDATE group_invitations SET answer = 'withdrawn', answered_by = ?, answered_at = now() "
-                    "WHERE group_id = ? AND answer IS NULL", [viewer.actor, group.group_id])
+            "UPDATE memberships SET end_date = ?, ended_with_group = ? WHERE group_id = ? AND "
+            "(end_date IS NULL OR end_date > ?) RETURNING urn", [day, True, group.group_id, day]).fetchall()
+        cur.execute("UPDATE group_invitations SET answer = 'withdrawn', answered_by = ?, "
+                    "answered_at = CURRENT_TIMESTAMP WHERE group_id = ? AND answer IS NULL",
+                    [viewer.actor, group.group_id])
         cur.execute("UPDATE groups SET status = 'closed', close_date = ? WHERE group_id = ?", [day, group.group_id])
         store.audit(cur, viewer.actor, "close", "group", group.group_id, {"status": "open"},
-                    {"status": "closed", "close_date": day.isoformat(), "stays_ended": sorted(r[0] for r in ended)},
-                    group_id=group.group_id)
+                    {"status": "closed", "close_date": day.isoformat(),
+                     "stays_ended": sorted(int(r[0]) for r in ended)}, group_id=group.group_id)
     return len(ended)
 
 
@@ -492,13 +593,16 @@ def reopen_group(store: Store, viewer: Viewer, group_id: int) -> int:
     if not group.closed:
         raise GroupChangeRefused(f"{group.name} is open.")
     with store.transaction() as cur:
+        if not _held(cur, group).closed:
+            raise GroupChangeRefused(f"{group.name} is open.")
+        closed_on = cur.execute("SELECT close_date FROM groups WHERE group_id = ?", [group.group_id]).fetchone()[0]
         back = cur.execute(
-            "UPDATE memberships SET end_date = NULL, ended_with_group = false WHERE group_id = ? AND ended_with_group "
-            "RETURNING urn", [group.group_id]).fetchall()
+            "UPDATE memberships SET end_date = NULL, ended_with_group = ? WHERE group_id = ? AND ended_with_group = ? "
+            "RETURNING urn", [False, group.group_id, True]).fetchall()
         cur.execute("UPDATE groups SET status = 'open', close_date = NULL WHERE group_id = ?", [group.group_id])
         store.audit(cur, viewer.actor, "reopen", "group", group.group_id,
-                    {"status": "closed", "close_date": None if group.close_date is None else str(group.close_date)},
-                    {"status": "open", "stays_continued": sorted(r[0] for r in back)}, group_id=group.group_id)
+                    {"status": "closed", "close_date": None if closed_on is None else str(closed_on)},
+                    {"status": "open", "stays_continued": sorted(int(r[0]) for r in back)}, group_id=group.group_id)
     return len(back)
 
 
@@ -521,6 +625,32 @@ def _urns(urns: Sequence[object]) -> list[int]:
     return out
 
 
+def _stay_problems(cur: StateCursor, group: GroupSummary, wanted: list[int], day: dt.date,
+                   names: dict[int, str]) -> list[str]:
+    """The schools already in the group on that day or later, and those invited and not answered yet, as the state
+    store holds them now."""
+    problems: list[str] = []
+    starts: dict[int, list[dt.date | None]] = {}
+    for urn, start in cur.execute(
+            f"SELECT urn, start_date FROM memberships WHERE group_id = ? AND urn IN ({_marks(wanted)}) "  # noqa: S608
+            "AND (end_date IS NULL OR end_date >= ?)", [group.group_id, *wanted, day]).fetchall():
+        starts.setdefault(int(urn), []).append(start)
+    for urn in sorted(starts):
+        known = [s for s in starts[urn] if s is not None]
+        start = min(known) if known else None
+        if any(s is None or s <= day for s in starts[urn]):
+            since = f" (since {start:%d %B %Y})" if start is not None else ""
+            problems.append(f"{names.get(urn, urn)} is already a member of {group.name} on {day:%d %B %Y}{since}.")
+        else:
+            problems.append(f"{names.get(urn, urn)} joins {group.name} on {start:%d %B %Y} already: a school has one "
+                            "stay at a time.")
+    invited = {int(r[0]) for r in cur.execute(
+        f"SELECT urn FROM group_invitations WHERE group_id = ? AND answer IS NULL AND urn IN ({_marks(wanted)})",  # noqa: S608
+        [group.group_id, *wanted]).fetchall()}
+    problems += [f"{names.get(u, u)} has been invited already and has not answered yet." for u in sorted(invited)]
+    return problems
+
+
 def add_schools(store: Store, viewer: Viewer, group_id: int, urns: Sequence[object], joined: object = None) -> Added:
     """Add schools to a group from the date they joined (default today; a past date is fine).
 
@@ -539,25 +669,13 @@ def add_schools(store: Store, viewer: Viewer, group_id: int, urns: Sequence[obje
             "AND (close_date IS NULL OR close_date <= ?) ORDER BY urn", [wanted, day]):
         when = f" on {closed_on:%d %B %Y}" if closed_on is not None else ""
         problems.append(f"{names[urn]} closed{when}: a closed school cannot join a group.")
-    stays = store.query("SELECT urn, min(start_date), bool_or(start_date IS NULL OR start_date <= ?) FROM memberships "
-                        "WHERE group_id = ? AND list_contains(?::INTEGER[], urn) AND coalesce(end_date, DATE "
-                        "'9999-12-31') >= ? GROUP BY urn ORDER BY urn", [day, group.group_id, wanted, day])
-    for urn, start, already in stays:
-        if already:
-            since = f" (since {start:%d %B %Y})" if start is not None else ""
-            problems.append(f"{names.get(urn, urn)} is already a member of {group.name} on {day:%d %B %Y}{since}.")
-        else:
-            problems.append(f"{names.get(urn, urn)} joins {group.name} on {start:%d %B %Y} already: a school has one "
-                            "stay at a time.")
-    invited = {int(r[0]) for r in store.query(
-        "SELECT urn FROM group_invitations WHERE group_id = ? AND answer IS NULL AND list_contains(?::INTEGER[], urn)",
-        [group.group_id, wanted])}
-    problems += [f"{names.get(u, u)} has been invited already and has not answered yet." for u in sorted(invited)]
-    if problems:
-        raise GroupChangeRefused(" ".join(problems))
     direct = [u for u in wanted if viewer.is_admin or _is_head_of(viewer, u)]
     asked = [u for u in wanted if u not in direct]
     with store.transaction() as cur:
+        _open_group(_held(cur, group))
+        problems += _stay_problems(cur, group, wanted, day, names)
+        if problems:
+            raise GroupChangeRefused(" ".join(problems))
         if direct:
             cur.executemany("INSERT INTO memberships (group_id, urn, start_date, end_date, source) "
                             "VALUES (?, ?, ?, NULL, 'people')", [[group.group_id, u, day] for u in direct])
@@ -577,22 +695,25 @@ def record_left(store: Store, viewer: Viewer, group_id: int, urn: object, left: 
     group = _changeable(store, viewer, group_id)
     school = _urns([urn])[0]
     name = _school_names(store, [school]).get(school, f"URN {school}")
-    pending = store.query("SELECT invitation_id FROM group_invitations WHERE group_id = ? AND urn = ? AND answer IS "
-                          "NULL", [group.group_id, school])
-    if pending:
-        withdraw_invitation(store, viewer, int(pending[0][0]))
-        return
-    day = _day(left, "leaving date")
-    rows = store.query("SELECT start_date, end_date FROM memberships WHERE group_id = ? AND urn = ? "
-                       "ORDER BY end_date IS NULL DESC, end_date DESC LIMIT 1", [group.group_id, school])
-    if not rows:
-        raise GroupChangeRefused(f"{name} is not a member of {group.name}.")
-    start, end = rows[0]
-    if end is not None:
-        raise GroupChangeRefused(f"{name} left {group.name} on {end:%d %B %Y} already.")
-    if start is not None and day < start:
-        raise GroupChangeRefused(f"{name} joined {group.name} on {start:%d %B %Y}: it cannot leave before that.")
     with store.transaction() as cur:
+        _held(cur, group)
+        pending = cur.execute("SELECT invitation_id, invited_by FROM group_invitations WHERE group_id = ? AND urn = ? "
+                              "AND answer IS NULL ORDER BY invitation_id LIMIT 1", [group.group_id, school]).fetchone()
+        if pending:
+            _withdraw(store, cur, viewer, int(pending[0]), group.group_id, school, str(pending[1]))
+            return
+        day = _day(left, "leaving date")
+        rows = cur.execute("SELECT start_date, end_date FROM memberships WHERE group_id = ? AND urn = ?",
+                           [group.group_id, school]).fetchall()
+        if not rows:
+            raise GroupChangeRefused(f"{name} is not a member of {group.name}.")
+        # the open stay if there is one, else the latest ended one
+        start, end = max(rows,
+                         key=lambda r: (r[1] is None, r[1] or dt.date.min))
+        if end is not None:
+            raise GroupChangeRefused(f"{name} left {group.name} on {end:%d %B %Y} already.")
+        if start is not None and day < start:
+            raise GroupChangeRefused(f"{name} joined {group.name} on {start:%d %B %Y}: it cannot leave before that.")
         cur.execute("UPDATE memberships SET end_date = ? WHERE group_id = ? AND urn = ? AND end_date IS NULL",
                     [day, group.group_id, school])
         store.audit(cur, viewer.actor, "leave", "membership", group.group_id,
@@ -603,7 +724,7 @@ def record_left(store: Store, viewer: Viewer, group_id: int, urn: object, left: 
 def _invitation(store: Store, invitation_id: int) -> Invitation:
     found = [i for i in _pending(store) if i.invitation_id == int(invitation_id)]
     if not found:
-        raise GroupChangeRefused("That invitation has been answered already, or withdrawn.")
+        raise GroupChangeRefused(ANSWERED)
     return found[0]
 
 
@@ -618,15 +739,17 @@ def answer_invitation(store: Store, viewer: Viewer, invitation_id: int, accept: 
     if accept and group is not None:
         _open_group(group)
     with store.transaction() as cur:
-        done = cur.execute("UPDATE group_invitations SET answer = ?, answered_by = ?, answered_at = now() "
+        if accept and group is not None:
+            _open_group(_held(cur, group))
+        done = cur.execute("UPDATE group_invitations SET answer = ?, answered_by = ?, answered_at = CURRENT_TIMESTAMP "
                            "WHERE invitation_id = ? AND answer IS NULL RETURNING invitation_id",
                            ["accepted" if accept else "declined", viewer.actor, inv.invitation_id]).fetchall()
         if not done:  # answered by someone else since it was read: nothing to do twice
-            raise GroupChangeRefused("That invitation has been answered already, or withdrawn.")
+            raise GroupChangeRefused(ANSWERED)
         if accept:
             clash = cur.execute("SELECT count(*) FROM memberships WHERE group_id = ? AND urn = ? AND "
-                                "coalesce(end_date, DATE '9999-12-31') >= ?",
-                                [inv.group_id, inv.urn, inv.joined]).fetchall()[0][0]
+                                "(end_date IS NULL OR end_date >= ?)",
+                                [inv.group_id, inv.urn, inv.joined]).fetchone()[0]
             if clash:
                 raise GroupChangeRefused(f"{inv.school_name} is already a member of {inv.group_name}.")
             cur.execute("INSERT INTO memberships (group_id, urn, start_date, end_date, source) "
@@ -636,12 +759,21 @@ def answer_invitation(store: Store, viewer: Viewer, invitation_id: int, accept: 
                     group_id=inv.group_id)
 
 
+def _withdraw(store: Store, cur: StateCursor, viewer: Viewer, invitation_id: int, group_id: int, urn: int,
+              invited_by: str) -> None:
+    """Take back an invitation inside the caller's transaction; refused when it was answered meanwhile."""
+    done = cur.execute("UPDATE group_invitations SET answer = 'withdrawn', answered_by = ?, "
+                       "answered_at = CURRENT_TIMESTAMP WHERE invitation_id = ? AND answer IS NULL "
+                       "RETURNING invitation_id", [viewer.actor, int(invitation_id)]).fetchall()
+    if not done:
+        raise GroupChangeRefused(ANSWERED)
+    store.audit(cur, viewer.actor, "withdraw", "membership", group_id, None,
+                {"urn": urn, "invited_by": invited_by}, group_id=group_id)
+
+
 def withdraw_invitation(store: Store, viewer: Viewer, invitation_id: int) -> None:
     """The group's leader (or an admin) takes back an invitation not answered yet."""
     inv = _invitation(store, invitation_id)
     _changeable(store, viewer, inv.group_id)
     with store.transaction() as cur:
-        cur.execute("UPDATE group_invitations SET answer = 'withdrawn', answered_by = ?, answered_at = now() "
-                    "WHERE invitation_id = ? AND answer IS NULL", [viewer.actor, inv.invitation_id])
-        store.audit(cur, viewer.actor, "withdraw", "membership", inv.group_id, None,
-                    {"urn": inv.urn, "invited_by": inv.invited_by}, group_id=inv.group_id)
+        _withdraw(store, cur, viewer, inv.invitation_id, inv.group_id, inv.urn, inv.invited_by)

@@ -30,7 +30,7 @@ SCHOOLS = [
 
 @pytest.fixture
 def world(store: Store) -> dict:
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.executemany("INSERT INTO establishments (urn, name, town, postcode, status, phase, la_name) "
                         "VALUES (?, ?, ?, ?, ?, 'secondary', 'Northshire')", SCHOOLS)
     trust = store.create_group("trust", "Oak Trust", code="TR00001", source="gias_groups")
@@ -312,8 +312,9 @@ def test_the_new_partnership_is_seen_by_its_leader_once_it_has_schools(store: St
 def test_a_school_in_no_trust_today_shows_its_last_trust_until_when(store: Store, world: dict) -> None:
     # issue 11 point 1: a census year's membership ends with that year; "no trust" would hide that the school was in
     # one. Brook left Oak Trust on 31 Aug 2023 and is in no trust now; Ashby is still in it; Elm was never in one.
-    store.query("UPDATE memberships SET end_date = DATE '2023-08-31' WHERE group_id = ? AND urn = 100002",
-                [world["trust"]])
+    with store.transaction() as cur:  # the fixture's trust is made with store.create_group: in the state store
+        cur.execute("UPDATE memberships SET end_date = ? WHERE group_id = ? AND urn = 100002",
+                    [dt.date(2023, 8, 31), world["trust"]])
     other = store.create_group("trust", "Pine Trust", code="TR00002", source="gias_groups")
     store.add_memberships(other, [100002], "2019-09-01", "2021-08-31")  # an earlier trust: not the latest stay
     hits = {h.urn: h.trusts for h in ga.find_schools(store, ADMIN, "AB1")}
