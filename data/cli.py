@@ -6,7 +6,8 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from data.db.errors import StoreError
@@ -115,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
     ex = sub.add_parser("export-public", help="write a store holding only the published results (for a parents-only "
                                               "site, JOINTLY_PUBLIC_SITE=1)")
-    ex.add_argument("out", help="the new store file (replaced whole if it exists)")
+    ex.add_argument("out", help="the new store file (replaced whole if it exists), with its state file beside it "
+                                "(OUT with the suffix .state.sqlite)")
 
     u = sub.add_parser("users", help="manage sign-in accounts (admin, leader, governor)")
     us = u.add_subparsers(dest="users_command", required=True)
@@ -156,13 +158,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _open() -> Store:
-    """The store at $JOINTLY_DB, read-write; says so when it first rebuilt derived tables an interrupted import
-    left pending (Store.open does the rebuild)."""
-    store = Store.open()
+def _open(*, rebuild: bool = True) -> Store:
+    """The results at $JOINTLY_DB, read-only (so a command works while the app serves them), over the state store
+    (what people write: accounts, targets, consents...); says so when a writer first rebuilt derived tables an
+    interrupted import left pending (Store.open). A store that does not exist yet is made, empty."""
+    path = default_path()
+    if not path.exists():
+        from data.db.snapshot import next_snapshot
+
+        with next_snapshot(path):  # an empty, migrated store, swapped in whole
+            pass
+    store = Store.open(path, read_only=True, rebuild=rebuild)
     if store.rebuilt:
         print(f"note: {store.rebuilt}", file=sys.stderr, flush=True)
     return store
+
+
+@contextmanager
+def _writing(*, rebuild: bool = True) -> Iterator[Store]:
+    """A writer over the next snapshot of the results at $JOINTLY_DB (data.db.snapshot), for a command that writes
+    them: the writer lock is taken (a second writer waits, then says another import is running), and what the
+    command commits is swapped in whole when it ends; an error or a kill leaves the results as they were. First,
+    as any writer's open does, derived tables an interrupted import left pending are rebuilt (and said)."""
+    from data.db.snapshot import next_snapshot
+
+    with next_snapshot(default_path()) as store:
+        if rebuild and (since := store.derived_pending()) is not None:
+            try:
+                print(f"note: {store.rebuild_derived()}", file=sys.stderr, flush=True)
+            except Exception as exc:  # the rebuild is one transaction: the snapshot is as it was, still marked
+                raise StoreError(f"the derived tables pending since import {since} could not be rebuilt; the "
+                                 "imported values are kept: try `python -m data rebuild`", str(exc)) from exc
+        yield store
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -179,9 +206,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from data.ingest.importers import after_imports, demo_refusal, import_files
+    from data.ingest.store_check import check_store
 
-    with _open() as store:
-        if (refused := demo_refusal(store)) is not None:  # one sentence, before any file is read
+    if default_path().exists():
+        with Store(default_path(), read_only=True) as store:
+            if (refused := demo_refusal(store)) is not None:  # one sentence, before any file is read or lock taken
+                raise StoreError(f"{default_path()}: {refused}. Nothing was imported")
+    derived_failed: Exception | None = None
+    findings: list = []
+    # one next snapshot for every file and the derived tables: the app serves all of it from its next rerun after
+    # the swap, or (an error, a kill) none of it
+    with _writing() as store:
+        if (refused := demo_refusal(store)) is not None:  # the file may have become the demo meanwhile
             raise StoreError(f"{default_path()}: {refused}. Nothing was imported")
         reports = import_files(store, args.files, args.period, recluster=False)
         failed = 0
@@ -190,15 +226,20 @@ def _import(args: argparse.Namespace) -> int:
             failed += not r.ok
         committed = [str(r.import_id) for r in reports if r.ok]
         if committed:
-            # said before the whole-table work, so whoever watches knows the values are stored whatever happens next
-            print(f"committed import {', '.join(committed)}; rebuilding derived tables…", flush=True)
+            print(f"imported {', '.join(committed)} into the next snapshot; rebuilding derived tables…", flush=True)
             try:
                 after_imports(store, reports)
-            except Exception as exc:  # the values stay committed and the imports 'pending': the next open rebuilds
-                raise StoreError("the files are imported but the derived tables could not be rebuilt: run "
-                                 "`python -m data rebuild`", str(exc)) from exc
-        if committed:  # after the per-file reports: what the store can show now, and what it cannot
-            _print_check(store)
+            except Exception as exc:  # the values are kept, the imports 'pending': the next writer rebuilds
+                derived_failed = exc
+            findings = check_store(store)
+    if committed:
+        # said once the snapshot is swapped in: from here the values are stored whatever happens next
+        print(f"committed import {', '.join(committed)}: the app shows it from its next page load", flush=True)
+    if derived_failed is not None:
+        raise StoreError("the files are imported but the derived tables could not be rebuilt: run "
+                         "`python -m data rebuild`", str(derived_failed)) from derived_failed
+    if committed:  # after the per-file reports: what the store can show now, and what it cannot
+        _print_findings(findings)
     if failed:
         print(f"error: {failed} of {len(reports)} files could not be imported (see above); "
               "nothing from those files was written", file=sys.stderr)
@@ -209,7 +250,7 @@ def _import(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from data.ingest.store_check import check_store
 
-    with Store.open(rebuild=False) as store:  # report the store as it is: a pending rebuild shows as pending
+    with _open(rebuild=False) as store:  # read-only, as it is: a pending rebuild shows as pending
         info = store.info()
         findings = check_store(store)
     print(f"store: {info.path} (schema version {info.schema_version})")
@@ -228,12 +269,6 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_check(store: Store) -> None:
-    from data.ingest.store_check import check_store
-
-    _print_findings(check_store(store))
-
-
 def _print_findings(findings: list) -> None:
     from data.ingest.store_check import report_lines
 
@@ -241,8 +276,9 @@ def _print_findings(findings: list) -> None:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    with Store.open(rebuild=False) as store:
-        print(store.rebuild_derived())
+    with _writing(rebuild=False) as store:
+        done = store.rebuild_derived()
+    print(done)
     return 0
 
 
@@ -486,8 +522,8 @@ def _forget_period(args: argparse.Namespace) -> int:
         if answer.strip() != period:
             print("nothing was removed")
             return 1
-    backup = backup_store(path)  # after the store is closed: the copy is complete, and nobody else holds it
-    with _open() as store:
+    with _writing() as store:
+        backup = backup_store(path)  # under the writer lock: the current snapshot, whole, as it was
         done = forget_period(store, period, actor="cli")
     print(f"removed {done.school_values:,} school values, {done.local_values:,} local measure values, "
           f"{done.benchmarks:,} benchmarks and {done.derived:,} derived rows of {period}; derived tables rebuilt; "
@@ -514,30 +550,34 @@ def _undo_import(args: argparse.Namespace) -> int:
         if answer.strip() != str(args.import_id):
             print("nothing was changed")
             return 1
-    backup = backup_store(path)  # after the store is closed: the copy is complete, and nobody else holds it
-    with _open() as store:
+    from data.ingest.store_check import check_store
+
+    with _writing() as store:
+        backup = backup_store(path)  # under the writer lock: the current snapshot, whole, as it was
         done = undo_import(store, "cli", args.import_id, backup=str(backup))
-        print(f"undid import {done.import_id} ({done.file_name}): removed {done.values_removed:,} rows it added and "
-              f"put back {done.values_restored:,} rows it replaced; derived tables rebuilt; the store as it was is "
-              f"kept as {backup}")
-        _print_check(store)
+        findings = check_store(store)
+    print(f"undid import {done.import_id} ({done.file_name}): removed {done.values_removed:,} rows it added and "
+          f"put back {done.values_restored:,} rows it replaced; derived tables rebuilt; the store as it was is "
+          f"kept as {backup}")
+    _print_findings(findings)
     return 0
 
 
 def _optimize(args: argparse.Namespace) -> int:
-    with _open() as store:
+    with _writing() as store:
         store.recluster()
     print("observations re-sorted by group")
     return 0
 
 
 def _export_public(args: argparse.Namespace) -> int:
-    from data.services.publications import export_public
+    from data.outputs.public_export import export_public, public_state_path
 
     with _open() as store:
         counts = export_public(store, args.out)
     print(f"{args.out}: {counts['publications']} published results, {counts['publication_items']} measures, "
-          f"{counts['publication_school_values']} school values, {counts['publication_schools']} schools")
+          f"{counts['publication_school_values']} school values, {counts['publication_schools']} schools "
+          f"(with its state file {public_state_path(args.out)}: copy both to the parents' host)")
     return 0
 
 

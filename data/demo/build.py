@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
 import tempfile
@@ -2037,7 +2036,8 @@ def write_demo_files(out_dir: Path, *, schools: int = DEFAULT_SCHOOLS, years: in
 
 
 def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAULT_YEARS, seed: int = DEFAULT_SEED,
-               files_dir: Path | None = None, progress: Progress | None = None, replace: bool = False) -> str:
+               files_dir: Path | None = None, progress: Progress | None = None, replace: bool = False,
+               only_if_missing: bool = False) -> str:
     """Write DfE-format files, import them into a NEW store, return a short summary text.
 
     The store is built in a temporary file beside `path` and moved into place only when everything imported
@@ -2045,14 +2045,31 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
     Only a store marked as the demo (settings 'demo' = 'true') is replaced; a real one only with `replace`, after a
     backup beside it; none while another process has it open, and never a file that is not a Jointly store
     (data.db.store.claim_for_demo). The check runs before any work and again just before the move.
+    The whole build holds the results' writer lock (data.db.snapshot): one process builds, a second waits, and app
+    processes reading the store move to the new demo at their next rerun. `only_if_missing` (the app's first
+    run): when another process built a store while this one waited for the lock, that one is kept.
     """
-    from data.db.store import Store, claim_for_demo
-    from data.demo.publication import publish_demo_examples
-    from data.ingest.importers import after_imports, import_file
+    from data.db import snapshot
+    from data.db.store import claim_for_demo
 
     t0 = time.perf_counter()
     path = Path(path)
     claim_for_demo(path, replace=replace, keep_backup=False)  # refuse now, not after a minute of building
+    with snapshot.writer_lock(path):
+        if only_if_missing and path.exists():
+            return f"{path} was built meanwhile by another process"
+        return _build_locked(path, schools=schools, years=years, seed=seed, files_dir=files_dir, progress=progress,
+                             replace=replace, t0=t0)
+
+
+def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir: Path | None,
+                  progress: Progress | None, replace: bool, t0: float) -> str:
+    """build_demo's work, under the writer lock."""
+    from data.db import snapshot
+    from data.db.store import Store, claim_for_demo
+    from data.demo.publication import publish_demo_examples
+    from data.ingest.importers import after_imports, import_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
     for p in (tmp, Path(str(tmp) + ".wal")):
@@ -2065,7 +2082,7 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
     store: Store | None = None
     try:
         files = _write_all(w, out_dir, progress, 0.03, 0.25, frames)
-        store = Store(tmp)
+        store = Store(path, file=tmp)  # the demo's results are `path`'s next snapshot (and its state is path's)
         reports = []
         for k, (fp, period) in enumerate(files):
             _report(progress, f"Importing {fp.parent.name + '/' if period else ''}{fp.name}",
@@ -2094,7 +2111,7 @@ def build_demo(path: Path, *, schools: int = DEFAULT_SCHOOLS, years: int = DEFAU
             raise RuntimeError("the demo store did not checkpoint cleanly")
         backup = claim_for_demo(path, replace=replace, keep_backup=True)  # the file may have changed meanwhile
         Path(str(path) + ".wal").unlink(missing_ok=True)  # the old store's log must not replay onto the new one
-        os.replace(tmp, path)
+        snapshot.swap_in(path, tmp)  # fsync, rename (atomic), fsync the folder
     except BaseException:
         if store is not None:
             store.close()

@@ -176,7 +176,11 @@ EST_COLUMNS = [
 
 def import_files(store: Store, paths: Sequence[str | Path], period: str | None = None, *,
                  actor: str = "cli", recluster: bool = True) -> list[ImportReport]:
-    """Import several files, each in its own transaction, then re-cluster once if schools moved."""
+    """Import several files, each in its own transaction, then re-cluster once if schools moved. On a read-only
+    Store (an app process's) all of it is written to one next snapshot of the results, swapped in whole."""
+    if store.read_only:
+        return _in_next_snapshot(store, [Path(p).name for p in paths], lambda w: import_files(
+            w, paths, period, actor=actor, recluster=recluster))
     reports = [import_file(store, p, period, actor=actor, recluster=False) for p in paths]
     if recluster:
         after_imports(store, reports)
@@ -201,8 +205,12 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
 
     `demo_files` is for the demo's own made-up files (data.demo.build, and tests adding made-up rows to a demo): no
     command
-    or page passes it, so a demo store refuses every real file (DEMO_REFUSAL)."""
+    or page passes it, so a demo store refuses every real file (DEMO_REFUSAL). On a read-only Store (an app
+    process's) the import is written to the next snapshot of the results and swapped in whole (data.db.snapshot)."""
     path = Path(path)
+    if store.read_only:
+        return _in_next_snapshot(store, [path.name], lambda w: [import_file(
+            w, path, period, actor=actor, recluster=recluster, limit_bytes=limit_bytes, demo_files=demo_files)])[0]
     started = datetime.now()
     t0 = time.perf_counter()
     report = ImportReport(file=path.name)
@@ -268,6 +276,19 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
     return report
 
 
+def _in_next_snapshot(store: Store, names: list[str],
+                      work: Callable[[Store], list[ImportReport]]) -> list[ImportReport]:
+    """`work` on a writer over the next snapshot of a read-only Store's results; while another process writes them
+    for longer than the writer waits, one failed report per file says so (nothing was read or written)."""
+    from data.db.snapshot import WriterBusy, write_results
+
+    try:
+        return write_results(store, work)
+    except WriterBusy as exc:
+        return [ImportReport(file=n, ok=False, message=exc.title, problems=[Problem(n, exc.title, fatal=True)])
+                for n in names]
+
+
 def _record_failure(store: Store, report: ImportReport, problem: Problem, sha: str | None, started: datetime,
                     actor: str) -> None:
     """Mark the report failed and log the failure in its own transaction (the import's own was rolled back)."""
@@ -288,6 +309,12 @@ def after_imports(store: Store, reports: Sequence[ImportReport]) -> None:
     from data.ingest.derived import refresh_derived
 
     ok = [r for r in reports if r.ok]
+    if store.read_only:  # an app process's Store: the whole-table work goes to the next snapshot, swapped in whole
+        if ok:
+            from data.db.snapshot import write_results
+
+            write_results(store, lambda w: after_imports(w, reports))
+        return
     # a predecessors file moves schools' earlier URNs beside them (Store.recluster), so a card's series reads one range
     if any(r.establishments_added or r.memberships_changed or r.kind == FileKind.GIAS_PREDECESSORS for r in ok):
         store.recluster()
