@@ -9,11 +9,20 @@ import pandas as pd
 import streamlit as st
 
 from data.db.errors import StoreError
-from data.ingest.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS
 from data.services import governance, scope
-from data.services.imports import store_findings, undo_for, undo_plan, undoable_imports
+from data.services.imports import (
+    DEMO_WHY,
+    OK,
+    REAL_STORE_COMMANDS,
+    SEVERITY_WORDS,
+    store_findings,
+    undo_for,
+    undo_plan,
+    undoable_imports,
+)
 from metrics.text import markdown_text
 from ui.context import current_viewer
+from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.server import UPLOAD_CAP_MB, open_uploads
 from ui.store import get_store
@@ -29,7 +38,7 @@ KEY_UNDO_ASK = "data_undo_ask"
 KEY_UNDO_YES = "data_undo_yes"
 KEY_UNDO_NO = "data_undo_no"
 KEY_UNDO_ASKING = "_data_undo_asking"  # the import whose undo waits for a yes
-KEY_UNDONE = "_data_undone"  # the last undo's sentence, shown once after the rerun
+PLACE_UNDO = "undo"  # where an undo's outcome is said, on the rerun after it
 OUTCOME_WORDS = {"ok": "Imported", "failed": "Failed: nothing written",
                  "pending": "Values stored; derived tables pending (rebuilt at the next open)",
                  "undone": "Undone: its values are as they were before it"}
@@ -140,8 +149,7 @@ else:
         "Message": log["message"].fillna(""),
         "By": log["actor"].fillna(""),
     }), hide_index=True)
-if (said := st.session_state.pop(KEY_UNDONE, None)) is not None:
-    st.success(said)
+show_flashed(PLACE_UNDO)
 undoable = dict(undoable_imports(store, viewer))
 if undoable:
     st.subheader("Undo an import")
@@ -169,9 +177,8 @@ if undoable:
                 st.error(f"{markdown_text(refused.title)} Nothing was changed.")
             else:
                 back = f" and the {done.values_restored:,} it replaced were put back" if done.values_restored else ""
-                st.session_state[KEY_UNDONE] = (f"Undone: the import of {markdown_text(done.file_name)}. The "
-                                                f"{done.values_removed:,} values and records it added were "
-                                                f"removed{back}.")
+                flash(Kind.SUCCESS, f"Undone: the import of {done.file_name}. The {done.values_removed:,} values "
+                                    f"and records it added were removed{back}.", place=PLACE_UNDO)
                 st.rerun()
         if no.button("Cancel", key=KEY_UNDO_NO):
             st.session_state.pop(KEY_UNDO_ASKING, None)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from data.db.store import Store
 from data.ingest import store_check, undo
-from data.ingest.store_check import Finding
+from data.ingest.store_check import DEMO_WHY, OK, REAL_STORE_COMMANDS, SEVERITY_WORDS, Finding
 from data.ingest.undo import UndoDone, UndoPlan
 from data.services.access import AccessDenied, Viewer
 
 CHECK_ADMINS_ONLY = "Only an admin can check what the store holds."
 UNDO_ADMINS_ONLY = "Only an admin can undo an import."
+# the check's words, for the page that shows its findings
+__all__ = ["DEMO_WHY", "OK", "REAL_STORE_COMMANDS", "SEVERITY_WORDS", "store_findings", "undo_for", "undo_plan",
+           "undoable_imports"]
 
 
 def store_findings(store: Store, viewer: Viewer) -> list[Finding]:

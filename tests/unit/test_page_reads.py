@@ -43,8 +43,8 @@ ALLOWED = {
     "data.services.publications": READ_NAMES["data.services.publications"] | {"publish", "withdraw", "MAX_COMMENTARY"},
     "data.services.inspections": READ_NAMES["data.services.inspections"],
     # the checked write, taking the viewer (issue 11 point 4)
-    "data.services.imports": READ_NAMES["data.services.imports"] | {"undo_for"},
-    "data.ingest.store_check": {"SEVERITY_WORDS", "OK", "DEMO_WHY", "REAL_STORE_COMMANDS"},  # words (issue 11 point 3)
+    "data.services.imports": READ_NAMES["data.services.imports"] | {
+        "undo_for", "SEVERITY_WORDS", "OK", "DEMO_WHY", "REAL_STORE_COMMANDS"},  # and the check's words
     "data.services.consent": READ_NAMES["data.services.consent"] | {
         "record_consent", "record_consents",  # checked writes, each taking the viewer (issue 11 point 2)
         "AGREED", "DECLINED", "NOT_ASKED", "MAX_NOTE"},
