@@ -18,12 +18,12 @@ from data.services.accounts import (
 )
 from metrics.text import markdown_text
 from ui.context import current_viewer, group_options
+from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.store import get_store
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
-KEY_MESSAGE = "_accounts_message"  # (kind, text) shown after the rerun a change causes
 KEY_ACCOUNT = "accounts_chosen"
 KEY_ADDED = "_accounts_added"  # an account was just added: the next run starts the form afresh
 NEW_FIELDS = ("new_email", "new_name", "new_role", "new_group", "new_school", "new_password")
@@ -37,15 +37,10 @@ SCHOOL_LABEL = "School URN (optional: a governor's school, or the school a leade
 
 def _done(problems: list[str], success: str) -> None:
     """Keep what happened for the rerun that follows: the problems (nothing was changed), or the success."""
-    st.session_state[KEY_MESSAGE] = ("error", problems) if problems else ("success", success)
-
-
-def _say() -> None:
-    kind, text = st.session_state.pop(KEY_MESSAGE, (None, None))
-    if kind == "success":
-        st.success(markdown_text(text))  # an email would otherwise be drawn as a mailto link
-    elif kind == "error":
-        st.error("Nothing was changed:\n\n" + "\n".join(f"- {markdown_text(p)}" for p in text))
+    if problems:
+        flash(Kind.ERROR, "Nothing was changed:", problems)
+    else:
+        flash(Kind.SUCCESS, success)  # inert: an email would otherwise be drawn as a mailto link
 
 
 def _role_shown(account: dict) -> str:
@@ -73,7 +68,7 @@ st.caption("Who may sign in, and what they see. Parents need no account. Every c
 if store.is_demo():
     st.info("This is the demo: people choose who they are with 'Viewing as' in the sidebar. Accounts made here are "
             "kept, but sign-in is used only once real data is loaded.")
-_say()
+show_flashed()
 groups = group_options(store, viewer)
 group_ids = [NO_GROUP, *groups]
 group_label = lambda g: "No group (admins see every group)" if g == NO_GROUP else groups[g]  # noqa: E731

@@ -32,12 +32,12 @@ from data.services.group_admin import (
 from metrics.school_words import phase_words
 from metrics.text import markdown_text
 from ui.context import current_viewer
+from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.store import get_store
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
-KEY_MESSAGE = "_groups_message"  # (kind, text) shown after the rerun a change causes
 KEY_CHOSEN = "groups_chosen"
 KEY_SEARCH = "groups_search"
 KEY_PICKED = "groups_picked"
@@ -47,22 +47,14 @@ NOT_INSIDE = 0
 LATEST = dt.date.today() + dt.timedelta(days=365)  # the data layer refuses later dates too
 
 
-def _say() -> None:
-    kind, text = st.session_state.pop(KEY_MESSAGE, (None, None))
-    if kind == "success":
-        st.success(markdown_text(text), icon=":material/check_circle:")
-    elif kind == "error":
-        st.error("Nothing was changed: " + markdown_text(text), icon=":material/error:")
-
-
 def _attempt(change, success: str | None = None) -> None:
     """Make a change and keep what happened for the rerun that follows: the refusal in words, or the success."""
     try:
         result = change()
     except StoreError as refused:  # AccessDenied too: the data layer's words are for the person on the page
-        st.session_state[KEY_MESSAGE] = ("error", refused.title)
+        flash(Kind.ERROR, "Nothing was changed: " + refused.title)
     else:
-        st.session_state[KEY_MESSAGE] = ("success", success(result) if callable(success) else success)
+        flash(Kind.SUCCESS, success(result) if callable(success) else success)
         # chosen again before the selector is drawn: Streamlit's browser side keeps a renamed option's old label
         # otherwise (streamlit/streamlit#13788)
         st.session_state.setdefault(KEY_NEXT, st.session_state.get(KEY_CHOSEN))
@@ -147,7 +139,7 @@ if viewer.is_admin or parents:
                                           opened=opened), made)
 
 if not groups:
-    _say()
+    show_flashed()
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ one group
@@ -165,7 +157,7 @@ group = detail.group
 status = f"closed on {_day(group.close_date)}" if group.closed else "open"
 inside = f"inside {markdown_text(group.parent_name)}" if group.parent_name else "not inside another group"
 st.markdown(f"**{markdown_text(group.name)}**: {group.kind_words}, {status}, {inside}.")
-_say()  # here, beside what was changed (the page is long), not at its top
+show_flashed()  # here, beside what was changed (the page is long), not at its top
 if detail.children:
     st.caption("Groups in it: " + markdown_text(", ".join(detail.children)) + ". Their schools count in it too.")
 if group.dfe:
@@ -298,5 +290,5 @@ if detail.can_close:
                     _attempt(lambda: close_group(store, viewer, group.group_id, on),
                              lambda n: f"{group.name} closed on {_day(on)}; {_plural(n, 'membership')} ended then.")
                 else:
-                    st.session_state[KEY_MESSAGE] = ("error", "Tick the box to confirm.")
+                    flash(Kind.ERROR, "Nothing was changed: Tick the box to confirm.")
                     st.rerun()

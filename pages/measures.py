@@ -13,6 +13,7 @@ from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
 from metrics.text import markdown_text
 from metrics.validation import Issue
 from ui.context import choose_group, choose_period, current_viewer, group_card, registry
+from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.server import open_uploads
 from ui.store import get_store
@@ -31,7 +32,6 @@ KEY_SAVE_DEFINITION = "measures_define_save"
 KEY_UPLOAD_MEASURE = "measures_upload_measure"
 KEY_UPLOAD_FILE = "measures_upload_file"
 KEY_COMMIT = "measures_upload_commit"
-KEY_MESSAGES = "_measures_messages"  # outcome of the last save, by section, shown once
 KEY_CONTEXTS = "_measures_contexts"  # what each editor's state was made for (see _fresh)
 
 NEW = ""  # "start from": a new measure
@@ -63,18 +63,13 @@ def _fresh(name: str, context: object, keys: list[str]) -> None:
         contexts[name] = context
 
 
-def _say(section: str, kind: str, text: str | list[str]) -> None:
-    st.session_state.setdefault(KEY_MESSAGES, {})[section] = (kind, text)
-
-
-def _show_message(section: str) -> None:
-    kind, text = st.session_state.get(KEY_MESSAGES, {}).pop(section, (None, None))
-    if kind == "success":
-        st.success(text)
-    elif kind == "error":
+def _say(section: str, kind: Kind, text: str | list[str]) -> None:
+    """Keep a save's outcome for the rerun, said in its own section: the success, or every problem found."""
+    if kind is Kind.ERROR:
         problems = [text] if isinstance(text, str) else text
-        st.error(f"Not saved: {len(problems)} problem(s). Nothing was written.\n\n"
-                 + "\n".join(f"- {markdown_text(p)}" for p in problems))
+        flash(kind, f"Not saved: {len(problems)} problem(s). Nothing was written.", problems, place=section)
+    else:
+        flash(kind, str(text), place=section)
 
 
 def _format_words(spec: str) -> str:
@@ -99,17 +94,17 @@ def _issue_lines(issues: list[Issue]) -> str:
 def _save_measures(gid: int, ids: list[str]) -> None:
     problems = governance.choose_measures(get_store(), current_viewer(), gid, ids)
     if problems:
-        _say("measures", "error", problems)
+        _say("measures", Kind.ERROR, problems)
     else:
-        _say("measures", "success", f"Saved: the scorecard now shows {len(ids)} measures in this order.")
+        _say("measures", Kind.SUCCESS, f"Saved: the scorecard now shows {len(ids)} measures in this order.")
 
 
 def _save_targets(gid: int, period: str, targets: dict[str, float | None]) -> None:
     problems = governance.set_targets(get_store(), current_viewer(), gid, period, targets)
     if problems:
-        _say("targets", "error", problems)
+        _say("targets", Kind.ERROR, problems)
     else:
-        _say("targets", "success", f"Targets for {period} saved.")
+        _say("targets", Kind.SUCCESS, f"Targets for {period} saved.")
 
 
 def _load_definition(gid: int) -> None:
@@ -130,20 +125,19 @@ def _load_definition(gid: int) -> None:
 def _save_definition(gid: int, definition: dict) -> None:
     issues = governance.define_measure(get_store(), current_viewer(), gid, definition)
     if issues:
-        _say("define", "error", [f"{FIELD_WORDS.get(i.field or '', 'Measure')}: {i.for_page()}" for i in issues])
+        _say("define", Kind.ERROR, [f"{FIELD_WORDS.get(i.field or '', 'Measure')}: {i.for_page()}" for i in issues])
     else:
-        _say("define", "success", f"Saved {markdown_text(definition['label'])} ({markdown_text(definition['id'])}). "
-                                  "It is now in the measure "
-                                  "lists above" + ("" if definition.get("formula") else " and can take uploads below")
-                                  + ".")
+        uploads = "" if definition.get("formula") else " and can take uploads below"
+        _say("define", Kind.SUCCESS, f"Saved {definition['label']} ({definition['id']}). It is now in the measure "
+                                     f"lists above{uploads}.")
 
 
 def _commit(gid: int, mid: str, content: bytes, filename: str) -> None:
     result = governance.upload_values(get_store(), current_viewer(), gid, mid, content, filename=filename)
     if result.issues:
-        _say("upload", "error", [str(i) for i in result.issues])
+        _say("upload", Kind.ERROR, [str(i) for i in result.issues])
     else:
-        _say("upload", "success", f"Stored {len(result.rows)} rows from {markdown_text(filename)}.")
+        _say("upload", Kind.SUCCESS, f"Stored {len(result.rows)} rows from {filename}.")
 
 
 # ------------------------------------------------------------------------------ the page
@@ -204,7 +198,7 @@ else:
     ordered = list(edited.sort_values("Position", kind="stable").index)
 st.button("Save the measures", key=KEY_SAVE_MEASURES, type="primary", disabled=not editable or not ordered,
           on_click=_save_measures, args=(gid, ordered))
-_show_message("measures")
+show_flashed("measures")
 
 # ---------------------------------------------------------------- (b) targets
 st.header("Targets")
@@ -247,7 +241,7 @@ if card is not None and judged:
               on_click=_save_targets,
               args=(gid, period, {m: (None if pd.isna(v) else float(v))
                                   for m, v in edited_targets["Target"].items()}))
-    _show_message("targets")
+    show_flashed("targets")
 
 # ---------------------------------------------------------------- (c) define a local measure
 st.header("Define a local measure")
@@ -302,7 +296,7 @@ with checks:
                                                     if definition.get("id") in own else ""))
     st.button("Save the measure", key=KEY_SAVE_DEFINITION, type="primary", disabled=bool(issues) or not editable,
               on_click=_save_definition, args=(gid, definition))
-    _show_message("define")
+    show_flashed("define")
 
 # ---------------------------------------------------------------- (d) upload local measure values
 st.header("Upload local measure values")
@@ -341,7 +335,7 @@ if upload is not None:
         st.success(f"{len(result.rows)} rows checked: no problems.")
         st.button(f"Commit {len(result.rows)} rows", key=KEY_COMMIT, type="primary", disabled=not editable,
                   on_click=_commit, args=(gid, mid, content, upload.name))
-_show_message("upload")
+show_flashed("upload")
 st.subheader(f"Values stored for {markdown_text(measure.label)}")
 stored = governance.local_values(store, viewer, gid, mid)
 if stored.empty:

@@ -13,6 +13,7 @@ from data.services.publications import MAX_COMMENTARY, build_publication, public
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card
 from ui.frames import headline_rows
+from ui.messages import Kind, flash, show_flashed
 from ui.published import render_publication
 from ui.router import hand_over
 from ui.store import get_store
@@ -24,8 +25,8 @@ KEY_CHOSEN_FOR = "_publish_measures_for"  # the (group, year) the chosen measure
 KEY_NOTE = "publish_note_"  # + measure id: one commentary box per chosen measure
 KEY_PUBLISH = "publish_button"
 KEY_WITHDRAW = "withdraw_"  # + publication id
-KEY_FLASH = "_publish_flash"  # a message to show after a withdraw (made in a callback, shown on the next run)
-KEY_CONSENT_FLASH = "_consent_flash"  # the same, after recording schools' answers
+PLACE_HISTORY = "history"  # where a withdrawal's message is said (made in a callback, shown on the next run)
+PLACE_CONSENT = "consent"  # the same, after recording schools' answers
 KEY_CONSENT_SCHOOLS = "consent_schools"
 KEY_CONSENT_ANSWER = "consent_answer"
 KEY_CONSENT_NOTE = "consent_note"
@@ -74,19 +75,17 @@ def _record_answers(group_id: int, names: dict[int, str], only: int | None) -> N
     chosen = [only] if only is not None else list(st.session_state.get(KEY_CONSENT_SCHOOLS) or [])
     agreed = st.session_state.get(KEY_CONSENT_ANSWER) == "agrees"
     if not chosen:
-        st.session_state[KEY_CONSENT_FLASH] = ("error", "Choose the school whose answer you are recording.")
+        flash(Kind.ERROR, "Choose the school whose answer you are recording.", place=PLACE_CONSENT)
         return
     problems = record_consents(get_store(), current_viewer(), group_id, {int(u): agreed for u in chosen},
                                str(st.session_state.get(KEY_CONSENT_NOTE) or ""))
     if problems:
-        st.session_state[KEY_CONSENT_FLASH] = ("error", "Not recorded:\n\n" + "\n".join(
-            f"- {markdown_text(p)}" for p in problems))
+        flash(Kind.ERROR, "Not recorded:", problems, place=PLACE_CONSENT)
         return
-    who = ", ".join(markdown_text(names.get(int(u), "the school")) for u in chosen)
-    st.session_state[KEY_CONSENT_FLASH] = ("success", f"Recorded: {who} {'agree' if agreed else 'do not agree'}"
-                                           " to publish jointly." if len(chosen) > 1 else
-                                           f"Recorded: {who} {'agrees' if agreed else 'does not agree'} to publish "
-                                           "jointly.")
+    who = ", ".join(names.get(int(u), "the school") for u in chosen)
+    flash(Kind.SUCCESS, f"Recorded: {who} {'agree' if agreed else 'do not agree'} to publish jointly."
+          if len(chosen) > 1 else f"Recorded: {who} {'agrees' if agreed else 'does not agree'} to publish jointly.",
+          place=PLACE_CONSENT)
     if only is None:
         st.session_state[KEY_CONSENT_SCHOOLS] = []
     st.session_state[KEY_CONSENT_NOTE] = ""
@@ -102,10 +101,10 @@ def _when(value: object) -> str:
 def _withdraw(publication_id: int, label: str) -> None:
     """Runs before the page is drawn, so the history below already shows the withdrawal."""
     problems = withdraw(get_store(), current_viewer(), publication_id)
-    st.session_state[KEY_FLASH] = (("error", "Not withdrawn:\n\n" + "\n".join(f"- {markdown_text(p)}"
-                                                                                for p in problems))
-                                   if problems else
-                                   ("success", f"Withdrawn: {label} is no longer shown to parents."))
+    if problems:
+        flash(Kind.ERROR, "Not withdrawn:", problems, place=PLACE_HISTORY)
+    else:
+        flash(Kind.SUCCESS, f"Withdrawn: {label} is no longer shown to parents.", place=PLACE_HISTORY)
 
 
 store = get_store()
@@ -128,9 +127,7 @@ school_names = {u: c.name for u, c in answers.items()}
 agreed_count = sum(c.agreed for c in answers.values())
 st.caption(f"A school's results go into the joint publication only if the school has agreed: its head or a data "
            f"manager records the answer. {agreed_count} of {len(answers)} schools have agreed.")
-flash = st.session_state.pop(KEY_CONSENT_FLASH, None)
-if flash:
-    (st.error if flash[0] == "error" else st.success)(flash[1])
+show_flashed(PLACE_CONSENT)
 if answers:
     ordered = sorted(answers.values(), key=lambda c: (c.answer != AGREED, c.name))
     st.dataframe(pd.DataFrame({
@@ -223,9 +220,7 @@ if st.button("Publish", type="primary", icon=":material/campaign:", key=KEY_PUBL
 
 # ------------------------------------------------------------------------------------------- history
 st.subheader("History")
-flash = st.session_state.pop(KEY_FLASH, None)
-if flash:
-    (st.error if flash[0] == "error" else st.success)(flash[1])
+show_flashed(PLACE_HISTORY)
 history = publication_history(store, viewer, group_id)
 if not history:
     st.info(f"{markdown_text(card.subject.name)} has not published any results yet.")

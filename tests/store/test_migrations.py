@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from data.db.errors import QueryFailed
 from data.db.store import MIGRATIONS_DIR, Store
 
 MIGRATIONS = sorted(MIGRATIONS_DIR.glob("*.sql"))
@@ -69,7 +69,7 @@ def test_status_is_a_closed_set(store: Store) -> None:
     """The store refuses a status outside DESIGN.md's five, whoever writes it."""
     sql = "INSERT INTO observations (level, urn, measure, period, status) VALUES ('school', 1, 'pupils', '2018/19', ?)"
     store.query(sql, ["ok"])
-    with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
+    with pytest.raises(QueryFailed, match="CHECK constraint"):
         store.query(sql, ["great"])
     assert store.query("SELECT status FROM observations") == [("ok",)]
 
@@ -131,7 +131,7 @@ def test_imports_logged_before_0008_are_kept_and_pending_is_allowed(tmp_path: Pa
         with s.transaction() as cur:
             cur.execute("INSERT INTO imports (file_name, kind, outcome, message) VALUES ('a.csv', 'census', 'ok', "
                         "NULL), ('b.csv', NULL, 'failed', 'not a DfE file')")
-        with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
+        with pytest.raises(QueryFailed, match="CHECK constraint"):
             s.query("INSERT INTO imports (file_name, outcome) VALUES ('c.csv', 'pending')")
         before = s.query("SELECT * FROM imports ORDER BY import_id")
     monkeypatch.setattr(store_module, "MIGRATIONS_DIR", MIGRATIONS_DIR)
@@ -140,5 +140,5 @@ def test_imports_logged_before_0008_are_kept_and_pending_is_allowed(tmp_path: Pa
         assert s.query("SELECT * FROM imports ORDER BY import_id") == before
         s.query("INSERT INTO imports (file_name, outcome) VALUES ('c.csv', 'pending')")
         assert s.query("SELECT import_id, outcome FROM imports WHERE file_name = 'c.csv'") == [(4, "pending")]
-        with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
+        with pytest.raises(QueryFailed, match="CHECK constraint"):
             s.query("INSERT INTO imports (file_name, outcome) VALUES ('d.csv', 'great')")

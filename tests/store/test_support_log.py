@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
+from data.db.errors import QueryFailed
 from data.db.store import Store
 from data.services.access import AccessDenied, Role, Viewer
 from data.services.support_log import (
@@ -110,7 +110,7 @@ def test_the_migration_makes_the_ledger_table(store: Store) -> None:
 ])
 def test_the_table_itself_refuses_impossible_rows(store: Store, values: str) -> None:
     """Defence in depth: even a write that skips record_support cannot store these."""
-    with pytest.raises(duckdb.ConstraintException, match="CHECK constraint"):
+    with pytest.raises(QueryFailed, match="CHECK constraint"):
         store.query("INSERT INTO support_records (group_id, giver_urn, taker_urn, kind, start_date, end_date, hours) "
                     f"VALUES ({values})")
 
