@@ -114,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     co.add_argument("--note", default="", help="a few words kept with the answer, e.g. where it was agreed")
 
     sub.add_parser("optimize", help="re-sort observations so group reads stay fast (after many imports)")
+    ms = sub.add_parser("move-state", help="move what people wrote (accounts, audit, targets, consents, publications, "
+                                           "the groups people made) out of a store from before the state store into "
+                                           "its state store ($JOINTLY_STATE_URL, else beside the store); backups first")
+    ms.add_argument("--yes", action="store_true", help="move without asking")
     ex = sub.add_parser("export-public", help="write a store holding only the published results (for a parents-only "
                                               "site, JOINTLY_PUBLIC_SITE=1)")
     ex.add_argument("out", help="the new store file (replaced whole if it exists), with its state file beside it "
@@ -636,9 +640,36 @@ def _print_users(users: list[dict]) -> None:
               + (f"; name {u['display_name']}" if u["display_name"] else ""))
 
 
+def _move_state(args: argparse.Namespace) -> int:
+    """move-state: a single-file store's state rows into the state store (data.db.state.move_state)."""
+    from data.db.state import move_state, state_url_for
+
+    path = default_path()
+    if not path.exists():
+        raise StoreError(f"there is no store at {path}: nothing was moved")
+    if not args.yes and not sys.stdin.isatty():
+        raise StoreError("move-state moves what people wrote into the state store: add --yes to confirm (no terminal "
+                         "to ask at); nothing was moved")
+    if not args.yes:
+        answer = input(f"Move what people wrote in {path} to the state store {state_url_for(path).split('@')[-1]}? "
+                       "Backups are kept. Type yes to confirm: ")
+        if answer.strip().lower() != "yes":
+            print("nothing was moved")
+            return 1
+    done = move_state(path)
+    if not done.total:
+        print(f"nothing to move: {path} holds no state rows (the state store is {done.state})")
+        return 0
+    rows = ", ".join(f"{n:,} {t}" for t, n in sorted(done.rows.items()) if n)
+    print(f"moved {done.total:,} rows to the state store {done.state} ({rows}); every row checked; backups kept as "
+          f"{done.backup}" + (f" and {done.state_backup}" if done.state_backup else ""))
+    return 0
+
+
 _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
     "export-public": _export_public, "rebuild": _rebuild,
     "forget-period": _forget_period, "undo-import": _undo_import, "consent": _consent,
+    "move-state": _move_state,
 }

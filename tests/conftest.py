@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
 from data.services.access import Role
@@ -133,7 +133,7 @@ def demo_master(tmp_path_factory) -> Path:
 def demo_store(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
     """A private, writable copy of the session's demo store (300 schools, 3 years), open."""
     path = tmp_path / "demo_store.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)  # both files: the results and the state store beside them
     s = Store(path)
     try:
         yield s
@@ -157,7 +157,7 @@ def app_on(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def demo_db(demo_master, tmp_path, monkeypatch) -> Path:
     """A private copy of the demo store for this test, selected with JOINTLY_DB."""
     path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)
     with app_on(path, monkeypatch):
         yield path
 

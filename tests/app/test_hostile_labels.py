@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from hostile import (
 )
 from streamlit.testing.v1 import AppTest
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.services.access import Role
 from metrics.text import markdown_text, plotly_text
@@ -42,7 +42,7 @@ PLAIN_TYPES = {"text", "code", "arrow_data_frame", "deck_gl_json_chart", "plotly
 @pytest.fixture()
 def hostile_db(demo_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Hostile]]:
     path = tmp_path / "hostile.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)
     planted = plant(path, tmp_path)
     with app_on(path, monkeypatch):
         yield path, planted

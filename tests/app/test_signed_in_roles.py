@@ -4,13 +4,13 @@ proves the app shows it that way."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import APP, app_on, table
 from streamlit.testing.v1 import AppTest
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services.accounts import add_user
@@ -33,7 +33,7 @@ PAGES = {
 def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
     """The demo's data as a real store (not the demo: no 'viewing as'), with an account for each role."""
     path = tmp_path_factory.mktemp("signed") / "real.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)
     with Store(path) as s:
         s.set_setting("demo", "false")
         a = s.find_group(FLAGSHIP_PARTNERSHIP)
@@ -66,7 +66,7 @@ def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture()
 def world(accounts_master, tmp_path, monkeypatch) -> dict:
     path = tmp_path / "real.duckdb"
-    shutil.copy(accounts_master[0], path)
+    copy_store(accounts_master[0], path)
     with app_on(path, monkeypatch):
         yield accounts_master[1]
 

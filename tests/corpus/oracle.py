@@ -14,7 +14,6 @@ import io
 import math
 import os
 import re
-import shutil
 import time
 import traceback
 from collections import Counter
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from data.db.state import copy_store
 
 from .generate import BASE_FILES, Case, Outcome, twin
 
@@ -154,7 +155,7 @@ class Stores:
         if prelude not in self._bases:
             path = self.root / f"base-{'-'.join(prelude) or 'plain'}.duckdb"
             if prelude:
-                shutil.copy(self.base(), path)
+                copy_store(self.base(), path)
                 files = [self._twin_file(k) for k in prelude]
                 for k, f in zip(prelude, files, strict=True):
                     src, _ = twin(k)
@@ -175,7 +176,7 @@ class Stores:
 
     def fresh(self, prelude: tuple[str, ...], dest: Path) -> Path:
         """A private copy of the base store (with its prelude) for one case."""
-        shutil.copy(self.base(prelude), dest)
+        copy_store(self.base(prelude), dest)
         return dest
 
     def _twin_file(self, key: str) -> Path:

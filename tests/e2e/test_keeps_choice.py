@@ -3,11 +3,12 @@ School scorecard's table is read whole at 1,400 px, with no sideways scrolling (
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from serving import MAIN, launched_browser, running_server, wait_until_idle
+
+from data.db.state import copy_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
@@ -16,7 +17,7 @@ SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 @pytest.fixture(scope="module")
 def server(demo_master: Path, tmp_path_factory):
     db = tmp_path_factory.mktemp("keeps") / "demo.duckdb"
-    shutil.copy(demo_master, db)
+    copy_store(demo_master, db)
     with running_server("app.py", {"JOINTLY_DB": str(db)}) as (url, _pid):
         yield url
 

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from urllib.parse import quote_plus
 import pytest
 from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
 
+from data.db.state import copy_store
 from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
 from data.services.accounts import COOKIE_LIFE, COOKIE_NAME, session_cookie
 
@@ -100,7 +100,7 @@ def scene(tmp_path_factory) -> Scene:
             assert add_user(s, "test", **account) == []
         leader_groups = tuple(sorted(groups[groups["group_id"].isin(mine)]["name"]))
         expired = session_cookie(s, LEADER[0], now=datetime.now(UTC) - COOKIE_LIFE - timedelta(hours=1))
-    shutil.copy(db, folder / "sso.duckdb")
+    copy_store(db, folder / "sso.duckdb")
     return Scene(db, folder / "sso.duckdb", other, leader_groups, periods[0], expired)
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 from hostile import FORMULA_LABEL, FORMULA_SCHOOLS, Hostile, plant
 from openpyxl import load_workbook
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.outputs.reports import frame_csv, scorecard_csv, scorecard_xlsx
 from data.services import governance, scope
@@ -27,7 +27,7 @@ from ui.frames import audit_frame
 def planted(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Hostile]:
     work = tmp_path_factory.mktemp("formulas")
     db = work / "hostile.duckdb"
-    shutil.copy(demo_master, db)
+    copy_store(demo_master, db)
     return db, plant(db, work)
 
 

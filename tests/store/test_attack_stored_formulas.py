@@ -4,12 +4,12 @@ of its group. It has no value; the other measures are untouched; the definition 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services.access import Role, Viewer
@@ -27,7 +27,7 @@ BASE = {"label": "Saved before the fix", "description": "A local measure saved b
 def legacy(demo_master: Path, tmp_path: Path) -> Iterator[tuple[Store, int]]:
     """The demo store with three formulas written straight into the store, as the old checks let them in."""
     path = tmp_path / "legacy.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)
     s = Store(path)
     group = s.find_group(FLAGSHIP_PARTNERSHIP)
     assert group is not None

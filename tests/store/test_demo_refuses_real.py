@@ -4,7 +4,6 @@ sentence saying why and how to start a real store; the demo builder still import
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import EES_CENSUS, GIAS_SAMPLE, PERF, imports_log, snapshot
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.ingest.importers import DEMO_REFUSAL, import_file
 
@@ -47,7 +47,7 @@ def test_the_refusal_says_how_to_start_a_real_store() -> None:
 def test_the_cli_refuses_with_exit_2_and_one_sentence(demo_master: Path, tmp_path: Path) -> None:
     # issue 11 point 3
     db = tmp_path / "demo.duckdb"
-    shutil.copy(demo_master, db)
+    copy_store(demo_master, db)
     with Store(db) as s:
         before, log = snapshot(s), imports_log(s)
     done = run_cli(db, "import", "--period", "2018/19", str(KS4P))
@@ -62,7 +62,7 @@ def test_the_cli_refuses_with_exit_2_and_one_sentence(demo_master: Path, tmp_pat
 def test_there_is_no_cli_flag_that_lets_real_files_into_the_demo(demo_master: Path, tmp_path: Path) -> None:
     # issue 11 point 3: the demo's own files get through by an internal parameter, never a command-line flag
     db = tmp_path / "demo.duckdb"
-    shutil.copy(demo_master, db)
+    copy_store(demo_master, db)
     done = run_cli(db, "import", "--demo-files", "--period", "2018/19", str(KS4P))
     assert done.returncode == 2 and "unrecognized arguments: --demo-files" in done.stderr
 

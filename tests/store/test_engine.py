@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 from data.db.errors import StoreError
+from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services.scorecards import scorecard
@@ -30,7 +30,7 @@ KEYS = {"measure", "label", "value", "cohort", "status", "national", "ci_low", "
 def demo(demo_master, tmp_path_factory) -> Path:
     """This module's own copy of the session's demo store (300 schools, 3 years): these tests write to it."""
     path = tmp_path_factory.mktemp("engine") / "demo.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)
     return path
 
 

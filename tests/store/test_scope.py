@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services import accounts, governance, inspections, publications, scope, support_log
@@ -52,10 +53,9 @@ PUBLIC = Viewer(Role.PUBLIC, None, "parent")
 @pytest.fixture(scope="module")
 def world_db(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
     """The demo plus B's own data and the school shared by A and B, written through the data layer."""
-    import shutil
 
     path = tmp_path_factory.mktemp("scope") / "scope.duckdb"
-    shutil.copy(demo_master, path)
+    copy_store(demo_master, path)
     with Store(path) as s:
         a = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
         # the demo's second group with local measures of its own (ids prefixed by its initials)

@@ -4,7 +4,6 @@ takes from a browser. A smoke test of the client, not a timing: bench/bench_load
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -19,11 +18,13 @@ from bench_load import drive, summary  # noqa: E402
 from load_client import AppSession  # noqa: E402
 from serving import running_server  # noqa: E402
 
+from data.db.state import copy_store  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def app_url(demo_master: Path, tmp_path_factory) -> str:
     db = tmp_path_factory.mktemp("bench_load") / "demo.duckdb"
-    shutil.copy(demo_master, db)
+    copy_store(demo_master, db)
     with running_server("serve.py", {"JOINTLY_DB": str(db)}) as (url, _):
         yield url
 
