@@ -18,10 +18,9 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 from data.db.errors import StoreError
-from data.db.store import Store, registered
+from data.db.store import Store
 from data.services.access import Role, Viewer, can_see_group
 from data.services.consent import NOT_ASKED, latest_answers
 from data.services.governance import group_registry
@@ -486,27 +485,28 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
         return None, problems
     actor = viewer.actor
     with store.transaction() as cur:
-        # The fingerprints' key is made with the first publication (random, kept in this store only; the
-        # parents' copy never has it). Not audited: it is no one's choice and says nothing.
+        # The fingerprints' key is made with the first publication (random, kept in the state store's settings
+        # only; the parents' copy never has it). Not audited: it is no one's choice and says nothing. The state
+        # store lets one writer in at a time, so the version read below is still the next one when it is written.
         cur.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                     [KEY_SETTING, secrets.token_hex(32)])
-        key = str(cur.execute("SELECT value FROM settings WHERE key = ?", [KEY_SETTING]).fetchall()[0][0])
+        key = str(cur.execute("SELECT value FROM settings WHERE key = ?", [KEY_SETTING]).fetchone()[0])
         prints = {i.measure: year.fingerprints(i.measure, key) for i in pub.items}
         version = int(cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
-            [pub.group_id, pub.period]).fetchall()[0][0])
-        before = [r[0] for r in cur.execute(
-            "SELECT publication_id FROM publications WHERE group_id = ? AND period = ? AND status = 'published'",
-            [pub.group_id, pub.period]).fetchall()]
+            [pub.group_id, pub.period]).fetchone()[0])
+        before = [int(r[0]) for r in cur.execute(
+            "SELECT publication_id FROM publications WHERE group_id = ? AND period = ? AND status = 'published' "
+            "ORDER BY publication_id", [pub.group_id, pub.period]).fetchall()]
         if before:
-            cur.execute("UPDATE publications SET status = 'replaced', status_changed_by = ?, "
-                        "status_changed_at = current_timestamp WHERE publication_id IN (SELECT unnest(?::INTEGER[]))",
-                        [actor, before])
-        pid, created = cur.execute(
+            marks = ", ".join("?" * len(before))  # one placeholder per id, counted here
+            cur.execute("UPDATE publications SET status = 'replaced', status_changed_by = ?, "  # noqa: S608
+                        f"status_changed_at = CURRENT_TIMESTAMP WHERE publication_id IN ({marks})", [actor, *before])
+        pid = cur.execute(
             "INSERT INTO publications (group_id, group_name, period, version, status, title, created_by, data_as_of, "
-            "left_out_words) VALUES (?, ?, ?, ?, 'published', ?, ?, ?, ?) RETURNING publication_id, created_at",
+            "left_out_words) VALUES (?, ?, ?, ?, 'published', ?, ?, ?, ?) RETURNING publication_id",
             [pub.group_id, pub.group_name, pub.period, version, pub.title, actor, pub.data_as_of,
-             pub.left_out_words]).fetchall()[0]
+             pub.left_out_words]).fetchone()[0]
         if pub.items:
             cur.executemany(
                 "INSERT INTO publication_items (publication_id, position, perspective, measure, label, description, "
@@ -557,8 +557,13 @@ def withdraw(store: Store, viewer: Viewer, publication_id: int) -> list[str]:
         return [f"Version {version} for {period} is already {status}: only the published version can be withdrawn."]
     actor = viewer.actor
     with store.transaction() as cur:
+        # as the state store holds it now: another process may have withdrawn or replaced it since this rerun
+        now = cur.execute("SELECT status FROM publications WHERE publication_id = ?", [int(publication_id)]).fetchone()
+        if now is None or now[0] != "published":
+            return [f"Version {version} for {period} is already {now[0] if now else 'gone'}: only the published "
+                    "version can be withdrawn."]
         cur.execute("UPDATE publications SET status = 'withdrawn', status_changed_by = ?, "
-                    "status_changed_at = current_timestamp WHERE publication_id = ?", [actor, int(publication_id)])
+                    "status_changed_at = CURRENT_TIMESTAMP WHERE publication_id = ?", [actor, int(publication_id)])
         store.audit(cur, actor, "withdraw", "publication", int(publication_id), {"status": status},
                     {"status": "withdrawn"}, group_id=group_id)
     return []
@@ -675,46 +680,3 @@ def _load(store: Store, pid: int) -> Publication:
         data_as_of=head[6], schools=schools, items=items, school_values=tuple(values), title=head[7] or "",
         left_out=left_out, left_out_words=head[8] or "",
     )
-
-
-# ------------------------------------------------------------------------------------------ a parents-only copy
-
-PUBLIC_TABLES = ("publications", "publication_items", "publication_school_values", "publication_schools",
-                 "publication_left_out")
-# Columns blank in the parents' copy: who published, replaced or withdrew a version (parents read what was
-# published, never who did it), and the cells' fingerprints (the staff store's own bookkeeping).
-PERSON_COLUMNS = {"publications": ("created_by", "status_changed_by")}
-PRIVATE_COLUMNS = {**PERSON_COLUMNS, "publication_school_values": ("fingerprint",)}
-
-
-def export_public(store: Store, out: str | Path) -> dict[str, int]:
-    """Write a new store holding only what parents may read: the current published versions (with their items,
-    school values and schools) and whether it is the demo, with no staff name or email (PERSON_COLUMNS are blank).
-    No observations, schools, accounts, targets, support or audit: a parents-only site (JOINTLY_PUBLIC_SITE=1) on
-    this file cannot show anything else, even if its code had a bug. Written beside `out` first and moved into
-    place whole. Returns rows copied per table."""
-    out = Path(out)
-    part = out.with_name(out.name + ".part")
-    for stale in (part, part.with_name(part.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    ids = [r[0] for r in store.query("SELECT publication_id FROM publications WHERE status = 'published' "
-                                     "ORDER BY publication_id")]
-    counts: dict[str, int] = {}
-    try:
-        with Store(part) as dest, dest.transaction() as cur:
-            for table in PUBLIC_TABLES:  # fixed names, never user text
-                rows = store.query_df(f"SELECT * FROM {table} WHERE list_contains(?::INTEGER[], publication_id)",  # noqa: S608
-                                      [ids])
-                for column in PRIVATE_COLUMNS.get(table, ()):
-                    rows[column] = None
-                with registered(cur, "_public_in", rows):
-                    cur.execute(f"INSERT INTO {table} SELECT * FROM _public_in")  # noqa: S608
-                counts[table] = len(rows)
-            if store.is_demo():
-                cur.execute("INSERT INTO settings (key, value) VALUES ('demo', 'true')")
-        with Store(part) as dest:
-            dest.checkpoint()
-        part.replace(out)
-    finally:
-        part.unlink(missing_ok=True)
-    return counts

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -14,9 +15,10 @@ from disclosure import Version, determined
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.outputs.public_export import export_public, public_state_path
 from data.services.access import Role, Viewer
 from data.services.local_measures import define_local_measure, upload_local_values
-from data.services.publications import export_public, find_publications, publish, published, withdraw
+from data.services.publications import find_publications, publish, published, withdraw
 from data.services.scorecards import scorecard
 from metrics.publication import SUPPRESSED, Publication
 from metrics.suppression import CARRIED, SECONDARY, VERSIONS
@@ -165,9 +167,25 @@ def test_the_parents_only_store_names_no_member_of_staff(world: dict, tmp_path: 
                 if n:
                     found.append((table, column, needle, n))
         assert found == []
-        assert con.execute("SELECT created_by, status_changed_by FROM publications").fetchall() == [(None, None)]
     finally:
         con.close()
+    # and its state file, where the publications are (issue 12 point 8): every column of every table
+    lite = sqlite3.connect(public_state_path(out))
+    try:
+        tables = [r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert "publications" in tables
+        found = []
+        for table in tables:
+            for (column,) in lite.execute("SELECT name FROM pragma_table_info(?)", [table]).fetchall():
+                for needle in (ACTOR_EMAIL, ACTOR_NAME, "quillfeather"):
+                    n = lite.execute(f'SELECT count(*) FROM "{table}" WHERE lower("{column}") LIKE ?',  # noqa: S608
+                                     [f"%{needle.lower()}%"]).fetchone()[0]
+                    if n:
+                        found.append((table, column, needle, n))
+        assert found == []
+        assert lite.execute("SELECT created_by, status_changed_by FROM publications").fetchall() == [(None, None)]
+    finally:
+        lite.close()
     # the public reads never hand a person's name to the parents' pages either
     with Store(out, read_only=True) as public:
         found_pubs = find_publications(public, "")
@@ -278,7 +296,7 @@ def test_a_formula_whose_input_has_no_known_cohort_is_hidden(world: dict) -> Non
     lines = ["URN,period,value,cohort", f"{tiny},{period},75,"] + [
         f"{u},{period},{40 + i},{20 + i}" for i, u in enumerate(rest)]
     assert upload_local_values(s, gid, "mentoring", "\n".join(lines).encode(), filename="m.csv", actor="l").ok
-    with s.transaction() as cur:  # nothing says how many pupils the tiny school has
+    with s.results_transaction() as cur:  # nothing says how many pupils the tiny school has
         cur.execute("DELETE FROM observations WHERE urn = ? AND measure = 'pupils'", [tiny])
         cur.execute("UPDATE establishments SET pupils = NULL WHERE urn = ?", [tiny])
     pub, problems = publish(s, world["leader"], gid, period, ["mentoring_pct"], {})
@@ -289,7 +307,7 @@ def test_a_formula_whose_input_has_no_known_cohort_is_hidden(world: dict) -> Non
 
 
 def _set(store: Store, urn: int, measure: str, period: str, num: float, den: float) -> None:
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("UPDATE observations SET denominator = ?, numerator = ?, value = ? * 100 / ?, status = 'ok' "
                     "WHERE level = 'school' AND urn = ? AND measure = ? AND period = ?",
                     [den, num, num, den, urn, measure, period])
@@ -304,7 +322,7 @@ def test_the_trend_words_are_not_a_new_version_of_an_earlier_year(world: dict, c
     first = s.query("SELECT min(period) FROM observations WHERE level = 'school' "
                     "AND measure = 'ks2_rwm_expected'")[0][0]
     both = set(world["members"]) & set(s.group_members(world["gid"], first))
-    with s.transaction() as cur:  # the same schools count in that year's publication and in today's trend
+    with s.results_transaction() as cur:  # the same schools count in that year's publication and in today's trend
         cur.execute("UPDATE observations SET value = NULL, numerator = NULL, status = 'missing' WHERE level = "
                     "'school' AND measure = 'ks2_rwm_expected' AND period = ? "
                     "AND NOT list_contains(?::INTEGER[], urn)", [first, sorted(both)])

@@ -10,8 +10,9 @@ import pytest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.outputs.public_export import export_public
 from data.services.access import Role, Viewer
-from data.services.publications import build_publication, export_public, publish, published
+from data.services.publications import build_publication, publish, published
 from metrics.publication import website_url
 
 ADMIN = Viewer(Role.ADMIN, None, "Data manager")
@@ -68,7 +69,7 @@ def test_one_plain_definition_per_measure_for_the_year(world: dict) -> None:  # 
 
 def test_dfe_version_is_the_least_settled_of_the_schools_values(world: dict) -> None:  # issue 11 point 16
     s, period, members = world["store"], world["period"], world["members"]
-    with s.transaction() as cur:
+    with s.results_transaction() as cur:
         cur.execute("UPDATE observations SET version = 'final' WHERE level = 'school' AND period = ? "
                     "AND measure IN ('ks2_rwm_expected', 'attainment8') AND urn IN (SELECT unnest(?::INTEGER[]))",
                     [period, members])
@@ -84,7 +85,7 @@ def test_dfe_version_is_the_least_settled_of_the_schools_values(world: dict) -> 
 
 def test_each_school_has_its_website_local_authority_and_ofsted_link(world: dict) -> None:  # issue 11 point 16
     s = world["store"]
-    with s.transaction() as cur:
+    with s.results_transaction() as cur:
         cur.execute("UPDATE establishments SET website = 'www.moor.sch.uk', la_name = 'Northbridge' WHERE urn = ?",
                     [world["primary"]])
         cur.execute("UPDATE establishments SET website = 'javascript:alert(1)' WHERE urn = ?", [world["secondary"]])
@@ -105,7 +106,7 @@ def test_the_local_authority_average_beside_each_school(world: dict) -> None:  #
     # them is the LA's state-funded schools', never its figure for all schools
     assert {r[0] for r in s.query("SELECT DISTINCT scope FROM observations WHERE level = 'national' AND period = ? "
                                   "AND measure IN ('ks2_rwm_expected', 'attainment8')", [period])} == {"state_funded"}
-    with s.transaction() as cur:
+    with s.results_transaction() as cur:
         cur.execute("DELETE FROM observations WHERE level = 'la' AND period = ? AND area_code IN (?, ?) "
                     "AND measure IN ('ks2_rwm_expected', 'attainment8')",
                     [period, str(la[world["primary"]]), str(la[world["secondary"]])])
