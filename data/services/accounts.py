@@ -6,14 +6,17 @@ signs in through single sign-on only (Streamlit's OIDC, `st.login`): the app map
 account with `viewer_for_email`.
 
 Writes follow the house rule: every problem is returned in words ([] = done), and only a request with no
-problem is written, in one audited transaction. Times are naive UTC, as the store keeps them.
+problem is written, in one audited transaction of the state store (issue 12 point 8): the checks that two processes
+could race (is this email taken? is this the last admin?) are read again inside that transaction. Times are naive
+UTC, as the store keeps them.
 
 Sign-in is throttled, never locked (as django-axes' cool-off and PostgreSQL's auth_delay do): failures are counted
-per client address and per email over a sliding WINDOW, in the store (so the count holds across processes and
-restarts), under a keyed hash of each, so an email with no account is counted exactly like one with an account
-and neither the address nor the typed text is kept. Past the free failures the next attempt must wait, doubling
-each time: up to CLIENT_CAP for a client (the main brake), up to a small ACCOUNT_CAP for an email (a brake on many
-clients at one account, which can delay its owner by that much and no more).
+per client address and per email over a sliding WINDOW, in the state store (so the count holds across processes
+and restarts: every process reads the counters straight from it, never from its mirror), under a keyed hash of
+each, so an email with no account is counted exactly like one with an account and neither the address nor the
+typed text is kept. Past the free failures the next attempt must wait, doubling each time: up to CLIENT_CAP for a
+client (the main brake), up to a small ACCOUNT_CAP for an email (a brake on many clients at one account, which can
+delay its owner by that much and no more).
 """
 
 from __future__ import annotations
@@ -29,13 +32,16 @@ import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from data.db.store import Store
 from data.services.access import AccessDenied, Role, Viewer
+
+if TYPE_CHECKING:
+    from data.db.state import StateCursor
 
 MIN_PASSWORD = 12  # characters
 ACCOUNT_ROLES = (Role.ADMIN.value, Role.LEADER.value, Role.GOVERNOR.value)  # the public never signs in
@@ -96,11 +102,34 @@ def _utc(now: datetime | None) -> datetime:
     return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
 
 
+_SELECT_ACCOUNT = f"SELECT {', '.join(_COLUMNS)}, password_hash FROM accounts WHERE email = ?"  # noqa: S608
+
+
 def _account(store: Store, email: str) -> dict | None:
-    """One account's row (with the hash: for this module only), or None."""
-    rows = store.query(f"SELECT {', '.join(_COLUMNS)}, password_hash FROM accounts WHERE email = ?",  # noqa: S608
-                       [email])
+    """One account's row (with the hash: for this module only), or None, as this process's mirror has it."""
+    rows = store.query(_SELECT_ACCOUNT, [email])
     return dict(zip((*_COLUMNS, "password_hash"), rows[0], strict=True)) if rows else None
+
+
+def _current_account(source: Store | StateCursor, email: str) -> dict | None:
+    """One account's row as the state store has it this instant (a Store: straight from it; a StateCursor: inside
+    the caller's transaction): a sign-in checks the hash another process may have changed a moment ago."""
+    rows = (source.state.query(_SELECT_ACCOUNT, [email]) if isinstance(source, Store)
+            else source.execute(_SELECT_ACCOUNT, [email]).fetchall())
+    return dict(zip((*_COLUMNS, "password_hash"), rows[0], strict=True)) if rows else None
+
+
+class _Refused(Exception):
+    """A check read inside the write transaction failed (another process got there first): roll back, say why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _at(value: object) -> datetime:
+    """A timestamp read from the state store as naive UTC: SQLite gives an aggregate's TIMESTAMP back as text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def _public(row: dict) -> dict:
@@ -167,7 +196,7 @@ def add_user(store: Store, actor: str, *, email: str, role: str, group: str | in
     problems: list[str] = []
     if not _EMAIL.match(email) or len(email) > MAX_EMAIL:
         problems.append(f"{email!r} does not look like an email address.")
-    elif _account(store, email) is not None:
+    elif _current_account(store, email) is not None:
         problems.append(f"There is already an account for {email}.")
     group_id, scope_problems = _check_scope(store, role, group, school_urn)
     problems += scope_problems + _check_password(password)
@@ -176,12 +205,17 @@ def add_user(store: Store, actor: str, *, email: str, role: str, group: str | in
     row = {"email": email, "display_name": (display_name or "").strip(), "role": role, "group_id": group_id,
            "school_urn": None if school_urn is None else int(school_urn),
            "password_hash": None if password is None else _hash(password)}
-    with store.transaction() as cur:
-        cur.execute("INSERT INTO accounts (email, display_name, role, group_id, school_urn, password_hash, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [row["email"], row["display_name"], role, group_id, row["school_urn"], row["password_hash"],
-                     _utc(None)])
-        store.audit(cur, actor, "add", "account", email, None, _audit_view(row), group_id=group_id)
+    try:
+        with store.transaction() as cur:
+            if _current_account(cur, email) is not None:  # another process added it since the check above
+                raise _Refused(f"There is already an account for {email}.")
+            cur.execute("INSERT INTO accounts (email, display_name, role, group_id, school_urn, password_hash, "
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [row["email"], row["display_name"], role, group_id, row["school_urn"], row["password_hash"],
+                         _utc(None)])
+            store.audit(cur, actor, "add", "account", email, None, _audit_view(row), group_id=group_id)
+    except _Refused as refused:
+        return [refused.message]
     return []
 
 
@@ -189,25 +223,44 @@ LAST_ADMIN = ("This is the only admin account: add another admin first, so that 
               "and import data.")
 
 
+_ADMINS = "SELECT count(*) FROM accounts WHERE role = 'admin'"
+
+
 def _last_admin(store: Store, row: dict) -> bool:
     """True when this account is the store's only admin (removing or demoting it would leave nobody in charge)."""
     if row["role"] != Role.ADMIN:
         return False
-    return store.query("SELECT count(*) FROM accounts WHERE role = 'admin'")[0][0] <= 1
+    return store.state.query(_ADMINS)[0][0] <= 1
+
+
+def _recheck(cur: StateCursor, email: str, *, leaves_admins: bool) -> dict:
+    """The account's row inside the write transaction, checked again: two processes removing or demoting the last
+    two admins at once must not both succeed (BEGIN IMMEDIATE / row locks serialise them, this read sees the
+    first one's write). `leaves_admins`: the change takes the account's admin role away."""
+    row = _current_account(cur, email)
+    if row is None:
+        raise _Refused(f"There is no account for {email!r}.")
+    if leaves_admins and row["role"] == Role.ADMIN and cur.execute(_ADMINS).fetchall()[0][0] <= 1:
+        raise _Refused(LAST_ADMIN)
+    return row
 
 
 def remove_user(store: Store, actor: str, email: str) -> list[str]:
     """Delete an account. Returns the problem in words when there is no such account."""
     email = normal_email(email)
-    row = _account(store, email)
+    row = _current_account(store, email)  # the checks of a write read the state store, not a rerun-old mirror
     if row is None:
         return [f"There is no account for {email!r}."]
     if _last_admin(store, row):
         return [LAST_ADMIN]
-    with store.transaction() as cur:
-        cur.execute("DELETE FROM accounts WHERE email = ?", [email])
-        _next_generation(cur, email)  # its cookies die with it
-        store.audit(cur, actor, "remove", "account", email, _audit_view(row), None, group_id=row["group_id"])
+    try:
+        with store.transaction() as cur:
+            row = _recheck(cur, email, leaves_admins=True)
+            cur.execute("DELETE FROM accounts WHERE email = ?", [email])
+            _next_generation(cur, email)  # its cookies die with it
+            store.audit(cur, actor, "remove", "account", email, _audit_view(row), None, group_id=row["group_id"])
+    except _Refused as refused:
+        return [refused.message]
     return []
 
 
@@ -216,7 +269,7 @@ def set_role(store: Store, actor: str, email: str, role: str, group: str | int |
     """Give an account a new role and scope (group; for a governor or a school's head, one school): the whole scope is
     replaced, so a governor of one school moved to another role or group loses the school."""
     email = normal_email(email)
-    row = _account(store, email)
+    row = _current_account(store, email)  # the checks of a write read the state store, not a rerun-old mirror
     if row is None:
         return [f"There is no account for {email!r}."]
     role = str(role).strip().lower()
@@ -228,11 +281,16 @@ def set_role(store: Store, actor: str, email: str, role: str, group: str | int |
     after = {**row, "role": role, "group_id": group_id, "school_urn": None if school_urn is None else int(school_urn)}
     if _audit_view(after) == _audit_view(row):
         return []  # unchanged: no write, no audit line
-    with store.transaction() as cur:
-        cur.execute("UPDATE accounts SET role = ?, group_id = ?, school_urn = ? WHERE email = ?",
-                    [role, group_id, after["school_urn"], email])
-        store.audit(cur, actor, "set_role", "account", email, _audit_view(row), _audit_view(after),
-                    group_id=group_id if group_id is not None else row["group_id"])
+    try:
+        with store.transaction() as cur:
+            row = _recheck(cur, email, leaves_admins=role != Role.ADMIN)
+            after = {**row, "role": role, "group_id": group_id, "school_urn": after["school_urn"]}
+            cur.execute("UPDATE accounts SET role = ?, group_id = ?, school_urn = ? WHERE email = ?",
+                        [role, group_id, after["school_urn"], email])
+            store.audit(cur, actor, "set_role", "account", email, _audit_view(row), _audit_view(after),
+                        group_id=group_id if group_id is not None else row["group_id"])
+    except _Refused as refused:
+        return [refused.message]
     return []
 
 
@@ -240,16 +298,21 @@ def set_password(store: Store, actor: str, email: str, password: str) -> list[st
     """Set (or replace) an account's password. Failed sign-ins are throttled, never locked, so there is no lock
     to clear: the new password works at once (after any wait the throttle still asks of that client)."""
     email = normal_email(email)
-    row = _account(store, email)
+    row = _current_account(store, email)
     problems = [] if row is not None else [f"There is no account for {email!r}."]
     problems += _check_password(password) if password is not None else ["A password is needed."]
     if problems:
         return problems
-    with store.transaction() as cur:
-        cur.execute("UPDATE accounts SET password_hash = ? WHERE email = ?", [_hash(password), email])
-        _next_generation(cur, email)  # a cookie issued under the old password no longer signs anyone in
-        store.audit(cur, actor, "set_password", "account", email, None, "password set",
-                    group_id=row["group_id"])  # type: ignore[index]
+    new_hash = _hash(password)  # before the transaction: a hash takes a core for a while, a write lock must not wait
+    try:
+        with store.transaction() as cur:
+            row = _recheck(cur, email, leaves_admins=False)
+            cur.execute("UPDATE accounts SET password_hash = ? WHERE email = ?", [new_hash, email])
+            _next_generation(cur, email)  # a cookie issued under the old password no longer signs anyone in
+            store.audit(cur, actor, "set_password", "account", email, None, "password set",
+                        group_id=row["group_id"])
+    except _Refused as refused:
+        return [refused.message]
     return []
 
 
@@ -299,12 +362,14 @@ def _secret(store: Store) -> bytes:
     """The store's key for the keyed hashes of addresses and emails, made on first use (then remembered)."""
 
     def read() -> str:
-        rows = store.query("SELECT min(secret) FROM signin_key")
+        # straight from the state store: the first sign-in of another process may have made the key a moment ago,
+        # and two processes must hash with the same key (min(): should two have raced to make one, both pick one)
+        rows = store.state.query("SELECT min(secret) FROM signin_key")
         if rows[0][0] is None:
             with store.transaction(changes_data=False) as cur:
-                cur.execute("INSERT INTO signin_key SELECT ? WHERE NOT EXISTS (SELECT 1 FROM signin_key)",
+                cur.execute("INSERT INTO signin_key (secret) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM signin_key)",
                             [secrets.token_hex(32)])
-            rows = store.query("SELECT min(secret) FROM signin_key")
+            rows = store.state.query("SELECT min(secret) FROM signin_key")
         return rows[0][0]
 
     return bytes.fromhex(store.remembered(("signin_key",), read))
@@ -330,14 +395,16 @@ def _backoff(failures: int, free: int, cap: int) -> int:
 def _wait(store: Store, keys: tuple[str, str], at: datetime) -> int:
     """Whole seconds before these keys may try again (0: now), from their failures within WINDOW."""
     client_key, _ = keys
-    rows = store.query("SELECT key, count(*), max(at_time) FROM signin_failures WHERE key IN (?, ?) AND at_time > ? "
-                       "GROUP BY key", [*keys, at - WINDOW])
+    # straight from the state store, not the mirror: failures another process counted a moment ago must brake this
+    # attempt (the mirror is refreshed once per rerun; a guesser's script does not rerun)
+    rows = store.state.query("SELECT key, count(*), max(at_time) FROM signin_failures WHERE key IN (?, ?) "
+                             "AND at_time > ? GROUP BY key", [*keys, at - WINDOW])
     wait = 0
     for key, failures, last in rows:
         free, cap = (CLIENT_FREE, CLIENT_CAP) if key == client_key else (ACCOUNT_FREE, ACCOUNT_CAP)
         backoff = _backoff(failures, free, cap)
         if backoff:  # never longer than the cap, even when another process's clock is ahead of this one's
-            wait = max(wait, min(cap, math.ceil((last + timedelta(seconds=backoff) - at).total_seconds())))
+            wait = max(wait, min(cap, math.ceil((_at(last) + timedelta(seconds=backoff) - at).total_seconds())))
     return wait
 
 
@@ -346,9 +413,9 @@ def throttle_wait(store: Store, email: str, client: str | None, now: datetime | 
     return _wait(store, _keys(store, normal_email(email)[:MAX_EMAIL], client), _utc(now))
 
 
-def _count(cur: duckdb.DuckDBPyConnection, who: str, outcome: str, at: datetime, attempts: int = 1) -> None:
+def _count(cur: StateCursor, who: str, outcome: str, at: datetime, attempts: int = 1) -> None:
     """More attempts in the hour's count for `who` and this outcome: a counter, not a line per attempt."""
-    cur.execute("INSERT INTO sign_in_counts VALUES (?, ?, ?, ?) "
+    cur.execute("INSERT INTO sign_in_counts (who, hour, outcome, attempts) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (who, hour, outcome) DO UPDATE SET attempts = sign_in_counts.attempts + excluded.attempts",
                 [who, at.replace(minute=0, second=0, microsecond=0), outcome, attempts])
 
@@ -362,7 +429,7 @@ _PENDING_LOCK = threading.Lock()
 _FLUSHED: dict[str, datetime] = {}
 
 
-def _flush(store: Store, cur: duckdb.DuckDBPyConnection, at: datetime) -> None:
+def _flush(store: Store, cur: StateCursor, at: datetime) -> None:
     """Write this store's pending refusal counts, inside the caller's transaction."""
     path = str(store.path)
     with _PENDING_LOCK:
@@ -376,7 +443,7 @@ def _flush(store: Store, cur: duckdb.DuckDBPyConnection, at: datetime) -> None:
 
 def _refuse(store: Store, email: str, outcome: str, at: datetime, message: str) -> tuple[None, str]:
     """A reply given before any hash is computed (throttled or busy), counted under the account or no account."""
-    row = _account(store, email)
+    row = _current_account(store, email)  # counted under the account as it is now, as sign_in counts its own
     hour = at.replace(minute=0, second=0, microsecond=0)
     key = (str(store.path), row["email"] if row else NO_ACCOUNT, hour, outcome)
     with _PENDING_LOCK:
@@ -415,7 +482,9 @@ def sign_in(store: Store, email: str, password: str, *, client: str | None = Non
     try:
         if wait := _wait(store, keys, at):  # others from this client or at this email may have failed meanwhile
             return _refuse(store, email, "throttled", at, too_many(wait))
-        row = _account(store, email)
+        # the hash as the state store has it this instant: a password changed through another process a moment
+        # ago is the one this sign-in checks (the mirror may be a rerun behind)
+        row = _current_account(store, email)
         stored = row["password_hash"] if row is not None else None
         # the same path for every outcome: one verify, against a dummy hash when there is nothing to check
         ok = _verify(stored or _dummy_hash(), password) and stored is not None
@@ -431,7 +500,8 @@ def sign_in(store: Store, email: str, password: str, *, client: str | None = Non
             cur.execute("UPDATE accounts SET last_sign_in = ?, password_hash = coalesce(?, password_hash) "
                         "WHERE email = ?", [at, new_hash, email])
         else:
-            cur.execute("INSERT INTO signin_failures VALUES (?, ?), (?, ?)", [keys[0], at, keys[1], at])
+            cur.execute("INSERT INTO signin_failures (key, at_time) VALUES (?, ?), (?, ?)",
+                        [keys[0], at, keys[1], at])
         # kept bounded on every attempt (on the same path, so success and failure cost the same)
         cur.execute("DELETE FROM signin_failures WHERE at_time <= ?", [at - WINDOW])
         cur.execute("DELETE FROM signin_failures WHERE at_time < (SELECT at_time FROM signin_failures "
@@ -509,15 +579,17 @@ MAX_COOKIE = 1024  # characters: an email of MAX_EMAIL in base64 and the rest fi
 _COOKIE_VERSION = "v1"
 
 
-def _next_generation(cur: duckdb.DuckDBPyConnection, email: str) -> None:
+def _next_generation(cur: StateCursor, email: str) -> None:
     """Move an email's cookie generation on, inside the caller's transaction: every earlier cookie is refused."""
-    cur.execute("INSERT INTO signin_generations VALUES (?, 1) "
+    cur.execute("INSERT INTO signin_generations (email, generation) VALUES (?, 1) "
                 "ON CONFLICT (email) DO UPDATE SET generation = signin_generations.generation + 1", [email])
 
 
 def _generation(store: Store, email: str) -> int:
-    rows = store.query("SELECT generation FROM signin_generations WHERE email = ?", [email])
-    return rows[0][0] if rows else 0
+    """An email's cookie generation now, straight from the state store: a sign-out or new password in another
+    process must refuse the old cookie at once, not after this process's mirror catches up."""
+    rows = store.state.query("SELECT generation FROM signin_generations WHERE email = ?", [email])
+    return int(rows[0][0]) if rows else 0
 
 
 def _cookie_signature(store: Store, payload: str) -> str:
@@ -527,7 +599,7 @@ def _cookie_signature(store: Store, payload: str) -> str:
 def session_cookie(store: Store, email: str, *, now: datetime | None = None) -> str | None:
     """The cookie that keeps `email` signed in for COOKIE_LIFE from `now`; None when there is no such account."""
     email = normal_email(email)
-    if _account(store, email) is None:
+    if _current_account(store, email) is None:
         return None
     expires = int((_utc(now) + COOKIE_LIFE).replace(tzinfo=UTC).timestamp())
     name = base64.urlsafe_b64encode(email.encode()).decode().rstrip("=")
@@ -561,7 +633,7 @@ def revoke_cookies(store: Store, email: str) -> None:
     """Refuse every cookie issued so far for `email` (signing out: a copy taken before is worth nothing after).
     Not a change to anyone's data, so not in the change history, as a sign-in is not."""
     email = normal_email(email)
-    if _account(store, email) is None:
+    if _current_account(store, email) is None:
         return
     with store.transaction(changes_data=False) as cur:
         _next_generation(cur, email)

@@ -5,17 +5,22 @@ Every kind of group asks: a partnership, federation, cluster, hub or trust publi
 the schools that agreed. A school's head (a leader account whose school is that school) records their own
 school's answer; a data manager (admin) any member school's. Answers are only ever added (publication_consents):
 the latest per (group, school) is the school's answer now; a school with none has not been asked. Every answer
-is written to the audit log, with the group, in the same transaction.
+is written to the audit log, with the group, in the same transaction of the state store (issue 12 point 8); the
+answers a page shows are read through the Store's mirror of it, refreshed at each rerun.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from data.db.store import Store
 from data.services.access import Role, Viewer, can_see_group
+
+if TYPE_CHECKING:
+    from data.db.state import StateCursor
 
 AGREED = "agreed"
 DECLINED = "declined"
@@ -164,16 +169,27 @@ def record_consents(store: Store, viewer: Viewer, group_id: int, answers: Mappin
     text = " ".join(note.split()) if isinstance(note, str) else ""
     if len(text) > MAX_NOTE:
         return [f"The note is {len(text)} characters long: keep it to {MAX_NOTE} or fewer."]
-    before = latest_answers(store, gid, list(chosen))
     actor = viewer.actor
+    at = datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as the store keeps times; one moment for the meeting
     with store.transaction() as cur:
+        before = _answers_now(cur, gid, list(chosen))
         for school, agreed in chosen.items():
-            cid, at = cur.execute(
-                "INSERT INTO publication_consents (group_id, urn, agreed, recorded_by, note) VALUES (?, ?, ?, ?, ?) "
-                "RETURNING consent_id, recorded_at", [gid, school, agreed, actor, text or None]).fetchall()[0]
-            was = before[school].answer
+            cid = cur.execute(
+                "INSERT INTO publication_consents (group_id, urn, agreed, recorded_by, recorded_at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING consent_id",
+                [gid, school, agreed, actor, at, text or None]).fetchall()[0][0]
+            was = before.get(school, NOT_ASKED)
             store.audit(cur, actor, "record_consent", "publication_consent", cid,
                         None if was == NOT_ASKED else {"urn": school, "answer": was},
                         {"urn": school, "answer": AGREED if agreed else DECLINED, "recorded_at": at,
                          **({"note": text} if text else {})}, group_id=gid)
     return []
+
+
+def _answers_now(cur: StateCursor, group_id: int, urns: list[int]) -> dict[int, str]:
+    """Each school's latest answer inside the write transaction (absent: not asked), for the audit's "before": an
+    answer another process recorded a moment ago is the one this one replaces."""
+    marks = ", ".join("?" * len(urns))  # one placeholder per school, counted here
+    rows = cur.execute(f"SELECT urn, agreed FROM publication_consents WHERE group_id = ? AND urn IN ({marks}) "  # noqa: S608
+                       "ORDER BY recorded_at, consent_id", [group_id, *urns]).fetchall()
+    return {int(urn): AGREED if agreed else DECLINED for urn, agreed in rows}  # the last row per school wins

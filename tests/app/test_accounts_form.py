@@ -33,7 +33,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = tmp_path / "accounts.duckdb"
     with Store(path) as s:
         s.set_setting("demo", "false")
-        with s.transaction() as cur:
+        with s.results_transaction() as cur:
             cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary'), "
                         "(?, ?, 'secondary')", list(HEAD_SCHOOL))
         group = s.create_group("partnership", GROUP)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from data.db.state import STATE_TABLES
 from data.db.store import Store
 from data.services.access import Role, Viewer
 from data.services.accounts import (
@@ -186,10 +187,15 @@ def test_password_is_argon2id_and_appears_nowhere(store: Store, groups: tuple[in
                                         "WHERE table_schema = 'main'")]
     everything = json.dumps({t: store.query(f"SELECT * FROM {t}") for t in tables}, default=str)
     assert SECRET not in everything
+    # issue 12 point 8: what people write is in the state store: every one of its tables, read straight from it
+    state = json.dumps({t: store.state.query(f"SELECT * FROM {t}") for t in STATE_TABLES}, default=str)
+    assert "$argon2id$" in state and SECRET not in state
     audit = json.dumps(store.query("SELECT * FROM audit_log"), default=str)
     assert "$argon2" not in audit and SECRET not in audit
     store.checkpoint()
-    raw = b"".join(p.read_bytes() for p in store.path.parent.glob(store.path.name + "*"))
+    files = sorted(store.path.parent.glob(store.path.stem + ".*"))  # the results file, the state store, their WALs
+    assert store.state.dialect != "sqlite" or store.path.with_suffix(".state.sqlite") in files
+    raw = b"".join(p.read_bytes() for p in files)
     assert SECRET.encode() not in raw
 
 
@@ -265,14 +271,14 @@ def _cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
 def test_cli(tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
     with Store(db) as s:
-        s.create_group("partnership", PARTNERSHIP)
+        gid = s.create_group("partnership", PARTNERSHIP)  # a people-made group: its id is the state store's
     added = _cli(db, "add", "Head@example.org", "--role", "leader", "--group", PARTNERSHIP, "--name", "Ann Head",
                  "--password-stdin", stdin=SECRET + "\n")
     assert (added.returncode, added.stdout, added.stderr) == (0, "added head@example.org (leader)\n", "")
     listed = _cli(db, "list")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
-        f"  head@example.org                     leader    {PARTNERSHIP} (1); password; last sign-in never; "
+        f"  head@example.org                     leader    {PARTNERSHIP} ({gid}); password; last sign-in never; "
         "name Ann Head"]
     assert "argon2" not in listed.stdout
     bad = _cli(db, "set-role", "head@example.org", "--role", "boss")
@@ -285,7 +291,7 @@ def test_cli(tmp_path: Path) -> None:
                                          "error: An admin sees every group: leave the group out."]
     with Store(db) as s:
         viewer, _ = sign_in(s, "head@example.org", SECRET)
-        assert viewer == Viewer(Role.LEADER, 1, "Ann Head", "head@example.org")
+        assert viewer == Viewer(Role.LEADER, gid, "Ann Head", "head@example.org")
     assert _cli(db, "set-password", "head@example.org", "--password-stdin", stdin="a new long password\n"
                 ).returncode == 0
     assert _cli(db, "remove", "head@example.org").stdout == "removed head@example.org\n"

@@ -23,7 +23,7 @@ CSV = b"URN,period,value\r\n100001,2023/24,3\r\n"
 @pytest.fixture
 def groups(store: Store) -> tuple[int, int]:
     """(the prober's group, the group whose measure is probed for)."""
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary')")
     mine = store.create_group("partnership", "Riverside Partnership")
     store.add_memberships(mine, [100001], "2019-09-01")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from data.db.state import STATE_TABLES
 from data.db.store import Store
 from data.services import scope
 from data.services.access import Role, Viewer
@@ -62,10 +63,15 @@ def waited(message: str) -> int:
 
 
 def every_text(store: Store) -> str:
-    """Every text column of every table in the store, as one string (what an attacker with the file reads)."""
+    """Every text column of every table in the store, as one string (what an attacker with the files reads): the
+    results file's tables and every table of the state store (issue 12 point 8), read straight from each."""
     cols = store.query("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main' "
                        "AND data_type = 'VARCHAR' ORDER BY ALL")
-    return "\n".join(str(v) for t, c in cols for (v,) in store.query(f'SELECT "{c}" FROM "{t}"'))
+    results = [str(v) for t, c in cols for (v,) in store.query(f'SELECT "{c}" FROM "{t}"')]
+    state = [str(v) for t in STATE_TABLES for row in store.state.query(f"SELECT * FROM {t}") for v in row
+             if isinstance(v, str)]
+    assert {r[0] for r in store.state.query("SELECT email FROM accounts")} <= set(state)  # the scan reaches them
+    return "\n".join(results + state)
 
 
 # ------------------------------------------------------------------------------ point 12: enumeration

@@ -66,7 +66,7 @@ class World:
 @pytest.fixture
 def world(store: Store) -> World:
     """Trust A (schools 100001-2) with cluster A1 (100001); partnership B (100003, with its own local measure)."""
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary'), "
                     "(100002, 'Beech Primary', 'primary'), (100003, 'Cedar Academy', 'secondary')")
     a = store.create_group("trust", "Acorn Trust")

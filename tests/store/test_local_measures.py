@@ -55,7 +55,7 @@ def audit_rows(store: Store) -> list[tuple]:
 @pytest.fixture
 def world(store: Store) -> World:
     """Four schools; a partnership of three (100003 left in August 2020); another group with its own measure."""
-    with store.transaction() as cur:
+    with store.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary'), "
                     "(100002, 'Beech Primary', 'primary'), (100003, 'Cedar Academy', 'secondary'), "
                     "(100004, 'Damson School', 'primary')")
