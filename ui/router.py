@@ -7,12 +7,14 @@ it runs the router instead, which sets the viewer up and runs that same page thr
 
 from __future__ import annotations
 
+import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from data.db.errors import StoreError
+from data.db.errors import QueryFailed, StoreError, StoreUnavailable
 from data.services.access import AccessDenied, Role
 from metrics.text import markdown_text
 from ui.context import KEY_VIEWER, viewer_selector
@@ -24,27 +26,46 @@ PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 _RUNNING = threading.local()  # set while route() runs a page: each session's script runs on its own thread
 
 
-def _page(name: str, title: str, icon: str | None = None, **kw) -> st.Page:
-    # an absolute path: a page run directly makes its own folder the script's, and a relative one would not resolve
-    return st.Page(PAGES_DIR / name, title=title, icon=icon, **kw)
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app as data (a test can read it without a running server): its script in pages/ and its place."""
+
+    script: str
+    title: str
+    icon: str | None = None
+    url_path: str = ""  # "": Streamlit's, from the script's name
+    default: bool = False
+    visibility: str = "visible"
+
+    @property
+    def path(self) -> str:
+        """The address the page answers at."""
+        return self.url_path or self.script.removesuffix(".py")
+
+    def page(self) -> st.Page:
+        # an absolute path: a page run directly makes its own folder the script's, and a relative one would not
+        # resolve; made in the run (a Page made outside a running script has no title)
+        kw = {"url_path": self.url_path} if self.url_path else {}
+        return st.Page(PAGES_DIR / self.script, title=self.title, icon=self.icon, default=self.default,
+                       visibility=self.visibility, **kw)
 
 
-OVERVIEW = _page("group_overview.py", "Group overview", ":material/dashboard:", default=True)
-SCHOOL = _page("school_scorecard.py", "School scorecard", ":material/school:")
-SIMILAR = _page("similar_schools.py", "Similar schools", ":material/diversity_3:")
-SUPPORT = _page("support.py", "Support", ":material/volunteer_activism:")
-MEASURES = _page("measures.py", "Measures and targets", ":material/tune:")
-REPORTS = _page("reports.py", "Reports", ":material/description:")
-DATA = _page("data_import.py", "Data", ":material/upload_file:")
-ACCOUNTS = _page("accounts.py", "Accounts", ":material/manage_accounts:")
-GROUPS = _page("groups.py", "Groups", ":material/group_work:", url_path="groups")
-HISTORY = _page("change_history.py", "Change history", ":material/history:")
-PUBLISH = _page("publish.py", "Publish results", ":material/campaign:")
-PARENTS = _page("published_results.py", "Results for parents", ":material/family_restroom:")
+OVERVIEW = PageSpec("group_overview.py", "Group overview", ":material/dashboard:", default=True)
+SCHOOL = PageSpec("school_scorecard.py", "School scorecard", ":material/school:")
+SIMILAR = PageSpec("similar_schools.py", "Similar schools", ":material/diversity_3:")
+SUPPORT = PageSpec("support.py", "Support", ":material/volunteer_activism:")
+MEASURES = PageSpec("measures.py", "Measures and targets", ":material/tune:")
+REPORTS = PageSpec("reports.py", "Reports", ":material/description:")
+DATA = PageSpec("data_import.py", "Data", ":material/upload_file:")
+ACCOUNTS = PageSpec("accounts.py", "Accounts", ":material/manage_accounts:")
+GROUPS = PageSpec("groups.py", "Groups", ":material/group_work:", url_path="groups")
+HISTORY = PageSpec("change_history.py", "Change history", ":material/history:")
+PUBLISH = PageSpec("publish.py", "Publish results", ":material/campaign:")
+PARENTS = PageSpec("published_results.py", "Results for parents", ":material/family_restroom:")
 # The public's only page must also answer at /published_results (shared links): a hidden home page runs the same
 # script at "/", so the visible one keeps its own path.
-PUBLIC_HOME = _page("published_results.py", "Results for parents", url_path="parents", default=True,
-                    visibility="hidden")
+PUBLIC_HOME = PageSpec("published_results.py", "Results for parents", url_path="parents", default=True,
+                       visibility="hidden")
 
 PAGES_BY_ROLE = {
     Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, GROUPS, PUBLISH, HISTORY, PARENTS],
@@ -75,32 +96,43 @@ def route() -> None:
     # after this run the session may upload only if the page it ran offered this viewer an uploader (ui.server):
     # a run that stops early (sign-in, the demo being built) closes uploads too
     with upload_window():
-        store = get_store()  # shows the demo being built, with progress, on first run
-        if store.is_demo():
-            st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
-        # the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public); a
-        # parents-only site (read-only store) has no sign-in at all
-        if public_site():
-            viewer = PUBLIC
-        elif store.is_demo():
-            viewer = viewer_selector(store)
-        else:
-            viewer = signed_in_viewer(store)
-        st.session_state[KEY_VIEWER] = viewer
         try:
-            pages = PAGES_BY_ROLE[viewer.role]
-            if viewer.role is Role.PUBLIC and not public_site() and not store.is_demo():
-                # a signed-out deep link to a staff page asks to sign in there, then opens it (not "Page not found")
-                staff = dict.fromkeys(p for role in (Role.ADMIN, Role.LEADER, Role.GOVERNOR)
-                                      for p in PAGES_BY_ROLE[role])
-                pages = [*pages, *sign_in_first([p for p in staff if p not in pages])]
-            _RUNNING.page = True
-            try:
-                st.navigation(pages).run()
-            finally:
-                _RUNNING.page = False
-        except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
-            st.warning(markdown_text(refused.title), icon=":material/lock:")
-        except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words
-            # a title may name a group or a school (people's words): shown as written
-            st.info(markdown_text(problem.title[:1].upper() + problem.title[1:] + "."), icon=":material/info:")
+            _serve()
+        except (StoreUnavailable, QueryFailed) as problem:  # the store failed us, not the viewer: words, and the log
+            logging.getLogger(__name__).warning("%s: %s", problem.title, problem.detail)
+            st.error(markdown_text(problem.title[:1].upper() + problem.title[1:] + "."), icon=":material/error:")
+
+
+def _serve() -> None:
+    """The store, the viewer, and the page the address names, as the viewer may see it."""
+    store = get_store()  # shows the demo being built, with progress, on first run
+    if store.is_demo():
+        st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
+    # the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public); a
+    # parents-only site (read-only store) has no sign-in at all
+    if public_site():
+        viewer = PUBLIC
+    elif store.is_demo():
+        viewer = viewer_selector(store)
+    else:
+        viewer = signed_in_viewer(store)
+    st.session_state[KEY_VIEWER] = viewer
+    try:
+        specs = PAGES_BY_ROLE[viewer.role]
+        pages = [spec.page() for spec in specs]
+        if viewer.role is Role.PUBLIC and not public_site() and not store.is_demo():
+            # a signed-out deep link to a staff page asks to sign in there, then opens it (not "Page not found")
+            staff = dict.fromkeys(s for role in (Role.ADMIN, Role.LEADER, Role.GOVERNOR) for s in PAGES_BY_ROLE[role])
+            pages = [*pages, *sign_in_first([s.page() for s in staff if s not in specs])]
+        _RUNNING.page = True
+        try:
+            st.navigation(pages).run()
+        finally:
+            _RUNNING.page = False
+    except (StoreUnavailable, QueryFailed):  # the store failed, not the viewer's choice: said by route()
+        raise
+    except AccessDenied as refused:  # the data layer said no (a page offers only what the viewer may see): say why
+        st.warning(markdown_text(refused.title), icon=":material/lock:")
+    except StoreError as problem:  # e.g. a group with no member schools in the chosen year: said in words
+        # a title may name a group or a school (people's words): shown as written
+        st.info(markdown_text(problem.title[:1].upper() + problem.title[1:] + "."), icon=":material/info:")
