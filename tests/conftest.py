@@ -34,8 +34,58 @@ DATA_TABLES = ("establishments", "groups", "memberships", "observations", "setti
                "school_links", "establishment_reasons")
 
 
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (tests/pgcluster.py); skipped where PostgreSQL is missing."""
+    from pgcluster import cluster, pg_bin
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
+    with cluster() as url:
+        yield url
+
+
+# Store tests that run against both state stores (issue 12 point 8): their `store`, `demo_store` and `demo_db`
+# come once over SQLite and once over a fresh PostgreSQL database (JOINTLY_STATE_URL).
+BOTH_BACKENDS = frozenset({"test_accounts", "test_store", "test_local_measures", "test_consent", "test_publications",
+                           "test_group_admin", "test_support_log", "test_governance"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "state_backend" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS:
+        metafunc.parametrize("state_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture()
+def state_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The state store this test's stores use: a fresh PostgreSQL database's URL, or None for SQLite beside them."""
+    if getattr(request, "param", "sqlite") != "postgresql":
+        monkeypatch.delenv("JOINTLY_STATE_URL", raising=False)
+        return None
+    from pgcluster import fresh_database
+
+    url = fresh_database(request.getfixturevalue("pg_admin_url"))
+    monkeypatch.setenv("JOINTLY_STATE_URL", url)
+    return url
+
+
+def _copy_demo(demo_master: Path, path: Path, state_url: str | None) -> None:
+    """A private copy of the demo store; over PostgreSQL its state rows are copied into the fresh database."""
+    copy_store(demo_master, path)  # both files: the results and the state store beside them
+    if state_url is not None:
+        from data.db.state import StateStore, copy_state, state_url_for
+
+        src, dst = StateStore.open(f"sqlite:///{path.with_suffix('.state.sqlite')}"), StateStore.open(state_url)
+        try:
+            copy_state(src, dst)
+        finally:
+            src.close()
+            dst.close()
+        assert state_url_for(path) == state_url
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, state_backend: str | None) -> Iterator[Store]:
     """A fresh, migrated store in its own DuckDB file."""
     s = Store(tmp_path / "s.duckdb")
     try:
@@ -130,10 +180,10 @@ def demo_master(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def demo_store(demo_master: Path, tmp_path: Path) -> Iterator[Store]:
+def demo_store(demo_master: Path, tmp_path: Path, state_backend: str | None) -> Iterator[Store]:
     """A private, writable copy of the session's demo store (300 schools, 3 years), open."""
     path = tmp_path / "demo_store.duckdb"
-    copy_store(demo_master, path)  # both files: the results and the state store beside them
+    _copy_demo(demo_master, path, state_backend)
     s = Store(path)
     try:
         yield s
@@ -154,10 +204,10 @@ def app_on(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture()
-def demo_db(demo_master, tmp_path, monkeypatch) -> Path:
+def demo_db(demo_master, tmp_path, monkeypatch, state_backend) -> Path:
     """A private copy of the demo store for this test, selected with JOINTLY_DB."""
     path = tmp_path / "demo.duckdb"
-    copy_store(demo_master, path)
+    _copy_demo(demo_master, path, state_backend)
     with app_on(path, monkeypatch):
         yield path
 

@@ -601,3 +601,20 @@ def _backup_sqlite(url: str, now: datetime | None) -> Path | None:
         dst.close()
         src.close()
     return target
+
+
+def copy_state(src: StateStore, dst: StateStore) -> dict[str, int]:
+    """Copy every state table's rows from one state store into another that holds none yet (SQLite to PostgreSQL,
+    say), in one transaction, ids kept; returns rows per table."""
+    copied: dict[str, int] = {}
+    with dst.transaction() as cur:
+        for table in STATE_TABLES:
+            if dst.query(f"SELECT count(*) FROM {table}")[0][0]:  # noqa: S608 (STATE_TABLES)
+                raise StateError(f"the state store {dst.where()} already holds {table}: nothing was copied")
+            names = [c for c in src.columns(table) if c in set(dst.columns(table))]
+            rows = src.query(f"SELECT {', '.join(names)} FROM {table}")  # noqa: S608 (schema names)
+            cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
+                            f"VALUES ({', '.join('?' * len(names))})", [list(r) for r in rows])
+            copied[table] = len(rows)
+        dst.reset_ids(cur)
+    return copied
