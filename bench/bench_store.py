@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data.db.store import Store  # noqa: E402
 from data.demo import build as demo  # noqa: E402
+from data.demo.files import write_demo_files  # noqa: E402
 from data.ingest.derived import refresh_derived  # noqa: E402
 from data.ingest.importers import import_file  # noqa: E402
 
@@ -53,7 +54,7 @@ def main() -> int:
         p.unlink(missing_ok=True)
 
     t0 = time.perf_counter()
-    files = demo.write_demo_files(files_dir, schools=args.schools, years=args.years, seed=args.seed)
+    files = write_demo_files(files_dir, schools=args.schools, years=args.years, seed=args.seed)
     write_s = time.perf_counter() - t0
     total_mb = sum(p.stat().st_size for p, _ in files) / 1e6
     print(f"wrote {len(files)} files ({total_mb:,.0f} MB) for {args.schools:,} schools x {args.years} years "

@@ -26,6 +26,7 @@ from timing import timed  # noqa: E402 (bench/ is on the path when a script runs
 
 from data.db.store import Store  # noqa: E402
 from data.demo import build as demo  # noqa: E402
+from data.demo.files import write_demo_files  # noqa: E402
 from data.ingest.derived import refresh_derived  # noqa: E402
 from data.ingest.importers import import_file  # noqa: E402
 from data.ingest.store_check import check_store  # noqa: E402
@@ -66,7 +67,7 @@ def main() -> int:
     db = out / "check_national.duckdb"
     for p in (db, Path(f"{db}.wal")):
         p.unlink(missing_ok=True)
-    files = demo.write_demo_files(out / "check_files", schools=args.schools, years=args.years)
+    files = write_demo_files(out / "check_files", schools=args.schools, years=args.years)
     store = Store(db)
     t = time.perf_counter()
     for path, period in files:

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from data.demo import build as d
+from data.demo import files, world
+from data.demo.files import _f
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,16 +79,16 @@ def _write_ees(path: Path, header: list[str], rows: list[list[str]],
     return path
 
 
-def _lists(w: d._World) -> tuple[dict[str, list], dict[str, list], list[int]]:
+def _lists(w: world._World) -> tuple[dict[str, list], dict[str, list], list[int]]:
     """The schools' and trusts' columns as lists, and each LA's region (per-row reads from a DataFrame are slow)."""
     cached = getattr(w, "_lists", None)
     if cached is None:
-        cached = (d._cols(w.s), d._cols(w.trusts), w.las["region"].tolist())
+        cached = (world._cols(w.s), world._cols(w.trusts), w.las["region"].tolist())
         w._lists = cached  # type: ignore[attr-defined]
     return cached
 
 
-def _identity(w: d._World, y: int, idx: np.ndarray, version: str) -> dict[str, list[str]]:
+def _identity(w: world._World, y: int, idx: np.ndarray, version: str) -> dict[str, list[str]]:
     """The identifying columns of an EES school row (the URN the school had that year)."""
     s = w.s
     la, est = s["la_code"].to_numpy()[idx], s["estab"].to_numpy()[idx]
@@ -95,16 +96,16 @@ def _identity(w: d._World, y: int, idx: np.ndarray, version: str) -> dict[str, l
     return {"time_period": [f"{y}{(y + 1) % 100:02d}"] * n, "time_identifier": ["Academic year"] * n,
             "geographic_level": ["School"] * n, "country_code": ["E92000001"] * n, "country_name": ["England"] * n,
             "school_laestab": [f"{a}{b:04d}" for a, b in zip(la, est, strict=True)],
-            "school_urn": d._urn_in(w, y)[idx].astype(str).tolist(),
+            "school_urn": world._urn_in(w, y)[idx].astype(str).tolist(),
             "school_name": s["name"].to_numpy()[idx].tolist(), "old_la_code": la.astype(str).tolist(),
             "new_la_code": w.las["gss"].to_numpy()[s["la"].to_numpy()[idx]].tolist(),
             "la_name": s["la_name"].to_numpy()[idx].tolist(), "version": [version] * n,
-            "establishment_type_group": [_TYPE_GROUP[t] for t in d._nftype_in(w, y)[idx]]}
+            "establishment_type_group": [_TYPE_GROUP[t] for t in files._nftype_in(w, y)[idx]]}
 
 
 def _cell(x: float, decimals: int = 1) -> str:
     """A value as EES writes it (46.6, 38, -0.26); `x` when there is none (not available)."""
-    return d._f(x, decimals) or "x"
+    return _f(x, decimals) or "x"
 
 
 def _pct(num: float, den: float) -> str:
@@ -141,7 +142,7 @@ _FILTERS_2425 = ["disadvantage_status", "sex", "first_language", "mobility"]
 _FILTERS_2324 = ["sex", "disadvantage", "first_language", "prior_attainment", "mobility"]
 
 
-def _ks4_groups(w: d._World, Y: pd.DataFrame, idx: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def _ks4_groups(w: world._World, Y: pd.DataFrame, idx: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
     """Each breakdown's pupils and results, from the year's simulation: the disadvantaged figures are simulated,
     the other pupils' are what remains of the total, and boys and girls split the total around a gender gap."""
     Z = Y.iloc[idx]
@@ -183,11 +184,11 @@ def _ks4_groups(w: d._World, Y: pd.DataFrame, idx: np.ndarray) -> dict[str, dict
 
 def _cells(values: np.ndarray, decimals: int = 1) -> np.ndarray:
     """Values as EES writes them, `x` where there is none (column-wise: one call per column, not per cell)."""
-    return np.array([c or "x" for c in d._num(values, decimals)], dtype=object)
+    return np.array([c or "x" for c in files._num(values, decimals)], dtype=object)
 
 
 def _pcts(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = _cells(d._ratio(num, den), 1)
+    out = _cells(files._ratio(num, den), 1)
     out[np.asarray(den) <= 0] = "z"
     return out
 
@@ -205,23 +206,23 @@ def _interleave(blocks: list[tuple[np.ndarray, list[np.ndarray]]], n: int) -> li
     return rows
 
 
-def write_ees_ks4(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_ees_ks4(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """EES KS4 school performance file: Total, disadvantage and sex breakdowns of every school with KS4 pupils."""
     s = w.s
     new_names = y >= 2024
     pairs = [(new, new if new_names else old) for new, old in _KS4_FIELDS if new_names or old]
-    if y > d.EBACC_LAST:  # scrapped after 2024/25: the 2025/26 file has no EBacc columns
+    if y > world.EBACC_LAST:  # scrapped after 2024/25: the 2025/26 file has no EBacc columns
         pairs = [(k, f) for k, f in pairs if k not in _EBACC_FIELDS]
     filters = _FILTERS_2425 if new_names else _FILTERS_2324
     header = [*_IDENTITY, "breakdown_topic", "breakdown", *filters, *(f for _, f in pairs)]
     present, since = Y["present"].to_numpy(), Y["since"].to_numpy()
     # schools with a year 11 that year (a new school's first cohorts are not yet there)
-    idx = d._school_order(w, np.flatnonzero(s["has_ks4"].to_numpy() & present & (since >= 4)))
+    idx = files._school_order(w, np.flatnonzero(s["has_ks4"].to_numpy() & present & (since >= 4)))
     m = len(idx)
     ident = _identity(w, y, idx, version)
     groups = _ks4_groups(w, Y, idx)
     ne = s["ks4_ne"].to_numpy()[idx]
-    p8_na = y in d.P8_NOT_PUBLISHED
+    p8_na = y in world.P8_NOT_PUBLISHED
     dis_word = "Not known to be disadvantaged" if new_names else "Disadvantaged all other"
     filter_of = {"Disadvantage status": "disadvantage_status" if new_names else "disadvantage", "Sex": "sex"}
     blocks = []
@@ -235,7 +236,7 @@ def write_ees_ks4(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str
         if topic in filter_of:
             col[filter_of[topic]] = np.full(m, shown, dtype=object)
         p8 = np.round(g["p8"].astype(float), 2)
-        half = 1.96 * d.P8_SIGMA / np.sqrt(np.maximum(n8, 1))
+        half = 1.96 * world.P8_SIGMA / np.sqrt(np.maximum(n8, 1))
         v = {"pupil_count": _counts(n), "attainment8_average": _cells(g["att8"]),
              "attainment8_sum": _cells(g["att8"] * n), "ebacc_aps_average": _cells(g["aps"], 2),
              "ebacc_aps_sum": _cells(g["aps"] * n), "progress8_pupil_count": _counts(n8),
@@ -280,21 +281,21 @@ def _banding(p8: float, lo: float, hi: float) -> str:
     return "Average"
 
 
-def write_ees_ks4_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS4 information about schools: cohort, SEN counts, DfE's disadvantage gaps and the Progress 8 banding."""
     S, T, LR = _lists(w)
     s = w.s
     present, since = Y["present"].to_numpy(), Y["since"].to_numpy()
-    idx = d._school_order(w, np.flatnonzero(s["has_ks4"].to_numpy() & present & (since >= 4)))
+    idx = files._school_order(w, np.flatnonzero(s["has_ks4"].to_numpy() & present & (since >= 4)))
     ident = _identity(w, y, idx, version)
     Z = Y.iloc[idx]
-    ZC = d._cols(Z)
+    ZC = world._cols(Z)
     rng = np.random.default_rng([w.seed, y, 17])
     tpup = Z["tpup"].to_numpy()
     ehcp = rng.binomial(tpup, np.clip(Z["sene"].to_numpy() / np.maximum(Z["nor"].to_numpy(), 1), 0, 1))
     senk = rng.binomial(tpup, np.clip(Z["senk"].to_numpy() / np.maximum(Z["nor"].to_numpy(), 1), 0, 1))
     groups = _ks4_groups(w, Y, idx)
-    p8_na = y in d.P8_NOT_PUBLISHED
+    p8_na = y in world.P8_NOT_PUBLISHED
     phase = s["phase"].to_numpy()[idx]
     rows = []
     for j, i in enumerate(idx):
@@ -304,13 +305,13 @@ def write_ees_ks4_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version
         att_gap = groups["Disadvantaged"]["att8"][j] - 50.3  # the non-disadvantaged national Attainment 8
         p8_gap = groups["Disadvantaged"]["p8"][j] - 0.16
         p8, n8 = float(ZC["p8"][j]), int(ZC["p8pup"][j])
-        half = 1.96 * d.P8_SIGMA / np.sqrt(max(n8, 1))
+        half = 1.96 * world.P8_SIGMA / np.sqrt(max(n8, 1))
         small = n <= 5 or int(ZC["tdis"][j]) <= 5
         row.update({
             "full_address": f"{S['street'][i]}, {S['town_name'][i]}, {S['postcode'][i]}",
             "telnum": S["phone"][i], "pcon_code": f"E1400{1000 + int(S['la'][i]):04d}",
             "pcon_name": "Unknown", "contflag": "0", "iclose": "0", "reldenom": S["religion"][i],
-            "admpol_pt": "Not applicable" if phase[j] == d.SPE else "non-selective schools in other areas",
+            "admpol_pt": "Not applicable" if phase[j] == world.SPE else "non-selective schools in other areas",
             "egender": "Mixed", "feeder": "0", "agerange": f"{lo} to {hi}",
             "allks_pupil_count": str(int(ZC["nor"][j])), "allks_boys_count": str(int(ZC["norb"][j])),
             "allks_girls_count": str(int(ZC["norg"][j])), "endks4_pupil_count": str(n),
@@ -339,16 +340,16 @@ _KS2_BREAKDOWNS = [("Total", "Total"), ("Disadvantage status", "Disadvantaged"),
                    ("Disadvantage status", "Not known to be disadvantaged")]
 
 
-def write_ees_ks2(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_ees_ks2(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """EES KS2 school performance file: attainment every year, progress only where DfE calculated it."""
     s = w.s
-    idx = d._school_order(w, np.flatnonzero(Y["telig"].to_numpy() > 0))
+    idx = files._school_order(w, np.flatnonzero(Y["telig"].to_numpy() > 0))
     m = len(idx)
     ident = _identity(w, y, idx, version)
     Z = Y.iloc[idx]
     header = [*_IDENTITY, "breakdown_topic", "breakdown", "subject", *KS2_MEASURES]
-    special = s["phase"].to_numpy()[idx] == d.SPE
-    prog_na = y in d.KS2_PROGRESS_NOT_PUBLISHED
+    special = s["phase"].to_numpy()[idx] == world.SPE
+    prog_na = y in world.KS2_PROGRESS_NOT_PUBLISHED
     telig, ndis = Z["telig"].to_numpy(), Z["ndis2"].to_numpy()
     rwm, high = Z["rwm"].to_numpy(), Z["rwm_high"].to_numpy()
     other = telig - ndis
@@ -408,8 +409,8 @@ RC_AREAS = ["Inclusion", "Curriculum and teaching", "Achievement", "Attendance a
             "Post-16 provision (where applicable)", "Leadership and governance"]
 REPORT_CARDS_FROM = "2025-11-10"  # the first report-card inspections
 LEGACY_AS_AT = "2024-08-31"
-_OFSTED_PHASE = {d.PRI: "Primary", d.SEC: "Secondary", d.ALL: "All-through", d.SPE: "Special",
-                 d.AP: "Alternative provision", d.NUR: "Nursery"}
+_OFSTED_PHASE = {world.PRI: "Primary", world.SEC: "Secondary", world.ALL: "All-through", world.SPE: "Special",
+                 world.AP: "Alternative provision", world.NUR: "Nursery"}
 _OFSTED_REGION = {"North East": "North East, Yorkshire and the Humber",
                   "Yorkshire and The Humber": "North East, Yorkshire and the Humber"}
 
@@ -426,7 +427,7 @@ def _dmy(day: np.datetime64) -> str:
     return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
 
 
-def inspections(w: d._World) -> dict[str, np.ndarray]:
+def inspections(w: world._World) -> dict[str, np.ndarray]:
     """Every school's latest graded (1-4) inspection before September 2024 and its 2025/26 report card, if any.
 
     Grades follow the school's persistent effect (u): a school that does well tends to be graded well. Cached on
@@ -459,21 +460,21 @@ def inspections(w: d._World) -> dict[str, np.ndarray]:
     return out
 
 
-def _ofsted_school(w: d._World, i: int, urn: int) -> dict[str, str]:
+def _ofsted_school(w: world._World, i: int, urn: int) -> dict[str, str]:
     """The columns that describe the school in Ofsted's files (the same in both layouts)."""
     S, T, LR = _lists(w)
     ph = int(S["phase"][i])
-    region = d._REGIONS[int(LR[int(S["la"][i])])][0]
+    region = world._REGIONS[int(LR[int(S["la"][i])])][0]
     rel = S["religion"][i]
     tr = int(S["trust"][i])
     trust_uid = str(T["uid"][tr]) if tr >= 0 and T["kind"][tr] == "mat" else "NULL"
     trust_name = T["name"][tr].title() if trust_uid != "NULL" else "NULL"
     return {"URN": str(urn), "LAESTAB": f"{S['la_code'][i]}{S['estab'][i]:04d}",
             "School name": S["name"][i], "Ofsted phase": _OFSTED_PHASE[ph],
-            "Type of education": d._TYPES[S["nftype"][i]][0].title(),
-            "School open date": d._slash_date(d._date(int(S["open_year"][i]), 9)) if S["open_year"][i]
+            "Type of education": world._TYPES[S["nftype"][i]][0].title(),
+            "School open date": files._slash_date(world._date(int(S["open_year"][i]), 9)) if S["open_year"][i]
             else "NULL",
-            "Admissions policy": "Non-selective" if ph in (d.SEC, d.ALL) else "Not applicable",
+            "Admissions policy": "Non-selective" if ph in (world.SEC, world.ALL) else "Not applicable",
             "Sixth form": "Has a sixth form" if S["age_high"][i] >= 18 else "Does not have a sixth form",
             "Designated religious character": rel, "Religious ethos": "Does not apply",
             "Faith grouping": "Non-faith" if rel == "Does not apply" else "Christian",
@@ -541,16 +542,16 @@ def _write_ofsted(path: Path, header: list[str], rows: list[dict[str, str]]) -> 
     return path
 
 
-def write_ofsted_legacy(w: d._World, Y: pd.DataFrame, path: Path) -> Path:
+def write_ofsted_legacy(w: world._World, Y: pd.DataFrame, path: Path) -> Path:
     """Latest graded inspections as at 31 August 2024 (the older 1-4 layout): every school open then."""
     S, T, LR = _lists(w)
     s = w.s
     ins = inspections(w)
-    urn = d._urn_in(w, 2023)
+    urn = world._urn_in(w, 2023)
     open_then = (s["open_year"].to_numpy() <= 2023) & (s["close_year"].to_numpy() >= 2023)
     nor = Y["nor"].to_numpy()
     rows = []
-    for i in d._school_order(w, np.flatnonzero(open_then), by="urn", y=2023):
+    for i in files._school_order(w, np.flatnonzero(open_then), by="urn", y=2023):
         row = _ofsted_school(w, int(i), int(urn[i]))
         row.update({"Web link": _LINK + str(urn[i]), "Total number of pupils": str(int(nor[i])),
                     "Did the latest ungraded inspection convert to a graded inspection?": "",
@@ -560,7 +561,7 @@ def write_ofsted_legacy(w: d._World, Y: pd.DataFrame, path: Path) -> Path:
             start = ins["start"][i]
             sub = ins["sub"][i]
             ph = int(S["phase"][i])
-            early = ph in (d.PRI, d.ALL, d.NUR) and S["age_low"][i] <= 4
+            early = ph in (world.PRI, world.ALL, world.NUR) and S["age_low"][i] <= 4
             row.update({
                 "Inspection number of latest graded inspection": str(ins["number"][i]),
                 "Inspection type": "S5 Inspection", "Inspection type grouping": "S5 Inspection",
@@ -581,7 +582,7 @@ def write_ofsted_legacy(w: d._World, Y: pd.DataFrame, path: Path) -> Path:
     return _write_ofsted(path, LEGACY_HEADER, rows)
 
 
-def write_ofsted_report_cards(w: d._World, Y: pd.DataFrame, path: Path) -> Path:
+def write_ofsted_report_cards(w: world._World, Y: pd.DataFrame, path: Path) -> Path:
     """All report-card inspections of 2025/26 to date (from 10 November 2025), one row per inspection."""
     S, T, LR = _lists(w)
     s = w.s
@@ -605,7 +606,7 @@ def write_ofsted_report_cards(w: d._World, Y: pd.DataFrame, path: Path) -> Path:
         ph = int(S["phase"][i])
         for k, area in enumerate(RC_AREAS):
             row[area] = RC_SCALE[int(grades[k])]
-        if not (ph in (d.PRI, d.ALL, d.NUR) and S["age_low"][i] <= 4):
+        if not (ph in (world.PRI, world.ALL, world.NUR) and S["age_low"][i] <= 4):
             row["Early years (where applicable)"] = "Not applicable"
         if S["age_high"][i] < 18:
             row["Post-16 provision (where applicable)"] = "Not applicable"
@@ -632,7 +633,7 @@ MEMBERSHIP_HEADER = [
 PREDECESSOR_HEADER = ["URN", "LinkURN", "LinkName", "LinkType", "LinkEstablishedDate"]
 
 
-def trust_history(w: d._World) -> list[tuple[int, int, str, str]]:
+def trust_history(w: world._World) -> list[tuple[int, int, str, str]]:
     """Earlier trust memberships of schools that moved trust during the window: (school, trust, joined, left).
 
     About one in twenty schools that joined their trust during the window came from another multi-academy trust,
@@ -646,21 +647,21 @@ def trust_history(w: d._World) -> list[tuple[int, int, str, str]]:
     for i in np.flatnonzero((s["trust"].to_numpy() >= 0) & (s["open_year"].to_numpy() == 0)
                             & (s["old_urn"].to_numpy() == 0)):
         j = join[i]
-        if not j or d._academic_year_of(j) < w.years[0] or rng.random() > 0.05:
+        if not j or world._academic_year_of(j) < w.years[0] or rng.random() > 0.05:
             continue
         others = mats[mats != S["trust"][i]]
         if not len(others):
             continue
         prev = int(rng.choice(others))
         since = max(T["incorporated"][prev], "2014-09-01")
-        since = d._next_month(since) if since[8:] != "01" else since
+        since = world._next_month(since) if since[8:] != "01" else since
         if since >= j:
             continue
-        out.append((int(i), prev, since, d._day_before(j)))
+        out.append((int(i), prev, since, files._day_before(j)))
     return out
 
 
-def write_gias_membership(w: d._World, path: Path) -> Path:
+def write_gias_membership(w: world._World, path: Path) -> Path:
     """academiesmatmembership: each academy in each trust it has been in, with the dates (ISO, as GIAS writes)."""
     S, T, LR = _lists(w)
     s = w.s
@@ -671,12 +672,12 @@ def write_gias_membership(w: d._World, path: Path) -> Path:
     out = []
     for i, tr, joined, left in rows:
         ph = int(S["phase"][i])
-        tname, tcode, group, gcode = d._TYPES[S["nftype"][i]]
+        tname, tcode, group, gcode = world._TYPES[S["nftype"][i]]
         mat = T["kind"][tr] == "mat"
         sponsored = S["nftype"][i] in ("AC", "ACS", "ACAP")
         closed = S["close_year"][i] < 9999
         conv = bool(S["old_urn"][i])
-        opened = joined if conv else (d._date(int(S["open_year"][i]), 9) if S["open_year"][i] else "")
+        opened = joined if conv else (world._date(int(S["open_year"][i]), 9) if S["open_year"][i] else "")
         seed = int(T["seed"][tr])
         row = {
             "URN": str(S["urn"][i]), "DfE Number": f"{S['la_code'][i]}/{S['estab'][i]:04d}",
@@ -694,12 +695,12 @@ def write_gias_membership(w: d._World, path: Path) -> Path:
             "Group Companies House Number": T["companies_house"][tr],
             "SchoolSponsorFlag (name)": "Linked to a sponsor" if sponsored else "-",
             "SchoolSponsors (name)": T["name"][tr] if sponsored else "",
-            "PhaseOfEducation (code)": d._GIAS_PHASE[ph][0], "PhaseOfEducation (name)": d._GIAS_PHASE[ph][1],
+            "PhaseOfEducation (code)": world._GIAS_PHASE[ph][0], "PhaseOfEducation (name)": world._GIAS_PHASE[ph][1],
             "Establishment OpenDate": opened,
             "ReasonEstablishmentOpened (code)": "10" if conv else "03" if S["open_year"][i] else "00",
             "ReasonEstablishmentOpened (name)": "Academy Converter" if conv else "New Provision"
             if S["open_year"][i] else "Not applicable",
-            "Establishment CloseDate": d._date(int(S["close_year"][i]) + 1, 8, 31) if closed else "",
+            "Establishment CloseDate": world._date(int(S["close_year"][i]) + 1, 8, 31) if closed else "",
             "ReasonEstablishmentClosed (code)": "01" if closed else "99",
             "ReasonEstablishmentClosed (name)": "Result of Amalgamation/Merger" if closed else "Not recorded",
             "Group Open Date": T["incorporated"][tr], "Group Closed Date": "", "Date Joined Group": joined,
@@ -720,14 +721,14 @@ def write_gias_membership(w: d._World, path: Path) -> Path:
     return path
 
 
-def write_gias_predecessors(w: d._World, path: Path) -> Path:
+def write_gias_predecessors(w: world._World, path: Path) -> Path:
     """links_edubasealldata: each converter academy and its old URN, both ways (URNs bare, words quoted, CRLF)."""
     S, T, LR = _lists(w)
     s = w.s
     links = []
     for i in np.flatnonzero(s["old_urn"].to_numpy() > 0):
         new, old, name = int(S["urn"][i]), int(S["old_urn"][i]), S["name"][i]
-        when = d._gias_date(S["join"][i])  # dd-mm-yyyy, the day the academy opened
+        when = files._gias_date(S["join"][i])  # dd-mm-yyyy, the day the academy opened
         links.append((new, old, name, "Predecessor", when))
         links.append((old, new, name, "Successor", when))
     links.sort()
@@ -758,32 +759,32 @@ _NAT_KS2 = ["t_rwm_eligible_pupils", "t_rwm_met_expected_standard", "pt_rwm_met_
                                                               f"avg_{s}_progress_score_upper_ci"))]
 
 
-def _areas(w: d._World, idx: np.ndarray) -> list[tuple[str, np.ndarray, dict[str, str]]]:
+def _areas(w: world._World, idx: np.ndarray) -> list[tuple[str, np.ndarray, dict[str, str]]]:
     """(level, the schools of the area, its geography columns): England, then each region, then each LA."""
     s = w.s
     la = s["la"].to_numpy()[idx]
     region = w.las["region"].to_numpy()[la]
     out = [("National", np.ones(len(idx), dtype=bool), dict.fromkeys(_GEO, ""))]
     for r in sorted(set(region.tolist())):
-        name, _, code = d._REGIONS[r][:3]
+        name, _, code = world._REGIONS[r][:3]
         out.append(("Regional", region == r, {**dict.fromkeys(_GEO, ""), "region_code": code, "region_name": name}))
     for k in sorted(set(la.tolist()), key=lambda k: int(w.las["la_code"].iat[k])):
         r = int(w.las["region"].iat[k])
-        geo = {"region_code": d._REGIONS[r][2], "region_name": d._REGIONS[r][0],
+        geo = {"region_code": world._REGIONS[r][2], "region_name": world._REGIONS[r][0],
                "old_la_code": str(w.las["la_code"].iat[k]), "new_la_code": w.las["gss"].iat[k],
                "la_name": w.las["la_name"].iat[k]}
         out.append(("Local authority", la == k, geo))
     return out
 
 
-def write_ees_ks4_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_ees_ks4_national(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS4 national, regional and LA figures of state-funded mainstream and special schools, all pupils and by
     disadvantage (no suppression above school level, as DfE)."""
     s = w.s
     present, since = Y["present"].to_numpy(), Y["since"].to_numpy()
     idx = np.flatnonzero(s["has_ks4"].to_numpy() & present & (since >= 4) & ~s["ks4_ne"].to_numpy())
     groups = _ks4_groups(w, Y, idx)
-    fields = [f for f in _NAT_KS4 if not (y > d.EBACC_LAST and f.startswith("ebacc"))]
+    fields = [f for f in _NAT_KS4 if not (y > world.EBACC_LAST and f.startswith("ebacc"))]
     header = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", *_GEO, "version",
               *_NAT_FILTERS, *fields]
     rows = []
@@ -799,26 +800,26 @@ def write_ees_ks4_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, ver
             a8 = float((g["att8"][m] * g["pupils"][m]).sum())
             aps = float((g["aps"][m] * g["pupils"][m]).sum())
             p8 = float((g["p8"][m] * g["p8pup"][m]).sum())
-            v = {"pupil_count": str(int(n)), "attainment8_sum": d._f(a8, 1), "attainment8_average": d._f(a8 / n, 1),
-                 "ebacc_aps_sum": d._f(aps, 2), "ebacc_aps_average": d._f(aps / n, 2)}
+            v = {"pupil_count": str(int(n)), "attainment8_sum": _f(a8, 1), "attainment8_average": _f(a8 / n, 1),
+                 "ebacc_aps_sum": _f(aps, 2), "ebacc_aps_average": _f(aps / n, 2)}
             for name, src in (("engmath_94", "b94"), ("engmath_95", "b95"), ("ebacc_entering", "eb_entry"),
                               ("ebacc_94", "eb94"), ("ebacc_95", "eb95")):
                 total = float(g[src][m].sum())
-                v[f"{name}_total"], v[f"{name}_percent"] = str(int(total)), d._f(100 * total / n, 1)
-            if y in d.P8_NOT_PUBLISHED or n8 <= 0:
+                v[f"{name}_total"], v[f"{name}_percent"] = str(int(total)), _f(100 * total / n, 1)
+            if y in world.P8_NOT_PUBLISHED or n8 <= 0:
                 v.update(dict.fromkeys(("progress8_average", "progress8_lower_95_ci", "progress8_pupil_count",
                                         "progress8_sum", "progress8_upper_95_ci"), "z"))
             else:
-                mean, half = p8 / n8, 1.96 * d.P8_SIGMA / np.sqrt(n8)
-                v.update({"progress8_average": d._f(mean, 2), "progress8_sum": d._f(p8, 1),
-                          "progress8_pupil_count": str(int(n8)), "progress8_lower_95_ci": d._f(mean - half, 2),
-                          "progress8_upper_95_ci": d._f(mean + half, 2)})
+                mean, half = p8 / n8, 1.96 * world.P8_SIGMA / np.sqrt(n8)
+                v.update({"progress8_average": _f(mean, 2), "progress8_sum": _f(p8, 1),
+                          "progress8_pupil_count": str(int(n8)), "progress8_lower_95_ci": _f(mean - half, 2),
+                          "progress8_upper_95_ci": _f(mean + half, 2)})
             row.update({f: v[f] for f in fields})
             rows.append([row[h] for h in header])
     return _write_ees(path, header, rows)
 
 
-def write_ees_ks2_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_ees_ks2_national(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS2 national, regional and LA figures (state-funded schools), all pupils and by disadvantage."""
     idx = np.flatnonzero(Y["telig"].to_numpy() > 0)
     Z = Y.iloc[idx]
@@ -844,18 +845,18 @@ def write_ees_ks2_national(w: d._World, Y: pd.DataFrame, y: int, path: Path, ver
                    "geographic_level": level, "country_code": "E92000001", "country_name": "England", **geo,
                    "version": version, "sex": "Total", "disadvantage_status": word, "first_language": "Total",
                    "t_rwm_eligible_pupils": str(int(n)), "t_rwm_met_expected_standard": str(int(e_[m].sum())),
-                   "pt_rwm_met_expected_standard": d._f(100 * e_[m].sum() / n, 0),
+                   "pt_rwm_met_expected_standard": _f(100 * e_[m].sum() / n, 0),
                    "t_rwm_met_higher_standard": str(int(h_[m].sum())),
-                   "pt_rwm_met_higher_standard": d._f(100 * h_[m].sum() / n, 0)}
+                   "pt_rwm_met_higher_standard": _f(100 * h_[m].sum() / n, 0)}
             for subj, p in prog.items():
                 keys = [f"t_{subj}_progress_eligible_pupils", f"avg_{subj}_progress_score",
                         f"avg_{subj}_progress_score_lower_ci", f"avg_{subj}_progress_score_upper_ci"]
-                if y in d.KS2_PROGRESS_NOT_PUBLISHED:
+                if y in world.KS2_PROGRESS_NOT_PUBLISHED:
                     row.update(dict.fromkeys(keys, "z"))
                     continue
                 mean = float((p[m] * n_[m]).sum() / n) + shift[word]
                 half = 1.96 * sd[subj] / np.sqrt(n)
-                row.update(zip(keys, (str(int(n)), d._f(mean, 2), d._f(mean - half, 2), d._f(mean + half, 2)),
+                row.update(zip(keys, (str(int(n)), _f(mean, 2), _f(mean - half, 2), _f(mean + half, 2)),
                                strict=True))
             rows.append([row[h] for h in header])
     return _write_ees(path, header, rows)
@@ -883,14 +884,14 @@ TRUST_INFO_HEADER = [
 _TRUST_BARE = frozenset({"trust_uid", "trust_companies_house_number", "trust_ukprn", "pupil_count"})
 
 
-def _trust_members(w: d._World, Y: pd.DataFrame, y: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def _trust_members(w: world._World, Y: pd.DataFrame, y: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Per multi-academy trust: its mainstream KS4 academies that year, and how many full years each had been in it
     by the end of the year (DfE counts a school in the trust's measures after three)."""
     s = w.s
     present, since = Y["present"].to_numpy(), Y["since"].to_numpy()
-    ks4 = s["has_ks4"].to_numpy() & present & (since >= 4) & np.isin(s["phase"].to_numpy(), (d.SEC, d.ALL))
+    ks4 = s["has_ks4"].to_numpy() & present & (since >= 4) & np.isin(s["phase"].to_numpy(), (world.SEC, world.ALL))
     trust = s["trust"].to_numpy()
-    years_in = np.array([y + 1 - d._academic_year_of(j) if j else 0 for j in s["join"].to_numpy()])
+    years_in = np.array([y + 1 - world._academic_year_of(j) if j else 0 for j in s["join"].to_numpy()])
     out = {}
     for tr in np.flatnonzero(w.trusts["kind"].to_numpy() == "mat"):
         mem = np.flatnonzero(ks4 & (trust == tr) & (years_in >= 1))
@@ -899,10 +900,10 @@ def _trust_members(w: d._World, Y: pd.DataFrame, y: int) -> dict[int, tuple[np.n
     return out
 
 
-def _trust_id(w: d._World, tr: int, y: int, version: str) -> dict[str, str]:
+def _trust_id(w: world._World, tr: int, y: int, version: str) -> dict[str, str]:
     t = w.trusts
     seed = int(t["seed"].iat[tr])
-    region = d._REGIONS[int(w.las["region"].iat[int(w.s["la"].iat[seed])])][0]
+    region = world._REGIONS[int(w.las["region"].iat[int(w.s["la"].iat[seed])])][0]
     return {"time_period": f"{y}{(y + 1) % 100:02d}", "time_identifier": "Academic year", "geographic_level": "MAT",
             "country_code": "E92000001", "country_name": "England", "trust_id": t["group_id"].iat[tr],
             "trust_name": t["name"].iat[tr].title(), "trust_uid": str(t["uid"].iat[tr]),
@@ -911,7 +912,7 @@ def _trust_id(w: d._World, tr: int, y: int, version: str) -> dict[str, str]:
             "establishment_type_group": "Multi-academy trust"}
 
 
-def write_trust_results(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_trust_results(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """DfE's trust KS4 measures: trusts with three or more schools in the trust three years or more; each school's
     result weighted by its pupils and its years in the trust (up to five), as DfE's method."""
     groups_all = None
@@ -938,22 +939,22 @@ def write_trust_results(w: d._World, Y: pd.DataFrame, y: int, path: Path, versio
             def weighted(v: np.ndarray, wt: np.ndarray = wt) -> float:
                 return float((v * wt).sum() / wt.sum())
 
-            row["attainment8_average_weighted"] = d._f(weighted(g["att8"][mem]), 1)
-            row["ebacc_aps_average_weighted"] = d._f(weighted(g["aps"][mem]), 2)
+            row["attainment8_average_weighted"] = _f(weighted(g["att8"][mem]), 1)
+            row["ebacc_aps_average_weighted"] = _f(weighted(g["aps"][mem]), 2)
             for col, src in (("engmath_95_percent_weighted", "b95"), ("ebacc_95_percent_weighted", "eb95"),
                              ("ebacc_94_percent_weighted", "eb94"), ("ebacc_entering_percent_weighted", "eb_entry")):
-                row[col] = d._f(weighted(100 * np.divide(g[src][mem], n, out=np.zeros(len(mem)), where=n > 0)), 1)
+                row[col] = _f(weighted(100 * np.divide(g[src][mem], n, out=np.zeros(len(mem)), where=n > 0)), 1)
             n8 = g["p8pup"][mem]
-            if y in d.P8_NOT_PUBLISHED or (n8 * yrs).sum() <= 0:
+            if y in world.P8_NOT_PUBLISHED or (n8 * yrs).sum() <= 0:
                 row.update(dict.fromkeys(("progress8_pupil_percent", "progress8_average_weighted",
                                           "progress8_lower_95_ci", "progress8_upper_95_ci"), "z"))
             else:
                 p8 = float((g["p8"][mem] * n8 * yrs).sum() / (n8 * yrs).sum())
-                half = 1.96 * d.P8_SIGMA / np.sqrt(n8.sum())
-                row.update({"progress8_pupil_percent": d._f(100 * n8.sum() / n.sum(), 1),
-                            "progress8_average_weighted": d._f(p8, 2), "progress8_lower_95_ci": d._f(p8 - half, 2),
-                            "progress8_upper_95_ci": d._f(p8 + half, 2)})
-            if y > d.EBACC_LAST:
+                half = 1.96 * world.P8_SIGMA / np.sqrt(n8.sum())
+                row.update({"progress8_pupil_percent": _f(100 * n8.sum() / n.sum(), 1),
+                            "progress8_average_weighted": _f(p8, 2), "progress8_lower_95_ci": _f(p8 - half, 2),
+                            "progress8_upper_95_ci": _f(p8 + half, 2)})
+            if y > world.EBACC_LAST:
                 for col in ("ebacc_aps_average_weighted", "ebacc_95_percent_weighted", "ebacc_94_percent_weighted",
                             "ebacc_entering_percent_weighted"):
                     row[col] = "z"
@@ -961,10 +962,10 @@ def write_trust_results(w: d._World, Y: pd.DataFrame, y: int, path: Path, versio
     return _write_ees(path, TRUST_RESULTS_HEADER, rows, bare=_TRUST_BARE)
 
 
-def write_trust_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
+def write_trust_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """DfE's trust information: for each trust with KS4 academies, the ones its measures count and all of them."""
-    urn = d._urn_in(w, y)
-    nftype = d._nftype_in(w, y)
+    urn = world._urn_in(w, y)
+    nftype = files._nftype_in(w, y)
     rows = []
     for tr, (mem, yrs) in sorted(_trust_members(w, Y, y).items(), key=lambda kv: w.trusts["group_id"].iat[kv[0]]):
         counted = yrs >= 3
@@ -978,11 +979,11 @@ def write_trust_info(w: d._World, Y: pd.DataFrame, y: int, path: Path, version: 
             dis = float(Z["tdis"].sum())
             nor = float(Z["nor"].sum())
             row = {**_trust_id(w, tr, y, version), "academy_eligibility": label, "pupil_count": str(int(n)),
-                   "disadvantaged_pupil_percent": d._f(100 * dis / n, 0) if n else "z",
-                   "not_disadvantaged_pupil_percent": d._f(100 - 100 * dis / n, 0) if n else "z",
+                   "disadvantaged_pupil_percent": _f(100 * dis / n, 0) if n else "z",
+                   "not_disadvantaged_pupil_percent": _f(100 - 100 * dis / n, 0) if n else "z",
                    "ks2_scaledscore_average": "z",
-                   "eal_pupil_percent": d._f(100 * float(Z["eal"].sum()) / nor, 0) if nor else "z",
-                   "sen_pupil_percent": d._f(100 * float((Z["senk"] + Z["sene"]).sum()) / nor, 0) if nor else "z",
+                   "eal_pupil_percent": _f(100 * float(Z["eal"].sum()) / nor, 0) if nor else "z",
+                   "sen_pupil_percent": _f(100 * float((Z["senk"] + Z["sene"]).sum()) / nor, 0) if nor else "z",
                    "urns": ";".join(str(u) for u in sorted(urn[m].tolist())),
                    "school_count": str(len(m)),
                    "converter_school_count": str(int(np.isin(nftype[m], ("ACC", "ACCS")).sum())),

@@ -10,6 +10,7 @@ import pytest
 
 from data.db.store import Store
 from data.demo import build as demo
+from data.demo.files import write_demo_files
 
 SCHOOLS, YEARS, SEED = 300, 3, 4242
 PERIODS = ["2023/24", "2024/25", "2025/26"]  # England as it is now: the latest results are 2025/26
@@ -409,7 +410,7 @@ def test_the_writers_copy_the_real_files_headers(built) -> None:
 
 
 def test_older_years_in_the_performance_tables_layout_newer_on_ees(tmp_path: Path) -> None:
-    files = {(p.parent.name, p.name) for p, _ in demo.write_demo_files(tmp_path, schools=SCHOOLS, years=5, seed=SEED)}
+    files = {(p.parent.name, p.name) for p, _ in write_demo_files(tmp_path, schools=SCHOOLS, years=5, seed=SEED)}
     for year in ("2021-2022", "2022-2023"):  # before DfE moved school results to Explore Education Statistics
         assert {(year, "england_ks4final.csv"), (year, "england_ks2final.csv")} <= files
         assert not any(f[0] == year and "performance_tables" in f[1] for f in files)
@@ -425,10 +426,10 @@ def test_older_years_in_the_performance_tables_layout_newer_on_ees(tmp_path: Pat
 
 
 def test_same_seed_same_bytes_other_seed_differs(built, tmp_path: Path) -> None:
-    again = demo.write_demo_files(tmp_path / "again", schools=SCHOOLS, years=YEARS, seed=SEED)
+    again = write_demo_files(tmp_path / "again", schools=SCHOOLS, years=YEARS, seed=SEED)
     for path, _ in again:
         assert path.read_bytes() == (built["files"] / path.relative_to(tmp_path / "again")).read_bytes(), path.name
-    other = demo.write_demo_files(tmp_path / "other", schools=SCHOOLS, years=YEARS, seed=SEED + 1)
+    other = write_demo_files(tmp_path / "other", schools=SCHOOLS, years=YEARS, seed=SEED + 1)
     differ = [p for p, _ in other if p.read_bytes() != (tmp_path / "again" / p.relative_to(tmp_path / "other"))
               .read_bytes()]
     assert len(differ) == len(other)
