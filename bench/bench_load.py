@@ -2,7 +2,7 @@
 
     python bench/bench_load.py                                # both set-ups, the default session counts (minutes)
     python bench/bench_load.py --setup one --sessions 10,20,40 --seconds 60
-    python bench/bench_load.py --setup four --sessions 60 --own-copies   # four processes, each on a copy of the store
+    python bench/bench_load.py --setup four --sessions 60     # four processes only
     python bench/bench_load.py --url http://127.0.0.1:8501 --sessions 5  # an app already running
 
 Each session is a browser tab speaking Streamlit's websocket protocol (bench/load_client.py): it opens the group
@@ -175,8 +175,13 @@ def summary(log: list[Timed], window: tuple[float, float], sessions: int, proces
     for action in sorted({t.action for t in inside}):
         times = sorted(t.seconds for t in inside if t.action == action and t.outcome in ("ok", "exception"))
         by_action[action] = {"n": len(times), "p50": pct(times, 0.5), "p95": pct(times, 0.95)}
-    examples = sorted({f"{t.outcome}: {t.detail}" for t in inside if t.outcome != "ok"})[:5]
+    examples = sorted({f"{t.outcome}: {t.detail}" for t in log if t.outcome != "ok"})[:5]
+    opens = [t for t in log if t.action == "open"]
     return {"sessions": sessions, "processes": processes, "reruns": len(reruns),
+            # the whole run, ramp included: tabs that never got their first page are errors too
+            "opened": sum(1 for t in opens if t.outcome in ("ok", "exception")), "open_p50": pct(sorted(
+                t.seconds for t in opens if t.outcome in ("ok", "exception")), 0.5),
+            "errors_whole_run": dict(Counter(t.outcome for t in log if t.outcome != "ok")),
             "reruns_per_s": round(len(reruns) / (hi - lo), 2), "p50": pct(answered, 0.5), "p95": pct(answered, 0.95),
             "p99": pct(answered, 0.99), "mean": round(statistics.fmean(answered), 3) if answered else None,
             "errors": dict(errors), "error_examples": examples, "by_action": by_action}
@@ -341,16 +346,8 @@ def run_point(setup: str, sessions: int, args: argparse.Namespace, folder: Path)
             url = f"http://127.0.0.1:{ONE_PORT}"
             wait_healthy(url, None)
         else:
-            dbs = [args.db] * len(APP_PORTS)
-            if args.own_copies:  # until app processes open the results read-only, each needs a file of its own
-                dbs = []
-                for port in APP_PORTS:
-                    copy = folder / f"store-{port}.duckdb"
-                    if not copy.exists():
-                        shutil.copyfile(args.db, copy)
-                    dbs.append(copy)
-            for port, db in zip(APP_PORTS, dbs, strict=True):
-                procs.append(start_app(port, db, folder))
+            for port in APP_PORTS:  # one store: every app process opens the results read-only (data/db/snapshot.py)
+                procs.append(start_app(port, args.db, folder))
             for port in APP_PORTS:
                 wait_healthy(f"http://127.0.0.1:{port}", None)
             nginx_dir = folder / "nginx"
@@ -382,7 +379,9 @@ def run_point(setup: str, sessions: int, args: argparse.Namespace, folder: Path)
         wall = time.perf_counter() - wall0
         busy1 = _machine_busy()
         point = summary(log, (ramp, ramp + args.seconds), sessions, 1 if setup in ("one", "url") else len(APP_PORTS))
+        served = sum(1 for t in log if t.outcome in ("ok", "exception"))  # every answered run, opens and ramp too
         point.update(setup=setup, server_cpu_cores=round((_cpu_seconds(pids) - cpu0) / wall, 2),
+                     server_cpu_s_per_run=round((_cpu_seconds(pids) - cpu0) / served, 3) if served else None,
                      client_cpu_cores=round((time.process_time() - client0) / wall, 2),
                      machine_busy_cores=round((busy1[0] - busy0[0]) / wall, 2), others_running=others)
         if setup == "four":  # the route cookie's spread, seen as each process's share of the work
@@ -400,7 +399,6 @@ def main() -> int:
     p.add_argument("--four-sessions", default="", help="session counts for four processes (default: 3x --sessions)")
     p.add_argument("--url", default="", help="drive an app already running at this URL instead of starting one")
     p.add_argument("--db", type=Path, default=Path(os.environ.get("JOINTLY_DB", ROOT / "data/store/jointly.duckdb")))
-    p.add_argument("--own-copies", action="store_true", help="four processes each on a copy of the store")
     p.add_argument("--seconds", type=float, default=60, help="measurement window per point (default 60)")
     p.add_argument("--ramp", type=float, default=20, help="seconds over which the tabs open (default 20)")
     p.add_argument("--think", type=float, default=5, help="mean think time between actions, seconds (default 5)")
@@ -428,16 +426,18 @@ def main() -> int:
             points.append(point)
             print(json.dumps(point), file=sys.stderr, flush=True)
     meta = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "db": str(args.db),
-            "own_copies": args.own_copies, "seconds": args.seconds, "ramp": args.ramp, "think": args.think,
+            "seconds": args.seconds, "ramp": args.ramp, "think": args.think,
             "timeout": args.timeout, "cores": os.cpu_count()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "points": points}, indent=1) + "\n")
-    print("| sessions | processes | p50 s | p95 s | p99 s | errors | reruns/s | app CPU cores |")
-    print("|---:|---:|---:|---:|---:|---|---:|---:|")
+    print("| sessions | processes | p50 s | p95 s | p99 s | errors (window / whole run) | reruns/s | tabs opened | "
+          "app CPU cores | app CPU s per run |")
+    print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for pt in points:
-        errs = ", ".join(f"{k} {v}" for k, v in sorted(pt["errors"].items())) or "0"
+        errs = "; ".join(", ".join(f"{k} {v}" for k, v in sorted(pt[key].items())) or "0"
+                         for key in ("errors", "errors_whole_run"))
         print(f"| {pt['sessions']} | {pt['processes']} | {pt['p50']} | {pt['p95']} | {pt['p99']} | {errs} | "
-              f"{pt['reruns_per_s']} | {pt['server_cpu_cores']} |")
+              f"{pt['reruns_per_s']} | {pt['opened']} | {pt['server_cpu_cores']} | {pt['server_cpu_s_per_run']} |")
     return 0
 
 

