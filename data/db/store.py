@@ -364,17 +364,19 @@ class Store:
         from data.db.mirror import Mirror
         from data.db.state import StateStore, state_url_for
 
+        self._mirror = None
+        self._owns_state = False
+        unmoved = self.unmoved_state()  # before the state store is opened (or made): nothing is written then
+        if unmoved and not self.allow_unmoved:
+            self._con.close()
+            raise StoreError(
+                f"the store {self.path} still holds what people wrote ({', '.join(unmoved[:4])}"
+                f"{', ...' if len(unmoved) > 4 else ''}) in its results file: run `python -m data move-state` "
+                "once to move it to the state store (a backup is kept)")
         self._owns_state = state is None
         self.state = state if isinstance(state, StateStore) else StateStore.open(state_url_for(self.path))
         self._data_generation: int | None = None
         try:
-            self._mirror = None
-            unmoved = self.unmoved_state()
-            if unmoved and not self.allow_unmoved:
-                raise StoreError(
-                    f"the store {self.path} still holds what people wrote ({', '.join(unmoved[:4])}"
-                    f"{', ...' if len(unmoved) > 4 else ''}) in its results file: run `python -m data move-state` "
-                    "once to move it to the state store (a backup is kept)")
             self._mirror = Mirror(self._con, self.state)
             self.refresh()
         except BaseException:
@@ -667,7 +669,7 @@ class Store:
         `st` indexes metrics.registry.STATUSES (-1 for none). `with_codes` adds the file's status codes and each
         value's version (provisional, revised, final: text, for one school's card)."""
         urns = [int(u) for u in urns]
-        line = self.lineage_rows(urns) if lineage else []
+        line = self._lineage_rows(urns) if lineage else []
         if line:
             return self._member_rows_with_lineage(urns, line, periods, measures, with_codes=with_codes)
         o_ord, params = self._ord_filter(urns, "o.") if urns else ("false", {})
@@ -693,7 +695,7 @@ class Store:
         finally:
             cur.close()
 
-    def lineage_rows(self, urns: Sequence[int]) -> list[tuple[int, int, int, str | None]]:
+    def _lineage_rows(self, urns: Sequence[int]) -> list[tuple[int, int, int, str | None]]:
         """(urn, earlier urn, depth, last year it stands for) for these schools' earlier URNs (data.ingest.lineage's
         derived table), leaving out earlier URNs that are among `urns` themselves (their rows come as their own)
         and URNs the store holds nothing for; an earlier URN stands for the nearest of `urns` in its line only
@@ -724,7 +726,7 @@ class Store:
         urn = df["urn"].to_numpy().astype(np.int64)
         m, p = df["m"].to_numpy().astype(np.int64), df["p"].to_numpy().astype(np.int64)
         own = _sorted_in(urn, np.asarray(urns, dtype=np.int64))
-        # each earlier URN stands for one school (lineage_rows keeps the nearest), up to the last period (index;
+        # each earlier URN stands for one school (_lineage_rows keeps the nearest), up to the last period (index;
         # `periods` run oldest first) it ran: '2013/14' < '2014/15' as text
         src = np.array([a for _u, a, _d, _t in line], dtype=np.int64)
         order = np.argsort(src)
@@ -820,10 +822,6 @@ class Store:
             FROM families f JOIN establishments e ON e.urn = f.neighbour
             WHERE f.urn = ? ORDER BY f.rank
             """, [urn])
-
-    def school_context(self, urns: Sequence[int]) -> pd.DataFrame:
-        return self.query_df("SELECT * FROM school_context WHERE urn IN (SELECT unnest(?::INTEGER[])) "
-                             "ORDER BY urn, variable", [list(urns)])
 
     def targets(self, owner_kind: str, owner_id: int, period: str) -> dict[str, float]:
         return dict(self.query("SELECT measure, value FROM targets WHERE owner_kind = ? AND owner_id = ? "
