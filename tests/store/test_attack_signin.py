@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from data.db.state import STATE_TABLES
+from data.db.errors import StoreError
+from data.db.state import STATE_TABLES, move_state
 from data.db.store import Store
 from data.services import scope
 from data.services.access import Role, Viewer
@@ -310,6 +311,10 @@ def test_older_sign_in_lines_move_out_of_the_change_history(tmp_path: Path) -> N
     con.execute("INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('cli', 'add', 'account', "
                 "'head@example.org')")
     con.close()
+    # issue 12 point 8: opening migrates the results file, then says its accounts and audit must move first
+    with pytest.raises(StoreError, match="move-state"):
+        Store(path)
+    assert move_state(path).rows == {"accounts": 1, "sign_in_counts": 4, "audit_log": 1}
     with Store(path) as s:
         assert s.query("SELECT actor, action FROM audit_log") == [("cli", "add")]
         assert s.query("SELECT who, hour, outcome, attempts FROM sign_in_counts ORDER BY ALL") == [
