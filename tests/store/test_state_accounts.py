@@ -53,9 +53,11 @@ def _results(path: Path) -> None:
 
 
 @pytest.fixture
-def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path, str]]:
-    """Two results files (copies of one snapshot) and the one state store both name."""
-    state_url = f"sqlite:///{tmp_path / 'shared' / 'jointly.state.sqlite'}"
+def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          state_backend: str | None) -> Iterator[tuple[Path, Path, str]]:
+    """Two results files (copies of one snapshot) and the one state store both name: a SQLite file of their own,
+    or a fresh PostgreSQL database (conftest's state_backend: this module runs on both)."""
+    state_url = state_backend or f"sqlite:///{tmp_path / 'shared' / 'jointly.state.sqlite'}"
     (tmp_path / "shared").mkdir()
     monkeypatch.setenv("JOINTLY_STATE_URL", state_url)
     first, second = tmp_path / "host1" / "jointly.duckdb", tmp_path / "host2" / "jointly.duckdb"
