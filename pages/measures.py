@@ -17,6 +17,7 @@ from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.server import open_uploads
 from ui.store import get_store
+from ui.widgets import forget_when_changed
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -32,7 +33,6 @@ KEY_SAVE_DEFINITION = "measures_define_save"
 KEY_UPLOAD_MEASURE = "measures_upload_measure"
 KEY_UPLOAD_FILE = "measures_upload_file"
 KEY_COMMIT = "measures_upload_commit"
-KEY_CONTEXTS = "_measures_contexts"  # what each editor's state was made for (see _fresh)
 
 NEW = ""  # "start from": a new measure
 UPLOADED = "Values we will upload"
@@ -51,16 +51,6 @@ FIELD_WORDS = {"id": "Id", "label": "Name", "description": "Description", "persp
                "phases": "Phases",
                "rollup": "Group value", "min_cohort": "Minimum cohort", "formula": "Formula", "scale": "Scale",
                "owner": "Group"}
-
-
-def _fresh(name: str, context: object, keys: list[str]) -> None:
-    """Forget the widgets' state when what they were made for changes (another group, year or base table):
-    an editor's edits are row positions, and would land on the wrong rows."""
-    contexts = st.session_state.setdefault(KEY_CONTEXTS, {})
-    if contexts.get(name) != context:
-        for k in keys:
-            st.session_state.pop(k, None)
-        contexts[name] = context
 
 
 def _say(section: str, kind: Kind, text: str | list[str]) -> None:
@@ -170,7 +160,7 @@ if saved:
 else:
     st.caption("No choice saved yet: the scorecard shows every measure that applies. Below, every judged "
                "measure is ticked to start from.")
-_fresh("pick", gid, list(KEY_PICK.values()))
+forget_when_changed("measures.pick", gid, list(KEY_PICK.values()))
 chosen: set[str] = set()
 for p in Perspective:
     ids = [m for m in offered if reg.get(m).perspective is p]
@@ -188,7 +178,7 @@ if not base:
     ordered: list[str] = []
 else:
     st.caption("Change a Position number to move a measure; the scorecard and reports show them in this order.")
-    _fresh("order", (gid, tuple(base)), [KEY_ORDER])
+    forget_when_changed("measures.order", (gid, tuple(base)), [KEY_ORDER])
     table = pd.DataFrame({"Position": range(1, len(base) + 1),
                           "Measure": [reg.get(m).label for m in base],
                           "Area": [reg.get(m).perspective.label for m in base]}, index=base)
@@ -232,7 +222,7 @@ if card is not None and judged:
         "Target": [r.target for r in judged],
         "Met?": [met(r) for r in judged],
     }, index=[r.measure for r in judged]).astype({"Target": "float64"})
-    _fresh("targets", (gid, period, tuple(targets.index), store.generation), [KEY_TARGETS])
+    forget_when_changed("measures.targets", (gid, period, tuple(targets.index)), [KEY_TARGETS], store=store)
     edited_targets = st.data_editor(targets, key=KEY_TARGETS, hide_index=True,
                                     disabled=["Measure", "Current value", "National", "Met?"],
                                     column_config={"Target": st.column_config.NumberColumn(
@@ -248,7 +238,7 @@ st.header("Define a local measure")
 st.caption("A measure your group holds itself to account on, beside the national ones. Values come from a CSV "
            "you upload (below), or from a formula over other measures. The form is checked as you type.")
 own = {d["id"]: d for d in scope.local_measures(store, viewer, gid)}
-_fresh("define", gid, [KEY_START_FROM, *KEY_DEFINE.values()])
+forget_when_changed("measures.define", gid, [KEY_START_FROM, *KEY_DEFINE.values()])
 st.session_state.setdefault(KEY_DEFINE["format"], ".0f")  # defaults set here, not as value=: "Start from" fills them
 st.session_state.setdefault(KEY_DEFINE["min_cohort"], 6)
 form, checks = st.columns([3, 2], gap="large")

@@ -7,21 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from charts.alt import network_alt
-from charts.network import support_matrix, support_network
 from data.db.errors import StoreError
-from data.db.store import Store
 from data.services import scope
-from data.services.access import Role, Viewer
+from data.services.access import Role
 from data.services.support_log import (
     KIND_LABELS,
     KINDS,
     MAX_NOTES,
     default_start,
     local_support_measures,
-    network_frames,
     record_support,
-    support_balance,
-    support_records,
     weak_rows,
 )
 from metrics.support import DEFAULT_MAX_KM
@@ -38,6 +33,7 @@ from ui.context import (
 from ui.funnel import school_funnel
 from ui.router import hand_over
 from ui.store import get_store
+from ui.support import support_figure, support_ledger, support_partners
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -54,32 +50,6 @@ KEY_TAB = "support_view"
 KEY_KM = "partner_km"
 KEY_ANYWHERE = "partner_anywhere"
 NO_MEASURE = ""
-
-
-
-# Cached per store state and viewer (the reads inside are scoped by the viewer): reruns of this page, such as
-# choosing another school for partners or switching tabs, then redraw without reading or building anything again.
-@st.cache_data(show_spinner=False, max_entries=32)
-def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str):
-    """The year's records and balances, and the network's edges and nodes."""
-    records = support_records(_store, viewer, group_id, period)
-    balance = support_balance(_store, viewer, group_id, period)
-    return records, balance, network_frames(records, balance)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id: int, period: str):
-    """The network or the matrix figure, built only when its tab is open (about 35 ms each)."""
-    edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
-    return support_network(edges, nodes) if kind == "network" else support_matrix(edges, nodes)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
-              max_km: float | None):
-    """Suggested partners within max_km (None: anywhere)."""
-    return scope.partners(_store, viewer, urn, measure, period, max_km=max_km)
-
 
 store = get_store()
 viewer = current_viewer()
@@ -139,7 +109,7 @@ else:
 # ------------------------------------------------------------------------------------------- the ledger
 with ledger:
     try:
-        records, balance, (edges, nodes) = _ledger(store, store.generation, viewer.scope, group_id, period)
+        records, balance, (edges, nodes) = support_ledger(store, viewer, group_id, period)
     except StoreError as exc:
         st.error(markdown_text(exc.title))
         st.stop()
@@ -153,12 +123,12 @@ with ledger:
         net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"], key=KEY_TAB, bind="query-params")
         if net_tab.open is not False:
             with net_tab:
-                st.plotly_chart(_figure("network", store, store.generation, viewer.scope, group_id, period), alt=alt,
+                st.plotly_chart(support_figure("network", store, viewer, group_id, period), alt=alt,
                                 width="stretch", key="support_network")
                 st.caption(markdown_text(alt))
         if matrix_tab.open is not False:
             with matrix_tab:
-                st.plotly_chart(_figure("matrix", store, store.generation, viewer.scope, group_id, period),
+                st.plotly_chart(support_figure("matrix", store, viewer, group_id, period),
                                 alt="Support matrix: hours given (rows) to each school (columns). " + alt,
                                 width="stretch", key="support_matrix")
                 st.caption("Rows gave support; columns received it. Each cell says the hours.")
@@ -225,7 +195,7 @@ st.caption(f"{markdown_text(measure.label)}: {markdown_text(row.display)} "
            f"{row.level_label}"
            + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
 try:
-    partners = _partners(store, store.generation, viewer.scope, urn, measure.id, period, max_km)
+    partners = support_partners(store, viewer, urn, measure.id, period, max_km)
 except StoreError as exc:
     st.error(markdown_text(exc.title))
     st.stop()

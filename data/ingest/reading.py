@@ -24,6 +24,7 @@ from pathlib import Path
 
 from data.ingest.formats import METADATA_MESSAGE, is_metadata_header, normalise_header
 from data.ingest.own_exports import own_export_refusal
+from metrics.problems import Problem  # the one located problem: importers and validators share it
 
 # The longest real cell is a MAT's ';'-separated list of member URNs (under 1,000 characters); a
 # guidance paragraph saved as CSV runs to a few thousand. A longer "cell" is a runaway or a bomb.
@@ -62,25 +63,6 @@ _SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\buniqueCount=\"(\d+)\"")
 
 def max_bytes() -> int:
     return int(float(os.environ.get("JOINTLY_MAX_IMPORT_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input, located as precisely as we can."""
-
-    file: str
-    message: str
-    line: int | None = None
-    column: str | None = None
-    fatal: bool = False
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f", line {self.line}"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.message}"
 
 
 class FatalImportError(Exception):

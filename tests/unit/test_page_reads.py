@@ -22,7 +22,8 @@ ALLOWED = {
     "data.demo": {"build"},
     "data.services.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
     "data.db.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
-    "data.db.errors": {"StoreError"},  # the titled error pages catch to say what went wrong in words
+    # the titled errors pages catch to say what went wrong in words; the router tells the store's failures apart
+    "data.db.errors": {"StoreError", "StoreUnavailable", "QueryFailed"},
     "data.services.accounts": READ_NAMES["data.services.accounts"] | {
         "sign_in", "viewer_for_email", "current_viewer_of",  # make the Viewer: the sign-in itself
         "admin_add_user", "admin_set_role", "admin_set_password", "admin_remove_user",  # checked writes (admins)
@@ -113,3 +114,31 @@ def test_the_check_notices_a_page_reading_the_store_directly() -> None:
             "rows = store.school_observations([1])\nok = scope.groups(store, viewer)\nx = get_store().audit_log()\n")
     wrong = [use for _, use in _uses(ast.parse(page)) if not _allowed(use)]
     assert sorted(wrong) == ["Store.audit_log", "Store.school_observations", "data.services.scorecards.scorecard"]
+
+
+# Pages cache nothing and never name the store's plumbing: st.cache_data / st.cache_resource and the store's
+# generation (a cache key) belong to ui/, and the Store class stays in data/ and ui/ (issue 12 points 1 and 6).
+PAGE_SCRIPTS = sorted((ROOT / "pages").glob("*.py"))
+
+
+def _plumbing(tree: ast.AST) -> list[str]:
+    """What in a page script is caching or store plumbing: the data.db.store import, .generation, st.cache_*."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "data.db.store":
+            found += [f"line {node.lineno}: imports data.db.store.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Attribute) and node.attr in ("generation", "cache_data", "cache_resource"):
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("path", PAGE_SCRIPTS, ids=lambda p: p.name)
+def test_pages_cache_nothing_and_name_no_store_plumbing(path: Path) -> None:  # issue 12 point 6
+    assert _plumbing(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_plumbing_check_notices_a_page_that_caches() -> None:  # issue 12 point 6
+    page = ("from data.db.store import Store\nimport streamlit as st\n@st.cache_data\ndef f(_s: Store, g: int):\n"
+            "    pass\nf(store, store.generation)\n")
+    assert _plumbing(ast.parse(page)) == ["line 1: imports data.db.store.Store", "line 3: .cache_data",
+                                          "line 6: .generation"]

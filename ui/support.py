@@ -1,0 +1,53 @@
+"""The Support page's reads and figures, cached per store state and viewer (the reads inside are scoped by the
+viewer): reruns of the page, such as choosing another school for partners or switching tabs, then redraw without
+reading or building anything again."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from charts.network import support_matrix, support_network
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Viewer
+from data.services.support_log import network_frames, support_balance, support_records
+from metrics.support import Partner
+
+Ledger = tuple[pd.DataFrame, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> Ledger:
+    records = support_records(_store, viewer, group_id, period)
+    balance = support_balance(_store, viewer, group_id, period)
+    return records, balance, network_frames(records, balance)
+
+
+def support_ledger(store: Store, viewer: Viewer, group_id: int, period: str) -> Ledger:
+    """The year's records and balances, and the network's edges and nodes."""
+    return _ledger(store, store.generation, viewer.scope, group_id, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> go.Figure:
+    edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
+    return support_network(edges, nodes) if kind == "network" else support_matrix(edges, nodes)
+
+
+def support_figure(kind: str, store: Store, viewer: Viewer, group_id: int, period: str) -> go.Figure:
+    """The network ("network") or the matrix figure, built only when its tab is open (about 35 ms each)."""
+    return _figure(kind, store, store.generation, viewer.scope, group_id, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
+              max_km: float | None) -> list[Partner]:
+    return scope.partners(_store, viewer, urn, measure, period, max_km=max_km)
+
+
+def support_partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str,
+                     max_km: float | None) -> list[Partner]:
+    """Suggested partners within max_km (None: anywhere)."""
+    return _partners(store, store.generation, viewer.scope, urn, measure, period, max_km)
