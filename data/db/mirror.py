@@ -21,6 +21,7 @@ import pyarrow as pa
 from data.db.state import STATE_TABLES, StateStore
 
 CATALOG = "jointly_state_mirror"
+SCHEMA = "state"
 _NUMBERS = itertools.count(1)  # two Stores over one file share DuckDB's instance: each mirror has a name of its own
 
 # state table -> (mirror table, view over the results file's rows and it, or None)
@@ -54,9 +55,12 @@ class Mirror:
         self._lock = threading.Lock()
         self.results = str(con.execute("SELECT current_database()").fetchall()[0][0])
         self.catalog = f"{CATALOG}_{next(_NUMBERS)}"
-        self.search_path = f"{self.catalog}.main,{_quote(self.results)}.main"
+        # a schema of its own (not `main`): catalogue reads of the results file's tables (`table_schema = 'main'`,
+        # as data.ingest.undo makes them) never see the mirror's tables and views of the same names
+        self.search_path = f"{self.catalog}.{SCHEMA},{_quote(self.results)}.main"
         self.loaded: dict[str, int] = {}  # table -> generation loaded
         con.execute(f"ATTACH ':memory:' AS {self.catalog} (READ_WRITE)")
+        con.execute(f"CREATE SCHEMA {self.catalog}.{SCHEMA}")
         self._columns = {t: self._results_columns(t) for t in STATE_TABLES if t != "local_values"}
         self._columns["local_values"] = self._results_columns("observations")
 
@@ -68,11 +72,11 @@ class Mirror:
 
     def target(self, table: str) -> str:
         """The mirror's table for a state table."""
-        return f"{self.catalog}.main.{_UNION[table][0] if table in _UNION else table}"
+        return f"{self.catalog}.{SCHEMA}.{_UNION[table][0] if table in _UNION else table}"
 
     def view(self, name: str) -> str:
         """The mirror's full name of a table or view (`memberships`: the results file's rows and the state's)."""
-        return f"{self.catalog}.main.{name}"
+        return f"{self.catalog}.{SCHEMA}.{name}"
 
     def detach(self) -> None:
         """Drop the mirror from the connection (another Store may share its DuckDB instance)."""
@@ -84,7 +88,9 @@ class Mirror:
     def refresh(self, generations: dict[str, int] | None = None) -> set[str]:
         """Reload every state table whose generation moved since it was loaded; returns those tables."""
         generations = self.state.generations() if generations is None else generations
-        changed = {t for t in STATE_TABLES if t not in self.loaded or self.loaded[t] != generations.get(t, 0)}
+        # a table the results file does not have (a store older than its migration) has no types to load into
+        changed = {t for t in STATE_TABLES if self._columns[t] and (t not in self.loaded
+                                                                    or self.loaded[t] != generations.get(t, 0))}
         if not changed:
             return set()
         with self._lock:
@@ -173,9 +179,11 @@ class Mirror:
     def _make_views(self, cur: duckdb.DuckDBPyConnection) -> None:
         for table, (mirrored, view) in _UNION.items():
             base = "observations" if table == "local_values" else table
+            if not self._columns[table]:
+                continue
             cols = ", ".join(_quote(c.name) for c in self._columns[table])
             cur.execute(
-                f"CREATE OR REPLACE VIEW {self.catalog}.main.{view} AS "  # noqa: S608 (names from the schemas)
+                f"CREATE OR REPLACE VIEW {self.catalog}.{SCHEMA}.{view} AS "  # noqa: S608 (names from the schemas)
                 f"SELECT {cols} FROM {_quote(self.results)}.main.{base} UNION ALL "
-                f"SELECT {cols} FROM {self.catalog}.main.{mirrored}")
+                f"SELECT {cols} FROM {self.catalog}.{SCHEMA}.{mirrored}")
         self._views_made = True
