@@ -21,7 +21,6 @@ from metrics.comparators import (
     banded_against_zero,
     group_comparator,
     national_for,
-    over_100,
     p8_band,
     refused_share,
     school_comparator,
@@ -30,7 +29,7 @@ from metrics.comparators import (
 )
 from metrics.formula import evaluate, stored_formula
 from metrics.numbers import finite
-from metrics.registry import Measure, Polarity, Registry, Rollup, Status
+from metrics.registry import Measure, Polarity, Registry, Rollup, Status, Uncertainty
 from metrics.rollup import rollup_sums, sums_table
 from metrics.timeline import change_note, comparable, gap_at, is_period, previous
 
@@ -136,6 +135,9 @@ class ScorecardRow:
     dfe_published_schools: int | None = None  # the schools DfE's figure counts (in the trust 3 years or more)
     lineage: str | None = None  # the school's earlier URNs, in words, when its trend shows their results
     dfe_published_cohort: int | None = None  # the pupils it covers
+    # worse than what the value is judged against (its own kind's national; 0 for Progress 8), by polarity: what
+    # its groups' "below national" counts (None: not judged, or no value or national to compare)
+    worse_than_national: bool | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -180,7 +182,8 @@ class Scorecard:
             own = dict(r.member_nationals)
             for urn, v, _s in r.member_values:
                 nat = own.get(urn, r.national) if own else r.national
-                if v is not None and nat is not None and _worse(v, nat, r.polarity):
+                if v is not None and nat is not None and worse_than(np.array([v]), np.array([nat]),
+                                                                    Polarity(r.polarity))[0]:
                     below.add(urn)
         return len(below)
 
@@ -189,11 +192,6 @@ class Scorecard:
 
 
 _f = finite  # a number, or None when missing
-
-
-def _worse(a: float, b: float, polarity: str) -> bool:
-    return a < b if polarity == Polarity.HIGHER_BETTER.value else a > b if polarity == Polarity.LOWER_BETTER.value \
-        else False
 
 
 def adjusted_percentile(percentile: float | None, measure: Measure) -> float | None:
@@ -214,8 +212,11 @@ def wilson(num: float, den: float, scale: float = 100.0) -> tuple[float, float]:
 def intervals(measure: Measure, value: np.ndarray, num: np.ndarray, den: np.ndarray, ci_low: np.ndarray,
               ci_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """95% intervals for many values at once (NaN where none is known): published where the file gave one,
-    else Wilson for rates, else normal for means with a known pupil-level sd."""
+    else Wilson for rates, else normal for means with a known pupil-level sd. A measure declared
+    `uncertainty = "none"` gets none at all (so no significance, no flag on chance, no "significantly")."""
     value, num, den = (np.asarray(a, dtype=float) for a in (value, num, den))
+    if measure.uncertainty is Uncertainty.NONE:
+        return np.full(value.shape, np.nan), np.full(value.shape, np.nan)
     lo, hi = np.asarray(ci_low, dtype=float).copy(), np.asarray(ci_high, dtype=float).copy()
     todo = (np.isnan(lo) | np.isnan(hi)) & ~np.isnan(value) & (den > 0)
     lo[np.isnan(lo) | np.isnan(hi)] = np.nan
@@ -239,6 +240,8 @@ def intervals(measure: Measure, value: np.ndarray, num: np.ndarray, den: np.ndar
 def interval(measure: Measure, value: float | None, num: float | None, den: float | None,
              ci_low: float | None, ci_high: float | None) -> tuple[float | None, float | None, str | None]:
     """The value's 95% interval and how it was found: published, wilson or normal (see `intervals`)."""
+    if measure.uncertainty is Uncertainty.NONE:  # declared: none, whatever the file carries
+        return None, None, None
     if ci_low is not None and ci_high is not None:
         return ci_low, ci_high, "published"
     nan = float("nan")
@@ -261,7 +264,7 @@ def significance(national: float | None, lo: float | None, hi: float | None) -> 
 
 
 def level_of(adj_now: float | None, adj_before: float | None) -> int | None:
-    """Status (national percentile, by polarity) x change (percentile movement) -> level 1..5.
+    """Status (national percentile, by polarity) x change (percentile movement) -> level 1..5 (`levels_of`, for one).
 
     Status band: 0 below the 20th percentile, 1 to the 40th, 2 to the 60th, 3 to the 80th, 4 above.
     Change: +1 when up 10 or more percentile points on the previous period, -1 when down 10 or more.
@@ -269,12 +272,7 @@ def level_of(adj_now: float | None, adj_before: float | None) -> int | None:
     """
     if adj_now is None:
         return None
-    band = min(int(adj_now // 20), 4)
-    change = 0
-    if adj_before is not None:
-        delta = adj_now - adj_before
-        change = 1 if delta >= CHANGE_BAND else -1 if delta <= -CHANGE_BAND else 0
-    return min(max(band + change, 0), 4) + 1
+    return int(levels_of(np.array([adj_now]), np.array([np.nan if adj_before is None else adj_before]))[0])
 
 
 STATUS_ONLY = "this year only: no earlier year to compare"
@@ -316,17 +314,14 @@ def judge_level(measure: Measure, *, value: float | None, status: str, small: bo
     national figure of its own kind (they are never judged against mainstream schools)."""
     if not measure.judged or measure.owner != "national" or value is None or small:
         return Judgement(None, _position_words(measure, None, status, value, small, phase))
-    if phase in OWN_KIND and national is None:
-        return Judgement(None, f"No level: no national figure for {scope_phrase(phase)} to compare with")
-    level = level_of(adj_now, adj_before)
-    if level is None:
-        return Judgement(None, _position_words(measure, None, status, value, small, phase))
-    low, high = LEVEL_BOUNDS[versus_national(significance_words, measure.polarity)]
-    level = min(max(level, low), high)
-    words = LEVELS[level - 1]
-    if adj_before is None:
-        return Judgement(level, f"{words} ({POSITION_ONLY if compared else STATUS_ONLY})", True)
-    return Judgement(level, words)
+    alone = phase in OWN_KIND and national is None
+    level = None if alone else level_of(adj_now, adj_before)
+    if level is not None:
+        code = {"above": 1, "below": -1, "in line": 0}.get(significance_words or "", SIG_UNKNOWN)
+        level = int(bounded_levels(np.array([level]), np.array([code]), measure.polarity)[0])
+    status_only = level is not None and adj_before is None
+    return Judgement(level, _level_words(measure, level, status_only, compared, status, value, small, phase, alone),
+                     status_only)
 
 
 def percentile_in(quantiles: Sequence[float] | None, value: float | None) -> float | None:
@@ -443,41 +438,315 @@ def trend_status(measure: Measure, period: str, status: str, has_row: bool) -> s
     return status
 
 
+# ------------------------------------------------------------------------------------------ the one rule path
+#
+# Levels, flags and comparisons are decided here once, on arrays of values (one element per school, or one for a
+# group's own rolled-up value): a school's card is a one-member group's, so a group's grid, its watch list and its
+# "no school left behind" count read exactly what each member's own card says (tests/store/test_rule_agreement.py).
+
+SIG_UNKNOWN = -9  # significance_codes: no interval, no value or nothing to compare with
+SIG_WORDS = {1: "above", -1: "below", 0: "in line", SIG_UNKNOWN: None}
+
+
+def significance_codes(reference: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """`significance` on arrays: 1 above, -1 below, 0 in line, SIG_UNKNOWN where any of the three is NaN."""
+    reference, lo, hi = (np.asarray(x, dtype=float) for x in (reference, lo, hi))
+    with np.errstate(invalid="ignore"):
+        code = np.where(lo > reference, 1, np.where(hi < reference, -1, 0))
+    return np.where(np.isnan(reference) | np.isnan(lo) | np.isnan(hi), SIG_UNKNOWN, code)
+
+
+def worse_than(values: np.ndarray, references: np.ndarray, polarity: Polarity) -> np.ndarray:
+    """Whether each value is worse than its reference by the measure's polarity (False where either is NaN or the
+    measure is context): 'below national' in the grid, the group's spread and "no school left behind"."""
+    values, references = np.asarray(values, dtype=float), np.asarray(references, dtype=float)
+    with np.errstate(invalid="ignore"):
+        if polarity is Polarity.HIGHER_BETTER:
+            return values < references
+        if polarity is Polarity.LOWER_BETTER:
+            return values > references
+    return np.zeros(values.shape, dtype=bool)
+
+
+def levels_of(adj_now: np.ndarray, adj_before: np.ndarray) -> np.ndarray:
+    """`level_of` on arrays: 0 where adj_now is unknown; no change part where adj_before is unknown."""
+    adj_now, adj_before = np.asarray(adj_now, dtype=float), np.asarray(adj_before, dtype=float)
+    with np.errstate(invalid="ignore"):
+        band = np.minimum(np.floor_divide(np.nan_to_num(adj_now), 20.0), 4)
+        delta = adj_now - adj_before
+        step = np.where(delta >= CHANGE_BAND, 1, np.where(delta <= -CHANGE_BAND, -1, 0))  # NaN: no change part
+    return np.where(np.isnan(adj_now), 0, np.clip(band + step, 0, 4) + 1).astype(np.int64)
+
+
+def bounded_levels(levels: np.ndarray, sig: np.ndarray, polarity: Polarity) -> np.ndarray:
+    """Levels kept within LEVEL_BOUNDS of how each value stands against national (significance codes, by
+    polarity): never an end of the scale without evidence that the value differs from national."""
+    judged = polarity is not Polarity.CONTEXT
+    up = 1 if polarity is Polarity.HIGHER_BETTER else -1
+    better, worse, in_line = judged & (sig == up), judged & (sig == -up), sig == 0
+    low = np.where(better, LEVEL_BOUNDS["better"][0], np.where(in_line, LEVEL_BOUNDS["in line"][0],
+                                                                 np.where(worse, LEVEL_BOUNDS["worse"][0], 1)))
+    high = np.where(better, LEVEL_BOUNDS["better"][1], np.where(in_line, LEVEL_BOUNDS["in line"][1],
+                                                                  np.where(worse, LEVEL_BOUNDS["worse"][1], 5)))
+    return np.where(levels > 0, np.clip(levels, low, high), 0)
+
+
+def decline_mask(adj: np.ndarray, values: np.ndarray, polarity: Polarity, steady: bool = True) -> np.ndarray:
+    """Rows (schools) whose last three periods (columns: adjusted percentiles, values) are each worse than the one
+    before, by the value itself (polarity) and its percentile, losing DECLINE_MIN_DROP percentile points in all.
+    `steady`: the three are consecutive academic years under one definition, with no DfE gap (steps_comparable)."""
+    adj, values = np.atleast_2d(np.asarray(adj, dtype=float)), np.atleast_2d(np.asarray(values, dtype=float))
+    if not steady or adj.shape[1] < 3 or polarity is Polarity.CONTEXT:
+        return np.zeros(adj.shape[0], dtype=bool)
+    a, v = adj[:, -3:], values[:, -3:] * (1.0 if polarity is Polarity.HIGHER_BETTER else -1.0)
+    with np.errstate(invalid="ignore"):  # NaN anywhere: no decline
+        return ((v[:, 1] < v[:, 0]) & (v[:, 2] < v[:, 1]) & (a[:, 1] < a[:, 0]) & (a[:, 2] < a[:, 1])
+                & (a[:, 0] - a[:, 2] >= DECLINE_MIN_DROP))
+
+
+def bottom_fifth_mask(measure: Measure, value: np.ndarray, reference: np.ndarray, sig: np.ndarray,
+                      adj_now: np.ndarray) -> np.ndarray:
+    """The first flag: significantly worse than what the value is judged against and in the bottom fifth."""
+    up = 1 if measure.polarity is Polarity.HIGHER_BETTER else -1
+    if not measure.judged:
+        return np.zeros(np.shape(value), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return (sig == -up) & (adj_now < BOTTOM_FIFTH) & ~np.isnan(value) & ~np.isnan(reference)
+
+
 def _declining(adj: list[float | None], values: list[float | None], measure: Measure,
                periods: Sequence[str] | None = None) -> bool:
-    """Three consecutive periods, each worse than the one before (the value itself, by polarity, and its
-    national percentile), losing DECLINE_MIN_DROP percentile points in all. With `periods`, the three must be
-    consecutive academic years under one definition, with no DfE gap (like is compared with like)."""
-    if len(adj) < 3 or any(a is None for a in adj[-3:]) or any(v is None for v in values[-3:]):
-        return False
-    if periods is not None and not steps_comparable(measure, periods, 2):
-        return False
-    a, b, c = adj[-3:]
-    x, y, z = values[-3:]
-    sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
-    worse_values = sign * (y - x) < 0 and sign * (z - y) < 0  # type: ignore[operator]
-    return worse_values and b < a and c < b and (a - c) >= DECLINE_MIN_DROP  # type: ignore[operator]
+    """`decline_mask` for one series (None for unknown), over the window `periods` when given."""
+    steady = periods is None or steps_comparable(measure, periods, 2)
+    nan = float("nan")
+    return bool(decline_mask(np.array([[nan if x is None else x for x in adj]]),
+                             np.array([[nan if x is None else x for x in values]]), measure.polarity, steady)[0])
 
 
-def _flag_reasons(measure: Measure, value: float | None, national: float | None, sig: str | None,
-                  adj: float | None, phase: str | None, declining: bool, n_declining: int,
-                  history: list[tuple[str, float | None]]) -> list[str]:
+def flag_words(measure: Measure, value: float | None, reference: float | None, adj: float | None,
+               phase: str | None, *, low: bool, declining: bool, n_declining: int,
+               path: Sequence[float | None]) -> list[str]:
+    """The reasons, in words, for flags already decided (`bottom_fifth_mask`, `decline_mask`): the same sentences
+    on a school's card, its group's card and its group's watch list."""
     reasons: list[str] = []
-    worse_sig = (sig == "below" and measure.polarity is Polarity.HIGHER_BETTER) or (
-        sig == "above" and measure.polarity is Polarity.LOWER_BETTER)
-    if worse_sig and adj is not None and adj < BOTTOM_FIFTH and value is not None and national is not None:
+    if low and value is not None and reference is not None and adj is not None:
         where = f"{phase} schools" if phase else "schools"
         if banded_against_zero(measure):  # DfE's rule: below 0, the national average for all pupils
             reasons.append(f"significantly below 0, the national average for all pupils ({measure.format_value(value)}"
                            f"; DfE's band: {p8_band_words(value)})")
         else:
             reasons.append(f"significantly {'below' if measure.polarity is Polarity.HIGHER_BETTER else 'above'} "
-                           f"national ({measure.format_value(value)} against {measure.format_value(national)})")
+                           f"national ({measure.format_value(value)} against {measure.format_value(reference)})")
         reasons.append(f"in the bottom fifth of {where} nationally (better than only {adj:.0f}% of them)")
     if declining and n_declining >= DECLINE_MIN_MEASURES:
-        path = " → ".join(measure.format_value(v) for _, v in history[-3:])
-        reasons.append(f"worse for two years running ({path}), one of {n_declining} measures declining")
+        steps = " → ".join(measure.format_value(v) for v in list(path)[-3:])
+        reasons.append(f"worse for two years running ({steps}), one of {n_declining} measures declining")
     return reasons
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the one rule decides about one school's value on one measure this period (see `judge_members`)."""
+
+    value: float | None  # this year's value as the card shows it (None: no value, or a share over 100% refused)
+    status: str  # this year's status as the card reads it
+    small: bool  # a cohort below the measure's minimum
+    national: float | None  # its own kind's national value (None: none published)
+    reference: float | None  # what it is judged against: 0 for Progress 8 (DfE's rule), else `national`
+    significance: str | None  # against `reference`, 95%
+    change: float | None  # on the comparable academic year before
+    change_note: str | None  # why there is no change
+    level: int | None
+    label: str
+    status_only: bool
+    below: bool | None  # worse than `reference` (by polarity); None when not judged or either is unknown
+    declining: bool  # this measure alone: worse two years running (decline_mask)
+    reasons: tuple[str, ...]  # its flags in words (empty: not flagged)
+
+
+def _changes(m: Measure, period: str, periods: Sequence[str], value: np.ndarray, values: np.ndarray,
+             codes: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """`change_and_note` on arrays: each school's change on the comparable year before (NaN: none) and why not.
+    `values` and `codes` are the schools x window matrices of values and status codes (-2: no row)."""
+    n = len(value)
+    nothing = (np.full(n, np.nan), [None] * n)
+    if not is_period(period):
+        return nothing
+    before = previous(period)
+    ok, why = comparable(m, period, before)
+    if not ok:
+        return np.full(n, np.nan), [why] * n
+    pi = prior_index(periods, period)
+    if pi is None:
+        return nothing
+    prev = values[:, pi]
+    memo: dict[tuple[bool, int], str | None] = {}
+    notes: list[str | None] = []
+    for v, p, c in zip(value.tolist(), prev.tolist(), codes[:, pi].tolist(), strict=True):
+        if v != v:  # no value this year: no change and no note
+            notes.append(None)
+            continue
+        key = (p == p, int(c))
+        if key not in memo:
+            status = trend_status(m, periods[pi], STATUS_ORDER[c] if c >= 0 else Status.MISSING.value, c != -2)
+            memo[key] = change_note(m, period, before, key[0], status)
+        notes.append(memo[key])
+    change = np.where(~np.isnan(value) & np.array([x is None for x in notes]), value - prev, np.nan)
+    return change, notes
+
+
+def judge_members(measures: Sequence[Measure], rows: Mapping[str, np.ndarray], pos: Mapping[str, int],
+                  periods: Sequence[str], period: str, phases: Mapping[int, str | None], bench: BenchIndex,
+                  members: Sequence[int]) -> MemberJudgements:
+    """The one rule path: every member's level, words, significance, change, 'below national' and flags on every
+    (stored) measure, decided at once on a members x measures x window array of its coded rows (ROW_COLUMNS).
+
+    A school's own card is this with one member; a group's grid, watch list and spread read it for today's members:
+    the same values, the same rules, the same words. `phases` gives each member's kind (its national value and
+    ranking are its own kind's); `rows` may hold other schools' rows (left out)."""
+    ms = [m for m in measures if not m.formula and m.id in pos]
+    urns = np.asarray(sorted({int(u) for u in members}), dtype=np.int64)
+    n_u, n_m, n_p = len(urns), len(ms), len(periods)
+    if not n_u or not n_m or not n_p:
+        return MemberJudgements(tuple(urns.tolist()), {}, {u: i for i, u in enumerate(urns.tolist())})
+    code_to_j = np.full(max(pos.values()) + 1, -1, dtype=np.int64)
+    for j, m in enumerate(ms):
+        code_to_j[pos[m.id]] = j
+    urn, mc, pc = (np.asarray(rows[c]).astype(np.int64) for c in ("urn", "m", "p"))
+    ui = np.clip(np.searchsorted(urns, urn), 0, n_u - 1)
+    mj = code_to_j[np.clip(mc, 0, len(code_to_j) - 1)]
+    keep = (urns[ui] == urn) & (mc >= 0) & (mc < len(code_to_j)) & (mj >= 0) & (pc >= 0) & (pc < n_p)
+    cell, col = ui[keep] * n_m + mj[keep], pc[keep]
+    # a (member, measure) x period matrix of what a card reads from its rows
+    val = np.full((n_u * n_m, n_p), np.nan)
+    pct = np.full((n_u * n_m, n_p), np.nan)
+    sts = np.full((n_u * n_m, n_p), -2, dtype=np.int64)  # -2: no row that year
+    val[cell, col] = np.asarray(rows["value"], dtype=float)[keep]
+    pct[cell, col] = np.asarray(rows["percentile"], dtype=float)[keep]
+    sts[cell, col] = np.asarray(rows["st"]).astype(np.int64)[keep]
+    now = col == n_p - 1
+    parts = {c: np.full(n_u * n_m, np.nan) for c in ("numerator", "denominator", "ci_low", "ci_high")}
+    for c, arr in parts.items():
+        arr[cell[now]] = np.asarray(rows[c], dtype=float)[keep][now]
+    member_phase = [phases.get(int(u)) for u in urns.tolist()]
+    kinds = sorted(set(member_phase), key=str)  # each member's national value is its kind's: looked up per kind
+    kind_of = np.array([kinds.index(p) for p in member_phase], dtype=np.int64)
+    own_kind = np.array([p in OWN_KIND for p in member_phase], dtype=bool)
+    missing = STATUS_ORDER.index(Status.MISSING.value)
+    steps = n_p >= 3
+    decided: list[dict] = []
+    for j, m in enumerate(ms):
+        k = np.arange(n_u) * n_m + j
+        x_now = sts[k, -1]
+        raw = np.where(x_now == 0, val[k, -1], np.nan)
+        with np.errstate(invalid="ignore"):
+            refused = (m.unit == "%") & (raw > OVER_100)  # impossible: never shown, judged or flagged
+        value = np.where(refused, np.nan, raw)
+        code_now = np.where(refused | (x_now < 0), missing, x_now)
+        den = parts["denominator"][k]
+        with np.errstate(invalid="ignore"):
+            small = den < m.min_cohort
+        lo, hi = intervals(m, value, parts["numerator"][k], den, parts["ci_low"][k], parts["ci_high"][k])
+        lo, hi = np.where(np.isnan(value), np.nan, lo), np.where(np.isnan(value), np.nan, hi)
+        nat = np.array([np.nan if (x := national_for(bench, m, period, p)[0]) is None else x for p in kinds],
+                       dtype=float)[kind_of]
+        ref = np.zeros(n_u) if banded_against_zero(m) else nat
+        judged = m.judged
+        sig = significance_codes(ref, lo, hi) if judged else np.full(n_u, SIG_UNKNOWN)
+        change, notes = _changes(m, period, periods, value, val[k], sts[k])
+        pi = prior_index(periods, period)
+        adj = (pct[k] if m.polarity is Polarity.HIGHER_BETTER else 100.0 - pct[k]) if judged \
+            else np.full((n_u, n_p), np.nan)
+        compared = ~np.isnan(change)
+        before = np.where(compared, adj[:, pi], np.nan) if pi is not None else np.full(n_u, np.nan)
+        own_kind_alone = own_kind & np.isnan(nat)
+        may = judged and m.owner == "national"
+        leveled = may & ~np.isnan(value) & ~small & ~own_kind_alone
+        level = np.where(leveled, bounded_levels(levels_of(adj[:, -1], before), sig, m.polarity), 0)
+        below = np.where(judged & ~np.isnan(value) & ~np.isnan(ref), worse_than(value, ref, m.polarity), False)
+        known = judged & ~np.isnan(value) & ~np.isnan(ref)
+        dec = decline_mask(adj, val[k], m.polarity, steps and steps_comparable(m, periods, 2)) if judged \
+            else np.zeros(n_u, dtype=bool)
+        low = bottom_fifth_mask(m, value, ref, sig, adj[:, -1]) & ~small & ~refused
+        decided.append(dict(m=m, value=value, raw=raw, refused=refused, code=code_now, small=small, nat=nat, ref=ref,
+                            sig=sig, change=change, notes=notes, adj_now=adj[:, -1], before=before, compared=compared,
+                            own_kind_alone=own_kind_alone, level=level, below=below, known=known, dec=dec, low=low,
+                            history=val[k]))
+    # "several measures": each member's judged measures declining this year (a small cohort counts, never flags)
+    n_declining = np.sum([d["dec"] for d in decided], axis=0).astype(int)
+    found = MemberJudgements(tuple(urns.tolist()), {}, {u: i for i, u in enumerate(urns.tolist())})
+    for d in decided:
+        m = d["m"]
+        words: dict[tuple, str] = {}  # a measure's words by what decides them (few kinds among many schools)
+        levels, codes, values = d["level"].tolist(), d["code"].tolist(), d["value"].tolist()
+        only = (d["level"] > 0) & np.isnan(d["before"])
+        labels = []
+        for i, key in enumerate(zip(levels, only.tolist(), d["compared"].tolist(), codes,
+                                    np.isnan(d["value"]).tolist(), d["small"].tolist(), member_phase,
+                                    d["own_kind_alone"].tolist(), strict=True)):
+            if d["refused"][i]:
+                labels.append(refused_share(m, float(d["raw"][i]), "The school's value"))
+                continue
+            if key not in words:
+                lvl, so, comp, code, none, small, phase, alone = key
+                words[key] = _level_words(m, lvl or None, so, comp, STATUS_ORDER[code], None if none else 0.0,
+                                          small, phase, alone)
+            labels.append(words[key])
+        decline = d["dec"] & ~d["small"] & ~d["refused"]
+        flagged = d["low"] | (decline & (n_declining >= DECLINE_MIN_MEASURES))
+        reasons: dict[int, tuple[str, ...]] = {}
+        for i in np.flatnonzero(flagged).tolist():
+            reasons[i] = tuple(flag_words(m, _f(values[i]), _f(d["ref"][i]), _f(d["adj_now"][i]), member_phase[i],
+                                          low=bool(d["low"][i]), declining=bool(decline[i]),
+                                          n_declining=int(n_declining[i]),
+                                          path=[_f(x) for x in d["history"][i].tolist()]))
+        found.by_measure[m.id] = dict(
+            value=d["value"], status=[STATUS_ORDER[c] for c in codes], small=d["small"], national=d["nat"],
+            reference=d["ref"], significance=d["sig"], change=d["change"], change_note=d["notes"],
+            level=d["level"], label=labels, status_only=only, below=d["below"], known=d["known"],
+            declining=d["dec"], reasons=reasons)
+    return found
+
+
+@dataclass(frozen=True)
+class MemberJudgements:
+    """`judge_members`' answer: for each measure, arrays over `urns` (members in URN order)."""
+
+    urns: tuple[int, ...]
+    by_measure: dict[str, dict]
+    positions: Mapping[int, int] = field(default_factory=dict)  # where each URN sits in `urns`
+
+    def index(self, urn: int) -> int:
+        return self.positions[int(urn)]
+
+    def one(self, urn: int, measure: str) -> Judged:
+        """One member's judgement on one measure, as a record."""
+        d, i = self.by_measure[measure], self.index(urn)
+        return Judged(value=_f(d["value"][i]), status=d["status"][i], small=bool(d["small"][i]),
+                      national=_f(d["national"][i]), reference=_f(d["reference"][i]),
+                      significance=SIG_WORDS[int(d["significance"][i])], change=_f(d["change"][i]),
+                      change_note=d["change_note"][i], level=int(d["level"][i]) or None, label=d["label"][i],
+                      status_only=bool(d["status_only"][i]),
+                      below=bool(d["below"][i]) if d["known"][i] else None, declining=bool(d["declining"][i]),
+                      reasons=d["reasons"].get(i, ()))
+
+    def levels(self, measure: str) -> dict[int, int | None]:
+        d = self.by_measure[measure]
+        return {u: (int(x) or None) for u, x in zip(self.urns, d["level"].tolist(), strict=True)}
+
+    def labels(self, measure: str) -> dict[int, str]:
+        return dict(zip(self.urns, self.by_measure[measure]["label"], strict=True))
+
+
+def _level_words(m: Measure, level: int | None, status_only: bool, compared: bool, status: str,
+                 value: float | None, small: bool, phase: str | None, own_kind_alone: bool) -> str:
+    """A level in words, or why there is none (the words of every level Jointly shows)."""
+    if level is not None:
+        words = LEVELS[level - 1]
+        return f"{words} ({POSITION_ONLY if compared else STATUS_ONLY})" if status_only else words
+    if m.judged and m.owner == "national" and value is not None and not small and own_kind_alone:
+        return f"No level: no national figure for {scope_phrase(phase)} to compare with"
+    return _position_words(m, None, status, value, small, phase)
 
 
 def formula_inputs(measures: Iterable[Measure], by_id: Mapping[str, Measure]) -> list[str]:
@@ -644,61 +913,38 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
     by_id = {**(inputs or {}), **{m.id: m for m in measures}}
     value_at = _Values(by_id, stored)
     cohort_at = _Cohorts(by_id, value_at, lambda mid, pi: get(pos[mid], pi, "denominator") if mid in pos else None)
-    hist = {}
-    for m in measures:
-        if m.formula:
-            continue
-        mi = pos[m.id]
-        hist[m.id] = ([adjusted_percentile(get(mi, pi, "percentile"), m) for pi in range(len(periods))],
-                      [get(mi, pi, "value") for pi in range(len(periods))])
-    declining = {m.id for m in measures if m.judged and not m.formula and _declining(*hist[m.id], m, periods)}
-    prior = prior_index(periods, period)
+    # the school is a one-member group: its levels, words, flags and comparisons are judge_members', as in its
+    # groups' grids and watch lists (every row is the school's: an earlier URN's rows stand under its own URN)
+    own = {**cols, "urn": np.full(len(rows), subject.id, dtype=np.int64)}
+    found = judge_members(measures, own, pos, periods, period, {subject.id: subject.phase}, bench, [subject.id])
     out = []
     for m in measures:
         if m.formula:
             out.append(_formula_row(m, period, periods, value_at, targets, cohort_at=cohort_at))
             continue
         mi = pos[m.id]
-        st = status(mi, last)
-        value = get(mi, last, "value") if st == Status.OK.value else None
+        j = found.one(subject.id, m.id)
+        value = j.value
         num, den = get(mi, last, "numerator"), get(mi, last, "denominator")
-        refused = refused_share(m, value, "The school's value") if over_100(m, value) else None  # type: ignore
-        if refused:
-            value, st = None, Status.MISSING.value
         lo, hi, how = interval(m, value, num, den, get(mi, last, "ci_low"), get(mi, last, "ci_high"))
         comp = school_comparator(bench, m, period, subject.phase)
-        national, scope = comp.value, comp.scope
-        reference = significance_reference(m, national)  # Progress 8: against 0, as DfE does
-        sig = significance(reference, lo, hi) if m.judged else None
-        pct = get(mi, last, "percentile")
-        adj_hist, val_hist = hist[m.id]
-        small = den is not None and den < m.min_cohort
-        trend = tuple(TrendPoint(p, val_hist[pi], trend_status(m, p, status(mi, pi), (mi, pi) in by),
+        trend = tuple(TrendPoint(p, get(mi, pi, "value"), trend_status(m, p, status(mi, pi), (mi, pi) in by),
                                  source(mi, pi)) for pi, p in enumerate(periods))
-        # change, and the level's change part, only against the comparable year before (metrics.timeline)
-        change, note = change_and_note(m, period, periods, value, val_hist, [t.status for t in trend])
-        before_adj = adj_hist[prior] if prior is not None and change is not None else None
-        judged = judge_level(m, value=value, status=st, small=small, adj_now=adj_hist[-1], adj_before=before_adj,
-                             significance_words=sig, phase=subject.phase, national=national,
-                             compared=change is not None)
-        reasons = _flag_reasons(m, value, reference, sig, adj_hist[-1], subject.phase, m.id in declining,
-                                len(declining), [(t.period, t.value) for t in trend]) if m.judged and not small else []
         target = targets.get(m.id)
         rank, size = get(mi, last, "family_rank"), get(mi, last, "family_size")
         out.append(ScorecardRow(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
             period=period, value=value, display=m.format_value(value), cohort=den, numerator=num, denominator=den,
-            status=st, status_code=status_codes.get(m.id), ci_low=lo, ci_high=hi, uncertainty=how,
-            national=national, national_scope=scope, percentile=pct, family_median=get(mi, last, "family_median"),
+            status=j.status, status_code=status_codes.get(m.id), ci_low=lo, ci_high=hi, uncertainty=how,
+            national=comp.value, national_scope=comp.scope, percentile=get(mi, last, "percentile"),
+            family_median=get(mi, last, "family_median"),
             family_rank=None if rank is None else int(rank), family_size=None if size is None else int(size),
             expected=get(mi, last, "expected"), residual=get(mi, last, "residual"), trend=trend,
-            change=change,
-            level=judged.level, level_label=refused or judged.label,
-            significance=sig, flag=bool(reasons),
-            flag_reasons=tuple(reasons), target=target, target_met=target_met(m, value, target),
-            change_note=note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
+            change=j.change, level=j.level, level_label=j.label, significance=j.significance, flag=bool(j.reasons),
+            flag_reasons=j.reasons, target=target, target_met=target_met(m, value, target),
+            change_note=j.change_note, band=p8_band(value, lo, hi) if banded_against_zero(m) else None,
             comparator=comp.words, version=version(mi, last),
-            lineage=lineage if any(t.urn is not None for t in trend) else None,
+            lineage=lineage if any(t.urn is not None for t in trend) else None, worse_than_national=j.below,
         ))
     return Scorecard(subject, period, tuple(out), "school values as published", lineage=lineage)
 
@@ -793,8 +1039,11 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     pos = {c: i for i, c in enumerate(codes)}
     # each member is compared with its own phase's national value; the group with its members' phase mix
     member_phase = dict(zip(subject.members, subject.member_phases, strict=False))
-    member_nat = {m.id: {int(u): _reference_of(m, national_for(bench, m, period, member_phase.get(u))[0])
-                         for u in subject.members} for m in measures if not m.formula}
+    # each member's level, words, flags and 'below national', by the one rule path (as on its own card)
+    found = judge_members([m for m in measures if not m.formula], a, pos, periods, period, member_phase, bench,
+                          subject.members)
+    member_nat = {mid: dict(zip(found.urns, [_f(x) for x in d["reference"].tolist()], strict=True))
+                  for mid, d in found.by_measure.items()}
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
     by_id = {**(inputs or {}), **{m.id: m for m in measures}}
     # a formula's group value is the formula on the group's rolled-up inputs (e.g. sum of hours / sum of teachers)
@@ -852,18 +1101,16 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                              national=national, compared=change is not None)
         good = vals[ok]
         spread = Spread(*(float(x) for x in np.quantile(good, [0, 0.25, 0.5, 0.75, 1]))) if len(good) else None
-        below = None
-        own_nat = np.array([np.nan if (x := member_nat[m.id].get(int(u))) is None else x for u in urns_now],
-                           dtype=float)
-        if m.judged and not np.isnan(own_nat[ok]).all():
-            with np.errstate(invalid="ignore"):  # NaN: a member with no national of its kind is never "below"
-                below = int(np.sum(vals[ok] < own_nat[ok]) if m.polarity is Polarity.HIGHER_BETTER
-                            else np.sum(vals[ok] > own_nat[ok]))
+        # how many reporting members their own cards show worse than national (a member with no national of its
+        # kind is never "below"; None when no member has one)
+        mine = found.by_measure[m.id]
+        at = [found.index(int(u)) for u in urns_now.tolist()]
+        known = [i for i, k in zip(at, ok.tolist(), strict=True) if k and mine["known"][i]]
+        below = int(sum(bool(mine["below"][i]) for i in known)) if m.judged and known else None
         exp = a["expected"][idx].astype(float)
         use = ~np.isnan(exp) & (np.nan_to_num(den) > 0)
         expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
         declining = m.judged and _declining(adj_series, [t.value for t in trend], m, periods)
-        member_st = [STATUS_ORDER[x] if x >= 0 else Status.MISSING.value for x in st[idx].tolist()]
         built.append((m, declining, dict(
             measure=m.id, label=m.label, perspective=m.perspective.value, unit=m.unit, polarity=m.polarity.value,
             period=period, value=val, display=m.format_value(val), cohort=cohort, numerator=num, denominator=cohort,
@@ -877,8 +1124,9 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             significance=sig, target=targets.get(m.id), target_met=target_met(m, val, targets.get(m.id)),
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
-            member_values=tuple(zip(a["urn"][idx].tolist(), [None if v != v else v for v in vals.tolist()],
-                                    member_st, strict=True)),
+            # each member's value and status as its own card shows them (a share over 100% is never shown)
+            member_values=tuple((int(u), _f(mine["value"][i]), mine["status"][i])
+                                for u, i in zip(urns_now.tolist(), at, strict=True)),
             band=p8_band(val, lo, hi) if banded_against_zero(m) else None, comparator=comp.words,
             member_nationals=tuple((int(u), member_nat[m.id].get(int(u))) for u in urns_now.tolist()),
         )))
@@ -888,10 +1136,19 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         if isinstance(fields, ScorecardRow):
             out.append(fields)
             continue
-        reasons = _flag_reasons(m, fields["value"], significance_reference(m, fields["national"]),
-                                fields["significance"],
-                                adjusted_percentile(fields["percentile"], m), phase_of[m.id], declining, n_declining,
-                                [(t.period, t.value) for t in fields["trend"]]) if m.judged else []
+        # the group's own value, judged by the rules its members' values are (a one-element array)
+        ref = significance_reference(m, fields["national"])
+        adj = adjusted_percentile(fields["percentile"], m)
+        code = {"above": 1, "below": -1, "in line": 0}.get(fields["significance"] or "", SIG_UNKNOWN)
+        low = bool(bottom_fifth_mask(m, np.array([np.nan if fields["value"] is None else fields["value"]]),
+                                     np.array([np.nan if ref is None else ref]), np.array([code]),
+                                     np.array([np.nan if adj is None else adj]))[0])
+        reasons = flag_words(m, fields["value"], ref, adj, phase_of[m.id], low=low, declining=declining,
+                             n_declining=n_declining, path=[t.value for t in fields["trend"]]) if m.judged else []
+        below_ref = worse_than(np.array([np.nan if fields["value"] is None else fields["value"]]),
+                               np.array([np.nan if ref is None else ref]), m.polarity)[0]
+        fields["worse_than_national"] = bool(below_ref) if m.judged and fields["value"] is not None \
+            and ref is not None else None
         out.append(ScorecardRow(**fields, flag=bool(reasons), flag_reasons=tuple(reasons)))
     label = ("DfE trust method where available" if method == "dfe_trust"
              else "pooled: pupils of all member schools counted together")
@@ -899,74 +1156,16 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
               "each had then" if period_members is not None
               else "; the trend is that of today's members (like for like: no membership dates are known)")
     members = tuple((u, names.get(u, f"School {u}")) for u in subject.members)
-    watch = _member_flags([m for m in measures if not m.formula], a, m_arr, p_arr, ok_all, pos, cur, bounds, n_p,
-                          member_nat, names, periods)
-    judged = _member_levels([m for m in measures if m.judged and not m.formula], a, m_arr, p_arr, st, pos, period,
-                            periods, member_phase, bench, subject.members)
-    levels = {k: j.level for k, j in judged.items()}
-    words = {k: j.label for k, j in judged.items()}
+    # the watch list: each member's flags as its own card gives them, one line per measure
+    judged = [m for m in measures if m.judged and not m.formula]
+    flags: dict[int, list[tuple[str, str]]] = {}
+    for m in judged:
+        for i, reasons in sorted(found.by_measure[m.id]["reasons"].items()):
+            flags.setdefault(found.urns[i], []).append((m.id, f"{m.label}: {'; '.join(reasons)}"))
+    watch = [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(flags.items())]
+    levels = {(u, m.id): lvl for m in judged for u, lvl in found.levels(m.id).items()}
+    words = {(u, m.id): w for m in judged for u, w in found.labels(m.id).items()}
     return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels, member_labels=words)
-
-
-def _member_levels(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
-                   st: np.ndarray, pos: Mapping[str, int], period: str, periods: Sequence[str],
-                   member_phase: Mapping[int, str | None], bench: BenchIndex,
-                   members: Sequence[int]) -> dict[tuple[int, str], Judgement]:
-    """Each member's level on each judged measure this period, by the very rule of its own card (judge_level, with
-    the change from change_and_note and the significance against its own kind's national value)."""
-    n_p = len(periods)
-    if not measures or not n_p:
-        return {}
-    by_code = {pos[m.id]: m for m in measures}
-    sel = np.flatnonzero(np.isin(m_arr, list(by_code)) & np.isin(a["urn"].astype(np.int64),
-                                                                  np.asarray(members, dtype=np.int64)))
-    key = a["urn"][sel].astype(np.int64) * 4096 + m_arr[sel]
-    uniq, inv = np.unique(key, return_inverse=True)
-    col = p_arr[sel]
-    # a (school, measure) x period matrix of what the school's own card reads from its rows
-    val = np.full((len(uniq), n_p), np.nan)
-    pct = np.full((len(uniq), n_p), np.nan)
-    sts = np.full((len(uniq), n_p), -2, dtype=np.int64)  # -2: no row that year
-    val[inv, col] = a["value"][sel]
-    pct[inv, col] = a["percentile"][sel]
-    sts[inv, col] = st[sel]
-    last = sel[col == n_p - 1]
-    now = np.searchsorted(uniq, a["urn"][last].astype(np.int64) * 4096 + m_arr[last])
-    parts = {c: np.full(len(uniq), np.nan) for c in ("numerator", "denominator", "ci_low", "ci_high")}
-    for c, arr in parts.items():
-        arr[now] = a[c][last]
-    out: dict[tuple[int, str], Judgement] = {}
-    for code in np.unique(uniq % 4096).tolist():
-        m = by_code[int(code)]
-        ks = np.flatnonzero(uniq % 4096 == code)
-        v_now = np.where(sts[ks, -1] == 0, val[ks, -1], np.nan)
-        lo, hi = intervals(m, v_now, parts["numerator"][ks], parts["denominator"][ks], parts["ci_low"][ks],
-                           parts["ci_high"][ks])
-        for j, k in enumerate(ks.tolist()):
-            urn = int(uniq[k] // 4096)
-            phase = member_phase.get(urn)
-            national = national_for(bench, m, period, phase)[0]
-            statuses = [trend_status(m, p, STATUS_ORDER[x] if x >= 0 else Status.MISSING.value, x != -2)
-                        for p, x in zip(periods, sts[k].tolist(), strict=True)]
-            # this year's status as the card reads it (no DfE-gap wording: the card says "No data" then too)
-            x_now = int(sts[k, -1])
-            status_now = STATUS_ORDER[x_now] if x_now >= 0 else Status.MISSING.value
-            value = _f(v_now[j])
-            if over_100(m, value):
-                value, status_now = None, Status.MISSING.value
-            den = _f(parts["denominator"][k])
-            small = den is not None and den < m.min_cohort
-            values = [_f(x) for x in val[k].tolist()]
-            change, _note = change_and_note(m, period, periods, value, values, statuses)
-            prior = prior_index(periods, period)
-            adj = [adjusted_percentile(_f(x), m) for x in pct[k].tolist()]
-            sig = significance(significance_reference(m, national), _f(lo[j]) if value is not None else None,
-                               _f(hi[j]) if value is not None else None)
-            out[(urn, m.id)] = judge_level(m, value=value, status=status_now, small=small, adj_now=adj[-1],
-                                           adj_before=adj[prior] if prior is not None and change is not None
-                                           else None, significance_words=sig, phase=phase, national=national,
-                                           compared=change is not None)
-    return out
 
 
 def _formula_fields(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],
@@ -1030,8 +1229,9 @@ def _pupil_weights(urn: np.ndarray, m: np.ndarray, p: np.ndarray, value: np.ndar
 def _group_interval(m: Measure, value: float | None, num: float | None, den: float | None, ok: np.ndarray,
                     dens: np.ndarray, ses: np.ndarray) -> tuple[float | None, float | None, str | None]:
     """A group's 95% interval: Wilson on the pooled counts for rates; for means, the members' standard
-    errors combined with their cohort weights (sqrt(sum (n_i se_i)^2) / sum n_i)."""
-    if value is None or not den:
+    errors combined with their cohort weights (sqrt(sum (n_i se_i)^2) / sum n_i). None for a measure declared
+    `uncertainty = "none"`."""
+    if value is None or not den or m.uncertainty is Uncertainty.NONE:
         return None, None, None
     if m.rollup is Rollup.POOLED_RATIO and num is not None:
         lo, hi = wilson(min(max(num, 0.0), den), den, m.scale)
@@ -1044,90 +1244,9 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
     return None, None, None
 
 
-def _member_flags(measures: Sequence[Measure], a: Mapping[str, np.ndarray], m_arr: np.ndarray, p_arr: np.ndarray,
-                  ok_all: np.ndarray, pos: Mapping[str, int], cur: np.ndarray, bounds: np.ndarray, n_p: int,
-                  member_nat: Mapping[str, Mapping[int, float | None]],
-                  names: Mapping[int, str], periods: Sequence[str] | None = None) -> list[WatchItem]:
-    """Each member's flags, vectorised, by the same rules as a school's own scorecard: significantly worse than
-    national and in the bottom fifth; or declining for two years on several measures (consecutive academic years
-    under one definition, with no DfE gap)."""
-    judged = [m for m in measures if m.judged]
-    steady = {pos[m.id] for m in judged if periods is None or steps_comparable(m, periods, 2)}
-    reasons: dict[int, list[tuple[str, str]]] = {}
-    if n_p >= 3 and judged:
-        # a (school, measure) matrix of the last three periods' adjusted percentiles and signed values
-        jcodes = np.array([pos[m.id] for m in judged])
-        sel = np.flatnonzero(np.isin(m_arr, jcodes) & (p_arr >= n_p - 3))
-        pair = a["urn"][sel].astype(np.int64) * 4096 + m_arr[sel]
-        uniq, inv = np.unique(pair, return_inverse=True)
-        col = p_arr[sel] - (n_p - 3)
-        pct = np.full((len(uniq), 3), np.nan)
-        val = np.full((len(uniq), 3), np.nan)
-        pct[inv, col] = a["percentile"][sel]
-        val[inv, col] = np.where(ok_all[sel], a["value"][sel], np.nan)
-        u_m = (uniq % 4096).astype(int)
-        higher = np.zeros(4096, dtype=bool)
-        for m in judged:
-            higher[pos[m.id]] = m.polarity is Polarity.HIGHER_BETTER
-        hb = higher[u_m][:, None]
-        adj = np.where(hb, pct, 100.0 - pct)
-        sv = np.where(hb, val, -val)
-        with np.errstate(invalid="ignore"):
-            dec = ((adj[:, 1] < adj[:, 0]) & (adj[:, 2] < adj[:, 1]) & (adj[:, 0] - adj[:, 2] >= DECLINE_MIN_DROP)
-                   & (sv[:, 1] < sv[:, 0]) & (sv[:, 2] < sv[:, 1]) & np.isin(u_m, list(steady)))
-        u_urn = uniq // 4096
-        counts = pd.Series(dec.astype(int)).groupby(u_urn).sum()
-        by_code = {pos[m.id]: m for m in judged}
-        # this year's cohort: a measure whose own card says "Insufficient data" is counted as declining (as the card
-        # counts it) but never flagged
-        den_now = np.full(len(uniq), np.nan)
-        now_rows = sel[col == 2]
-        den_now[np.searchsorted(uniq, a["urn"][now_rows].astype(np.int64) * 4096 + m_arr[now_rows])] = \
-            a["denominator"][now_rows]
-        for k in np.flatnonzero(dec):
-            urn, n = int(u_urn[k]), int(counts[u_urn[k]])
-            if n >= DECLINE_MIN_MEASURES:
-                m = by_code[int(u_m[k])]
-                if den_now[k] < m.min_cohort:
-                    continue
-                reasons.setdefault(urn, []).append(
-                    (m.id, f"{m.label}: worse for two years running, one of {n} measures declining"))
-    for m in judged:
-        # each member against its own phase's national value (Progress 8: against 0), as on its own card
-        own = member_nat.get(m.id, {})
-        idx = cur[bounds[pos[m.id]]:bounds[pos[m.id] + 1]]
-        nat = np.array([np.nan if (x := own.get(int(u))) is None else x for u in a["urn"][idx]], dtype=float)
-        adj = a["percentile"][idx].astype(float)
-        adj = adj if m.polarity is Polarity.HIGHER_BETTER else 100.0 - adj
-        # never a school whose own card has no level here: a small cohort, or a share over 100% (not shown at all)
-        den = a["denominator"][idx].astype(float)
-        vals_now = a["value"][idx].astype(float)
-        with np.errstate(invalid="ignore"):
-            shown = ~(den < m.min_cohort) & ~((m.unit == "%") & (vals_now > OVER_100))
-        cand = ok_all[idx] & (adj < BOTTOM_FIFTH) & ~np.isnan(nat) & shown
-        if not cand.any():
-            continue
-        idx, nat = idx[cand], nat[cand]
-        vals = a["value"][idx].astype(float)
-        lo, hi = intervals(m, vals, a["numerator"][idx], a["denominator"][idx], a["ci_low"][idx], a["ci_high"][idx])
-        worse = hi < nat if m.polarity is Polarity.HIGHER_BETTER else lo > nat
-        for urn, v, n in zip(a["urn"][idx][worse].tolist(), vals[worse].tolist(), nat[worse].tolist(), strict=True):
-            against = ("below 0, the national average for all pupils (" + m.format_value(v) + ")"
-                       if banded_against_zero(m) else
-                       f"worse than national ({m.format_value(v)} against {m.format_value(n)})")
-            reasons.setdefault(int(urn), []).append(
-                (m.id, f"{m.label}: significantly {against} and in the bottom fifth"))
-    return [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(reasons.items())]
-
-
 def p8_band_words(value: float) -> str:
     """The band of a score already known to be significantly below 0: below or well below average."""
     return "well below average" if value < -P8_WELL else "below average"
-
-
-def _reference_of(measure: Measure, national: float | None) -> float | None:
-    """What a member's value is judged against: 0 for Progress 8 (DfE's rule), else its own national value."""
-    return significance_reference(measure, national)
 
 
 def applicable(registry: Registry, phase: str | None, reported: Iterable[str] = ()) -> list[Measure]:
