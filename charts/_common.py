@@ -7,13 +7,17 @@ from collections.abc import Iterable
 import plotly.graph_objects as go
 
 from charts.palette import GRID, INK, MUTED, WHITE
-from metrics.numbers import finite  # noqa: F401 (re-exported for the chart modules)
+from metrics.numbers import (
+    NumberFormat,
+    finite,  # noqa: F401 (re-exported for the chart modules)
+)
 from metrics.text import plotly_text  # noqa: F401 (re-exported: every name or label a chart shows goes through it)
 
 FONT = "Source Sans Pro, Source Sans 3, Arial, sans-serif"  # Streamlit's own face first
 FONT_SIZE = 14
 SMALL = 12
 NO_VALUES = "No values for this selection"
+NO_VALUE_WORDS = "no value"  # one missing value, in a hover or a chart's words
 
 # A fixed, small template instead of plotly's default: the figure does not change when someone sets
 # plotly.io.templates.default, and its JSON stays lean.
@@ -75,7 +79,7 @@ def format_number(value: object, unit: str = "", decimals: int | None = None) ->
     hours) follow the number; 'score' and 'ratio' are left unsaid."""
     x = finite(value)
     if x is None:
-        return "no value"
+        return NO_VALUE_WORDS
     if unit == "£":
         return f"£{x:,.0f}" if abs(x) >= 100 else f"£{x:,.2f}"
     d = decimals_for([x]) if decimals is None else decimals
@@ -91,11 +95,20 @@ def format_number(value: object, unit: str = "", decimals: int | None = None) ->
     return f"{text} {unit}"
 
 
-def format_series(values: Iterable[object], unit: str = "") -> list[str]:
-    """Each value formatted with the same number of decimals."""
+def format_series(values: Iterable[object], unit: str = "", number: NumberFormat | None = None) -> list[str]:
+    """Each value formatted with the same number of decimals: the measure's own format when the chart is given it
+    (`number`: Measure.number, so hover and alt text read as the tables, PDF and CSV do), else the fewest decimals
+    the series needs."""
     xs = list(values)
+    if number is not None:
+        return [number.text(v, missing=NO_VALUE_WORDS) for v in xs]
     d = decimals_for(xs)
     return [format_number(v, unit, d) for v in xs]
+
+
+def measure_number(value: object, unit: str = "", number: NumberFormat | None = None) -> str:
+    """One value of a measure: in its own format when the chart is given it, else as format_number writes it."""
+    return number.text(value, missing=NO_VALUE_WORDS) if number is not None else format_number(value, unit)
 
 
 def hours(value: float) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from charts._common import finite, format_number, format_series, join_words, plural
+from charts._common import finite, format_number, format_series, join_words, measure_number, plural
 from charts._prep import BALANCED_WORDS, GIVER_WORDS, TAKER_WORDS, grid_cells, support_tables
 from charts.limits import (
     ABOVE_95,
@@ -23,6 +23,7 @@ from charts.limits import (
     funnel_points,
 )
 from charts.palette import LEVEL_WORDS, as_level
+from metrics.numbers import NumberFormat
 
 NO_VALUES = "No values for this selection."
 NO_SUPPORT = "No support recorded for this selection."
@@ -71,11 +72,13 @@ def _direction(values: Sequence[float | None]) -> str | None:
     return "rising" if last > first else "falling"
 
 
-def trend_alt(label: str, periods: Sequence[str], values: Sequence[float | None], unit: str = "") -> str:
-    """'Attainment 8 from 2020/21 to 2024/25: 45.1, 46, no value, 47.2; rising.'"""
+def trend_alt(label: str, periods: Sequence[str], values: Sequence[float | None], unit: str = "", *,
+              number: NumberFormat | None = None) -> str:
+    """'Attainment 8 from 2020/21 to 2024/25: 45.1, 46.0, no value, 47.2; rising.' (`number`: the measure's own
+    format, as its tables show it)."""
     if not periods:
         return f"{label}: no values."
-    shown = ", ".join(format_series(values, unit))
+    shown = ", ".join(format_series(values, unit, number))
     span = f"in {periods[0]}" if len(periods) == 1 else f"from {periods[0]} to {periods[-1]}"
     way = _direction(values)
     if all(finite(v) is None for v in values):
@@ -84,7 +87,8 @@ def trend_alt(label: str, periods: Sequence[str], values: Sequence[float | None]
 
 
 def funnel_alt(df: pd.DataFrame, label: str = "", national: float | None = None, highlight: int | None = None, *,
-               kind: str | None = None, scale: float = 100.0, sd: float | None = None) -> str:
+               kind: str | None = None, scale: float = 100.0, sd: float | None = None,
+               number: NumberFormat | None = None) -> str:
     """'Funnel plot of 120 schools: value against cohort size, … 3 above the 95% limit (1 of them above 99.8%) …'
 
     With `kind` ("rate" or "mean", as given to funnel_plot) the schools are counted against the control limits;
@@ -104,11 +108,11 @@ def funnel_alt(df: pd.DataFrame, label: str = "", national: float | None = None,
     elif not limits:
         above = int((pts["value"] > national).sum())
         below = int((pts["value"] < national).sum())
-        text += (f", around the national value of {format_number(national, unit)}: {above} above it, "
+        text += (f", around the national value of {measure_number(national, unit, number)}: {above} above it, "
                  f"{below} below it, {len(pts) - above - below} level with it.")
     else:
         counts = Counter(pts["status"])
-        text += f", with 95% and 99.8% limits around the national value of {format_number(national, unit)}."
+        text += f", with 95% and 99.8% limits around the national value of {measure_number(national, unit, number)}."
         parts = []
         above, below = counts[ABOVE_95] + counts[ABOVE_998], counts[BELOW_95] + counts[BELOW_998]
         if above:
@@ -123,7 +127,7 @@ def funnel_alt(df: pd.DataFrame, label: str = "", national: float | None = None,
         hit = pts[pts["urn"] == highlight]
         if len(hit):
             r = hit.iloc[0]
-            text += (f" Highlighted: {r['name']}, {format_number(r['value'], unit)} with a cohort of "
+            text += (f" Highlighted: {r['name']}, {measure_number(r['value'], unit, number)} with a cohort of "
                      f"{format_number(r['cohort'])}" + (f", {r['status']}." if limits else "."))
     return text
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts._common import SMALL, base_layout, empty_figure, format_number, plotly_text
+from charts._common import SMALL, base_layout, empty_figure, format_number, measure_number, plotly_text
 from charts.alt import funnel_alt
 from charts.limits import (
     ABOVE_95,
@@ -25,6 +25,7 @@ from charts.limits import (
     funnel_points,
 )
 from charts.palette import FAINT, HIGHLIGHT, INK, MUTED
+from metrics.numbers import NumberFormat
 
 __all__ = ["funnel_limits", "funnel_plot", "funnel_kind", "funnel_unavailable", "STYLE"]
 
@@ -71,13 +72,14 @@ def _curve_cohorts(cohorts: np.ndarray) -> np.ndarray:
 
 
 def funnel_plot(df: pd.DataFrame, *, national: float, kind: str, scale: float = 100.0, sd: float | None = None,
-                highlight: int | None = None, title: str = "") -> go.Figure:
+                highlight: int | None = None, title: str = "", number: NumberFormat | None = None) -> go.Figure:
     """x = cohort, y = value, one trace per status (within limits, above/below the 95% and 99.8% limits), the
     national line and both pairs of limits; the highlighted school (urn) as a labelled star.
 
     df columns: urn, name, value, cohort. kind "rate" (limits from the binomial normal approximation, kept within
     0..scale) or "mean" (needs sd, the pupil-level standard deviation). Rows without a value or a positive cohort
-    are left out. With no national value the points are drawn without limits."""
+    are left out. With no national value the points are drawn without limits. `number` (Measure.number): values in
+    the measure's own format, as its tables show them."""
     pts = funnel_points(df, national=national, kind=kind, scale=scale, sd=sd)
     if pts.empty:
         return empty_figure(title=title, height=200)
@@ -95,7 +97,8 @@ def funnel_plot(df: pd.DataFrame, *, national: float, kind: str, scale: float = 
                     hovertemplate=f"{label}: %{{y:.3~f}} at a cohort of %{{x:.0f}}<extra></extra>",
                 ))
         fig.add_trace(go.Scatter(
-            x=[xs[0], xs[-1]], y=[national, national], mode="lines", name=f"National {format_number(national, unit)}",
+            x=[xs[0], xs[-1]], y=[national, national], mode="lines",
+            name=f"National {measure_number(national, unit, number)}",
             line={"color": INK, "width": 1.5}, hoverinfo="skip",
         ))
     hl = pts[pts["urn"] == highlight] if highlight is not None else pts.iloc[0:0]
@@ -108,7 +111,7 @@ def funnel_plot(df: pd.DataFrame, *, national: float, kind: str, scale: float = 
         fig.add_trace(go.Scatter(
             x=part["cohort"].tolist(), y=part["value"].tolist(), mode="markers", name=status,
             marker={"symbol": symbol, "color": colour, "size": size, "line": {"color": colour, "width": 1.5}},
-            customdata=[[plotly_text(n), format_number(v, unit), format_number(c)] for n, v, c in
+            customdata=[[plotly_text(n), measure_number(v, unit, number), format_number(c)] for n, v, c in
                         zip(part["name"], part["value"], part["cohort"], strict=True)],
             hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} from a cohort of %{{customdata[2]}}"
                           f"<br>{status}<extra></extra>",
@@ -118,12 +121,12 @@ def funnel_plot(df: pd.DataFrame, *, national: float, kind: str, scale: float = 
             x=[r.cohort], y=[r.value], mode="markers+text", name=f"{plotly_text(r.name)} ({r.status})",
             text=[plotly_text(r.name)], textposition="top center", textfont={"color": INK, "size": SMALL + 1},
             marker={"symbol": "star", "size": 18, "color": HIGHLIGHT, "line": {"color": INK, "width": 1.5}},
-            hovertemplate=(f"<b>{plotly_text(r.name)}</b><br>{format_number(r.value, unit)} from a cohort of "
+            hovertemplate=(f"<b>{plotly_text(r.name)}</b><br>{measure_number(r.value, unit, number)} from a cohort of "
                            f"{format_number(r.cohort)}<br>{r.status}<extra></extra>"),
         ))
     fig.update_xaxes(title={"text": "Cohort (pupils)"}, showline=True, zeroline=False)
     fig.update_yaxes(title={"text": unit or None}, zeroline=False)
     fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1, "font": {"size": SMALL}},
                       hovermode="closest")
-    description = funnel_alt(df, title, national, highlight, kind=kind, scale=scale, sd=sd)
+    description = funnel_alt(df, title, national, highlight, kind=kind, scale=scale, sd=sd, number=number)
     return base_layout(fig, description=description, title=title, height=440)

@@ -15,6 +15,7 @@ from charts.palette import (
     SERIES_DASHES,
     SERIES_SYMBOLS,
 )
+from metrics.numbers import NumberFormat
 
 SCHOOL = LEVEL_COLOURS[5]  # the school's own line: blue, solid
 
@@ -65,7 +66,7 @@ def _gap_words(gaps: Mapping[str, str], breaks: Sequence[str]) -> str:
 
 def sparkline(periods: list[str], values: list[float | None], *, national: list[float | None] | None = None,
               unit: str = "", height: int = 80, gaps: Mapping[str, str] | None = None,
-              breaks: Sequence[str] = ()) -> go.Figure:
+              breaks: Sequence[str] = (), number: NumberFormat | None = None) -> go.Figure:
     """A small line with markers and no axes; None leaves a gap; an optional dashed grey national line.
 
     Hover gives each period's value in words ("2023/24: 45.1%"); the y-range includes national when given.
@@ -80,14 +81,14 @@ def sparkline(periods: list[str], values: list[float | None], *, national: list[
         fig.add_trace(go.Scatter(
             x=periods, y=nat, mode="lines", name="National", connectgaps=False,
             line={"color": MUTED, "width": 1.5, "dash": "dash"},
-            customdata=_texts(format_series(nat, unit)),
+            customdata=_texts(format_series(nat, unit, number)),
             hovertemplate="%{x}: national %{customdata}<extra></extra>",
         ))
     for part in _segments(periods, ys, breaks):
         fig.add_trace(go.Scatter(
             x=periods, y=part, mode="lines+markers", name="Value", connectgaps=False,
             line={"color": SCHOOL, "width": 2}, marker={"color": SCHOOL, "size": 6},
-            customdata=_texts(format_series(part, unit)),
+            customdata=_texts(format_series(part, unit, number)),
             hovertemplate="%{x}: %{customdata}<extra></extra>",
         ))
     _mark_gaps(fig, periods, gaps or {}, words=False)
@@ -99,18 +100,20 @@ def sparkline(periods: list[str], values: list[float | None], *, national: list[
         pad = (hi - lo) * 0.15 or max(abs(hi) * 0.05, 1e-9)
         fig.update_yaxes(range=[lo - pad, hi + pad])
     fig.update_layout(showlegend=False, hovermode="closest", hoverlabel={"font": {"size": SMALL}})
-    description = trend_alt("Trend", periods, ys, unit)
+    description = trend_alt("Trend", periods, ys, unit, number=number)
     extra = _gap_words(gaps or {}, breaks)
     return base_layout(fig, description=f"{description} {extra}" if extra else description, height=height, margin=2)
 
 
 def trend_chart(periods: list[str], series: dict[str, list[float | None]], *, unit: str = "",
-                title: str = "", gaps: Mapping[str, str] | None = None, breaks: Sequence[str] = ()) -> go.Figure:
+                title: str = "", gaps: Mapping[str, str] | None = None, breaks: Sequence[str] = (),
+                number: NumberFormat | None = None) -> go.Figure:
     """Several named series over the same periods (e.g. school, family median, national), in the order given.
 
     Each series differs by colour, dash and marker shape, so none relies on colour alone; None leaves a gap.
     `gaps` (period -> DfE's reason) are grey bands named "No DfE data" with the reason on hover; `breaks` (periods
-    that start a new definition) cut every line there, so unlike is never joined to like."""
+    that start a new definition) cut every line there, so unlike is never joined to like. `number`
+    (Measure.number): hover and words in the measure's own format, as its tables show it."""
     periods = [str(p) for p in periods]
     if not periods or not series:
         return empty_figure(title=title, height=200)
@@ -126,10 +129,10 @@ def trend_chart(periods: list[str], series: dict[str, list[float | None]], *, un
                 legendgroup=f"series{k}", showlegend=j == 0,
                 line={"color": colour, "width": 2.5 if k == 0 else 2, "dash": SERIES_DASHES[i]},
                 marker={"color": colour, "size": 9 if k == 0 else 8, "symbol": SERIES_SYMBOLS[i]},
-                customdata=_texts(format_series(part, unit)),
+                customdata=_texts(format_series(part, unit, number)),
                 hovertemplate=f"{plotly_text(name)}<br>%{{x}}: %{{customdata}}<extra></extra>",
             ))
-        lines.append(trend_alt(str(name), periods, ys, unit))
+        lines.append(trend_alt(str(name), periods, ys, unit, number=number))
     _mark_gaps(fig, periods, gaps or {}, words=True)
     extra = _gap_words(gaps or {}, breaks)
     if extra:

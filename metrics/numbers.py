@@ -1,8 +1,18 @@
-"""Reading numbers that may be missing: one rule for the whole project."""
+"""Reading numbers that may be missing, and writing a measure's numbers: one rule each for the whole project."""
 
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
+
+NO_VALUE = "–"  # what a table, grid, report or CSV display shows where there is no value
+DEFAULT_FORMAT = ".1f"  # a measure that declares no format
+MAX_DECIMALS = 3
+# The closed set of number formats: an optional + (a signed number), an optional , (thousands), 0 to 3 decimals
+_SPEC = re.compile(rf"^(?P<sign>\+?)(?P<comma>,?)\.(?P<decimals>[0-{MAX_DECIMALS}])f$")
+FORMAT_WORDS = (f".0f to .{MAX_DECIMALS}f (that many decimals), with + in front to sign the number (+.2f) and , for "
+                "thousands (,.0f)")
 
 
 def finite(value: object) -> float | None:
@@ -14,3 +24,70 @@ def finite(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
+
+
+def is_number_format(spec: object) -> bool:
+    """Whether `spec` is one of the number formats a measure may declare (FORMAT_WORDS)."""
+    return isinstance(spec, str) and _SPEC.match(spec) is not None
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How one measure's numbers are written, everywhere they are shown: tables, the grid, charts, PDF and CSV.
+
+    `spec`: one of the closed set of formats (is_number_format); `unit`: the measure's unit. '%' follows the
+    number and '£' leads it; other units (score, pupils, hours, a governor's own words) are said by the column or
+    axis, not beside each number."""
+
+    spec: str
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not is_number_format(self.spec):
+            raise ValueError(f"format {self.spec!r} is not a number format: {FORMAT_WORDS}")
+
+    @property
+    def decimals(self) -> int:
+        return int(_SPEC.match(self.spec).group("decimals"))  # type: ignore[union-attr]
+
+    @property
+    def signed(self) -> bool:
+        """A + before positive numbers (a score against 0, a change)."""
+        return self.spec.startswith("+")
+
+    @property
+    def thousands(self) -> bool:
+        return "," in self.spec
+
+    def number(self, value: float) -> str:
+        """The number alone, without the unit: '45.1', '+0.25', '7,579'. A value that rounds to zero is zero,
+        never '-0.0' (signed formats write '+0.00', as DfE's tables do)."""
+        text = format(value, self.spec)
+        if text.startswith("-") and not any(c in "123456789" for c in text):
+            text = format(0.0, self.spec)
+        return text
+
+    def text(self, value: object, missing: str = NO_VALUE) -> str:
+        """The value as every page, report and file shows it: '45.1%', '£7,579', '+0.25'; `missing` for none."""
+        x = finite(value)
+        if x is None:
+            return missing
+        text = self.number(x)
+        if self.unit == "%":
+            return f"{text}%"
+        if self.unit == "£":
+            return f"£{text}" if not text.startswith(("-", "+")) else f"{text[0]}£{text[1:]}"
+        return text
+
+    def rounded(self, value: float) -> float:
+        """The value at the precision it is shown with (a chart's line through the table's numbers)."""
+        return round(value, self.decimals)
+
+    def excel(self) -> str:
+        """The same format as an Excel number format: '.1f' with '%' -> 0.0"%" (values on a 0-100 scale)."""
+        body = ("#,##0" if self.thousands else "0") + ("." + "0" * self.decimals if self.decimals else "")
+        if self.unit == "£":
+            body = f'"£"{body}'
+        elif self.unit == "%":
+            body = f'{body}"%"'
+        return f"+{body};-{body};{body}" if self.signed else body

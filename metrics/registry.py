@@ -12,6 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from metrics.numbers import DEFAULT_FORMAT, NumberFormat
 from metrics.timeline import Definition, Gap, definition_at, gap_at
 
 NATIONAL_TOML = Path(__file__).with_name("national.toml")
@@ -52,6 +53,15 @@ class Rollup(StrEnum):
     POOLED_RATIO = "pooled_ratio"  # sum(numerator) / sum(denominator) x scale
     WEIGHTED_MEAN = "weighted_mean"  # cohort-weighted mean of school values
     SUM = "sum"  # counts: add them up
+
+
+class Uncertainty(StrEnum):
+    """How a value's 95% interval is known. The engine obeys it: "none" means no interval and no significance."""
+
+    NONE = "none"
+    PUBLISHED_CI = "published_ci"  # the file's own lower and upper bounds (Progress 8: P8CILOW, P8CIUPP)
+    WILSON = "wilson"  # from the count and the cohort, for a pooled share
+    NORMAL = "normal"  # from the cohort and the measure's pupil-level sd, for a mean
 
 
 class Phase(StrEnum):
@@ -99,13 +109,13 @@ class Measure:
     description: str
     perspective: Perspective
     unit: str  # "%", "score", "pupils", "£", "ratio", "FTE", "hours"
-    format: str  # Python format spec for the value, e.g. ".1f", "+.2f", ",.0f"
+    format: str  # one of the closed set of number formats (metrics.numbers): ".1f", "+.2f", ",.0f"
     polarity: Polarity
     phases: tuple[Phase, ...]
     rollup: Rollup
     scale: float = 1.0  # 100 when the value is a percentage of numerator/denominator
     min_cohort: int = 6
-    uncertainty: str = "none"  # "published_ci", "wilson", "normal", "none"
+    uncertainty: Uncertainty = Uncertainty.NONE
     sd: float | None = None  # pupil-level standard deviation, for "normal" intervals of means
     notes: str = ""
     owner: str = "national"  # "national" or a group id for local measures
@@ -123,17 +133,14 @@ class Measure:
     def source_for(self, kind: str) -> Source | None:
         return next((s for s in self.sources if s.kind == kind), None)
 
+    @property
+    def number(self) -> NumberFormat:
+        """How this measure's numbers are written: the one format every table, chart, PDF and CSV uses."""
+        return NumberFormat(self.format, self.unit)
+
     def format_value(self, value: float | None) -> str:
-        if value is None:
-            return "–"
-        text = format(value, self.format)
-        if text.startswith("-") and not any(c in "123456789" for c in text):
-            text = format(0.0, self.format)  # a value that rounds to zero is zero, never "-0.0"
-        if self.unit == "%":
-            return f"{text}%"
-        if self.unit == "£":
-            return f"£{text}"
-        return text
+        """The value as every page, report and file shows it ('45.1%', '+0.25', '£7,579'; '–' for none)."""
+        return self.number.text(value)
 
 
 def _names(raw: object) -> tuple[str, ...]:
@@ -167,9 +174,23 @@ def shared_gaps_for(sources: tuple[Source, ...], shared: list[dict]) -> tuple[Ga
     return tuple(parse_gap(g) for g in shared if kinds & set(_names(g.get("kinds"))))
 
 
+def _member(raw: dict, field: str, enum: type[StrEnum], default: str | None = None) -> StrEnum:
+    """A closed-set field as its enum member; an unknown value is refused with the field and the allowed values
+    (the validator says the same, located, for the TOML and the form: metrics.validation._one_of)."""
+    v = raw.get(field, default)
+    try:
+        return enum(v)
+    except ValueError:
+        raise ValueError(f"{field} {v!r} is not one of: {', '.join(e.value for e in enum)}") from None
+
+
 def parse_measure(raw: dict, shared_gaps: list[dict] | None = None) -> Measure:
-    """Build one Measure from its TOML table (assumes it has been validated). `shared_gaps`: the file's [[gap]]
-    tables; those naming a kind of file that feeds this measure are its gaps too."""
+    """Build one Measure from its TOML table or stored definition. `shared_gaps`: the file's [[gap]] tables; those
+    naming a kind of file that feeds this measure are its gaps too.
+
+    The closed sets (perspective, polarity, rollup, uncertainty, phases, format) are checked here as well as by the
+    validator, so a stored definition written before a rule existed is refused in words (ValueError naming the
+    field and the allowed values), never carried into the engine as a free string."""
     sources = tuple(
         Source(
             kind=s["kind"],
@@ -182,19 +203,24 @@ def parse_measure(raw: dict, shared_gaps: list[dict] | None = None) -> Measure:
         )
         for s in raw.get("sources", [])
     )
+    phases = raw.get("phases")
+    if not isinstance(phases, list | tuple):
+        raise ValueError(f"phases must be a list of phases such as [\"primary\"], not {phases!r}")
+    fmt = raw.get("format", DEFAULT_FORMAT)
+    number = NumberFormat(fmt, str(raw.get("unit", "")))  # refuses a format outside the closed set
     return Measure(
         id=raw["id"],
         label=raw["label"],
         description=raw["description"],
-        perspective=Perspective(raw["perspective"]),
+        perspective=_member(raw, "perspective", Perspective),  # type: ignore[arg-type]
         unit=raw["unit"],
-        format=raw.get("format", ".1f"),
-        polarity=Polarity(raw["polarity"]),
-        phases=tuple(Phase(p) for p in raw["phases"]),
-        rollup=Rollup(raw["rollup"]),
+        format=number.spec,
+        polarity=_member(raw, "polarity", Polarity),  # type: ignore[arg-type]
+        phases=tuple(_member({"phase": p}, "phase", Phase) for p in phases),  # type: ignore[misc]
+        rollup=_member(raw, "rollup", Rollup),  # type: ignore[arg-type]
         scale=float(raw.get("scale", 1.0)),
         min_cohort=int(raw.get("min_cohort", 6)),
-        uncertainty=raw.get("uncertainty", "none"),
+        uncertainty=_member(raw, "uncertainty", Uncertainty, Uncertainty.NONE.value),  # type: ignore[arg-type]
         sd=float(raw["sd"]) if raw.get("sd") is not None else None,
         notes=raw.get("notes", ""),
         owner=str(raw.get("owner", "national")),
@@ -205,9 +231,17 @@ def parse_measure(raw: dict, shared_gaps: list[dict] | None = None) -> Measure:
     )
 
 
+def label_key(label: str) -> str:
+    """A label as uniqueness sees it: case and spacing ignored ("Progress  8" and "progress 8" are one label)."""
+    return " ".join(str(label).split()).casefold()
+
+
 @dataclass(frozen=True)
 class Registry:
     measures: tuple[Measure, ...]
+    # what loading the local measures found wrong, in words (a clashing label, a stored definition outside a closed
+    # set); the Measures page says them to governors. Nothing here is hidden without a sentence.
+    problems: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {m.id: m for m in self.measures})
@@ -222,8 +256,37 @@ class Registry:
         return [m.id for m in self.measures]
 
     def with_local(self, definitions: list[dict]) -> Registry:
-        """This registry plus local measures (dicts of registry fields, as the store returns them)."""
-        return Registry(self.measures + tuple(parse_measure(d) for d in definitions))
+        """This registry plus local measures (dicts of registry fields, as the store returns them).
+
+        Checked on load, for stores written before the rules (the form refuses both today): a local measure whose
+        label is a national measure's, or another of its own group's (ignoring case and spaces), is shown as
+        "Label (its_id)" so that no table column or grid cell is merged away; one outside a closed set is left out.
+        Each is said in `problems`."""
+        measures = list(self.measures)
+        problems = list(self.problems)
+        national = {label_key(m.label): m.id for m in measures if m.owner == "national"}
+        own: dict[tuple[str, str], str] = {(m.owner, label_key(m.label)): m.id for m in measures
+                                           if m.owner != "national"}
+        for d in definitions:
+            mid = d.get("id")
+            try:
+                m = parse_measure(d)
+            except (ValueError, KeyError, TypeError) as exc:
+                what = f"a required field is missing: {exc}" if isinstance(exc, KeyError) else str(exc)
+                problems.append(f"Local measure {mid} is left out of scorecards: {what}. Its definition is kept in "
+                                "the store; correct it on the Measures page.")
+                continue
+            key = label_key(m.label)
+            clash = (f"the national measure {national[key]}" if key in national
+                     else f"the group's measure {own[(m.owner, key)]}" if (m.owner, key) in own else None)
+            if clash:
+                shown = f"{m.label} ({m.id})"
+                problems.append(f"Local measure {m.id} is named “{m.label}”, as {clash} is: it is shown as "
+                                f"“{shown}” until it is renamed on the Measures page.")
+                m = replace(m, label=shown)
+            own.setdefault((m.owner, label_key(m.label)), m.id)
+            measures.append(m)
+        return Registry(tuple(measures), tuple(problems))
 
     def definition(self, measure_id: str, period: str) -> Definition | None:
         """The measure's definition in force in that academic year (None: it has one definition throughout, or

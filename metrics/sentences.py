@@ -5,6 +5,7 @@ Words only from the row's own numbers; no jargon without an explanation.
 
 from __future__ import annotations
 
+from metrics.numbers import NumberFormat
 from metrics.registry import Measure, Polarity
 from metrics.scorecard import ScorecardRow, adjusted_percentile
 
@@ -54,7 +55,7 @@ def describe(row: ScorecardRow, measure: Measure, *, subject: str = "The school"
         better = (row.change > 0) == (measure.polarity is Polarity.HIGHER_BETTER)
         size = abs(row.change)
         if size > 0:
-            sentences.append(f"{'Up' if row.change > 0 else 'Down'} {size:.{_decimals(measure)}f}"
+            sentences.append(f"{'Up' if row.change > 0 else 'Down'} {_size(measure, size)}"
                              f"{' points' if measure.unit == '%' else ''} on last year "
                              f"({'better' if better else 'worse'}).")
     if measure.judged:
@@ -80,6 +81,7 @@ def _band_sentences(row: ScorecardRow, measure: Measure) -> list[str]:
     return out
 
 
-def _decimals(measure: Measure) -> int:
-    spec = measure.format
-    return int(spec.split(".")[1][0]) if "." in spec and spec.split(".")[1][:1].isdigit() else 0
+def _size(measure: Measure, size: float) -> str:
+    """A change's size at the measure's own decimals, unsigned (the sentence says up or down) and without the unit
+    (a share's change is in points, said after it)."""
+    return NumberFormat(measure.format.lstrip("+")).number(size)

@@ -15,12 +15,14 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from metrics.formula import FUNCTIONS, Formula, FormulaError, formula_cycles, parse_formula
-from metrics.registry import NATIONAL_TOML, Perspective, Phase, Polarity, Rollup
+from metrics.numbers import FORMAT_WORDS, is_number_format
+from metrics.problems import Issue  # the one located problem, in the validators' argument order
+from metrics.registry import NATIONAL_TOML, Perspective, Phase, Polarity, Rollup, Uncertainty, label_key
 from metrics.timeline import Gap, is_period, period_of, span, start_year
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +35,7 @@ COLUMN_FIELDS = ("value", "cohort", "numerator", "denominator", "ci_low", "ci_hi
 SOURCE_FIELDS = ("kind", *COLUMN_FIELDS)
 # The registry's source kinds: data/ingest/formats.py maps each DfE file kind to one of these.
 SOURCE_KINDS = ("ks4", "ks2", "census", "abs", "swf", "cfr", "pupdest", "ees_census")
-UNCERTAINTIES = ("none", "published_ci", "wilson", "normal")
+UNCERTAINTIES = tuple(u.value for u in Uncertainty)
 NATIONAL = "national"
 MAX_ID = 40
 MAX_LABEL = 80
@@ -45,49 +47,11 @@ MIN_COHORT_RANGE = (0, 1000)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # A group's id as the store writes it in `owner`: digits only
 _GROUP_ID = re.compile(r"^[1-9][0-9]*$")
-# A float format spec with at most two-digit width and precision (a huge width would allocate memory)
-_FORMAT = re.compile(r"^(.?[<>=^])?[+\- ]?z?#?0?(\d{1,2})?[,_]?(\.\d{1,2})?[eEfFgGn%]?$")
 _MEASURE_HEADER = re.compile(r"^\s*\[\[\s*measure\s*\]\]")  # [[measure]]
 _SOURCE_HEADER = re.compile(r"^\s*\[\[\s*measure\s*\.\s*sources\s*\]\]")  # [[measure.sources]]
 _ANY_HEADER = re.compile(r"^\s*\[")  # any table header ends the keys of the one before
 _SOURCE_FIELD = re.compile(r"^sources\[(\d+)\](?:\.(\w+))?$")  # sources[0].ci_low
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")  # tomllib's error suffix
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One thing wrong with a definition or an upload, located as precisely as we can.
-
-    `source`: where it came from ("metrics/national.toml", "form", "upload.csv"); `field`: the
-    definition's field (e.g. "polarity", "sources[0].kind") or, for uploads, the column. One check, two
-    renderings: `message` (with `for_cli`, located) names the TOML's fields for whoever edits the file; `page`, when
-    the check can fail on a web form, says the same in the form's words, for the person filling it in.
-    """
-
-    source: str
-    measure: str | None
-    field: str | None
-    line: int | None
-    message: str
-    page: str = field(default="", compare=False)  # the same problem in a form's words; not part of its identity
-
-    def for_cli(self) -> str:
-        """The located message, for the command line and the definitions file: "form, measure x, polarity: ..."."""
-        return str(self)
-
-    def for_page(self) -> str:
-        """The message for a web page beside the form field it is about (the page names the field)."""
-        return self.page or self.message[:1].upper() + self.message[1:]
-
-    def __str__(self) -> str:
-        where = [self.source]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.measure:
-            where.append(f"measure {self.measure}")
-        if self.field:
-            where.append(self.field)
-        return f"{', '.join(where)}: {self.message}"
 
 
 # ------------------------------------------------------------------------------ the definitions rules see
@@ -289,6 +253,53 @@ def id_unique(d: Definitions) -> list[Issue]:
     return out
 
 
+MAX_NAMED = 3  # other measures a label clash names; the rest are counted
+
+
+def label_unique(d: Definitions) -> list[Issue]:
+    """Labels are unique, ignoring case and spaces (a label heads a table column and a grid cell; two alike would
+    merge): among the national measures, and within a group, where a local measure may take neither a national
+    measure's label nor another of its group's. A group's definitions (the form) are checked against national.toml's
+    labels. Two groups may name a measure alike: they never share a scorecard."""
+    out = []
+    by_index = dict(d.measures)
+    seen: dict[tuple[str, str], list[int]] = {}
+    for i, m in d.measures:
+        label = m.get("label")
+        if isinstance(label, str) and label.strip():
+            seen.setdefault((str(m.get("owner", NATIONAL)), label_key(label)), []).append(i)
+    in_file = {key: str(by_index[idxs[0]].get("id")) for (owner, key), idxs in seen.items() if owner == NATIONAL}
+    national = {**(national_labels() if d.group_members_only else {}), **in_file}
+    for (owner, key), idxs in seen.items():
+        for i in idxs:
+            label = by_index[i]["label"]
+            if owner != NATIONAL and key in national:
+                out.append(d.issue(i, "label", f"label {label!r} is already the label of the national measure "
+                                               f"{national[key]}: a local measure needs its own (labels are unique, "
+                                               "ignoring case and spaces)",
+                                   f"“{label}” is already the name of a national measure: choose another name."))
+            if len(idxs) < 2:
+                continue
+            # name a few of the others (a long list of one label, such as a generated file, stays one line each)
+            others = [j for j in idxs[:MAX_NAMED + 1] if j != i][:MAX_NAMED]
+            more = len(idxs) - 1 - len(others)
+            tail = f" and {more:,} more" if more else ""
+            names = ", ".join(_where(d, j) for j in others) + tail
+            ids = ", ".join(str(by_index[j].get("id")) for j in others) + tail
+            out.append(d.issue(i, "label", f"label {label!r} is also the label of {names} (labels are unique, "
+                                           "ignoring case and spaces)",
+                               f"“{label}” is already the name of another of your group's measures ({ids}): "
+                               "choose another name."))
+    return out
+
+
+def _where(d: Definitions, index: int) -> str:
+    """Another definition, as an issue names it: its id, and its line when the definitions came from a file."""
+    mid = dict(d.measures)[index].get("id")
+    line = d.lines.line(index, None) if d.lines is not None else None
+    return f"measure {mid}" + (f" (line {line})" if line is not None else "")
+
+
 def perspective_value(d: Definitions) -> list[Issue]:
     """perspective is one of the scorecard areas."""
     return _one_of(d, "perspective", [p.value for p in Perspective])
@@ -403,24 +414,11 @@ def owner_value(d: Definitions) -> list[Issue]:
 
 
 def format_spec(d: Definitions) -> list[Issue]:
-    """format, when given, is a Python format spec for a number (".1f", "+.2f", ",.0f")."""
-    out = []
-    for i, m in d.measures:
-        v = m.get("format")
-        if v is None:
-            continue
-        problem = None
-        if not isinstance(v, str) or not _FORMAT.match(v):
-            problem = ""
-        else:
-            try:
-                format(-1234.5678, v)
-            except ValueError as exc:
-                problem = f" ({exc})"
-        if problem is not None:
-            out.append(d.issue(i, "format", f'format {v!r} is not a number format such as ".1f", "+.2f" or '
-                                            f'",.0f"{problem}', "Choose how the numbers are written."))
-    return out
+    """format, when given, is one of the closed set of number formats: ".0f" to ".3f", with "+" in front for a
+    signed number and "," for thousands ("+.2f", ",.0f"): the one format tables, charts, PDF and CSV all use."""
+    return [d.issue(i, "format", f"format {m['format']!r} is not one of the number formats: {FORMAT_WORDS}",
+                    "Choose how the numbers are written.")
+            for i, m in d.measures if m.get("format") is not None and not is_number_format(m["format"])]
 
 
 def scale_positive(d: Definitions) -> list[Issue]:
@@ -818,8 +816,8 @@ def shared_gap_issues(raw: object, source: str, text: str | None = None) -> list
 
 
 RULES: tuple[Rule, ...] = (
-    required_fields, unknown_fields, id_format, id_unique, perspective_value, polarity_value, rollup_value,
-    uncertainty_value, phases_value, unit_text, label_text, description_text, notes_text, owner_value,
+    required_fields, unknown_fields, id_format, id_unique, label_unique, perspective_value, polarity_value,
+    rollup_value, uncertainty_value, phases_value, unit_text, label_text, description_text, notes_text, owner_value,
     format_spec, scale_positive, min_cohort_range, sources_shape, source_kind, source_columns,
     sources_match_owner, pooled_ratio_parts, published_ci_columns, normal_sd, wilson_pooled_only,
     formula_parses, formula_names_known, formula_no_cycles,
@@ -901,3 +899,15 @@ def national_ids() -> frozenset[str]:
     except (OSError, tomllib.TOMLDecodeError):
         return frozenset()
     return frozenset(m["id"] for m in raw.get("measure", []) if isinstance(m, dict) and isinstance(m.get("id"), str))
+
+
+@lru_cache(maxsize=1)
+def national_labels() -> dict[str, str]:
+    """The national measures' labels (as label_key sees them) and their ids, read straight from the TOML."""
+    try:
+        with open(NATIONAL_TOML, "rb") as fh:
+            raw = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {label_key(m["label"]): str(m.get("id")) for m in raw.get("measure", [])
+            if isinstance(m, dict) and isinstance(m.get("label"), str)}

@@ -46,6 +46,8 @@ reg = registry(store, viewer, group_id)
 st.header(markdown_text(card.subject.name))
 st.caption(f"{len(card.members)} member schools in {period}. Group values: {card.method}."
            + (f" {markdown_text(card.pooling)}." if card.pooling else ""))
+for problem in reg.problems:  # a stored local measure the registry had to rename or leave out, said (issue 12 point 5)
+    st.warning(markdown_text(problem))
 if card.pooling:  # only a group with special schools or alternative provision has the choice
     st.toggle("Pool special schools and alternative provision with the rest", key=KEY_SPECIAL,
               help="Off: the group's values are its mainstream schools'; each special school keeps its own card.")
@@ -86,7 +88,7 @@ labels = {r.measure: r.label for r in available}
 headline = [r.measure for rows in tiles.values() for r in rows if r.measure in labels]
 chosen = st.multiselect("Measures in the grid", list(labels), default=headline[:10] or list(labels)[:10],
                         format_func=labels.get, key="grid_measures")
-grid = grid_frame(card, measures=chosen)
+grid = grid_frame(card, registry=reg, measures=chosen)
 if grid.empty:
     st.info("No school values to compare for this year.")
 else:
@@ -109,7 +111,7 @@ judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r
           and r.measure in reg]
 measure = choose_measure(judged, label="Colour the map by", default=widest_measure(card))
 if measure is not None:
-    places = map_frame(card, members_table(store, viewer, group_id, period), measure.id)
+    places = map_frame(card, members_table(store, viewer, group_id, period), measure.id, registry=reg)
     if places["latitude"].notna().any():
         st.pydeck_chart(schools_map(places, measure_label=measure.label), alt=map_alt(places, measure.label),
                         height=420)

@@ -3,14 +3,11 @@ For leaders, governors and admins."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import streamlit as st
 
 from charts.alt import grid_alt, trend_alt
 from charts.grid import level_grid
 from charts.trend import trend_chart
-from data.db.store import Store
 from data.outputs.reports import (
     BoardReport,
     BoardReportJob,
@@ -28,6 +25,7 @@ from metrics.scorecard import Scorecard
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card, registry, school_card
 from ui.frames import grid_frame, headline_rows
+from ui.reports import board_report_pool
 from ui.router import hand_over
 from ui.store import get_store
 
@@ -44,42 +42,37 @@ DEMO_NOTE = "Demo data: a synthetic England. Schools, names and results are made
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@st.cache_resource(show_spinner=False)
-def _executor() -> ThreadPoolExecutor:
-    """Board reports build here, two at a time at most (each drives a browser to draw its charts)."""
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="board-report")
-
-
-def _figures(card: Scorecard) -> list[ReportFigure]:
+def _figures(card: Scorecard, reg: Registry) -> list[ReportFigure]:
     """The charts the PDF includes: the schools x measures level grid (groups), then the flagged measures' trends."""
     out = []
     headline = [r.measure for rows in headline_rows(card).values() for r in rows if r.polarity != "context"]
-    grid = grid_frame(card, measures=headline[:10])
+    grid = grid_frame(card, registry=reg, measures=headline[:10])
     if not grid.empty:
         out.append(ReportFigure("Schools and measures", level_grid(grid), grid_alt(grid), landscape=True,
                                 width=1600))
-    for spec in trend_specs(card):
+    for spec in trend_specs(card, registry=reg):
         values = next(iter(spec.series.values()))
-        out.append(ReportFigure(spec.title, trend_chart(spec.periods, spec.series, unit=spec.unit),
-                                trend_alt(spec.title, spec.periods, values, spec.unit),
+        out.append(ReportFigure(spec.title, trend_chart(spec.periods, spec.series, unit=spec.unit, number=spec.number),
+                                trend_alt(spec.title, spec.periods, values, spec.unit, number=spec.number),
                                 section="How the flagged measures have moved", height=340))
     return out
 
 
-def _start(store: Store, card: Scorecard, reg: Registry, key: str) -> None:
+def _start(card: Scorecard, reg: Registry, key: str) -> None:
     """Draw the figures now (quick) and leave the slow part, drawing them to images and the PDF, to the pool.
     A second click while this report is still being built does not start another."""
     running = st.session_state.get(KEY_JOBS, {}).get(key)
     if running is not None and not running.done:
         return
-    figures = _figures(card)
+    figures = _figures(card, reg)
+    store = get_store()
     data_date = data_as_of(store)
     note = DEMO_NOTE if store.is_demo() else None
 
     def build(progress: Progress) -> BoardReport:
         return build_board_report(card, reg, figures, data_date=data_date, note=note, progress=progress)
 
-    st.session_state.setdefault(KEY_JOBS, {})[key] = BoardReportJob(build, _executor())
+    st.session_state.setdefault(KEY_JOBS, {})[key] = BoardReportJob(build, board_report_pool())
 
 
 def _show_job(key: str, file_name: str, polling: bool) -> None:
@@ -143,7 +136,7 @@ st.markdown("A report for governors and trustees: a title page with the method, 
             + ", and a glossary of the levels.")
 job_key = f"{card.subject.kind}:{card.subject.id}:{period}"
 if st.button("Prepare the board report", key=KEY_PREPARE, icon=":material/picture_as_pdf:"):
-    _start(store, card, reg, job_key)
+    _start(card, reg, job_key)
 pending = st.session_state.get(KEY_JOBS, {}).get(job_key)
 pdf_name = report_file_name(card, "board-report", "pdf")
 if pending is not None and not pending.done:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from metrics.numbers import NO_VALUE, NumberFormat
 from metrics.registry import Measure, Perspective, Registry
 from metrics.scorecard import LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow, comparable_run
 
@@ -44,11 +44,15 @@ def vs_national(r: ScorecardRow, registry: Registry) -> str | None:
     """'+3.2 points above national' in words, or None when there is no national comparator."""
     if r.value is None or r.national is None:
         return None
-    diff = r.value - r.national
+    number = _number(r, registry)
     unit = " points" if r.unit == "%" else ""
-    fmt = registry.get(r.measure).format if r.measure in registry else ".1f"
-    fmt = fmt.lstrip("+")
-    return f"{diff:+{fmt}}{unit} vs national"
+    # a difference is always signed, at the measure's own decimals
+    return f"{NumberFormat('+' + number.spec.lstrip('+')).number(r.value - r.national)}{unit} vs national"
+
+
+def _number(r: ScorecardRow, registry: Registry) -> NumberFormat:
+    """The row's number format: its measure's (the registry the card was built with knows every row)."""
+    return registry.get(r.measure).number
 
 
 def change_caption(r: ScorecardRow) -> str:
@@ -78,19 +82,21 @@ def trend_cells(r: ScorecardRow, measure: Measure) -> tuple[list[float | None], 
     return [t.value for t in run], words
 
 
-def grid_frame(card: Scorecard, *, measures: list[str] | None = None) -> pd.DataFrame:
-    """Schools x judged measures with each school's level and value: the overview grid's data."""
+def grid_frame(card: Scorecard, *, registry: Registry, measures: list[str] | None = None) -> pd.DataFrame:
+    """Schools x judged measures with each school's level and value (in its measure's own format, as on the school's
+    card, the PDF and the CSV): the overview grid's data."""
     rows = [r for r in card.rows if r.polarity != "context" and (measures is None or r.measure in measures)
             and any(v is not None for _, v, _ in r.member_values)]
     names = dict(card.members)
     data = []
     for r in rows:
+        number = _number(r, registry)
         for urn, value, _status in r.member_values:
             level = card.member_levels.get((urn, r.measure))
             data.append({
                 "school": names.get(urn, f"School {urn}"), "urn": urn, "measure": r.label, "measure_id": r.measure,
                 "level": level, "level_label": cell_words(card, urn, r.measure),
-                "display": _display(r, value),
+                "display": number.text(value),
             })
     return pd.DataFrame(data, columns=["school", "urn", "measure", "measure_id", "level", "level_label", "display"])
 
@@ -105,16 +111,8 @@ def cell_words(card: Scorecard, urn: int, measure: str) -> str:
     return LEVELS[level - 1] if level else "Insufficient data"
 
 
-def _display(r: ScorecardRow, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if r.unit == "%":
-        return f"{value:.0f}%"
-    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.0f}"
-
-
-def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """Member schools with coordinates and the chosen measure's value and level."""
+def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str, *, registry: Registry) -> pd.DataFrame:
+    """Member schools with coordinates and the chosen measure's value (in its own format) and level."""
     row = next((r for r in card.rows if r.measure == measure), None)
     values = {u: v for u, v, _ in row.member_values} if row else {}
     est = establishments.set_index("urn")
@@ -126,7 +124,7 @@ def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str) -> pd
         level = card.member_levels.get((urn, measure))
         data.append({"urn": urn, "name": name, "latitude": e["latitude"], "longitude": e["longitude"],
                      "level": level, "level_label": cell_words(card, urn, measure),
-                     "display": _display(row, values.get(urn)) if row else "–"})
+                     "display": _number(row, registry).text(values.get(urn)) if row else NO_VALUE})
     return pd.DataFrame(data, columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
 
 
@@ -153,12 +151,6 @@ MIN_TREND_YEARS = 2  # a single year draws no line: a flat sparkline would say "
 def shown(measure: Measure, value: float | None) -> str:
     """A value in the measure's own format (a value that rounds to zero is zero, never '-0.0': Measure.format_value)."""
     return measure.format_value(value)
-
-
-def _decimals(measure: Measure) -> int | None:
-    """The number of decimals the measure's format shows ('.1f' -> 1, ',.0f' -> 0); None when it does not say."""
-    found = re.search(r"\.(\d+)[fe%]", measure.format)  # the precision of a fixed, exponent or percent format
-    return int(found.group(1)) if found else None
 
 
 def level_word(label: str) -> str:
@@ -197,9 +189,7 @@ def trend_values(r: ScorecardRow, measure: Measure) -> list[float]:
     """The trend cell: finite floats only (a None or NaN makes Streamlit's chart cell show the list as text, such
     as ',-0.25,-0.36,'), rounded as the measure is shown, so the line's hover agrees with the table."""
     run = trend_cells(r, measure)[0]
-    digits = _decimals(measure)
-    values = [float(v) if digits is None else round(float(v), digits) for v in run
-              if v is not None and math.isfinite(v)]
+    values = [measure.number.rounded(float(v)) for v in run if v is not None and math.isfinite(v)]
     return values if len(values) >= MIN_TREND_YEARS else []
 
 

@@ -30,8 +30,8 @@ def school_funnel(values: pd.DataFrame, names: dict[int, str], measure: Measure,
     plot = plot.dropna(subset=["cohort"])
     kind = funnel_kind(measure.scale)
     st.plotly_chart(funnel_plot(plot, national=row.national, kind=kind, scale=measure.scale, sd=measure.sd,
-                                highlight=urn, title=title),
+                                highlight=urn, title=title, number=measure.number),
                     alt=funnel_alt(plot, measure.label, row.national, urn, kind=kind, scale=measure.scale,
-                                   sd=measure.sd), width="stretch", key=key)
+                                   sd=measure.sd, number=measure.number), width="stretch", key=key)
     st.caption(LIMITS_CAPTION)
     return shown

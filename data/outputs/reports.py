@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from data.db.store import Store
+from metrics.numbers import DEFAULT_FORMAT, NumberFormat
 from metrics.registry import Measure, Perspective, Registry
 from metrics.scorecard import INSUFFICIENT, LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow
 from metrics.text import formula_like, spreadsheet_text
@@ -155,21 +156,13 @@ def member_table(card: Scorecard) -> pd.DataFrame:
 
 
 def excel_format(measure: Measure | None, unit: str = "") -> str:
-    """An Excel number format from the registry's Python format spec and unit: '.1f' + '%' -> 0.0"%"."""
-    spec = measure.format if measure is not None else ".1f"
-    unit = measure.unit if measure is not None else unit
-    decimals = 0
-    if "." in spec:
-        digits = "".join(ch for ch in spec.split(".", 1)[1] if ch.isdigit())
-        decimals = int(digits) if digits else 0
-    body = ("#,##0" if "," in spec else "0") + ("." + "0" * decimals if decimals else "")
-    if unit == "£":
-        body = f'"£"{body}'
-    elif unit == "%":
-        body = f'{body}"%"'  # values are on a 0-100 scale, not fractions
-    if "+" in spec:
-        return f"+{body};-{body};{body}"
-    return body
+    """The measure's own number format (Measure.number) as an Excel number format: '.1f' + '%' -> 0.0"%"."""
+    return (measure.number if measure is not None else NumberFormat(DEFAULT_FORMAT, unit)).excel()
+
+
+def _number(registry: Registry, r: ScorecardRow) -> NumberFormat:
+    """A row's number format: its measure's; the registry's default for a row the registry does not know."""
+    return registry.get(r.measure).number if r.measure in registry else NumberFormat(DEFAULT_FORMAT, r.unit)
 
 
 def scorecard_xlsx(card: Scorecard, registry: Registry) -> bytes:
@@ -311,6 +304,7 @@ class TrendSpec:
     periods: list[str]
     series: dict[str, list[float | None]]
     unit: str
+    number: NumberFormat | None = None  # the measure's own format (Measure.number): hover and words as the tables
 
 
 @dataclass(frozen=True)
@@ -326,7 +320,7 @@ class ReportFigure:
     height: int | None = None  # …and this tall (the figure's own height when None)
 
 
-def trend_specs(card: Scorecard, limit: int = TREND_LIMIT) -> list[TrendSpec]:
+def trend_specs(card: Scorecard, limit: int = TREND_LIMIT, registry: Registry | None = None) -> list[TrendSpec]:
     """Trend charts for the measures that need the board's eye: the flagged ones; for a group with no flagged
     measure of its own, those its watch list names most often."""
     wanted = [r for r in card.rows if r.flag]
@@ -342,7 +336,8 @@ def trend_specs(card: Scorecard, limit: int = TREND_LIMIT) -> list[TrendSpec]:
         if sum(t.value is not None for t in r.trend) < 2:
             continue  # one point is not a trend
         out.append(TrendSpec(r.measure, r.label, [t.period for t in r.trend],
-                             {card.subject.name: [t.value for t in r.trend]}, r.unit))
+                             {card.subject.name: [t.value for t in r.trend]}, r.unit,
+                             _number(registry, r) if registry is not None else None))
         if len(out) >= limit:
             break
     return out
@@ -571,8 +566,7 @@ def board_pdf(card: Scorecard, registry: Registry, images: Sequence[tuple[Report
         doc.heading(_perspective_label(perspective), size=12, space=2)
         body = []
         for r in rows:
-            m = registry.get(r.measure) if r.measure in registry else None
-            fmt = m.format_value if m is not None else (lambda v: "–" if v is None else f"{v:.1f}")
+            fmt = _number(registry, r).text
             level = r.level_label + (" (flagged)" if r.flag else "")
             target = "–" if r.target is None else f"{fmt(r.target)} ({'met' if r.target_met else 'not met'})"
             body.append([r.label, r.display, fmt(r.national), level, target])

@@ -4,7 +4,7 @@ levels never contradict their own words): a first year's cells are "this year on
 from __future__ import annotations
 
 from data.db.store import Store
-from data.services.scorecards import scorecard
+from data.services.scorecards import registry_for, scorecard
 from ui.frames import grid_frame, map_frame
 
 
@@ -16,7 +16,8 @@ def test_grid_and_map_cells_say_what_the_school_card_says(demo_store: Store) -> 
         if len(demo_store.group_members(int(gid), first)) < 2 or checked > 300:
             continue
         card = scorecard(demo_store, group=int(gid), period=first)
-        grid = grid_frame(card)
+        reg = registry_for(demo_store, [int(gid)])
+        grid = grid_frame(card, registry=reg)
         if grid.empty:  # no member with a judged result that year
             continue
         est = demo_store.establishments([u for u, _ in card.members])
@@ -27,6 +28,6 @@ def test_grid_and_map_cells_say_what_the_school_card_says(demo_store: Store) -> 
             checked += 1
             status_only += "this year only" in row.level_label
         measure = grid["measure_id"].iloc[0]
-        shown = map_frame(card, est, measure).set_index("urn")["level_label"]
+        shown = map_frame(card, est, measure, registry=reg).set_index("urn")["level_label"]
         assert all(shown[u] == w for (u, m), w in card.member_labels.items() if m == measure and u in shown.index)
     assert checked > 30 and status_only > 0

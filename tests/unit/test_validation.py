@@ -38,6 +38,9 @@ CASES: dict[str, list[tuple[str | None, str | None, int | None, str]]] = {
     "id_format": [("CPD-hours-per-teacher", "id", 108, "id 'CPD-hours-per-teacher' must be snake_case: lowercase "
                    "letters, digits and underscores, starting with a letter")],
     "id_unique": [("progress8", "id", 23, "id 'progress8' is used twice: an earlier measure (line 4) has it")],
+    # issue 12 point 5: a local measure may not take a national measure's label (case and spaces ignored)
+    "label_unique": [("cpd_hours", "label", 96, "label 'progress  8' is already the label of the national measure "
+                      "progress8: a local measure needs its own (labels are unique, ignoring case and spaces)")],
     "perspective_value": [("basics_94", "perspective", 43, "perspective 'pupil outcomes' is not one of: "
                            "pupil_outcomes, curriculum, inclusion, staff_leadership, partnership_community, context")],
     "polarity_value": [("progress8", "polarity", 11,
@@ -55,7 +58,8 @@ CASES: dict[str, list[tuple[str | None, str | None, int | None, str]]] = {
     "notes_text": [("fsm_pct", "notes", 68, "notes must be text, not 2")],
     "owner_value": [("cpd_hours", "owner", 105, "owner must be \"national\" or a group's id, not 'Trust 7'")],
     "format_spec": [("attainment8", "format", 28,
-                     "format '.1q' is not a number format such as \".1f\", \"+.2f\" or \",.0f\"")],
+                     "format '.1q' is not one of the number formats: .0f to .3f (that many decimals), with + in "
+                     "front to sign the number (+.2f) and , for thousands (,.0f)")],
     "scale_positive": [("basics_94", "scale", 49, "scale must be a number greater than 0, not 0")],
     "min_cohort_range": [("basics_94", "min_cohort", 50, "min_cohort must be a whole number from 0 to 1000, not 6.5")],
     "sources_shape": [("cpd_hours", "sources", 104, "sources must be a list of [[measure.sources]] tables, not 'swf'")],
@@ -174,7 +178,8 @@ FORM_MEASURE = {"id": "leaders_pct", "label": "Pupils in a leadership role",
 
 
 def test_a_groups_own_definitions_validate_without_lines() -> None:
-    ratio = {**FORM_MEASURE, "id": "leaders_per_teacher", "unit": "ratio", "rollup": "weighted_mean", "scale": 1,
+    ratio = {**FORM_MEASURE, "id": "leaders_per_teacher", "label": "Leaders per teacher",
+             "unit": "ratio", "rollup": "weighted_mean", "scale": 1,
              "formula": "leaders_pct / teachers_fte"}
     assert validate_definitions([FORM_MEASURE, ratio], source="form", known_ids={"pupils"},
                                 group_members_only=True) == []
@@ -193,7 +198,8 @@ def test_a_group_may_not_define_a_national_measure_nor_reuse_a_national_id() -> 
 
 
 def test_a_groups_formula_may_not_use_another_groups_measure() -> None:
-    ratio = {**FORM_MEASURE, "id": "leaders_per_event", "rollup": "weighted_mean", "unit": "ratio", "scale": 1,
+    ratio = {**FORM_MEASURE, "id": "leaders_per_event", "label": "Leaders per event",
+             "rollup": "weighted_mean", "unit": "ratio", "scale": 1,
              "formula": "leaders_pct / their_events"}
     assert validate_definitions([ratio, FORM_MEASURE], source="form", known_ids={"their_events"},
                                 group_members_only=True) == [
@@ -202,8 +208,10 @@ def test_a_groups_formula_may_not_use_another_groups_measure() -> None:
 
 
 def test_a_cycle_through_two_measures_names_its_path() -> None:
-    a = {**FORM_MEASURE, "id": "a_rate", "rollup": "weighted_mean", "scale": 1, "formula": "b_rate * 2"}
-    b = {**FORM_MEASURE, "id": "b_rate", "rollup": "weighted_mean", "scale": 1, "formula": "pupils / a_rate"}
+    a = {**FORM_MEASURE, "id": "a_rate", "label": "Rate A", "rollup": "weighted_mean", "scale": 1,
+         "formula": "b_rate * 2"}
+    b = {**FORM_MEASURE, "id": "b_rate", "label": "Rate B", "rollup": "weighted_mean", "scale": 1,
+         "formula": "pupils / a_rate"}
     assert validate_definitions([a, b], source="form", group_members_only=True) == [
         Issue("form", "a_rate", "formula", None, "the formula goes round in a circle: a_rate → b_rate → a_rate")]
 

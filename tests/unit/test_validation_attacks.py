@@ -19,7 +19,7 @@ FORM_MEASURE = {"id": "leaders_pct", "label": "Pupils in a leadership role",
 
 def formula_issues(formula: str, others: set[str]) -> list[Issue]:
     """The issues of one of group 7's measures with this formula, when other groups hold `others`."""
-    mine = {**FORM_MEASURE, "id": "my_ratio", "formula": formula}
+    mine = {**FORM_MEASURE, "id": "my_ratio", "label": "My ratio", "formula": formula}
     return validate_definitions([mine, FORM_MEASURE], source="form", known_ids=national_ids() | others,
                                 group_members_only=True)
 
@@ -63,7 +63,7 @@ def test_no_answer_of_the_checker_depends_on_other_groups_ids(used: list[str], o
 
 
 def measure(mid: str, formula: str) -> dict:
-    return {**FORM_MEASURE, "id": mid, "formula": formula}
+    return {**FORM_MEASURE, "id": mid, "label": f"Measure {mid}", "formula": formula}
 
 
 def test_a_long_ring_is_one_issue_with_its_path_shortened_in_the_middle() -> None:
