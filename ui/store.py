@@ -25,7 +25,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from data.db import snapshot
+from data.db.errors import StoreError
 from data.db.store import Store, default_path
+from metrics.text import markdown_text
 
 
 @dataclass
@@ -98,7 +100,7 @@ def _wait_for_demo(path: Path) -> None:
         st.error(_BUILD.error)
         st.stop()
     message, fraction = (_BUILD.message, _BUILD.fraction) if mine else _elsewhere(path)
-    st.progress(fraction, text=message)
+    st.progress(fraction, text=markdown_text(message))  # a file's name, as written: its underscores are no markup
     time.sleep(0.5)
     st.rerun()
 
@@ -172,4 +174,9 @@ def get_store() -> Store:
         return _pinned(str(path))
     if not path.exists():
         _wait_for_demo(path)
-    return _pinned(str(path))
+    try:
+        return _pinned(str(path))
+    except StoreError as problem:  # state: e.g. a store from before the state store, to move first (move-state)
+        st.error(problem.title[:1].upper() + problem.title[1:], icon=":material/database:")
+        st.stop()
+        raise
