@@ -38,7 +38,7 @@ from metrics.registry import load_registry
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
 
-    from data.ingest.importers import Batch
+    from data.ingest.rows import Batch
 
 NATIONAL_CODE = "E92000001"
 # EES filter columns of the national files (data-guidance.txt): one pupil characteristic or school grouping each,
@@ -105,7 +105,7 @@ def _lines(lines: list[int]) -> str:
 
 def national_batch(table: RawTable, period: str | None) -> Batch:
     """Benchmarks (observations) and pupil-group benchmarks (pupil_group_observations) from an EES national file."""
-    from data.ingest.importers import Batch
+    from data.ingest.rows import Batch
 
     batch = Batch()
     time_i = table.index("time_period")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from data.db.store import registered
-from data.ingest import importers as imp  # imports this module lazily (build_batch): attributes read at call time
+from data.ingest import rows
 from data.ingest.formats import FileKind, parse_int, parse_urn
 from data.ingest.reading import Problem, RawTable, fatal
 from metrics import pupil_groups
@@ -139,12 +139,12 @@ VERSION_ORDER = ["provisional", "revised", "final"]  # DfE's order of publicatio
 _MULTI_YEAR = ("3 year average", "three year average", "3 year total")
 
 
-def ks4_batch(table: RawTable, period: str | None) -> imp.Batch:
+def ks4_batch(table: RawTable, period: str | None) -> rows.Batch:
     """EES key stage 4 school performance file."""
     return _results_batch(table, period, KS4_MEASURES, FileKind.EES_KS4)
 
 
-def ks2_batch(table: RawTable, period: str | None) -> imp.Batch:
+def ks2_batch(table: RawTable, period: str | None) -> rows.Batch:
     """EES key stage 2 school performance file."""
     return _results_batch(table, period, KS2_MEASURES, FileKind.EES_KS2)
 
@@ -154,7 +154,7 @@ class _Located:
     """One alias entry found in this file: the reader's column positions and the rows it applies to."""
 
     spec: EesMeasure
-    cols: object  # data.ingest.importers._Columns
+    cols: object  # data.ingest.rows.Columns
 
 
 def _locate(table: RawTable, specs: tuple[EesMeasure, ...]) -> list[_Located]:
@@ -167,7 +167,7 @@ def _locate(table: RawTable, specs: tuple[EesMeasure, ...]) -> list[_Located]:
         if value is None or (spec.subject is not None and not has_subject):
             continue
         numerator = table.index(*spec.numerator) if spec.numerator else None
-        cols = imp._Columns(
+        cols = rows.Columns(
             measure=registry.get(spec.measure),
             value=value,
             cohort=table.index(*spec.cohort) if spec.cohort else None,
@@ -213,7 +213,7 @@ def _row_period(table: RawTable, row: tuple[str, ...], line: int, time_i: int, k
     return known[raw]
 
 
-def _school_row(table: RawTable, batch: imp.Batch, row: tuple[str, ...], line: int,
+def _school_row(table: RawTable, batch: rows.Batch, row: tuple[str, ...], line: int,
                 cols: tuple[int | None, int, int], periods: dict[str, str],
                 other_levels: Counter[str]) -> tuple[str, int] | None:
     """A school row's (period, URN); None for a row above school level (counted) or without a URN (reported)."""
@@ -244,13 +244,13 @@ def _school_facts(row: tuple[str, ...], g, urn: int) -> dict:
     return {k: v for k, v in est.items() if v is not None or k == "name"}
 
 
-def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure, ...], kind: str) -> imp.Batch:
+def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure, ...], kind: str) -> rows.Batch:
     """Total rows to observations, pupil-group rows to pupil_group_observations, unknown breakdowns reported."""
     fill = frozenset({"name", "la_code", "la_name", "estab", "type_group", "phase"})
-    batch = imp.Batch(fill_only=fill)
-    time_i = imp._require(table, "time_period")
-    urn_i = imp._require(table, "school_urn")
-    g = imp._getter(table)
+    batch = rows.Batch(fill_only=fill)
+    time_i = rows.require(table, "time_period")
+    urn_i = rows.require(table, "school_urn")
+    g = rows.getter(table)
     located = _locate(table, specs)
     if not located:
         names = ", ".join(sorted({s.value[0] for s in specs})[:6])
@@ -263,7 +263,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     batch.used_columns.update(known)  # type: ignore[arg-type]
     subject_i = table.index("subject")
     level_i = table.index("geographic_level")
-    reader = imp._RowReader(table, batch)
+    reader = rows.RowReader(table, batch)
     seen: dict[tuple, int] = {}
     periods: dict[str, str] = {}
     schools: dict[int, dict] = {}
@@ -302,7 +302,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         if urn not in schools:
             schools[urn] = _school_facts(row, g, urn)
             # the file names no phase: its key stage and the type's words say it (fill-only, GIAS wins)
-            if (phase := imp.phase_from_key_stage(kind, g(row, "establishment_type_group"))) is not None:
+            if (phase := rows.phase_from_key_stage(kind, g(row, "establishment_type_group"))) is not None:
                 schools[urn]["phase"] = phase
         if group == "disadvantaged":
             share_rows[(urn, row_period)] = (row, line, version)
@@ -331,7 +331,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     return batch
 
 
-def _disadvantaged_share(batch: imp.Batch, table: RawTable, reader, share_rows: dict, totals: dict) -> None:
+def _disadvantaged_share(batch: rows.Batch, table: RawTable, reader, share_rows: dict, totals: dict) -> None:
     """ks4_disadvantaged_pct from the Disadvantaged and Total rows: numerator = the Disadvantaged row's pupils,
     denominator = the Total row's; the value is DfE's own percentage where given, else the ratio x 100."""
     count_i, pct_i = table.index(*SHARE_COUNT), table.index(*SHARE_PERCENT)
@@ -355,14 +355,14 @@ def _disadvantaged_share(batch: imp.Batch, table: RawTable, reader, share_rows: 
         batch.used_columns.update(i for i in (count_i, pct_i) if i is not None)
 
 
-def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
+def school_info_batch(table: RawTable, period: str | None) -> rows.Batch:
     """EES KS4 information about schools: the end-of-KS4 cohort, SEN counts, DfE's disadvantage gaps, school facts."""
     fill = frozenset({"name", "la_code", "la_name", "estab", "type_group", "age_low", "age_high", "gender",
                       "religious_character", "pupils", "phase"})
-    batch = imp.Batch(fill_only=fill)
-    time_i = imp._require(table, "time_period")
-    urn_i = imp._require(table, "school_urn")
-    g = imp._getter(table)
+    batch = rows.Batch(fill_only=fill)
+    time_i = rows.require(table, "time_period")
+    urn_i = rows.require(table, "school_urn")
+    g = rows.getter(table)
     located = _locate(table, INFO_MEASURES)
     for loc in located:
         batch.measures.add(loc.spec.measure)
@@ -374,7 +374,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
         if vi is None:
             continue
         ci = table.index(cohort_col) if cohort_col else None
-        cols = imp._Columns(measure=registry.get(measure), value=vi, cohort=ci, numerator=(), denominator=(),
+        cols = rows.Columns(measure=registry.get(measure), value=vi, cohort=ci, numerator=(), denominator=(),
                             ci_low=None, ci_high=None)
         group_cols.append((group, measure, scope, cols))
         batch.used_columns.update(_used(cols))
@@ -384,7 +384,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
     known = {table.index(c) for c in (*KEY_COLUMNS, *INFO_FACTS)} - {None}
     batch.used_columns.update(known)  # type: ignore[arg-type]
     level_i = table.index("geographic_level")
-    reader = imp._RowReader(table, batch)
+    reader = rows.RowReader(table, batch)
     fname = table.path.name
     seen: dict[tuple[int, str], int] = {}
     periods: dict[str, str] = {}
@@ -405,7 +405,7 @@ def school_info_batch(table: RawTable, period: str | None) -> imp.Batch:
         versions[version] += 1
         est = _school_facts(row, g, urn)
         # the file names no phase: a school with KS4 pupils is at least secondary, special by its type's words
-        if (phase := imp.phase_from_key_stage(FileKind.EES_SCHOOL_INFO, g(row, "establishment_type_group"))):
+        if (phase := rows.phase_from_key_stage(FileKind.EES_SCHOOL_INFO, g(row, "establishment_type_group"))):
             est["phase"] = phase
         low, high = _age_range(g(row, "agerange"))
         extra = {"age_low": low, "age_high": high, "gender": g(row, "egender") or None,
@@ -446,7 +446,7 @@ def _age_range(text: str) -> tuple[int | None, int | None]:
     return parse_int(parts[0]), parse_int(parts[1])
 
 
-def _notes(batch: imp.Batch, table: RawTable, other_levels: Counter[str],
+def _notes(batch: rows.Batch, table: RawTable, other_levels: Counter[str],
            unknown: Counter[tuple[str, str]], multi_year: int, versions: Counter[str | None], groups: int) -> None:
     """The sentences an import of an EES results file adds to its report."""
     # a --period or folder year that disagrees with time_period: data.ingest.importers._check_own_year
@@ -479,7 +479,7 @@ def _group_writer(rows: list[tuple], kind: str, notes: list[str]):
     what it kept is said in `notes` (the batch's, so the report's)."""
 
     def write(cur, import_id: int) -> dict[str, int]:
-        columns = [*imp.OBS_COLUMNS, "version", "pupil_group"]
+        columns = [*rows.OBS_COLUMNS, "version", "pupil_group"]
         df = pd.DataFrame(rows, columns=columns)
         df["urn"] = df["urn"].astype("Int32")
         for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):

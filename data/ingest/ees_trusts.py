@@ -37,7 +37,7 @@ from metrics.periods import period_bounds
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
 
-    from data.ingest.importers import Batch
+    from data.ingest.rows import Batch
 
 # The eligibility line whose urns are every mainstream KS4 academy of the trust that year (the other line,
 # 'Included in MAT performance tables', lists the ones DfE's measures count: in the trust 3 years or more); a file
@@ -124,7 +124,7 @@ def _require(table: RawTable, name: str, why: str) -> int:
 
 def trust_results_batch(table: RawTable, period: str | None) -> Batch:
     """DfE's published trust measures: one value per trust, measure, period and pupil group, with its version."""
-    from data.ingest.importers import Batch
+    from data.ingest.rows import Batch
 
     batch = Batch()
     time_i = _require(table, "time_period", "every EES row names its academic year")
@@ -208,7 +208,7 @@ def _write_published(cur: DuckDBPyConnection, records: list[dict], import_id: in
 
 def trust_info_batch(table: RawTable, period: str | None) -> Batch:
     """DfE's trust information: counts per eligibility line, and the member URNs DfE listed for the year."""
-    from data.ingest.importers import Batch
+    from data.ingest.rows import Batch
 
     batch = Batch()
     time_i = _require(table, "time_period", "every EES row names its academic year")

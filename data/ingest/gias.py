@@ -7,7 +7,7 @@
 - ``links_edubasealldata*.csv``: one row per school and linked school (Predecessor, Successor, "... - merged",
   ...), each link listed from both sides; stored once by ``data.ingest.lineage``.
 
-Everything here builds a ``data.ingest.importers.Batch``; the SQL is in ``data.ingest.lineage`` and ``data.db.store``.
+Everything here builds a ``data.ingest.rows.Batch``; the SQL is in ``data.ingest.lineage`` and ``data.db.store``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from datetime import date
 import pandas as pd
 
 from data.ingest.formats import parse_int, parse_urn
-from data.ingest.importers import Batch, _date, _getter, _gias_kind, _require
 from data.ingest.lineage import write_links, write_reasons
 from data.ingest.reading import Problem, RawTable, fatal
+from data.ingest.rows import Batch, getter, gias_kind, parse_date, require
 
 # GIAS fills an unknown date with 1 January 1900 (links' Joined date) or 1902 (children's centre groups' Open
 # date): no school group is that old, so either means "not known".
@@ -33,7 +33,7 @@ _NO_REASON = frozenset({"", "not applicable", "not recorded"})
 
 def _known_date(text: str) -> str | None:
     """An ISO date, or None for a blank cell or GIAS's placeholder."""
-    d = _date(text)
+    d = parse_date(text)
     return None if d in PLACEHOLDER_DATES else d
 
 
@@ -63,9 +63,9 @@ def reasons_writer(reasons: list[tuple[int, str, str]]):
 def membership_batch(table: RawTable, period: str | None) -> Batch:
     """academiesmatmembership: each row one stay of an academy in a trust, with its real start and end."""
     batch = Batch()
-    urn_i = _require(table, "URN")
-    uid_i = _require(table, "Group UID")
-    g = _getter(table)
+    urn_i = require(table, "URN")
+    uid_i = require(table, "Group UID")
+    g = getter(table)
     name = table.path.name
     reasons = []
     seen_groups: set[int] = set()
@@ -79,7 +79,7 @@ def membership_batch(table: RawTable, period: str | None) -> Batch:
             seen_groups.add(uid)
             batch.groups.append({
                 "key": f"uid:{uid}", "gias_uid": uid, "code": g(row, "Group ID") or None,
-                "name": g(row, "Group Name"), "kind": _gias_kind(g(row, "Group Type")),
+                "name": g(row, "Group Name"), "kind": gias_kind(g(row, "Group Type")),
                 "companies_house": g(row, "Group Companies House Number") or None,
                 "status": g(row, "Group Status").lower() or None,
                 "open_date": _known_date(g(row, "Group Open Date")),
@@ -99,9 +99,9 @@ def membership_batch(table: RawTable, period: str | None) -> Batch:
         reasons.append((urn, g(row, "ReasonEstablishmentOpened (name)"), g(row, "ReasonEstablishmentClosed (name)")))
         joined_raw, left_raw = g(row, "Date Joined Group"), g(row, "Date Left Group")
         joined, left = _known_date(joined_raw), _known_date(left_raw)
-        if joined_raw and _date(joined_raw) is None:
+        if joined_raw and parse_date(joined_raw) is None:
             _bad_date(table, batch, joined_raw, line, "Date Joined Group")
-        if left_raw and _date(left_raw) is None:
+        if left_raw and parse_date(left_raw) is None:
             _bad_date(table, batch, left_raw, line, "Date Left Group")
         if joined and left and left < joined:
             # GIAS keeps rows for a move that never happened (left the day before it joined): no time in the trust
@@ -131,9 +131,9 @@ def links_batch(table: RawTable, period: str | None) -> Batch:
     from data.ingest.importers import _group_from_gias
 
     batch = Batch()
-    urn_i = _require(table, "URN")
-    uid_i = _require(table, "Group UID")
-    g = _getter(table)
+    urn_i = require(table, "URN")
+    uid_i = require(table, "Group UID")
+    g = getter(table)
     name = table.path.name
     centres, placeholder, first_centre = 0, 0, None
     other_types: Counter[str] = Counter()
@@ -158,7 +158,7 @@ def links_batch(table: RawTable, period: str | None) -> Batch:
         batch.establishments.append({"urn": urn, "name": g(row, "EstablishmentName") or None,
                                      "la_code": parse_int(g(row, "LA (code)")), "la_name": g(row, "LA (name)") or None})
         raw = g(row, "Joined date")
-        joined = _date(raw)
+        joined = parse_date(raw)
         if joined in PLACEHOLDER_DATES:
             placeholder += 1
             joined = None
@@ -216,7 +216,7 @@ def _link_date(table: RawTable, batch: Batch, raw: str, line: int) -> date | Non
     if m:
         with suppress(ValueError):  # 31-02-2020 is no date: reported below
             return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    iso = _date(raw)
+    iso = parse_date(raw)
     if iso is None:
         _bad_date(table, batch, raw, line, "LinkEstablishedDate")
         return None
@@ -226,10 +226,10 @@ def _link_date(table: RawTable, batch: Batch, raw: str, line: int) -> date | Non
 def predecessors_batch(table: RawTable, period: str | None) -> Batch:
     """links_edubasealldata: each link once, earlier URN first, with both sides' words and dates kept."""
     batch = Batch()
-    urn_i = _require(table, "URN")
-    link_i = _require(table, "LinkURN")
-    type_i = _require(table, "LinkType")
-    g = _getter(table)
+    urn_i = require(table, "URN")
+    link_i = require(table, "LinkURN")
+    type_i = require(table, "LinkType")
+    g = getter(table)
     name = table.path.name
     sides: dict[tuple[int, int], tuple[str, date | None, str, int]] = {}  # (urn, link) -> (type, date, name, line)
     for row, line in zip(table.rows, table.lines, strict=True):

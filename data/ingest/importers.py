@@ -13,7 +13,6 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,47 +25,36 @@ from data.ingest.formats import (
     NEEDS_PERIOD,
     PERFORMANCE_KINDS,
     REGISTRY_KIND,
-    CellError,
     DetectError,
     FileKind,
     detect_kind,
-    parse_cell,
     parse_int,
     parse_urn,
     period_from_path,
 )
 from data.ingest.reading import FatalImportError, Problem, RawTable, fatal, read_table
+from data.ingest.rows import (
+    EST_COLUMNS,
+    KEY_STAGE_PHASE,
+    MAX_BAD_CELL_SHARE,
+    MIN_ROWS_FOR_SHARE,
+    OBS_COLUMNS,
+    Batch,
+    RowReader,
+    getter,
+    gias_kind,
+    locate,
+    parse_date,
+    phase_from_words,
+    require,
+)
 from data.ingest.store_check import DEMO_WHY, REAL_STORE_COMMANDS
 from metrics.periods import PeriodError, parse_period, period_bounds
-from metrics.registry import Measure, Phase, Source, Status, load_registry
+from metrics.registry import Phase, load_registry
 from metrics.value_years import described_period, value_year_sentence
 
 log = logging.getLogger(__name__)
 
-# Values outside these ranges are refused cell by cell (reported, stored as missing).
-PLAUSIBLE_BY_UNIT: dict[str, tuple[float, float]] = {
-    "%": (0.0, 100.0),
-    "pupils": (0.0, 20_000.0),
-    "FTE": (0.0, 2_000.0),
-    "ratio": (0.0, 200.0),
-    "£": (-100_000.0, 1_000_000.0),
-}
-PLAUSIBLE_BY_MEASURE: dict[str, tuple[float, float]] = {
-    "progress8": (-5.0, 5.0),
-    "progress8_disadvantaged": (-5.0, 5.0),
-    "attainment8": (0.0, 90.0),
-    "ebacc_aps": (0.0, 9.0),
-    "ks2_reading_progress": (-30.0, 30.0),
-    "ks2_writing_progress": (-30.0, 30.0),
-    "ks2_maths_progress": (-30.0, 30.0),
-    "ks2_reading_score": (80.0, 120.0),
-    "ks2_maths_score": (80.0, 120.0),
-    "ks4_prior_attainment": (0.0, 40.0),
-}
-# More row problems than this share of cells means the file is not what its header says.
-MAX_BAD_CELL_SHARE = 0.5
-# ... judged only on this many cells (or school rows): in a three-row test file one bad row is a third
-MIN_ROWS_FOR_SHARE = 20
 NATIONAL_CODE = "E92000001"
 
 # Footer codes in census/absence/workforce files (URN column) and CFR files (LA column).
@@ -136,39 +124,8 @@ class ImportReport:
         return "\n".join(lines)
 
 
-@dataclass
-class Batch:
-    """Everything one file contributes, ready to write in one transaction."""
-
-    establishments: list[dict] = field(default_factory=list)
-    fill_only: frozenset[str] = frozenset()  # columns this source may set only when empty
-    update_only: bool = False  # enrichment files (Ofsted) never create schools
-    groups: list[dict] = field(default_factory=list)  # each has a "key"
-    memberships: list[dict] = field(default_factory=list)  # group_key, urn, start_date, end_date
-    observations: list[tuple] = field(default_factory=list)  # see OBS_COLUMNS
-    periods: set[str] = field(default_factory=set)
-    measures: set[str] = field(default_factory=set)
-    used_columns: set[int] = field(default_factory=set)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    cells_checked: int = 0
-    # Writers for what has no place above (pupil-group rows, inspections, links, DfE's trust figures): each is
-    # called inside the import's transaction after the rows above are written, and returns counts to add
-    # to the report (keys as in write_batch's counts, or new ones)
-    writers: list[Callable[[object, int], dict[str, int]]] = field(default_factory=list)
 
 
-OBS_COLUMNS = [
-    "level", "urn", "area_code", "scope", "measure", "period", "value", "numerator", "denominator",
-    "ci_low", "ci_high", "status", "status_code",
-]
-EST_COLUMNS = [
-    "name", "la_code", "la_name", "estab", "phase", "type_name", "type_group", "state_funded", "status",
-    "open_date", "close_date", "street", "town", "postcode", "telephone", "website", "head_name",
-    "head_start_date", "region", "urban_rural", "age_low", "age_high", "gender", "religious_character",
-    "pupils", "capacity", "easting", "northing", "latitude", "longitude", "ofsted_rating", "ofsted_date",
-    "admissions_policy",  # GIAS's words (Selective / Non-selective / ...): families keep grammar schools apart
-]
 
 
 # ============================================================================ entry points
@@ -507,162 +464,12 @@ def _gias():
     return gias
 
 
-def _require(table: RawTable, *names: str) -> int:
-    idx = table.index(*names)
-    if idx is None:
-        raise fatal(table.path, f"the key column {names[0]} is missing: a {names[0]} is needed to know "
-                    "which school each row describes", 1, names[0])
-    return idx
 
 
-@dataclass(frozen=True)
-class _Columns:
-    """Where one measure's fields sit in this file."""
-
-    measure: Measure
-    value: int | None
-    cohort: int | None
-    numerator: tuple[int, ...]
-    denominator: tuple[int, ...]
-    ci_low: int | None
-    ci_high: int | None
 
 
-def _locate(table: RawTable, measure: Measure, src: Source) -> _Columns | None:
-    value = table.index(*src.value) if src.value else None
-    numerator = tuple(table.index(n) for n in src.numerator)
-    if value is None and (not src.numerator or None in numerator):
-        return None  # this year's file does not carry the measure
-    numerator_ok = tuple(i for i in numerator if i is not None) if None not in numerator else ()
-    denominator = tuple(table.index(n) for n in src.denominator)
-    cohort = table.index(*src.cohort) if src.cohort else None
-    if value is None and cohort is None and (not src.denominator or None in denominator):
-        return None  # no rate column and nothing to divide the count by
-    # Otherwise a missing rate column (e.g. PNUMFSM, gone from the 2019 census) is derived from its parts.
-    return _Columns(
-        measure=measure,
-        value=value,
-        cohort=cohort,
-        numerator=numerator_ok,
-        denominator=tuple(i for i in denominator if i is not None) if None not in denominator else (),
-        ci_low=table.index(*src.ci_low) if src.ci_low else None,
-        ci_high=table.index(*src.ci_high) if src.ci_high else None,
-    )
 
 
-class _RowReader:
-    """Parses the cells of one measure on one row, collecting problems with line and column."""
-
-    def __init__(self, table: RawTable, batch: Batch) -> None:
-        self.table = table
-        self.batch = batch
-        # One parse per cell: a column that feeds several measures (NOR is a cohort five times over)
-        # is checked, counted and reported once.
-        self._line = -1
-        self._parsed: dict[int, object] = {}
-        self._flagged: set[tuple[int, str]] = set()  # (line, column) already reported as implausible
-
-    def cell(self, row: list[str], idx: int | None, line: int):
-        if idx is None:
-            return None
-        if line != self._line:  # a new row: forget the last one's cells
-            self._line, self._parsed = line, {}
-        if idx in self._parsed:
-            return self._parsed[idx]
-        self.batch.cells_checked += 1
-        try:
-            parsed = parse_cell(row[idx])
-        except CellError as exc:
-            self.batch.problems.append(Problem(self.table.path.name, str(exc), line, self.table.header[idx]))
-            parsed = None
-        self._parsed[idx] = parsed
-        return parsed
-
-    @staticmethod
-    def _reason(row: list[str], idxs: tuple[int | None, ...]) -> tuple[str, str | None]:
-        """Why a derived value is missing: the first DfE code among its parts (e.g. NP, NA), else missing."""
-        for i in idxs:
-            if i is None:
-                continue
-            with suppress(CellError):  # junk was already reported when the part was read
-                c = parse_cell(row[i])
-                if c.status is not Status.OK and c.code:
-                    return c.status.value, c.code
-        return Status.MISSING.value, None
-
-    def number(self, row: list[str], idx: int | None, line: int) -> float | None:
-        c = self.cell(row, idx, line)
-        return c.value if c is not None and c.status is Status.OK else None
-
-    def total(self, row: list[str], idxs: tuple[int, ...], line: int) -> float | None:
-        if not idxs:
-            return None
-        parts = [self.number(row, i, line) for i in idxs]
-        return None if any(p is None for p in parts) else float(sum(parts))  # type: ignore[arg-type]
-
-    def _flag(self, line: int, column: str, message: str) -> None:
-        """Report an implausible cell once, however many measures read it (NOR is the base of five)."""
-        if (line, column) not in self._flagged:
-            self._flagged.add((line, column))
-            self.batch.problems.append(Problem(self.table.path.name, message, line, column))
-
-    def observation(self, cols: _Columns, row: list[str], line: int, *, school: bool = True) -> tuple | None:
-        """(value, numerator, denominator, ci_low, ci_high, status, code) for one measure.
-
-        Plausibility is checked on school rows only: LA and national rows carry totals.
-        """
-        m = cols.measure
-        cell = self.cell(row, cols.value, line) if cols.value is not None else None
-        if cols.value is not None and cell is None:
-            return (None, None, None, None, None, Status.MISSING.value, "INVALID")
-        cohort = self.number(row, cols.cohort, line)
-        numerator = self.total(row, cols.numerator, line)
-        denominator = self.total(row, cols.denominator, line) if cols.denominator else cohort
-        lo, hi = PLAUSIBLE_BY_UNIT["pupils"]  # every cohort and denominator in the registry counts pupils
-        if school and denominator is not None and not lo <= denominator <= hi:
-            # Stored as a base, NOR = 10^15 would make every rate it divides ~0 "ok" and swamp pooled roll-ups
-            idxs = cols.denominator or (cols.cohort,)
-            column = "+".join(self.table.header[i] for i in idxs if i is not None)
-            self._flag(line, column, f"{denominator:g} is not a plausible number of pupils (expected {lo:g} to "
-                       f"{hi:g}), so the rates that divide by it were not stored")
-            return (None, None, None, None, None, Status.MISSING.value, "INVALID")
-        if cell is None:  # a derived measure: value computed from its parts
-            if numerator is None or not denominator:
-                status, code = self._reason(row, (*cols.numerator, *cols.denominator, cols.cohort))
-                return (None, numerator, denominator, None, None, status, code)
-            value = numerator / denominator * m.scale
-            status, code = Status.OK, None
-        else:
-            value, status, code = cell.value, cell.status, cell.code
-        if value is not None and school:
-            lo, hi = PLAUSIBLE_BY_MEASURE.get(m.id) or PLAUSIBLE_BY_UNIT.get(m.unit, (float("-inf"), float("inf")))
-            if not lo <= value <= hi:
-                column = self.table.header[cols.value] if cols.value is not None else m.id
-                self._flag(line, column, f"{value:g} is not a plausible {m.label} (expected {lo:g} to {hi:g})")
-                return (None, None, None, None, None, Status.MISSING.value, "INVALID")
-        if m.unit == "%" and numerator is not None and denominator and numerator > denominator:
-            # A share over 100% is impossible: the counts are on another base than the denominator (the census's
-            # national special-school row counts 124,282 pupils with SEN against 121,738 on roll: 102.1%)
-            shown = "+".join(self.table.header[i] for i in cols.numerator)
-            base = "+".join(self.table.header[i] for i in (cols.denominator or (cols.cohort,)) if i is not None)
-            if cell is None or not value:
-                self._flag(line, shown, f"{m.label}: {shown} ({numerator:,.0f}) is more than {base} "
-                           f"({denominator:,.0f}), a share of {numerator / denominator * 100:.1f}%, which is "
-                           "impossible: the counts are on another base, so it was not stored")
-                return (None, None, None, None, None, Status.MISSING.value, "OVER100")
-            # the file's own rate is on the counts' base: keep it, and store that base as the denominator
-            self.batch.notes.append(
-                f"line {line}, column {shown}: {m.label}: {shown} ({numerator:,.0f}) is more than {base} "
-                f"({denominator:,.0f}); the file's rate ({value:g}%) is on another base, so that base "
-                f"({numerator * m.scale / value:,.0f}) was stored as the denominator")
-            denominator = numerator * m.scale / value
-        if value is not None and numerator is None and denominator:
-            numerator = value * denominator / m.scale  # rates and means: pooled roll-ups need the total
-        elif value and numerator is not None and denominator is None and m.scale != 1:
-            denominator = numerator * m.scale / value  # the file gives count and rate, not the base
-        ci_low = self.number(row, cols.ci_low, line)
-        ci_high = self.number(row, cols.ci_high, line)
-        return (value, numerator, denominator, ci_low, ci_high, status.value, code)
 
 
 def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
@@ -675,7 +482,7 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
         batch.notes.append(said)
     registry = load_registry()
     # the columns of the definition in force that year: a 2013/14 file's persistent absence is PPERSABS15 (15%)
-    located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind], period) if (c := _locate(table, m, s))]
+    located = [c for m, s in registry.for_kind(REGISTRY_KIND[kind], period) if (c := locate(table, m, s))]
     for c in located:
         batch.measures.add(c.measure.id)
         batch.used_columns.update(i for i in (c.value, c.cohort, c.ci_low, c.ci_high, *c.numerator,
@@ -683,14 +490,14 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
     if not located:
         raise fatal(table.path, f"none of the measures a {kind} file should carry were found in its header", 1)
     # Every performance-table file names its schools by URN; without it a KS4 file would import only benchmarks
-    urn_i = _require(table, "URN")
+    urn_i = require(table, "URN")
     la_i = table.index("LA")
     rectype_i = table.index("RECTYPE")
     name_i = table.index("SCHNAME")
     estab_i = table.index("ESTAB")
     type_i = table.index("SCHOOLTYPE", "NFTYPE")
     batch.used_columns.update(i for i in (urn_i, la_i, rectype_i, name_i, estab_i, type_i) if i is not None)
-    reader = _RowReader(table, batch)
+    reader = RowReader(table, batch)
     seen: dict[object, int] = {}
     fname = table.path.name
     la_codes: dict[int, int] = {}
@@ -855,7 +662,7 @@ def _footer_scope(row: list[str], estab_i: int | None, table: RawTable) -> str |
     if code or not words:
         return _FOOTER_SCOPES.get(code)
     up = words.upper()
-    return _PHASE_WORD_SCOPES.get(up) or _FOOTER_SCOPES.get(up) or _phase_from_words(words)
+    return _PHASE_WORD_SCOPES.get(up) or _FOOTER_SCOPES.get(up) or phase_from_words(words)
 
 
 _ALTERNATIVE_TYPES = {"PRU", "AP", "ACAP", "ACCAP", "FAP"}
@@ -869,50 +676,20 @@ def _phase_from_perf(kind: str, row: list[str], rectype_i: int | None, type_i: i
     if t.upper() in _ALTERNATIVE_TYPES:
         return Phase.ALTERNATIVE.value
     if t:
-        from_text = _phase_from_words(t)
+        from_text = phase_from_words(t)
         if from_text:
             return from_text
     if rectype_i is not None and parse_int(row[rectype_i]) == 2:
         return Phase.SPECIAL.value
     # no type in words: the key stage the file reports says it (a school with KS4 results is at least secondary);
     # only fills an unknown phase, so GIAS's or the spine's phase (middle, all-through) always wins
-    return _KEY_STAGE_PHASE.get(kind)
+    return KEY_STAGE_PHASE.get(kind)
 
 
-# The phase a mainstream school in a key-stage file has at least, when nothing else says (see _phase_from_perf).
-_KEY_STAGE_PHASE = {FileKind.KS4FINAL: Phase.SECONDARY.value, FileKind.KS4PROVISIONAL: Phase.SECONDARY.value,
-                    FileKind.PUPDEST: Phase.SECONDARY.value, FileKind.KS2FINAL: Phase.PRIMARY.value,
-                    FileKind.EES_KS4: Phase.SECONDARY.value, FileKind.EES_SCHOOL_INFO: Phase.SECONDARY.value,
-                    FileKind.EES_KS2: Phase.PRIMARY.value}
 
 
-def phase_from_key_stage(kind: str, type_words: str | None) -> str | None:
-    """A school's phase from a results file that names none: special or AP by its type in words, else the key
-    stage the file reports (a school with KS4 results is at least secondary). Written fill-only: GIAS wins."""
-    kind_words = _phase_from_words(type_words or "")
-    if kind_words in (Phase.SPECIAL.value, Phase.ALTERNATIVE.value):
-        return kind_words
-    return _KEY_STAGE_PHASE.get(kind)
 
 
-def _phase_from_words(text: str) -> str | None:
-    """Phase from type/phase names used by census, EES and GIAS ('State-funded primary', 'Middle deemed …')."""
-    t = text.lower()
-    if "pupil referral" in t or " ap " in f" {t} " or "alternative provision" in t:
-        return Phase.ALTERNATIVE.value
-    if "special" in t:
-        return Phase.SPECIAL.value
-    if "nursery" in t:
-        return Phase.NURSERY.value
-    if "all-through" in t or "all through" in t:
-        return Phase.ALL_THROUGH.value
-    if "16 plus" in t or "16-19" in t or "sixth form" in t:
-        return Phase.POST16.value
-    if "primary" in t:
-        return Phase.PRIMARY.value
-    if "secondary" in t:
-        return Phase.SECONDARY.value
-    return None
 
 
 # ---------------------------------------------------------------------------- spine
@@ -920,8 +697,8 @@ def _phase_from_words(text: str) -> str | None:
 
 def _spine_batch(table: RawTable, period: str | None) -> Batch:
     batch = Batch(periods={period} if period else set())
-    urn_i = _require(table, "URN")
-    g = _getter(table)
+    urn_i = require(table, "URN")
+    g = getter(table)
     seen: dict[int, int] = {}
     for row, line in zip(table.rows, table.lines, strict=True):
         urn = parse_urn(row[urn_i])
@@ -958,8 +735,8 @@ def _spine_batch(table: RawTable, period: str | None) -> Batch:
             "postcode": g(row, "POSTCODE") or None,
             "telephone": g(row, "TELNUM") or None,
             "status": "closed" if g(row, "ICLOSE") == "1" and g(row, "CLOSEDATE") else "open",
-            "open_date": _date(g(row, "OPENDATE")),
-            "close_date": _date(g(row, "CLOSEDATE")),
+            "open_date": parse_date(g(row, "OPENDATE")),
+            "close_date": parse_date(g(row, "CLOSEDATE")),
             "phase": phase,
             "type_name": g(row, "NFTYPE") or None,
             "type_group": minor or None,
@@ -973,57 +750,24 @@ def _spine_batch(table: RawTable, period: str | None) -> Batch:
     return batch
 
 
-def _getter(table: RawTable):
-    cache: dict[str, int | None] = {}
-
-    def get(row: list[str], *names: str) -> str:
-        key = names[0]
-        if key not in cache:
-            cache[key] = table.index(*names)
-        i = cache[key]
-        return row[i].strip() if i is not None else ""
-
-    return get
 
 
-_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d/%m/%y")
 
 
-def _date(text: str) -> str | None:
-    t = (text or "").strip()
-    if not t:
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(t, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
 
 
 # ---------------------------------------------------------------------------- GIAS
 
-_GIAS_GROUP_KINDS = {
-    "multi-academy trust": "trust",
-    "single-academy trust": "trust",
-    "trust": "partnership",  # foundation/supporting trusts of maintained schools
-    "federation": "federation",
-    "school sponsor": "sponsor",
-    "umbrella trust": "partnership",
-    "collaboration": "partnership",
-}
 
 
-def _gias_kind(text: str) -> str:
-    return _GIAS_GROUP_KINDS.get(text.strip().lower(), "other")
 
 
 def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
     from pyproj import Transformer
 
     batch = Batch()
-    urn_i = _require(table, "URN")
-    g = _getter(table)
+    urn_i = require(table, "URN")
+    g = getter(table)
     seen: dict[int, int] = {}
     coords: list[tuple[int, float, float]] = []
     reasons: list[tuple[int, str, str]] = []  # why each school opened and closed: the lineage note's words
@@ -1039,9 +783,9 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
         type_group = g(row, "EstablishmentTypeGroup (name)")
         phase_name = g(row, "PhaseOfEducation (name)")
         kind_words = ("special", "referral", "alternative provision")
-        phase = _phase_from_words(type_name) if any(w in type_name.lower() for w in kind_words) \
+        phase = phase_from_words(type_name) if any(w in type_name.lower() for w in kind_words) \
             else None
-        phase = phase or _phase_from_words(phase_name) or (
+        phase = phase or phase_from_words(phase_name) or (
             "middle" in phase_name.lower() and ("primary" if "primary" in phase_name.lower() else "secondary")
         ) or Phase.OTHER.value
         easting, northing = _float(g(row, "Easting")), _float(g(row, "Northing"))
@@ -1060,8 +804,8 @@ def _gias_establishments_batch(table: RawTable, period: str | None) -> Batch:
             "type_group": type_group or None,
             "state_funded": not type_group.lower().startswith(("independent", "universities", "other types")),
             "status": "open" if g(row, "EstablishmentStatus (name)").lower().startswith("open") else "closed",
-            "open_date": _date(g(row, "OpenDate")),
-            "close_date": _date(g(row, "CloseDate")),
+            "open_date": parse_date(g(row, "OpenDate")),
+            "close_date": parse_date(g(row, "CloseDate")),
             "street": g(row, "Street") or None,
             "town": g(row, "Town") or None,
             "postcode": g(row, "Postcode") or None,
@@ -1117,18 +861,18 @@ def _group_from_gias(g, row: list[str], uid: int) -> dict:
         "gias_uid": uid,
         "code": g(row, "Group ID") or None,
         "name": g(row, "Group Name"),
-        "kind": _gias_kind(g(row, "Group Type")),
+        "kind": gias_kind(g(row, "Group Type")),
         "companies_house": g(row, "Companies House Number") or None,
         "status": g(row, "Group Status").lower() or None,
-        "open_date": _date(g(row, "Incorporated on (open date)")) or _date(g(row, "Open date")),
-        "close_date": _date(g(row, "Closed Date")),
+        "open_date": parse_date(g(row, "Incorporated on (open date)")) or parse_date(g(row, "Open date")),
+        "close_date": parse_date(g(row, "Closed Date")),
     }
 
 
 def _gias_groups_batch(table: RawTable, period: str | None) -> Batch:
     batch = Batch()
-    uid_i = _require(table, "Group UID")
-    g = _getter(table)
+    uid_i = require(table, "Group UID")
+    g = getter(table)
     seen: dict[int, int] = {}
     for row, line in zip(table.rows, table.lines, strict=True):
         uid = parse_int(row[uid_i])
@@ -1156,18 +900,18 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
     """EES school-level census: observations, schools, and the `trust` column's memberships."""
     # GIAS is the authority on phase and type; EES's phase grouping is coarser (all-through reads as secondary)
     batch = Batch(fill_only=frozenset({"la_code", "la_name", "estab", "phase", "type_name", "state_funded"}))
-    urn_i = _require(table, "urn")
-    time_i = _require(table, "time_period")
+    urn_i = require(table, "urn")
+    time_i = require(table, "time_period")
     level_i = table.index("geographic_level")
     trust_i = table.index("trust")
-    g = _getter(table)
+    g = getter(table)
     registry = load_registry()
-    located = [c for m, s in registry.for_kind("ees_census") if (c := _locate(table, m, s))]
+    located = [c for m, s in registry.for_kind("ees_census") if (c := locate(table, m, s))]
     for c in located:
         batch.measures.add(c.measure.id)
         batch.used_columns.update(i for i in (c.value, c.cohort, *c.numerator, *c.denominator) if i is not None)
     batch.used_columns.update(i for i in (urn_i, time_i, level_i, trust_i) if i is not None)
-    reader = _RowReader(table, batch)
+    reader = RowReader(table, batch)
     seen: dict[tuple[int, str], int] = {}
     for row, line in zip(table.rows, table.lines, strict=True):
         try:
@@ -1206,10 +950,10 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
             "postcode": g(row, "school_postcode") or None,
             "region": g(row, "region_name") or None,
             "urban_rural": g(row, "urban_rural") or None,
-            "open_date": _date(g(row, "opendate")),
+            "open_date": parse_date(g(row, "opendate")),
         }
         if grouping:
-            est["phase"] = _phase_from_words(grouping) or Phase.OTHER.value
+            est["phase"] = phase_from_words(grouping) or Phase.OTHER.value
             est["state_funded"] = grouping.lower().startswith("state-funded")
         type_name = g(row, "typeofestablishment_name")
         if type_name:

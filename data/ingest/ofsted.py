@@ -32,7 +32,7 @@ from data.ingest.reading import Problem, RawTable, fatal
 from metrics.inspections import AREA_BY_ID, LEGACY_OVERALL, MISSING_CELLS, Framework, GradeError, read_grade
 
 if TYPE_CHECKING:
-    from data.ingest.importers import Batch
+    from data.ingest.rows import Batch
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def _row_urn(table: RawTable, batch: Batch, row: tuple[str, ...], line: int, urn
 
 def ofsted_batch(table: RawTable, period: str | None) -> Batch:
     """Any Ofsted management information layout (both kinds): inspections, grades, and the legacy rating."""
-    from data.ingest.importers import MAX_BAD_CELL_SHARE, MIN_ROWS_FOR_SHARE, Batch
+    from data.ingest.rows import MAX_BAD_CELL_SHARE, MIN_ROWS_FOR_SHARE, Batch
 
     blocks = applicable_blocks(table)
     if not blocks:

@@ -17,7 +17,8 @@ import pytest
 from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, PERF, REALDATA, refused
 
 from data.db.store import Store
-from data.ingest.importers import PLAUSIBLE_BY_UNIT, import_file
+from data.ingest.importers import import_file
+from data.ingest.rows import PLAUSIBLE_BY_UNIT
 
 KS4F = PERF / "815_2018_ks4final.csv"
 KS4P = PERF / "815_2019_ks4provisional.csv"
