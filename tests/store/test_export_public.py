@@ -6,6 +6,8 @@ withdrawn or replaced version, no publisher's name, no fingerprint."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,7 @@ import pytest
 
 from data.cli import main
 from data.db.errors import StoreError
+from data.db.state import StateStore, sqlite_path
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.outputs.public_export import PUBLIC_TABLES, export_public, public_state_path
@@ -35,6 +38,17 @@ def staff(demo_store: Store) -> dict:
     assert add_user(demo_store, "test", email="lee@example.org", role="leader", group=str(gid),
                     display_name="Lee Leader") == []
     return {"store": demo_store, "current": current, "gone": gone}
+
+
+@contextmanager
+def parents_site(out: Path) -> Iterator[Store]:
+    """A parents' site on the copy: its own state file beside it, whatever JOINTLY_STATE_URL says in this test."""
+    state = StateStore.open(f"sqlite:///{public_state_path(out)}")
+    try:
+        with Store(out, state=state) as site:
+            yield site
+    finally:
+        state.close()
 
 
 def _lite_counts(path: Path) -> dict[str, int]:
@@ -80,7 +94,7 @@ def test_the_export_is_a_results_and_state_pair_holding_only_what_was_published(
     finally:
         con.close()
     # a parents' site on the pair reads exactly what the staff app publishes, and nothing else
-    with Store(out) as public:
+    with parents_site(out) as public:
         assert [f["publication_id"] for f in find_publications(public, "")] == published_now
         assert published(public, current.publication_id) == published(s, current.publication_id)
         assert published(public, staff["gone"].publication_id) is None
@@ -94,7 +108,7 @@ def test_exporting_again_replaces_the_pair_whole(staff: dict, tmp_path: Path) ->
     export_public(s, out)
     assert withdraw(s, ADMIN, staff["current"].publication_id) == []
     counts = export_public(s, out)
-    with Store(out) as public:
+    with parents_site(out) as public:
         assert published(public, staff["current"].publication_id) is None
         assert len(find_publications(public, "")) == counts["publications"]
 
@@ -103,7 +117,8 @@ def test_exporting_again_replaces_the_pair_whole(staff: dict, tmp_path: Path) ->
 def test_the_export_never_lands_on_the_staff_store_or_an_open_copy(staff: dict, tmp_path: Path) -> None:
     s = staff["store"]
     before = s.state.query("SELECT count(*) FROM accounts")
-    for target in (s.path, s.path.with_suffix(".state.sqlite")):
+    lite = sqlite_path(s.state.url)  # None over PostgreSQL
+    for target in (s.path, *([lite] if lite else [])):
         with pytest.raises(StoreError) as caught:
             export_public(s, target)
         assert caught.value.title.startswith(f"{target} is the staff's own store")
@@ -114,7 +129,7 @@ def test_the_export_never_lands_on_the_staff_store_or_an_open_copy(staff: dict, 
     # a parents' site still running on the previous copy: its state file cannot be replaced under it
     out = tmp_path / "public.duckdb"
     export_public(s, out)
-    with Store(out) as site:
+    with parents_site(out) as site:
         assert site.state.query("SELECT count(*) FROM publications")[0][0] > 0  # it holds the file open
         with pytest.raises(StoreError) as caught:
             export_public(s, out)
@@ -130,7 +145,6 @@ def test_export_public_from_the_command_line_names_both_files(staff: dict, tmp_p
     path = s.path
     s.close()
     monkeypatch.setenv("JOINTLY_DB", str(path))
-    monkeypatch.delenv("JOINTLY_STATE_URL", raising=False)
     out = tmp_path / "public.duckdb"
     assert main(["export-public", str(out)]) == 0
     said = capsys.readouterr().out
