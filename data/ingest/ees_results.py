@@ -474,13 +474,13 @@ def _notes(batch: rows.Batch, table: RawTable, other_levels: Counter[str],
         notes.append(f"{len(unused)} columns not used by any measure: {shown}{more}")
 
 
-def _group_writer(rows: list[tuple], kind: str, notes: list[str]):
+def _group_writer(group_rows: list[tuple], kind: str, notes: list[str]):
     """A Batch writer for pupil-group values: replace, never duplicate (same school, measure, period, group, scope);
     what it kept is said in `notes` (the batch's, so the report's)."""
 
     def write(cur, import_id: int) -> dict[str, int]:
         columns = [*rows.OBS_COLUMNS, "version", "pupil_group"]
-        df = pd.DataFrame(rows, columns=columns)
+        df = pd.DataFrame(group_rows, columns=columns)
         df["urn"] = df["urn"].astype("Int32")
         for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
             df[c] = df[c].astype("float64")
