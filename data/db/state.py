@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from data.db.errors import QueryFailed, StoreError, StoreUnavailable  # noqa: E402 (after the module's docs)
+
 MIGRATIONS_DIR = Path(__file__).with_name("state_migrations")
 PEOPLE_GROUP_IDS_FROM = 10_000_000  # groups people make; trusts from imports stay below
 # The sources of groups people made (in the app, by `groups create`, by the demo): in a store from before the state
@@ -47,8 +49,36 @@ _WRITES = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|(?<!DO\s)UPDATE|DELETE
                      re.IGNORECASE)
 
 
-class StateError(Exception):
+class StateError(StoreError):
     """A state store problem said in words (the store cannot be opened, a write named no state table)."""
+
+
+class StateConflict(QueryFailed):
+    """The state store refused a write that breaks a rule it holds (a UNIQUE key, a CHECK): nothing was changed."""
+
+
+def _driver_error(exc: Exception) -> StoreError:
+    """A SQLite or psycopg error as a titled StoreError (the driver's text kept as `detail`), as data.db.errors
+    does for DuckDB's: a driver error never leaves data/db unwrapped."""
+    detail = f"{type(exc).__name__}: {exc}"
+    name = type(exc).__name__
+    if isinstance(exc, sqlite3.IntegrityError) or name in ("IntegrityError", "UniqueViolation", "CheckViolation",
+                                                              "NotNullViolation", "ForeignKeyViolation"):
+        return StateConflict("the change conflicts with what is stored already; nothing was changed", detail)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return StoreUnavailable("the state store is busy with another process's write: nothing was changed; try "
+                                "again", detail)
+    if name in ("OperationalError", "ConnectionTimeout") and not isinstance(exc, sqlite3.Error):
+        return StoreUnavailable("the state store cannot be reached: nothing was changed; try again", detail)
+    return QueryFailed("the state store could not run the question (a fault in Jointly, not in your data)", detail)
+
+
+def _drivers() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
 
 
 def state_url_for(results_path: Path) -> str:
@@ -121,16 +151,22 @@ class StateCursor:
         return native(sql, self._dialect)  # our SQL has no literal `?`
 
     def execute(self, sql: str, params: Sequence = ()) -> StateCursor:
-        self._raw.execute(self._sql(sql), _params(params))
+        try:
+            self._raw.execute(self._sql(sql), _params(params))
+        except _drivers() as exc:
+            raise _driver_error(exc) from exc
         self.rowcount = self._raw.rowcount
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence]) -> StateCursor:
         rows = [_params(r) for r in rows]
-        if rows:
-            self._raw.executemany(self._sql(sql), rows)
-        else:
-            self._sql(sql)
+        try:
+            if rows:
+                self._raw.executemany(self._sql(sql), rows)
+            else:
+                self._sql(sql)
+        except _drivers() as exc:
+            raise _driver_error(exc) from exc
         self.rowcount = self._raw.rowcount
         return self
 
@@ -232,7 +268,13 @@ class StateStore:
     # ------------------------------------------------------------------ reads and writes
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        """A read straight from the state store (`?` placeholders)."""
+        """A read straight from the state store (`?` placeholders); a driver error as a titled StoreError."""
+        try:
+            return self._query(sql, params)
+        except _drivers() as exc:
+            raise _driver_error(exc) from exc
+
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         con = self._con()
         if self.dialect == "postgresql":
             with con.cursor() as cur:

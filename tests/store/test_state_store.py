@@ -178,3 +178,21 @@ def test_two_processes_write_one_sqlite_state_store_at_once(tmp_path: Path, monk
         assert {r[0] for r in s.query("SELECT DISTINCT actor FROM audit_log")} == {"one", "two"}
     # the one that finished last saw every write of both
     assert max(int(out.strip().splitlines()[-1]) for out, _ in outs) == 2 * n
+
+
+def test_a_refused_write_is_a_titled_conflict_and_writes_nothing(url: str) -> None:  # issue 12 point 8
+    from data.db.state import StateConflict
+
+    s = StateStore.open(url)
+    try:
+        with s.transaction() as cur:
+            cur.execute("INSERT INTO accounts (email, role) VALUES ('a@x.example', 'admin')")
+        before = s.generations()
+        with pytest.raises(StateConflict, match="conflicts with what is stored") as caught, s.transaction() as cur:
+            cur.execute("INSERT INTO targets (owner_kind, owner_id, measure, period, value) "
+                        "VALUES ('group', 1, 'attainment8', '2023/24', 1.0)")
+            cur.execute("INSERT INTO accounts (email, role) VALUES ('a@x.example', 'admin')")  # the key is taken
+        assert caught.value.detail  # the driver's words, for the log
+        assert s.query("SELECT count(*) FROM targets") == [(0,)] and s.generations() == before
+    finally:
+        s.close()
