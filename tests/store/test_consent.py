@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from data.db.errors import StoreError
-from data.db.state import move_state
+from data.db.state import StateConflict, move_state
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services.access import Role, Viewer
@@ -163,7 +163,7 @@ def test_the_accounts_rebuild_keeps_every_row_and_lets_a_head_have_a_school(tmp_
         for bad in ("INSERT INTO accounts (email, role, group_id, school_urn) VALUES ('b@x.example', 'admin', NULL, 7)",
                     "INSERT INTO accounts (email, role, group_id) VALUES ('B@x.example', 'leader', 1)",
                     "INSERT INTO accounts (email, role, group_id) VALUES ('c@x.example', 'admin', 1)"):
-            with pytest.raises(Exception, match="(?i)constraint"), s.transaction() as cur:
+            with pytest.raises(StateConflict, match="(?i)constraint"), s.transaction() as cur:
                 cur.execute(bad)  # the other rules still hold, in the state store's words
         assert s.state.query("SELECT count(*) FROM accounts") == [(4,)]
 

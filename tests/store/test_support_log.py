@@ -23,6 +23,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from data.db.state import StateConflict
 from data.db.store import Store
 from data.services.access import AccessDenied, Role, Viewer
 from data.services.support_log import (
@@ -115,7 +116,7 @@ def test_the_migration_makes_the_ledger_table(store: Store) -> None:
 def test_the_table_itself_refuses_impossible_rows(store: Store, values: tuple) -> None:
     """Defence in depth: even a write that skips record_support cannot store these (issue 12 point 8: the state
     store's own table refuses them, SQLite's and PostgreSQL's words alike)."""
-    with pytest.raises(Exception, match="(?i)check constraint"), store.transaction() as cur:
+    with pytest.raises(StateConflict, match="(?i)check constraint"), store.transaction() as cur:
         cur.execute("INSERT INTO support_records (group_id, giver_urn, taker_urn, kind, start_date, end_date, hours) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", list(values))
     assert support_record_count(store) == 0
