@@ -478,12 +478,21 @@ def levels_of(adj_now: np.ndarray, adj_before: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(adj_now), 0, np.clip(band + step, 0, 4) + 1).astype(np.int64)
 
 
-def bounded_levels(levels: np.ndarray, sig: np.ndarray, polarity: Polarity) -> np.ndarray:
+def _signs(polarity: Polarity | np.ndarray, n: int) -> np.ndarray:
+    """+1 higher is better, -1 lower is better, 0 context: one polarity for all, or one sign per element."""
+    if isinstance(polarity, Polarity):
+        sign = 1 if polarity is Polarity.HIGHER_BETTER else -1 if polarity is Polarity.LOWER_BETTER else 0
+        return np.full(n, sign, dtype=np.int64)
+    return np.asarray(polarity, dtype=np.int64)
+
+
+def bounded_levels(levels: np.ndarray, sig: np.ndarray, polarity: Polarity | np.ndarray) -> np.ndarray:
     """Levels kept within LEVEL_BOUNDS of how each value stands against national (significance codes, by
-    polarity): never an end of the scale without evidence that the value differs from national."""
-    judged = polarity is not Polarity.CONTEXT
-    up = 1 if polarity is Polarity.HIGHER_BETTER else -1
-    better, worse, in_line = judged & (sig == up), judged & (sig == -up), sig == 0
+    polarity, or one `_signs` sign per level): never an end of the scale without evidence that the value differs
+    from national."""
+    levels, sig = np.asarray(levels), np.asarray(sig)
+    up = _signs(polarity, len(levels))
+    better, worse, in_line = (up != 0) & (sig == up), (up != 0) & (sig == -up), sig == 0
     low = np.where(better, LEVEL_BOUNDS["better"][0], np.where(in_line, LEVEL_BOUNDS["in line"][0],
                                                                  np.where(worse, LEVEL_BOUNDS["worse"][0], 1)))
     high = np.where(better, LEVEL_BOUNDS["better"][1], np.where(in_line, LEVEL_BOUNDS["in line"][1],
@@ -491,17 +500,20 @@ def bounded_levels(levels: np.ndarray, sig: np.ndarray, polarity: Polarity) -> n
     return np.where(levels > 0, np.clip(levels, low, high), 0)
 
 
-def decline_mask(adj: np.ndarray, values: np.ndarray, polarity: Polarity, steady: bool = True) -> np.ndarray:
+def decline_mask(adj: np.ndarray, values: np.ndarray, polarity: Polarity | np.ndarray,
+                 steady: bool | np.ndarray = True) -> np.ndarray:
     """Rows (schools) whose last three periods (columns: adjusted percentiles, values) are each worse than the one
     before, by the value itself (polarity) and its percentile, losing DECLINE_MIN_DROP percentile points in all.
     `steady`: the three are consecutive academic years under one definition, with no DfE gap (steps_comparable)."""
     adj, values = np.atleast_2d(np.asarray(adj, dtype=float)), np.atleast_2d(np.asarray(values, dtype=float))
-    if not steady or adj.shape[1] < 3 or polarity is Polarity.CONTEXT:
-        return np.zeros(adj.shape[0], dtype=bool)
-    a, v = adj[:, -3:], values[:, -3:] * (1.0 if polarity is Polarity.HIGHER_BETTER else -1.0)
+    n = adj.shape[0]
+    up = _signs(polarity, n)
+    if adj.shape[1] < 3:
+        return np.zeros(n, dtype=bool)
+    a, v = adj[:, -3:], values[:, -3:] * up[:, None]
     with np.errstate(invalid="ignore"):  # NaN anywhere: no decline
         return ((v[:, 1] < v[:, 0]) & (v[:, 2] < v[:, 1]) & (a[:, 1] < a[:, 0]) & (a[:, 2] < a[:, 1])
-                & (a[:, 0] - a[:, 2] >= DECLINE_MIN_DROP))
+                & (a[:, 0] - a[:, 2] >= DECLINE_MIN_DROP) & (up != 0) & np.asarray(steady, dtype=bool))
 
 
 def bottom_fifth_mask(measure: Measure, value: np.ndarray, reference: np.ndarray, sig: np.ndarray,
@@ -599,7 +611,7 @@ def judge_members(measures: Sequence[Measure], rows: Mapping[str, np.ndarray], p
                   periods: Sequence[str], period: str, phases: Mapping[int, str | None], bench: BenchIndex,
                   members: Sequence[int]) -> MemberJudgements:
     """The one rule path: every member's level, words, significance, change, 'below national' and flags on every
-    (stored) measure, decided at once on a members x measures x window array of its coded rows (ROW_COLUMNS).
+    (stored) measure, decided at once on a (measure, member) x window array of its coded rows (ROW_COLUMNS).
 
     A school's own card is this with one member; a group's grid, watch list and spread read it for today's members:
     the same values, the same rules, the same words. `phases` gives each member's kind (its national value and
@@ -607,8 +619,20 @@ def judge_members(measures: Sequence[Measure], rows: Mapping[str, np.ndarray], p
     ms = [m for m in measures if not m.formula and m.id in pos]
     urns = np.asarray(sorted({int(u) for u in members}), dtype=np.int64)
     n_u, n_m, n_p = len(urns), len(ms), len(periods)
+    found = MemberJudgements(tuple(urns.tolist()), {}, {u: i for i, u in enumerate(urns.tolist())})
     if not n_u or not n_m or not n_p:
-        return MemberJudgements(tuple(urns.tolist()), {}, {u: i for i, u in enumerate(urns.tolist())})
+        return found
+    with np.errstate(invalid="ignore"):  # NaN is "unknown" throughout: comparisons with it are False
+        return _judge(found, ms, rows, pos, periods, period, phases, bench, urns)
+
+
+def _judge(found: MemberJudgements, ms: Sequence[Measure], rows: Mapping[str, np.ndarray], pos: Mapping[str, int],
+           periods: Sequence[str], period: str, phases: Mapping[int, str | None], bench: BenchIndex,
+           urns: np.ndarray) -> MemberJudgements:
+    """judge_members' work: measure by measure what needs the measure's own parameters, then every rule on all
+    (measure, member) pairs at once."""
+    n_u, n_m, n_p = len(urns), len(ms), len(periods)
+    n = n_u * n_m
     code_to_j = np.full(max(pos.values()) + 1, -1, dtype=np.int64)
     for j, m in enumerate(ms):
         code_to_j[pos[m.id]] = j
@@ -616,95 +640,91 @@ def judge_members(measures: Sequence[Measure], rows: Mapping[str, np.ndarray], p
     ui = np.clip(np.searchsorted(urns, urn), 0, n_u - 1)
     mj = code_to_j[np.clip(mc, 0, len(code_to_j) - 1)]
     keep = (urns[ui] == urn) & (mc >= 0) & (mc < len(code_to_j)) & (mj >= 0) & (pc >= 0) & (pc < n_p)
-    cell, col = ui[keep] * n_m + mj[keep], pc[keep]
-    # a (member, measure) x period matrix of what a card reads from its rows
-    val = np.full((n_u * n_m, n_p), np.nan)
-    pct = np.full((n_u * n_m, n_p), np.nan)
-    sts = np.full((n_u * n_m, n_p), -2, dtype=np.int64)  # -2: no row that year
+    cell, col = mj[keep] * n_u + ui[keep], pc[keep]  # pairs measure-major: each measure's members side by side
+    val = np.full((n, n_p), np.nan)
+    pct = np.full((n, n_p), np.nan)
+    sts = np.full((n, n_p), -2, dtype=np.int64)  # -2: no row that year
     val[cell, col] = np.asarray(rows["value"], dtype=float)[keep]
     pct[cell, col] = np.asarray(rows["percentile"], dtype=float)[keep]
     sts[cell, col] = np.asarray(rows["st"]).astype(np.int64)[keep]
     now = col == n_p - 1
-    parts = {c: np.full(n_u * n_m, np.nan) for c in ("numerator", "denominator", "ci_low", "ci_high")}
+    parts = {c: np.full(n, np.nan) for c in ("numerator", "denominator", "ci_low", "ci_high")}
     for c, arr in parts.items():
         arr[cell[now]] = np.asarray(rows[c], dtype=float)[keep][now]
     member_phase = [phases.get(int(u)) for u in urns.tolist()]
     kinds = sorted(set(member_phase), key=str)  # each member's national value is its kind's: looked up per kind
     kind_of = np.array([kinds.index(p) for p in member_phase], dtype=np.int64)
-    own_kind = np.array([p in OWN_KIND for p in member_phase], dtype=bool)
+    own_kind = np.tile(np.array([p in OWN_KIND for p in member_phase], dtype=bool), n_m)
     missing = STATUS_ORDER.index(Status.MISSING.value)
-    steps = n_p >= 3
-    decided: list[dict] = []
+    # each pair's measure's parameters
+    each = np.repeat(np.arange(n_m), n_u)
+    judged = np.array([m.judged for m in ms])[each]
+    may = np.array([m.judged and m.owner == "national" for m in ms])[each]
+    up = np.array([_signs(m.polarity, 1)[0] for m in ms])[each]
+    share = np.array([m.unit == "%" for m in ms])[each]
+    min_cohort = np.array([m.min_cohort for m in ms], dtype=float)[each]
+    steady = np.array([n_p >= 3 and steps_comparable(m, periods, 2) for m in ms])[each]
+    # this year's value as a card shows it: a share over 100% is impossible, never shown, judged or flagged
+    raw = np.where(sts[:, -1] == 0, val[:, -1], np.nan)
+    refused = share & (raw > OVER_100)
+    value = np.where(refused, np.nan, raw)
+    code_now = np.where(refused | (sts[:, -1] < 0), missing, sts[:, -1])
+    small = parts["denominator"] < min_cohort
+    lo, hi, nat, ref, change = (np.full(n, np.nan) for _ in range(5))
+    notes: list[str | None] = []
     for j, m in enumerate(ms):
-        k = np.arange(n_u) * n_m + j
-        x_now = sts[k, -1]
-        raw = np.where(x_now == 0, val[k, -1], np.nan)
-        with np.errstate(invalid="ignore"):
-            refused = (m.unit == "%") & (raw > OVER_100)  # impossible: never shown, judged or flagged
-        value = np.where(refused, np.nan, raw)
-        code_now = np.where(refused | (x_now < 0), missing, x_now)
-        den = parts["denominator"][k]
-        with np.errstate(invalid="ignore"):
-            small = den < m.min_cohort
-        lo, hi = intervals(m, value, parts["numerator"][k], den, parts["ci_low"][k], parts["ci_high"][k])
-        lo, hi = np.where(np.isnan(value), np.nan, lo), np.where(np.isnan(value), np.nan, hi)
-        nat = np.array([np.nan if (x := national_for(bench, m, period, p)[0]) is None else x for p in kinds],
-                       dtype=float)[kind_of]
-        ref = np.zeros(n_u) if banded_against_zero(m) else nat
-        judged = m.judged
-        sig = significance_codes(ref, lo, hi) if judged else np.full(n_u, SIG_UNKNOWN)
-        change, notes = _changes(m, period, periods, value, val[k], sts[k])
-        pi = prior_index(periods, period)
-        adj = (pct[k] if m.polarity is Polarity.HIGHER_BETTER else 100.0 - pct[k]) if judged \
-            else np.full((n_u, n_p), np.nan)
-        compared = ~np.isnan(change)
-        before = np.where(compared, adj[:, pi], np.nan) if pi is not None else np.full(n_u, np.nan)
-        own_kind_alone = own_kind & np.isnan(nat)
-        may = judged and m.owner == "national"
-        leveled = may & ~np.isnan(value) & ~small & ~own_kind_alone
-        level = np.where(leveled, bounded_levels(levels_of(adj[:, -1], before), sig, m.polarity), 0)
-        below = np.where(judged & ~np.isnan(value) & ~np.isnan(ref), worse_than(value, ref, m.polarity), False)
-        known = judged & ~np.isnan(value) & ~np.isnan(ref)
-        dec = decline_mask(adj, val[k], m.polarity, steps and steps_comparable(m, periods, 2)) if judged \
-            else np.zeros(n_u, dtype=bool)
-        low = bottom_fifth_mask(m, value, ref, sig, adj[:, -1]) & ~small & ~refused
-        decided.append(dict(m=m, value=value, raw=raw, refused=refused, code=code_now, small=small, nat=nat, ref=ref,
-                            sig=sig, change=change, notes=notes, adj_now=adj[:, -1], before=before, compared=compared,
-                            own_kind_alone=own_kind_alone, level=level, below=below, known=known, dec=dec, low=low,
-                            history=val[k]))
+        k = slice(j * n_u, (j + 1) * n_u)
+        lo[k], hi[k] = intervals(m, value[k], parts["numerator"][k], parts["denominator"][k], parts["ci_low"][k],
+                                 parts["ci_high"][k])
+        nat[k] = np.array([np.nan if (x := national_for(bench, m, period, p)[0]) is None else x for p in kinds],
+                          dtype=float)[kind_of]
+        ref[k] = 0.0 if banded_against_zero(m) else nat[k]
+        change[k], more = _changes(m, period, periods, value[k], val[k], sts[k])
+        notes += more
+    lo, hi = np.where(np.isnan(value), np.nan, lo), np.where(np.isnan(value), np.nan, hi)
+    sig = np.where(judged, significance_codes(ref, lo, hi), SIG_UNKNOWN)
+    adj = np.where(judged[:, None], np.where(up[:, None] > 0, pct, 100.0 - pct), np.nan)
+    pi = prior_index(periods, period)
+    compared = ~np.isnan(change)
+    before = np.where(compared, adj[:, pi], np.nan) if pi is not None else np.full(n, np.nan)
+    alone = own_kind & np.isnan(nat)  # special or AP with no national of its own kind: never judged on mainstream
+    leveled = may & ~np.isnan(value) & ~small & ~alone
+    level = np.where(leveled, bounded_levels(levels_of(adj[:, -1], before), sig, up), 0)
+    known = judged & ~np.isnan(value) & ~np.isnan(ref)
+    below = known & (up * (value - ref) < 0)
+    dec = judged & decline_mask(adj, val, up, steady)
+    low = judged & (sig == -up) & (adj[:, -1] < BOTTOM_FIFTH) & known & ~small & ~refused
     # "several measures": each member's judged measures declining this year (a small cohort counts, never flags)
-    n_declining = np.sum([d["dec"] for d in decided], axis=0).astype(int)
-    found = MemberJudgements(tuple(urns.tolist()), {}, {u: i for i, u in enumerate(urns.tolist())})
-    for d in decided:
-        m = d["m"]
+    n_declining = np.tile(dec.reshape(n_m, n_u).sum(axis=0), n_m)
+    decline = dec & ~small & ~refused
+    flagged = low | (decline & (n_declining >= DECLINE_MIN_MEASURES))
+    status_only = (level > 0) & np.isnan(before)
+    statuses = [STATUS_ORDER[c] for c in code_now.tolist()]
+    for j, m in enumerate(ms):
+        k = slice(j * n_u, (j + 1) * n_u)
         words: dict[tuple, str] = {}  # a measure's words by what decides them (few kinds among many schools)
-        levels, codes, values = d["level"].tolist(), d["code"].tolist(), d["value"].tolist()
-        only = (d["level"] > 0) & np.isnan(d["before"])
         labels = []
-        for i, key in enumerate(zip(levels, only.tolist(), d["compared"].tolist(), codes,
-                                    np.isnan(d["value"]).tolist(), d["small"].tolist(), member_phase,
-                                    d["own_kind_alone"].tolist(), strict=True)):
-            if d["refused"][i]:
-                labels.append(refused_share(m, float(d["raw"][i]), "The school's value"))
+        for i, key in enumerate(zip(level[k].tolist(), status_only[k].tolist(), compared[k].tolist(), statuses[k],
+                                    np.isnan(value[k]).tolist(), small[k].tolist(), member_phase,
+                                    alone[k].tolist(), strict=True)):
+            if refused[j * n_u + i]:
+                labels.append(refused_share(m, float(raw[j * n_u + i]), "The school's value"))
                 continue
             if key not in words:
-                lvl, so, comp, code, none, small, phase, alone = key
-                words[key] = _level_words(m, lvl or None, so, comp, STATUS_ORDER[code], None if none else 0.0,
-                                          small, phase, alone)
+                lvl, so, comp, status, none, tiny, phase, by_itself = key
+                words[key] = _level_words(m, lvl or None, so, comp, status, None if none else 0.0, tiny, phase,
+                                          by_itself)
             labels.append(words[key])
-        decline = d["dec"] & ~d["small"] & ~d["refused"]
-        flagged = d["low"] | (decline & (n_declining >= DECLINE_MIN_MEASURES))
         reasons: dict[int, tuple[str, ...]] = {}
-        for i in np.flatnonzero(flagged).tolist():
-            reasons[i] = tuple(flag_words(m, _f(values[i]), _f(d["ref"][i]), _f(d["adj_now"][i]), member_phase[i],
-                                          low=bool(d["low"][i]), declining=bool(decline[i]),
-                                          n_declining=int(n_declining[i]),
-                                          path=[_f(x) for x in d["history"][i].tolist()]))
+        for i in np.flatnonzero(flagged[k]).tolist():
+            x = j * n_u + i
+            reasons[i] = tuple(flag_words(m, _f(value[x]), _f(ref[x]), _f(adj[x, -1]), member_phase[i],
+                                          low=bool(low[x]), declining=bool(decline[x]),
+                                          n_declining=int(n_declining[x]), path=[_f(v) for v in val[x].tolist()]))
         found.by_measure[m.id] = dict(
-            value=d["value"], status=[STATUS_ORDER[c] for c in codes], small=d["small"], national=d["nat"],
-            reference=d["ref"], significance=d["sig"], change=d["change"], change_note=d["notes"],
-            level=d["level"], label=labels, status_only=only, below=d["below"], known=d["known"],
-            declining=d["dec"], reasons=reasons)
+            value=value[k], status=statuses[k], small=small[k], national=nat[k], reference=ref[k],
+            significance=sig[k], change=change[k], change_note=notes[k], level=level[k], label=labels,
+            status_only=status_only[k], below=below[k], known=known[k], declining=dec[k], reasons=reasons)
     return found
 
 
