@@ -83,7 +83,8 @@ def test_a_valid_definition_is_saved_and_audited(store: Store) -> None:
 
 def test_an_invalid_definition_returns_every_issue_and_writes_nothing(world: World) -> None:
     before, audit = snapshot(world.store), audit_rows(world.store)
-    bad = {**LEADERS, "id": "leaders_share", "polarty": "higher_better", "description": "Leaders.",
+    bad = {**LEADERS, "id": "leaders_share", "label": "Leaders' share", "polarty": "higher_better",
+           "description": "Leaders.",
            "formula": "leaders_pct ** 2"}
     assert define_local_measure(world.store, world.group, bad, actor="governor@example") == [
         Issue("form", "leaders_share", "polarty", None, "unknown field 'polarty'; did you mean 'polarity'?"),
@@ -97,18 +98,22 @@ def test_an_invalid_definition_returns_every_issue_and_writes_nothing(world: Wor
 
 
 def test_a_local_measure_may_not_take_a_national_or_another_groups_id(world: World) -> None:
-    assert define_local_measure(world.store, world.group, {**CPD, "id": "pupils"}, actor="g") == [
+    assert define_local_measure(world.store, world.group, {**CPD, "id": "pupils", "label": "Pupils trained"},
+                                actor="g") == [
         Issue("form", "pupils", "id", None, "id 'pupils' is already taken by another measure (ids are unique across "
               "national and local measures)")]
-    assert define_local_measure(world.store, world.group, {**CPD, "id": "other_events"}, actor="g") == [
+    assert define_local_measure(world.store, world.group, {**CPD, "id": "other_events", "label": "Other events"},
+                                actor="g") == [
         Issue("form", "other_events", "id", None, "id 'other_events' is already taken by another measure (ids are "
               "unique across national and local measures)")]
 
 
 def test_a_formula_may_use_the_groups_own_and_national_measures_but_not_another_groups(world: World) -> None:
-    ok = {**CPD_PER_TEACHER, "id": "cpd_per_pupil", "formula": "cpd_hours / pupils"}
+    ok = {**CPD_PER_TEACHER, "id": "cpd_per_pupil", "label": "Training hours per pupil",
+          "formula": "cpd_hours / pupils"}
     assert define_local_measure(world.store, world.group, ok, actor="g") == []
-    theirs = {**CPD_PER_TEACHER, "id": "events_per_pupil", "formula": "other_events / pupils"}
+    theirs = {**CPD_PER_TEACHER, "id": "events_per_pupil", "label": "Events per pupil",
+              "formula": "other_events / pupils"}
     assert define_local_measure(world.store, world.group, theirs, actor="g") == [
         Issue("form", "events_per_pupil", "formula", None, "formula uses 'other_events', which is not a measure "
               "this group can use (a formula may use national measures and the group's own)")]
