@@ -229,13 +229,13 @@ def test_targets_take_numbers_as_people_type_them(world: World) -> None:
 
 def test_the_live_check_finds_what_saving_would(world: World) -> None:
     s, a = world.store, world.a
-    bad = {**EVENTS, "id": "Bad Id", "polarity": "upwards"}
+    bad = {**EVENTS, "id": "Bad Id", "label": "Bad events", "polarity": "upwards"}
     gov = world.viewer(Role.GOVERNOR, a)
     live = check_definition(s, gov, a, bad)
     saved = define_measure(s, world.viewer(Role.GOVERNOR, a), a, bad)
     assert live == saved and len(live) == 2
     assert [i.field for i in live] == ["id", "polarity"]
-    taken = check_definition(s, gov, a, {**EVENTS, "id": "birch_leaders"})
+    taken = check_definition(s, gov, a, {**EVENTS, "id": "birch_leaders", "label": "Leaders"})
     assert [i.message for i in taken] == ["id 'birch_leaders' is already taken by another measure (ids are unique "
                                           "across national and local measures)"]
     assert check_definition(s, gov, a, EVENTS) == []  # its own measure, re-saved: a correction, not a clash
