@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data.db.errors import QueryFailed, StoreError, StoreUnavailable
 from data.services.access import AccessDenied, Role
@@ -81,7 +82,14 @@ def hand_over() -> None:
     server), the router runs instead (it runs this page, for this viewer) and this run ends there."""
     if getattr(_RUNNING, "page", False):
         return
-    route()
+    ctx = get_script_run_ctx()
+    # the page asked for: the navigation opens it (a deep link's address names it too; a test's run of the file
+    # does not), if the viewer's role has it — else the role's own first page, as any address outside it does
+    _RUNNING.asked = Path(ctx.main_script_path).name if ctx is not None else None
+    try:
+        route()
+    finally:
+        _RUNNING.asked = None
     st.stop()
 
 
@@ -120,13 +128,18 @@ def _serve() -> None:
     try:
         specs = PAGES_BY_ROLE[viewer.role]
         pages = [spec.page() for spec in specs]
+        asked = next((p for s, p in zip(specs, pages, strict=True) if s.script == getattr(_RUNNING, "asked", None)),
+                     None)
         if viewer.role is Role.PUBLIC and not public_site() and not store.is_demo():
             # a signed-out deep link to a staff page asks to sign in there, then opens it (not "Page not found")
             staff = dict.fromkeys(s for role in (Role.ADMIN, Role.LEADER, Role.GOVERNOR) for s in PAGES_BY_ROLE[role])
             pages = [*pages, *sign_in_first([s.page() for s in staff if s not in specs])]
         _RUNNING.page = True
         try:
-            st.navigation(pages).run()
+            chosen = st.navigation(pages)
+            if asked is not None and (chosen.title, chosen.url_path) != (asked.title, asked.url_path):
+                st.switch_page(asked)  # the page file run directly, no address naming it (a test's run of the file)
+            chosen.run()
         finally:
             _RUNNING.page = False
     except (StoreUnavailable, QueryFailed):  # the store failed, not the viewer's choice: said by route()

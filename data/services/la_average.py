@@ -54,14 +54,23 @@ def la_figures(store: Store, urns: Sequence[int], period: str,
     if not chosen or not school_ids:
         return {}
     by_id = {m.id: m for m in chosen}
+    # the LA's own rows: its number as the file wrote it ('815', '0815'), or its name (CFR's LA rows). Two equi-joins
+    # (one per way of naming the LA), not one join on an OR: an OR condition stops DuckDB from hashing the join, and
+    # the school card's LA column took 1.3 s of CPU that way (measured, issue 12 load benchmark)
     rows = store.query(
-        "SELECT e.urn, e.phase, o.measure, o.scope, o.value FROM establishments e JOIN observations o "
-        # the LA's own rows: its number as the file wrote it ('815', '0815'), or its name (CFR's LA rows)
-        "ON o.level = 'la' AND (try_cast(trim(o.area_code) AS INTEGER) = e.la_code "
-        "OR (e.la_name IS NOT NULL AND upper(trim(o.area_code)) = upper(trim(e.la_name)))) "
-        "WHERE e.urn IN (SELECT unnest(?::INTEGER[])) AND o.period = ? AND o.measure IN (SELECT unnest(?::VARCHAR[])) "
-        "AND o.status = 'ok' AND o.value IS NOT NULL",
-        [school_ids, period, list(by_id)])
+        "WITH la AS (SELECT o.area_code, o.measure, o.scope, o.value FROM observations o WHERE o.level = 'la' "
+        "AND o.period = $period AND o.measure IN (SELECT unnest($measures::VARCHAR[])) AND o.status = 'ok' "
+        "AND o.value IS NOT NULL), "
+        "schools AS (SELECT urn, phase, la_code, la_name FROM establishments "
+        "WHERE urn IN (SELECT unnest($urns::INTEGER[]))) "
+        "SELECT urn, phase, measure, scope, value FROM ("
+        "SELECT 0 AS pref, s.urn, s.phase, l.measure, l.scope, l.value FROM schools s "
+        "JOIN la l ON try_cast(trim(l.area_code) AS INTEGER) = s.la_code "
+        "UNION ALL "
+        "SELECT 1 AS pref, s.urn, s.phase, l.measure, l.scope, l.value FROM schools s "
+        "JOIN la l ON upper(trim(l.area_code)) = upper(trim(s.la_name)) WHERE s.la_name IS NOT NULL"
+        ") ORDER BY pref",
+        {"period": period, "measures": list(by_id), "urns": school_ids})
     phases: dict[int, str | None] = {}
     found: dict[tuple[int, str], dict[str, float]] = {}
     for urn, phase, measure, scope, value in rows:

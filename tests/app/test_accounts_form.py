@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from data.db.store import Store
 from data.services.access import Role, Viewer
 from data.services.accounts import add_user, list_users
-from ui.context import KEY_VIEWER
+from ui.signin import KEY_SIGNED_IN
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = str(REPO / "pages" / "accounts.py")
@@ -45,7 +45,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _page() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state[KEY_VIEWER] = ADMIN
+    at.session_state[KEY_SIGNED_IN] = ADMIN  # signed in: the router checks the account in the store each run
     at.run()
     assert not at.exception, at.exception
     return at

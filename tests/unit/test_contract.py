@@ -53,6 +53,12 @@ LIBRARIES: dict[str, frozenset[str]] = {
     "pages": frozenset({"streamlit", "numpy", "pandas", "plotly", "pydeck"}),
     "app": frozenset({"streamlit"}),
 }
+# Import statements the table does not allow, each allowed here by name, with why. Keep this list short.
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("data/db/store.py", "data.ingest.derived.refresh_derived"):
+        "Store.rebuild_derived: opening a store an interrupted import left pending rebuilds its derived tables "
+        "before anything reads them (imported lazily, inside the method: the plumbing's one call up into ingest)",
+}
 WATCHED = sorted(set().union(*LIBRARIES.values()) | {"scipy", "jinja2", "pyarrow"})
 # what a library itself loads, so a package allowed the library is allowed these too (pandas 3 loads pyarrow for its
 # strings; pydeck renders with jinja2; streamlit loads nearly everything a web app can)
@@ -170,7 +176,7 @@ def source_problems(path: Path, module: str) -> list[str]:
             if target is None:  # `from data import x` of a package with no module of that name
                 continue
             ok = target in allowed_own or any(name == d or name.startswith(d + ".") for d in allowed_own)
-            if not ok:
+            if not ok and (str(where), name) not in EXCEPTIONS:
                 wrong.append(f"{where}:{line} imports {name} ({pkg} may import "
                              f"{sorted(allowed_own)})")
         elif top in WATCHED and top not in LIBRARIES[pkg] and top not in ("pyarrow", "jinja2"):
@@ -202,6 +208,11 @@ def test_every_module_loads_only_what_its_package_may() -> None:  # issue 12 poi
 def test_every_import_statement_names_only_what_its_package_may() -> None:  # issue 12 point 3
     wrong = [problem for path, module in source_files() for problem in source_problems(path, module)]
     assert wrong == []
+
+
+def test_every_exception_is_still_needed() -> None:  # issue 12 point 3: a stale exception hides nothing
+    used = {(str(p.relative_to(REPO)), name) for p, _ in source_files() for _, name in imports_in(p)}
+    assert set(EXCEPTIONS) <= used
 
 
 def test_every_page_is_checked() -> None:  # issue 12 point 3

@@ -20,6 +20,7 @@ ALLOWED = {
     # modules used by name: their attributes are checked below
     "data.services": {"scope", "governance"},
     "data.demo": {"build"},
+    "data.db": {"snapshot"},  # ui/store.py: which snapshot is current, and the writer lock (issue 12 point 7)
     "data.services.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
     "data.db.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
     # the titled errors pages catch to say what went wrong in words; the router tells the store's failures apart
