@@ -43,7 +43,11 @@ def viewer_selector(store: Store) -> Viewer:
     A parent or visitor is asked for nothing more: they read only what groups have published."""
     side = st.sidebar
     side.markdown("**Viewing as** (demo: choose who you are)")
-    role = side.selectbox("Role", ROLES, format_func=lambda r: r.label, key=KEY_ROLE, bind="query-params")
+    # kept across pages like the group and year (a page run straight from pages/ starts without the URL's choice)
+    wanted_role = _start_on(KEY_ROLE, ROLES, ROLES[0], lambda r: r.label)
+    role = side.selectbox("Role", ROLES, format_func=lambda r: r.label, key=KEY_ROLE, bind="query-params",
+                          on_change=_remember, args=(KEY_ROLE,))
+    role = _keep(KEY_ROLE, role, wanted_role)
     if role is Role.ADMIN:
         return Viewer(role, None, "Data manager")
     if role is Role.PUBLIC:
@@ -53,8 +57,11 @@ def viewer_selector(store: Store) -> Viewer:
         return Viewer(role, None, role.label)
     flagship = next((gid for gid, name in groups.items() if name.startswith("Northbridge Learning")), None)
     ids = list(groups)
-    gid = side.selectbox("Group", ids, index=ids.index(flagship) if flagship in ids else 0,
-                         format_func=lambda g: groups[g], key=KEY_VIEW_GROUP, bind="query-params")
+    default = flagship if flagship in ids else ids[0]
+    wanted_group = _start_on(KEY_VIEW_GROUP, ids, default, lambda g: groups[g])
+    gid = side.selectbox("Group", ids, format_func=lambda g: groups[g], key=KEY_VIEW_GROUP, bind="query-params",
+                         on_change=_remember, args=(KEY_VIEW_GROUP,))
+    gid = _keep(KEY_VIEW_GROUP, gid, wanted_group)
     return Viewer(role, gid, f"{role.label} of {groups[gid]}")
 
 
