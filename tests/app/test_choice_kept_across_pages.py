@@ -29,6 +29,10 @@ def _results_end_a_year_early(path: Path) -> tuple[str, str]:
             cur.execute("DELETE FROM observations WHERE level = 'school' AND period = ? "
                         "AND urn IN (SELECT unnest(?::INTEGER[])) AND measure IN (SELECT unnest(?::VARCHAR[]))",
                         [periods[-1], members, judged])
+        with s.transaction() as cur:  # its local measures' values are people's writes: the state store's
+            marks = ", ".join("?" * len(members))
+            cur.execute(f"DELETE FROM local_values WHERE period = ? AND urn IN ({marks})",  # noqa: S608
+                        [periods[-1], *members])
         assert s.periods()[-1] == periods[-1]  # other schools still have it
     return periods[-1], periods[-2]
 
