@@ -21,6 +21,7 @@ ALLOWED = {
     "data.services": {"scope", "governance"},
     "data.demo": {"build"},
     "data.db": {"snapshot"},  # ui/store.py: which snapshot is current, and the writer lock (issue 12 point 7)
+    "data.db.snapshot": {"SnapshotId", "current_id", "WriterBusy", "writer_busy"},
     "data.services.access": {"Role", "Viewer", "AccessDenied"},  # who is looking: no data
     "data.db.store": {"Store", "StoreError", "default_path"},  # types, errors and where the store file is
     # the titled errors pages catch to say what went wrong in words; the router tells the store's failures apart
@@ -63,7 +64,7 @@ ALLOWED = {
 }
 # the questions a page may ask the Store itself: "is this the demo?", and (ui/store.py, for the server log) whether
 # opening it rebuilt derived tables an interrupted import had left pending
-STORE_METHODS = {"is_demo", "rebuilt"}
+STORE_METHODS = {"is_demo", "rebuilt", "snapshot"}  # snapshot: which file a Store reads (ui/store.py)
 STORE_NAMES = {"store", "_store"}
 PACKAGES = {"data", "data.db", "data.ingest", "data.services", "data.outputs", "data.demo"}  # a module by name
 
