@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui.server import Guard
+from ui.server import Guard, router_only
 
+router_only()  # before the first request: a deep link runs app.py (the router), never a pages/ file straight
 app = st.App("app.py", middleware=[Middleware(Guard)])

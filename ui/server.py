@@ -276,11 +276,22 @@ class Guard:
         return None
 
 
+def router_only() -> None:
+    """Never run a pages/ file as the app: Streamlit 1.67 does so (its old pages/ folder mode) until some session has
+    called st.navigation, and its widgets then change their ids between a fresh server's first run and the next, so
+    the first sign-in's click was lost (issue 12). Every address then goes through the router in app.py; the pages'
+    own hand_over() stays as the guard for a server started some other way."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
 def install() -> None:
     """Put `Guard` in front of the running server's Starlette app, once (a server built by serve.py has it).
 
     `streamlit run app.py` builds its app before any script runs, so the app is found among live objects and its
     middleware stack wrapped; files an unguarded session uploaded before this moment are dropped."""
+    router_only()
     if _guards:
         return
     from starlette.applications import Starlette

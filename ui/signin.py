@@ -37,6 +37,7 @@ from ui.server import COOKIE_ENDPOINT, offer_cookie
 KEY_SIGNED_IN = "_signed_in"
 KEY_EMAIL = "signin_email"
 KEY_PASSWORD = "signin_password"
+KEY_SUBMIT = "signin_submit"
 PUBLIC = Viewer(Role.PUBLIC, None, "Parent or visitor")
 KEY_LOCAL = "_signed_in_locally"  # signed in with a password (or that sign-in's cookie): the cookie is ours to keep
 KEY_COOKIE_AT = "_signin_cookie_at"  # when this session last had its cookie issued (UTC)
@@ -174,7 +175,9 @@ def signed_in_viewer(store: Store) -> Viewer:
         st.markdown("**Staff sign in** (parents need no account)")
         email = st.text_input("Email", key=KEY_EMAIL)
         password = st.text_input("Password", type="password", key=KEY_PASSWORD)
-        submitted = st.form_submit_button("Sign in")
+        # a key of its own: on a fresh server the first run is Streamlit's pages/ mode and the next the router's, and a
+        # button without a key changes its id between the two, so the first sign-in's click was lost (issue 12)
+        submitted = st.form_submit_button("Sign in", key=KEY_SUBMIT)
     if submitted:
         found, message = sign_in(store, email, password, client=client_address())
         if found is None:
