@@ -276,14 +276,22 @@ class Guard:
         return None
 
 
-def router_only() -> None:
+_router_only = False  # this process has switched Streamlit's pages/ folder mode off
+
+
+def router_only() -> bool:
     """Never run a pages/ file as the app: Streamlit 1.67 does so (its old pages/ folder mode) until some session has
-    called st.navigation, and its widgets then change their ids between a fresh server's first run and the next, so
-    the first sign-in's click was lost (issue 12). Every address then goes through the router in app.py; the pages'
-    own hand_over() stays as the guard for a server started some other way."""
+    called st.navigation, and widgets then change their ids between a fresh server's first run and the next, so the
+    first sign-in's click was lost (issue 12). Every address then goes through the router in app.py; the pages' own
+    hand_over() stays as the guard. True when the run calling it (the process's first) started in that mode: the
+    caller reruns it, so no widget is drawn under two ids."""
+    global _router_only
     from streamlit.runtime.pages_manager import PagesManager
 
+    started_in_folder_mode = bool(PagesManager.uses_pages_directory) and not _router_only
     PagesManager.uses_pages_directory = False
+    _router_only = True
+    return started_in_folder_mode
 
 
 def install() -> None:
@@ -291,7 +299,10 @@ def install() -> None:
 
     `streamlit run app.py` builds its app before any script runs, so the app is found among live objects and its
     middleware stack wrapped; files an unguarded session uploaded before this moment are dropped."""
-    router_only()
+    if router_only():
+        import streamlit as st  # (ui.server is imported by serve.py before any session: only here is it needed)
+
+        st.rerun()  # `streamlit run app.py`: the first run started in the pages/ folder mode; rerun as the router
     if _guards:
         return
     from starlette.applications import Starlette
