@@ -112,8 +112,10 @@ def backup_store(path: Path, *, now: datetime | None = None) -> Path:
     fold_wal(path)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.backup-{stamp}")
-    if target.exists():
-        raise StoreError(f"a backup named {target} already exists: try again in a second")
+    n = 1
+    while target.exists():  # two backups in one second (a move straight after an import): number the second
+        n += 1
+        target = path.with_name(f"{path.name}.backup-{stamp}-{n}")
     try:
         fast_copy(path, target)
         copy = inspect_store_file(target)

@@ -25,7 +25,7 @@ from data.ingest.importers import import_file
 REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"
 SMALL_DEMO = ("--schools", "120", "--years", "1", "--seed", "7")
-BACKUP_NAME = re.compile(r"^jointly\.duckdb\.backup-\d{8}T\d{6}Z$")
+BACKUP_NAME = re.compile(r"^jointly\.duckdb\.backup-\d{8}T\d{6}Z(-\d+)?$")
 
 
 def run_cli(db: Path, *args: str) -> subprocess.CompletedProcess:

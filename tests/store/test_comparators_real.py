@@ -213,7 +213,7 @@ def test_a_middle_schools_ks2_is_ranked_among_primaries(tmp_path: Path) -> None:
     (50%); its card has the KS2 row with a level."""
     s = Store(tmp_path / "s.duckdb")
     try:
-        with s.transaction() as cur:
+        with s.results_transaction() as cur:
             for urn, phase, v in ((100001, "primary", 50.0), (100002, "primary", 60.0), (100003, "primary", 70.0),
                                   (100004, "secondary", 65.0)):
                 cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (?, ?, ?)",

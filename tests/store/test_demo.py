@@ -11,6 +11,7 @@ import pytest
 from data.db.store import Store
 from data.demo import build as demo
 from data.demo.files import write_demo_files
+from data.demo.world import FLAGSHIP_TOWN
 
 SCHOOLS, YEARS, SEED = 300, 3, 4242
 PERIODS = ["2023/24", "2024/25", "2025/26"]  # England as it is now: the latest results are 2025/26
@@ -125,7 +126,7 @@ def test_partnerships_cross_trust_lines_in_one_town(built) -> None:
     assert flagship is not None and flagship.kind == "partnership"
     info = st.establishments(st.group_members(flagship.group_id, PERIODS[-1]))
     assert {"primary", "secondary"} <= set(info["phase"])
-    assert (info["town"] == demo.FLAGSHIP_TOWN).sum() >= len(info) // 2
+    assert (info["town"] == FLAGSHIP_TOWN).sum() >= len(info) // 2
     trusts = {trust_of[u] for u in info["urn"] if u in trust_of}
     assert len(trusts) >= 1 and len({trust_of.get(u) for u in info["urn"]}) >= 2
 

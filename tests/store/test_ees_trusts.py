@@ -89,8 +89,7 @@ def test_trusts_are_created_as_trust_groups_with_uid_and_code(results: Store) ->
 
 
 def test_a_trust_already_in_the_store_is_matched_by_gias_uid(store: Store) -> None:
-    gid = store.create_group("trust", "ABBEY MAT (from GIAS)")
-    store.query("UPDATE groups SET gias_uid = 2046 WHERE group_id = ?", [gid])
+    gid = _gias_trust(store, "ABBEY MAT (from GIAS)", 2046)
     report = import_file(store, RESULTS)
     assert report.ok and report.groups_added == 19
     assert store.query("SELECT group_id, code FROM groups WHERE gias_uid = 2046") == [(gid, "TR00002")]
@@ -119,6 +118,19 @@ def test_info_file_lists_members_and_counts(store: Store) -> None:
     assert all(int(r["school_count"]) == len(r["urns"].split(";")) for r in rows)
 
 
+def _gias_trust(store: Store, name: str, uid: int, members: list[tuple[int, str]] = ()) -> int:
+    """A trust as a GIAS import leaves it in the results file (its UID, its dated members): what a later
+    import matches by UID. (Groups people make live in the state store, and imports never change them.)"""
+    with store.results_transaction() as cur:
+        gid = cur.execute("INSERT INTO groups (kind, name, gias_uid, source) VALUES ('trust', ?, ?, 'gias') "
+                          "RETURNING group_id", [name, uid]).fetchall()[0][0]
+        for urn, joined in members:
+            cur.execute("INSERT INTO memberships (group_id, urn, start_date, source) "
+                        "VALUES (?, ?, ?, 'gias_trust_membership')", [gid, urn, joined])
+    store.refresh()
+    return int(gid)
+
+
 def _schools(store: Store, urns: list[int]) -> None:
     store.query("INSERT INTO establishments (urn, name) SELECT u, 'School ' || u FROM unnest(?::INTEGER[]) t(u)",
                 [urns])
@@ -128,9 +140,7 @@ def test_member_list_is_the_years_membership_where_no_dated_one_exists(store: St
     """Lift Schools (UID 2053) lists 21 mainstream KS4 academies in 2024/25; two are in the store, one of them
     with a GIAS join date (kept as it is), one with none (it gets the academic year 2024/25)."""
     _schools(store, [133768, 135651])
-    gid = store.create_group("trust", "Lift Schools")
-    store.query("UPDATE groups SET gias_uid = 2053 WHERE group_id = ?", [gid])
-    store.add_membership(gid, 133768, "2019-01-15", source="gias_trust_membership")
+    gid = _gias_trust(store, "Lift Schools", 2053, members=[(133768, "2019-01-15")])
     report = import_file(store, INFO)
     assert report.ok, report.summary()
     assert store.query("SELECT urn, start_date::VARCHAR, end_date::VARCHAR, source FROM memberships "
