@@ -44,8 +44,10 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # serving.py: the test servers' helpers, shared
 
 from load_client import AppSession, RunResult  # noqa: E402
+from serving import self_signed_certificate  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "load.json"
 MULTI_CONF = ROOT / "deploy" / "nginx" / "jointly-multi.conf"
@@ -259,32 +261,10 @@ def stop(procs: list[subprocess.Popen]) -> None:
             p.wait(5)
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1: (certificate, key)."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def nginx_config(folder: Path, listen: int, ports: tuple[int, ...]) -> Path:
     """nginx.conf around the shipped jointly-multi.conf, changed only where a bench must: its port, a certificate
     made now, the app processes' ports. Everything nginx writes goes to `folder`."""
-    cert, key = _certificate(folder)
+    cert, key = self_signed_certificate(folder)
     text = MULTI_CONF.read_text()
     for old, new in (("listen 443 ssl http2;", f"listen 127.0.0.1:{listen} ssl http2;"),
                      ("/etc/ssl/jointly/fullchain.pem", str(cert)), ("/etc/ssl/jointly/privkey.pem", str(key))):

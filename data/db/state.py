@@ -542,7 +542,7 @@ def move_state(results_path: Path, *, url: str | None = None, now: datetime | No
         if not any(table_rows.values()):
             return Moved({}, None, None, StateStore(url).where())
         backup = backup_store(results_path, now=now)
-        state_backup = _backup_sqlite(url, now)
+        state_backup = backup_sqlite_state(url, now)
         state = StateStore.open(url)
         try:
             moved: dict[str, int] = {}
@@ -629,7 +629,7 @@ def _results_lock(path: Path) -> Iterator[None]:
         yield
 
 
-def _backup_sqlite(url: str, now: datetime | None) -> Path | None:
+def backup_sqlite_state(url: str, now: datetime | None) -> Path | None:
     """A copy of a SQLite state store that already exists, beside it (SQLite's backup: consistent while open)."""
     path = sqlite_path(url)
     if path is None or not path.exists():
@@ -660,3 +660,32 @@ def copy_state(src: StateStore, dst: StateStore) -> dict[str, int]:
             copied[table] = len(rows)
         dst.reset_ids(cur)
     return copied
+
+
+# What a new demo keeps of the state store it replaces: the accounts people made on it (and their sign-in
+# bookkeeping) and the audit log, to which the new demo's own lines are added.
+KEPT_BY_A_NEW_DEMO = ("accounts", "signin_key", "signin_failures", "sign_in_counts", "signin_generations",
+                      "audit_log")
+
+
+def replace_state(src: StateStore, dst: StateStore, *, keep: Sequence[str] = KEPT_BY_A_NEW_DEMO) -> dict[str, int]:
+    """Make `dst` hold `src`'s rows, in one transaction on `dst`: every state table not in `keep` emptied and
+    refilled with src's rows (ids kept); the audit log, when kept, gains src's lines (numbered after dst's); the
+    other kept tables stay as they are. A failure leaves `dst` as it was. Returns rows written per table."""
+    written: dict[str, int] = {}
+    with dst.transaction() as cur:
+        for table in STATE_TABLES:
+            if table in keep and table != "audit_log":
+                continue
+            names = [c for c in src.columns(table) if c in set(dst.columns(table))]
+            if table in keep:  # the audit log: src's lines after dst's, with new ids
+                names = [c for c in names if c != ID_COLUMNS.get(table)]
+            else:
+                cur.execute(f"DELETE FROM {table}")  # noqa: S608 (STATE_TABLES)
+            rows = src.query(f"SELECT {', '.join(names)} FROM {table}")  # noqa: S608 (schema names)
+            if rows:
+                cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
+                                f"VALUES ({', '.join('?' * len(names))})", [list(r) for r in rows])
+            written[table] = len(rows)
+        dst.reset_ids(cur)
+    return written

@@ -84,14 +84,17 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
                   progress: Progress | None, replace: bool, t0: float) -> str:
     """build_demo's work, under the writer lock."""
     from data.db import snapshot
+    from data.db.state import StateStore, backup_sqlite_state, replace_state, state_url_for
     from data.db.store import Store, claim_for_demo
     from data.demo.publication import publish_demo_examples
     from data.ingest.importers import after_imports, import_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
-    for p in (tmp, Path(str(tmp) + ".wal")):
+    tmp_state = path.with_name(path.name + ".building-state.sqlite")
+    for p in (tmp, Path(str(tmp) + ".wal"), tmp_state, Path(f"{tmp_state}-wal"), Path(f"{tmp_state}-shm")):
         p.unlink(missing_ok=True)
+    new_state = None
     _report(progress, "Inventing a synthetic England", 0.0)
     w = _build_world(schools, years, seed)
     own_dir = files_dir is None
@@ -100,7 +103,10 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
     store: Store | None = None
     try:
         files = _write_all(w, out_dir, progress, 0.03, 0.25, frames)
-        store = Store(path, file=tmp)  # the demo's results are `path`'s next snapshot (and its state is path's)
+        # the demo's results are `path`'s next snapshot, and its state a new SQLite file beside it, put in the place
+        # of the old demo's state only once everything is built (data.db.state.replace_state)
+        new_state = StateStore.open("sqlite:///" + str(tmp_state.resolve()))
+        store = Store(path, file=tmp, state=new_state)
         reports = []
         for k, (fp, period) in enumerate(files):
             _report(progress, f"Importing {fp.parent.name + '/' if period else ''}{fp.name}",
@@ -128,6 +134,14 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
         if wal.exists():  # close() checkpoints; a leftover log would belong to the old name
             raise RuntimeError("the demo store did not checkpoint cleanly")
         backup = claim_for_demo(path, replace=replace, keep_backup=True)  # the file may have changed meanwhile
+        state_backup = None
+        if backup is not None:  # a real store replaced: what people wrote in it is kept beside it too
+            state_backup = backup_sqlite_state(state_url_for(path), None)
+        live = StateStore.open(state_url_for(path))
+        try:  # the old demo's groups, consents, local measures and publications go; accounts and the audit stay
+            replace_state(new_state, live)
+        finally:
+            live.close()
         Path(str(path) + ".wal").unlink(missing_ok=True)  # the old store's log must not replay onto the new one
         snapshot.swap_in(path, tmp)  # fsync, rename (atomic), fsync the folder
     except BaseException:
@@ -137,6 +151,10 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
             p.unlink(missing_ok=True)
         raise
     finally:
+        if new_state is not None:
+            new_state.close()
+        for p in (tmp_state, Path(f"{tmp_state}-wal"), Path(f"{tmp_state}-shm")):
+            p.unlink(missing_ok=True)
         if own_dir:
             shutil.rmtree(out_dir, ignore_errors=True)
     _report(progress, "The demo is ready", 1.0)
@@ -149,7 +167,9 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
             f"{groups}; "
             f"{n_mem:,} partnership and cluster memberships; {info.observations:,} school values "
             f"and {info.benchmarks:,} benchmarks; {n_local} local measures. Built in {time.perf_counter() - t0:.0f} s."
-            + (f" The store that was there is kept as {backup}." if backup else ""))
+            + (f" The store that was there is kept as {backup}" if backup else "")
+            + (f" (and what people wrote in it as {state_backup})" if state_backup else "")
+            + ("." if backup else ""))
 
 
 

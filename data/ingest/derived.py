@@ -8,7 +8,7 @@ transaction. The numerics are in ``metrics.families``; this module moves data in
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -204,8 +204,11 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
         period = parse_period(period)
     except ValueError as exc:
         raise StoreError(str(exc)) from exc
+    # a local measure's values live in the state store (issue 12): counted now, removed once the results commit (a
+    # failure between the two leaves them, and forgetting the year again removes them: nothing is lost either way)
+    local = int(store.state.query("SELECT count(*) FROM local_values WHERE period = ?", [period])[0][0])
     with store.results_transaction() as cur:
-        done = _period_counts(cur, period)
+        done = replace(_period_counts(cur, period), local_values=local)
         if not (done.school_values or done.local_values or done.benchmarks):
             raise StoreError(f"the store holds no values for {period}: nothing was removed")
         cur.execute("DELETE FROM observations WHERE period = ?", [period])
@@ -220,6 +223,9 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
         store.audit(cur, actor, "forget", "period", period,
                     {"school_values": done.school_values, "local_values": done.local_values,
                      "benchmarks": done.benchmarks, "derived_rows": done.derived}, None)
+    if local:
+        with store.transaction() as scur:
+            scur.execute("DELETE FROM local_values WHERE period = ?", [period])
     return done
 
 

@@ -76,6 +76,35 @@ def running_server(entry: str, env: dict[str, str], *, cwd: Path = ROOT) -> Iter
             proc.wait(10)
 
 
+@contextmanager
+def serving_store(db: Path, folder: Path, name: str = "streamlit", *, host: str = "localhost",
+                  wait: float = 20) -> Iterator[tuple[str, Path]]:
+    """`streamlit run serve.py` (the README's command) over the store at `db`, with no single sign-on configured and
+    its output in `<folder>/<name>.log`, until the block ends: (its URL, its log)."""
+    secrets = folder / f"{name}-secrets.toml"
+    secrets.write_text("")
+    port = free_port()
+    log = folder / f"{name}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.headless", "true",
+             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets),
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://{host}:{port}"
+    try:
+        if not server_answers(url):
+            raise AssertionError(f"the app ({name}) did not start\n{log.read_text()}")
+        yield url, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 def wait_until_idle(page, *, timeout: float = 30, settle: float = 0.0) -> None:  # noqa: ANN001 - a Playwright Page
     """Wait for Streamlit's 'not running' state with the page's title drawn, seen three times 0.1 s apart (so the
     gap between two runs does not count); then `settle` seconds for charts, tables and maps to paint."""
@@ -91,3 +120,26 @@ def wait_until_idle(page, *, timeout: float = 30, settle: float = 0.0) -> None: 
             return
         time.sleep(0.1)
     raise AssertionError(f"the page did not finish running within {timeout:.0f} s")
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made now: (certificate, key). nginx in front of the app uses it in
+    tests/e2e/test_nginx.py and bench/bench_load.py."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path

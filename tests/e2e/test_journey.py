@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
+from serving import MAIN, launched_browser, serving_store, wait_until_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -79,26 +79,10 @@ def real_store(tmp_path_factory) -> Path:
 def app_url(real_store, tmp_path_factory) -> str:
     """`streamlit run serve.py` (the README's command) over the new store, with no single sign-on configured."""
     folder = tmp_path_factory.mktemp("journey_server")
-    secrets = folder / "secrets.toml"
-    secrets.write_text("")
-    port = free_port()
-    log = folder / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets),
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(real_store)}, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        if not server_answers(url):
-            pytest.fail(f"the app did not start\n{log.read_text()}")
+    with serving_store(real_store, folder, wait=10) as (url, log):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        text = log.read_text()
-        assert "Traceback" not in text, text[text.index("Traceback"):]
+    text = log.read_text()
+    assert "Traceback" not in text, text[text.index("Traceback"):]
 
 
 @pytest.fixture(scope="module")

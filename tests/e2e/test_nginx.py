@@ -4,7 +4,6 @@ site), carry the websocket and send each security header once. CI installs nginx
 
 from __future__ import annotations
 
-import datetime
 import http.client
 import http.server
 import os
@@ -21,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from serving import free_port, launched_browser
+from serving import free_port, launched_browser, self_signed_certificate
 from visitor import ROOT, anonymous_session, multipart, real_copy_with_admin, running_server, unverified_tls
 
 from data.demo.build import build_demo
@@ -42,30 +41,10 @@ def _nginx() -> str:
     return found
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made now: (certificate, key)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def _test_config(site: Path, folder: Path, listen: int, upstream: int) -> Path:
     """nginx.conf around the shipped site file, changed only where a test must: its port, the certificate, and the
     app's port. Everything nginx writes goes to `folder`."""
-    cert, key = _certificate(folder)
+    cert, key = self_signed_certificate(folder)
     text = site.read_text()
     for old, new in (("listen 443 ssl http2;", f"listen 127.0.0.1:{listen} ssl http2;"),
                      ("/etc/ssl/jointly/fullchain.pem", str(cert)), ("/etc/ssl/jointly/privkey.pem", str(key))):

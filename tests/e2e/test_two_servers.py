@@ -17,12 +17,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
+from serving import MAIN, launched_browser, serving_store, wait_until_idle
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -64,27 +63,9 @@ def real_store(tmp_path_factory) -> tuple[Path, list[tuple[int, str]]]:
     return db, schools
 
 
-@contextmanager
-def _server(db: Path, folder: Path, name: str) -> Iterator[tuple[str, Path]]:
+def _server(db: Path, folder: Path, name: str):  # noqa: ANN202 - serving_store's context manager
     """`streamlit run serve.py` over the store: (its URL, its log)."""
-    secrets = folder / "secrets.toml"
-    secrets.write_text("")
-    port = free_port()
-    log = folder / f"{name}.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets),
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        if not server_answers(url):
-            pytest.fail(f"server {name} did not start\n{log.read_text()}")
-        yield url, log
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    return serving_store(db, folder, name)
 
 
 class Driver:

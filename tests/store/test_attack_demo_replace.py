@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 KS4P = PERF / "815_2019_ks4provisional.csv"
 SMALL_DEMO = ("--schools", "120", "--years", "1", "--seed", "7")
 BACKUP_NAME = re.compile(r"^jointly\.duckdb\.backup-\d{8}T\d{6}Z(-\d+)?$")
+STATE_BACKUP_NAME = re.compile(r"^jointly\.state\.sqlite\.backup-\d{8}T\d{6}Z$")
 
 
 def run_cli(db: Path, *args: str) -> subprocess.CompletedProcess:
@@ -104,8 +105,11 @@ def test_replace_keeps_a_backup_that_opens_with_the_same_data(real_store: Path) 
     done = run_cli(real_store, "demo", "--replace", *SMALL_DEMO)
     assert done.returncode == 0, done.stderr
     backups = [name for name in beside(real_store) if BACKUP_NAME.match(name)]
-    assert len(backups) == 1 and beside(real_store) == set(backups)  # no .wal left beside either
-    assert f"kept as {real_store.parent / backups[0]}" in done.stdout
+    state_backups = [name for name in beside(real_store) if STATE_BACKUP_NAME.match(name)]
+    # no .wal left beside either; what people wrote in the real store (its state store) is kept too
+    assert len(backups) == 1 and len(state_backups) == 1 and beside(real_store) == {*backups, *state_backups}
+    assert f"kept as {real_store.parent / backups[0]} (and what people wrote in it as " \
+           f"{real_store.parent / state_backups[0]})" in done.stdout
     with Store(real_store.parent / backups[0], read_only=True) as b:
         assert snapshot(b) == kept
         assert b.query("SELECT * FROM imports ORDER BY ALL") == log
@@ -162,3 +166,34 @@ def test_a_demo_store_is_replaced_without_a_backup(tmp_path: Path) -> None:
     assert beside(path) == set()
     with Store(path, read_only=True) as s:
         assert (s.is_demo(), s.setting("demo_seed"), s.setting("demo_schools")) == (True, "7", "120")
+
+
+def _people_state(path: Path) -> dict[str, list]:
+    """What the demo writes to the state store, without ids (a new build numbers afresh)."""
+    with Store(path, read_only=True) as s:
+        return {"groups": s.state.query("SELECT kind, name, source FROM groups ORDER BY 1, 2, 3"),
+                "memberships": s.state.query("SELECT g.name, m.urn FROM memberships m JOIN groups g USING (group_id) "
+                                             "ORDER BY 1, 2"),
+                "consents": s.state.query("SELECT count(*) FROM publication_consents"),
+                "local_measures": s.state.query("SELECT measure_id FROM local_measures ORDER BY 1"),
+                "local_values": s.state.query("SELECT count(*) FROM local_values"),
+                "publications": s.state.query("SELECT count(*) FROM publications")}
+
+
+def test_a_demo_built_again_replaces_the_old_demos_state_and_keeps_accounts(tmp_path: Path) -> None:
+    """Issue 12: the demo's partnerships, clusters, consents, local measures and publications live in the state
+    store. Building the demo again replaces them (never a second copy beside the first), and an account someone
+    made on the old demo is still there."""
+    from data.services.accounts import add_user
+
+    path = tmp_path / "jointly.duckdb"
+    assert run_cli(path, "demo", *SMALL_DEMO).returncode == 0
+    first = _people_state(path)
+    assert first["groups"] and first["consents"][0][0] > 0 and first["local_measures"]
+    with Store(path) as s:
+        add_user(s, "cli", email="head@example.org", role="admin", password="a long enough passphrase 1")
+    done = run_cli(path, "demo", *SMALL_DEMO)
+    assert done.returncode == 0, done.stderr
+    assert _people_state(path) == first
+    with Store(path, read_only=True) as s:
+        assert s.state.query("SELECT email, role FROM accounts") == [("head@example.org", "admin")]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import EES_CENSUS, PERF, derived_rows, read_csv_rows, snapshot
 
@@ -164,3 +165,25 @@ def test_forget_period_at_a_terminal_removes_only_when_the_year_is_typed(two_yea
     with Store(two_years, read_only=True) as s:
         assert (s.query("SELECT count(*) FROM observations WHERE period = '2017/18'")[0][0] > 0) is left
     assert len(list(two_years.parent.glob("jointly.duckdb.backup-*"))) == (0 if left else 1)
+
+
+def test_forget_period_removes_that_years_local_values_from_the_state_store(two_years: Path) -> None:
+    """A local measure's values live in the state store (issue 12): forgetting 2017/18 counts and removes its value
+    there too, and keeps the 2018/19 one."""
+    from data.ingest.derived import forget_period, period_counts
+
+    with Store(two_years) as s:
+        urn = s.query("SELECT min(urn) FROM observations WHERE period = '2017/18' AND level = 'school'")[0][0]
+        gid = s.create_group("trust", "Forgetful Trust")
+        s.add_membership(gid, urn)
+        s.define_local_measure(gid, {"id": "reading_club", "label": "Reading club attendance", "unit": "%",
+                                     "polarity": "higher_is_better"}, actor="g")
+        s.write_local_values("reading_club", pd.DataFrame({"urn": [urn, urn], "period": ["2017/18", "2018/19"],
+                                                           "value": [40.0, 55.0]}), actor="g")
+        assert period_counts(s, "2017/18").local_values == 1
+        done = forget_period(s, "2017/18", actor="cli")
+        assert done.local_values == 1
+        assert s.state.query("SELECT period, value FROM local_values") == [("2018/19", 55.0)]
+        assert s.query("SELECT period, value FROM observations WHERE measure = 'reading_club'") == [("2018/19", 55.0)]
+        audit = s.query("SELECT before_json FROM audit_log WHERE action = 'forget'")
+        assert json.loads(audit[0][0])["local_values"] == 1
