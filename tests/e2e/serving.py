@@ -76,6 +76,18 @@ def running_server(entry: str, env: dict[str, str], *, cwd: Path = ROOT) -> Iter
             proc.wait(10)
 
 
+def launch_app(db: Path, port: int, secrets: Path, log: Path, entry: str = "serve.py") -> subprocess.Popen:
+    """`streamlit run <entry>` on `port` over the store at `db`, reading secrets from `secrets` only, its output in
+    `log`; the caller waits for it (server_answers) and stops it. A source file edited while tests run must not put
+    "File change. Rerun" in the status area: no file watcher."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / entry), "--server.headless", "true",
+             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets),
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
+
+
 @contextmanager
 def serving_store(db: Path, folder: Path, name: str = "streamlit", *, host: str = "localhost",
                   wait: float = 20) -> Iterator[tuple[str, Path]]:
@@ -85,12 +97,7 @@ def serving_store(db: Path, folder: Path, name: str = "streamlit", *, host: str 
     secrets.write_text("")
     port = free_port()
     log = folder / f"{name}.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets),
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
+    proc = launch_app(db, port, secrets, log)
     url = f"http://{host}:{port}"
     try:
         if not server_answers(url):

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-from serving import MAIN, free_port, launched_browser, server_answers, wait_until_idle
+from serving import MAIN, free_port, launch_app, launched_browser, server_answers, wait_until_idle
 
 from data.db.state import copy_store
 from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
@@ -108,14 +106,7 @@ def _launch(db: Path, port: int, secrets_file: Path) -> tuple[subprocess.Popen, 
     """Start the app on `port` over `db`, reading secrets from `secrets_file` only (output beside that file)."""
     log = secrets_file.parent / "streamlit.log"
     SERVER_LOGS.append(log)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets_file),
-             # a source file edited while the tests run must not put "File change. Rerun" in the status area
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
-    return proc, f"http://{HOST}:{port}"
+    return launch_app(db, port, secrets_file, log, entry="app.py"), f"http://{HOST}:{port}"
 
 
 def _wait_for(url: str) -> None:
