@@ -26,8 +26,6 @@ from serving import MAIN, free_port, launched_browser, server_answers, wait_unti
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from data.services import schools as schools_svc
-
 ROOT = Path(__file__).resolve().parents[2]
 NY = ROOT.parent / "shared" / "realdata" / "dfe_perf_LA815_NorthYorkshire_EnglishDevil"
 ADMIN = ("data.manager@example.org", "a-long-admin-password")
@@ -207,6 +205,7 @@ def browser():
 def test_two_servers_serve_one_store_while_a_national_year_is_imported(real_store, browser, tmp_path) -> None:
     # issue 12 done
     from data.db.store import Store
+    from data.services import schools as schools_svc
     from data.services.accounts import COOKIE_NAME, session_cookie
 
     db, schools = real_store
