@@ -5,7 +5,7 @@
 Builds a throwaway store in a temporary folder (nothing else is touched): `--schools` schools with 40 measures
 over 6 years, a quarter of them converted (a predecessor URN holding their first three years), in 480 groups of
 50 and one 500-school group; re-clusters it as an import would; then times, as medians over warm runs, the
-500-school group's and one school's `Store.member_rows` for the 6 years, and the same read of a store whose
+500-school group's and one school's `schools.member_rows` for the 6 years, and the same read of a store whose
 schools have no earlier URNs.
 """
 
@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from data.db.store import Store  # noqa: E402
+from data.services import groups  # noqa: E402
+from data.services import schools as schools_svc  # noqa: E402
 
 PERIODS = ["2018/19", "2019/20", "2020/21", "2021/22", "2022/23", "2023/24"]
 MEASURES = [f"m{i:02d}" for i in range(40)]
@@ -74,12 +76,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for lineage in (False, True):
             s = build(Path(tmp) / f"l{int(lineage)}.duckdb", args.schools, lineage)
-            big = s.find_group("Big").group_id
-            members = s.group_members(big, PERIODS[-1])
+            big = groups.find_group(s, "Big").group_id
+            members = groups.group_members(s, big, PERIODS[-1])
             n_obs = s.query("SELECT count(*) FROM observations")[0][0]
-            rows = len(s.member_rows(members, PERIODS, MEASURES))
-            g = timed(lambda s=s, members=members: s.member_rows(members, PERIODS, MEASURES), args.runs)
-            one = timed(lambda s=s: s.member_rows([100000], PERIODS, MEASURES, with_codes=True), args.runs)
+            rows = len(schools_svc.member_rows(s, members, PERIODS, MEASURES))
+            g = timed(lambda s=s, members=members: schools_svc.member_rows(s, members, PERIODS, MEASURES), args.runs)
+            one = timed(lambda s=s: schools_svc.member_rows(s, [100000], PERIODS, MEASURES, with_codes=True), args.runs)
             kind = "a quarter converted (earlier URNs)" if lineage else "no earlier URNs"
             print(f"{kind}: {n_obs:,} observations; 500-school group: {rows:,} rows in {g[0]:.1f} ms (p95 "
                   f"{g[1]:.1f}); one school: {one[0]:.1f} ms (p95 {one[1]:.1f})")

@@ -19,7 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from data.db.store import Store  # noqa: E402
-from data.services import scope  # noqa: E402
+from data.services import (
+    groups,  # noqa: E402
+    schools,  # noqa: E402
+    scope,  # noqa: E402
+)
 from data.services.access import Role, Viewer, require_group, require_school  # noqa: E402
 from data.services.scorecards import scorecard  # noqa: E402
 from data.services.support import support_partners  # noqa: E402
@@ -34,9 +38,9 @@ def main() -> int:
         print(f"no bench store at {args.db}: run bench/bench_store.py first")
         return 1
     store = Store(args.db)
-    period = store.periods()[-1]
-    group = store.find_group("Benchmark 500-school partnership")
-    members = store.group_members(group.group_id, period)
+    period = schools.periods(store)[-1]
+    group = groups.find_group(store, "Benchmark 500-school partnership")
+    members = groups.group_members(store, group.group_id, period)
     trust = store.query("SELECT g.group_id, count(*) n FROM groups g JOIN memberships m USING (group_id) "
                         "WHERE g.kind = 'trust' GROUP BY ALL ORDER BY n DESC LIMIT 1")[0]
     secondary = store.query("SELECT urn FROM establishments WHERE phase = 'secondary' AND urn IN "

@@ -1,4 +1,4 @@
-"""The state store's costs (issue 12 point 8): a target written through Store.set_target (the write, its audit line
+"""The state store's costs (issue 12 point 8): a target written through governance.set_target (the write, its audit line
 and this process's mirror reload), on SQLite and on PostgreSQL; and what another process's next rerun pays to see
 it (Store.refresh after one write), and when nothing changed.
 
@@ -24,6 +24,10 @@ from timing import timed  # noqa: E402 (bench/ is on the path when a script runs
 
 from data.db.state import StateStore, copy_state, copy_store  # noqa: E402
 from data.db.store import Store  # noqa: E402
+from data.services import (
+    governance,  # noqa: E402
+    schools,  # noqa: E402
+)
 
 
 def _measure(path: Path, runs: int) -> dict[str, dict[str, float]]:
@@ -31,14 +35,14 @@ def _measure(path: Path, runs: int) -> dict[str, dict[str, float]]:
     try:
         gid = int(writer.query("SELECT group_id FROM groups WHERE kind = 'partnership' ORDER BY group_id "
                                "LIMIT 1")[0][0])
-        period = writer.periods()[-1]
+        period = schools.periods(writer)[-1]
         n = iter(range(10**6))
-        write = timed(lambda: writer.set_target("group", gid, "attainment8", period, 40 + next(n) % 20,
-                                                actor="bench"), runs)
+        write = timed(lambda: governance.set_target(writer, "group", gid, "attainment8", period, 40 + next(n) % 20,
+                                                    actor="bench"), runs)
         idle = timed(reader.refresh, runs)
 
         def one_write_then_refresh() -> None:
-            writer.set_target("group", gid, "attainment8", period, 40 + next(n) % 20, actor="bench")
+            governance.set_target(writer, "group", gid, "attainment8", period, 40 + next(n) % 20, actor="bench")
 
         after = []
         for _ in range(runs):

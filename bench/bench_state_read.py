@@ -16,6 +16,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data.db.store import Store  # noqa: E402
+from data.services import (
+    groups,  # noqa: E402
+    schools,  # noqa: E402
+)
 from data.services.scorecards import scorecard  # noqa: E402
 
 
@@ -25,10 +29,10 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=24)
     args = ap.parse_args()
     s = Store(args.db, read_only=True)
-    period = s.periods()[-1]
-    g = s.find_group("Benchmark 500-school partnership")
-    urns = s.group_members(g.group_id, period)
-    periods = s.periods()[-6:]
+    period = schools.periods(s)[-1]
+    g = groups.find_group(s, "Benchmark 500-school partnership")
+    urns = groups.group_members(s, g.group_id, period)
+    periods = schools.periods(s)[-6:]
     measures = [r[0] for r in s.query("SELECT DISTINCT measure FROM national_quantiles")]
     mirror = s._mirror  # noqa: SLF001 (the comparison is with and without it)
     res: dict[str, list[float]] = {k: [] for k in ("mirror_rows", "direct_rows", "mirror_card", "direct_card")}
@@ -37,7 +41,7 @@ def main() -> int:
         for name, mir in order:
             s._mirror = mir  # noqa: SLF001
             t = time.perf_counter()
-            s.member_rows(urns, periods, measures)
+            schools.member_rows(s, urns, periods, measures)
             res[name + "_rows"].append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             scorecard(s, group=str(g.group_id), period=period)

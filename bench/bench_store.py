@@ -25,6 +25,10 @@ from data.demo import build as demo  # noqa: E402
 from data.demo.files import write_demo_files  # noqa: E402
 from data.ingest.derived import refresh_derived  # noqa: E402
 from data.ingest.importers import import_file  # noqa: E402
+from data.services import (
+    groups,  # noqa: E402
+    schools,  # noqa: E402
+)
 
 
 def _median_ms(fn, runs: int) -> tuple[float, float, int]:
@@ -102,17 +106,17 @@ def main() -> int:
         "SELECT urn FROM establishments WHERE latitude IS NOT NULL "
         "ORDER BY (latitude - 52.6) ^ 2 + (longitude + 1.5) ^ 2 LIMIT 500")
     members = [r[0] for r in near]
-    gid = store.create_group("partnership", "Benchmark 500-school partnership", source="bench")
-    store.add_memberships(gid, members, source="bench")
+    gid = groups.create_group(store, "partnership", "Benchmark 500-school partnership", source="bench")
+    groups.add_memberships(store, gid, members, source="bench")
     store.recluster()
     periods = info.periods
     # the read the scorecard engine makes: through Arrow (fast=True), as data/services/scorecards.py does
-    group_read = lambda: store.school_observations(store.group_members(gid), periods, fast=True)  # noqa: E731
+    group_read = lambda: schools.school_observations(store, groups.group_members(store, gid), periods, fast=True)  # noqa: E731
     med, p95, n = _median_ms(group_read, args.runs)
     scattered = [r[0] for r in store.query("SELECT urn FROM establishments USING SAMPLE 500 ROWS (reservoir, 7)")]
-    med_s, p95_s, n_s = _median_ms(lambda: store.school_observations(scattered, periods, fast=True), args.runs)
+    med_s, p95_s, n_s = _median_ms(lambda: schools.school_observations(store, scattered, periods, fast=True), args.runs)
     one = members[0]
-    med_1, p95_1, n_1 = _median_ms(lambda: store.school_observations([one], periods, fast=True), args.runs)
+    med_1, p95_1, n_1 = _median_ms(lambda: schools.school_observations(store, [one], periods, fast=True), args.runs)
 
     results = {
         "schools": args.schools, "years": args.years, "files_mb": round(total_mb, 1),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from data.db.errors import StoreError
 from data.db.store import Store, default_path
+from data.services import groups as groups_svc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -378,7 +379,7 @@ def _groups(args: argparse.Namespace) -> int:
     if cmd not in (None, "list"):
         return _group_change(args)
     with _open() as store:
-        df = store.groups(args.kind)
+        df = groups_svc.groups(store, args.kind)
     for r in df.itertuples():
         print(f"{r.group_id:>6}  {r.kind:<12} {r.members:>4} schools  {r.name}")
     return 0
@@ -403,7 +404,7 @@ def _group_change(args: argparse.Namespace) -> int:
     cmd = args.groups_command
     with _open() as store:
         def group(text: str) -> int:
-            found = store.find_group(text)
+            found = groups_svc.find_group(store, text)
             if found is None:
                 raise StoreError(f"there is no group {text!r}: `python -m data groups` lists them by id and name")
             return found.group_id
@@ -414,37 +415,39 @@ def _group_change(args: argparse.Namespace) -> int:
             parent = group(args.parent) if args.parent else None
             gid = group_admin.create_group(store, admin, args.kind, args.name or args.name_option or "",
                                            parent_id=parent, opened=args.opened)
-            print(f"created {store.find_group(gid).name} ({args.kind}, id {gid})")
+            print(f"created {groups_svc.find_group(store, gid).name} ({args.kind}, id {gid})")
         elif cmd == "add":
             gid = group(args.group)
             done = group_admin.add_schools(store, admin, gid, args.urns, args.joined)
             print(f"added {len(done.joined)} school{'s' if len(done.joined) != 1 else ''} to "
-                  f"{store.find_group(gid).name} from {group_admin.parse_day(args.joined) if args.joined else 'today'}")
+                  f"{groups_svc.find_group(store, gid).name} from "
+                  f"{group_admin.parse_day(args.joined) if args.joined else 'today'}")
         elif cmd == "remove":
             gid = group(args.group)
             group_admin.record_left(store, admin, gid, args.urn, args.left)
-            print(f"{args.urn} left {store.find_group(gid).name} on {args.left or 'today'} (its stay is kept)")
+            print(f"{args.urn} left {groups_svc.find_group(store, gid).name} on {args.left or 'today'} "
+                  "(its stay is kept)")
         elif cmd == "show":
             _print_group(group_admin.group_detail(store, admin, group(args.group)))
         elif cmd == "rename":
             gid = group(args.group)
-            before = store.find_group(gid).name
+            before = groups_svc.find_group(store, gid).name
             group_admin.rename_group(store, admin, gid, args.new_name)
-            print(f"renamed {before} to {store.find_group(gid).name}")
+            print(f"renamed {before} to {groups_svc.find_group(store, gid).name}")
         elif cmd == "nest":
             gid = group(args.group)
             group_admin.set_parent(store, admin, gid, group(args.parent) if args.parent else None)
-            print(f"{store.find_group(gid).name} is now " + (f"inside {args.parent}" if args.parent
-                                                               else "not inside another group"))
+            print(f"{groups_svc.find_group(store, gid).name} is now " + (f"inside {args.parent}" if args.parent
+                                                                         else "not inside another group"))
         elif cmd == "close":
             gid = group(args.group)
             ended = group_admin.close_group(store, admin, gid, args.on)
-            print(f"closed {store.find_group(gid).name} on {args.on or 'today'}; {ended} schools' stays end then "
-                  "(their results before stay in its history)")
+            print(f"closed {groups_svc.find_group(store, gid).name} on {args.on or 'today'}; {ended} schools' stays "
+                  "end then (their results before stay in its history)")
         else:
             gid = group(args.group)
             back = group_admin.reopen_group(store, admin, gid)
-            print(f"reopened {store.find_group(gid).name}; {back} schools' stays continue")
+            print(f"reopened {groups_svc.find_group(store, gid).name}; {back} schools' stays continue")
     return 0
 
 
@@ -456,7 +459,7 @@ def _consent(args: argparse.Namespace) -> int:
 
     admin = Viewer(Role.ADMIN, None, _cli_actor())
     with _open() as store:
-        found = store.find_group(args.group)
+        found = groups_svc.find_group(store, args.group)
         if found is None:
             raise StoreError(f"there is no group {args.group!r}: `python -m data groups` lists them by id and name")
         if args.urns:

@@ -85,7 +85,7 @@ class Status(StrEnum):
     LOW_COVERAGE = "low_coverage"
 
 
-# Statuses in a fixed order: the store sends a status as its position here (see Store.member_rows).
+# Statuses in a fixed order: the store sends a status as its position here (see schools.member_rows).
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 
 

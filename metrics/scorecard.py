@@ -863,7 +863,7 @@ STATUS_ORDER = tuple(s.value for s in Status)  # `st` indexes this (the store's 
 
 def encode_rows(obs: pd.DataFrame, stats: pd.DataFrame | None, codes: Sequence[str],
                 periods: Sequence[str]) -> pd.DataFrame:
-    """Readable observations (+ statistics) -> the coded rows the builders take (as Store.member_rows gives).
+    """Readable observations (+ statistics) -> the coded rows the builders take (as schools.member_rows gives).
     For tests and small callers; the store produces coded rows directly."""
     df = obs.copy()
     if stats is not None and len(stats):
@@ -890,7 +890,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
                            targets: Mapping[str, float] | None = None,
                            status_codes: Mapping[str, str] | None = None,
                            inputs: Mapping[str, Measure] | None = None, lineage: str | None = None) -> Scorecard:
-    """One school's scorecard from its coded rows (see Store.member_rows). `periods` lists the window, oldest
+    """One school's scorecard from its coded rows (see schools.member_rows). `periods` lists the window, oldest
     first, ending with `period`; `codes` the measure ids that `m` indexes (including formula inputs, whose
     definitions are in `inputs`). Rows from the school's earlier URNs carry that URN in `src`: their trend
     points say so, and `lineage` (the history in words) goes on the card and on each row they feed."""
@@ -911,7 +911,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
         i = by.get((mi, pi))
         return STATUS_ORDER[cols["st"][i]] if i is not None and cols["st"][i] >= 0 else Status.MISSING.value
 
-    # the stored version of each value (Store.member_rows with codes); rows read without it have none
+    # the stored version of each value (schools.member_rows with codes); rows read without it have none
     versions = rows["version"].to_numpy() if "version" in rows.columns else None
 
     def version(mi: int, pi: int) -> str | None:
@@ -922,7 +922,7 @@ def build_school_scorecard(subject: Subject, period: str, periods: Sequence[str]
     def stored(mid: str, pi: int) -> float | None:
         return get(pos[mid], pi, "value") if mid in pos and status(pos[mid], pi) == Status.OK.value else None
 
-    # which URN each row is of (Store.member_rows with lineage): an earlier URN's rows stand for the school's past
+    # which URN each row is of (schools.member_rows with lineage): an earlier URN's rows stand for the school's past
     sources = rows["src"].to_numpy() if "src" in rows.columns else None
 
     def source(mi: int, pi: int) -> int | None:
@@ -1028,7 +1028,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                           years_in_trust: Mapping[int, int] | None = None,
                           inputs: Mapping[str, Measure] | None = None,
                           period_members: Mapping[str, Sequence[int]] | None = None) -> Scorecard:
-    """A group's scorecard: each measure rolled up from the members' coded rows (see Store.member_rows), with
+    """A group's scorecard: each measure rolled up from the members' coded rows (see schools.member_rows), with
     spread and a watch list. `codes` must include "pupils": the weight for rows without a cohort.
 
     The trend of each earlier year counts the schools that were in the group that year (`period_members`, by

@@ -15,6 +15,8 @@ from pathlib import Path
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.ingest.importers import import_file
+from data.services import groups, local_measures
+from data.services import schools as schools_svc
 from data.services.access import Role, Viewer
 from data.services.governance import define_measure
 from data.services.publications import publish
@@ -68,12 +70,12 @@ def gias_file(path: Path, rows: list[tuple]) -> Path:
 def plant(db: Path, work: Path) -> Hostile:
     """Write the hostile text into the demo store at `db` (built by data.demo.build.build_demo)."""
     with Store(db) as s:
-        group = s.find_group(FLAGSHIP_PARTNERSHIP)
+        group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
         assert group is not None
         gid = group.group_id
-        period = s.periods()[-1]
-        members = sorted(s.group_members(gid, period))
-        est = s.establishments(members).set_index("urn")
+        period = schools_svc.periods(s)[-1]
+        members = sorted(groups.group_members(s, gid, period))
+        est = schools_svc.establishments(s, members).set_index("urn")
         names = dict(zip(members[:4], [SCHOOL_NAME, *FORMULA_SCHOOLS], strict=True))
         rows = [(u, name, est.loc[u, "type_name"], est.loc[u, "type_group"], str(est.loc[u, "phase"]).capitalize(),
                  "Open", est.loc[u, "town"]) for u, name in names.items()]
@@ -83,7 +85,7 @@ def plant(db: Path, work: Path) -> Hostile:
             cur.execute("UPDATE groups SET name = ? WHERE group_id = ?", [GROUP_NAME, gid])
 
         leader = Viewer(Role.LEADER, gid, "Leader")
-        defs = {d["id"]: d for d in s.local_measures(gid)}
+        defs = {d["id"]: d for d in local_measures.local_measures(s, gid)}
         for mid, changes in ((HOSTILE_MEASURE, {"label": MEASURE_LABEL, "description": MEASURE_DESCRIPTION,
                                                "unit": MEASURE_UNIT}),
                              (FORMULA_MEASURE, {"label": FORMULA_LABEL})):

@@ -48,6 +48,8 @@ from data.demo.world import (
     _plural,
     _World,
 )
+from data.services import groups as groups_svc
+from data.services import local_measures
 
 # ---------------------------------------------------------------------------------------------- the store
 
@@ -197,26 +199,27 @@ def _add_demo_groups(store: Store, w: _World) -> tuple[int, dict[str, int]]:
     n_mem = 0
     ids: dict[str, int] = {}
     for p in w.partnerships:
-        gid = store.create_group("partnership", p["name"], actor="demo", source="demo")
+        gid = groups_svc.create_group(store, "partnership", p["name"], actor="demo", source="demo")
         ids[p["name"]] = gid
         by_range: dict[tuple[str | None, str | None], list[int]] = {}
         for i, start, end in zip(p["members"], p["starts"], p["ends"], strict=True):
             opened = _date(S["open_year"][i], 9) if S["open_year"][i] else ""
             by_range.setdefault((max(start, opened), end), []).append(int(urn[i]))  # not before it opened
         for (start, end), urns in by_range.items():
-            store.add_memberships(gid, urns, start, end, actor="demo", source="demo")
+            groups_svc.add_memberships(store, gid, urns, start, end, actor="demo", source="demo")
             n_mem += len(urns)
     for c in w.clusters:
-        trust = store.find_group(w.trusts["group_id"].iloc[c["trust"]])
+        trust = groups_svc.find_group(store, w.trusts["group_id"].iloc[c["trust"]])
         if trust is None:
             raise RuntimeError(f"trust {w.trusts['name'].iloc[c['trust']]} is missing after the GIAS import")
-        gid = store.create_group("cluster", c["name"], parent_id=trust.group_id, actor="demo", source="demo")
+        gid = groups_svc.create_group(store, "cluster", c["name"], parent_id=trust.group_id, actor="demo",
+                                      source="demo")
         start = _date(max(w.years[0] - 1, 2019), 9)
         by_start: dict[str, list[int]] = {}
         for i in c["members"]:
             by_start.setdefault(max(start, S["join"][i]), []).append(int(urn[i]))
         for st, urns in by_start.items():
-            store.add_memberships(gid, urns, st, None, actor="demo", source="demo")
+            groups_svc.add_memberships(store, gid, urns, st, None, actor="demo", source="demo")
             n_mem += len(urns)
     return n_mem, ids
 
@@ -267,7 +270,7 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
     flagship = next(p for p in w.partnerships if p["flagship"])
     gid = partnership_ids[flagship["name"]]
     big = int(w.trusts.loc[w.trusts["kind"] == "mat", "size"].idxmax())
-    found = store.find_group(w.trusts["group_id"].iloc[big])
+    found = groups_svc.find_group(store, w.trusts["group_id"].iloc[big])
     if found is None:
         raise RuntimeError(f"trust {w.trusts['name'].iloc[big]} is missing after the GIAS import")
     trust_gid = found.group_id
@@ -283,7 +286,7 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
             defs = [d for d in defs if not d["id"].endswith(("support_hours_given", "support_hours_received",
                                                               "support_balance"))]
         for d in defs:
-            store.define_local_measure(owner, d, actor="demo")
+            local_measures.write_local_measure(store, owner, d, actor="demo")
         n_defs += len(defs)
         mem = np.array(members)
         lead_rate = np.clip(rng.normal(np.where(np.isin(phase[mem], (SEC, ALL)), 0.14, 0.09), 0.03), 0.01, 0.4)
@@ -327,7 +330,7 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
                     values["support_hours_given"].append(dict(urn=u, period=p_, value=given[j]))
                     values["support_hours_received"].append(dict(urn=u, period=p_, value=received[j]))
         for mid, rows in values.items():
-            store.write_local_values(mid, pd.DataFrame(rows), actor="demo")
+            local_measures.write_local_values(store, mid, pd.DataFrame(rows), actor="demo")
         _record_flows(store, owner, flows)
     return n_defs
 

@@ -10,7 +10,7 @@ only the schools that agreed.
 from __future__ import annotations
 
 from data.db.store import Store
-from data.services import consent
+from data.services import consent, groups, schools
 from data.services.access import Role, Viewer
 from data.services.publications import publish
 
@@ -38,8 +38,8 @@ def _record_consents(store: Store, viewer: Viewer, group_id: int, period: str) -
 def publish_demo_examples(store: Store, partnership: str) -> int | None:
     """Publish `partnership`'s latest year with the demo's measures; the publication's id, or None when the demo
     has no such group or no year."""
-    group = store.find_group(partnership)
-    periods = store.periods()
+    group = groups.find_group(store, partnership)
+    periods = schools.periods(store)
     if group is None or not periods:
         return None
     period = periods[-1]

@@ -144,7 +144,7 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
     for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
         out[c] = out[c].astype("Int32")
     _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
-    # the latest year's families and context, as pages read them (Store.family, the similar-schools page)
+    # the latest year's families and context, as pages read them (the similar-schools page, data.services.families)
     _replace_rows(cur, "families", latest_fam, "urn, rank, neighbour, distance, similarity", "urn, rank")
     _replace_rows(cur, "school_context", latest_ctx, "urn, phase, source_period, variable, value, z, kind")
     _replace_rows(cur, "family_by_year", fam_rows, "urn, period, rank, neighbour, distance, similarity",

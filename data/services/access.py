@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from data.db.errors import StoreError
 from data.db.store import Store
+from data.services import schools
 
 
 class AccessDenied(StoreError):
@@ -135,7 +136,7 @@ def require_school(store: Store, viewer: Viewer, urn: int) -> list[int]:
         raise AccessDenied(f"{urn!r} is not a URN.") from None
     groups = school_groups(store, viewer, urn)
     if viewer.is_admin:
-        if store.school_brief(urn) is None:
+        if schools.school_brief(store, urn) is None:
             raise AccessDenied(f"There is no school with URN {urn}.")
         return groups
     if not groups:

@@ -38,6 +38,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from data.db.store import Store
+from data.services import groups
 from data.services.access import AccessDenied, Role, Viewer
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def _check_scope(store: Store, role: str, group: str | int | None,
         problems.append(f"The role must be one of {', '.join(ACCOUNT_ROLES)}, not {role!r}.")
     has_group = group is not None and str(group).strip() != ""
     if has_group:
-        found = store.find_group(group)
+        found = groups.find_group(store, group)
         if found is None:
             problems.append(f"There is no group {str(group).strip()!r}.")
         else:
@@ -178,7 +179,7 @@ def _check_scope(store: Store, role: str, group: str | int | None,
     if school_urn is not None:  # a governor of one school, or a leader who is its head (migration 0017)
         if role not in (Role.GOVERNOR, Role.LEADER):
             problems.append("An admin sees every school: leave the school out.")
-        elif group_id is not None and int(school_urn) not in store.group_members(group_id):
+        elif group_id is not None and int(school_urn) not in groups.group_members(store, group_id):
             problems.append(f"School {school_urn} is not one of the group's schools.")
     return group_id, problems
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from data.db.store import Store
+from data.services import groups, schools
 from data.services.access import Role, Viewer, can_see_group
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def member_urns(store: Store, group_id: int, period: str | None = None) -> list[
     """The schools a consent list covers: the members in that academic year, or without a year today's members
     (a school that has left is no longer asked)."""
     if period:
-        return store.group_members(int(group_id), period)
+        return groups.group_members(store, int(group_id), period)
     today = date.today().isoformat()
     rows = store.query(
         """
@@ -120,8 +121,8 @@ def consent_refusal(store: Store, viewer: Viewer, group_id: int, urn: int,
         return NO_GROUP if group is None or viewer.role is Role.PUBLIC else REFUSED_GROUP
     if viewer.role not in (Role.ADMIN, Role.LEADER):
         return REFUSED_ROLE
-    if int(urn) not in (members if members is not None else set(store.group_members(int(group_id)))):
-        brief = store.school_brief(int(urn))
+    if int(urn) not in (members if members is not None else set(groups.group_members(store, int(group_id)))):
+        brief = schools.school_brief(store, int(urn))
         school = brief[0] if brief else "That school"
         return f"{school} is not a member of {group[0]}, so its answer cannot be recorded here."
     if viewer.is_admin:
@@ -160,7 +161,7 @@ def record_consents(store: Store, viewer: Viewer, group_id: int, answers: Mappin
         return ["Choose a school of the group to record its answer."]
     if not chosen:
         return ["Choose a school of the group to record its answer."]
-    members = set(store.group_members(gid))
+    members = set(groups.group_members(store, gid))
     problems = list(dict.fromkeys(r for u in chosen if (r := consent_refusal(store, viewer, gid, u, members))))
     if problems:
         return problems

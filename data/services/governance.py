@@ -22,6 +22,7 @@ import pandas as pd
 
 from data.db.store import Store
 from data.ingest.importers import ImportReport, after_imports, for_page, import_file
+from data.services import groups, local_measures, schools
 from data.services.access import AccessDenied, Role, Viewer, require_group, visible_group_ids
 from data.services.local_measures import FORM, UploadResult, template_for, upload_local_values, validate_upload
 from data.services.local_measures import define_local_measure as _define_local_measure
@@ -83,11 +84,11 @@ def applicable_measures(store: Store, viewer: Viewer, group_id: int, period: str
     member's phase is known), in registry order. AccessDenied outside the viewer's groups."""
     group_id = require_group(store, viewer, group_id)
     measures = list(group_registry(store, group_id).values())
-    members = store.group_members(group_id, period) if period else store.group_members(group_id)
+    members = groups.group_members(store, group_id, period) if period else groups.group_members(store, group_id)
     phases = set()
     if members:
         known = {ph.value for ph in Phase}
-        phases = {p for p in store.establishments(members)["phase"].dropna() if p in known}
+        phases = {p for p in schools.establishments(store, members)["phase"].dropna() if p in known}
     if not phases:
         return measures
     return [m for m in measures if m.owner != "national" or any(p.value in phases for p in m.phases)]
@@ -118,7 +119,7 @@ def choose_measures(store: Store, viewer: Viewer, group_id: int, measure_ids: Se
             problems.append(f"There is no measure {mid!r}: choose national measures or this group's local ones.")
     if problems:
         return problems
-    store.set_scorecard_measures("group", group_id, list(measure_ids), actor=viewer.actor)
+    set_scorecard_measures(store, "group", group_id, list(measure_ids), actor=viewer.actor)
     return []
 
 
@@ -240,7 +241,7 @@ def _definition_issues(store: Store, group_id: int, definition: Mapping[str, obj
     fields = {k: v for k, v in definition.items() if v is not None}
     mid = fields.get("id")
     name = mid if isinstance(mid, str) and mid else None
-    every_local = store.local_measures()
+    every_local = local_measures.local_measures(store)
     own = [d for d in every_local if d["owner"] == str(group_id) and d["id"] != mid]
     taken = set(load_registry().ids()) | {d["id"] for d in every_local if d["owner"] != str(group_id)}
     issues = validate_definitions([{**fields, "owner": str(group_id)}, *own], source=FORM, known_ids=taken,
@@ -303,7 +304,7 @@ def local_values(store: Store, viewer: Viewer, group_id: int, measure_id: str) -
     """The stored values of one of the group's own local measures for its schools (every year), newest year
     first. AccessDenied outside the viewer's groups; an id that is not the group's own reads nothing."""
     group_id = _own_uploaded(store, viewer, group_id, measure_id)
-    members = store.group_members(group_id)
+    members = groups.group_members(store, group_id)
     if not members:
         return pd.DataFrame(columns=["period", "urn", "school", "value", "numerator", "denominator", "status"])
     return store.query_df(
@@ -362,3 +363,47 @@ def _in_page_words(report: ImportReport) -> ImportReport:
     report.notes = [for_page(n) for n in report.notes]
     report.problems = [dataclasses.replace(p, message=for_page(p.message)) for p in report.problems]
     return report
+
+
+# ------------------------------------------------------------------------------ the stored rows (unchecked)
+
+
+def targets(store: Store, owner_kind: str, owner_id: int, period: str) -> dict[str, float]:
+    return dict(store.query("SELECT measure, value FROM targets WHERE owner_kind = ? AND owner_id = ? "
+                            "AND period = ?", [owner_kind, owner_id, period]))
+
+
+def set_target(store: Store, owner_kind: str, owner_id: int, measure: str, period: str, value: float | None,
+               *, actor: str = "system") -> None:
+    """Set (or clear, with None) a target, in one audited transaction."""
+    with store.transaction() as cur:
+        before = cur.execute("SELECT value FROM targets WHERE owner_kind = ? AND owner_id = ? AND measure = ? "
+                             "AND period = ?", [owner_kind, owner_id, measure, period]).fetchall()
+        cur.execute("DELETE FROM targets WHERE owner_kind = ? AND owner_id = ? AND measure = ? AND period = ?",
+                    [owner_kind, owner_id, measure, period])
+        if value is not None:
+            cur.execute("INSERT INTO targets (owner_kind, owner_id, measure, period, value, set_by) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", [owner_kind, owner_id, measure, period, float(value), actor])
+        store.audit(cur, actor, "set" if value is not None else "clear", "target",
+                    f"{owner_kind}:{owner_id}:{measure}:{period}", before[0][0] if before else None, value,
+                    group_id=owner_id if owner_kind == "group" else None)
+
+
+def scorecard_measures(store: Store, owner_kind: str, owner_id: int) -> list[str]:
+    """The measures governors chose for this scorecard, in their order ([] = not chosen yet)."""
+    return [r[0] for r in store.query("SELECT measure FROM scorecard_measures WHERE owner_kind = ? "
+                                      "AND owner_id = ? ORDER BY position", [owner_kind, owner_id])]
+
+
+def set_scorecard_measures(store: Store, owner_kind: str, owner_id: int, measures: Sequence[str],
+                           *, actor: str = "system") -> None:
+    with store.transaction() as cur:
+        before = [r[0] for r in cur.execute(
+            "SELECT measure FROM scorecard_measures WHERE owner_kind = ? AND owner_id = ? ORDER BY position",
+            [owner_kind, owner_id]).fetchall()]
+        cur.execute("DELETE FROM scorecard_measures WHERE owner_kind = ? AND owner_id = ?", [owner_kind, owner_id])
+        if measures:
+            cur.executemany("INSERT INTO scorecard_measures VALUES (?, ?, ?, ?)",
+                            [[owner_kind, owner_id, m, i] for i, m in enumerate(measures)])
+        store.audit(cur, actor, "choose", "scorecard_measures", f"{owner_kind}:{owner_id}", before, list(measures),
+                    group_id=owner_id if owner_kind == "group" else None)

@@ -12,21 +12,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from data.db.store import Store
+from data.services import groups
+from data.services import schools as schools_svc
 from metrics.registry import STATUSES, Status
 
 
 def years_with_results(store: Store, group_id: int, measures: Sequence[str]) -> list[str]:
     """The store's academic years (oldest first) in which some member that year has a value for one of
     `measures` (judged measure ids); [] when none has."""
-    periods = store.periods()
+    periods = schools_svc.periods(store)
     if not periods or not measures:
         return []
-    by_year = store.group_members_by_period(int(group_id), periods)
+    by_year = groups.group_members_by_period(store, int(group_id), periods)
     schools = sorted({u for urns in by_year.values() for u in urns})
     if not schools:
         return []
     # one read of every member's rows (a converted school's earlier URN counts as it does on its card)
-    rows = store.member_rows(schools, periods, list(measures))
+    rows = schools_svc.member_rows(store, schools, periods, list(measures))
     ok = rows[(rows["st"] == STATUSES.index(Status.OK.value)) & rows["value"].notna()]
     have = set(zip(ok["urn"].astype(int), ok["p"].astype(int), strict=True))
     return [p for i, p in enumerate(periods) if any((u, i) in have for u in by_year.get(p, ()))]

@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 
 from data.db.store import Store
+from data.services import groups
 from data.services.access import Viewer, require_group, require_school
 from metrics.inspections import (
     AREA_BY_ID,
@@ -78,5 +79,5 @@ def group_inspections(store: Store, viewer: Viewer, group_id: int, period: str) 
     """The group's member schools in the year, their latest report-card grades counted by area and their newest
     1-4 overall effectiveness counted on its own scale."""
     gid = require_group(store, viewer, group_id)
-    members = store.group_members(gid, period)
+    members = groups.group_members(store, gid, period)
     return group_counts(members, held_inspections(store, members))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from data.db.store import Store
+from data.services import schools
 from metrics.comparators import comparison_scopes, national_for, over_100
 from metrics.registry import Measure, Rollup, load_registry
 
@@ -77,7 +78,7 @@ def la_figures(store: Store, urns: Sequence[int], period: str,
         phases[int(urn)] = phase
         # two files may carry the same LA figure (a footer row and an EES row): the first read is kept
         found.setdefault((int(urn), measure), {}).setdefault(scope, float(value))
-    bench = store.national_index()
+    bench = schools.national_index(store)
     out: dict[tuple[int, str], LaFigure] = {}
     for (urn, mid), by_scope in found.items():
         m = by_id[mid]

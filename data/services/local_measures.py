@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import tempfile
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ import pandas as pd
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.ingest.reading import FatalImportError, RawTable, read_table
+from data.services import groups, schools
 from metrics.periods import PeriodError, parse_period
 from metrics.registry import Measure, Rollup, load_registry, parse_measure
 from metrics.validation import Issue, validate_definitions
@@ -53,12 +55,12 @@ def define_local_measure(store: Store, group_id: int, definition: Mapping[str, o
     fields = {k: v for k, v in definition.items() if v is not None}
     mid = fields.get("id")
     name = mid if isinstance(mid, str) and mid else None
-    group = store.find_group(group_id)
+    group = groups.find_group(store, group_id)
     if group is None or group.group_id != group_id:
         return [Issue(FORM, name, None, None, f"no group with id {group_id}",
                       "There is no such group: choose another.")]
     new = {**fields, "owner": str(group_id)}
-    every_local = store.local_measures()
+    every_local = local_measures(store)
     own = [d for d in every_local if d["owner"] == str(group_id) and d["id"] != mid]
     taken = set(load_registry().ids()) | {d["id"] for d in every_local if d["owner"] != str(group_id)}
     # The new definition goes first: a cycle through it is reported on it, and the group's saved
@@ -68,7 +70,7 @@ def define_local_measure(store: Store, group_id: int, definition: Mapping[str, o
     if issues:
         return issues
     try:
-        store.define_local_measure(group_id, new, actor=actor)
+        write_local_measure(store, group_id, new, actor=actor)
     except StoreError as exc:
         return [Issue(FORM, name, None, None, exc.title)]
     return []
@@ -136,11 +138,11 @@ def upload_template(measure: Measure | Mapping[str, object], *, urn: int | None 
 
 def template_for(store: Store, group_id: int, measure_id: str, period: str | None = None) -> str:
     """The upload template of a group's local measure, with the group's first member as the example."""
-    defs = {d["id"]: d for d in store.local_measures(group_id)}
+    defs = {d["id"]: d for d in local_measures(store, group_id)}
     if measure_id not in defs:
         raise ValueError(f"no local measure {measure_id!r} in this group")
     period = period or current_period()
-    members = store.group_members(group_id, period) or store.group_members(group_id)
+    members = groups.group_members(store, group_id, period) or groups.group_members(store, group_id)
     return upload_template(defs[measure_id], urn=members[0] if members else None, period=period)
 
 
@@ -179,7 +181,7 @@ def upload_local_values(store: Store, group_id: int, measure_id: str, path_or_by
         [{"urn": r.urn, "period": r.period, "value": r.value, "numerator": r.numerator, "denominator": r.denominator}
          for r in result.rows])
     try:
-        store.write_local_values(measure_id, frame, actor=actor)
+        write_local_values(store, measure_id, frame, actor=actor)
     except StoreError as exc:
         return UploadResult(result.rows, [Issue(filename, measure_id, None, None, exc.title)])
     return result
@@ -187,7 +189,7 @@ def upload_local_values(store: Store, group_id: int, measure_id: str, path_or_by
 
 def _uploadable(store: Store, group_id: int, measure_id: str, filename: str) -> tuple[Measure | None, list[Issue]]:
     """The measure, when values may be uploaded for it; else None and the reason."""
-    own = {d["id"]: d for d in store.local_measures(group_id)}
+    own = {d["id"]: d for d in local_measures(store, group_id)}
 
     def refuse(message: str) -> tuple[Measure | None, list[Issue]]:
         return None, [Issue(filename, measure_id, None, None, message)]
@@ -274,12 +276,12 @@ class _Rows:
 
     def in_group(self, period: str) -> set[int]:
         if period not in self.members:
-            self.members[period] = set(self.store.group_members(self.group_id, period))
+            self.members[period] = set(groups.group_members(self.store, self.group_id, period))
         return self.members[period]
 
     def check(self) -> tuple[list[LocalValue], list[Issue]]:
         urns = {int(u) for u in (self.cell(r, "URN") for r in self.table.rows) if _URN.match(u)}
-        known = set(self.store.establishments(sorted(urns))["urn"].astype(int)) if urns else set()
+        known = set(schools.establishments(self.store, sorted(urns))["urn"].astype(int)) if urns else set()
         seen: dict[tuple[int, str], int] = {}
         rows: list[LocalValue] = []
         issues: list[Issue] = []
@@ -374,3 +376,76 @@ class _Rows:
                                                        "greater than 0"))
             return None
         return value, num, base
+
+
+# ------------------------------------------------------------------------------ the stored rows (unchecked)
+
+
+def local_measures(store: Store, group_id: int | None = None) -> list[dict]:
+    """Local measure definitions (registry fields as dicts), optionally of one group."""
+    sql = "SELECT measure_id, owner_group_id, definition FROM local_measures"
+    rows = store.query(sql + (" WHERE owner_group_id = ?" if group_id is not None else "") + " ORDER BY measure_id",
+                       [group_id] if group_id is not None else [])
+    return [{**json.loads(d), "id": mid, "owner": str(gid)} for mid, gid, d in rows]
+
+
+def write_local_measure(store: Store, group_id: int, definition: dict, *, actor: str = "system") -> None:
+    """Create or replace a group's local measure. `definition` holds the registry's fields."""
+    mid = definition.get("id", "")
+    if not mid or not str(mid).replace("_", "").isalnum() or not str(mid)[0].isalpha():
+        raise StoreError(f"a local measure id must be snake_case letters and digits, not {mid!r}")
+    if store.query("SELECT count(*) FROM groups WHERE group_id = ?", [group_id])[0][0] == 0:
+        raise StoreError(f"no group with id {group_id}")
+    with store.transaction() as cur:
+        before = cur.execute("SELECT owner_group_id, definition FROM local_measures WHERE measure_id = ?",
+                             [mid]).fetchall()
+        if before and before[0][0] != group_id:
+            raise StoreError(f"measure id {mid!r} already belongs to another group")
+        body = json.dumps({k: v for k, v in definition.items() if k not in ("id", "owner")}, sort_keys=True)
+        cur.execute(
+            "INSERT INTO local_measures (measure_id, owner_group_id, definition, created_by) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (measure_id) DO UPDATE SET definition = excluded.definition",
+            [mid, group_id, body, actor],
+        )
+        store.audit(cur, actor, "define", "local_measure", mid,
+                    json.loads(before[0][1]) if before else None, json.loads(body), group_id=group_id)
+
+
+def write_local_values(store: Store, measure_id: str, values: pd.DataFrame, *, actor: str = "system") -> int:
+    """Store values of a local measure (columns: urn, period, value; optional numerator, denominator,
+    status). Replaces earlier values for the same school and period, in one transaction."""
+    df = values.copy()
+    for c in ("numerator", "denominator"):
+        if c not in df.columns:
+            df[c] = None
+    if "status" not in df.columns:
+        df["status"] = ["ok" if v == v and v is not None else "missing" for v in df["value"]]
+    df = df[["urn", "period", "value", "numerator", "denominator", "status"]].copy()
+    df["urn"] = df["urn"].astype("int32")
+    for c in ("value", "numerator", "denominator"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    with store.transaction() as cur:
+        known = cur.execute("SELECT owner_group_id FROM local_measures WHERE measure_id = ?",
+                            [measure_id]).fetchall()
+        if not known:
+            raise StoreError(f"no local measure {measure_id!r}: define it first")
+        # one row per school and period: a later value replaces the one stored (the mirror shows them as
+        # rows of observations with source_kind 'local', as they were)
+        cur.executemany(
+            "INSERT INTO local_values (measure, urn, period, value, numerator, denominator, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure, urn, period) DO UPDATE SET "
+            "value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, "
+            "status = excluded.status",
+            [[measure_id, int(u), str(p), _num(v), _num(n), _num(d), str(st)] for u, p, v, n, d, st in
+             df[["urn", "period", "value", "numerator", "denominator", "status"]].itertuples(index=False)])
+        store.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)},
+                    group_id=known[0][0])
+    return len(df)
+
+
+def _num(value: object) -> float | None:
+    """A float for the state store; NaN and None as NULL."""
+    if value is None:
+        return None
+    f = float(value)  # type: ignore[arg-type]
+    return None if f != f else f

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from data.db.errors import StoreError
 from data.db.store import Store
+from data.services import schools as schools_svc
 from data.services.access import Role, Viewer, can_see_group
 from data.services.consent import NOT_ASKED, latest_answers
 from data.services.governance import group_registry
@@ -144,11 +145,11 @@ class _Cells:
     """Members' (numerator, denominator) per measure and period, the way the group total pools them."""
 
     def __init__(self, store: Store, members: Sequence[int], periods: Sequence[str], ids: Sequence[str]) -> None:
-        obs = store.school_observations(members, periods, [*ids, "pupils"])
+        obs = schools_svc.school_observations(store, members, periods, [*ids, "pupils"])
         self.rows: dict[tuple[int, str, str], dict] = {}
         for r in obs.to_dict("records"):
             self.rows[(int(r["urn"]), str(r["measure"]), str(r["period"]))] = r
-        est = store.establishments(members)
+        est = schools_svc.establishments(store, members)
         self.on_roll = {int(u): finite(p) for u, p in zip(est["urn"], est["pupils"], strict=True)}
         self.members = [int(u) for u in members]
 
@@ -385,7 +386,7 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
             histories[when] = _history(store, group_id, when, key)
         return histories[when]
 
-    est = store.establishments(members)
+    est = schools_svc.establishments(store, members)
     phase_of = {int(r["urn"]): _text(r["phase"]) for r in est.to_dict("records")}
     # each school's own LA's figure, in the national comparator's scope (data.services.la_average, engineer D's)
     la_avg = la_values(store, members, period, [registry[i] for i in measures])

@@ -24,6 +24,9 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from data.db.store import Store, StoreInfo
+from data.services import governance, imports, schools
+from data.services import groups as groups_svc
+from data.services import local_measures as local_measures_svc
 from data.services.access import (
     AccessDenied,
     Role,
@@ -55,7 +58,7 @@ def groups(store: Store, viewer: Viewer) -> dict[int, str]:
     if viewer.role is Role.PUBLIC:
         return {}
     allowed = set(visible_group_ids(store, viewer))
-    df = store.groups()
+    df = groups_svc.groups(store)
     df = df[df["members"] > 0]
     counts = df["name"].value_counts()
     # a closed group keeps its past (its members' results in the years they were members): shown, as closed
@@ -70,7 +73,7 @@ def periods(store: Store, viewer: Viewer, group_id: int | None = None) -> list[s
     (data.services.group_years: where the group's pages open)."""
     require_staff(viewer)
     if group_id is None:
-        return store.periods()
+        return schools.periods(store)
     judged = [m.id for m in registry(store, viewer, group_id).measures if m.judged]
     return years_with_results(store, require_group(store, viewer, group_id), judged)
 
@@ -78,13 +81,14 @@ def periods(store: Store, viewer: Viewer, group_id: int | None = None) -> list[s
 def members(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
     """The group's member schools (in the year; ever, without one) with their GIAS details, by URN."""
     gid = require_group(store, viewer, group_id)
-    return store.establishments(store.group_members(gid, period) if period else store.group_members(gid))
+    members = groups_svc.group_members(store, gid, period) if period else groups_svc.group_members(store, gid)
+    return schools.establishments(store, members)
 
 
 def school(store: Store, viewer: Viewer, urn: int) -> dict:
     """One school of the viewer's groups, with its GIAS details."""
     require_school(store, viewer, urn)
-    return store.establishment(int(urn)) or {"urn": int(urn)}
+    return schools.establishment(store, int(urn)) or {"urn": int(urn)}
 
 
 # ------------------------------------------------------------------------------------------------ scorecards
@@ -122,17 +126,17 @@ def school_scorecard(store: Store, viewer: Viewer, urn: int, period: str, *,
 
 def chosen_measures(store: Store, viewer: Viewer, group_id: int) -> list[str]:
     """The measures the group chose for its scorecard, in order ([] = not chosen yet: every applicable one)."""
-    return store.scorecard_measures("group", require_group(store, viewer, group_id))
+    return governance.scorecard_measures(store, "group", require_group(store, viewer, group_id))
 
 
 def targets(store: Store, viewer: Viewer, group_id: int, period: str) -> dict[str, float]:
     """The group's targets for the year, by measure."""
-    return store.targets("group", require_group(store, viewer, group_id), period)
+    return governance.targets(store, "group", require_group(store, viewer, group_id), period)
 
 
 def local_measures(store: Store, viewer: Viewer, group_id: int) -> list[dict]:
     """The group's own local measure definitions (registry fields as dicts)."""
-    return store.local_measures(require_group(store, viewer, group_id))
+    return local_measures_svc.local_measures(store, require_group(store, viewer, group_id))
 
 
 def local_authority_values(store: Store, viewer: Viewer, urns: Sequence[int], period: str,
@@ -176,9 +180,9 @@ def school_values(store: Store, viewer: Viewer, urn: int, compare_with: Sequence
     _require_measures(store, viewer, [measure], groups)
     urns = [int(urn), *(int(u) for u in compare_with)]
     if measure not in set(load_registry().ids()):  # a local measure: the viewer's groups' schools only
-        own = {int(u) for g in groups for u in store.group_members(g)}
+        own = {int(u) for g in groups for u in groups_svc.group_members(store, g)}
         urns = [u for u in urns if u in own]
-    return store.school_observations(urns, [period], [measure])
+    return schools.school_observations(store, urns, [period], [measure])
 
 
 def partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str, limit: int = 10, *,
@@ -202,7 +206,7 @@ def store_info(store: Store, viewer: Viewer) -> StoreInfo:
 def import_log(store: Store, viewer: Viewer, limit: int = 200) -> pd.DataFrame:
     """Every import (file, kind, outcome, rows, messages), newest first: for data managers."""
     _require_admin(viewer)
-    return store.import_log(limit)
+    return imports.import_log(store, limit)
 
 
 def audit_log(store: Store, viewer: Viewer, group_id: int | None = None, limit: int = 500) -> pd.DataFrame:
@@ -213,12 +217,12 @@ def audit_log(store: Store, viewer: Viewer, group_id: int | None = None, limit: 
     require_staff(viewer)
     if viewer.is_admin:
         if group_id is None:
-            return store.audit_log(limit=limit)
-        return store.audit_log(group_ids=[require_group(store, viewer, group_id)], limit=limit)
+            return imports.audit_log(store, limit=limit)
+        return imports.audit_log(store, group_ids=[require_group(store, viewer, group_id)], limit=limit)
     if viewer.role is not Role.LEADER:
         raise AccessDenied(AUDIT_REFUSAL)
     ids = [require_group(store, viewer, group_id)] if group_id is not None else visible_group_ids(store, viewer)
-    return store.audit_log(group_ids=ids, limit=limit)
+    return imports.audit_log(store, group_ids=ids, limit=limit)
 
 
 def _require_admin(viewer: Viewer) -> None:

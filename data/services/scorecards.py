@@ -12,6 +12,8 @@ from dataclasses import replace
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.ingest.lineage import lineage_note
+from data.services import groups as groups_svc
+from data.services import local_measures, schools
 from data.services.trust_published import with_published
 from metrics import timeline
 from metrics.comparators import OWN_KIND, pooling_words
@@ -33,14 +35,14 @@ def registry_for(store: Store, group_ids: list[int] | None = None) -> Registry:
     """National measures plus the local measures of these groups (all groups' when None)."""
     base = load_registry()
     if group_ids is None:
-        local = store.local_measures()
+        local = local_measures.local_measures(store)
     else:
-        local = [d for g in group_ids for d in store.local_measures(g)]
+        local = [d for g in group_ids for d in local_measures.local_measures(store, g)]
     return base.with_local(local) if local else base
 
 
 def school_subject(store: Store, urn: int) -> Subject:
-    brief = store.school_brief(urn)
+    brief = schools.school_brief(store, urn)
     if brief is None:
         raise StoreError(f"no school with URN {urn} in the store")
     return Subject("school", int(urn), brief[0], brief[1], (int(urn),))
@@ -51,10 +53,10 @@ def group_subject(store: Store, id_or_name: str, period: str, *, include_special
 
     Special schools and alternative provision are left out of a group with mainstream members unless
     `include_special` (they keep their own cards and their own national comparators)."""
-    group = store.find_group(id_or_name)
+    group = groups_svc.find_group(store, id_or_name)
     if group is None:
         raise StoreError(f"no group with id, code or exact name {id_or_name!r} in the store")
-    members = store.group_members(group.group_id, period)
+    members = groups_svc.group_members(store, group.group_id, period)
     if not members:
         raise StoreError(f"{group.name} has no member schools in {period}")
     phase = dict(store.query("SELECT urn, phase FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
@@ -72,12 +74,12 @@ def _members_then(store: Store, subject: Subject, periods: list[str]) -> dict[st
     """The schools in the group in each year of the window, by membership dates (None when the group has no
     dated membership: its trend is then today's members'). Schools left out of today's pooling (special schools
     and alternative provision, unless asked for) are left out of every year's."""
-    if not store.memberships_dated(subject.id):
+    if not groups_svc.memberships_dated(store, subject.id):
         return None
-    by_year = store.group_members_by_period(subject.id, periods)
+    by_year = groups_svc.group_members_by_period(store, subject.id, periods)
     everyone = sorted({u for urns in by_year.values() for u in urns})
     today = set(subject.members)
-    pooled_all = set(store.group_members(subject.id, periods[-1])) <= today
+    pooled_all = set(groups_svc.group_members(store, subject.id, periods[-1])) <= today
     if not pooled_all:
         phase = dict(store.query("SELECT urn, phase FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
                                  [everyone]))
@@ -90,7 +92,7 @@ def window(store: Store, period: str) -> list[str]:
 
     Years the store has no results for (DfE's gaps, a year never imported) stay in the window as gaps: "last year"
     is the academic year before, never whatever period sits before in the store (metrics.timeline)."""
-    known = store.periods()
+    known = schools.periods(store)
     if period not in known:
         shown = ", ".join(known) or "none"
         raise StoreError(f"no school results for {period} in the store (years with results: {shown})")
@@ -103,13 +105,15 @@ def _choose(store: Store, registry: Registry, subject: Subject, measures: list[s
         if unknown:
             raise StoreError(f"unknown measure(s): {', '.join(unknown)}")
         return [registry.get(m) for m in measures]
-    chosen = store.scorecard_measures(subject.kind, subject.id)
+    from data.services import governance  # a cycle: governance imports registry_for from here
+
+    chosen = governance.scorecard_measures(store, subject.kind, subject.id)
     if chosen:
         return [registry.get(m) for m in chosen if m in registry]
     if subject.kind == "school":
         # what the school has results for: all of it when its phase is unknown (no GIAS or spine file yet), and
         # beyond its phase's measures, the key stages it reports (special and middle schools, all-through)
-        obs = store.school_observations(subject.members)  # reads only the school's own rows (its `ord`)
+        obs = schools.school_observations(store, subject.members)  # reads only the school's own rows (its `ord`)
         if subject.phase is None:
             have = set(obs["measure"])
             return [m for m in registry.measures if m.id in have]
@@ -148,17 +152,19 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     if subject.kind == "group":
         groups = [subject.id]
     else:
-        groups = store.groups_of(subject.id) if local_groups is None else list(local_groups)
+        groups = groups_svc.groups_of(store, subject.id) if local_groups is None else list(local_groups)
     registry = registry_for(store, groups)
     chosen = _choose(store, registry, subject, measures)
     by_id = {m.id: m for m in registry.measures}
     extra = [x for x in formula_inputs(chosen, by_id) if x not in {m.id for m in chosen}]
     inputs = {x: by_id[x] for x in formula_inputs(chosen, by_id) if x in by_id}
     ids = [m.id for m in chosen if not m.formula] + [x for x in extra if x in by_id and not by_id[x].formula]
-    bench = store.national_index()
-    targets = store.targets(subject.kind, subject.id, period)
+    bench = schools.national_index(store)
+    from data.services import governance  # a cycle, as in _choose
+
+    targets = governance.targets(store, subject.kind, subject.id, period)
     if subject.kind == "school":
-        rows = store.member_rows(subject.members, periods, ids, with_codes=True)
+        rows = schools.member_rows(store, subject.members, periods, ids, with_codes=True)
         last = rows[rows["p"] == len(periods) - 1]
         codes_now = {ids[int(m)]: c for m, c in zip(last["m"], last["status_code"], strict=True)
                      if isinstance(c, str) and c}
@@ -170,15 +176,17 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     if then is not None and only is not None:
         then = {p: [u for u in urns if u in keep] for p, urns in then.items()}
     readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
-    rows = store.member_rows(readers, periods, codes)
+    rows = schools.member_rows(store, readers, periods, codes)
     # the card lists every member (a special school left out of the pooling keeps its own card); values pool
     # subject.members only
-    everyone = store.group_members(subject.id, period) if pooling and only is None else list(subject.members)
+    everyone = (groups_svc.group_members(store, subject.id, period) if pooling and only is None
+                else list(subject.members))
     names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                              "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [everyone]))
-    years = store.membership_years(subject.id, period) if method == "dfe_trust" else None
+    years = groups_svc.membership_years(store, subject.id, period) if method == "dfe_trust" else None
     card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
-                                 store.national_quantiles(periods, ids), names, targets, method, years, inputs, then)
+                                 schools.national_quantiles(store, periods, ids), names, targets, method, years, inputs,
+                                 then)
     if only is not None:
         return card
     # DfE's own figure for this trust, beside the roll-up (data.services.trust_published)

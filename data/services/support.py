@@ -12,6 +12,8 @@ import pandas as pd
 from data.db.errors import StoreError
 from data.db.store import Store, registered
 from data.ingest.derived import school_kinds
+from data.services import groups as groups_svc
+from data.services import schools
 from data.services.families import similar_intakes
 from data.services.scorecards import registry_for
 from metrics.families import haversine_km
@@ -32,11 +34,11 @@ def support_partners(store: Store, urn: int, measure: str, period: str, limit: i
     period = parse_period(period)
     if max_km is not None and not (max_km > 0):
         raise StoreError(f"a travel distance is more than 0 km, not {max_km:g} km")
-    me = store.establishment(urn)
+    me = schools.establishment(store, urn)
     if me is None:
         raise StoreError(f"no school with URN {urn} in the store")
     if groups is None:
-        groups = store.memberships(urn)["group_id"].tolist()
+        groups = groups_svc.memberships(store, urn)["group_id"].tolist()
     groups = [int(g) for g in groups]
     registry = registry_for(store, groups)
     if measure not in registry:

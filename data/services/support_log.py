@@ -16,6 +16,7 @@ import pandas as pd
 
 from data.db.errors import StoreError
 from data.db.store import Store
+from data.services import groups
 from data.services.access import Role, Viewer, can_see_group, require_group
 from metrics.numbers import finite
 from metrics.periods import PeriodError, parse_period, period_bounds
@@ -65,7 +66,7 @@ def record_support(store: Store, viewer: Viewer, *, group_id: int, giver: int | 
     it); governors may not record support.
     """
     problems: list[str] = []
-    group = store.find_group(group_id) if group_id is not None else None
+    group = groups.find_group(store, group_id) if group_id is not None else None
     if viewer.role is Role.GOVERNOR:
         problems.append("Governors and trustees can read support records but not record them: "
                         "ask a leader of the group.")
@@ -211,7 +212,7 @@ def support_balance(store: Store, viewer: Viewer, group_id: int, period: str | N
     balanced (the difference is within 10% of all its hours) or no support recorded. Largest givers first.
     """
     records = support_records(store, viewer, group_id, period)
-    members = store.group_members(group_id, period) if period else current_members(store, group_id)
+    members = groups.group_members(store, group_id, period) if period else current_members(store, group_id)
     return balance_frame(records, members, _names(store, [*members, *records["giver_urn"], *records["taker_urn"]]))
 
 

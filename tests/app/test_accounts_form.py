@@ -16,6 +16,7 @@ from conftest import app_on, button, table
 from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
+from data.services import groups
 from data.services.access import Role, Viewer
 from data.services.accounts import add_user, list_users
 from ui.signin import KEY_SIGNED_IN
@@ -36,8 +37,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         with s.results_transaction() as cur:
             cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary'), "
                         "(?, ?, 'secondary')", list(HEAD_SCHOOL))
-        group = s.create_group("partnership", GROUP)
-        s.add_memberships(group, [100001, HEAD_SCHOOL[0]])
+        group = groups.create_group(s, "partnership", GROUP)
+        groups.add_memberships(s, group, [100001, HEAD_SCHOOL[0]])
         assert add_user(s, "setup", email=ADMIN.email, role="admin", password="admin-password-123") == []
     with app_on(path, monkeypatch):
         yield path
@@ -60,7 +61,7 @@ def _accounts(path: Path) -> dict[str, dict]:
 def _group_id(path: Path) -> int:
     st.cache_resource.clear()
     with Store(path) as s:
-        return s.find_group(GROUP).group_id
+        return groups.find_group(s, GROUP).group_id
 
 
 def test_the_role_starts_on_the_least_powerful_and_admin_must_be_chosen(db: Path) -> None:

@@ -7,6 +7,7 @@ from conftest import open_app
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import schools as schools_svc
 from metrics.text import markdown_text
 
 
@@ -14,7 +15,7 @@ def _expected_overview(db) -> dict:
     with Store(db, read_only=True) as s:
         from data.services.scorecards import scorecard
 
-        period = s.periods()[-1]
+        period = schools_svc.periods(s)[-1]
         card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
     return {"period": period, "members": len(card.members), "below": card.below_national_any,
             "watch": [w.name for w in card.watchlist],

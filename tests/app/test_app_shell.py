@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
 from data.ingest.importers import import_files
+from data.services import groups
 
 ROOT = Path(__file__).resolve().parents[2]
 REALDATA = ROOT.parent / "shared" / "realdata" / "dfe_perf_LA815_NorthYorkshire_EnglishDevil"
@@ -56,7 +57,7 @@ def test_signing_in_with_a_local_account_opens_the_leaders_app(real_store):
 
     with Store(real_store) as s:
         group = "ELEVATE MULTI ACADEMY TRUST"
-        members = s.group_members(s.find_group(group).group_id, "2022/23")
+        members = groups.group_members(s, groups.find_group(s, group).group_id, "2022/23")
         assert add_user(s, "test", email="head@elevate.example", role="admin", password="correct horse battery") == []
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     wrong = _signed_in(at, "head@elevate.example", "not the password")

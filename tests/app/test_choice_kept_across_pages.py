@@ -10,6 +10,7 @@ from conftest import open_app
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from data.services.scorecards import registry_for
 
 
@@ -21,10 +22,10 @@ def _results_end_a_year_early(path: Path) -> tuple[str, str]:
     """The flagship partnership's schools lose their judged results of the store's latest year (their census stays):
     the store still has that year for every other school. Returns (the store's latest year, the one before)."""
     with Store(path) as s:
-        periods = s.periods()
-        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
+        periods = schools.periods(s)
+        gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
         judged = [m.id for m in registry_for(s, [gid]).measures if m.judged]  # its own local measures too
-        members = s.group_members(gid, periods[-1])
+        members = groups.group_members(s, gid, periods[-1])
         with s.results_transaction() as cur:
             cur.execute("DELETE FROM observations WHERE level = 'school' AND period = ? "
                         "AND urn IN (SELECT unnest(?::INTEGER[])) AND measure IN (SELECT unnest(?::VARCHAR[]))",
@@ -33,7 +34,7 @@ def _results_end_a_year_early(path: Path) -> tuple[str, str]:
             marks = ", ".join("?" * len(members))
             cur.execute(f"DELETE FROM local_values WHERE period = ? AND urn IN ({marks})",  # noqa: S608
                         [periods[-1], *members])
-        assert s.periods()[-1] == periods[-1]  # other schools still have it
+        assert schools.periods(s)[-1] == periods[-1]  # other schools still have it
     return periods[-1], periods[-2]
 
 

@@ -17,7 +17,7 @@ from conftest import APP
 from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
-from data.services import scope
+from data.services import schools, scope
 from data.services.access import Role, Viewer
 from data.services.scorecards import registry_for
 from metrics.registry import Perspective
@@ -94,7 +94,7 @@ def test_a_pair_that_crashed_opens_on_the_page(demo_store: Store, demo_db: Path)
             r.measure for r in scope.school_scorecard(demo_store, ADMIN, u, p).rows}))
     at = AppTest.from_file(APP, default_timeout=120)  # a deep link: the address names the group and the school
     at.query_params.update(viewing_as=Role.ADMIN.label, group=groups[gid],
-                           school=f"{demo_store.school_brief(urn)[0]} ({urn})")
+                           school=f"{schools.school_brief(demo_store, urn)[0]} ({urn})")
     at.switch_page("pages/school_scorecard.py").run()
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "Group").value == gid

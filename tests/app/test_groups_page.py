@@ -10,6 +10,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
+from data.services import groups, schools
 from metrics.text import markdown_text
 from tests.conftest import button, open_app, table
 
@@ -20,7 +21,7 @@ def _two_schools_of_two_trusts(path: Path) -> list[tuple[int, str, str, str]]:
     """Two open secondary schools with results in the latest year, each in a different trust today:
     (urn, name, postcode, trust)."""
     with Store(path) as s:
-        period = s.periods()[-1]
+        period = schools.periods(s)[-1]
         rows = s.query(
             """
             SELECT e.urn, e.name, e.postcode, g.name FROM memberships m JOIN groups g USING (group_id)
@@ -69,12 +70,12 @@ def test_an_admin_makes_a_partnership_of_two_trusts_schools_and_its_leader_sees_
     # issue 11 point 10: the phase in GIAS's words ("Secondary"), not the store's value ("secondary")
     assert set(members["Phase"]) <= {"Primary", "Secondary", "All-through", "Special school", "Alternative provision"}
     with Store(demo_db) as s:
-        gid = s.find_group(NAME).group_id
+        gid = groups.find_group(s, NAME).group_id
         assert s.query("SELECT urn, start_date, end_date FROM memberships WHERE group_id = ? ORDER BY urn", [gid]) == \
             sorted([(urn_a, dt.date(2021, 9, 1), None), (urn_b, dt.date(2023, 1, 16), None)])
         # joined in January 2023: counts in 2022/23, not in 2021/22
-        assert s.group_members(gid, "2021/22") == [urn_a]
-        assert s.group_members(gid, "2022/23") == sorted([urn_a, urn_b])
+        assert groups.group_members(s, gid, "2021/22") == [urn_a]
+        assert groups.group_members(s, gid, "2022/23") == sorted([urn_a, urn_b])
 
     at.text_input(key="rename_name").set_value("Riverside Partnership")
     button(at, "Rename").click().run()
@@ -108,7 +109,7 @@ def test_a_leaders_addition_is_an_invitation(demo_db: Path) -> None:
     own = at.selectbox(key="groups_chosen")
     with Store(demo_db) as s:
         gid = int(own.value)
-        members = set(s.group_members(gid))
+        members = set(groups.group_members(s, gid))
         outsider = s.query("SELECT urn, postcode FROM establishments WHERE postcode IS NOT NULL AND "
                            "NOT list_contains(?::INTEGER[], urn) ORDER BY urn LIMIT 1", [sorted(members)])[0]
     at.text_input(key="groups_search").set_value(outsider[1]).run()
@@ -118,6 +119,6 @@ def test_a_leaders_addition_is_an_invitation(demo_db: Path) -> None:
     assert [s.value for s in at.success] == [
         markdown_text("1 school invited: each joins when its head or a data manager accepts.")]
     with Store(demo_db) as s:
-        assert set(s.group_members(gid)) == members  # not a member until its head accepts
+        assert set(groups.group_members(s, gid)) == members  # not a member until its head accepts
         assert s.query("SELECT urn, answer FROM group_invitations") == [(outsider[0], None)]
     assert any("when its head accepts" in m.value for m in at.markdown)

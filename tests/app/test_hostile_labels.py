@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.db.state import copy_store
 from data.db.store import Store
+from data.services import groups, schools
 from data.services.access import Role
 from metrics.text import markdown_text, plotly_text
 
@@ -196,10 +197,10 @@ def test_a_refusal_naming_the_group_is_text(hostile_db) -> None:
     db, planted = hostile_db
     name = f"Moorside {HOSTILE}"
     with Store(db) as s:
-        first = s.periods()[0]
-        gid = s.create_group("partnership", name)
+        first = schools.periods(s)[0]
+        gid = groups.create_group(s, "partnership", name)
         urn = next(iter(planted.schools))
-        s.add_memberships(gid, [urn], start_date=f"{first[:4]}-09-01", end_date=f"{first[:4]}-12-31")
+        groups.add_memberships(s, gid, [urn], start_date=f"{first[:4]}-09-01", end_date=f"{first[:4]}-12-31")
     at = open_app("group_overview.py", role=Role.ADMIN.value)
     at.selectbox(key="group").set_value(gid).run()
     assert any(markdown_text(name) in i.value for i in at.info), [i.value for i in at.info]

@@ -19,6 +19,7 @@ from charts.palette import LEVEL_SYMBOLS
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.ingest.importers import import_file
+from data.services import groups, schools
 from metrics.inspections import REPORT_CARD_SCALE
 from metrics.text import markdown_text as md
 
@@ -46,10 +47,10 @@ def _write(path: Path, source: Path, rows: list[dict[str, str]]) -> Path:
 def inspected(demo_db: Path, tmp_path: Path) -> dict:
     """The flagship's members in the latest year, each with a report card of 20/11/2026 and a 1-4 grade."""
     with Store(demo_db) as s:
-        group = s.find_group(FLAGSHIP_PARTNERSHIP)
-        period = s.periods()[-1]
-        members = sorted(s.group_members(group.group_id, period),
-                         key=lambda u: s.establishment(u)["name"])
+        group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
+        period = schools.periods(s)[-1]
+        members = sorted(groups.group_members(s, group.group_id, period),
+                         key=lambda u: schools.establishment(s, u)["name"])
         achievement = {u: ACHIEVEMENT[i % len(ACHIEVEMENT)] for i, u in enumerate(members)}
         cards = [{"Web Link (opens in new window)": f"http://www.ofsted.gov.uk/inspection-reports/"
                   f"find-inspection-report/provider/ELS/{u}", "URN": str(u), "Inspection number": str(20000000 + u),
@@ -68,7 +69,7 @@ def inspected(demo_db: Path, tmp_path: Path) -> dict:
                      _write(tmp_path / LATEST_2024.name, LATEST_2024, older)):
             report = import_file(s, path, demo_files=True)  # made-up inspections of the demo's schools
             assert report.ok and report.problems == [], report.summary()
-        names = {u: s.establishment(u)["name"] for u in members}
+        names = {u: schools.establishment(s, u)["name"] for u in members}
     return {"members": members, "achievement": achievement, "names": names, "period": period}
 
 

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups
 from data.services.access import Role
 from metrics.text import markdown_text
 
@@ -38,7 +39,7 @@ def open_page(db: Path, role: Role, *, group: str = FLAGSHIP_PARTNERSHIP) -> App
 def member_urns(db: Path, period: str) -> list[int]:
     """The flagship's members, read before the app holds the file."""
     with Store(db) as s:
-        return s.group_members(s.find_group(FLAGSHIP_PARTNERSHIP).group_id, period)
+        return groups.group_members(s, groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id, period)
 
 
 def checks(at: AppTest) -> str:

@@ -8,6 +8,7 @@ from conftest import open_app
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import governance, groups, schools
 from data.services.scorecards import scorecard
 from metrics.registry import load_registry
 from metrics.text import markdown_text
@@ -25,8 +26,8 @@ def _set_targets(db) -> dict[str, tuple]:
     reg = load_registry()
     expected = {}
     with Store(db) as s:
-        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
-        for period in s.periods():
+        gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
+        for period in schools.periods(s):
             try:
                 card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
             except StoreError:
@@ -37,8 +38,8 @@ def _set_targets(db) -> dict[str, tuple]:
             met, missed = tiles[0], tiles[1]
             hit = met.value + STEP[met.polarity == "higher_better"]
             miss = missed.value - STEP[missed.polarity == "higher_better"]
-            s.set_target("group", gid, met.measure, period, hit, actor="test")
-            s.set_target("group", gid, missed.measure, period, miss, actor="test")
+            governance.set_target(s, "group", gid, met.measure, period, hit, actor="test")
+            governance.set_target(s, "group", gid, missed.measure, period, miss, actor="test")
             expected[period] = (f"Target {markdown_text(reg.get(met.measure).format_value(hit))}: ✓ met",
                                 f"Target {markdown_text(reg.get(missed.measure).format_value(miss))}: ✗ not met")
     return expected

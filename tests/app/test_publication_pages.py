@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.publications import build_publication, find_publications
 from data.services.scorecards import scorecard
@@ -25,8 +26,8 @@ def _plan(db: Path) -> dict:
     """Read before the app holds the file: the year, two measures to publish (the second with at least one school
     value hidden for a small cohort, when the demo has one), their labels, and a member school's name."""
     with Store(db, read_only=True) as s:
-        group = s.find_group(FLAGSHIP_PARTNERSHIP)
-        period = s.periods()[-1]
+        group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
+        period = schools.periods(s)[-1]
         card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
         have = [r.measure for r in card.rows if r.value is not None]
         viewer = Viewer(Role.LEADER, group.group_id, "Leader")
@@ -187,7 +188,7 @@ def test_the_public_sees_no_group(demo_db):
 
     with Store(demo_db, read_only=True) as s:
         assert visible_group_ids(s, Viewer(Role.PUBLIC, None, "Parent or visitor")) == []
-        group = s.find_group(FLAGSHIP_PARTNERSHIP)
+        group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
         assert visible_group_ids(s, Viewer(Role.PUBLIC, group.group_id, "Parent")) == []
 
 

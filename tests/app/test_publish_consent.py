@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups
+from data.services import schools as schools_svc
 from data.services.access import Role
 from metrics.text import markdown_text
 from ui.published import PREVIEW_BANNER
@@ -55,8 +57,8 @@ def _preview_block(at: AppTest):
 def _schools(db: Path) -> dict[str, int]:
     """The flagship's member schools this year, by name (read before the app holds the file)."""
     with Store(db, read_only=True) as s:
-        g = s.find_group(FLAGSHIP_PARTNERSHIP)
-        members = s.group_members(g.group_id, s.periods()[-1])
+        g = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
+        members = groups.group_members(s, g.group_id, schools_svc.periods(s)[-1])
         return dict(s.query("SELECT name, urn FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[])) "
                             "ORDER BY name", [members]))
 

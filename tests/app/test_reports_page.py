@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.outputs import reports
+from data.services import schools
 from data.services.scorecards import scorecard
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,7 +48,7 @@ def served(monkeypatch) -> dict[str, tuple[bytes, str]]:
 
 def _expected(db: Path) -> tuple[str, object]:
     with Store(db) as s:  # the app's connection may be open: same settings
-        period = s.periods()[-1]
+        period = schools.periods(s)[-1]
         return period, scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import open_app
 
 from data.db.store import Store
-from data.services import scope
+from data.services import schools, scope
 from data.services.access import Role, Viewer
 from metrics.registry import load_registry
 from metrics.scorecard import TrendPoint
@@ -60,7 +60,7 @@ def test_the_page_shows_value_national_la_level_target_and_trend_first(demo_stor
     period = next(s for s in at.selectbox if s.label == "Academic year").value
     card = scope.school_scorecard(demo_store, ADMIN, urn, period)
     reg = scope.registry(demo_store, ADMIN, urn=urn)
-    la_name = demo_store.establishment(urn)["la_name"]
+    la_name = schools.establishment(demo_store, urn)["la_name"]
     tables = [d for d in at.dataframe if "Trend" in d.value.columns]
     assert tables and all(list(d.value.columns)[:len(SCHOOL_COLUMNS)] == list(SCHOOL_COLUMNS) for d in tables)
     # the heading names the school's own LA; the widths given out fit the 938 px a 1,400 px window gives the table

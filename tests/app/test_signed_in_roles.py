@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups as groups_svc
+from data.services import schools
 from data.services.accounts import add_user
 from data.services.publications import publish
 from metrics.text import markdown_text
@@ -36,13 +38,13 @@ def accounts_master(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
     copy_store(demo_master, path)
     with Store(path) as s:
         s.set_setting("demo", "false")
-        a = s.find_group(FLAGSHIP_PARTNERSHIP)
-        period = s.periods()[-1]
-        a_members = s.group_members(a.group_id, period)
-        groups = s.groups()
+        a = groups_svc.find_group(s, FLAGSHIP_PARTNERSHIP)
+        period = schools.periods(s)[-1]
+        a_members = groups_svc.group_members(s, a.group_id, period)
+        groups = groups_svc.groups(s)
         other = groups[(groups["members"] > 2) & (groups["group_id"] != a.group_id) & (groups["kind"] == "trust")]
-        b = s.find_group(int(other.iloc[0]["group_id"]))
-        b_only = next(u for u in s.group_members(b.group_id, period) if u not in a_members)
+        b = groups_svc.find_group(s, int(other.iloc[0]["group_id"]))
+        b_only = next(u for u in groups_svc.group_members(s, b.group_id, period) if u not in a_members)
         for email, role, group, school in [("admin@example.org", "admin", None, None),
                                            ("lead.a@example.org", "leader", a.group_id, None),
                                            ("lead.b@example.org", "leader", b.group_id, None),
@@ -197,9 +199,9 @@ def test_a_group_without_members_in_a_year_does_not_offer_it(demo_db):
     from conftest import open_app
 
     with Store(demo_db, read_only=True) as s:
-        first, last = s.periods()[0], s.periods()[-1]
+        first, last = schools.periods(s)[0], schools.periods(s)[-1]
         late = next(name for gid, name in s.query("SELECT group_id, name FROM groups ORDER BY name")
-                    if not s.group_members(gid, first) and s.group_members(gid, last))
+                    if not groups_svc.group_members(s, gid, first) and groups_svc.group_members(s, gid, last))
     at = open_app(role="admin")
     at.selectbox(key="group").select(late).run()
     assert not at.exception

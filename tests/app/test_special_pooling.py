@@ -6,6 +6,7 @@ from __future__ import annotations
 from conftest import open_app
 
 from data.db.store import Store
+from data.services import groups, schools
 from data.services.scorecards import scorecard
 from metrics.text import markdown_text
 
@@ -14,10 +15,10 @@ def _group_with_special_schools(db) -> tuple[str, int, int, tuple[str, str]]:
     """(name, members, special or AP members, (pooling words by default, when asked)) of the demo's group with
     the most special or AP members."""
     with Store(db, read_only=True) as s:
-        period = s.periods()[-1]
+        period = schools.periods(s)[-1]
         best = None
         for gid, name in s.query("SELECT group_id, name FROM groups ORDER BY group_id"):
-            urns = s.group_members(gid, period)
+            urns = groups.group_members(s, gid, period)
             own = s.query("SELECT count(*) FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[])) "
                           "AND phase IN ('special', 'alternative')", [urns])[0][0] if urns else 0
             if own and own < len(urns) and (best is None or own > best[2]):
@@ -45,7 +46,7 @@ def test_a_mixed_groups_tiles_name_their_weighted_comparator(demo_db):
     from ui.frames import headline_rows
 
     with Store(demo_db, read_only=True) as s:
-        card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=s.periods()[-1])
+        card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=schools.periods(s)[-1])
     mixed = [r for rows in headline_rows(card).values() for r in rows if r.national_scope == "mix"]
     assert mixed, "the flagship partnership has primary and secondary schools: some tile is a mix"
     at = open_app(role="leader")

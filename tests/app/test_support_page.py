@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.support_log import support_record_count, support_records
 from metrics.periods import period_bounds
@@ -31,9 +32,9 @@ def _fill(at: AppTest, giver: int, taker: int, hours: float | None, start: date)
 
 def _group_and_period(db) -> tuple[int, str, list[int]]:
     with Store(db) as s:  # the app's own connection is open: same settings
-        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
-        period = s.periods()[-1]
-        return gid, period, s.group_members(gid, period)
+        gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
+        period = schools.periods(s)[-1]
+        return gid, period, groups.group_members(s, gid, period)
 
 
 def _count(db) -> int:
@@ -243,8 +244,8 @@ def test_governors_read_support_without_the_forms(demo_db) -> None:
     # the data layer refuses a governor's record too, and writes nothing
     from data.services.support_log import record_support
     with Store(demo_db) as s:
-        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
-        members = s.group_members(gid, s.periods()[-1])
+        gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
+        members = groups.group_members(s, gid, schools.periods(s)[-1])
         governor = Viewer(Role.GOVERNOR, gid, "Governor")
         before = support_record_count(s)
         problems = record_support(s, governor, group_id=gid, giver=members[0], taker=members[1],

@@ -9,6 +9,7 @@ import pytest
 from conftest import app_on, open_app, table
 from trusts import TRUST, build_trust_store
 
+from data.services import groups
 from ui.trust_published import TITLE
 
 
@@ -42,8 +43,8 @@ def test_a_partnership_has_no_dfe_section(trust_db: Path) -> None:
     from data.db.store import Store
 
     with Store(trust_db) as s:
-        gid = s.create_group("partnership", "Three schools together")
-        s.add_memberships(gid, [137036, 137083, 144809])
+        gid = groups.create_group(s, "partnership", "Three schools together")
+        groups.add_memberships(s, gid, [137036, 137083, 144809])
     at = open_app("group_overview.py", role="leader", group="Three schools together")
     assert at.header[0].value == "Three schools together"
     assert TITLE not in [s.value for s in at.subheader]

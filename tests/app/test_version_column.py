@@ -6,6 +6,7 @@ from conftest import open_app
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from metrics.registry import load_registry
 from metrics.text import markdown_text
 
@@ -14,8 +15,8 @@ WORDS = {"provisional": "Provisional", "revised": "Revised", "final": "Final", N
 
 def test_school_card_shows_each_values_version(demo_db):
     with Store(demo_db, read_only=True) as s:  # read first: the app then holds the store
-        period = s.periods()[-1]
-        members = s.group_members(s.find_group(FLAGSHIP_PARTNERSHIP).group_id, period)
+        period = schools.periods(s)[-1]
+        members = groups.group_members(s, groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id, period)
         # a member with KS4 results whose file said their version
         urn = next(u for u in sorted(members) if s.query(
             "SELECT count(*) FROM observations WHERE urn = ? AND period = ? AND measure = 'attainment8' "

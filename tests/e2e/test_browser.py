@@ -9,6 +9,7 @@ import pytest
 from serving import launched_browser, running_server, wait_until_idle
 
 from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
+from data.services import groups, schools
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
@@ -29,8 +30,8 @@ def e2e_store(tmp_path_factory) -> tuple[Path, int]:
     db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
     build_demo(db, schools=300, years=3)
     with Store(db) as s:
-        group = s.find_group(FLAGSHIP_PARTNERSHIP)
-        period = s.periods()[-1]
+        group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
+        period = schools.periods(s)[-1]
         card = scorecard(s, group=FLAGSHIP_PARTNERSHIP, period=period)
         measures = [r.measure for r in card.rows if r.value is not None][:8]
         pub, problems = publish(s, Viewer(Role.LEADER, group.group_id, "Leader"), group.group_id, period, measures,

@@ -25,6 +25,8 @@ from serving import MAIN, free_port, launch_app, launched_browser, server_answer
 
 from data.db.state import copy_store
 from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
+from data.services import groups as groups_svc
+from data.services import schools
 from data.services.accounts import COOKIE_LIFE, COOKIE_NAME, session_cookie
 
 # the provider and Authlib warn about each other's deprecated APIs: not this project's to fix
@@ -78,17 +80,17 @@ def scene(tmp_path_factory) -> Scene:
     with Store(db) as s:
         s.set_setting("demo", "false", actor="test")
         assert not s.is_demo()
-        groups = s.groups()
+        groups = groups_svc.groups(s)
         groups = groups[groups["members"] > 0]
         assert groups["name"].is_unique, "the URL carries plain names only when they are unique"
-        flagship = s.find_group(FLAGSHIP_PARTNERSHIP)
+        flagship = groups_svc.find_group(s, FLAGSHIP_PARTNERSHIP)
         mine = set(visible_group_ids(s, Viewer(Role.LEADER, flagship.group_id)))
-        periods = s.periods()
+        periods = schools.periods(s)
         assert len(periods) > 1
         # another partnership, with members in every year (so that any year of it can be opened)
         others = groups[(groups["kind"] == "partnership") & ~groups["group_id"].isin(mine)].sort_values("name")
         other = next(r.name for r in others.itertuples()
-                     if all(s.group_members(r.group_id, p) for p in periods))
+                     if all(groups_svc.group_members(s, r.group_id, p) for p in periods))
         accounts = [dict(email=ADMIN[0], role="admin", password=ADMIN[1]),
                     dict(email=LEADER[0], role="leader", group=FLAGSHIP_PARTNERSHIP, password=LEADER[1],
                          display_name=LEADER_NAME),

@@ -16,6 +16,7 @@ import pytest
 
 from data.db.state import STATE_TABLES
 from data.db.store import Store
+from data.services import groups as groups_svc
 from data.services.access import Role, Viewer
 from data.services.accounts import (
     NO_MATCH,
@@ -37,9 +38,9 @@ T0 = datetime(2024, 5, 1, 9, 0)
 @pytest.fixture
 def groups(store: Store) -> tuple[int, int]:
     """A partnership with two schools, and another group."""
-    a = store.create_group("partnership", PARTNERSHIP)
-    store.add_memberships(a, [100001, 100002])
-    b = store.create_group("trust", "Another Trust")
+    a = groups_svc.create_group(store, "partnership", PARTNERSHIP)
+    groups_svc.add_memberships(store, a, [100001, 100002])
+    b = groups_svc.create_group(store, "trust", "Another Trust")
     return a, b
 
 
@@ -271,7 +272,7 @@ def _cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
 def test_cli(tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
     with Store(db) as s:
-        gid = s.create_group("partnership", PARTNERSHIP)  # a people-made group: its id is the state store's
+        gid = groups_svc.create_group(s, "partnership", PARTNERSHIP)  # a people-made group: its id is the state store's
     added = _cli(db, "add", "Head@example.org", "--role", "leader", "--group", PARTNERSHIP, "--name", "Ann Head",
                  "--password-stdin", stdin=SECRET + "\n")
     assert (added.returncode, added.stdout, added.stderr) == (0, "added head@example.org (leader)\n", "")

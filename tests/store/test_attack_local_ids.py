@@ -7,6 +7,7 @@ import pytest
 from conftest import snapshot
 
 from data.db.store import Store
+from data.services import groups as groups_svc
 from data.services.local_measures import define_local_measure, upload_local_values
 from metrics.validation import Issue
 
@@ -25,9 +26,9 @@ def groups(store: Store) -> tuple[int, int]:
     """(the prober's group, the group whose measure is probed for)."""
     with store.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary')")
-    mine = store.create_group("partnership", "Riverside Partnership")
-    store.add_memberships(mine, [100001], "2019-09-01")
-    theirs = store.create_group("trust", "Hilltop Trust")
+    mine = groups_svc.create_group(store, "partnership", "Riverside Partnership")
+    groups_svc.add_memberships(store, mine, [100001], "2019-09-01")
+    theirs = groups_svc.create_group(store, "trust", "Hilltop Trust")
     assert define_local_measure(store, theirs, SECRET, actor="hilltop@example") == []
     return mine, theirs
 

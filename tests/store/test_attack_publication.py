@@ -16,6 +16,7 @@ from disclosure import Version, determined
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.outputs.public_export import export_public, public_state_path
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.local_measures import define_local_measure, upload_local_values
 from data.services.publications import find_publications, publish, published, withdraw
@@ -36,11 +37,11 @@ ACTOR_NAME, ACTOR_EMAIL = "Ada Quillfeather", "ada.quillfeather@school.example"
 
 @pytest.fixture()
 def world(demo_store: Store) -> dict:
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
     assert group
-    period = demo_store.periods()[-1]
+    period = schools.periods(demo_store)[-1]
     return {"store": demo_store, "gid": group.group_id, "period": period,
-            "members": demo_store.group_members(group.group_id, period),
+            "members": groups.group_members(demo_store, group.group_id, period),
             "leader": Viewer(Role.LEADER, group.group_id, ACTOR_NAME, ACTOR_EMAIL)}
 
 
@@ -145,7 +146,7 @@ def test_the_parents_only_store_names_no_member_of_staff(world: dict, tmp_path: 
     for measures in (["fsm_pct"], ["fsm_pct", "overall_absence"], ["overall_absence"]):
         pub, problems = publish(s, leader, gid, world["period"], measures, {})
         assert problems == [] and pub is not None
-    other = s.find_group("Copperham Schools Alliance")
+    other = groups.find_group(s, "Copperham Schools Alliance")
     assert other
     admin = Viewer(Role.ADMIN, None, ACTOR_NAME, ACTOR_EMAIL)
     gone, _ = publish(s, admin, other.group_id, world["period"], ["fsm_pct"], {})
@@ -321,7 +322,7 @@ def test_the_trend_words_are_not_a_new_version_of_an_earlier_year(world: dict, c
     # the earliest year with KS2 results (the demo's destinations reach two years further back: their leavers' year)
     first = s.query("SELECT min(period) FROM observations WHERE level = 'school' "
                     "AND measure = 'ks2_rwm_expected'")[0][0]
-    both = set(world["members"]) & set(s.group_members(world["gid"], first))
+    both = set(world["members"]) & set(groups.group_members(s, world["gid"], first))
     with s.results_transaction() as cur:  # the same schools count in that year's publication and in today's trend
         cur.execute("UPDATE observations SET value = NULL, numerator = NULL, status = 'missing' WHERE level = "
                     "'school' AND measure = 'ks2_rwm_expected' AND period = ? "

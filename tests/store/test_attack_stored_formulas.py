@@ -12,6 +12,7 @@ import pytest
 from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, local_measures, schools
 from data.services.access import Role, Viewer
 from data.services.publications import build_publication
 from data.services.scorecards import scorecard
@@ -29,10 +30,11 @@ def legacy(demo_master: Path, tmp_path: Path) -> Iterator[tuple[Store, int]]:
     path = tmp_path / "legacy.duckdb"
     copy_store(demo_master, path)
     s = Store(path)
-    group = s.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
     assert group is not None
     for mid, text in LEGACY.items():
-        s.define_local_measure(group.group_id, {**BASE, "id": mid, "formula": text}, actor="before the fix")
+        local_measures.write_local_measure(s, group.group_id, {**BASE, "id": mid, "formula": text},
+                                           actor="before the fix")
     try:
         yield s, group.group_id
     finally:
@@ -50,15 +52,15 @@ def test_a_stored_formula_that_no_longer_passes_has_no_value_and_says_why() -> N
 
 def test_the_groups_scorecard_still_builds_with_no_value_for_the_old_formulas(legacy: tuple[Store, int]) -> None:
     s, gid = legacy
-    card = scorecard(s, group=str(gid), period=s.periods()[-1], measures=[*LEGACY, "pupils"])
+    card = scorecard(s, group=str(gid), period=schools.periods(s)[-1], measures=[*LEGACY, "pupils"])
     values = {r.measure: r.value for r in card.rows}
     assert {m: values[m] for m in LEGACY} == dict.fromkeys(LEGACY)
     assert values["pupils"] is not None and values["pupils"] > 0
-    assert {d["id"] for d in s.local_measures(gid)} >= set(LEGACY)  # nothing stored is lost
+    assert {d["id"] for d in local_measures.local_measures(s, gid)} >= set(LEGACY)  # nothing stored is lost
 
 
 def test_a_preview_for_parents_still_builds(legacy: tuple[Store, int]) -> None:
     s, gid = legacy
-    pub, problems = build_publication(s, Viewer(Role.LEADER, gid, "Leader"), gid, s.periods()[-1],
+    pub, problems = build_publication(s, Viewer(Role.LEADER, gid, "Leader"), gid, schools.periods(s)[-1],
                                       ["huge", "pupils"], {})
     assert problems == [] and pub is not None

@@ -14,6 +14,7 @@ from conftest import PERF
 
 from data.db.store import Store
 from data.ingest.importers import ImportReport, import_file
+from data.services import groups
 from data.services.scorecards import scorecard
 from metrics.scorecard import LEVELS
 
@@ -117,9 +118,9 @@ def test_a_special_schools_card_shows_its_own_ks4(real) -> None:
 
 
 def _partnership(store: Store, name: str, urns: list[int]) -> str:
-    if store.find_group(name) is None:
-        gid = store.create_group("partnership", name)
-        store.add_memberships(gid, urns, "2015-09-01")
+    if groups.find_group(store, name) is None:
+        gid = groups.create_group(store, "partnership", name)
+        groups.add_memberships(store, gid, urns, "2015-09-01")
     return name
 
 
@@ -194,7 +195,7 @@ def test_a_publication_totals_every_school_it_lists(real) -> None:
 
     store, _ = real
     name = _partnership(store, "Dales Partnership", [121702, 121779, 121764])
-    gid = store.find_group(name).group_id
+    gid = groups.find_group(store, name).group_id
     admin = Viewer(Role.ADMIN, None, "Data manager")
     # a joint publication includes only the schools that agreed (issue 11 point 2): all three have
     assert record_consents(store, admin, gid, dict.fromkeys((121702, 121779, 121764), True)) == []

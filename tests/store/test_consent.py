@@ -13,6 +13,7 @@ from data.db.errors import StoreError
 from data.db.state import StateConflict, move_state
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.consent import (
     AGREED,
@@ -32,8 +33,8 @@ HEAD_EMAIL = "head@school.example"
 
 @pytest.fixture()
 def world(demo_store: Store) -> dict:
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
-    other = demo_store.find_group("Copperham Schools Alliance")
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
+    other = groups.find_group(demo_store, "Copperham Schools Alliance")
     assert group and other
     members = member_urns(demo_store, group.group_id)  # today's members
     head_school, other_school = members[0], members[1]
@@ -70,9 +71,9 @@ def test_others_are_refused_in_words_and_nothing_is_written(world: dict) -> None
     assert record_consent(s, Viewer(Role.PUBLIC), gid, school, True) == ["There is no such group."]
     assert record_consent(s, world["stranger"], gid, school, True) == [
         "You can record answers only for your own group's schools."]
-    outsider = next(u for u in s.group_members(world["other"]) if u not in world["members"])
-    name = s.school_brief(outsider)[0]
-    group_name = s.find_group(gid).name
+    outsider = next(u for u in groups.group_members(s, world["other"]) if u not in world["members"])
+    name = schools.school_brief(s, outsider)[0]
+    group_name = groups.find_group(s, gid).name
     assert record_consent(s, ADMIN, gid, outsider, True) == [
         f"{name} is not a member of {group_name}, so its answer cannot be recorded here."]
     assert record_consent(s, ADMIN, gid, school, True, "x" * 301) == [
@@ -101,8 +102,8 @@ def test_the_latest_answer_wins_and_every_answer_is_kept(world: dict) -> None:  
 
 def test_a_school_never_asked_says_so(world: dict) -> None:  # issue 11 point 2
     s, gid = world["store"], world["gid"]
-    newcomer = next(u for u in s.group_members(world["other"]) if u not in world["members"])
-    s.add_memberships(gid, [newcomer], "2026-09-01", None, actor="test", source="test")
+    newcomer = next(u for u in groups.group_members(s, world["other"]) if u not in world["members"])
+    groups.add_memberships(s, gid, [newcomer], "2026-09-01", None, actor="test", source="test")
     answer = consents(s, ADMIN, gid)[newcomer]
     assert (answer.answer, answer.recorded_by, answer.recorded_at) == (NOT_ASKED, None, None)
 
@@ -172,9 +173,9 @@ def test_the_command_line_shows_and_records_answers(demo_db: Path, capsys) -> No
     from data.cli import main
 
     with Store(demo_db) as s:
-        group = s.find_group(FLAGSHIP_PARTNERSHIP)
+        group = groups.find_group(s, FLAGSHIP_PARTNERSHIP)
         members = member_urns(s, group.group_id)
-        outsider = next(u for u in s.group_members(s.find_group("Copperham Schools Alliance").group_id)
+        outsider = next(u for u in groups.group_members(s, groups.find_group(s, "Copperham Schools Alliance").group_id)
                         if u not in members)
         before = _consent_rows(s)
     assert main(["consent", FLAGSHIP_PARTNERSHIP]) == 0

@@ -10,7 +10,7 @@ import pytest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
-from data.services import scorecards
+from data.services import groups, local_measures, schools, scorecards
 from data.services.scorecards import scorecard
 from metrics.registry import Registry, Uncertainty, load_registry
 from metrics.scorecard import Scorecard
@@ -34,7 +34,7 @@ def _assert_no_interval(card: Scorecard, measure: str, reg: Registry) -> None:
 def test_a_national_measure_declared_none_has_no_interval_anywhere(demo_store: Store,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # issue 12 point 3: the national registry as a file declaring basics_94 with uncertainty = "none"
-    period = demo_store.periods()[-1]
+    period = schools.periods(demo_store)[-1]
     flagged = [int(u) for (u,) in demo_store.query(
         "SELECT urn FROM observations WHERE measure = 'basics_94' AND period = ? AND status = 'ok' "
         "AND level = 'school' ORDER BY value LIMIT 12", [period])]
@@ -47,8 +47,8 @@ def test_a_national_measure_declared_none_has_no_interval_anywhere(demo_store: S
     for u in flagged:
         _assert_no_interval(scorecard(demo_store, school=u, period=period, measures=["basics_94"]), "basics_94",
                             declared)
-    for gid in demo_store.groups()["group_id"].head(8):
-        if not demo_store.group_members(int(gid), period):
+    for gid in groups.groups(demo_store)["group_id"].head(8):
+        if not groups.group_members(demo_store, int(gid), period):
             continue
         card = scorecard(demo_store, group=str(int(gid)), period=period)
         if any(r.measure == "basics_94" for r in card.rows):
@@ -57,14 +57,15 @@ def test_a_national_measure_declared_none_has_no_interval_anywhere(demo_store: S
 
 def test_a_local_measure_declared_none_has_no_interval_anywhere(demo_store: Store) -> None:
     # issue 12 point 3: the flagship's pooled share of pupils, redeclared without an interval
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
     assert group is not None
     mid = "student_leadership_participation"
-    local = next(d for d in demo_store.local_measures(group.group_id) if d["id"] == mid)
-    period = demo_store.periods()[-1]  # the demo's local values run to its last year
+    local = next(d for d in local_measures.local_measures(demo_store, group.group_id) if d["id"] == mid)
+    period = schools.periods(demo_store)[-1]  # the demo's local values run to its last year
     card = scorecard(demo_store, group=str(group.group_id), period=period, measures=[mid])
     assert card.rows[0].ci_low is not None  # declared wilson: it has one
-    demo_store.define_local_measure(group.group_id, {**local, "uncertainty": "none"}, actor="governor@example")
+    local_measures.write_local_measure(demo_store, group.group_id, {**local, "uncertainty": "none"},
+                                       actor="governor@example")
     reg = scorecards.registry_for(demo_store, [group.group_id])
     _assert_no_interval(scorecard(demo_store, group=str(group.group_id), period=period, measures=[mid]), mid, reg)
     for urn, value, _ in card.rows[0].member_values[:6]:

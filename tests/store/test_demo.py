@@ -12,6 +12,7 @@ from data.db.store import Store
 from data.demo import build as demo
 from data.demo.files import write_demo_files
 from data.demo.world import FLAGSHIP_TOWN
+from data.services import groups, imports, local_measures, schools
 
 SCHOOLS, YEARS, SEED = 300, 3, 4242
 PERIODS = ["2023/24", "2024/25", "2025/26"]  # England as it is now: the latest results are 2025/26
@@ -57,7 +58,7 @@ ONCE = 8  # EES census, GIAS establishments, groups, links, trust memberships, p
 
 
 def test_every_file_imported_cleanly(built) -> None:
-    log = built["store"].import_log()
+    log = imports.import_log(built["store"])
     assert len(log) == ONCE + PER_YEAR * YEARS
     assert set(log["outcome"]) == {"ok"}
     assert int(log["problems"].sum()) == 0
@@ -122,9 +123,9 @@ def test_partnerships_cross_trust_lines_in_one_town(built) -> None:
     for members in parts.values():
         assert 3 <= len(members) <= 12
         assert len({trust_of.get(u) for u in members}) >= 2  # more than one trust, or trust and maintained
-    flagship = st.find_group(demo.FLAGSHIP_PARTNERSHIP)
+    flagship = groups.find_group(st, demo.FLAGSHIP_PARTNERSHIP)
     assert flagship is not None and flagship.kind == "partnership"
-    info = st.establishments(st.group_members(flagship.group_id, PERIODS[-1]))
+    info = schools.establishments(st, groups.group_members(st, flagship.group_id, PERIODS[-1]))
     assert {"primary", "secondary"} <= set(info["phase"])
     assert (info["town"] == FLAGSHIP_TOWN).sum() >= len(info) // 2
     trusts = {trust_of[u] for u in info["urn"] if u in trust_of}
@@ -133,13 +134,13 @@ def test_partnerships_cross_trust_lines_in_one_town(built) -> None:
 
 def test_clusters_nest_inside_their_trust(built) -> None:
     st: Store = built["store"]
-    clusters = st.groups("cluster")
+    clusters = groups.groups(st, "cluster")
     assert len(clusters) >= 2
     for c in clusters.itertuples():
-        parent = st.find_group(int(c.parent_id))
+        parent = groups.find_group(st, int(c.parent_id))
         assert parent is not None and parent.kind == "trust"
-        members = set(st.group_members(c.group_id))
-        assert members <= set(st.group_members(parent.group_id, include_subgroups=False))
+        members = set(groups.group_members(st, c.group_id))
+        assert members <= set(groups.group_members(st, parent.group_id, include_subgroups=False))
 
 
 def test_links_file_has_joining_dates_that_vary(built) -> None:
@@ -169,7 +170,7 @@ def _statuses(st: Store, measure: str, period: str) -> dict[str, int]:
 
 def test_progress8_benchmarks_where_published(built) -> None:
     st: Store = built["store"]
-    nat = st.benchmarks(measures=["progress8"])
+    nat = schools.benchmarks(st, measures=["progress8"])
     state = nat[nat["scope"] == "state_funded"].set_index("period")
     assert -0.1 < state.loc["2023/24", "value"] < 0.05
     assert _statuses(st, "progress8", "2023/24").get("ok", 0) > 0
@@ -216,7 +217,7 @@ def _ees(path: Path) -> list[dict[str, str]]:
 def test_a_progress8_value_matches_the_ees_file(built) -> None:
     rows = _ees(built["files"] / "2023-2024" / "202324_performance_tables_schools_final.csv")
     row = next(r for r in rows if r["breakdown"] == "Total" and r["avg_p8score"] not in ("c", "z", "x"))
-    got = built["store"].school_observations([int(row["school_urn"])], ["2023/24"], ["progress8"]).iloc[0]
+    got = schools.school_observations(built["store"], [int(row["school_urn"])], ["2023/24"], ["progress8"]).iloc[0]
     assert got["value"] == float(row["avg_p8score"])
     assert got["ci_low"] == float(row["p8score_ci_low"]) and got["ci_high"] == float(row["p8score_ci_upp"])
     assert got["denominator"] == float(row["t_inp8calc"])
@@ -301,11 +302,11 @@ def test_dfes_trust_figures_match_the_trust_file(built) -> None:
 
 def test_local_measures_with_values_that_balance(built) -> None:
     st: Store = built["store"]
-    flagship = st.find_group(demo.FLAGSHIP_PARTNERSHIP)
-    ids = {m["id"] for m in st.local_measures(flagship.group_id)}
+    flagship = groups.find_group(st, demo.FLAGSHIP_PARTNERSHIP)
+    ids = {m["id"] for m in local_measures.local_measures(st, flagship.group_id)}
     assert {"student_leadership_participation", "cpd_hours_per_teacher", "support_hours_given",
             "support_hours_received", "community_events"} <= ids
-    assert len(st.local_measures()) > len(ids)  # a trust keeps measures of its own too
+    assert len(local_measures.local_measures(st)) > len(ids)  # a trust keeps measures of its own too
     sums = st.query_df("SELECT measure, period, sum(value) AS v, count(*) AS n FROM observations "
                        "WHERE source_kind = 'local' GROUP BY ALL")
     assert (sums["n"] > 0).all()

@@ -13,6 +13,7 @@ from conftest import FIXTURES, snapshot
 
 from data.db.store import Store
 from data.ingest.importers import import_file
+from data.services import schools
 
 NAT = FIXTURES / "ees_national"
 TYPES = NAT / "202425_national_characteristics_by_school_types_revised.csv"
@@ -103,7 +104,7 @@ def test_non_disadvantaged_pupils_nationally(types: Store) -> None:
 
 
 def test_national_index_serves_the_comparator(types: Store) -> None:
-    index = types.national_index()
+    index = schools.national_index(types)
     assert index[("attainment8", "2024/25", "state_funded")] == 45.9
     assert index[("basics_94", "2024/25", "special")] == 8.0
 

@@ -16,6 +16,7 @@ from data.db.errors import StoreError
 from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import governance, groups, schools
 from data.services.scorecards import scorecard
 from data.services.support import support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE
@@ -42,16 +43,16 @@ def st(demo):
 
 
 def _latest(st: Store) -> str:
-    return st.periods()[-1]
+    return schools.periods(st)[-1]
 
 
 def test_group_pooled_rate_matches_an_independent_sum(st):
     period = _latest(st)
-    g = st.find_group(FLAGSHIP_PARTNERSHIP)
+    g = groups.find_group(st, FLAGSHIP_PARTNERSHIP)
     # the group's values pool its mainstream schools (special schools and AP keep their own cards: method.md)
     members = [u for (u,) in st.query("SELECT urn FROM establishments WHERE urn IN (SELECT unnest(?)) AND "
                                       "coalesce(phase, '') NOT IN ('special', 'alternative') ORDER BY urn",
-                                      [st.group_members(g.group_id, period)])]
+                                      [groups.group_members(st, g.group_id, period)])]
     card = scorecard(st, group=FLAGSHIP_PARTNERSHIP, period=period, measures=["ks2_rwm_expected", "attainment8"])
     num, den, mean = st.query(
         "SELECT sum(numerator), sum(denominator), avg(value) FROM observations WHERE level = 'school' "
@@ -100,7 +101,7 @@ def test_school_card_has_every_column_and_reads_the_precomputed_stats(st):
     assert row.residual == pytest.approx(row.value - exp)
     # the percentile, recomputed independently: schools of the phase below, plus half the ties (all-through
     # schools are compared with secondaries outside KS2, docs/method.md)
-    phase = {"all_through": "secondary"}.get(st.school_brief(urn)[1], st.school_brief(urn)[1])
+    phase = {"all_through": "secondary"}.get(schools.school_brief(st, urn)[1], schools.school_brief(st, urn)[1])
     below, ties, n = st.query(
         "SELECT count(*) FILTER (WHERE o.value < x.v), count(*) FILTER (WHERE o.value = x.v), count(*) "
         "FROM observations o JOIN establishments e USING (urn), (SELECT value AS v FROM observations "
@@ -114,7 +115,9 @@ def test_family_median_is_the_median_of_the_stored_family(st):
     period = _latest(st)
     urn = st.query("SELECT urn FROM school_stats WHERE measure = 'attainment8' AND period = ? "
                    "AND family_size > 5 ORDER BY urn LIMIT 1", [period])[0][0]
-    fam = st.family(urn)
+    # the family stored at import (data.ingest.derived), read as it is stored
+    fam = st.query_df("SELECT f.rank, f.neighbour AS urn, f.distance, e.phase FROM families f "
+                      "JOIN establishments e ON e.urn = f.neighbour WHERE f.urn = ? ORDER BY f.rank", [urn])
     assert len(fam) == min(DEFAULT_FAMILY_SIZE, len(fam)) and fam["distance"].is_monotonic_increasing
     assert set(fam["phase"]) <= {"secondary", "all_through"}
     vals = st.query("SELECT value FROM observations WHERE level = 'school' AND measure = 'attainment8' "
@@ -140,17 +143,17 @@ def test_expected_is_the_stored_regression_on_the_stored_context(st):
 
 def test_targets_and_chosen_measures_shape_the_card(st):
     period = _latest(st)
-    g = st.find_group(FLAGSHIP_PARTNERSHIP)
-    st.set_scorecard_measures("group", g.group_id, ["attainment8", "overall_absence"], actor="governor")
-    st.set_target("group", g.group_id, "overall_absence", period, 99.0, actor="governor")
+    g = groups.find_group(st, FLAGSHIP_PARTNERSHIP)
+    governance.set_scorecard_measures(st, "group", g.group_id, ["attainment8", "overall_absence"], actor="governor")
+    governance.set_target(st, "group", g.group_id, "overall_absence", period, 99.0, actor="governor")
     try:
         card = scorecard(st, group=FLAGSHIP_PARTNERSHIP, period=period)
         assert [r.measure for r in card.rows] == ["attainment8", "overall_absence"]
         absence = card.rows[1]
         assert absence.target == 99.0 and absence.target_met is True  # lower is better: under 99% meets it
     finally:
-        st.set_scorecard_measures("group", g.group_id, [], actor="governor")
-        st.set_target("group", g.group_id, "overall_absence", period, None, actor="governor")
+        governance.set_scorecard_measures(st, "group", g.group_id, [], actor="governor")
+        governance.set_target(st, "group", g.group_id, "overall_absence", period, None, actor="governor")
     assert ("governor", "set", "target") in st.query("SELECT actor, action, entity FROM audit_log")
 
 
@@ -159,7 +162,7 @@ def test_dfe_trust_method_uses_only_schools_three_years_in_the_trust(st):
     trust = st.query("SELECT g.group_id FROM groups g JOIN memberships m USING (group_id) WHERE g.kind = 'trust' "
                      "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1")[0][0]
     card = scorecard(st, group=str(trust), period=period, measures=["attainment8"], method="dfe_trust")
-    years = st.membership_years(trust, period)
+    years = groups.membership_years(st, trust, period)
     row = card.rows[0]
     assert row.rollup_method.startswith("DfE trust method")
     if row.value is not None:
@@ -216,7 +219,8 @@ def test_custom_family_equals_the_stored_one_with_default_weights_and_changes_wi
     from data.services.families import family
 
     urn = st.query("SELECT urn FROM families GROUP BY urn HAVING count(*) = 30 ORDER BY urn LIMIT 1")[0][0]
-    stored = st.family(urn)
+    stored = st.query_df("SELECT f.neighbour AS urn, f.distance FROM families f JOIN establishments e "
+                         "ON e.urn = f.neighbour WHERE f.urn = ? ORDER BY f.rank", [urn])
     custom = family(st, urn)
     assert custom["urn"].tolist() == stored["urn"].tolist()
     assert custom["distance"].to_numpy() == pytest.approx(stored["distance"].to_numpy())

@@ -19,6 +19,7 @@ from data.db.state import StateStore, sqlite_path
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.outputs.public_export import PUBLIC_TABLES, export_public, public_state_path
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.accounts import add_user
 from data.services.publications import find_publications, publish, published, withdraw
@@ -29,11 +30,11 @@ ADMIN = Viewer(Role.ADMIN, None, "Ada Admin", "ada@example.org")
 @pytest.fixture()
 def staff(demo_store: Store) -> dict:
     """The demo with a second version of the flagship's year (its first replaced), a withdrawn one, an account."""
-    gid = demo_store.find_group(FLAGSHIP_PARTNERSHIP).group_id
-    period = demo_store.periods()[-1]
+    gid = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP).group_id
+    period = schools.periods(demo_store)[-1]
     current, problems = publish(demo_store, ADMIN, gid, period, ["ks2_rwm_expected", "overall_absence"], {})
     assert problems == [] and current is not None
-    gone, problems = publish(demo_store, ADMIN, gid, demo_store.periods()[-2], ["ks2_rwm_expected"], {})
+    gone, problems = publish(demo_store, ADMIN, gid, schools.periods(demo_store)[-2], ["ks2_rwm_expected"], {})
     assert problems == [] and gone is not None and withdraw(demo_store, ADMIN, gone.publication_id) == []
     assert add_user(demo_store, "test", email="lee@example.org", role="leader", group=str(gid),
                     display_name="Lee Leader") == []

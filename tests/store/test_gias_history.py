@@ -13,6 +13,7 @@ import pytest
 from data.db.store import Store
 from data.ingest.formats import FileKind
 from data.ingest.importers import import_file
+from data.services import groups as groups_svc
 from tests.conftest import REALDATA, read_csv_rows, refused
 
 GIAS_2025 = REALDATA / "gias_2025_cianfhoghlaim"
@@ -77,12 +78,12 @@ def test_membership_history_keeps_each_stay_with_its_real_dates(store: Store) ->
 
 def test_the_dfe_trust_method_counts_real_years_in_the_trust(store: Store) -> None:
     import_file(store, MEMBERSHIP)
-    gid = store.find_group("TR00002").group_id
+    gid = groups_svc.find_group(store, "TR00002").group_id
     # 2024/25: each open member's full years since its Date Joined Group (a 1 September join counts that year)
-    years = store.membership_years(gid, "2024/25")
+    years = groups_svc.membership_years(store, gid, "2024/25")
     assert years == {137036: 10, 137083: 14, 138824: 8, 140399: 8, 141521: 10, 144809: 8, 144865: 8, 146306: 7}
     # in 2014/15 only the schools that had joined by then were members (137036 joined on 1 March 2015)
-    assert store.membership_years(gid, "2014/15") == {137036: 0, 137083: 4, 141521: 0}
+    assert groups_svc.membership_years(store, gid, "2014/15") == {137036: 0, 137083: 4, 141521: 0}
 
 
 def test_a_dated_file_replaces_undated_evidence_and_no_other_group(store: Store, tmp_path: Path) -> None:
@@ -334,8 +335,8 @@ def test_a_groups_earlier_year_counts_the_members_of_that_year(history: Store) -
 def test_a_group_without_dates_keeps_todays_members_trend_and_says_so(history: Store) -> None:
     from data.services.scorecards import scorecard
 
-    gid = history.create_group("partnership", "Undated Partnership")
-    history.add_memberships(gid, [X, NEW])
+    gid = groups_svc.create_group(history, "partnership", "Undated Partnership")
+    groups_svc.add_memberships(history, gid, [X, NEW])
     card = scorecard(history, group="Undated Partnership", period="2018/19", measures=["attainment8"])
     # today's members (X and 146247, whose 2016/17 and 2017/18 are 108064's): (40 x 100 + 45.2 x 200) / 300, ...
     assert [(t.period, round(t.value, 6)) for t in card.rows[0].trend] == [
@@ -347,8 +348,8 @@ def test_a_group_without_dates_keeps_todays_members_trend_and_says_so(history: S
 def test_a_group_holding_both_urns_counts_the_old_results_once(history: Store) -> None:
     from data.services.scorecards import scorecard
 
-    gid = history.create_group("partnership", "Both URNs")
-    history.add_memberships(gid, [OLD, NEW])
+    gid = groups_svc.create_group(history, "partnership", "Both URNs")
+    groups_svc.add_memberships(history, gid, [OLD, NEW])
     card = scorecard(history, group="Both URNs", period="2018/19", measures=["attainment8"])
     (row,) = card.rows
     # 108064's own rows count as its own (once); 146247 takes nothing from it: no double count

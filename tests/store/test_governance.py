@@ -11,6 +11,7 @@ import pytest
 from conftest import META, PERF, snapshot
 
 from data.db.store import Store
+from data.services import governance, groups, imports, local_measures, schools
 from data.services.access import Role, Viewer
 from data.services.governance import (
     REFUSED_EDIT,
@@ -69,12 +70,12 @@ def world(store: Store) -> World:
     with store.results_transaction() as cur:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary'), "
                     "(100002, 'Beech Primary', 'primary'), (100003, 'Cedar Academy', 'secondary')")
-    a = store.create_group("trust", "Acorn Trust")
-    a1 = store.create_group("cluster", "Acorn North", parent_id=a)
-    b = store.create_group("partnership", "Birch Partnership")
-    store.add_memberships(a, [100001, 100002], "2019-09-01")
-    store.add_memberships(a1, [100001], "2019-09-01")
-    store.add_memberships(b, [100003], "2019-09-01")
+    a = groups.create_group(store, "trust", "Acorn Trust")
+    a1 = groups.create_group(store, "cluster", "Acorn North", parent_id=a)
+    b = groups.create_group(store, "partnership", "Birch Partnership")
+    groups.add_memberships(store, a, [100001, 100002], "2019-09-01")
+    groups.add_memberships(store, a1, [100001], "2019-09-01")
+    groups.add_memberships(store, b, [100003], "2019-09-01")
     assert define_local_measure(store, a, EVENTS, actor="setup") == []
     assert define_local_measure(store, b, {**LEADERS, "id": "birch_leaders"}, actor="setup") == []
     return World(store, a, a1, b)
@@ -116,11 +117,11 @@ def test_a_governor_edits_their_own_group(world: World) -> None:
     s, a = world.store, world.a
     gov = world.viewer(Role.GOVERNOR, a)
     assert choose_measures(s, gov, a, ["attainment8", "community_events", "pupils"]) == []
-    assert s.scorecard_measures("group", a) == ["attainment8", "community_events", "pupils"]
+    assert governance.scorecard_measures(s, "group", a) == ["attainment8", "community_events", "pupils"]
     assert set_targets(s, gov, a, "2023/24", {"attainment8": 48.5, "community_events": 12}) == []
-    assert s.targets("group", a, "2023/24") == {"attainment8": 48.5, "community_events": 12.0}
+    assert governance.targets(s, "group", a, "2023/24") == {"attainment8": 48.5, "community_events": 12.0}
     assert define_measure(s, gov, a, {**LEADERS, "id": "acorn_leaders"}) == []
-    assert [d["id"] for d in s.local_measures(a)] == ["acorn_leaders", "community_events"]
+    assert [d["id"] for d in local_measures.local_measures(s, a)] == ["acorn_leaders", "community_events"]
     result = upload_values(s, gov, a, "community_events", GOOD_CSV, filename="events.csv")
     assert result.issues == [] and len(result.rows) == 2
     stored = local_values(s, gov, a, "community_events")
@@ -136,7 +137,7 @@ def test_a_governor_edits_their_own_group(world: World) -> None:
 def test_a_leader_edits_a_group_nested_in_theirs(world: World) -> None:
     leader = world.viewer(Role.LEADER, world.a)
     assert choose_measures(world.store, leader, world.a_cluster, ["ks2_rwm_expected"]) == []
-    assert world.store.scorecard_measures("group", world.a_cluster) == ["ks2_rwm_expected"]
+    assert governance.scorecard_measures(world.store, "group", world.a_cluster) == ["ks2_rwm_expected"]
 
 
 def test_an_admin_edits_any_group(world: World) -> None:
@@ -144,7 +145,7 @@ def test_an_admin_edits_any_group(world: World) -> None:
     admin = world.viewer(Role.ADMIN)
     assert choose_measures(s, admin, b, ["birch_leaders", "progress8"]) == []
     assert set_targets(s, admin, b, "2023/24", {"birch_leaders": 30}) == []
-    assert s.targets("group", b, "2023/24") == {"birch_leaders": 30.0}
+    assert governance.targets(s, "group", b, "2023/24") == {"birch_leaders": 30.0}
     assert define_measure(s, admin, b, {**EVENTS, "id": "birch_events"}) == []
     result = upload_values(s, admin, b, "birch_events", b"URN,period,value\r\n100003,2023/24,5\r\n",
                            filename="birch.csv")
@@ -198,7 +199,7 @@ def test_targets_are_audited_with_before_and_after(world: World) -> None:
         (gov.name, "set", "target", f"group:{a}:attainment8:2023/24", 45.0, 47.5),  # unchanged ones: no line
         (gov.name, "clear", "target", f"group:{a}:basics_94:2023/24", 60.0, None),
     ]
-    assert s.targets("group", a, "2023/24") == {"attainment8": 47.5}
+    assert governance.targets(s, "group", a, "2023/24") == {"attainment8": 47.5}
 
 
 def test_one_bad_target_writes_none_of_them(world: World) -> None:
@@ -221,7 +222,7 @@ def test_targets_take_numbers_as_people_type_them(world: World) -> None:
     s, a = world.store, world.a
     gov = world.viewer(Role.GOVERNOR, a)
     assert set_targets(s, gov, a, "2023-24", {"basics_94": "65%", "attainment8": float("nan")}) == []
-    assert s.targets("group", a, "2023/24") == {"basics_94": 65.0}
+    assert governance.targets(s, "group", a, "2023/24") == {"basics_94": 65.0}
 
 
 # ------------------------------------------------------------------------------ local measures
@@ -281,8 +282,8 @@ def test_an_admin_imports_uploads_with_progress(world: World) -> None:
     assert [(r.file, r.ok, r.kind) for r in reports] == [("815_2019_ks4provisional.csv", True, "ks4provisional"),
                                                         ("ks2_meta.csv", False, "")]
     assert "metadata file" in reports[1].message
-    assert s.periods() == ["2018/19"]  # the whole-table work ran once, at the end
-    log = s.import_log()
+    assert schools.periods(s) == ["2018/19"]  # the whole-table work ran once, at the end
+    log = imports.import_log(s)
     assert list(log["outcome"]) == ["failed", "ok"] and set(log["actor"]) == {"admin of None"}
 
 

@@ -4,23 +4,25 @@ levels never contradict their own words): a first year's cells are "this year on
 from __future__ import annotations
 
 from data.db.store import Store
+from data.services import groups as groups_svc
+from data.services import schools
 from data.services.scorecards import registry_for, scorecard
 from ui.frames import grid_frame, map_frame
 
 
 def test_grid_and_map_cells_say_what_the_school_card_says(demo_store: Store) -> None:  # issue 11 point 7
-    first = demo_store.periods()[0]  # no earlier year: every level there is a status-only level
-    groups = demo_store.groups()
+    first = schools.periods(demo_store)[0]  # no earlier year: every level there is a status-only level
+    groups = groups_svc.groups(demo_store)
     checked = status_only = 0
     for gid in groups[groups["members"] > 1]["group_id"]:
-        if len(demo_store.group_members(int(gid), first)) < 2 or checked > 300:
+        if len(groups_svc.group_members(demo_store, int(gid), first)) < 2 or checked > 300:
             continue
         card = scorecard(demo_store, group=int(gid), period=first)
         reg = registry_for(demo_store, [int(gid)])
         grid = grid_frame(card, registry=reg)
         if grid.empty:  # no member with a judged result that year
             continue
-        est = demo_store.establishments([u for u, _ in card.members])
+        est = schools.establishments(demo_store, [u for u, _ in card.members])
         for row in grid.itertuples():
             school = next(r for r in scorecard(demo_store, school=int(row.urn), period=first).rows
                           if r.measure == row.measure_id)

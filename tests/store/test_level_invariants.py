@@ -15,6 +15,7 @@ import pytest
 from charts.palette import LEVEL_COLOURS, LEVEL_WORDS
 from data.db.errors import StoreError
 from data.db.store import Store
+from data.services import groups, schools
 from data.services.scorecards import registry_for, scorecard
 from metrics.comparators import OWN_KIND
 from metrics.scorecard import LEVEL_BOUNDS, LEVELS, Scorecard, ScorecardRow, versus_national
@@ -53,7 +54,7 @@ def walk(store: Store, period: str) -> tuple[list[str], int, int]:
     problems: list[str] = []
     n_groups = n_schools = 0
     school_cards: dict[int, Scorecard] = {}
-    for gid in store.groups()["group_id"].tolist():
+    for gid in groups.groups(store)["group_id"].tolist():
         try:
             card = scorecard(store, group=str(gid), period=period)
         except StoreError:
@@ -68,7 +69,7 @@ def walk(store: Store, period: str) -> tuple[list[str], int, int]:
             if urn not in school_cards:
                 school_cards[urn] = scorecard(store, school=urn, period=period)
                 n_schools += 1
-                mine_reg = registry_for(store, store.groups_of(urn))
+                mine_reg = registry_for(store, groups.groups_of(store, urn))
                 for r in school_cards[urn].rows:
                     problems += _row_contradictions(f"school {urn} {r.measure}", r,
                                                     mine_reg.get(r.measure) if r.measure in mine_reg else None)
@@ -89,7 +90,7 @@ def walk(store: Store, period: str) -> tuple[list[str], int, int]:
 
 @pytest.mark.parametrize("which", ["first", "latest"])
 def test_no_level_contradicts_another_on_the_demo(demo_store: Store, which: str) -> None:  # issue 11 point 7
-    periods = demo_store.periods()
+    periods = schools.periods(demo_store)
     period = periods[0] if which == "first" else periods[-1]
     t = time.perf_counter()
     problems, n_groups, n_schools = walk(demo_store, period)
@@ -101,7 +102,7 @@ def test_no_level_contradicts_another_on_the_demo(demo_store: Store, which: str)
 
 def test_alternative_provision_on_the_demo_is_judged_only_against_its_own_kind(demo_store: Store) -> None:
     # issue 11 point 7: a PRU's absence is never ranked "Strong" with no national figure for alternative provision
-    period = demo_store.periods()[-1]
+    period = schools.periods(demo_store)[-1]
     urns = [u for u, p in demo_store.query("SELECT urn, phase FROM establishments") if p in OWN_KIND]
     assert urns
     seen = 0

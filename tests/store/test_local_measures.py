@@ -11,6 +11,7 @@ import pytest
 from conftest import BAD, FIXTURES, snapshot
 
 from data.db.store import Store
+from data.services import groups, local_measures, schools
 from data.services.local_measures import (
     LocalValue,
     UploadResult,
@@ -59,10 +60,10 @@ def world(store: Store) -> World:
         cur.execute("INSERT INTO establishments (urn, name, phase) VALUES (100001, 'Ash Primary', 'primary'), "
                     "(100002, 'Beech Primary', 'primary'), (100003, 'Cedar Academy', 'secondary'), "
                     "(100004, 'Damson School', 'primary')")
-    group = store.create_group("partnership", "Riverside Partnership")
-    store.add_memberships(group, [100001, 100002], "2019-09-01")
-    store.add_memberships(group, [100003], "2019-09-01", "2020-08-31")
-    other = store.create_group("trust", "Hilltop Trust")
+    group = groups.create_group(store, "partnership", "Riverside Partnership")
+    groups.add_memberships(store, group, [100001, 100002], "2019-09-01")
+    groups.add_memberships(store, group, [100003], "2019-09-01", "2020-08-31")
+    other = groups.create_group(store, "trust", "Hilltop Trust")
     assert define_local_measure(store, other, OTHERS, actor="hilltop@example") == []
     for d in (LEADERS, CPD, CPD_PER_TEACHER):
         assert define_local_measure(store, group, d, actor="governor@example") == []
@@ -73,9 +74,9 @@ def world(store: Store) -> World:
 
 
 def test_a_valid_definition_is_saved_and_audited(store: Store) -> None:
-    group = store.create_group("partnership", "P")
+    group = groups.create_group(store, "partnership", "P")
     assert define_local_measure(store, group, LEADERS, actor="governor@example") == []
-    saved = store.local_measures(group)
+    saved = local_measures.local_measures(store, group)
     assert saved == [{**LEADERS, "owner": str(group)}]
     assert parse_measure(saved[0]).owner == str(group)
     assert audit_rows(store)[-1] == ("governor@example", "define", "local_measure", "leaders_pct")
@@ -125,18 +126,20 @@ def test_redefining_a_measure_into_a_cycle_is_refused(world: World) -> None:
     assert define_local_measure(world.store, world.group, looped, actor="g") == [
         Issue("form", "cpd_hours", "formula", None,
               "the formula goes round in a circle: cpd_hours → cpd_per_teacher → cpd_hours")]
-    assert "formula" not in next(d for d in world.store.local_measures(world.group) if d["id"] == "cpd_hours")
+    saved = local_measures.local_measures(world.store, world.group)
+    assert "formula" not in next(d for d in saved if d["id"] == "cpd_hours")
 
 
 def test_redefining_a_measure_replaces_it(world: World) -> None:
     assert define_local_measure(world.store, world.group, {**CPD, "label": "CPD hours"}, actor="g") == []
-    assert next(d for d in world.store.local_measures(world.group) if d["id"] == "cpd_hours")["label"] == "CPD hours"
+    saved = local_measures.local_measures(world.store, world.group)
+    assert next(d for d in saved if d["id"] == "cpd_hours")["label"] == "CPD hours"
 
 
 def test_a_definition_for_a_group_that_does_not_exist(store: Store) -> None:
     assert define_local_measure(store, 42, CPD, actor="g") == [Issue("form", "cpd_hours", None, None,
                                                                       "no group with id 42")]
-    assert store.local_measures() == []
+    assert local_measures.local_measures(store) == []
 
 
 # ------------------------------------------------------------------------------ templates
@@ -274,7 +277,7 @@ def test_a_good_upload_writes_every_row_and_reads_back(world: World) -> None:
         LocalValue(5, 100001, "2020/21", 30.0, 15.0, 50.0),
         LocalValue(6, 100002, "2020/21", 10.0, 4.0, 40.0),
     ], [])
-    got = world.store.school_observations([100001, 100002, 100003], None, ["leaders_pct"])
+    got = schools.school_observations(world.store, [100001, 100002, 100003], None, ["leaders_pct"])
     rows = sorted(got[["urn", "period", "value", "numerator", "denominator", "status", "source_kind"]]
                   .itertuples(index=False, name=None))
     assert rows == [
@@ -294,9 +297,9 @@ def test_reuploading_replaces_the_same_school_and_year(world: World) -> None:
                                 filename="b.csv", actor="h")
     # value 20 with denominator 50: the numerator is completed as 20 x 50 / 100 = 10
     assert again == UploadResult([LocalValue(2, 100001, "2019/20", 20.0, 10.0, 50.0)], [])
-    got = store.school_observations([100001], ["2019/20"], ["leaders_pct"])
+    got = schools.school_observations(store, [100001], ["2019/20"], ["leaders_pct"])
     assert got[["value", "numerator", "denominator"]].values.tolist() == [[20.0, 10.0, 50.0]]
-    assert len(store.school_observations([100001, 100002, 100003], None, ["leaders_pct"])) == 5
+    assert len(schools.school_observations(store, [100001, 100002, 100003], None, ["leaders_pct"])) == 5
 
 
 def test_a_sum_measure_takes_plain_values_and_uploaded_bytes(world: World) -> None:
@@ -304,7 +307,7 @@ def test_a_sum_measure_takes_plain_values_and_uploaded_bytes(world: World) -> No
     result = upload_local_values(world.store, world.group, "cpd_hours", data, filename="good_cpd.csv", actor="h")
     assert result == UploadResult([LocalValue(2, 100001, "2020/21", 1240.0, None, None),
                                    LocalValue(3, 100002, "2020/21", 310.5, None, None)], [])
-    got = world.store.school_observations([100001, 100002], ["2020/21"], ["cpd_hours"]).sort_values("urn")
+    got = schools.school_observations(world.store, [100001, 100002], ["2020/21"], ["cpd_hours"]).sort_values("urn")
     assert got["value"].tolist() == [1240.0, 310.5]
 
 

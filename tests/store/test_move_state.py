@@ -15,6 +15,7 @@ from data.db.errors import StoreError
 from data.db.state import LOCAL_NAMES, STATE_TABLES, StateStore, _key, copy_store, state_url_for
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups
 from data.services.accounts import add_user
 
 
@@ -63,7 +64,7 @@ def old_store(demo_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     path = tmp_path / "old.duckdb"
     copy_store(demo_master, path)
     with Store(path) as s:
-        gid = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
+        gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
         assert add_user(s, "test", email="head@school.example", role="leader", group=str(gid)) == []
         assert add_user(s, "test", email="boss@trust.example", role="admin") == []
         before = _state_rows(s.state)
@@ -102,7 +103,7 @@ def test_an_unmoved_store_says_so_and_move_state_moves_every_row_once(old_store,
         assert s.query("SELECT count(*) FROM audit_log")[0][0] == seen["counts"]["audit_log"]
         assert s.query("SELECT count(*) FROM observations WHERE source_kind = 'local'")[0][0] == \
             seen["counts"]["local_values"]
-        assert s.find_group(seen["rows"]["groups"][0][2]) is not None
+        assert groups.find_group(s, seen["rows"]["groups"][0][2]) is not None
         assert s.unmoved_state() == []
 
     assert main(["move-state", "--yes"]) == 0  # idempotent: a second run finds nothing and changes nothing
@@ -110,7 +111,7 @@ def test_an_unmoved_store_says_so_and_move_state_moves_every_row_once(old_store,
     with Store(path) as s:
         assert _state_rows(s.state) == seen["rows"]
         # new ids follow the moved ones
-        gid = s.create_group("partnership", "A partnership made after the move")
+        gid = groups.create_group(s, "partnership", "A partnership made after the move")
         assert gid >= 10_000_000 and gid not in {r[0][1] for r in seen["rows"]["groups"]}
 
 

@@ -13,6 +13,7 @@ from conftest import refused
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.outputs.reports import scorecard_csv, scorecard_xlsx
+from data.services import groups, local_measures, schools
 from data.services.access import Role, Viewer
 from data.services.governance import check_upload, upload_template
 from data.services.publications import published
@@ -28,7 +29,7 @@ def real(demo_store: Store) -> Store:
 
 
 def _card(store: Store):  # noqa: ANN202 - a Scorecard
-    return scorecard(store, group=FLAGSHIP_PARTNERSHIP, period=store.periods()[-1])
+    return scorecard(store, group=FLAGSHIP_PARTNERSHIP, period=schools.periods(store)[-1])
 
 
 def test_the_reports_csv_is_refused_as_jointlys_own_report(real: Store, tmp_path: Path) -> None:
@@ -63,10 +64,10 @@ def test_a_publications_csv_is_refused_as_jointlys_own(real: Store, tmp_path: Pa
 
 def test_a_local_measure_template_goes_back_on_the_measures_page(real: Store, tmp_path: Path) -> None:
     # issue 11 point 10: refused on the Data page with where it belongs; accepted, as downloaded, where it belongs
-    group = real.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(real, FLAGSHIP_PARTNERSHIP)
     leader = Viewer(Role.LEADER, group.group_id, "Lee")
-    measure = next(d["id"] for d in real.local_measures(group.group_id) if not d.get("formula"))
-    period = real.periods()[-1]
+    measure = next(d["id"] for d in local_measures.local_measures(real, group.group_id) if not d.get("formula"))
+    period = schools.periods(real)[-1]
     template = upload_template(real, leader, group.group_id, measure, period)
     path = tmp_path / f"{measure}.csv"
     path.write_text(template)

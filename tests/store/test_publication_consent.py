@@ -8,6 +8,7 @@ from disclosure import Version, determined
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.consent import member_urns, record_consent, record_consents
 from data.services.local_measures import define_local_measure, upload_local_values
@@ -24,10 +25,10 @@ MENTORING = {"id": "mentoring", "label": "Pupils with a mentor",
 
 @pytest.fixture()
 def world(demo_store: Store) -> dict:
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
     assert group
-    period = demo_store.periods()[-1]
-    members = demo_store.group_members(group.group_id, period)
+    period = schools.periods(demo_store)[-1]
+    members = groups.group_members(demo_store, group.group_id, period)
     assert len(members) >= 4 and set(members) <= set(member_urns(demo_store, group.group_id, period))
     names = dict(demo_store.query("SELECT urn, name FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
                                   [members]))
@@ -91,9 +92,9 @@ def test_the_sentence_names_every_school_left_out_and_is_kept_with_the_copy(worl
 
 def test_a_school_never_asked_is_left_out_too(world: dict) -> None:  # issue 11 point 2
     s, gid = world["store"], world["gid"]
-    other = s.find_group("Copperham Schools Alliance")
-    newcomer = next(u for u in s.group_members(other.group_id) if u not in world["members"])
-    s.add_memberships(gid, [newcomer], "2025-09-01", None, actor="test", source="test")
+    other = groups.find_group(s, "Copperham Schools Alliance")
+    newcomer = next(u for u in groups.group_members(s, other.group_id) if u not in world["members"])
+    groups.add_memberships(s, gid, [newcomer], "2025-09-01", None, actor="test", source="test")
     pub, problems = build_publication(s, ADMIN, gid, world["period"], ["overall_absence"], {})
     assert problems == [] and pub is not None
     assert [(x.urn, x.answer) for x in pub.left_out] == [(newcomer, "not asked")]

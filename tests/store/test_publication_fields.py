@@ -11,6 +11,8 @@ import pytest
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.outputs.public_export import export_public
+from data.services import groups
+from data.services import schools as schools_svc
 from data.services.access import Role, Viewer
 from data.services.publications import build_publication, publish, published
 from metrics.publication import website_url
@@ -21,10 +23,10 @@ MEASURES = ["ks2_rwm_expected", "attainment8", "persistent_absence"]
 
 @pytest.fixture()
 def world(demo_store: Store) -> dict:
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
     assert group
-    period = demo_store.periods()[-1]
-    members = demo_store.group_members(group.group_id, period)
+    period = schools_svc.periods(demo_store)[-1]
+    members = groups.group_members(demo_store, group.group_id, period)
     phase = dict(demo_store.query("SELECT urn, phase FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
                                   [members]))
     primary = next(u for u in members if phase[u] == "primary")

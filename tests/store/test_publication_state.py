@@ -10,6 +10,7 @@ import pytest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.publications import build_publication, find_publications, publish, published, withdraw
 
@@ -19,9 +20,9 @@ MEASURES = ["ks2_rwm_expected", "overall_absence"]
 
 @pytest.fixture()
 def world(demo_store: Store) -> dict:
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
     assert group
-    return {"store": demo_store, "gid": group.group_id, "period": demo_store.periods()[-1]}
+    return {"store": demo_store, "gid": group.group_id, "period": schools.periods(demo_store)[-1]}
 
 
 @pytest.fixture()

@@ -8,6 +8,7 @@ import pytest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups, local_measures, schools
 from data.services.access import Role, Viewer
 from data.services.publications import (
     MAX_COMMENTARY,
@@ -31,11 +32,12 @@ ADMIN = Viewer(Role.ADMIN, None, "Data manager")
 
 @pytest.fixture()
 def world(demo_store: Store) -> dict:
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
-    other = demo_store.find_group("Copperham Schools Alliance")
+    group = groups.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
+    other = groups.find_group(demo_store, "Copperham Schools Alliance")
     assert group and other
     _set_aside_the_demos_own_publication(demo_store, group.group_id)
-    return {"store": demo_store, "gid": group.group_id, "other": other.group_id, "period": demo_store.periods()[-1],
+    return {"store": demo_store, "gid": group.group_id, "other": other.group_id,
+            "period": schools.periods(demo_store)[-1],
             "leader": Viewer(Role.LEADER, group.group_id, "Leader"),
             "governor": Viewer(Role.GOVERNOR, group.group_id, "Governor"),
             "stranger": Viewer(Role.LEADER, other.group_id, "Other leader")}
@@ -81,7 +83,7 @@ def test_the_preview_is_exactly_what_is_published(world: dict) -> None:
     assert published(s, pub.publication_id) == pub
     assert [i.measure for i in pub.items] == MEASURES
     assert pub.items[0].commentary == note["ks2_rwm_expected"]
-    assert {x.urn for x in pub.schools} == set(s.group_members(world["gid"], world["period"]))
+    assert {x.urn for x in pub.schools} == set(groups.group_members(s, world["gid"], world["period"]))
     assert all(x.name and x.town and x.postcode for x in pub.schools)
 
 
@@ -200,7 +202,7 @@ def test_bad_requests_are_refused_in_words_and_nothing_is_written(world: dict) -
 
 def test_local_measures_of_the_group_may_be_published(world: dict) -> None:
     s = world["store"]
-    local = [d["id"] for d in s.local_measures(world["gid"])]
+    local = [d["id"] for d in local_measures.local_measures(s, world["gid"])]
     assert local
     pub = publish_ok(world, measures=local[:2])
     assert [i.measure for i in pub.items] == local[:2]
@@ -261,7 +263,7 @@ def _shrink(store: Store, urn: int, measure: str, period: str, den: float, value
 
 def test_a_small_cohort_is_suppressed_with_a_second_school_and_never_stored(world: dict) -> None:
     s, period = world["store"], world["period"]
-    members = s.group_members(world["gid"], period)
+    members = groups.group_members(s, world["gid"], period)
     have = {u for (u,) in s.query("SELECT urn FROM observations WHERE level = 'school' AND measure = "
                                   "'ks2_rwm_expected' AND period = ? AND value IS NOT NULL "
                                   "AND urn IN (SELECT unnest(?::INTEGER[]))", [period, members])}
@@ -288,7 +290,7 @@ def test_a_small_cohort_is_suppressed_with_a_second_school_and_never_stored(worl
 
 def test_a_whole_group_below_the_minimum_hides_the_total(world: dict) -> None:
     s, period = world["store"], world["period"]
-    members = s.group_members(world["gid"], period)
+    members = groups.group_members(s, world["gid"], period)
     for urn in members:
         _shrink(s, urn, "fsm_pct", period, 0.5, 40.0)
     pub = publish_ok(world, measures=["fsm_pct"])

@@ -23,6 +23,7 @@ from conftest import EES_CENSUS, GIAS_SAMPLE, GIAS_TV, META, PERF, imports_log, 
 from data.db.store import Store
 from data.ingest.importers import ImportReport, import_file
 from data.ingest.reading import Problem, read_table
+from data.services import schools as schools_svc
 
 REPO = Path(__file__).resolve().parents[2]
 NAT = "E92000001"
@@ -373,7 +374,7 @@ def test_spine_establishments(imported) -> None:
     assert (report.kind, report.establishments_added, report.problems) == ("spine", 413, [])
     cols = ["name", "town", "postcode", "phase", "type_name", "type_group", "state_funded", "age_low", "age_high",
             "la_code", "estab"]
-    got = {u: store.establishment(u) for u in (121293, 144929, 121771)}
+    got = {u: schools_svc.establishment(store, u) for u in (121293, 144929, 121771)}
     assert {u: {c: e[c] for c in cols} for u, e in got.items()} == {
         121293: {"name": "Leeming and Londonderry Community Primary School", "town": "Northallerton",
                  "postcode": "DL7 9SG", "phase": "primary", "type_name": "Community school",
@@ -403,7 +404,7 @@ def test_gias_establishments_sample(imported) -> None:
     got = {u: (n, e, no) for u, n, e, no in store.query("SELECT urn, name, easting, northing FROM establishments")}
     assert got == {int(r[0]): (r[header.index("EstablishmentName")], float(r[header.index("Easting")]),
                                float(r[header.index("Northing")])) for r in rows}
-    cass = store.establishment(100000)
+    cass = schools_svc.establishment(store, 100000)
     assert (cass["easting"], cass["northing"]) == (533498.0, 181201.0)
     assert cass["latitude"] == pytest.approx(51.514, abs=0.001)  # OSGB36 -> WGS84
     assert cass["longitude"] == pytest.approx(-0.077, abs=0.001)
@@ -421,7 +422,7 @@ def test_gias_windows_1252(store: Store, tmp_path: Path) -> None:
     assert b"\x92" in path.read_bytes() and b"\xe9" in path.read_bytes()
     report = import_file(store, path)
     assert (report.ok, report.encoding) == (True, "cp1252")
-    assert store.establishment(100000)["name"] == name
+    assert schools_svc.establishment(store, 100000)["name"] == name
 
 
 def test_windows_1252_metafile_decodes() -> None:

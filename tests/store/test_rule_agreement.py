@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 
 from data.db.store import Store, StoreError
+from data.services import groups as groups_svc
+from data.services import schools
 from data.services.scorecards import scorecard
 from metrics.registry import Polarity
 from metrics.scorecard import Scorecard, ScorecardRow
@@ -75,11 +77,11 @@ def test_every_group_sees_each_member_as_its_own_card_does(demo_store: Store) ->
     t = time.perf_counter()
     cards: dict[tuple[int, str], Scorecard] = {}
     problems: list[str] = []
-    groups = demo_store.groups()["group_id"].tolist()
-    for period in demo_store.periods():
+    groups = groups_svc.groups(demo_store)["group_id"].tolist()
+    for period in schools.periods(demo_store):
         for gid in groups:
             problems += disagreements(demo_store, int(gid), period, cards)
-    print(f"{len(groups)} groups x {len(demo_store.periods())} years, {len(cards)} school cards, "
+    print(f"{len(groups)} groups x {len(schools.periods(demo_store))} years, {len(cards)} school cards, "
           f"{time.perf_counter() - t:.0f} s")
     assert len(cards) > 300  # every member of every group in every year with results: the walk really happened
     assert problems == [], f"{len(problems)} disagreements, e.g.\n" + "\n".join(problems[:30])

@@ -20,7 +20,17 @@ import pytest
 from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
-from data.services import accounts, governance, inspections, publications, scope, support_log
+from data.services import (
+    accounts,
+    governance,
+    groups,
+    inspections,
+    local_measures,
+    publications,
+    schools,
+    scope,
+    support_log,
+)
 from data.services.access import AccessDenied, Role, Viewer
 
 A_LOCAL = "community_events"  # one of A's
@@ -57,21 +67,21 @@ def world_db(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("scope") / "scope.duckdb"
     copy_store(demo_master, path)
     with Store(path) as s:
-        a = s.find_group(FLAGSHIP_PARTNERSHIP).group_id
+        a = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
         # the demo's second group with local measures of its own (ids prefixed by its initials)
-        b, b_local = next((int(d["owner"]), d["id"]) for d in s.local_measures()
+        b, b_local = next((int(d["owner"]), d["id"]) for d in local_measures.local_measures(s)
                           if d["owner"] != str(a) and d["id"].endswith("_community_events"))
-        b_name = s.find_group(b).name
-        period = s.periods()[-1]
-        a_members = s.group_members(a, period)
-        b_members = s.group_members(b, period)
+        b_name = groups.find_group(s, b).name
+        period = schools.periods(s)[-1]
+        a_members = groups.group_members(s, a, period)
+        b_members = groups.group_members(s, b, period)
         shared = a_members[0]
-        s.add_memberships(b, [shared], "2019-09-01", actor="setup")
+        groups.add_memberships(s, b, [shared], "2019-09-01", actor="setup")
         only_b = next(u for u in b_members if u not in a_members)
         lead_a, lead_b = Viewer(Role.LEADER, a, "leader A"), Viewer(Role.LEADER, b, "leader B")
         # B's own things: a local measure's value for the shared school, targets, a choice, support, publications
-        s.write_local_values(b_local, pd.DataFrame({"urn": [shared, only_b], "period": [period] * 2,
-                                                    "value": [41.0, 7.0]}), actor="leader B")
+        local_measures.write_local_values(s, b_local, pd.DataFrame({"urn": [shared, only_b], "period": [period] * 2,
+                                                                   "value": [41.0, 7.0]}), actor="leader B")
         assert governance.set_targets(s, lead_b, b, period, {"attainment8": 51.5}) == []
         assert governance.set_targets(s, lead_a, a, period, {"attainment8": 47.0}) == []
         assert governance.choose_measures(s, lead_b, b, ["attainment8", b_local]) == []
@@ -129,7 +139,7 @@ def case_periods(w: World) -> None:
 
 def case_members(w: World) -> None:
     got = scope.members(w.store, w.leader(w.a), w.a, w.period)
-    assert urns_in(got) == set(w.store.group_members(w.a, w.period)) and w.only_b not in urns_in(got)
+    assert urns_in(got) == set(groups.group_members(w.store, w.a, w.period)) and w.only_b not in urns_in(got)
     assert "only your own group" in denied(lambda: scope.members(w.store, w.leader(w.a), w.b, w.period))
     denied(lambda: scope.members(w.store, PUBLIC, w.a, w.period))
 
@@ -235,8 +245,8 @@ def case_school_values(w: World) -> None:
 def case_partners(w: World) -> None:
     # like with like (issue 11 point 14): the shared school is a primary, so its partners are on a primary measure
     found = scope.partners(w.store, w.leader(w.a), w.shared, "ks2_rwm_expected", w.period, limit=50, max_km=None)
-    names_b = set(w.store.establishments(w.store.group_members(w.b))["name"]) - set(
-        w.store.establishments(w.store.group_members(w.a))["name"])
+    names_b = set(schools.establishments(w.store, groups.group_members(w.store, w.b))["name"]) - set(
+        schools.establishments(w.store, groups.group_members(w.store, w.a))["name"])
     in_group = [p for p in found if w.b_name.lower() in p.relation.lower()]
     assert in_group == []  # B is never named as the shared school's group to A's leader
     as_b = scope.partners(w.store, w.leader(w.b), w.shared, "ks2_rwm_expected", w.period, limit=50, max_km=None)
@@ -411,7 +421,7 @@ def case_school_inspections(w: World) -> None:
 
 def case_group_inspections(w: World) -> None:
     mine = inspections.group_inspections(w.store, w.leader(w.a), w.a, w.period)
-    assert mine.schools == len(w.store.group_members(w.a, w.period))
+    assert mine.schools == len(groups.group_members(w.store, w.a, w.period))
     assert "only your own group" in denied(lambda: inspections.group_inspections(w.store, w.leader(w.a), w.b,
                                                                                   w.period))
     denied(lambda: inspections.group_inspections(w.store, PUBLIC, w.a, w.period))
@@ -434,7 +444,7 @@ def case_group_detail(w: World) -> None:  # issue 11 point 1
     from data.services import group_admin
 
     mine = group_admin.group_detail(w.store, w.leader(w.a), w.a)
-    assert {s.urn for s in mine.stays} == set(w.store.group_members(w.a))
+    assert {s.urn for s in mine.stays} == set(groups.group_members(w.store, w.a))
     assert "only your own group" in denied(lambda: group_admin.group_detail(w.store, w.leader(w.a), w.b))
     assert w.only_b in {s.urn for s in group_admin.group_detail(w.store, ADMIN, w.b).stays}
     denied(lambda: group_admin.group_detail(w.store, PUBLIC, w.a))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from data.db.store import Store
+from data.services import groups
 from data.services.access import Role
 from data.services.accounts import (
     COOKIE_LIFE,
@@ -30,8 +31,8 @@ ADMIN = "admin@example.org"
 @pytest.fixture
 def accounts(store: Store) -> int:
     """A partnership of two schools, its leader and an admin: the group's id."""
-    group = store.create_group("partnership", "Cookie Partnership")
-    store.add_memberships(group, [100001, 100002])
+    group = groups.create_group(store, "partnership", "Cookie Partnership")
+    groups.add_memberships(store, group, [100001, 100002])
     assert add_user(store, "test", email=LEADER, role="leader", group=group, password="leader-password-1",
                     display_name="Lee") == []
     assert add_user(store, "test", email=ADMIN, role="admin", password="admin-password-12") == []
@@ -88,8 +89,8 @@ def test_garbage_gives_nobody_and_never_raises(store: Store, accounts: int, valu
 def test_a_cookie_from_another_store_gives_nobody(store: Store, accounts: int, tmp_path: Path) -> None:
     # issue 11 point 6: each store signs with its own key
     with Store(tmp_path / "other.duckdb") as other:
-        group = other.create_group("partnership", "Cookie Partnership")
-        other.add_memberships(group, [100001])
+        group = groups.create_group(other, "partnership", "Cookie Partnership")
+        groups.add_memberships(other, group, [100001])
         assert add_user(other, "test", email=LEADER, role="leader", group=group, password="leader-password-1") == []
         foreign = session_cookie(other, LEADER, now=T0)
     assert viewer_from_cookie(store, foreign, now=T0) is None

@@ -13,6 +13,7 @@ import pytest
 
 from data.db.state import PEOPLE_GROUP_IDS_FROM, StateError, StateStore, state_url_for
 from data.db.store import Store
+from data.services import governance, groups, imports
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,22 +121,22 @@ def two_stores(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyte
 def test_each_store_reads_its_own_write_at_once_and_the_others_after_refresh(two_stores) -> None:  # issue 12 point 8
     a, b = two_stores
     gen_b = b.generation
-    gid = a.create_group("partnership", "Ash Partnership", actor="a")
-    a.add_memberships(gid, [100001], "2020-09-01", actor="a")
-    a.set_target("group", gid, "attainment8", "2023/24", 48.5, actor="a")
-    assert a.find_group(gid).name == "Ash Partnership" and a.group_members(gid) == [100001]
-    assert a.targets("group", gid, "2023/24") == {"attainment8": 48.5}
-    assert b.find_group(gid) is None  # not yet: b reads its mirror as it was
+    gid = groups.create_group(a, "partnership", "Ash Partnership", actor="a")
+    groups.add_memberships(a, gid, [100001], "2020-09-01", actor="a")
+    governance.set_target(a, "group", gid, "attainment8", "2023/24", 48.5, actor="a")
+    assert groups.find_group(a, gid).name == "Ash Partnership" and groups.group_members(a, gid) == [100001]
+    assert governance.targets(a, "group", gid, "2023/24") == {"attainment8": 48.5}
+    assert groups.find_group(b, gid) is None  # not yet: b reads its mirror as it was
     assert b.refresh() and b.generation != gen_b
-    assert b.find_group(gid).name == "Ash Partnership" and b.group_members(gid) == [100001]
-    assert b.targets("group", gid, "2023/24") == {"attainment8": 48.5}
+    assert groups.find_group(b, gid).name == "Ash Partnership" and groups.group_members(b, gid) == [100001]
+    assert governance.targets(b, "group", gid, "2023/24") == {"attainment8": 48.5}
     assert not b.refresh()  # nothing new: nothing reloaded, the generation stays
     # the mirror keeps DuckDB's column types: a page's read is the read it was
     kinds = dict(b.query("SELECT column_name, data_type FROM information_schema.columns "
                          "WHERE table_name = 'audit_log' AND table_catalog LIKE 'jointly_state_mirror%'"))
     assert kinds["at_time"] == "TIMESTAMP" and kinds["audit_id"] == "INTEGER"
     assert b.query("SELECT typeof(at_time) FROM audit_log LIMIT 1") == [("TIMESTAMP",)]
-    actions = b.audit_log()["action"].tolist()
+    actions = imports.audit_log(b)["action"].tolist()
     assert actions[:3] == ["set", "add", "create"]  # every write audited, in the state store, newest first
 
 
@@ -150,10 +151,11 @@ def test_state_url_defaults_beside_the_results_file(tmp_path: Path, monkeypatch:
 WRITER = textwrap.dedent("""
     import sys
     from data.db.store import Store
+    from data.services import governance
     path, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     s = Store(path, read_only=True)
     for i in range(n):
-        s.set_target("school", 100001, f"m_{who}_{i}", "2023/24", float(i), actor=who)
+        governance.set_target(s, "school", 100001, f"m_{who}_{i}", "2023/24", float(i), actor=who)
     s.refresh()
     print(len(s.query("SELECT * FROM targets")))
     s.close()

@@ -7,6 +7,7 @@ import pytest
 
 from data.db.errors import StoreError
 from data.db.store import Store
+from data.services import groups, local_measures, schools
 
 
 @pytest.fixture()
@@ -17,79 +18,79 @@ def st(tmp_path) -> Store:
 
 
 def test_membership_ranges_merge_when_adjacent_and_filter_by_period(st):
-    g = st.create_group("partnership", "Riverside Partnership")
-    assert st.add_memberships(g, [1, 2, 3], "2020-09-01", "2021-08-31") == 3
-    assert st.add_memberships(g, [1, 2], "2021-09-01", "2022-08-31") == 2
-    assert st.add_memberships(g, [1, 2], "2021-09-01", "2022-08-31") == 0  # idempotent
+    g = groups.create_group(st, "partnership", "Riverside Partnership")
+    assert groups.add_memberships(st, g, [1, 2, 3], "2020-09-01", "2021-08-31") == 3
+    assert groups.add_memberships(st, g, [1, 2], "2021-09-01", "2022-08-31") == 2
+    assert groups.add_memberships(st, g, [1, 2], "2021-09-01", "2022-08-31") == 0  # idempotent
     rows = st.query("SELECT urn, start_date::VARCHAR, end_date::VARCHAR FROM memberships ORDER BY urn")
     assert rows == [(1, "2020-09-01", "2022-08-31"), (2, "2020-09-01", "2022-08-31"), (3, "2020-09-01", "2021-08-31")]
-    assert st.group_members(g, "2020/21") == [1, 2, 3]
-    assert st.group_members(g, "2021/22") == [1, 2]
-    assert st.group_members(g, "2022/23") == []
+    assert groups.group_members(st, g, "2020/21") == [1, 2, 3]
+    assert groups.group_members(st, g, "2021/22") == [1, 2]
+    assert groups.group_members(st, g, "2022/23") == []
 
 
 def test_a_gap_year_keeps_two_ranges(st):
-    g = st.create_group("trust", "Gap Trust")
-    st.add_memberships(g, [7], "2018-09-01", "2019-08-31")
-    st.add_memberships(g, [7], "2020-09-01", None)
+    g = groups.create_group(st, "trust", "Gap Trust")
+    groups.add_memberships(st, g, [7], "2018-09-01", "2019-08-31")
+    groups.add_memberships(st, g, [7], "2020-09-01", None)
     assert st.query("SELECT count(*) FROM memberships")[0][0] == 2
-    assert st.group_members(g, "2019/20") == []
-    assert st.group_members(g, "2025/26") == [7]
+    assert groups.group_members(st, g, "2019/20") == []
+    assert groups.group_members(st, g, "2025/26") == [7]
 
 
 def test_nested_groups_include_subgroup_members(st):
-    trust = st.create_group("trust", "Big Trust")
-    cluster = st.create_group("cluster", "North cluster", parent_id=trust)
-    st.add_memberships(trust, [1, 2])
-    st.add_memberships(cluster, [3])
-    assert st.group_members(trust, "2018/19") == [1, 2, 3]
-    assert st.group_members(trust, "2018/19", include_subgroups=False) == [1, 2]
-    assert st.group_members(cluster, "2018/19") == [3]
+    trust = groups.create_group(st, "trust", "Big Trust")
+    cluster = groups.create_group(st, "cluster", "North cluster", parent_id=trust)
+    groups.add_memberships(st, trust, [1, 2])
+    groups.add_memberships(st, cluster, [3])
+    assert groups.group_members(st, trust, "2018/19") == [1, 2, 3]
+    assert groups.group_members(st, trust, "2018/19", include_subgroups=False) == [1, 2]
+    assert groups.group_members(st, cluster, "2018/19") == [3]
 
 
 def test_find_group_by_id_code_or_exact_name(st):
-    g = st.create_group("federation", "Two Villages Federation", code="FED01")
-    assert st.find_group(str(g)).name == "Two Villages Federation"
-    assert st.find_group("two villages federation").group_id == g
-    assert st.find_group("fed01").group_id == g
-    assert st.find_group("Two Villages") is None
+    g = groups.create_group(st, "federation", "Two Villages Federation", code="FED01")
+    assert groups.find_group(st, str(g)).name == "Two Villages Federation"
+    assert groups.find_group(st, "two villages federation").group_id == g
+    assert groups.find_group(st, "fed01").group_id == g
+    assert groups.find_group(st, "Two Villages") is None
 
 
 def test_bad_group_and_membership_inputs_are_refused(st):
     with pytest.raises(StoreError, match="kind 'club'"):
-        st.create_group("club", "X")
+        groups.create_group(st, "club", "X")
     with pytest.raises(StoreError, match="needs a name"):
-        st.create_group("trust", "  ")
-    g = st.create_group("trust", "T")
+        groups.create_group(st, "trust", "  ")
+    g = groups.create_group(st, "trust", "T")
     with pytest.raises(StoreError, match="cannot end"):
-        st.add_memberships(g, [1], "2021-09-01", "2020-08-31")
+        groups.add_memberships(st, g, [1], "2021-09-01", "2020-08-31")
     with pytest.raises(StoreError, match="no group with id 999"):
-        st.add_memberships(999, [1])
+        groups.add_memberships(st, 999, [1])
     assert st.query("SELECT count(*) FROM memberships")[0][0] == 0
 
 
 def test_local_measure_values_replace_and_are_audited(st):
-    g = st.create_group("partnership", "P")
+    g = groups.create_group(st, "partnership", "P")
     definition = {"id": "cpd_hours_per_teacher", "label": "CPD hours per teacher", "perspective": "staff_leadership",
                   "unit": "hours", "polarity": "higher_better", "phases": ["primary"], "rollup": "weighted_mean",
                   "description": "Hours of training per teacher."}
-    st.define_local_measure(g, definition, actor="governor@example")
-    st.write_local_values("cpd_hours_per_teacher", pd.DataFrame(
+    local_measures.write_local_measure(st, g, definition, actor="governor@example")
+    local_measures.write_local_values(st, "cpd_hours_per_teacher", pd.DataFrame(
         {"urn": [1, 2], "period": ["2018/19"] * 2, "value": [10.0, 12.0], "numerator": [100, 240],
          "denominator": [10, 20]}))
-    st.write_local_values("cpd_hours_per_teacher", pd.DataFrame(
+    local_measures.write_local_values(st, "cpd_hours_per_teacher", pd.DataFrame(
         {"urn": [1], "period": ["2018/19"], "value": [11.0]}))
-    got = st.school_observations([1, 2], ["2018/19"], ["cpd_hours_per_teacher"]).sort_values("urn")
+    got = schools.school_observations(st, [1, 2], ["2018/19"], ["cpd_hours_per_teacher"]).sort_values("urn")
     assert got["value"].tolist() == [11.0, 12.0]
     assert got["source_kind"].tolist() == ["local", "local"]
-    assert [m["id"] for m in st.local_measures(g)] == ["cpd_hours_per_teacher"]
+    assert [m["id"] for m in local_measures.local_measures(st, g)] == ["cpd_hours_per_teacher"]
     actions = st.query("SELECT actor, action, entity FROM audit_log ORDER BY audit_id")
     assert ("governor@example", "define", "local_measure") in actions
     with pytest.raises(StoreError, match="define it first"):
-        st.write_local_values("nope", pd.DataFrame({"urn": [1], "period": ["2018/19"], "value": [1.0]}))
-    other = st.create_group("trust", "Other")
+        local_measures.write_local_values(st, "nope", pd.DataFrame({"urn": [1], "period": ["2018/19"], "value": [1.0]}))
+    other = groups.create_group(st, "trust", "Other")
     with pytest.raises(StoreError, match="belongs to another group"):
-        st.define_local_measure(other, definition)
+        local_measures.write_local_measure(st, other, definition)
 
 
 def test_recluster_keeps_every_observation_and_groups_members_together(st):
@@ -98,15 +99,15 @@ def test_recluster_keeps_every_observation_and_groups_members_together(st):
         cur.execute("""INSERT INTO observations (level, urn, measure, period, value, status)
                        SELECT 'school', i, 'pupils', '2018/19', i, 'ok' FROM range(1, 301) t(i)""")
     members = list(range(5, 300, 10))  # scattered URNs
-    g = st.create_group("trust", "Scattered Trust")
-    st.add_memberships(g, members)
+    g = groups.create_group(st, "trust", "Scattered Trust")
+    groups.add_memberships(st, g, members)
     before = st.query("SELECT urn, value FROM observations ORDER BY urn")
     st.recluster()
     assert st.query("SELECT urn, value FROM observations ORDER BY urn") == before
     ords = sorted(r[0] for r in st.query("SELECT ord FROM establishments WHERE urn IN (SELECT unnest(?))", [members]))
     assert ords == list(range(ords[0], ords[0] + len(members)))  # contiguous
     assert st.query("SELECT count(*) FROM observations WHERE ord IS NULL")[0][0] == 0
-    got = st.school_observations(members, ["2018/19"])
+    got = schools.school_observations(st, members, ["2018/19"])
     assert sorted(got["urn"]) == members
 
 
@@ -127,10 +128,10 @@ def test_recluster_keeps_school_stats_readable_by_group(st):
 
     refresh_derived(st)
     members = list(range(3, 200, 7))
-    g = st.create_group("trust", "Late Trust")
-    st.add_memberships(g, members)
+    g = groups.create_group(st, "trust", "Late Trust")
+    groups.add_memberships(st, g, members)
     st.recluster()  # members move together after the stats were computed
-    got = st.school_stats(members, ["2018/19"], ["ks2_rwm_expected"])
+    got = schools.school_stats(st, members, ["2018/19"], ["ks2_rwm_expected"])
     assert sorted(got["urn"]) == members
 
 
@@ -158,13 +159,13 @@ def test_remembered_values_last_until_the_next_data_write(store: Store) -> None:
     from data.services.access import Role, Viewer, visible_group_ids
     from data.services.accounts import add_user, sign_in
 
-    a = store.create_group("trust", "Oak Trust")
+    a = groups.create_group(store, "trust", "Oak Trust")
     calls: list[int] = []
     compute = lambda: calls.append(1) or len(calls)  # noqa: E731
     assert store.remembered("k", compute) == 1 and store.remembered("k", compute) == 1  # computed once
     leader = Viewer(Role.LEADER, a, "leader")
     assert visible_group_ids(store, leader) == [a]
-    child = store.create_group("cluster", "Oak North", parent_id=a)  # a write: the group tree is read again
+    child = groups.create_group(store, "cluster", "Oak North", parent_id=a)  # a write: the group tree is read again
     assert visible_group_ids(store, leader) == [a, child]
     assert store.remembered("k", compute) == 2
     # a sign-in writes only the store's own records: caches of what pages show stay warm

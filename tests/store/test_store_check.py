@@ -14,6 +14,7 @@ from conftest import EES_CENSUS, PERF, REALDATA
 from data.db.store import Store
 from data.ingest.importers import import_file
 from data.ingest.store_check import OK, WARNING, Finding, check_store, report_lines
+from data.services import groups
 from data.services.access import AccessDenied, Role, Viewer
 from data.services.imports import store_findings
 
@@ -124,10 +125,10 @@ def test_a_group_with_no_member_that_has_results(store: Store) -> None:
     with_results = judged[0][0]
     without = store.query("SELECT min(urn) FROM establishments WHERE urn NOT IN (SELECT urn FROM observations "
                           "WHERE urn IS NOT NULL AND value IS NOT NULL AND measure <> 'ks4_cohort')")[0][0]
-    good = store.create_group("partnership", "Dales Partnership")
-    store.add_membership(good, with_results)
-    empty = store.create_group("partnership", "Aardvark Partnership")
-    store.add_membership(empty, without)
+    good = groups.create_group(store, "partnership", "Dales Partnership")
+    groups.add_membership(store, good, with_results)
+    empty = groups.create_group(store, "partnership", "Aardvark Partnership")
+    groups.add_membership(store, empty, without)
     found = [f for f in warnings(store) if "no school with results" in f.sentence]
     assert found == [Finding(WARNING, "1 of the 2 groups has no school with results, so its scorecard is "
                              "empty: Aardvark Partnership.", "Import the results of their schools (performance "

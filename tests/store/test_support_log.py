@@ -25,6 +25,7 @@ import pytest
 
 from data.db.state import StateConflict
 from data.db.store import Store
+from data.services import groups
 from data.services.access import AccessDenied, Role, Viewer
 from data.services.support_log import (
     BALANCE_COLUMNS,
@@ -58,13 +59,13 @@ def world(store: Store) -> dict[str, int]:
     """Riverside Partnership (Ash, Beech, Cedar; Damson left in 2021), its North cluster (Ash) and Elm Trust (Elm)."""
     store.query("INSERT INTO establishments (urn, name) VALUES (?, 'Ash Primary School'), (?, 'Beech Academy'), "
                 "(?, 'Cedar School'), (?, 'Damson Infants'), (?, 'Elm High School')", [ASH, BEECH, CEDAR, DAMSON, ELM])
-    river = store.create_group("partnership", "Riverside Partnership")
-    north = store.create_group("cluster", "Riverside North", parent_id=river)
-    elm = store.create_group("trust", "Elm Trust")
-    store.add_memberships(river, [ASH, BEECH, CEDAR], "2019-09-01")
-    store.add_memberships(river, [DAMSON], "2019-09-01", "2021-08-31")
-    store.add_memberships(north, [ASH], "2020-09-01")
-    store.add_memberships(elm, [ELM], "2018-09-01")
+    river = groups.create_group(store, "partnership", "Riverside Partnership")
+    north = groups.create_group(store, "cluster", "Riverside North", parent_id=river)
+    elm = groups.create_group(store, "trust", "Elm Trust")
+    groups.add_memberships(store, river, [ASH, BEECH, CEDAR], "2019-09-01")
+    groups.add_memberships(store, river, [DAMSON], "2019-09-01", "2021-08-31")
+    groups.add_memberships(store, north, [ASH], "2020-09-01")
+    groups.add_memberships(store, elm, [ELM], "2018-09-01")
     return {"river": river, "north": north, "elm": elm}
 
 
@@ -240,7 +241,7 @@ def test_a_group_the_viewer_cannot_see_is_refused(store: Store, world: dict[str,
 
 def test_support_recorded_in_a_cluster_is_the_partnership_s_too(store: Store, world: dict[str, int]) -> None:
     # the cluster has one member, so record in the partnership's cluster via a second member first
-    store.add_memberships(world["north"], [BEECH], "2020-09-01")
+    groups.add_memberships(store, world["north"], [BEECH], "2020-09-01")
     assert record(store, leader(world["north"]), world["north"], ASH, BEECH, hours=3) == []
     assert support_records(store, leader(world["river"]), world["river"])["hours"].tolist() == [3.0]
     assert support_records(store, leader(world["elm"]), world["elm"]).empty

@@ -17,6 +17,7 @@ import pytest
 from trusts import POOLED_ATTAINMENT8, POOLED_BASICS_95, TRUST, build_trust_store
 
 from data.db.store import Store
+from data.services import groups
 from data.services.scorecards import scorecard
 from data.services.trust_published import published_figures, published_group_figures
 
@@ -30,7 +31,7 @@ def trust_db(tmp_path: Path) -> Path:
 
 def test_the_figures_dfe_published_for_the_trust(trust_db: Path) -> None:
     with Store(trust_db) as store:
-        gid = store.find_group(TRUST).group_id
+        gid = groups.find_group(store, TRUST).group_id
         figures = published_figures(store, gid, "2024/25")
     a8 = figures["attainment8"]
     assert (a8.value, a8.status, a8.version, a8.cohort, a8.schools) == (45.1, "ok", "revised", 587, 3)
@@ -70,8 +71,8 @@ def test_cli_group_json_has_the_dfe_published_field(trust_db: Path) -> None:
 
 def test_a_group_that_is_no_dfe_trust_has_no_published_figure(trust_db: Path) -> None:
     with Store(trust_db) as store:
-        gid = store.create_group("partnership", "Three schools together")
-        store.add_memberships(gid, [137036, 137083, 144809])
+        gid = groups.create_group(store, "partnership", "Three schools together")
+        groups.add_memberships(store, gid, [137036, 137083, 144809])
         card = scorecard(store, group=str(gid), period="2024/25")
     assert {r.measure: r.dfe_published for r in card.rows if r.dfe_published is not None} == {}
 
@@ -85,7 +86,7 @@ def test_a_school_card_has_no_published_trust_figure(trust_db: Path) -> None:
 def test_dfes_figures_for_the_trusts_pupil_groups(trust_db: Path) -> None:
     """Lines 3 and 4 of the results file: Abbey's disadvantaged pupils 36.4 over 184, the others 49.1 over 403."""
     with Store(trust_db) as store:
-        figures = published_group_figures(store, store.find_group(TRUST).group_id, "2024/25")
+        figures = published_group_figures(store, groups.find_group(store, TRUST).group_id, "2024/25")
     got = {k: (f.value, f.cohort, f.version) for k, f in figures.items() if k[0] == "attainment8"}
     assert got == {("attainment8", "disadvantaged"): (36.4, 184, "revised"),
                    ("attainment8", "not_disadvantaged"): (49.1, 403, "revised")}

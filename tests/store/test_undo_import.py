@@ -19,6 +19,7 @@ from data.db.store import Store
 from data.ingest.derived import forget_period
 from data.ingest.importers import import_file
 from data.ingest.undo import plan, undo_import
+from data.services import imports
 from data.services.access import AccessDenied, Role, Viewer
 from data.services.imports import undo_plan, undoable_imports
 
@@ -158,7 +159,7 @@ def test_an_undo_is_audited_and_logged(store: Store) -> None:
     undo_import(store, "Data manager", a, backup="/tmp/b")
     audit = store.query("SELECT actor, action, entity, entity_id FROM audit_log WHERE action = 'undo'")
     assert audit == [("Data manager", "undo", "import", str(a))]
-    assert store.import_log().set_index("import_id").loc[a, "outcome"] == "undone"
+    assert imports.import_log(store).set_index("import_id").loc[a, "outcome"] == "undone"
     assert plan(store, a).refusal == f"Import {a} (815_2019_ks4provisional.csv) has already been undone."
     assert n == 600 and undoable_imports(store, ADMIN) == []
 

@@ -10,6 +10,8 @@ from conftest import snapshot
 from charts._prep import grid_cells
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.services import groups as groups_svc
+from data.services import local_measures
 from data.services.access import Role, Viewer
 from data.services.governance import check_definition, define_measure
 from data.services.local_measures import define_local_measure
@@ -28,8 +30,8 @@ NATIONAL_CLASH = "label 'progress  8' is already the label of the national measu
 
 @pytest.fixture
 def groups(store: Store) -> tuple[int, int]:
-    one = store.create_group("partnership", "Riverside Partnership")
-    other = store.create_group("trust", "Hilltop Trust")
+    one = groups_svc.create_group(store, "partnership", "Riverside Partnership")
+    other = groups_svc.create_group(store, "trust", "Hilltop Trust")
     assert define_local_measure(store, one, EVENTS, actor="governor@example") == []
     return one, other
 
@@ -54,7 +56,7 @@ def test_a_local_measure_may_not_take_its_own_groups_label_but_another_group_may
     assert [(i.measure, i.field, i.message) for i in issues] == [
         ("family_events", "label", "label '  COMMUNITY   events ' is also the label of measure community_events "
                                    "(labels are unique, ignoring case and spaces)")]
-    assert [d["id"] for d in store.local_measures(one)] == ["community_events"]
+    assert [d["id"] for d in local_measures.local_measures(store, one)] == ["community_events"]
     # another group never shares a scorecard with this one: the same words are its own measure's
     assert define_local_measure(store, other, twin, actor="hilltop@example") == []
     # re-saving a measure under its own label is no clash
@@ -75,13 +77,14 @@ def test_the_governors_form_refuses_a_national_label_in_words(store: Store, grou
 
 def test_a_store_that_already_holds_a_clash_shows_every_measure_and_says_what_clashes(demo_store: Store) -> None:
     # issue 12 point 5: written straight to the store, as a store from before the rule holds it
-    group = demo_store.find_group(FLAGSHIP_PARTNERSHIP)
+    group = groups_svc.find_group(demo_store, FLAGSHIP_PARTNERSHIP)
     assert group is not None
-    own = {d["id"]: d for d in demo_store.local_measures(group.group_id)}
+    own = {d["id"]: d for d in local_measures.local_measures(demo_store, group.group_id)}
     local = own["student_leadership_participation"]
-    demo_store.define_local_measure(group.group_id, {**local, "label": "Progress 8"}, actor="old-version")
-    demo_store.define_local_measure(group.group_id, {**own["community_events"], "label": "progress 8"},
-                                    actor="old-version")
+    local_measures.write_local_measure(demo_store, group.group_id, {**local, "label": "Progress 8"},
+                                       actor="old-version")
+    local_measures.write_local_measure(demo_store, group.group_id, {**own["community_events"], "label": "progress 8"},
+                                       actor="old-version")
 
     reg = registry_for(demo_store, [group.group_id])
     labels = [m.label for m in reg.measures]

@@ -14,6 +14,7 @@ from conftest import FIXTURES, PERF, read_csv_rows, write_dfe_csv
 
 from data.db.store import Store
 from data.ingest.importers import import_file
+from data.services import groups as groups_svc
 from data.services.scorecards import scorecard
 
 KS4P = PERF / "815_2019_ks4provisional.csv"
@@ -105,8 +106,8 @@ def test_a_richer_file_replaces_as_before(store: Store, tmp_path: Path) -> None:
 
 def test_group_values_keep_cohort_weights_after_a_final_without_cohorts(store: Store, tmp_path: Path) -> None:
     assert import_file(store, KS4P, "2018/19").ok
-    gid = store.create_group("partnership", "Three Schools Partnership")
-    store.add_memberships(gid, list(TRIO))
+    gid = groups_svc.create_group(store, "partnership", "Three Schools Partnership")
+    groups_svc.add_memberships(store, gid, list(TRIO))
     before = {r.measure: r for r in scorecard(store, group="Three Schools Partnership", period="2018/19",
                                               measures=["progress8", "basics_94"]).rows}
     assert import_file(store, final_without_cohorts(tmp_path), "2018/19").ok

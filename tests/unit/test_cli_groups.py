@@ -14,6 +14,7 @@ import pytest
 
 from data.cli import main
 from data.db.store import Store
+from data.services import groups
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,8 +29,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 "INSERT INTO establishments (urn, name, town, postcode, status) VALUES (?, ?, ?, ?, 'open')",
                 [(100001, "Ashby Academy", "Ashby", "AB1 2CD"), (100002, "Brook School", "Brook", "AB2 3EF"),
                  (100003, "Castle School", "Castle", "CT1 1AA")])
-        trust = s.create_group("trust", "Oak Trust", code="TR00001", source="gias_groups")
-        s.add_memberships(trust, [100001], "2015-09-01")
+        trust = groups.create_group(s, "trust", "Oak Trust", code="TR00001", source="gias_groups")
+        groups.add_memberships(s, trust, [100001], "2015-09-01")
     monkeypatch.setenv("JOINTLY_DB", str(path))
     return path
 
@@ -59,12 +60,12 @@ def test_create_add_show_rename_remove_close(db: Path, capsys: pytest.CaptureFix
                "--parent", "Riverside Schools")[0] == 0
     assert run(capsys, "groups", "close", "Riverside Schools", "--on", "2026-08-31")[0] == 0
     with Store(db) as s:
-        gid = s.find_group("Riverside Schools").group_id
+        gid = groups.find_group(s, "Riverside Schools").group_id
         assert s.query("SELECT urn, start_date, end_date FROM memberships WHERE group_id = ? ORDER BY urn", [gid]) == [
             (100001, dt.date(2025, 3, 15), dt.date(2026, 8, 31)), (100002, dt.date(2025, 3, 15), dt.date(2025, 12, 31))]
         assert s.query("SELECT status, close_date FROM groups WHERE group_id = ?", [gid]) == [
             ("closed", dt.date(2026, 8, 31))]
-        assert s.find_group("North").parent_id == gid
+        assert groups.find_group(s, "North").parent_id == gid
         log = s.query("SELECT actor, action, group_id, after_json FROM audit_log WHERE group_id = ? ORDER BY audit_id",
                       [gid])
     assert [a for _, a, _, _ in log] == ["create", "add", "rename", "leave", "close"]
