@@ -171,14 +171,16 @@ def test_forget_period_removes_that_years_local_values_from_the_state_store(two_
     """A local measure's values live in the state store (issue 12): forgetting 2017/18 counts and removes its value
     there too, and keeps the 2018/19 one."""
     from data.ingest.derived import forget_period, period_counts
+    from data.services.groups import add_membership, create_group
+    from data.services.local_measures import write_local_measure, write_local_values
 
     with Store(two_years) as s:
         urn = s.query("SELECT min(urn) FROM observations WHERE period = '2017/18' AND level = 'school'")[0][0]
-        gid = s.create_group("trust", "Forgetful Trust")
-        s.add_membership(gid, urn)
-        s.define_local_measure(gid, {"id": "reading_club", "label": "Reading club attendance", "unit": "%",
+        gid = create_group(s, "trust", "Forgetful Trust")
+        add_membership(s, gid, urn)
+        write_local_measure(s, gid, {"id": "reading_club", "label": "Reading club attendance", "unit": "%",
                                      "polarity": "higher_is_better"}, actor="g")
-        s.write_local_values("reading_club", pd.DataFrame({"urn": [urn, urn], "period": ["2017/18", "2018/19"],
+        write_local_values(s, "reading_club", pd.DataFrame({"urn": [urn, urn], "period": ["2017/18", "2018/19"],
                                                            "value": [40.0, 55.0]}), actor="g")
         assert period_counts(s, "2017/18").local_values == 1
         done = forget_period(s, "2017/18", actor="cli")
