@@ -152,13 +152,19 @@ def _school_filter(store: Store, urns: Sequence[int], periods: Sequence[str] | N
     ord_sql, params = _ord_filter(store, urns) if urns else ("false", {})
     clauses = [ord_sql, "urn IN (SELECT unnest($urns::INTEGER[]))"]
     params["urns"] = urns
+    _period_measure_clauses(clauses, params, periods, measures)
+    return " AND ".join(clauses), params
+
+
+def _period_measure_clauses(clauses: list[str], params: dict, periods: Sequence[str] | None,
+                            measures: Sequence[str] | None) -> None:
+    """Add the optional period and measure conditions (fixed text; the values bound as $periods, $measures)."""
     if periods is not None:
         clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
         params["periods"] = list(periods)
     if measures is not None:
         clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
         params["measures"] = list(measures)
-    return " AND ".join(clauses), params
 
 
 def _ord_filter(store: Store, urns: list[int], alias: str = "") -> tuple[str, dict]:
@@ -217,12 +223,7 @@ def benchmarks(store: Store, periods: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     clauses = ["level = $level"]
     params: dict[str, object] = {"level": level}
-    if periods is not None:
-        clauses.append("period IN (SELECT unnest($periods::VARCHAR[]))")
-        params["periods"] = list(periods)
-    if measures is not None:
-        clauses.append("measure IN (SELECT unnest($measures::VARCHAR[]))")
-        params["measures"] = list(measures)
+    _period_measure_clauses(clauses, params, periods, measures)
     return store.query_df(
         "SELECT level, area_code, scope, measure, period, value, numerator, denominator, status, status_code "
         "FROM observations WHERE " + " AND ".join(clauses) + " ORDER BY measure, period, scope",  # noqa: S608
