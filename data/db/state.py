@@ -94,6 +94,11 @@ def sqlite_path(url: str) -> Path | None:
     return Path(unquote(url[len("sqlite:///"):])) if url.startswith("sqlite:///") else None
 
 
+def sqlite_files(path: Path) -> tuple[Path, Path, Path]:
+    """A SQLite database file and the two SQLite keeps beside it in WAL mode: everything to remove with it."""
+    return path, Path(f"{path}-wal"), Path(f"{path}-shm")
+
+
 def written_tables(sql: str) -> set[str]:
     """The tables a statement of our own writes (INSERT INTO t, UPDATE t, DELETE FROM t)."""
     return {m.group(1).lower() for m in _WRITES.finditer(sql)}
@@ -435,7 +440,7 @@ def copy_store(src_results: Path, dst_results: Path) -> None:
         shutil.copy2(wal, f"{dst_results}.wal")
     src_state = src_results.with_suffix(".state.sqlite")
     dst_state = dst_results.with_suffix(".state.sqlite")
-    for stale in (dst_state, Path(f"{dst_state}-wal"), Path(f"{dst_state}-shm")):
+    for stale in sqlite_files(dst_state):
         stale.unlink(missing_ok=True)
     if src_state.exists():
         src = sqlite3.connect(str(src_state))
@@ -653,13 +658,22 @@ def copy_state(src: StateStore, dst: StateStore) -> dict[str, int]:
         for table in STATE_TABLES:
             if dst.query(f"SELECT count(*) FROM {table}")[0][0]:  # noqa: S608 (STATE_TABLES)
                 raise StateError(f"the state store {dst.where()} already holds {table}: nothing was copied")
-            names = [c for c in src.columns(table) if c in set(dst.columns(table))]
-            rows = src.query(f"SELECT {', '.join(names)} FROM {table}")  # noqa: S608 (schema names)
-            cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
-                            f"VALUES ({', '.join('?' * len(names))})", [list(r) for r in rows])
-            copied[table] = len(rows)
+            copied[table] = _copy_rows(src, dst, cur, table)
         dst.reset_ids(cur)
     return copied
+
+
+def _copy_rows(src: StateStore, dst: StateStore, cur: StateCursor, table: str, *, new_ids: bool = False) -> int:
+    """Insert src's rows of a state table into dst inside dst's open transaction `cur`, the columns both have (the
+    identity column left out with `new_ids`, so dst numbers them); returns how many."""
+    names = [c for c in src.columns(table) if c in set(dst.columns(table))]
+    if new_ids:
+        names = [c for c in names if c != ID_COLUMNS.get(table)]
+    rows = src.query(f"SELECT {', '.join(names)} FROM {table}")  # noqa: S608 (schema names)
+    if rows:
+        cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
+                        f"VALUES ({', '.join('?' * len(names))})", [list(r) for r in rows])
+    return len(rows)
 
 
 # What a new demo keeps of the state store it replaces: the accounts people made on it (and their sign-in
@@ -677,15 +691,9 @@ def replace_state(src: StateStore, dst: StateStore, *, keep: Sequence[str] = KEP
         for table in STATE_TABLES:
             if table in keep and table != "audit_log":
                 continue
-            names = [c for c in src.columns(table) if c in set(dst.columns(table))]
-            if table in keep:  # the audit log: src's lines after dst's, with new ids
-                names = [c for c in names if c != ID_COLUMNS.get(table)]
-            else:
+            if table not in keep:
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 (STATE_TABLES)
-            rows = src.query(f"SELECT {', '.join(names)} FROM {table}")  # noqa: S608 (schema names)
-            if rows:
-                cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
-                                f"VALUES ({', '.join('?' * len(names))})", [list(r) for r in rows])
-            written[table] = len(rows)
+            # the audit log, kept: src's lines after dst's, numbered by dst
+            written[table] = _copy_rows(src, dst, cur, table, new_ids=table in keep)
         dst.reset_ids(cur)
     return written

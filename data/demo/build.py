@@ -86,7 +86,7 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
                   progress: Progress | None, replace: bool, t0: float) -> str:
     """build_demo's work, under the writer lock."""
     from data.db import snapshot
-    from data.db.state import StateStore, backup_sqlite_state, replace_state, state_url_for
+    from data.db.state import StateStore, backup_sqlite_state, replace_state, sqlite_files, state_url_for
     from data.db.store import Store, claim_for_demo
     from data.demo.publication import publish_demo_examples
     from data.ingest.importers import after_imports, import_file
@@ -94,7 +94,7 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
     tmp_state = path.with_name(path.name + ".building-state.sqlite")
-    for p in (tmp, Path(str(tmp) + ".wal"), tmp_state, Path(f"{tmp_state}-wal"), Path(f"{tmp_state}-shm")):
+    for p in (tmp, Path(str(tmp) + ".wal"), *sqlite_files(tmp_state)):
         p.unlink(missing_ok=True)
     new_state = None
     _report(progress, "Inventing a synthetic England", 0.0)
@@ -155,7 +155,7 @@ def _build_locked(path: Path, *, schools: int, years: int, seed: int, files_dir:
     finally:
         if new_state is not None:
             new_state.close()
-        for p in (tmp_state, Path(f"{tmp_state}-wal"), Path(f"{tmp_state}-shm")):
+        for p in sqlite_files(tmp_state):
             p.unlink(missing_ok=True)
         if own_dir:
             shutil.rmtree(out_dir, ignore_errors=True)
