@@ -1,0 +1,288 @@
+"""Pupil groups' results and the disadvantage gap of a school or a group: reads of `pupil_group_observations`.
+
+Unscoped (each function takes the Store first); pages read through data.services.scope. The numbers are made by
+metrics.gaps from the rows read here: a group pools each pupil group's own pupils (Σ numerator / Σ cohort), and
+each earlier year counts the schools that were in the group that year, as the group's scorecard does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.db.errors import StoreError
+from data.db.store import Store
+from data.services.scorecards import _members_then, group_subject, registry_for, school_subject, window
+from metrics.gaps import (
+    DISADVANTAGED,
+    HEADLINE,
+    OTHERS,
+    TOPIC_GROUPS,
+    TOPICS,
+    Gap,
+    GapChange,
+    GroupValue,
+    MemberGap,
+    change_since,
+    gap_of,
+    member_gaps,
+    pool,
+    pool_arrays,
+    status_code,
+    widening_flag,
+)
+from metrics.registry import Measure, Registry
+from metrics.scorecard import Subject
+
+# National pupil-group values: the state-funded schools' figure first (DfE's comparator for the gap), then all schools
+NATIONAL_SCOPES = ("state_funded", "all")
+GAP_SCOPE = "gap"
+_ROW_COLUMNS = ["urn", "measure", "period", "pupil_group", "value", "numerator", "denominator", "ci_low", "ci_high",
+                "status"]
+
+
+def school_group_rows(store: Store, urns: Sequence[int], periods: Sequence[str], measures: Sequence[str],
+                      groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """The schools' own pupil-group rows (not DfE's published gaps) for these years and measures."""
+    if not urns or not periods or not measures:
+        return pd.DataFrame(columns=_ROW_COLUMNS)
+    # scope IS NULL: a school's own value of the group; 'gap' rows are DfE's published gaps, read apart
+    return store.query_df(f"""
+        SELECT {', '.join(_ROW_COLUMNS)} FROM pupil_group_observations
+        WHERE level = 'school' AND scope IS NULL AND urn IN (SELECT unnest(?::INTEGER[]))
+          AND period IN (SELECT unnest(?::VARCHAR[])) AND measure IN (SELECT unnest(?::VARCHAR[]))
+          AND (? OR pupil_group IN (SELECT unnest(?::VARCHAR[])))
+    """, [list(map(int, urns)), list(periods), list(measures), groups is None, list(groups or [])])  # noqa: S608
+
+
+def national_group_values(store: Store, periods: Sequence[str], measures: Sequence[str]) \
+        -> dict[tuple[str, str, str], float]:
+    """England's value of each (measure, period, pupil group): state-funded schools' where published, else all
+    schools'."""
+    if not periods or not measures:
+        return {}
+    df = store.query_df("""
+        SELECT measure, period, pupil_group, scope, value FROM pupil_group_observations
+        WHERE level = 'national' AND status = 'ok' AND value IS NOT NULL
+          AND scope IN (SELECT unnest(?::VARCHAR[]))
+          AND period IN (SELECT unnest(?::VARCHAR[])) AND measure IN (SELECT unnest(?::VARCHAR[]))
+    """, [list(NATIONAL_SCOPES), list(periods), list(measures)])
+    out: dict[tuple[str, str, str], float] = {}
+    rank: dict[tuple[str, str, str], int] = {}
+    for r in df.itertuples(index=False):
+        key, at = (r.measure, r.period, r.pupil_group), NATIONAL_SCOPES.index(r.scope)
+        if key not in rank or at < rank[key]:
+            out[key], rank[key] = float(r.value), at
+    return out
+
+
+def published_gaps(store: Store, urns: Sequence[int], periods: Sequence[str], measures: Sequence[str]) \
+        -> dict[tuple[int, str, str], float]:
+    """DfE's own published disadvantage gaps (DIFFN_*, *_diffn) of these schools, by (urn, measure, period)."""
+    if not urns or not periods or not measures:
+        return {}
+    rows = store.query("""
+        SELECT urn, measure, period, value FROM pupil_group_observations
+        WHERE level = 'school' AND scope = ? AND status = 'ok' AND value IS NOT NULL
+          AND urn IN (SELECT unnest(?::INTEGER[])) AND period IN (SELECT unnest(?::VARCHAR[]))
+          AND measure IN (SELECT unnest(?::VARCHAR[]))
+    """, [GAP_SCOPE, list(map(int, urns)), list(periods), list(measures)])
+    return {(int(u), m, p): float(v) for u, m, p, v in rows}
+
+
+# ----------------------------------------------------------------------------------------------- composed reads
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One measure's disadvantage gap for a school or a group: every year of the window, its change, the flag."""
+
+    measure: str
+    label: str
+    trend: tuple[Gap, ...]  # one per year of the window, oldest first
+    change: GapChange  # against the comparable year before
+    earlier: GapChange  # against the comparable year two years before (the parents' words)
+    flag: str | None  # the reason, when the gap widened significantly while behind
+    members: tuple[MemberGap, ...] = ()  # a group's members, most narrowing first
+
+    @property
+    def now(self) -> Gap:
+        return self.trend[-1]
+
+
+@dataclass(frozen=True)
+class Disadvantage:
+    """How disadvantaged pupils do, for a school or a group, in one year."""
+
+    subject: Subject
+    period: str
+    periods: tuple[str, ...]
+    rows: tuple[GapRow, ...]
+    pooling: str = ""
+    flags: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # members' widening-gap reasons (groups)
+
+    def row(self, measure: str) -> GapRow | None:
+        return next((r for r in self.rows if r.measure == measure), None)
+
+
+@dataclass(frozen=True)
+class _Read:
+    subject: Subject
+    periods: list[str]
+    then: dict[str, list[int]]  # the schools pooled in each year
+    registry: Registry
+    pooling: str
+
+
+def _subject(store: Store, *, school: int | None, group: int | None, period: str,
+             include_special: bool = False) -> _Read:
+    periods = window(store, period)
+    if school is not None:
+        subject = school_subject(store, int(school))
+        return _Read(subject, periods, {p: [subject.id] for p in periods}, registry_for(store, []), "")
+    subject, pooling = group_subject(store, str(group), period, include_special=include_special)
+    then = _members_then(store, subject, periods) or {p: list(subject.members) for p in periods}
+    return _Read(subject, periods, then, registry_for(store, [subject.id]), pooling)
+
+
+def _ordered_measures(read: _Read, phases: Sequence[str | None]) -> list[str]:
+    """The headline measures, the phase most members are in first."""
+    primary = sum(1 for p in phases if p == "primary")
+    secondary = sum(1 for p in phases if p in ("secondary", "all_through", "middle_deemed_secondary"))
+    first, second = ("primary", "secondary") if primary > secondary else ("secondary", "primary")
+    return [m for m in (*HEADLINE[first], *HEADLINE[second]) if m in read.registry]
+
+
+def _gap_trends(m: Measure, periods: Sequence[str], units: Sequence[tuple[int | None, dict[str, set[int]]]],
+                rows: pd.DataFrame, nat: dict[tuple[str, str, str], float],
+                published: dict[tuple[int, str, str], float]) -> list[tuple[Gap, ...]]:
+    """Each unit's gap in each year of the window, all pooled at once (metrics.gaps.pool_arrays).
+
+    A unit is (urn, None) for one school's own rows or (None, {period: urns}) for a group pooling those schools
+    in each year; the result is one trend (oldest first) per unit, in order."""
+    n_p, n_u = len(periods), len(units)
+    df = rows[rows["measure"] == m.id]
+    at = {p: i for i, p in enumerate(periods)}
+    p_i = df["period"].map(at).to_numpy(dtype=np.int64)
+    g_i = np.where(df["pupil_group"].to_numpy() == DISADVANTAGED, 0, 1)
+    urn = df["urn"].to_numpy(dtype=np.int64)
+    keys, take = [], []
+    for u, (one, then) in enumerate(units):
+        if one is not None:
+            mask = urn == one
+        else:  # the schools in the group that year
+            mask = np.zeros(len(df), dtype=bool)
+            for p, us in then.items():
+                if p in at:
+                    mask |= (p_i == at[p]) & np.isin(urn, np.fromiter(us, dtype=np.int64))
+        idx = np.flatnonzero(mask)
+        take.append(idx)
+        keys.append((u * n_p + p_i[idx]) * 2 + g_i[idx])
+    idx = np.concatenate(take) if take else np.array([], dtype=np.int64)
+    key = np.concatenate(keys) if keys else np.array([], dtype=np.int64)
+
+    def col(c: str) -> np.ndarray:
+        return df[c].to_numpy(dtype=float, na_value=np.nan)[idx]
+
+    status = np.array([status_code(s) for s in df["status"].to_numpy()], dtype=np.int64)[idx]
+    pooled = pool_arrays(m, key, n_u * n_p * 2, status, col("value"), col("numerator"), col("denominator"),
+                         col("ci_low"), col("ci_high"))
+    out = []
+    for u, (one, _) in enumerate(units):
+        trend = []
+        for pi, p in enumerate(periods):
+            k = (u * n_p + pi) * 2
+            trend.append(gap_of(m, p, pooled.one(k, DISADVANTAGED, p), pooled.one(k + 1, OTHERS, p),
+                                nat.get((m.id, p, OTHERS)), nat.get((m.id, p, DISADVANTAGED)),
+                                published.get((one, m.id, p)) if one is not None else None))
+        out.append(tuple(trend))
+    return out
+
+
+def disadvantage(store: Store, *, school: int | None = None, group: int | None = None, period: str,
+                 include_special: bool = False, names: dict[int, str] | None = None) -> Disadvantage:
+    """How disadvantaged pupils do in a school or a group: each headline measure's gap (DfE's way), its within gap,
+    trend and change, the widening flag, and for a group each member's part in it."""
+    if (school is None) == (group is None):
+        raise StoreError("say which school or which group")
+    read = _subject(store, school=school, group=group, period=period, include_special=include_special)
+    subject, periods = read.subject, read.periods
+    phases = [subject.phase] if subject.kind == "school" else list(subject.member_phases)
+    measures = _ordered_measures(read, phases)
+    urns = sorted({u for us in read.then.values() for u in us} | set(subject.members))
+    then = {p: set(us) for p, us in read.then.items()}
+    rows = school_group_rows(store, urns, periods, measures, [DISADVANTAGED, OTHERS])
+    nat = national_group_values(store, periods, measures)
+    published = published_gaps(store, urns, periods, measures)
+    if names is None and subject.kind == "group":
+        names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
+                                 "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
+    out, flags = [], []
+    for mid in measures:
+        m = read.registry.get(mid)
+        if not (rows["measure"] == mid).any():
+            continue
+        if subject.kind == "school":
+            trend = _gap_trends(m, periods, [(subject.id, {})], rows, nat, published)[0]
+        else:
+            trend, *mine = _gap_trends(m, periods, [(None, then), *((u, {}) for u in subject.members)], rows, nat,
+                                       published)
+        if all(g.disadvantaged.value is None for g in trend):
+            continue
+        members: tuple[MemberGap, ...] = ()
+        if subject.kind == "group":
+            own = [(u, (names or {}).get(u, f"School {u}"), t) for u, t in zip(subject.members, mine, strict=True)]
+            members = tuple(member_gaps(m, trend[-1], own))
+            flags += [(u, why) for u, _, t in own if (why := widening_flag(m, t)) is not None]
+        out.append(GapRow(mid, m.label, trend, change_since(m, trend, 1), change_since(m, trend, 2),
+                          widening_flag(m, trend), members))
+    return Disadvantage(subject, period, tuple(periods), tuple(out), read.pooling, tuple(sorted(flags)))
+
+
+@dataclass(frozen=True)
+class GroupCell:
+    """One pupil group's value of a measure for a school or a group, beside England's for the same pupils."""
+
+    pupil_group: str
+    value: GroupValue
+    national: float | None
+
+
+def pupil_group_view(store: Store, *, school: int | None = None, group: int | None = None, measure: str,
+                     period: str, include_special: bool = False) -> dict[str, tuple[GroupCell, ...]]:
+    """Every pupil group's value of one measure in one year, by topic (disadvantage, sex, first language, SEN, prior
+    attainment, mobility), pooled over the school's or group's pupils in that group; topics with no value left out."""
+    if (school is None) == (group is None):
+        raise StoreError("say which school or which group")
+    read = _subject(store, school=school, group=group, period=period, include_special=include_special)
+    if measure not in read.registry:
+        raise StoreError(f"unknown measure {measure!r}")
+    m = read.registry.get(measure)
+    urns = read.then.get(period, list(read.subject.members))
+    rows = school_group_rows(store, urns, [period], [measure])
+    nat = national_group_values(store, [period], [measure])
+    by = {g: df.to_dict("records") for g, df in rows.groupby("pupil_group")} if len(rows) else {}
+    out: dict[str, tuple[GroupCell, ...]] = {}
+    for topic, _ in TOPICS:
+        cells = tuple(GroupCell(g, pool(m, g, period, by.get(g, [])), nat.get((measure, period, g)))
+                      for g in TOPIC_GROUPS[topic])
+        if any(c.value.value is not None or c.value.status != "missing" for c in cells if by.get(c.pupil_group)):
+            out[topic] = cells
+    return out
+
+
+def measures_with_groups(store: Store, urns: Sequence[int], period: str) -> list[str]:
+    """The measures any of these schools has pupil-group values for in the year, most rows first."""
+    if not urns:
+        return []
+    rows = store.query("""
+        SELECT measure, count(*) AS n FROM pupil_group_observations
+        WHERE level = 'school' AND scope IS NULL AND period = ? AND urn IN (SELECT unnest(?::INTEGER[]))
+        GROUP BY measure ORDER BY n DESC, measure
+    """, [period, list(map(int, urns))])
+    return [m for m, _ in rows]
+
+

@@ -1,0 +1,357 @@
+"""Pupil groups' results and the disadvantage gap, for a school or a group. Pure: rows in, numbers and words out.
+
+A pupil group's value for a school or a group pools the group's own pupils, as every value does (docs/method.md,
+"Group roll-up"): Σ numerator / Σ cohort over the schools whose row for that group is `ok` and has a cohort, never
+a mean of schools' values. The **gap** is DfE's (the `DIFFN_*` columns): the disadvantaged pupils' value minus the
+value of *non-disadvantaged pupils nationally*; the **within** gap, beside it, is the disadvantaged pupils' value
+minus the same school's (or group's) other pupils'. A gap is in the measure's units ("points" for a percentage).
+National values rest on hundreds of thousands of pupils, so they are taken as exact: the gap's interval is the
+disadvantaged value's interval moved by the national value; the within gap's combines both groups' standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from metrics.pupil_groups import BY_ID, PUPIL_GROUPS
+from metrics.registry import STATUSES, Measure, Polarity, Rollup, Status, Uncertainty
+from metrics.scorecard import Z95, intervals
+from metrics.timeline import comparable
+
+DISADVANTAGED = "disadvantaged"
+OTHERS = "not_disadvantaged"
+
+# The measures a disadvantage summary leads with, by phase, first shown first: what DfE's own tables put first
+# (Attainment 8 at KS4, and Progress 8 in years it exists; the expected standard in RWM at KS2).
+HEADLINE = {"secondary": ("attainment8", "progress8", "basics_94"),
+            "primary": ("ks2_rwm_expected", "ks2_reading_progress", "ks2_maths_progress")}
+# Topics in the order a pupil-group view shows them, each with its groups in order
+TOPICS: tuple[tuple[str, str], ...] = (("disadvantage", "Disadvantage"), ("sex", "Boys and girls"),
+                                       ("first_language", "First language"), ("sen", "Special educational needs"),
+                                       ("prior_attainment", "Prior attainment"), ("mobility", "Mobility"))
+TOPIC_GROUPS: dict[str, tuple[str, ...]] = {t: tuple(g.id for g in PUPIL_GROUPS if g.topic == t) for t, _ in TOPICS}
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    """One pupil group's value of one measure in one year, for a school or a group of schools."""
+
+    pupil_group: str
+    period: str
+    value: float | None
+    cohort: float | None  # the group's pupils that the value rests on (Σ of the pooled schools' cohorts)
+    status: str  # ok, or the commonest status of the schools' rows (suppressed, missing ...)
+    ci_low: float | None = None
+    ci_high: float | None = None
+    schools: int = 0  # schools pooled
+    without_cohort: int = 0  # schools with a value but no cohort: left out of the pooling, never averaged in
+
+    @property
+    def se(self) -> float | None:
+        """The value's standard error, from its 95% interval (None without one)."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return (self.ci_high - self.ci_low) / (2 * Z95)
+
+
+def _f(x: object) -> float | None:
+    """A number, or None for a missing one (None, NaN)."""
+    if x is None:
+        return None
+    v = float(x)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+def pool(measure: Measure, pupil_group: str, period: str, rows: Iterable[Mapping]) -> GroupValue:
+    """The pooled value of one pupil group from the rows of its schools (keys: urn, value, numerator, denominator,
+    status, ci_low, ci_high): Σ numerator / Σ denominator over the `ok` rows with a cohort (see `pool_arrays`)."""
+    rows = list(rows)
+
+    def col(k: str) -> np.ndarray:
+        return np.array([np.nan if _f(r.get(k)) is None else _f(r.get(k)) for r in rows], dtype=float)
+
+    codes = np.array([status_code(r.get("status")) for r in rows], dtype=np.int64)
+    p = pool_arrays(measure, np.zeros(len(rows), dtype=np.int64), 1, codes, col("value"), col("numerator"),
+                    col("denominator"), col("ci_low"), col("ci_high"))
+    return p.one(0, pupil_group, period)
+
+
+_STATUS_AT = {s: i for i, s in enumerate(STATUSES)}
+
+
+def status_code(status: object) -> int:
+    """A status's index in STATUSES (0 = ok), -1 for anything else."""
+    return _STATUS_AT.get(str(status), -1)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Pooled values of many (key) cells at once: arrays indexed by key."""
+
+    value: np.ndarray
+    cohort: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    schools: np.ndarray
+    without_cohort: np.ndarray
+    status: np.ndarray  # per key: the commonest status of its rows (STATUSES index; -1 for no row)
+
+    def one(self, k: int, pupil_group: str, period: str) -> GroupValue:
+        """The GroupValue of key `k`: without a value, its status is the commonest of its rows' (missing for none,
+        or when the only values had no cohort)."""
+        v = self.value[k]
+        if np.isnan(v):
+            code = int(self.status[k])
+            status = STATUSES[code] if code > 0 and not self.without_cohort[k] else Status.MISSING.value
+            return GroupValue(pupil_group, period, None, None, status, without_cohort=int(self.without_cohort[k]))
+        lo, hi = self.lo[k], self.hi[k]
+        return GroupValue(pupil_group, period, float(v), float(self.cohort[k]), Status.OK.value,
+                          None if np.isnan(lo) else float(lo), None if np.isnan(hi) else float(hi),
+                          int(self.schools[k]), int(self.without_cohort[k]))
+
+
+def pool_arrays(measure: Measure, key: np.ndarray, n: int, status: np.ndarray, value: np.ndarray, num: np.ndarray,
+                den: np.ndarray, ci_low: np.ndarray, ci_high: np.ndarray) -> Pooled:
+    """Pool rows into `n` cells (row i into cell key[i]) at once: Σ numerator / Σ denominator × scale over the `ok`
+    rows with a value, a numerator and a positive cohort; rows with a value but no cohort are counted, never
+    averaged in.
+
+    Interval: a cell of one school keeps that school's own (the file's published interval, else Wilson or normal:
+    metrics.scorecard.intervals); a cell of several is Wilson on the pooled counts for a rate, else the schools'
+    standard errors combined with their cohort weights, √Σ(nᵢ·seᵢ)² / Σnᵢ, as a group's value's interval is."""
+    ok = (status == 0) & ~np.isnan(value)
+    parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
+    k = key[parts]
+    s_num = np.bincount(k, weights=num[parts], minlength=n)
+    s_den = np.bincount(k, weights=den[parts], minlength=n)
+    schools = np.bincount(k, minlength=n)
+    without = np.bincount(key[ok & ~parts], minlength=n)
+    ns = len(STATUSES)
+    known = status >= 0
+    by_status = np.bincount(key[known] * ns + status[known], minlength=n * ns).reshape(n, ns)
+    commonest = np.where(by_status.sum(axis=1) > 0, by_status.argmax(axis=1), -1)
+    with np.errstate(all="ignore"):
+        pooled = np.where(schools > 0, s_num / s_den * measure.scale, np.nan)
+    lo_r, hi_r = intervals(measure, value[parts], num[parts], den[parts], ci_low[parts], ci_high[parts])
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    single = schools[k] == 1
+    lo[k[single]], hi[k[single]] = lo_r[single], hi_r[single]
+    many = np.flatnonzero(schools > 1)
+    if len(many) and measure.uncertainty is not Uncertainty.NONE:
+        if measure.rollup is Rollup.POOLED_RATIO:
+            lo_w, hi_w = intervals(measure, pooled[many], np.clip(s_num[many], 0, s_den[many]), s_den[many],
+                                   np.full(len(many), np.nan), np.full(len(many), np.nan))
+            lo[many], hi[many] = lo_w, hi_w
+        else:
+            se = (hi_r - lo_r) / (2 * Z95)
+            nse2 = np.bincount(k, weights=np.nan_to_num((den[parts] * se) ** 2), minlength=n)
+            unknown = np.bincount(k, weights=np.isnan(se).astype(float), minlength=n)
+            with np.errstate(all="ignore"):
+                half = Z95 * np.sqrt(nse2) / s_den
+            good = many[unknown[many] == 0]
+            lo[good], hi[good] = pooled[good] - half[good], pooled[good] + half[good]
+    return Pooled(pooled, np.where(schools > 0, s_den, np.nan), lo, hi, schools, without, commonest)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The disadvantage gap of one measure in one year, DfE's way, with the within gap beside it."""
+
+    measure: str
+    period: str
+    disadvantaged: GroupValue
+    others: GroupValue  # the same school's or group's other pupils
+    national_others: float | None  # non-disadvantaged pupils nationally: the gap's comparator (DfE's definition)
+    national_disadvantaged: float | None
+    gap: float | None  # disadvantaged minus non-disadvantaged pupils nationally
+    gap_low: float | None
+    gap_high: float | None
+    within: float | None  # disadvantaged minus the same school's or group's other pupils
+    within_low: float | None
+    within_high: float | None
+    published: float | None = None  # DfE's own published gap (a school's DIFFN_*), to check ours against
+
+
+def gap_of(measure: Measure, period: str, dis: GroupValue, others: GroupValue, national_others: float | None,
+           national_dis: float | None = None, published: float | None = None) -> Gap:
+    """The gap (disadvantaged minus non-disadvantaged pupils nationally, with the disadvantaged value's interval moved
+    by the national value, taken as exact) and the within gap (with √(se_d² + se_o²))."""
+    gap = lo = hi = None
+    if dis.value is not None and national_others is not None:
+        gap = dis.value - national_others
+        if dis.ci_low is not None and dis.ci_high is not None:
+            lo, hi = dis.ci_low - national_others, dis.ci_high - national_others
+    within = w_lo = w_hi = None
+    if dis.value is not None and others.value is not None:
+        within = dis.value - others.value
+        if dis.se is not None and others.se is not None:
+            half = Z95 * math.hypot(dis.se, others.se)
+            w_lo, w_hi = within - half, within + half
+    return Gap(measure.id, period, dis, others, national_others, national_dis, gap, lo, hi, within, w_lo, w_hi,
+               published)
+
+
+def behind(measure: Measure, gap: float | None) -> bool | None:
+    """Whether the disadvantaged pupils are behind non-disadvantaged pupils nationally (by the measure's polarity)."""
+    if gap is None:
+        return None
+    return gap < 0 if measure.polarity is Polarity.HIGHER_BETTER else gap > 0
+
+
+def shortfall(measure: Measure, gap: float | None) -> float | None:
+    """How far behind, as a positive number (0 when not behind): what "narrowing" makes smaller."""
+    if gap is None:
+        return None
+    return max(-gap, 0.0) if measure.polarity is Polarity.HIGHER_BETTER else max(gap, 0.0)
+
+
+def comparable_back(measure: Measure, periods: Sequence[str], period: str, steps: int) -> bool:
+    """Whether `period` may be compared with the year `steps` academic years before it: every year between is in
+    `periods` and each is comparable with the one before (same definition, no DfE gap year between)."""
+    if period not in periods:
+        return False
+    i = list(periods).index(period)
+    if i - steps < 0:
+        return False
+    chain = list(periods)[i - steps:i + 1]
+    return all(comparable(measure, b, a)[0] for a, b in zip(chain, chain[1:], strict=False))
+
+
+@dataclass(frozen=True)
+class GapChange:
+    """How the gap moved since an earlier comparable year, in words a reader can check."""
+
+    since: str | None  # the earlier year compared with, or None
+    before: float | None  # the gap then
+    change: float | None  # gap now minus gap then (signed, in the measure's units)
+    direction: str | None  # 'narrowed', 'widened', 'unchanged' or None
+    significant: bool = False  # the change is larger than chance allows (95%, the two years' intervals combined)
+    note: str | None = None  # why there is no change: a DfE gap year or a new definition
+
+
+def change_since(measure: Measure, trend: Sequence[Gap], steps: int = 1) -> GapChange:
+    """The latest gap against the one `steps` comparable years before: narrowed when the shortfall is smaller.
+
+    Only across comparable years (metrics.timeline: no change across a DfE gap year or a change of definition);
+    a change is *significant* when it exceeds 1.96·√(se_now² + se_then²) (two independent estimates)."""
+    if not trend:
+        return GapChange(None, None, None, None)
+    periods = [g.period for g in trend]
+    now = trend[-1]
+    i = len(trend) - 1 - steps
+    if i < 0:
+        return GapChange(None, None, None, None)
+    if not comparable_back(measure, periods, now.period, steps):
+        why = next((comparable(measure, b, a)[1] for a, b in zip(periods[i:], periods[i + 1:], strict=False)
+                    if not comparable(measure, b, a)[0]), None)
+        return GapChange(None, None, None, None, note=why)
+    then = trend[i]
+    if now.gap is None or then.gap is None:
+        return GapChange(then.period, then.gap, None, None)
+    change = now.gap - then.gap
+    a, b = shortfall(measure, now.gap), shortfall(measure, then.gap)
+    direction = "unchanged" if abs(change) < 1e-9 or a == b else ("narrowed" if a < b else "widened")  # type: ignore[operator]
+    sig = False
+    se_now, se_then = now.disadvantaged.se, then.disadvantaged.se
+    if se_now is not None and se_then is not None:
+        sig = abs(change) > Z95 * math.hypot(se_now, se_then)
+    return GapChange(then.period, then.gap, change, direction, sig)
+
+
+def widening_flag(measure: Measure, trend: Sequence[Gap]) -> str | None:
+    """A flag's reason when the gap widened significantly on the comparable year before, while behind; else None."""
+    ch = change_since(measure, trend, 1)
+    if ch.direction != "widened" or not ch.significant or not behind(measure, trend[-1].gap):
+        return None
+    unit = points(measure)
+    return (f"{measure.label}: the disadvantage gap widened from {format_gap(measure, ch.before)} to "
+            f"{format_gap(measure, trend[-1].gap)} {unit} since {ch.since}, more than chance would explain")
+
+
+def points(measure: Measure) -> str:
+    """The unit a gap is counted in: percentage points for a percentage, else the measure's points."""
+    return "percentage points" if measure.unit == "%" else "points"
+
+
+def format_gap(measure: Measure, x: float | None) -> str:
+    """A gap as a reader sees it: signed, in the measure's precision ("−14.2", "+0.31")."""
+    if x is None:
+        return "–"
+    decimals = 2 if measure.unit == "score" and "progress" in measure.id else 1
+    return f"{x:+.{decimals}f}".replace("-", "−")
+
+
+@dataclass(frozen=True)
+class MemberGap:
+    """One member school's part in its group's gap."""
+
+    urn: int
+    name: str
+    disadvantaged: GroupValue
+    gap: float | None
+    share: float | None  # its disadvantaged pupils' share of the group's pooled cohort
+    pull: float | None  # share × (its gap − the group's gap): how far it moves the group's gap (Σ pull = 0)
+    change: GapChange = field(default_factory=lambda: GapChange(None, None, None, None))
+
+    @property
+    def effect(self) -> str | None:
+        """'narrows' when the school's own gap is smaller than the group's (it pulls the group's gap in), else
+        'widens'; None without a value."""
+        if self.pull is None:
+            return None
+        return "narrows" if self.pull > 0 else ("widens" if self.pull < 0 else None)
+
+
+def member_gaps(measure: Measure, group: Gap, members: Sequence[tuple[int, str, Sequence[Gap]]]) -> list[MemberGap]:
+    """Each member's gap, its share of the group's disadvantaged pupils and its pull on the group's gap.
+
+    The group's gap is Σ shareᵢ·gapᵢ over the pooled schools (the national comparator is one number), so
+    pullᵢ = shareᵢ·(gapᵢ − gap) shows which schools narrow it (pull > 0 for a higher-is-better measure) and which
+    widen it; the pulls add up to zero. Turned round for a lower-is-better measure."""
+    total = group.disadvantaged.cohort
+    sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
+    out = []
+    for urn, name, trend in members:
+        now = trend[-1] if trend else None
+        d = now.disadvantaged if now else GroupValue(DISADVANTAGED, group.period, None, None, Status.MISSING.value)
+        gap = now.gap if now else None
+        share = d.cohort / total if d.cohort and total and d.value is not None else None
+        pull = (sign * share * (gap - group.gap) if share is not None and gap is not None and group.gap is not None
+                else None)
+        out.append(MemberGap(urn, name, d, gap, share, pull, change_since(measure, trend, 1) if trend else
+                             GapChange(None, None, None, None)))
+    return sorted(out, key=lambda x: (x.pull is None, -(x.pull or 0.0), x.urn))
+
+
+def gap_sentence(measure: Measure, subject: str, g: Gap, earlier: GapChange | None = None) -> str:
+    """The gap in plain words: "Disadvantaged pupils in the partnership scored on average 9.0 points below other
+    pupils nationally (Attainment 8: 36.4 against 45.4); in 2022/23 it was 12.0."""
+    if g.gap is None or g.national_others is None or g.disadvantaged.value is None:
+        return f"There is no {measure.label} gap to report for disadvantaged pupils in {subject} in {g.period}."
+    size = abs(g.gap)
+    unit = points(measure)
+    if size < 0.05:
+        where = "the same as other pupils nationally"
+    else:
+        ahead = not behind(measure, g.gap)
+        where = f"{size:.1f} {unit} {'above' if ahead else 'below'} other pupils nationally"
+        if measure.polarity is Polarity.LOWER_BETTER:
+            where = f"{size:.1f} {unit} {'better' if ahead else 'worse'} than other pupils nationally"
+    verb = "reached" if measure.unit == "%" else "scored on average"
+    said = (f"Disadvantaged pupils in {subject} {verb} {where} ({measure.label}: "
+            f"{measure.format_value(g.disadvantaged.value)} against {measure.format_value(g.national_others)})")
+    if earlier is not None and earlier.before is not None and earlier.since is not None:
+        said += f"; in {earlier.since} the gap was {abs(earlier.before):.1f} {unit}"
+        if earlier.direction in ("narrowed", "widened"):
+            said += f", so it has {earlier.direction}"
+    return said + "."
+
+
+def group_label(pupil_group: str) -> str:
+    """The reader's label of a pupil group."""
+    g = BY_ID.get(pupil_group)
+    return g.label if g else pupil_group
