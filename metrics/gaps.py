@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from metrics.periods import period_start_year
 from metrics.pupil_groups import BY_ID, PUPIL_GROUPS
 from metrics.registry import STATUSES, Measure, Polarity, Rollup, Status, Uncertainty
 from metrics.scorecard import Z95, intervals
@@ -30,6 +31,8 @@ OTHERS = "not_disadvantaged"
 HEADLINE = {"secondary": ("attainment8", "progress8", "basics_94"),
             "primary": ("ks2_rwm_expected", "ks2_reading_progress", "ks2_maths_progress")}
 # Topics in the order a pupil-group view shows them, each with its groups in order
+# Every measure a gap is kept for (a target can be set on its gap)
+GAP_MEASURES = frozenset(m for ms in HEADLINE.values() for m in ms)
 TOPICS: tuple[tuple[str, str], ...] = (("disadvantage", "Disadvantage"), ("sex", "Boys and girls"),
                                        ("first_language", "First language"), ("sen", "Special educational needs"),
                                        ("prior_attainment", "Prior attainment"), ("mobility", "Mobility"))
@@ -355,3 +358,65 @@ def group_label(pupil_group: str) -> str:
     """The reader's label of a pupil group."""
     g = BY_ID.get(pupil_group)
     return g.label if g else pupil_group
+
+
+# --------------------------------------------------------------------------------------------- targets on a gap
+
+GAP_TARGET_PREFIX = "gap:"  # a target on a measure's disadvantage gap is stored under "gap:<measure id>"
+# how wide a gap can be: a percentage runs 0-100, Attainment 8 0-90, a progress score within +-5 (DfE's scales)
+GAP_LIMITS = {"%": 100.0, "attainment8": 90.0, "progress8": 10.0}
+
+
+def gap_target_key(measure_id: str) -> str:
+    """The targets table's key for a target on this measure's gap."""
+    return GAP_TARGET_PREFIX + measure_id
+
+
+def gap_limit(measure: Measure) -> float:
+    """The widest a gap of this measure can be (either way)."""
+    return GAP_LIMITS.get("%" if measure.unit == "%" else measure.id, GAP_LIMITS["progress8"]
+                          if "progress" in measure.id else 100.0)
+
+
+@dataclass(frozen=True)
+class GapTarget:
+    """Where a gap stands against its target: met, or what is left to close and at what pace."""
+
+    period: str  # the year the target is for
+    value: float  # the target gap (signed, as gaps are)
+    met: bool | None
+    years_left: int | None
+    per_year: float | None  # how much the shortfall must shrink each year from now to meet it
+    on_track: bool | None  # last year's narrowing at least that pace (None without a change to go on)
+    words: str
+
+
+def track_gap_target(measure: Measure, now: Gap, change: GapChange, target_period: str, target: float) -> GapTarget:
+    """A gap against its target ("halve it by 2029/30"): met when its shortfall is no larger than the target's;
+    otherwise the narrowing still needed per year to the target's year, and whether last year's pace keeps up."""
+    unit = points(measure)
+    goal = f"Target: a gap of {format_gap(measure, target)} {unit} by {target_period}"
+    if now.gap is None:
+        return GapTarget(target_period, target, None, None, None, None, f"{goal}; no gap to compare in {now.period}.")
+    have, want = shortfall(measure, now.gap), shortfall(measure, target)
+    assert have is not None and want is not None
+    if have <= want:
+        return GapTarget(target_period, target, True, None, None, None,
+                         f"{goal}: met in {now.period} ({format_gap(measure, now.gap)}).")
+    years = period_start_year(target_period) - period_start_year(now.period)
+    if years <= 0:
+        return GapTarget(target_period, target, False, 0, None, None,
+                         f"{goal}: not met ({format_gap(measure, now.gap)} in {now.period}).")
+    per_year = (have - want) / years
+    on_track = None
+    pace = ""
+    if change.change is not None and change.before is not None:
+        narrowed = (shortfall(measure, change.before) or 0.0) - have
+        on_track = narrowed >= per_year
+        pace = (f"; it narrowed by {narrowed:.1f} since {change.since}" if narrowed > 0 else
+                f"; it widened by {-narrowed:.1f} since {change.since}" if narrowed < 0 else
+                f"; it did not move since {change.since}")
+        pace += ", on track" if on_track else ", not on track"
+    return GapTarget(target_period, target, False, years, per_year, on_track,
+                     f"{goal}: {have - want:.1f} {unit} still to close in {years} "
+                     f"year{'s' if years != 1 else ''}, {per_year:.1f} a year{pace}.")

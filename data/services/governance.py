@@ -27,7 +27,8 @@ from data.services.access import AccessDenied, Role, Viewer, require_group, visi
 from data.services.local_measures import FORM, UploadResult, template_for, upload_local_values, validate_upload
 from data.services.local_measures import define_local_measure as _define_local_measure
 from data.services.scorecards import registry_for
-from metrics.periods import PeriodError, parse_period
+from metrics.gaps import GAP_MEASURES, GAP_TARGET_PREFIX, gap_limit, gap_target_key, points
+from metrics.periods import PeriodError, parse_period, period_start_year
 from metrics.registry import Measure, Phase, Rollup, load_registry
 from metrics.validation import Issue, validate_definitions
 
@@ -205,6 +206,73 @@ def set_targets(store: Store, viewer: Viewer, group_id: int, period: str,
             store.audit(cur, viewer.actor, "set" if value is not None else "clear", "target",
                         f"group:{group_id}:{mid}:{period}", old, value, group_id=group_id)
     return []
+
+
+GAP_TARGET_YEARS = 10  # how far ahead a gap target may look ("halve it by 2029/30"): a decade, as a white paper's aims
+
+
+def gap_target_problems(store: Store, group_id: int, measure_id: str, period: str, value: object,
+                        *, today_period: str | None = None) -> tuple[tuple[str, float | None] | None, list[str]]:
+    """A target on a measure's disadvantage gap, checked: ((period, value or None to clear), []) or (None,
+    every problem in words). The year may be up to GAP_TARGET_YEARS ahead (a target is an aim, not a result)."""
+    problems: list[str] = []
+    m = group_registry(store, group_id).get(measure_id)
+    if m is None or measure_id not in GAP_MEASURES:
+        problems.append(f"There is no disadvantage gap of {measure_id!r} to set a target for: gaps are kept for "
+                        + ", ".join(sorted(GAP_MEASURES)) + ".")
+    text = str(period).strip()
+    found = _PERIOD_TEXT.fullmatch(text)
+    first = period_start_year(today_period or schools_latest_or_today(store))
+    if not found or int(found.group(2)) != (int(found.group(1)) + 1) % 100:
+        problems.append(f"The year of the target, {text!r}, is not an academic year like 2029/30.")
+    elif not first - 1 <= int(found.group(1)) <= first + GAP_TARGET_YEARS:
+        problems.append(f"The year of the target, {text}, must be from {first - 1}/{first % 100:02d} to "
+                        f"{first + GAP_TARGET_YEARS}/{(first + GAP_TARGET_YEARS + 1) % 100:02d}.")
+    number, ok = _as_target(value)
+    if not ok:
+        problems.append(f"The target for the gap, {value!r}, is not a number.")
+    elif number is not None and m is not None and abs(number) > gap_limit(m):
+        problems.append(f"A gap in {m.label} cannot be {number:g}: it lies between {-gap_limit(m):g} and "
+                        f"{gap_limit(m):g} {points(m)}.")
+    if problems:
+        return None, problems
+    return (text, number), []
+
+
+_PERIOD_TEXT = re.compile(r"(\d{4})/(\d{2})")  # an academic year as written on the form: 2029/30
+
+
+def schools_latest_or_today(store: Store) -> str:
+    """The latest year with results (the year a target's "from" counts), or this academic year with none."""
+    known = schools.periods(store)
+    return known[-1] if known else local_measures.current_period()
+
+
+def set_gap_target(store: Store, viewer: Viewer, group_id: int, measure_id: str, period: str,
+                   value: object) -> list[str]:
+    """Set (a number) or clear (None/blank) a group's target on a measure's disadvantage gap for a year, audited:
+    every problem in words ([] = saved); with any problem nothing is written. A gap is signed as DfE's
+    (disadvantaged minus non-disadvantaged pupils nationally): "-7" is 7 points behind."""
+    refused = edit_refusal(store, viewer, group_id)
+    if refused:
+        return [refused]
+    checked, problems = gap_target_problems(store, group_id, measure_id, period, value)
+    if problems or checked is None:
+        return problems
+    year, number = checked
+    set_target(store, "group", group_id, gap_target_key(measure_id), year, number, actor=viewer.actor)
+    return []
+
+
+def gap_targets(store: Store, owner_kind: str, owner_id: int) -> dict[str, list[tuple[str, float]]]:
+    """The targets on disadvantage gaps, by measure id: (year, target gap), earliest year first."""
+    rows = store.query("SELECT measure, period, value FROM targets WHERE owner_kind = ? AND owner_id = ? "
+                       "AND starts_with(measure, ?) ORDER BY measure, period", [owner_kind, owner_id,
+                                                                               GAP_TARGET_PREFIX])
+    out: dict[str, list[tuple[str, float]]] = {}
+    for key, period, value in rows:
+        out.setdefault(key.removeprefix(GAP_TARGET_PREFIX), []).append((period, float(value)))
+    return out
 
 
 # ------------------------------------------------------------------------------ local measures

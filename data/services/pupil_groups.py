@@ -24,6 +24,7 @@ from metrics.gaps import (
     TOPICS,
     Gap,
     GapChange,
+    GapTarget,
     GroupValue,
     MemberGap,
     change_since,
@@ -32,6 +33,7 @@ from metrics.gaps import (
     pool,
     pool_arrays,
     status_code,
+    track_gap_target,
     widening_flag,
 )
 from metrics.registry import Measure, Registry
@@ -107,6 +109,7 @@ class GapRow:
     earlier: GapChange  # against the comparable year two years before (the parents' words)
     flag: str | None  # the reason, when the gap widened significantly while behind
     members: tuple[MemberGap, ...] = ()  # a group's members, most narrowing first
+    target: GapTarget | None = None  # the group's target on this gap: the first for this year or later
 
     @property
     def now(self) -> Gap:
@@ -203,7 +206,8 @@ def _gap_trends(m: Measure, periods: Sequence[str], units: Sequence[tuple[int | 
 
 
 def disadvantage(store: Store, *, school: int | None = None, group: int | None = None, period: str,
-                 include_special: bool = False, names: dict[int, str] | None = None) -> Disadvantage:
+                 include_special: bool = False, names: dict[int, str] | None = None,
+                 targets: dict[str, list[tuple[str, float]]] | None = None) -> Disadvantage:
     """How disadvantaged pupils do in a school or a group: each headline measure's gap (DfE's way), its within gap,
     trend and change, the widening flag, and for a group each member's part in it."""
     if (school is None) == (group is None):
@@ -237,8 +241,11 @@ def disadvantage(store: Store, *, school: int | None = None, group: int | None =
             own = [(u, (names or {}).get(u, f"School {u}"), t) for u, t in zip(subject.members, mine, strict=True)]
             members = tuple(member_gaps(m, trend[-1], own))
             flags += [(u, why) for u, _, t in own if (why := widening_flag(m, t)) is not None]
-        out.append(GapRow(mid, m.label, trend, change_since(m, trend, 1), change_since(m, trend, 2),
-                          widening_flag(m, trend), members))
+        change = change_since(m, trend, 1)
+        aims = [(p, v) for p, v in (targets or {}).get(mid, []) if p >= period]
+        target = track_gap_target(m, trend[-1], change, *aims[0]) if aims else None
+        out.append(GapRow(mid, m.label, trend, change, change_since(m, trend, 2), widening_flag(m, trend), members,
+                          target))
     return Disadvantage(subject, period, tuple(periods), tuple(out), read.pooling, tuple(sorted(flags)))
 
 

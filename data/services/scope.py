@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from data.db.store import Store, StoreInfo
-from data.services import governance, imports, schools
+from data.services import governance, imports, pupil_groups, schools
 from data.services import groups as groups_svc
 from data.services import local_measures as local_measures_svc
 from data.services.access import (
@@ -122,6 +122,41 @@ def school_scorecard(store: Store, viewer: Viewer, urn: int, period: str, *,
     if measures:
         _require_measures(store, viewer, measures, local_groups)
     return scorecard(store, school=int(urn), period=period, measures=measures, local_groups=local_groups)
+
+
+def disadvantage(store: Store, viewer: Viewer, *, school: int | None = None, group: int | None = None,
+                 period: str, include_special: bool = False) -> pupil_groups.Disadvantage:
+    """How disadvantaged pupils do in a school or a group the viewer may see: each headline measure's gap, DfE's
+    way, with its trend, its members' parts (a group) and the group's targets on its gaps."""
+    if group is not None:
+        gid = require_group(store, viewer, group)
+        return pupil_groups.disadvantage(store, group=gid, period=period, include_special=include_special,
+                                         targets=governance.gap_targets(store, "group", gid))
+    require_school(store, viewer, int(school))  # type: ignore[arg-type]
+    return pupil_groups.disadvantage(store, school=int(school), period=period)  # type: ignore[arg-type]
+
+
+def pupil_group_view(store: Store, viewer: Viewer, *, school: int | None = None, group: int | None = None,
+                     measure: str, period: str, include_special: bool = False) \
+        -> dict[str, tuple[pupil_groups.GroupCell, ...]]:
+    """Every pupil group's value of one measure, by topic, for a school or a group the viewer may see."""
+    if group is not None:
+        return pupil_groups.pupil_group_view(store, group=require_group(store, viewer, group), measure=measure,
+                                             period=period, include_special=include_special)
+    require_school(store, viewer, int(school))  # type: ignore[arg-type]
+    return pupil_groups.pupil_group_view(store, school=int(school), measure=measure, period=period)  # type: ignore[arg-type]
+
+
+def pupil_group_measures(store: Store, viewer: Viewer, urns: Sequence[int], period: str) -> list[str]:
+    """The measures these schools (each one the viewer may see) have pupil-group values for in the year."""
+    for u in urns:
+        require_school(store, viewer, int(u))
+    return pupil_groups.measures_with_groups(store, urns, period)
+
+
+def gap_targets(store: Store, viewer: Viewer, group_id: int) -> dict[str, list[tuple[str, float]]]:
+    """The group's targets on its disadvantage gaps, by measure: (year, target gap)."""
+    return governance.gap_targets(store, "group", require_group(store, viewer, group_id))
 
 
 def chosen_measures(store: Store, viewer: Viewer, group_id: int) -> list[str]:
@@ -234,7 +269,9 @@ def _require_admin(viewer: Viewer) -> None:
 READS = {
     "data.services.scope": ["groups", "periods", "members", "school", "registry", "group_scorecard", "school_scorecard",
                    "local_authority_values", "chosen_measures", "targets", "local_measures", "similar_schools",
-                   "school_values", "partners", "store_info", "import_log", "audit_log"],
+                   "school_values", "partners", "store_info", "import_log", "audit_log",
+                   # issue 13: pupil groups and the disadvantage gap
+                   "disadvantage", "pupil_group_view", "pupil_group_measures", "gap_targets"],
     "data.services.governance": ["applicable_measures", "uploadable_measures", "local_values", "upload_template",
                         "check_definition", "check_upload", "can_edit_scorecard"],
     "data.services.support_log": ["support_records", "support_balance"],

@@ -84,6 +84,8 @@ def world_db(demo_master: Path, tmp_path_factory) -> tuple[Path, dict]:
                                                                    "value": [41.0, 7.0]}), actor="leader B")
         assert governance.set_targets(s, lead_b, b, period, {"attainment8": 51.5}) == []
         assert governance.set_targets(s, lead_a, a, period, {"attainment8": 47.0}) == []
+        # issue 13: a target on B's disadvantage gap, B's business alone
+        assert governance.set_gap_target(s, lead_b, b, "attainment8", "2029/30", -7.0) == []
         assert governance.choose_measures(s, lead_b, b, ["attainment8", b_local]) == []
         assert support_log.record_support(s, lead_b, group_id=b, giver=only_b, taker=shared, kind="peer_review",
                                           start_date=f"{period[:4]}-10-01", end_date=None, hours=6,
@@ -213,6 +215,39 @@ def case_targets(w: World) -> None:
     denied(lambda: scope.targets(w.store, w.leader(w.a), w.b, w.period))
     denied(lambda: scope.targets(w.store, PUBLIC, w.a, w.period))
     assert scope.targets(w.store, ADMIN, w.b, w.period) == {"attainment8": 51.5}
+
+
+def case_disadvantage(w: World) -> None:  # issue 13
+    mine = scope.disadvantage(w.store, w.leader(w.a), group=w.a, period=w.period)
+    assert mine.subject.id == w.a and mine.rows and all(r.target is None for r in mine.rows)
+    theirs = scope.disadvantage(w.store, ADMIN, group=w.b, period=w.period)
+    assert theirs.row("attainment8").target.value == -7.0  # B's target, seen by the admin only
+    assert scope.disadvantage(w.store, w.leader(w.a), school=w.shared, period=w.period).subject.id == w.shared
+    denied(lambda: scope.disadvantage(w.store, w.leader(w.a), group=w.b, period=w.period))
+    denied(lambda: scope.disadvantage(w.store, w.leader(w.a), school=w.only_b, period=w.period))
+    denied(lambda: scope.disadvantage(w.store, PUBLIC, group=w.a, period=w.period))
+
+
+def case_pupil_group_view(w: World) -> None:  # issue 13
+    mid = scope.pupil_group_measures(w.store, w.leader(w.a), [w.shared], w.period)[0]
+    view = scope.pupil_group_view(w.store, w.leader(w.a), school=w.shared, measure=mid, period=w.period)
+    assert "disadvantage" in view
+    denied(lambda: scope.pupil_group_view(w.store, w.leader(w.a), group=w.b, measure=mid, period=w.period))
+    denied(lambda: scope.pupil_group_view(w.store, w.leader(w.a), school=w.only_b, measure=mid, period=w.period))
+    denied(lambda: scope.pupil_group_view(w.store, PUBLIC, school=w.shared, measure=mid, period=w.period))
+
+
+def case_pupil_group_measures(w: World) -> None:  # issue 13
+    assert scope.pupil_group_measures(w.store, w.leader(w.a), [w.shared], w.period)
+    denied(lambda: scope.pupil_group_measures(w.store, w.leader(w.a), [w.shared, w.only_b], w.period))
+    denied(lambda: scope.pupil_group_measures(w.store, PUBLIC, [w.shared], w.period))
+
+
+def case_gap_targets(w: World) -> None:  # issue 13
+    assert scope.gap_targets(w.store, w.leader(w.a), w.a) == {}
+    assert scope.gap_targets(w.store, ADMIN, w.b) == {"attainment8": [("2029/30", -7.0)]}
+    denied(lambda: scope.gap_targets(w.store, w.leader(w.a), w.b))
+    denied(lambda: scope.gap_targets(w.store, PUBLIC, w.a))
 
 
 def case_local_measures(w: World) -> None:
