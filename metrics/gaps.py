@@ -344,9 +344,12 @@ def gap_sentence(measure: Measure, subject: str, g: Gap, earlier: GapChange | No
         where = f"{size:.1f} {unit} {'above' if ahead else 'below'} other pupils nationally"
         if measure.polarity is Polarity.LOWER_BETTER:
             where = f"{size:.1f} {unit} {'better' if ahead else 'worse'} than other pupils nationally"
-    verb = "reached" if measure.unit == "%" else "scored on average"
-    said = (f"Disadvantaged pupils in {subject} {verb} {where} ({measure.label}: "
-            f"{measure.format_value(g.disadvantaged.value)} against {measure.format_value(g.national_others)})")
+    if measure.unit == "%":  # a share: "were 9.0 percentage points below ... in Grade 4+ (30.1% against 77.2%)"
+        said = (f"Disadvantaged pupils in {subject} were {where} in {measure.label} "
+                f"({measure.format_value(g.disadvantaged.value)} against {measure.format_value(g.national_others)})")
+    else:
+        said = (f"Disadvantaged pupils in {subject} scored on average {where} ({measure.label}: "
+                f"{measure.format_value(g.disadvantaged.value)} against {measure.format_value(g.national_others)})")
     if earlier is not None and earlier.before is not None and earlier.since is not None:
         said += f"; in {earlier.since} the gap was {abs(earlier.before):.1f} {unit}"
         if earlier.direction in ("narrowed", "widened"):

@@ -17,6 +17,7 @@ from ui.context import (
     members_table,
     registry,
 )
+from ui.disadvantage import disadvantage_panel, pupil_group_section
 from ui.frames import (
     change_caption,
     delta_arrow,
@@ -51,6 +52,11 @@ for problem in reg.problems:  # a stored local measure the registry had to renam
 if card.pooling:  # only a group with special schools or alternative provision has the choice
     st.toggle("Pool special schools and alternative provision with the rest", key=KEY_SPECIAL,
               help="Off: the group's values are its mainstream schools'; each special school keeps its own card.")
+
+# issue 13: the overview leads with how disadvantaged pupils do, and which members narrow or widen the gap
+include = st.session_state.get(KEY_SPECIAL, False)
+disadvantage_panel(store, viewer, "group", group_id, period, reg, include_special=include,
+                   subject_words=card.subject.name)
 
 tiles = headline_rows(card)
 if not tiles:
@@ -105,6 +111,9 @@ for item in card.watchlist:
             st.markdown(f"- {markdown_text(reason)}")
 
 group_inspections_panel(store, viewer, group_id, period)  # grades by area, counted, never averaged
+
+pupil_group_section(store, viewer, "group", group_id, period, reg, include_special=include,
+                    subject_words=card.subject.name)
 
 st.subheader("Map")
 judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None

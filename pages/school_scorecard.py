@@ -19,6 +19,7 @@ from ui.context import (
     school_la_values,
     school_registry,
 )
+from ui.disadvantage import disadvantage_panel, pupil_group_section
 from ui.frames import (
     SCHOOL_WIDTHS,
     TREND_COLOUR,
@@ -58,6 +59,9 @@ head = info.get("head_name")
 st.caption(" · ".join(facts) + (f" · Head: {markdown_text(head)}" if isinstance(head, str) else ""))
 if card.lineage:  # the school's earlier URNs, whose results its trend shows (data.ingest.lineage)
     st.caption(markdown_text(card.lineage))
+
+# issue 13: the card leads with how disadvantaged pupils do (the gap, DfE's way), then every perspective
+disadvantage_panel(store, viewer, "school", urn, period, reg, subject_words=card.subject.name)
 
 flagged = [r for r in card.rows if r.flag]
 if flagged:
@@ -100,6 +104,8 @@ for perspective in Perspective:
             for reason in r.flag_reasons:
                 st.markdown(f"    - ⚑ {markdown_text(reason)}")
         st.dataframe(school_details(rows, reg), hide_index=True, width="stretch", key=f"details_{perspective.value}")
+
+pupil_group_section(store, viewer, "school", urn, period, reg, subject_words=card.subject.name)
 
 school_inspections_panel(store, viewer, urn)  # latest report card and 1-4 grades, in Ofsted's words
 

@@ -147,10 +147,14 @@ def pupil_group_view(store: Store, viewer: Viewer, *, school: int | None = None,
     return pupil_groups.pupil_group_view(store, school=int(school), measure=measure, period=period)  # type: ignore[arg-type]
 
 
-def pupil_group_measures(store: Store, viewer: Viewer, urns: Sequence[int], period: str) -> list[str]:
-    """The measures these schools (each one the viewer may see) have pupil-group values for in the year."""
-    for u in urns:
-        require_school(store, viewer, int(u))
+def pupil_group_measures(store: Store, viewer: Viewer, period: str, *, school: int | None = None,
+                         group: int | None = None) -> list[str]:
+    """The measures a school or a group the viewer may see has pupil-group values for in the year."""
+    if group is not None:
+        urns = groups_svc.group_members(store, require_group(store, viewer, group), period)
+    else:
+        require_school(store, viewer, int(school))  # type: ignore[arg-type]
+        urns = [int(school)]  # type: ignore[arg-type]
     return pupil_groups.measures_with_groups(store, urns, period)
 
 

@@ -229,7 +229,7 @@ def case_disadvantage(w: World) -> None:  # issue 13
 
 
 def case_pupil_group_view(w: World) -> None:  # issue 13
-    mid = scope.pupil_group_measures(w.store, w.leader(w.a), [w.shared], w.period)[0]
+    mid = scope.pupil_group_measures(w.store, w.leader(w.a), w.period, school=w.shared)[0]
     view = scope.pupil_group_view(w.store, w.leader(w.a), school=w.shared, measure=mid, period=w.period)
     assert "disadvantage" in view
     denied(lambda: scope.pupil_group_view(w.store, w.leader(w.a), group=w.b, measure=mid, period=w.period))
@@ -238,9 +238,11 @@ def case_pupil_group_view(w: World) -> None:  # issue 13
 
 
 def case_pupil_group_measures(w: World) -> None:  # issue 13
-    assert scope.pupil_group_measures(w.store, w.leader(w.a), [w.shared], w.period)
-    denied(lambda: scope.pupil_group_measures(w.store, w.leader(w.a), [w.shared, w.only_b], w.period))
-    denied(lambda: scope.pupil_group_measures(w.store, PUBLIC, [w.shared], w.period))
+    assert scope.pupil_group_measures(w.store, w.leader(w.a), w.period, school=w.shared)
+    assert scope.pupil_group_measures(w.store, w.leader(w.a), w.period, group=w.a)
+    denied(lambda: scope.pupil_group_measures(w.store, w.leader(w.a), w.period, school=w.only_b))
+    denied(lambda: scope.pupil_group_measures(w.store, w.leader(w.a), w.period, group=w.b))
+    denied(lambda: scope.pupil_group_measures(w.store, PUBLIC, w.period, school=w.shared))
 
 
 def case_gap_targets(w: World) -> None:  # issue 13

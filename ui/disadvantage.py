@@ -1,0 +1,231 @@
+""""How do disadvantaged pupils do?" on the school card and the group overview, and results by pupil group.
+
+The numbers are data.services.pupil_groups' (through scope, cached per store state and viewer); the words here are
+our own, with every name a person or a file gave made inert. Colour never carries meaning alone: each gap says
+"narrowed"/"widened" in words, each flag has ⚑ and its reason.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from charts.pupil_groups import pupil_group_chart
+from charts.trend import trend_chart
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Viewer
+from data.services.pupil_groups import Disadvantage, GapRow, GroupCell
+from metrics.gaps import HEADLINE, TOPICS, format_gap, gap_sentence, group_label, points
+from metrics.registry import Registry
+from metrics.scorecard import TrendPoint, trend_breaks
+from metrics.text import markdown_text
+from ui.key import FLAG, MET, NOT_MET
+
+TITLE = "How do disadvantaged pupils do?"
+KEY_MEASURE = "pupil_group_measure"
+INTRO = ("Disadvantaged pupils are those eligible for free school meals in the last six years or looked after by "
+         "the local authority. The **gap** is DfE's: their result minus that of *other pupils nationally*; the "
+         "**gap within** compares them with the other pupils of the same school or group.")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _disadvantage(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
+                  include_special: bool) -> Disadvantage:
+    if kind == "school":
+        return scope.disadvantage(_store, viewer, school=ident, period=period)
+    return scope.disadvantage(_store, viewer, group=ident, period=period, include_special=include_special)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _view(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, measure: str, period: str,
+          include_special: bool) -> dict[str, tuple[GroupCell, ...]]:
+    if kind == "school":
+        return scope.pupil_group_view(_store, viewer, school=ident, measure=measure, period=period)
+    return scope.pupil_group_view(_store, viewer, group=ident, measure=measure, period=period,
+                                  include_special=include_special)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _measures(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str) -> list[str]:
+    if kind == "school":
+        return scope.pupil_group_measures(_store, viewer, period, school=ident)
+    return scope.pupil_group_measures(_store, viewer, period, group=ident)
+
+
+def disadvantage_of(store: Store, viewer: Viewer, kind: str, ident: int, period: str,
+                    include_special: bool = False) -> Disadvantage:
+    """The school's or group's disadvantage summary as this viewer may see it (cached)."""
+    return _disadvantage(store, store.generation, viewer.scope, kind, ident, period, include_special)
+
+
+def change_words(row: GapRow, reg: Registry) -> str:
+    """'narrowed by 1.2 points since 2024/25', or why there is no change to show."""
+    m = reg.get(row.measure)
+    ch = row.change
+    if ch.change is None:
+        return ch.note or "no earlier year to compare with"
+    if ch.direction == "unchanged":
+        return f"unchanged since {ch.since}"
+    sure = "" if ch.significant else " (within what chance allows)"
+    return f"{ch.direction} by {abs(ch.change):.1f} {points(m)} since {ch.since}{sure}"
+
+
+def _interval(m, lo: float | None, hi: float | None) -> str:
+    return "" if lo is None or hi is None else f" ({format_gap(m, lo)} to {format_gap(m, hi)})"
+
+
+def gap_table(d: Disadvantage, reg: Registry) -> pd.DataFrame:
+    """One row per headline measure: the disadvantaged pupils' value, England's other pupils, the gap with its
+    interval, the gap within, its change and target, all as text (a reader's words, never a colour)."""
+    rows = []
+    for r in d.rows:
+        m, g = reg.get(r.measure), r.now
+        dis = g.disadvantaged
+        value = (f"{m.format_value(dis.value)} ({dis.cohort:,.0f} pupils)" if dis.value is not None
+                 else {"suppressed": "Suppressed (small group)", "not_applicable": "Not published this year"}
+                 .get(dis.status, "No value"))
+        rows.append({
+            "Measure": m.label,
+            "Disadvantaged pupils": value,
+            "Other pupils nationally": m.format_value(g.national_others) if g.national_others is not None else "–",
+            "Gap": format_gap(m, g.gap) + _interval(m, g.gap_low, g.gap_high) if g.gap is not None else "–",
+            "Gap within": (format_gap(m, g.within) + _interval(m, g.within_low, g.within_high)
+                           if g.within is not None else "–"),
+            "Change": change_words(r, reg),
+            "Target": r.target.words.removeprefix("Target: ") if r.target else "",
+            "Flag": f"{FLAG} widening" if r.flag else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def _trend_figure(row: GapRow, reg: Registry, subject: str):
+    m = reg.get(row.measure)
+    periods = [g.period for g in row.trend]
+    points_ = [TrendPoint(g.period, g.disadvantaged.value, g.disadvantaged.status) for g in row.trend]
+    gaps, breaks = trend_breaks(m, points_)
+    series = {f"Disadvantaged pupils, {subject}": [g.disadvantaged.value for g in row.trend],
+              "Other pupils nationally": [g.national_others for g in row.trend],
+              "Disadvantaged pupils nationally": [g.national_disadvantaged for g in row.trend]}
+    return trend_chart(periods, series, unit=m.unit, title=f"{m.label}: disadvantaged pupils against others",
+                       gaps=gaps, breaks=breaks, number=m.number)
+
+
+def member_table(row: GapRow, reg: Registry) -> pd.DataFrame:
+    """A group's members: each school's disadvantaged pupils, its own gap and whether it narrows or widens the
+    group's (its pull, in the measure's points), and its change on last year."""
+    m = reg.get(row.measure)
+    out = []
+    for mg in row.members:
+        d = mg.disadvantaged
+        effect = {"narrows": "Narrows the group's gap", "widens": "Widens the group's gap"}.get(mg.effect or "", "–")
+        out.append({
+            "School": mg.name, "URN": mg.urn,
+            "Disadvantaged pupils": f"{d.cohort:,.0f}" if d.cohort is not None else
+            ("Suppressed" if d.status == "suppressed" else "–"),
+            "Their result": m.format_value(d.value) if d.value is not None else "–",
+            "Their gap": format_gap(m, mg.gap) if mg.gap is not None else "–",
+            "Effect": effect + (f" ({mg.pull:+.2f})".replace("-", "−") if mg.pull is not None else ""),
+            "Their change": (f"{mg.change.direction} by {abs(mg.change.change):.1f}"
+                             if mg.change.change is not None and mg.change.direction != "unchanged" else
+                             (mg.change.direction or "–")),
+        })
+    return pd.DataFrame(out)
+
+
+def disadvantage_panel(store: Store, viewer: Viewer, kind: str, ident: int, period: str, reg: Registry, *,
+                       include_special: bool = False, subject_words: str = "this school") -> Disadvantage | None:
+    """The section that leads the card: the lead measure's gap in tiles and words, every headline measure in a
+    table, the trend, and for a group which members narrow or widen it; widening gaps flagged."""
+    d = disadvantage_of(store, viewer, kind, ident, period, include_special)
+    st.subheader(TITLE)
+    if not d.rows:
+        st.info(f"No results for disadvantaged pupils in {period} yet: import DfE's performance tables (the wide "
+                "files or the EES school files) to see them.")
+        return d
+    lead = next((r for r in d.rows if r.now.gap is not None), d.rows[0])
+    m, g = reg.get(lead.measure), lead.now
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"Disadvantaged pupils: {markdown_text(m.label)}",
+              m.format_value(g.disadvantaged.value) if g.disadvantaged.value is not None else "–",
+              help=f"{g.disadvantaged.cohort or 0:,.0f} disadvantaged pupils in {period}.", border=True)
+    c2.metric("Other pupils nationally", m.format_value(g.national_others) if g.national_others is not None else "–",
+              help="Non-disadvantaged pupils in state-funded schools in England: DfE's comparator for the gap.",
+              border=True)
+    delta = None
+    if lead.change.change is not None and lead.change.direction in ("narrowed", "widened"):
+        delta = f"{lead.change.direction} by {abs(lead.change.change):.1f} since {lead.change.since}"
+    c3.metric(f"Gap ({points(m)})", format_gap(m, g.gap), delta=delta,
+              delta_color="normal" if lead.change.direction == "narrowed" else "inverse", border=True,
+              help="Disadvantaged pupils' result minus other pupils' nationally (DfE's definition). Negative: "
+                   "behind.")
+    st.markdown(markdown_text(gap_sentence(m, subject_words, g, lead.change)))
+    if g.published is not None:
+        st.caption(markdown_text(f"DfE's own published gap for this school: {format_gap(m, g.published)} "
+                                 f"(Jointly's: {format_gap(m, g.gap)}, from the rounded figures)."))
+    flagged = [r for r in d.rows if r.flag]
+    for r in flagged:
+        st.warning(f"{FLAG} " + markdown_text(r.flag))
+    for r in d.rows:
+        if r.target is not None:  # the governors' aim for the gap, in words and a mark (never a colour)
+            mark = {True: MET, False: NOT_MET}.get(r.target.met, "") if r.target.years_left in (None, 0) else ""
+            st.caption(markdown_text(f"{r.label}: {r.target.words}") + (f" {mark}" if mark else ""))
+    st.dataframe(gap_table(d, reg), hide_index=True, width="stretch", key=f"gaps_{kind}")
+    st.caption(INTRO)
+    with st.expander(f"{m.label}: the gap over the years"):
+        fig = _trend_figure(lead, reg, "here" if kind == "school" else "the group")
+        st.plotly_chart(fig, width="stretch", key=f"gap_trend_{kind}")
+        st.caption(markdown_text(fig.layout.meta["description"]))
+    if kind == "group" and lead.members:
+        st.markdown(f"**Which schools narrow or widen the group's {markdown_text(m.label)} gap**")
+        st.dataframe(member_table(lead, reg), hide_index=True, width="stretch", key="gap_members")
+        st.caption("A school narrows the group's gap when its own gap is smaller than the group's; the number is "
+                   "its share of the group's disadvantaged pupils times the difference (the numbers add up to 0).")
+        if d.flags:
+            with st.expander(f"{FLAG} {len(d.flags)} widening gap(s) at member schools"):
+                names = {x.urn: x.name for x in lead.members}
+                for urn, why in d.flags:
+                    st.markdown("- " + markdown_text(f"{names.get(urn, f'School {urn}')} ({urn}): {why}"))
+    return d
+
+
+def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, period: str, reg: Registry, *,
+                        include_special: bool = False, subject_words: str = "here") -> None:
+    """Any measure by pupil group: a small chart per topic (disadvantage, sex, first language, SEN, prior
+    attainment, mobility) with the values in words beside it."""
+    # judged measures only (a count such as the GCSE year's pupils is context), the headline measures first
+    first = [m for ms in HEADLINE.values() for m in ms]
+    available = sorted((m for m in _measures(store, store.generation, viewer.scope, kind, ident, period)
+                        if m in reg and reg.get(m).judged and reg.get(m).rollup.value != "sum"),
+                       key=lambda m: (first.index(m) if m in first else len(first), m))
+    st.subheader("Results by pupil group")
+    if not available:
+        st.info(f"No pupil-group results for {period} yet.")
+        return
+    mid = st.selectbox("Measure", available, format_func=lambda x: reg.get(x).label, key=f"{KEY_MEASURE}_{kind}")
+    m = reg.get(mid)
+    view = _view(store, store.generation, viewer.scope, kind, ident, mid, period, include_special)
+    titles = dict(TOPICS)
+    topics, table = {}, []
+    for topic, cells in view.items():
+        rows = []
+        for c in cells:
+            v = c.value
+            words = (f"{m.format_value(v.value)} ({v.cohort:,.0f} pupils)" if v.value is not None else
+                     {"suppressed": "suppressed: a small group", "not_applicable": "not published this year"}
+                     .get(v.status, "no value"))
+            rows.append({"group": group_label(c.pupil_group), "value": v.value, "low": v.ci_low, "high": v.ci_high,
+                         "national": c.national, "words": words})
+            table.append({"Pupil group": group_label(c.pupil_group), "Topic": titles[topic], "Value": words,
+                          "95% interval": (f"{m.format_value(v.ci_low)} to {m.format_value(v.ci_high)}"
+                                           if v.ci_low is not None and v.ci_high is not None else "–"),
+                          "England": m.format_value(c.national) if c.national is not None else "–"})
+        topics[titles[topic]] = rows
+    fig = pupil_group_chart(topics, label=m.label, subject=subject_words, number=m.number, unit=m.unit)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(fig, width="stretch", key=f"pupil_groups_{kind}")
+        st.caption("Filled circles: " + markdown_text(subject_words) + ", with the 95% interval as a bar. Hollow "
+                   "diamonds: pupils of the same group in England.")
+    with right:
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key=f"pupil_group_table_{kind}")
