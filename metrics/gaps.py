@@ -123,7 +123,7 @@ def pool_arrays(measure: Measure, key: np.ndarray, n: int, status: np.ndarray, v
     rows with a value, a numerator and a positive cohort; rows with a value but no cohort are counted, never
     averaged in.
 
-    Interval: a cell of one school keeps that school's own (the file's published interval, else Wilson or normal:
+    A cell of one school is that school's own value as the file gave it. Interval: a cell of one school keeps its own (the file's published interval, else Wilson or normal:
     metrics.scorecard.intervals); a cell of several is Wilson on the pooled counts for a rate, else the schools'
     standard errors combined with their cohort weights, √Σ(nᵢ·seᵢ)² / Σnᵢ, as a group's value's interval is."""
     ok = (status == 0) & ~np.isnan(value)
@@ -143,6 +143,7 @@ def pool_arrays(measure: Measure, key: np.ndarray, n: int, status: np.ndarray, v
     lo, hi = np.full(n, np.nan), np.full(n, np.nan)
     single = schools[k] == 1
     lo[k[single]], hi[k[single]] = lo_r[single], hi_r[single]
+    pooled[k[single]] = value[parts][single]  # one school: the file's own cell, never re-derived from rounded parts
     many = np.flatnonzero(schools > 1)
     if len(many) and measure.uncertainty is not Uncertainty.NONE:
         if measure.rollup is Rollup.POOLED_RATIO:
@@ -314,7 +315,7 @@ def member_gaps(measure: Measure, group: Gap, members: Sequence[tuple[int, str, 
 
     The group's gap is Σ shareᵢ·gapᵢ over the pooled schools (the national comparator is one number), so
     pullᵢ = shareᵢ·(gapᵢ − gap) shows which schools narrow it (pull > 0 for a higher-is-better measure) and which
-    widen it; the pulls add up to zero. Turned round for a lower-is-better measure."""
+    widen it; the pulls add up to zero (up to the files' rounding of each school's value). Turned round for a lower-is-better measure."""
     total = group.disadvantaged.cohort
     sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
     out = []
