@@ -11,6 +11,7 @@ disadvantaged value's interval moved by the national value; the within gap's com
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from metrics.periods import period_start_year
 from metrics.pupil_groups import BY_ID, PUPIL_GROUPS
 from metrics.registry import STATUSES, Measure, Polarity, Rollup, Status, Uncertainty
 from metrics.scorecard import Z95, intervals
-from metrics.timeline import comparable
+from metrics.timeline import comparable as _comparable
 
 DISADVANTAGED = "disadvantaged"
 OTHERS = "not_disadvantaged"
@@ -83,12 +84,12 @@ def pool(measure: Measure, pupil_group: str, period: str, rows: Iterable[Mapping
     return p.one(0, pupil_group, period)
 
 
-_STATUS_AT = {s: i for i, s in enumerate(STATUSES)}
+STATUS_AT = {s: i for i, s in enumerate(STATUSES)}  # a status's index in STATUSES
 
 
 def status_code(status: object) -> int:
     """A status's index in STATUSES (0 = ok), -1 for anything else."""
-    return _STATUS_AT.get(str(status), -1)
+    return STATUS_AT.get(str(status), -1)
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,10 @@ def pool_arrays(measure: Measure, key: np.ndarray, n: int, status: np.ndarray, v
     rows with a value, a numerator and a positive cohort; rows with a value but no cohort are counted, never
     averaged in.
 
-    A cell of one school is that school's own value as the file gave it. Interval: a cell of one school keeps its own (the file's published interval, else Wilson or normal:
-    metrics.scorecard.intervals); a cell of several is Wilson on the pooled counts for a rate, else the schools'
-    standard errors combined with their cohort weights, √Σ(nᵢ·seᵢ)² / Σnᵢ, as a group's value's interval is."""
+    A cell of one school is that school's own value as the file gave it, with its own interval (the file's
+    published one, else Wilson or normal: metrics.scorecard.intervals); a cell of several is Wilson on the pooled
+    counts for a rate, else the schools' standard errors combined with their cohort weights, √Σ(nᵢ·seᵢ)² / Σnᵢ,
+    as a group's value's interval is."""
     ok = (status == 0) & ~np.isnan(value)
     parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
     k = key[parts]
@@ -197,6 +199,12 @@ def gap_of(measure: Measure, period: str, dis: GroupValue, others: GroupValue, n
             w_lo, w_hi = within - half, within + half
     return Gap(measure.id, period, dis, others, national_others, national_dis, gap, lo, hi, within, w_lo, w_hi,
                published)
+
+
+@functools.lru_cache(maxsize=4096)
+def comparable(measure: Measure, now: str, before: str) -> tuple[bool, str]:
+    """metrics.timeline.comparable, remembered: a group's summary asks it for every member and year."""
+    return _comparable(measure, now, before)
 
 
 def behind(measure: Measure, gap: float | None) -> bool | None:
@@ -315,7 +323,8 @@ def member_gaps(measure: Measure, group: Gap, members: Sequence[tuple[int, str, 
 
     The group's gap is Σ shareᵢ·gapᵢ over the pooled schools (the national comparator is one number), so
     pullᵢ = shareᵢ·(gapᵢ − gap) shows which schools narrow it (pull > 0 for a higher-is-better measure) and which
-    widen it; the pulls add up to zero (up to the files' rounding of each school's value). Turned round for a lower-is-better measure."""
+    widen it; the pulls add up to zero (up to the files' rounding of each school's value). Turned round for a
+    lower-is-better measure."""
     total = group.disadvantaged.cohort
     sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
     out = []

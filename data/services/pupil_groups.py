@@ -20,6 +20,7 @@ from metrics.gaps import (
     DISADVANTAGED,
     HEADLINE,
     OTHERS,
+    STATUS_AT,
     TOPIC_GROUPS,
     TOPICS,
     Gap,
@@ -32,7 +33,6 @@ from metrics.gaps import (
     member_gaps,
     pool,
     pool_arrays,
-    status_code,
     track_gap_target,
     widening_flag,
 )
@@ -42,6 +42,7 @@ from metrics.scorecard import Subject
 # National pupil-group values: the state-funded schools' figure first (DfE's comparator for the gap), then all schools
 NATIONAL_SCOPES = ("state_funded", "all")
 GAP_SCOPE = "gap"
+MEMBER_YEARS = 3  # the years of a member's own gap a group's summary reads: now, and two before for its change
 _ROW_COLUMNS = ["urn", "measure", "period", "pupil_group", "value", "numerator", "denominator", "ci_low", "ci_high",
                 "status"]
 
@@ -190,7 +191,7 @@ def _gap_trends(m: Measure, periods: Sequence[str], units: Sequence[tuple[int | 
     def col(c: str) -> np.ndarray:
         return df[c].to_numpy(dtype=float, na_value=np.nan)[idx]
 
-    status = np.array([status_code(s) for s in df["status"].to_numpy()], dtype=np.int64)[idx]
+    status = df["status"].map(STATUS_AT).fillna(-1).to_numpy(dtype=np.int64)[idx]
     pooled = pool_arrays(m, key, n_u * n_p * 2, status, col("value"), col("numerator"), col("denominator"),
                          col("ci_low"), col("ci_high"))
     out = []
@@ -232,8 +233,9 @@ def disadvantage(store: Store, *, school: int | None = None, group: int | None =
         if subject.kind == "school":
             trend = _gap_trends(m, periods, [(subject.id, {})], rows, nat, published)[0]
         else:
-            trend, *mine = _gap_trends(m, periods, [(None, then), *((u, {}) for u in subject.members)], rows, nat,
-                                       published)
+            trend = _gap_trends(m, periods, [(None, then)], rows, nat, published)[0]
+            # a member's part needs only this year and the two before it (its change and its flag)
+            mine = _gap_trends(m, periods[-MEMBER_YEARS:], [(u, {}) for u in subject.members], rows, nat, published)
         if all(g.disadvantaged.value is None for g in trend):
             continue
         members: tuple[MemberGap, ...] = ()
