@@ -9,10 +9,12 @@ import streamlit as st
 
 from data.db.errors import StoreError
 from data.services import governance, scope
+from metrics.gaps import format_gap
 from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
 from metrics.text import markdown_text
 from metrics.validation import Issue
 from ui.context import choose_group, choose_period, current_viewer, group_card, registry
+from ui.disadvantage import disadvantage_of
 from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.server import open_uploads
@@ -26,6 +28,10 @@ KEY_ORDER = "measures_order"
 KEY_TARGETS = "measures_targets"
 KEY_SAVE_MEASURES = "measures_save"
 KEY_SAVE_TARGETS = "measures_save_targets"
+KEY_GAP_MEASURE = "measures_gap_measure"
+KEY_GAP_YEAR = "measures_gap_year"
+KEY_GAP_VALUE = "measures_gap_value"
+KEY_SAVE_GAP = "measures_save_gap"
 KEY_START_FROM = "measures_define_start"
 KEY_DEFINE = {f: f"measures_define_{f}" for f in ("id", "label", "description", "perspective", "unit", "format",
                                                    "polarity", "phases", "rollup", "min_cohort", "source", "formula")}
@@ -95,6 +101,15 @@ def _save_targets(gid: int, period: str, targets: dict[str, float | None]) -> No
         _say("targets", Kind.ERROR, problems)
     else:
         _say("targets", Kind.SUCCESS, f"Targets for {period} saved.")
+
+
+def _save_gap_target(gid: int, measure: str, period: str, value: str) -> None:
+    problems = governance.set_gap_target(get_store(), current_viewer(), gid, measure, period, value)
+    if problems:
+        _say("gap_targets", Kind.ERROR, problems)
+    else:
+        _say("gap_targets", Kind.SUCCESS, f"Gap target for {period} saved." if str(value).strip()
+             else f"Gap target for {period} cleared.")
 
 
 def _load_definition(gid: int) -> None:
@@ -232,6 +247,41 @@ if card is not None and judged:
               args=(gid, period, {m: (None if pd.isna(v) else float(v))
                                   for m, v in edited_targets["Target"].items()}))
     show_flashed("targets")
+
+# ---------------------------------------------------------------- (b2) targets on the disadvantage gap (issue 13)
+st.subheader("Targets on the disadvantage gap")
+gaps = disadvantage_of(store, viewer, "group", gid, period) if card is not None and period is not None else None
+with_gap = [r for r in gaps.rows if r.now.gap is not None] if gaps is not None else []
+if gaps is not None and not with_gap:
+    st.info(f"No disadvantage gap to set a target on in {period}: no results for disadvantaged pupils yet.")
+if gaps is not None and with_gap:
+    st.caption("An aim for a gap some years ahead, such as halving it by 2029/30. A gap is DfE's: disadvantaged "
+               "pupils' result minus other pupils' nationally, so −7 means 7 points behind. Leave the target empty "
+               "and save to clear it.")
+    kept = scope.gap_targets(store, viewer, gid)
+    by_id = {r.measure: r for r in with_gap}
+    c1, c2, c3 = st.columns(3)
+    # the options are the labels themselves (AppTest and the URL keep a choice by what it shows)
+    labelled = {r.label: r.measure for r in with_gap}
+    gap_measure = labelled[c1.selectbox("Gap in", list(labelled), key=KEY_GAP_MEASURE)]
+    now = by_id[gap_measure].now
+    aim_year = c2.text_input("By the year", value=f"{int(period[:4]) + 4}/{(int(period[:4]) + 5) % 100:02d}",
+                             key=KEY_GAP_YEAR, help="An academic year like 2029/30, up to ten years ahead")
+    aim = c3.text_input("Target gap", key=KEY_GAP_VALUE,
+                        help=f"Today's gap is {format_gap(reg.get(gap_measure), now.gap)}; half of it is "
+                             f"{format_gap(reg.get(gap_measure), now.gap / 2)}")
+    st.caption(markdown_text(f"{by_id[gap_measure].label}: the gap is {format_gap(reg.get(gap_measure), now.gap)} "
+                             f"in {period}; halving it would be {format_gap(reg.get(gap_measure), now.gap / 2)}."))
+    st.button("Save the gap target", key=KEY_SAVE_GAP, disabled=not editable, on_click=_save_gap_target,
+              args=(gid, gap_measure, aim_year, aim))
+    show_flashed("gap_targets")
+    if kept:
+        st.dataframe(pd.DataFrame([{"Gap in": reg.get(mid).label if mid in reg else mid, "By": year,
+                                    "Target gap": format_gap(reg.get(mid), value) if mid in reg else str(value),
+                                    "Where it stands": (by_id[mid].target.words if mid in by_id
+                                                        and by_id[mid].target else "")}
+                                   for mid, aims in kept.items() for year, value in aims]),
+                     hide_index=True, width="stretch", key="gap_targets_table")
 
 # ---------------------------------------------------------------- (c) define a local measure
 st.header("Define a local measure")

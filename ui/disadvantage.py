@@ -202,7 +202,8 @@ def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, per
     if not available:
         st.info(f"No pupil-group results for {period} yet.")
         return
-    mid = st.selectbox("Measure", available, format_func=lambda x: reg.get(x).label, key=f"{KEY_MEASURE}_{kind}")
+    labelled = {reg.get(x).label: x for x in available}  # options are what they show (AppTest keeps those)
+    mid = labelled[st.selectbox("Measure", list(labelled), key=f"{KEY_MEASURE}_{kind}")]
     m = reg.get(mid)
     view = _view(store, store.generation, viewer.scope, kind, ident, mid, period, include_special)
     titles = dict(TOPICS)

@@ -3,6 +3,8 @@ numbers data.services.pupil_groups computes, and show any measure by pupil group
 
 from __future__ import annotations
 
+import re
+
 from conftest import open_app
 
 from data.db.store import Store
@@ -52,3 +54,28 @@ def test_the_school_card_leads_with_the_disadvantage_gap(demo_db):
     m = load_registry().get(lead.measure)
     assert next(x for x in at.metric if x.label.startswith("Gap (")).value == format_gap(m, lead.now.gap)
     assert not any("Effect" in t.value.columns for t in at.dataframe)  # a school has no members to weigh
+
+
+def test_a_governor_sets_a_target_on_the_gap(demo_db):
+    from conftest import button
+
+    at = open_app("measures.py", role="governor")
+    assert not at.exception
+    d, _ = _expected(demo_db)
+    measure = next(r.measure for r in d.rows if r.now.gap is not None)  # the form offers the gaps in this order
+    at.text_input(key="measures_gap_year").input("2029/30")
+    at.text_input(key="measures_gap_value").input("minus seven").run()
+    button(at, "Save the gap target").click().run()
+    said = [re.sub(r"\\(.)", r"\1", e.value).replace("\u2060", "") for e in at.error]  # as a person reads it
+    assert any("The target for the gap, 'minus seven', is not a number." in x for x in said), said
+    at.text_input(key="measures_gap_value").input("-7").run()
+    button(at, "Save the gap target").click().run()
+    assert not at.exception
+    assert any("Gap target for 2029/30 saved." in re.sub(r"\\(.)", r"\1", x.value) for x in at.success)
+    kept = next(t.value for t in at.dataframe if "Target gap" in t.value.columns)
+    assert kept.iloc[0]["By"] == "2029/30" and kept.iloc[0]["Target gap"].startswith("−7")
+    with Store(demo_db, read_only=True) as s:
+        from data.services import governance
+
+        gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
+        assert governance.gap_targets(s, "group", gid) == {measure: [("2029/30", -7.0)]}
