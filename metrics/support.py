@@ -113,11 +113,13 @@ def reason(measure: Measure, value: float | None, own_value: float | None, *, gr
             words += f" against your {measure.format_value(own_value)}"
     else:
         label = group_words(focus.pupil_group)
-        verb = "reached" if measure.unit == "%" else f"scored {measure.label} of"
+        # a share is reached ("reached 58%"); a score is an average over the pupils, of the named measure
+        did = (f"reached {measure.format_value(value)}" if measure.unit == "%"
+               else f"scored on average {measure.format_value(value)} on {measure.label}")
         phase = f"{focus.phase.replace('_', ' ')} schools" if focus.phase else "schools"
         yours = measure.format_value(own_value) if own_value is not None else "not published"
-        words = (f"{label[:1].upper()}{label[1:]} here {verb} {measure.format_value(value)} (top quarter of {phase} "
-                 f"nationally for {label}; yours: {yours})")
+        words = (f"{label[:1].upper()}{label[1:]} here {did} (top quarter of {phase} nationally for {label}; "
+                 f"yours: {yours})")
     if group:
         words += f", a school in {group}"
     if similarity is not None and similarity == similarity:

@@ -159,3 +159,16 @@ def test_a_school_without_its_own_value_or_asking_badly(store: Store) -> None:
     got = support_partners(store, ASKER, M, P, pupil_group="disadvantaged", groups=[g])
     assert [p.urn for p in got] == [STRONG, SECOND]
     assert "yours: not published" in got[0].reason
+
+
+def test_the_sentence_for_a_score_names_the_measure() -> None:
+    from metrics.support import reason
+
+    m = load_registry().get("attainment8")
+    focus = Focus("disadvantaged", "secondary", 40.1, 120)
+    assert reason(m, 44.6, 20.5, similarity=0.671, distance_km=18.9, focus=focus) == (
+        "Disadvantaged pupils here scored on average 44.6 on Attainment 8 (top quarter of secondary schools "
+        "nationally for disadvantaged pupils; yours: 20.5), with a similar intake (similarity 0.67), 18.9 km away.")
+    assert reason(m, 44.6, None, group="Dales Trust", distance_km=0.4, focus=focus).endswith(
+        "(top quarter of secondary schools nationally for disadvantaged pupils; yours: not published), a school in "
+        "Dales Trust, less than 1 km away.")
