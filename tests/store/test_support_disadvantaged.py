@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from data.db.errors import StoreError
@@ -19,7 +20,7 @@ from data.ingest.derived import refresh_derived
 from data.services import groups
 from data.services.support import partner_measures, pupil_group_focus, pupil_group_ranking, support_partners
 from metrics.registry import load_registry
-from metrics.support import Focus
+from metrics.support import Focus, top_quarter
 
 P = "2023/24"
 M = "ks2_rwm_expected"
@@ -96,6 +97,8 @@ def test_the_top_quarter_is_cut_among_schools_with_enough_disadvantaged_pupils(s
     primaries = ranked[ranked["phase"] == "primary"]
     assert sorted(primaries.loc[primaries["percentile"].notna(), "value"]) == [20, 25, 31, 35, 40, 45, 50, 56, 58, 64]
     assert pupil_group_focus(m, ranked, "disadvantaged", "primary") == Focus("disadvantaged", "primary", CUT, 10)
+    # had the 100% (5 pupils) and the 99% (unknown) been ranked: position 0.75 × 11 = 8.25, 58 + 0.25 × (64 − 58)
+    assert top_quarter(m, np.array([20, 25, 31, 35, 40, 45, 50, 56, 58, 64, 99, 100])) == 59.5 != CUT
     # the small and the unknown cohorts are no part of the ranking, but their own value is kept (for "yours")
     assert ranked.loc[SMALL, "own"] == 100.0 and math.isnan(ranked.loc[SMALL, "percentile"])
     assert math.isnan(ranked.loc[UNKNOWN, "percentile"])
@@ -172,3 +175,15 @@ def test_the_sentence_for_a_score_names_the_measure() -> None:
     assert reason(m, 44.6, None, group="Dales Trust", distance_km=0.4, focus=focus).endswith(
         "(top quarter of secondary schools nationally for disadvantaged pupils; yours: not published), a school in "
         "Dales Trust, less than 1 km away.")
+
+
+def test_lower_is_better_takes_the_lowest_quarter() -> None:
+    from metrics.support import in_top_quarter
+
+    m = load_registry().get("overall_absence")  # lower is better
+    cut = top_quarter(m, np.array([4.0, 5.0, 6.0, 7.0, 8.0]))
+    assert cut == 5.0  # the 25th percentile: position 0.25 × 4 = 1
+    focus = Focus("disadvantaged", "secondary", cut, 5)
+    assert in_top_quarter(m, focus, 4.5, 10) and in_top_quarter(m, focus, 5.0, 10)
+    assert not in_top_quarter(m, focus, 5.1, 10) and not in_top_quarter(m, focus, 4.0, 5)
+    assert not in_top_quarter(m, focus, 4.0, None)
