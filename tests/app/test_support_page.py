@@ -294,3 +294,19 @@ def test_partners_strong_for_disadvantaged_pupils(support: AppTest, demo_db) -> 
     # and back: today's partners
     at = at.radio(key="partner_focus").set_value("all").run()
     assert not at.exception and at.selectbox(key="measure").label == "Weak measure"
+
+
+# issue 13 point 3
+def test_a_school_without_disadvantaged_results_says_so(demo_db) -> None:
+    _gid, _period, members = _group_and_period(demo_db)
+    with Store(demo_db) as s:
+        names = dict(s.query("SELECT urn, name FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+                             [members]))
+        urn = next(u for u, n in names.items() if "Community College" in n)
+        with s.results_transaction() as cur:
+            cur.execute("DELETE FROM pupil_group_observations WHERE urn = ?", [urn])
+    at = _weak_secondary(open_app("support.py", role="leader"))
+    at = at.radio(key="partner_focus").set_value("disadvantaged").run()
+    assert not at.exception
+    assert any("publishes no results of" in i.value and "disadvantaged pupils in" in i.value for i in at.info)
+    assert not _partners(at)
