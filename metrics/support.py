@@ -105,8 +105,8 @@ def better(measure: Measure, value: float | None, own_value: float | None) -> bo
 def reason(measure: Measure, value: float | None, own_value: float | None, *, group: str | None = None,
            similarity: float | None = None, distance_km: float | None = None, focus: Focus | None = None) -> str:
     """Why a school is suggested, in one sentence: "Attainment 8 of 52.1 against your 41.3, with a similar intake
-    (similarity 0.8), 12 km away"; with a focus, "Disadvantaged pupils here reached 58.0% (top quarter of primary
-    schools nationally for disadvantaged pupils; yours: 31.0%), 4.2 km away"."""
+    (similarity 0.8), 12 km away"; with a focus, "Disadvantaged pupils here reached 58% (top quarter of primary
+    schools nationally for disadvantaged pupils; yours: 31%), a school in ..., 4.2 km away"."""
     if focus is None:
         words = f"{measure.label} of {measure.format_value(value)}"
         if own_value is not None:
@@ -125,7 +125,7 @@ def reason(measure: Measure, value: float | None, own_value: float | None, *, gr
     if similarity is not None and similarity == similarity:
         words += f", with a similar intake (similarity {similarity:.2f})"
     if distance_km is not None and distance_km == distance_km:
-        # the pupil-group sentence gives a tenth of a km (the distance column's precision), as RISE's lists do
+        # the pupil-group sentence gives a tenth of a km, the precision of the distance column beside it
         far = f"{distance_km:.1f}" if focus is not None else f"{distance_km:.0f}"
         words += f", {far} km away" if distance_km >= 1 else ", less than 1 km away"
     else:
