@@ -1,5 +1,6 @@
 """Families benchmark: the precomputed families at import, and the adjusted family a page asks for when a user
-changes the variables, weights or kinds (issue 11 point 13), and partner suggestions (point 14).
+changes the variables, weights or kinds (issue 11 point 13), and partner suggestions (point 14), also those strong
+for disadvantaged pupils (issue 13 point 3: one national ranking of the measure's disadvantaged values per request).
 
     python bench/bench_families.py --schools 300                      # the demo's size
     python bench/bench_families.py --schools 24000 --db /tmp/b.duckdb # national scale (builds it first if absent)
@@ -80,6 +81,10 @@ def main() -> int:
                 "every_kind": lambda u: family(store, u, period=period, same_kind=False),
                 "partners_30km": lambda u, m=measure: support_partners(store, u, m, period),
                 "partners_anywhere": lambda u, m=measure: support_partners(store, u, m, period, max_km=None),
+                "partners_disadvantaged_30km": lambda u, m=measure: support_partners(store, u, m, period,
+                                                                                     pupil_group="disadvantaged"),
+                "partners_disadvantaged_anywhere": lambda u, m=measure: support_partners(
+                    store, u, m, period, max_km=None, pupil_group="disadvantaged"),
             }
             phase_out: dict[str, object] = {"schools_in_phase": n_phase}
             for name, fn in cases.items():

@@ -19,6 +19,7 @@ from data.services.support_log import (
     record_support,
     weak_rows,
 )
+from metrics.gaps import DISADVANTAGED
 from metrics.support import DEFAULT_MAX_KM
 from metrics.text import markdown_text
 from ui.context import (
@@ -33,7 +34,7 @@ from ui.context import (
 from ui.funnel import school_funnel
 from ui.router import hand_over
 from ui.store import get_store
-from ui.support import support_figure, support_ledger, support_partners
+from ui.support import pupil_group_measures, support_figure, support_ledger, support_partners
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -49,6 +50,9 @@ KEY_NOTES = "support_notes"
 KEY_TAB = "support_view"
 KEY_KM = "partner_km"
 KEY_ANYWHERE = "partner_anywhere"
+KEY_FOCUS = "partner_focus"
+ALL_PUPILS = "all"
+FOCI = {ALL_PUPILS: "all pupils' results", DISADVANTAGED: "disadvantaged pupils' results"}
 NO_MEASURE = ""
 
 store = get_store()
@@ -172,16 +176,34 @@ st.caption("For a school's weak measure, schools strong on it and better than it
 urn = choose_school(viewer, members)
 if urn is None:
     st.stop()
+focus = st.radio("Look for partners strong on", list(FOCI), format_func=FOCI.__getitem__, key=KEY_FOCUS,
+                 horizontal=True, help="Disadvantaged pupils' results: schools whose disadvantaged pupils are in the "
+                 "top quarter of schools of the same phase nationally, as DfE's RISE teams look for.")
+pupil_group = None if focus == ALL_PUPILS else DISADVANTAGED
 school = school_card(store, viewer, urn, period)
 weak = weak_rows(school)
-if not weak:
-    st.success(f"{markdown_text(names[urn])} has no flagged measure and none at level 1 or 2 in {period}.")
-    st.stop()
-st.markdown(f"**{markdown_text(names[urn])}**: {len(weak)} measure(s) flagged or at *Cause for concern* or "
-            "*Needs attention*.")
+if pupil_group is None:
+    if not weak:
+        st.success(f"{markdown_text(names[urn])} has no flagged measure and none at level 1 or 2 in {period}.")
+        st.stop()
+    st.markdown(f"**{markdown_text(names[urn])}**: {len(weak)} measure(s) flagged or at *Cause for concern* or "
+                "*Needs attention*.")
+    choices = [reg.get(r.measure) for r in weak if r.measure in reg]
+else:
+    have = [m for m in pupil_group_measures(store, viewer, urn, period, pupil_group) if m in reg]
+    if not have:
+        st.info(f"DfE publishes no results of {markdown_text(names[urn])}'s disadvantaged pupils in {period} "
+                "(none in the files imported, or every one suppressed), so there is nothing to match partners on.")
+        st.stop()
+    weak_ids = {r.measure for r in weak}
+    # the school's weak measures first: those are where a partner is most wanted
+    choices = [reg.get(m) for m in sorted(have, key=lambda m: m not in weak_ids)]
+    st.markdown(f"**{markdown_text(names[urn])}**: disadvantaged pupils' results on {len(have)} measure(s) in "
+                f"{period}" + (f", {len(weak_ids & set(have))} of them weak for the school as a whole (listed first)."
+                               if weak_ids & set(have) else "."))
 c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
 with c1:
-    measure = choose_measure([reg.get(r.measure) for r in weak if r.measure in reg], label="Weak measure")
+    measure = choose_measure(choices, label="Weak measure" if pupil_group is None else "Measure")
 if measure is None:
     st.stop()
 anywhere = c3.checkbox("Anywhere in England", key=KEY_ANYWHERE, help="Suggest schools however far away they are.")
@@ -189,21 +211,33 @@ km = c2.number_input("Travel distance (km)", min_value=1, max_value=1000, value=
                      key=KEY_KM, disabled=anywhere, help=f"How far from the school to look: {DEFAULT_MAX_KM:.0f} km "
                      "unless you set another distance.")
 max_km = None if anywhere else float(km)
-row = next(r for r in weak if r.measure == measure.id)
-st.caption(f"{markdown_text(measure.label)}: {markdown_text(row.display)} "
-           f"(national {markdown_text(measure.format_value(row.national))}), level "
-           f"{row.level_label}"
-           + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
+row = next((r for r in school.rows if r.measure == measure.id), None)
+if pupil_group is None and row is not None:
+    st.caption(f"{markdown_text(measure.label)}: {markdown_text(row.display)} "
+               f"(national {markdown_text(measure.format_value(row.national))}), level "
+               f"{row.level_label}"
+               + (". Flagged: " + "; ".join(map(markdown_text, row.flag_reasons)) if row.flag_reasons else "") + ".")
+elif pupil_group is not None:
+    st.caption(f"Partners for {markdown_text(measure.label)}: schools whose disadvantaged pupils are in the top "
+               "quarter of schools of the same phase nationally (among schools with at least "
+               f"{measure.min_cohort} disadvantaged pupils taking it; a smaller group is never named), and better "
+               f"than {markdown_text(names[urn])}'s disadvantaged pupils.")
 try:
-    partners = support_partners(store, viewer, urn, measure.id, period, max_km)
+    partners = support_partners(store, viewer, urn, measure.id, period, max_km, pupil_group)
 except StoreError as exc:
     st.error(markdown_text(exc.title))
     st.stop()
 where = "anywhere in England" if max_km is None else f"within {max_km:g} km"
 if not partners:
-    st.info(f"No school {where} in {markdown_text(names[urn])}'s groups or with a similar intake is strong on "
-            f"{markdown_text(measure.label)} in {period} (at or above the 60th percentile nationally) and better "
-            "than it." + ("" if max_km is None else " Try a longer travel distance, or anywhere in England."))
+    if pupil_group is None:
+        st.info(f"No school {where} in {markdown_text(names[urn])}'s groups or with a similar intake is strong on "
+                f"{markdown_text(measure.label)} in {period} (at or above the 60th percentile nationally) and better "
+                "than it." + ("" if max_km is None else " Try a longer travel distance, or anywhere in England."))
+    else:
+        st.info(f"No school {where} in {markdown_text(names[urn])}'s groups or with a similar intake has "
+                f"disadvantaged pupils in the top quarter nationally on {markdown_text(measure.label)} in {period} "
+                "and ahead of this school's." + ("" if max_km is None else " Try a longer travel distance, or "
+                                                 "anywhere in England."))
 else:
     st.caption(f"{len(partners)} suggested partner(s) {where}. Similarity score: how alike the two schools' "
                "intakes are (1 = the same context; see Similar schools for how it is worked out). Distance (km): "
@@ -211,27 +245,36 @@ else:
     # the reasons first, whole (a table cell would cut them off); then the contacts to get in touch
     st.markdown("\n".join(f"{i}. **{markdown_text(p.name)}**: {markdown_text(p.reason)}"
                            for i, p in enumerate(partners, start=1)))
+    better_than = ("Better than (% of schools)" if pupil_group is None
+                   else "Disadvantaged pupils better than (% of schools)")
     st.dataframe(pd.DataFrame([{
         "School": p.name, "Head": p.head_name or "–", "Telephone": p.telephone or "–",
         "Website": p.website or "–", "Distance (km)": p.distance_km, "Similarity score": p.similarity,
-        "Town": p.town or "–", "Postcode": p.postcode or "–", "Better than (% of schools)": round(p.percentile),
-        "How related": p.relation, "Value": p.display, "Why suggested": p.reason,
+        "Town": p.town or "–", "Postcode": p.postcode or "–", better_than: round(p.percentile),
+        "How related": p.relation, "Value": p.display,
+        **({} if pupil_group is None else {"Disadvantaged pupils": p.cohort}),
+        "Why suggested": p.reason,
     } for p in partners]), hide_index=True, width="stretch", key="support_partners", column_config={
         "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
         "Similarity score": st.column_config.NumberColumn(
             format="%.2f", help="How alike the intakes are: 1 = the same context; blank for a school of its own "
             "groups that is not among its similar schools."),
+        "Value": st.column_config.TextColumn(help="Of all pupils" if pupil_group is None
+                                             else "Of the school's disadvantaged pupils"),
+        "Disadvantaged pupils": st.column_config.NumberColumn(format="%d", help="How many disadvantaged pupils "
+                                                              "the value is of"),
     })
-
 # the weak measure in a funnel plot: the school, its similar schools and the suggested partners against national
-family_names: dict[int, str] = {}
-try:
-    fam = scope.similar_schools(store, viewer, urn, period=period)
-    family_names = {int(u): n for u, n in zip(fam["urn"], fam["name"], strict=True)}
-except StoreError:  # no context for this school: its partners alone
-    pass
-others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
-plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
-school_funnel(scope.school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
-              title=f"{measure.label}: family and partners against national",  # the school: the star
-              key="partner_funnel")
+# (all pupils' results: no place beside partners chosen for their disadvantaged pupils)
+if pupil_group is None and row is not None:
+    family_names: dict[int, str] = {}
+    try:
+        fam = scope.similar_schools(store, viewer, urn, period=period)
+        family_names = {int(u): n for u, n in zip(fam["urn"], fam["name"], strict=True)}
+    except StoreError:  # no context for this school: its partners alone
+        pass
+    others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
+    plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
+    school_funnel(scope.school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
+                  title=f"{measure.label}: family and partners against national",  # the school: the star
+                  key="partner_funnel")

@@ -43,11 +43,22 @@ def support_figure(kind: str, store: Store, viewer: Viewer, group_id: int, perio
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
-              max_km: float | None) -> list[Partner]:
-    return scope.partners(_store, viewer, urn, measure, period, max_km=max_km)
+              max_km: float | None, pupil_group: str | None) -> list[Partner]:
+    return scope.partners(_store, viewer, urn, measure, period, max_km=max_km, pupil_group=pupil_group)
 
 
 def support_partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str,
-                     max_km: float | None) -> list[Partner]:
-    """Suggested partners within max_km (None: anywhere)."""
-    return _partners(store, store.generation, viewer.scope, urn, measure, period, max_km)
+                     max_km: float | None, pupil_group: str | None = None) -> list[Partner]:
+    """Suggested partners within max_km (None: anywhere); with a pupil group, strong for that group's pupils."""
+    return _partners(store, store.generation, viewer.scope, urn, measure, period, max_km, pupil_group)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _group_measures(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
+                    pupil_group: str) -> list[str]:
+    return scope.pupil_group_partner_measures(_store, viewer, urn, period, pupil_group)
+
+
+def pupil_group_measures(store: Store, viewer: Viewer, urn: int, period: str, pupil_group: str) -> list[str]:
+    """The measures the school has the pupil group's value of in the year: what partners can be looked for on."""
+    return _group_measures(store, store.generation, viewer.scope, urn, period, pupil_group)

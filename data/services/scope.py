@@ -40,7 +40,7 @@ from data.services.families import family
 from data.services.group_years import years_with_results
 from data.services.la_average import LaFigure, la_figures
 from data.services.scorecards import registry_for, scorecard
-from data.services.support import DEFAULT_MAX_KM, support_partners
+from data.services.support import DEFAULT_MAX_KM, partner_measures, support_partners
 from metrics.families import DEFAULT_FAMILY_SIZE
 from metrics.registry import Measure, Registry, load_registry
 from metrics.scorecard import Scorecard
@@ -225,12 +225,22 @@ def school_values(store: Store, viewer: Viewer, urn: int, compare_with: Sequence
 
 
 def partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str, limit: int = 10, *,
-             max_km: float | None = DEFAULT_MAX_KM) -> list[Partner]:
+             max_km: float | None = DEFAULT_MAX_KM, pupil_group: str | None = None) -> list[Partner]:
     """Schools strong on the measure that could support this one, within `max_km` (None: anywhere): in the viewer's
-    groups first, then similar schools of its kind."""
+    groups first, then similar schools of its kind. With `pupil_group` ("disadvantaged"), strong for that group's
+    pupils: in the top quarter of the phase nationally and better than this school's."""
     groups = require_school(store, viewer, urn)
     _require_measures(store, viewer, [measure], groups)
-    return support_partners(store, int(urn), measure, period, limit, groups=groups, max_km=max_km)
+    return support_partners(store, int(urn), measure, period, limit, groups=groups, max_km=max_km,
+                            pupil_group=pupil_group)
+
+
+def pupil_group_partner_measures(store: Store, viewer: Viewer, urn: int, period: str,
+                                 pupil_group: str) -> list[str]:
+    """The measures partners can be looked for on for this school's pupil group: those it has that group's value
+    of in the year, of the registry the viewer's groups see."""
+    groups = require_school(store, viewer, urn)
+    return partner_measures(store, int(urn), period, pupil_group, groups=groups)
 
 
 # ------------------------------------------------------------------------------------------------ the store's own logs
@@ -274,8 +284,9 @@ READS = {
     "data.services.scope": ["groups", "periods", "members", "school", "registry", "group_scorecard", "school_scorecard",
                    "local_authority_values", "chosen_measures", "targets", "local_measures", "similar_schools",
                    "school_values", "partners", "store_info", "import_log", "audit_log",
-                   # issue 13: pupil groups and the disadvantage gap
-                   "disadvantage", "pupil_group_view", "pupil_group_measures", "gap_targets"],
+                   # issue 13: pupil groups and the disadvantage gap; partners strong on disadvantaged pupils
+                   "disadvantage", "pupil_group_view", "pupil_group_measures", "gap_targets",
+                   "pupil_group_partner_measures"],
     "data.services.governance": ["applicable_measures", "uploadable_measures", "local_values", "upload_template",
                         "check_definition", "check_upload", "can_edit_scorecard"],
     "data.services.support_log": ["support_records", "support_balance"],

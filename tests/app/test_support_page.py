@@ -14,8 +14,10 @@ from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
 from data.services import groups, schools
 from data.services.access import Role, Viewer
+from data.services.support import support_partners
 from data.services.support_log import support_record_count, support_records
 from metrics.periods import period_bounds
+from metrics.registry import load_registry
 
 ADMIN = Viewer(Role.ADMIN, None, "test")
 
@@ -251,3 +253,60 @@ def test_governors_read_support_without_the_forms(demo_db) -> None:
         problems = record_support(s, governor, group_id=gid, giver=members[0], taker=members[1],
                                   kind="peer_review", start_date=date(2024, 10, 1), end_date=None, hours=2.0)
         assert any("Governors" in p for p in problems) and support_record_count(s) == before
+
+
+# issue 13 point 3
+def test_partners_strong_for_disadvantaged_pupils(support: AppTest, demo_db) -> None:
+    at = _weak_secondary(support)
+    focus = at.radio(key="partner_focus")
+    assert focus.label == "Look for partners strong on"
+    assert list(focus.options) == ["all pupils' results", "disadvantaged pupils' results"]
+    assert focus.value == "all"  # today's suggestions unless asked
+    urn = at.selectbox(key="school").value
+    at = focus.set_value("disadvantaged").run()
+    assert not at.exception
+    measures = at.selectbox(key="measure")
+    assert measures.label == "Measure"
+    gid, period, _ = _group_and_period(demo_db)
+    with Store(demo_db) as s:
+        have = set(s.query("SELECT measure FROM pupil_group_observations WHERE level = 'school' AND scope IS NULL "
+                           "AND urn = ? AND period = ? AND pupil_group = 'disadvantaged' AND value IS NOT NULL",
+                           [urn, period]))
+        judged = {m.id: m.label for m in load_registry().measures if m.judged}
+    # only the measures DfE publishes the school's disadvantaged pupils' results of
+    assert set(measures.options) == {judged[m] for (m,) in have if m in judged} and measures.options
+    at = at.checkbox(key="partner_anywhere").check().run()
+    assert not at.exception
+    partners = _partners(at)
+    chosen = at.selectbox(key="measure").value
+    with Store(demo_db) as s:
+        expected = support_partners(s, urn, chosen, period, groups=[gid], max_km=None, pupil_group="disadvantaged")
+    assert partners is not None and len(partners) == len(expected) > 0
+    assert partners["Why suggested"].tolist() == [p.reason for p in expected]
+    assert (partners["Disadvantaged pupils"] >= 6).all()  # a small group is never named
+    assert "Disadvantaged pupils better than (% of schools)" in partners.columns
+    for why in partners["Why suggested"]:
+        assert why.startswith("Disadvantaged pupils here ") and why.endswith(".") and why.count(". ") == 0
+        assert "(top quarter of secondary schools nationally for disadvantaged pupils; yours: " in why
+    assert any("top quarter of schools of the same phase nationally" in c.value for c in at.caption)
+    # the funnel is of all pupils' results: not drawn beside these
+    assert not [e for e in at.get("plotly_chart") if "Cohort (pupils)" in e.proto.spec]
+    # and back: today's partners
+    at = at.radio(key="partner_focus").set_value("all").run()
+    assert not at.exception and at.selectbox(key="measure").label == "Weak measure"
+
+
+# issue 13 point 3
+def test_a_school_without_disadvantaged_results_says_so(demo_db) -> None:
+    _gid, _period, members = _group_and_period(demo_db)
+    with Store(demo_db) as s:
+        names = dict(s.query("SELECT urn, name FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
+                             [members]))
+        urn = next(u for u, n in names.items() if "Community College" in n)
+        with s.results_transaction() as cur:
+            cur.execute("DELETE FROM pupil_group_observations WHERE urn = ?", [urn])
+    at = _weak_secondary(open_app("support.py", role="leader"))
+    at = at.radio(key="partner_focus").set_value("disadvantaged").run()
+    assert not at.exception
+    assert any("publishes no results of" in i.value and "disadvantaged pupils in" in i.value for i in at.info)
+    assert not _partners(at)

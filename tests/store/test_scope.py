@@ -291,6 +291,23 @@ def case_partners(w: World) -> None:
     denied(lambda: scope.partners(w.store, w.leader(w.a), w.shared, w.b_local, w.period))
     denied(lambda: scope.partners(w.store, w.leader(w.a), w.only_b, "attainment8", w.period))
     denied(lambda: scope.partners(w.store, PUBLIC, w.shared, "attainment8", w.period))
+    # issue 13 point 3: the disadvantaged focus keeps the same rules
+    focused = scope.partners(w.store, w.leader(w.a), w.shared, "ks2_rwm_expected", w.period, limit=50, max_km=None,
+                             pupil_group="disadvantaged")
+    assert not [p for p in focused if w.b_name.lower() in p.relation.lower()]
+    assert all(p.pupil_group == "disadvantaged" for p in focused)
+    denied(lambda: scope.partners(w.store, w.leader(w.a), w.only_b, "attainment8", w.period,
+                                  pupil_group="disadvantaged"))
+    denied(lambda: scope.partners(w.store, PUBLIC, w.shared, "attainment8", w.period, pupil_group="disadvantaged"))
+
+
+def case_pupil_group_partner_measures(w: World) -> None:  # issue 13 point 3
+    from metrics.registry import load_registry
+
+    got = scope.pupil_group_partner_measures(w.store, w.leader(w.a), w.shared, w.period, "disadvantaged")
+    assert set(got) <= {m.id for m in load_registry().measures if m.judged}
+    denied(lambda: scope.pupil_group_partner_measures(w.store, w.leader(w.a), w.only_b, w.period, "disadvantaged"))
+    denied(lambda: scope.pupil_group_partner_measures(w.store, PUBLIC, w.shared, w.period, "disadvantaged"))
 
 
 def case_store_info(w: World) -> None:
