@@ -38,7 +38,10 @@ ALLOWED = {
     "data.services.governance": READ_NAMES["data.services.governance"] | {
         # checked writes, each taking the viewer, and pure helpers on what the form holds
         "choose_measures", "set_targets", "define_measure", "upload_values", "import_uploads", "edit_refusal",
-        "form_definition", "REFUSED_EDIT"},
+        "form_definition", "REFUSED_EDIT",
+        "set_gap_target"},  # issue 13: a target on a disadvantage gap, checked and audited
+    # the types the scoped disadvantage reads return (issue 13): records, no data of their own
+    "data.services.pupil_groups": {"Disadvantage", "GapRow", "GroupCell"},
     "data.services.support_log": READ_NAMES["data.services.support_log"] | {
         "record_support",  # the checked write
         "KIND_LABELS", "KINDS", "MAX_NOTES", "default_start", "local_support_measures", "network_frames",
