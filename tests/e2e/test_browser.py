@@ -92,3 +92,40 @@ def test_results_for_parents_on_a_phone(server, browser, e2e_store):
     assert main.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "nothing is wider than the phone"
     page.screenshot(path=str(SHOTS / "published_results_phone.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.parametrize("name", ["group_overview", "school_scorecard"])
+def test_the_disadvantaged_view_leads_the_card(server, browser, e2e_store, name):
+    """Issue 13: the overview and the school card open on how disadvantaged pupils do: the gap's tiles and its
+    sentence first, and the results by pupil group further down, drawn in the browser with no error."""
+    from data.db.store import Store
+    from data.services import pupil_groups
+
+    from urllib.parse import quote
+
+    page = browser.new_page(viewport={"width": 1400, "height": 3400})
+    page.goto(f"{server}/{'' if name == 'group_overview' else name}{ADMIN}&group={quote(FLAGSHIP_PARTNERSHIP)}")
+    _wait_until_idle(page)
+    errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+    assert errors.count() == 0, errors.first.inner_text()
+    headings = [h.strip() for h in page.locator("h3").all_inner_texts()]
+    assert headings[0] == "How do disadvantaged pupils do?"
+    assert "Results by pupil group" in headings
+    with Store(e2e_store[0], read_only=True) as s:
+        period = schools.periods(s)[-1]
+        if name == "group_overview":
+            gid = groups.find_group(s, FLAGSHIP_PARTNERSHIP).group_id
+            d = pupil_groups.disadvantage(s, group=gid, period=period)
+        else:
+            shown = page.locator("[data-testid='stSelectbox']").nth(2).inner_text()
+            urn = int(shown.rsplit("(", 1)[1].split(")")[0])
+            d = pupil_groups.disadvantage(s, school=urn, period=period)
+    lead = next((r for r in d.rows if r.now.gap is not None), d.rows[0])
+    gap_tile = page.locator("[data-testid='stMetric']").filter(has_text="Gap (")
+    from metrics.gaps import format_gap
+    from metrics.registry import load_registry
+
+    assert format_gap(load_registry().get(lead.measure), lead.now.gap) in gap_tile.first.inner_text()
+    assert page.get_by_text("Disadvantaged pupils in", exact=False).count() >= 1
+    page.screenshot(path=str(SHOTS / f"disadvantage_{name}.png"), full_page=True)
+    page.close()
