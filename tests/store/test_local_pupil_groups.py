@@ -282,3 +282,34 @@ def test_the_migration_runs_on_a_state_store_made_before_it(tmp_path: Path, monk
         assert s.query("SELECT pupil_group, value FROM pupil_group_observations") == [("disadvantaged", 25.0)]
     with Store(path) as again:  # opening again migrates nothing twice
         assert again.state.query("SELECT count(*) FROM state_schema_version") == [(2,)]
+
+
+# ------------------------------------------------------------------------------ the demo
+
+
+def test_the_demos_student_leadership_by_pupil_group_adds_up_to_the_schools(demo_master: Path,
+                                                                             tmp_path: Path) -> None:
+    from data.db.state import copy_store
+
+    path = tmp_path / "demo.duckdb"
+    copy_store(demo_master, path)
+    with Store(path, read_only=True) as s:
+        rows = s.query("""
+            SELECT o.measure, o.urn, o.period, o.numerator, o.denominator,
+                   g.pupil_group, g.numerator, g.denominator, g.value, g.source_kind
+            FROM observations o JOIN pupil_group_observations g
+              ON g.measure = o.measure AND g.urn = o.urn AND g.period = o.period
+            WHERE o.source_kind = 'local' AND o.measure LIKE '%student_leadership_participation'
+        """)
+    by_school: dict[tuple, dict[str, tuple]] = {}
+    for measure, urn, period, num, den, group, gnum, gden, gvalue, kind in rows:
+        assert kind == "local" and 0 <= gnum <= gden and gvalue == pytest.approx(100 * gnum / gden)
+        by_school.setdefault((measure, urn, period, num, den), {})[group] = (gnum, gden)
+    assert len({k[0] for k in by_school}) == 2  # the flagship partnership's measure and the trust's
+    for (_m, _u, _p, num, den), got in by_school.items():
+        for pair in (("disadvantaged", "not_disadvantaged"), ("boys", "girls")):
+            parts = [got[g] for g in pair if g in got]  # a group with no pupils has no row: it counts 0
+            assert sum(n for n, _ in parts) == num
+            assert sum(d for _, d in parts) == den
+    small = [g for got in by_school.values() for g in got.values() if g[1] < 10]
+    assert small  # small disadvantaged cohorts, where suppression matters
