@@ -334,7 +334,8 @@ class _Rows:
     def _within_the_school(self, rows: list[LocalValue], issues: list[Issue],
                            base_columns: dict[int, str]) -> tuple[list[LocalValue], list[Issue]]:
         """A pupil group's cohort is part of its school's: a group row whose base is above the whole school's (in
-        the same upload) is refused, located on the group's row."""
+        the same upload), or groups of one topic whose bases add up to more, are refused, located on the group's
+        row (the topic's last)."""
         school = {(r.urn, r.period): r for r in rows if r.pupil_group is None}
         kept: list[LocalValue] = []
         for r in rows:
@@ -347,7 +348,28 @@ class _Rows:
                                                          f"{_plain(total.denominator)} (line {total.line})"))
             else:
                 kept.append(r)
-        return kept, issues
+        # the groups of one topic (disadvantaged and other pupils; boys and girls) are parts of the school: together
+        # no more pupils than it has (else the cells parents see could not be the school's)
+        parts: dict[tuple[int, str, str], list[LocalValue]] = {}
+        for r in kept:
+            if r.pupil_group is not None and r.denominator is not None:
+                parts.setdefault((r.urn, r.period, BY_ID[r.pupil_group].topic), []).append(r)
+        over: set[int] = set()
+        for (urn, period, _topic), rs in parts.items():
+            total = school.get((urn, period))
+            if total is None or total.denominator is None or len(rs) < 2:
+                continue
+            added = sum(r.denominator or 0.0 for r in rs)
+            if added > total.denominator:
+                last = rs[-1]
+                column = base_columns[last.line]
+                issues.append(self.issue(last.line, column, " and ".join(BY_ID[r.pupil_group].label for r in rs
+                                                                         if r.pupil_group) +
+                                         f": {column}s {' and '.join(_plain(r.denominator or 0) for r in rs)} add "
+                                         f"up to {_plain(added)}, more than the whole school's "
+                                         f"{_plain(total.denominator)} (line {total.line})"))
+                over.update(r.line for r in rs)
+        return [r for r in kept if r.line not in over], issues
 
     def _group(self, row: list[str], line: int, found: list[Issue]) -> tuple[bool, str | None]:
         """(known, the pupil group's id): (True, None) for the whole school (empty, "Total", "All pupils")."""

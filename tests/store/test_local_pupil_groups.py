@@ -168,6 +168,11 @@ BAD: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         "URN,period,value,cohort,pupil_group\n100002,2019/20,10,50,\n100001,2019/20,25,48,\n"
         "100001,2019/20,25,49,girls\n",
         [(4, "cohort", "Girls: cohort 49 is larger than the whole school's 48 (line 3)")]),
+    "a topic's groups above the school": (
+        HEADER + OK_ROW + "100001,2019/20,,,12,48,\n100001,2019/20,,,3,12,disadvantaged\n"
+        "100001,2019/20,,,9,40,not_disadvantaged\n",
+        [(5, "denominator", "Disadvantaged pupils and Other pupils (not disadvantaged): denominators 12 and 40 add up "
+                            "to 52, more than the whole school's 48 (line 3)")]),
     "numerator above denominator": (HEADER + OK_ROW + "100001,2019/20,,,13,12,boys\n",
                                     [(3, "numerator", "numerator 13 is larger than the denominator 12")]),
     "group without a cohort": (HEADER + OK_ROW + "100001,2019/20,25,,3,,boys\n",
