@@ -309,10 +309,12 @@ class _Rows:
             urn = self._urn(row, line, known, found)
             period = self._period(row, line, found)
             known_group, group = self._group(row, line, found)
-            if urn is not None and period is not None and known_group:
+            if urn is not None and period is not None:
                 if urn in known and urn not in self.in_group(period):
                     found.append(self.issue(line, "URN", f"school {urn} is not a member of this group in {period}"))
-                if (urn, period, group) in seen:
+                if not known_group:
+                    pass  # an unknown group's row is refused already: it is nobody's duplicate
+                elif (urn, period, group) in seen:
                     what = f"{period} and pupil group {group}" if group else period
                     found.append(self.issue(line, "URN", f"URN {urn} appears more than once for {what}: lines "
                                                          f"{seen[(urn, period, group)]} and {line}"))
