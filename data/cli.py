@@ -520,10 +520,10 @@ def _forget_period(args: argparse.Namespace) -> int:
         raise StoreError(f"there is no store at {path}: nothing was removed")
     with _open() as store:
         held = period_counts(store, period)
-    if not (held.school_values or held.local_values or held.benchmarks):
+    if not (held.school_values or held.local_values or held.local_group_values or held.benchmarks):
         raise StoreError(f"the store holds no values for {period}: nothing was removed")
-    what = (f"{held.school_values:,} school values, {held.local_values:,} local measure values and "
-            f"{held.benchmarks:,} benchmarks of {period}")
+    what = (f"{held.school_values:,} school values, {held.local_values:,} local measure values"
+            f"{_by_group(held.local_group_values)} and {held.benchmarks:,} benchmarks of {period}")
     if not args.yes:
         answer = input(f"Remove {what} from {path}? A backup is kept. Type {period} to confirm: ")
         if answer.strip() != period:
@@ -532,10 +532,16 @@ def _forget_period(args: argparse.Namespace) -> int:
     with _writing() as store:
         backup = backup_store(path)  # under the writer lock: the current snapshot, whole, as it was
         done = forget_period(store, period, actor="cli")
-    print(f"removed {done.school_values:,} school values, {done.local_values:,} local measure values, "
+    print(f"removed {done.school_values:,} school values, {done.local_values:,} local measure values"
+          f"{_by_group(done.local_group_values)}, "
           f"{done.benchmarks:,} benchmarks and {done.derived:,} derived rows of {period}; derived tables rebuilt; "
           f"the store as it was is kept as {backup}")
     return 0
+
+
+def _by_group(n: int) -> str:
+    """The local measure values by pupil group a year holds, in words (nothing when there are none)."""
+    return f" (and {n:,} by pupil group)" if n else ""
 
 
 def _undo_import(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ import streamlit as st
 from data.db.errors import StoreError
 from data.services import governance, scope
 from metrics.gaps import format_gap
+from metrics.pupil_groups import PUPIL_GROUPS
+from metrics.pupil_groups import label as group_label
 from metrics.registry import Measure, Perspective, Phase, Polarity, Rollup
 from metrics.text import markdown_text
 from metrics.validation import Issue
@@ -142,7 +144,9 @@ def _commit(gid: int, mid: str, content: bytes, filename: str) -> None:
     if result.issues:
         _say("upload", Kind.ERROR, [str(i) for i in result.issues])
     else:
-        _say("upload", Kind.SUCCESS, f"Stored {len(result.rows)} rows from {filename}.")
+        by_group = sum(r.pupil_group is not None for r in result.rows)
+        _say("upload", Kind.SUCCESS, f"Stored {len(result.rows)} rows from {filename}"
+                                     + (f" ({by_group} of them by pupil group)." if by_group else "."))
 
 
 # ------------------------------------------------------------------------------ the page
@@ -350,6 +354,8 @@ measure = by_id[mid]
 needs = ("URN, period, numerator and denominator (the value is worked out)" if measure.rollup is Rollup.POOLED_RATIO
          else "URN, period, value and cohort" if measure.rollup is Rollup.WEIGHTED_MEAN else "URN, period and value")
 st.caption(f"One row per school and year. Fill in {needs}. Other columns (a school name, notes) are ignored.")
+st.caption("By pupil group too: a row with a pupil_group holds that group's own value and cohort (leave it empty for "
+           "the whole school). Groups: " + "; ".join(f"{g.id} ({g.label})" for g in PUPIL_GROUPS) + ".")
 st.download_button("Download the CSV template", governance.upload_template(store, viewer, gid, mid, period),
                    file_name=f"{mid}.csv", mime="text/csv")
 if editable:  # a viewer who may not edit this group sees the uploader greyed out, and their session may not upload
@@ -361,9 +367,10 @@ if upload is not None:
     result = governance.check_upload(store, viewer, gid, mid, content, filename=upload.name)
     st.subheader("What the file holds")
     if result.rows:
-        st.dataframe(pd.DataFrame([{"Line": r.line, "URN": r.urn, "Year": r.period, "Value": r.value,
-                                    "Numerator": r.numerator, "Denominator": r.denominator} for r in result.rows]),
-                     hide_index=True)
+        st.dataframe(pd.DataFrame([{"Line": r.line, "URN": r.urn, "Year": r.period,
+                                    "Pupil group": group_label(r.pupil_group) if r.pupil_group else "Whole school",
+                                    "Value": r.value, "Numerator": r.numerator, "Denominator": r.denominator}
+                                   for r in result.rows]), hide_index=True)
     else:
         st.info("No row of the file could be read as a value.")
     if result.issues:
@@ -384,3 +391,11 @@ else:
     st.dataframe(stored.rename(columns={"period": "Year", "urn": "URN", "school": "School", "value": "Value",
                                         "numerator": "Numerator", "denominator": "Denominator",
                                         "status": "Status"}), hide_index=True)
+by_group = scope.local_group_values(store, viewer, gid, mid)
+if not by_group.empty:
+    st.subheader(f"Values stored by pupil group for {markdown_text(measure.label)}")
+    st.dataframe(by_group.assign(pupil_group=[group_label(g) for g in by_group["pupil_group"]])
+                 .sort_values(["period", "urn"], ascending=[False, True], kind="stable")
+                 .rename(columns={"period": "Year", "urn": "URN", "pupil_group": "Pupil group", "value": "Value",
+                                  "numerator": "Numerator", "denominator": "Denominator", "status": "Status"}),
+                 hide_index=True)

@@ -49,7 +49,8 @@ def pg_admin_url() -> Iterator[str]:
 # come once over SQLite and once over a fresh PostgreSQL database (JOINTLY_STATE_URL).
 BOTH_BACKENDS = frozenset({"test_accounts", "test_store", "test_local_measures", "test_consent", "test_publications",
                            "test_group_admin", "test_support_log", "test_governance", "test_group_admin_state",
-                           "test_publication_state", "test_export_public", "test_state_accounts"})
+                           "test_publication_state", "test_export_public", "test_state_accounts",
+                           "test_local_pupil_groups"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -4,7 +4,8 @@ The mirror is an in-memory database attached to the Store's connection (`jointly
 tables belong to one connection and a Store reads through a cursor per call, which is a connection of its own, while
 an attached database is seen by all of them. Each state table is a table there with the results file's column types
 (cast on load); `groups`, `memberships` and `settings` are views, the results file's rows UNION ALL the state's, and
-`observations` is the results file's rows UNION ALL the local measures' values. Every read cursor searches the mirror
+`observations` is the results file's rows UNION ALL the local measures' values (`pupil_group_observations` the same,
+with their values by pupil group). Every read cursor searches the mirror
 first, so `FROM accounts` or `FROM groups` reads what it read before. Only the tables whose generation moved are
 reloaded; append-only tables load only their new rows.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from data.db.state import STATE_TABLES, StateStore
+from data.db.state import LOCAL_TABLES, STATE_TABLES, StateStore
 
 CATALOG = "jointly_state_mirror"
 SCHEMA = "state"
@@ -26,14 +27,15 @@ _NUMBERS = itertools.count(1)  # two Stores over one file share DuckDB's instanc
 
 # state table -> (mirror table, view over the results file's rows and it, or None)
 _UNION = {"groups": ("state_groups", "groups"), "memberships": ("state_memberships", "memberships"),
-          "settings": ("state_settings", "settings"), "local_values": ("local_observations", "observations")}
+          "settings": ("state_settings", "settings"), "local_values": ("local_observations", "observations"),
+          "local_pupil_group_values": ("local_pupil_group_observations", "pupil_group_observations")}
 # append-only tables and their increasing key: a reload reads only rows past the highest it holds
 APPEND_ONLY = {"audit_log": "audit_id", "publication_consents": "consent_id", "publication_items": "publication_id",
                "publication_school_values": "publication_id", "publication_schools": "publication_id",
                "publication_left_out": "publication_id"}
 _ARROW = {"INTEGER": pa.int64(), "BIGINT": pa.int64(), "SMALLINT": pa.int64(), "DOUBLE": pa.float64(),
           "FLOAT": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string()}
-LOCAL_COLUMNS = ("measure", "urn", "period", "value", "numerator", "denominator", "status")
+_LOCAL_TEXT = ("measure", "period", "status", "pupil_group")  # a local value's text columns; urn is a number
 
 
 def _quote(name: str) -> str:
@@ -61,8 +63,9 @@ class Mirror:
         self.loaded: dict[str, int] = {}  # table -> generation loaded
         con.execute(f"ATTACH ':memory:' AS {self.catalog} (READ_WRITE)")
         con.execute(f"CREATE SCHEMA {self.catalog}.{SCHEMA}")
-        self._columns = {t: self._results_columns(t) for t in STATE_TABLES if t != "local_values"}
-        self._columns["local_values"] = self._results_columns("observations")
+        # a local measure's values take the types of the results table they are shown in
+        self._columns = {t: self._results_columns(LOCAL_TABLES[t][0] if t in LOCAL_TABLES else t)
+                         for t in STATE_TABLES}
 
     def _results_columns(self, table: str) -> list[Column]:
         rows = self._con.execute(
@@ -122,8 +125,8 @@ class Mirror:
         self._insert(cur, table, target, rows, names, replace=True)
 
     def _read(self, table: str, where: str = "", params: list | None = None) -> tuple[list[tuple], list[str]]:
-        if table == "local_values":
-            names = list(LOCAL_COLUMNS)
+        if table in LOCAL_TABLES:
+            names = list(LOCAL_TABLES[table][1])
         else:
             held = set(self.state.columns(table))
             names = [c.name for c in self._columns[table] if c.name in held]
@@ -136,9 +139,9 @@ class Mirror:
         arrays = []
         for i, name in enumerate(names):
             values = [r[i] for r in rows]
-            kind = "VARCHAR" if table == "local_values" and name in ("measure", "period", "status") else (
-                "INTEGER" if table == "local_values" and name == "urn" else
-                "DOUBLE" if table == "local_values" else types[name])
+            local = table in LOCAL_TABLES
+            kind = "VARCHAR" if local and name in _LOCAL_TEXT else (
+                "INTEGER" if local and name == "urn" else "DOUBLE" if local else types[name])
             arrow = _ARROW.get(kind)
             if arrow is None:  # dates, timestamps: as text, cast by DuckDB
                 values = [None if v is None else str(v) for v in values]
@@ -151,34 +154,34 @@ class Mirror:
         batch = pa.table(arrays, names=names) if names else pa.table({})
         cur.register("_mirror_in", batch)
         try:
-            if table == "local_values":
-                select = self._local_select()
+            if table in LOCAL_TABLES:
+                select = self._local_select(table)
             else:
                 select = ", ".join(f"CAST(s.{_quote(c.name)} AS {c.duck_type}) AS {_quote(c.name)}" if c.name in names
                                    else f"CAST(NULL AS {c.duck_type}) AS {_quote(c.name)}"
                                    for c in self._columns[table])
             source = "_mirror_in s"
-            if table == "local_values":
+            if table in LOCAL_TABLES:
                 source += (f" LEFT JOIN {_quote(self.results)}.main.establishments e ON e.urn = s.urn")
             if replace:
                 cur.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {source}"  # noqa: S608
-                            + (" ORDER BY e.ord NULLS LAST, s.period" if table == "local_values" else ""))
+                            + (" ORDER BY e.ord NULLS LAST, s.period" if table in LOCAL_TABLES else ""))
             else:
                 cur.execute(f"INSERT INTO {target} SELECT {select} FROM {source}")  # noqa: S608
         finally:
             cur.unregister("_mirror_in")
 
-    def _local_select(self) -> str:
-        """A local measure's value as a row of observations (source_kind 'local'), as write_local_values wrote it."""
-        given = {"ord": "e.ord", "level": "'school'", "urn": "s.urn", "measure": "s.measure", "period": "s.period",
-                 "value": "s.value", "numerator": "s.numerator", "denominator": "s.denominator",
-                 "status": "s.status", "source_kind": "'local'"}
+    def _local_select(self, table: str) -> str:
+        """A local measure's value as a row of observations (or of pupil_group_observations, with its pupil group):
+        level 'school', source_kind 'local', scope and intervals NULL, as write_local_values wrote it."""
+        given = {"ord": "e.ord", "level": "'school'", "source_kind": "'local'",
+                 **{c: f"s.{c}" for c in LOCAL_TABLES[table][1]}}
         return ", ".join(f"CAST({given.get(c.name, 'NULL')} AS {c.duck_type}) AS {_quote(c.name)}"
-                         for c in self._columns["local_values"])
+                         for c in self._columns[table])
 
     def _make_views(self, cur: duckdb.DuckDBPyConnection) -> None:
         for table, (mirrored, view) in _UNION.items():
-            base = "observations" if table == "local_values" else table
+            base = LOCAL_TABLES[table][0] if table in LOCAL_TABLES else table
             if not self._columns[table]:
                 continue
             cols = ", ".join(_quote(c.name) for c in self._columns[table])

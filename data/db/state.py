@@ -34,9 +34,9 @@ PEOPLE_SOURCES = ("manual", "demo", "people")
 # Every state table. The bookkeeping ones (sign-in counters and keys) never change what a page shows.
 STATE_TABLES = (
     "accounts", "signin_key", "signin_failures", "sign_in_counts", "signin_generations", "audit_log", "targets",
-    "scorecard_measures", "local_measures", "local_values", "support_records", "publications", "publication_items",
-    "publication_school_values", "publication_schools", "publication_consents", "publication_left_out",
-    "group_invitations", "groups", "memberships", "settings",
+    "scorecard_measures", "local_measures", "local_values", "local_pupil_group_values", "support_records",
+    "publications", "publication_items", "publication_school_values", "publication_schools", "publication_consents",
+    "publication_left_out", "group_invitations", "groups", "memberships", "settings",
 )
 ANY_WRITE, DATA_WRITE = "*", "*data"
 _BUMP = "UPDATE state_generations SET generation = generation + 1 WHERE table_name = ?"
@@ -473,9 +473,9 @@ def _people_rows(table: str, names: list[str]) -> tuple[str, list]:
     """The SELECT (over the results file) of a state table's rows that are still there, and its parameters."""
     marks = ", ".join("?" * len(PEOPLE_SOURCES))
     cols = ", ".join(names)
-    if table == "local_values":
-        return ("SELECT measure, urn, period, value, numerator, denominator, status FROM observations "
-                "WHERE source_kind = 'local'"), []
+    if table in LOCAL_TABLES:  # a local measure's values: rows of a results table with source_kind 'local'
+        base, local_names = LOCAL_TABLES[table]
+        return f"SELECT {', '.join(local_names)} FROM {base} WHERE source_kind = 'local'", []  # noqa: S608
     if table == "groups":
         return f"SELECT {cols} FROM groups WHERE source IN ({marks})", list(PEOPLE_SOURCES)  # noqa: S608
     if table == "memberships":
@@ -525,25 +525,30 @@ def move_state(results_path: Path, *, url: str | None = None, now: datetime | No
             tables = {r[0] for r in probe.execute("SELECT table_name FROM information_schema.tables").fetchall()}
             found = {}
             for table in STATE_TABLES:
-                if table != "local_values" and table not in tables:
+                base = LOCAL_TABLES[table][0] if table in LOCAL_TABLES else table
+                if base not in tables:
                     continue
                 cols = [r[0] for r in probe.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY "
-                    "ordinal_position", [table if table != "local_values" else "observations"]).fetchall()]
+                    "ordinal_position", [base]).fetchall()]
                 sql, params = _people_rows(table, cols)
                 found[table] = (cols, sql, params)
             table_rows = {t: probe.execute(sql, params).fetchall() for t, (_c, sql, params) in found.items()}
-            local = probe.execute("SELECT count(*) FROM observations WHERE source_kind = 'local' AND ("
-                                  "ci_low IS NOT NULL OR ci_high IS NOT NULL OR status_code IS NOT NULL)").fetchall()
+            local = sum(probe.execute(
+                f"SELECT count(*) FROM {LOCAL_TABLES[t][0]} WHERE source_kind = 'local' AND ("  # noqa: S608
+                "ci_low IS NOT NULL OR ci_high IS NOT NULL OR status_code IS NOT NULL)").fetchall()[0][0]
+                for t in found if t in LOCAL_TABLES)
         finally:
             probe.close()
-        if local[0][0]:
-            raise StoreError(f"{local[0][0]} local measure values in {results_path} carry confidence intervals or "
+        if local:
+            raise StoreError(f"{local} local measure values in {results_path} carry confidence intervals or "
                              "status codes the state store has no place for: nothing was moved")
-        lv = table_rows.get("local_values", [])
-        if len({(m, u, p) for m, u, p, *_ in lv}) != len(lv):
-            raise StoreError(f"{results_path} holds a local measure's value twice for one school and year: nothing "
-                             "was moved")
+        for table, (_base, local_names) in LOCAL_TABLES.items():
+            lv = table_rows.get(table, [])
+            keys = {tuple(r[:local_names.index("value")]) for r in lv}  # the key: every column before the value
+            if len(keys) != len(lv):
+                raise StoreError(f"{results_path} holds a local measure's value twice for one school and year"
+                                 f"{' and pupil group' if 'pupil_group' in local_names else ''}: nothing was moved")
         if not any(table_rows.values()):
             return Moved({}, None, None, StateStore(url).where())
         backup = backup_store(results_path, now=now)
@@ -555,7 +560,7 @@ def move_state(results_path: Path, *, url: str | None = None, now: datetime | No
                 for table, rows in table_rows.items():
                     if not rows:
                         continue
-                    names = list(LOCAL_NAMES) if table == "local_values" else found[table][0]
+                    names = list(LOCAL_TABLES[table][1]) if table in LOCAL_TABLES else found[table][0]
                     held = set(state.columns(table))
                     lost = [c for c in names if c not in held]
                     if lost:
@@ -575,7 +580,7 @@ def move_state(results_path: Path, *, url: str | None = None, now: datetime | No
                     moved[table] = len(rows)  # taken out of the results file: each is checked below
                 state.reset_ids(cur)
             for table, rows in table_rows.items():  # every row is there, equal in every column
-                names = list(LOCAL_NAMES) if table == "local_values" else found[table][0]
+                names = list(LOCAL_TABLES[table][1]) if table in LOCAL_TABLES else found[table][0]
                 there: dict[tuple, int] = {}
                 for r in state.query(f"SELECT {', '.join(names)} FROM {table}"):  # noqa: S608
                     there[_key(r)] = there.get(_key(r), 0) + 1
@@ -592,8 +597,8 @@ def move_state(results_path: Path, *, url: str | None = None, now: datetime | No
             try:
                 marks = ", ".join("?" * len(PEOPLE_SOURCES))
                 for table in found:
-                    if table == "local_values":
-                        con.execute("DELETE FROM observations WHERE source_kind = 'local'")
+                    if table in LOCAL_TABLES:
+                        con.execute(f"DELETE FROM {LOCAL_TABLES[table][0]} WHERE source_kind = 'local'")  # noqa: S608
                     elif table == "groups":
                         continue  # after their memberships
                     elif table == "memberships":
@@ -616,6 +621,13 @@ def move_state(results_path: Path, *, url: str | None = None, now: datetime | No
 
 
 LOCAL_NAMES = ("measure", "urn", "period", "value", "numerator", "denominator", "status")
+LOCAL_GROUP_NAMES = ("measure", "urn", "period", "pupil_group", "value", "numerator", "denominator", "status")
+# The state tables of local measures' values, each with the results table whose rows they were and are shown as
+# (source_kind 'local', through the mirror's views) and its columns in the state store, the key first.
+LOCAL_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "local_values": ("observations", LOCAL_NAMES),
+    "local_pupil_group_values": ("pupil_group_observations", LOCAL_GROUP_NAMES),
+}
 
 
 @contextmanager

@@ -379,7 +379,7 @@ class Store:
 
     def unmoved_state(self) -> list[str]:
         """The state tables whose rows are still in the results file (a store from before the state store)."""
-        from data.db.state import PEOPLE_SOURCES, STATE_TABLES
+        from data.db.state import LOCAL_TABLES, PEOPLE_SOURCES, STATE_TABLES
 
         cur = self._con.cursor()
         try:
@@ -389,10 +389,11 @@ class Store:
             marks = ", ".join("?" * len(PEOPLE_SOURCES))
             found = []
             for table in STATE_TABLES:
-                if table not in have and table != "local_values":
+                base = LOCAL_TABLES[table][0] if table in LOCAL_TABLES else table
+                if base not in have:
                     continue
-                if table == "local_values":
-                    sql = "SELECT count(*) FROM (SELECT 1 FROM observations WHERE source_kind = 'local' LIMIT 1)"
+                if table in LOCAL_TABLES:  # a local measure's values: the results table's rows marked 'local'
+                    sql = f"SELECT count(*) FROM (SELECT 1 FROM {base} WHERE source_kind = 'local' LIMIT 1)"  # noqa: S608
                     params: list = []
                 elif table == "groups":
                     sql = f"SELECT count(*) FROM (SELECT 1 FROM groups WHERE source IN ({marks}) LIMIT 1)"  # noqa: S608
@@ -605,6 +606,7 @@ class Store:
         self.checkpoint()
         if mirror is not None:  # local measures' values carry their school's `ord`: load them again with the new one
             mirror.loaded.pop("local_values", None)
+            mirror.loaded.pop("local_pupil_group_values", None)
             self.refresh()
 
     def checkpoint(self) -> None:

@@ -262,9 +262,12 @@ def _local_defs(prefix: str = "") -> list[dict]:
 
 def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame], partnership_ids: dict[str, int]
                         ) -> int:
-    """Measures the flagship partnership and the largest trust chose for themselves, with values."""
+    """Measures the flagship partnership and the largest trust chose for themselves, with values; student leadership
+    by pupil group too (issue 13 point 5): disadvantaged and other pupils, boys and girls, each pair adding up to the
+    school's leaders and pupils, small groups (a small school's few disadvantaged pupils) included."""
     s = w.s
     rng = np.random.default_rng([w.seed, 99])
+    split = np.random.default_rng([w.seed, 99, 13])  # its own stream: the measures' other values stay as they were
     urn = s["urn"].to_numpy()
     phase = s["phase"].to_numpy()
     flagship = next(p for p in w.partnerships if p["flagship"])
@@ -290,6 +293,9 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
         n_defs += len(defs)
         mem = np.array(members)
         lead_rate = np.clip(rng.normal(np.where(np.isin(phase[mem], (SEC, ALL)), 0.14, 0.09), 0.03), 0.01, 0.4)
+        # how much less often disadvantaged pupils (and boys) lead than the school's others: varies by school
+        dis_factor = np.clip(split.normal(0.75, 0.2, len(mem)), 0.2, 1.3)
+        boys_factor = np.clip(split.normal(0.9, 0.1, len(mem)), 0.5, 1.2)
         cpd_base = rng.normal(32, 7, len(mem))
         events_base = np.where(np.isin(phase[mem], (SEC, ALL)), 10, 6)
         values: dict[str, list[dict]] = {d["id"]: [] for d in defs if not d.get("formula")}
@@ -301,6 +307,8 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
             nor = Y["nor"].to_numpy()[mem]
             tea = Y["tea_fte"].to_numpy()[mem]
             leaders = rng.binomial(nor, np.clip(lead_rate * (1 + 0.08 * k), 0, 0.6))
+            by_group = _leaders_by_group(split, leaders, nor, Y["fsmever"].to_numpy()[mem], Y["norb"].to_numpy()[mem],
+                                         dis_factor, boys_factor)
             cpd = np.clip(cpd_base + 2 * k + rng.normal(0, 3, len(mem)), 5, 80)
             events = rng.poisson(events_base + k)
             # Support flows between members: what one gives another receives, so the ledger balances.
@@ -322,6 +330,11 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
                 u, p_ = int(urn[mem[j]]), per
                 values[f"{prefix}student_leadership_participation"].append(
                     dict(urn=u, period=p_, value=100 * leaders[j] / nor[j], numerator=leaders[j], denominator=nor[j]))
+                for group, (led, pupils) in by_group.items():
+                    if pupils[j] > 0:  # a school with no pupils of the group has no value for it
+                        values[f"{prefix}student_leadership_participation"].append(
+                            dict(urn=u, period=p_, value=100 * led[j] / pupils[j], numerator=led[j],
+                                 denominator=pupils[j], pupil_group=group))
                 values[f"{prefix}cpd_hours_per_teacher"].append(
                     dict(urn=u, period=p_, value=round(cpd[j], 1), numerator=round(cpd[j] * tea[j], 1),
                          denominator=tea[j]))
@@ -337,6 +350,23 @@ def _add_local_measures(store: Store, w: _World, frames: dict[int, pd.DataFrame]
 
 
 SUPPORT_KINDS = ("peer_review", "cpd", "leadership", "staff", "curriculum")
+
+
+def _leaders_by_group(rng: np.random.Generator, leaders: np.ndarray, nor: np.ndarray, disadvantaged: np.ndarray,
+                      boys: np.ndarray, dis_factor: np.ndarray, boys_factor: np.ndarray
+                      ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each school's leaders and pupils by pupil group, (leaders, pupils) per group id: each pair of groups splits
+    the school's own counts, and no group has more leaders than pupils."""
+    rate = np.divide(leaders, nor, out=np.zeros(len(nor)), where=nor > 0)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for first, second, pupils, factor in (("disadvantaged", "not_disadvantaged", disadvantaged, dis_factor),
+                                          ("boys", "girls", boys, boys_factor)):
+        rest = nor - pupils
+        led = rng.binomial(pupils, np.clip(rate * factor, 0, 1))
+        led = np.clip(led, np.maximum(leaders - rest, 0), np.minimum(leaders, pupils))  # the rest lead the others
+        out[first] = (led, pupils)
+        out[second] = (leaders - led, rest)
+    return out
 
 
 

@@ -173,6 +173,7 @@ class Forgotten:
     local_values: int  # local measures' values (also observations)
     benchmarks: int  # LA and national rows
     derived: int  # rows of that period in PERIOD_TABLES before the rebuild
+    local_group_values: int = 0  # local measures' values by pupil group (also pupil_group_observations)
 
 
 def _period_counts(cur: duckdb.DuckDBPyConnection, period: str) -> Forgotten:
@@ -189,9 +190,14 @@ def period_counts(store: Store, period: str) -> Forgotten:
     """What the store holds for one academic year: what forget_period would remove."""
     cur = store.cursor()
     try:
-        return _period_counts(cur, period)
+        return replace(_period_counts(cur, period), local_group_values=_local_group_count(store, period))
     finally:
         cur.close()
+
+
+def _local_group_count(store: Store, period: str) -> int:
+    """A year's local measure values by pupil group, counted in the state store where they live."""
+    return int(store.state.query("SELECT count(*) FROM local_pupil_group_values WHERE period = ?", [period])[0][0])
 
 
 def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
@@ -207,9 +213,10 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
     # a local measure's values live in the state store (issue 12): counted now, removed once the results commit (a
     # failure between the two leaves them, and forgetting the year again removes them: nothing is lost either way)
     local = int(store.state.query("SELECT count(*) FROM local_values WHERE period = ?", [period])[0][0])
+    local_groups = _local_group_count(store, period)
     with store.results_transaction() as cur:
-        done = replace(_period_counts(cur, period), local_values=local)
-        if not (done.school_values or done.local_values or done.benchmarks):
+        done = replace(_period_counts(cur, period), local_values=local, local_group_values=local_groups)
+        if not (done.school_values or done.local_values or done.local_group_values or done.benchmarks):
             raise StoreError(f"the store holds no values for {period}: nothing was removed")
         cur.execute("DELETE FROM observations WHERE period = ?", [period])
         # a year's pupil-group values (EES breakdowns) go with its Total values
@@ -222,10 +229,12 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
         refresh_derived_in(cur)
         store.audit(cur, actor, "forget", "period", period,
                     {"school_values": done.school_values, "local_values": done.local_values,
+                     "local_group_values": done.local_group_values,
                      "benchmarks": done.benchmarks, "derived_rows": done.derived}, None)
-    if local:
+    if local or local_groups:
         with store.transaction() as scur:
             scur.execute("DELETE FROM local_values WHERE period = ?", [period])
+            scur.execute("DELETE FROM local_pupil_group_values WHERE period = ?", [period])
     return done
 
 

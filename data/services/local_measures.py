@@ -2,7 +2,9 @@
 
 Definitions go through the one validator (``metrics.validation``), the same rules as the national TOML.
 An upload is checked completely and every problem listed with its line and column; only a file with no
-problem is written, with one store call (one transaction), so a rejected upload changes nothing.
+problem is written, with one store call (one transaction), so a rejected upload changes nothing. A row may name a
+pupil group (the optional `pupil_group` column, issue 13 point 5): its value is the group's own, with the group's
+cohort, stored beside the whole school's and read in `pupil_group_observations`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from data.db.store import Store
 from data.ingest.reading import FatalImportError, RawTable, read_table
 from data.services import groups, schools
 from metrics.periods import PeriodError, parse_period
+from metrics.pupil_groups import BY_ID, PUPIL_GROUPS, is_total, plain
 from metrics.registry import Measure, Rollup, load_registry, parse_measure
 from metrics.validation import Issue, validate_definitions
 
@@ -31,7 +34,12 @@ FORM = "form"
 MAX_UPLOAD_ROWS = 50_000
 TOLERANCE = 0.05  # how far a value may sit from numerator / denominator x scale, in the measure's unit
 TEMPLATE_COLUMNS = ("URN", "period", "value", "cohort", "numerator", "denominator")
+GROUP_COLUMN = "pupil_group"  # optional: empty (or "Total", "All pupils") for the whole school's value
 NUMBER_COLUMNS = ("value", "cohort", "numerator", "denominator")
+# what a pupil_group cell may say: a group's id (with spaces for underscores too) or its label, any case and spacing
+GROUP_WORDS: dict[str, str] = {plain(w): g.id for g in PUPIL_GROUPS for w in (g.id, g.id.replace("_", " "), g.label)}
+UNKNOWN_GROUP = ("is not a pupil group Jointly knows: give one of " + ", ".join(g.id for g in PUPIL_GROUPS)
+                 + " (or its label), or leave it empty for the whole school")
 
 # A number as people type it: optional sign, optional thousands commas, optional decimals
 _NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
@@ -89,6 +97,7 @@ class LocalValue:
     value: float
     numerator: float | None
     denominator: float | None
+    pupil_group: str | None = None  # a pupil group's id (metrics/pupil_groups.py); None: the whole school
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,9 @@ def current_period(today: dt.date | None = None) -> str:
 
 def upload_template(measure: Measure | Mapping[str, object], *, urn: int | None = None,
                     period: str | None = None) -> str:
-    """CSV text to fill in: the header and one example row (the group's first member's URN when given).
+    """CSV text to fill in: the header and an example row (the group's first member's URN when given), with an
+    empty pupil_group (the whole school); for a measure with a cohort, two more rows show the school's value for
+    disadvantaged and other pupils, whose cohorts add up to the school's.
 
     Raises ValueError for a formula measure: its values are calculated, never uploaded.
     """
@@ -128,11 +139,17 @@ def upload_template(measure: Measure | Mapping[str, object], *, urn: int | None 
         value, cohort = _plain(example), "20"
     else:
         value = _plain(example)
+    school, year = str(urn) if urn is not None else "123456", period or current_period()
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(TEMPLATE_COLUMNS)
-    w.writerow([str(urn) if urn is not None else "123456", period or current_period(), value, cohort, numerator,
-                denominator])
+    w.writerow((*TEMPLATE_COLUMNS, GROUP_COLUMN))
+    w.writerow([school, year, value, cohort, numerator, denominator, ""])
+    if m.rollup is Rollup.POOLED_RATIO:  # 3 of 12 disadvantaged pupils and 9 of 36 others: 12 of the school's 48
+        w.writerow([school, year, _plain(3 / 12 * m.scale), "", "3", "12", "disadvantaged"])
+        w.writerow([school, year, _plain(9 / 36 * m.scale), "", "9", "36", "not_disadvantaged"])
+    elif m.rollup is Rollup.WEIGHTED_MEAN:  # 5 and 15 pupils whose values average to the school's over its 20
+        w.writerow([school, year, _plain(example - 3), "5", "", "", "disadvantaged"])
+        w.writerow([school, year, _plain(example + 1), "15", "", "", "not_disadvantaged"])
     return buf.getvalue()
 
 
@@ -173,13 +190,14 @@ def validate_upload(store: Store, group_id: int, measure_id: str, path_or_bytes:
 def upload_local_values(store: Store, group_id: int, measure_id: str, path_or_bytes: Path | str | bytes, *,
                         filename: str, actor: str) -> UploadResult:
     """Check an upload and, only when it has no issue, write every row in one transaction (replacing
-    earlier values of the same schools and years). With any issue nothing is written."""
+    earlier values of the same schools, years and pupil groups). With any issue nothing is written."""
     result = validate_upload(store, group_id, measure_id, path_or_bytes, filename=filename)
     if result.issues:
         return result
     frame = pd.DataFrame(
-        [{"urn": r.urn, "period": r.period, "value": r.value, "numerator": r.numerator, "denominator": r.denominator}
-         for r in result.rows])
+        [{"urn": r.urn, "period": r.period, "value": r.value, "numerator": r.numerator, "denominator": r.denominator,
+          "pupil_group": r.pupil_group} for r in result.rows],
+        columns=["urn", "period", "value", "numerator", "denominator", "pupil_group"])
     try:
         write_local_values(store, measure_id, frame, actor=actor)
     except StoreError as exc:
@@ -225,9 +243,9 @@ def _columns(table: RawTable, filename: str, measure_id: str) -> tuple[dict[str,
     """Where each template column is (matched case-insensitively); issues for missing or repeated ones."""
     issues: list[Issue] = []
     cols: dict[str, int] = {}
-    wanted = {c.upper(): c for c in TEMPLATE_COLUMNS}
+    wanted = {c.upper(): c for c in (*TEMPLATE_COLUMNS, GROUP_COLUMN)}
     for pos, name in enumerate(table.columns):
-        key = wanted.get(name)
+        key = wanted.get(name.replace(" ", "_").replace("-", "_"))  # "Pupil group" is pupil_group too
         if key is None:
             continue  # other columns (a school name, notes) are ignored
         if key in cols:
@@ -282,26 +300,89 @@ class _Rows:
     def check(self) -> tuple[list[LocalValue], list[Issue]]:
         urns = {int(u) for u in (self.cell(r, "URN") for r in self.table.rows) if _URN.match(u)}
         known = set(schools.establishments(self.store, sorted(urns))["urn"].astype(int)) if urns else set()
-        seen: dict[tuple[int, str], int] = {}
+        seen: dict[tuple[int, str, str | None], int] = {}
         rows: list[LocalValue] = []
         issues: list[Issue] = []
+        base_columns: dict[int, str] = {}  # line -> the column its base came from (denominator or cohort)
         for row, line in zip(self.table.rows, self.table.lines, strict=True):
             found: list[Issue] = []
             urn = self._urn(row, line, known, found)
             period = self._period(row, line, found)
+            known_group, group = self._group(row, line, found)
             if urn is not None and period is not None:
                 if urn in known and urn not in self.in_group(period):
                     found.append(self.issue(line, "URN", f"school {urn} is not a member of this group in {period}"))
-                if (urn, period) in seen:
-                    found.append(self.issue(line, "URN", f"URN {urn} appears more than once for {period}: lines "
-                                                         f"{seen[(urn, period)]} and {line}"))
+                if not known_group:
+                    pass  # an unknown group's row is refused already: it is nobody's duplicate
+                elif (urn, period, group) in seen:
+                    what = f"{period} and pupil group {group}" if group else period
+                    found.append(self.issue(line, "URN", f"URN {urn} appears more than once for {what}: lines "
+                                                         f"{seen[(urn, period, group)]} and {line}"))
                 else:
-                    seen[(urn, period)] = line
+                    seen[(urn, period, group)] = line
             value = self._numbers(row, line, found)
-            if not found and urn is not None and period is not None and value is not None:
-                rows.append(LocalValue(line, urn, period, *value))
+            if group is not None and value is not None and value[2] is None and not (
+                    self.measure is not None and self.measure.rollup is Rollup.POOLED_RATIO):
+                # a pooled measure says so already; every other measure's group needs its cohort too: parents' pages
+                # hide a small group's value by its size (primary and secondary suppression)
+                found.append(self.issue(line, "cohort", "a pupil group's value needs the group's cohort (or "
+                                                        "denominator): small groups are hidden by their size"))
+            base_columns[line] = "denominator" if self.cell(row, "denominator") else "cohort"
+            if not found and urn is not None and period is not None and value is not None and known_group:
+                rows.append(LocalValue(line, urn, period, *value, pupil_group=group))
             issues += found
-        return rows, issues
+        return self._within_the_school(rows, issues, base_columns)
+
+    def _within_the_school(self, rows: list[LocalValue], issues: list[Issue],
+                           base_columns: dict[int, str]) -> tuple[list[LocalValue], list[Issue]]:
+        """A pupil group's cohort is part of its school's: a group row whose base is above the whole school's (in
+        the same upload), or groups of one topic whose bases add up to more, are refused, located on the group's
+        row (the topic's last)."""
+        school = {(r.urn, r.period): r for r in rows if r.pupil_group is None}
+        kept: list[LocalValue] = []
+        for r in rows:
+            total = school.get((r.urn, r.period))
+            if (r.pupil_group is not None and total is not None and r.denominator is not None
+                    and total.denominator is not None and r.denominator > total.denominator):
+                column = base_columns[r.line]
+                issues.append(self.issue(r.line, column, f"{BY_ID[r.pupil_group].label}: {column} "
+                                                         f"{_plain(r.denominator)} is larger than the whole school's "
+                                                         f"{_plain(total.denominator)} (line {total.line})"))
+            else:
+                kept.append(r)
+        # the groups of one topic (disadvantaged and other pupils; boys and girls) are parts of the school: together
+        # no more pupils than it has (else the cells parents see could not be the school's)
+        parts: dict[tuple[int, str, str], list[LocalValue]] = {}
+        for r in kept:
+            if r.pupil_group is not None and r.denominator is not None:
+                parts.setdefault((r.urn, r.period, BY_ID[r.pupil_group].topic), []).append(r)
+        over: set[int] = set()
+        for (urn, period, _topic), rs in parts.items():
+            total = school.get((urn, period))
+            if total is None or total.denominator is None or len(rs) < 2:
+                continue
+            added = sum(r.denominator or 0.0 for r in rs)
+            if added > total.denominator:
+                last = rs[-1]
+                column = base_columns[last.line]
+                issues.append(self.issue(last.line, column, " and ".join(BY_ID[r.pupil_group].label for r in rs
+                                                                         if r.pupil_group) +
+                                         f": {column}s {' and '.join(_plain(r.denominator or 0) for r in rs)} add "
+                                         f"up to {_plain(added)}, more than the whole school's "
+                                         f"{_plain(total.denominator)} (line {total.line})"))
+                over.update(r.line for r in rs)
+        return [r for r in kept if r.line not in over], issues
+
+    def _group(self, row: list[str], line: int, found: list[Issue]) -> tuple[bool, str | None]:
+        """(known, the pupil group's id): (True, None) for the whole school (empty, "Total", "All pupils")."""
+        text = self.cell(row, GROUP_COLUMN)
+        if not text or is_total(text):
+            return True, None
+        group = GROUP_WORDS.get(plain(text))
+        if group is None:
+            found.append(self.issue(line, GROUP_COLUMN, f"pupil group {text!r} {UNKNOWN_GROUP}"))
+            return False, None
+        return True, group
 
     def _urn(self, row: list[str], line: int, known: set[int], found: list[Issue]) -> int | None:
         text = self.cell(row, "URN")
@@ -412,18 +493,27 @@ def write_local_measure(store: Store, group_id: int, definition: dict, *, actor:
 
 
 def write_local_values(store: Store, measure_id: str, values: pd.DataFrame, *, actor: str = "system") -> int:
-    """Store values of a local measure (columns: urn, period, value; optional numerator, denominator,
-    status). Replaces earlier values for the same school and period, in one transaction."""
+    """Store values of a local measure (columns: urn, period, value; optional numerator, denominator, status, and
+    pupil_group: a pupil group's id, empty for the whole school). Replaces earlier values for the same school,
+    period and pupil group; every row in one transaction. Returns the rows written."""
     df = values.copy()
-    for c in ("numerator", "denominator"):
+    for c in ("numerator", "denominator", "pupil_group"):
         if c not in df.columns:
             df[c] = None
     if "status" not in df.columns:
         df["status"] = ["ok" if v == v and v is not None else "missing" for v in df["value"]]
-    df = df[["urn", "period", "value", "numerator", "denominator", "status"]].copy()
+    df = df[["urn", "period", "value", "numerator", "denominator", "status", "pupil_group"]].copy()
     df["urn"] = df["urn"].astype("int32")
     for c in ("value", "numerator", "denominator"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    group = [None if g is None or g != g or str(g) == "" else str(g) for g in df["pupil_group"]]
+    unknown = sorted({g for g in group if g is not None and g not in BY_ID})
+    if unknown:
+        raise StoreError(f"no pupil group {unknown[0]!r}: nothing was written")
+    rows = [[measure_id, int(u), str(p), _num(v), _num(n), _num(d), str(st)] for u, p, v, n, d, st in
+            df[["urn", "period", "value", "numerator", "denominator", "status"]].itertuples(index=False)]
+    whole = [r for r, g in zip(rows, group, strict=True) if g is None]
+    by_group = [[*r[:3], g, *r[3:]] for r, g in zip(rows, group, strict=True) if g is not None]
     with store.transaction() as cur:
         known = cur.execute("SELECT owner_group_id FROM local_measures WHERE measure_id = ?",
                             [measure_id]).fetchall()
@@ -435,12 +525,34 @@ def write_local_values(store: Store, measure_id: str, values: pd.DataFrame, *, a
             "INSERT INTO local_values (measure, urn, period, value, numerator, denominator, status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure, urn, period) DO UPDATE SET "
             "value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, "
-            "status = excluded.status",
-            [[measure_id, int(u), str(p), _num(v), _num(n), _num(d), str(st)] for u, p, v, n, d, st in
-             df[["urn", "period", "value", "numerator", "denominator", "status"]].itertuples(index=False)])
-        store.audit(cur, actor, "write", "local_values", measure_id, None, {"rows": len(df)},
+            "status = excluded.status", whole)
+        # and one per school, period and pupil group (shown as rows of pupil_group_observations)
+        cur.executemany(
+            "INSERT INTO local_pupil_group_values (measure, urn, period, pupil_group, value, numerator, denominator, "
+            "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure, urn, period, pupil_group) DO UPDATE SET "
+            "value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, "
+            "status = excluded.status", by_group)
+        store.audit(cur, actor, "write", "local_values", measure_id, None,
+                    {"rows": len(whole), **({"pupil_group_rows": len(by_group)} if by_group else {})},
                     group_id=known[0][0])
     return len(df)
+
+
+def local_group_values(store: Store, measure_id: str, urns: Sequence[int],
+                       periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """A local measure's values by pupil group for these schools (in these years; every year without), as every
+    reader sees them in pupil_group_observations: urn, period, pupil_group, value, numerator, denominator, status."""
+    columns = ["urn", "period", "pupil_group", "value", "numerator", "denominator", "status"]
+    if not urns or (periods is not None and not periods):
+        return pd.DataFrame(columns=columns)
+    # the local rows only (source_kind 'local'): a national measure's groups come from DfE files, not here
+    sql = ("SELECT urn, period, pupil_group, value, numerator, denominator, status FROM pupil_group_observations "
+           "WHERE source_kind = 'local' AND level = 'school' AND measure = ? AND urn IN (SELECT unnest(?::INTEGER[]))")
+    params: list[object] = [measure_id, [int(u) for u in urns]]
+    if periods is not None:
+        sql += " AND period IN (SELECT unnest(?::VARCHAR[]))"
+        params.append([str(p) for p in periods])
+    return store.query_df(sql + " ORDER BY period, urn, pupil_group", params)[columns]
 
 
 def _num(value: object) -> float | None:

@@ -178,6 +178,19 @@ def local_measures(store: Store, viewer: Viewer, group_id: int) -> list[dict]:
     return local_measures_svc.local_measures(store, require_group(store, viewer, group_id))
 
 
+def local_group_values(store: Store, viewer: Viewer, group_id: int, measure_id: str,
+                       urns: Sequence[int] | None = None, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """One of the group's own local measures' values by pupil group (data.services.local_measures), for its member
+    schools (those of `urns` only, when given) in these years (every year without). AccessDenied outside the
+    viewer's groups; a measure that is not the group's own reads nothing, in the same words whoever owns it."""
+    gid = require_group(store, viewer, group_id)
+    if measure_id not in {d["id"] for d in local_measures_svc.local_measures(store, gid)}:
+        raise AccessDenied(f"{measure_id!r} is not one of this group's own measures.")
+    members = groups_svc.group_members(store, gid)
+    wanted = members if urns is None else [u for u in members if u in {int(x) for x in urns}]
+    return local_measures_svc.local_group_values(store, measure_id, wanted, periods)
+
+
 def local_authority_values(store: Store, viewer: Viewer, urns: Sequence[int], period: str,
                            measures: Sequence[Measure | str]) -> dict[tuple[int, str], LaFigure]:
     """Each school's own local authority average (DfE's LA benchmark, data.services.la_average) by (urn, measure id),
@@ -282,8 +295,8 @@ def _require_admin(viewer: Viewer) -> None:
 # Every read pages may make, by module: each takes (store, viewer, ...) and is tested in tests/store/test_scope.py.
 READS = {
     "data.services.scope": ["groups", "periods", "members", "school", "registry", "group_scorecard", "school_scorecard",
-                   "local_authority_values", "chosen_measures", "targets", "local_measures", "similar_schools",
-                   "school_values", "partners", "store_info", "import_log", "audit_log",
+                   "local_authority_values", "chosen_measures", "targets", "local_measures", "local_group_values",
+                   "similar_schools", "school_values", "partners", "store_info", "import_log", "audit_log",
                    # issue 13: pupil groups and the disadvantage gap; partners strong on disadvantaged pupils
                    "disadvantage", "pupil_group_view", "pupil_group_measures", "gap_targets",
                    "pupil_group_partner_measures"],

@@ -98,10 +98,10 @@ def test_results_for_parents_on_a_phone(server, browser, e2e_store):
 def test_the_disadvantaged_view_leads_the_card(server, browser, e2e_store, name):
     """Issue 13: the overview and the school card open on how disadvantaged pupils do: the gap's tiles and its
     sentence first, and the results by pupil group further down, drawn in the browser with no error."""
+    from urllib.parse import quote
+
     from data.db.store import Store
     from data.services import pupil_groups
-
-    from urllib.parse import quote
 
     page = browser.new_page(viewport={"width": 1400, "height": 3400})
     page.goto(f"{server}/{'' if name == 'group_overview' else name}{ADMIN}&group={quote(FLAGSHIP_PARTNERSHIP)}")

@@ -147,19 +147,22 @@ def test_a_definition_for_a_group_that_does_not_exist(store: Store) -> None:
 
 def test_the_template_is_a_header_and_one_example_row(world: World) -> None:
     leaders = parse_measure({**LEADERS, "owner": "1"})
+    # the optional pupil_group column (issue 13 point 5): empty for the whole school; a measure with a cohort shows
+    # its disadvantaged and other pupils too, their cohorts adding up to the school's
     assert upload_template(leaders, urn=100001, period="2023/24") == (
-        "URN,period,value,cohort,numerator,denominator\r\n100001,2023/24,25,,12,48\r\n")
+        "URN,period,value,cohort,numerator,denominator,pupil_group\r\n100001,2023/24,25,,12,48,\r\n"
+        "100001,2023/24,25,,3,12,disadvantaged\r\n100001,2023/24,25,,9,36,not_disadvantaged\r\n")
     assert upload_template(CPD, period="2023/24") == (
-        "URN,period,value,cohort,numerator,denominator\r\n123456,2023/24,10,,,\r\n")
+        "URN,period,value,cohort,numerator,denominator,pupil_group\r\n123456,2023/24,10,,,,\r\n")
     weighted = {**CPD, "rollup": "weighted_mean"}
-    assert upload_template(weighted, urn=100002, period="2019/20").splitlines()[1] == "100002,2019/20,10,20,,"
+    assert upload_template(weighted, urn=100002, period="2019/20").splitlines()[1] == "100002,2019/20,10,20,,,"
     with pytest.raises(ValueError, match="calculated by its formula"):
         upload_template(CPD_PER_TEACHER)
 
 
 def test_the_groups_template_uses_its_first_member(world: World, tmp_path: Path) -> None:
     text = template_for(world.store, world.group, "leaders_pct", "2019/20")
-    assert text.splitlines()[1] == "100001,2019/20,25,,12,48"
+    assert text.splitlines()[1] == "100001,2019/20,25,,12,48,"
     # the template itself uploads cleanly
     assert validate_upload(world.store, world.group, "leaders_pct", text.encode(), filename="template.csv").ok
 

@@ -46,6 +46,13 @@ def _fold_into_results(path: Path) -> dict[str, int]:
                     "status, source_kind) SELECT (SELECT ord FROM establishments WHERE urn = ?), 'school', ?, ?, ?, "
                     "?, ?, ?, ?, 'local'", [[r[1], r[1], r[0], r[2], r[3], r[4], r[5], r[6]] for r in values])
                 continue
+            if table == "local_pupil_group_values":  # by pupil group: rows of pupil_group_observations, as above
+                con.executemany(
+                    "INSERT INTO pupil_group_observations (ord, level, urn, measure, period, pupil_group, value, "
+                    "numerator, denominator, status, source_kind) SELECT (SELECT ord FROM establishments WHERE urn = "
+                    "?), 'school', ?, ?, ?, ?, ?, ?, ?, ?, 'local'",
+                    [[r[1], r[1], r[0], r[2], r[3], r[4], r[5], r[6], r[7]] for r in values])
+                continue
             con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",  # noqa: S608
                             [list(r) for r in values])
         con.execute("CHECKPOINT")
@@ -69,6 +76,7 @@ def old_store(demo_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert add_user(s, "test", email="boss@trust.example", role="admin") == []
         before = _state_rows(s.state)
     assert before["publications"] and before["audit_log"] and before["accounts"] and before["local_values"]
+    assert before["local_pupil_group_values"]
     assert before["groups"] and before["memberships"] and before["publication_consents"]
     counts = _fold_into_results(path)
     monkeypatch.setenv("JOINTLY_DB", str(path))

@@ -259,6 +259,20 @@ def case_local_measures(w: World) -> None:
     denied(lambda: scope.local_measures(w.store, PUBLIC, w.a))
 
 
+def case_local_group_values(w: World) -> None:  # issue 13 point 5
+    own = "student_leadership_participation"  # the demo's, by pupil group, for A's and for B's schools
+    theirs = w.b_local.removesuffix("community_events") + own
+    mine = scope.local_group_values(w.store, w.leader(w.a), w.a, own)
+    assert len(mine) and urns_in(mine) <= set(groups.group_members(w.store, w.a))
+    assert {"disadvantaged", "not_disadvantaged"} <= set(mine["pupil_group"])
+    assert len(scope.local_group_values(w.store, w.leader(w.b), w.b, theirs))
+    denied(lambda: scope.local_group_values(w.store, w.leader(w.a), w.b, theirs))
+    # asking through A's own group for B's measure: refused in the words any unknown id gets
+    assert "not one of this group's" in denied(lambda: scope.local_group_values(w.store, w.leader(w.a), w.a, theirs))
+    denied(lambda: scope.local_group_values(w.store, PUBLIC, w.a, own))
+    assert len(scope.local_group_values(w.store, ADMIN, w.b, theirs))
+
+
 def case_similar_schools(w: World) -> None:
     fam = scope.similar_schools(w.store, w.leader(w.a), w.shared, size=10)
     assert len(fam) == 10 and w.shared not in urns_in(fam)
