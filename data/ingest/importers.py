@@ -1034,10 +1034,14 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
 def tracked_tables(batch: Batch) -> tuple[str, ...]:
     """The tables (besides observations) this batch may write, whose replaced rows undo keeps: a writer may touch
     any of them (Ofsted's updates establishments, GIAS links rebuild the lineage)."""
-    if batch.writers:
+    own = tuple(t for t, rows in (("establishments", batch.establishments), ("groups", batch.groups),
+                                  ("memberships", batch.memberships)) if rows)
+    # a writer that names its tables (rows.group_writer's `tables`) spares undo copying the others: a wide
+    # performance-table file writes pupil-group values and nothing else besides its observations
+    named = [getattr(w, "tables", None) for w in batch.writers]
+    if any(t is None for t in named):
         return tuple(undo.TRACKED)
-    return tuple(t for t, rows in (("establishments", batch.establishments), ("groups", batch.groups),
-                                   ("memberships", batch.memberships)) if rows)
+    return tuple(dict.fromkeys((*own, *(t for ts in named for t in ts))))
 
 
 def write_batch(cur, batch: Batch, kind: str, import_id: int, *, archive: bool = False) -> dict[str, int]:

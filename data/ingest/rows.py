@@ -392,4 +392,5 @@ def group_writer(group_rows: list[tuple], kind: str, notes: list[str]) -> Callab
                          "figures for them")
         return {"pupil_group_values": len(df) - kept}
 
+    write.tables = ("pupil_group_observations",)  # type: ignore[attr-defined]  # the one table undo must track
     return write
