@@ -103,6 +103,23 @@ class Source:
 
 
 @dataclass(frozen=True)
+class GroupSource:
+    """Where one DfE file kind carries a measure's value for one pupil group (a [[measure.groups]] table).
+
+    `scope` is None for the group's own value, or "gap" for DfE's published gap (DIFFN_*: the group's result minus
+    non-disadvantaged pupils' nationally). Each column field lists accepted names (the first present wins)."""
+
+    kind: str
+    pupil_group: str  # an id of metrics/pupil_groups.py
+    scope: str | None = None
+    value: tuple[str, ...] = ()
+    cohort: tuple[str, ...] = ()  # the group's own pupils: the denominator of its value
+    numerator: tuple[str, ...] = ()
+    ci_low: tuple[str, ...] = ()
+    ci_high: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Measure:
     id: str
     label: str
@@ -124,6 +141,8 @@ class Measure:
     # what the measure meant from year to year (empty: one definition throughout), and the years DfE published none
     definitions: tuple[Definition, ...] = ()
     gaps: tuple[Gap, ...] = ()
+    # the columns that carry the measure by pupil group, per kind of file (the performance tables' wide files)
+    groups: tuple[GroupSource, ...] = ()
 
     @property
     def judged(self) -> bool:
@@ -203,6 +222,19 @@ def parse_measure(raw: dict, shared_gaps: list[dict] | None = None) -> Measure:
         )
         for s in raw.get("sources", [])
     )
+    groups = tuple(
+        GroupSource(
+            kind=g["kind"],
+            pupil_group=g["pupil_group"],
+            scope=g.get("scope"),
+            value=_names(g.get("value")),
+            cohort=_names(g.get("cohort")),
+            numerator=_names(g.get("numerator")),
+            ci_low=_names(g.get("ci_low")),
+            ci_high=_names(g.get("ci_high")),
+        )
+        for g in raw.get("groups", [])
+    )
     phases = raw.get("phases")
     if not isinstance(phases, list | tuple):
         raise ValueError(f"phases must be a list of phases such as [\"primary\"], not {phases!r}")
@@ -228,6 +260,7 @@ def parse_measure(raw: dict, shared_gaps: list[dict] | None = None) -> Measure:
         sources=sources,
         definitions=_definitions(raw.get("definitions")),
         gaps=tuple(parse_gap(g) for g in raw.get("gaps", [])) + shared_gaps_for(sources, shared_gaps or []),
+        groups=groups,
     )
 
 
@@ -317,6 +350,10 @@ class Registry:
                     src = replace(src, value=names)
             out.append((m, src))
         return out
+
+    def groups_for_kind(self, kind: str) -> list[tuple[Measure, GroupSource]]:
+        """Every (measure, pupil-group entry) a file kind carries, in the registry's order."""
+        return [(m, g) for m in self.measures for g in m.groups if g.kind == kind]
 
 
 class RegistryError(ValueError):

@@ -22,6 +22,7 @@ from pathlib import Path
 from metrics.formula import FUNCTIONS, Formula, FormulaError, formula_cycles, parse_formula
 from metrics.numbers import FORMAT_WORDS, is_number_format
 from metrics.problems import Issue  # the one located problem, in the validators' argument order
+from metrics.pupil_groups import BY_ID as PUPIL_GROUPS
 from metrics.registry import NATIONAL_TOML, Perspective, Phase, Polarity, Rollup, Uncertainty, label_key
 from metrics.timeline import Gap, is_period, period_of, span, start_year
 
@@ -29,10 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MEASURE_FIELDS = ("id", "label", "description", "perspective", "unit", "format", "polarity", "phases", "rollup",
                   "scale", "min_cohort", "uncertainty", "sd", "notes", "owner", "formula", "sources", "definitions",
-                  "gaps")
+                  "gaps", "groups")
 REQUIRED_FIELDS = ("id", "label", "description", "perspective", "unit", "polarity", "phases", "rollup")
 COLUMN_FIELDS = ("value", "cohort", "numerator", "denominator", "ci_low", "ci_high")
 SOURCE_FIELDS = ("kind", *COLUMN_FIELDS)
+# A [[measure.groups]] table: where a wide file carries the measure for one pupil group (docs/data.md)
+GROUP_COLUMN_FIELDS = ("value", "cohort", "numerator", "ci_low", "ci_high")
+GROUP_FIELDS = ("kind", "pupil_group", "scope", *GROUP_COLUMN_FIELDS)
+GROUP_SCOPES = ("gap",)  # DfE's published gap (DIFFN_*); no scope: the group's own value
 # The registry's source kinds: data/ingest/formats.py maps each DfE file kind to one of these.
 SOURCE_KINDS = ("ks4", "ks2", "census", "abs", "swf", "cfr", "pupdest", "ees_census")
 UNCERTAINTIES = tuple(u.value for u in Uncertainty)
@@ -48,9 +53,10 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # A group's id as the store writes it in `owner`: digits only
 _GROUP_ID = re.compile(r"^[1-9][0-9]*$")
 _MEASURE_HEADER = re.compile(r"^\s*\[\[\s*measure\s*\]\]")  # [[measure]]
-_SOURCE_HEADER = re.compile(r"^\s*\[\[\s*measure\s*\.\s*sources\s*\]\]")  # [[measure.sources]]
+_SUB_HEADER = {name: re.compile(rf"^\s*\[\[\s*measure\s*\.\s*{name}\s*\]\]")  # [[measure.sources]]
+               for name in ("sources", "groups")}
 _ANY_HEADER = re.compile(r"^\s*\[")  # any table header ends the keys of the one before
-_SOURCE_FIELD = re.compile(r"^sources\[(\d+)\](?:\.(\w+))?$")  # sources[0].ci_low
+_SUB_FIELD = re.compile(r"^(sources|groups)\[(\d+)\](?:\.(\w+))?$")  # sources[0].ci_low, groups[3].value
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")  # tomllib's error suffix
 
 
@@ -92,14 +98,15 @@ class _Lines:
         if start is None or field is None:
             return start
         keys_end = self._keys_end(start)
-        m = _SOURCE_FIELD.match(field)
+        m = _SUB_FIELD.match(field)
         if m is None:
             return self._key(start, keys_end, field.split(".")[0]) or start
         next_measure = next((s for s in self.starts[index + 1:] if s is not None), len(self.lines) + 1)
-        sources = [i for i in range(start + 1, next_measure) if _SOURCE_HEADER.match(self.lines[i - 1])]
-        j, sub = int(m.group(1)), m.group(2)
-        if j >= len(sources):  # sources written inline: point at the `sources` key
-            return self._key(start, keys_end, "sources") or start
+        table, j, sub = m.group(1), int(m.group(2)), m.group(3)
+        header = _SUB_HEADER[table]
+        sources = [i for i in range(start + 1, next_measure) if header.match(self.lines[i - 1])]
+        if j >= len(sources):  # tables written inline: point at the `sources` (or `groups`) key
+            return self._key(start, keys_end, table) or start
         head = sources[j]
         return (self._key(head, self._keys_end(head), sub) if sub else None) or head
 
@@ -490,6 +497,58 @@ def source_columns(d: Definitions) -> list[Issue]:
     return out
 
 
+def groups_shape(d: Definitions) -> list[Issue]:
+    """groups, when given, is a list of [[measure.groups]] tables of known fields, each naming a kind of file among
+    the measure's sources, a pupil group of metrics/pupil_groups.py, an optional scope ("gap": DfE's published gap)
+    and a value column (every column a name or a list of names); one table per kind, group and scope."""
+    out = []
+    for i, m in d.measures:
+        v = m.get("groups")
+        if v is None:
+            continue
+        if not isinstance(v, list):
+            out.append(d.issue(i, "groups", f"groups must be a list of [[measure.groups]] tables, not {v!r}"))
+            continue
+        kinds = {s.get("kind") for s in m.get("sources") or [] if isinstance(s, dict)}
+        seen: dict[tuple[object, object, object], int] = {}
+        for j, g in enumerate(v):
+            where = f"groups[{j}]"
+            if not isinstance(g, dict):
+                out.append(d.issue(i, where, f"group {j + 1} must be a table of fields, not {g!r}"))
+                continue
+            out += [d.issue(i, f"{where}.{k}", f"unknown group field '{k}'; the fields are: "
+                                               f"{_allowed(GROUP_FIELDS)}") for k in g if k not in GROUP_FIELDS]
+            k = g.get("kind")
+            if not isinstance(k, str) or k not in kinds:
+                got = "no kind" if k is None else f"kind {k!r}"
+                out.append(d.issue(i, f"{where}.kind", f"group {j + 1} has {got}; it must be one of this measure's "
+                                                       f"sources: {_allowed(sorted(str(x) for x in kinds))}"))
+            pg = g.get("pupil_group")
+            if not isinstance(pg, str) or pg not in PUPIL_GROUPS:
+                out.append(d.issue(i, f"{where}.pupil_group", f"group {j + 1} names pupil group {pg!r}, which is not "
+                                                              f"one of: {_allowed(PUPIL_GROUPS)}"))
+            scope = g.get("scope")
+            if scope is not None and scope not in GROUP_SCOPES:
+                out.append(d.issue(i, f"{where}.scope", f"group {j + 1} has scope {scope!r}: leave it out for the "
+                                                        "group's own value, or write \"gap\" for DfE's published gap"))
+            for f in GROUP_COLUMN_FIELDS:
+                c = g.get(f)
+                names = c if isinstance(c, list) else [c]
+                if c is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
+                    out.append(d.issue(i, f"{where}.{f}", f"{f} must be a column name or a list of column names, "
+                                                          f"not {c!r}"))
+            if g.get("value") is None:
+                out.append(d.issue(i, where, f"group {j + 1} ({pg}) gives no value column"))
+            key = (k, pg, scope)
+            if key in seen:
+                what = f"{pg}{' (' + str(scope) + ')' if scope else ''} in {k} files"
+                out.append(d.issue(i, where, f"groups {seen[key] + 1} and {j + 1} both say where {what} is: give one, "
+                                             "listing alternative column names in it"))
+            else:
+                seen[key] = j
+    return out
+
+
 def sources_match_owner(d: Definitions) -> list[Issue]:
     """A national measure has DfE sources and no formula; a local measure never reads DfE files
     (it has a formula, or no sources and its values are uploaded)."""
@@ -818,7 +877,7 @@ def shared_gap_issues(raw: object, source: str, text: str | None = None) -> list
 RULES: tuple[Rule, ...] = (
     required_fields, unknown_fields, id_format, id_unique, label_unique, perspective_value, polarity_value,
     rollup_value, uncertainty_value, phases_value, unit_text, label_text, description_text, notes_text, owner_value,
-    format_spec, scale_positive, min_cohort_range, sources_shape, source_kind, source_columns,
+    format_spec, scale_positive, min_cohort_range, sources_shape, source_kind, source_columns, groups_shape,
     sources_match_owner, pooled_ratio_parts, published_ci_columns, normal_sd, wilson_pooled_only,
     formula_parses, formula_names_known, formula_no_cycles,
 )

@@ -13,11 +13,6 @@ id; crossings of two characteristics and characteristics Jointly keeps no group 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pandas as pd
-
-from data.db.store import registered
 from data.ingest import ees_results
 from data.ingest.ees_common import (
     NATIONAL_MEASURES,
@@ -31,14 +26,11 @@ from data.ingest.ees_common import (
     version_of,
     words,
 )
+from data.ingest.formats import FileKind
 from data.ingest.reading import RawTable, fatal
+from data.ingest.rows import Batch, group_writer
 from metrics import pupil_groups
 from metrics.registry import load_registry
-
-if TYPE_CHECKING:
-    from duckdb import DuckDBPyConnection
-
-    from data.ingest.rows import Batch
 
 NATIONAL_CODE = "E92000001"
 # EES filter columns of the national files (data-guidance.txt): one pupil characteristic or school grouping each,
@@ -105,8 +97,6 @@ def _lines(lines: list[int]) -> str:
 
 def national_batch(table: RawTable, period: str | None) -> Batch:
     """Benchmarks (observations) and pupil-group benchmarks (pupil_group_observations) from an EES national file."""
-    from data.ingest.rows import Batch
-
     batch = Batch()
     time_i = table.index("time_period")
     level_i = table.index("geographic_level")
@@ -179,10 +169,7 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
             if group is None:
                 batch.observations.append((level, None, area, scope, m.measure, p, *values))
                 continue
-            group_rows.append({"level": level, "area_code": area, "scope": scope, "measure": m.measure, "period": p,
-                               "value": values[0], "numerator": values[1], "denominator": values[2],
-                               "ci_low": lo, "ci_high": hi, "status": v.status, "status_code": v.code,
-                               "version": version, "pupil_group": group})
+            group_rows.append((level, None, area, scope, m.measure, p, *values, group))
             # a group's value that is also a measure of its own (progress8_disadvantaged) is that measure's benchmark
             also = ees_results.GROUP_MEASURES.get((group, m.measure))
             if also is not None:
@@ -192,7 +179,7 @@ def national_batch(table: RawTable, period: str | None) -> Batch:
     if group_rows:
         batch.notes.append(f"{len(group_rows):,} pupil-group benchmarks (disadvantaged pupils, boys, girls, ...) "
                            "stored beside the benchmarks")
-        batch.writers.append(lambda cur, import_id: _write_groups(cur, group_rows, import_id))
+        batch.writers.append(group_writer(group_rows, FileKind.EES_NATIONAL, batch.notes))
     return batch
 
 
@@ -216,26 +203,3 @@ def _notes(batch: Batch, crossings: list[int], not_groups: dict[str, dict[str, l
                            "those values were stored without a version")
     if not_registry:
         batch.notes.append(f"{', '.join(not_registry)}: no measure of Jointly's registry, not stored")
-
-
-_GROUP_COLUMNS = ["level", "area_code", "scope", "measure", "period", "value", "numerator", "denominator", "ci_low",
-                  "ci_high", "status", "status_code", "version", "pupil_group"]
-
-
-def _write_groups(cur: DuckDBPyConnection, rows: list[dict], import_id: int) -> dict[str, int]:
-    """Replace the pupil-group benchmarks for the same area, scope, measure, period and group."""
-    df = pd.DataFrame.from_records(rows, columns=_GROUP_COLUMNS)
-    for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
-        df[c] = df[c].astype("float64")
-    for c in ("area_code", "scope", "status_code", "version"):
-        df[c] = df[c].astype("string")
-    with registered(cur, "_pg_in", df):
-        cur.execute("""
-            DELETE FROM pupil_group_observations o USING _pg_in s
-            WHERE o.urn IS NULL AND o.level = s.level AND o.area_code IS NOT DISTINCT FROM s.area_code
-              AND o.scope IS NOT DISTINCT FROM s.scope AND o.measure = s.measure AND o.period = s.period
-              AND o.pupil_group = s.pupil_group
-        """)
-        cur.execute(f"INSERT INTO pupil_group_observations ({', '.join(_GROUP_COLUMNS)}, source_kind, import_id) "  # noqa: S608
-                    f"SELECT {', '.join(_GROUP_COLUMNS)}, 'ees_national', ? FROM _pg_in", [import_id])
-    return {"group_benchmarks": len(df)}

@@ -16,9 +16,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import pandas as pd
-
-from data.db.store import registered
 from data.ingest import rows
 from data.ingest.formats import FileKind, parse_int, parse_urn
 from data.ingest.reading import Problem, RawTable, fatal
@@ -100,9 +97,8 @@ INFO_MEASURES: tuple[EesMeasure, ...] = (
 # Pupil-group rows of the information file: (pupil group, measure, scope, value column, cohort column). The SEN
 # counts are the KS4 cohort's pupils in that group (value = numerator = count, denominator = the whole cohort); the
 # _diffn columns are DfE's published gaps: the disadvantaged pupils' result minus non-disadvantaged pupils' nationally.
-GAP_SCOPE = "gap"
-# The largest gap that can be real: Attainment 8 runs from 0 to 90, a Progress 8 score within +-5 (importers)
-GAP_RANGE = {"attainment8": 90.0, "progress8": 10.0}
+GAP_SCOPE = rows.GAP_SCOPE
+GAP_RANGE = rows.GAP_RANGE
 INFO_GROUP_ROWS: tuple[tuple[str, str, str | None, str, str | None], ...] = (
     ("ehc_plan", "ks4_cohort", None, "sen_with_ehcp_pupil_count", "endks4_pupil_count"),
     ("sen_support", "ks4_cohort", None, "sen_no_ehcp_pupil_count", "endks4_pupil_count"),
@@ -134,7 +130,7 @@ INFO_FACTS = ("full_address", "telnum", "pcon_code", "pcon_name", "contflag", "i
               "egender", "feeder", "agerange", "allks_pupil_count", "allks_boys_count", "allks_girls_count")
 
 VERSIONS = {"provisional": "provisional", "revised": "revised", "final": "final"}
-VERSION_ORDER = ["provisional", "revised", "final"]  # DfE's order of publication: a later one is the better figure
+VERSION_ORDER = rows.VERSION_ORDER
 # Rows averaging several years are no year's value (KS2 "3 year average"): skipped, counted in the notes.
 _MULTI_YEAR = ("3 year average", "three year average", "3 year total")
 
@@ -327,7 +323,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         _disadvantaged_share(batch, table, reader, share_rows, totals)
     _notes(batch, table, other_levels, unknown, multi_year, versions, len(group_rows))
     if group_rows:
-        batch.writers.append(_group_writer(group_rows, kind, batch.notes))
+        batch.writers.append(rows.group_writer(group_rows, kind, batch.notes))
     return batch
 
 
@@ -385,7 +381,6 @@ def school_info_batch(table: RawTable, period: str | None) -> rows.Batch:
     batch.used_columns.update(known)  # type: ignore[arg-type]
     level_i = table.index("geographic_level")
     reader = rows.RowReader(table, batch)
-    fname = table.path.name
     seen: dict[tuple[int, str], int] = {}
     periods: dict[str, str] = {}
     group_rows: list[tuple] = []
@@ -422,19 +417,16 @@ def school_info_batch(table: RawTable, period: str | None) -> rows.Batch:
             obs = reader.observation(cols, row, line, school=scope != GAP_SCOPE)
             if obs is None:
                 continue
+            if scope == GAP_SCOPE:
+                obs = rows.checked_gap(batch, table, cols, obs, line)
             value, numerator, denominator, lo, hi, status, code = obs
-            if scope == GAP_SCOPE and value is not None and abs(value) > GAP_RANGE[measure]:
-                batch.problems.append(Problem(fname, f"{value:g} is not a plausible gap in {cols.measure.label} "
-                                              f"(expected -{GAP_RANGE[measure]:g} to {GAP_RANGE[measure]:g})", line,
-                                              table.header[cols.value]))
-                value, numerator, status, code = None, None, "missing", "INVALID"
             if cols.cohort is not None and value is not None:
                 numerator = value  # a count of the cohort's pupils: the cohort is its base
             group_rows.append(("school", urn, None, scope, measure, row_period, value, numerator, denominator, lo, hi,
                                status, code, version, group))
     _notes(batch, table, other_levels, Counter(), 0, versions, len(group_rows))
     if group_rows:
-        batch.writers.append(_group_writer(group_rows, FileKind.EES_SCHOOL_INFO, batch.notes))
+        batch.writers.append(rows.group_writer(group_rows, FileKind.EES_SCHOOL_INFO, batch.notes))
     return batch
 
 
@@ -472,52 +464,3 @@ def _notes(batch: rows.Batch, table: RawTable, other_levels: Counter[str],
         shown = ", ".join(unused[:12])
         more = f" and {len(unused) - 12} more" if len(unused) > 12 else ""
         notes.append(f"{len(unused)} columns not used by any measure: {shown}{more}")
-
-
-def _group_writer(group_rows: list[tuple], kind: str, notes: list[str]):
-    """A Batch writer for pupil-group values: replace, never duplicate (same school, measure, period, group, scope);
-    what it kept is said in `notes` (the batch's, so the report's)."""
-
-    def write(cur, import_id: int) -> dict[str, int]:
-        columns = [*rows.OBS_COLUMNS, "version", "pupil_group"]
-        df = pd.DataFrame(group_rows, columns=columns)
-        df["urn"] = df["urn"].astype("Int32")
-        for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
-            df[c] = df[c].astype("float64")
-        for c in ("area_code", "scope", "status_code", "version"):
-            df[c] = df[c].astype("string")
-        with registered(cur, "_pgo_in", df):
-            # as for observations, an earlier version (provisional) never replaces a later one (final); a version
-            # the file did not say (NULL) outranks nothing. `later`: a stored row of the same school, measure,
-            # year, group and scope with a later version than the incoming one
-            kept = cur.execute("""
-                SELECT count(*) FROM _pgo_in s WHERE EXISTS (
-                    SELECT 1 FROM pupil_group_observations o WHERE o.level = s.level AND o.urn = s.urn
-                      AND o.measure = s.measure AND o.period = s.period AND o.pupil_group = s.pupil_group
-                      AND o.scope IS NOT DISTINCT FROM s.scope
-                      AND list_position($order, o.version) > list_position($order, s.version))
-            """, {"order": VERSION_ORDER}).fetchall()[0][0]
-            cur.execute("""
-                DELETE FROM pupil_group_observations o USING _pgo_in s
-                WHERE o.level = s.level AND o.urn = s.urn AND o.measure = s.measure AND o.period = s.period
-                  AND o.pupil_group = s.pupil_group AND o.scope IS NOT DISTINCT FROM s.scope
-                  AND NOT coalesce(list_position($order, o.version) > list_position($order, s.version), false)
-            """, {"order": VERSION_ORDER})
-            cur.execute("""
-                INSERT INTO pupil_group_observations
-                SELECT e.ord, s.level, s.urn, s.area_code, s.scope, s.measure, s.period, s.value, s.numerator,
-                       s.denominator, s.ci_low, s.ci_high, s.status, s.status_code, $kind, $import_id, s.version,
-                       s.pupil_group
-                FROM _pgo_in s LEFT JOIN establishments e ON e.urn = s.urn
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM pupil_group_observations o WHERE o.level = s.level AND o.urn = s.urn
-                      AND o.measure = s.measure AND o.period = s.period AND o.pupil_group = s.pupil_group
-                      AND o.scope IS NOT DISTINCT FROM s.scope)
-                ORDER BY e.ord NULLS LAST, s.measure, s.period, s.pupil_group
-            """, {"kind": kind, "import_id": import_id})
-        if kept:
-            notes.append(f"{kept:,} pupil-group values were not replaced: the store holds a later version of DfE's "
-                         "figures for them")
-        return {"pupil_group_values": len(df) - kept}
-
-    return write

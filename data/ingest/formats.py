@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from data.ingest.own_exports import own_export_refusal
@@ -334,8 +335,12 @@ class CellError(ValueError):
     pass
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_cell(raw: str | None) -> Cell:
-    """Turn a value cell into a number or a status. Raises CellError on junk."""
+    """Turn a value cell into a number or a status. Raises CellError on junk.
+
+    Cached: a wide file repeats the same few texts (SUPP, NP, 50.0%) across hundreds of thousands of cells, and a
+    Cell is frozen."""
     if raw is None:
         return OK_EMPTY
     text = raw.strip()

@@ -35,14 +35,18 @@ from data.ingest.formats import (
 from data.ingest.reading import FatalImportError, Problem, RawTable, fatal, read_table
 from data.ingest.rows import (
     EST_COLUMNS,
+    GAP_SCOPE,
     KEY_STAGE_PHASE,
     MAX_BAD_CELL_SHARE,
     MIN_ROWS_FOR_SHARE,
     OBS_COLUMNS,
     Batch,
+    Columns,
     RowReader,
+    checked_gap,
     getter,
     gias_kind,
+    group_writer,
     locate,
     parse_date,
     phase_from_words,
@@ -502,6 +506,9 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
     fname = table.path.name
     la_codes: dict[int, int] = {}
     pending_cfr_la: list[int] = []
+    by_group = _locate_groups(table, REGISTRY_KIND[kind], batch)
+    group_rows: list[tuple] = []
+    version = KIND_VERSIONS.get(kind)
 
     for row, line in zip(table.rows, table.lines, strict=True):
         urn_text = row[urn_i].strip() if urn_i is not None else ""
@@ -569,6 +576,15 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
             if obs is None:
                 continue
             batch.observations.append((level, urn, area, scope, cols.measure.id, period, *obs))
+        for group, gap, cols in by_group:
+            obs = _group_value(batch, table, reader, cols, row, line, school=level == "school", gap=gap)
+            if obs is not None:
+                group_rows.append((level, urn, area, GAP_SCOPE if gap else scope, cols.measure.id, period, *obs,
+                                   version, group))
+    if group_rows:
+        batch.notes.append(f"{len(group_rows):,} pupil-group values stored (pupil_group_observations): schools' "
+                           "and the LA and national rows' groups, DfE's published gaps among them")
+        batch.writers.append(group_writer(group_rows, kind, batch.notes))
     # LA and national rows alone would replace the benchmarks and nothing else: no real download is like that.
     # Nor is one whose school rows mostly have no readable URN (only the short rows of schools without results
     # left): its key column does not hold URNs, and the few rows read would pass for the whole file.
@@ -591,6 +607,43 @@ def _performance_batch(table: RawTable, kind: str, period: str | None) -> Batch:
                 if o[0] == "la":
                     batch.observations[i] = o[:2] + (la,) + o[3:]
     return batch
+
+
+def _locate_groups(table: RawTable, registry_kind: str, batch: Batch) -> list[tuple[str, bool, Columns]]:
+    """(pupil group, is DfE's gap, where its fields sit) for every [[measure.groups]] entry whose value column this
+    file has: a column absent from a year's file is simply not read."""
+    found = []
+    for m, g in load_registry().groups_for_kind(registry_kind):
+        value = table.index(*g.value)
+        if value is None:
+            continue
+        numerator = table.index(*g.numerator) if g.numerator else None
+        cols = Columns(measure=m, value=value, cohort=table.index(*g.cohort) if g.cohort else None,
+                       numerator=(numerator,) if numerator is not None else (), denominator=(),
+                       ci_low=table.index(*g.ci_low) if g.ci_low else None,
+                       ci_high=table.index(*g.ci_high) if g.ci_high else None)
+        found.append((g.pupil_group, g.scope == GAP_SCOPE, cols))
+        batch.used_columns.update(i for i in (cols.value, cols.cohort, cols.ci_low, cols.ci_high, *cols.numerator)
+                                  if i is not None)
+    return found
+
+
+def _group_value(batch: Batch, table: RawTable, reader: RowReader, cols: Columns, row: list[str], line: int, *,
+                 school: bool, gap: bool) -> tuple | None:
+    """One pupil group's (value, numerator, denominator, ci_low, ci_high, status, code) on a row, or None when the
+    row says nothing of the group: a school whose group has no pupils (cohort 0 or blank), a blank value cell with
+    no cohort to speak of (LA and national rows leave some groups' cohorts blank)."""
+    cohort_blank = cols.cohort is None or not row[cols.cohort].strip()
+    cohort = reader.number(row, cols.cohort, line)
+    if school and cols.cohort is not None and (cohort_blank or cohort == 0):
+        return None
+    if not row[cols.value].strip() and (cohort_blank or cohort == 0):
+        return None
+    # a gap is a difference: the measure's own range (Attainment 8 from 0 to 90) does not hold it
+    obs = reader.observation(cols, row, line, school=school and not gap)
+    if obs is not None and gap:
+        obs = checked_gap(batch, table, cols, obs, line)
+    return obs
 
 
 # RECTYPE written as a word: the destinations file's LA rows and its national row, which covers the state-funded
@@ -981,10 +1034,14 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
 def tracked_tables(batch: Batch) -> tuple[str, ...]:
     """The tables (besides observations) this batch may write, whose replaced rows undo keeps: a writer may touch
     any of them (Ofsted's updates establishments, GIAS links rebuild the lineage)."""
-    if batch.writers:
+    own = tuple(t for t, rows in (("establishments", batch.establishments), ("groups", batch.groups),
+                                  ("memberships", batch.memberships)) if rows)
+    # a writer that names its tables (rows.group_writer's `tables`) spares undo copying the others: a wide
+    # performance-table file writes pupil-group values and nothing else besides its observations
+    named = [getattr(w, "tables", None) for w in batch.writers]
+    if any(t is None for t in named):
         return tuple(undo.TRACKED)
-    return tuple(t for t, rows in (("establishments", batch.establishments), ("groups", batch.groups),
-                                   ("memberships", batch.memberships)) if rows)
+    return tuple(dict.fromkeys((*own, *(t for ts in named for t in ts))))
 
 
 def write_batch(cur, batch: Batch, kind: str, import_id: int, *, archive: bool = False) -> dict[str, int]:

@@ -12,6 +12,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
+
+from data.db.store import registered
 from data.ingest.formats import CellError, FileKind, parse_cell
 from data.ingest.reading import Problem, RawTable, fatal
 from metrics.registry import Measure, Phase, Source, Status
@@ -320,3 +323,74 @@ GIAS_GROUP_KINDS = {
 
 def gias_kind(text: str) -> str:
     return GIAS_GROUP_KINDS.get(text.strip().lower(), "other")
+
+
+# ---------------------------------------------------------------------------- pupil-group values
+
+# DfE's versions of one year's figures, in the order it publishes them: a later one is the better figure.
+VERSION_ORDER = ["provisional", "revised", "final"]
+# pupil_group_observations.scope of DfE's published gap (DIFFN_*, *_diffn): the group's result minus
+# non-disadvantaged pupils' nationally (docs/data.md)
+GAP_SCOPE = "gap"
+# The largest gap that can be real: Attainment 8 runs from 0 to 90, a Progress 8 score within +-5, a KS2 share from 0
+# to 100, a KS2 progress score within +-30 (PLAUSIBLE_BY_MEASURE); a scaled score from 80 to 120
+GAP_RANGE = {"attainment8": 90.0, "progress8": 10.0, "ks2_rwm_expected": 100.0, "ks2_rwm_high": 100.0,
+             "ks2_reading_progress": 60.0, "ks2_writing_progress": 60.0, "ks2_maths_progress": 60.0}
+# the columns of a pupil-group row, in the order the readers build them: an observation's, its version, its group
+GROUP_COLUMNS = [*OBS_COLUMNS, "version", "pupil_group"]
+
+
+def checked_gap(batch: Batch, table: RawTable, cols: Columns, obs: tuple, line: int) -> tuple:
+    """A published gap's observation, or a missing one (reported) when it is further from 0 than the measure allows:
+    a gap is a difference, so the measure's own range (Attainment 8 from 0 to 90) does not hold it."""
+    value = obs[0]
+    limit = GAP_RANGE.get(cols.measure.id, float("inf"))
+    if value is None or abs(value) <= limit:
+        return obs
+    column = table.header[cols.value] if cols.value is not None else cols.measure.id
+    batch.problems.append(Problem(table.path.name, f"{value:g} is not a plausible gap in {cols.measure.label} "
+                                  f"(expected -{limit:g} to {limit:g})", line, column))
+    return (None, None, obs[2], obs[3], obs[4], Status.MISSING.value, "INVALID")
+
+
+def group_writer(group_rows: list[tuple], kind: str, notes: list[str]) -> Callable[[object, int], dict[str, int]]:
+    """A Batch writer for pupil-group values (rows of GROUP_COLUMNS) at any level: a school's, an LA's, England's.
+    Replace, never duplicate (same level, school or area, scope, measure, period and group); an earlier version
+    never replaces a later one. What it kept is said in `notes` (the batch's, so the report's)."""
+
+    def write(cur, import_id: int) -> dict[str, int]:
+        df = pd.DataFrame(group_rows, columns=GROUP_COLUMNS)
+        df["urn"] = df["urn"].astype("Int32")
+        for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
+            df[c] = df[c].astype("float64")
+        for c in ("area_code", "scope", "status_code", "version"):
+            df[c] = df[c].astype("string")
+        same = """o.level = s.level AND o.urn IS NOT DISTINCT FROM s.urn
+                  AND o.area_code IS NOT DISTINCT FROM s.area_code AND o.scope IS NOT DISTINCT FROM s.scope
+                  AND o.measure = s.measure AND o.period = s.period AND o.pupil_group = s.pupil_group"""
+        with registered(cur, "_pgo_in", df):
+            # as for observations, an earlier version (provisional) never replaces a later one (final); a version
+            # the file did not say (NULL) outranks nothing. `later`: a stored row of the same school or area,
+            # measure, year, group and scope with a later version than the incoming one
+            later = "list_position($order, o.version) > list_position($order, s.version)"
+            kept = cur.execute(f"SELECT count(*) FROM _pgo_in s WHERE EXISTS ("  # noqa: S608 (this module's text)
+                               f"SELECT 1 FROM pupil_group_observations o WHERE {same} AND {later})",
+                               {"order": VERSION_ORDER}).fetchall()[0][0]
+            cur.execute(f"DELETE FROM pupil_group_observations o USING _pgo_in s WHERE {same} "  # noqa: S608
+                        f"AND NOT coalesce({later}, false)", {"order": VERSION_ORDER})
+            cur.execute(f"""
+                INSERT INTO pupil_group_observations
+                SELECT e.ord, s.level, s.urn, s.area_code, s.scope, s.measure, s.period, s.value, s.numerator,
+                       s.denominator, s.ci_low, s.ci_high, s.status, s.status_code, $kind, $import_id, s.version,
+                       s.pupil_group
+                FROM _pgo_in s LEFT JOIN establishments e ON s.level = 'school' AND e.urn = s.urn
+                WHERE NOT EXISTS (SELECT 1 FROM pupil_group_observations o WHERE {same})
+                ORDER BY e.ord NULLS LAST, s.measure, s.period, s.pupil_group
+            """, {"kind": kind, "import_id": import_id})  # noqa: S608
+        if kept:
+            notes.append(f"{kept:,} pupil-group values were not replaced: the store holds a later version of DfE's "
+                         "figures for them")
+        return {"pupil_group_values": len(df) - kept}
+
+    write.tables = ("pupil_group_observations",)  # type: ignore[attr-defined]  # the one table undo must track
+    return write

@@ -98,20 +98,23 @@ def record(cur, tracked: Tracked, import_id: int) -> dict[str, int]:
         _sync_archive(cur, table, f"import_archive_{table}")
         key = _key_sql(columns)
         before, archive = f"_undo_before_{table}", f"import_archive_{table}"
+        # each row's digest is computed once per side (a wide file's re-import compares ~340,000 pupil-group rows);
         # keys are compared as multisets (EXCEPT ALL): two identical rows are two rows
-        cur.execute(f"""
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _undo_kb AS SELECT {key} AS k, * FROM {before}")  # noqa: S608
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _undo_ka AS SELECT {key} AS k FROM {table}")  # noqa: S608
+        cur.execute("""
             CREATE OR REPLACE TEMP TABLE _undo_gone AS
-            SELECT {key} AS row_key FROM {before} EXCEPT ALL SELECT {key} AS row_key FROM {table}
-        """)  # noqa: S608 (table and column names from TRACKED and the catalogue)
+            SELECT k AS row_key FROM _undo_kb EXCEPT ALL SELECT k AS row_key FROM _undo_ka
+        """)  # (table and column names from TRACKED and the catalogue)
         cur.execute(f"""
             INSERT INTO {archive} BY NAME
-            SELECT ? AS archived_by, k AS row_key, b.* EXCLUDE (k) FROM (SELECT {key} AS k, * FROM {before}) b
+            SELECT ? AS archived_by, k AS row_key, b.* EXCLUDE (k) FROM _undo_kb b
             WHERE k IN (SELECT row_key FROM _undo_gone)
         """, [import_id])  # noqa: S608
-        cur.execute(f"""
+        cur.execute("""
             INSERT INTO import_added SELECT ?, ?, row_key FROM (
-                SELECT {key} AS row_key FROM {table} EXCEPT ALL SELECT {key} AS row_key FROM {before})
-        """, [import_id, table])  # noqa: S608
+                SELECT k AS row_key FROM _undo_ka EXCEPT ALL SELECT k AS row_key FROM _undo_kb)
+        """, [import_id, table])
         n = cur.execute(f"SELECT count(*) FROM {archive} WHERE archived_by = ?", [import_id]).fetchall()[0][0]  # noqa: S608
         added = cur.execute("SELECT count(*) FROM import_added WHERE import_id = ? AND table_name = ?",
                             [import_id, table]).fetchall()[0][0]
@@ -119,7 +122,8 @@ def record(cur, tracked: Tracked, import_id: int) -> dict[str, int]:
             cur.execute("INSERT INTO import_key_columns VALUES (?, ?, ?)", [import_id, table, json.dumps(columns)])
         kept[table] = int(n)
         cur.execute(f"DROP TABLE {before}")
-        cur.execute("DROP TABLE IF EXISTS _undo_gone")
+        for temp in ("_undo_gone", "_undo_kb", "_undo_ka"):
+            cur.execute(f"DROP TABLE IF EXISTS {temp}")  # noqa: S608 (literal names)
     return kept
 
 

@@ -66,6 +66,10 @@ CASES: dict[str, list[tuple[str | None, str | None, int | None, str]]] = {
     "source_kind": [("progress8", "sources[0].kind", 16, "source 1 has kind 'ks5'; the kinds are: ks4, ks2, census, "
                      "abs, swf, cfr, pupdest, ees_census")],
     "source_columns": [("teachers_fte", "sources[0]", 90, "source 'swf' gives neither a value nor a numerator column")],
+    "groups_shape": [("ks2_rwm_expected", "groups[1].pupil_group", 143, "group 2 names pupil group "
+                      "'non_disadvantaged', which is not one of: disadvantaged, not_disadvantaged, boys, girls, eal, "
+                      "not_eal, sen_support, ehc_plan, no_sen, prior_low, prior_middle, prior_high, mobile, "
+                      "not_mobile")],
     "sources_match_owner": [("teachers_fte", "formula", 86,
                              "a national measure cannot have a formula: formulas are for local measures")],
     "pooled_ratio_parts": [("basics_94", "sources[0]", 52, "a pooled ratio needs a numerator or a cohort/denominator "
@@ -125,6 +129,49 @@ def test_three_broken_things_give_all_three_issues_in_line_order() -> None:
         issue(name, "cpd_hours", "description", 97, "description is 15 characters long; it needs at least 20: say "
               "in plain words, for parents, what the measure shows"),
     ]
+
+
+# A [[measure.groups]] entry broken one way at a time (good.toml's ks2_rwm_expected, lines 132 to 151): the text
+# replaced, then the issue, located at the entry's header or its field
+GROUP_BREAKS = {
+    "unknown group": ('pupil_group = "not_disadvantaged"', 'pupil_group = "pupils_on_fsm"',
+                      ("groups[1].pupil_group", 143, "group 2 names pupil group 'pupils_on_fsm', which is not one "
+                       "of: disadvantaged, not_disadvantaged, boys, girls, eal, not_eal, sen_support, ehc_plan, "
+                       "no_sen, prior_low, prior_middle, prior_high, mobile, not_mobile")),
+    "no value column": ('value = "PTRWM_EXP_NotFSM6CLA1A"\n', "",
+                        ("groups[1]", 141, "group 2 (not_disadvantaged) gives no value column")),
+    "duplicate": ('pupil_group = "not_disadvantaged"', 'pupil_group = "disadvantaged"',
+                  ("groups[1]", 141, "groups 1 and 2 both say where disadvantaged in ks2 files is: give one, "
+                   "listing alternative column names in it")),
+    "kind of no source": ('kind = "ks2"\npupil_group = "disadvantaged"\nscope', 'kind = "ks4"\npupil_group = '
+                          '"disadvantaged"\nscope', ("groups[2].kind", 147, "group 3 has kind 'ks4'; it must be one "
+                                                    "of this measure's sources: ks2")),
+    "unknown scope": ('scope = "gap"', 'scope = "gaps"', ("groups[2].scope", 149, "group 3 has scope 'gaps': leave "
+                      "it out for the group's own value, or write \"gap\" for DfE's published gap")),
+}
+
+
+@pytest.mark.parametrize("case", GROUP_BREAKS)
+def test_a_broken_pupil_group_entry_gives_its_exact_located_issue(case: str, tmp_path: Path) -> None:
+    old, new, (field, line, message) = GROUP_BREAKS[case]
+    good = (REGISTRY / "good.toml").read_text(encoding="utf-8")
+    assert good.count(old) == 1
+    path = tmp_path / "groups.toml"
+    path.write_text(good.replace(old, new), encoding="utf-8")
+    assert validate_registry_file(path) == [Issue(str(path), "ks2_rwm_expected", field, line, message)]
+
+
+def test_the_registry_reads_pupil_group_entries_as_frozen_data() -> None:
+    from metrics.registry import GroupSource
+
+    m = load_registry(REGISTRY / "good.toml").get("ks2_rwm_expected")
+    assert m.groups == (
+        GroupSource("ks2", "disadvantaged", None, ("PTRWM_EXP_FSM6CLA1A",), ("TFSM6CLA1A",)),
+        GroupSource("ks2", "not_disadvantaged", None, ("PTRWM_EXP_NotFSM6CLA1A",), ("TNotFSM6CLA1A",)),
+        GroupSource("ks2", "disadvantaged", "gap", ("DIFFN_RWM_EXP",)),
+    )
+    assert [g.pupil_group for _, g in load_registry().groups_for_kind("ks4") if g.scope == "gap"] == [
+        "disadvantaged", "disadvantaged"]
 
 
 def test_a_toml_syntax_error_is_one_issue_with_its_line() -> None:
@@ -259,7 +306,7 @@ def test_every_rule_is_listed_in_the_method_doc() -> None:
 def test_the_good_fixture_is_valid_toml_of_the_registrys_shape() -> None:
     raw = tomllib.loads((REGISTRY / "good.toml").read_text(encoding="utf-8"))
     assert [m["id"] for m in raw["measure"]] == ["progress8", "attainment8", "basics_94", "fsm_pct", "teachers_fte",
-                                                 "cpd_hours", "cpd_hours_per_teacher"]
+                                                 "cpd_hours", "cpd_hours_per_teacher", "ks2_rwm_expected"]
 
 
 def test_the_formula_language_and_the_validator_use_the_standard_library_only() -> None:
