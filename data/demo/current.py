@@ -314,6 +314,7 @@ def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, ver
         p8, n8 = float(ZC["p8"][j]), int(ZC["p8pup"][j])
         half = 1.96 * world.P8_SIGMA / np.sqrt(max(n8, 1))
         small = n <= 5 or int(ZC["tdis"][j]) <= 5
+        no_entries = bool(s["ks4_ne"].iat[i])  # a special school whose pupils took no GCSEs: no gap to show
         row.update({
             "full_address": f"{S['street'][i]}, {S['town_name'][i]}, {S['postcode'][i]}",
             "telnum": S["phone"][i], "pcon_code": f"E1400{1000 + int(S['la'][i]):04d}",
@@ -326,8 +327,8 @@ def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, ver
             "sen_with_ehcp_pupil_count": str(int(ehcp[j])), "sen_with_ehcp_pupil_percent": _pct(ehcp[j], n),
             "sen_pupil_count": str(int(ehcp[j] + senk[j])), "sen_pupil_percent": _pct(ehcp[j] + senk[j], n),
             "sen_no_ehcp_pupil_count": str(int(senk[j])), "sen_no_ehcp_pupil_percent": _pct(senk[j], n),
-            "attainment8_diffn": "c" if small else _cell(att_gap),
-            "progress8_diffn": "z" if p8_na else "c" if small else _cell(p8_gap, 2),
+            "attainment8_diffn": "z" if no_entries else "c" if small else _cell(att_gap),
+            "progress8_diffn": "z" if p8_na or no_entries else "c" if small else _cell(p8_gap, 2),
             "progress8_banding": "z" if p8_na or n8 <= 5 else _banding(round(p8, 2), p8 - half, p8 + half),
         })
         rows.append([row[h] for h in INFO_HEADER])
@@ -816,9 +817,10 @@ def write_ees_ks4_national(w: world._World, Y: pd.DataFrame, y: int, path: Path,
                    "version": version, **dict.fromkeys(_NAT_FILTERS, "Total")}
             if filt:
                 row[filt] = word
-            a8 = float((g["att8"][m] * g["pupils"][m]).sum())
-            aps = float((g["aps"][m] * g["pupils"][m]).sum())
-            p8 = float((g["p8"][m] * g["p8pup"][m]).sum())
+            # a group with no pupils at a school has no mean there (NaN): it adds nothing
+            a8 = float(np.nansum(g["att8"][m] * g["pupils"][m]))
+            aps = float(np.nansum(g["aps"][m] * g["pupils"][m]))
+            p8 = float(np.nansum(g["p8"][m] * g["p8pup"][m]))
             v = {"pupil_count": str(int(n)), "attainment8_sum": _f(a8, 1), "attainment8_average": _f(a8 / n, 1),
                  "ebacc_aps_sum": _f(aps, 2), "ebacc_aps_average": _f(aps / n, 2)}
             for name, src in (("engmath_94", "b94"), ("engmath_95", "b95"), ("ebacc_entering", "eb_entry"),
@@ -956,7 +958,7 @@ def write_trust_results(w: world._World, Y: pd.DataFrame, y: int, path: Path, ve
                    "pupil_count": str(int(n.sum()))}
 
             def weighted(v: np.ndarray, wt: np.ndarray = wt) -> float:
-                return float((v * wt).sum() / wt.sum())
+                return float(np.nansum(v * wt) / wt.sum())  # a school with none of the group has no mean for it
 
             row["attainment8_average_weighted"] = _f(weighted(g["att8"][mem]), 1)
             row["ebacc_aps_average_weighted"] = _f(weighted(g["aps"][mem]), 2)
@@ -968,7 +970,7 @@ def write_trust_results(w: world._World, Y: pd.DataFrame, y: int, path: Path, ve
                 row.update(dict.fromkeys(("progress8_pupil_percent", "progress8_average_weighted",
                                           "progress8_lower_95_ci", "progress8_upper_95_ci"), "z"))
             else:
-                p8 = float((g["p8"][mem] * n8 * yrs).sum() / (n8 * yrs).sum())
+                p8 = float(np.nansum(g["p8"][mem] * n8 * yrs) / (n8 * yrs).sum())
                 half = 1.96 * world.P8_SIGMA / np.sqrt(n8.sum())
                 row.update({"progress8_pupil_percent": _f(100 * n8.sum() / n.sum(), 1),
                             "progress8_average_weighted": _f(p8, 2), "progress8_lower_95_ci": _f(p8 - half, 2),

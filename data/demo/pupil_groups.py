@@ -31,7 +31,7 @@ KS2_GROUPS = tuple(g for gs in KS2_SPLITS.values() for g in gs)
 # The results each split moves, and how far: per measure, each group's shift (logit units for bounded scores and
 # rates, points for Progress 8 and KS2 progress). The disadvantage row is scaled by each school's own gap factor.
 _KS4_SHIFT: dict[str, dict[str, tuple[float, ...]]] = {
-    "att8": {"disadvantage": (-0.6, 0), "sex": (-0.25, 0), "language": (0.05, 0), "prior": (-0.95, 0, 0.9),
+    "att8": {"disadvantage": (-0.55, 0), "sex": (-0.25, 0), "language": (0.05, 0), "prior": (-0.95, 0, 0.9),
              "mobility": (-0.6, 0), "sen": (-1.9, -0.8, 0)},
     "aps": {"disadvantage": (-0.6, 0), "sex": (-0.22, 0), "language": (0.1, 0), "prior": (-0.95, 0, 0.95),
             "mobility": (-0.6, 0), "sen": (-1.9, -0.8, 0)},
