@@ -283,8 +283,9 @@ def national_not_disadvantaged(w: world._World, Y: pd.DataFrame) -> tuple[float,
                          & ~s["ks4_ne"].to_numpy())
     g = _ks4_groups(w, Y, idx)["Not known to be disadvantaged"]
     n, n8 = g["pupils"].sum(), g["p8pup"].sum()
-    att8 = float((g["att8"] * g["pupils"]).sum() / n) if n else float("nan")
-    p8 = float((g["p8"] * g["p8pup"]).sum() / n8) if n8 else float("nan")
+    # a school with no such pupils has no mean for them (NaN): it adds nothing
+    att8 = float(np.nansum(g["att8"] * g["pupils"]) / n) if n else float("nan")
+    p8 = float(np.nansum(g["p8"] * g["p8pup"]) / n8) if n8 else float("nan")
     return round(att8, 1), round(p8, 2)
 
 
