@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from data.demo.world import _LONDON
+
 if TYPE_CHECKING:
     from data.demo.world import _World
 
@@ -78,10 +80,12 @@ _REGION_GAP = np.array([1.05, 1.05, 1.0, 1.05, 0.95, 1.1, 0.7, 1.15, 1.1])
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
+    """The logistic function."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
+    """The log-odds of a proportion."""
     return np.log(p / (1.0 - p))
 
 
@@ -158,10 +162,13 @@ def _partition(rng: np.random.Generator, total: np.ndarray, probs: np.ndarray) -
     return out
 
 
-def _results(rng: np.random.Generator, d: dict[str, np.ndarray], cohorts: dict[str, np.ndarray], splits: dict,
-             shifts: dict, counts: tuple[str, ...], weight_of: dict[str, str], factor: np.ndarray,
-             total_of: dict[str, str]) -> None:
-    """Every group's result for each measure, fitted to the school's total (written into d as <measure>_<group>)."""
+def _results(rng: np.random.Generator, d: dict[str, np.ndarray], cohorts: dict[str, np.ndarray],
+             splits: dict[str, tuple[str, ...]], shifts: dict[str, dict[str, tuple[float, ...]]],
+             counts: tuple[str, ...], weight_of: dict[str, str], factor: np.ndarray, total_of: dict[str, str]) -> None:
+    """Every group's result for each measure, fitted to the school's total (written into d as <measure>_<group>).
+
+    cohorts holds n_<group> (and p8n_<group>) pupils; weight_of names a measure's pupils when not n (Progress 8);
+    total_of the school's total column for a measure; factor each school's disadvantage gap factor."""
     for measure, per_split in shifts.items():
         for split, groups in splits.items():
             wcol = weight_of.get(measure, "n")
@@ -197,7 +204,7 @@ def simulate(w: _World, y: int, d: dict[str, np.ndarray], k2: np.ndarray) -> Non
     nor = np.maximum(d["nor"], 1).astype(float)
     boys_p = d["norb"] / nor
     eal_p = d["eal"] / nor
-    london = w.las["region"].to_numpy()[s["la"].to_numpy()] == 6
+    london = w.las["region"].to_numpy()[s["la"].to_numpy()] == _LONDON
     zf = s["zf"].to_numpy()
 
     # ---- KS4 cohorts

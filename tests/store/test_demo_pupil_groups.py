@@ -14,7 +14,7 @@ import pytest
 from data.db.store import Store
 from data.demo import build as demo
 from data.demo import current, files
-from data.demo.pupil_groups import KS2_SPLITS, KS4_SPLITS
+from data.demo.pupil_groups import KS2_SPLITS, KS4_SPLITS, gap_factor
 from data.demo.simulation import _simulate_year
 from data.demo.world import DEFAULT_SCHOOLS, DEFAULT_SEED, DEFAULT_YEARS, SEC, SPE, _build_world, _World
 
@@ -102,6 +102,17 @@ def test_school_gaps_vary_and_move(world: _World, years: dict[int, pd.DataFrame]
     Y = years[last]
     share = (Y["n4_dis"] / Y["tpup"])[gaps.index]
     assert gaps[share < share.quantile(0.33)].median() > gaps[share > share.quantile(0.67)].median()
+
+
+def test_a_schools_gap_depends_on_its_context(world: _World) -> None:
+    """The gap factor: narrower in London, wider where few pupils are disadvantaged, and moving with its own trend."""
+    share = np.full(len(world.s), 0.25)
+    f = gap_factor(world, world.years[-1], share)
+    london = world.las["region"].to_numpy()[world.s["la"].to_numpy()] == 6
+    assert f[london].mean() < f[~london].mean()
+    assert (gap_factor(world, world.years[-1], share - 0.2) > f).all()
+    move = gap_factor(world, world.years[-1], share) / gap_factor(world, world.years[0], share)
+    assert (move < 0.9).mean() > 0.1 and (move > 1.1).mean() > 0.1  # some narrow, some widen over the years
 
 
 def test_the_national_gaps_of_the_default_demo() -> None:
