@@ -135,51 +135,45 @@ _KS4_FIELDS = [
 ]
 _EBACC_FIELDS = frozenset(f for f, _ in _KS4_FIELDS if f.startswith("ebacc"))
 _P8_FIELDS = frozenset(f for f, _ in _KS4_FIELDS if f.startswith("progress8"))
-# breakdown_topic, breakdown (2024/25 words; 2023/24 called other pupils "Disadvantaged all other")
-_KS4_BREAKDOWNS = [("Total", "Total"), ("Disadvantage status", "Disadvantaged"),
-                   ("Disadvantage status", "Not known to be disadvantaged"), ("Sex", "Boys"), ("Sex", "Girls")]
+# breakdown_topic, breakdown (2024/25 words), the demo's group (data/demo/pupil_groups.py), the 2023/24 word, and
+# the years whose school file has it (2023/24 had a prior attainment breakdown; 2024/25 has none: data-guidance.txt
+# lines 829-990 list only disadvantage_status, sex, first_language and mobility)
+_KS4_BREAKDOWNS = [("Total", "Total", "", "Total", 0),
+                   ("Disadvantage status", "Disadvantaged", "dis", "Disadvantaged", 0),
+                   ("Disadvantage status", "Not known to be disadvantaged", "nondis", "Disadvantaged all other", 0),
+                   ("Sex", "Boys", "boys", "Boys", 0), ("Sex", "Girls", "girls", "Girls", 0),
+                   ("First language", "Known or believed to be other than English", "eal", "Other than English", 0),
+                   ("First language", "Known or believed to be English", "noteal", "English", 0),
+                   ("Mobility", "Mobile", "mob", "Mobile", 0), ("Mobility", "Non mobile", "nmob", "Non mobile", 0),
+                   ("Prior attainment", "Low", "lo", "Low", 2023),
+                   ("Prior attainment", "Middle", "mid", "Middle", 2023),
+                   ("Prior attainment", "High", "hi", "High", 2023)]
+# the national characteristics file's groups beyond the school file's: SEN provision (its own words)
+_KS4_NATIONAL_ONLY = [("sen_provision", "SEN support", "senk"), ("sen_provision", "EHC plan", "ehc"),
+                      ("sen_provision", "No identified SEN", "nosen")]
+_GROUP_OF = {word: g for _, word, g, _, _ in _KS4_BREAKDOWNS if g} | {w_: g for _, w_, g in _KS4_NATIONAL_ONLY}
 _FILTERS_2425 = ["disadvantage_status", "sex", "first_language", "mobility"]
 _FILTERS_2324 = ["sex", "disadvantage", "first_language", "prior_attainment", "mobility"]
+_FILTER_OF = {"Disadvantage status": ("disadvantage_status", "disadvantage"), "Sex": ("sex", "sex"),
+              "First language": ("first_language", "first_language"), "Mobility": ("mobility", "mobility"),
+              "Prior attainment": ("prior_attainment", "prior_attainment")}
+_KS4_COUNT_FIELDS = ("b94", "b95", "eb_entry", "eb94", "eb95", "hum", "lang", "sci")
 
 
 def _ks4_groups(w: world._World, Y: pd.DataFrame, idx: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """Each breakdown's pupils and results, from the year's simulation: the disadvantaged figures are simulated,
-    the other pupils' are what remains of the total, and boys and girls split the total around a gender gap."""
+    """Each breakdown's pupils and results (keyed by its 2024/25 words), from the year's simulation: every split of
+    the pupils adds up to the Total (data/demo/pupil_groups.py)."""
     Z = Y.iloc[idx]
-    f = {c: Z[c].to_numpy(dtype=float) for c in ("tpup", "p8pup", "att8", "p8", "b94", "b95", "eb_entry", "eb94",
-                                                  "eb95", "ebaccaps", "hum", "lang", "sci", "tdis", "p8pup_dis",
-                                                  "att8_dis", "p8_dis", "nor", "norb")}
-    total = {"pupils": f["tpup"], "p8pup": f["p8pup"], "att8": f["att8"], "p8": f["p8"], "aps": f["ebaccaps"],
-             **{k: f[k] for k in ("b94", "b95", "eb_entry", "eb94", "eb95", "hum", "lang", "sci")}}
-    share = np.divide(f["tdis"], f["tpup"], out=np.zeros(len(idx)), where=f["tpup"] > 0)
-    dis = {"pupils": f["tdis"], "p8pup": f["p8pup_dis"], "att8": f["att8_dis"], "p8": f["p8_dis"],
-           "aps": np.clip(f["ebaccaps"] - 1.2, 0.05, 8.8)}
-    for k, r in (("b94", 0.62), ("b95", 0.5), ("eb_entry", 0.7), ("eb94", 0.55), ("eb95", 0.5), ("hum", 0.85),
-                 ("lang", 0.7), ("sci", 0.95)):  # disadvantaged pupils reach each threshold less often
-        dis[k] = np.clip(np.round(f[k] * share * r), np.maximum(f[k] - (f["tpup"] - f["tdis"]), 0),
-                         np.minimum(f[k], f["tdis"]))
-    other = {"pupils": f["tpup"] - f["tdis"], "p8pup": f["p8pup"] - f["p8pup_dis"]}
-    for k in ("b94", "b95", "eb_entry", "eb94", "eb95", "hum", "lang", "sci"):
-        other[k] = total[k] - dis[k]
-    for k, wk, lo, hi in (("att8", "pupils", 0.5, 85), ("p8", "p8pup", -4, 4), ("aps", "pupils", 0.05, 8.8)):
-        num = total[k] * total[wk] - dis[k] * dis[wk]
-        mean = np.divide(num, other[wk], out=np.full(len(idx), np.nan), where=other[wk] > 0)
-        other[k] = np.clip(mean, lo, hi)  # a handful of other pupils can push the remainder off the scale
-    boys_share = np.divide(f["norb"], f["nor"], out=np.full(len(idx), 0.5), where=f["nor"] > 0)
-    boys = {"pupils": np.round(f["tpup"] * boys_share), "p8pup": np.round(f["p8pup"] * boys_share)}
-    girls = {k: total[w_] - boys[k] for k, w_ in (("pupils", "pupils"), ("p8pup", "p8pup"))}
-    gb = np.divide(girls["pupils"], f["tpup"], out=np.full(len(idx), 0.5), where=f["tpup"] > 0)
-    for k, gap, lo, hi in (("att8", 4.6, 0.5, 85), ("p8", 0.44, -4, 4), ("aps", 0.5, 0.05, 8.8)):
-        # girls ahead, the total's mean kept (near the ends of the scale the clip bends it a little)
-        boys[k] = np.clip(total[k] - gap * gb, lo, hi)
-        girls[k] = np.clip(total[k] + gap * (1 - gb), lo, hi)
-    for k, r in (("b94", 0.97), ("b95", 0.92), ("eb_entry", 0.8), ("eb94", 0.85), ("eb95", 0.8), ("hum", 0.97),
-                 ("lang", 0.75), ("sci", 1.0)):
-        boys[k] = np.clip(np.round(total[k] * boys_share * r), np.maximum(total[k] - girls["pupils"], 0),
-                          np.minimum(total[k], boys["pupils"]))
-        girls[k] = total[k] - boys[k]
-    return {"Total": total, "Disadvantaged": dis, "Not known to be disadvantaged": other, "Boys": boys,
-            "Girls": girls}
+
+    def col(name: str) -> np.ndarray:
+        return Z[name].to_numpy(dtype=float)
+
+    out = {"Total": {"pupils": col("tpup"), "p8pup": col("p8pup"), "att8": col("att8"), "p8": col("p8"),
+                     "aps": col("ebaccaps"), **{k: col(k) for k in _KS4_COUNT_FIELDS}}}
+    for word, g in _GROUP_OF.items():
+        out[word] = {"pupils": col(f"n4_{g}"), "p8pup": col(f"p8n_{g}"), "att8": col(f"att8_{g}"),
+                     "p8": col(f"p8_{g}"), "aps": col(f"aps_{g}"), **{k: col(f"{k}_{g}") for k in _KS4_COUNT_FIELDS}}
+    return out
 
 
 def _cells(values: np.ndarray, decimals: int = 1) -> np.ndarray:
@@ -223,18 +217,18 @@ def write_ees_ks4(w: world._World, Y: pd.DataFrame, y: int, path: Path, version:
     groups = _ks4_groups(w, Y, idx)
     ne = s["ks4_ne"].to_numpy()[idx]
     p8_na = y in world.P8_NOT_PUBLISHED
-    dis_word = "Not known to be disadvantaged" if new_names else "Disadvantaged all other"
-    filter_of = {"Disadvantage status": "disadvantage_status" if new_names else "disadvantage", "Sex": "sex"}
     blocks = []
-    for topic, word in _KS4_BREAKDOWNS:
+    for topic, word, _, old_word, since in _KS4_BREAKDOWNS:
+        if since and new_names:  # prior attainment: a breakdown of the 2023/24 file only
+            continue
         g = groups[word]
         n, n8 = g["pupils"], g["p8pup"]
-        shown = dis_word if word == "Not known to be disadvantaged" else word
+        shown = word if new_names else old_word
         col = {h: np.asarray(ident[h], dtype=object) for h in _IDENTITY}
         col.update({"breakdown_topic": np.full(m, topic, dtype=object), "breakdown": np.full(m, shown, dtype=object),
                     **{c: np.full(m, "Total", dtype=object) for c in filters}})
-        if topic in filter_of:
-            col[filter_of[topic]] = np.full(m, shown, dtype=object)
+        if topic in _FILTER_OF:
+            col[_FILTER_OF[topic][0 if new_names else 1]] = np.full(m, shown, dtype=object)
         p8 = np.round(g["p8"].astype(float), 2)
         half = 1.96 * world.P8_SIGMA / np.sqrt(np.maximum(n8, 1))
         v = {"pupil_count": _counts(n), "attainment8_average": _cells(g["att8"]),
@@ -281,6 +275,20 @@ def _banding(p8: float, lo: float, hi: float) -> str:
     return "Average"
 
 
+def national_not_disadvantaged(w: world._World, Y: pd.DataFrame) -> tuple[float, float]:
+    """Attainment 8 and Progress 8 of non-disadvantaged pupils nationally, rounded as the national file writes them
+    (the schools of write_ees_ks4_national): DfE's comparator for every school's disadvantage gap."""
+    s = w.s
+    idx = np.flatnonzero(s["has_ks4"].to_numpy() & Y["present"].to_numpy() & (Y["since"].to_numpy() >= 4)
+                         & ~s["ks4_ne"].to_numpy())
+    g = _ks4_groups(w, Y, idx)["Not known to be disadvantaged"]
+    n, n8 = g["pupils"].sum(), g["p8pup"].sum()
+    # a school with no such pupils has no mean for them (NaN): it adds nothing
+    att8 = float(np.nansum(g["att8"] * g["pupils"]) / n) if n else float("nan")
+    p8 = float(np.nansum(g["p8"] * g["p8pup"]) / n8) if n8 else float("nan")
+    return round(att8, 1), round(p8, 2)
+
+
 def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
     """KS4 information about schools: cohort, SEN counts, DfE's disadvantage gaps and the Progress 8 banding."""
     S, T, LR = _lists(w)
@@ -290,11 +298,10 @@ def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, ver
     ident = _identity(w, y, idx, version)
     Z = Y.iloc[idx]
     ZC = world._cols(Z)
-    rng = np.random.default_rng([w.seed, y, 17])
     tpup = Z["tpup"].to_numpy()
-    ehcp = rng.binomial(tpup, np.clip(Z["sene"].to_numpy() / np.maximum(Z["nor"].to_numpy(), 1), 0, 1))
-    senk = rng.binomial(tpup, np.clip(Z["senk"].to_numpy() / np.maximum(Z["nor"].to_numpy(), 1), 0, 1))
+    ehcp, senk = Z["n4_ehc"].to_numpy(), Z["n4_senk"].to_numpy()  # the SEN groups' pupils (as the national file)
     groups = _ks4_groups(w, Y, idx)
+    nat_att8, nat_p8 = national_not_disadvantaged(w, Y)
     p8_na = y in world.P8_NOT_PUBLISHED
     phase = s["phase"].to_numpy()[idx]
     rows = []
@@ -302,11 +309,13 @@ def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, ver
         n = int(tpup[j])
         row = {h: ident[h][j] for h in _IDENTITY}
         lo, hi = int(S["age_low"][i]), int(S["age_high"][i])
-        att_gap = groups["Disadvantaged"]["att8"][j] - 50.3  # the non-disadvantaged national Attainment 8
-        p8_gap = groups["Disadvantaged"]["p8"][j] - 0.16
+        # DfE's gap: the school's disadvantaged pupils against non-disadvantaged pupils nationally, as published
+        att_gap = round(float(groups["Disadvantaged"]["att8"][j]), 1) - nat_att8
+        p8_gap = round(float(groups["Disadvantaged"]["p8"][j]), 2) - nat_p8
         p8, n8 = float(ZC["p8"][j]), int(ZC["p8pup"][j])
         half = 1.96 * world.P8_SIGMA / np.sqrt(max(n8, 1))
         small = n <= 5 or int(ZC["tdis"][j]) <= 5
+        no_entries = bool(s["ks4_ne"].iat[i])  # a special school whose pupils took no GCSEs: no gap to show
         row.update({
             "full_address": f"{S['street'][i]}, {S['town_name'][i]}, {S['postcode'][i]}",
             "telnum": S["phone"][i], "pcon_code": f"E1400{1000 + int(S['la'][i]):04d}",
@@ -319,8 +328,8 @@ def write_ees_ks4_info(w: world._World, Y: pd.DataFrame, y: int, path: Path, ver
             "sen_with_ehcp_pupil_count": str(int(ehcp[j])), "sen_with_ehcp_pupil_percent": _pct(ehcp[j], n),
             "sen_pupil_count": str(int(ehcp[j] + senk[j])), "sen_pupil_percent": _pct(ehcp[j] + senk[j], n),
             "sen_no_ehcp_pupil_count": str(int(senk[j])), "sen_no_ehcp_pupil_percent": _pct(senk[j], n),
-            "attainment8_diffn": "c" if small else _cell(att_gap),
-            "progress8_diffn": "z" if p8_na else "c" if small else _cell(p8_gap, 2),
+            "attainment8_diffn": "z" if no_entries else "c" if small else _cell(att_gap),
+            "progress8_diffn": "z" if p8_na or no_entries else "c" if small else _cell(p8_gap, 2),
             "progress8_banding": "z" if p8_na or n8 <= 5 else _banding(round(p8, 2), p8 - half, p8 + half),
         })
         rows.append([row[h] for h in INFO_HEADER])
@@ -336,8 +345,22 @@ KS2_MEASURES = ["eligible_pupil_count", "expected_standard_pupil_count", "expect
                 "progress_measure_eligible_pupil_count", "progress_measure_score",
                 "progress_measure_lower_conf_interval", "progress_measure_upper_conf_interval"]
 _KS2_SUBJECTS = ["Reading, writing and maths", "Reading", "Writing", "Maths"]
-_KS2_BREAKDOWNS = [("Total", "Total"), ("Disadvantage status", "Disadvantaged"),
-                   ("Disadvantage status", "Not known to be disadvantaged")]
+# breakdown_topic, breakdown, the demo's group ("" for the Total)
+_KS2_BREAKDOWNS = [("Total", "Total", ""), ("Disadvantage status", "Disadvantaged", "dis"),
+                   ("Disadvantage status", "Not known to be disadvantaged", "nondis"), ("Sex", "Boys", "boys"),
+                   ("Sex", "Girls", "girls"), ("First language", "Known or believed to be other than English", "eal"),
+                   ("First language", "Known or believed to be English", "noteal"), ("Mobility", "Mobile", "mob"),
+                   ("Mobility", "Non mobile", "nmob")]
+_KS2_PROG_COL = {"Reading": "readprog", "Writing": "writprog", "Maths": "matprog"}
+
+
+def _ks2_part(Z: pd.DataFrame, g: str) -> dict[str, np.ndarray]:
+    """One KS2 group's pupils, counts at the expected and higher standard and progress scores (g "" = the Total)."""
+    if not g:
+        return {"n": Z["telig"].to_numpy(), "exp": Z["rwm"].to_numpy(), "high": Z["rwm_high"].to_numpy(),
+                **{s_: Z[c].to_numpy() for s_, c in _KS2_PROG_COL.items()}}
+    return {"n": Z[f"n2_{g}"].to_numpy(), "exp": Z[f"rwm_{g}"].to_numpy(), "high": Z[f"rwmh_{g}"].to_numpy(),
+            **{s_: Z[f"{c}_{g}"].to_numpy() for s_, c in _KS2_PROG_COL.items()}}
 
 
 def write_ees_ks2(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
@@ -350,23 +373,15 @@ def write_ees_ks2(w: world._World, Y: pd.DataFrame, y: int, path: Path, version:
     header = [*_IDENTITY, "breakdown_topic", "breakdown", "subject", *KS2_MEASURES]
     special = s["phase"].to_numpy()[idx] == world.SPE
     prog_na = y in world.KS2_PROGRESS_NOT_PUBLISHED
-    telig, ndis = Z["telig"].to_numpy(), Z["ndis2"].to_numpy()
-    rwm, high = Z["rwm"].to_numpy(), Z["rwm_high"].to_numpy()
-    other = telig - ndis
-    # the disadvantaged pupils' counts, kept consistent with the total (neither part above its own pupils)
-    rwm_dis = np.clip(Z["rwm_dis"].to_numpy(), np.maximum(rwm - other, 0), np.minimum(rwm, ndis))
-    high_dis = np.clip(np.round(high * 0.4 * ndis / np.maximum(telig, 1)), np.maximum(high - other, 0),
-                       np.minimum(high, ndis))
-    parts = {"Total": (telig, rwm, high, 0.0), "Disadvantaged": (ndis, rwm_dis, high_dis, -1.1),
-             "Not known to be disadvantaged": (other, rwm - rwm_dis, high - high_dis, 0.4)}
     lowcov, np_ = Z["ks2_lowcov"].to_numpy() | special, Z["ks2_np"].to_numpy()
-    prog = {"Reading": Z["readprog"].to_numpy(), "Writing": Z["writprog"].to_numpy(), "Maths": Z["matprog"].to_numpy()}
+    total = _ks2_part(Z, "")
     score = {"Reading": Z["read_avg"].to_numpy(), "Maths": Z["mat_avg"].to_numpy()}
     sd = {"Reading": 5.8, "Writing": 5.5, "Maths": 5.3}
     blocks = []
-    for topic, word in _KS2_BREAKDOWNS:
-        n, exp_n, high_n, shift = parts[word]
-        mask = np.ones(m, dtype=bool) if word == "Total" else n > 0
+    for topic, word, g in _KS2_BREAKDOWNS:
+        part = _ks2_part(Z, g)
+        n = part["n"]
+        mask = np.ones(m, dtype=bool) if not g else n > 0
         for subject in _KS2_SUBJECTS:
             col = {h: np.asarray(ident[h], dtype=object) for h in _IDENTITY}
             col.update({"breakdown_topic": np.full(m, topic, dtype=object),
@@ -374,17 +389,18 @@ def write_ees_ks2(w: world._World, Y: pd.DataFrame, y: int, path: Path, version:
             v = {k: np.full(m, "z", dtype=object) for k in KS2_MEASURES}
             v["eligible_pupil_count"] = _counts(n)
             if subject == _KS2_SUBJECTS[0]:
-                v.update({"expected_standard_pupil_count": _counts(exp_n),
-                          "expected_standard_pupil_percent": _pcts(exp_n, n),
-                          "higher_standard_pupil_count": _counts(high_n),
-                          "higher_standard_pupil_percent": _pcts(high_n, n)})
+                v.update({"expected_standard_pupil_count": _counts(part["exp"]),
+                          "expected_standard_pupil_percent": _pcts(part["exp"], n),
+                          "higher_standard_pupil_count": _counts(part["high"]),
+                          "higher_standard_pupil_percent": _pcts(part["high"], n)})
             else:
-                if subject in score:
+                if subject in score:  # a group's scaled score sits as far from the school's as its progress does
+                    shift = np.nan_to_num(part[subject] - total[subject])
                     sc = _cells(np.clip(score[subject] + shift, 81, 119), 0)
                     sc[special] = "z"
                     v["average_scaled_score"] = sc
                 if not prog_na:
-                    p = np.round(prog[subject] + shift, 1)
+                    p = np.round(part[subject], 1)
                     half = 1.96 * sd[subject] / np.sqrt(np.maximum(n, 1))
                     v.update({"progress_measure_eligible_pupil_count": _counts(n), "progress_measure_score": _cells(p),
                               "progress_measure_lower_conf_interval": _cells(p - half),
@@ -787,19 +803,25 @@ def write_ees_ks4_national(w: world._World, Y: pd.DataFrame, y: int, path: Path,
     fields = [f for f in _NAT_KS4 if not (y > world.EBACC_LAST and f.startswith("ebacc"))]
     header = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", *_GEO, "version",
               *_NAT_FILTERS, *fields]
+    # every pupil group of the school file (prior attainment every year: the national file has it) and SEN provision
+    breakdowns = [("", "Total")] + [(_FILTER_OF[topic][0], word) for topic, word, g, _, _ in _KS4_BREAKDOWNS if g]
+    breakdowns += [(f, word) for f, word, _ in _KS4_NATIONAL_ONLY]
     rows = []
     for level, m, geo in _areas(w, idx):
-        for word in ("Total", "Disadvantaged", "Not known to be disadvantaged"):
+        for filt, word in breakdowns:
             g = groups[word]
             n, n8 = float(g["pupils"][m].sum()), float(g["p8pup"][m].sum())
             if n <= 0:
                 continue
             row = {"time_period": f"{y}{(y + 1) % 100:02d}", "time_identifier": "Academic year",
                    "geographic_level": level, "country_code": "E92000001", "country_name": "England", **geo,
-                   "version": version, **dict.fromkeys(_NAT_FILTERS, "Total"), "disadvantage_status": word}
-            a8 = float((g["att8"][m] * g["pupils"][m]).sum())
-            aps = float((g["aps"][m] * g["pupils"][m]).sum())
-            p8 = float((g["p8"][m] * g["p8pup"][m]).sum())
+                   "version": version, **dict.fromkeys(_NAT_FILTERS, "Total")}
+            if filt:
+                row[filt] = word
+            # a group with no pupils at a school has no mean there (NaN): it adds nothing
+            a8 = float(np.nansum(g["att8"][m] * g["pupils"][m]))
+            aps = float(np.nansum(g["aps"][m] * g["pupils"][m]))
+            p8 = float(np.nansum(g["p8"][m] * g["p8pup"][m]))
             v = {"pupil_count": str(int(n)), "attainment8_sum": _f(a8, 1), "attainment8_average": _f(a8 / n, 1),
                  "ebacc_aps_sum": _f(aps, 2), "ebacc_aps_average": _f(aps / n, 2)}
             for name, src in (("engmath_94", "b94"), ("engmath_95", "b95"), ("ebacc_entering", "eb_entry"),
@@ -820,41 +842,41 @@ def write_ees_ks4_national(w: world._World, Y: pd.DataFrame, y: int, path: Path,
 
 
 def write_ees_ks2_national(w: world._World, Y: pd.DataFrame, y: int, path: Path, version: str) -> Path | None:
-    """KS2 national, regional and LA figures (state-funded schools), all pupils and by disadvantage."""
+    """KS2 national, regional and LA figures (state-funded schools), all pupils and by each group its filters name
+    (sex, disadvantage, first language)."""
     idx = np.flatnonzero(Y["telig"].to_numpy() > 0)
     Z = Y.iloc[idx]
-    telig, ndis = Z["telig"].to_numpy(dtype=float), Z["ndis2"].to_numpy(dtype=float)
-    rwm, high = Z["rwm"].to_numpy(dtype=float), Z["rwm_high"].to_numpy(dtype=float)
-    rwm_dis = np.clip(Z["rwm_dis"].to_numpy(dtype=float), np.maximum(rwm - (telig - ndis), 0), np.minimum(rwm, ndis))
-    parts = {"Total": (telig, rwm, high), "Disadvantaged": (ndis, rwm_dis, np.round(high * 0.4 * ndis /
-                                                                                    np.maximum(telig, 1))),
-             "Not known to be disadvantaged": (telig - ndis, rwm - rwm_dis, None)}
-    parts["Not known to be disadvantaged"] = (telig - ndis, rwm - rwm_dis, high - parts["Disadvantaged"][2])
     header = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", *_GEO, "version",
               "sex", "disadvantage_status", "first_language", *_NAT_KS2]
-    prog = {"read": Z["readprog"].to_numpy(), "writta": Z["writprog"].to_numpy(), "mat": Z["matprog"].to_numpy()}
+    filt = {"Disadvantage status": "disadvantage_status", "Sex": "sex", "First language": "first_language"}
+    breakdowns = [(filt.get(topic, ""), word, g) for topic, word, g in _KS2_BREAKDOWNS if not g or topic in filt]
+    subj_of = {"read": "Reading", "writta": "Writing", "mat": "Maths"}
     sd = {"read": 5.8, "writta": 5.5, "mat": 5.3}
-    shift = {"Total": 0.0, "Disadvantaged": -1.1, "Not known to be disadvantaged": 0.4}
     rows = []
     for level, m, geo in _areas(w, idx):
-        for word, (n_, e_, h_) in parts.items():
+        for column, word, g in breakdowns:
+            part = _ks2_part(Z, g)
+            n_ = part["n"].astype(float)
             n = float(n_[m].sum())
             if n <= 0:
                 continue
+            e, h = float(part["exp"][m].sum()), float(part["high"][m].sum())
             row = {"time_period": f"{y}{(y + 1) % 100:02d}", "time_identifier": "Academic year",
                    "geographic_level": level, "country_code": "E92000001", "country_name": "England", **geo,
-                   "version": version, "sex": "Total", "disadvantage_status": word, "first_language": "Total",
-                   "t_rwm_eligible_pupils": str(int(n)), "t_rwm_met_expected_standard": str(int(e_[m].sum())),
-                   "pt_rwm_met_expected_standard": _f(100 * e_[m].sum() / n, 0),
-                   "t_rwm_met_higher_standard": str(int(h_[m].sum())),
-                   "pt_rwm_met_higher_standard": _f(100 * h_[m].sum() / n, 0)}
-            for subj, p in prog.items():
+                   "version": version, "sex": "Total", "disadvantage_status": "Total", "first_language": "Total",
+                   "t_rwm_eligible_pupils": str(int(n)), "t_rwm_met_expected_standard": str(int(e)),
+                   "pt_rwm_met_expected_standard": _f(100 * e / n, 0), "t_rwm_met_higher_standard": str(int(h)),
+                   "pt_rwm_met_higher_standard": _f(100 * h / n, 0)}
+            if column:
+                row[column] = word
+            for subj, subject in subj_of.items():
                 keys = [f"t_{subj}_progress_eligible_pupils", f"avg_{subj}_progress_score",
                         f"avg_{subj}_progress_score_lower_ci", f"avg_{subj}_progress_score_upper_ci"]
                 if y in world.KS2_PROGRESS_NOT_PUBLISHED:
                     row.update(dict.fromkeys(keys, "z"))
                     continue
-                mean = float((p[m] * n_[m]).sum() / n) + shift[word]
+                p = np.nan_to_num(part[subject][m])
+                mean = float((p * n_[m]).sum() / n)
                 half = 1.96 * sd[subj] / np.sqrt(n)
                 row.update(zip(keys, (str(int(n)), _f(mean, 2), _f(mean - half, 2), _f(mean + half, 2)),
                                strict=True))
@@ -937,7 +959,7 @@ def write_trust_results(w: world._World, Y: pd.DataFrame, y: int, path: Path, ve
                    "pupil_count": str(int(n.sum()))}
 
             def weighted(v: np.ndarray, wt: np.ndarray = wt) -> float:
-                return float((v * wt).sum() / wt.sum())
+                return float(np.nansum(v * wt) / wt.sum())  # a school with none of the group has no mean for it
 
             row["attainment8_average_weighted"] = _f(weighted(g["att8"][mem]), 1)
             row["ebacc_aps_average_weighted"] = _f(weighted(g["aps"][mem]), 2)
@@ -949,7 +971,7 @@ def write_trust_results(w: world._World, Y: pd.DataFrame, y: int, path: Path, ve
                 row.update(dict.fromkeys(("progress8_pupil_percent", "progress8_average_weighted",
                                           "progress8_lower_95_ci", "progress8_upper_95_ci"), "z"))
             else:
-                p8 = float((g["p8"][mem] * n8 * yrs).sum() / (n8 * yrs).sum())
+                p8 = float(np.nansum(g["p8"][mem] * n8 * yrs) / (n8 * yrs).sum())
                 half = 1.96 * world.P8_SIGMA / np.sqrt(n8.sum())
                 row.update({"progress8_pupil_percent": _f(100 * n8.sum() / n.sum(), 1),
                             "progress8_average_weighted": _f(p8, 2), "progress8_lower_95_ci": _f(p8 - half, 2),

@@ -13,6 +13,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     pass
+from data.demo.pupil_groups import KS2_GROUPS, KS4_GROUPS
 from data.demo.simulation import _simulate_year
 from data.demo.world import (
     _CENSUS_TYPE,
@@ -183,8 +184,37 @@ def _nftype_in(w: _World, y: int) -> np.ndarray:
     return nft
 
 
+# The KS4 final's pupil groups (the real 815_2018_ks4final header): column suffix, our group, its cohort column,
+# the stem of its grade 4+/5+ English and maths columns. TEALGRP1 (English first language) has a cohort only.
+_KS4_WIDE_GROUPS = (("FSM6CLA1A", "dis", "TFSM6CLA1A", "PTFSM6CLA1ABASICS"),
+                    ("NFSM6CLA1A", "nondis", "TNOTFSM6CLA1A", "PTNOTFSM6CLA1ABASICS"),
+                    ("LO", "lo", "TPRIORLO", "PTBASICSLO"), ("AV", "mid", "TPRIORAV", "PTBASICSAV"),
+                    ("HI", "hi", "TPRIORHI", "PTBASICSHI"), ("EAL", "eal", "TEALGRP2", "PTL2BASICSEAL"),
+                    ("BOYS", "boys", "BPUP", "PBL2BASICS"), ("GIRLS", "girls", "GPUP", "PGL2BASICS"),
+                    ("NMOB", "nmob", "TNMOB", "PTL2BASICSNMOB"))
+_KS4_COHORTS = (*((c, g) for _, g, c, _ in _KS4_WIDE_GROUPS), ("TEALGRP1", "noteal"))
+_KS4_ALL_SCHOOLS = ("boys", "girls")  # the RECTYPE 5 (all schools) row carries only the sexes' figures
 _EBACC_COLS = ("EBACCAPS", "PTEBACC_E_PTQ_EE", "PTEBACC_94", "PTEBACC_95", "PTEBAC2SCI_E_PTQ_EE",
-               "PTEBACHUM_E_PTQ_EE", "PTEBACLAN_E_PTQ_EE")
+               "PTEBACHUM_E_PTQ_EE", "PTEBACLAN_E_PTQ_EE", *(f"EBACCAPS_{sfx}" for sfx, *_ in _KS4_WIDE_GROUPS))
+
+
+def _ks4_group_cells(Z: pd.DataFrame, pd_: int) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
+    """The pupil-group columns of a KS4 final's school rows, and each column's pupils (for suppression)."""
+    cols: dict[str, list[str]] = {}
+    pupils: dict[str, np.ndarray] = {}
+    for sfx, g, _, basics in _KS4_WIDE_GROUPS:
+        n, n8 = Z[f"n4_{g}"].to_numpy(), Z[f"p8n_{g}"].to_numpy()
+        p8 = np.round(Z[f"p8_{g}"].to_numpy(), 2)
+        half = 1.96 * P8_SIGMA / np.sqrt(np.maximum(n8, 1))
+        cols[f"ATT8SCR_{sfx}"] = _num(Z[f"att8_{g}"].to_numpy(), 1)
+        cols[f"P8PUP_{sfx}"], cols[f"P8MEA_{sfx}"] = n8.astype(str).tolist(), _num(p8, 2)
+        cols[f"P8CILOW_{sfx}"], cols[f"P8CIUPP_{sfx}"] = _num(p8 - half, 2), _num(p8 + half, 2)
+        cols[f"{basics}_94"] = _pct(_ratio(Z[f"b94_{g}"], n), pd_)
+        cols[f"{basics}_95"] = _pct(_ratio(Z[f"b95_{g}"], n), pd_)
+        cols[f"EBACCAPS_{sfx}"] = _num(Z[f"aps_{g}"].to_numpy(), 2)
+        pupils.update({f"ATT8SCR_{sfx}": n, f"{basics}_94": n, f"{basics}_95": n, f"EBACCAPS_{sfx}": n,
+                       **{f"{c}_{sfx}": n8 for c in ("P8PUP", "P8MEA", "P8CILOW", "P8CIUPP")}})
+    return cols, pupils
 
 
 def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
@@ -202,9 +232,24 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     p8 = np.round(Z["p8"].to_numpy(), 2)
     p8pup = Z["p8pup"].to_numpy()
     half = 1.96 * P8_SIGMA / np.sqrt(np.maximum(p8pup, 1))
-    p8dis = np.round(Z["p8_dis"].to_numpy(), 2)
-    pdis = Z["p8pup_dis"].to_numpy()
-    half_dis = 1.96 * P8_SIGMA / np.sqrt(np.maximum(pdis, 1))
+
+    # LA (RECTYPE 4) and national (5 all schools, 7 state-funded) figures from the schools' own numbers; the
+    # national non-disadvantaged pupils' results are DfE's comparator for every school's gap (DIFFN_*)
+    ok = idx[~new & ~ne]
+    group_sums = [f"{c}_{g}" for g in KS4_GROUPS for c in ("n4", "p8n", "b94", "b95")]
+    sums = ["nor", "tpup", "p8pup", "b94", "b95", "eb_entry", "eb94", "eb95", "sci", "hum", "lang", *group_sums]
+    means = {"att8": "tpup", "ebaccaps": "tpup", "ks2aps": "tpup", "p8": "p8pup",
+             **{f"{c}_{g}": f"{wc}_{g}" for g in KS4_GROUPS for c, wc in (("att8", "n4"), ("aps", "n4"),
+                                                                           ("p8", "p8n"))}}
+    if len(ok):
+        by_la = _agg(Y, ok, s["la_code"].to_numpy()[ok], sums, means)
+        nat = _agg(Y, ok, np.zeros(len(ok), dtype=int), sums, means).iloc[0]
+        groups = [("4", str(la), G) for la, G in by_la.iterrows()] + [("5", "", nat), ("7", "", nat)]
+        nat_att8, nat_p8 = round(float(nat["att8_nondis"]), 1), round(float(nat["p8_nondis"]), 2)
+    else:
+        groups, nat_att8, nat_p8 = [], float("nan"), float("nan")
+
+    group_cols, group_pupils = _ks4_group_cells(Z, pd_)
     cols: dict[str, list[str]] = {
         **_ks_identity(w, y, idx, special),
         "ICLOSE": np.where(s["close_year"].to_numpy()[idx] == y, "1", "0").tolist(),
@@ -219,6 +264,7 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         "KS2APS": _num(Z["ks2aps"].to_numpy(), 1),
         "TFSM6CLA1A": Z["tdis"].to_numpy().astype(str).tolist(),
         "PTFSM6CLA1A": _pct(_ratio(Z["tdis"], tpup), 0),
+        **{c: Z[f"n4_{g}"].to_numpy().astype(str).tolist() for c, g in _KS4_COHORTS if c != "TFSM6CLA1A"},
         "ATT8SCR": _num(Z["att8"].to_numpy(), 1),
         "P8PUP": p8pup.astype(str).tolist(),
         "P8MEACOV": _pct(_ratio(p8pup, tpup), 0),
@@ -234,45 +280,36 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         "PTEBAC2SCI_E_PTQ_EE": _pct(_ratio(Z["sci"], tpup), pd_),
         "PTEBACHUM_E_PTQ_EE": _pct(_ratio(Z["hum"], tpup), pd_),
         "PTEBACLAN_E_PTQ_EE": _pct(_ratio(Z["lang"], tpup), pd_),
-        "ATT8SCR_FSM6CLA1A": _num(Z["att8_dis"].to_numpy(), 1),
-        "P8PUP_FSM6CLA1A": pdis.astype(str).tolist(),
-        "P8MEA_FSM6CLA1A": _num(p8dis, 2),
-        "P8CILOW_FSM6CLA1A": _num(p8dis - half_dis, 2),
-        "P8CIUPP_FSM6CLA1A": _num(p8dis + half_dis, 2),
+        **group_cols,
+        # DfE's gap: the school's disadvantaged pupils against non-disadvantaged pupils nationally (rounded figures)
+        "DIFFN_ATT8": _num(np.round(Z["att8_dis"].to_numpy(), 1) - nat_att8, 1),
+        "DIFFN_P8MEA": _num(np.round(Z["p8_dis"].to_numpy(), 2) - nat_p8, 2),
     }
+    group_pupils.update(DIFFN_ATT8=Z["tdis"].to_numpy(), DIFFN_P8MEA=Z["p8pup_dis"].to_numpy())
     if y > EBACC_LAST:  # the EBacc measures ended with 2024/25: later tables have no such columns
         for c in _EBACC_COLS:
             del cols[c]
     header = list(cols)
     outcome = header[header.index("ATT8SCR"):]
     p8_cols = ["P8PUP", "P8MEACOV", "P8MEA", "P8CILOW", "P8CIUPP"]
-    dis_cols = ["P8PUP_FSM6CLA1A", "P8MEA_FSM6CLA1A", "P8CILOW_FSM6CLA1A", "P8CIUPP_FSM6CLA1A"]
+    group_p8 = [c for c in header if c.startswith(("P8PUP_", "P8MEA_", "P8CILOW_", "P8CIUPP_")) or c == "DIFFN_P8MEA"]
     for c in outcome:  # special schools whose pupils took no GCSEs: no entries
         _codes(cols[c], ne & ~supp, "NE")
-    for c in dis_cols + ["ATT8SCR_FSM6CLA1A"]:
-        _codes(cols[c], (pdis <= 5) & ~ne, "SUPP")
-    for c in ["KS2APS", "TFSM6CLA1A", "PTFSM6CLA1A", *outcome]:  # five or fewer pupils: nothing published
+    for c, n in group_pupils.items():  # a group of five pupils or fewer is not published; no pupils, no entries
+        if c in cols:
+            _codes(cols[c], (n == 0) & ~ne, "NE")
+            _codes(cols[c], (n > 0) & (n <= 5) & ~ne, "SUPP")
+    cohorts = [c for c, _ in _KS4_COHORTS]
+    for c in ["KS2APS", "PTFSM6CLA1A", *cohorts, *outcome]:  # five or fewer pupils: nothing published
         _codes(cols[c], supp, "SUPP")
     if p8_na:
-        for c in p8_cols + dis_cols:
+        for c in p8_cols + group_p8:
             cols[c] = ["NA"] * len(idx)
     rows = _rows(cols, header)
     for i in np.flatnonzero(new):  # no year 11 yet: the row stops after TOTPUPS (a ragged row)
         rows[i] = rows[i][: header.index("TOTPUPS") + 1]
 
-    # LA (RECTYPE 4) and national (5 all schools, 7 state-funded) rows from the schools' own numbers.
-    ok = idx[~new & ~ne]
-    sums = ["nor", "tpup", "p8pup", "b94", "b95", "eb_entry", "eb94", "eb95", "sci", "hum", "lang", "tdis",
-            "p8pup_dis"]
-    means = {"att8": "tpup", "ebaccaps": "tpup", "ks2aps": "tpup", "p8": "p8pup", "p8_dis": "p8pup_dis",
-             "att8_dis": "tdis"}
     extra = []
-    if len(ok):
-        by_la = _agg(Y, ok, s["la_code"].to_numpy()[ok], sums, means)
-        nat = _agg(Y, ok, np.zeros(len(ok), dtype=int), sums, means).iloc[0]
-        groups = [("4", str(la), G) for la, G in by_la.iterrows()] + [("5", "", nat), ("7", "", nat)]
-    else:
-        groups = []
     dp = 2 if pd_ == 0 else 1  # LA and national rows: 68.40% in older finals
     for rectype, la, G in groups:
         T = G["tpup"]
@@ -283,22 +320,50 @@ def _write_ks4(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
                          ("PTEBACC_94", "eb94"), ("PTEBACC_95", "eb95"), ("PTEBAC2SCI_E_PTQ_EE", "sci"),
                          ("PTEBACHUM_E_PTQ_EE", "hum"), ("PTEBACLAN_E_PTQ_EE", "lang")):
             row[col] = _share(G[src], T, dp, trim=False)
-        if rectype != "5":  # the all-schools row carries no progress or disadvantage figures
-            row.update(KS2APS=_f(G["ks2aps"], 1), TFSM6CLA1A=str(int(G["tdis"])),
-                       PTFSM6CLA1A=_share(G["tdis"], T, dp, trim=False), ATT8SCR_FSM6CLA1A=_f(G["att8_dis"], 1))
+        for c, g in _KS4_COHORTS:  # the all-schools row carries no progress or disadvantage figures
+            if rectype != "5" or g in _KS4_ALL_SCHOOLS:
+                row[c] = str(int(G[f"n4_{g}"]))
+        for sfx, g, _, basics in _KS4_WIDE_GROUPS:
+            if rectype == "5" and g not in _KS4_ALL_SCHOOLS:
+                continue
+            n = G[f"n4_{g}"]
+            row.update({f"ATT8SCR_{sfx}": _f(G[f"att8_{g}"], 1), f"EBACCAPS_{sfx}": _f(G[f"aps_{g}"], 2),
+                        f"{basics}_94": _share(G[f"b94_{g}"], n, dp, trim=False),
+                        f"{basics}_95": _share(G[f"b95_{g}"], n, dp, trim=False)})
+            if rectype == "5":
+                continue
             if p8_na:
-                row.update({c: "NA" for c in p8_cols + dis_cols})
+                row.update({f"{c}_{sfx}": "NA" for c in ("P8PUP", "P8MEA", "P8CILOW", "P8CIUPP")})
+                continue
+            n8 = G[f"p8n_{g}"]
+            row.update({f"P8PUP_{sfx}": str(int(n8)), f"P8MEA_{sfx}": _f(G[f"p8_{g}"], 2)})
+            if rectype == "4" and n8:  # LA rows carry confidence intervals; the national row does not
+                v, ci = round(G[f"p8_{g}"], 2), 1.96 * P8_SIGMA / np.sqrt(n8)
+                row.update({f"P8CILOW_{sfx}": _f(v - ci, 2), f"P8CIUPP_{sfx}": _f(v + ci, 2)})
+        if rectype != "5":
+            row.update(KS2APS=_f(G["ks2aps"], 1), PTFSM6CLA1A=_share(G["n4_dis"], T, dp, trim=False))
+            if p8_na:
+                row.update({c: "NA" for c in p8_cols})
             else:
-                pp, pdv = G["p8pup"], G["p8pup_dis"]
-                row.update(P8PUP=str(int(pp)), P8MEA=_f(G["p8"], 2), P8PUP_FSM6CLA1A=str(int(pdv)),
-                           P8MEA_FSM6CLA1A=_f(G["p8_dis"], 2))
-                if rectype == "4" and pp and pdv:  # LA rows carry confidence intervals; the national row does not
-                    ci, cid = 1.96 * P8_SIGMA / np.sqrt(pp), 1.96 * P8_SIGMA / np.sqrt(pdv)
-                    p8v, p8d = round(G["p8"], 2), round(G["p8_dis"], 2)
-                    row.update(P8CILOW=_f(p8v - ci, 2), P8CIUPP=_f(p8v + ci, 2),
-                               P8CILOW_FSM6CLA1A=_f(p8d - cid, 2), P8CIUPP_FSM6CLA1A=_f(p8d + cid, 2))
-        extra.append([row[h] for h in header])
+                pp = G["p8pup"]
+                row.update(P8PUP=str(int(pp)), P8MEA=_f(G["p8"], 2))
+                if rectype == "4" and pp:
+                    ci = 1.96 * P8_SIGMA / np.sqrt(pp)
+                    p8v = round(G["p8"], 2)
+                    row.update(P8CILOW=_f(p8v - ci, 2), P8CIUPP=_f(p8v + ci, 2))
+        if rectype == "4":  # an LA's gap, DfE's way; the national rows have none (it would be their own)
+            row["DIFFN_ATT8"] = _f(round(G["att8_dis"], 1) - nat_att8, 1)
+            row["DIFFN_P8MEA"] = "NA" if p8_na else _f(round(G["p8_dis"], 2) - nat_p8, 2)
+        extra.append([row[h] for h in header if h in row])
     return _write_csv(path, header, rows + extra, style="perf")
+
+
+# The KS2 final's pupil groups (DfE's ks2_meta): column suffix, our group, its cohort column.
+_KS2_WIDE_GROUPS = (("FSM6CLA1A", "dis", "TFSM6CLA1A"), ("NotFSM6CLA1A", "nondis", "TNotFSM6CLA1A"),
+                    ("B", "boys", "BELIG"), ("G", "girls", "GELIG"), ("L", "lo", "TKS1GROUP_L"),
+                    ("M", "mid", "TKS1GROUP_M"), ("H", "hi", "TKS1GROUP_H"), ("EAL", "eal", "TEALGRP2"),
+                    ("MOBN", "nmob", "TMOBN"))
+_KS2_PROG = (("READ", "readprog", 5.8), ("WRIT", "writprog", 5.5), ("MAT", "matprog", 5.3))
 
 
 def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
@@ -310,6 +375,15 @@ def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
     supp = telig <= 5
     prog_na = y in KS2_PROGRESS_NOT_PUBLISHED
     sq = np.sqrt(np.maximum(telig, 1))
+    # LA and national figures from the schools' own; the national non-disadvantaged rates are DfE's gap comparator
+    group_sums = [f"{c}_{g}" for g in KS2_GROUPS for c in ("n2", "rwm", "rwmh")]
+    sums = ["nor", "telig", "rwm", "rwm_high", *group_sums]
+    means = {"read_avg": "telig", "mat_avg": "telig", "readprog": "telig", "writprog": "telig", "matprog": "telig",
+             **{f"{c}_{g}": f"n2_{g}" for g in KS2_GROUPS for _, c, _ in _KS2_PROG}}
+    by_la = _agg(Y, idx, s["la_code"].to_numpy()[idx], sums, means)
+    nat = _agg(Y, idx, np.zeros(len(idx), dtype=int), sums, means).iloc[0]
+    nat_exp = round(100 * nat["rwm_nondis"] / nat["n2_nondis"]) if nat["n2_nondis"] else float("nan")
+    nat_high = round(100 * nat["rwmh_nondis"] / nat["n2_nondis"]) if nat["n2_nondis"] else float("nan")
     cols: dict[str, list[str]] = {
         **_ks_identity(w, y, idx, special),
         "NFTYPE": _nftype_in(w, y)[idx].tolist(),
@@ -318,12 +392,15 @@ def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
                                                      strict=True)],
         "TOTPUPS": Z["nor"].to_numpy().astype(str).tolist(),
         "TELIG": telig.astype(str).tolist(),
+        **{c: Z[f"n2_{g}"].to_numpy().astype(str).tolist() for _, g, c in _KS2_WIDE_GROUPS[2:]},
         "TFSM6CLA1A": Z["ndis2"].to_numpy().astype(str).tolist(),
         "PTFSM6CLA1A": _pct(_ratio(Z["ndis2"], telig), 0),
+        "TNotFSM6CLA1A": Z["n2_nondis"].to_numpy().astype(str).tolist(),
         "PTRWM_EXP": _pct(_ratio(Z["rwm"], telig), 0),
         "PTRWM_HIGH": _pct(_ratio(Z["rwm_high"], telig), 0),
     }
-    for name, col, sd in (("READ", "readprog", 5.8), ("WRIT", "writprog", 5.5), ("MAT", "matprog", 5.3)):
+    group_pupils: dict[str, np.ndarray] = {}
+    for name, col, sd in _KS2_PROG:
         v = np.round(Z[col].to_numpy(), 1)
         cols[f"{name}PROG"] = _num(v, 1)
         cols[f"{name}PROG_LOWER"] = _num(v - 1.96 * sd / sq, 1)
@@ -331,16 +408,35 @@ def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         cols[f"{name}COV"] = _pct(np.where(Z["ks2_lowcov"].to_numpy(), 35 + telig % 10, 100 - telig % 5), 0)
     cols["READ_AVERAGE"] = _num(Z["read_avg"].to_numpy(), 0)
     cols["MAT_AVERAGE"] = _num(Z["mat_avg"].to_numpy(), 0)
-    cols["PTRWM_EXP_FSM6CLA1A"] = _pct(_ratio(Z["rwm_dis"], Z["ndis2"]), 0)
+    for sfx, g, _ in _KS2_WIDE_GROUPS:
+        n = Z[f"n2_{g}"].to_numpy()
+        cols[f"PTRWM_EXP_{sfx}"] = _pct(_ratio(Z[f"rwm_{g}"], n), 0)
+        cols[f"PTRWM_HIGH_{sfx}"] = _pct(_ratio(Z[f"rwmh_{g}"], n), 0)
+        group_pupils.update({f"PTRWM_EXP_{sfx}": n, f"PTRWM_HIGH_{sfx}": n})
+        if sfx == "FSM6CLA1A":  # DfE's gap: the school's disadvantaged pupils against other pupils nationally
+            cols["DIFFN_RWM_EXP"] = _pct(np.round(_ratio(Z["rwm_dis"], n)) - nat_exp, 0)
+            cols["DIFFN_RWM_HIGH"] = _pct(np.round(_ratio(Z["rwmh_dis"], n)) - nat_high, 0)
+            group_pupils.update(DIFFN_RWM_EXP=n, DIFFN_RWM_HIGH=n)
+    for name, col, sd in _KS2_PROG:
+        for sfx, g, _ in _KS2_WIDE_GROUPS:
+            n = Z[f"n2_{g}"].to_numpy()
+            v = np.round(Z[f"{col}_{g}"].to_numpy(), 1)
+            ci = 1.96 * sd / np.sqrt(np.maximum(n, 1))
+            cols[f"{name}PROG_{sfx}"] = _num(v, 1)
+            cols[f"{name}PROG_{sfx}_LOWER"] = _num(v - ci, 1)
+            cols[f"{name}PROG_{sfx}_UPPER"] = _num(v + ci, 1)
+            group_pupils.update({f"{name}PROG_{sfx}{end}": n for end in ("", "_LOWER", "_UPPER")})
     header = list(cols)
     prog = [c for c in header if "PROG" in c]
-    outcome = header[header.index("TFSM6CLA1A"):]
+    outcome = header[header.index("BELIG"):]
     lowcov = Z["ks2_lowcov"].to_numpy() | special
     for c in prog:
         _codes(cols[c], lowcov, "LOWCOV")
     for c in ("READ_AVERAGE", "MAT_AVERAGE"):
         _codes(cols[c], special, "NE")
-    _codes(cols["PTRWM_EXP_FSM6CLA1A"], Z["ndis2"].to_numpy() <= 5, "SUPP")
+    for c, n in group_pupils.items():  # a group of five pupils or fewer is not published; no pupils, no entries
+        _codes(cols[c], n == 0, "NE")
+        _codes(cols[c], (n > 0) & (n <= 5), "SUPP")
     for c in outcome:
         _codes(cols[c], Z["ks2_np"].to_numpy(), "NP")
         _codes(cols[c], supp, "SUPP")
@@ -348,20 +444,24 @@ def _write_ks2(w: _World, Y: pd.DataFrame, y: int, path: Path) -> Path:
         for c in prog:
             cols[c] = ["NA"] * len(idx)
     rows = _rows(cols, header)
-    sums = ["nor", "telig", "ndis2", "rwm", "rwm_high", "rwm_dis"]
-    means = {"read_avg": "telig", "mat_avg": "telig", "readprog": "telig", "writprog": "telig", "matprog": "telig"}
-    by_la = _agg(Y, idx, s["la_code"].to_numpy()[idx], sums, means)
-    nat = _agg(Y, idx, np.zeros(len(idx), dtype=int), sums, means).iloc[0]
     for rectype, la, G in [("4", str(la), G) for la, G in by_la.iterrows()] + [("5", "", nat), ("7", "", nat)]:
         T = G["telig"]
         row = {h: "" for h in header}
         row.update(RECTYPE=rectype, LEA=la, TOTPUPS=str(int(G["nor"])), TELIG=str(int(T)),
-                   TFSM6CLA1A=str(int(G["ndis2"])), PTFSM6CLA1A=_share(G["ndis2"], T, 0),
-                   PTRWM_EXP=_share(G["rwm"], T, 0), PTRWM_HIGH=_share(G["rwm_high"], T, 0),
-                   READ_AVERAGE=_f(G["read_avg"], 0), MAT_AVERAGE=_f(G["mat_avg"], 0),
-                   PTRWM_EXP_FSM6CLA1A=_share(G["rwm_dis"], G["ndis2"], 0))
-        for name, col in (("READ", "readprog"), ("WRIT", "writprog"), ("MAT", "matprog")):
+                   PTFSM6CLA1A=_share(G["n2_dis"], T, 0), PTRWM_EXP=_share(G["rwm"], T, 0),
+                   PTRWM_HIGH=_share(G["rwm_high"], T, 0), READ_AVERAGE=_f(G["read_avg"], 0),
+                   MAT_AVERAGE=_f(G["mat_avg"], 0))
+        for sfx, g, c in _KS2_WIDE_GROUPS:
+            n = G[f"n2_{g}"]
+            row.update({c: str(int(n)), f"PTRWM_EXP_{sfx}": _share(G[f"rwm_{g}"], n, 0),
+                        f"PTRWM_HIGH_{sfx}": _share(G[f"rwmh_{g}"], n, 0)})
+            for name, col, _ in _KS2_PROG:
+                row[f"{name}PROG_{sfx}"] = "NA" if prog_na else _f(G[f"{col}_{g}"], 1)
+        for name, col, _ in _KS2_PROG:
             row[f"{name}PROG"] = "NA" if prog_na else _f(G[col], 1)
+        if rectype == "4" and G["n2_dis"]:  # an LA's gap, DfE's way
+            row["DIFFN_RWM_EXP"] = _f(round(100 * G["rwm_dis"] / G["n2_dis"]) - nat_exp, 0, suffix="%")
+            row["DIFFN_RWM_HIGH"] = _f(round(100 * G["rwmh_dis"] / G["n2_dis"]) - nat_high, 0, suffix="%")
         rows.append([row[h] for h in header])
     return _write_csv(path, header, rows, style="perf")
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     pass
+from data.demo import pupil_groups
 from data.demo.world import (
     _B_ABS,
     _B_ATT8,
@@ -186,4 +187,7 @@ def _simulate_year(w: _World, y: int) -> pd.DataFrame:
     # ---- Gaps: a school missing from a year's census/absence/workforce/finance (returns not made).
     d["gap"] = rng.random(n) < 0.006
     d["abs_gap"] = rng.random(n) < 0.01
+
+    # ---- Pupil groups: cohorts and results per group, adding up to the totals above (their own random stream).
+    pupil_groups.simulate(w, y, d, k)
     return pd.DataFrame(d)
