@@ -445,20 +445,34 @@ def min_cohort_range(d: Definitions) -> list[Issue]:
             and not (type(m["min_cohort"]) is int and low <= m["min_cohort"] <= high)]
 
 
-def sources_shape(d: Definitions) -> list[Issue]:
-    """sources, when given, is a list of [[measure.sources]] tables."""
-    out = []
+def _measure_tables(d: Definitions, field: str, noun: str) -> Iterator[tuple[int, dict, int, dict] | Issue]:
+    """Each measure's [[measure.<field>]] tables as (measure index, measure, j, table), and an Issue where the field
+    is not a list of tables (`noun` names one table in the sentence: "source", "group")."""
     for i, m in d.measures:
-        v = m.get("sources")
+        v = m.get(field)
         if v is None:
             continue
         if not isinstance(v, list):
-            out.append(d.issue(i, "sources", f"sources must be a list of [[measure.sources]] tables, not {v!r}"))
+            yield d.issue(i, field, f"{field} must be a list of [[measure.{field}]] tables, not {v!r}")
             continue
-        for j, s in enumerate(v):
-            if not isinstance(s, dict):
-                out.append(d.issue(i, f"sources[{j}]", f"source {j + 1} must be a table of fields, not {s!r}"))
-    return out
+        for j, t in enumerate(v):
+            if isinstance(t, dict):
+                yield i, m, j, t
+            else:
+                yield d.issue(i, f"{field}[{j}]", f"{noun} {j + 1} must be a table of fields, not {t!r}")
+
+
+def _column_issue(d: Definitions, i: int, where: str, f: str, v: object) -> Issue | None:
+    """An Issue when a column field is neither a column name nor a list of names (None when it is, or absent)."""
+    names = v if isinstance(v, list) else [v]
+    if v is None or (names and all(isinstance(n, str) and n.strip() for n in names)):
+        return None
+    return d.issue(i, f"{where}.{f}", f"{f} must be a column name or a list of column names, not {v!r}")
+
+
+def sources_shape(d: Definitions) -> list[Issue]:
+    """sources, when given, is a list of [[measure.sources]] tables."""
+    return [x for x in _measure_tables(d, "sources", "source") if isinstance(x, Issue)]
 
 
 def source_kind(d: Definitions) -> list[Issue]:
@@ -483,14 +497,7 @@ def source_columns(d: Definitions) -> list[Issue]:
     """Each source gives a value or a numerator column; every column is a name or a list of names."""
     out = []
     for i, _, j, s in d.sources():
-        for f in COLUMN_FIELDS:
-            v = s.get(f)
-            if v is None:
-                continue
-            names = v if isinstance(v, list) else [v]
-            if not names or not all(isinstance(n, str) and n.strip() for n in names):
-                out.append(d.issue(i, f"sources[{j}].{f}", f"{f} must be a column name or a list of column "
-                                                           f"names, not {v!r}"))
+        out += [x for f in COLUMN_FIELDS if (x := _column_issue(d, i, f"sources[{j}]", f, s.get(f))) is not None]
         if s.get("value") is None and s.get("numerator") is None:
             out.append(d.issue(i, f"sources[{j}]", f"source {_kind(s)} gives neither a value nor a numerator "
                                                    "column"))
@@ -501,51 +508,40 @@ def groups_shape(d: Definitions) -> list[Issue]:
     """groups, when given, is a list of [[measure.groups]] tables of known fields, each naming a kind of file among
     the measure's sources, a pupil group of metrics/pupil_groups.py, an optional scope ("gap": DfE's published gap)
     and a value column (every column a name or a list of names); one table per kind, group and scope."""
-    out = []
-    for i, m in d.measures:
-        v = m.get("groups")
-        if v is None:
+    out: list[Issue] = []
+    seen: dict[tuple[int, object, object, object], int] = {}
+    for x in _measure_tables(d, "groups", "group"):
+        if isinstance(x, Issue):
+            out.append(x)
             continue
-        if not isinstance(v, list):
-            out.append(d.issue(i, "groups", f"groups must be a list of [[measure.groups]] tables, not {v!r}"))
-            continue
+        i, m, j, g = x
+        where = f"groups[{j}]"
         kinds = {s.get("kind") for s in m.get("sources") or [] if isinstance(s, dict)}
-        seen: dict[tuple[object, object, object], int] = {}
-        for j, g in enumerate(v):
-            where = f"groups[{j}]"
-            if not isinstance(g, dict):
-                out.append(d.issue(i, where, f"group {j + 1} must be a table of fields, not {g!r}"))
-                continue
-            out += [d.issue(i, f"{where}.{k}", f"unknown group field '{k}'; the fields are: "
-                                               f"{_allowed(GROUP_FIELDS)}") for k in g if k not in GROUP_FIELDS]
-            k = g.get("kind")
-            if not isinstance(k, str) or k not in kinds:
-                got = "no kind" if k is None else f"kind {k!r}"
-                out.append(d.issue(i, f"{where}.kind", f"group {j + 1} has {got}; it must be one of this measure's "
-                                                       f"sources: {_allowed(sorted(str(x) for x in kinds))}"))
-            pg = g.get("pupil_group")
-            if not isinstance(pg, str) or pg not in PUPIL_GROUPS:
-                out.append(d.issue(i, f"{where}.pupil_group", f"group {j + 1} names pupil group {pg!r}, which is not "
-                                                              f"one of: {_allowed(PUPIL_GROUPS)}"))
-            scope = g.get("scope")
-            if scope is not None and scope not in GROUP_SCOPES:
-                out.append(d.issue(i, f"{where}.scope", f"group {j + 1} has scope {scope!r}: leave it out for the "
-                                                        "group's own value, or write \"gap\" for DfE's published gap"))
-            for f in GROUP_COLUMN_FIELDS:
-                c = g.get(f)
-                names = c if isinstance(c, list) else [c]
-                if c is not None and (not names or not all(isinstance(n, str) and n.strip() for n in names)):
-                    out.append(d.issue(i, f"{where}.{f}", f"{f} must be a column name or a list of column names, "
-                                                          f"not {c!r}"))
-            if g.get("value") is None:
-                out.append(d.issue(i, where, f"group {j + 1} ({pg}) gives no value column"))
-            key = (k, pg, scope)
-            if key in seen:
-                what = f"{pg}{' (' + str(scope) + ')' if scope else ''} in {k} files"
-                out.append(d.issue(i, where, f"groups {seen[key] + 1} and {j + 1} both say where {what} is: give one, "
-                                             "listing alternative column names in it"))
-            else:
-                seen[key] = j
+        out += [d.issue(i, f"{where}.{k}", f"unknown group field '{k}'; the fields are: "
+                                           f"{_allowed(GROUP_FIELDS)}") for k in g if k not in GROUP_FIELDS]
+        k = g.get("kind")
+        if not isinstance(k, str) or k not in kinds:
+            got = "no kind" if k is None else f"kind {k!r}"
+            out.append(d.issue(i, f"{where}.kind", f"group {j + 1} has {got}; it must be one of this measure's "
+                                                   f"sources: {_allowed(sorted(str(x) for x in kinds))}"))
+        pg = g.get("pupil_group")
+        if not isinstance(pg, str) or pg not in PUPIL_GROUPS:
+            out.append(d.issue(i, f"{where}.pupil_group", f"group {j + 1} names pupil group {pg!r}, which is not "
+                                                          f"one of: {_allowed(PUPIL_GROUPS)}"))
+        scope = g.get("scope")
+        if scope is not None and scope not in GROUP_SCOPES:
+            out.append(d.issue(i, f"{where}.scope", f"group {j + 1} has scope {scope!r}: leave it out for the "
+                                                    "group's own value, or write \"gap\" for DfE's published gap"))
+        out += [x for f in GROUP_COLUMN_FIELDS if (x := _column_issue(d, i, where, f, g.get(f))) is not None]
+        if g.get("value") is None:
+            out.append(d.issue(i, where, f"group {j + 1} ({pg}) gives no value column"))
+        key = (i, k, pg, scope)
+        if key in seen:
+            what = f"{pg}{' (' + str(scope) + ')' if scope else ''} in {k} files"
+            out.append(d.issue(i, where, f"groups {seen[key] + 1} and {j + 1} both say where {what} is: give one, "
+                                         "listing alternative column names in it"))
+        else:
+            seen[key] = j
     return out
 
 

@@ -116,8 +116,10 @@ def test_the_disadvantaged_view_leads_the_card(server, browser, e2e_store, name)
             d = pupil_groups.disadvantage(s, group=gid, period=period)
         else:
             # the school shown: its selector reads "Name (URN)"
-            shown = page.locator("[data-testid='stSelectbox']").filter(has_text=" (").last.inner_text()
-            urn = int(shown.rsplit("(", 1)[1].split(")")[0])
+            import re
+
+            shown = " ".join(page.locator("[data-testid='stSelectbox']").all_inner_texts())
+            urn = int(re.findall(r"\((\d{6})\)", shown)[-1])
             d = pupil_groups.disadvantage(s, school=urn, period=period)
     lead = next((r for r in d.rows if r.now.gap is not None), d.rows[0])
     gap_tile = page.locator("[data-testid='stMetric']").filter(has_text="Gap (")
