@@ -115,11 +115,11 @@ def test_the_disadvantaged_view_leads_the_card(server, browser, e2e_store, name)
             gid = groups.find_group(s, page.locator("h2").first.inner_text().strip()).group_id
             d = pupil_groups.disadvantage(s, group=gid, period=period)
         else:
-            # the school shown: its selector reads "Name (URN)"
-            import re
-
-            shown = " ".join(page.locator("[data-testid='stSelectbox']").all_inner_texts())
-            urn = int(re.findall(r"\((\d{6})\)", shown)[-1])
+            # the school shown: the card's heading is its name
+            name_shown = page.locator("h2").first.inner_text().strip()
+            urns = [u for (u,) in s.query("SELECT urn FROM establishments WHERE name = ?", [name_shown])]
+            assert len(urns) == 1, urns
+            urn = urns[0]
             d = pupil_groups.disadvantage(s, school=urn, period=period)
     lead = next((r for r in d.rows if r.now.gap is not None), d.rows[0])
     gap_tile = page.locator("[data-testid='stMetric']").filter(has_text="Gap (")
