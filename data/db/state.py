@@ -36,6 +36,7 @@ STATE_TABLES = (
     "accounts", "signin_key", "signin_failures", "sign_in_counts", "signin_generations", "audit_log", "targets",
     "scorecard_measures", "local_measures", "local_values", "support_records", "publications", "publication_items",
     "publication_school_values", "publication_schools", "publication_consents", "publication_left_out",
+    "publication_gaps", "publication_group_values",
     "group_invitations", "groups", "memberships", "settings",
 )
 ANY_WRITE, DATA_WRITE = "*", "*data"
