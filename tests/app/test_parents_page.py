@@ -206,3 +206,19 @@ def test_the_map_never_captures_the_wheel():  # issue 11 point 16
         "scrollZoom": False, "dragPan": True, "touchZoom": True, "doubleClickZoom": True, "keyboard": True}}]
     assert [len(layer["data"]) for layer in spec["layers"]] == [2], "one layer, of the schools with a position"
     assert alt == "Map of The Partnership's 2 schools: A School in Town, B School."
+
+
+def test_the_gap_is_said_in_plain_words_and_each_school_shows_its_disadvantaged_pupils(demo_db):
+    """Issue 13 point 4: each published measure with pupil-group values carries its gap sentence (the words fixed at
+    publication), and a school's page says its disadvantaged pupils' result, or why it is not shown, in words."""
+    pub = _demo_publication(demo_db)
+    assert pub.gaps, "the demo's publication carries the disadvantage gap"
+    page = _page(_parent(pub))
+    for gap in pub.gaps:
+        assert f"**Disadvantaged pupils:** {escape(gap.sentence)}" in page
+    shown = [g for g in pub.gaps if not g.suppressed]
+    assert shown and all(g.sentence.startswith("Disadvantaged pupils in the partnership ") for g in shown)
+    v = next(v for v in pub.group_values if v.pupil_group == "disadvantaged")
+    school_page = _page(_parent(pub, v.urn))
+    words = "Not shown" if v.suppressed else escape(v.display)
+    assert f"Disadvantaged pupils at this school: {words}" in school_page
