@@ -254,24 +254,29 @@ def _moves(arcs: Sequence[tuple[str, str, float, float, float]]) -> list[bool]:
     def above(f: float, lo: float) -> bool:
         return f > lo + 1e-9 * max(1.0, abs(lo)) if math.isfinite(lo) else True
 
+    residual: dict[str, list[tuple[str, int]]] = {}  # node -> (next node, arc) it can push flow to
+    for j, (a, b, g, lo_j, hi_j) in enumerate(arcs):
+        if below(g, hi_j):
+            residual.setdefault(a, []).append((b, j))
+        if above(g, lo_j):
+            residual.setdefault(b, []).append((a, j))
+
+    def reach(start: str, goal: str, skip: int) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            x = todo.pop()
+            if x == goal:
+                return True
+            for q, j in residual.get(x, ()):
+                if j != skip and q not in seen:
+                    seen.add(q)
+                    todo.append(q)
+        return False
+
     out = []
     for i, (u, v, f, lo, hi) in enumerate(arcs):
-        def reach(start: str, goal: str, skip: int = i) -> bool:
-            seen, todo = {start}, [start]
-            while todo:
-                x = todo.pop()
-                if x == goal:
-                    return True
-                for j, (a, b, g, lo_j, hi_j) in enumerate(arcs):
-                    if j == skip:
-                        continue
-                    for p, q, ok in ((a, b, below(g, hi_j)), (b, a, above(g, lo_j))):
-                        if p == x and ok and q not in seen:
-                            seen.add(q)
-                            todo.append(q)
-            return False
-        up = below(f, hi) and reach(v, u)
-        down = above(f, lo) and reach(u, v)
+        up = below(f, hi) and reach(v, u, i)
+        down = above(f, lo) and reach(u, v, i)
         out.append(up or down)
     return out
 

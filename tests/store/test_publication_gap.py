@@ -4,10 +4,14 @@ suppression. The pupil-group rows are built here, so every number is a hand comp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from data.db.state import StateStore
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
+from data.outputs.public_export import export_public, public_state_path
 from data.services import groups, schools
 from data.services.access import Role, Viewer
 from data.services.consent import record_consent
@@ -142,3 +146,19 @@ def test_only_the_agreed_schools_are_pooled(world: dict) -> None:
     gap = pub.gap(MEASURE)
     assert gap is not None and gap.disadvantaged_value == pytest.approx(_pooled(world["now"], [a, b, d]))
     assert c not in {v.urn for v in pub.group_values}
+
+
+def test_the_public_export_carries_the_gap_and_the_group_cells(world: dict, tmp_path: Path) -> None:
+    s, gid, period = world["store"], world["gid"], world["period"]
+    pub, _ = publish(s, ADMIN, gid, period, [MEASURE], {})
+    assert pub is not None and pub.publication_id is not None
+    out = tmp_path / "public.duckdb"
+    counts = export_public(s, out)
+    assert counts["publication_gaps"] >= 1 and counts["publication_group_values"] >= len(pub.group_values)
+    state = StateStore.open(f"sqlite:///{public_state_path(out)}")
+    try:
+        with Store(out, state=state) as site:
+            copy = published(site, pub.publication_id)
+            assert copy is not None and copy.gaps == pub.gaps and copy.group_values == pub.group_values
+    finally:
+        state.close()
