@@ -354,7 +354,11 @@ def _group_cells(totals: Sequence[Cell], s: Suppressed, dis: Mapping[str, Cell],
         for k in keys:
             for a, b in ((DIS, OTH), (OTH, DIS)):
                 c, other = (dis if a == DIS else oth).get(k), (oth if a == DIS else dis).get(k)
-                if (k, a) in hidden and c is not None and c.contributes and other is not None and other.has_value:
+                if other is None or not other.has_value:
+                    continue
+                # a cell the file itself withheld (pupils, but no value) is as good as hidden: T - N would give it
+                withheld = c is not None and not c.has_value and c.denominator != 0 and not s.is_hidden(k)
+                if withheld or ((k, a) in hidden and c is not None and c.contributes):
                     hidden.setdefault((k, b), GROUP_PAIR)
 
     pair()

@@ -153,3 +153,12 @@ def test_no_hidden_cell_can_be_worked_out(group: dict[str, School], min_cohort: 
                 assert not g.totals.is_hidden(k)  # a hidden total hides its groups
         if dd and nd and g.is_hidden(k, DIS) != g.is_hidden(k, OTH):
             raise AssertionError(f"{k}: one group hidden and not the other")
+
+
+def test_a_group_the_file_withheld_hides_the_other_group() -> None:
+    """DfE withheld B's disadvantaged pupils' value (4 pupils, no value): with B's total and its other pupils shown,
+    T - N would give it back, so the other pupils' cell is hidden too."""
+    totals, dis, oth = cells(EXAMPLE)
+    dis["B"] = Cell("B", None, 4)
+    g = suppress_groups(totals, dis, oth, 6)
+    assert g.hidden[("B", OTH)] == GROUP_PAIR and ("B", DIS) not in g.hidden
