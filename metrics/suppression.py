@@ -318,15 +318,21 @@ def _pinned(totals: Sequence[Cell], shown_total: bool, dis: Mapping[str, Cell], 
 def suppress_groups(totals: Sequence[Cell], dis: Mapping[str, Cell], oth: Mapping[str, Cell], min_cohort: int, *,
                     total_published: bool = True, bounds: tuple[float | None, float | None] = RATE,
                     pooled_published: bool = True, inherited: Mapping[str, str] | None = None,
-                    earlier: Sequence[Seen] = (), fingerprints: Mapping[str, str] | None = None) -> GroupSuppressed:
+                    earlier: Sequence[Seen] = (), fingerprints: Mapping[str, str] | None = None,
+                    dis_earlier: Sequence[Seen] = (), dis_fingerprints: Mapping[str, str] | None = None,
+                    carried: Set[tuple[str, str]] = frozenset()) -> GroupSuppressed:
     """Which pupil-group cells (and whether the pooled disadvantaged value) to hide beside the school totals
-    `totals`, suppressed here with `suppress` (and its other arguments); see rules 8-11 above. Keys as in totals."""
+    `totals`, suppressed here with `suppress` (and its other arguments); see rules 8-11 above. Keys as in totals.
+
+    Across versions: `dis_earlier` are the earlier versions of the D cells and the pooled value (`Seen`, with
+    `dis_fingerprints` of the D cells now), to which rules 5-7 apply as to any total; `carried`: the (key, group)
+    cells an earlier version hid, hidden again (rule 5)."""
     extra = dict(inherited or {})
     while True:
         s = suppress(totals, min_cohort, total_published=total_published, bounds=bounds, inherited=extra,
                      earlier=earlier, fingerprints=fingerprints)
         g, pooled_hidden = _group_cells(totals, s, dis, oth, min_cohort, total_published and s.total_hidden is None,
-                                        bounds, pooled_published)
+                                        bounds, pooled_published, dis_earlier, dis_fingerprints, carried)
         if pooled_hidden == "school":  # rule 11: a school's own shown total pins its hidden pair
             for k in g:
                 extra.setdefault(k, GROUP_PINS)
@@ -336,7 +342,9 @@ def suppress_groups(totals: Sequence[Cell], dis: Mapping[str, Cell], oth: Mappin
 
 def _group_cells(totals: Sequence[Cell], s: Suppressed, dis: Mapping[str, Cell], oth: Mapping[str, Cell],
                  min_cohort: int, shown_total: bool, bounds: tuple[float | None, float | None],
-                 pooled_published: bool) -> tuple[dict, str | None]:
+                 pooled_published: bool, dis_earlier: Sequence[Seen] = (),
+                 dis_fingerprints: Mapping[str, str] | None = None,
+                 carried: Set[tuple[str, str]] = frozenset()) -> tuple[dict, str | None]:
     """(hidden group cells, the pooled value's reason or None) for these totals' suppression; or (the keys whose
     totals must be hidden, "school") when a shown total pins its hidden pair."""
     hidden: dict[tuple[str, str], str] = {}
@@ -346,7 +354,8 @@ def _group_cells(totals: Sequence[Cell], s: Suppressed, dis: Mapping[str, Cell],
             c = cells.get(k)
             if c is None or not c.has_value:
                 continue
-            why = GROUP_TOTAL if s.is_hidden(k) else primary_reason(c, min_cohort)
+            why = (GROUP_TOTAL if s.is_hidden(k) else primary_reason(c, min_cohort)
+                   or (CARRIED if (k, grp) in carried else None))
             if why:
                 hidden[(k, grp)] = why
 
@@ -366,7 +375,8 @@ def _group_cells(totals: Sequence[Cell], s: Suppressed, dis: Mapping[str, Cell],
     if pooled_published:
         d_cells = [dis.get(k, Cell(k, None, None)) for k in keys]
         inherited = {k: why for (k, grp), why in hidden.items() if grp == DIS}
-        p = suppress(d_cells, min_cohort, bounds=bounds, inherited=inherited)
+        p = suppress(d_cells, min_cohort, bounds=bounds, inherited=inherited, earlier=dis_earlier,
+                     fingerprints=dis_fingerprints if dis_earlier else None)
         for k, why in p.hidden.items():
             if dis[k].has_value if k in dis else False:
                 hidden.setdefault((k, DIS), GROUP_SECONDARY if why == SECONDARY else why)

@@ -244,9 +244,11 @@ class _Year:
 
     def __init__(self, cells: _Cells, registry: Mapping[str, Measure], period: str,
                  history: Mapping[str, Sequence[tuple[int, Seen]]], key: str | None,
-                 groups: _Groups | None = None) -> None:
+                 groups: _Groups | None = None,
+                 group_history: Mapping[str, tuple[list[Seen], set[tuple[str, str]]]] | None = None) -> None:
         self.cells, self.registry, self.period, self.history, self.key = cells, registry, period, history, key
         self.groups = groups
+        self.group_history = group_history or {}
         self._built: dict[str, dict[int, Built]] = {}
         self._suppressed: dict[tuple[str, bool], Suppressed] = {}
         self.grouped: dict[str, GroupSuppressed] = {}  # measures with pupil-group cells: their suppression
@@ -284,6 +286,19 @@ class _Year:
             return {}
         return {c.key: fingerprint(key, c) for c, *_ in self.built(mid).values() if c.contributes}
 
+    def group_fingerprints(self, mid: str, key: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+        """The counted D and N cells' fingerprints by str(urn) (the group in the text, so a school whose only
+        pupils are disadvantaged does not give its D cell the fingerprint of its total)."""
+        key = key if key is not None else self.key
+        if key is None or self.groups is None:
+            return {}, {}
+        out = []
+        for group, cells in zip((DISADVANTAGED, OTHERS), self.groups.cells(self.registry[mid], self.period),
+                                strict=True):
+            out.append({k: fingerprint(key, Cell(f"{k}|{group}", c.numerator, c.denominator))
+                        for k, c in cells.items() if c.contributes})
+        return out[0], out[1]
+
     def earlier(self, mid: str) -> list[Seen]:
         """The versions a visitor may have seen of this measure and, for a formula, of every input it rests on
         (`mentoring * 1` is mentoring again): oldest first."""
@@ -312,8 +327,11 @@ class _Year:
             # the school totals and their pupil-group cells together (docs/method.md, "Pupil-group cells"): a
             # hidden group cell may hide its school's total too
             dis, oth = self.groups.cells(m, self.period)
+            seen, carried = self.group_history.get(mid, ([], set()))
             g = suppress_groups(cells, dis, oth, m.min_cohort, total_published=total, bounds=_bounds(m),
-                                inherited=inherited, earlier=self.earlier(mid), fingerprints=self.fingerprints(mid))
+                                inherited=inherited, earlier=self.earlier(mid), fingerprints=self.fingerprints(mid),
+                                dis_earlier=seen, dis_fingerprints=self.group_fingerprints(mid)[0],
+                                carried=carried)
             if total:
                 self.grouped[mid] = g
             s = g.totals
@@ -349,6 +367,34 @@ def _history(store: Store, group_id: int, period: str, key: str | None) -> dict[
             shown=frozenset(str(r[2]) for r in rs if not r[3] and r[4]),
             total_shown=bool(rs[0][6]),
             cells=None if legacy else {str(r[2]): str(r[5]) for r in rs if r[5] != NOT_COUNTED})))
+    return out
+
+
+def _group_history(store: Store, group_id: int, period: str, key: str | None) \
+        -> dict[str, tuple[list[Seen], set[tuple[str, str]]]]:
+    """Every earlier version's pupil-group cells for the group and year, per measure: the D cells and the pooled
+    value as `Seen` (rules 5-7 apply to them as to a total), and every (urn, group) cell any version hid."""
+    rows = store.query(
+        "SELECT p.version, v.measure, v.urn, v.pupil_group, v.suppressed, v.value IS NOT NULL, v.fingerprint, "
+        "coalesce(NOT g.suppressed, false) "
+        "FROM publications p JOIN publication_group_values v USING (publication_id) "
+        "LEFT JOIN publication_gaps g ON g.publication_id = v.publication_id AND g.measure = v.measure "
+        "WHERE p.group_id = ? AND p.period = ? ORDER BY p.version, v.measure, v.urn", [int(group_id), period])
+    by: dict[tuple[int, str], list[tuple]] = {}
+    carried: dict[str, set[tuple[str, str]]] = {}
+    for r in rows:
+        by.setdefault((int(r[0]), str(r[1])), []).append(r)
+        if r[4]:
+            carried.setdefault(str(r[1]), set()).add((str(r[2]), str(r[3])))
+    out: dict[str, tuple[list[Seen], set[tuple[str, str]]]] = {}
+    for (_version, measure), rs in by.items():
+        d = [r for r in rs if r[3] == DISADVANTAGED]
+        legacy = key is None or any(r[6] is None for r in d if not r[4] and r[5])
+        seen = Seen(hidden=frozenset(str(r[2]) for r in d if r[4]),
+                    shown=frozenset(str(r[2]) for r in d if not r[4] and r[5]),
+                    total_shown=bool(rs[0][7]),
+                    cells=None if legacy else {str(r[2]): str(r[6]) for r in d if r[6] not in (None, NOT_COUNTED)})
+        out.setdefault(measure, ([], carried.get(measure, set())))[0].append(seen)
     return out
 
 
@@ -438,7 +484,8 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
     cells = _Cells(store, members, periods, list(dict.fromkeys(stored)))
     groups = _Groups(store, members, periods, [m.id for m in chosen if not m.formula])
     key = store.setting(KEY_SETTING)
-    year = _Year(cells, registry, period, _history(store, group_id, period, key), key, groups)
+    year = _Year(cells, registry, period, _history(store, group_id, period, key), key, groups,
+                 _group_history(store, group_id, period, key))
     histories: dict[str, dict[str, list[tuple[int, Seen]]]] = {}
 
     def history_of(when: str) -> dict[str, list[tuple[int, Seen]]]:
@@ -626,6 +673,8 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
                     [KEY_SETTING, secrets.token_hex(32)])
         key = str(cur.execute("SELECT value FROM settings WHERE key = ?", [KEY_SETTING]).fetchone()[0])
         prints = {i.measure: year.fingerprints(i.measure, key) for i in pub.items}
+        group_prints = {g.measure: dict(zip((DISADVANTAGED, OTHERS), year.group_fingerprints(g.measure, key),
+                                            strict=True)) for g in pub.gaps}
         version = int(cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
             [pub.group_id, pub.period]).fetchone()[0])
@@ -677,8 +726,9 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
         if pub.group_values:
             cur.executemany(
                 "INSERT INTO publication_group_values (publication_id, measure, urn, pupil_group, display, value, "
-                "cohort, suppressed, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[pid, v.measure, v.urn, v.pupil_group, v.display, v.value, v.cohort, v.suppressed, v.reason]
+                "cohort, suppressed, reason, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, v.measure, v.urn, v.pupil_group, v.display, v.value, v.cohort, v.suppressed, v.reason,
+                  group_prints.get(v.measure, {}).get(v.pupil_group, {}).get(str(v.urn), NOT_COUNTED)]
                  for v in pub.group_values])
         if pub.left_out:
             cur.executemany("INSERT INTO publication_left_out (publication_id, urn, name, answer) VALUES (?, ?, ?, ?)",

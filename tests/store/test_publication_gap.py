@@ -162,3 +162,21 @@ def test_the_public_export_carries_the_gap_and_the_group_cells(world: dict, tmp_
             assert copy is not None and copy.gaps == pub.gaps and copy.group_values == pub.group_values
     finally:
         state.close()
+
+
+def test_a_correction_at_a_hidden_school_hides_the_new_pooled_value(world: dict) -> None:
+    """Rules 5-7 for the pooled disadvantaged value: v1 shows it over B's and D's hidden cells (B_D + D_D = 3); B's
+    disadvantaged result is corrected from 1 to 3 of 4. Shown again, v2 would say B_D' + D_D = 5, and with v1,
+    B_D' - B_D = 2. So B and D stay hidden (rule 5) and v2's pooled value (and gap) is hidden (rule 7)."""
+    s, gid, period = world["store"], world["gid"], world["period"]
+    a, b, c, d = world["abcd"]
+    v1, _ = publish(s, ADMIN, gid, period, [MEASURE], {})
+    assert v1 is not None and not v1.gap(MEASURE).suppressed  # type: ignore[union-attr]
+    _school_rows(s, world["members"], MEASURE, period, {**world["now"], b: (3, 4, 18, 24)})
+    v2, _ = publish(s, ADMIN, gid, period, [MEASURE], {})
+    assert v2 is not None
+    cells = _cells(v2)
+    assert all(cells[(u, g)].suppressed for u in (b, d) for g in (DISADVANTAGED, OTHERS))
+    gap = v2.gap(MEASURE)
+    assert gap is not None and gap.suppressed and gap.gap is None and gap.disadvantaged_value is None
+    assert "earlier version" in (gap.suppressed_reason or "")

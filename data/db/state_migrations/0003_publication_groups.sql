@@ -37,6 +37,8 @@ CREATE TABLE publication_group_values (
     cohort DOUBLE PRECISION,
     suppressed BOOLEAN NOT NULL,
     reason VARCHAR,
+    -- a counted cell's keyed fingerprint, as in publication_school_values (blank in the parents' copy)
+    fingerprint VARCHAR,
     PRIMARY KEY (publication_id, measure, urn, pupil_group),
     CHECK (NOT suppressed OR (value IS NULL AND cohort IS NULL))
 );
