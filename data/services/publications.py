@@ -251,7 +251,8 @@ class _Year:
         self.group_history = group_history or {}
         self._built: dict[str, dict[int, Built]] = {}
         self._suppressed: dict[tuple[str, bool], Suppressed] = {}
-        self.grouped: dict[str, GroupSuppressed] = {}  # measures with pupil-group cells: their suppression
+        # measures with pupil-group cells: their suppression, by (measure, whether the group total is published)
+        self.grouped: dict[tuple[str, bool], GroupSuppressed] = {}
 
     def built(self, mid: str) -> dict[int, Built]:
         if mid not in self._built:
@@ -332,8 +333,7 @@ class _Year:
                                 inherited=inherited, earlier=self.earlier(mid), fingerprints=self.fingerprints(mid),
                                 dis_earlier=seen, dis_fingerprints=self.group_fingerprints(mid)[0],
                                 carried=carried)
-            if total:
-                self.grouped[mid] = g
+            self.grouped[(mid, total)] = g
             s = g.totals
         else:
             s = suppress(cells, m.min_cohort, total_published=total, bounds=_bounds(m), inherited=inherited,
@@ -543,8 +543,9 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
     group_values: list[PublishedGroupValue] = []
     for row in sc.rows:
         m = registry[row.measure]
-        if m.id in year.grouped:
-            gap, cells_out = _published_gap(m, year.grouped[m.id], groups, periods, period, members, names,
+        if (m.id, row.value is not None) in year.grouped:
+            gap, cells_out = _published_gap(m, year.grouped[(m.id, row.value is not None)], groups, periods,
+                                            period, members, names,
                                             f"the {GROUP_WORDS.get(kind or '', 'group')}")
             gaps.append(gap)
             group_values += sorted(cells_out, key=lambda v: (v.urn, v.pupil_group != DISADVANTAGED))
