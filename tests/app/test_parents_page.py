@@ -222,3 +222,20 @@ def test_the_gap_is_said_in_plain_words_and_each_school_shows_its_disadvantaged_
     school_page = _page(_parent(pub, v.urn))
     words = "Not shown" if v.suppressed else escape(v.display)
     assert f"Disadvantaged pupils at this school: {words}" in school_page
+
+
+def test_the_gap_and_group_words_are_made_inert():
+    """A local measure's label (people's text) and a reason reach the page escaped: never a link, never Markdown."""
+    from metrics.publication import PublishedGap, PublishedGroupValue
+    from ui.published import gap_words, group_value_words
+
+    label = "[Mentoring](javascript:alert(1)) **bold**"
+    gap = PublishedGap("m", label, "40%", 40.0, "60%", 60.0, -20.0, "−20.0 percentage points", None, None, None,
+                       f"Disadvantaged pupils in the partnership reached 20.0 percentage points below other pupils "
+                       f"nationally ({label}: 40% against 60%).", False, None)
+    words = gap_words(gap)
+    assert words.startswith("**Disadvantaged pupils:** ") and escape(label) in words and label not in words
+    hidden = PublishedGroupValue("m", 1, "disadvantaged", "Suppressed", None, None, True, "fewer than 6 pupils")
+    assert group_value_words(hidden) == "Disadvantaged pupils at this school: Not shown (fewer than 6 pupils)"
+    shown = PublishedGroupValue("m", 1, "not_disadvantaged", "55%", 55.0, 20.0, False, None)
+    assert group_value_words(shown) == f"Other pupils at this school: {escape('55%')} (20 pupils)"
