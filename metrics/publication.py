@@ -28,6 +28,9 @@ GROUP_WORDS = {"partnership": "partnership", "federation": "federation", "cluste
                "trust": "trust"}
 WHOLE_GROUP = "Whole partnership"
 CSV_COLUMNS = ("measure", "school", "value", "national", "suppressed reason", "commentary")
+GROUP_CSV_WORDS = {"disadvantaged": "disadvantaged pupils", "not_disadvantaged": "other pupils"}
+NATIONAL_OTHERS_WORDS = "other pupils in England"
+GROUP_DISADVANTAGED_ROW = "The partnership's disadvantaged pupils"
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,18 @@ class Publication:
             for v in by_measure.get(item.measure, []):
                 w.writerow([_cell(item.label), _cell(v.school_name), SUPPRESSED if v.suppressed else v.display,
                             item.national_display or "", _cell(v.reason or "") if v.suppressed else "", ""])
+            gap = self.gap(item.measure)
+            if gap is not None:  # the disadvantaged pupils: the partnership's, beside England's other pupils
+                w.writerow([_cell(item.label), GROUP_DISADVANTAGED_ROW,
+                            SUPPRESSED if gap.suppressed else gap.disadvantaged_display,
+                            f"{gap.national_display} ({NATIONAL_OTHERS_WORDS})" if gap.national_display else "",
+                            _cell(gap.suppressed_reason or "") if gap.suppressed else "", ""])
+                names = {v.urn: v.school_name for v in by_measure.get(item.measure, [])}
+                for g in (g for g in self.group_values if g.measure == item.measure):
+                    who = f"{names.get(g.urn, g.urn)}, {GROUP_CSV_WORDS.get(g.pupil_group, g.pupil_group)}"
+                    w.writerow([_cell(item.label), _cell(who),
+                                SUPPRESSED if g.suppressed else g.display, "",
+                                _cell(g.reason or "") if g.suppressed else "", ""])
         return out.getvalue().encode("utf-8-sig")
 
 

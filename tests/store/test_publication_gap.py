@@ -4,6 +4,8 @@ suppression. The pupil-group rows are built here, so every number is a hand comp
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -180,3 +182,16 @@ def test_a_correction_at_a_hidden_school_hides_the_new_pooled_value(world: dict)
     gap = v2.gap(MEASURE)
     assert gap is not None and gap.suppressed and gap.gap is None and gap.disadvantaged_value is None
     assert "earlier version" in (gap.suppressed_reason or "")
+
+
+def test_the_parents_csv_has_the_disadvantaged_pupils_rows(world: dict) -> None:
+    s, gid, period = world["store"], world["gid"], world["period"]
+    a, b, c, d = world["abcd"]
+    pub, _ = publish(s, ADMIN, gid, period, [MEASURE], {})
+    assert pub is not None
+    rows = list(csv.reader(io.StringIO(pub.csv_bytes().decode("utf-8-sig"))))
+    mine = {r[1]: r for r in rows[1:]}
+    assert mine["The partnership's disadvantaged pupils"][2:4] == ["48%", "62% (other pupils in England)"]
+    names = {x.urn: x.name for x in pub.schools}
+    assert mine[f"{names[b]}, disadvantaged pupils"][2:5] == ["Suppressed", "", "fewer than 6 pupils"]
+    assert mine[f"{names[a]}, disadvantaged pupils"][2] == "60%"
