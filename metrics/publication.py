@@ -28,6 +28,9 @@ GROUP_WORDS = {"partnership": "partnership", "federation": "federation", "cluste
                "trust": "trust"}
 WHOLE_GROUP = "Whole partnership"
 CSV_COLUMNS = ("measure", "school", "value", "national", "suppressed reason", "commentary")
+GROUP_CSV_WORDS = {"disadvantaged": "disadvantaged pupils", "not_disadvantaged": "other pupils"}
+NATIONAL_OTHERS_WORDS = "other pupils in England"
+GROUP_DISADVANTAGED_ROW = "The partnership's disadvantaged pupils"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,41 @@ class LeftOutSchool:
 
 
 @dataclass(frozen=True)
+class PublishedGap:
+    """One measure's disadvantage gap as parents read it, fixed at publication (docs/method.md, "Pupil-group
+    cells"): the disadvantaged pupils' value pooled over the schools that agreed, against England's other pupils."""
+
+    measure: str
+    label: str
+    disadvantaged_display: str
+    disadvantaged_value: float | None  # None when suppressed
+    national_display: str | None  # England's non-disadvantaged pupils
+    national_value: float | None
+    gap: float | None  # disadvantaged minus non-disadvantaged pupils nationally, in the measure's units
+    gap_display: str
+    since: str | None  # the earlier year the gap is compared with (two years back, else one), when comparable
+    gap_before: float | None
+    direction: str | None  # "narrowed", "widened", "unchanged" or None
+    sentence: str  # the plain words (metrics.gaps.gap_sentence), or why there is none
+    suppressed: bool
+    suppressed_reason: str | None
+
+
+@dataclass(frozen=True)
+class PublishedGroupValue:
+    """One school's value of a measure for one pupil group (disadvantaged or not). Hidden: no value, no cohort."""
+
+    measure: str
+    urn: int
+    pupil_group: str
+    display: str
+    value: float | None
+    cohort: float | None
+    suppressed: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class Publication:
     publication_id: int | None  # None for a preview
     group_id: int
@@ -109,11 +147,20 @@ class Publication:
     title: str = ""
     left_out: tuple[LeftOutSchool, ...] = ()  # members without an agreement when it was built
     left_out_words: str = ""  # the sentence saying so ("" when every member agreed)
+    gaps: tuple[PublishedGap, ...] = ()  # the disadvantage gap of each measure with pupil-group values
+    group_values: tuple[PublishedGroupValue, ...] = ()  # each school's disadvantaged and other pupils' cells
 
     def content(self) -> tuple:
         """What parents read (schools, items, values): equal for a preview and what was published from it."""
         return (self.group_id, self.group_name, self.period, self.schools, self.items, self.school_values,
-                self.left_out, self.left_out_words)
+                self.left_out, self.left_out_words, self.gaps, self.group_values)
+
+    def gap(self, measure: str) -> PublishedGap | None:
+        return next((g for g in self.gaps if g.measure == measure), None)
+
+    def group_value(self, measure: str, urn: int, pupil_group: str) -> PublishedGroupValue | None:
+        return next((v for v in self.group_values
+                     if v.measure == measure and v.urn == urn and v.pupil_group == pupil_group), None)
 
     def csv_bytes(self) -> bytes:
         """A plain CSV for parents (UTF-8 with a byte-order mark, so spreadsheet programs read £ and names):
@@ -130,6 +177,18 @@ class Publication:
             for v in by_measure.get(item.measure, []):
                 w.writerow([_cell(item.label), _cell(v.school_name), SUPPRESSED if v.suppressed else v.display,
                             item.national_display or "", _cell(v.reason or "") if v.suppressed else "", ""])
+            gap = self.gap(item.measure)
+            if gap is not None:  # the disadvantaged pupils: the partnership's, beside England's other pupils
+                w.writerow([_cell(item.label), GROUP_DISADVANTAGED_ROW,
+                            SUPPRESSED if gap.suppressed else gap.disadvantaged_display,
+                            f"{gap.national_display} ({NATIONAL_OTHERS_WORDS})" if gap.national_display else "",
+                            _cell(gap.suppressed_reason or "") if gap.suppressed else "", ""])
+                names = {v.urn: v.school_name for v in by_measure.get(item.measure, [])}
+                for g in (g for g in self.group_values if g.measure == item.measure):
+                    who = f"{names.get(g.urn, g.urn)}, {GROUP_CSV_WORDS.get(g.pupil_group, g.pupil_group)}"
+                    w.writerow([_cell(item.label), _cell(who),
+                                SUPPRESSED if g.suppressed else g.display, "",
+                                _cell(g.reason or "") if g.suppressed else "", ""])
         return out.getvalue().encode("utf-8-sig")
 
 

@@ -43,6 +43,7 @@ docs/method.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
@@ -199,3 +200,197 @@ def _clashes(now: Set[tuple[str, str | None]], e: Seen, before: Sequence[Seen]) 
     if then is None:
         return bool(now) and bool(e.hidden)
     return bool(now & then) and now != then
+
+
+# ------------------------------------------------------------------------------------------ pupil groups
+#
+# Each school's value of a measure also has a disadvantaged cell D and a not-disadvantaged cell N, with
+# D + N = T (numerators and cohorts), T being the school's cell above; the group's pooled disadvantaged value is
+# one more equation, sum of D. The rule (docs/method.md, "Pupil-group cells"):
+#
+# 8. A group cell is hidden when its cohort is below the minimum (or unknown), or when the school's total T is.
+# 9. Hidden in pairs: when one of a school's two cells is hidden, so is the other (T - N would give D).
+# 10. The pooled disadvantaged value is suppressed over the D cells as a total is (rules 2-3: secondary hiding,
+#     smallest disadvantaged cohort first, or the pooled value hidden); each D hidden this way hides its N (9).
+# 11. Then every hidden cell is checked against everything published: the equations (each shown school total
+#     D + N = T, the pooled D, the group total) over bounded unknowns form a network (each unknown is in at most
+#     two of them), so a hidden cell can take another value exactly when its arc lies on a cycle of the residual
+#     network (a circulation moves it while every equation holds). A school whose hidden pair its own shown
+#     total pins (0% or 100% of its pupils) has its total hidden (and the totals are suppressed again); any
+#     other pinned cell hides the pooled disadvantaged value.
+
+GROUP_PAIR = "hidden because the school's other pupils' result is hidden, so that neither can be worked out"
+GROUP_TOTAL = "hidden because the school's result for all its pupils is hidden"
+GROUP_SECONDARY = ("hidden so that another school's small group of disadvantaged pupils cannot be worked out from "
+                   "the partnership's value")
+GROUP_PINS = ("hidden so that a small group of pupils' result cannot be worked out from it")
+DIS, OTH = "disadvantaged", "not_disadvantaged"
+
+
+@dataclass(frozen=True)
+class GroupSuppressed:
+    """What to hide of the pupil-group cells: per (key, group) the reason; and the pooled disadvantaged value."""
+
+    hidden: dict[tuple[str, str], str]
+    pooled_hidden: str | None  # the reason, when the group's pooled disadvantaged value must be hidden
+    totals: Suppressed  # the school totals' suppression the cells were decided with (it may hide more than asked)
+
+    def is_hidden(self, key: str, group: str) -> bool:
+        return (key, group) in self.hidden
+
+
+def _span(cell: Cell, bounds: tuple[float | None, float | None]) -> tuple[float, float]:
+    lo, hi = bounds
+    den = float(cell.denominator or 0.0)
+    return (-math.inf if lo is None else lo * den, math.inf if hi is None else hi * den)
+
+
+def _moves(arcs: Sequence[tuple[str, str, float, float, float]]) -> list[bool]:
+    """Per arc (tail, head, flow, low, high) of a feasible flow: whether some circulation in the residual network
+    changes it (its flow is not determined by the equations at the nodes and the bounds)."""
+    def below(f: float, hi: float) -> bool:
+        return f < hi - 1e-9 * max(1.0, abs(hi)) if math.isfinite(hi) else True
+
+    def above(f: float, lo: float) -> bool:
+        return f > lo + 1e-9 * max(1.0, abs(lo)) if math.isfinite(lo) else True
+
+    residual: dict[str, list[tuple[str, int]]] = {}  # node -> (next node, arc) it can push flow to
+    for j, (a, b, g, lo_j, hi_j) in enumerate(arcs):
+        if below(g, hi_j):
+            residual.setdefault(a, []).append((b, j))
+        if above(g, lo_j):
+            residual.setdefault(b, []).append((a, j))
+
+    def reach(start: str, goal: str, skip: int) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            x = todo.pop()
+            if x == goal:
+                return True
+            for q, j in residual.get(x, ()):
+                if j != skip and q not in seen:
+                    seen.add(q)
+                    todo.append(q)
+        return False
+
+    out = []
+    for i, (u, v, f, lo, hi) in enumerate(arcs):
+        up = below(f, hi) and reach(v, u, i)
+        down = above(f, lo) and reach(u, v, i)
+        out.append(up or down)
+    return out
+
+
+def _pinned(totals: Sequence[Cell], shown_total: bool, dis: Mapping[str, Cell], oth: Mapping[str, Cell],
+            hidden: Mapping[tuple[str, str], str], t_hidden: Set[str], pooled: bool,
+            bounds: tuple[float | None, float | None]) -> set[tuple[str, str]]:
+    """Rule 11: the hidden cells (key, group; group 'total' for a school total) that the published equations pin."""
+    arcs: list[tuple[str, str, float, float, float]] = []
+    names: list[tuple[str, str]] = []
+
+    def arc(tail: str, head: str, cell: Cell, name: tuple[str, str]) -> None:
+        lo, hi = _span(cell, bounds)
+        arcs.append((tail, head, float(cell.numerator), lo, hi))  # type: ignore[arg-type]
+        names.append(name)
+
+    ground, e1, e2 = "ground", "pooled", "total"
+    to_pool = e1 if pooled else ground
+    for t in totals:
+        k = t.key
+        d, n = dis.get(k), oth.get(k)
+        d_in = d is not None and d.contributes and (k, DIS) in hidden
+        n_in = n is not None and n.contributes and (k, OTH) in hidden
+        school = f"school:{k}"
+        # a school with both groups counted has D + N = T: its node holds that equation (T hidden: T flows on
+        # into the group total when that is shown; T shown: a known sum). Otherwise each cell stands alone.
+        # (a group with no pupils is simply absent: then the other group is the whole school)
+        parts = [c for c in (d, n) if not (c is not None and not c.has_value and c.denominator == 0)]
+        both = t.contributes and bool(parts) and all(c is not None and c.contributes for c in parts)
+        if k in t_hidden and t.contributes:
+            arc(school if both else ground, e2 if shown_total else ground, t, (k, "total"))
+        if d_in:
+            arc(to_pool, school if both else ground, d, (k, DIS))  # type: ignore[arg-type]
+        if n_in:
+            arc(ground, school if both else ground, n, (k, OTH))  # type: ignore[arg-type]
+    return {name for name, free in zip(names, _moves(arcs), strict=True) if not free}
+
+
+def suppress_groups(totals: Sequence[Cell], dis: Mapping[str, Cell], oth: Mapping[str, Cell], min_cohort: int, *,
+                    total_published: bool = True, bounds: tuple[float | None, float | None] = RATE,
+                    pooled_published: bool = True, inherited: Mapping[str, str] | None = None,
+                    earlier: Sequence[Seen] = (), fingerprints: Mapping[str, str] | None = None,
+                    dis_earlier: Sequence[Seen] = (), dis_fingerprints: Mapping[str, str] | None = None,
+                    carried: Set[tuple[str, str]] = frozenset()) -> GroupSuppressed:
+    """Which pupil-group cells (and whether the pooled disadvantaged value) to hide beside the school totals
+    `totals`, suppressed here with `suppress` (and its other arguments); see rules 8-11 above. Keys as in totals.
+
+    Across versions: `dis_earlier` are the earlier versions of the D cells and the pooled value (`Seen`, with
+    `dis_fingerprints` of the D cells now), to which rules 5-7 apply as to any total; `carried`: the (key, group)
+    cells an earlier version hid, hidden again (rule 5)."""
+    extra = dict(inherited or {})
+    while True:
+        s = suppress(totals, min_cohort, total_published=total_published, bounds=bounds, inherited=extra,
+                     earlier=earlier, fingerprints=fingerprints)
+        g, pooled_hidden = _group_cells(totals, s, dis, oth, min_cohort, total_published and s.total_hidden is None,
+                                        bounds, pooled_published, dis_earlier, dis_fingerprints, carried)
+        if pooled_hidden == "school":  # rule 11: a school's own shown total pins its hidden pair
+            for k in g:
+                extra.setdefault(k, GROUP_PINS)
+            continue
+        return GroupSuppressed(g, pooled_hidden, s)  # type: ignore[arg-type]
+
+
+def _group_cells(totals: Sequence[Cell], s: Suppressed, dis: Mapping[str, Cell], oth: Mapping[str, Cell],
+                 min_cohort: int, shown_total: bool, bounds: tuple[float | None, float | None],
+                 pooled_published: bool, dis_earlier: Sequence[Seen] = (),
+                 dis_fingerprints: Mapping[str, str] | None = None,
+                 carried: Set[tuple[str, str]] = frozenset()) -> tuple[dict, str | None]:
+    """(hidden group cells, the pooled value's reason or None) for these totals' suppression; or (the keys whose
+    totals must be hidden, "school") when a shown total pins its hidden pair."""
+    hidden: dict[tuple[str, str], str] = {}
+    keys = [t.key for t in totals]
+    for k in keys:
+        for grp, cells in ((DIS, dis), (OTH, oth)):
+            c = cells.get(k)
+            if c is None or not c.has_value:
+                continue
+            why = (GROUP_TOTAL if s.is_hidden(k) else primary_reason(c, min_cohort)
+                   or (CARRIED if (k, grp) in carried else None))
+            if why:
+                hidden[(k, grp)] = why
+
+    def pair() -> None:
+        for k in keys:
+            for a, b in ((DIS, OTH), (OTH, DIS)):
+                c, other = (dis if a == DIS else oth).get(k), (oth if a == DIS else dis).get(k)
+                if other is None or not other.has_value:
+                    continue
+                # a cell the file itself withheld (pupils, but no value) is as good as hidden: T - N would give it
+                withheld = c is not None and not c.has_value and c.denominator != 0 and not s.is_hidden(k)
+                if withheld or ((k, a) in hidden and c is not None and c.contributes):
+                    hidden.setdefault((k, b), GROUP_PAIR)
+
+    pair()
+    pooled_why: str | None = None
+    if pooled_published:
+        d_cells = [dis.get(k, Cell(k, None, None)) for k in keys]
+        inherited = {k: why for (k, grp), why in hidden.items() if grp == DIS}
+        p = suppress(d_cells, min_cohort, bounds=bounds, inherited=inherited, earlier=dis_earlier,
+                     fingerprints=dis_fingerprints if dis_earlier else None)
+        for k, why in p.hidden.items():
+            if dis[k].has_value if k in dis else False:
+                hidden.setdefault((k, DIS), GROUP_SECONDARY if why == SECONDARY else why)
+        pair()
+        pooled_why = p.total_hidden
+        if pooled_why is None and not any(c.contributes for c in d_cells):
+            pooled_why = "no disadvantaged pupils' results"
+    t_hidden = set(s.hidden)
+    pinned = _pinned(totals, shown_total, dis, oth, hidden, t_hidden, pooled_published and pooled_why is None,
+                     bounds)
+    alone = _pinned(totals, shown_total, dis, oth, hidden, t_hidden, False, bounds)
+    schools = {k for k, grp in alone if grp in (DIS, OTH) and k not in t_hidden}
+    if schools:
+        return {k: GROUP_PINS for k in sorted(schools)}, "school"
+    if pinned - alone:
+        pooled_why = GROUP_PINS
+    return hidden, pooled_why

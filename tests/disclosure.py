@@ -87,3 +87,74 @@ def ranges(versions: Sequence[Version], lo: float = 0.0, hi: float | None = 1.0)
 def determined(versions: Sequence[Version], lo: float = 0.0, hi: float | None = 1.0) -> list[Range]:
     """The hidden results a reader holding all these versions can work out exactly ([] when none)."""
     return [r for r in ranges(versions, lo, hi) if r.determined]
+
+
+
+def system_ranges(unknowns: Mapping[str, tuple[float | None, float | None]],
+                  equations: Sequence[tuple[Mapping[str, float], float]],
+                  only: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
+    """The smallest and largest value of each unknown (name -> (low bound, high bound); None: none) under every
+    equation ({unknown: coefficient}, number: the weighted sum equals the number) and the bounds, by linear
+    programming: the general form of `ranges`, for pupil-group cells (D + N - T = 0 at a school, the pooled D)."""
+    names = list(unknowns)
+    if not names:
+        return {}
+    col = {n: i for i, n in enumerate(names)}
+    rows, rhs = [], []
+    for coefs, total in equations:
+        row = np.zeros(len(names))
+        for m, a in coefs.items():
+            row[col[m]] += a
+        if row.any():
+            rows.append(row)
+            rhs.append(total)
+    bounds = list(unknowns.values())
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    out = {}
+    for n, i in col.items():
+        if only is not None and n not in only:
+            continue
+        c = np.zeros(len(names))
+        c[i] = 1.0
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        assert low.status in (0, 3) and high.status in (0, 3), (low.message, high.message)
+        out[n] = (low.fun if low.status == 0 else -np.inf, -high.fun if high.status == 0 else np.inf)
+    return out
+
+
+def pinned_unknowns(unknowns: Mapping[str, tuple[float | None, float | None]],
+                    equations: Sequence[tuple[Mapping[str, float], float]], tries: int = 4) -> list[str]:
+    """The unknowns of `system_ranges` whose smallest and largest values are equal, found faster: a few random
+    objectives first (any unknown that differs between two optimal points is not pinned), then the two linear
+    programs of `system_ranges` for the rest only."""
+    names = list(unknowns)
+    if not names:
+        return []
+    col = {n: i for i, n in enumerate(names)}
+    rows, rhs = [], []
+    for coefs, total in equations:
+        row = np.zeros(len(names))
+        for m, a in coefs.items():
+            row[col[m]] += a
+        if row.any():
+            rows.append(row)
+            rhs.append(total)
+    bounds = list(unknowns.values())
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    rng = np.random.default_rng(0)
+    points = []
+    for _ in range(tries):
+        c = rng.normal(size=len(names))
+        for sign in (1.0, -1.0):
+            r = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if r.status == 0:
+                points.append(r.x)
+    rest = [n for n in names if not points or np.ptp([p[col[n]] for p in points]) <= 1e-6 * max(
+        1.0, *(abs(b) for b in bounds[col[n]] if b is not None))]
+    if not rest:
+        return []
+    full = system_ranges(unknowns, equations, rest)
+    return sorted(n for n in rest if full[n][1] - full[n][0] <= 1e-6)

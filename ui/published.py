@@ -24,7 +24,15 @@ import pydeck as pdk
 import streamlit as st
 
 from charts.maps import schools_map
-from metrics.publication import Publication, PublishedItem, PublishedSchool, PublishedSchoolValue, combined_version
+from metrics.publication import (
+    Publication,
+    PublishedGap,
+    PublishedGroupValue,
+    PublishedItem,
+    PublishedSchool,
+    PublishedSchoolValue,
+    combined_version,
+)
 from metrics.registry import Perspective
 from metrics.text import markdown_text
 
@@ -35,6 +43,9 @@ NO_RESULT_WORDS = "No result"
 EACH_SCHOOL = "Each school"
 GLOSSARY_TITLE = "What the words on this page mean"
 OTHER_RESULTS = "Other results"
+DISADVANTAGED_LABEL = "Disadvantaged pupils"
+GROUP_WORDS = {"disadvantaged": "Disadvantaged pupils at this school",
+               "not_disadvantaged": "Other pupils at this school"}
 NAMED = 4  # schools named in the summary; more are counted (the chooser below names them all)
 WHOLE = 0  # the chooser's "whole partnership" (no URN is 0)
 HEADLINES = 5  # at most, on the first screen: more would push the school chooser off a phone
@@ -185,8 +196,8 @@ def by_perspective(items: Iterable[PublishedItem]) -> list[tuple[str, list[Publi
 
 def glossary_terms(pub: Publication) -> list[tuple[str, str]]:
     """(term, definition) for the words this publication uses, then the ones every publication uses."""
-    text = " ".join(f"{i.label} {i.description} {i.comparison} {i.similar_words} {i.trend_words}"
-                    for i in pub.items).lower()
+    text = " ".join([*(f"{i.label} {i.description} {i.comparison} {i.similar_words} {i.trend_words}"
+                       for i in pub.items), *(g.sentence for g in pub.gaps)]).lower()
     # a cue counts as a whole word or phrase: 'eal' in 'EAL pupils', never in 'meals'
     return [(term, words) for term, cues, words in GLOSSARY
             if not cues or any(re.search(rf"(?<!\w){re.escape(c)}(?!\w)", text) for c in cues)]
@@ -404,6 +415,9 @@ def _school_page(pub: Publication, school: PublishedSchool, values: dict[str, li
         st.markdown(f"##### {escape(heading)}")
         for item, mine in shown:
             st.markdown(f"**{escape(item.label)}**  \n" + _school_value_words(item, mine))
+            groups = [v for g in GROUP_WORDS if (v := pub.group_value(item.measure, school.urn, g)) is not None]
+            if groups:
+                st.markdown("  \n".join(group_value_words(v) for v in groups))
             definition = item.definition or item.description
             if definition:  # once, beside the measure (the page lists each measure once)
                 st.caption(escape(definition))
@@ -441,7 +455,26 @@ def _school_value_words(item: PublishedItem, v: PublishedSchoolValue) -> str:
     return own + "  \n" + " · ".join(parts)
 
 
-def _item(item: PublishedItem, values: list[PublishedSchoolValue]) -> None:
+def group_value_words(v: PublishedGroupValue) -> str:
+    """'Disadvantaged pupils at this school: 40% (10 pupils)', or 'Not shown (fewer than 6 pupils)': words, never
+    a colour alone."""
+    label = GROUP_WORDS.get(v.pupil_group, v.pupil_group)
+    if v.suppressed:
+        return f"{label}: {NOT_SHOWN}" + (f" ({escape(v.reason)})" if v.reason else "")
+    if v.value is None:
+        return f"{label}: {NO_RESULT_WORDS}" + (f" ({escape(v.reason)})" if v.reason else "")
+    based = ""
+    if v.cohort is not None and not pd.isna(v.cohort) and v.cohort > 0:
+        based = f" ({_plural(round(v.cohort), 'pupil')})"
+    return f"{label}: {escape(v.display)}{based}"
+
+
+def gap_words(gap: PublishedGap) -> str:
+    """The gap's sentence as published (its words were fixed then), escaped."""
+    return f"**{DISADVANTAGED_LABEL}:** {escape(gap.sentence)}"
+
+
+def _item(item: PublishedItem, values: list[PublishedSchoolValue], gap: PublishedGap | None = None) -> None:
     st.markdown(f"#### {escape(item.label)}")
     definition = item.definition or item.description
     if definition:
@@ -457,6 +490,8 @@ def _item(item: PublishedItem, values: list[PublishedSchoolValue]) -> None:
                                                     ("Over time", item.trend_words)) if words and words.strip()]
     if compare:
         st.markdown("\n".join(f"- **{label}:** {escape(_sentence(words))}" for label, words in compare))
+    if gap is not None and gap.sentence:
+        st.markdown(gap_words(gap))
     if item.commentary and item.commentary.strip():
         quote = "\n".join(f"> {escape(line)}" if line.strip() else ">" for line in item.commentary.strip().splitlines())
         st.markdown("**What the partnership's leaders say:**\n\n" + quote)
@@ -510,7 +545,7 @@ def render_publication(pub: Publication, *, preview: bool = False, school: int |
         for heading, items in sections:
             st.markdown(f"### {escape(heading)}")
             for item in items:
-                _item(item, values.get(item.measure, []))
+                _item(item, values.get(item.measure, []), pub.gap(item.measure))
 
     with st.expander(GLOSSARY_TITLE, icon=":material/menu_book:"):
         terms = glossary_terms(pub)

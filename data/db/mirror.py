@@ -32,7 +32,8 @@ _UNION = {"groups": ("state_groups", "groups"), "memberships": ("state_membershi
 # append-only tables and their increasing key: a reload reads only rows past the highest it holds
 APPEND_ONLY = {"audit_log": "audit_id", "publication_consents": "consent_id", "publication_items": "publication_id",
                "publication_school_values": "publication_id", "publication_schools": "publication_id",
-               "publication_left_out": "publication_id"}
+               "publication_left_out": "publication_id", "publication_gaps": "publication_id",
+               "publication_group_values": "publication_id"}
 _ARROW = {"INTEGER": pa.int64(), "BIGINT": pa.int64(), "SMALLINT": pa.int64(), "DOUBLE": pa.float64(),
           "FLOAT": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string()}
 _LOCAL_TEXT = ("measure", "period", "status", "pupil_group")  # a local value's text columns; urn is a number

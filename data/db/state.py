@@ -36,7 +36,8 @@ STATE_TABLES = (
     "accounts", "signin_key", "signin_failures", "sign_in_counts", "signin_generations", "audit_log", "targets",
     "scorecard_measures", "local_measures", "local_values", "local_pupil_group_values", "support_records",
     "publications", "publication_items", "publication_school_values", "publication_schools", "publication_consents",
-    "publication_left_out", "group_invitations", "groups", "memberships", "settings",
+    "publication_left_out", "publication_gaps", "publication_group_values", "group_invitations", "groups",
+    "memberships", "settings",
 )
 ANY_WRITE, DATA_WRITE = "*", "*data"
 _BUMP = "UPDATE state_generations SET generation = generation + 1 WHERE table_name = ?"

@@ -19,11 +19,12 @@ from data.db.state import StateStore, sqlite_path
 from data.db.store import Store
 
 PUBLIC_TABLES = ("publications", "publication_items", "publication_school_values", "publication_schools",
-                 "publication_left_out")
+                 "publication_left_out", "publication_gaps", "publication_group_values")
 # Columns blank in the parents' copy: who published, replaced or withdrew a version (parents read what was
 # published, never who did it), and the cells' fingerprints (the staff store's own bookkeeping).
 PERSON_COLUMNS = {"publications": ("created_by", "status_changed_by")}
-PRIVATE_COLUMNS = {**PERSON_COLUMNS, "publication_school_values": ("fingerprint",)}
+PRIVATE_COLUMNS = {**PERSON_COLUMNS, "publication_school_values": ("fingerprint",),
+                   "publication_group_values": ("fingerprint",)}
 
 
 def public_state_path(out: str | Path) -> Path:

@@ -26,14 +26,19 @@ from data.services.access import Role, Viewer, can_see_group
 from data.services.consent import NOT_ASKED, latest_answers
 from data.services.governance import group_registry
 from data.services.la_average import la_values
+from data.services.pupil_groups import national_group_values, school_group_rows
 from data.services.scorecards import scorecard, window
 from metrics.formula import evaluate, stored_formula
+from metrics.gaps import DISADVANTAGED, OTHERS, Gap, change_since, format_gap, gap_of, gap_sentence, points, pool
 from metrics.numbers import finite
 from metrics.periods import PeriodError, parse_period
 from metrics.publication import (
+    GROUP_WORDS,
     SUPPRESSED,
     LeftOutSchool,
     Publication,
+    PublishedGap,
+    PublishedGroupValue,
     PublishedItem,
     PublishedSchool,
     PublishedSchoolValue,
@@ -47,7 +52,7 @@ from metrics.publication import (
 )
 from metrics.registry import Measure, Rollup
 from metrics.scorecard import Scorecard, ScorecardRow, comparable_run, formula_inputs
-from metrics.suppression import Cell, Seen, Suppressed, suppress
+from metrics.suppression import Cell, GroupSuppressed, Seen, Suppressed, suppress, suppress_groups
 from metrics.timeline import definition_at
 
 MAX_COMMENTARY = 600  # characters per measure
@@ -193,15 +198,61 @@ def fingerprint(key: str, cell: Cell) -> str:
     return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+class _Groups:
+    """The agreed members' disadvantaged and not-disadvantaged rows of the chosen measures, every year of the
+    window (pupil_group_observations), as cells the way the school totals are pooled."""
+
+    def __init__(self, store: Store, members: Sequence[int], periods: Sequence[str], ids: Sequence[str]) -> None:
+        df = school_group_rows(store, members, periods, ids, [DISADVANTAGED, OTHERS])
+        self.rows: dict[tuple[str, str], list[dict]] = {}
+        for r in df.to_dict("records"):
+            self.rows.setdefault((str(r["measure"]), str(r["period"])), []).append(r)
+        self.members = [int(u) for u in members]
+        self.national = national_group_values(store, periods, ids)
+
+    def has(self, mid: str, period: str) -> bool:
+        return bool(self.rows.get((mid, period)))
+
+    def of(self, mid: str, period: str, group: str) -> dict[int, dict]:
+        return {int(r["urn"]): r for r in self.rows.get((mid, period), []) if r["pupil_group"] == group}
+
+    def cells(self, m: Measure, period: str) -> tuple[dict[str, Cell], dict[str, Cell]]:
+        """(disadvantaged, not disadvantaged) cells by str(urn): numerator / cohort as stored (a rate: pupils;
+        a score: score x cohort / scale), the numerator made from the value where the file gave none."""
+        out: list[dict[str, Cell]] = []
+        for group in (DISADVANTAGED, OTHERS):
+            rows = self.of(m.id, period, group)
+            cells: dict[str, Cell] = {}
+            for u in self.members:
+                r = rows.get(u)
+                if r is None:
+                    continue
+                value, num, den = finite(r["value"]), finite(r["numerator"]), finite(r["denominator"])
+                if value is None or str(r["status"] or "missing") != "ok":
+                    cells[str(u)] = Cell(str(u), None, den)
+                    continue
+                if num is None and den is not None:
+                    num = value * den / m.scale
+                cells[str(u)] = Cell(str(u), num if den is not None else value, den)
+            out.append(cells)
+        return out[0], out[1]
+
+
 class _Year:
     """This year's cells and suppression of every measure a publication needs, a formula's from its inputs
     (memoised). `history`: the versions of each measure a visitor may have seen, oldest first."""
 
     def __init__(self, cells: _Cells, registry: Mapping[str, Measure], period: str,
-                 history: Mapping[str, Sequence[tuple[int, Seen]]], key: str | None) -> None:
+                 history: Mapping[str, Sequence[tuple[int, Seen]]], key: str | None,
+                 groups: _Groups | None = None,
+                 group_history: Mapping[str, tuple[list[Seen], set[tuple[str, str]]]] | None = None) -> None:
         self.cells, self.registry, self.period, self.history, self.key = cells, registry, period, history, key
+        self.groups = groups
+        self.group_history = group_history or {}
         self._built: dict[str, dict[int, Built]] = {}
         self._suppressed: dict[tuple[str, bool], Suppressed] = {}
+        # measures with pupil-group cells: their suppression, by (measure, whether the group total is published)
+        self.grouped: dict[tuple[str, bool], GroupSuppressed] = {}
 
     def built(self, mid: str) -> dict[int, Built]:
         if mid not in self._built:
@@ -236,6 +287,19 @@ class _Year:
             return {}
         return {c.key: fingerprint(key, c) for c, *_ in self.built(mid).values() if c.contributes}
 
+    def group_fingerprints(self, mid: str, key: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+        """The counted D and N cells' fingerprints by str(urn) (the group in the text, so a school whose only
+        pupils are disadvantaged does not give its D cell the fingerprint of its total)."""
+        key = key if key is not None else self.key
+        if key is None or self.groups is None:
+            return {}, {}
+        out = []
+        for group, cells in zip((DISADVANTAGED, OTHERS), self.groups.cells(self.registry[mid], self.period),
+                                strict=True):
+            out.append({k: fingerprint(key, Cell(f"{k}|{group}", c.numerator, c.denominator))
+                        for k, c in cells.items() if c.contributes})
+        return out[0], out[1]
+
     def earlier(self, mid: str) -> list[Seen]:
         """The versions a visitor may have seen of this measure and, for a formula, of every input it rests on
         (`mentoring * 1` is mentoring again): oldest first."""
@@ -260,8 +324,20 @@ class _Year:
                         inherited.setdefault(k, why)
                     inputs_total = inputs_total or s_n.total_hidden
         cells = [b[0] for b in self.built(mid).values()]
-        s = suppress(cells, m.min_cohort, total_published=total, bounds=_bounds(m), inherited=inherited,
-                     earlier=self.earlier(mid), fingerprints=self.fingerprints(mid))
+        if self.groups is not None and not m.formula and self.groups.has(mid, self.period):
+            # the school totals and their pupil-group cells together (docs/method.md, "Pupil-group cells"): a
+            # hidden group cell may hide its school's total too
+            dis, oth = self.groups.cells(m, self.period)
+            seen, carried = self.group_history.get(mid, ([], set()))
+            g = suppress_groups(cells, dis, oth, m.min_cohort, total_published=total, bounds=_bounds(m),
+                                inherited=inherited, earlier=self.earlier(mid), fingerprints=self.fingerprints(mid),
+                                dis_earlier=seen, dis_fingerprints=self.group_fingerprints(mid)[0],
+                                carried=carried)
+            self.grouped[(mid, total)] = g
+            s = g.totals
+        else:
+            s = suppress(cells, m.min_cohort, total_published=total, bounds=_bounds(m), inherited=inherited,
+                         earlier=self.earlier(mid), fingerprints=self.fingerprints(mid))
         if total and s.total_hidden is None and any(c.has_value and c.denominator is None for c in cells):
             s = Suppressed(s.hidden, UNKNOWN_COHORT)  # the total would weigh such a school in unknown ways
         elif total and s.total_hidden is None and inputs_total:
@@ -291,6 +367,34 @@ def _history(store: Store, group_id: int, period: str, key: str | None) -> dict[
             shown=frozenset(str(r[2]) for r in rs if not r[3] and r[4]),
             total_shown=bool(rs[0][6]),
             cells=None if legacy else {str(r[2]): str(r[5]) for r in rs if r[5] != NOT_COUNTED})))
+    return out
+
+
+def _group_history(store: Store, group_id: int, period: str, key: str | None) \
+        -> dict[str, tuple[list[Seen], set[tuple[str, str]]]]:
+    """Every earlier version's pupil-group cells for the group and year, per measure: the D cells and the pooled
+    value as `Seen` (rules 5-7 apply to them as to a total), and every (urn, group) cell any version hid."""
+    rows = store.query(
+        "SELECT p.version, v.measure, v.urn, v.pupil_group, v.suppressed, v.value IS NOT NULL, v.fingerprint, "
+        "coalesce(NOT g.suppressed, false) "
+        "FROM publications p JOIN publication_group_values v USING (publication_id) "
+        "LEFT JOIN publication_gaps g ON g.publication_id = v.publication_id AND g.measure = v.measure "
+        "WHERE p.group_id = ? AND p.period = ? ORDER BY p.version, v.measure, v.urn", [int(group_id), period])
+    by: dict[tuple[int, str], list[tuple]] = {}
+    carried: dict[str, set[tuple[str, str]]] = {}
+    for r in rows:
+        by.setdefault((int(r[0]), str(r[1])), []).append(r)
+        if r[4]:
+            carried.setdefault(str(r[1]), set()).add((str(r[2]), str(r[3])))
+    out: dict[str, tuple[list[Seen], set[tuple[str, str]]]] = {}
+    for (_version, measure), rs in by.items():
+        d = [r for r in rs if r[3] == DISADVANTAGED]
+        legacy = key is None or any(r[6] is None for r in d if not r[4] and r[5])
+        seen = Seen(hidden=frozenset(str(r[2]) for r in d if r[4]),
+                    shown=frozenset(str(r[2]) for r in d if not r[4] and r[5]),
+                    total_shown=bool(rs[0][7]),
+                    cells=None if legacy else {str(r[2]): str(r[6]) for r in d if r[6] not in (None, NOT_COUNTED)})
+        out.setdefault(measure, ([], carried.get(measure, set())))[0].append(seen)
     return out
 
 
@@ -376,9 +480,12 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
     chosen = [registry[m] for m in measures]
     stored = [m.id for m in chosen if not m.formula] + [
         n for n in formula_inputs(chosen, registry) if n in registry and not registry[n].formula]
-    cells = _Cells(store, members, window(store, period), list(dict.fromkeys(stored)))
+    periods = window(store, period)
+    cells = _Cells(store, members, periods, list(dict.fromkeys(stored)))
+    groups = _Groups(store, members, periods, [m.id for m in chosen if not m.formula])
     key = store.setting(KEY_SETTING)
-    year = _Year(cells, registry, period, _history(store, group_id, period, key), key)
+    year = _Year(cells, registry, period, _history(store, group_id, period, key), key, groups,
+                 _group_history(store, group_id, period, key))
     histories: dict[str, dict[str, list[tuple[int, Seen]]]] = {}
 
     def history_of(when: str) -> dict[str, list[tuple[int, Seen]]]:
@@ -432,6 +539,16 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
             definition=definition_words(m, getattr(definition_at(m.definitions, period), "label", None)),
             dfe_version=_version_of(m, versions, registry), phases=tuple(p.value for p in m.phases),
         ))
+    gaps: list[PublishedGap] = []
+    group_values: list[PublishedGroupValue] = []
+    for row in sc.rows:
+        m = registry[row.measure]
+        if (m.id, row.value is not None) in year.grouped:
+            gap, cells_out = _published_gap(m, year.grouped[(m.id, row.value is not None)], groups, periods,
+                                            period, members, names,
+                                            f"the {GROUP_WORDS.get(kind or '', 'group')}")
+            gaps.append(gap)
+            group_values += sorted(cells_out, key=lambda v: (v.urn, v.pupil_group != DISADVANTAGED))
     schools = tuple(
         PublishedSchool(int(r["urn"]), names.get(int(r["urn"]), str(r["name"])), _text(r["phase"]), _text(r["town"]),
                         _text(r["postcode"]), finite(r["latitude"]), finite(r["longitude"]),
@@ -442,8 +559,72 @@ def _build(store: Store, group_id: int, period: str, measures: Sequence[str],
         version=_next_version(store, group_id, period), status="preview", created_at=None,
         data_as_of=_data_as_of(store), schools=schools, items=tuple(items), school_values=tuple(values),
         title=f"{sc.subject.name}: results for {period}", left_out=left_out,
-        left_out_words=left_out_sentence(kind, len(everyone), left_out),
+        left_out_words=left_out_sentence(kind, len(everyone), left_out), gaps=tuple(gaps),
+        group_values=tuple(group_values),
     ), year
+
+
+GAP_HIDDEN = "The result of the {subject}'s disadvantaged pupils in {label} is not shown: {why}."
+NO_GAP = "There is no national figure for other pupils in {label} in {period} to compare with."
+
+
+def _published_gap(m: Measure, g: GroupSuppressed, groups: _Groups, periods: Sequence[str], period: str,
+                   members: Sequence[int], names: Mapping[int, str], subject: str) \
+        -> tuple[PublishedGap, list[PublishedGroupValue]]:
+    """One measure's published gap and its schools' pupil-group cells, under the suppression `g` (the same that
+    decided the school totals). The disadvantaged pupils are pooled over the agreed schools only (`members`), this
+    year and in the year compared with; that year's pooled value is used only when it is itself publishable (as
+    the total's trend words: every school of that year hidden, its pooled value one more equation)."""
+    cells_out: list[PublishedGroupValue] = []
+    for u in members:
+        for group in (DISADVANTAGED, OTHERS):
+            r = groups.of(m.id, period, group).get(u)
+            if r is None:
+                continue
+            value, cohort, status = finite(r["value"]), finite(r["denominator"]), str(r["status"] or "missing")
+            if g.is_hidden(str(u), group):
+                cells_out.append(PublishedGroupValue(m.id, u, group, SUPPRESSED, None, None, True,
+                                                     g.hidden[(str(u), group)]))
+            elif value is None or status != "ok":
+                dfe = status == "suppressed"
+                cells_out.append(PublishedGroupValue(
+                    m.id, u, group, SUPPRESSED if dfe else NO_RESULT, None, None, dfe,
+                    DFE_SUPPRESSED if dfe else NO_RESULT_WHY.get(status, NO_RESULT_WHY["missing"])))
+            else:
+                cells_out.append(PublishedGroupValue(m.id, u, group, m.format_value(value), float(value), cohort,
+                                                     False, None))
+    trend: list[Gap] = []
+    usable: dict[str, bool] = {}
+    for p in periods:
+        dis = pool(m, DISADVANTAGED, p, groups.of(m.id, p, DISADVANTAGED).values())
+        oth = pool(m, OTHERS, p, groups.of(m.id, p, OTHERS).values())
+        trend.append(gap_of(m, p, dis, oth, groups.national.get((m.id, p, OTHERS)),
+                            groups.national.get((m.id, p, DISADVANTAGED))))
+        if p != period:
+            past = groups.cells(m, p)[0]
+            every = {k: "shown only in the total" for k, c in past.items() if c.has_value}
+            usable[p] = suppress(list(past.values()), m.min_cohort, bounds=_bounds(m),
+                                 inherited=every).total_hidden is None
+    now = trend[-1]
+    national = now.national_others
+    nat_display = None if national is None else m.format_value(national)
+    if g.pooled_hidden is not None or now.disadvantaged.value is None:
+        why = g.pooled_hidden or "no result for disadvantaged pupils"
+        return PublishedGap(m.id, m.label, SUPPRESSED, None, nat_display, national, None, SUPPRESSED, None, None,
+                            None, GAP_HIDDEN.format(subject=subject.removeprefix("the "), label=m.label, why=why),
+                            True, why), cells_out
+    earlier = change_since(m, trend, 2)
+    if earlier.since is None or not usable.get(earlier.since, False):
+        earlier = change_since(m, trend, 1)
+    if earlier.since is not None and not usable.get(earlier.since, False):
+        earlier = change_since(m, [], 1)
+    sentence = (gap_sentence(m, subject, now, earlier) if national is not None
+                else NO_GAP.format(label=m.label, period=period))
+    return PublishedGap(
+        m.id, m.label, m.format_value(now.disadvantaged.value), float(now.disadvantaged.value), nat_display,
+        national, now.gap, f"{format_gap(m, now.gap)} {points(m)}" if now.gap is not None else NO_RESULT,
+        earlier.since if earlier.before is not None else None,
+        earlier.before if earlier.since is not None else None, earlier.direction, sentence, False, None), cells_out
 
 
 def _version_of(m: Measure, versions: Mapping[str, str | None], registry: Mapping[str, Measure]) -> str | None:
@@ -493,6 +674,8 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
                     [KEY_SETTING, secrets.token_hex(32)])
         key = str(cur.execute("SELECT value FROM settings WHERE key = ?", [KEY_SETTING]).fetchone()[0])
         prints = {i.measure: year.fingerprints(i.measure, key) for i in pub.items}
+        group_prints = {g.measure: dict(zip((DISADVANTAGED, OTHERS), year.group_fingerprints(g.measure, key),
+                                            strict=True)) for g in pub.gaps}
         version = int(cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM publications WHERE group_id = ? AND period = ?",
             [pub.group_id, pub.period]).fetchone()[0])
@@ -532,6 +715,22 @@ def publish(store: Store, viewer: Viewer, group_id: int, period: str, measures: 
                 "longitude, website, la_name, ofsted_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [[pid, s.urn, s.name, s.phase, s.town, s.postcode, s.latitude, s.longitude, s.website, s.la_name,
                   s.ofsted_url] for s in pub.schools])
+        if pub.gaps:
+            cur.executemany(
+                "INSERT INTO publication_gaps (publication_id, measure, label, disadvantaged_display, "
+                "disadvantaged_value, national_display, national_value, gap, gap_display, since, gap_before, "
+                "direction, sentence, suppressed, suppressed_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, g.measure, g.label, g.disadvantaged_display, g.disadvantaged_value, g.national_display,
+                  g.national_value, g.gap, g.gap_display, g.since, g.gap_before, g.direction, g.sentence,
+                  g.suppressed, g.suppressed_reason] for g in pub.gaps])
+        if pub.group_values:
+            cur.executemany(
+                "INSERT INTO publication_group_values (publication_id, measure, urn, pupil_group, display, value, "
+                "cohort, suppressed, reason, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[pid, v.measure, v.urn, v.pupil_group, v.display, v.value, v.cohort, v.suppressed, v.reason,
+                  group_prints.get(v.measure, {}).get(v.pupil_group, {}).get(str(v.urn), NOT_COUNTED)]
+                 for v in pub.group_values])
         if pub.left_out:
             cur.executemany("INSERT INTO publication_left_out (publication_id, urn, name, answer) VALUES (?, ?, ?, ?)",
                             [[pid, x.urn, x.name, x.answer] for x in pub.left_out])
@@ -674,10 +873,23 @@ def _load(store: Store, pid: int) -> Publication:
                              "ofsted_url FROM publication_schools WHERE publication_id = ? ORDER BY urn", [pid]))
     left_out = tuple(LeftOutSchool(int(r[0]), r[1] or f"School {r[0]}", r[2]) for r in store.query(
         "SELECT urn, name, answer FROM publication_left_out WHERE publication_id = ? ORDER BY urn", [pid]))
+    gaps = tuple(
+        PublishedGap(r[0], r[1], r[2] or "", finite(r[3]), r[4], finite(r[5]), finite(r[6]), r[7] or "", r[8],
+                     finite(r[9]), r[10], r[11] or "", bool(r[12]), r[13])
+        for r in store.query(
+            "SELECT measure, label, disadvantaged_display, disadvantaged_value, national_display, national_value, gap, "
+            "gap_display, since, gap_before, direction, sentence, suppressed, suppressed_reason "
+            "FROM publication_gaps WHERE publication_id = ?", [pid]))
+    gaps = tuple(sorted(gaps, key=lambda g: order.get(g.measure, 0)))
+    group_values = tuple(sorted(
+        (PublishedGroupValue(r[0], int(r[1]), r[2], r[3] or "", finite(r[4]), finite(r[5]), bool(r[6]), r[7])
+         for r in store.query("SELECT measure, urn, pupil_group, display, value, cohort, suppressed, reason "
+                              "FROM publication_group_values WHERE publication_id = ?", [pid])),
+        key=lambda v: (order.get(v.measure, 0), v.urn, v.pupil_group != DISADVANTAGED)))
     created = head[5]
     return Publication(
         publication_id=pid, group_id=int(head[0]), group_name=head[1], period=head[2], version=int(head[3]),
         status=head[4], created_at=None if created is None else created.isoformat(sep=" ", timespec="seconds"),
         data_as_of=head[6], schools=schools, items=items, school_values=tuple(values), title=head[7] or "",
-        left_out=left_out, left_out_words=head[8] or "",
+        left_out=left_out, left_out_words=head[8] or "", gaps=gaps, group_values=group_values,
     )

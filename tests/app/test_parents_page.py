@@ -206,3 +206,36 @@ def test_the_map_never_captures_the_wheel():  # issue 11 point 16
         "scrollZoom": False, "dragPan": True, "touchZoom": True, "doubleClickZoom": True, "keyboard": True}}]
     assert [len(layer["data"]) for layer in spec["layers"]] == [2], "one layer, of the schools with a position"
     assert alt == "Map of The Partnership's 2 schools: A School in Town, B School."
+
+
+def test_the_gap_is_said_in_plain_words_and_each_school_shows_its_disadvantaged_pupils(demo_db):
+    """Issue 13 point 4: each published measure with pupil-group values carries its gap sentence (the words fixed at
+    publication), and a school's page says its disadvantaged pupils' result, or why it is not shown, in words."""
+    pub = _demo_publication(demo_db)
+    assert pub.gaps, "the demo's publication carries the disadvantage gap"
+    page = _page(_parent(pub))
+    for gap in pub.gaps:
+        assert f"**Disadvantaged pupils:** {escape(gap.sentence)}" in page
+    shown = [g for g in pub.gaps if not g.suppressed]
+    assert shown and all(g.sentence.startswith("Disadvantaged pupils in the partnership ") for g in shown)
+    v = next(v for v in pub.group_values if v.pupil_group == "disadvantaged")
+    school_page = _page(_parent(pub, v.urn))
+    words = "Not shown" if v.suppressed else escape(v.display)
+    assert f"Disadvantaged pupils at this school: {words}" in school_page
+
+
+def test_the_gap_and_group_words_are_made_inert():
+    """A local measure's label (people's text) and a reason reach the page escaped: never a link, never Markdown."""
+    from metrics.publication import PublishedGap, PublishedGroupValue
+    from ui.published import gap_words, group_value_words
+
+    label = "[Mentoring](javascript:alert(1)) **bold**"
+    gap = PublishedGap("m", label, "40%", 40.0, "60%", 60.0, -20.0, "−20.0 percentage points", None, None, None,
+                       f"Disadvantaged pupils in the partnership reached 20.0 percentage points below other pupils "
+                       f"nationally ({label}: 40% against 60%).", False, None)
+    words = gap_words(gap)
+    assert words.startswith("**Disadvantaged pupils:** ") and escape(label) in words and label not in words
+    hidden = PublishedGroupValue("m", 1, "disadvantaged", "Suppressed", None, None, True, "fewer than 6 pupils")
+    assert group_value_words(hidden) == "Disadvantaged pupils at this school: Not shown (fewer than 6 pupils)"
+    shown = PublishedGroupValue("m", 1, "not_disadvantaged", "55%", 55.0, 20.0, False, None)
+    assert group_value_words(shown) == f"Other pupils at this school: {escape('55%')} (20 pupils)"

@@ -24,7 +24,7 @@ TABLES = {"establishments", "groups", "memberships", "observations", "imports", 
           "trust_published", "trust_published_info", "trust_published_members", "inspections", "inspection_grades",
           "context_by_year", "family_by_year", "group_invitations",
           "school_links", "school_lineage", "establishment_reasons", "signin_generations",
-          "publication_consents", "publication_left_out",
+          "publication_consents", "publication_left_out", "publication_gaps", "publication_group_values",
           # 0018: what each import replaced and added, for undo (data/ingest/undo.py)
           "import_added", "import_key_columns", "imports_undone", "import_archive_observations",
           *(f"import_archive_{t}" for t in ("establishments", "groups", "memberships", "pupil_group_observations",

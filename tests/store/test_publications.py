@@ -247,7 +247,8 @@ def test_the_csv_for_parents(world: dict) -> None:
     lines = text.splitlines()
     assert lines[0] == "measure,school,value,national,suppressed reason,commentary"
     assert sum(WHOLE_GROUP in line for line in lines) == len(pub.items)
-    assert len(lines) == 1 + len(pub.items) + len(pub.school_values)
+    # with each measure's disadvantaged pupils (issue 13 point 4): the partnership's, then each school's two groups
+    assert len(lines) == 1 + len(pub.items) + len(pub.school_values) + len(pub.gaps) + len(pub.group_values)
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text  # a spreadsheet will not run it
 
 
