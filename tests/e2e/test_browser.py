@@ -130,3 +130,23 @@ def test_the_disadvantaged_view_leads_the_card(server, browser, e2e_store, name)
     assert page.get_by_text("Disadvantaged pupils in", exact=False).count() >= 1
     page.screenshot(path=str(SHOTS / f"disadvantage_{name}.png"), full_page=True)
     page.close()
+
+
+def test_parents_read_the_gap_in_plain_words(server, browser, e2e_store):
+    """Issue 13: the parents' page says how the partnership's disadvantaged pupils did, in words fixed at
+    publication, and a school's page gives its own disadvantaged pupils' cell or why it is not shown."""
+    from data.db.store import Store
+    from data.services import publications
+
+    with Store(e2e_store[0], read_only=True) as s:
+        pub = publications.published(s, e2e_store[1])
+    assert pub is not None and pub.gaps, "the e2e publication carries a gap"
+    page = browser.new_page(viewport={"width": 1400, "height": 3000})
+    page.goto(f"{server}/{PUBLIC}&publication={e2e_store[1]}")
+    wait_until_idle(page, timeout=120, settle=1.0)
+    errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+    assert errors.count() == 0, errors.first.inner_text()
+    said = pub.gaps[0].sentence
+    assert page.get_by_text(said[:60], exact=False).count() >= 1
+    page.screenshot(path=str(SHOTS / "disadvantage_published_results.png"), full_page=True)
+    page.close()

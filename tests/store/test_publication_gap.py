@@ -104,8 +104,8 @@ def test_the_copied_gap_is_a_hand_computation(world: dict) -> None:
     # two years back: (4 + 1 + 3 + 2) of 32 = 31.25%, against 68.0: -36.75; narrowed
     assert gap.since == world["first"] and gap.gap_before == pytest.approx(31.25 - 68.0)
     assert gap.direction == "narrowed"
-    assert gap.sentence == (f"Disadvantaged pupils in the partnership reached 13.6 percentage points below other "
-                            f"pupils nationally (Expected standard in reading, writing and maths (KS2): 48% against "
+    assert gap.sentence == (f"Disadvantaged pupils in the partnership were 13.6 percentage points below other "
+                            f"pupils nationally in Expected standard in reading, writing and maths (KS2) (48% against "
                             f"62%); in {world['first']} the gap was 36.8 percentage points, so it has narrowed.")
 
 
