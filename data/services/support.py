@@ -138,7 +138,8 @@ def pupil_group_ranking(store: Store, m: Measure, period: str, pupil_group: str)
         FROM pupil_group_observations p
         JOIN establishments e ON e.urn = p.urn
         -- a school's own value of the group (scope NULL), not DfE's published gap (scope 'gap')
-        WHERE p.level = 'school' AND p.scope IS NULL AND p.measure = ? AND p.period = ? AND p.pupil_group = ?
+        WHERE p.level = 'school' AND p.scope IS NULL AND coalesce(p.source_kind, '') <> 'local'
+          AND p.measure = ? AND p.period = ? AND p.pupil_group = ?
           AND p.status = 'ok' AND p.value IS NOT NULL
     """, [m.id, period, pupil_group]).drop_duplicates("urn")
     phases = {ph: _comparison_phase(m, ph) for ph in rows["gias_phase"].dropna().unique()}
@@ -162,13 +163,15 @@ def pupil_group_focus(m: Measure, ranked: pd.DataFrame, pupil_group: str, phase:
 
 def partner_measures(store: Store, urn: int, period: str, pupil_group: str, *,
                      groups: list[int] | None = None) -> list[str]:
-    """The judged measures the school has a value of for the pupil group in the year (partners can be looked for on
-    these), in the registry's order; `groups` as in support_partners."""
+    """The judged national measures the school has a DfE value of for the pupil group in the year (partners can be
+    looked for on these), in the registry's order; `groups` as in support_partners."""
     period = parse_period(period)
     if groups is None:
         groups = groups_svc.memberships(store, urn)["group_id"].tolist()
     have = {r[0] for r in store.query(
+        # DfE's results only: a top quarter is national, and a local measure's values are the group's own
         "SELECT DISTINCT measure FROM pupil_group_observations WHERE level = 'school' AND scope IS NULL "
+        "AND coalesce(source_kind, '') <> 'local' "
         "AND urn = ? AND period = ? AND pupil_group = ? AND status = 'ok' AND value IS NOT NULL",
         [int(urn), period, pupil_group])}
     return [m.id for m in registry_for(store, [int(g) for g in groups]).measures if m.judged and m.id in have]
