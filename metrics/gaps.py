@@ -11,7 +11,6 @@ disadvantaged value's interval moved by the national value; the within gap's com
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -201,10 +200,21 @@ def gap_of(measure: Measure, period: str, dis: GroupValue, others: GroupValue, n
                published)
 
 
-@functools.lru_cache(maxsize=4096)
+_COMPARABLE: dict[tuple[int, str, str], tuple[Measure, tuple[bool, str]]] = {}
+
+
 def comparable(measure: Measure, now: str, before: str) -> tuple[bool, str]:
-    """metrics.timeline.comparable, remembered: a group's summary asks it for every member and year."""
-    return _comparable(measure, now, before)
+    """metrics.timeline.comparable, remembered: a group's summary asks it for every member and year. Keyed by the
+    measure object itself (hashing a Measure costs more than the answer), kept beside it so the key stays its own."""
+    key = (id(measure), now, before)
+    hit = _COMPARABLE.get(key)
+    if hit is not None and hit[0] is measure:
+        return hit[1]
+    if len(_COMPARABLE) > 4096:
+        _COMPARABLE.clear()
+    answer = _comparable(measure, now, before)
+    _COMPARABLE[key] = (measure, answer)
+    return answer
 
 
 def behind(measure: Measure, gap: float | None) -> bool | None:
@@ -274,14 +284,20 @@ def change_since(measure: Measure, trend: Sequence[Gap], steps: int = 1) -> GapC
     return GapChange(then.period, then.gap, change, direction, sig)
 
 
-def widening_flag(measure: Measure, trend: Sequence[Gap]) -> str | None:
-    """A flag's reason when the gap widened significantly on the comparable year before, while behind; else None."""
-    ch = change_since(measure, trend, 1)
-    if ch.direction != "widened" or not ch.significant or not behind(measure, trend[-1].gap):
+def widening_flag(measure: Measure, trend: Sequence[Gap], change: GapChange | None = None) -> str | None:
+    """A flag's reason when the gap widened significantly on the comparable year before, while behind; else None.
+    `change`: change_since(measure, trend, 1), when the caller has it already."""
+    if not trend:
         return None
-    unit = points(measure)
+    return widening_words(measure, change if change is not None else change_since(measure, trend, 1), trend[-1].gap)
+
+
+def widening_words(measure: Measure, ch: GapChange, gap: float | None) -> str | None:
+    """The widening flag's reason for a change `ch` to a gap now of `gap` (see widening_flag), or None."""
+    if ch.direction != "widened" or not ch.significant or not behind(measure, gap):
+        return None
     return (f"{measure.label}: the disadvantage gap widened from {format_gap(measure, ch.before)} to "
-            f"{format_gap(measure, trend[-1].gap)} {unit} since {ch.since}, more than chance would explain")
+            f"{format_gap(measure, gap)} {points(measure)} since {ch.since}, more than chance would explain")
 
 
 def points(measure: Measure) -> str:
@@ -318,25 +334,50 @@ class MemberGap:
         return "narrows" if self.pull > 0 else ("widens" if self.pull < 0 else None)
 
 
-def member_gaps(measure: Measure, group: Gap, members: Sequence[tuple[int, str, Sequence[Gap]]]) -> list[MemberGap]:
-    """Each member's gap, its share of the group's disadvantaged pupils and its pull on the group's gap.
+def member_gaps(measure: Measure, group: Gap, urns: Sequence[int], names: Mapping[int, str], pooled: Pooled,
+                periods: Sequence[str], national: tuple[float | None, float | None]) -> list[MemberGap]:
+    """Each member's gap, its share of the group's disadvantaged pupils, its pull on the group's gap, and its change
+    on the year before, all at once from `pooled` (member u's disadvantaged pupils in periods[i] at cell
+    (u · 2 + i) · 2; `national`: non-disadvantaged pupils nationally in the two years).
 
     The group's gap is Σ shareᵢ·gapᵢ over the pooled schools (the national comparator is one number), so
     pullᵢ = shareᵢ·(gapᵢ − gap) shows which schools narrow it (pull > 0 for a higher-is-better measure) and which
     widen it; the pulls add up to zero (up to the files' rounding of each school's value). Turned round for a
-    lower-is-better measure."""
-    total = group.disadvantaged.cohort
-    sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
+    lower-is-better measure. The change follows change_since's rules (comparable years only; significant beyond
+    1.96·√(se_now² + se_then²))."""
+    n = len(urns)
+    base = np.arange(n, dtype=np.int64) * 4
+    before, now = base, base + 2
+    nan = float("nan")
+    n_then, n_now = (nan if x is None else x for x in national)
+    with np.errstate(all="ignore"):
+        gap_now, gap_then = pooled.value[now] - n_now, pooled.value[before] - n_then
+        se_now = (pooled.hi[now] - pooled.lo[now]) / (2 * Z95)
+        se_then = (pooled.hi[before] - pooled.lo[before]) / (2 * Z95)
+        change = gap_now - gap_then
+        sig = np.abs(change) > Z95 * np.hypot(se_now, se_then)
+        sign = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
+        short_now, short_then = np.maximum(-sign * gap_now, 0.0), np.maximum(-sign * gap_then, 0.0)
+        total = group.disadvantaged.cohort
+        share = pooled.cohort[now] / total if total else np.full(n, nan)
+        pull = sign * share * (gap_now - (nan if group.gap is None else group.gap))
+    ok, why = comparable(measure, periods[-1], periods[-2]) if len(periods) == 2 else (False, None)
     out = []
-    for urn, name, trend in members:
-        now = trend[-1] if trend else None
-        d = now.disadvantaged if now else GroupValue(DISADVANTAGED, group.period, None, None, Status.MISSING.value)
-        gap = now.gap if now else None
-        share = d.cohort / total if d.cohort and total and d.value is not None else None
-        pull = (sign * share * (gap - group.gap) if share is not None and gap is not None and group.gap is not None
-                else None)
-        out.append(MemberGap(urn, name, d, gap, share, pull, change_since(measure, trend, 1) if trend else
-                             GapChange(None, None, None, None)))
+    for u, urn in enumerate(urns):
+        d = pooled.one(int(now[u]), DISADVANTAGED, periods[-1])
+        g = None if math.isnan(gap_now[u]) else float(gap_now[u])
+        if not ok:
+            ch = GapChange(None, None, None, None, note=why)
+        elif g is None or math.isnan(gap_then[u]):
+            ch = GapChange(periods[-2], None if math.isnan(gap_then[u]) else float(gap_then[u]), None, None)
+        else:
+            direction = ("unchanged" if abs(change[u]) < 1e-9 or short_now[u] == short_then[u]
+                         else "narrowed" if short_now[u] < short_then[u] else "widened")
+            ch = GapChange(periods[-2], float(gap_then[u]), float(change[u]), direction, bool(sig[u]))
+        has = d.value is not None and not math.isnan(share[u])
+        out.append(MemberGap(int(urn), names.get(int(urn), f"School {urn}"), d, g,
+                             float(share[u]) if has else None,
+                             float(pull[u]) if has and not math.isnan(pull[u]) else None, ch))
     return sorted(out, key=lambda x: (x.pull is None, -(x.pull or 0.0), x.urn))
 
 

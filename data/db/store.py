@@ -552,7 +552,8 @@ class Store:
         return self.setting("demo") == "true"
 
     def recluster(self) -> None:
-        """Give schools an `ord` that keeps each group's members together, and re-sort observations.
+        """Give schools an `ord` that keeps each group's members together, and re-sort observations (and the
+        tables read by it: school_stats, pupil_group_observations).
 
         Whole-table work: run after imports that change memberships (the importers do), never in a page.
         A school takes the position of its largest current group, so reading a group touches few row groups.
@@ -602,6 +603,16 @@ class Store:
             cur.execute("DELETE FROM school_stats")
             cur.execute("INSERT INTO school_stats SELECT * FROM _stats ORDER BY ord NULLS LAST, measure, period")
             cur.execute("DROP TABLE _stats")
+            # pupil-group values too (issue 13): their reads take the same ord range
+            cur.execute("""
+                CREATE OR REPLACE TEMP TABLE _pgo AS
+                SELECT o.* REPLACE (e.ord AS ord)
+                FROM pupil_group_observations o LEFT JOIN establishments e ON o.level = 'school' AND e.urn = o.urn
+            """)
+            cur.execute("DELETE FROM pupil_group_observations")
+            cur.execute("INSERT INTO pupil_group_observations SELECT * FROM _pgo "
+                        "ORDER BY ord NULLS LAST, measure, period, pupil_group")
+            cur.execute("DROP TABLE _pgo")
             cur.execute("DROP TABLE _ord")
         self.checkpoint()
         if mirror is not None:  # local measures' values carry their school's `ord`: load them again with the new one

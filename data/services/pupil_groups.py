@@ -15,12 +15,12 @@ import pandas as pd
 
 from data.db.errors import StoreError
 from data.db.store import Store
+from data.services.schools import ord_filter
 from data.services.scorecards import _members_then, group_subject, registry_for, school_subject, window
 from metrics.gaps import (
     DISADVANTAGED,
     HEADLINE,
     OTHERS,
-    STATUS_AT,
     TOPIC_GROUPS,
     TOPICS,
     Gap,
@@ -28,6 +28,7 @@ from metrics.gaps import (
     GapTarget,
     GroupValue,
     MemberGap,
+    Pooled,
     change_since,
     gap_of,
     member_gaps,
@@ -35,30 +36,46 @@ from metrics.gaps import (
     pool_arrays,
     track_gap_target,
     widening_flag,
+    widening_words,
 )
-from metrics.registry import Measure, Registry
+from metrics.registry import STATUSES, Measure, Registry
 from metrics.scorecard import Subject
 
 # National pupil-group values: the state-funded schools' figure first (DfE's comparator for the gap), then all schools
 NATIONAL_SCOPES = ("state_funded", "all")
 GAP_SCOPE = "gap"
-MEMBER_YEARS = 3  # the years of a member's own gap a group's summary reads: now, and two before for its change
 _ROW_COLUMNS = ["urn", "measure", "period", "pupil_group", "value", "numerator", "denominator", "ci_low", "ci_high",
                 "status"]
 
 
 def school_group_rows(store: Store, urns: Sequence[int], periods: Sequence[str], measures: Sequence[str],
                       groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """The schools' own pupil-group rows (not DfE's published gaps) for these years and measures."""
+    """The schools' own pupil-group rows (not DfE's published gaps) for these years and measures: urn, measure,
+    period, pupil_group, value, numerator, denominator, ci_low, ci_high, status; and their positions `m` (in
+    `measures`), `p` (in `periods`) and `st` (in STATUSES, -1 for none), which is what makes a 500-school read fast
+    (as schools.member_rows)."""
     if not urns or not periods or not measures:
-        return pd.DataFrame(columns=_ROW_COLUMNS)
-    # scope IS NULL: a school's own value of the group; 'gap' rows are DfE's published gaps, read apart
-    return store.query_df(f"""
-        SELECT {', '.join(_ROW_COLUMNS)} FROM pupil_group_observations
-        WHERE level = 'school' AND scope IS NULL AND urn IN (SELECT unnest(?::INTEGER[]))
-          AND period IN (SELECT unnest(?::VARCHAR[])) AND measure IN (SELECT unnest(?::VARCHAR[]))
-          AND (? OR pupil_group IN (SELECT unnest(?::VARCHAR[])))
-    """, [list(map(int, urns)), list(periods), list(measures), groups is None, list(groups or [])])  # noqa: S608
+        return pd.DataFrame(columns=[*_ROW_COLUMNS, "m", "p", "st"])
+    urns = [int(u) for u in urns]
+    # rows are clustered by `ord` (the recluster keeps each group's schools together): the range skips the rest
+    where_ord, params = ord_filter(store, urns)
+    params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES),
+                  all_groups=groups is None, groups=list(groups or []))
+    sql = f"""
+        SELECT urn, measure, period, pupil_group, value, numerator, denominator, ci_low, ci_high, status,
+               (list_position($measures, measure) - 1)::SMALLINT AS m,
+               (list_position($periods, period) - 1)::SMALLINT AS p,
+               (coalesce(list_position($statuses, status), 0) - 1)::SMALLINT AS st
+        FROM pupil_group_observations
+        WHERE level = 'school' AND scope IS NULL AND {where_ord} AND urn IN (SELECT unnest($urns::INTEGER[]))
+          AND period IN (SELECT unnest($periods::VARCHAR[])) AND measure IN (SELECT unnest($measures::VARCHAR[]))
+          AND ($all_groups OR pupil_group IN (SELECT unnest($groups::VARCHAR[])))
+    """  # noqa: S608 (where_ord is fixed text from ord_filter; values are bound)
+    cur = store.cursor()
+    try:
+        return cur.sql(sql, params=params).to_arrow_table().to_pandas()
+    finally:
+        cur.close()
 
 
 def national_group_values(store: Store, periods: Sequence[str], measures: Sequence[str]) \
@@ -160,28 +177,39 @@ def _ordered_measures(read: _Read, phases: Sequence[str | None]) -> list[str]:
     return [m for m in (*HEADLINE[first], *HEADLINE[second]) if m in read.registry]
 
 
-def _gap_trends(m: Measure, periods: Sequence[str], units: Sequence[tuple[int | None, dict[str, set[int]]]],
-                rows: pd.DataFrame, nat: dict[tuple[str, str, str], float],
-                published: dict[tuple[int, str, str], float]) -> list[tuple[Gap, ...]]:
-    """Each unit's gap in each year of the window, all pooled at once (metrics.gaps.pool_arrays).
+def _pool_units(m: Measure, window: Sequence[str], periods: Sequence[str],
+                units: Sequence[tuple[int | None, dict[str, set[int]]]], rows: pd.DataFrame) -> Pooled:
+    """Every unit's pupil groups in every year of `periods` pooled at once (metrics.gaps.pool_arrays): cell
+    (u · len(periods) + year) · 2 + (0 disadvantaged, 1 other pupils).
 
     A unit is (urn, None) for one school's own rows or (None, {period: urns}) for a group pooling those schools
-    in each year; the result is one trend (oldest first) per unit, in order."""
+    in each year."""
     n_p, n_u = len(periods), len(units)
-    df = rows[rows["measure"] == m.id]
-    at = {p: i for i, p in enumerate(periods)}
-    p_i = df["period"].map(at).to_numpy(dtype=np.int64)
+    # this measure's rows in these years only (a member's part reads the last years of the window): `periods` is
+    # the window's tail, so a row's year in it is its position in the window less the years before
+    first = len(window) - n_p
+    df = rows[(rows["measure"] == m.id) & (rows["p"] >= first)]
+    p_i = df["p"].to_numpy(dtype=np.int64) - first
     g_i = np.where(df["pupil_group"].to_numpy() == DISADVANTAGED, 0, 1)
     urn = df["urn"].to_numpy(dtype=np.int64)
     keys, take = [], []
+    ones = [(u, one) for u, (one, _) in enumerate(units) if one is not None]
+    if ones:  # every school unit at once: a row goes to the unit of its own school
+        at = np.array([one for _, one in ones], dtype=np.int64)
+        order = np.argsort(at)
+        pos = np.searchsorted(at[order], urn)
+        hit = (pos < len(at)) & (at[order][np.minimum(pos, len(at) - 1)] == urn)
+        idx = np.flatnonzero(hit)
+        unit = np.array([u for u, _ in ones], dtype=np.int64)[order][pos[idx]]
+        take.append(idx)
+        keys.append((unit * n_p + p_i[idx]) * 2 + g_i[idx])
     for u, (one, then) in enumerate(units):
         if one is not None:
-            mask = urn == one
-        else:  # the schools in the group that year
-            mask = np.zeros(len(df), dtype=bool)
-            for p, us in then.items():
-                if p in at:
-                    mask |= (p_i == at[p]) & np.isin(urn, np.fromiter(us, dtype=np.int64))
+            continue
+        mask = np.zeros(len(df), dtype=bool)  # the schools in the group that year
+        for pi, p in enumerate(periods):
+            if p in then:
+                mask |= (p_i == pi) & np.isin(urn, np.fromiter(then[p], dtype=np.int64))
         idx = np.flatnonzero(mask)
         take.append(idx)
         keys.append((u * n_p + p_i[idx]) * 2 + g_i[idx])
@@ -191,9 +219,18 @@ def _gap_trends(m: Measure, periods: Sequence[str], units: Sequence[tuple[int | 
     def col(c: str) -> np.ndarray:
         return df[c].to_numpy(dtype=float, na_value=np.nan)[idx]
 
-    status = df["status"].map(STATUS_AT).fillna(-1).to_numpy(dtype=np.int64)[idx]
-    pooled = pool_arrays(m, key, n_u * n_p * 2, status, col("value"), col("numerator"), col("denominator"),
-                         col("ci_low"), col("ci_high"))
+    status = df["st"].to_numpy(dtype=np.int64)[idx]
+    return pool_arrays(m, key, n_u * n_p * 2, status, col("value"), col("numerator"), col("denominator"),
+                       col("ci_low"), col("ci_high"))
+
+
+def _gap_trends(m: Measure, window: Sequence[str], periods: Sequence[str],
+                units: Sequence[tuple[int | None, dict[str, set[int]]]], rows: pd.DataFrame,
+                nat: dict[tuple[str, str, str], float],
+                published: dict[tuple[int, str, str], float]) -> list[tuple[Gap, ...]]:
+    """Each unit's gap in each year of `periods`, oldest first, one trend per unit in order (see _pool_units)."""
+    n_p = len(periods)
+    pooled = _pool_units(m, window, periods, units, rows)
     out = []
     for u, (one, _) in enumerate(units):
         trend = []
@@ -221,7 +258,8 @@ def disadvantage(store: Store, *, school: int | None = None, group: int | None =
     then = {p: set(us) for p, us in read.then.items()}
     rows = school_group_rows(store, urns, periods, measures, [DISADVANTAGED, OTHERS])
     nat = national_group_values(store, periods, measures)
-    published = published_gaps(store, urns, periods, measures)
+    # DfE's own gaps are shown beside a school's (a group has none of its own)
+    published = published_gaps(store, urns, periods, measures) if subject.kind == "school" else {}
     if names is None and subject.kind == "group":
         names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                                  "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
@@ -231,18 +269,19 @@ def disadvantage(store: Store, *, school: int | None = None, group: int | None =
         if not (rows["measure"] == mid).any():
             continue
         if subject.kind == "school":
-            trend = _gap_trends(m, periods, [(subject.id, {})], rows, nat, published)[0]
+            trend = _gap_trends(m, periods, periods, [(subject.id, {})], rows, nat, published)[0]
         else:
-            trend = _gap_trends(m, periods, [(None, then)], rows, nat, published)[0]
-            # a member's part needs only this year and the two before it (its change and its flag)
-            mine = _gap_trends(m, periods[-MEMBER_YEARS:], [(u, {}) for u in subject.members], rows, nat, published)
+            trend = _gap_trends(m, periods, periods, [(None, then)], rows, nat, published)[0]
+            # a member's part needs only this year and the one before (its change and its flag), all at once
+            mine = _pool_units(m, periods, periods[-2:], [(u, {}) for u in subject.members], rows)
         if all(g.disadvantaged.value is None for g in trend):
             continue
         members: tuple[MemberGap, ...] = ()
         if subject.kind == "group":
-            own = [(u, (names or {}).get(u, f"School {u}"), t) for u, t in zip(subject.members, mine, strict=True)]
-            members = tuple(member_gaps(m, trend[-1], own))
-            flags += [(u, why) for u, _, t in own if (why := widening_flag(m, t)) is not None]
+            members = tuple(member_gaps(m, trend[-1], list(subject.members), names or {}, mine, periods[-2:],
+                                        (nat.get((m.id, periods[-2], OTHERS)), nat.get((m.id, period, OTHERS)))))
+            flags += [(mg.urn, why) for mg in members if mg.change.direction == "widened"
+                      and (why := widening_words(m, mg.change, mg.gap)) is not None]
         change = change_since(m, trend, 1)
         aims = [(p, v) for p, v in (targets or {}).get(mid, []) if p >= period]
         target = track_gap_target(m, trend[-1], change, *aims[0]) if aims else None

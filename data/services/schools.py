@@ -179,6 +179,9 @@ def _ord_filter(store: Store, urns: list[int], alias: str = "") -> tuple[str, di
     return "true", {}
 
 
+ord_filter = _ord_filter  # the same predicate, for the other services that read tables clustered by `ord`
+
+
 def school_stats(store: Store, urns: Sequence[int], periods: Sequence[str] | None = None,
                  measures: Sequence[str] | None = None) -> pd.DataFrame:
     """Precomputed statistics (percentile, se, expected, residual, family median/rank) for these schools."""

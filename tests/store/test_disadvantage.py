@@ -62,6 +62,16 @@ def test_group_gap_equals_an_independent_sum_over_its_members(demo_store: Store)
     own = pupil_groups.disadvantage(demo_store, school=one.urn, period=period).row(measure).now
     assert one.gap == pytest.approx(own.gap)
     assert one.share == pytest.approx(own.disadvantaged.cohort / n)
+    # one rule path: each member's change in the group's summary is its own card's (vectorised there, not here)
+    for mg in row.members:
+        mine = pupil_groups.disadvantage(demo_store, school=mg.urn, period=period).row(measure)
+        if mine is None:
+            assert mg.gap is None
+            continue
+        c = mine.change
+        assert (mg.change.since, mg.change.direction, mg.change.significant) == (c.since, c.direction,
+                                                                                 c.significant), mg.urn
+        assert mg.change.change == pytest.approx(c.change), mg.urn
 
 
 def test_a_school_gap_is_its_own_rows(demo_store: Store) -> None:

@@ -106,14 +106,28 @@ def test_no_change_across_a_dfe_gap_year() -> None:
 
 
 def test_members_pulls_add_up_to_zero_and_say_who_narrows() -> None:
+    import numpy as np
+
+    from metrics.gaps import pool_arrays
+
     group = gap_of(A8, "2023/24", pool(A8, DISADVANTAGED, "2023/24", DIS), pool(A8, OTHERS, "2023/24", OTH), 50.3)
-    a = gap_of(A8, "2023/24", pool(A8, DISADVANTAGED, "2023/24", DIS[:1]), pool(A8, OTHERS, "2023/24", OTH[:1]), 50.3)
-    b = gap_of(A8, "2023/24", pool(A8, DISADVANTAGED, "2023/24", DIS[1:]), pool(A8, OTHERS, "2023/24", OTH[1:]), 50.3)
-    mg = member_gaps(A8, group, [(1, "A", [a]), (2, "B", [b])])
+    # each member's disadvantaged pupils in 2022/23 (cell (u*2+0)*2) and 2023/24 (cell (u*2+1)*2): A 34.0 then
+    # 36.4 (narrowed by 2.4: -16.0 to -13.9 against 50.0 then 50.3), B 30.0 both years
+    key = np.array([2, 0, 6, 4])
+    value = np.array([36.4, 34.0, 30.0, 30.0])
+    den = np.array([50.0, 50.0, 10.0, 10.0])
+    pooled = pool_arrays(A8, key, 8, np.zeros(4, dtype=np.int64), value, value * den, den, np.full(4, np.nan),
+                         np.full(4, np.nan))
+    mg = member_gaps(A8, group, [1, 2], {1: "A", 2: "B"}, pooled, ["2022/23", "2023/24"], (50.0, 50.3))
     # A: 50/60 x (-13.9 - -14.967) = +0.889 (narrows); B: 10/60 x (-20.3 - -14.967) = -0.889 (widens)
-    assert [(m.urn, m.effect) for m in mg] == [(1, "narrows"), (2, "widens")]
+    assert [(m.urn, m.name, m.effect) for m in mg] == [(1, "A", "narrows"), (2, "B", "widens")]
     assert mg[0].pull == pytest.approx(50 / 60 * (-13.9 + 14.9667), abs=1e-3)
     assert sum(m.pull for m in mg) == pytest.approx(0.0, abs=1e-9)
+    a = mg[0].change
+    assert (a.since, a.direction) == ("2022/23", "narrowed") and a.change == pytest.approx(-13.9 - -16.0)
+    # 2.1 points on 50 pupils a year: within chance (1.96 x sqrt(2) x 19/sqrt 50 = 7.45)
+    assert not a.significant
+    assert mg[1].change.direction == "widened" and mg[1].change.change == pytest.approx(-0.3)
 
 
 def test_the_gap_in_plain_words() -> None:
