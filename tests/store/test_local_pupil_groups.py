@@ -274,7 +274,7 @@ def test_the_migration_runs_on_a_state_store_made_before_it(tmp_path: Path, monk
             old.close()
     with Store(path) as s:  # opened by today's code: migrated, its rows kept, the new table written and mirrored
         assert s.state.query("SELECT version, name FROM state_schema_version ORDER BY version") == [
-            (1, "0001_state.sql"), (2, "0002_local_pupil_groups.sql")]
+            (1, "0001_state.sql"), (2, "0002_local_pupil_groups.sql"), (3, "0003_publication_groups.sql")]
         assert s.state.query("SELECT count(*) FROM local_values") == [(1,)]
         assert "local_pupil_group_values" in s.state.generations()
         with s.results_transaction() as cur:
@@ -286,7 +286,7 @@ def test_the_migration_runs_on_a_state_store_made_before_it(tmp_path: Path, monk
         assert upload_local_values(s, gid, "leaders_pct", text.encode(), filename="g.csv", actor="h").ok
         assert s.query("SELECT pupil_group, value FROM pupil_group_observations") == [("disadvantaged", 25.0)]
     with Store(path) as again:  # opening again migrates nothing twice
-        assert again.state.query("SELECT count(*) FROM state_schema_version") == [(2,)]
+        assert again.state.query("SELECT count(*) FROM state_schema_version") == [(3,)]
 
 
 # ------------------------------------------------------------------------------ the demo
