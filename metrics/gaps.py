@@ -338,16 +338,17 @@ def member_gaps(measure: Measure, group: Gap, urns: Sequence[int], names: Mappin
                 periods: Sequence[str], national: tuple[float | None, float | None]) -> list[MemberGap]:
     """Each member's gap, its share of the group's disadvantaged pupils, its pull on the group's gap, and its change
     on the year before, all at once from `pooled` (member u's disadvantaged pupils in periods[i] at cell
-    (u · 2 + i) · 2; `national`: non-disadvantaged pupils nationally in the two years).
+    (u · len(periods) + i) · 2, for the year and the one before it, or the year alone; `national`: non-disadvantaged
+    pupils nationally the year before and the year).
 
     The group's gap is Σ shareᵢ·gapᵢ over the pooled schools (the national comparator is one number), so
     pullᵢ = shareᵢ·(gapᵢ − gap) shows which schools narrow it (pull > 0 for a higher-is-better measure) and which
     widen it; the pulls add up to zero (up to the files' rounding of each school's value). Turned round for a
     lower-is-better measure. The change follows change_since's rules (comparable years only; significant beyond
     1.96·√(se_now² + se_then²))."""
-    n = len(urns)
-    base = np.arange(n, dtype=np.int64) * 4
-    before, now = base, base + 2
+    n, n_p = len(urns), len(periods)  # one year (a store's first) or two
+    now = (np.arange(n, dtype=np.int64) * n_p + n_p - 1) * 2
+    before = now - 2 if n_p == 2 else now
     nan = float("nan")
     n_then, n_now = (nan if x is None else x for x in national)
     with np.errstate(all="ignore"):
@@ -366,7 +367,9 @@ def member_gaps(measure: Measure, group: Gap, urns: Sequence[int], names: Mappin
     for u, urn in enumerate(urns):
         d = pooled.one(int(now[u]), DISADVANTAGED, periods[-1])
         g = None if math.isnan(gap_now[u]) else float(gap_now[u])
-        if not ok:
+        if n_p < 2:  # no year before in the store: nothing to compare with, and nothing to say why
+            ch = GapChange(None, None, None, None)
+        elif not ok:
             ch = GapChange(None, None, None, None, note=why)
         elif g is None or math.isnan(gap_then[u]):
             ch = GapChange(periods[-2], None if math.isnan(gap_then[u]) else float(gap_then[u]), None, None)

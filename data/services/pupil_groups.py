@@ -278,8 +278,10 @@ def disadvantage(store: Store, *, school: int | None = None, group: int | None =
             continue
         members: tuple[MemberGap, ...] = ()
         if subject.kind == "group":
-            members = tuple(member_gaps(m, trend[-1], list(subject.members), names or {}, mine, periods[-2:],
-                                        (nat.get((m.id, periods[-2], OTHERS)), nat.get((m.id, period, OTHERS)))))
+            tail = periods[-2:]
+            members = tuple(member_gaps(m, trend[-1], list(subject.members), names or {}, mine, tail,
+                                        (nat.get((m.id, tail[0], OTHERS)) if len(tail) == 2 else None,
+                                         nat.get((m.id, period, OTHERS)))))
             flags += [(mg.urn, why) for mg in members if mg.change.direction == "widened"
                       and (why := widening_words(m, mg.change, mg.gap)) is not None]
         change = change_since(m, trend, 1)

@@ -137,3 +137,18 @@ def test_the_gap_in_plain_words() -> None:
     assert said == ("Disadvantaged pupils in the partnership scored on average 9.0 points below other pupils "
                     "nationally (Attainment 8: 41.0 against 50.0); in 2022/23 the gap was 12.0 points, so it has "
                     "narrowed.")
+
+
+def test_members_in_a_store_with_one_year_have_no_change() -> None:
+    import numpy as np
+
+    from metrics.gaps import pool_arrays
+
+    group = gap_of(A8, "2023/24", pool(A8, DISADVANTAGED, "2023/24", DIS), pool(A8, OTHERS, "2023/24", OTH), 50.3)
+    key = np.array([0, 2])  # one year: member u's disadvantaged pupils at cell u * 2
+    value, den = np.array([36.4, 30.0]), np.array([50.0, 10.0])
+    pooled = pool_arrays(A8, key, 4, np.zeros(2, dtype=np.int64), value, value * den, den, np.full(2, np.nan),
+                         np.full(2, np.nan))
+    mg = member_gaps(A8, group, [1, 2], {}, pooled, ["2023/24"], (None, 50.3))
+    assert [(m.urn, m.gap, m.change.change, m.change.note) for m in mg] == [
+        (1, pytest.approx(-13.9), None, None), (2, pytest.approx(-20.3), None, None)]
