@@ -57,8 +57,10 @@ def school_group_rows(store: Store, urns: Sequence[int], periods: Sequence[str],
     if not urns or not periods or not measures:
         return pd.DataFrame(columns=[*_ROW_COLUMNS, "m", "p", "st"])
     urns = [int(u) for u in urns]
-    # rows are clustered by `ord` (the recluster keeps each group's schools together): the range skips the rest
+    # rows are clustered by `ord` (the recluster keeps each group's schools together): the range skips the rest;
+    # a row written before its school had an ord (none at write time) is read too
     where_ord, params = ord_filter(store, urns)
+    where_ord = f"({where_ord} OR ord IS NULL)" if where_ord != "true" else where_ord
     params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES),
                   all_groups=groups is None, groups=list(groups or []))
     sql = f"""
