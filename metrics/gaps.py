@@ -364,8 +364,11 @@ def member_gaps(measure: Measure, group: Gap, urns: Sequence[int], names: Mappin
         pull = sign * share * (gap_now - (nan if group.gap is None else group.gap))
     ok, why = comparable(measure, periods[-1], periods[-2]) if len(periods) == 2 else (False, None)
     out = []
+    # a member with no row for this measure (a primary school on a GCSE measure) shares one empty value
+    empty = GroupValue(DISADVANTAGED, periods[-1], None, None, Status.MISSING.value)
+    has_row = (pooled.status[now] >= 0) | (pooled.without_cohort[now] > 0)
     for u, urn in enumerate(urns):
-        d = pooled.one(int(now[u]), DISADVANTAGED, periods[-1])
+        d = pooled.one(int(now[u]), DISADVANTAGED, periods[-1]) if has_row[u] else empty
         g = None if math.isnan(gap_now[u]) else float(gap_now[u])
         if n_p < 2:  # no year before in the store: nothing to compare with, and nothing to say why
             ch = GapChange(None, None, None, None)

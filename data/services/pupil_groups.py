@@ -55,7 +55,7 @@ def school_group_rows(store: Store, urns: Sequence[int], periods: Sequence[str],
     `measures`), `p` (in `periods`) and `st` (in STATUSES, -1 for none), which is what makes a 500-school read fast
     (as schools.member_rows)."""
     if not urns or not periods or not measures:
-        return pd.DataFrame(columns=[*_ROW_COLUMNS, "m", "p", "st"])
+        return pd.DataFrame(columns=[*_ROW_COLUMNS, "m", "p", "st", "dis"])
     urns = [int(u) for u in urns]
     # rows are clustered by `ord` (the recluster keeps each group's schools together): the range skips the rest;
     # a row written before its school had an ord (none at write time) is read too
@@ -67,7 +67,8 @@ def school_group_rows(store: Store, urns: Sequence[int], periods: Sequence[str],
         SELECT urn, measure, period, pupil_group, value, numerator, denominator, ci_low, ci_high, status,
                (list_position($measures, measure) - 1)::SMALLINT AS m,
                (list_position($periods, period) - 1)::SMALLINT AS p,
-               (coalesce(list_position($statuses, status), 0) - 1)::SMALLINT AS st
+               (coalesce(list_position($statuses, status), 0) - 1)::SMALLINT AS st,
+               pupil_group = 'disadvantaged' AS dis
         FROM pupil_group_observations
         WHERE level = 'school' AND scope IS NULL AND {where_ord} AND urn IN (SELECT unnest($urns::INTEGER[]))
           AND period IN (SELECT unnest($periods::VARCHAR[])) AND measure IN (SELECT unnest($measures::VARCHAR[]))
@@ -190,9 +191,9 @@ def _pool_units(m: Measure, window: Sequence[str], periods: Sequence[str],
     # this measure's rows in these years only (a member's part reads the last years of the window): `periods` is
     # the window's tail, so a row's year in it is its position in the window less the years before
     first = len(window) - n_p
-    df = rows[(rows["measure"] == m.id) & (rows["p"] >= first)]
+    df = rows[rows["p"].to_numpy() >= first] if first else rows  # `rows`: this measure's (see disadvantage)
     p_i = df["p"].to_numpy(dtype=np.int64) - first
-    g_i = np.where(df["pupil_group"].to_numpy() == DISADVANTAGED, 0, 1)
+    g_i = np.where(df["dis"].to_numpy(dtype=bool), 0, 1)
     urn = df["urn"].to_numpy(dtype=np.int64)
     keys, take = [], []
     ones = [(u, one) for u, (one, _) in enumerate(units) if one is not None]
@@ -208,10 +209,10 @@ def _pool_units(m: Measure, window: Sequence[str], periods: Sequence[str],
     for u, (one, then) in enumerate(units):
         if one is not None:
             continue
-        mask = np.zeros(len(df), dtype=bool)  # the schools in the group that year
-        for pi, p in enumerate(periods):
-            if p in then:
-                mask |= (p_i == pi) & np.isin(urn, np.fromiter(then[p], dtype=np.int64))
+        # the schools in the group that year: (urn, year) pairs, matched in one pass
+        pairs = np.fromiter((u_ * n_p + pi for pi, p in enumerate(periods) for u_ in then.get(p, ())),
+                            dtype=np.int64)
+        mask = np.isin(urn * n_p + p_i, pairs)
         idx = np.flatnonzero(mask)
         take.append(idx)
         keys.append((u * n_p + p_i[idx]) * 2 + g_i[idx])
@@ -265,17 +266,20 @@ def disadvantage(store: Store, *, school: int | None = None, group: int | None =
     if names is None and subject.kind == "group":
         names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
                                  "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [list(subject.members)]))
+    # each measure's rows, in one pass (not a string comparison per measure)
+    by_measure = {int(k): g for k, g in rows.groupby("m", sort=False)} if len(rows) else {}
     out, flags = [], []
     for mid in measures:
         m = read.registry.get(mid)
-        if not (rows["measure"] == mid).any():
+        mine_rows = by_measure.get(measures.index(mid))
+        if mine_rows is None:
             continue
         if subject.kind == "school":
-            trend = _gap_trends(m, periods, periods, [(subject.id, {})], rows, nat, published)[0]
+            trend = _gap_trends(m, periods, periods, [(subject.id, {})], mine_rows, nat, published)[0]
         else:
-            trend = _gap_trends(m, periods, periods, [(None, then)], rows, nat, published)[0]
+            trend = _gap_trends(m, periods, periods, [(None, then)], mine_rows, nat, published)[0]
             # a member's part needs only this year and the one before (its change and its flag), all at once
-            mine = _pool_units(m, periods, periods[-2:], [(u, {}) for u in subject.members], rows)
+            mine = _pool_units(m, periods, periods[-2:], [(u, {}) for u in subject.members], mine_rows)
         if all(g.disadvantaged.value is None for g in trend):
             continue
         members: tuple[MemberGap, ...] = ()
