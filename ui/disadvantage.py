@@ -24,6 +24,12 @@ from ui.key import FLAG, MET, NOT_MET
 
 TITLE = "How do disadvantaged pupils do?"
 KEY_MEASURE = "pupil_group_measure"
+# column widths (px) that keep the gap table within a 1,400-pixel laptop screen, as the scorecard's tables are
+GAP_WIDTHS = {"Measure": 230, "Disadvantaged pupils": 130, "Other pupils nationally": 95, "Gap": 150,
+              "Gap within": 150, "Change": 170, "Target": 170, "Flag": 90}
+MEMBER_WIDTHS = {"School": 250, "URN": 70, "Disadvantaged pupils": 110, "Their result": 90, "Their gap": 80,
+                 "Effect": 210, "Their change": 120}
+GROUP_WIDTHS = {"Pupil group": 290, "Topic": 170, "Value": 170, "95% interval": 140, "England": 80}
 INTRO = ("Disadvantaged pupils are those eligible for free school meals in the last six years or looked after by "
          "the local authority. The **gap** is DfE's: their result minus that of *other pupils nationally*; the "
          "**gap within** compares them with the other pupils of the same school or group.")
@@ -92,11 +98,13 @@ def gap_table(d: Disadvantage, reg: Registry) -> pd.DataFrame:
             "Gap": format_gap(m, g.gap) + _interval(m, g.gap_low, g.gap_high) if g.gap is not None else "–",
             "Gap within": (format_gap(m, g.within) + _interval(m, g.within_low, g.within_high)
                            if g.within is not None else "–"),
-            "Change": change_words(r, reg),
+            # short words in the table (it must fit a laptop's width); why there is none is said under it
+            "Change": change_words(r, reg) if r.change.change is not None else "–",
             "Target": r.target.words.removeprefix("Target: ") if r.target else "",
             "Flag": f"{FLAG} widening" if r.flag else "",
         })
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    return df.drop(columns=[c for c in ("Target", "Flag") if not df[c].any()])  # no empty columns
 
 
 def _trend_figure(row: GapRow, reg: Registry, subject: str):
@@ -170,15 +178,21 @@ def disadvantage_panel(store: Store, viewer: Viewer, kind: str, ident: int, peri
         if r.target is not None:  # the governors' aim for the gap, in words and a mark (never a colour)
             mark = {True: MET, False: NOT_MET}.get(r.target.met, "") if r.target.years_left in (None, 0) else ""
             st.caption(markdown_text(f"{r.label}: {r.target.words}") + (f" {mark}" if mark else ""))
-    st.dataframe(gap_table(d, reg), hide_index=True, width="stretch", key=f"gaps_{kind}")
-    st.caption(INTRO)
+    table = gap_table(d, reg)
+    st.dataframe(table, hide_index=True, width="stretch", key=f"gaps_{kind}",
+                 column_config={c: st.column_config.TextColumn(c, width=GAP_WIDTHS[c]) for c in table.columns})
+    notes = dict.fromkeys(r.change.note for r in d.rows if r.change.change is None and r.change.note)
+    st.caption(INTRO + (" " + " ".join(markdown_text(n) for n in notes) if notes else ""))
     with st.expander(f"{m.label}: the gap over the years"):
         fig = _trend_figure(lead, reg, "here" if kind == "school" else "the group")
         st.plotly_chart(fig, width="stretch", key=f"gap_trend_{kind}")
         st.caption(markdown_text(fig.layout.meta["description"]))
     if kind == "group" and lead.members:
         st.markdown(f"**Which schools narrow or widen the group's {markdown_text(m.label)} gap**")
-        st.dataframe(member_table(lead, reg), hide_index=True, width="stretch", key="gap_members")
+        st.dataframe(member_table(lead, reg), hide_index=True, width="stretch", key="gap_members",
+                     column_config={c: st.column_config.TextColumn(c, width=w) if c != "URN" else
+                                    st.column_config.NumberColumn(c, width=w, format="%d")
+                                    for c, w in MEMBER_WIDTHS.items()})
         st.caption("A school narrows the group's gap when its own gap is smaller than the group's; the number is "
                    "its share of the group's disadvantaged pupils times the difference (the numbers add up to 0).")
         if d.flags:
@@ -223,10 +237,8 @@ def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, per
                           "England": m.format_value(c.national) if c.national is not None else "–"})
         topics[titles[topic]] = rows
     fig = pupil_group_chart(topics, label=m.label, subject=subject_words, number=m.number, unit=m.unit)
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(fig, width="stretch", key=f"pupil_groups_{kind}")
-        st.caption("Filled circles: " + markdown_text(subject_words) + ", with the 95% interval as a bar. Hollow "
-                   "diamonds: pupils of the same group in England.")
-    with right:
-        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key=f"pupil_group_table_{kind}")
+    st.plotly_chart(fig, width="stretch", key=f"pupil_groups_{kind}")
+    st.caption("Filled circles: " + markdown_text(subject_words) + ", with the 95% interval as a bar. Hollow "
+               "diamonds: pupils of the same group in England.")
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key=f"pupil_group_table_{kind}",
+                 column_config={c: st.column_config.TextColumn(c, width=w) for c, w in GROUP_WIDTHS.items()})
