@@ -73,8 +73,8 @@ def change_words(row: GapRow, reg: Registry) -> str:
         return ch.note or "no earlier year to compare with"
     if ch.direction == "unchanged":
         return f"unchanged since {ch.since}"
-    sure = "" if ch.significant else " (within what chance allows)"
-    return f"{ch.direction} by {abs(ch.change):.1f} {points(m)} since {ch.since}{sure}"
+    sure = "" if ch.significant else " (within chance)"
+    return f"{ch.direction} by {abs(ch.change):.1f} since {ch.since}{sure}"  # in the gap's points (the column's)
 
 
 def _interval(m, lo: float | None, hi: float | None) -> str:
