@@ -65,9 +65,8 @@ def disadvantage_of(store: Store, viewer: Viewer, kind: str, ident: int, period:
     return _disadvantage(store, store.generation, viewer.scope, kind, ident, period, include_special)
 
 
-def change_words(row: GapRow, reg: Registry) -> str:
-    """'narrowed by 1.2 points since 2024/25', or why there is no change to show."""
-    m = reg.get(row.measure)
+def change_words(row: GapRow) -> str:
+    """'narrowed by 1.2 since 2024/25' (in the gap's points), or why there is no change to show."""
     ch = row.change
     if ch.change is None:
         return ch.note or "no earlier year to compare with"
@@ -99,7 +98,7 @@ def gap_table(d: Disadvantage, reg: Registry) -> pd.DataFrame:
             "Gap within": (format_gap(m, g.within) + _interval(m, g.within_low, g.within_high)
                            if g.within is not None else "–"),
             # short words in the table (it must fit a laptop's width); why there is none is said under it
-            "Change": change_words(r, reg) if r.change.change is not None else "–",
+            "Change": change_words(r) if r.change.change is not None else "–",
             "Target": r.target.words.removeprefix("Target: ") if r.target else "",
             "Flag": f"{FLAG} widening" if r.flag else "",
         })
