@@ -90,15 +90,10 @@ def determined(versions: Sequence[Version], lo: float = 0.0, hi: float | None = 
 
 
 
-def system_ranges(unknowns: Mapping[str, tuple[float | None, float | None]],
-                  equations: Sequence[tuple[Mapping[str, float], float]],
-                  only: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
-    """The smallest and largest value of each unknown (name -> (low bound, high bound); None: none) under every
-    equation ({unknown: coefficient}, number: the weighted sum equals the number) and the bounds, by linear
-    programming: the general form of `ranges`, for pupil-group cells (D + N - T = 0 at a school, the pooled D)."""
-    names = list(unknowns)
-    if not names:
-        return {}
+def _system(names: Sequence[str], unknowns: Mapping[str, tuple[float | None, float | None]],
+            equations: Sequence[tuple[Mapping[str, float], float]]) -> tuple[np.ndarray | None, np.ndarray | None,
+                                                                            list]:
+    """The equations as linprog's A_eq, b_eq (None without any) and the unknowns' bounds, in `names`' order."""
     col = {n: i for i, n in enumerate(names)}
     rows, rhs = [], []
     for coefs, total in equations:
@@ -108,9 +103,20 @@ def system_ranges(unknowns: Mapping[str, tuple[float | None, float | None]],
         if row.any():
             rows.append(row)
             rhs.append(total)
-    bounds = list(unknowns.values())
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
+    return (np.array(rows) if rows else None), (np.array(rhs) if rows else None), list(unknowns.values())
+
+
+def system_ranges(unknowns: Mapping[str, tuple[float | None, float | None]],
+                  equations: Sequence[tuple[Mapping[str, float], float]],
+                  only: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
+    """The smallest and largest value of each unknown (name -> (low bound, high bound); None: none) under every
+    equation ({unknown: coefficient}, number: the weighted sum equals the number) and the bounds, by linear
+    programming: the general form of `ranges`, for pupil-group cells (D + N - T = 0 at a school, the pooled D)."""
+    names = list(unknowns)
+    if not names:
+        return {}
+    a_eq, b_eq, bounds = _system(names, unknowns, equations)
+    col = {n: i for i, n in enumerate(names)}
     out = {}
     for n, i in col.items():
         if only is not None and n not in only:
@@ -132,18 +138,8 @@ def pinned_unknowns(unknowns: Mapping[str, tuple[float | None, float | None]],
     names = list(unknowns)
     if not names:
         return []
+    a_eq, b_eq, bounds = _system(names, unknowns, equations)
     col = {n: i for i, n in enumerate(names)}
-    rows, rhs = [], []
-    for coefs, total in equations:
-        row = np.zeros(len(names))
-        for m, a in coefs.items():
-            row[col[m]] += a
-        if row.any():
-            rows.append(row)
-            rhs.append(total)
-    bounds = list(unknowns.values())
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
     rng = np.random.default_rng(0)
     points = []
     for _ in range(tries):
