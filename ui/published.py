@@ -43,7 +43,6 @@ NO_RESULT_WORDS = "No result"
 EACH_SCHOOL = "Each school"
 GLOSSARY_TITLE = "What the words on this page mean"
 OTHER_RESULTS = "Other results"
-DISADVANTAGED_LABEL = "Disadvantaged pupils"
 GROUP_WORDS = {"disadvantaged": "Disadvantaged pupils at this school",
                "not_disadvantaged": "Other pupils at this school"}
 NAMED = 4  # schools named in the summary; more are counted (the chooser below names them all)
@@ -469,9 +468,12 @@ def group_value_words(v: PublishedGroupValue) -> str:
     return f"{label}: {escape(v.display)}{based}"
 
 
+GAP_LABEL = "The gap"  # the published sentence names the pupils; its label names what it measures
+
+
 def gap_words(gap: PublishedGap) -> str:
     """The gap's sentence as published (its words were fixed then), escaped."""
-    return f"**{DISADVANTAGED_LABEL}:** {escape(gap.sentence)}"
+    return f"**{GAP_LABEL}:** {escape(gap.sentence)}"
 
 
 def _item(item: PublishedItem, values: list[PublishedSchoolValue], gap: PublishedGap | None = None) -> None:

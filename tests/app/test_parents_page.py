@@ -215,7 +215,7 @@ def test_the_gap_is_said_in_plain_words_and_each_school_shows_its_disadvantaged_
     assert pub.gaps, "the demo's publication carries the disadvantage gap"
     page = _page(_parent(pub))
     for gap in pub.gaps:
-        assert f"**Disadvantaged pupils:** {escape(gap.sentence)}" in page
+        assert f"**The gap:** {escape(gap.sentence)}" in page
     shown = [g for g in pub.gaps if not g.suppressed]
     assert shown and all(g.sentence.startswith("Disadvantaged pupils in the partnership ") for g in shown)
     v = next(v for v in pub.group_values if v.pupil_group == "disadvantaged")
@@ -234,7 +234,7 @@ def test_the_gap_and_group_words_are_made_inert():
                        f"Disadvantaged pupils in the partnership reached 20.0 percentage points below other pupils "
                        f"nationally ({label}: 40% against 60%).", False, None)
     words = gap_words(gap)
-    assert words.startswith("**Disadvantaged pupils:** ") and escape(label) in words and label not in words
+    assert words.startswith("**The gap:** ") and escape(label) in words and label not in words
     hidden = PublishedGroupValue("m", 1, "disadvantaged", "Suppressed", None, None, True, "fewer than 6 pupils")
     assert group_value_words(hidden) == "Disadvantaged pupils at this school: Not shown (fewer than 6 pupils)"
     shown = PublishedGroupValue("m", 1, "not_disadvantaged", "55%", 55.0, 20.0, False, None)
