@@ -10,14 +10,13 @@ headline measure's gap over the window, each member's part, the widening flags),
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from timing import timed  # noqa: E402 (bench/ is on the path when a script runs)
+from timing import bench_store_args, timed  # noqa: E402 (bench/ is on the path when a script runs)
 
 from data.db.store import Store  # noqa: E402
 from data.services import groups, pupil_groups, schools  # noqa: E402
@@ -25,12 +24,8 @@ from data.services.scorecards import scorecard  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--db", type=Path, default=Path(__file__).with_name("out") / "bench.duckdb")
-    ap.add_argument("--runs", type=int, default=30)
-    args = ap.parse_args()
-    if not args.db.exists():
-        print(f"no bench store at {args.db}: run bench/bench_store.py first")
+    args = bench_store_args()
+    if args is None:
         return 1
     store = Store(args.db)
     period = schools.periods(store)[-1]

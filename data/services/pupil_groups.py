@@ -16,7 +16,7 @@ import pandas as pd
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.services.schools import ord_filter
-from data.services.scorecards import _members_then, group_subject, registry_for, school_subject, window
+from data.services.scorecards import group_subject, members_then, registry_for, school_subject, window
 from metrics.gaps import (
     DISADVANTAGED,
     HEADLINE,
@@ -168,7 +168,7 @@ def _subject(store: Store, *, school: int | None, group: int | None, period: str
         subject = school_subject(store, int(school))
         return _Read(subject, periods, {p: [subject.id] for p in periods}, registry_for(store, []), "")
     subject, pooling = group_subject(store, str(group), period, include_special=include_special)
-    then = _members_then(store, subject, periods) or {p: list(subject.members) for p in periods}
+    then = members_then(store, subject, periods) or {p: list(subject.members) for p in periods}
     return _Read(subject, periods, then, registry_for(store, [subject.id]), pooling)
 
 

@@ -60,8 +60,8 @@ def member_rows(store: Store, urns: Sequence[int], periods: Sequence[str], measu
     line = _lineage_rows(store, urns) if lineage else []
     if line:
         return _member_rows_with_lineage(store, urns, line, periods, measures, with_codes=with_codes)
-    o_ord, params = _ord_filter(store, urns, "o.") if urns else ("false", {})
-    s_ord = _ord_filter(store, urns, "s.")[0] if urns else "false"
+    o_ord, params = ord_filter(store, urns, "o.") if urns else ("false", {})
+    s_ord = ord_filter(store, urns, "s.")[0] if urns else "false"
     params.update(urns=urns, periods=list(periods), measures=list(measures), statuses=list(STATUSES))
     sql = f"""
         SELECT o.urn, (list_position($measures, o.measure) - 1)::SMALLINT AS m,
@@ -76,7 +76,7 @@ def member_rows(store: Store, urns: Sequence[int], periods: Sequence[str], measu
         WHERE o.level = 'school' AND {o_ord} AND o.urn IN (SELECT unnest($urns::INTEGER[]))
           AND o.period IN (SELECT unnest($periods::VARCHAR[]))
           AND o.measure IN (SELECT unnest($measures::VARCHAR[]))
-    """  # noqa: S608 (o_ord and s_ord are fixed text from _ord_filter; values are bound)
+    """  # noqa: S608 (o_ord and s_ord are fixed text from ord_filter; values are bound)
     cur = store.cursor()
     try:
         return cur.sql(sql, params=params).to_arrow_table().to_pandas()
@@ -149,7 +149,7 @@ def _school_filter(store: Store, urns: Sequence[int], periods: Sequence[str] | N
     """WHERE text and parameters for rows of these schools (optionally periods and measures), with the
     `ord` range that lets zone maps skip other groups' row groups. The text is fixed; values are bound."""
     urns = [int(u) for u in urns]
-    ord_sql, params = _ord_filter(store, urns) if urns else ("false", {})
+    ord_sql, params = ord_filter(store, urns) if urns else ("false", {})
     clauses = [ord_sql, "urn IN (SELECT unnest($urns::INTEGER[]))"]
     params["urns"] = urns
     _period_measure_clauses(clauses, params, periods, measures)
@@ -167,7 +167,7 @@ def _period_measure_clauses(clauses: list[str], params: dict, periods: Sequence[
         params["measures"] = list(measures)
 
 
-def _ord_filter(store: Store, urns: list[int], alias: str = "") -> tuple[str, dict]:
+def ord_filter(store: Store, urns: list[int], alias: str = "") -> tuple[str, dict]:
     """A predicate on `ord` (of the table `alias`, e.g. "o.") that lets zone maps skip row groups holding none
     of these schools (only when every school has an ord; the range then holds them all by construction;
     otherwise `true`, which takes no alias)."""
@@ -177,9 +177,6 @@ def _ord_filter(store: Store, urns: list[int], alias: str = "") -> tuple[str, di
     if n == len(urns) and n:
         return f"{alias}ord BETWEEN $lo AND $hi", {"lo": lo, "hi": hi}
     return "true", {}
-
-
-ord_filter = _ord_filter  # the same predicate, for the other services that read tables clustered by `ord`
 
 
 def school_stats(store: Store, urns: Sequence[int], periods: Sequence[str] | None = None,

@@ -70,7 +70,7 @@ def group_subject(store: Store, id_or_name: str, period: str, *, include_special
     return subject, pooling_words(own, keep_all)
 
 
-def _members_then(store: Store, subject: Subject, periods: list[str]) -> dict[str, list[int]] | None:
+def members_then(store: Store, subject: Subject, periods: list[str]) -> dict[str, list[int]] | None:
     """The schools in the group in each year of the window, by membership dates (None when the group has no
     dated membership: its trend is then today's members'). Schools left out of today's pooling (special schools
     and alternative provision, unless asked for) are left out of every year's."""
@@ -172,7 +172,7 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
                                       # its earlier URNs, in words (data.ingest.lineage)
                                       lineage_note(store, subject.id))
     codes = ids if "pupils" in ids else [*ids, "pupils"]  # pupils on roll weigh rows that have no cohort
-    then = _members_then(store, subject, periods)
+    then = members_then(store, subject, periods)
     if then is not None and only is not None:
         then = {p: [u for u in urns if u in keep] for p, urns in then.items()}
     readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
