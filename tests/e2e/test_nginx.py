@@ -30,6 +30,7 @@ STAFF = NGINX_DIR / "jointly.conf"
 PUBLIC = NGINX_DIR / "jointly-public.conf"
 MULTI = NGINX_DIR / "jointly-multi.conf"  # several app processes behind one nginx (issue 12 point 9)
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+STATIC_ROOT = "/srv/jointly/streamlit-static"  # where docs/deploy.md has deploy/precompress.py write
 PROXY_HEADERS = ("strict-transport-security", "x-frame-options", "x-content-type-options", "referrer-policy",
                  "permissions-policy", "content-security-policy")
 
@@ -41,9 +42,10 @@ def _nginx() -> str:
     return found
 
 
-def _test_config(site: Path, folder: Path, listen: int, upstream: int) -> Path:
-    """nginx.conf around the shipped site file, changed only where a test must: its port, the certificate, and the
-    app's port. Everything nginx writes goes to `folder`."""
+def _test_config(site: Path, folder: Path, listen: int, upstream: int, static_root: Path | None = None) -> Path:
+    """nginx.conf around the shipped site file, changed only where a test must: its port, the certificate, the
+    app's port (and, given `static_root`, where deploy/precompress.py wrote). Everything nginx writes goes to
+    `folder`."""
     cert, key = self_signed_certificate(folder)
     text = site.read_text()
     for old, new in (("listen 443 ssl http2;", f"listen 127.0.0.1:{listen} ssl http2;"),
@@ -51,6 +53,9 @@ def _test_config(site: Path, folder: Path, listen: int, upstream: int) -> Path:
         assert old in text, f"{site.name} no longer has {old!r}: update this test"
         text = text.replace(old, new)
     text = re.sub(r"http://127\.0\.0\.1:850\d", f"http://127.0.0.1:{upstream}", text)
+    if static_root is not None:
+        assert STATIC_ROOT in text, f"{site.name} no longer serves /static/ from {STATIC_ROOT}: update this test"
+        text = text.replace(STATIC_ROOT, str(static_root))
     (folder / "site.conf").write_text(text)
     temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
                                                                               "scgi"))
@@ -161,10 +166,10 @@ def test_the_route_cookie_keeps_each_browser_on_one_process(tmp_path):  # issue 
 
 
 @contextmanager
-def _proxy(site: Path, folder: Path, upstream: int) -> Iterator[int]:
+def _proxy(site: Path, folder: Path, upstream: int, static_root: Path | None = None) -> Iterator[int]:
     """nginx with `site` in front of the app on `upstream`, until the block ends: its port."""
     port = free_port()
-    conf = _test_config(site, folder, port, upstream)
+    conf = _test_config(site, folder, port, upstream, static_root)
     proc = subprocess.Popen([_nginx(), "-c", str(conf), "-p", str(folder)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:
@@ -273,3 +278,88 @@ def test_the_app_works_in_a_browser_through_the_proxy(demo_db, tmp_path, browser
             assert page.locator("[data-testid='stException']").count() == 0
             assert refused == [], "\n".join(refused)
             context.close()
+
+
+# issue 14 point 5: Streamlit's static files go out compressed
+
+
+def _fetch(port: int, path: str, encoding: str = "") -> tuple[int, http.client.HTTPMessage, bytes]:
+    """GET through the proxy, asking for `encoding` ("" asks for none): status, headers and the body as sent."""
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=unverified_tls())
+    try:
+        conn.request("GET", path, headers={"Accept-Encoding": encoding} if encoding else {})
+        answer = conn.getresponse()
+        return answer.status, answer.headers, answer.read()
+    finally:
+        conn.close()
+
+
+def test_precompress_writes_a_gzip_copy_beside_each_text_file(tmp_path):
+    import gzip
+
+    sys.path.insert(0, str(ROOT / "deploy"))
+    from precompress import precompress, streamlit_static
+
+    target = tmp_path / "streamlit-static"
+    (target / "stale.js").parent.mkdir(parents=True)
+    (target / "stale.js").write_text("an older Streamlit's file")
+    counts = precompress(target)
+    source = streamlit_static()
+    assert not (target / "stale.js").exists()  # the folder is replaced whole
+    scripts = sorted((source / "static" / "js").glob("*.js"), key=lambda p: p.stat().st_size)
+    biggest = scripts[-1]
+    copy = target / biggest.relative_to(source)
+    assert copy.read_bytes() == biggest.read_bytes()
+    assert gzip.decompress(copy.with_name(copy.name + ".gz").read_bytes()) == biggest.read_bytes()
+    assert counts["compressed"] >= len(scripts) // 2
+    for packed in target.rglob("*.gz"):  # every .gz is its original, compressed
+        assert gzip.decompress(packed.read_bytes()) == packed.with_suffix("").read_bytes(), packed
+    assert not list(target.rglob("*.woff2.gz"))  # fonts are compressed already
+
+
+@pytest.mark.parametrize("site", [STAFF, PUBLIC, MULTI], ids=lambda p: p.name)
+def test_every_config_serves_static_files_precompressed(site):
+    text = site.read_text()
+    for needed in ("gzip on;", "gzip_static on;", "gzip_proxied any;", f"root {STATIC_ROOT};", "try_files $uri @app;",
+                   "application/javascript", "text/css", "application/json", "image/svg+xml"):
+        assert needed in text, f"{site.name} lacks {needed!r}"
+
+
+def test_the_proxy_sends_the_big_scripts_compressed(demo_db, tmp_path):
+    """Through the staff proxy with the precompressed copy: the largest script (the chart library) goes out as its
+    .gz to a browser that takes gzip, whole to one that does not, with the right type and every security header
+    once; a script the copy lacks still comes from the app; the page itself is compressed on the way out."""
+    import gzip
+
+    sys.path.insert(0, str(ROOT / "deploy"))
+    from precompress import precompress, streamlit_static
+
+    root = tmp_path / "streamlit-static"
+    precompress(root)
+    source = streamlit_static()
+    scripts = sorted((source / "static" / "js").glob("*.js"), key=lambda p: p.stat().st_size)
+    biggest, missing = scripts[-1], scripts[-2]
+    (root / missing.relative_to(source)).unlink()  # as after a Streamlit upgrade without the deploy step
+    (root / missing.relative_to(source)).with_name(missing.name + ".gz").unlink()
+    nginx_dir = tmp_path / "nginx"
+    nginx_dir.mkdir()
+    with running_server("serve.py", {"JOINTLY_DB": str(demo_db)}) as (app_url, _):
+        with _proxy(STAFF, nginx_dir, int(app_url.rsplit(":", 1)[1]), static_root=root) as port:
+            path = "/" + biggest.relative_to(source).as_posix()
+            status, headers, body = _fetch(port, path, "gzip, deflate, br")
+            assert status == 200
+            assert headers["content-encoding"] == "gzip"
+            assert headers["content-type"].startswith("application/javascript")
+            assert gzip.decompress(body) == biggest.read_bytes()
+            assert len(body) < biggest.stat().st_size / 2
+            for name in PROXY_HEADERS:
+                assert len(headers.get_all(name) or []) == 1, f"{name}: {headers.get_all(name)}"
+            status, headers, body = _fetch(port, path)
+            assert status == 200 and headers["content-encoding"] is None and body == biggest.read_bytes()
+            status, headers, body = _fetch(port, "/" + missing.relative_to(source).as_posix(), "gzip")
+            assert status == 200
+            raw = gzip.decompress(body) if headers["content-encoding"] == "gzip" else body
+            assert raw == missing.read_bytes()
+            status, headers, body = _fetch(port, "/", "gzip")
+            assert status == 200 and headers["content-encoding"] == "gzip"
+            assert b"<html" in gzip.decompress(body).lower()
