@@ -16,7 +16,7 @@ websocket's frames, counted per kind (the chart and map libraries, other scripts
 
 Set-ups: "direct" is serve.py on its own port (Streamlit sends its static files uncompressed); "nginx" is serve.py
 behind deploy/nginx/jointly.conf with the static files written by deploy/precompress.py (gzip_static), as
-docs/deploy.md deploys it. Servers use ports 8750-8799; each is warmed by one visit first. JSON to
+docs/deploy.md deploys it. Servers use ports 8770-8799; each is warmed by one visit first. JSON to
 bench/out/browser.json.
 """
 
@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # serving.py: the certificate helper the tests use
 sys.path.insert(0, str(ROOT / "deploy"))
 
@@ -50,7 +51,7 @@ from serving import CHROMIUM, CHROMIUM_ARGS, self_signed_certificate  # noqa: E4
 OUT = ROOT / "bench" / "out" / "browser.json"
 STAFF_CONF = ROOT / "deploy" / "nginx" / "jointly.conf"
 STATIC_ROOT = "/srv/jointly/streamlit-static"
-PORTS = range(8750, 8800)
+PORTS = range(8770, 8800)  # bench_load.py has 8750-8769
 EMPTY_APP = 'import streamlit as st\n\nst.title("Empty")\n'
 BENCH_GROUP = "Benchmark 500-school partnership"
 VIEWPORT = {"width": 1400, "height": 1600}
@@ -90,7 +91,7 @@ def free_port(taken: set[int]) -> int:
                 continue
         taken.add(port)
         return port
-    raise SystemExit("no free port in 8750-8799")
+    raise SystemExit("no free port in 8770-8799")
 
 
 def wait_healthy(url: str, timeout: float = 120) -> None:
@@ -171,6 +172,25 @@ def nginx_proxy(app_port: int, port: int, folder: Path, static_root: Path):  # n
         stop(proc)
 
 
+def demo_copy(db: Path, folder: Path) -> Path:
+    """A copy of a store (and its state store beside it) in `folder`, switched to the demo's "viewing as" so a leader
+    of any group can be chosen without an account: the bench store itself is opened read-only elsewhere. Made once
+    and kept while the store is not newer."""
+    from data.db.store import Store
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"{db.stem}-demo.duckdb"
+    if copy.exists() and copy.stat().st_mtime >= db.stat().st_mtime:
+        return copy
+    shutil.copyfile(db, copy)
+    state = db.with_name(f"{db.stem}.state.sqlite")
+    if state.exists():
+        shutil.copyfile(state, copy.with_name(f"{copy.stem}.state.sqlite"))
+    with Store(copy) as s:
+        s.set_setting("demo", "true", actor="bench_browser")
+    return copy
+
+
 def kind_of(url: str, content_type: str) -> str:
     """What a response is, for the byte counts: the chart and map libraries, other scripts, styles, fonts, rest."""
     name = url.split("?", 1)[0].rsplit("/", 1)[-1]
@@ -249,6 +269,8 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--skip-bench", action="store_true", help="the demo only")
     p.add_argument("--timeout", type=float, default=90)
+    p.add_argument("--copies", type=Path, default=Path("/tmp/bench_browser"),
+                   help="where the bench store's demo copy is kept (about the store's size)")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
@@ -260,6 +282,8 @@ def main() -> int:
         if not db.exists():
             print(f"No store at {db}", file=sys.stderr)
             return 2
+    if not args.skip_bench:  # the bench store has no "viewing as": a copy switched to the demo's
+        stores[1] = ("bench500", demo_copy(args.bench_db, args.copies), stores[1][2])
     taken: set[int] = set()
     cases: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench_browser_") as tmp, sync_playwright() as pw:

@@ -1,8 +1,11 @@
-"""Load: many people using the staff app at once, on one app process and on four behind nginx (issue 12).
+"""Load: many people using the staff app at once, on one app process, on two or four behind nginx, and the empty
+app as the floor (issues 12 and 14).
 
-    python bench/bench_load.py                                # both set-ups, the default session counts (minutes)
+    python bench/bench_load.py                                # empty, one, two and four: the default counts (minutes)
     python bench/bench_load.py --setup one --sessions 10,20,40 --seconds 60
-    python bench/bench_load.py --setup four --sessions 60     # four processes only
+    python bench/bench_load.py --setup empty,one --sessions 30,60 --seconds 30 --ramp 10
+    python bench/bench_load.py --setup four --four-sessions 60   # four processes only
+    python bench/bench_load.py --sessions 300 --two-sessions 300 --four-sessions 300 --seconds 40 --ramp 20
     python bench/bench_load.py --url http://127.0.0.1:8501 --sessions 5  # an app already running
 
 Each session is a browser tab speaking Streamlit's websocket protocol (bench/load_client.py): it opens the group
@@ -13,9 +16,12 @@ Every rerun is timed from sending it to the script-finished message. Sessions st
 reruns started in the measurement window after it count. Errors: an exception shown in the page, a websocket that
 closed, a rerun with no answer within the timeout, a tab that could not open.
 
-"one" is serve.py on port 8608; "four" is four serve.py processes on 8681-8684 behind nginx on 8680 with
-deploy/nginx/jointly-multi.conf (TLS, the route cookie that keeps each browser on one process). Servers start fresh
-for each point. Results go to bench/out/load.json (and a table on stdout for docs/benchmarks.md).
+"one" is serve.py on port 8751; "two" and "four" are two or four serve.py processes on 8761-8764 behind nginx on
+8760 with deploy/nginx/jointly-multi.conf (TLS, the route cookie that keeps each browser on one process; its
+upstream cut to the processes started); "empty" is the empty app (EMPTY_APP: the same pages, widgets and keys, no
+data, no Jointly code) on 8752, driven by the same people, as the floor. Servers start fresh for each point. Per
+point: each server process's resident memory (VmRSS at the window's end, VmHWM its peak), the server's CPU seconds
+per answered run, and the overview's reruns a second. Results go to bench/out/load.json (and a table on stdout).
 """
 
 from __future__ import annotations
@@ -51,10 +57,43 @@ from serving import self_signed_certificate  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "load.json"
 MULTI_CONF = ROOT / "deploy" / "nginx" / "jointly-multi.conf"
-ONE_PORT = 8608
-NGINX_PORT = 8680
-APP_PORTS = (8681, 8682, 8683, 8684)
+ONE_PORT = 8751
+EMPTY_PORT = 8752
+NGINX_PORT = 8760
+APP_PORTS = (8761, 8762, 8763, 8764)
 OVERVIEW, SCHOOL = "", "school_scorecard"  # url paths: the default page, the school card
+OVERVIEW_ACTIONS = ("year", "group", "overview")  # the reruns that draw the group overview
+SETUPS = ("empty", "one", "two", "four")
+PROCESSES = {"empty": 1, "one": 1, "url": 1, "two": 2, "four": 4}
+
+# The floor: Streamlit itself with what the people click (a leader's group chooser in the sidebar, the overview's
+# year, the school card's school, the two pages at the same addresses) and nothing of Jointly's.
+EMPTY_APP = '''import streamlit as st
+
+GROUPS = [f"Group {i}" for i in range(288)]
+YEARS = ["2021/22", "2022/23", "2023/24", "2024/25", "2025/26"]
+SCHOOLS = [f"School {i}" for i in range(12)]
+
+
+def overview():
+    st.title("Overview")
+    st.selectbox("Year", YEARS, index=len(YEARS) - 1, key="period")
+    st.write("Empty.")
+
+
+def school():
+    st.title("School")
+    st.selectbox("School", SCHOOLS, key="school")
+    st.write("Empty.")
+
+
+page = st.navigation([st.Page(overview, title="Overview", default=True),
+                      st.Page(school, title="School", url_path="school_scorecard")])
+with st.sidebar:
+    st.selectbox("Viewing as", ["Leader", "Governor"], key="viewing_as")
+    st.selectbox("Group", GROUPS, key="viewing_group")
+page.run()
+'''
 
 
 @dataclass(frozen=True)
@@ -222,7 +261,7 @@ def _others() -> list[str]:
     rows = []
     for line in out:
         pid, cpu, args = line.split(None, 2)
-        ours = "bench_load" in args or ("serve.py" in args and "--server.port 86" in args) or args.startswith("ps ")
+        ours = "bench_load" in args or ("--server.port 87" in args) or args.startswith("ps ")
         if int(pid) in mine or ours:
             continue
         if float(cpu) >= 5:
@@ -230,10 +269,22 @@ def _others() -> list[str]:
     return rows[:5]
 
 
-def start_app(port: int, db: Path, folder: Path) -> subprocess.Popen:
+def memory_mib(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process, MiB (0 when it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0, 0.0
+    found = [re.search(rf"^{key}:\s+(\d+) kB", status, re.M) for key in ("VmRSS", "VmHWM")]
+    if None in found:  # a process that has exited (a zombie has no memory lines)
+        return 0.0, 0.0
+    return round(int(found[0].group(1)) / 1024, 1), round(int(found[1].group(1)) / 1024, 1)
+
+
+def start_app(port: int, db: Path, folder: Path, entry: Path | None = None) -> subprocess.Popen:
     log = (folder / f"app-{port}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(entry or ROOT / "serve.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
 
@@ -272,8 +323,11 @@ def nginx_config(folder: Path, listen: int, ports: tuple[int, ...]) -> Path:
             raise SystemExit(f"{MULTI_CONF.name} no longer has {old!r}: update bench_load.nginx_config")
         text = text.replace(old, new)
     shipped = re.findall(r"server 127\.0\.0\.1:(\d+)", text)
-    if len(shipped) != len(ports):
+    if len(shipped) < len(ports):
         raise SystemExit(f"{MULTI_CONF.name} has {len(shipped)} app servers, the bench starts {len(ports)}")
+    for old in shipped[len(ports):]:  # fewer processes (two on two cores): the upstream lists only those
+        text = re.sub(rf"\n\s*server 127\.0\.0\.1:{old};", "", text, count=1)
+    shipped = shipped[:len(ports)]
     for old, new in zip(shipped, ports, strict=True):
         text = text.replace(f"server 127.0.0.1:{old}", f"server 127.0.0.1:{new}", 1)
     (folder / "site.conf").write_text(text)
@@ -325,14 +379,21 @@ def run_point(setup: str, sessions: int, args: argparse.Namespace, folder: Path)
             procs.append(start_app(ONE_PORT, args.db, folder))
             url = f"http://127.0.0.1:{ONE_PORT}"
             wait_healthy(url, None)
+        elif setup == "empty":
+            entry = folder / "empty_app.py"
+            entry.write_text(EMPTY_APP)
+            procs.append(start_app(EMPTY_PORT, args.db, folder, entry))
+            url = f"http://127.0.0.1:{EMPTY_PORT}"
+            wait_healthy(url, None)
         else:
-            for port in APP_PORTS:  # one store: every app process opens the results read-only (data/db/snapshot.py)
+            ports = APP_PORTS[:PROCESSES[setup]]
+            for port in ports:  # one store: every app process opens the results read-only (data/db/snapshot.py)
                 procs.append(start_app(port, args.db, folder))
-            for port in APP_PORTS:
+            for port in ports:
                 wait_healthy(f"http://127.0.0.1:{port}", None)
             nginx_dir = folder / "nginx"
             nginx_dir.mkdir(exist_ok=True)
-            conf = nginx_config(nginx_dir, NGINX_PORT, APP_PORTS)
+            conf = nginx_config(nginx_dir, NGINX_PORT, ports)
             procs.append(subprocess.Popen([_nginx(), "-c", str(conf), "-p", str(nginx_dir)],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             url = f"https://127.0.0.1:{NGINX_PORT}"
@@ -358,14 +419,20 @@ def run_point(setup: str, sessions: int, args: argparse.Namespace, folder: Path)
         log, ramp = asyncio.run(both())
         wall = time.perf_counter() - wall0
         busy1 = _machine_busy()
-        point = summary(log, (ramp, ramp + args.seconds), sessions, 1 if setup in ("one", "url") else len(APP_PORTS))
+        apps = pids if setup in ("one", "empty", "url") else pids[:-1]  # nginx is the last process started
+        memory = [memory_mib(pid) for pid in apps]  # at the window's end, before the servers stop
+        point = summary(log, (ramp, ramp + args.seconds), sessions, PROCESSES[setup])
         served = sum(1 for t in log if t.outcome in ("ok", "exception"))  # every answered run, opens and ramp too
         point.update(setup=setup, server_cpu_cores=round((_cpu_seconds(pids) - cpu0) / wall, 2),
                      server_cpu_s_per_run=round((_cpu_seconds(pids) - cpu0) / served, 3) if served else None,
                      client_cpu_cores=round((time.process_time() - client0) / wall, 2),
                      machine_busy_cores=round((busy1[0] - busy0[0]) / wall, 2), others_running=others)
-        if setup == "four":  # the route cookie's spread, seen as each process's share of the work
-            point["app_cpu_cores_each"] = [round((_cpu_seconds([pid]) - each0[pid]) / wall, 2) for pid in pids[:-1]]
+        lo, hi = ramp, ramp + args.seconds
+        point.update(rss_mib_each=[m[0] for m in memory], hwm_mib_each=[m[1] for m in memory],
+                     overview_reruns_per_s=round(sum(1 for t in log if lo <= t.start < hi and t.action in
+                                                     OVERVIEW_ACTIONS) / (hi - lo), 2))
+        if setup in ("two", "four"):  # the route cookie's spread, seen as each process's share of the work
+            point["app_cpu_cores_each"] = [round((_cpu_seconds([pid]) - each0[pid]) / wall, 2) for pid in apps]
         return point
     finally:
         stop(procs)
@@ -373,9 +440,11 @@ def run_point(setup: str, sessions: int, args: argparse.Namespace, folder: Path)
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--setup", choices=["one", "four", "both"], default="both")
-    p.add_argument("--sessions", default="", help="session counts, comma-separated (default: 10,20,40 for one "
-                                                  "process; three times those for four)")
+    p.add_argument("--setup", default="empty,one,two,four",
+                   help="set-ups, comma-separated, of empty, one, two, four ('both': one,four); default all four")
+    p.add_argument("--sessions", default="", help="session counts for one process and the empty app, comma-"
+                                                  "separated (default 10,20,40)")
+    p.add_argument("--two-sessions", default="", help="session counts for two processes (default: --sessions)")
     p.add_argument("--four-sessions", default="", help="session counts for four processes (default: 3x --sessions)")
     p.add_argument("--url", default="", help="drive an app already running at this URL instead of starting one")
     p.add_argument("--db", type=Path, default=Path(os.environ.get("JOINTLY_DB", ROOT / "data/store/jointly.duckdb")))
@@ -391,13 +460,19 @@ def main() -> int:
         return 2
     try:
         one = [int(x) for x in args.sessions.split(",") if x.strip()] or [10, 20, 40]
+        two = [int(x) for x in args.two_sessions.split(",") if x.strip()] or one
         four = [int(x) for x in args.four_sessions.split(",") if x.strip()] or [3 * n for n in one]
     except ValueError:
-        print("--sessions and --four-sessions take whole numbers separated by commas, e.g. 10,20,40", file=sys.stderr)
+        print("--sessions, --two-sessions and --four-sessions take whole numbers separated by commas, e.g. 10,20,40",
+              file=sys.stderr)
         return 2
+    setups = ["one", "four"] if args.setup == "both" else [s.strip() for s in args.setup.split(",") if s.strip()]
+    if not setups or any(s not in SETUPS for s in setups):
+        print(f"--setup takes some of {', '.join(SETUPS)} (or 'both'), comma-separated", file=sys.stderr)
+        return 2
+    counts = {"empty": one, "one": one, "two": two, "four": four}
     plan = ([("url", n) for n in one] if args.url else
-            [("one", n) for n in one if args.setup in ("one", "both")]
-            + [("four", n) for n in four if args.setup in ("four", "both")])
+            [(setup, n) for setup in SETUPS if setup in setups for n in counts[setup]])
     points = []
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
         for setup, n in plan:
@@ -410,14 +485,16 @@ def main() -> int:
             "timeout": args.timeout, "cores": os.cpu_count()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "points": points}, indent=1) + "\n")
-    print("| sessions | processes | p50 s | p95 s | p99 s | errors (window / whole run) | reruns/s | tabs opened | "
-          "app CPU cores | app CPU s per run |")
-    print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    print("| set-up | sessions | processes | p50 s | p95 s | p99 s | errors (window / whole run) | reruns/s | "
+          "overview reruns/s | tabs opened | app CPU cores | app CPU s per run | RSS MiB each (peak) |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
     for pt in points:
         errs = "; ".join(", ".join(f"{k} {v}" for k, v in sorted(pt[key].items())) or "0"
                          for key in ("errors", "errors_whole_run"))
-        print(f"| {pt['sessions']} | {pt['processes']} | {pt['p50']} | {pt['p95']} | {pt['p99']} | {errs} | "
-              f"{pt['reruns_per_s']} | {pt['opened']} | {pt['server_cpu_cores']} | {pt['server_cpu_s_per_run']} |")
+        rss = ", ".join(f"{r:.0f} ({h:.0f})" for r, h in zip(pt["rss_mib_each"], pt["hwm_mib_each"], strict=True))
+        print(f"| {pt['setup']} | {pt['sessions']} | {pt['processes']} | {pt['p50']} | {pt['p95']} | {pt['p99']} | "
+              f"{errs} | {pt['reruns_per_s']} | {pt['overview_reruns_per_s']} | {pt['opened']} | "
+              f"{pt['server_cpu_cores']} | {pt['server_cpu_s_per_run']} | {rss} |")
     return 0
 
 

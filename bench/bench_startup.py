@@ -3,7 +3,7 @@
     python bench/bench_startup.py                       # the demo store, three starts
     python bench/bench_startup.py --db /tmp/demo/jointly.duckdb --runs 5 --importtime
 
-Each run starts serve.py fresh on a free port of 8750-8799, waits for its health check, opens the overview as a
+Each run starts serve.py fresh on a free port of 8770-8799, waits for its health check, opens the overview as a
 leader over the websocket (bench/load_client.py: what the browser sends) and then reads the server's VmRSS and
 VmHWM (its peak) from /proc. The empty app (a one-line st.write) is measured the same way in the same run as the
 floor. `--importtime` also prints the heaviest modules the app process imports by its first page (python -X
@@ -35,12 +35,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from load_client import AppSession  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "startup.json"
-PORTS = range(8750, 8800)
+PORTS = range(8770, 8800)  # bench_load.py has 8750-8769
 EMPTY_APP = 'import streamlit as st\n\nst.write("empty")\n'
 
 
 def free_port() -> int:
-    """A port of this bench's range (8750-8799) that nothing listens on."""
+    """A port of this bench's range (8770-8799) that nothing listens on."""
     for port in PORTS:
         with socket.socket() as s:
             try:
@@ -48,7 +48,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise SystemExit("no free port in 8750-8799")
+    raise SystemExit("no free port in 8770-8799")
 
 
 def memory_mib(pid: int) -> dict[str, float]:
