@@ -363,3 +363,34 @@ def test_the_proxy_sends_the_big_scripts_compressed(demo_db, tmp_path):
             status, headers, body = _fetch(port, "/", "gzip")
             assert status == 200 and headers["content-encoding"] == "gzip"
             assert b"<html" in gzip.decompress(body).lower()
+
+
+def test_the_app_works_in_a_browser_with_the_precompressed_static_files(demo_db, tmp_path, browser):
+    """Chromium through the staff proxy serving /static/ from deploy/precompress.py's folder: the scripts come
+    gzipped from nginx with types the browser runs under nosniff, the overview draws its charts and map, and the
+    browser reports no policy violation."""
+    sys.path.insert(0, str(ROOT / "deploy"))
+    from precompress import precompress
+
+    root = tmp_path / "streamlit-static"
+    precompress(root)
+    nginx_dir = tmp_path / "nginx"
+    nginx_dir.mkdir()
+    with running_server("serve.py", {"JOINTLY_DB": str(demo_db)}) as (app_url, _):
+        with _proxy(STAFF, nginx_dir, int(app_url.rsplit(":", 1)[1]), static_root=root) as port:
+            context = browser.new_context(ignore_https_errors=True, viewport={"width": 1400, "height": 1600})
+            page = context.new_page()
+            refused: list[str] = []
+            gzipped: list[str] = []
+            page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on("response", lambda r: gzipped.append(r.url) if "/static/js/" in r.url
+                    and r.headers.get("content-encoding") == "gzip" else None)
+            page.goto(f"https://127.0.0.1:{port}/?viewing_as=Leader")
+            main = page.locator("[data-testid='stMainBlockContainer']")
+            main.locator("h1").first.wait_for(timeout=150_000)
+            main.locator("[data-testid='stPlotlyChart'] svg.main-svg").first.wait_for(state="attached", timeout=150_000)
+            main.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(state="attached", timeout=150_000)
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert refused == [], "\n".join(refused)
+            assert any("PlotlyChart" in url for url in gzipped), gzipped[:5]
+            context.close()
