@@ -1,7 +1,7 @@
 """Load: many people using the staff app at once, on one app process, on two or four behind nginx, and the empty
 app as the floor (issues 12 and 14).
 
-    python bench/bench_load.py                                # empty, one, two and four: the default counts (minutes)
+    python bench/bench_load.py                                # empty, one and two: the default counts (minutes)
     python bench/bench_load.py --setup one --sessions 10,20,40 --seconds 60
     python bench/bench_load.py --setup empty,one --sessions 30,60 --seconds 30 --ramp 10
     python bench/bench_load.py --setup four --four-sessions 60   # four processes only
@@ -440,8 +440,9 @@ def run_point(setup: str, sessions: int, args: argparse.Namespace, folder: Path)
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--setup", default="empty,one,two,four",
-                   help="set-ups, comma-separated, of empty, one, two, four ('both': one,four); default all four")
+    p.add_argument("--setup", default="",
+                   help="set-ups, comma-separated, of empty, one, two, four ('both': one,four); default empty, one "
+                        "and two, and four when --four-sessions is given")
     p.add_argument("--sessions", default="", help="session counts for one process and the empty app, comma-"
                                                   "separated (default 10,20,40)")
     p.add_argument("--two-sessions", default="", help="session counts for two processes (default: --sessions)")
@@ -466,7 +467,8 @@ def main() -> int:
         print("--sessions, --two-sessions and --four-sessions take whole numbers separated by commas, e.g. 10,20,40",
               file=sys.stderr)
         return 2
-    setups = ["one", "four"] if args.setup == "both" else [s.strip() for s in args.setup.split(",") if s.strip()]
+    chosen = args.setup or ("empty,one,two,four" if args.four_sessions else "empty,one,two")
+    setups = ["one", "four"] if chosen == "both" else [s.strip() for s in chosen.split(",") if s.strip()]
     if not setups or any(s not in SETUPS for s in setups):
         print(f"--setup takes some of {', '.join(SETUPS)} (or 'both'), comma-separated", file=sys.stderr)
         return 2
