@@ -102,14 +102,15 @@ def grid_figure(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
     style = {"showscale": False, "xgap": 2, "ygap": 2, "showlegend": False, "texttemplate": "%{text}"}
     inked = np.array(ink, dtype=object)
     fig = go.Figure()
+    # "" (not None) between cells: plotly writes a None as "null"; a row's trailing empty cells are not sent at all
     fig.add_trace(go.Heatmap(
         x=measure_keys, y=row_keys, z=matrix(codes), colorscale=code_colourscale(), zmin=-0.5,
-        zmax=len(CODES) - 0.5, text=_trimmed(matrix(words, inked == colours[0], ""), ""), customdata=_trimmed(matrix(hover)),
-        hovertemplate=HOVER, hoverongaps=False, textfont={"color": colours[0], "size": SMALL + 1},
-        name="Schools and measures", **style))
+        zmax=len(CODES) - 0.5, text=_trimmed(matrix(words, inked == colours[0], ""), ""),
+        customdata=_trimmed(matrix(hover)), hovertemplate=HOVER, hoverongaps=False,
+        textfont={"color": colours[0], "size": SMALL + 1}, name="Schools and measures", **style))
     for colour in colours[1:]:
-        # only text, laid out on the axes' own rows and columns (the first trace set them, in the same order): no
-        # second copy of the names, no colours (the first trace paints every cell), no hover
+        # its cells only, on the axes' own rows and columns (no x or y: the first trace set the categories, in this
+        # order, so no second copy of the names), with no hover (the first trace answers for every cell)
         fig.add_trace(go.Heatmap(
             z=_trimmed(matrix(codes, inked == colour)), colorscale=code_colourscale(), zmin=-0.5,
             zmax=len(CODES) - 0.5, text=_trimmed(matrix(words, inked == colour, ""), ""), hoverinfo="skip",
@@ -176,19 +177,19 @@ def _layout(fig: go.Figure, df: pd.DataFrame, rows: list[str], measures: list[st
             measure_keys: list[str], height: int | None, *, light: bool = False) -> go.Figure:
     """Axes (schools down, measures across the top, in the order given), legend, height and alt text.
 
-    `light`: the categories' order is the first trace's (its x and y are every column and row, in order) rather
-    than a third copy of every name in the layout."""
-    order = ({"categoryorder": "trace"} if light else
-             {"categoryorder": "array", "categoryarray": measure_keys})
-    row_order = ({"categoryorder": "trace"} if light else
-                 {"categoryorder": "array", "categoryarray": row_keys})
+    `light`: the categories' order is the first trace's (its x and y are every column and row, in order) and the
+    ticks are at their positions (0, 1, …), rather than two more copies of every name in the layout."""
+    order = ({"categoryorder": "trace", "tickvals": list(range(len(measures)))} if light else
+             {"categoryorder": "array", "categoryarray": measure_keys, "tickvals": measure_keys})
+    row_order = ({"categoryorder": "trace", "tickvals": list(range(len(rows)))} if light else
+                 {"categoryorder": "array", "categoryarray": row_keys, "tickvals": row_keys})
     label_lines = max(wrap(m, LABEL_WIDTH, LABEL_LINES).count("<br>") + 1 for m in measures)
     top = label_lines * 17 + 14
-    fig.update_xaxes(side="top", type="category", **order, tickvals=measure_keys,
-                     ticktext=[wrap(m, LABEL_WIDTH, LABEL_LINES) for m in measures], tickangle=0, showgrid=False, fixedrange=True, tickfont={"size": SMALL})
+    fig.update_xaxes(side="top", type="category", **order,
+                     ticktext=[wrap(m, LABEL_WIDTH, LABEL_LINES) for m in measures], tickangle=0, showgrid=False,
+                     fixedrange=True, tickfont={"size": SMALL})
     fig.update_yaxes(type="category", **row_order, autorange="reversed",
-                     tickvals=row_keys, ticktext=[short_label(r, NAME_CHARS) for r in rows], showgrid=False,
-                     fixedrange=True)
+                     ticktext=[short_label(r, NAME_CHARS) for r in rows], showgrid=False, fixedrange=True)
     fig.update_layout(
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top",
                 "itemclick": False, "itemdoubleclick": False, "font": {"size": SMALL}},
