@@ -1,0 +1,89 @@
+"""The group overview's heavy figures, built once per (store state, viewer, group, year, pooling, choice) and shared.
+
+st.cache_resource, not st.cache_data: a figure is never changed after it is built (st.plotly_chart and
+st.pydeck_chart only read it), so every rerun and every session with the same key gets the same object instead of
+a pickled copy. The key holds the viewer's scope, so one viewer is never served a figure made from another's rows;
+the card and registry passed in (unhashed) are the ones that key determines (ui.context caches them on the same
+key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import pydeck as pdk
+import streamlit as st
+
+from charts.alt import map_alt
+from charts.grid import grid_figure
+from charts.maps import schools_map
+from data.db.store import Store
+from data.services import scope
+from data.services.access import Viewer
+from metrics.registry import Registry
+from metrics.scorecard import Scorecard
+from ui.frames import grid_frame, map_frame
+from ui.store import get_store
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The overview's schools × measures grid: the figure and its words for screen readers."""
+
+    figure: go.Figure
+    alt: str
+
+
+@dataclass(frozen=True)
+class Map:
+    """The overview's map coloured by one measure: the deck (None when no member has a location) and its words."""
+
+    deck: pdk.Deck | None
+    alt: str
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _grid(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
+          measures: tuple[str, ...], _card: Scorecard, _reg: Registry) -> Grid | None:
+    grid = grid_frame(_card, registry=_reg, measures=list(measures))
+    if grid.empty:
+        return None
+    figure = grid_figure(grid)
+    return Grid(figure, figure.layout.meta["description"])  # grid_alt(grid), worked out once by the builder
+
+
+def overview_grid(store: Store, viewer: Viewer, group_id: int, period: str, card: Scorecard, reg: Registry, *,
+                  include_special: bool, measures: list[str]) -> Grid | None:
+    """The grid of the group card `card` (group_card(store, viewer, group_id, period, include_special=…)) for the
+    chosen measures, or None when no member has a value for them."""
+    return _grid(store.generation, viewer.scope, int(group_id), period, bool(include_special), tuple(measures),
+                 card, reg)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _map(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool, measure: str,
+         measure_label: str, _store: Store, _card: Scorecard, _reg: Registry) -> Map:
+    places = map_frame(_card, scope.members(_store, viewer, group_id, period), measure, registry=_reg)
+    alt = map_alt(places, measure_label)
+    if not places["latitude"].notna().any():
+        return Map(None, alt)
+    return Map(schools_map(places, measure_label=measure_label), alt)
+
+
+def overview_map(store: Store, viewer: Viewer, group_id: int, period: str, card: Scorecard, reg: Registry, *,
+                 include_special: bool, measure: str) -> Map:
+    """The members on a map coloured by `measure`'s level (the card's levels, the members' GIAS locations)."""
+    return _map(store.generation, viewer.scope, int(group_id), period, bool(include_special), measure,
+                reg.get(measure).label, store, card, reg)
+
+
+def snapshot_of(store: Store) -> tuple[int, int]:
+    """Which store, in which state, a page's run read: a fragment of that page compares it with the store now."""
+    return id(store), store.generation
+
+
+def page_is_current(seen: tuple[int, int]) -> bool:
+    """False when a fragment rerunning on its own would draw from a store the page's last full run did not read (a
+    new snapshot, or what people wrote since): the fragment then asks for the whole page instead."""
+    return snapshot_of(get_store()) == seen
