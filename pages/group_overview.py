@@ -8,11 +8,12 @@ from charts.maps import map_legend
 from charts.palette import LEVEL_WORDS
 from metrics.registry import Measure
 from metrics.text import markdown_text
-from ui.cached import group_card, overview_grid, overview_map, page_is_current, snapshot_of
+from ui.cached import overview_grid, overview_map, page_is_current, snapshot_of
 from ui.context import (
     choose_group_and_period,
     choose_measure,
     current_viewer,
+    group_card,
     registry,
 )
 from ui.disadvantage import disadvantage_panel, pupil_group_section

@@ -44,18 +44,6 @@ class Map:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _card(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str,
-          include_special: bool) -> Scorecard:
-    return scope.group_scorecard(_store, viewer, group_id, period, method="pooled", include_special=include_special)
-
-
-def group_card(store: Store, viewer: Viewer, group_id: int, period: str, *, include_special: bool = False) -> Scorecard:
-    """ui.context.group_card (pooled), shared rather than unpickled at every rerun: a Scorecard is frozen and the
-    overview only reads it (a 500-school card is every member's value, level and words for every measure)."""
-    return _card(store, store.generation, viewer.scope, int(group_id), period, bool(include_special))
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
 def _grid(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
           measures: tuple[str, ...], _card: Scorecard, _reg: Registry) -> Grid | None:
     grid = grid_frame(_card, registry=_reg, measures=list(measures))
