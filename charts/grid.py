@@ -56,7 +56,8 @@ def _trimmed(rows: list[list[object]], empty: object = None) -> list[list[object
     out = []
     for row in rows:
         end = len(row)
-        while end and row[end - 1] == empty:
+        while end and (row[end - 1] is None if empty is None else isinstance(row[end - 1], str)
+                       and row[end - 1] == empty):
             end -= 1
         out.append(row[:end])
     return out

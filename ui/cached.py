@@ -43,6 +43,36 @@ class Map:
     alt: str
 
 
+def shared_deck(deck: pdk.Deck) -> pdk.Deck:
+    """The deck, its JSON made once: st.pydeck_chart asks for deck.to_json() at every rerun, and pydeck's own
+    serialiser walks every record each time. The deck is never changed after this (it is shared, read only)."""
+    spec = deck.to_json()
+    deck.to_json = lambda: spec  # type: ignore[method-assign]
+    return deck
+
+
+def shared_figure(figure: go.Figure) -> go.Figure:
+    """The figure, its dict made once: st.plotly_chart asks for figure.to_dict() (a deep copy of every array) at
+    every rerun. The figure is never changed after this (it is shared, read only); plotly.io.to_json only reads
+    the dict (it holds lists, no numpy arrays to encode in place)."""
+    spec = figure.to_dict()
+    figure.to_dict = lambda: spec  # type: ignore[method-assign]
+    return figure
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _below(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
+           _card: Scorecard) -> int:
+    return _card.below_national_any
+
+
+def below_national_any(store: Store, viewer: Viewer, group_id: int, period: str, card: Scorecard, *,
+                       include_special: bool) -> int:
+    """card.below_national_any ("No school left behind"), worked out once per card: it compares every member's value
+    on every measure with national."""
+    return _below(store.generation, viewer.scope, int(group_id), period, bool(include_special), card)
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _grid(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
           measures: tuple[str, ...], _card: Scorecard, _reg: Registry) -> Grid | None:
@@ -50,7 +80,7 @@ def _grid(generation: int, viewer: Viewer, group_id: int, period: str, include_s
     if grid.empty:
         return None
     figure = grid_figure(grid)
-    return Grid(figure, figure.layout.meta["description"])  # grid_alt(grid), worked out once by the builder
+    return Grid(shared_figure(figure), figure.layout.meta["description"])  # grid_alt(grid), as the builder said
 
 
 def overview_grid(store: Store, viewer: Viewer, group_id: int, period: str, card: Scorecard, reg: Registry, *,
@@ -68,7 +98,7 @@ def _map(generation: int, viewer: Viewer, group_id: int, period: str, include_sp
     alt = map_alt(places, measure_label)
     if not places["latitude"].notna().any():
         return Map(None, alt)
-    return Map(schools_map(places, measure_label=measure_label), alt)
+    return Map(shared_deck(schools_map(places, measure_label=measure_label)), alt)
 
 
 def overview_map(store: Store, viewer: Viewer, group_id: int, period: str, card: Scorecard, reg: Registry, *,

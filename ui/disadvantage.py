@@ -21,6 +21,7 @@ from metrics.gaps import HEADLINE, TOPICS, format_gap, gap_sentence, group_label
 from metrics.registry import Registry
 from metrics.scorecard import TrendPoint, trend_breaks
 from metrics.text import markdown_text
+from ui.cached import shared_figure
 from ui.key import FLAG, MET, NOT_MET
 
 TITLE = "How do disadvantaged pupils do?"
@@ -152,7 +153,8 @@ def _panel_parts(generation: int, viewer: Viewer, kind: str, ident: int, period:
     school card's) that come with it unhashed."""
     lead = _lead(_d)
     members = member_table(lead, _reg) if kind == "group" and lead.members else None
-    return gap_table(_d, _reg), _trend_figure(lead, _reg, "here" if kind == "school" else "the group"), members
+    trend = shared_figure(_trend_figure(lead, _reg, "here" if kind == "school" else "the group"))
+    return gap_table(_d, _reg), trend, members
 
 
 def _lead(d: Disadvantage) -> GapRow:
@@ -270,4 +272,4 @@ def _pupil_group_parts(generation: int, viewer: Viewer, kind: str, ident: int, m
                           "England": m.format_value(c.national) if c.national is not None else "–"})
         topics[titles[topic]] = rows
     fig = pupil_group_chart(topics, label=m.label, subject=subject_words, number=m.number, unit=m.unit)
-    return fig, pd.DataFrame(table)
+    return shared_figure(fig), pd.DataFrame(table)
