@@ -184,3 +184,13 @@ def test_a_full_grid_is_a_fifth_of_the_per_level_figure() -> None:
     df = _frame(500, 10)
     light = len(pio.to_json(grid_figure(df), validate=False).encode())
     assert light * 5 < len(pio.to_json(level_grid(df), validate=False).encode())
+
+
+def test_a_shared_figure_sends_what_the_figure_sends(grid_df: pd.DataFrame) -> None:
+    """ui.cached.shared_figure makes the dict st.plotly_chart asks for once: the same JSON, every time, unchanged."""
+    from ui.cached import shared_figure
+
+    fig = shared_figure(grid_figure(grid_df))
+    first = pio.to_json(fig.to_dict(), validate=False)
+    assert first == pio.to_json(grid_figure(grid_df), validate=False)
+    assert pio.to_json(fig.to_dict(), validate=False) == first and fig.to_dict() is fig.to_dict()
