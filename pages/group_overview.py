@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.alt import grid_alt, map_alt
-from charts.grid import level_grid
-from charts.maps import map_legend, schools_map
+from charts.maps import map_legend
 from charts.palette import LEVEL_WORDS
+from metrics.registry import Measure
 from metrics.text import markdown_text
+from ui.cached import below_national_any, overview_grid, overview_map, page_is_current, snapshot_of
 from ui.context import (
     choose_group_and_period,
     choose_measure,
     current_viewer,
     group_card,
-    members_table,
     registry,
 )
 from ui.disadvantage import disadvantage_panel, pupil_group_section
 from ui.frames import (
     change_caption,
     delta_arrow,
-    grid_frame,
     grid_measures,
     headline_rows,
-    map_frame,
     vs_national,
     widest_measure,
 )
@@ -84,7 +81,7 @@ for perspective, rows in tiles.items():
 level_key()  # what the levels, "this year only", ⚑ and the target marks mean, in plain words
 show_trust_published(card, reg)  # DfE's own figure for this trust, beside the roll-up (DfE trusts only)
 
-below = card.below_national_any
+below = below_national_any(store, viewer, group_id, period, card, include_special=include)
 st.subheader("No school left behind")
 st.markdown(f"**{below} of {len(card.members)}** member schools are below national on at least one measure.")
 
@@ -94,11 +91,12 @@ labels = {r.measure: r.label for r in available}
 headline = [r.measure for rows in tiles.values() for r in rows if r.measure in labels]
 chosen = st.multiselect("Measures in the grid", list(labels), default=headline[:10] or list(labels)[:10],
                         format_func=labels.get, key="grid_measures")
-grid = grid_frame(card, registry=reg, measures=chosen)
-if grid.empty:
+# one light figure, built once per card and choice of measures (ui.cached), however often the page reruns
+grid = overview_grid(store, viewer, group_id, period, card, reg, include_special=include, measures=chosen)
+if grid is None:
     st.info("No school values to compare for this year.")
 else:
-    st.plotly_chart(level_grid(grid), alt=grid_alt(grid), width="stretch", key="grid")
+    st.plotly_chart(grid.figure, alt=grid.alt, width="stretch", key="grid")
     st.caption("Each cell shows the school's value and its level: "
                + "; ".join(f"{words}" for lvl, words in LEVEL_WORDS.items() if lvl) + ".")
 
@@ -115,17 +113,28 @@ group_inspections_panel(store, viewer, group_id, period)  # grades by area, coun
 pupil_group_section(store, viewer, "group", group_id, period, reg, include_special=include,
                     subject_words=card.subject.name)
 
-st.subheader("Map")
-judged = [reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None
-          and r.measure in reg]
-measure = choose_measure(judged, label="Colour the map by", default=widest_measure(card))
-if measure is not None:
-    places = map_frame(card, members_table(store, viewer, group_id, period), measure.id, registry=reg)
-    if places["latitude"].notna().any():
-        st.pydeck_chart(schools_map(places, measure_label=measure.label), alt=map_alt(places, measure.label),
-                        height=420)
+seen = snapshot_of(store)
+
+
+@st.fragment
+def map_section(judged: list[Measure]) -> None:
+    """The map and its "Colour the map by" choice: changing it reruns only this part of the page (with the card
+    of the page's last run, unless the store has moved on since: then the whole page runs again)."""
+    if not page_is_current(seen):
+        st.rerun(scope="app")
+    measure = choose_measure(judged, label="Colour the map by", default=widest_measure(card))
+    if measure is None:
+        return
+    shown = overview_map(store, viewer, group_id, period, card, reg, include_special=include, measure=measure.id)
+    if shown.deck is not None:
+        st.pydeck_chart(shown.deck, alt=shown.alt, height=420)
         st.caption("Colours, from concern to strong: " + " · ".join(
             words for _colour, words in map_legend(list(LEVEL_WORDS))) + ". Hover a school for its value. "
                    "The background map is loaded from CARTO when the browser is online.")
     else:
         st.info("No map locations for these schools: import the GIAS establishments file to place them.")
+
+
+st.subheader("Map")
+map_section([reg.get(r.measure) for r in card.rows if r.polarity != "context" and r.value is not None
+             and r.measure in reg])

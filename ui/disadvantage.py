@@ -8,6 +8,7 @@ our own, with every name a person or a file gave made inert. Colour never carrie
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from charts.pupil_groups import pupil_group_chart
@@ -20,6 +21,7 @@ from metrics.gaps import HEADLINE, TOPICS, format_gap, gap_sentence, group_label
 from metrics.registry import Registry
 from metrics.scorecard import TrendPoint, trend_breaks
 from metrics.text import markdown_text
+from ui.cached import shared_figure
 from ui.key import FLAG, MET, NOT_MET
 
 TITLE = "How do disadvantaged pupils do?"
@@ -35,7 +37,9 @@ INTRO = ("Disadvantaged pupils are those eligible for free school meals in the l
          "**gap within** compares them with the other pupils of the same school or group.")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# cache_resource: the records are frozen and only read, so every rerun shares one object instead of unpickling a
+# copy (a 500-school group's summary is every member's gap over seven years); keyed on the viewer's scope as before
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _disadvantage(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
                   include_special: bool) -> Disadvantage:
     if kind == "school":
@@ -43,7 +47,7 @@ def _disadvantage(_store: Store, generation: int, viewer: Viewer, kind: str, ide
     return scope.disadvantage(_store, viewer, group=ident, period=period, include_special=include_special)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _view(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, measure: str, period: str,
           include_special: bool) -> dict[str, tuple[GroupCell, ...]]:
     if kind == "school":
@@ -140,6 +144,24 @@ def member_table(row: GapRow, reg: Registry) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _panel_parts(generation: int, viewer: Viewer, kind: str, ident: int, period: str, include_special: bool,
+                 _d: Disadvantage, _reg: Registry) -> tuple[pd.DataFrame, go.Figure, pd.DataFrame | None]:
+    """The panel's table, the lead measure's trend and (a group's) members' table: built once per key, shared.
+
+    The key determines the summary `_d` (disadvantage_of) and the registry `_reg` (the page's: the group's, or the
+    school card's) that come with it unhashed."""
+    lead = _lead(_d)
+    members = member_table(lead, _reg) if kind == "group" and lead.members else None
+    trend = shared_figure(_trend_figure(lead, _reg, "here" if kind == "school" else "the group"))
+    return gap_table(_d, _reg), trend, members
+
+
+def _lead(d: Disadvantage) -> GapRow:
+    """The measure the panel leads with: the first with a gap this year, else the first."""
+    return next((r for r in d.rows if r.now.gap is not None), d.rows[0])
+
+
 def disadvantage_panel(store: Store, viewer: Viewer, kind: str, ident: int, period: str, reg: Registry, *,
                        include_special: bool = False, subject_words: str = "this school") -> Disadvantage | None:
     """The section that leads the card: the lead measure's gap in tiles and words, every headline measure in a
@@ -150,7 +172,8 @@ def disadvantage_panel(store: Store, viewer: Viewer, kind: str, ident: int, peri
         st.info(f"No results for disadvantaged pupils in {period} yet: import DfE's performance tables (the wide "
                 "files or the EES school files) to see them.")
         return d
-    lead = next((r for r in d.rows if r.now.gap is not None), d.rows[0])
+    lead = _lead(d)
+    table, fig, members = _panel_parts(store.generation, viewer.scope, kind, ident, period, include_special, d, reg)
     m, g = reg.get(lead.measure), lead.now
     c1, c2, c3 = st.columns(3)
     c1.metric(f"Disadvantaged pupils: {markdown_text(m.label)}",
@@ -177,18 +200,16 @@ def disadvantage_panel(store: Store, viewer: Viewer, kind: str, ident: int, peri
         if r.target is not None:  # the governors' aim for the gap, in words and a mark (never a colour)
             mark = {True: MET, False: NOT_MET}.get(r.target.met, "") if r.target.years_left in (None, 0) else ""
             st.caption(markdown_text(f"{r.label}: {r.target.words}") + (f" {mark}" if mark else ""))
-    table = gap_table(d, reg)
     st.dataframe(table, hide_index=True, width="stretch", key=f"gaps_{kind}",
                  column_config={c: st.column_config.TextColumn(c, width=GAP_WIDTHS[c]) for c in table.columns})
     notes = dict.fromkeys(r.change.note for r in d.rows if r.change.change is None and r.change.note)
     st.caption(INTRO + (" " + " ".join(markdown_text(n) for n in notes) if notes else ""))
     with st.expander(f"{m.label}: the gap over the years"):
-        fig = _trend_figure(lead, reg, "here" if kind == "school" else "the group")
         st.plotly_chart(fig, width="stretch", key=f"gap_trend_{kind}")
         st.caption(markdown_text(fig.layout.meta["description"]))
-    if kind == "group" and lead.members:
+    if members is not None:
         st.markdown(f"**Which schools narrow or widen the group's {markdown_text(m.label)} gap**")
-        st.dataframe(member_table(lead, reg), hide_index=True, width="stretch", key="gap_members",
+        st.dataframe(members, hide_index=True, width="stretch", key="gap_members",
                      column_config={c: st.column_config.TextColumn(c, width=w) if c != "URN" else
                                     st.column_config.NumberColumn(c, width=w, format="%d")
                                     for c, w in MEMBER_WIDTHS.items()})
@@ -217,8 +238,23 @@ def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, per
         return
     labelled = {reg.get(x).label: x for x in available}  # options are what they show (AppTest keeps those)
     mid = labelled[st.selectbox("Measure", list(labelled), key=f"{KEY_MEASURE}_{kind}")]
-    m = reg.get(mid)
-    view = _view(store, store.generation, viewer.scope, kind, ident, mid, period, include_special)
+    fig, table = _pupil_group_parts(store.generation, viewer.scope, kind, ident, mid, period, include_special,
+                                    subject_words, store, reg)
+    st.plotly_chart(fig, width="stretch", key=f"pupil_groups_{kind}")
+    st.caption("Filled circles: " + markdown_text(subject_words) + ", with the 95% interval as a bar. Hollow "
+               "diamonds: pupils of the same group in England.")
+    st.dataframe(table, hide_index=True, width="stretch", key=f"pupil_group_table_{kind}",
+                 column_config={c: st.column_config.TextColumn(c, width=w) for c, w in GROUP_WIDTHS.items()})
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _pupil_group_parts(generation: int, viewer: Viewer, kind: str, ident: int, mid: str, period: str,
+                       include_special: bool, subject_words: str, _store: Store,
+                       _reg: Registry) -> tuple[go.Figure, pd.DataFrame]:
+    """The pupil-group chart and its table for one measure: built once per key, shared (the registry `_reg` is the
+    one the key determines: the page's, for this group or school)."""
+    m = _reg.get(mid)
+    view = _view(_store, generation, viewer, kind, ident, mid, period, include_special)
     titles = dict(TOPICS)
     topics, table = {}, []
     for topic, cells in view.items():
@@ -236,8 +272,4 @@ def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, per
                           "England": m.format_value(c.national) if c.national is not None else "–"})
         topics[titles[topic]] = rows
     fig = pupil_group_chart(topics, label=m.label, subject=subject_words, number=m.number, unit=m.unit)
-    st.plotly_chart(fig, width="stretch", key=f"pupil_groups_{kind}")
-    st.caption("Filled circles: " + markdown_text(subject_words) + ", with the 95% interval as a bar. Hollow "
-               "diamonds: pupils of the same group in England.")
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key=f"pupil_group_table_{kind}",
-                 column_config={c: st.column_config.TextColumn(c, width=w) for c, w in GROUP_WIDTHS.items()})
+    return shared_figure(fig), pd.DataFrame(table)

@@ -112,20 +112,30 @@ def cell_words(card: Scorecard, urn: int, measure: str) -> str:
 
 
 def map_frame(card: Scorecard, establishments: pd.DataFrame, measure: str, *, registry: Registry) -> pd.DataFrame:
-    """Member schools with coordinates and the chosen measure's value (in its own format) and level."""
+    """Member schools with coordinates and the chosen measure's value (in its own format) and level.
+
+    The members (in the card's order) that the establishments table knows, joined to it in one merge; the level, its
+    words and the value are dictionary look-ups per member (no row-by-row search of the table)."""
+    columns = ["urn", "name", "latitude", "longitude", "level", "level_label", "display"]
     row = next((r for r in card.rows if r.measure == measure), None)
     values = {u: v for u, v, _ in row.member_values} if row else {}
-    est = establishments.set_index("urn")
-    data = []
-    for urn, name in card.members:
-        if urn not in est.index:
-            continue
-        e = est.loc[urn]
-        level = card.member_levels.get((urn, measure))
-        data.append({"urn": urn, "name": name, "latitude": e["latitude"], "longitude": e["longitude"],
-                     "level": level, "level_label": cell_words(card, urn, measure),
-                     "display": _number(row, registry).text(values.get(urn)) if row else NO_VALUE})
-    return pd.DataFrame(data, columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
+    members = pd.DataFrame(card.members, columns=["urn", "name"])
+    if members.empty:
+        return pd.DataFrame(columns=columns)
+    places = establishments[["urn", "latitude", "longitude"]].drop_duplicates("urn")
+    found = members.merge(places, on="urn", how="inner", sort=False)  # an inner merge keeps the members' order
+    if found.empty:
+        return pd.DataFrame(columns=columns)
+    urns = found["urn"].tolist()
+    number = _number(row, registry) if row else None
+    out = pd.DataFrame({
+        "urn": urns, "name": found["name"].tolist(),
+        "latitude": found["latitude"].tolist(), "longitude": found["longitude"].tolist(),
+        "level": [card.member_levels.get((u, measure)) for u in urns],
+        "level_label": [cell_words(card, u, measure) for u in urns],
+        "display": [number.text(values.get(u)) for u in urns] if number else [NO_VALUE] * len(urns),
+    })
+    return out[columns]
 
 
 # ------------------------------------------------------------------------------ the school card's table

@@ -35,7 +35,7 @@ def _school(_store: Store, generation: int, viewer: Viewer, urn: int) -> SchoolI
     return school_inspections(_store, viewer, urn)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)  # frozen records, only read: shared, not unpickled
 def _group(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> GroupInspections:
     return group_inspections(_store, viewer, group_id, period)
 
