@@ -12,8 +12,9 @@ What the browser does, and so what this does:
 - a page change sends the page's hash, the states of the main script's widgets only (the sidebar the router
   draws), and the address keeping only the parameters bound to a widget;
 - a run is over at script_finished, unless the script asked for another run (FINISHED_EARLY_FOR_RERUN).
-Only selectbox, multiselect and checkbox (st.toggle) states are kept: the pages the benchmark drives have no other
-widget that holds a value.
+Selectbox, multiselect, checkbox (st.toggle), slider and text input states are kept: the pages the benchmarks drive
+have no other widget that holds a value a person changes there. Every run also counts the bytes the server sent
+for it (what the websocket carried from sending the rerun to its end).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ID_PREFIX = "$$ID-"  # Streamlit's generated element ids: "$$ID-<hash>-<user key>"
-KEPT_KINDS = ("selectbox", "multiselect", "checkbox")
+KEPT_KINDS = ("selectbox", "multiselect", "checkbox", "slider", "text_input")
 
 
 @dataclass
@@ -41,9 +42,10 @@ class Widget:
     kind: str
     key: str  # the user key (the id's suffix), "" for a widget without one
     options: tuple[str, ...]
-    value: str | list[str] | bool | None
+    value: str | list[str] | bool | float | None
     query_param: str  # the URL parameter it is bound to, "" when none
     script_hash: str  # the script that drew it: the main script (the router's sidebar) or a page
+    default: tuple[str, ...] = ()  # a multiselect's default choice (its labels)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class RunResult:
     seconds: float
     outcome: str  # "ok", "exception" (an exception element was shown), "timeout", "disconnect"
     detail: str = ""
+    received: int = 0  # bytes of the server's messages for this run (the websocket frames' payloads)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Run:
     done: asyncio.Future
     exceptions: list[str] = field(default_factory=list)
     widgets: dict[str, Widget] = field(default_factory=dict)
+    received: int = 0
 
 
 def _user_key(element_id: str) -> str:
@@ -72,8 +76,22 @@ def _user_key(element_id: str) -> str:
 def _widget(kind: str, proto, script_hash: str, known: Widget | None) -> Widget:  # noqa: ANN001 - a widget proto
     """The widget the browser would mount for `proto`: a value the server sets wins, else what the browser already
     held for this id, else the proto's default."""
-    options = tuple(proto.options) if kind != "checkbox" else ()
-    if kind == "selectbox":
+    options = tuple(proto.options) if kind in ("selectbox", "multiselect") else ()
+    if kind == "slider":  # one value (the benchmarks drive no range slider): the browser holds it as a number
+        if proto.set_value:
+            value = proto.value[0] if proto.value else None
+        elif known is not None:
+            value = known.value
+        else:
+            value = proto.default[0] if proto.default else None
+    elif kind == "text_input":
+        if proto.set_value:
+            value = proto.value if proto.HasField("value") else None
+        elif known is not None:
+            value = known.value
+        else:
+            value = proto.default if proto.HasField("default") else None
+    elif kind == "selectbox":
         if proto.set_value:
             value = proto.raw_value if proto.HasField("raw_value") else None
         elif known is not None:
@@ -89,8 +107,9 @@ def _widget(kind: str, proto, script_hash: str, known: Widget | None) -> Widget:
             value = [options[i] for i in proto.default if i < len(options)]
     else:
         value = proto.value if proto.set_value else (known.value if known else proto.default)
+    default = tuple(options[i] for i in proto.default if i < len(options)) if kind == "multiselect" else ()
     return Widget(proto.id, kind, _user_key(proto.id), options, value, getattr(proto, "query_param_key", ""),
-                  script_hash)
+                  script_hash, default)
 
 
 def _state(widget: Widget, value: object) -> WidgetState | None:
@@ -102,6 +121,14 @@ def _state(widget: Widget, value: object) -> WidgetState | None:
         state.string_value = str(value)
     elif widget.kind == "multiselect":
         state.string_array_value.data.extend(list(value or []))
+    elif widget.kind == "slider":
+        if value is None:
+            return None
+        state.double_array_value.data.append(float(value))
+    elif widget.kind == "text_input":
+        if value is None:
+            return None
+        state.string_value = str(value)
     else:
         state.bool_value = bool(value)
     return state
@@ -187,6 +214,17 @@ class AppSession:
         target.value = value
         return await self._send(rerun)
 
+    async def rerun(self) -> RunResult:
+        """Run the page again with nothing changed, as the browser's Rerun (R) does: every widget's state as it is."""
+        rerun = BackMsg()
+        client = rerun.rerun_script
+        client.page_script_hash = self.page_hash
+        for w in self.widgets.values():
+            if (state := _state(w, w.value)) is not None:
+                client.widget_states.widgets.append(state)
+        client.query_string = self.query
+        return await self._send(rerun)
+
     async def go(self, path: str) -> RunResult:
         """Open another page from the navigation (its url path), as a click in the sidebar does."""
         if path not in self.pages:
@@ -216,7 +254,7 @@ class AppSession:
         seconds = time.perf_counter() - started
         if outcome in ("ok", "exception"):  # the browser mounts what the run drew, an error message and all
             self.widgets = self._run.widgets
-        return RunResult(seconds, outcome, detail)
+        return RunResult(seconds, outcome, detail, self._run.received)
 
     async def _read(self) -> None:
         """Every message the server sends, noting what a browser would keep; ends the waiting run on its end."""
@@ -224,6 +262,8 @@ class AppSession:
             async for raw in self._ws:
                 message = ForwardMsg()
                 message.ParseFromString(raw)
+                if self._run is not None and not self._run.done.done():
+                    self._run.received += len(raw)
                 self._take(message)
         except Exception as exc:  # noqa: BLE001 - closed: a run still waiting ends as a disconnect
             self._end("disconnect", f"{type(exc).__name__}: {exc}")
