@@ -163,6 +163,12 @@ def public_site() -> bool:
     return os.environ.get("JOINTLY_PUBLIC_SITE", "").strip().lower() in ("1", "true", "yes")
 
 
+def is_demo(store: Store) -> bool:
+    """True for the built-in synthetic demo store, read once per store state (a results file's setting, which only
+    a writer's next snapshot can change): the router asks on every rerun."""
+    return store.remembered(("ui.store", "is_demo"), store.is_demo)
+
+
 def get_store() -> Store:
     """The app's store, read-only, at the snapshot this rerun started with; shows the demo being built first when
     $JOINTLY_DB (or the default file) does not exist. A parents-only site never builds one."""
