@@ -16,7 +16,9 @@ for the run; server CPU is the app process's user+system time over the runs of a
 10 ms ticks).
 
 Prints per interaction the median, p95, bytes and the ratio of the median to the floor's median; JSON to
-bench/out/pages.json.
+bench/out/pages.json. With --before DIR (another checkout, e.g. `git archive <commit> | tar -x -C DIR`), its
+serve.py runs beside this one on a copy of the store and every interaction is done on both in turn: before and
+after measured in the same run, against the same floor.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,7 +47,7 @@ from bench_load import _cpu_seconds, _others, start_app, stop, wait_healthy  # n
 from load_client import AppSession, RunResult  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "pages.json"
-APP_PORT, FLOOR_PORT = 8740, 8741  # this bench's ports (8740-8749)
+APP_PORT, FLOOR_PORT, BEFORE_PORT = 8740, 8741, 8742  # this bench's ports (8740-8749)
 EMPTY_APP = 'import streamlit as st; st.write("")\n'  # the floor: a rerun that draws one element
 WARM_ROUNDS = 2  # each interaction alternates between two values: both are seen before any run counts
 PAGES = ("overview", "school", "similar", "support", "measures", "reports", "parents")
@@ -148,43 +151,52 @@ def start_floor(port: int, folder: Path) -> subprocess.Popen:
         cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
 
 
-async def measure(app_url: str, floor_url: str, app_pid: int, pages: set[str], runs: int, timeout: float,
-                  ) -> tuple[dict[str, Sample], Sample, dict]:
-    """Every chosen interaction `runs` times after one warm-up round, each followed by one empty rerun."""
-    app = AppSession(app_url, timeout=timeout)
+async def measure(apps: dict[str, tuple[str, int]], floor_url: str, pages: set[str], runs: int, timeout: float,
+                  ) -> tuple[dict[str, dict[str, Sample]], Sample, dict]:
+    """Every chosen interaction `runs` times after the warm-up rounds, on each app in turn (`apps`: label -> url,
+    server pid), each followed by one empty rerun."""
+    tabs = {label: AppSession(url, timeout=timeout) for label, (url, _pid) in apps.items()}
     floor = AppSession(floor_url, timeout=timeout)
     try:
-        opened = await app.open(urlencode({"viewing_as": "Leader"}))
-        if opened.outcome != "ok":
-            raise SystemExit(f"the app did not open: {opened.outcome} {opened.detail}")
-        first = {"open_ms": round(opened.seconds * 1000, 1), "open_bytes": opened.received}
+        first = {}
+        for label, tab in tabs.items():
+            opened = await tab.open(urlencode({"viewing_as": "Leader"}))
+            if opened.outcome != "ok":
+                raise SystemExit(f"{label}: the app did not open: {opened.outcome} {opened.detail}")
+            first[label] = {"open_ms": round(opened.seconds * 1000, 1), "open_bytes": opened.received}
         if (await floor.open()).outcome != "ok":
             raise SystemExit("the empty app did not open")
         plan = [(page, name, step) for page, name, step in interactions() if page in pages]
-        samples = {name: Sample([], []) for _, name, _ in plan}
+        samples = {label: {name: Sample([], []) for _, name, _ in plan} for label in tabs}
         empty = Sample([], [])
+        steps = {label: [(page, name, step) for page, name, step in interactions() if page in pages]
+                 for label in tabs}  # each tab its own steps: a step may remember what its tab opened on
         for rnd in range(runs + WARM_ROUNDS):
-            on = None
-            for page, name, step in plan:
-                if page != on and not name.endswith(": open"):  # --only a page: open it before its interactions
-                    await app.go(PATHS[page])
-                on = page
-                cpu0 = _cpu_seconds([app_pid])
-                result = await step(app, rnd)
-                cpu = _cpu_seconds([app_pid]) - cpu0  # the grid's step includes its untimed put-back
-                if result.outcome != "ok":
-                    raise SystemExit(f"{name}: {result.outcome} {result.detail}")
-                base = await floor.rerun()
-                if rnd < WARM_ROUNDS:
-                    continue  # the warm-up: every value each interaction takes in turn, seen once
-                samples[name].seconds.append(result.seconds)
-                samples[name].received.append(result.received)
-                samples[name].cpu += cpu
-                empty.seconds.append(base.seconds)
-                empty.received.append(base.received)
+            on = dict.fromkeys(tabs)
+            for k in range(len(plan)):
+                for label, tab in tabs.items():
+                    page, name, step = steps[label][k]
+                    if page != on[label] and not name.endswith(": open"):  # --only: open the page first
+                        await tab.go(PATHS[page])
+                    on[label] = page
+                    pid = apps[label][1]
+                    cpu0 = _cpu_seconds([pid])
+                    result = await step(tab, rnd)
+                    cpu = _cpu_seconds([pid]) - cpu0  # the grid's step includes its untimed put-back
+                    if result.outcome != "ok":
+                        raise SystemExit(f"{label}, {name}: {result.outcome} {result.detail}")
+                    base = await floor.rerun()
+                    if rnd < WARM_ROUNDS:
+                        continue  # the warm-up: every value each interaction takes in turn, seen once
+                    samples[label][name].seconds.append(result.seconds)
+                    samples[label][name].received.append(result.received)
+                    samples[label][name].cpu += cpu
+                    empty.seconds.append(base.seconds)
+                    empty.received.append(base.received)
         return samples, empty, first
     finally:
-        await app.close()
+        for tab in tabs.values():
+            await tab.close()
         await floor.close()
 
 
@@ -202,11 +214,22 @@ def row(sample: Sample, floor_median: float) -> dict:
             "ratio_to_floor": round(median / floor_median, 1) if floor_median else None}
 
 
+def start_before(port: int, root: Path, db: Path, folder: Path) -> subprocess.Popen:
+    """serve.py of another checkout (the code before a change), with the same flags, from its own folder."""
+    log = (folder / f"app-{port}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(root / "serve.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=root, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", type=Path, default=Path(os.environ.get("JOINTLY_DB", "/tmp/demo/jointly.duckdb")))
-    p.add_argument("--runs", type=int, default=15, help="counted runs of each interaction (after one warm-up)")
+    p.add_argument("--runs", type=int, default=15, help="counted runs of each interaction (after the warm-up)")
     p.add_argument("--only", action="append", choices=PAGES, help="this page's interactions only (repeatable)")
+    p.add_argument("--before", type=Path, help="also drive serve.py of this checkout (the code before), in turn "
+                                               "with this one, on a copy of the store")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
@@ -217,35 +240,57 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench_pages_") as tmp:
         folder = Path(tmp)
         procs = [start_app(APP_PORT, args.db, folder), start_floor(FLOOR_PORT, folder)]
+        apps = {"now": (f"http://127.0.0.1:{APP_PORT}", procs[0].pid)}
+        if args.before is not None:  # its own copy: two processes may share a store, but not its state's mirror
+            copy = folder / "before" / args.db.name
+            copy.parent.mkdir()
+            for f in args.db.parent.glob(args.db.stem + ".*"):  # the results and the state beside them
+                if f.is_file() and not f.name.endswith(".lock"):
+                    shutil.copy2(f, copy.parent / f.name)
+            procs.append(start_before(BEFORE_PORT, args.before.resolve(), copy, folder))
+            apps = {"before": (f"http://127.0.0.1:{BEFORE_PORT}", procs[-1].pid), **apps}
         try:
-            app_url, floor_url = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{FLOOR_PORT}"
-            wait_healthy(app_url, None)
+            for url, _pid in apps.values():
+                wait_healthy(url, None)
+            floor_url = f"http://127.0.0.1:{FLOOR_PORT}"
             wait_healthy(floor_url, None)
             t0 = time.perf_counter()
-            samples, empty, first = asyncio.run(measure(app_url, floor_url, procs[0].pid, pages, args.runs,
-                                                        args.timeout))
+            samples, empty, first = asyncio.run(measure(apps, floor_url, pages, args.runs, args.timeout))
             wall = time.perf_counter() - t0
             others = _others()
-        except SystemExit:  # a page failed: what the server logged says why
+        except SystemExit:  # a page failed: what the servers logged says why
             stop(procs)
-            print((folder / f"app-{APP_PORT}.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+            for log in folder.glob("app-*.log"):
+                print(log.name, log.read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
         finally:
             stop(procs)
     floor_ms = statistics.median(empty.seconds) * 1000
-    rows = {name: row(s, floor_ms) for name, s in samples.items()}
+    rows = {label: {name: row(s, floor_ms) for name, s in by_name.items()} for label, by_name in samples.items()}
     floor = {"n": len(empty.seconds), "median_ms": round(floor_ms, 1),
              "p95_ms": round(pct(empty.seconds, 0.95) * 1000, 1), "bytes": int(statistics.median(empty.received))}
     meta = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "db": str(args.db), "runs": args.runs,
-            "wall_s": round(wall, 1), "cores": os.cpu_count(), "others_running": others, **first}
+            "before": str(args.before) if args.before else None, "wall_s": round(wall, 1), "cores": os.cpu_count(),
+            "others_running": others, "first_open": first}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "floor": floor, "interactions": rows}, indent=1) + "\n")
+    args.out.write_text(json.dumps({"meta": meta, "floor": floor, "interactions": rows["now"],
+                                    **({"before": rows["before"]} if "before" in rows else {})}, indent=1) + "\n")
     print(f"floor (empty app rerun): median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms, "
-          f"{floor['bytes']} bytes, n={floor['n']}; first open of the app {first['open_ms']} ms, "
-          f"{first['open_bytes']} bytes")
+          f"{floor['bytes']} bytes, n={floor['n']}; first open: "
+          + "; ".join(f"{k} {v['open_ms']} ms, {v['open_bytes']:,} bytes" for k, v in first.items()))
+    if "before" in rows:
+        print("| interaction | before median / p95 ms | after median / p95 ms | bytes before / after | "
+              "server CPU ms/run before / after | × floor before / after |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, r in rows["now"].items():
+            b = rows["before"][name]
+            print(f"| {name} | {b['median_ms']} / {b['p95_ms']} | {r['median_ms']} / {r['p95_ms']} | "
+                  f"{b['bytes']:,} / {r['bytes']:,} | {b['cpu_ms_per_run']} / {r['cpu_ms_per_run']} | "
+                  f"{b['ratio_to_floor']} / {r['ratio_to_floor']} |")
+        return 0
     print("| interaction | median ms | p95 ms | bytes | server CPU ms/run | × floor |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, r in rows.items():
+    for name, r in rows["now"].items():
         print(f"| {name} | {r['median_ms']} | {r['p95_ms']} | {r['bytes']:,} | {r['cpu_ms_per_run']} | "
               f"{r['ratio_to_floor']} |")
     return 0

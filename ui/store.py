@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,13 @@ def _current(path: str) -> Store:
         return store
 
 
+# One thread of the process asks the state store what moved, for every rerun of every session. Each rerun runs on a
+# new thread and the state store keeps a connection per thread (data.db.state): asked from the rerun's own thread,
+# every rerun opened a SQLite connection (and its pragmas) and left it open. Asked here, one connection serves them
+# all, and the questions are answered one at a time. (Its thread starts at the first question.)
+_REFRESHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-refresh")
+
+
 def _pinned(path: str) -> Store:
     """The Store this rerun started with (the first get_store of a rerun chooses it), so every read of one rerun
     comes from one snapshot; outside a script run, the current one."""
@@ -152,7 +160,7 @@ def _pinned(path: str) -> Store:
     store = _current(path)
     refresh = getattr(store, "refresh", None)
     if refresh is not None:  # what people wrote in other processes: once per rerun (data.db.mirror)
-        refresh()
+        _REFRESHER.submit(refresh).result()
     ctx._jointly_store = (run, path, store)  # type: ignore[attr-defined]  # lives and dies with the session
     return store
 
