@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,10 +172,21 @@ def public_site() -> bool:
     return os.environ.get("JOINTLY_PUBLIC_SITE", "").strip().lower() in ("1", "true", "yes")
 
 
+# whether each open Store is the demo, as of its generation: a results file's setting, which only a writer's next
+# snapshot (another Store) or a write through this one (the generation moves on) can change
+_DEMO: weakref.WeakKeyDictionary[Store, tuple[int, bool]] = weakref.WeakKeyDictionary()
+
+
 def is_demo(store: Store) -> bool:
-    """True for the built-in synthetic demo store, read once per store state (a results file's setting, which only
-    a writer's next snapshot can change): the router asks on every rerun."""
-    return store.remembered(("ui.store", "is_demo"), store.is_demo)
+    """True for the built-in synthetic demo store, asked of the store once per store state (the router asks on
+    every rerun, and the answer was a query each time)."""
+    gen = store.generation
+    known = _DEMO.get(store)
+    if known is not None and known[0] == gen:
+        return known[1]
+    answer = store.is_demo()
+    _DEMO[store] = (gen, answer)
+    return answer
 
 
 def get_store() -> Store:
