@@ -4,7 +4,8 @@
 
 Builds the default demo store first if PATH does not exist. Each interaction is a full script rerun as the
 server would do it; the time is measured around AppTest.run(). 'cold' clears Streamlit's caches first, data and
-resources (the first visitor after an import, which opens the new snapshot too); 'warm' is the usual case. Prints medians; results go to bench/out/app.json.
+resources (the first visitor after an import, which opens the new snapshot too); 'warm' is the usual case. Prints
+medians; results go to bench/out/app.json.
 """
 
 from __future__ import annotations
