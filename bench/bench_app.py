@@ -3,8 +3,9 @@
     python bench/bench_app.py [--db PATH] [--runs 5]
 
 Builds the default demo store first if PATH does not exist. Each interaction is a full script rerun as the
-server would do it; the time is measured around AppTest.run(). 'cold' clears Streamlit's caches first
-(the first visitor after an import); 'warm' is the usual case. Prints medians; results go to bench/out/app.json.
+server would do it; the time is measured around AppTest.run(). 'cold' clears Streamlit's caches first, data and
+resources (the first visitor after an import, which opens the new snapshot too); 'warm' is the usual case. Prints
+medians; results go to bench/out/app.json.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def main() -> int:
         samples: dict[str, list[float]] = {}
 
         def step(name: str, action, *, _tag=tag, _cold=cold, _samples=samples) -> None:
-            if _cold:
+            if _cold:  # the pages' reads are shared (st.cache_resource) since issue 14: both are emptied
                 st.cache_data.clear()
+                st.cache_resource.clear()
             _samples.setdefault(f"{name} ({_tag})", []).append(timed(at, action))
 
         for i in range(args.runs):

@@ -17,6 +17,17 @@ from metrics.text import markdown_text
 from metrics.validation import Issue
 from ui.context import choose_group, choose_period, current_viewer, group_card, registry
 from ui.disadvantage import disadvantage_of
+from ui.measures import (
+    applicable_measures,
+    chosen_measures,
+    edit_refusal,
+    gap_targets,
+    local_group_values,
+    local_measures,
+    local_values,
+    upload_template,
+    uploadable_measures,
+)
 from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.server import open_uploads
@@ -162,7 +173,7 @@ with right:
     period = choose_period(store, viewer)
 if gid is None:
     st.stop()
-refusal = governance.edit_refusal(store, viewer, gid)
+refusal = edit_refusal(store, viewer, gid)
 editable = refusal is None
 if not editable:
     st.warning(markdown_text(refusal))
@@ -170,8 +181,8 @@ reg = registry(store, viewer, gid)
 
 # ---------------------------------------------------------------- (a) the scorecard's measures
 st.header("The scorecard's measures")
-options = governance.applicable_measures(store, viewer, gid)  # not by year: a choice holds for every year
-saved = [m for m in scope.chosen_measures(store, viewer, gid) if m in reg]
+options = applicable_measures(store, viewer, gid)  # not by year: a choice holds for every year
+saved = [m for m in chosen_measures(store, viewer, gid) if m in reg]
 offered = [m.id for m in options] + [m for m in saved if m not in {o.id for o in options}]
 default = saved or [m.id for p in Perspective for m in options if m.judged and m.perspective is p]
 if saved:
@@ -262,7 +273,7 @@ if gaps is not None and with_gap:
     st.caption("An aim for a gap some years ahead, such as halving it by 2029/30. A gap is DfE's: disadvantaged "
                "pupils' result minus other pupils' nationally, so −7 means 7 points behind. Leave the target empty "
                "and save to clear it.")
-    kept = scope.gap_targets(store, viewer, gid)
+    kept = gap_targets(store, viewer, gid)
     by_id = {r.measure: r for r in with_gap}
     c1, c2, c3 = st.columns(3)
     # the options are the labels themselves (AppTest and the URL keep a choice by what it shows)
@@ -291,7 +302,7 @@ if gaps is not None and with_gap:
 st.header("Define a local measure")
 st.caption("A measure your group holds itself to account on, beside the national ones. Values come from a CSV "
            "you upload (below), or from a formula over other measures. The form is checked as you type.")
-own = {d["id"]: d for d in scope.local_measures(store, viewer, gid)}
+own = {d["id"]: d for d in local_measures(store, viewer, gid)}
 forget_when_changed("measures.define", gid, [KEY_START_FROM, *KEY_DEFINE.values()])
 st.session_state.setdefault(KEY_DEFINE["format"], ".0f")  # defaults set here, not as value=: "Start from" fills them
 st.session_state.setdefault(KEY_DEFINE["min_cohort"], 6)
@@ -344,7 +355,7 @@ with checks:
 
 # ---------------------------------------------------------------- (d) upload local measure values
 st.header("Upload local measure values")
-uploadable = governance.uploadable_measures(store, viewer, gid)
+uploadable = uploadable_measures(store, viewer, gid)
 if not uploadable:
     st.info("This group has no local measure with uploaded values yet: define one above.")
     st.stop()
@@ -356,7 +367,7 @@ needs = ("URN, period, numerator and denominator (the value is worked out)" if m
 st.caption(f"One row per school and year. Fill in {needs}. Other columns (a school name, notes) are ignored.")
 st.caption("By pupil group too: a row with a pupil_group holds that group's own value and cohort (leave it empty for "
            "the whole school). Groups: " + "; ".join(f"{g.id} ({g.label})" for g in PUPIL_GROUPS) + ".")
-st.download_button("Download the CSV template", governance.upload_template(store, viewer, gid, mid, period),
+st.download_button("Download the CSV template", upload_template(store, viewer, gid, mid, period),
                    file_name=f"{mid}.csv", mime="text/csv")
 if editable:  # a viewer who may not edit this group sees the uploader greyed out, and their session may not upload
     open_uploads(MAX_UPLOAD_MB)
@@ -384,14 +395,14 @@ if upload is not None:
                   on_click=_commit, args=(gid, mid, content, upload.name))
 show_flashed("upload")
 st.subheader(f"Values stored for {markdown_text(measure.label)}")
-stored = governance.local_values(store, viewer, gid, mid)
+stored = local_values(store, viewer, gid, mid)
 if stored.empty:
     st.info("No values stored yet for this measure.")
 else:
     st.dataframe(stored.rename(columns={"period": "Year", "urn": "URN", "school": "School", "value": "Value",
                                         "numerator": "Numerator", "denominator": "Denominator",
                                         "status": "Status"}), hide_index=True)
-by_group = scope.local_group_values(store, viewer, gid, mid)
+by_group = local_group_values(store, viewer, gid, mid)
 if not by_group.empty:
     st.subheader(f"Values stored by pupil group for {markdown_text(measure.label)}")
     st.dataframe(by_group.assign(pupil_group=[group_label(g) for g in by_group["pupil_group"]])

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.services.publications import find_publications, published
-from ui.published import escape, render_publication
+from ui.published import current_publication, escape, render_publication, search_publications
 from ui.router import hand_over
 from ui.store import get_store
 
@@ -59,7 +58,7 @@ if wanted is None:  # on a publication's own page its results come first (a phon
     st.caption("Groups of schools that work together can choose to share their results here, in plain words. "
                "No sign-in is needed.")
 else:
-    pub = published(store, int(wanted)) if wanted.strip().isdigit() else None
+    pub = current_publication(store, int(wanted)) if wanted.strip().isdigit() else None
     if pub is None:
         st.info(NOT_AVAILABLE, icon=":material/info:")
     else:
@@ -76,7 +75,7 @@ if wanted is None:
 text = st.text_input(FIND_LABEL, key=KEY_FIND, bind="query-params", placeholder="For example: Harrowby or HG1",
                      max_chars=100)
 query = (text or "").strip()
-matches = find_publications(store, query)
+matches = search_publications(store, query)
 if not matches:
     if query:
         st.info(f"No published results match “{escape(query)}”. Try part of a school's name, a town or the first "

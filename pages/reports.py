@@ -16,8 +16,6 @@ from data.outputs.reports import (
     build_board_report,
     data_as_of,
     report_file_name,
-    scorecard_csv,
-    scorecard_xlsx,
     trend_specs,
 )
 from metrics.registry import Registry
@@ -25,7 +23,7 @@ from metrics.scorecard import Scorecard
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card, registry, school_card
 from ui.frames import grid_frame, headline_rows
-from ui.reports import board_report_pool
+from ui.reports import board_report_pool, scorecard_downloads
 from ui.router import hand_over
 from ui.store import get_store
 
@@ -120,9 +118,10 @@ if not any(r.value is not None for r in card.rows):
 
 st.subheader("Download the scorecard")
 left, right = st.columns(2)
-left.download_button("Scorecard as CSV", data=scorecard_csv(card, reg), file_name=report_file_name(
+csv, xlsx = scorecard_downloads(store, viewer, group_id, period, None if urn == WHOLE_GROUP else urn)
+left.download_button("Scorecard as CSV", data=csv, file_name=report_file_name(
     card, "scorecard", "csv"), mime="text/csv", key=KEY_CSV, icon=":material/table:", on_click="ignore")
-right.download_button("Scorecard as Excel", data=scorecard_xlsx(card, reg), file_name=report_file_name(
+right.download_button("Scorecard as Excel", data=xlsx, file_name=report_file_name(
     card, "scorecard", "xlsx"), mime=XLSX_MIME, key=KEY_XLSX, icon=":material/table_view:", on_click="ignore")
 st.caption("CSV: one row per measure, every figure in full (value, national, percentile, similar schools, "
            "expected, level, flag reasons, target). Excel: the same as a formatted sheet"

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.services import scope
-from metrics.registry import Perspective
 from metrics.school_words import school_kind
-from metrics.sentences import describe
 from metrics.text import markdown_text
 from ui.context import (
     choose_group_and_period,
@@ -16,23 +13,15 @@ from ui.context import (
     current_viewer,
     group_card,
     school_card,
-    school_la_values,
     school_registry,
 )
 from ui.disadvantage import disadvantage_panel, pupil_group_section
-from ui.frames import (
-    SCHOOL_WIDTHS,
-    TREND_COLOUR,
-    VERSION_WORDS,
-    la_label,
-    school_details,
-    school_table,
-    trend_cells,
-)
+from ui.frames import SCHOOL_WIDTHS, TREND_COLOUR, la_label
 from ui.inspections import school_inspections_panel
 from ui.key import level_key
 from ui.router import hand_over
 from ui.store import get_store
+from ui.views import school_info, school_perspectives
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -49,8 +38,7 @@ card = school_card(store, viewer, urn, period)
 # the registry the card was built with: every group of the school this viewer may see, not only the chosen group
 # (a school in a trust's cluster carries the cluster's own measures too)
 reg = school_registry(store, viewer, urn)
-info = scope.school(store, viewer, urn)
-la = school_la_values(store, viewer, urn, period, [r.measure for r in card.rows])
+info = school_info(store, viewer, urn)
 la_name = info.get("la_name") if isinstance(info.get("la_name"), str) else None
 st.header(markdown_text(card.subject.name))
 facts = [markdown_text(x) for x in (*school_kind(info), f"Local authority: {la_name}" if la_name else None,
@@ -89,21 +77,16 @@ columns = {
         help="The latest years that can be compared with each other, oldest first (the years are in the words "
              "below the table); no line for a single year"),
 }
-for perspective in Perspective:
-    rows = [r for r in card.rows if r.perspective == perspective.value]
-    if not rows:
-        continue
+# each perspective's table, words and details, built once per store state, viewer, school and year (ui.views)
+for view in school_perspectives(store, viewer, urn, period):
+    perspective = view.perspective
     st.subheader(perspective.label)
-    st.dataframe(school_table(rows, reg, la), hide_index=True,
-                 width="stretch", column_config=columns, key=f"table_{perspective.value}")
+    st.dataframe(view.table, hide_index=True, width="stretch", column_config=columns,
+                 key=f"table_{perspective.value}")
     with st.expander(f"{perspective.label} in words"):
-        for r in rows:
-            said = f" These are DfE's {r.version} figures." if r.version in VERSION_WORDS else ""
-            years = trend_cells(r, reg.get(r.measure))[1]
-            st.markdown(f"- {markdown_text(describe(r, reg.get(r.measure)) + said + f' Trend: {years}.')}")
-            for reason in r.flag_reasons:
-                st.markdown(f"    - ⚑ {markdown_text(reason)}")
-        st.dataframe(school_details(rows, reg), hide_index=True, width="stretch", key=f"details_{perspective.value}")
+        for line in view.lines:
+            st.markdown(line)
+        st.dataframe(view.details, hide_index=True, width="stretch", key=f"details_{perspective.value}")
 
 pupil_group_section(store, viewer, "school", urn, period, reg, subject_words=card.subject.name)
 

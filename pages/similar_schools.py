@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from data.db.errors import StoreError
-from data.services import scope
 from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES, KIND_LABELS
 from metrics.support import DEFAULT_MAX_KM
 from metrics.text import markdown_text
@@ -22,6 +21,8 @@ from ui.context import (
 from ui.funnel import school_funnel
 from ui.router import hand_over
 from ui.store import get_store
+from ui.support import support_partners
+from ui.views import school_values, similar_schools
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -71,8 +72,7 @@ if not any(w > 0 for w in weights.values()):
     st.info("Tick at least one context measure to find similar schools.")
     st.stop()
 try:
-    fam = scope.similar_schools(store, viewer, urn, weights=weights, size=size, period=period,
-                                same_kind=not all_kinds)
+    fam = similar_schools(store, viewer, urn, weights=weights, size=size, period=period, same_kind=not all_kinds)
 except StoreError as exc:
     st.info(markdown_text(exc.title[:1].upper() + exc.title[1:] + "."))
     st.stop()
@@ -91,7 +91,7 @@ st.caption(("Compared with every kind of " + phase + " school." if all_kinds els
            " weighted); 1 means the same context.")
 names = {urn: card.subject.name, **dict(zip(fam["urn"], fam["name"], strict=True))}
 row = next(r for r in card.rows if r.measure == measure.id)
-values = school_funnel(scope.school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id), names,
+values = school_funnel(school_values(store, viewer, urn, fam["urn"].tolist(), period, measure.id), names,
                        measure, row, urn, title=f"{measure.label}: family against national", key="funnel")
 shown = fam.drop(columns=["distance"]).merge(values, on="urn", how="left").dropna(axis=1, how="all")
 shown["value"] = shown["value"].map(measure.format_value) if "value" in shown else "–"
@@ -108,7 +108,7 @@ st.dataframe(shown.rename(columns={"rank": "Rank", "urn": "URN", "name": "School
                  **{label: st.column_config.NumberColumn(format="%.1f") for label in context_cols.values()}})
 
 st.subheader("Where it is working well")
-partners = scope.partners(store, viewer, urn, measure.id, period, max_km=DEFAULT_MAX_KM)
+partners = support_partners(store, viewer, urn, measure.id, period, DEFAULT_MAX_KM)
 if not partners:
     st.info(f"No school within {DEFAULT_MAX_KM:.0f} km in its groups or with a similar intake is strong on "
             f"{markdown_text(measure.label)} this year and better than it. The Support page looks farther on "

@@ -8,7 +8,6 @@ import streamlit as st
 
 from charts.alt import network_alt
 from data.db.errors import StoreError
-from data.services import scope
 from data.services.access import Role
 from data.services.support_log import (
     KIND_LABELS,
@@ -19,6 +18,7 @@ from data.services.support_log import (
     record_support,
     weak_rows,
 )
+from metrics.families import DEFAULT_FAMILY_SIZE, FAMILY_VARIABLES
 from metrics.gaps import DISADVANTAGED
 from metrics.support import DEFAULT_MAX_KM
 from metrics.text import markdown_text
@@ -35,6 +35,7 @@ from ui.funnel import school_funnel
 from ui.router import hand_over
 from ui.store import get_store
 from ui.support import pupil_group_measures, support_figure, support_ledger, support_partners
+from ui.views import school_values, similar_schools
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -269,12 +270,13 @@ else:
 if pupil_group is None and row is not None:
     family_names: dict[int, str] = {}
     try:
-        fam = scope.similar_schools(store, viewer, urn, period=period)
+        fam = similar_schools(store, viewer, urn, weights=FAMILY_VARIABLES, size=DEFAULT_FAMILY_SIZE, period=period,
+                              same_kind=True)
         family_names = {int(u): n for u, n in zip(fam["urn"], fam["name"], strict=True)}
     except StoreError:  # no context for this school: its partners alone
         pass
     others = list(dict.fromkeys([*family_names, *(p.urn for p in partners)]))
     plot_names = {**family_names, **{p.urn: p.name for p in partners}, urn: names[urn]}
-    school_funnel(scope.school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
+    school_funnel(school_values(store, viewer, urn, others, period, measure.id), plot_names, measure, row, urn,
                   title=f"{measure.label}: family and partners against national",  # the school: the star
                   key="partner_funnel")

@@ -65,14 +65,18 @@ def viewer_selector(store: Store) -> Viewer:
     return Viewer(role, gid, f"{role.label} of {groups[gid]}")
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# Every cache here is a process's, shared by its sessions (st.cache_resource: no pickling and no copy on a hit, which
+# st.cache_data paid on every rerun, e.g. a whole Scorecard's): each key holds the store's generation and the viewer's
+# scope, so one viewer is never given what another may see. What is shared is never changed: the frozen results as
+# they are, and a fresh shell (a dict, a list, a shallow DataFrame copy, copy-on-write) around what a caller could.
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _groups_cached(_store: Store, generation: int, viewer: Viewer) -> dict[int, str]:
     return scope.groups(_store, viewer)
 
 
 def group_options(store: Store, viewer: Viewer) -> dict[int, str]:
     """The groups the viewer may open, labelled as the URL carries them (cached per store state and viewer)."""
-    return _groups_cached(store, store.generation, viewer.scope)
+    return dict(_groups_cached(store, store.generation, viewer.scope))
 
 
 def _kept() -> dict:
@@ -115,14 +119,14 @@ def _keep(key: str, value: object, wanted: object | None) -> object:
     return value
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _group_years(_store: Store, generation: int, viewer: Viewer, group_id: int) -> list[str]:
-    return scope.periods(_store, viewer, group_id)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _group_years(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[str, ...]:
+    return tuple(scope.periods(_store, viewer, group_id))
 
 
 def group_years(store: Store, viewer: Viewer, group_id: int) -> list[str]:
     """The years the group's schools have results for, oldest first (cached per store state and viewer)."""
-    return _group_years(store, store.generation, viewer.scope, int(group_id))
+    return list(_group_years(store, store.generation, viewer.scope, int(group_id)))
 
 
 def choose_period(store: Store, viewer: Viewer, group_id: int | None = None) -> str | None:
@@ -202,7 +206,7 @@ def choose_measure(measures: list[Measure], *, label: str = "Measure", default: 
 
 # Cached per viewer as well as per request: the scoped read decides what this viewer may see, so one viewer's
 # answer is never served to another.
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # a Scorecard is frozen: shared, never copied
 def _card(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
           method: str, include_special: bool = False) -> Scorecard:
     if kind == "school":
@@ -231,14 +235,15 @@ def registry(store: Store, viewer: Viewer, group_id: int | None) -> Registry:
     return _registry(store, store.generation, viewer.scope, group_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _members(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str | None) -> pd.DataFrame:
     return scope.members(_store, viewer, group_id, period)
 
 
 def members_table(store: Store, viewer: Viewer, group_id: int, period: str | None = None) -> pd.DataFrame:
     """The group's member schools with their GIAS details (names, addresses, coordinates, contacts), cached."""
-    return _members(store, store.generation, viewer.scope, group_id, period)
+    # a shallow copy: the caller may add or change columns (copy-on-write), the shared frame stays as read
+    return _members(store, store.generation, viewer.scope, group_id, period).copy(deep=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # immutable, as above
@@ -252,7 +257,7 @@ def school_registry(store: Store, viewer: Viewer, urn: int) -> Registry:
     return _school_registry(store, store.generation, viewer.scope, int(urn))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _la_values(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
                measures: tuple[str, ...]) -> dict[str, float]:
     found = scope.local_authority_values(_store, viewer, [urn], period, list(measures))
@@ -261,4 +266,4 @@ def _la_values(_store: Store, generation: int, viewer: Viewer, urn: int, period:
 
 def school_la_values(store: Store, viewer: Viewer, urn: int, period: str, measures: Sequence[str]) -> dict[str, float]:
     """The school's own local authority averages for these measures in the year, by measure, cached."""
-    return _la_values(store, store.generation, viewer.scope, int(urn), period, tuple(measures))
+    return dict(_la_values(store, store.generation, viewer.scope, int(urn), period, tuple(measures)))

@@ -4,16 +4,28 @@ what the Similar schools and Support pages both draw."""
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from charts.alt import funnel_alt
 from charts.funnel import funnel_kind, funnel_plot, funnel_unavailable
+from metrics.numbers import NumberFormat
 from metrics.registry import Measure
 from metrics.scorecard import ScorecardRow
 from metrics.text import markdown_text
 
 LIMITS_CAPTION = ("Points outside the funnel lines differ from national by more than chance would explain "
                   "(95% and 99.8% limits); small schools vary more, so their limits are wider.")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _figure(plot: pd.DataFrame, national: float, kind: str, scale: float, sd: float | None, urn: int, title: str,
+            label: str, number: NumberFormat) -> tuple[go.Figure, str]:
+    """The funnel and its words for these values, built once and shared (keyed by the values themselves, which
+    Streamlit hashes: a figure is never changed after it is built; st.plotly_chart copies it)."""
+    fig = funnel_plot(plot, national=national, kind=kind, scale=scale, sd=sd, highlight=urn, title=title,
+                      number=number)
+    return fig, funnel_alt(plot, label, national, urn, kind=kind, scale=scale, sd=sd, number=number)
 
 
 def school_funnel(values: pd.DataFrame, names: dict[int, str], measure: Measure, row: ScorecardRow, urn: int, *,
@@ -29,9 +41,7 @@ def school_funnel(values: pd.DataFrame, names: dict[int, str], measure: Measure,
         return shown
     plot = plot.dropna(subset=["cohort"])
     kind = funnel_kind(measure.scale)
-    st.plotly_chart(funnel_plot(plot, national=row.national, kind=kind, scale=measure.scale, sd=measure.sd,
-                                highlight=urn, title=title, number=measure.number),
-                    alt=funnel_alt(plot, measure.label, row.national, urn, kind=kind, scale=measure.scale,
-                                   sd=measure.sd, number=measure.number), width="stretch", key=key)
+    fig, alt = _figure(plot, row.national, kind, measure.scale, measure.sd, urn, title, measure.label, measure.number)
+    st.plotly_chart(fig, alt=alt, width="stretch", key=key)
     st.caption(LIMITS_CAPTION)
     return shown

@@ -24,6 +24,8 @@ import pydeck as pdk
 import streamlit as st
 
 from charts.maps import schools_map
+from data.db.store import Store
+from data.services.publications import find_publications, published
 from metrics.publication import (
     Publication,
     PublishedGap,
@@ -35,6 +37,29 @@ from metrics.publication import (
 )
 from metrics.registry import Perspective
 from metrics.text import markdown_text
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _found(_store: Store, generation: int, text: str) -> tuple[dict, ...]:
+    return tuple(find_publications(_store, text))
+
+
+def search_publications(store: Store, text: str) -> list[dict]:
+    """The current publications matching `text` (publications.find_publications: public, the same for every
+    visitor), read once per store state and text; each a fresh dict."""
+    return [dict(m) for m in _found(store, store.generation, str(text))]
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _published(_store: Store, generation: int, publication_id: int) -> Publication | None:
+    return published(_store, publication_id)
+
+
+def current_publication(store: Store, publication_id: int) -> Publication | None:
+    """The publication parents may read, or None (publications.published), read once per store state: a
+    Publication is frozen, shared as it is."""
+    return _published(store, store.generation, int(publication_id))
+
 
 PREVIEW_BANNER = "Preview — this is exactly what parents will see once you publish."
 DOWNLOAD_LABEL = "Download these results (CSV)"

@@ -21,7 +21,7 @@ from metrics.text import markdown_text
 from ui.context import KEY_VIEWER, viewer_selector
 from ui.server import install, upload_window
 from ui.signin import PUBLIC, sign_in_first, signed_in_viewer
-from ui.store import get_store, public_site
+from ui.store import get_store, is_demo, public_site
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 _RUNNING = threading.local()  # set while route() runs a page: each session's script runs on its own thread
@@ -114,13 +114,13 @@ def route() -> None:
 def _serve() -> None:
     """The store, the viewer, and the page the address names, as the viewer may see it."""
     store = get_store()  # shows the demo being built, with progress, on first run
-    if store.is_demo():
+    if is_demo(store):
         st.sidebar.warning("Demo data: a synthetic England. Schools, names and results are made up.")
     # the demo has a "viewing as" choice; real data needs signing in (a signed-out visitor is the public); a
     # parents-only site (read-only store) has no sign-in at all
     if public_site():
         viewer = PUBLIC
-    elif store.is_demo():
+    elif is_demo(store):
         viewer = viewer_selector(store)
     else:
         viewer = signed_in_viewer(store)
@@ -130,7 +130,7 @@ def _serve() -> None:
         pages = [spec.page() for spec in specs]
         asked = next((p for s, p in zip(specs, pages, strict=True) if s.script == getattr(_RUNNING, "asked", None)),
                      None)
-        if viewer.role is Role.PUBLIC and not public_site() and not store.is_demo():
+        if viewer.role is Role.PUBLIC and not public_site() and not is_demo(store):
             # a signed-out deep link to a staff page asks to sign in there, then opens it (not "Page not found")
             staff = dict.fromkeys(s for role in (Role.ADMIN, Role.LEADER, Role.GOVERNOR) for s in PAGES_BY_ROLE[role])
             pages = [*pages, *sign_in_first([s.page() for s in staff if s not in specs])]

@@ -18,6 +18,8 @@ import logging
 import os
 import threading
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +141,13 @@ def _current(path: str) -> Store:
         return store
 
 
+# One thread of the process asks the state store what moved, for every rerun of every session. Each rerun runs on a
+# new thread and the state store keeps a connection per thread (data.db.state): asked from the rerun's own thread,
+# every rerun opened a SQLite connection (and its pragmas) and left it open. Asked here, one connection serves them
+# all, and the questions are answered one at a time. (Its thread starts at the first question.)
+_REFRESHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-refresh")
+
+
 def _pinned(path: str) -> Store:
     """The Store this rerun started with (the first get_store of a rerun chooses it), so every read of one rerun
     comes from one snapshot; outside a script run, the current one."""
@@ -152,7 +161,7 @@ def _pinned(path: str) -> Store:
     store = _current(path)
     refresh = getattr(store, "refresh", None)
     if refresh is not None:  # what people wrote in other processes: once per rerun (data.db.mirror)
-        refresh()
+        _REFRESHER.submit(refresh).result()
     ctx._jointly_store = (run, path, store)  # type: ignore[attr-defined]  # lives and dies with the session
     return store
 
@@ -161,6 +170,23 @@ def public_site() -> bool:
     """True for a parents-only site ($JOINTLY_PUBLIC_SITE=1): the store is opened read-only, nobody signs in, and
     only published results are shown. Run it on a copy of the staff store (docs/deploy.md)."""
     return os.environ.get("JOINTLY_PUBLIC_SITE", "").strip().lower() in ("1", "true", "yes")
+
+
+# whether each open Store is the demo, as of its generation: a results file's setting, which only a writer's next
+# snapshot (another Store) or a write through this one (the generation moves on) can change
+_DEMO: weakref.WeakKeyDictionary[Store, tuple[int, bool]] = weakref.WeakKeyDictionary()
+
+
+def is_demo(store: Store) -> bool:
+    """True for the built-in synthetic demo store, asked of the store once per store state (the router asks on
+    every rerun, and the answer was a query each time)."""
+    gen = store.generation
+    known = _DEMO.get(store)
+    if known is not None and known[0] == gen:
+        return known[1]
+    answer = store.is_demo()
+    _DEMO[store] = (gen, answer)
+    return answer
 
 
 def get_store() -> Store:

@@ -1,6 +1,10 @@
 """The Support page's reads and figures, cached per store state and viewer (the reads inside are scoped by the
 viewer): reruns of the page, such as choosing another school for partners or switching tabs, then redraw without
-reading or building anything again."""
+reading or building anything again.
+
+The caches are the process's (st.cache_resource), shared by its sessions and never copied on a hit: what they hold
+is never changed (a figure is drawn as it is; st.plotly_chart copies it), and a caller gets a fresh shell around what
+it could change (shallow DataFrame copies, copy-on-write; a new list)."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from metrics.support import Partner
 Ledger = tuple[pd.DataFrame, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> Ledger:
     records = support_records(_store, viewer, group_id, period)
     balance = support_balance(_store, viewer, group_id, period)
@@ -27,10 +31,11 @@ def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, perio
 
 def support_ledger(store: Store, viewer: Viewer, group_id: int, period: str) -> Ledger:
     """The year's records and balances, and the network's edges and nodes."""
-    return _ledger(store, store.generation, viewer.scope, group_id, period)
+    records, balance, (edges, nodes) = _ledger(store, store.generation, viewer.scope, group_id, period)
+    return records.copy(deep=False), balance.copy(deep=False), (edges.copy(deep=False), nodes.copy(deep=False))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> go.Figure:
     edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
     return support_network(edges, nodes) if kind == "network" else support_matrix(edges, nodes)
@@ -41,7 +46,7 @@ def support_figure(kind: str, store: Store, viewer: Viewer, group_id: int, perio
     return _figure(kind, store, store.generation, viewer.scope, group_id, period)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # Partner is frozen
 def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
               max_km: float | None, pupil_group: str | None) -> list[Partner]:
     return scope.partners(_store, viewer, urn, measure, period, max_km=max_km, pupil_group=pupil_group)
@@ -50,10 +55,10 @@ def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure:
 def support_partners(store: Store, viewer: Viewer, urn: int, measure: str, period: str,
                      max_km: float | None, pupil_group: str | None = None) -> list[Partner]:
     """Suggested partners within max_km (None: anywhere); with a pupil group, strong for that group's pupils."""
-    return _partners(store, store.generation, viewer.scope, urn, measure, period, max_km, pupil_group)
+    return list(_partners(store, store.generation, viewer.scope, urn, measure, period, max_km, pupil_group))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _group_measures(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
                     pupil_group: str) -> list[str]:
     return scope.pupil_group_partner_measures(_store, viewer, urn, period, pupil_group)
@@ -61,4 +66,4 @@ def _group_measures(_store: Store, generation: int, viewer: Viewer, urn: int, pe
 
 def pupil_group_measures(store: Store, viewer: Viewer, urn: int, period: str, pupil_group: str) -> list[str]:
     """The measures the school has the pupil group's value of in the year: what partners can be looked for on."""
-    return _group_measures(store, store.generation, viewer.scope, urn, period, pupil_group)
+    return list(_group_measures(store, store.generation, viewer.scope, urn, period, pupil_group))
