@@ -30,6 +30,7 @@ from ui.key import FLAG, MET, NOT_MET, level_key
 from ui.router import hand_over
 from ui.store import get_store
 from ui.trust_published import show_trust_published
+from ui.widgets import label_from
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -90,7 +91,7 @@ available = grid_measures(card)
 labels = {r.measure: r.label for r in available}
 headline = [r.measure for rows in tiles.values() for r in rows if r.measure in labels]
 chosen = st.multiselect("Measures in the grid", list(labels), default=headline[:10] or list(labels)[:10],
-                        format_func=labels.get, key="grid_measures")
+                        format_func=label_from(labels), key="grid_measures")
 # one light figure, built once per card and choice of measures (ui.cached), however often the page reruns
 grid = overview_grid(store, viewer, group_id, period, card, reg, include_special=include, measures=chosen)
 if grid is None:

@@ -35,6 +35,7 @@ from ui.context import current_viewer
 from ui.messages import Kind, flash, show_flashed
 from ui.router import hand_over
 from ui.store import get_store
+from ui.widgets import label_from
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -213,7 +214,7 @@ with tabs[0]:
                       + (f" · {', '.join(h.trusts)}" if h.trusts else " · no trust")
                       + ("" if h.open else " · closed") for h in hits}
             with st.form("add_schools", clear_on_submit=True):
-                picked = st.multiselect("Schools to add", list(labels), format_func=labels.get, key=KEY_PICKED)
+                picked = st.multiselect("Schools to add", list(labels), format_func=label_from(labels), key=KEY_PICKED)
                 joined = st.date_input("Joined on", value="today", min_value=EARLIEST, max_value=LATEST,
                                        format="DD/MM/YYYY", key=KEY_JOINED,
                                        help="A past date is fine: the school's results count from that year.")

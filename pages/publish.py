@@ -17,6 +17,7 @@ from ui.messages import Kind, flash, show_flashed
 from ui.published import render_publication
 from ui.router import hand_over
 from ui.store import get_store
+from ui.widgets import label_from
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
 
@@ -172,7 +173,7 @@ if st.session_state.get(KEY_CHOSEN_FOR) != (group_id, period) or KEY_MEASURES no
     # another group or year: start again from its own default, not the last group's choice
     st.session_state[KEY_MEASURES] = default
     st.session_state[KEY_CHOSEN_FOR] = (group_id, period)
-chosen = st.multiselect("Results to publish", list(labels), format_func=labels.get, key=KEY_MEASURES,
+chosen = st.multiselect("Results to publish", list(labels), format_func=label_from(labels), key=KEY_MEASURES,
                         placeholder="Choose one or more results")
 
 commentary: dict[str, str] = {}

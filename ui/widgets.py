@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import streamlit as st
 
@@ -21,3 +21,9 @@ def forget_when_changed(name: str, context: Hashable, keys: Sequence[str], *, st
         for key in keys:
             st.session_state.pop(key, None)
         contexts[name] = made_for
+
+
+def label_from(labels: Mapping[Hashable, str]) -> Callable[[Hashable], str]:
+    """A choice's label for a widget's format_func: a value the options no longer have (a stale or crafted message
+    from the browser) is shown as itself, never None (Streamlit's serializer raises on a None label)."""
+    return lambda value: labels.get(value, str(value))
