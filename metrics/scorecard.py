@@ -1078,8 +1078,10 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                           subject.members)
     found_urns = np.asarray(found.urns, dtype=np.int64)
     # each current row's member's kind, as a position in `row_kinds` (phases as the members have them)
-    row_kinds = sorted({member_phase.get(int(u)) for u in a["urn"][cur].tolist()}, key=str)
-    row_kind = np.array([row_kinds.index(member_phase.get(int(u))) for u in a["urn"][cur].tolist()], dtype=np.int64)
+    row_kinds = sorted(set(member_phase.values()), key=str)
+    member_kind = np.array([row_kinds.index(member_phase[u]) for u in found.urns], dtype=np.int64)
+    row_kind = member_kind[np.searchsorted(found_urns, a["urn"][cur].astype(np.int64))] if len(found_urns) \
+        else np.zeros(len(cur), dtype=np.int64)
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
     by_id = {**(inputs or {}), **{m.id: m for m in measures}}
     # a formula's group value is the formula on the group's rolled-up inputs (e.g. sum of hours / sum of teachers)
@@ -1227,9 +1229,8 @@ def mix_comparator(bench: BenchIndex, measure: Measure, period: str, kinds: Sequ
     scopes = sorted({s for s in found if s is not None})
     code = np.array([-1 if s is None else scopes.index(s) for s in found], dtype=np.int64)[kind]
     use = code >= 0
-    if not use.any():
-        return group_comparator(bench, measure, period, [(kinds[int(k)], float(w)) for k, w in
-                                                         zip(kind.tolist(), weight.tolist(), strict=True)])
+    if not use.any():  # no national figure: the words say which kinds there are, one member of each suffices
+        return group_comparator(bench, measure, period, [(kinds[k], 1.0) for k in np.unique(kind).tolist()])
     with np.errstate(invalid="ignore"):
         weights_known = bool(np.all(weight > 0))
     sums = np.bincount(code[use], weights=weight[use] if weights_known else np.ones(int(use.sum())),

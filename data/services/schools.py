@@ -78,6 +78,19 @@ def kept(store: Store, key: Hashable, compute: Callable[[], T], size: Callable[[
     return value
 
 
+def forget_kept(store: Store) -> None:
+    """Drop everything kept for this store (the next reads go to the store): for benchmarks of a cold read."""
+    with _KEPT_LOCK:
+        _KEPT.pop(store, None)
+
+
+def kept_bytes(store: Store) -> int:
+    """How many bytes of reads this store keeps in memory now."""
+    with _KEPT_LOCK:
+        box = _KEPT.get(store)
+    return box.bytes if box is not None else 0
+
+
 def frame_bytes(df: pd.DataFrame) -> int:
     """A DataFrame's size in memory, its text counted."""
     return int(df.memory_usage(index=False, deep=True).sum())
