@@ -1078,8 +1078,8 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                           subject.members)
     found_urns = np.asarray(found.urns, dtype=np.int64)
     # each current row's member's kind, as a position in `row_kinds` (phases as the members have them)
-    row_kinds = sorted(set(member_phase.values()), key=str)
-    member_kind = np.array([row_kinds.index(member_phase[u]) for u in found.urns], dtype=np.int64)
+    row_kinds = sorted({member_phase.get(u) for u in found.urns}, key=str)
+    member_kind = np.array([row_kinds.index(member_phase.get(u)) for u in found.urns], dtype=np.int64)
     row_kind = member_kind[np.searchsorted(found_urns, a["urn"][cur].astype(np.int64))] if len(found_urns) \
         else np.zeros(len(cur), dtype=np.int64)
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
