@@ -380,13 +380,30 @@ def prior_index(periods: Sequence[str], period: str) -> int | None:
     return periods.index(before) if before in periods else None
 
 
+_COMPARED: dict[tuple[int, str, str], tuple[Measure, tuple[bool, str]]] = {}
+
+
+def _comparable(measure: Measure, now: str, before: str) -> tuple[bool, str]:
+    """metrics.timeline.comparable, remembered per measure object and pair of years (a card asks the same question
+    of each measure several times). The measure is held with its answer, so its id is never another's."""
+    key = (id(measure), now, before)
+    hit = _COMPARED.get(key)
+    if hit is not None and hit[0] is measure:
+        return hit[1]
+    answer = comparable(measure, now, before)
+    if len(_COMPARED) > 4096:  # measures of registries no longer used: never grows without bound
+        _COMPARED.clear()
+    _COMPARED[key] = (measure, answer)
+    return answer
+
+
 def steps_comparable(measure: Measure, periods: Sequence[str], steps: int) -> bool:
     """Whether the window's last `steps` + 1 periods are consecutive academic years, each comparable with the one
     before (same definition, no DfE gap): what a decline over those years needs."""
     last = list(periods)[-(steps + 1):]
     if len(last) < steps + 1 or not all(is_period(p) for p in last):
         return False
-    return all(comparable(measure, b, a)[0] for a, b in zip(last, last[1:], strict=False))
+    return all(_comparable(measure, b, a)[0] for a, b in zip(last, last[1:], strict=False))
 
 
 def change_and_note(measure: Measure, period: str, periods: Sequence[str], value: float | None,
@@ -399,7 +416,7 @@ def change_and_note(measure: Measure, period: str, periods: Sequence[str], value
         return None, None
     before = previous(period)
     pi = prior_index(periods, period)
-    ok, why = comparable(measure, period, before)
+    ok, why = _comparable(measure, period, before)
     if not ok:
         return None, why
     if pi is None:
@@ -588,7 +605,7 @@ def _changes(m: Measure, period: str, periods: Sequence[str], value: np.ndarray,
     if not is_period(period):
         return nothing
     before = previous(period)
-    ok, why = comparable(m, period, before)
+    ok, why = _comparable(m, period, before)
     if not ok:
         return np.full(n, np.nan), [why] * n
     pi = prior_index(periods, period)
@@ -1024,7 +1041,7 @@ def dfe_trust_value(measure: Measure, urns: np.ndarray, values: np.ndarray, dens
     """The DfE multi-academy-trust method: schools in the trust for DFE_MIN_YEARS+ full years, each weighted
     by cohort x years in trust (capped at DFE_MAX_YEARS); needs DFE_MIN_SCHOOLS such schools."""
     yrs = np.array([years.get(int(u), 0) for u in urns], dtype=float)
-    use = ok & (np.nan_to_num(dens) > 0) & (yrs >= DFE_MIN_YEARS)
+    use = ok & (dens > 0) & (yrs >= DFE_MIN_YEARS)
     n = int(use.sum())
     if n < DFE_MIN_SCHOOLS:
         return None, (f"DfE trust method not available: {n} schools have results and "
@@ -1108,7 +1125,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         urns_now = a["urn"][idx]
         kind_now = row_kind[bounds[mi]:bounds[mi + 1]]
         # the mix's weights: each reporting member's pupils in this measure (cohort), else its pupils on roll
-        w_now = np.where(np.nan_to_num(den) > 0, den, weight[idx])
+        w_now = np.where(den > 0, den, weight[idx])
         comp = mix_comparator(bench, m, period, row_kinds, kind_now[ok], w_now[ok])
         national, scope = comp.value, comp.scope
         # the group's percentile and flags sit among schools of its largest phase (the measure's own if unknown)
@@ -1145,7 +1162,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         below = int(np.count_nonzero(mine["below"][at] & known)) if m.judged and known.any() else None
         urn_list = urns_now.astype(np.int64).tolist()
         exp = a["expected"][idx].astype(float)
-        use = ~np.isnan(exp) & (np.nan_to_num(den) > 0)
+        use = ~np.isnan(exp) & (den > 0)
         expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
         declining = m.judged and _declining(adj_series, [t.value for t in trend], m, periods)
         built.append((m, declining, dict(
@@ -1320,7 +1337,7 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
         lo, hi = wilson(min(max(num, 0.0), den), den, m.scale)
         return lo, hi, "wilson"
     if m.rollup is Rollup.WEIGHTED_MEAN:
-        use = ok & (np.nan_to_num(dens) > 0)
+        use = ok & (dens > 0)
         if use.any() and not np.isnan(ses[use]).any():
             se = float(np.sqrt(np.sum((dens[use] * ses[use]) ** 2)) / np.sum(dens[use]))
             return value - Z95 * se, value + Z95 * se, "combined"
