@@ -380,6 +380,23 @@ def prior_index(periods: Sequence[str], period: str) -> int | None:
     return periods.index(before) if before in periods else None
 
 
+def _kinds_of(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True) for small non-negative (and -1) integer codes, by a table instead of a
+    sort (measured: several times faster on a 500-school group's codes)."""
+    keys = np.asarray(keys, dtype=np.int64) + 1
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    top = int(keys.max())
+    if keys.min() < 0 or top > 4 * len(keys) + 65_536:
+        found, back = np.unique(keys, return_inverse=True)
+        return found - 1, back.reshape(-1)
+    present = np.zeros(top + 1, dtype=bool)
+    present[keys] = True
+    found = np.flatnonzero(present)
+    at = np.cumsum(present) - 1
+    return found - 1, at[keys]
+
+
 _COMPARED: dict[tuple[int, str, str], tuple[Measure, tuple[bool, str]]] = {}
 
 
@@ -616,7 +633,7 @@ def _changes(m: Measure, period: str, periods: Sequence[str], value: np.ndarray,
     # (a few among many schools), then spread back; no note where there is no value this year
     has = ~np.isnan(value)
     key = np.where(has, (prev == prev).astype(np.int64) * 64 + codes[:, pi] + 2, -1)
-    found, back = np.unique(key, return_inverse=True)
+    found, back = _kinds_of(key)
     said: list[str | None] = []
     for k in found.tolist():
         if k < 0:
@@ -731,7 +748,7 @@ def _judge(found: MemberJudgements, ms: Sequence[Measure], rows: Mapping[str, np
                  * len(kinds) + np.tile(kind_of, n_m)) * 2 + alone).astype(np.int64)
     for j, m in enumerate(ms):
         k = slice(j * n_u, (j + 1) * n_u)
-        found_keys, back = np.unique(word_key[k], return_inverse=True)
+        found_keys, back = _kinds_of(word_key[k])
         words = []
         for key in found_keys.tolist():
             key, by_itself = divmod(key, 2)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import PERF, _copy_demo
+from engine_cards import card_text
 
 from data.db.store import Store
 from data.ingest.derived import forget_period
@@ -28,7 +29,6 @@ from data.services import groups as groups_svc
 from data.services import local_measures, schools, scope
 from data.services.access import Role, Viewer
 from data.services.scorecards import scorecard
-from engine_cards import card_text
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "f244fb5"  # the engine before issue 14
