@@ -174,9 +174,12 @@ def _member_rows(store: Store, urns: list[int], periods: Sequence[str], measures
     """  # noqa: S608 (o_ord and s_ord are fixed text from ord_filter; values are bound)
     cur = store.cursor()
     try:
-        return cur.sql(sql, params=params).to_arrow_table().to_pandas()
+        df = cur.sql(sql, params=params).to_arrow_table().to_pandas()
     finally:
         cur.close()
+    for c in ("status_code", "version") if with_codes else ():
+        df[c] = df[c].astype(object)  # kept as Python text: a card reads it every time, never converts it again
+    return df
 
 
 def _lineage_rows(store: Store, urns: Sequence[int]) -> list[tuple[int, int, int, str | None]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.ingest.lineage import lineage_note
@@ -189,8 +191,9 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
                     lambda: governance.targets(store, subject.kind, subject.id, period))
     if subject.kind == "school":
         rows = schools.member_rows(store, subject.members, periods, ids, with_codes=True)
-        last = rows[rows["p"] == len(periods) - 1]
-        codes_now = {ids[int(m)]: c for m, c in zip(last["m"], last["status_code"], strict=True)
+        last = np.flatnonzero(rows["p"].to_numpy() == len(periods) - 1)
+        codes_now = {ids[int(m)]: c for m, c in zip(rows["m"].to_numpy()[last].tolist(),
+                                                     rows["status_code"].to_numpy()[last].tolist(), strict=True)
                      if isinstance(c, str) and c}
         note = _keep(store, ("lineage_note", subject.id), lambda: lineage_note(store, subject.id))
         return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now, inputs,
