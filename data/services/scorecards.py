@@ -177,8 +177,13 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         groups = _keep(store, ("groups_of", subject.id), lambda: groups_svc.groups_of(store, subject.id))
     else:
         groups = list(local_groups)
-    registry = _keep(store, ("registry", tuple(groups)), lambda: registry_for(store, groups))
-    chosen = _keep(store, ("chosen", subject, tuple(groups), tuple(measures) if measures else None),
+    # the national registry is code (load_registry, cached): kept with it, so that another registry is never mixed
+    # with what was kept for this one (the kept value holds it: its id is no other's while kept)
+    base = load_registry()
+    held, registry = _keep(store, ("registry", id(base), tuple(groups)), lambda: (base, registry_for(store, groups)))
+    if held is not base:  # pragma: no cover (ids are unique while the kept value holds its registry)
+        registry = registry_for(store, groups)
+    chosen = _keep(store, ("chosen", id(base), subject, tuple(groups), tuple(measures) if measures else None),
                    lambda: _choose(store, registry, subject, measures))
     by_id = {m.id: m for m in registry.measures}
     extra = [x for x in formula_inputs(chosen, by_id) if x not in {m.id for m in chosen}]
