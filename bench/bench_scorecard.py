@@ -32,7 +32,7 @@ def main() -> int:
     args = bench_store_args()
     if args is None:
         return 1
-    store = Store(args.db)
+    store = Store(args.db, read_only=True)  # a read of the bench store: it is never written
     period = schools.periods(store)[-1]
     group = groups.find_group(store, "Benchmark 500-school partnership")
     members = groups.group_members(store, group.group_id, period)

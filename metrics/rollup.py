@@ -72,7 +72,7 @@ def sums_table(m: np.ndarray, p: np.ndarray, st: np.ndarray, value: np.ndarray, 
     key = m.astype(np.int64) * n_p + p
     n = n_m * n_p
     ok = (st == 0) & ~np.isnan(value)
-    parts = ok & ~np.isnan(num) & (np.nan_to_num(den) > 0)
+    parts = ok & ~np.isnan(num) & (den > 0)
     has_w = ok & ~np.isnan(weight)
 
     def tot(w: np.ndarray | None = None) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,8 @@ from metrics.comparators import (
     OVER_100,
     OWN_KIND,
     P8_WELL,
+    SCOPE_WORDS,
+    Comparator,
     banded_against_zero,
     group_comparator,
     national_for,
@@ -377,13 +380,47 @@ def prior_index(periods: Sequence[str], period: str) -> int | None:
     return periods.index(before) if before in periods else None
 
 
+def _kinds_of(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True) for small non-negative (and -1) integer codes, by a table instead of a
+    sort (measured: several times faster on a 500-school group's codes)."""
+    keys = np.asarray(keys, dtype=np.int64) + 1
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    top = int(keys.max())
+    if keys.min() < 0 or top > 4 * len(keys) + 65_536:
+        found, back = np.unique(keys, return_inverse=True)
+        return found - 1, back.reshape(-1)
+    present = np.zeros(top + 1, dtype=bool)
+    present[keys] = True
+    found = np.flatnonzero(present)
+    at = np.cumsum(present) - 1
+    return found - 1, at[keys]
+
+
+_COMPARED: dict[tuple[int, str, str], tuple[Measure, tuple[bool, str]]] = {}
+
+
+def _comparable(measure: Measure, now: str, before: str) -> tuple[bool, str]:
+    """metrics.timeline.comparable, remembered per measure object and pair of years (a card asks the same question
+    of each measure several times). The measure is held with its answer, so its id is never another's."""
+    key = (id(measure), now, before)
+    hit = _COMPARED.get(key)
+    if hit is not None and hit[0] is measure:
+        return hit[1]
+    answer = comparable(measure, now, before)
+    if len(_COMPARED) > 4096:  # measures of registries no longer used: never grows without bound
+        _COMPARED.clear()
+    _COMPARED[key] = (measure, answer)
+    return answer
+
+
 def steps_comparable(measure: Measure, periods: Sequence[str], steps: int) -> bool:
     """Whether the window's last `steps` + 1 periods are consecutive academic years, each comparable with the one
     before (same definition, no DfE gap): what a decline over those years needs."""
     last = list(periods)[-(steps + 1):]
     if len(last) < steps + 1 or not all(is_period(p) for p in last):
         return False
-    return all(comparable(measure, b, a)[0] for a, b in zip(last, last[1:], strict=False))
+    return all(_comparable(measure, b, a)[0] for a, b in zip(last, last[1:], strict=False))
 
 
 def change_and_note(measure: Measure, period: str, periods: Sequence[str], value: float | None,
@@ -396,7 +433,7 @@ def change_and_note(measure: Measure, period: str, periods: Sequence[str], value
         return None, None
     before = previous(period)
     pi = prior_index(periods, period)
-    ok, why = comparable(measure, period, before)
+    ok, why = _comparable(measure, period, before)
     if not ok:
         return None, why
     if pi is None:
@@ -585,25 +622,29 @@ def _changes(m: Measure, period: str, periods: Sequence[str], value: np.ndarray,
     if not is_period(period):
         return nothing
     before = previous(period)
-    ok, why = comparable(m, period, before)
+    ok, why = _comparable(m, period, before)
     if not ok:
         return np.full(n, np.nan), [why] * n
     pi = prior_index(periods, period)
     if pi is None:
         return nothing
     prev = values[:, pi]
-    memo: dict[tuple[bool, int], str | None] = {}
-    notes: list[str | None] = []
-    for v, p, c in zip(value.tolist(), prev.tolist(), codes[:, pi].tolist(), strict=True):
-        if v != v:  # no value this year: no change and no note
-            notes.append(None)
+    # the note depends only on whether last year has a value and its status: worked out once per kind found
+    # (a few among many schools), then spread back; no note where there is no value this year
+    has = ~np.isnan(value)
+    key = np.where(has, (prev == prev).astype(np.int64) * 64 + codes[:, pi] + 2, -1)
+    found, back = _kinds_of(key)
+    said: list[str | None] = []
+    for k in found.tolist():
+        if k < 0:
+            said.append(None)
             continue
-        key = (p == p, int(c))
-        if key not in memo:
-            status = trend_status(m, periods[pi], STATUS_ORDER[c] if c >= 0 else Status.MISSING.value, c != -2)
-            memo[key] = change_note(m, period, before, key[0], status)
-        notes.append(memo[key])
-    change = np.where(~np.isnan(value) & np.array([x is None for x in notes]), value - prev, np.nan)
+        c = k % 64 - 2
+        status = trend_status(m, periods[pi], STATUS_ORDER[c] if c >= 0 else Status.MISSING.value, c != -2)
+        said.append(change_note(m, period, before, k >= 64, status))
+    notes = np.array(said, dtype=object)[back.reshape(-1)].tolist() if n else []
+    quiet = np.array([x is None for x in said], dtype=bool)[back.reshape(-1)] if n else np.zeros(0, dtype=bool)
+    change = np.where(has & quiet, value - prev, np.nan)
     return change, notes
 
 
@@ -699,22 +740,29 @@ def _judge(found: MemberJudgements, ms: Sequence[Measure], rows: Mapping[str, np
     decline = dec & ~small & ~refused
     flagged = low | (decline & (n_declining >= DECLINE_MIN_MEASURES))
     status_only = (level > 0) & np.isnan(before)
-    statuses = [STATUS_ORDER[c] for c in code_now.tolist()]
+    status_words = np.array(STATUS_ORDER, dtype=object)
+    statuses = status_words[code_now].tolist()
+    n_s = len(STATUS_ORDER)
+    # what decides a level's words, as one code per pair (few kinds among many schools): worked out once each
+    word_key = (((((((level * 2 + status_only) * 2 + compared) * n_s + code_now) * 2 + np.isnan(value)) * 2 + small)
+                 * len(kinds) + np.tile(kind_of, n_m)) * 2 + alone).astype(np.int64)
     for j, m in enumerate(ms):
         k = slice(j * n_u, (j + 1) * n_u)
-        words: dict[tuple, str] = {}  # a measure's words by what decides them (few kinds among many schools)
-        labels = []
-        for i, key in enumerate(zip(level[k].tolist(), status_only[k].tolist(), compared[k].tolist(), statuses[k],
-                                    np.isnan(value[k]).tolist(), small[k].tolist(), member_phase,
-                                    alone[k].tolist(), strict=True)):
-            if refused[j * n_u + i]:
-                labels.append(refused_share(m, float(raw[j * n_u + i]), "The school's value"))
-                continue
-            if key not in words:
-                lvl, so, comp, status, none, tiny, phase, by_itself = key
-                words[key] = _level_words(m, lvl or None, so, comp, status, None if none else 0.0, tiny, phase,
-                                          by_itself)
-            labels.append(words[key])
+        found_keys, back = _kinds_of(word_key[k])
+        words = []
+        for key in found_keys.tolist():
+            key, by_itself = divmod(key, 2)
+            key, kind = divmod(key, len(kinds))
+            key, tiny = divmod(key, 2)
+            key, none = divmod(key, 2)
+            key, code = divmod(key, n_s)
+            key, comp = divmod(key, 2)
+            lvl, so = divmod(key, 2)
+            words.append(_level_words(m, lvl or None, bool(so), bool(comp), STATUS_ORDER[code],
+                                      None if none else 0.0, bool(tiny), kinds[kind], bool(by_itself)))
+        labels = np.array(words, dtype=object)[back.reshape(-1)].tolist()
+        for i in np.flatnonzero(refused[k]).tolist():
+            labels[i] = refused_share(m, float(raw[j * n_u + i]), "The school's value")
         reasons: dict[int, tuple[str, ...]] = {}
         for i in np.flatnonzero(flagged[k]).tolist():
             x = j * n_u + i
@@ -1010,7 +1058,7 @@ def dfe_trust_value(measure: Measure, urns: np.ndarray, values: np.ndarray, dens
     """The DfE multi-academy-trust method: schools in the trust for DFE_MIN_YEARS+ full years, each weighted
     by cohort x years in trust (capped at DFE_MAX_YEARS); needs DFE_MIN_SCHOOLS such schools."""
     yrs = np.array([years.get(int(u), 0) for u in urns], dtype=float)
-    use = ok & (np.nan_to_num(dens) > 0) & (yrs >= DFE_MIN_YEARS)
+    use = ok & (dens > 0) & (yrs >= DFE_MIN_YEARS)
     n = int(use.sum())
     if n < DFE_MIN_SCHOOLS:
         return None, (f"DfE trust method not available: {n} schools have results and "
@@ -1062,8 +1110,12 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
     # each member's level, words, flags and 'below national', by the one rule path (as on its own card)
     found = judge_members([m for m in measures if not m.formula], a, pos, periods, period, member_phase, bench,
                           subject.members)
-    member_nat = {mid: dict(zip(found.urns, [_f(x) for x in d["reference"].tolist()], strict=True))
-                  for mid, d in found.by_measure.items()}
+    found_urns = np.asarray(found.urns, dtype=np.int64)
+    # each current row's member's kind, as a position in `row_kinds` (phases as the members have them)
+    row_kinds = sorted({member_phase.get(u) for u in found.urns}, key=str)
+    member_kind = np.array([row_kinds.index(member_phase.get(u)) for u in found.urns], dtype=np.int64)
+    row_kind = member_kind[np.searchsorted(found_urns, a["urn"][cur].astype(np.int64))] if len(found_urns) \
+        else np.zeros(len(cur), dtype=np.int64)
     phase_of = {m.id: (m.phases[0].value if m.phases else None) for m in measures}
     by_id = {**(inputs or {}), **{m.id: m for m in measures}}
     # a formula's group value is the formula on the group's rolled-up inputs (e.g. sum of hours / sum of teachers)
@@ -1088,11 +1140,10 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         if method == "dfe_trust" and m.rollup is not Rollup.SUM and m.judged:
             val, how = dfe_trust_value(m, a["urn"][idx], vals, den, ok, years_in_trust or {})
         urns_now = a["urn"][idx]
+        kind_now = row_kind[bounds[mi]:bounds[mi + 1]]
         # the mix's weights: each reporting member's pupils in this measure (cohort), else its pupils on roll
-        w_now = np.where(np.nan_to_num(den) > 0, den, weight[idx])
-        comp = group_comparator(bench, m, period, [(member_phase.get(int(u)), float(w)) for u, w, k in
-                                                   zip(urns_now.tolist(), w_now.tolist(), ok.tolist(), strict=True)
-                                                   if k])
+        w_now = np.where(den > 0, den, weight[idx])
+        comp = mix_comparator(bench, m, period, row_kinds, kind_now[ok], w_now[ok])
         national, scope = comp.value, comp.scope
         # the group's percentile and flags sit among schools of its largest phase (the measure's own if unknown)
         main_scope = comp.shares[0][0] if comp.shares else None
@@ -1111,8 +1162,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         change, note = change_and_note(m, period, periods, val, [t.value for t in trend], [t.status for t in trend])
         prior = prior_index(periods, period)
         # a group of special schools or alternative provision only is judged as they are: never on mainstream ranks
-        kinds = sorted({str(member_phase.get(int(u))) for u, k in zip(urns_now.tolist(), ok.tolist(), strict=True)
-                        if k})
+        kinds = sorted({str(row_kinds[i]) for i in np.unique(kind_now[ok]).tolist()})
         own_kind = kinds[0] if kinds and set(kinds) <= OWN_KIND else None
         g_status = Status.OK.value if val is not None else g.status.value
         judged = judge_level(m, value=val, status=g_status, small=False, adj_now=adj_series[-1],
@@ -1124,11 +1174,12 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         # how many reporting members their own cards show worse than national (a member with no national of its
         # kind is never "below"; None when no member has one)
         mine = found.by_measure[m.id]
-        at = [found.index(int(u)) for u in urns_now.tolist()]
-        known = [i for i, k in zip(at, ok.tolist(), strict=True) if k and mine["known"][i]]
-        below = int(sum(bool(mine["below"][i]) for i in known)) if m.judged and known else None
+        at = np.searchsorted(found_urns, urns_now.astype(np.int64))  # every row is a member's (judge_members)
+        known = ok & mine["known"][at]
+        below = int(np.count_nonzero(mine["below"][at] & known)) if m.judged and known.any() else None
+        urn_list = urns_now.astype(np.int64).tolist()
         exp = a["expected"][idx].astype(float)
-        use = ~np.isnan(exp) & (np.nan_to_num(den) > 0)
+        use = ~np.isnan(exp) & (den > 0)
         expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
         declining = m.judged and _declining(adj_series, [t.value for t in trend], m, periods)
         built.append((m, declining, dict(
@@ -1145,10 +1196,10 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
             # each member's value and status as its own card shows them (a share over 100% is never shown)
-            member_values=tuple((int(u), _f(mine["value"][i]), mine["status"][i])
-                                for u, i in zip(urns_now.tolist(), at, strict=True)),
+            member_values=tuple(zip(urn_list, _numbers(mine["value"][at]),
+                                    np.asarray(mine["status"], dtype=object)[at].tolist(), strict=True)),
             band=p8_band(val, lo, hi) if banded_against_zero(m) else None, comparator=comp.words,
-            member_nationals=tuple((int(u), member_nat[m.id].get(int(u))) for u in urns_now.tolist()),
+            member_nationals=tuple(zip(urn_list, _numbers(mine["reference"][at]), strict=True)),
         )))
     n_declining = sum(1 for _, d, _ in built if d)
     out = []
@@ -1183,9 +1234,55 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         for i, reasons in sorted(found.by_measure[m.id]["reasons"].items()):
             flags.setdefault(found.urns[i], []).append((m.id, f"{m.label}: {'; '.join(reasons)}"))
     watch = [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(flags.items())]
-    levels = {(u, m.id): lvl for m in judged for u, lvl in found.levels(m.id).items()}
-    words = {(u, m.id): w for m in judged for u, w in found.labels(m.id).items()}
+    levels: dict[tuple[int, str], int | None] = {}
+    words: dict[tuple[int, str], str] = {}
+    for m in judged:
+        keys = list(zip(found.urns, repeat(m.id)))
+        levels.update(zip(keys, [x or None for x in found.by_measure[m.id]["level"].tolist()], strict=True))
+        words.update(zip(keys, found.by_measure[m.id]["label"], strict=True))
     return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels, member_labels=words)
+
+
+def _numbers(values: np.ndarray) -> list[float | None]:
+    """`finite` of each element, at once: Python floats, None where not a finite number."""
+    out = np.asarray(values, dtype=float).astype(object)
+    out[~np.isfinite(np.asarray(values, dtype=float))] = None
+    return out.tolist()
+
+
+def mix_comparator(bench: BenchIndex, measure: Measure, period: str, kinds: Sequence[str | None],
+                   kind: np.ndarray, weight: np.ndarray) -> Comparator:
+    """metrics.comparators.group_comparator on arrays: the members with a value this period, each as a position
+    in `kinds` (its phase) and its weight, in the same order. The same sums in the same order (np.bincount adds
+    in order), so the same Comparator to the last bit; the rare group with no national figure of its kind at all
+    is handed to group_comparator itself (tests/unit/test_engine_arrays.py)."""
+    kind, weight = np.asarray(kind, dtype=np.int64), np.asarray(weight, dtype=float)
+    if not len(kind):
+        return group_comparator(bench, measure, period, [])
+    found = [national_for(bench, measure, period, k)[1] for k in kinds]
+    scopes = sorted({s for s in found if s is not None})
+    code = np.array([-1 if s is None else scopes.index(s) for s in found], dtype=np.int64)[kind]
+    use = code >= 0
+    if not use.any():  # no national figure: the words say which kinds there are, one member of each suffices
+        return group_comparator(bench, measure, period, [(kinds[k], 1.0) for k in np.unique(kind).tolist()])
+    with np.errstate(invalid="ignore"):
+        weights_known = bool(np.all(weight > 0))
+    sums = np.bincount(code[use], weights=weight[use] if weights_known else np.ones(int(use.sum())),
+                       minlength=len(scopes))
+    first = np.unique(code[use], return_index=True)
+    by_scope = {scopes[int(c)]: float(sums[int(c)]) for _i, c in sorted(zip(first[1].tolist(), first[0].tolist(),
+                                                                              strict=True))}
+    total = sum(by_scope.values())
+    shares = tuple(sorted(((s, w / total) for s, w in by_scope.items()), key=lambda x: (-x[1], x[0])))
+    value = sum(bench[(measure.id, period, s)] * share for s, share in shares)
+    left_out = len(kind) - int(use.sum())
+    tail = f" ({left_out} school{'s' if left_out != 1 else ''} with no national figure of its kind left out)" \
+        if left_out else ""
+    if len(shares) == 1:
+        return Comparator(value, shares[0][0], f"national, {scope_phrase(shares[0][0])}{tail}", shares)
+    by = "" if weights_known else " (by number of schools: some have no pupil numbers)"
+    mix = ", ".join(f"{share * 100:.0f}% {SCOPE_WORDS.get(s, s)}" for s, share in shares)
+    return Comparator(value, "mix", f"national, weighted to this group's mix: {mix}{by}{tail}", shares)
 
 
 def _formula_fields(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],
@@ -1257,7 +1354,7 @@ def _group_interval(m: Measure, value: float | None, num: float | None, den: flo
         lo, hi = wilson(min(max(num, 0.0), den), den, m.scale)
         return lo, hi, "wilson"
     if m.rollup is Rollup.WEIGHTED_MEAN:
-        use = ok & (np.nan_to_num(dens) > 0)
+        use = ok & (dens > 0)
         if use.any() and not np.isnan(ses[use]).any():
             se = float(np.sqrt(np.sum((dens[use] * ses[use]) ** 2)) / np.sum(dens[use]))
             return value - Z95 * se, value + Z95 * se, "combined"

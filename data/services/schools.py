@@ -3,13 +3,97 @@ benchmarks and cut points, the years the store holds. Functions of a Store: the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from data.db.store import Store
 from metrics.registry import STATUSES
+
+T = TypeVar("T")
+KEPT_BYTES = 64 * 2**20  # what one Store keeps of read rows in memory (a 500-school group's card: about 7 MB)
+
+
+class _Kept:
+    """Reads of one Store kept in memory until its generation moves, least recently used dropped past `limit`
+    bytes. Streamlit runs sessions on threads: the dict is only touched under the lock (a read runs outside it,
+    on a cursor of its own)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.generation: int | None = None
+        self.items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self.bytes = 0
+
+    def _at(self, generation: int) -> bool:
+        """Move to `generation` (dropping everything kept from an earlier one); False when it is an earlier one."""
+        if self.generation is None or generation > self.generation:
+            self.generation, self.items, self.bytes = generation, OrderedDict(), 0
+        return generation == self.generation
+
+    def get(self, generation: int, key: Hashable) -> tuple[bool, object]:
+        with self.lock:
+            if not self._at(generation) or key not in self.items:
+                return False, None
+            self.items.move_to_end(key)
+            return True, self.items[key][0]
+
+    def put(self, generation: int, key: Hashable, value: object, size: int) -> None:
+        with self.lock:
+            if not self._at(generation) or size > self.limit:  # a read from before a write is never kept
+                return
+            old = self.items.pop(key, None)
+            self.bytes += size - (old[1] if old else 0)
+            self.items[key] = (value, size)
+            while self.bytes > self.limit:
+                _k, (_v, n) = self.items.popitem(last=False)
+                self.bytes -= n
+
+
+_KEPT: weakref.WeakKeyDictionary[Store, _Kept] = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def kept(store: Store, key: Hashable, compute: Callable[[], T], size: Callable[[T], int]) -> T:
+    """`compute()`, read once per store generation and kept in memory (bounded by bytes, `size` of each value):
+    a write (an import, a local value, a forgotten period) moves the generation and drops everything kept. The
+    key must say everything the value depends on (the schools, years and measures asked for): the value is the
+    same whoever asks; who may ask is decided before (data.services.scope). Callers must not change the value."""
+    with _KEPT_LOCK:
+        box = _KEPT.get(store)
+        if box is None:
+            box = _KEPT[store] = _Kept(KEPT_BYTES)
+    generation = store.generation  # before the read: a write during it leaves the value unkept
+    hit, value = box.get(generation, key)
+    if hit:
+        return value  # type: ignore[return-value]
+    value = compute()
+    box.put(generation, key, value, size(value))
+    return value
+
+
+def forget_kept(store: Store) -> None:
+    """Drop everything kept for this store (the next reads go to the store): for benchmarks of a cold read."""
+    with _KEPT_LOCK:
+        _KEPT.pop(store, None)
+
+
+def kept_bytes(store: Store) -> int:
+    """How many bytes of reads this store keeps in memory now."""
+    with _KEPT_LOCK:
+        box = _KEPT.get(store)
+    return box.bytes if box is not None else 0
+
+
+def frame_bytes(df: pd.DataFrame) -> int:
+    """A DataFrame's size in memory, its text counted."""
+    return int(df.memory_usage(index=False, deep=True).sum())
 
 
 def establishment(store: Store, urn: int) -> dict | None:
@@ -55,8 +139,19 @@ def member_rows(store: Store, urns: Sequence[int], periods: Sequence[str], measu
     `periods`, with its precomputed statistics. Text is sent as positions, which is what makes a 500-school
     read fast (measured: strings cost more than the scan): `m` indexes `measures`, `p` indexes `periods`,
     `st` indexes metrics.registry.STATUSES (-1 for none). `with_codes` adds the file's status codes and each
-    value's version (provisional, revised, final: text, for one school's card)."""
+    value's version (provisional, revised, final: text, for one school's card).
+
+    Read once per store generation for the same request and kept in memory (`kept`): the frame handed back is a
+    copy (pandas copies on write, so changing it never changes what is kept)."""
     urns = [int(u) for u in urns]
+    key = ("member_rows", tuple(urns), tuple(periods), tuple(measures), with_codes, lineage)
+    return kept(store, key, lambda: _member_rows(store, urns, periods, measures, with_codes=with_codes,
+                                                  lineage=lineage), frame_bytes).copy(deep=False)
+
+
+def _member_rows(store: Store, urns: list[int], periods: Sequence[str], measures: Sequence[str], *,
+                 with_codes: bool, lineage: bool) -> pd.DataFrame:
+    """member_rows' read from the store."""
     line = _lineage_rows(store, urns) if lineage else []
     if line:
         return _member_rows_with_lineage(store, urns, line, periods, measures, with_codes=with_codes)
@@ -79,9 +174,12 @@ def member_rows(store: Store, urns: Sequence[int], periods: Sequence[str], measu
     """  # noqa: S608 (o_ord and s_ord are fixed text from ord_filter; values are bound)
     cur = store.cursor()
     try:
-        return cur.sql(sql, params=params).to_arrow_table().to_pandas()
+        df = cur.sql(sql, params=params).to_arrow_table().to_pandas()
     finally:
         cur.close()
+    for c in ("status_code", "version") if with_codes else ():
+        df[c] = df[c].astype(object)  # kept as Python text: a card reads it every time, never converts it again
+    return df
 
 
 def _lineage_rows(store: Store, urns: Sequence[int]) -> list[tuple[int, int, int, str | None]]:
@@ -112,7 +210,7 @@ def _member_rows_with_lineage(store: Store, urns: list[int], line: list[tuple[in
     the row came from in `src`. One read of the schools and their earlier URNs together (re-clustered side
     by side: one `ord` range), then the choice in memory (measured: a third of doing it in SQL)."""
     sources = sorted({*urns, *(a for _u, a, _d, _t in line)})
-    df = member_rows(store, sources, periods, measures, with_codes=with_codes, lineage=False)
+    df = _member_rows(store, sources, periods, measures, with_codes=with_codes, lineage=False)
     urn = df["urn"].to_numpy().astype(np.int64)
     m, p = df["m"].to_numpy().astype(np.int64), df["p"].to_numpy().astype(np.int64)
     own = _sorted_in(urn, np.asarray(urns, dtype=np.int64))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.ingest.lineage import lineage_note
 from data.services import groups as groups_svc
 from data.services import local_measures, schools
-from data.services.trust_published import with_published
+from data.services.trust_published import PublishedFigure, published_figures
 from metrics import timeline
 from metrics.comparators import OWN_KIND, pooling_words
 from metrics.periods import PeriodError, parse_period
@@ -121,6 +123,22 @@ def _choose(store: Store, registry: Registry, subject: Subject, measures: list[s
     return applicable(registry, None)
 
 
+def _small(value: object) -> int:
+    """A rough size in bytes of a small read kept in memory (containers counted by their length)."""
+    if isinstance(value, tuple | list | dict | set):
+        return 256 + 128 * len(value)
+    return 1024
+
+
+def _quantiles_bytes(quantiles: dict) -> int:
+    return 256 + sum(160 + 8 * len(q) for q in quantiles.values())
+
+
+def _keep(store: Store, key: tuple, compute, size=_small):  # noqa: ANN001, ANN202 (any read, any value)
+    """A small read of the scorecard's, once per store generation (schools.kept): the key says all it depends on."""
+    return schools.kept(store, ("scorecard", *key), compute, size)
+
+
 def scorecard(store: Store, *, school: int | None = None, group: str | None = None, period: str,
               measures: list[str] | None = None, method: str = "pooled",
               local_groups: list[int] | None = None, include_special: bool = False,
@@ -131,19 +149,23 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     groups
     whose local measures a school's card may show (by default every group the school belongs to). `only` pools a
     group over just these of its members, this year and in every earlier year of its trend (a joint publication:
-    the schools that agreed); such a card is not the whole group, so it carries no DfE figure for the group."""
+    the schools that agreed); such a card is not the whole group, so it carries no DfE figure for the group.
+
+    Every read is made once per store generation and kept in memory, keyed by what it depends on (schools.kept);
+    the card is computed from them on each call."""
     try:
         period = parse_period(period)
     except PeriodError as exc:
         raise StoreError(str(exc)) from exc
     if method not in ("pooled", "dfe_trust"):
         raise StoreError(f"roll-up method {method!r} is not 'pooled' or 'dfe_trust'")
-    periods = window(store, period)
+    periods = _keep(store, ("window", period), lambda: window(store, period))
     pooling = ""
     if school is not None:
-        subject = school_subject(store, school)
+        subject = _keep(store, ("school", int(school)), lambda: school_subject(store, school))
     else:
-        subject, pooling = group_subject(store, str(group), period, include_special=include_special)
+        subject, pooling = _keep(store, ("group", str(group), period, include_special),
+                                 lambda: group_subject(store, str(group), period, include_special=include_special))
         if only is not None:
             keep = {int(u) for u in only}
             subject = replace(subject, members=tuple(u for u in subject.members if u in keep),
@@ -151,10 +173,18 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
                                                                     strict=True) if u in keep))
     if subject.kind == "group":
         groups = [subject.id]
+    elif local_groups is None:
+        groups = _keep(store, ("groups_of", subject.id), lambda: groups_svc.groups_of(store, subject.id))
     else:
-        groups = groups_svc.groups_of(store, subject.id) if local_groups is None else list(local_groups)
-    registry = registry_for(store, groups)
-    chosen = _choose(store, registry, subject, measures)
+        groups = list(local_groups)
+    # the national registry is code (load_registry, cached): kept with it, so that another registry is never mixed
+    # with what was kept for this one (the kept value holds it: its id is no other's while kept)
+    base = load_registry()
+    held, registry = _keep(store, ("registry", id(base), tuple(groups)), lambda: (base, registry_for(store, groups)))
+    if held is not base:  # pragma: no cover (ids are unique while the kept value holds its registry)
+        registry = registry_for(store, groups)
+    chosen = _keep(store, ("chosen", id(base), subject, tuple(groups), tuple(measures) if measures else None),
+                   lambda: _choose(store, registry, subject, measures))
     by_id = {m.id: m for m in registry.measures}
     extra = [x for x in formula_inputs(chosen, by_id) if x not in {m.id for m in chosen}]
     inputs = {x: by_id[x] for x in formula_inputs(chosen, by_id) if x in by_id}
@@ -162,35 +192,57 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
     bench = schools.national_index(store)
     from data.services import governance  # a cycle, as in _choose
 
-    targets = governance.targets(store, subject.kind, subject.id, period)
+    targets = _keep(store, ("targets", subject.kind, subject.id, period),
+                    lambda: governance.targets(store, subject.kind, subject.id, period))
     if subject.kind == "school":
         rows = schools.member_rows(store, subject.members, periods, ids, with_codes=True)
-        last = rows[rows["p"] == len(periods) - 1]
-        codes_now = {ids[int(m)]: c for m, c in zip(last["m"], last["status_code"], strict=True)
+        last = np.flatnonzero(rows["p"].to_numpy() == len(periods) - 1)
+        codes_now = {ids[int(m)]: c for m, c in zip(rows["m"].to_numpy()[last].tolist(),
+                                                     rows["status_code"].to_numpy()[last].tolist(), strict=True)
                      if isinstance(c, str) and c}
+        note = _keep(store, ("lineage_note", subject.id), lambda: lineage_note(store, subject.id))
         return build_school_scorecard(subject, period, periods, chosen, rows, ids, bench, targets, codes_now, inputs,
-                                      # its earlier URNs, in words (data.ingest.lineage)
-                                      lineage_note(store, subject.id))
+                                      note)  # its earlier URNs, in words (data.ingest.lineage)
     codes = ids if "pupils" in ids else [*ids, "pupils"]  # pupils on roll weigh rows that have no cohort
-    then = members_then(store, subject, periods)
+    then = _keep(store, ("members_then", subject, tuple(periods)), lambda: members_then(store, subject, periods))
     if then is not None and only is not None:
         then = {p: [u for u in urns if u in keep] for p, urns in then.items()}
     readers = sorted({*subject.members, *(u for urns in (then or {}).values() for u in urns)})
     rows = schools.member_rows(store, readers, periods, codes)
     # the card lists every member (a special school left out of the pooling keeps its own card); values pool
     # subject.members only
-    everyone = (groups_svc.group_members(store, subject.id, period) if pooling and only is None
-                else list(subject.members))
-    names = dict(store.query("SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
-                             "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [everyone]))
-    years = groups_svc.membership_years(store, subject.id, period) if method == "dfe_trust" else None
-    card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench,
-                                 schools.national_quantiles(store, periods, ids), names, targets, method, years, inputs,
-                                 then)
+    whole = bool(pooling) and only is None
+    everyone = (_keep(store, ("members", subject.id, period), lambda: groups_svc.group_members(store, subject.id,
+                                                                                                period))
+                if whole else list(subject.members))
+    names = _keep(store, ("names", tuple(everyone)), lambda: dict(store.query(
+        "SELECT urn, coalesce(name, 'School ' || urn) FROM establishments "
+        "WHERE urn IN (SELECT unnest(?::INTEGER[]))", [everyone])))
+    years = (_keep(store, ("years", subject.id, period), lambda: groups_svc.membership_years(store, subject.id,
+                                                                                              period))
+             if method == "dfe_trust" else None)
+    quantiles = _keep(store, ("quantiles", tuple(periods), tuple(ids)),
+                      lambda: schools.national_quantiles(store, periods, ids), _quantiles_bytes)
+    card = build_group_scorecard(subject, period, periods, chosen, rows, codes, bench, quantiles, names, targets,
+                                 method, years, inputs, then)
     if only is not None:
         return card
     # DfE's own figure for this trust, beside the roll-up (data.services.trust_published)
-    card = with_published(store, card)
+    figures = _keep(store, ("published", subject.id, period), lambda: published_figures(store, subject.id, period))
+    card = _with_figures(card, figures)
     if not pooling:
         return card
     return replace(card, pooling=pooling, members=tuple((u, names.get(u, f"School {u}")) for u in everyone))
+
+
+def _with_figures(card: Scorecard, figures: dict[str, PublishedFigure]) -> Scorecard:
+    """trust_published.with_published on figures already read (kept): DfE's published trust figure on each row
+    that has one."""
+    if not figures:
+        return card
+    rows = tuple(
+        replace(r, dfe_published=f.value, dfe_published_status=f.status, dfe_published_version=f.version,
+                dfe_published_schools=f.schools, dfe_published_cohort=f.cohort)
+        if (f := figures.get(r.measure)) is not None else r
+        for r in card.rows)
+    return replace(card, rows=rows)
