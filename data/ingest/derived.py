@@ -43,6 +43,14 @@ def school_kinds(cur, urns: list[int] | None = None) -> dict[int, str]:
     return {int(u): school_kind(ph, t, a, lo, hi) for u, ph, t, a, lo, hi in est}
 
 
+def context_basis(cur) -> int:
+    """A fingerprint of all the derived tables read of the schools: each one's phase and kind (school_kinds). Equal
+    before and after an import that changed neither (a name, an address or a type's other words)."""
+    phases = dict(cur.execute("SELECT urn, phase FROM establishments").fetchall())
+    kinds = school_kinds(cur)
+    return hash(tuple(sorted((int(u), phases[u], kinds.get(int(u))) for u in phases)))
+
+
 def _measure_table(registry: Registry) -> pd.DataFrame:
     """Per measure: the phase an all-through school is compared within, and how its uncertainty is known."""
     rows = []

@@ -304,12 +304,12 @@ def rebuild_since(store: Store, reports: Sequence[ImportReport]) -> str | None:
     return min(periods)
 
 
-def _context_basis(cur) -> tuple:
-    """A fingerprint of what the derived tables read of the establishments (data.ingest.derived: _base, school_kinds):
-    equal before and after a write that changed none of it."""
-    return tuple(cur.execute(
-        "SELECT count(*), coalesce(bit_xor(hash(urn, phase, type_name, admissions_policy, age_low, age_high)), 0) "
-        "FROM establishments").fetchall()[0])
+def _context_basis(cur) -> int:
+    """What the derived tables read of the establishments (data.ingest.derived.context_basis): each school's phase
+    and kind, fingerprinted."""
+    from data.ingest.derived import context_basis
+
+    return context_basis(cur)
 
 
 def needs_derived(counts: dict[str, int]) -> bool:

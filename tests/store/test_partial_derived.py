@@ -93,10 +93,15 @@ def test_a_change_to_schools_context_rebuilds_every_year(demo_store: Store) -> N
     assert importers.rebuild_since(demo_store, [report]) is None
     with demo_store.results_transaction() as cur:
         before = importers._context_basis(cur)
-        cur.execute("UPDATE establishments SET updated_at = now()")  # what derived reads is unchanged
+        cur.execute("UPDATE establishments SET updated_at = now(), name = name || ' '")  # nothing derived reads
         assert importers._context_basis(cur) == before
-        cur.execute("UPDATE establishments SET phase = NULL WHERE urn = (SELECT min(urn) FROM establishments "
-                    "WHERE phase = 'primary')")
+        urn, type_name = cur.execute("SELECT urn, type_name FROM establishments WHERE phase = 'secondary' "
+                                     "ORDER BY urn LIMIT 1").fetchall()[0]
+        cur.execute("UPDATE establishments SET type_name = 'Foundation special school' WHERE urn = ?", [urn])
+        assert importers._context_basis(cur) != before  # now a special school: another kind
+        cur.execute("UPDATE establishments SET type_name = ? WHERE urn = ?", [type_name, urn])
+        assert importers._context_basis(cur) == before
+        cur.execute("UPDATE establishments SET phase = NULL WHERE urn = ?", [urn])
         assert importers._context_basis(cur) != before
 
 
