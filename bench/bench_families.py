@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data.db.store import Store  # noqa: E402
@@ -25,6 +27,7 @@ from data.ingest.derived import refresh_derived  # noqa: E402
 from data.services import schools  # noqa: E402
 from data.services.families import family  # noqa: E402
 from data.services.support import support_partners  # noqa: E402
+from metrics.families import FAMILY_VARIABLES, nearest  # noqa: E402
 
 ADJUSTED = {"disadvantaged_pct": 2.0, "eal_pct": 1.0, "sen_support_pct": 0.0, "ehcp_pct": 1.0, "pupils": 0.5,
             "ks4_prior_attainment": 1.5, "fsm_pct": 0.0, "sen_pct": 1.0}
@@ -46,6 +49,27 @@ def _time(fn, runs: int) -> list[float]:
     return out
 
 
+def nearest_by_method(n: int, runs: int = 3) -> dict[str, object]:
+    """Every school's family of 30 by kind on arrays of a phase's size (the import's work per phase and year): the
+    brute force against the k-d tree, in the same run, with the families checked equal."""
+    rng = np.random.default_rng(14)
+    z = rng.normal(size=(n, len(FAMILY_VARIABLES)))
+    z[rng.random(z.shape) < 0.05] = np.nan
+    weights = np.array(list(FAMILY_VARIABLES.values()))
+    kinds = np.where(rng.random(n) < 0.05, "selective", "mainstream")
+    out: dict[str, object] = {"schools": n}
+    got = {}
+    for method, brute in (("brute_force", True), ("kdtree", False)):
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            got[method] = nearest(z, weights, 30, groups=kinds, brute=brute)
+            times.append((time.perf_counter() - t0) * 1000)
+        out[method] = _stats(times)
+    out["same_families"] = bool(np.array_equal(got["brute_force"][0], got["kdtree"][0]))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--schools", type=int, default=24_000)
@@ -54,9 +78,14 @@ def main() -> int:
     ap.add_argument("--per-phase", type=int, default=10, help="schools timed in each of primary and secondary")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("out"))
+    ap.add_argument("--arrays-only", action="store_true", help="only the k-d tree against the brute force")
     args = ap.parse_args()
     db = args.db or args.out / f"families_{args.schools}.duckdb"
     result: dict[str, object] = {"schools": args.schools, "years": args.years}
+    result["nearest_arrays"] = [nearest_by_method(n) for n in (3_400, 17_000)]
+    print(json.dumps(result["nearest_arrays"], indent=2), flush=True)
+    if args.arrays_only:
+        return 0
     if not db.exists():
         t0 = time.perf_counter()
         build_demo(db, schools=args.schools, years=args.years)

@@ -101,18 +101,19 @@ def standardise(x: np.ndarray) -> Standardised:
 
 
 def nearest(z: np.ndarray, weights: np.ndarray, k: int, *, chunk: int = 512,
-            groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            groups: np.ndarray | None = None, brute: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """For every row, the k nearest other rows: (indices, distances), each rows x k, nearest first.
 
     Unknown values (NaN) count as the phase average (z = 0). Rows with fewer than k others get -1 / inf padding.
     `groups` (one label per row): each row's neighbours come from rows with its own label only (its kind).
+    A k-d tree finds each row's candidates; `brute` compares every pair instead (the same families: the reference).
     """
     if groups is not None:
         idx = np.full((len(z), k), -1, dtype=np.int64)
         dist = np.full((len(z), k), np.inf)
         for label in np.unique(groups):
             rows = np.flatnonzero(groups == label)
-            sub_idx, sub_dist = nearest(z[rows], weights, k, chunk=chunk)
+            sub_idx, sub_dist = nearest(z[rows], weights, k, chunk=chunk, brute=brute)
             idx[rows] = np.where(sub_idx >= 0, rows[np.clip(sub_idx, 0, None)], -1)
             dist[rows] = sub_dist
         return idx, dist
@@ -124,19 +125,72 @@ def nearest(z: np.ndarray, weights: np.ndarray, k: int, *, chunk: int = 512,
         return idx, dist
     zf = np.where(np.isnan(z), 0.0, z) * np.sqrt(weights)
     sq = (zf**2).sum(axis=1)
-    for start in range(0, n, chunk):
-        block = zf[start:start + chunk]
+    if brute or n <= k_eff + 1 + _SPARE:
+        _brute_rows(zf, sq, k_eff, chunk, np.arange(n), idx, dist)
+    else:
+        _kdtree_rows(zf, sq, k_eff, chunk, idx, dist)
+    return idx, dist
+
+
+# Candidates a k-d tree returns beyond the k nearest: room to see that the k-th is not tied with the next.
+_SPARE = 8
+
+
+def _brute_rows(zf: np.ndarray, sq: np.ndarray, k_eff: int, chunk: int, wanted: np.ndarray, idx: np.ndarray,
+                dist: np.ndarray) -> None:
+    """Every pair's distance for the `wanted` rows; fills those rows of idx and dist. The matrix product is taken
+    chunk by chunk as always (its rounding is the same whichever rows are then used), each row on its own after."""
+    for start in np.unique((wanted // chunk) * chunk):
+        start = int(start)
+        take = wanted[(wanted >= start) & (wanted < start + chunk)]
+        at = take - start
         # squared distances by |a|^2 + |b|^2 - 2ab: one matrix product per chunk
-        d2 = sq[start:start + chunk, None] + sq[None, :] - 2.0 * block @ zf.T
+        d2 = sq[take, None] + sq[None, :] - 2.0 * (zf[start:start + chunk] @ zf.T)[at]
         np.maximum(d2, 0.0, out=d2)
-        rows = np.arange(len(block))
-        d2[rows, start + rows] = np.inf  # a school is not its own neighbour
+        d2[np.arange(len(take)), take] = np.inf  # a school is not its own neighbour
         part = np.argpartition(d2, k_eff - 1, axis=1)[:, :k_eff]
         pd2 = np.take_along_axis(d2, part, axis=1)
         order = np.lexsort((part, pd2), axis=1)  # by distance, ties by index: deterministic
-        idx[start:start + chunk, :k_eff] = np.take_along_axis(part, order, axis=1)
-        dist[start:start + chunk, :k_eff] = np.sqrt(np.take_along_axis(pd2, order, axis=1))
-    return idx, dist
+        idx[take, :k_eff] = np.take_along_axis(part, order, axis=1)
+        dist[take, :k_eff] = np.sqrt(np.take_along_axis(pd2, order, axis=1))
+
+
+def _kdtree_rows(zf: np.ndarray, sq: np.ndarray, k_eff: int, chunk: int, idx: np.ndarray, dist: np.ndarray) -> None:
+    """Each row's k nearest by a k-d tree (scipy.spatial.cKDTree), giving the families the brute force gives.
+
+    The tree proposes k + 1 + _SPARE candidates; their distances are then computed as the brute force computes them
+    and ordered the same way (distance, then index). A row is settled only when nothing is within rounding of its
+    k-th distance (the next candidate, the farthest candidate, any two of its family): a near-tie there could
+    fall either way, so such rows (duplicated contexts, mostly) are computed by the brute force itself."""
+    from scipy.spatial import cKDTree  # lazily: the app's pages never form families, so its startup stays lean
+
+    n = len(zf)
+    q = k_eff + 1 + _SPARE
+    used = zf[:, (zf != 0).any(axis=0)]  # a column of zeros (weight 0, or nobody known) only slows the tree
+    _, cand = cKDTree(used).query(used, k=q)
+    cand = cand.astype(np.int64)
+    d2 = sq[:, None] + sq[cand] - 2.0 * np.einsum("nd,nqd->nq", zf, zf[cand])
+    np.maximum(d2, 0.0, out=d2)
+    d2[cand == np.arange(n)[:, None]] = np.inf  # itself
+    order = np.lexsort((cand, d2), axis=1)
+    cand = np.take_along_axis(cand, order, axis=1)
+    d2 = np.take_along_axis(d2, order, axis=1)
+    # rounding of |a|^2 + |b|^2 - 2ab is far below this; true gaps this small are ties to be settled by brute force
+    tol = 1e-9 * (1.0 + sq + sq.max())
+    kth = d2[:, k_eff - 1]
+    # the next candidate (the k+1-th other row; the last column when the row itself was not among its candidates)
+    nxt = d2[:, k_eff]
+    farthest = np.where(np.isinf(d2[:, -1]), d2[:, -2], d2[:, -1])
+    # within the family, two rows of one context are tied exactly here and in the brute force (same numbers in, same
+    # out), ordered by index in both; any other gap within rounding is settled by the brute force
+    gaps = np.diff(d2[:, :k_eff], axis=1)
+    twins = (gaps == 0) & (zf[cand[:, 1:k_eff]] == zf[cand[:, :k_eff - 1]]).all(axis=2)
+    settled = (nxt - kth > tol) & (farthest - kth > tol) & ((gaps > tol[:, None]) | twins).all(axis=1)
+    idx[:, :k_eff] = cand[:, :k_eff]
+    dist[:, :k_eff] = np.sqrt(d2[:, :k_eff])
+    unsettled = np.flatnonzero(~settled)
+    if len(unsettled):
+        _brute_rows(zf, sq, k_eff, chunk, unsettled, idx, dist)
 
 
 def nearest_to(z: np.ndarray, row: int, weights: np.ndarray, k: int, *,

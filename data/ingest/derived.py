@@ -43,6 +43,14 @@ def school_kinds(cur, urns: list[int] | None = None) -> dict[int, str]:
     return {int(u): school_kind(ph, t, a, lo, hi) for u, ph, t, a, lo, hi in est}
 
 
+def context_basis(cur) -> int:
+    """A fingerprint of all the derived tables read of the schools: each one's phase and kind (school_kinds). Equal
+    before and after an import that changed neither (a name, an address or a type's other words)."""
+    phases = dict(cur.execute("SELECT urn, phase FROM establishments").fetchall())
+    kinds = school_kinds(cur)
+    return hash(tuple(sorted((int(u), phases[u], kinds.get(int(u))) for u in phases)))
+
+
 def _measure_table(registry: Registry) -> pd.DataFrame:
     """Per measure: the phase an all-through school is compared within, and how its uncertainty is known."""
     rows = []
@@ -62,18 +70,25 @@ def _measure_table(registry: Registry) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def refresh_derived(store: Store, registry: Registry | None = None, *, family_size: int = DEFAULT_FAMILY_SIZE) -> dict:
-    """Recompute every derived table from the observations. Returns timings (seconds) per step.
+def refresh_derived(store: Store, registry: Registry | None = None, *, family_size: int = DEFAULT_FAMILY_SIZE,
+                    since: str | None = None) -> dict:
+    """Recompute the derived tables from the observations: every year, or only `since` and later ones (an import's
+    earliest year: a year's context reaches forward to later years that lack their own). Returns timings (seconds)
+    per step.
 
     One transaction, which also turns every 'pending' import 'ok': the log says 'ok' only once the derived
-    tables agree with the observations."""
+    tables agree with the observations (so `since` is for the caller who knows the pending imports are its own)."""
     with store.results_transaction() as cur:
-        return refresh_derived_in(cur, registry, family_size=family_size)
+        return refresh_derived_in(cur, registry, family_size=family_size, since=since)
 
 
 def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None = None, *,
-                       family_size: int = DEFAULT_FAMILY_SIZE) -> dict:
-    """refresh_derived inside the caller's transaction (forget_period removes a year and rebuilds in one)."""
+                       family_size: int = DEFAULT_FAMILY_SIZE, since: str | None = None) -> dict:
+    """refresh_derived inside the caller's transaction (forget_period removes a year and rebuilds in one).
+
+    With `since`, only the years from `since` on are computed and replaced; earlier years' rows stay as they were,
+    equal to what a whole rebuild gives them: every step works within one year (percentiles, quantiles,
+    expectations and families by year; a year's context from that year and earlier ones)."""
     registry = registry or load_registry()
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -93,7 +108,8 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
             JOIN establishments e ON e.urn = o.urn
             JOIN _measures m ON m.measure = o.measure
             WHERE o.level = 'school' AND o.status = 'ok' AND o.value IS NOT NULL AND e.phase IS NOT NULL
-        """)
+              AND (?::VARCHAR IS NULL OR o.period >= ?::VARCHAR)
+        """, [since, since])
     stats = cur.execute(f"""
         SELECT ord, urn, measure, period, phase, value,
                -- mid-rank percentile: schools below, plus half of those tied, over all compared
@@ -114,7 +130,7 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
 
     t = time.perf_counter()
     quantile_points = [i / 100 for i in range(101)]
-    cur.execute("DELETE FROM national_quantiles")
+    cur.execute("DELETE FROM national_quantiles WHERE ?::VARCHAR IS NULL OR period >= ?::VARCHAR", [since, since])
     cur.execute("""
         INSERT INTO national_quantiles
         SELECT measure, period, phase, count(*), quantile_cont(value, ?::DOUBLE[]) FROM _base
@@ -135,23 +151,30 @@ def refresh_derived_in(cur: duckdb.DuckDBPyConnection, registry: Registry | None
     stats = _family_medians(stats, fam_rows, registry)
     timings["family_medians"] = time.perf_counter() - t
     latest = context["period"].max() if len(context) else None
+    if since is not None:  # the latest year with context may be an earlier one, whose rows stay
+        kept = cur.execute("SELECT max(period) FROM context_by_year WHERE period < ?", [since]).fetchall()[0][0]
+        if kept is not None and (latest is None or kept > latest):
+            latest = kept
     latest_ctx = context[context["period"] == latest]
     latest_fam = fam_rows[fam_rows["period"] == latest]
+    # the latest year's tables are replaced when that year is among those computed (or nothing has context now)
+    replace_latest = since is None or latest is None or latest >= since
 
     t = time.perf_counter()
     out = stats[["ord", "urn", "measure", "period", "phase", "percentile", "n_compared", "se", "expected",
                  "residual", "family_median", "family_rank", "family_size"]].copy()
     for c in ("family_rank", "family_size", "n_compared", "ord", "urn"):
         out[c] = out[c].astype("Int32")
-    _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period")
-    # the latest year's families and context, as pages read them (the similar-schools page, data.services.families)
-    _replace_rows(cur, "families", latest_fam, "urn, rank, neighbour, distance, similarity", "urn, rank")
-    _replace_rows(cur, "school_context", latest_ctx, "urn, phase, source_period, variable, value, z, kind")
+    _replace_rows(cur, "school_stats", out, "*", "ord NULLS LAST, measure, period", since=since)
+    if replace_latest:
+        # the latest year's families and context, as pages read them (the similar-schools page, data.services.families)
+        _replace_rows(cur, "families", latest_fam, "urn, rank, neighbour, distance, similarity", "urn, rank")
+        _replace_rows(cur, "school_context", latest_ctx, "urn, phase, source_period, variable, value, z, kind")
     _replace_rows(cur, "family_by_year", fam_rows, "urn, period, rank, neighbour, distance, similarity",
-                  "period, urn, rank")
+                  "period, urn, rank", since=since)
     _replace_rows(cur, "context_by_year", context, "urn, phase, period, variable, value, z, source_period, kind",
-                  "period, urn, variable")
-    _replace_rows(cur, "regressions", regressions, "*")
+                  "period, urn, variable", since=since)
+    _replace_rows(cur, "regressions", regressions, "*", since=since)
     cur.execute("DROP TABLE _base")
     # imports whose derived tables these are: 'ok' only now, in the same commit (issue 9 point 8)
     cur.execute("UPDATE imports SET outcome = 'ok' WHERE outcome = 'pending'")
@@ -238,10 +261,14 @@ def forget_period(store: Store, period: str, *, actor: str) -> Forgotten:
     return done
 
 
-def _replace_rows(cur, table: str, frame: pd.DataFrame, columns: str, order: str = "") -> None:
-    """Swap a derived table's rows for these, inside the caller's transaction. `table`, `columns` and `order` are
-    this module's own text, never user input."""
-    cur.execute(f"DELETE FROM {table}")  # noqa: S608
+def _replace_rows(cur, table: str, frame: pd.DataFrame, columns: str, order: str = "", *,
+                  since: str | None = None) -> None:
+    """Swap a derived table's rows (those of `since` and later years, when given) for these, inside the caller's
+    transaction. `table`, `columns` and `order` are this module's own text, never user input."""
+    if since is None:
+        cur.execute(f"DELETE FROM {table}")  # noqa: S608
+    else:
+        cur.execute(f"DELETE FROM {table} WHERE period >= ?", [since])  # noqa: S608
     if len(frame):
         with registered(cur, "_new_rows", frame):
             cur.execute(f"INSERT INTO {table} SELECT {columns} FROM _new_rows"  # noqa: S608

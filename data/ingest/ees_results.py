@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from data.ingest import rows
 from data.ingest.formats import FileKind, parse_int, parse_urn
@@ -185,6 +186,21 @@ def version_of(text: str) -> str | None:
     return VERSIONS.get(pupil_groups.plain(text))
 
 
+# A national file repeats a few words (topics, breakdowns, subjects, versions) on every one of its 800,000 rows: each
+# distinct text is read once (the functions are pure; the bound keeps a file of endless distinct words small)
+_plain = lru_cache(maxsize=1 << 16)(pupil_groups.plain)
+_version = lru_cache(maxsize=1 << 12)(lambda text: version_of(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _row_group(topic: str, breakdown: str) -> tuple[bool, bool, str | None]:
+    """(a multi-year row, a Total row, its pupil group) of a row's topic and breakdown words."""
+    if pupil_groups.plain(breakdown) in _MULTI_YEAR or pupil_groups.plain(topic) in _MULTI_YEAR:
+        return True, False, None
+    total = pupil_groups.is_total(breakdown) and (not topic or pupil_groups.is_total(topic))
+    return False, total, None if total else pupil_groups.pupil_group_for(topic, breakdown)
+
+
 def _breakdown(table: RawTable, row: tuple[str, ...], g) -> tuple[str, str]:
     """(topic, breakdown) of a row: the breakdown column when there is one, else the filter column not at Total."""
     topic = g(row, "breakdown_topic")
@@ -270,21 +286,21 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     unknown: Counter[tuple[str, str]] = Counter()
     multi_year = 0
     versions: Counter[str | None] = Counter()
+    subjects = [None if loc.spec.subject is None else pupil_groups.plain(loc.spec.subject) for loc in located]
     for row, line in zip(table.rows, table.lines, strict=True):
         key = _school_row(table, batch, row, line, (level_i, time_i, urn_i), periods, other_levels)
         if key is None:
             continue
         row_period, urn = key
         topic, breakdown = _breakdown(table, row, g)
-        if pupil_groups.plain(breakdown) in _MULTI_YEAR or pupil_groups.plain(topic) in _MULTI_YEAR:
+        multi, total, group = _row_group(topic, breakdown)
+        if multi:
             multi_year += 1
             continue
-        total = pupil_groups.is_total(breakdown) and (not topic or pupil_groups.is_total(topic))
-        group = None if total else pupil_groups.pupil_group_for(topic, breakdown)
         if not total and group is None:
             unknown[(topic, breakdown)] += 1
             continue
-        subject = pupil_groups.plain(row[subject_i]) if subject_i is not None else ""
+        subject = _plain(row[subject_i]) if subject_i is not None else ""
         key = (urn, row_period, group, subject)
         if key in seen:
             what = f"the {pupil_groups.label(group)} row" if group else "the Total row"
@@ -292,7 +308,7 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
                         f"twice for {row_period} (lines {seen[key]} and {line}): the file is inconsistent, so "
                         "nothing was imported", line, "school_urn")
         seen[key] = line
-        version = version_of(g(row, "version"))
+        version = _version(g(row, "version"))
         versions[version] += 1
         batch.periods.add(row_period)
         if urn not in schools:
@@ -304,8 +320,8 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
             share_rows[(urn, row_period)] = (row, line, version)
         elif group is None:
             totals[(urn, row_period)] = (row, line)
-        for loc in located:
-            if loc.spec.subject is not None and pupil_groups.plain(loc.spec.subject) != subject:
+        for loc, only in zip(located, subjects, strict=True):
+            if only is not None and only != subject:
                 continue
             obs = reader.observation(loc.cols, row, line)
             if obs is None:
@@ -396,7 +412,7 @@ def school_info_batch(table: RawTable, period: str | None) -> rows.Batch:
                         f"{line}): the file is inconsistent, so nothing was imported", line, "school_urn")
         seen[(urn, row_period)] = line
         batch.periods.add(row_period)
-        version = version_of(g(row, "version"))
+        version = _version(g(row, "version"))
         versions[version] += 1
         est = _school_facts(row, g, urn)
         # the file names no phase: a school with KS4 pupils is at least secondary, special by its type's words

@@ -98,6 +98,9 @@ class ImportReport:
     seconds: float = 0.0
     import_id: int | None = None
     ok: bool = True
+    # whether it changed what the derived tables read of schools (phase, type, admissions, ages; schools added):
+    # then every year's derived rows are rebuilt, else only its own years'
+    context_changed: bool = False
     message: str = ""
 
     def summary(self) -> str:
@@ -201,8 +204,10 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
             import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
             # what the file replaces is kept so the import can be undone (data/ingest/undo.py); the demo's own files
             # are never undone one by one (the demo is rebuilt whole), so they keep nothing
-            tracked = None if demo_files else undo.track(cur, tracked_tables(batch))
+            tracked = None if demo_files else undo.track(cur, tracked_tables(batch), tracked_periods(batch))
+            basis = _context_basis(cur) if batch.establishments else None
             counts = write_batch(cur, batch, kind, import_id, archive=not demo_files)
+            report.context_changed = basis is not None and _context_basis(cur) != basis
             if tracked is not None:
                 undo.record(cur, tracked, import_id)
             # 'pending' until refresh_derived turns it 'ok' in its own commit: a kill in between leaves the mark
@@ -281,7 +286,30 @@ def after_imports(store: Store, reports: Sequence[ImportReport]) -> None:
         store.recluster()
     if any(needs_derived({"observations": r.observations, "establishments_added": r.establishments_added,
                           "establishments_updated": r.establishments_updated}) for r in ok):
-        refresh_derived(store)
+        refresh_derived(store, since=rebuild_since(store, ok))
+
+
+def rebuild_since(store: Store, reports: Sequence[ImportReport]) -> str | None:
+    """The earliest year whose derived rows these imports change, or None when every year's must be rebuilt: an
+    import changed schools' context (data.ingest.derived reads their phase, type, admissions and ages), or an import
+    not among these is still pending (a killed one: its years are unknown here)."""
+    if any(r.context_changed for r in reports):
+        return None
+    own = [r.import_id for r in reports if r.import_id is not None]
+    others = store.query("SELECT count(*) FROM imports WHERE outcome = 'pending' AND NOT list_contains(?, import_id)",
+                         [own])[0][0]
+    periods = [p for r in reports if r.observations for p in r.periods]
+    if others or not periods:
+        return None
+    return min(periods)
+
+
+def _context_basis(cur) -> int:
+    """What the derived tables read of the establishments (data.ingest.derived.context_basis): each school's phase
+    and kind, fingerprinted."""
+    from data.ingest.derived import context_basis
+
+    return context_basis(cur)
 
 
 def needs_derived(counts: dict[str, int]) -> bool:
@@ -1042,6 +1070,17 @@ def tracked_tables(batch: Batch) -> tuple[str, ...]:
     if any(t is None for t in named):
         return tuple(undo.TRACKED)
     return tuple(dict.fromkeys((*own, *(t for ts in named for t in ts))))
+
+
+def tracked_periods(batch: Batch) -> dict[str, frozenset[str]]:
+    """The years of each tracked table this batch's writers write, where every writer of that table says them
+    (rows.group_writer's `periods`): undo then compares only those years' rows, not the whole table."""
+    out: dict[str, frozenset[str]] = {}
+    for table in {t for w in batch.writers for t in getattr(w, "tables", ())}:
+        said = [getattr(w, "periods", {}).get(table) for w in batch.writers if table in getattr(w, "tables", ())]
+        if all(p is not None for p in said):
+            out[table] = frozenset().union(*said)
+    return out
 
 
 def write_batch(cur, batch: Batch, kind: str, import_id: int, *, archive: bool = False) -> dict[str, int]:

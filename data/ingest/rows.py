@@ -393,4 +393,7 @@ def group_writer(group_rows: list[tuple], kind: str, notes: list[str]) -> Callab
         return {"pupil_group_values": len(df) - kept}
 
     write.tables = ("pupil_group_observations",)  # type: ignore[attr-defined]  # the one table undo must track
+    # and the years it writes: every row it deletes or inserts is of one of them, so undo compares only those
+    period_at = GROUP_COLUMNS.index("period")
+    write.periods = {"pupil_group_observations": frozenset(r[period_at] for r in group_rows)}  # type: ignore[attr-defined]
     return write
