@@ -41,7 +41,7 @@ DEPENDS: dict[str, frozenset[str]] = {
 # The third-party libraries that mark a layer, and which packages may use them directly. Any other library (the
 # standard library, small helpers) is not part of the contract.
 LIBRARIES: dict[str, frozenset[str]] = {
-    "metrics": frozenset({"numpy", "pandas"}),
+    "metrics": frozenset({"numpy", "pandas", "scipy"}),  # scipy: the families' k-d tree, imported where used
     "charts": frozenset({"numpy", "pandas", "plotly", "pydeck"}),
     "data.db": frozenset({"duckdb", "numpy", "pandas", "sqlite3", "psycopg"}),
     "data.ingest": frozenset({"duckdb", "numpy", "pandas", "pyproj", "openpyxl"}),
