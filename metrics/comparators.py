@@ -183,10 +183,16 @@ def group_comparator(bench: BenchIndex, measure: Measure, period: str,
         counts[scope] = counts.get(scope, 0) + 1
     if not by_scope:
         return Comparator(None, None, _none_words(measure, bench, period, [p for p, _w in members]))
+    return comparator_of_shares(bench, measure, period, by_scope, len(members) - sum(counts.values()), weights_known)
+
+
+def comparator_of_shares(bench: BenchIndex, measure: Measure, period: str, by_scope: dict[str, float], left_out: int,
+                         weights_known: bool) -> Comparator:
+    """The national comparator of a group's weights by scope, with its words. `by_scope` keeps the order in which
+    the members first gave each scope: the total is summed in that order, so every caller gets the same last bit."""
     total = sum(by_scope.values())
     shares = tuple(sorted(((s, w / total) for s, w in by_scope.items()), key=lambda x: (-x[1], x[0])))
     value = sum(bench[(measure.id, period, s)] * share for s, share in shares)
-    left_out = len(members) - sum(counts.values())
     tail = f" ({left_out} school{'s' if left_out != 1 else ''} with no national figure of its kind left out)" \
         if left_out else ""
     if len(shares) == 1:

@@ -19,9 +19,9 @@ from metrics.comparators import (
     OVER_100,
     OWN_KIND,
     P8_WELL,
-    SCOPE_WORDS,
     Comparator,
     banded_against_zero,
+    comparator_of_shares,
     group_comparator,
     national_for,
     p8_band,
@@ -1272,17 +1272,7 @@ def mix_comparator(bench: BenchIndex, measure: Measure, period: str, kinds: Sequ
     first = np.unique(code[use], return_index=True)
     by_scope = {scopes[int(c)]: float(sums[int(c)]) for _i, c in sorted(zip(first[1].tolist(), first[0].tolist(),
                                                                               strict=True))}
-    total = sum(by_scope.values())
-    shares = tuple(sorted(((s, w / total) for s, w in by_scope.items()), key=lambda x: (-x[1], x[0])))
-    value = sum(bench[(measure.id, period, s)] * share for s, share in shares)
-    left_out = len(kind) - int(use.sum())
-    tail = f" ({left_out} school{'s' if left_out != 1 else ''} with no national figure of its kind left out)" \
-        if left_out else ""
-    if len(shares) == 1:
-        return Comparator(value, shares[0][0], f"national, {scope_phrase(shares[0][0])}{tail}", shares)
-    by = "" if weights_known else " (by number of schools: some have no pupil numbers)"
-    mix = ", ".join(f"{share * 100:.0f}% {SCOPE_WORDS.get(s, s)}" for s, share in shares)
-    return Comparator(value, "mix", f"national, weighted to this group's mix: {mix}{by}{tail}", shares)
+    return comparator_of_shares(bench, measure, period, by_scope, len(kind) - int(use.sum()), weights_known)
 
 
 def _formula_fields(m: Measure, period: str, periods: Sequence[str], value_at, targets: Mapping[str, float],

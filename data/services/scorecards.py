@@ -16,7 +16,7 @@ from data.db.store import Store
 from data.ingest.lineage import lineage_note
 from data.services import groups as groups_svc
 from data.services import local_measures, schools
-from data.services.trust_published import PublishedFigure, published_figures
+from data.services.trust_published import published_figures, with_figures
 from metrics import timeline
 from metrics.comparators import OWN_KIND, pooling_words
 from metrics.periods import PeriodError, parse_period
@@ -229,20 +229,7 @@ def scorecard(store: Store, *, school: int | None = None, group: str | None = No
         return card
     # DfE's own figure for this trust, beside the roll-up (data.services.trust_published)
     figures = _keep(store, ("published", subject.id, period), lambda: published_figures(store, subject.id, period))
-    card = _with_figures(card, figures)
+    card = with_figures(card, figures)
     if not pooling:
         return card
     return replace(card, pooling=pooling, members=tuple((u, names.get(u, f"School {u}")) for u in everyone))
-
-
-def _with_figures(card: Scorecard, figures: dict[str, PublishedFigure]) -> Scorecard:
-    """trust_published.with_published on figures already read (kept): DfE's published trust figure on each row
-    that has one."""
-    if not figures:
-        return card
-    rows = tuple(
-        replace(r, dfe_published=f.value, dfe_published_status=f.status, dfe_published_version=f.version,
-                dfe_published_schools=f.schools, dfe_published_cohort=f.cohort)
-        if (f := figures.get(r.measure)) is not None else r
-        for r in card.rows)
-    return replace(card, rows=rows)

@@ -65,7 +65,11 @@ def with_published(store: Store, card: Scorecard) -> Scorecard:
     """The group card with DfE's published trust figure on each row that has one (school cards unchanged)."""
     if card.subject.kind != "group":
         return card
-    figures = published_figures(store, card.subject.id, card.period)
+    return with_figures(card, published_figures(store, card.subject.id, card.period))
+
+
+def with_figures(card: Scorecard, figures: dict[str, PublishedFigure]) -> Scorecard:
+    """The card with these published figures (by measure) on the rows that have one."""
     if not figures:
         return card
     rows = tuple(
