@@ -32,8 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,7 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # serving.py: the certificate helper the tests use
 sys.path.insert(0, str(ROOT / "deploy"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_load import start_app, stop, unverified_tls, wait_healthy  # noqa: E402 (the load bench's servers)
 from precompress import precompress  # noqa: E402
 from serving import CHROMIUM, CHROMIUM_ARGS, self_signed_certificate  # noqa: E402
 
@@ -94,48 +94,16 @@ def free_port(taken: set[int]) -> int:
     raise SystemExit("no free port in 8770-8799")
 
 
-def wait_healthy(url: str, timeout: float = 120) -> None:
-    """Poll the health check (any certificate) until it answers."""
-    import ssl
-
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context).status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """End a process this bench started."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 @contextmanager
 def app_server(entry: Path, db: Path, port: int, folder: Path):  # noqa: ANN201 - a context manager of a URL
     """`streamlit run entry` over `db` on `port` until the block ends: its URL."""
-    log = (folder / f"app-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port), "--server.headless",
-         "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
+    proc = start_app(port, db, folder, entry)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url)
+        wait_healthy(url, None)
         yield url
     finally:
-        stop(proc)
+        stop([proc])
 
 
 @contextmanager
@@ -166,10 +134,10 @@ def nginx_proxy(app_port: int, port: int, folder: Path, static_root: Path):  # n
                             stderr=subprocess.DEVNULL)
     try:
         url = f"https://127.0.0.1:{port}"
-        wait_healthy(url, timeout=20)
+        wait_healthy(url, unverified_tls(), timeout=20)
         yield url
     finally:
-        stop(proc)
+        stop([proc])
 
 
 def demo_copy(db: Path, folder: Path) -> Path:

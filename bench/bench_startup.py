@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_load import memory_mib, stop  # noqa: E402 (the load bench's process helpers)
 from load_client import AppSession  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "startup.json"
@@ -49,13 +50,6 @@ def free_port() -> int:
                 continue
             return port
     raise SystemExit("no free port in 8770-8799")
-
-
-def memory_mib(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM (peak resident) of `pid`, MiB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {key: round(int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M).group(1)) / 1024, 1)
-            for key in ("VmRSS", "VmHWM")}
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -91,7 +85,7 @@ def one_start(entry: Path, db: Path, query: str, folder: Path, importtime: bool 
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
         healthy = time.perf_counter() - t0
-        before = memory_mib(proc.pid)
+        rss_healthy, _ = memory_mib(proc.pid)
 
         async def first_page() -> tuple[str, float]:
             session = AppSession(url, timeout=120)
@@ -103,17 +97,11 @@ def one_start(entry: Path, db: Path, query: str, folder: Path, importtime: bool 
 
         outcome, page_s = asyncio.run(first_page())
         time.sleep(0.5)  # what the run left behind (threads finishing) counted too
-        after = memory_mib(proc.pid)
+        rss, hwm = memory_mib(proc.pid)
         return {"healthy_s": round(healthy, 2), "first_page_s": round(page_s, 2), "outcome": outcome,
-                "rss_healthy_mib": before["VmRSS"], "rss_mib": after["VmRSS"], "hwm_mib": after["VmHWM"],
-                "log": log}
+                "rss_healthy_mib": rss_healthy, "rss_mib": rss, "hwm_mib": hwm, "log": log}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop([proc])
 
 
 def heaviest_imports(log: Path, top: int) -> list[tuple[str, float, float]]:
