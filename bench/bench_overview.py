@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_load import _others, start_app, stop, wait_healthy  # noqa: E402
+from bench_pages import _two, change, change_group, pct  # noqa: E402 (the same steps, on a Tab: an AppSession)
 from load_client import AppSession, RunResult  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
@@ -94,30 +95,6 @@ class Tab(AppSession):
 Step = Callable[[Tab, int], Awaitable[RunResult]]
 
 
-def _two(tab: Tab, key: str, i: int) -> object:
-    w = tab.widget(key)
-    if w is None:
-        raise LookupError(f"the page has no widget with key {key!r}")
-    options = [o for o in w.options if o] or list(w.options)
-    return options[i % min(2, len(options))]
-
-
-def change(key: str) -> Step:
-    return lambda t, i: t.change(key, _two(t, key, i))
-
-
-def change_group() -> Step:
-    """The group the tab opened on and another, in turn (the demo's "viewing as" group: a leader sees their own)."""
-    first: dict[str, object] = {}
-
-    def step(t: Tab, i: int) -> Awaitable[RunResult]:
-        w = t.widget("viewing_group")
-        opened = first.setdefault("g", w.value)
-        other = next(o for o in w.options if o != opened)
-        return t.change("viewing_group", opened if i % 2 else other)
-    return step
-
-
 async def grid_measures(t: Tab, i: int) -> RunResult:
     """One measure fewer in the grid (timed), then the default again (not timed)."""
     w = t.widget("grid_measures")
@@ -146,11 +123,6 @@ STEPS: list[tuple[str, Step]] = [
     ("grid: one measure fewer", grid_measures),
     ("toggle pooling of special schools", pooling),
 ]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def measure(apps: dict[str, str], floor_url: str, query: str, runs: int, timeout: float) -> dict:
