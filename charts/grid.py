@@ -63,6 +63,16 @@ def _trimmed(rows: list[list[object]], empty: object = None) -> list[list[object
     return out
 
 
+def _positions(cells: pd.DataFrame, rows: list[str], measures: list[str]) -> tuple:
+    """Each cell's row and column index, the grid's shape, and the categories as plotly shows them (names and labels
+    are people's words, escaped: escaping keeps them distinct)."""
+    r_at = {r: i for i, r in enumerate(rows)}
+    m_at = {m: j for j, m in enumerate(measures)}
+    ri = cells["row"].map(r_at).to_numpy()
+    mj = cells["measure"].map(m_at).to_numpy()
+    return ri, mj, (len(rows), len(measures)), [plotly_text(r) for r in rows], [plotly_text(m) for m in measures]
+
+
 def grid_figure(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
     """The grid `level_grid` draws, as one light figure: the same rows, columns, colours, cell words ("45.1 ▲"),
     text colours, hover words, legend and alt text, in a fraction of the bytes.
@@ -74,12 +84,7 @@ def grid_figure(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
     cells, rows, measures = grid_cells(df)
     if cells.empty:
         return empty_figure(height=height or 160)
-    r_at = {r: i for i, r in enumerate(rows)}
-    m_at = {m: j for j, m in enumerate(measures)}
-    ri = cells["row"].map(r_at).to_numpy()
-    mj = cells["measure"].map(m_at).to_numpy()
-    shape = (len(rows), len(measures))
-    row_keys, measure_keys = [plotly_text(r) for r in rows], [plotly_text(m) for m in measures]
+    ri, mj, shape, row_keys, measure_keys = _positions(cells, rows, measures)
     levels = list(cells["level"])
     shown = [plotly_text(d) for d in cells["display"]]
     symbols = [LEVEL_SYMBOLS[lv] for lv in levels]
@@ -130,13 +135,7 @@ def level_grid(df: pd.DataFrame, *, height: int | None = None) -> go.Figure:
     cells, rows, measures = grid_cells(df)
     if cells.empty:
         return empty_figure(height=height or 160)
-    r_at = {r: i for i, r in enumerate(rows)}
-    m_at = {m: j for j, m in enumerate(measures)}
-    ri = cells["row"].map(r_at).to_numpy()
-    mj = cells["measure"].map(m_at).to_numpy()
-    shape = (len(rows), len(measures))
-    # categories as plotly shows them: names and labels are people's words, escaped (escaping keeps them distinct)
-    row_keys, measure_keys = [plotly_text(r) for r in rows], [plotly_text(m) for m in measures]
+    ri, mj, shape, row_keys, measure_keys = _positions(cells, rows, measures)
 
     fig = go.Figure()
     for level in LEVEL_ORDER:
