@@ -180,14 +180,16 @@ class Scorecard:
         its own phase's national value, as on its own card)."""
         below: set[int] = set()
         for r in self.rows:
-            if r.polarity == Polarity.CONTEXT.value:
+            if r.polarity == Polarity.CONTEXT.value or not r.member_values:
                 continue
             own = dict(r.member_nationals)
-            for urn, v, _s in r.member_values:
-                nat = own.get(urn, r.national) if own else r.national
-                if v is not None and nat is not None and worse_than(np.array([v]), np.array([nat]),
-                                                                    Polarity(r.polarity))[0]:
-                    below.add(urn)
+            urns = [urn for urn, _v, _s in r.member_values]
+            values = np.array([np.nan if v is None else v for _u, v, _s in r.member_values], dtype=float)
+            nats = [own.get(urn, r.national) if own else r.national for urn in urns]
+            nationals = np.array([np.nan if n is None else n for n in nats], dtype=float)
+            # one comparison per measure over its members (worse_than is False where either side is unknown)
+            below.update(u for u, worse in zip(urns, worse_than(values, nationals, Polarity(r.polarity)), strict=True)
+                         if worse)
         return len(below)
 
 

@@ -8,7 +8,7 @@ from charts.maps import map_legend
 from charts.palette import LEVEL_WORDS
 from metrics.registry import Measure
 from metrics.text import markdown_text
-from ui.cached import below_national_any, overview_grid, overview_map, page_is_current, snapshot_of
+from ui.cached import overview_grid, overview_map, page_is_current, snapshot_of
 from ui.context import (
     choose_group_and_period,
     choose_measure,
@@ -82,7 +82,7 @@ for perspective, rows in tiles.items():
 level_key()  # what the levels, "this year only", ⚑ and the target marks mean, in plain words
 show_trust_published(card, reg)  # DfE's own figure for this trust, beside the roll-up (DfE trusts only)
 
-below = below_national_any(store, viewer, group_id, period, card, include_special=include)
+below = card.below_national_any
 st.subheader("No school left behind")
 st.markdown(f"**{below} of {len(card.members)}** member schools are below national on at least one measure.")
 

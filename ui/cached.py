@@ -61,19 +61,6 @@ def shared_figure(figure: go.Figure) -> go.Figure:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _below(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
-           _card: Scorecard) -> int:
-    return _card.below_national_any
-
-
-def below_national_any(store: Store, viewer: Viewer, group_id: int, period: str, card: Scorecard, *,
-                       include_special: bool) -> int:
-    """card.below_national_any ("No school left behind"), worked out once per card: it compares every member's value
-    on every measure with national."""
-    return _below(store.generation, viewer.scope, int(group_id), period, bool(include_special), card)
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
 def _grid(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
           measures: tuple[str, ...], _card: Scorecard, _reg: Registry) -> Grid | None:
     grid = grid_frame(_card, registry=_reg, measures=list(measures))
