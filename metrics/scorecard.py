@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -80,6 +79,110 @@ class Spread:
     median: float
     q3: float
     max: float
+
+
+class MemberCells(Sequence):
+    """A group row's cells of its members, kept as arrays and read as the tuple of tuples they stand for: (urn,
+    value, status) for `member_values`, (urn, national) for `member_nationals`.
+
+    A 500-school card has 46 rows of 500 cells each: building 23,000 tuples per card (and again for the nationals)
+    was a third of its time, and most readers want one measure's cells or a yes/no over them. The tuples are made
+    the first time anything iterates or indexes them, once; `numbers()` and `any_value()` answer from the arrays.
+    Equal to the tuple it stands for (and to another MemberCells of the same cells)."""
+
+    __slots__ = ("_urns", "_values", "_statuses", "_items")
+
+    def __init__(self, urns: np.ndarray, numbers: np.ndarray, statuses: np.ndarray | None = None) -> None:
+        self._urns = np.asarray(urns, dtype=np.int64)
+        self._values = np.asarray(numbers, dtype=float)
+        self._statuses = statuses
+        self._items: tuple | None = None
+
+    def _all(self) -> tuple:
+        if self._items is None:
+            columns = [self._urns.tolist(), _numbers(self._values)]
+            if self._statuses is not None:
+                columns.append(np.asarray(self._statuses, dtype=object).tolist())
+            self._items = tuple(zip(*columns, strict=True))
+        return self._items
+
+    def numbers(self) -> np.ndarray:
+        """The values (or nationals) as floats, NaN where none, in the members' order."""
+        return self._values
+
+    def urns(self) -> np.ndarray:
+        return self._urns
+
+    def any_value(self) -> bool:
+        """Whether any member has a value (a finite number)."""
+        return bool(np.isfinite(self._values).any())
+
+    def __len__(self) -> int:
+        return len(self._urns)
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204 (an index or a slice, as a tuple's)
+        return self._all()[i]
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MemberCells | tuple | list):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def __reduce__(self):  # noqa: ANN204 (pickled and deep-copied as the arrays, not the tuples)
+        return (MemberCells, (self._urns, self._values, self._statuses))
+
+
+class MemberGrid(Mapping):
+    """(urn, measure) -> each member's level (or its level's words), kept as one array per measure over the members
+    and read as the dict it stands for: 23,000 entries for a 500-school card, only the few a page shows looked up.
+    Iterates as that dict did (measure by measure, members in URN order); equal to it."""
+
+    __slots__ = ("_urns", "_at", "_by_measure", "_levels")
+
+    def __init__(self, urns: Sequence[int], positions: Mapping[int, int], by_measure: Mapping[str, np.ndarray],
+                 levels: bool) -> None:
+        self._urns = tuple(urns)
+        self._at = positions
+        self._by_measure = dict(by_measure)
+        self._levels = levels  # a level array (0: none) reads as int | None; a words array as str
+
+    def __getitem__(self, key: tuple[int, str]):  # noqa: ANN204 (an int, None or a str)
+        try:
+            urn, measure = key
+            column, i = self._by_measure[measure], self._at[urn]
+        except (KeyError, TypeError, ValueError):
+            raise KeyError(key) from None
+        return (int(column[i]) or None) if self._levels else column[i]
+
+    def __iter__(self):  # noqa: ANN204
+        return ((u, m) for m in self._by_measure for u in self._urns)
+
+    def __len__(self) -> int:
+        return len(self._by_measure) * len(self._urns)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def __reduce__(self):  # noqa: ANN204
+        return (MemberGrid, (self._urns, dict(self._at), self._by_measure, self._levels))
+
+
+def cells_of(cells: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """A row's member cells (MemberCells, or tuples whose first two are urn and a number) as two arrays: the URNs
+    and the numbers, NaN where none."""
+    if isinstance(cells, MemberCells):
+        return cells.urns(), cells.numbers()
+    return (np.array([c[0] for c in cells], dtype=np.int64),
+            np.array([np.nan if c[1] is None else c[1] for c in cells], dtype=float))
 
 
 @dataclass(frozen=True)
@@ -182,11 +285,17 @@ class Scorecard:
         for r in self.rows:
             if r.polarity == Polarity.CONTEXT.value or not r.member_values:
                 continue
-            own = dict(r.member_nationals)
-            urns = [urn for urn, _v, _s in r.member_values]
-            values = np.array([np.nan if v is None else v for _u, v, _s in r.member_values], dtype=float)
-            nats = [own.get(urn, r.national) if own else r.national for urn in urns]
-            nationals = np.array([np.nan if n is None else n for n in nats], dtype=float)
+            urns, values = cells_of(r.member_values)
+            national = np.nan if r.national is None else r.national
+            nationals = np.full(len(urns), national)
+            if len(r.member_nationals):  # each member against its own kind's national, where the row gives it
+                own_urns, own = cells_of(r.member_nationals)
+                if np.array_equal(own_urns, urns):
+                    nationals = own
+                else:
+                    by_urn = dict(zip(own_urns.tolist(), own.tolist(), strict=True))
+                    nationals = np.array([by_urn.get(u, national) for u in urns.tolist()], dtype=float)
+            urns = urns.tolist()
             # one comparison per measure over its members (worse_than is False where either side is unknown)
             below.update(u for u, worse in zip(urns, worse_than(values, nationals, Polarity(r.polarity)), strict=True)
                          if worse)
@@ -1179,7 +1288,6 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         at = np.searchsorted(found_urns, urns_now.astype(np.int64))  # every row is a member's (judge_members)
         known = ok & mine["known"][at]
         below = int(np.count_nonzero(mine["below"][at] & known)) if m.judged and known.any() else None
-        urn_list = urns_now.astype(np.int64).tolist()
         exp = a["expected"][idx].astype(float)
         use = ~np.isnan(exp) & (den > 0)
         expected = float(np.sum(exp[use] * den[use]) / np.sum(den[use])) if use.any() else None
@@ -1198,10 +1306,9 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
             rollup_method=how, schools_reporting=g.schools_reporting, schools_total=len(subject.members),
             spread=spread, below_national=below,
             # each member's value and status as its own card shows them (a share over 100% is never shown)
-            member_values=tuple(zip(urn_list, _numbers(mine["value"][at]),
-                                    np.asarray(mine["status"], dtype=object)[at].tolist(), strict=True)),
+            member_values=MemberCells(urns_now, mine["value"][at], np.asarray(mine["status"], dtype=object)[at]),
             band=p8_band(val, lo, hi) if banded_against_zero(m) else None, comparator=comp.words,
-            member_nationals=tuple(zip(urn_list, _numbers(mine["reference"][at]), strict=True)),
+            member_nationals=MemberCells(urns_now, mine["reference"][at]),
         )))
     n_declining = sum(1 for _, d, _ in built if d)
     out = []
@@ -1236,12 +1343,9 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
         for i, reasons in sorted(found.by_measure[m.id]["reasons"].items()):
             flags.setdefault(found.urns[i], []).append((m.id, f"{m.label}: {'; '.join(reasons)}"))
     watch = [WatchItem(u, names.get(u, f"School {u}"), tuple(rs)) for u, rs in sorted(flags.items())]
-    levels: dict[tuple[int, str], int | None] = {}
-    words: dict[tuple[int, str], str] = {}
-    for m in judged:
-        keys = list(zip(found.urns, repeat(m.id)))
-        levels.update(zip(keys, [x or None for x in found.by_measure[m.id]["level"].tolist()], strict=True))
-        words.update(zip(keys, found.by_measure[m.id]["label"], strict=True))
+    levels = MemberGrid(found.urns, found.positions, {m.id: found.by_measure[m.id]["level"] for m in judged}, True)
+    words = MemberGrid(found.urns, found.positions,
+                       {m.id: np.asarray(found.by_measure[m.id]["label"], dtype=object) for m in judged}, False)
     return Scorecard(subject, period, tuple(out), label, members, tuple(watch), levels, member_labels=words)
 
 

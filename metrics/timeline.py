@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 # "2018/19": a start year and the last two digits of the year after it
@@ -22,7 +23,14 @@ class TimelineError(ValueError):
 
 def start_year(period: str) -> int:
     """2018 for '2018/19'. Raises TimelineError unless the second year follows the first."""
-    m = _PERIOD.match(period.strip()) if isinstance(period, str) else None
+    if not isinstance(period, str):
+        raise TimelineError(f"{period!r} is not an academic year like 2018/19")
+    return _start_year(period)
+
+
+@lru_cache(maxsize=4096)  # a card asks about the same few years thousands of times; a wrong text is never cached
+def _start_year(period: str) -> int:
+    m = _PERIOD.match(period.strip())
     if m is None or int(m.group(2)) != (int(m.group(1)) + 1) % 100:
         raise TimelineError(f"{period!r} is not an academic year like 2018/19")
     return int(m.group(1))

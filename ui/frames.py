@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from metrics.numbers import NO_VALUE, NumberFormat
 from metrics.registry import Measure, Perspective, Registry
-from metrics.scorecard import LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow, comparable_run
+from metrics.scorecard import LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow, cells_of, comparable_run
 
 TILES_PER_PERSPECTIVE = 3
 
@@ -28,8 +29,12 @@ def headline_rows(card: Scorecard) -> dict[Perspective, list[ScorecardRow]]:
 
 def grid_measures(card: Scorecard) -> list[ScorecardRow]:
     """Judged national measures that at least one member has a value for: what the grid can show."""
-    return [r for r in card.rows if r.polarity != "context" and r.national is not None
-            and any(v is not None for _, v, _ in r.member_values)]
+    return [r for r in card.rows if r.polarity != "context" and r.national is not None and _reported(r) > 0]
+
+
+def _reported(r: ScorecardRow) -> int:
+    """How many members have a value on the row (from its cells' arrays: no tuple per member is made)."""
+    return int(np.isfinite(cells_of(r.member_values)[1]).sum())
 
 
 def widest_measure(card: Scorecard) -> str | None:
@@ -37,7 +42,7 @@ def widest_measure(card: Scorecard) -> str | None:
     rows = grid_measures(card)
     if not rows:
         return None
-    return max(rows, key=lambda r: sum(v is not None for _, v, _ in r.member_values)).measure
+    return max(rows, key=_reported).measure
 
 
 def vs_national(r: ScorecardRow, registry: Registry) -> str | None:
@@ -86,7 +91,7 @@ def grid_frame(card: Scorecard, *, registry: Registry, measures: list[str] | Non
     """Schools x judged measures with each school's level and value (in its measure's own format, as on the school's
     card, the PDF and the CSV): the overview grid's data."""
     rows = [r for r in card.rows if r.polarity != "context" and (measures is None or r.measure in measures)
-            and any(v is not None for _, v, _ in r.member_values)]
+            and _reported(r) > 0]
     names = dict(card.members)
     data = []
     for r in rows:
