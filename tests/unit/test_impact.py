@@ -118,7 +118,9 @@ def world(seed: int, *, effect: float = 0.0, pretrend: float = 0.0, schools: int
 
 def test_planted_effect_is_recovered() -> None:
     """+2.0 from the year of joining, a −1.5 dip the year before, 40 staggered joiners: recovered within its
-    interval, which excludes 0 (seed 7: after effect 2.05, interval 1.46 to 2.64, 40 schools)."""
+    interval, which excludes 0 (seed 7: after effect 1.88, interval 1.01 to 2.76, 33 schools: the 7 joining in 2021
+    or 2022 start in a year without results and are left out). Over seeds 5000–5099 the interval held 2.0 in 94 of
+    100 runs, mean estimate 2.04."""
     panel, joins, cands, first = world(7, effect=2.0)
     r = estimate_impact(panel, joins, cands, first)
     assert r.after.shown and r.after.low < 2.0 < r.after.high and r.after.low > 0
@@ -133,7 +135,7 @@ def test_planted_effect_is_recovered() -> None:
 
 def test_no_effect_covers_zero_in_most_seeds() -> None:
     """No effect, 200 seeds (smaller worlds, 30 joiners each): the after effect's 95% interval covers zero in at
-    least 180 of them (90%). When written it covered zero in 190 of 200 (95.0%)."""
+    least 180 of them (90%). When written it covered zero in 188 of 200 (94.0%); the estimates' mean was −0.02."""
     covered = 0
     start = time.perf_counter()
     for seed in range(200):
@@ -157,6 +159,11 @@ def test_planted_pretrend_is_not_reliable() -> None:
     assert "not reliable" in sentence(r, "Attainment 8", "points", Polarity.HIGHER_BETTER)
 
 
+def _lookup(s: pd.Series, urns: pd.Series, years: pd.Series) -> pd.Series:
+    """s[(urn, year)] row by row, NaN where absent."""
+    return pd.Series([s.get((a, b), np.nan) for a, b in zip(urns, years, strict=True)], index=urns.index)
+
+
 def independent(panel: pd.DataFrame, joins: dict[int, int], cands: dict[int, list[int]], first: dict[int, float],
                 *, m: int = 10, min_c: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The method written again with pandas merges and groupby, sharing nothing with metrics.impact:
@@ -174,16 +181,14 @@ def independent(panel: pd.DataFrame, joins: dict[int, int], cands: dict[int, lis
             continue
         q = pairs.copy()
         q["t"], q["r"] = q.g + k, q.g - 2
-        get = lambda s, yc: pd.Series([val.get((a, b), np.nan) for a, b in zip(q[s], q[yc], strict=True)],  # noqa: E731
-                                      index=q.index)
-        q["yit"], q["yir"], q["yct"], q["ycr"] = get("urn", "t"), get("urn", "r"), get("c", "t"), get("c", "r")
+        q["yit"], q["yir"] = _lookup(val, q.urn, q.t), _lookup(val, q.urn, q.r)
+        q["yct"], q["ycr"] = _lookup(val, q.c, q.t), _lookup(val, q.c, q.r)
         q = q[q.yit.notna() & q.yir.notna() & q.yct.notna() & q.ycr.notna() & (q.cj > q[["t", "r"]].max(axis=1) + 1)]
         d2, used = 0.0, 0
         for mk in (-3, -2):
             if mk == k:
                 continue
-            zi = pd.Series([z.get((a, b + mk), np.nan) for a, b in zip(q.urn, q.g, strict=True)], index=q.index)
-            zc = pd.Series([z.get((a, b + mk), np.nan) for a, b in zip(q.c, q.g, strict=True)], index=q.index)
+            zi, zc = _lookup(z, q.urn, q.g + mk), _lookup(z, q.c, q.g + mk)
             d2 = d2 + ((zi - zc) ** 2).fillna(0.0)
             used = used + (zi.notna() & zc.notna()).astype(int)
         q["dist"] = d2 / used
@@ -263,7 +268,8 @@ def test_missing_years_are_left_out() -> None:
     assert all(s.joined + k not in (2019, 2020) for s in a.per_school for k in s.att)
     assert len(a.per_school) == len(joins) - len(gone)
     assert a.after.schools == sum(not np.isnan(s.att_after) for s in a.per_school)
-    assert any("2019/20 and 2020/21" in c for c in a.caveats) and any(f"{len(gone)} schools are left out" in c for c in a.caveats)
+    assert any("2019/20 and 2020/21" in c for c in a.caveats)
+    assert any(f"{len(gone)} schools are left out" in c for c in a.caveats)
 
 
 def test_absence_polarity_and_no_clear_difference() -> None:
