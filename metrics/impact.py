@@ -244,10 +244,10 @@ def _pairs(panel: Panel, t_urn: np.ndarray, candidates: Mapping[int, Iterable[in
 
 def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _Pairs, *, reference: int,
             controls: int, min_controls: int, anticipation: int) -> tuple[np.ndarray, np.ndarray]:
-    """ATT_i(k) for every treated school (NaN where it has none) and its number of matched comparisons."""
+    """ATT_i(k) for every treated school (NaN where it has none) and its number of matched comparisons (−1 where
+    the school itself has no value in the year compared)."""
     n = len(t_rows)
     att = np.full(n, np.nan)
-    matched = np.zeros(n, dtype=np.int64)
     col_t = _column(panel, t_g + k)
     col_r = _column(panel, t_g + reference)
     y_it = _take(panel.values, t_rows, col_t)
@@ -273,7 +273,7 @@ def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _P
     dist = np.where(used > 0, d2 / np.maximum(used, 1), np.inf)
     sel = np.flatnonzero(ok)
     if not len(sel):
-        return att, matched
+        return att, np.where(has_i, 0, -1)
     order = sel[np.lexsort((pairs.c_urn[sel], dist[sel], p[sel]))]  # by school, then distance, then URN
     grp = p[order]
     start = np.r_[0, np.flatnonzero(np.diff(grp)) + 1]
@@ -285,7 +285,7 @@ def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _P
     enough = has_i & (counts >= min_controls)
     with np.errstate(invalid="ignore", divide="ignore"):
         att = np.where(enough, (y_it - y_ir) - sums / counts, np.nan)
-    return att, np.where(has_i, counts, 0)
+    return att, np.where(has_i, counts, -1)
 
 
 def _pool(k: int | None, att: np.ndarray, w: np.ndarray, borrowed: np.ndarray, few: int, counts: np.ndarray,
@@ -294,7 +294,7 @@ def _pool(k: int | None, att: np.ndarray, w: np.ndarray, borrowed: np.ndarray, f
     n = int(use.sum())
     pupils = float(np.sum(w[use]))
     spread = _spread(att[use])
-    ctrl = float(np.mean(counts[use])) if n else float("nan")
+    ctrl = float(np.mean(counts[use])) if n and not np.isnan(counts[use]).all() else float("nan")
     nan = float("nan")
     if n < min_schools:
         reason = (f"not shown: {n} school{'s' if n != 1 else ''} with results {what} and at least "
@@ -346,7 +346,11 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
     gone = {lo.urn for lo in left}
     keep = np.array([u not in gone for u in t_urn], dtype=bool)
     t_urn, t_g, rows = t_urn[keep], t_g[keep], rows[keep]
-    pairs = _pairs(panel, t_urn, candidates, first_joined)
+    # a treated school is never a never-joined comparison, even when the caller's first_joined forgot it
+    joined = {**{int(u): float(g) for u, g in treated.items()}, **{int(u): float(g) for u, g in first_joined.items()
+                                                                     if g == g}}
+    joined = {u: min(g, float(treated.get(u, g))) for u, g in joined.items()}
+    pairs = _pairs(panel, t_urn, candidates, joined)
 
     att_by_k: dict[int, np.ndarray] = {}
     w_by_k: dict[int, np.ndarray] = {}
@@ -360,7 +364,7 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
         att, counts = _att_at(panel, k, rows, t_g, pairs, reference=reference, controls=controls,
                               min_controls=min_controls, anticipation=anticipation)
         w, borrowed = pupil_weights(panel, rows, t_g + k)
-        few = int(((counts > 0) & (counts < min_controls)).sum())
+        few = int(((counts >= 0) & (counts < min_controls)).sum())
         att_by_k[k], w_by_k[k] = att, w
         points.append(_pool(k, att, w, borrowed, few, counts, min_schools, min_controls,
                             _when(k)))
@@ -405,7 +409,7 @@ def _pretrend(pre: list[EventPoint], att_by_k: Mapping[int, np.ndarray],
         v[use] = w[use] * (a[use] - p.estimate) / np.sum(w[use])
         psi.append(v)
     m = np.array(psi)
-    n = int((m != 0).any(axis=0).sum())
+    n = int(np.any([~np.isnan(att_by_k[p.k]) & ~np.isnan(w_by_k[p.k]) for p in shown], axis=0).sum())
     cov = m @ m.T * (n / max(n - 1, 1))
     from scipy.stats import chi2  # lazily, as _t
 
