@@ -63,6 +63,7 @@ class EventPoint:
     few_controls: int = 0
     borrowed: int = 0
     controls: float = float("nan")  # mean matched comparison schools per treated school
+    no_pupils: int = 0  # schools with an ATT here but no pupil numbers in any year: left out, never weighed as 1
 
 
 @dataclass(frozen=True)
@@ -290,21 +291,26 @@ def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _P
 
 def _pool(k: int | None, att: np.ndarray, w: np.ndarray, borrowed: np.ndarray, few: int, counts: np.ndarray,
           min_schools: int, min_controls: int, what: str) -> EventPoint:
+    """Pool the schools' ATTs at one event time; not shown below the minimum (never below 2: no interval)."""
     use = ~np.isnan(att) & ~np.isnan(w)
+    unweighed = int((~np.isnan(att) & np.isnan(w)).sum())
     n = int(use.sum())
     pupils = float(np.sum(w[use]))
     spread = _spread(att[use])
     ctrl = float(np.mean(counts[use])) if n and not np.isnan(counts[use]).all() else float("nan")
     nan = float("nan")
-    if n < min_schools:
+    common = dict(spread=spread, few_controls=few, borrowed=int(borrowed[use].sum()), controls=ctrl,
+                  no_pupils=unweighed)
+    need = max(min_schools, 2)
+    if n < need:
         reason = (f"not shown: {n} school{'s' if n != 1 else ''} with results {what} and at least "
-                  f"{min_controls} matched comparison schools; at least {min_schools} are needed")
-        return EventPoint(k, nan, nan, nan, nan, n, pupils, False, reason, spread, few, int(borrowed[use].sum()),
-                          ctrl)
+                  f"{min_controls} matched comparison schools; at least {need} are needed")
+        if unweighed:
+            reason += f" ({unweighed} more have no pupil numbers in any year)"
+        return EventPoint(k, nan, nan, nan, nan, n, pupils, False, reason, **common)
     est, se = weighted_mean_se(att[use], w[use])
     half = _t(n) * se
-    return EventPoint(k, est, se, est - half, est + half, n, pupils, True, "", spread, few, int(borrowed[use].sum()),
-                      ctrl)
+    return EventPoint(k, est, se, est - half, est + half, n, pupils, True, "", **common)
 
 
 def _when(k: int) -> str:
@@ -450,6 +456,11 @@ def _caveats(left: list[LeftOut], points: list[EventPoint], missing_years: Seque
         out.append(f"{len(left)} school{'s are' if len(left) != 1 else ' is'} left out because "
                    f"{'they have' if len(left) != 1 else 'it has'} no result two years before joining "
                    f"(some because that year had no published results).")
+    unweighed = max((p.no_pupils for p in points), default=0)
+    if unweighed:
+        out.append(f"{unweighed} school{'s have' if unweighed != 1 else ' has'} no pupil numbers in any year and "
+                   f"{'are' if unweighed != 1 else 'is'} left out of the pooled figures rather than counted as one "
+                   "pupil each.")
     borrowed = sum(p.borrowed for p in points)
     if borrowed:
         out.append(f"Pupil numbers were not known for {borrowed} school-year{'s' if borrowed != 1 else ''}; the "

@@ -318,3 +318,15 @@ def test_speed_sixty_schools_against_a_national_panel() -> None:
     # joiners in 2021 and 2022 start in a year without results (2019/20, 2020/21): left out; the rest count
     assert r.after.schools == sum(g not in (2021, 2022) for g in joins.values())
     assert t2 - t1 < 0.5
+
+
+def test_no_pupil_numbers_are_never_weighed_as_one() -> None:
+    """School 2 with no pupil numbers in any year: left out of every pooled figure (school 1 alone is below the
+    minimum of 2), said in the reason and the caveats; with a minimum of 1 school the floor of 2 still holds."""
+    df = tiny()
+    df.loc[df.urn == 2, "weight"] = np.nan
+    r = estimate_impact(df, {1: 2016, 2: 2017}, {1: [11, 12, 13, 14], 2: [11, 12, 13, 14]}, {14: 2017},
+                        min_schools=1)
+    assert (r.point(0).schools, r.point(0).no_pupils, r.point(0).shown) == (1, 1, False)
+    assert "at least 2 are needed (1 more have no pupil numbers in any year)" in r.point(0).reason
+    assert any("1 school has no pupil numbers in any year" in c for c in r.caveats)
