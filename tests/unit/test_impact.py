@@ -82,7 +82,9 @@ def test_fewer_than_three_comparisons_drop_the_school() -> None:
     r = estimate_impact(tiny(), {1: 2016, 2: 2017}, {1: [11, 12, 14], 2: [11, 12, 13, 14]}, {14: 2017},
                         min_schools=1)
     p0 = r.point(0)
-    assert (p0.schools, p0.few_controls, p0.estimate) == (1, 1, pytest.approx(2.0))  # school 2 alone
+    assert (p0.schools, p0.few_controls, p0.shown) == (1, 1, False)  # school 2 alone, below the floor of 2
+    assert 0 not in r.per_school[0].att and r.per_school[1].att[0] == pytest.approx(2.0)
+    assert r.per_school[0].att[-1] == pytest.approx(-1.0 - (1 + 1 + 2) / 3)  # 14 still counts at k = −1 (2015)
 
 
 def world(seed: int, *, effect: float = 0.0, pretrend: float = 0.0, schools: int = 300, treated: int = 40,
