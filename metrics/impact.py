@@ -227,7 +227,7 @@ class _Pairs:
 
 
 def _pairs(panel: Panel, t_urn: np.ndarray, candidates: Mapping[int, Iterable[int]],
-           first_joined: Mapping[int, float]) -> _Pairs:
+           first_joined: Mapping[int, float], treated: Mapping[int, int]) -> _Pairs:
     ti, cu = [], []
     for pos, u in enumerate(t_urn):
         cs = [int(c) for c in candidates.get(int(u), ()) if int(c) != int(u)]
@@ -240,6 +240,8 @@ def _pairs(panel: Panel, t_urn: np.ndarray, candidates: Mapping[int, Iterable[in
     keep = rows >= 0
     joins = np.array([first_joined.get(int(c), np.nan) for c in cu_a[keep]], dtype=float)
     joins = np.where(np.isnan(joins), np.inf, joins)
+    # a treated school is never a never-joined comparison, even when the caller's first_joined left it out
+    joins = np.fmin(joins, np.array([treated.get(int(c), np.inf) for c in cu_a[keep]], dtype=float))
     return _Pairs(ti_a[keep], rows[keep], cu_a[keep], joins)
 
 
@@ -352,11 +354,7 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
     gone = {lo.urn for lo in left}
     keep = np.array([u not in gone for u in t_urn], dtype=bool)
     t_urn, t_g, rows = t_urn[keep], t_g[keep], rows[keep]
-    # a treated school is never a never-joined comparison, even when the caller's first_joined forgot it
-    joined = {**{int(u): float(g) for u, g in treated.items()}, **{int(u): float(g) for u, g in first_joined.items()
-                                                                     if g == g}}
-    joined = {u: min(g, float(treated.get(u, g))) for u, g in joined.items()}
-    pairs = _pairs(panel, t_urn, candidates, joined)
+    pairs = _pairs(panel, t_urn, candidates, first_joined, treated)
 
     att_by_k: dict[int, np.ndarray] = {}
     w_by_k: dict[int, np.ndarray] = {}
