@@ -496,3 +496,30 @@ def sentence(result: ImpactResult, measure_label: str, unit: str, polarity: Pola
     if result.pretrend_ok is None:
         text += " The years before joining could not be checked."
     return text
+
+
+def point_label(k: int | None, *, reference: int = REFERENCE) -> str:
+    """The words for an event time, as the chart's axis, the CSV and the CLI print it."""
+    if k is None:
+        return "the three years after joining (pooled)" if tuple(AFTER) == (1, 2, 3) else "after joining (pooled)"
+    text = _when(k)
+    if k == reference:
+        return f"{text} (starting point)"
+    return f"{text} (dip year, not used in the check)" if k == DIP else text
+
+
+def event_rows(result: ImpactResult) -> list[dict[str, object]]:
+    """One plain record per event time and one for the pooled after effect: the numbers behind the chart (CSV,
+    JSON, the CLI). Numbers not shown are None, never NaN, so every writer prints them as empty."""
+    def num(x: float) -> float | None:
+        return None if x != x else float(x)
+
+    rows = []
+    for p in (*result.points, result.after):
+        rows.append({"measure": result.measure, "k": p.k, "label": point_label(p.k), "estimate": num(p.estimate),
+                     "low": num(p.low), "high": num(p.high), "se": num(p.se), "schools": p.schools,
+                     "pupils": num(p.pupils), "shown": p.shown, "reason": p.reason,
+                     "spread_min": num(p.spread.low) if p.spread else None,
+                     "spread_median": num(p.spread.median) if p.spread else None,
+                     "spread_max": num(p.spread.high) if p.spread else None})
+    return rows

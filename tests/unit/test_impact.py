@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from metrics.impact import estimate_impact, prepare_panel, sentence
+from metrics.impact import estimate_impact, event_rows, prepare_panel, sentence
 from metrics.registry import Polarity
 
 YEARS = range(2013, 2019)
@@ -342,3 +342,16 @@ def test_a_treated_school_is_a_comparison_only_before_it_joins() -> None:
                         min_schools=2)
     assert r.per_school[0].att[-1] == pytest.approx(-1.5)
     assert r.per_school[0].att[1] == pytest.approx(8 / 3)
+
+
+def test_event_rows_are_the_numbers_behind_the_chart() -> None:
+    """The tiny panel's rows: one per event time and the pooled one, not-shown numbers as None (never NaN)."""
+    rows = event_rows(tiny_result())
+    assert [r["k"] for r in rows] == [-3, -2, -1, 0, 1, 2, 3, 4, None]
+    by_k = {r["k"]: r for r in rows}
+    assert by_k[0]["estimate"] == pytest.approx(13 / 6) and by_k[0]["schools"] == 2 and by_k[0]["pupils"] == 400
+    assert by_k[-1]["label"] == "1 year before joining (dip year, not used in the check)"
+    assert by_k[-2]["label"] == "2 years before joining (starting point)"
+    assert by_k[None]["label"] == "the three years after joining (pooled)"
+    assert by_k[None]["estimate"] == pytest.approx(59 / 24)
+    assert by_k[3]["estimate"] is None and by_k[3]["shown"] is False and by_k[3]["schools"] == 0
