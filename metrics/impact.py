@@ -122,10 +122,10 @@ class Panel:
     def rows(self, urns: Iterable[int]) -> np.ndarray:
         """Row index of each URN, −1 when the panel does not hold it."""
         u = np.asarray(list(urns), dtype=np.int64)
-        at = np.searchsorted(self.urns, u)
-        at = np.clip(at, 0, max(len(self.urns) - 1, 0))
-        ok = (len(self.urns) > 0) & (self.urns[at] == u) if len(self.urns) else np.zeros(len(u), bool)
-        return np.where(ok, at, -1)
+        if not len(self.urns):
+            return np.full(len(u), -1, dtype=np.int64)
+        at = np.clip(np.searchsorted(self.urns, u), 0, len(self.urns) - 1)
+        return np.where(self.urns[at] == u, at, -1)
 
 
 def prepare_panel(long: pd.DataFrame, *, missing_years: Sequence[int] = MISSING_YEARS) -> Panel:
