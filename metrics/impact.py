@@ -246,7 +246,8 @@ def _pairs(panel: Panel, t_urn: np.ndarray, candidates: Mapping[int, Iterable[in
 
 
 def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _Pairs, *, reference: int,
-            controls: int, min_controls: int, anticipation: int) -> tuple[np.ndarray, np.ndarray]:
+            controls: int, min_controls: int, anticipation: int,
+            match_years: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """ATT_i(k) for every treated school (NaN where it has none) and its number of matched comparisons (−1 where
     the school itself has no value in the year compared)."""
     n = len(t_rows)
@@ -264,9 +265,7 @@ def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _P
     # distance on the pre-join years' standardised results, the year being estimated never among them
     d2 = np.zeros(len(p))
     used = np.zeros(len(p))
-    for m in MATCH_YEARS:
-        if m == k:
-            continue
+    for m in [m for m in match_years if m != k] or [reference]:  # the starting year when nothing else is left
         col = _column(panel, t_g + m)
         zi = _take(panel.z, t_rows, col)[p]
         zc = _take(panel.z, pairs.c, col[p])
@@ -326,13 +325,16 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
                     min_controls: int = MIN_CONTROLS, min_schools: int = MIN_SCHOOLS,
                     event_times: Sequence[int] = EVENT_TIMES, after: Sequence[int] = AFTER,
                     reference: int = REFERENCE, anticipation: int = ANTICIPATION,
+                    match_years: Sequence[int] = MATCH_YEARS,
                     missing_years: Sequence[int] = MISSING_YEARS) -> ImpactResult:
     """The event study of `treated` (urn → academic start year of joining) against not-yet- and never-joined schools.
 
     `candidates`: urn → its candidate comparison schools (its family); `first_joined`: urn → the year it first
     joined any group of this kind (absent or NaN: never). A treated school without a value in its reference year
     (k = −2, including one that falls in a missing year) is left out of everything and listed in `left_out`.
-    `panel` may be the long DataFrame (prepared here) or a `Panel` built once with `prepare_panel`."""
+    `panel` may be the long DataFrame (prepared here) or a `Panel` built once with `prepare_panel`.
+    `match_years`: the event times whose standardised values choose the nearest comparisons (the year being
+    estimated is never among them; the starting year stands in when nothing else is left)."""
     if isinstance(panel, pd.DataFrame):
         panel = prepare_panel(panel, missing_years=missing_years)
     items = sorted((int(u), int(g)) for u, g in treated.items())
@@ -366,7 +368,7 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
                                      "the starting point: every difference is measured from this year", None))
             continue
         att, counts = _att_at(panel, k, rows, t_g, pairs, reference=reference, controls=controls,
-                              min_controls=min_controls, anticipation=anticipation)
+                              min_controls=min_controls, anticipation=anticipation, match_years=match_years)
         w, borrowed = pupil_weights(panel, rows, t_g + k)
         few = int(((counts >= 0) & (counts < min_controls)).sum())
         att_by_k[k], w_by_k[k] = att, w
