@@ -63,6 +63,7 @@ class EventPoint:
     few_controls: int = 0
     borrowed: int = 0
     controls: float = float("nan")  # mean matched comparison schools per treated school
+    no_pupils: int = 0  # schools with an ATT here but no pupil numbers in any year: left out, never weighed as 1
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,10 @@ class Panel:
     def rows(self, urns: Iterable[int]) -> np.ndarray:
         """Row index of each URN, −1 when the panel does not hold it."""
         u = np.asarray(list(urns), dtype=np.int64)
-        at = np.searchsorted(self.urns, u)
-        at = np.clip(at, 0, max(len(self.urns) - 1, 0))
-        ok = (len(self.urns) > 0) & (self.urns[at] == u) if len(self.urns) else np.zeros(len(u), bool)
-        return np.where(ok, at, -1)
+        if not len(self.urns):
+            return np.full(len(u), -1, dtype=np.int64)
+        at = np.clip(np.searchsorted(self.urns, u), 0, len(self.urns) - 1)
+        return np.where(self.urns[at] == u, at, -1)
 
 
 def prepare_panel(long: pd.DataFrame, *, missing_years: Sequence[int] = MISSING_YEARS) -> Panel:
@@ -226,7 +227,7 @@ class _Pairs:
 
 
 def _pairs(panel: Panel, t_urn: np.ndarray, candidates: Mapping[int, Iterable[int]],
-           first_joined: Mapping[int, float]) -> _Pairs:
+           first_joined: Mapping[int, float], treated: Mapping[int, int]) -> _Pairs:
     ti, cu = [], []
     for pos, u in enumerate(t_urn):
         cs = [int(c) for c in candidates.get(int(u), ()) if int(c) != int(u)]
@@ -239,11 +240,14 @@ def _pairs(panel: Panel, t_urn: np.ndarray, candidates: Mapping[int, Iterable[in
     keep = rows >= 0
     joins = np.array([first_joined.get(int(c), np.nan) for c in cu_a[keep]], dtype=float)
     joins = np.where(np.isnan(joins), np.inf, joins)
+    # a treated school is never a never-joined comparison, even when the caller's first_joined left it out
+    joins = np.fmin(joins, np.array([treated.get(int(c), np.inf) for c in cu_a[keep]], dtype=float))
     return _Pairs(ti_a[keep], rows[keep], cu_a[keep], joins)
 
 
 def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _Pairs, *, reference: int,
-            controls: int, min_controls: int, anticipation: int) -> tuple[np.ndarray, np.ndarray]:
+            controls: int, min_controls: int, anticipation: int,
+            match_years: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """ATT_i(k) for every treated school (NaN where it has none) and its number of matched comparisons (−1 where
     the school itself has no value in the year compared)."""
     n = len(t_rows)
@@ -261,9 +265,7 @@ def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _P
     # distance on the pre-join years' standardised results, the year being estimated never among them
     d2 = np.zeros(len(p))
     used = np.zeros(len(p))
-    for m in MATCH_YEARS:
-        if m == k:
-            continue
+    for m in [m for m in match_years if m != k] or [reference]:  # the starting year when nothing else is left
         col = _column(panel, t_g + m)
         zi = _take(panel.z, t_rows, col)[p]
         zc = _take(panel.z, pairs.c, col[p])
@@ -290,21 +292,26 @@ def _att_at(panel: Panel, k: int, t_rows: np.ndarray, t_g: np.ndarray, pairs: _P
 
 def _pool(k: int | None, att: np.ndarray, w: np.ndarray, borrowed: np.ndarray, few: int, counts: np.ndarray,
           min_schools: int, min_controls: int, what: str) -> EventPoint:
+    """Pool the schools' ATTs at one event time; not shown below the minimum (never below 2: no interval)."""
     use = ~np.isnan(att) & ~np.isnan(w)
+    unweighed = int((~np.isnan(att) & np.isnan(w)).sum())
     n = int(use.sum())
     pupils = float(np.sum(w[use]))
     spread = _spread(att[use])
     ctrl = float(np.mean(counts[use])) if n and not np.isnan(counts[use]).all() else float("nan")
     nan = float("nan")
-    if n < min_schools:
+    common = dict(spread=spread, few_controls=few, borrowed=int(borrowed[use].sum()), controls=ctrl,
+                  no_pupils=unweighed)
+    need = max(min_schools, 2)
+    if n < need:
         reason = (f"not shown: {n} school{'s' if n != 1 else ''} with results {what} and at least "
-                  f"{min_controls} matched comparison schools; at least {min_schools} are needed")
-        return EventPoint(k, nan, nan, nan, nan, n, pupils, False, reason, spread, few, int(borrowed[use].sum()),
-                          ctrl)
+                  f"{min_controls} matched comparison schools; at least {need} are needed")
+        if unweighed:
+            reason += f" ({unweighed} more have no pupil numbers in any year)"
+        return EventPoint(k, nan, nan, nan, nan, n, pupils, False, reason, **common)
     est, se = weighted_mean_se(att[use], w[use])
     half = _t(n) * se
-    return EventPoint(k, est, se, est - half, est + half, n, pupils, True, "", spread, few, int(borrowed[use].sum()),
-                      ctrl)
+    return EventPoint(k, est, se, est - half, est + half, n, pupils, True, "", **common)
 
 
 def _when(k: int) -> str:
@@ -318,13 +325,16 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
                     min_controls: int = MIN_CONTROLS, min_schools: int = MIN_SCHOOLS,
                     event_times: Sequence[int] = EVENT_TIMES, after: Sequence[int] = AFTER,
                     reference: int = REFERENCE, anticipation: int = ANTICIPATION,
+                    match_years: Sequence[int] = MATCH_YEARS,
                     missing_years: Sequence[int] = MISSING_YEARS) -> ImpactResult:
     """The event study of `treated` (urn → academic start year of joining) against not-yet- and never-joined schools.
 
     `candidates`: urn → its candidate comparison schools (its family); `first_joined`: urn → the year it first
     joined any group of this kind (absent or NaN: never). A treated school without a value in its reference year
     (k = −2, including one that falls in a missing year) is left out of everything and listed in `left_out`.
-    `panel` may be the long DataFrame (prepared here) or a `Panel` built once with `prepare_panel`."""
+    `panel` may be the long DataFrame (prepared here) or a `Panel` built once with `prepare_panel`.
+    `match_years`: the event times whose standardised values choose the nearest comparisons (the year being
+    estimated is never among them; the starting year stands in when nothing else is left)."""
     if isinstance(panel, pd.DataFrame):
         panel = prepare_panel(panel, missing_years=missing_years)
     items = sorted((int(u), int(g)) for u, g in treated.items())
@@ -346,11 +356,7 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
     gone = {lo.urn for lo in left}
     keep = np.array([u not in gone for u in t_urn], dtype=bool)
     t_urn, t_g, rows = t_urn[keep], t_g[keep], rows[keep]
-    # a treated school is never a never-joined comparison, even when the caller's first_joined forgot it
-    joined = {**{int(u): float(g) for u, g in treated.items()}, **{int(u): float(g) for u, g in first_joined.items()
-                                                                     if g == g}}
-    joined = {u: min(g, float(treated.get(u, g))) for u, g in joined.items()}
-    pairs = _pairs(panel, t_urn, candidates, joined)
+    pairs = _pairs(panel, t_urn, candidates, first_joined, treated)
 
     att_by_k: dict[int, np.ndarray] = {}
     w_by_k: dict[int, np.ndarray] = {}
@@ -362,7 +368,7 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
                                      "the starting point: every difference is measured from this year", None))
             continue
         att, counts = _att_at(panel, k, rows, t_g, pairs, reference=reference, controls=controls,
-                              min_controls=min_controls, anticipation=anticipation)
+                              min_controls=min_controls, anticipation=anticipation, match_years=match_years)
         w, borrowed = pupil_weights(panel, rows, t_g + k)
         few = int(((counts >= 0) & (counts < min_controls)).sum())
         att_by_k[k], w_by_k[k] = att, w
@@ -450,6 +456,11 @@ def _caveats(left: list[LeftOut], points: list[EventPoint], missing_years: Seque
         out.append(f"{len(left)} school{'s are' if len(left) != 1 else ' is'} left out because "
                    f"{'they have' if len(left) != 1 else 'it has'} no result two years before joining "
                    f"(some because that year had no published results).")
+    unweighed = max((p.no_pupils for p in points), default=0)
+    if unweighed:
+        out.append(f"{unweighed} school{'s have' if unweighed != 1 else ' has'} no pupil numbers in any year and "
+                   f"{'are' if unweighed != 1 else 'is'} left out of the pooled figures rather than counted as one "
+                   "pupil each.")
     borrowed = sum(p.borrowed for p in points)
     if borrowed:
         out.append(f"Pupil numbers were not known for {borrowed} school-year{'s' if borrowed != 1 else ''}; the "
@@ -487,3 +498,30 @@ def sentence(result: ImpactResult, measure_label: str, unit: str, polarity: Pola
     if result.pretrend_ok is None:
         text += " The years before joining could not be checked."
     return text
+
+
+def point_label(k: int | None, *, reference: int = REFERENCE) -> str:
+    """The words for an event time, as the chart's axis, the CSV and the CLI print it."""
+    if k is None:
+        return "the three years after joining (pooled)" if tuple(AFTER) == (1, 2, 3) else "after joining (pooled)"
+    text = _when(k)
+    if k == reference:
+        return f"{text} (starting point)"
+    return f"{text} (dip year, not used in the check)" if k == DIP else text
+
+
+def event_rows(result: ImpactResult) -> list[dict[str, object]]:
+    """One plain record per event time and one for the pooled after effect: the numbers behind the chart (CSV,
+    JSON, the CLI). Numbers not shown are None, never NaN, so every writer prints them as empty."""
+    def num(x: float) -> float | None:
+        return None if x != x else float(x)
+
+    rows = []
+    for p in (*result.points, result.after):
+        rows.append({"measure": result.measure, "k": p.k, "label": point_label(p.k), "estimate": num(p.estimate),
+                     "low": num(p.low), "high": num(p.high), "se": num(p.se), "schools": p.schools,
+                     "pupils": num(p.pupils), "shown": p.shown, "reason": p.reason,
+                     "spread_min": num(p.spread.low) if p.spread else None,
+                     "spread_median": num(p.spread.median) if p.spread else None,
+                     "spread_max": num(p.spread.high) if p.spread else None})
+    return rows
