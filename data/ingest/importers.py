@@ -200,6 +200,9 @@ def import_file(store: Store, path: str | Path, period: str | None = None, *, ac
         _check_own_year(table, batch, resolved, given=period is not None)
         _check_last_row(table, kind, batch)
         _check_batch(table, batch)
+        # the batch holds all the write needs: the text rows (a national KS2 file's are hundreds of MiB) go now,
+        # before the write's own frames and DuckDB's buffers are added to the peak
+        table.rows, table.lines = [], []
         with store.results_transaction() as cur:
             import_id = cur.execute("SELECT nextval('imports_seq')").fetchall()[0][0]
             # what the file replaces is kept so the import can be undone (data/ingest/undo.py); the demo's own files
