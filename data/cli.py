@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--method", choices=["pooled", "dfe_trust"], default="pooled",
                    help="group roll-up: pooled (default) or the DfE multi-academy-trust method")
 
+    im = sub.add_parser("impact", help="has joining a group made a difference? the event study of the schools that "
+                                       "joined it, against similar schools that had not (docs/method.md)")
+    im.add_argument("--group", metavar="ID_OR_NAME", required=True)
+    im.add_argument("--measure", required=True, help="a measure id, e.g. attainment8, ks2_rwm_expected")
+    im.add_argument("--support", action="store_true",
+                    help="instead: the schools that received support on the measure (an association, not proof)")
+    im.add_argument("--format", choices=["table", "json"], default="table")
+
     su = sub.add_parser("support", help="schools strong on a measure that could support a school")
     su.add_argument("--school", type=int, metavar="URN", required=True)
     su.add_argument("--measure", required=True)
@@ -337,6 +345,34 @@ def _print_table(card) -> None:
         print("Schools to watch:")
         for w in card.watchlist:
             print(f"  {w.urn} {w.name}: " + "; ".join(reason for _, reason in w.reasons))
+
+def _impact(args: argparse.Namespace) -> int:
+    from data.services.impact import group_impact, impact_json, support_impact
+
+    with _open() as store:
+        found = (support_impact if args.support else group_impact)(store, args.group, args.measure)
+    if args.format == "json":
+        json.dump(impact_json(found), sys.stdout, indent=2)
+        print()
+        return 0
+    r = found.result
+    print(f"{found.group_name} ({found.kind} {found.group_id}): {found.measure.label}, {found.about}")
+    print(f"{len(found.schools)} schools studied; comparison: similar schools not yet in any {found.kind}")
+    print(f"  differences in {found.unit}, by year relative to joining (0: the year it joined; -2: measured from)")
+    print(f"  {'year':>6} {'estimate':>9} {'95% interval':>22} {'schools':>8} {'pupils':>8}")
+    for p in (*r.points, r.after):
+        k = "after" if p.k is None else f"{p.k:+d}"
+        if p.shown:
+            interval = f"{p.low:+.2f} to {p.high:+.2f}"
+            print(f"  {k:>6} {p.estimate:>+9.2f} {interval:>22} {p.schools:>8} {round(p.pupils):>8}")
+        else:
+            print(f"  {k:>6} {'-':>9} {'-':>22} {p.schools:>8} {round(p.pupils):>8}  {p.reason}")
+    print(found.words)
+    print(f"Pre-join check: {r.pretrend_words}")
+    for c in r.caveats:
+        print(f"- {c}")
+    return 0
+
 
 def _support(args: argparse.Namespace) -> int:
     from dataclasses import asdict
@@ -677,6 +713,7 @@ def _move_state(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "demo": _demo, "import": _import, "info": _info, "scorecard": _scorecard, "support": _support,
+    "impact": _impact,
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
     "export-public": _export_public, "rebuild": _rebuild,
     "forget-period": _forget_period, "undo-import": _undo_import, "consent": _consent,

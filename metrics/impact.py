@@ -21,7 +21,7 @@ from metrics.registry import Polarity
 EVENT_TIMES = tuple(range(-3, 5))
 REFERENCE = -2  # not −1: the year before joining is the known pre-conversion dip (regression to the mean)
 DIP = -1
-MATCH_YEARS = (-3, -2)  # the pre-join years a comparison school is matched on
+MATCH_YEARS = (-3,)  # the pre-join year comparisons are matched on: never the starting year (regression to the mean)
 AFTER = (1, 2, 3)  # "the three years after joining"
 MISSING_YEARS = (2019, 2020)  # 2019/20 and 2020/21: no performance tables (exams cancelled)
 CONTROLS = 10

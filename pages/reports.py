@@ -23,6 +23,7 @@ from metrics.scorecard import Scorecard
 from metrics.text import markdown_text
 from ui.context import choose_group_and_period, current_viewer, group_card, registry, school_card
 from ui.frames import grid_frame, headline_rows
+from ui.impact import group_impact, impact_measures
 from ui.reports import board_report_pool, scorecard_downloads
 from ui.router import hand_over
 from ui.store import get_store
@@ -56,19 +57,30 @@ def _figures(card: Scorecard, reg: Registry) -> list[ReportFigure]:
     return out
 
 
-def _start(card: Scorecard, reg: Registry, key: str) -> None:
+def _impacts(card: Scorecard, group_id: int) -> list:
+    """A group's board report includes whether joining made a difference (the Impact page's numbers), per measure
+    the store has results for; a school's report does not."""
+    if card.subject.kind != "group":
+        return []
+    store, viewer = get_store(), current_viewer()
+    return [group_impact(store, viewer, group_id, m.id) for m in impact_measures(store, viewer, group_id)]
+
+
+def _start(card: Scorecard, reg: Registry, key: str, group_id: int) -> None:
     """Draw the figures now (quick) and leave the slow part, drawing them to images and the PDF, to the pool.
     A second click while this report is still being built does not start another."""
     running = st.session_state.get(KEY_JOBS, {}).get(key)
     if running is not None and not running.done:
         return
     figures = _figures(card, reg)
+    impacts = _impacts(card, group_id)
     store = get_store()
     data_date = data_as_of(store)
     note = DEMO_NOTE if store.is_demo() else None
 
     def build(progress: Progress) -> BoardReport:
-        return build_board_report(card, reg, figures, data_date=data_date, note=note, progress=progress)
+        return build_board_report(card, reg, figures, data_date=data_date, note=note, progress=progress,
+                                  impacts=impacts)
 
     st.session_state.setdefault(KEY_JOBS, {})[key] = BoardReportJob(build, board_report_pool())
 
@@ -131,11 +143,12 @@ st.caption("CSV: one row per measure, every figure in full (value, national, per
 st.subheader("Board report (PDF)")
 st.markdown("A report for governors and trustees: a title page with the method, the headline measures by "
             "perspective with levels in words, the level grid and trends of the flagged measures as charts, "
-            + ("the schools to watch and why" if card.subject.kind == "group" else "the flagged measures and why")
+            + ("whether joining the group made a difference, the schools to watch and why"
+               if card.subject.kind == "group" else "the flagged measures and why")
             + ", and a glossary of the levels.")
 job_key = f"{card.subject.kind}:{card.subject.id}:{period}"
 if st.button("Prepare the board report", key=KEY_PREPARE, icon=":material/picture_as_pdf:"):
-    _start(card, reg, job_key)
+    _start(card, reg, job_key, group_id)
 pending = st.session_state.get(KEY_JOBS, {}).get(job_key)
 pdf_name = report_file_name(card, "board-report", "pdf")
 if pending is not None and not pending.done:

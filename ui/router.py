@@ -57,6 +57,7 @@ SIMILAR = PageSpec("similar_schools.py", "Similar schools", ":material/diversity
 SUPPORT = PageSpec("support.py", "Support", ":material/volunteer_activism:")
 MEASURES = PageSpec("measures.py", "Measures and targets", ":material/tune:")
 REPORTS = PageSpec("reports.py", "Reports", ":material/description:")
+IMPACT = PageSpec("impact.py", "Impact of joining", ":material/insights:")
 DATA = PageSpec("data_import.py", "Data", ":material/upload_file:")
 ACCOUNTS = PageSpec("accounts.py", "Accounts", ":material/manage_accounts:")
 GROUPS = PageSpec("groups.py", "Groups", ":material/group_work:", url_path="groups")
@@ -69,10 +70,10 @@ PUBLIC_HOME = PageSpec("published_results.py", "Results for parents", url_path="
                        visibility="hidden")
 
 PAGES_BY_ROLE = {
-    Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, GROUPS, PUBLISH, HISTORY, PARENTS],
-    Role.GOVERNOR: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, PARENTS],
-    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, MEASURES, REPORTS, DATA, GROUPS, ACCOUNTS, PUBLISH, HISTORY,
-                 PARENTS],
+    Role.LEADER: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, IMPACT, MEASURES, REPORTS, GROUPS, PUBLISH, HISTORY, PARENTS],
+    Role.GOVERNOR: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, IMPACT, MEASURES, REPORTS, PARENTS],
+    Role.ADMIN: [OVERVIEW, SCHOOL, SIMILAR, SUPPORT, IMPACT, MEASURES, REPORTS, DATA, GROUPS, ACCOUNTS, PUBLISH,
+                 HISTORY, PARENTS],
     Role.PUBLIC: [PUBLIC_HOME, PARENTS],
 }
 

@@ -36,6 +36,7 @@ from data.demo.world import (
     SPE,
     _expit,
     _World,
+    joining_shift,
 )
 
 # ---------------------------------------------------------------------------------------------- yearly values
@@ -78,12 +79,13 @@ def _simulate_year(w: _World, y: int) -> pd.DataFrame:
     x = np.c_[s["zf"], s["ze"], s["zs"]]
     u, v, trend = s["u"].to_numpy(), s["v"].to_numpy(), s["trend"].to_numpy()
     drift = trend * (y - mid)
+    joining = joining_shift(w, y)  # what joining a trust did (data.demo.world: planted, for the Impact page)
 
     # ---- KS4: P8 from context + school effect + trend + noise; Att8 from context and P8 (NATIONAL_SHAPES).
-    p = x @ _B_P8 + np.sqrt(1 - _R2_P8) * (0.85 * u + drift + 0.5 * g(n))
+    p = x @ _B_P8 + np.sqrt(1 - _R2_P8) * (0.85 * u + drift + 0.5 * g(n)) + 0.3 * joining
     # bigger secondaries do a little better (pupils on roll correlates +0.3 with Att8)
     size = np.log(s["nor_base"].to_numpy()) - np.log(1000)
-    a = np.c_[x, p] @ _B_ATT8 + np.sqrt(1 - _R2_ATT8) * (0.62 * v + 0.62 * g(n) + 1.4 * size)
+    a = np.c_[x, p] @ _B_ATT8 + np.sqrt(1 - _R2_ATT8) * (0.62 * v + 0.62 * g(n) + 1.4 * size) + joining
     main4 = np.isin(phase, (SEC, ALL))  # P8 is relative to the nation each year: centre on mainstream schools
     p, a = p - p[main4].mean(), a - a[main4].mean()
     special = phase == SPE
@@ -115,8 +117,8 @@ def _simulate_year(w: _World, y: int) -> pd.DataFrame:
     d["att8_dis"] = np.clip(d["att8"] - 13 + 3 * g(n), 0.5, 85)
 
     # ---- KS2 (year 6).
-    k = x @ _B_KS2 + np.sqrt(1 - _R2_KS2) * (0.8 * u + drift + 0.6 * g(n))
-    q = x @ _B_PROG + np.sqrt(1 - _R2_PROG) * (0.8 * u + drift + 0.6 * g(n))
+    k = x @ _B_KS2 + np.sqrt(1 - _R2_KS2) * (0.8 * u + drift + 0.6 * g(n)) + joining
+    q = x @ _B_PROG + np.sqrt(1 - _R2_PROG) * (0.8 * u + drift + 0.6 * g(n)) + 0.5 * joining
     main2 = np.isin(phase, (PRI, ALL))
     k, q = k - k[main2].mean(), q - q[main2].mean()
     ks2 = s["has_ks2"].to_numpy() & present & (since >= 6)
@@ -155,7 +157,7 @@ def _simulate_year(w: _World, y: int) -> pd.DataFrame:
     zb_sec = np.c_[x, p, a] @ _B_ABS + np.sqrt(1 - _R2_ABS) * (0.6 * s["abs_u"].to_numpy() + 0.8 * g(n))
     zb_pri = 0.42 * x[:, 0] - 0.14 * x[:, 1] + 0.12 * x[:, 2] - 0.3 * k + 0.8 * (
         0.6 * s["abs_u"].to_numpy() + 0.8 * g(n))
-    zb = np.where(np.isin(phase, (SEC, ALL)), zb_sec, zb_pri)
+    zb = np.where(np.isin(phase, (SEC, ALL)), zb_sec, zb_pri) - joining
     med = np.array([4.0, 5.5, 5.1, 10.1, 33.0, 4.0])[phase]
     sig = np.array([0.22, 0.22, 0.22, 0.25, 0.3, 0.22])[phase]
     perctot = np.clip(med * np.exp(sig * zb) * ABSENCE_FACTOR.get(y, 1.0), 0.8, 75)

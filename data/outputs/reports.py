@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from data.db.store import Store
+from data.services.impact import GroupImpact
 from metrics.numbers import DEFAULT_FORMAT, NumberFormat
 from metrics.registry import Measure, Perspective, Registry
 from metrics.scorecard import INSUFFICIENT, LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow
@@ -391,7 +392,8 @@ def data_as_of(store: Store) -> str | None:
 def build_board_report(card: Scorecard, registry: Registry, figures: Sequence[ReportFigure] = (), *,
                        data_date: str | None = None, note: str | None = None,
                        progress: Callable[[str, float], None] | None = None,
-                       render: Callable[..., bytes] | None = None, compress: bool = True) -> BoardReport:
+                       render: Callable[..., bytes] | None = None, compress: bool = True,
+                       impacts: Sequence[GroupImpact] = ()) -> BoardReport:
     """The board report as PDF bytes, drawing each figure to PNG first (slow: a browser per chart).
 
     Meant to run outside the page rerun (a background thread): `progress(message, fraction)` reports as it
@@ -417,7 +419,7 @@ def build_board_report(card: Scorecard, registry: Registry, figures: Sequence[Re
             missing.append(fig.title)
     say("Setting out the pages", 0.9)
     pdf = board_pdf(card, registry, images, data_date=data_date, note=note,
-                    charts_missing=len(missing) > 0, compress=compress)
+                    charts_missing=len(missing) > 0, compress=compress, impacts=impacts)
     say("Ready", 1.0)
     return BoardReport(pdf, len(images), tuple(missing), problem, detail)
 
@@ -514,10 +516,10 @@ class _Doc:
 
 def board_pdf(card: Scorecard, registry: Registry, images: Sequence[tuple[ReportFigure, bytes]] = (), *,
               data_date: str | None = None, note: str | None = None, charts_missing: bool = False,
-              compress: bool = True) -> bytes:
+              compress: bool = True, impacts: Sequence[GroupImpact] = ()) -> bytes:
     """The board report's pages: a title page (who, which year, the data's date, the method), the headline
-    measures by perspective, the level grid and trend charts (when drawn), the watch list with its reasons and a
-    glossary of the levels."""
+    measures by perspective, the level grid and trend charts (when drawn), whether joining the group made a
+    difference (a group's, when `impacts` are given), the watch list with its reasons and a glossary of the levels."""
     subject = card.subject
     is_group = subject.kind == "group"
     title = f"Board report: {subject.name}, {card.period}"
@@ -584,6 +586,9 @@ def board_pdf(card: Scorecard, registry: Registry, images: Sequence[tuple[Report
         doc.heading("Charts", size=14)
         doc.text(NO_CHARTS)
 
+    if impacts:
+        _impact_pages(doc, impacts)
+
     doc.page()
     doc.heading("Measures to watch" + (" across the group" if is_group else ""))
     doc.text(FLAG_METHOD, size=9)
@@ -610,6 +615,37 @@ def board_pdf(card: Scorecard, registry: Registry, images: Sequence[tuple[Report
     doc.text(LEVEL_METHOD, size=9)
     doc.table(["Level", "What it means"], [[w, m] for w, m in LEVEL_MEANINGS], (45, 135))
     return doc.output()
+
+
+def impact_table(impacts: Sequence[GroupImpact]) -> list[list[str]]:
+    """One line per measure: its pooled difference after joining, the interval, what it rests on and its reading."""
+    body = []
+    for imp in impacts:
+        a, r = imp.result.after, imp.result
+        if a.shown:
+            effect, interval = f"{a.estimate:+.2f} {imp.unit}", f"{a.low:+.2f} to {a.high:+.2f}"
+        else:
+            effect, interval = "not shown", "too few schools"
+        reading = {"not reliable": "not reliable (differed before joining)",
+                   "not checked": "years before joining not checked"}.get(r.verdict, "fair comparison")
+        body.append([imp.measure.label, effect, interval, f"{a.schools} ({round(a.pupils):,} pupils)", reading])
+    return body
+
+
+def _impact_pages(doc: _Doc, impacts: Sequence[GroupImpact]) -> None:
+    doc.page()
+    doc.heading("Has joining made a difference?")
+    doc.text(f"{impacts[0].group_name}: how each measure changed for the schools that joined it, beside similar "
+             "schools that had not yet joined a group of the same kind, from two years before joining to the three "
+             "years after (docs/method.md). An association, not proof.", size=9)
+    doc.table(["Measure", "Difference after joining", "95% interval", "Schools", "Reading"], impact_table(impacts),
+              (62, 34, 32, 28, 34))
+    doc.pdf.ln(2)
+    for imp in impacts:
+        doc.text(f"- {imp.words}", size=9)
+    doc.heading("What this can and cannot show", size=11, space=1)
+    for caveat in impacts[0].result.caveats[:5]:  # the method's own; each measure's counts are in its line above
+        doc.text(f"- {caveat}", size=9)
 
 
 # ------------------------------------------------------------------------------------------------ running it

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from data.db.store import Store, StoreInfo
-from data.services import governance, imports, pupil_groups, schools
+from data.services import governance, impact, imports, pupil_groups, schools
 from data.services import groups as groups_svc
 from data.services import local_measures as local_measures_svc
 from data.services.access import (
@@ -213,6 +213,23 @@ def _require_measures(store: Store, viewer: Viewer, measure_ids: Sequence[str], 
         raise AccessDenied(f"Unknown measure {hidden[0]!r} (or one of another group's own measures).")
 
 
+def group_impact(store: Store, viewer: Viewer, group_id: int, measure: str) -> impact.GroupImpact:
+    """The event study of the group's joiners on a measure (staff of the group only: it names its schools and
+    their effects, which are the group's business until published)."""
+    return impact.group_impact(store, require_group(store, viewer, group_id), measure)
+
+
+def support_impact(store: Store, viewer: Viewer, group_id: int, measure: str) -> impact.GroupImpact:
+    """The same comparison for the group's schools that received support on the measure (its support ledger)."""
+    return impact.support_impact(store, require_group(store, viewer, group_id), measure)
+
+
+def impact_measures(store: Store, viewer: Viewer, group_id: int) -> list[Measure]:
+    """The measures the Impact page offers for the group (those the store has results for)."""
+    require_group(store, viewer, group_id)
+    return impact.impact_measures(store)
+
+
 def similar_schools(store: Store, viewer: Viewer, urn: int, *, weights: Mapping[str, float] | None = None,
                     size: int = DEFAULT_FAMILY_SIZE, period: str | None = None,
                     same_kind: bool = True) -> pd.DataFrame:
@@ -299,7 +316,9 @@ READS = {
                    "similar_schools", "school_values", "partners", "store_info", "import_log", "audit_log",
                    # issue 13: pupil groups and the disadvantage gap; partners strong on disadvantaged pupils
                    "disadvantage", "pupil_group_view", "pupil_group_measures", "gap_targets",
-                   "pupil_group_partner_measures"],
+                   "pupil_group_partner_measures",
+                   # issue 15: has joining made a difference (and the support received)
+                   "group_impact", "support_impact", "impact_measures"],
     "data.services.governance": ["applicable_measures", "uploadable_measures", "local_values", "upload_template",
                         "check_definition", "check_upload", "can_edit_scorecard"],
     "data.services.support_log": ["support_records", "support_balance"],

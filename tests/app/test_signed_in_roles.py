@@ -20,12 +20,12 @@ from data.services.publications import publish
 from metrics.text import markdown_text
 
 PASSWORD = "correct horse battery"
-ALL_PAGES = {"group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports",
+ALL_PAGES = {"group_overview", "school_scorecard", "similar_schools", "support", "impact", "measures", "reports",
              "data_import", "accounts", "publish", "change_history", "published_results", "groups"}
 PAGES = {
     "leader": ALL_PAGES - {"data_import", "accounts"},
     # governors read Similar schools and Support too (issue 11 point 12), without the forms that record support
-    "governor": {"group_overview", "school_scorecard", "similar_schools", "support", "measures", "reports",
+    "governor": {"group_overview", "school_scorecard", "similar_schools", "support", "impact", "measures", "reports",
                  "published_results"},
     "admin": ALL_PAGES,
 }

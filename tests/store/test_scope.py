@@ -228,6 +228,28 @@ def case_disadvantage(w: World) -> None:  # issue 13
     denied(lambda: scope.disadvantage(w.store, PUBLIC, group=w.a, period=w.period))
 
 
+def case_group_impact(w: World) -> None:  # issue 15
+    mine = scope.group_impact(w.store, w.leader(w.a), w.a, "attainment8")
+    assert mine.group_id == w.a and mine.measure.id == "attainment8"
+    assert scope.group_impact(w.store, w.governor(w.b), w.b, "attainment8").group_id == w.b
+    assert scope.group_impact(w.store, ADMIN, w.b, "attainment8").group_id == w.b
+    denied(lambda: scope.group_impact(w.store, w.leader(w.a), w.b, "attainment8"))
+    denied(lambda: scope.group_impact(w.store, PUBLIC, w.a, "attainment8"))
+
+
+def case_support_impact(w: World) -> None:  # issue 15
+    assert scope.support_impact(w.store, w.leader(w.a), w.a, "attainment8").group_id == w.a
+    denied(lambda: scope.support_impact(w.store, w.leader(w.a), w.b, "attainment8"))
+    denied(lambda: scope.support_impact(w.store, PUBLIC, w.a, "attainment8"))
+
+
+def case_impact_measures(w: World) -> None:  # issue 15
+    ids = [m.id for m in scope.impact_measures(w.store, w.leader(w.a), w.a)]
+    assert "attainment8" in ids and "ks2_rwm_expected" in ids and "pupils" not in ids
+    denied(lambda: scope.impact_measures(w.store, w.leader(w.a), w.b))
+    denied(lambda: scope.impact_measures(w.store, PUBLIC, w.a))
+
+
 def case_pupil_group_view(w: World) -> None:  # issue 13
     mid = scope.pupil_group_measures(w.store, w.leader(w.a), w.period, school=w.shared)[0]
     view = scope.pupil_group_view(w.store, w.leader(w.a), school=w.shared, measure=mid, period=w.period)
