@@ -347,7 +347,8 @@ def _print_table(card) -> None:
             print(f"  {w.urn} {w.name}: " + "; ".join(reason for _, reason in w.reasons))
 
 def _impact(args: argparse.Namespace) -> int:
-    from data.services.impact import group_impact, impact_json, support_impact
+    from data.services.impact import group_impact, support_impact
+    from metrics.impact import impact_json
 
     with _open() as store:
         found = (support_impact if args.support else group_impact)(store, args.group, args.measure)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics.registry import Polarity
+from metrics.registry import Measure, Polarity
+from metrics.timeline import period_of
 
 EVENT_TIMES = tuple(range(-3, 5))
 REFERENCE = -2  # not −1: the year before joining is the known pre-conversion dip (regression to the mean)
@@ -525,3 +526,74 @@ def event_rows(result: ImpactResult) -> list[dict[str, object]]:
                      "spread_median": num(p.spread.median) if p.spread else None,
                      "spread_max": num(p.spread.high) if p.spread else None})
     return rows
+
+
+# ------------------------------------------------------------------------------------- a group's event study
+
+
+@dataclass(frozen=True)
+class GroupImpact:
+    """The event study of one group's joiners on one measure, with who they are."""
+
+    group_id: int
+    group_name: str
+    kind: str
+    measure: Measure
+    result: ImpactResult
+    schools: tuple[tuple[int, str, int], ...]  # (urn, name, academic start year it joined), every joiner studied
+    about: str  # what was compared, in words ("schools that joined the trust" / "schools that received support")
+
+    @property
+    def unit(self) -> str:
+        """What the differences are counted in: percentage points for a rate, else points of the score."""
+        return "percentage points" if self.measure.unit == "%" else "points"
+
+    @property
+    def words(self) -> str:
+        """The pooled effect in a sentence (metrics.impact.sentence), judged by the measure's polarity."""
+        m = self.measure
+        return sentence(self.result, m.label, self.unit, m.polarity, decimals=2 if m.id == "progress8" else 1)
+
+
+def event_frame(impact: GroupImpact) -> pd.DataFrame:
+    """The numbers behind the chart, one row per year relative to joining and one for the pooled effect (the CSV)."""
+    rows = []
+    for p in (*impact.result.points, impact.result.after):
+        rows.append({"measure": impact.measure.id, "relative_year": "after (+1 to +3)" if p.k is None else p.k,
+                     "academic_years": "" if p.k is None else _years(impact, p.k), "shown": p.shown,
+                     "estimate": p.estimate if p.shown else None, "low": p.low if p.shown else None,
+                     "high": p.high if p.shown else None, "schools": p.schools, "pupils": round(p.pupils),
+                     "note": p.reason})
+    return pd.DataFrame(rows)
+
+
+def _years(impact: GroupImpact, k: int) -> str:
+    years = sorted({g + k for _u, _n, g in impact.schools})
+    return ", ".join(period_of(y) for y in years)
+
+
+def _point_json(p: EventPoint) -> dict:
+    shown = p.shown
+    return {"relative_year": p.k, "shown": shown, "estimate": p.estimate if shown else None,
+            "low": p.low if shown else None, "high": p.high if shown else None,
+            "se": p.se if shown and p.se == p.se else None, "schools": p.schools, "pupils": round(p.pupils),
+            "note": p.reason or None}
+
+
+def impact_json(impact: GroupImpact) -> dict:
+    """The CLI's JSON: per relative year the estimate, its interval, the schools and pupils it rests on; the pooled
+    effect; the pre-join check; the caveats; the schools studied and those left out."""
+    r = impact.result
+    after = {e.urn: e.att_after for e in r.per_school if e.att_after == e.att_after}  # NaN: none after joining
+    return {
+        "group": {"id": impact.group_id, "name": impact.group_name, "kind": impact.kind},
+        "measure": impact.measure.id, "label": impact.measure.label, "unit": impact.unit, "about": impact.about,
+        "event_study": [_point_json(p) for p in r.points],
+        "pooled_effect": {**_point_json(r.after), "relative_years": "+1 to +3", "words": impact.words},
+        "pretrend": {"verdict": r.verdict, "words": r.pretrend_words,
+                     "p_value": r.pretrend_p if r.pretrend_p == r.pretrend_p else None},
+        "caveats": list(r.caveats),
+        "schools": [{"urn": u, "name": n, "joined": period_of(g), "effect_after": after.get(u)}
+                    for u, n, g in impact.schools],
+        "left_out": [{"urn": x.urn, "reason": x.reason} for x in r.left_out],
+    }

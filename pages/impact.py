@@ -12,7 +12,7 @@ import streamlit as st
 from charts.impact import year_words
 from data.db.errors import StoreError
 from data.services.access import AccessDenied
-from data.services.impact import GroupImpact, event_frame
+from metrics.impact import GroupImpact, event_frame
 from metrics.registry import Polarity
 from metrics.text import markdown_text
 from ui.context import choose_group, current_viewer, group_options

@@ -12,7 +12,7 @@ from charts.impact import impact_figure
 from data.db.store import Store
 from data.services import scope
 from data.services.access import Viewer
-from data.services.impact import GroupImpact, event_frame
+from metrics.impact import GroupImpact, event_frame
 from metrics.registry import Measure
 
 

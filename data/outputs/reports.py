@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from data.db.store import Store
-from data.services.impact import GroupImpact
+from metrics.impact import GroupImpact
 from metrics.numbers import DEFAULT_FORMAT, NumberFormat
 from metrics.registry import Measure, Perspective, Registry
 from metrics.scorecard import INSUFFICIENT, LEVELS, LOCAL_ONLY, NOT_JUDGED, Scorecard, ScorecardRow

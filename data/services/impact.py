@@ -10,48 +10,24 @@ Unscoped: pages read through data.services.scope, which checks who may see the g
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
-from metrics.impact import REFERENCE, EventPoint, ImpactResult, LeftOut, Panel, estimate_impact, prepare_panel, sentence
 
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.services import groups as groups_svc
 from data.services import schools
+from metrics.impact import REFERENCE, GroupImpact, ImpactResult, LeftOut, Panel, estimate_impact, prepare_panel
 from metrics.registry import Measure, load_registry
-from metrics.timeline import period_of, start_year
+from metrics.timeline import start_year
 
 # The measures the question is asked of (issue 15): national outcomes with a value every year they are published
 IMPACT_MEASURES = ("attainment8", "progress8", "basics_94", "basics_95", "ks2_rwm_expected", "overall_absence",
                    "persistent_absence")
 NEVER = float("nan")
 BEFORE_RECORDS = -10_000.0  # a membership with no start date: in the group since before any results (never a control)
-
-
-@dataclass(frozen=True)
-class GroupImpact:
-    """The event study of one group's joiners on one measure, with who they are."""
-
-    group_id: int
-    group_name: str
-    kind: str
-    measure: Measure
-    result: ImpactResult
-    schools: tuple[tuple[int, str, int], ...]  # (urn, name, academic start year it joined), every joiner studied
-    about: str  # what was compared, in words ("schools that joined the trust" / "schools that received support")
-
-    @property
-    def unit(self) -> str:
-        """What the differences are counted in: percentage points for a rate, else points of the score."""
-        return "percentage points" if self.measure.unit == "%" else "points"
-
-    @property
-    def words(self) -> str:
-        """The pooled effect in a sentence (metrics.impact.sentence), judged by the measure's polarity."""
-        m = self.measure
-        return sentence(self.result, m.label, self.unit, m.polarity, decimals=2 if m.id == "progress8" else 1)
 
 
 def academic_year(day: date | str) -> int:
@@ -222,23 +198,6 @@ def _who(store: Store, joined: Mapping[int, int]) -> tuple[tuple[int, str, int],
     return tuple((u, names.get(u, f"School {u}"), joined[u]) for u in urns)
 
 
-def event_frame(impact: GroupImpact) -> pd.DataFrame:
-    """The numbers behind the chart, one row per year relative to joining and one for the pooled effect (the CSV)."""
-    rows = []
-    for p in (*impact.result.points, impact.result.after):
-        rows.append({"measure": impact.measure.id, "relative_year": "after (+1 to +3)" if p.k is None else p.k,
-                     "academic_years": "" if p.k is None else _years(impact, p.k), "shown": p.shown,
-                     "estimate": p.estimate if p.shown else None, "low": p.low if p.shown else None,
-                     "high": p.high if p.shown else None, "schools": p.schools, "pupils": round(p.pupils),
-                     "note": p.reason})
-    return pd.DataFrame(rows)
-
-
-def _years(impact: GroupImpact, k: int) -> str:
-    years = sorted({g + k for _u, _n, g in impact.schools})
-    return ", ".join(period_of(y) for y in years)
-
-
 def impact_measures(store: Store) -> list[Measure]:
     """The measures the store has results for that the question is asked of, in IMPACT_MEASURES' order."""
     have = set(schools.kept(store, ("impact_have",), lambda: [r[0] for r in store.query(
@@ -255,31 +214,3 @@ def joiners_by_group(store: Store, kind: str | None = None) -> Sequence[tuple[in
         "FROM groups g JOIN memberships m USING (group_id) WHERE ? IS NULL OR g.kind = ? "
         "GROUP BY ALL ORDER BY n DESC, g.group_id", [kind, kind])
     return [(int(g), str(n), int(c)) for g, n, c in rows]
-
-
-
-def _point_json(p: EventPoint) -> dict:
-    shown = p.shown
-    return {"relative_year": p.k, "shown": shown, "estimate": p.estimate if shown else None,
-            "low": p.low if shown else None, "high": p.high if shown else None,
-            "se": p.se if shown and p.se == p.se else None, "schools": p.schools, "pupils": round(p.pupils),
-            "note": p.reason or None}
-
-
-def impact_json(impact: GroupImpact) -> dict:
-    """The CLI's JSON: per relative year the estimate, its interval, the schools and pupils it rests on; the pooled
-    effect; the pre-join check; the caveats; the schools studied and those left out."""
-    r = impact.result
-    after = {e.urn: e.att_after for e in r.per_school if e.att_after == e.att_after}  # NaN: none after joining
-    return {
-        "group": {"id": impact.group_id, "name": impact.group_name, "kind": impact.kind},
-        "measure": impact.measure.id, "label": impact.measure.label, "unit": impact.unit, "about": impact.about,
-        "event_study": [_point_json(p) for p in r.points],
-        "pooled_effect": {**_point_json(r.after), "relative_years": "+1 to +3", "words": impact.words},
-        "pretrend": {"verdict": r.verdict, "words": r.pretrend_words,
-                     "p_value": r.pretrend_p if r.pretrend_p == r.pretrend_p else None},
-        "caveats": list(r.caveats),
-        "schools": [{"urn": u, "name": n, "joined": period_of(g), "effect_after": after.get(u)}
-                    for u, n, g in impact.schools],
-        "left_out": [{"urn": x.urn, "reason": x.reason} for x in r.left_out],
-    }

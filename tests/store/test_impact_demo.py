@@ -16,7 +16,8 @@ from data import cli
 from data.db.store import Store
 from data.demo.build import build_demo
 from data.demo.world import PLANTED_EFFECTS, _build_world
-from data.services.impact import group_impact, impact_json
+from data.services.impact import group_impact
+from metrics.impact import impact_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_impact import independent  # noqa: E402 (the test's own pandas method, sharing nothing with metrics.impact)
