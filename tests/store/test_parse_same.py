@@ -3,13 +3,11 @@ before issue 14 gave (f244fb5's data/ingest/ees_results.py, run beside it) on th
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from history import module_at
 
 from data.demo.files import write_demo_files
 from data.ingest import ees_results
@@ -17,24 +15,12 @@ from data.ingest.formats import detect_kind
 from data.ingest.importers import _resolve_period
 from data.ingest.reading import read_table
 
-REPO = Path(__file__).resolve().parents[2]
 BEFORE = "f244fb5"  # the commit issue 14's work started from
 
 
 def _old_reader(tmp_path: Path):
     """The reader as it was before issue 14, loaded under its own name from git (skipped without the history)."""
-    done = subprocess.run(["git", "show", f"{BEFORE}:data/ingest/ees_results.py"], cwd=REPO, capture_output=True,
-                          text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"commit {BEFORE} is not in this checkout's history")
-    path = tmp_path / "ees_results_before.py"
-    path.write_text(done.stdout, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("ees_results_before", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ees_results_before"] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_at(BEFORE, "data/ingest/ees_results.py", "ees_results_before", tmp_path)
 
 
 def _group_rows(batch) -> list:

@@ -4,19 +4,16 @@ DfE files and on a hostile file: the same header, rows, lines and located proble
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import REALDATA
+from history import module_at
 
 from data.ingest import reading
 from data.ingest.formats import detect_kind
 from data.ingest.importers import _resolve_period, build_batch
 
-REPO = Path(__file__).resolve().parents[2]
 BEFORE = "6dc26dc"  # the commit before each distinct text was kept once
 
 REAL = sorted(p for p in REALDATA.rglob("*.csv") if p.stat().st_size < 50 * 1048576)
@@ -41,18 +38,7 @@ HOSTILE = (
 
 def _old_reading(tmp_path: Path):
     """data/ingest/reading.py as it was before, loaded under its own name from git (skipped without the history)."""
-    done = subprocess.run(["git", "show", f"{BEFORE}:data/ingest/reading.py"], cwd=REPO, capture_output=True,
-                          text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"commit {BEFORE} is not in this checkout's history")
-    path = tmp_path / "reading_before.py"
-    path.write_text(done.stdout, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("reading_before", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["reading_before"] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_at(BEFORE, "data/ingest/reading.py", "reading_before", tmp_path)
 
 
 def _shape(table) -> tuple:
