@@ -934,7 +934,8 @@ def _make_joining_effects(w: _World) -> None:
                 join[i] = _date(years[-3 + j % 2], 9)
         s["join"] = join
     joined_ay = np.array([_academic_year_of(j) if j else -1 for j in join])
-    during = (trust >= 0) & (joined_ay > years[0]) & (joined_ay <= years[-1])
+    # a demo of fewer than four years has no room for an event study: nothing is planted, its results as before
+    during = (trust >= 0) & (joined_ay > years[0]) & (joined_ay <= years[-1]) & (len(years) >= 4)
     w.trusts["join_effect"] = effect
     w.trusts["planted"] = planted
     s["joined_ay"] = np.where(during, joined_ay, -1)
