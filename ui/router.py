@@ -137,7 +137,8 @@ def _serve() -> None:
             pages = [*pages, *sign_in_first([s.page() for s in staff if s not in specs])]
         _RUNNING.page = True
         try:
-            chosen = st.navigation(pages)
+            # every page listed (the default folds all past the tenth behind "View more": an admin has 13)
+            chosen = st.navigation(pages, expanded=True)
             if asked is not None and (chosen.title, chosen.url_path) != (asked.title, asked.url_path):
                 st.switch_page(asked)  # the page file run directly, no address naming it (a test's run of the file)
             chosen.run()
