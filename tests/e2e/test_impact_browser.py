@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from serving import MAIN, launched_browser, running_server, wait_until_idle
 
+from data.db.store import Store
 from data.demo.build import build_demo
 from data.demo.world import PLANTED_EFFECTS, _build_world
 from metrics.registry import load_registry
@@ -19,18 +20,25 @@ MEASURE = "ks2_rwm_expected"
 
 
 @pytest.fixture(scope="module")
-def helping_trust() -> str:
+def helping_trust(demo: Path) -> str:
     """The name of the trust the demo plants a helping effect on (the largest planted effect), from its world."""
     trusts = _build_world(2000, 5, 20261126).trusts
-    return str(trusts.loc[trusts["planted"] == max(PLANTED_EFFECTS), "name"].iloc[0])
+    world = str(trusts.loc[trusts["planted"] == max(PLANTED_EFFECTS), "name"].iloc[0])  # GIAS's capitals
+    with Store(demo, read_only=True) as store:  # the name as the store (and the group chooser) spells it
+        return str(store.query("SELECT name FROM groups WHERE lower(name) = lower(?)", [world])[0][0])
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The demo at its own size (the planted effects need its years and its trusts), served."""
+def demo(tmp_path_factory) -> Path:
+    """The demo at its own size (the planted effects need its years and its trusts)."""
     db = tmp_path_factory.mktemp("impact_browser") / "jointly.duckdb"
     build_demo(db)
-    with running_server("serve.py", {"JOINTLY_DB": str(db)}) as (url, _pid):
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(demo: Path):
+    with running_server("serve.py", {"JOINTLY_DB": str(demo)}) as (url, _pid):
         yield url
 
 
@@ -51,6 +59,8 @@ def test_the_helping_trust_rose_and_it_is_drawn(server: str, browser, helping_tr
     main = page.locator(MAIN)
     assert main.locator("[data-testid='stSelectbox']").filter(has_text="Measure").locator("input").input_value() \
         == label
+    group = main.locator("[data-testid='stSelectbox']").filter(has_text="Group").first.locator("input").input_value()
+    assert group == helping_trust, group
     said = main.locator("[data-testid='stAlert']").first.inner_text()
     assert "rose" in said and "better" in said, said
     assert main.locator("[data-testid='stPlotlyChart'] svg.main-svg").count() >= 1
