@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
-from metrics.impact import REFERENCE, EventPoint, ImpactResult, LeftOut, Panel, estimate_impact, prepare_panel, sentence
 
 from data.db.errors import StoreError
 from data.db.store import Store
 from data.services import groups as groups_svc
 from data.services import schools
+from metrics.impact import REFERENCE, EventPoint, ImpactResult, LeftOut, Panel, estimate_impact, prepare_panel, sentence
 from metrics.registry import Measure, load_registry
 from metrics.timeline import period_of, start_year
 
