@@ -65,19 +65,22 @@ def impact_figure(points: pd.DataFrame, *, measure_label: str, unit: str, descri
                        zip(hidden["relative_year"], hidden["note"], strict=True)], hoverinfo="text"))
     fig.add_hline(y=0, line={"color": INK, "width": 1})
     fig.add_vline(x=-0.5, line={"color": MUTED, "width": 1, "dash": "dash"})
-    fig.add_annotation(x=-0.5, y=1, yref="paper", text="joined", showarrow=False, xanchor="left",
-                       font={"size": SMALL, "color": MUTED})
-    fig.add_annotation(x=REFERENCE_K, y=0, text="measured from", showarrow=False, yshift=-16,
+    fig.add_annotation(x=-0.5, y=1, yref="paper", text="joined", showarrow=False, xanchor="left", xshift=4,
                        font={"size": SMALL, "color": MUTED})
     if DIP_K in ks:
         fig.add_vrect(x0=DIP_K - 0.4, x1=DIP_K + 0.4, fillcolor=GRID, opacity=0.35, line_width=0, layer="below")
-        fig.add_annotation(x=DIP_K, y=0, yref="paper", text="dip year", showarrow=False, yshift=8,
-                           font={"size": SMALL, "color": MUTED})
-    fig.update_xaxes(tickmode="array", tickvals=ks, ticktext=[year_words(k) for k in ks],
+    # the starting year and the dip year say so under their tick: an annotation in the plot sat on the points' bars
+    fig.update_xaxes(tickmode="array", tickvals=ks, ticktext=[_tick(k) for k in ks],
                      title={"text": "Years relative to joining"})
     fig.update_yaxes(title={"text": plotly_text(f"Difference ({unit})")}, zeroline=False)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.3})
     return base_layout(fig, description=description, title=measure_label, height=height, top=48)
+
+
+def _tick(k: int) -> str:
+    """A tick's label: the year in words, and under it what the starting year and the dip year are."""
+    note = {REFERENCE_K: "(measured from)", DIP_K: "(dip year)"}.get(k)
+    return year_words(k) + (f"<br>{note}" if note else "")
 
 
 def _hover(k: int, est: float, lo: float, hi: float, n: int, unit: str) -> str:
