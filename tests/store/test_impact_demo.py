@@ -148,3 +148,37 @@ def test_bad_input_is_a_sentence_and_exit_code_2(full_demo: Path, monkeypatch, c
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
 
+
+
+def test_the_support_ledger_compares_the_schools_it_reached(full_demo: Path, planted: dict[float, str],
+                                                             tmp_path: Path) -> None:
+    """Support recorded on KS2 for eight of a trust's primaries (six first in 2023/24, two first in 2024/25 after a
+    record in another measure): they are the schools compared, each from the year its first KS2 support began, and
+    a school first supported on KS2 in another group is not this group's."""
+    import shutil
+
+    from data.services.access import Role, Viewer
+    from data.services.impact import support_impact
+    from data.services.support_log import record_support
+
+    path = tmp_path / "support.duckdb"
+    shutil.copy(full_demo, path)
+    for side in full_demo.parent.glob(full_demo.stem + ".state*"):
+        shutil.copy(side, tmp_path / side.name.replace(full_demo.stem, "support"))
+    with Store(path) as store:
+        gid = _find(store, planted[PLANTED_EFFECTS[2]])
+        members = [u for (u,) in store.query(
+            "SELECT m.urn FROM memberships m JOIN establishments e USING (urn) WHERE m.group_id = ? "
+            "AND e.phase = 'primary' ORDER BY m.urn", [gid])]
+        admin = Viewer(Role.ADMIN, None, "admin")
+        giver, takers = members[0], members[1:9]
+        for i, taker in enumerate(takers):
+            start = "2023-10-01" if i < 6 else "2024-10-01"
+            assert record_support(store, admin, group_id=gid, giver=giver, taker=taker, kind="peer_review",
+                                  start_date=start, end_date=None, hours=6, measure=MEASURE) == []
+        assert record_support(store, admin, group_id=gid, giver=giver, taker=takers[0], kind="cpd",
+                              start_date="2022-10-01", end_date=None, hours=3, measure="attainment8") == []
+        found = support_impact(store, gid, MEASURE)
+    assert [(u, g) for u, _n, g in found.schools] == [(u, 2023 if i < 6 else 2024) for i, u in enumerate(takers)]
+    assert found.about.startswith("schools that received support on ")
+    assert len(found.result.points) == 8 and found.result.after.schools <= len(takers)
