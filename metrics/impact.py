@@ -349,10 +349,10 @@ def estimate_impact(panel: Panel | pd.DataFrame, treated: Mapping[int, int], can
         if r < 0:
             left.append(LeftOut(int(u), int(g), "no results for this measure"))
         elif int(g + reference) in set(missing_years):
-            left.append(LeftOut(int(u), int(g), f"its starting year ({_period(int(g + reference))}, two years "
+            left.append(LeftOut(int(u), int(g), f"its starting year ({period_of(int(g + reference))}, two years "
                                                 f"before joining) has no published results"))
         elif np.isnan(v):
-            left.append(LeftOut(int(u), int(g), f"no result in {_period(int(g + reference))}, two years before "
+            left.append(LeftOut(int(u), int(g), f"no result in {period_of(int(g + reference))}, two years before "
                                                 f"joining"))
     gone = {lo.urn for lo in left}
     keep = np.array([u not in gone for u in t_urn], dtype=bool)
@@ -435,12 +435,8 @@ def _pretrend(pre: list[EventPoint], att_by_k: Mapping[int, np.ndarray],
                   f"{_when(int(shown[0].k or 0))}), so the comparison is a fair one.", pval)
 
 
-def _period(start: int) -> str:
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def _caveats(left: list[LeftOut], points: list[EventPoint], missing_years: Sequence[int]) -> tuple[str, ...]:
-    gaps = " and ".join(_period(y) for y in sorted(missing_years))
+    gaps = " and ".join(period_of(y) for y in sorted(missing_years))
     out = [
         "Each school is compared from two years before it joined, not the year before: schools often join after "
         "a poor year, and measuring from that dip would make an ordinary recovery look like the group's doing. "
@@ -475,24 +471,35 @@ def _num(x: float, decimals: int = 1) -> str:
     return ("−" if x < 0 and float(text) != 0 else "") + text
 
 
+def reading(result: ImpactResult, polarity: Polarity | str) -> str:
+    """The pooled after effect in a word or two: 'too few schools', 'not reliable' (the pre-join check failed), 'no
+    clear difference' (the interval holds 0), else 'better' or 'worse' by the measure's polarity."""
+    a = result.after
+    if not a.shown:
+        return "too few schools"
+    if result.pretrend_ok is False:
+        return "not reliable"
+    if a.low <= 0 <= a.high:
+        return "no clear difference"
+    return "better" if (a.estimate > 0) == (Polarity(polarity) != Polarity.LOWER_BETTER) else "worse"
+
+
 def sentence(result: ImpactResult, measure_label: str, unit: str, polarity: Polarity | str,
              *, decimals: int = 1) -> str:
-    """The plain words for the pooled after effect, judged by the measure's polarity."""
+    """The plain words for the pooled after effect, as `reading` judges it."""
     a = result.after
     years = "three years" if tuple(AFTER) == (1, 2, 3) else "years"
-    if not a.shown:
+    judged = reading(result, polarity)
+    if judged == "too few schools":
         return f"There are too few schools to say whether joining made a difference to {measure_label} ({a.reason})."
-    if result.pretrend_ok is False:
+    if judged == "not reliable":
         return (f"Before joining, these schools' {measure_label} was already changing differently from similar "
                 f"schools', so the comparison is not reliable and no effect is claimed.")
     interval = f"{_num(a.low, decimals)} to {_num(a.high, decimals)}"
-    if a.low <= 0 <= a.high:
+    if judged == "no clear difference":
         return (f"In the {years} after joining, there is no clear difference between these schools' {measure_label} "
                 f"and that of similar schools that had not joined: the interval {interval} {unit} includes zero.")
-    up = a.estimate > 0
-    better = up == (Polarity(polarity) != Polarity.LOWER_BETTER)
-    verb = "rose" if up else "fell"
-    judged = "better" if better else "worse"
+    verb = "rose" if a.estimate > 0 else "fell"
     text = (f"In the {years} after joining, these schools' {measure_label} {verb} by "
             f"{_num(abs(a.estimate), decimals)} {unit} more than similar schools that had not joined ({judged}); "
             f"the interval is {interval}.")
@@ -556,15 +563,16 @@ class GroupImpact:
 
 
 def event_frame(impact: GroupImpact) -> pd.DataFrame:
-    """The numbers behind the chart, one row per year relative to joining and one for the pooled effect (the CSV)."""
-    rows = []
-    for p in (*impact.result.points, impact.result.after):
-        rows.append({"measure": impact.measure.id, "relative_year": "after (+1 to +3)" if p.k is None else p.k,
-                     "academic_years": "" if p.k is None else _years(impact, p.k), "shown": p.shown,
-                     "estimate": p.estimate if p.shown else None, "low": p.low if p.shown else None,
-                     "high": p.high if p.shown else None, "schools": p.schools, "pupils": round(p.pupils),
-                     "note": p.reason})
-    return pd.DataFrame(rows)
+    """The numbers behind the chart (event_rows), one row per year relative to joining and one for the pooled effect,
+    with the academic years each relative year stands for: the page's table and its CSV."""
+    rows = event_rows(impact.result)
+    return pd.DataFrame({
+        "measure": impact.measure.id,
+        "relative_year": ["after (+1 to +3)" if r["k"] is None else r["k"] for r in rows],
+        "academic_years": ["" if r["k"] is None else _years(impact, r["k"]) for r in rows],
+        "shown": [r["shown"] for r in rows],
+        **{c: [r[c] for r in rows] for c in ("estimate", "low", "high", "schools")},
+        "pupils": [round(r["pupils"] or 0) for r in rows], "note": [r["reason"] for r in rows]})
 
 
 def _years(impact: GroupImpact, k: int) -> str:
@@ -572,12 +580,11 @@ def _years(impact: GroupImpact, k: int) -> str:
     return ", ".join(period_of(y) for y in years)
 
 
-def _point_json(p: EventPoint) -> dict:
-    shown = p.shown
-    return {"relative_year": p.k, "shown": shown, "estimate": p.estimate if shown else None,
-            "low": p.low if shown else None, "high": p.high if shown else None,
-            "se": p.se if shown and p.se == p.se else None, "schools": p.schools, "pupils": round(p.pupils),
-            "note": p.reason or None}
+def _point_json(row: Mapping[str, object]) -> dict:
+    """An event_rows record as the CLI's JSON writes it."""
+    return {"relative_year": row["k"], "shown": row["shown"], "estimate": row["estimate"], "low": row["low"],
+            "high": row["high"], "se": row["se"], "schools": row["schools"], "pupils": round(row["pupils"] or 0),
+            "note": row["reason"] or None}
 
 
 def impact_json(impact: GroupImpact) -> dict:
@@ -585,11 +592,12 @@ def impact_json(impact: GroupImpact) -> dict:
     effect; the pre-join check; the caveats; the schools studied and those left out."""
     r = impact.result
     after = {e.urn: e.att_after for e in r.per_school if e.att_after == e.att_after}  # NaN: none after joining
+    *points, pooled = event_rows(r)
     return {
         "group": {"id": impact.group_id, "name": impact.group_name, "kind": impact.kind},
         "measure": impact.measure.id, "label": impact.measure.label, "unit": impact.unit, "about": impact.about,
-        "event_study": [_point_json(p) for p in r.points],
-        "pooled_effect": {**_point_json(r.after), "relative_years": "+1 to +3", "words": impact.words},
+        "event_study": [_point_json(p) for p in points],
+        "pooled_effect": {**_point_json(pooled), "relative_years": "+1 to +3", "words": impact.words},
         "pretrend": {"verdict": r.verdict, "words": r.pretrend_words,
                      "p_value": r.pretrend_p if r.pretrend_p == r.pretrend_p else None},
         "caveats": list(r.caveats),

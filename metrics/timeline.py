@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
@@ -43,6 +44,11 @@ def is_period(text: object) -> bool:
     except TimelineError:
         return False
     return True
+
+
+def academic_year_of(day: date) -> int:
+    """The academic year (its start year) a day falls in: 1 September to 31 August."""
+    return day.year if day.month >= 9 else day.year - 1
 
 
 def period_of(year: int) -> str:

@@ -12,10 +12,10 @@ import streamlit as st
 from charts.impact import year_words
 from data.db.errors import StoreError
 from data.services.access import AccessDenied
-from metrics.impact import GroupImpact, event_frame
-from metrics.registry import Polarity
+from metrics.impact import GroupImpact, event_frame, reading
 from metrics.text import markdown_text
-from ui.context import choose_group, current_viewer, group_options
+from metrics.timeline import period_of
+from ui.context import choose_group, current_viewer
 from ui.impact import group_impact, impact_chart, impact_measures
 from ui.router import hand_over
 from ui.store import get_store
@@ -25,19 +25,6 @@ hand_over()  # a deep link to a fresh server runs this file directly: the router
 KEY_MEASURE = "impact_measure"
 
 
-def _verdict(found: GroupImpact) -> str:
-    """'better', 'worse', 'no clear difference', 'not reliable' or 'too few': the pooled effect in one word or two."""
-    r, a = found.result, found.result.after
-    if not a.shown:
-        return "too few schools"
-    if r.pretrend_ok is False:
-        return "not reliable"
-    if a.low <= 0 <= a.high:
-        return "no clear difference"
-    up = a.estimate > 0
-    return "better" if up == (found.measure.polarity != Polarity.LOWER_BETTER) else "worse"
-
-
 def _number(x: float) -> str:
     return "–" if x is None or not math.isfinite(x) else f"{x:+.2f}"
 
@@ -45,7 +32,7 @@ def _number(x: float) -> str:
 def _say(found: GroupImpact) -> None:
     """The sentence, in a box whose colour and icon repeat its words (never the only cue)."""
     words = markdown_text(found.words)
-    verdict = _verdict(found)
+    verdict = reading(found.result, found.measure.polarity)
     if verdict == "better":
         st.success(words, icon=":material/trending_up:")
     elif verdict == "worse":
@@ -64,7 +51,7 @@ def _rests_on(found: GroupImpact) -> None:
     studied = pd.DataFrame({
         "School": [n for _u, n, _g in found.schools],
         "URN": [u for u, _n, _g in found.schools],
-        "Joined": [f"{g}/{(g + 1) % 100:02d}" for _u, _n, g in found.schools],
+        "Joined": [period_of(g) for _u, _n, g in found.schools],
         f"Its own difference after joining ({found.unit})": [
             _number(after.get(u, float("nan"))) for u, _n, _g in found.schools],
     })
@@ -96,7 +83,6 @@ except (AccessDenied, StoreError) as problem:
     st.info(markdown_text(problem.title[:1].upper() + problem.title[1:] + "."))
     st.stop()
 
-name = group_options(store, viewer).get(group_id, found.group_name)
 st.subheader(f"{by_id[mid].label}: the schools that joined", anchor=False)
 _say(found)
 st.plotly_chart(impact_chart(store, viewer, group_id, mid), config={"displayModeBar": False},
@@ -138,7 +124,7 @@ except (AccessDenied, StoreError) as problem:
     st.info(markdown_text(problem.title[:1].upper() + problem.title[1:] + "."))
     st.stop()
 if not support.schools:
-    st.info(markdown_text(f"No support on {by_id[mid].label} is recorded for the schools of {name}."))
+    st.info(markdown_text(f"No support on {by_id[mid].label} is recorded for the schools of {found.group_name}."))
 else:
     _say(support)
     st.plotly_chart(impact_chart(store, viewer, group_id, mid, support=True), config={"displayModeBar": False},

@@ -4,7 +4,6 @@ never changed (a frozen result; a figure st.plotly_chart copies; a caller gets a
 
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -36,11 +35,6 @@ def _figure(_store: Store, generation: int, viewer: Viewer, group_id: int, measu
 
 def impact_chart(store: Store, viewer: Viewer, group_id: int, measure: str, *, support: bool = False) -> go.Figure:
     return _figure(store, store.generation, viewer.scope, int(group_id), measure, support)
-
-
-def impact_table(found: GroupImpact) -> pd.DataFrame:
-    """The numbers behind the chart, as the page and the CSV show them."""
-    return event_frame(found)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from metrics.timeline import academic_year_of
 
 if TYPE_CHECKING:
     pass
@@ -865,8 +868,8 @@ def _build_world(schools: int, years: int, seed: int) -> _World:
 
 
 def _academic_year_of(iso: str) -> int:
-    """The academic year (its start) a date falls in: 1 September to 31 August."""
-    return int(iso[:4]) - (int(iso[5:7]) < 9)
+    """The academic year (its start) an ISO date falls in (metrics.timeline.academic_year_of)."""
+    return academic_year_of(date.fromisoformat(iso))
 
 
 def _make_conversions(w: _World) -> None:
@@ -940,6 +943,14 @@ def _make_joining_effects(w: _World) -> None:
     w.trusts["planted"] = planted
     s["joined_ay"] = np.where(during, joined_ay, -1)
     s["join_effect"] = np.where(during, effect[np.maximum(trust, 0)], 0.0)
+
+
+def planted_trusts(schools: int = DEFAULT_SCHOOLS, years: int = DEFAULT_YEARS,
+                   seed: int = DEFAULT_SEED) -> dict[float, str]:
+    """The planted effect -> the name (as GIAS writes it) of the trust it is planted on, in the demo of that size
+    (empty for a demo too short to plant any)."""
+    t = _build_world(schools, years, seed).trusts
+    return {float(e): str(t.loc[t["planted"] == e, "name"].iloc[0]) for e in t["planted"].dropna().unique()}
 
 
 def joining_shift(w: _World, y: int) -> np.ndarray:

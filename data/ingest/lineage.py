@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from data.db.store import Store, registered
+from metrics.timeline import academic_year_of, period_of
 
 # Links whose successor may be the same school as its predecessor (a split never is; sixth-form links and
 # GIAS's "Other", "Closure", "Expansion" name a relation, not a succession).
@@ -82,9 +83,7 @@ def write_reasons(cur, reasons: pd.DataFrame) -> dict[str, int]:
 
 def _last_period_before(day: date) -> str:
     """The academic year holding the day before `day`: the last year an URN that handed over on `day` ran."""
-    d = day - timedelta(days=1)
-    start = d.year if d.month >= 9 else d.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
+    return period_of(academic_year_of(day - timedelta(days=1)))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from data.db.store import Store
 from metrics.periods import period_bounds, period_start_year
 from metrics.registry import load_registry
+from metrics.timeline import academic_year_of, period_of
 
 OK = "ok"
 WARNING = "warning"
@@ -156,8 +157,7 @@ def _membership_years(store: Store, kind: str) -> str:
 
 def _year_of(day) -> str:
     """The academic year (1 September to 31 August) a date falls in, as 2018/19."""
-    y = day.year if day.month >= 9 else day.year - 1
-    return f"{y}/{(y + 1) % 100:02d}"
+    return period_of(academic_year_of(day))
 
 
 def _groups_without_results(store: Store) -> list[Finding]:

@@ -9,9 +9,8 @@ Unscoped: pages read through data.services.scope, which checks who may see the g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date
 
 import pandas as pd
 
@@ -19,21 +18,15 @@ from data.db.errors import StoreError
 from data.db.store import Store
 from data.services import groups as groups_svc
 from data.services import schools
+from data.services.groups import Group
 from metrics.impact import REFERENCE, GroupImpact, ImpactResult, LeftOut, Panel, estimate_impact, prepare_panel
 from metrics.registry import Measure, load_registry
-from metrics.timeline import start_year
+from metrics.timeline import academic_year_of, start_year
 
 # The measures the question is asked of (issue 15): national outcomes with a value every year they are published
 IMPACT_MEASURES = ("attainment8", "progress8", "basics_94", "basics_95", "ks2_rwm_expected", "overall_absence",
                    "persistent_absence")
-NEVER = float("nan")
 BEFORE_RECORDS = -10_000.0  # a membership with no start date: in the group since before any results (never a control)
-
-
-def academic_year(day: date | str) -> int:
-    """The academic year (its start) a day falls in: 1 September to 31 August."""
-    d = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-    return d.year - (d.month < 9)
 
 
 def _panel_frame(store: Store, measure: str) -> pd.DataFrame:
@@ -76,7 +69,7 @@ def first_joined(store: Store, kind: str) -> dict[int, float]:
         rows = store.query(
             "SELECT m.urn, min(m.start_date), bool_or(m.start_date IS NULL) FROM memberships m "
             "JOIN groups g USING (group_id) WHERE g.kind = ? GROUP BY m.urn", [kind])
-        out = {int(u): BEFORE_RECORDS if undated or d is None else float(academic_year(d)) for u, d, undated in rows}
+        out = {int(u): BEFORE_RECORDS if undated or d is None else float(academic_year_of(d)) for u, d, undated in rows}
         for old, new in _successors(store).items():
             if new in out:
                 out[old] = min(out.get(old, out[new]), out[new])
@@ -111,13 +104,10 @@ def families_at(store: Store, treated: Mapping[int, int]) -> dict[int, list[int]
     return out
 
 
-def group_joiners(store: Store, group_id: int) -> tuple[dict[int, int], list[LeftOut]]:
+def group_joiners(store: Store, group: Group) -> tuple[dict[int, int], list[LeftOut]]:
     """The schools that joined the group on a known date (urn -> the academic year of joining), and those left out:
     a school already in another group of the kind before (it moved between groups: another question), or one with
     no start date."""
-    group = groups_svc.find_group(store, group_id)
-    if group is None:
-        raise StoreError(f"no group with id, code or exact name {group_id!r} in the store")
     rows = store.query("SELECT urn, min(start_date), bool_or(start_date IS NULL) FROM memberships "
                        "WHERE group_id = ? GROUP BY urn ORDER BY urn", [group.group_id])
     first = first_joined(store, group.kind)
@@ -127,7 +117,7 @@ def group_joiners(store: Store, group_id: int) -> tuple[dict[int, int], list[Lef
         if undated or d is None:
             left.append(LeftOut(int(u), 0, "no date of joining is recorded"))
             continue
-        g = academic_year(d)
+        g = academic_year_of(d)
         if first.get(int(u), g) < g:
             left.append(LeftOut(int(u), g, f"it was in another {group.kind} before it joined this one"))
             continue
@@ -144,7 +134,7 @@ def group_impact(store: Store, group: str | int, measure: str) -> GroupImpact:
     m = _measure(measure)
 
     def compute() -> GroupImpact:
-        joined, left = group_joiners(store, found.group_id)
+        joined, left = group_joiners(store, found)
         result = _estimate(store, m, joined, first_joined(store, found.kind))
         result = replace(result, left_out=tuple(left) + result.left_out)
         return GroupImpact(found.group_id, found.name, found.kind, m, result, _who(store, joined),
@@ -162,12 +152,12 @@ def support_impact(store: Store, group: str | int, measure: str) -> GroupImpact:
     m = _measure(measure)
 
     def compute() -> GroupImpact:
-        rows = store.query("SELECT taker_urn, group_id, min(start_date) FROM support_records WHERE measure = ? "
+        rows = store.query("SELECT taker_urn, group_id, min(start_date)::DATE FROM support_records WHERE measure = ? "
                            "GROUP BY taker_urn, group_id", [m.id])
         first: dict[int, float] = {}
         mine: dict[int, int] = {}
         for u, gid, d in rows:
-            y = academic_year(d)
+            y = academic_year_of(d)
             first[int(u)] = min(first.get(int(u), y), y)
             if int(gid) == found.group_id:
                 mine[int(u)] = min(mine.get(int(u), y), y)
@@ -205,12 +195,3 @@ def impact_measures(store: Store) -> list[Measure]:
         "(SELECT unnest(?::VARCHAR[]))", [list(IMPACT_MEASURES)])], lambda v: 512))
     registry = load_registry()
     return [registry.get(m) for m in IMPACT_MEASURES if m in have and m in registry]
-
-
-def joiners_by_group(store: Store, kind: str | None = None) -> Sequence[tuple[int, str, int]]:
-    """(group id, name, schools that joined on a known date) for every group (of a kind), most joiners first."""
-    rows = store.query(
-        "SELECT g.group_id, g.name, count(DISTINCT m.urn) FILTER (WHERE m.start_date IS NOT NULL) AS n "
-        "FROM groups g JOIN memberships m USING (group_id) WHERE ? IS NULL OR g.kind = ? "
-        "GROUP BY ALL ORDER BY n DESC, g.group_id", [kind, kind])
-    return [(int(g), str(n), int(c)) for g, n, c in rows]

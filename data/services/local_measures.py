@@ -28,6 +28,7 @@ from data.services import groups, schools
 from metrics.periods import PeriodError, parse_period
 from metrics.pupil_groups import BY_ID, PUPIL_GROUPS, is_total, plain
 from metrics.registry import Measure, Rollup, load_registry, parse_measure
+from metrics.timeline import academic_year_of, period_of
 from metrics.validation import Issue, validate_definitions
 
 FORM = "form"
@@ -114,9 +115,7 @@ class UploadResult:
 
 def current_period(today: dt.date | None = None) -> str:
     """The academic year (1 September to 31 August) that contains today."""
-    d = today or dt.date.today()
-    start = d.year if d.month >= 9 else d.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
+    return period_of(academic_year_of(today or dt.date.today()))
 
 
 def upload_template(measure: Measure | Mapping[str, object], *, urn: int | None = None,

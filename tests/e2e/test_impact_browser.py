@@ -11,7 +11,7 @@ from serving import MAIN, launched_browser, running_server, wait_until_idle
 
 from data.db.store import Store
 from data.demo.build import build_demo
-from data.demo.world import PLANTED_EFFECTS, _build_world
+from data.demo.world import PLANTED_EFFECTS, planted_trusts
 from metrics.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +22,7 @@ MEASURE = "ks2_rwm_expected"
 @pytest.fixture(scope="module")
 def helping_trust(demo: Path) -> str:
     """The name of the trust the demo plants a helping effect on (the largest planted effect), from its world."""
-    trusts = _build_world(2000, 5, 20261126).trusts
-    world = str(trusts.loc[trusts["planted"] == max(PLANTED_EFFECTS), "name"].iloc[0])  # GIAS's capitals
+    world = planted_trusts()[max(PLANTED_EFFECTS)]  # GIAS's capitals
     with Store(demo, read_only=True) as store:  # the name as the store (and the group chooser) spells it
         return str(store.query("SELECT name FROM groups WHERE lower(name) = lower(?)", [world])[0][0])
 

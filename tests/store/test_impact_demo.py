@@ -15,7 +15,7 @@ import pytest
 from data import cli
 from data.db.store import Store
 from data.demo.build import build_demo
-from data.demo.world import PLANTED_EFFECTS, _build_world
+from data.demo.world import PLANTED_EFFECTS, planted_trusts
 from data.services.impact import group_impact
 from metrics.impact import impact_json
 
@@ -36,9 +36,7 @@ def full_demo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def planted() -> dict[float, str]:
     """The planted effect -> the trust's name, from the world the demo is built from."""
-    w = _build_world(2000, 5, 20261126)
-    t = w.trusts
-    return {e: str(t.loc[t["planted"] == e, "name"].iloc[0]) for e in PLANTED_EFFECTS}
+    return planted_trusts()
 
 
 def _find(store: Store, name: str) -> int:
