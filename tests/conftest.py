@@ -181,6 +181,15 @@ def demo_master(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def full_demo_master(tmp_path_factory) -> Path:
+    """The demo at its own size (2,000 schools, 5 years), built once: the planted effects of joining need its years
+    and its trusts (tests copy it with copy_store before anything writes)."""
+    path = tmp_path_factory.mktemp("fulldemo") / "jointly.duckdb"
+    build_demo(path)
+    return path
+
+
 @pytest.fixture()
 def demo_store(demo_master: Path, tmp_path: Path, state_backend: str | None) -> Iterator[Store]:
     """A private, writable copy of the session's demo store (300 schools, 3 years), open."""

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from serving import MAIN, launched_browser, running_server, wait_until_idle
 
+from data.db.state import copy_store
 from data.db.store import Store
-from data.demo.build import build_demo
 from data.demo.world import PLANTED_EFFECTS, planted_trusts
 from metrics.registry import load_registry
 
@@ -28,10 +28,10 @@ def helping_trust(demo: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """The demo at its own size (the planted effects need its years and its trusts)."""
+def demo(full_demo_master: Path, tmp_path_factory) -> Path:
+    """A copy of the full demo (conftest) for the server to open."""
     db = tmp_path_factory.mktemp("impact_browser") / "jointly.duckdb"
-    build_demo(db)
+    copy_store(full_demo_master, db)
     return db
 
 

@@ -14,7 +14,6 @@ import pytest
 
 from data import cli
 from data.db.store import Store
-from data.demo.build import build_demo
 from data.demo.world import PLANTED_EFFECTS, planted_trusts
 from data.services.impact import group_impact
 from metrics.impact import impact_json
@@ -26,11 +25,9 @@ MEASURE = "ks2_rwm_expected"
 
 
 @pytest.fixture(scope="module")
-def full_demo(tmp_path_factory) -> Path:
-    """The demo at its own size (2,000 schools, 5 years): the planted effects need its years and its trusts."""
-    path = tmp_path_factory.mktemp("impact") / "jointly.duckdb"
-    build_demo(path)
-    return path
+def full_demo(full_demo_master: Path) -> Path:
+    """The full demo (conftest), read only here: a test that writes copies it first."""
+    return full_demo_master
 
 
 @pytest.fixture(scope="module")
@@ -153,16 +150,13 @@ def test_the_support_ledger_compares_the_schools_it_reached(full_demo: Path, pla
     """Support recorded on KS2 for eight of a trust's primaries (six first in 2023/24, two first in 2024/25 after a
     record in another measure): they are the schools compared, each from the year its first KS2 support began, and
     a school first supported on KS2 in another group is not this group's."""
-    import shutil
-
+    from data.db.state import copy_store
     from data.services.access import Role, Viewer
     from data.services.impact import support_impact
     from data.services.support_log import record_support
 
     path = tmp_path / "support.duckdb"
-    shutil.copy(full_demo, path)
-    for side in full_demo.parent.glob(full_demo.stem + ".state*"):
-        shutil.copy(side, tmp_path / side.name.replace(full_demo.stem, "support"))
+    copy_store(full_demo, path)  # the results and the state store beside them
     with Store(path) as store:
         gid = _find(store, planted[PLANTED_EFFECTS[2]])
         members = [u for (u,) in store.query(
