@@ -12,7 +12,7 @@ import streamlit as st
 from charts.impact import year_words
 from data.db.errors import StoreError
 from data.services.access import AccessDenied
-from metrics.impact import GroupImpact, event_frame, reading
+from metrics.impact import REFERENCE, GroupImpact, event_frame, reading
 from metrics.text import markdown_text
 from metrics.timeline import period_of
 from ui.context import choose_group, current_viewer
@@ -55,6 +55,10 @@ def _rests_on(found: GroupImpact) -> None:
         f"Its own difference after joining ({found.unit})": [
             _number(after.get(u, float("nan"))) for u, _n, _g in found.schools],
     })
+    # each school's own event study: its difference from its comparison schools in each year relative to joining
+    own = {e.urn: e.att for e in found.result.per_school}
+    for k in (p.k for p in found.result.points if p.k is not None and p.k != REFERENCE):
+        studied[year_words(k)] = [_number(own.get(u, {}).get(k, float("nan"))) for u, _n, _g in found.schools]
     left = {x.urn: x.reason for x in found.result.left_out}
     studied["Left out because"] = [left.get(u, "") for u in studied["URN"]]
     st.dataframe(studied, hide_index=True, width="stretch")
@@ -102,7 +106,11 @@ table = pd.DataFrame({
                                    zip(points["estimate"].astype(float), points["shown"], strict=True)],
     "95% interval": [f"{_number(lo)} to {_number(hi)}" if s else "" for lo, hi, s in
                      zip(points["low"].astype(float), points["high"].astype(float), points["shown"], strict=True)],
-    "Schools": points["schools"], "Pupils": points["pupils"], "Note": points["note"],
+    "Schools": points["schools"], "Pupils": points["pupils"],
+    "Spread across schools (lowest to highest)": [
+        "" if x.spread is None or not x.shown else f"{_number(x.spread.low)} to {_number(x.spread.high)}"
+        for x in (*found.result.points, found.result.after)],
+    "Note": points["note"],
 })
 with st.expander("The numbers behind the chart", icon=":material/table:"):
     st.dataframe(table, hide_index=True, width="stretch")

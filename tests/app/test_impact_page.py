@@ -17,6 +17,9 @@ def test_a_leader_sees_the_event_study_in_words_and_numbers(demo_db) -> None:
     numbers = table(at, "Academic years")
     assert list(numbers["Year"])[:3] == ["3 years before", "2 years before", "1 year before"]
     assert list(numbers["Year"])[-1] == "After joining (+1 to +3)" and len(numbers) == 9
+    assert "Spread across schools (lowest to highest)" in numbers.columns
+    studied = table(at, "Left out because")
+    assert {"3 years before", "year joined", "1 year after"} <= set(studied.columns)  # each school's own study
     assert [b.label for b in at.get("download_button")] == ["Download these numbers (CSV)"]
     assert any("association, not proof" in c.value for c in at.caption)
     labels = [e.label for e in at.expander]
