@@ -25,6 +25,7 @@ import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from data.demo.build import build_demo  # noqa: E402
+from ui import shared  # noqa: E402
 
 
 def timed(at: AppTest, action) -> float:
@@ -67,9 +68,10 @@ def main() -> int:
         samples: dict[str, list[float]] = {}
 
         def step(name: str, action, *, _tag=tag, _cold=cold, _samples=samples) -> None:
-            if _cold:  # the pages' reads are shared (st.cache_resource) since issue 14: both are emptied
+            if _cold:  # the pages' reads are shared (ui.shared) since issue 14: every cache is emptied
                 st.cache_data.clear()
                 st.cache_resource.clear()
+                shared.clear_all()
             _samples.setdefault(f"{name} ({_tag})", []).append(timed(at, action))
 
         for i in range(args.runs):

@@ -16,6 +16,7 @@ from data.db.state import copy_store
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP, build_demo
 from data.services.access import Role
+from ui import shared
 
 # CI checks out ../shared beside the repository; the real files may not be committed into the project.
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -205,13 +206,16 @@ def demo_store(demo_master: Path, tmp_path: Path, state_backend: str | None) -> 
 @contextmanager
 def app_on(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The app (AppTest) opens the store at `path` while the block runs: JOINTLY_DB names it, and Streamlit's caches
-    (the open store, cached reads) are emptied before and after, so no test sees another test's store."""
+    (the open store, cached reads) and the pages' own (ui.shared) are emptied before and after, so no test sees
+    another test's store."""
     monkeypatch.setenv("JOINTLY_DB", str(path))
     st.cache_resource.clear()
     st.cache_data.clear()
+    shared.clear_all()
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+    shared.clear_all()
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """The group overview's heavy figures, built once per (store state, viewer, group, year, pooling, choice) and shared.
 
-st.cache_resource, not st.cache_data: a figure is never changed after it is built (st.plotly_chart and
+Shared (ui.shared), never copied: a figure is never changed after it is built (st.plotly_chart and
 st.pydeck_chart only read it), so every rerun and every session with the same key gets the same object instead of
 a pickled copy. The key holds the viewer's scope, so one viewer is never served a figure made from another's rows;
 the card and registry passed in (unhashed) are the ones that key determines (ui.context caches them on the same
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import pydeck as pdk
-import streamlit as st
 
 from charts.alt import map_alt
 from charts.grid import grid_figure
@@ -24,6 +23,7 @@ from data.services.access import Viewer
 from metrics.registry import Registry
 from metrics.scorecard import Scorecard
 from ui.frames import grid_frame, map_frame
+from ui.shared import shared
 from ui.store import get_store
 
 
@@ -60,7 +60,7 @@ def shared_figure(figure: go.Figure) -> go.Figure:
     return figure
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _grid(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool,
           measures: tuple[str, ...], _card: Scorecard, _reg: Registry) -> Grid | None:
     grid = grid_frame(_card, registry=_reg, measures=list(measures))
@@ -78,7 +78,7 @@ def overview_grid(store: Store, viewer: Viewer, group_id: int, period: str, card
                  card, reg)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _map(generation: int, viewer: Viewer, group_id: int, period: str, include_special: bool, measure: str,
          measure_label: str, _store: Store, _card: Scorecard, _reg: Registry) -> Map:
     places = map_frame(_card, scope.members(_store, viewer, group_id, period), measure, registry=_reg)

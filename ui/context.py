@@ -19,6 +19,7 @@ from data.services import scope
 from data.services.access import Role, Viewer
 from metrics.registry import Measure, Registry
 from metrics.scorecard import Scorecard
+from ui.shared import shared
 
 KEY_GROUP = "group"
 KEY_PERIOD = "period"
@@ -65,11 +66,12 @@ def viewer_selector(store: Store) -> Viewer:
     return Viewer(role, gid, f"{role.label} of {groups[gid]}")
 
 
-# Every cache here is a process's, shared by its sessions (st.cache_resource: no pickling and no copy on a hit, which
-# st.cache_data paid on every rerun, e.g. a whole Scorecard's): each key holds the store's generation and the viewer's
-# scope, so one viewer is never given what another may see. What is shared is never changed: the frozen results as
-# they are, and a fresh shell (a dict, a list, a shallow DataFrame copy, copy-on-write) around what a caller could.
-@st.cache_resource(show_spinner=False, max_entries=32)
+# Every cache here is a process's, shared by its sessions (ui.shared: no pickling and no copy on a hit, which
+# st.cache_data paid on every rerun, e.g. a whole Scorecard's, nor st.cache_resource's hashing and replay): each key
+# holds the store's generation and the viewer's scope, so one viewer is never given what another may see. What is
+# shared is never changed: the frozen results as they are, and a fresh shell (a dict, a list, a shallow DataFrame
+# copy, copy-on-write) around what a caller could.
+@shared(max_entries=32)
 def _groups_cached(_store: Store, generation: int, viewer: Viewer) -> dict[int, str]:
     return scope.groups(_store, viewer)
 
@@ -119,7 +121,7 @@ def _keep(key: str, value: object, wanted: object | None) -> object:
     return value
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _group_years(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[str, ...]:
     return tuple(scope.periods(_store, viewer, group_id))
 
@@ -206,7 +208,7 @@ def choose_measure(measures: list[Measure], *, label: str = "Measure", default: 
 
 # Cached per viewer as well as per request: the scoped read decides what this viewer may see, so one viewer's
 # answer is never served to another.
-@st.cache_resource(show_spinner=False, max_entries=64)  # a Scorecard is frozen: shared, never copied
+@shared(max_entries=64)  # a Scorecard is frozen: shared, never copied
 def _card(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
           method: str, include_special: bool = False) -> Scorecard:
     if kind == "school":
@@ -225,7 +227,7 @@ def school_card(store: Store, viewer: Viewer, urn: int, period: str) -> Scorecar
     return _card(store, store.generation, viewer.scope, "school", urn, period, "pooled")
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)  # a Registry is immutable: share it, do not copy it
+@shared(max_entries=64)  # a Registry is immutable: share it, do not copy it
 def _registry(_store: Store, generation: int, viewer: Viewer, group_id: int | None) -> Registry:
     return scope.registry(_store, viewer, group_id)
 
@@ -235,7 +237,7 @@ def registry(store: Store, viewer: Viewer, group_id: int | None) -> Registry:
     return _registry(store, store.generation, viewer.scope, group_id)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@shared(max_entries=32)
 def _members(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str | None) -> pd.DataFrame:
     return scope.members(_store, viewer, group_id, period)
 
@@ -246,7 +248,7 @@ def members_table(store: Store, viewer: Viewer, group_id: int, period: str | Non
     return _members(store, store.generation, viewer.scope, group_id, period).copy(deep=False)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)  # immutable, as above
+@shared(max_entries=64)  # immutable, as above
 def _school_registry(_store: Store, generation: int, viewer: Viewer, urn: int) -> Registry:
     return scope.registry(_store, viewer, urn=urn)
 
@@ -257,7 +259,7 @@ def school_registry(store: Store, viewer: Viewer, urn: int) -> Registry:
     return _school_registry(store, store.generation, viewer.scope, int(urn))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _la_values(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
                measures: tuple[str, ...]) -> dict[str, float]:
     found = scope.local_authority_values(_store, viewer, [urn], period, list(measures))

@@ -23,6 +23,7 @@ from metrics.scorecard import TrendPoint, trend_breaks
 from metrics.text import markdown_text
 from ui.cached import shared_figure
 from ui.key import FLAG, MET, NOT_MET
+from ui.shared import shared
 
 TITLE = "How do disadvantaged pupils do?"
 KEY_MEASURE = "pupil_group_measure"
@@ -37,9 +38,9 @@ INTRO = ("Disadvantaged pupils are those eligible for free school meals in the l
          "**gap within** compares them with the other pupils of the same school or group.")
 
 
-# cache_resource: the records are frozen and only read, so every rerun shares one object instead of unpickling a
+# shared (ui.shared): the records are frozen and only read, so every rerun shares one object instead of unpickling a
 # copy (a 500-school group's summary is every member's gap over seven years); keyed on the viewer's scope as before
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _disadvantage(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
                   include_special: bool) -> Disadvantage:
     if kind == "school":
@@ -47,7 +48,7 @@ def _disadvantage(_store: Store, generation: int, viewer: Viewer, kind: str, ide
     return scope.disadvantage(_store, viewer, group=ident, period=period, include_special=include_special)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _view(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, measure: str, period: str,
           include_special: bool) -> dict[str, tuple[GroupCell, ...]]:
     if kind == "school":
@@ -56,11 +57,12 @@ def _view(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int,
                                   include_special=include_special)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _measures(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str) -> list[str]:
+@shared(max_entries=64)
+def _measures(_store: Store, generation: int, viewer: Viewer, kind: str, ident: int, period: str,
+              ) -> tuple[str, ...]:
     if kind == "school":
-        return scope.pupil_group_measures(_store, viewer, period, school=ident)
-    return scope.pupil_group_measures(_store, viewer, period, group=ident)
+        return tuple(scope.pupil_group_measures(_store, viewer, period, school=ident))
+    return tuple(scope.pupil_group_measures(_store, viewer, period, group=ident))
 
 
 def disadvantage_of(store: Store, viewer: Viewer, kind: str, ident: int, period: str,
@@ -144,7 +146,7 @@ def member_table(row: GapRow, reg: Registry) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _panel_parts(generation: int, viewer: Viewer, kind: str, ident: int, period: str, include_special: bool,
                  _d: Disadvantage, _reg: Registry) -> tuple[pd.DataFrame, go.Figure, pd.DataFrame | None]:
     """The panel's table, the lead measure's trend and (a group's) members' table: built once per key, shared.
@@ -247,7 +249,7 @@ def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, per
                  column_config={c: st.column_config.TextColumn(c, width=w) for c, w in GROUP_WIDTHS.items()})
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _pupil_group_parts(generation: int, viewer: Viewer, kind: str, ident: int, mid: str, period: str,
                        include_special: bool, subject_words: str, _store: Store,
                        _reg: Registry) -> tuple[go.Figure, pd.DataFrame]:

@@ -5,7 +5,6 @@ never changed (a frozen result; a figure st.plotly_chart copies; a caller gets a
 from __future__ import annotations
 
 import plotly.graph_objects as go
-import streamlit as st
 
 from charts.impact import impact_figure
 from data.db.store import Store
@@ -13,9 +12,10 @@ from data.services import scope
 from data.services.access import Viewer
 from metrics.impact import GroupImpact, event_frame
 from metrics.registry import Measure
+from ui.shared import shared
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _impact(_store: Store, generation: int, viewer: Viewer, group_id: int, measure: str, support: bool) -> GroupImpact:
     read = scope.support_impact if support else scope.group_impact
     return read(_store, viewer, group_id, measure)
@@ -26,7 +26,7 @@ def group_impact(store: Store, viewer: Viewer, group_id: int, measure: str, *, s
     return _impact(store, store.generation, viewer.scope, int(group_id), measure, support)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _figure(_store: Store, generation: int, viewer: Viewer, group_id: int, measure: str, support: bool) -> go.Figure:
     found = _impact(_store, generation, viewer, group_id, measure, support)
     return impact_figure(event_frame(found), measure_label=found.measure.label, unit=found.unit,
@@ -37,7 +37,7 @@ def impact_chart(store: Store, viewer: Viewer, group_id: int, measure: str, *, s
     return _figure(store, store.generation, viewer.scope, int(group_id), measure, support)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@shared(max_entries=32)
 def _measures(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[Measure, ...]:
     return tuple(scope.impact_measures(_store, viewer, group_id))
 

@@ -21,6 +21,7 @@ from metrics.inspections import (
     concern_words,
 )
 from metrics.text import markdown_text
+from ui.shared import shared
 
 REPORT_CARD_TITLE = "Report card (Ofsted's framework from November 2025: no overall grade)"
 LEGACY_TITLE = "Older 1–4 grades (Ofsted's framework before report cards: a different scale, never converted)"
@@ -30,12 +31,12 @@ def _day(d: date | None) -> str:
     return "–" if d is None else f"{d.day} {d:%b %Y}"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _school(_store: Store, generation: int, viewer: Viewer, urn: int) -> SchoolInspections:
     return school_inspections(_store, viewer, urn)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)  # frozen records, only read: shared, not unpickled
+@shared(max_entries=32)  # frozen records, only read: shared, not unpickled
 def _group(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> GroupInspections:
     return group_inspections(_store, viewer, group_id, period)
 

@@ -1,4 +1,4 @@
-"""The Measures and targets page's reads, cached per store state and viewer (st.cache_resource, shared by the
+"""The Measures and targets page's reads, cached per store state and viewer (ui.shared, shared by the
 process's sessions): every save moves the store's generation on (data.db.store), so the next rerun reads afresh.
 
 Each key holds the store's generation and the viewer's scope (the reads inside decide what the viewer may see and
@@ -7,15 +7,15 @@ edit), and a caller gets a fresh shell (a list, a dict, a shallow DataFrame copy
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 from data.db.store import Store
 from data.services import governance, scope
 from data.services.access import Viewer
 from metrics.registry import Measure
+from ui.shared import shared
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _refusal(_store: Store, generation: int, viewer: Viewer, group_id: int) -> str | None:
     return governance.edit_refusal(_store, viewer, group_id)
 
@@ -25,7 +25,7 @@ def edit_refusal(store: Store, viewer: Viewer, group_id: int) -> str | None:
     return _refusal(store, store.generation, viewer.scope, int(group_id))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _applicable(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[Measure, ...]:
     return tuple(governance.applicable_measures(_store, viewer, group_id))
 
@@ -35,7 +35,7 @@ def applicable_measures(store: Store, viewer: Viewer, group_id: int) -> list[Mea
     return list(_applicable(store, store.generation, viewer.scope, int(group_id)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _chosen(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[str, ...]:
     return tuple(scope.chosen_measures(_store, viewer, group_id))
 
@@ -45,7 +45,7 @@ def chosen_measures(store: Store, viewer: Viewer, group_id: int) -> list[str]:
     return list(_chosen(store, store.generation, viewer.scope, int(group_id)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _gap_targets(_store: Store, generation: int, viewer: Viewer, group_id: int,
                  ) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
     return tuple((m, tuple(v)) for m, v in scope.gap_targets(_store, viewer, group_id).items())
@@ -56,7 +56,7 @@ def gap_targets(store: Store, viewer: Viewer, group_id: int) -> dict[str, list[t
     return {m: list(v) for m, v in _gap_targets(store, store.generation, viewer.scope, int(group_id))}
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _local_measures(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[dict, ...]:
     return tuple(scope.local_measures(_store, viewer, group_id))
 
@@ -66,7 +66,7 @@ def local_measures(store: Store, viewer: Viewer, group_id: int) -> list[dict]:
     return [dict(d) for d in _local_measures(store, store.generation, viewer.scope, int(group_id))]
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _uploadable(_store: Store, generation: int, viewer: Viewer, group_id: int) -> tuple[Measure, ...]:
     return tuple(governance.uploadable_measures(_store, viewer, group_id))
 
@@ -76,7 +76,7 @@ def uploadable_measures(store: Store, viewer: Viewer, group_id: int) -> list[Mea
     return list(_uploadable(store, store.generation, viewer.scope, int(group_id)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _template(_store: Store, generation: int, viewer: Viewer, group_id: int, measure_id: str,
               period: str | None) -> str:
     return governance.upload_template(_store, viewer, group_id, measure_id, period)
@@ -87,7 +87,7 @@ def upload_template(store: Store, viewer: Viewer, group_id: int, measure_id: str
     return _template(store, store.generation, viewer.scope, int(group_id), measure_id, period)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _local_values(_store: Store, generation: int, viewer: Viewer, group_id: int, measure_id: str) -> pd.DataFrame:
     return governance.local_values(_store, viewer, group_id, measure_id)
 
@@ -97,7 +97,7 @@ def local_values(store: Store, viewer: Viewer, group_id: int, measure_id: str) -
     return _local_values(store, store.generation, viewer.scope, int(group_id), measure_id).copy(deep=False)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _group_values(_store: Store, generation: int, viewer: Viewer, group_id: int, measure_id: str) -> pd.DataFrame:
     return scope.local_group_values(_store, viewer, group_id, measure_id)
 

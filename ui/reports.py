@@ -1,5 +1,5 @@
 """The Reports page's process-wide parts: the board report's worker pool, and the scorecard's downloads built once
-per store state, viewer and card (st.cache_resource: bytes, never changed)."""
+per store state, viewer and card (ui.shared: bytes, never changed)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from data.db.store import Store
 from data.outputs.reports import scorecard_csv, scorecard_xlsx
 from data.services.access import Viewer
 from ui.context import group_card, registry, school_card
+from ui.shared import shared
 
 
 @st.cache_resource(show_spinner=False)
@@ -19,7 +20,7 @@ def board_report_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="board-report")
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@shared(max_entries=32)
 def _downloads(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str,
                urn: int | None) -> tuple[bytes, bytes]:
     card = group_card(_store, viewer, group_id, period) if urn is None else school_card(_store, viewer, urn, period)

@@ -2,7 +2,7 @@
 viewer): reruns of the page, such as choosing another school for partners or switching tabs, then redraw without
 reading or building anything again.
 
-The caches are the process's (st.cache_resource), shared by its sessions and never copied on a hit: what they hold
+The caches are the process's (ui.shared), shared by its sessions and never copied on a hit: what they hold
 is never changed (a figure is drawn as it is; st.plotly_chart copies it), and a caller gets a fresh shell around what
 it could change (shallow DataFrame copies, copy-on-write; a new list)."""
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 
 from charts.network import support_matrix, support_network
 from data.db.store import Store
@@ -18,11 +17,12 @@ from data.services import scope
 from data.services.access import Viewer
 from data.services.support_log import network_frames, support_balance, support_records
 from metrics.support import Partner
+from ui.shared import shared
 
 Ledger = tuple[pd.DataFrame, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@shared(max_entries=32)
 def _ledger(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> Ledger:
     records = support_records(_store, viewer, group_id, period)
     balance = support_balance(_store, viewer, group_id, period)
@@ -35,7 +35,7 @@ def support_ledger(store: Store, viewer: Viewer, group_id: int, period: str) -> 
     return records.copy(deep=False), balance.copy(deep=False), (edges.copy(deep=False), nodes.copy(deep=False))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@shared(max_entries=32)
 def _figure(kind: str, _store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> go.Figure:
     edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
     return support_network(edges, nodes) if kind == "network" else support_matrix(edges, nodes)
@@ -46,7 +46,7 @@ def support_figure(kind: str, store: Store, viewer: Viewer, group_id: int, perio
     return _figure(kind, store, store.generation, viewer.scope, group_id, period)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)  # Partner is frozen
+@shared(max_entries=64)  # Partner is frozen
 def _partners(_store: Store, generation: int, viewer: Viewer, urn: int, measure: str, period: str,
               max_km: float | None, pupil_group: str | None) -> list[Partner]:
     return scope.partners(_store, viewer, urn, measure, period, max_km=max_km, pupil_group=pupil_group)
@@ -58,7 +58,7 @@ def support_partners(store: Store, viewer: Viewer, urn: int, measure: str, perio
     return list(_partners(store, store.generation, viewer.scope, urn, measure, period, max_km, pupil_group))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _group_measures(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
                     pupil_group: str) -> list[str]:
     return scope.pupil_group_partner_measures(_store, viewer, urn, period, pupil_group)

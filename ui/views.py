@@ -1,5 +1,5 @@
 """What the school scorecard and Similar schools pages show, read and laid out once per store state and viewer and
-shared by every rerun of every session (st.cache_resource): a rerun that changes nothing they depend on, or comes
+shared by every rerun of every session (ui.shared): a rerun that changes nothing they depend on, or comes
 back to a choice made before, draws them without reading or computing anything again.
 
 Each key holds the store's generation and the viewer's scope (the reads inside are scoped by the viewer), so one
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
-import streamlit as st
 
 from data.db.store import Store
 from data.services import scope
@@ -23,6 +22,7 @@ from metrics.sentences import describe
 from metrics.text import markdown_text
 from ui.context import school_card, school_la_values, school_registry
 from ui.frames import VERSION_WORDS, school_details, school_table, trend_cells
+from ui.shared import shared
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class PerspectiveView:
     details: pd.DataFrame
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _school(_store: Store, generation: int, viewer: Viewer, urn: int) -> Mapping[str, object]:
     return scope.school(_store, viewer, urn)
 
@@ -46,7 +46,7 @@ def school_info(store: Store, viewer: Viewer, urn: int) -> dict:
     return dict(_school(store, store.generation, viewer.scope, int(urn)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _perspectives(_store: Store, generation: int, viewer: Viewer, urn: int, period: str,
                   ) -> tuple[PerspectiveView, ...]:
     card = school_card(_store, viewer, urn, period)
@@ -75,7 +75,7 @@ def school_perspectives(store: Store, viewer: Viewer, urn: int, period: str) -> 
             for v in _perspectives(store, store.generation, viewer.scope, int(urn), period)]
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _family(_store: Store, generation: int, viewer: Viewer, urn: int, weights: tuple[tuple[str, float], ...],
             size: int, period: str, same_kind: bool) -> pd.DataFrame:
     return scope.similar_schools(_store, viewer, urn, weights=dict(weights), size=size, period=period,
@@ -89,7 +89,7 @@ def similar_schools(store: Store, viewer: Viewer, urn: int, *, weights: Mapping[
                    period, bool(same_kind)).copy(deep=False)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@shared(max_entries=64)
 def _values(_store: Store, generation: int, viewer: Viewer, urn: int, compare_with: tuple[int, ...], period: str,
             measure: str) -> pd.DataFrame:
     return scope.school_values(_store, viewer, urn, list(compare_with), period, measure)

@@ -19,6 +19,7 @@ from data.db.store import Store
 from data.services import groups
 from data.services.access import Role, Viewer
 from data.services.accounts import add_user, list_users
+from ui import shared
 from ui.signin import KEY_SIGNED_IN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,12 +55,14 @@ def _page() -> AppTest:
 
 def _accounts(path: Path) -> dict[str, dict]:
     st.cache_resource.clear()  # the page's store holds the file: read it through a fresh one after the page
+    shared.clear_all()
     with Store(path) as s:
         return {a["email"]: a for a in list_users(s)}
 
 
 def _group_id(path: Path) -> int:
     st.cache_resource.clear()
+    shared.clear_all()
     with Store(path) as s:
         return groups.find_group(s, GROUP).group_id
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from data.db.store import Store
 from data.ingest.importers import import_files
 from data.services import groups
+from ui import shared
 
 ROOT = Path(__file__).resolve().parents[2]
 REALDATA = ROOT.parent / "shared" / "realdata" / "dfe_perf_LA815_NorthYorkshire_EnglishDevil"
@@ -21,8 +22,10 @@ EES = ROOT.parent / "shared" / "realdata" / "ees_school_census_2022-23_sample"
 def _fresh_caches():
     st.cache_resource.clear()
     st.cache_data.clear()
+    shared.clear_all()
     yield
     st.cache_resource.clear()
+    shared.clear_all()
 
 
 @pytest.fixture()

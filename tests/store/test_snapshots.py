@@ -189,9 +189,11 @@ def test_the_app_moves_to_the_new_snapshot_and_keeps_its_state_store(real_db: Pa
     # issue 12 point 7: ui.store opens the new snapshot once a writer swapped it in, over the same state store
     import streamlit as st
 
+    from ui import shared
     from ui.store import _current
 
     st.cache_resource.clear()
+    shared.clear_all()
     try:
         first = _current(str(real_db))
         assert _current(str(real_db)) is first  # nothing swapped: the same Store, one stat
@@ -202,3 +204,4 @@ def test_the_app_moves_to_the_new_snapshot_and_keeps_its_state_store(real_db: Pa
         assert second.generation != first.generation
     finally:
         st.cache_resource.clear()
+        shared.clear_all()
