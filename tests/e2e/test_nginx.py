@@ -29,6 +29,8 @@ NGINX_DIR = ROOT / "deploy" / "nginx"
 STAFF = NGINX_DIR / "jointly.conf"
 PUBLIC = NGINX_DIR / "jointly-public.conf"
 MULTI = NGINX_DIR / "jointly-multi.conf"  # several app processes behind one nginx (issue 12 point 9)
+SITE = NGINX_DIR / "jointly-site.conf"  # the parents' static site: plain files, no app behind it (issue 16)
+SITE_ROOT = "/srv/jointly-site"  # where docs/deploy.md has `python -m data publish-site` write
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 STATIC_ROOT = "/srv/jointly/streamlit-static"  # where docs/deploy.md has deploy/precompress.py write
 PROXY_HEADERS = ("strict-transport-security", "x-frame-options", "x-content-type-options", "referrer-policy",
@@ -42,10 +44,11 @@ def _nginx() -> str:
     return found
 
 
-def _test_config(site: Path, folder: Path, listen: int, upstream: int, static_root: Path | None = None) -> Path:
+def _test_config(site: Path, folder: Path, listen: int, upstream: int, static_root: Path | None = None,
+                 site_root: Path | None = None) -> Path:
     """nginx.conf around the shipped site file, changed only where a test must: its port, the certificate, the
-    app's port (and, given `static_root`, where deploy/precompress.py wrote). Everything nginx writes goes to
-    `folder`."""
+    app's port (and, given `static_root`, where deploy/precompress.py wrote; given `site_root`, where the static
+    site was built). Everything nginx writes goes to `folder`."""
     cert, key = self_signed_certificate(folder)
     text = site.read_text()
     for old, new in (("listen 443 ssl http2;", f"listen 127.0.0.1:{listen} ssl http2;"),
@@ -56,6 +59,9 @@ def _test_config(site: Path, folder: Path, listen: int, upstream: int, static_ro
     if static_root is not None:
         assert STATIC_ROOT in text, f"{site.name} no longer serves /static/ from {STATIC_ROOT}: update this test"
         text = text.replace(STATIC_ROOT, str(static_root))
+    if site_root is not None:
+        assert f"root {SITE_ROOT};" in text, f"{site.name} no longer serves {SITE_ROOT}: update this test"
+        text = text.replace(f"root {SITE_ROOT};", f"root {site_root};")
     (folder / "site.conf").write_text(text)
     temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
                                                                               "scgi"))
@@ -80,10 +86,10 @@ def _nginx_blocks(markdown: str) -> list[str]:
 
 def test_the_doc_shows_each_shipped_config_verbatim():
     blocks = _nginx_blocks(DEPLOY_DOC.read_text())
-    assert sorted(blocks) == sorted(path.read_text() for path in (STAFF, PUBLIC))
+    assert sorted(blocks) == sorted(path.read_text() for path in (STAFF, PUBLIC, SITE))
 
 
-@pytest.mark.parametrize("site", [STAFF, PUBLIC], ids=lambda p: p.name)
+@pytest.mark.parametrize("site", [STAFF, PUBLIC, SITE], ids=lambda p: p.name)
 def test_nginx_accepts_the_config(site, tmp_path):
     conf = _test_config(site, tmp_path, free_port(), 8501)
     checked = subprocess.run([_nginx(), "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
@@ -394,3 +400,262 @@ def test_the_app_works_in_a_browser_with_the_precompressed_static_files(demo_db,
             assert refused == [], "\n".join(refused)
             assert any("PlotlyChart" in url for url in gzipped), gzipped[:5]
             context.close()
+
+
+# issue 16: the parents' static site, served as plain files by deploy/nginx/jointly-site.conf
+
+
+def _hashed(folder: Path, stem: str, suffix: str, body: str) -> str:
+    """Write `body` to assets/<stem>.<first 10 hex of its sha256><suffix>, as the site builder names its assets:
+    the path from the site's root."""
+    import hashlib
+
+    name = f"assets/{stem}.{hashlib.sha256(body.encode()).hexdigest()[:10]}{suffix}"
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(body, encoding="utf-8")
+    return name
+
+
+def _page(title: str, css: str, script: str, depth: int, body: str) -> str:
+    up = "../" * depth  # links relative, as the builder writes them: the site works under any base path
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} – Partnership results</title>
+<link rel="stylesheet" href="{up}{css}"><script src="{up}{script}" defer></script></head>
+<body><a class="skip-link" href="#main-content">Skip to main content</a>
+<header><a href="{up}index.html">Partnership results</a></header>
+<main id="main-content">{body}</main>
+<footer><p>Built from the partnerships' published results. Contains public sector information licensed under the
+Open Government Licence v3.0.</p></footer>
+</body></html>
+"""
+
+
+def _small_site(root: Path) -> list[str]:
+    """A site of the builder's shape, made here (until data.outputs.site.build_site exists): an index with the
+    search form its script un-hides and wires to its JSON index, a partnership page with an inline SVG chart
+    (charts/svg.py: presentation attributes, no style) and a CSV, the 404 page, site.json. The pages' paths."""
+    from charts.svg import Bar, Reference, bar_chart
+
+    css = _hashed(root, "site", ".css", "body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: "
+                  "60rem; padding: 0 1rem; }\n" + "".join(f".rule-{i} {{ margin: {i}px; }}\n" for i in range(40)))
+    index = _hashed(root, "search", ".json", '[{"name": "Ashdown Learning Trust", "url": '
+                    '"partnership/g1/2023-24/index.html"}]')
+    script = _hashed(root, "search", ".js", f"""document.addEventListener("DOMContentLoaded", () => {{
+  const form = document.querySelector("form[role=search]");
+  if (!form) return;
+  const base = document.querySelector("script[src*='assets/search.']").src.replace(/assets\\/.*$/, "");
+  fetch(base + "{index}").then(r => r.json()).then(rows => {{
+    form.hidden = false;
+    document.querySelector("#results").textContent = rows.length + " partnership";
+  }});
+}});
+""")
+    schools = [f"School {i}" for i in range(12)]
+    rows = "".join(f'<li><a href="partnership/g1/2023-24/index.html">{name}</a></li>' for name in schools)
+    (root / "index.html").write_text(_page("Find a partnership's results", css, script, 0, f"""
+<h1>Find a partnership's results</h1>
+<form role="search" hidden><label for="q">Search</label><input id="q" type="search"></form>
+<div id="results" aria-live="polite"></div><ul>{rows}</ul>"""), encoding="utf-8")
+    chart = bar_chart([Bar("Ashdown <Primary> & \"Nursery\"", 58, "58%"), Bar("Birchwood", None,
+                                                                               "Not shown: fewer than 6 pupils"),
+                       Bar("Cedar Academy", 71, "71%", note="28 pupils")], title="Reading, writing and maths",
+                      id_prefix="m-rwm", references=[Reference("England", 61, "61%")])
+    page = root / "partnership" / "g1" / "2023-24" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(_page("Ashdown Learning Trust 2023-24", css, script, 3, f"""
+<h1>Ashdown Learning Trust: results for 2023-24</h1>
+<h2>Reading, writing and maths</h2>{chart}
+<details><summary>Show the numbers as a table</summary><div class="table-wrap" tabindex="0" role="region"
+aria-label="Reading, writing and maths"><table><tr><th>School</th><th>Value</th></tr>
+<tr><td>Ashdown</td><td>58%</td></tr></table></div></details>
+<p><a href="results.csv">Download these results (CSV)</a></p>"""), encoding="utf-8")
+    (page.parent / "results.csv").write_text("school,value\nAshdown,58\n" * 40, encoding="utf-8")
+    (root / "404.html").write_text(_page("Page not found", css, script, 0, "<h1>Page not found</h1>"),
+                                   encoding="utf-8")
+    (root / "site.json").write_text('{"marker": "jointly-site", "files": []}', encoding="utf-8")
+    return ["/index.html", "/partnership/g1/2023-24/index.html"]
+
+
+@contextmanager
+def _static_site(root: Path, folder: Path) -> Iterator[int]:
+    """nginx with jointly-site.conf serving `root`, until the block ends: its port."""
+    port = free_port()
+    conf = _test_config(SITE, folder, port, 8501, site_root=root)
+    proc = subprocess.Popen([_nginx(), "-c", str(conf), "-p", str(folder)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                _ask_site(port, "HEAD", "/")
+                break
+            except OSError:
+                assert time.time() < deadline, "nginx did not answer: " + (folder / "error.log").read_text()
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _ask_site(port: int, method: str, path: str, headers: dict[str, str] | None = None,
+              ) -> tuple[int, http.client.HTTPMessage, bytes]:
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=unverified_tls())
+    try:
+        conn.request(method, path, body=b"x=1" if method == "POST" else None, headers=headers or {})
+        answer = conn.getresponse()
+        return answer.status, answer.headers, answer.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture()
+def served_site(tmp_path) -> Iterator[tuple[int, Path, list[str]]]:
+    """The static site served through jointly-site.conf: (nginx's port, the site's folder, its pages' paths)."""
+    root = tmp_path / "site"
+    root.mkdir()
+    pages = _small_site(root)
+    nginx_dir = tmp_path / "nginx"
+    nginx_dir.mkdir()
+    with _static_site(root, nginx_dir) as port:
+        yield port, root, pages
+
+
+SITE_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "strict-transport-security",
+                "permissions-policy", "x-frame-options")
+
+
+def _headers_once(headers: http.client.HTTPMessage, what: str) -> None:
+    for name in SITE_HEADERS:
+        assert len(headers.get_all(name) or []) == 1, f"{what}: {name}: {headers.get_all(name)}"
+    assert headers["content-security-policy"] == ("default-src 'none'; style-src 'self'; script-src 'self'; "
+                                                  "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                                  "form-action 'self'; frame-ancestors 'none'")
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_nginx_serves_the_static_site(served_site):
+    """Pages 200 with every security header once and five minutes' caching; assets a year; the 404 page with
+    status 404 (and its headers); the manifest hidden; nothing but GET and HEAD; text compressed when asked, a
+    precompressed .gz sent as it is."""
+    import gzip
+
+    sys.path.insert(0, str(ROOT / "deploy"))
+    from precompress import gzip_beside
+
+    port, root, pages = served_site
+    for path in [*pages, "/", path_dir(pages[1])]:
+        status, headers, body = _ask_site(port, "GET", path)
+        assert status == 200, path
+        assert headers["content-type"] == "text/html; charset=utf-8", path
+        assert b"<html" in body
+        _headers_once(headers, path)
+        assert headers["cache-control"] == "max-age=300", path
+    assets = sorted(p.relative_to(root).as_posix() for p in (root / "assets").iterdir())
+    assert len(assets) == 3
+    types = {".css": "text/css; charset=utf-8", ".js": "application/javascript; charset=utf-8",
+             ".json": "application/json; charset=utf-8"}
+    for asset in assets:
+        status, headers, body = _ask_site(port, "GET", "/" + asset)
+        assert status == 200 and body == (root / asset).read_bytes(), asset
+        assert headers["content-type"] == types[Path(asset).suffix], asset
+        assert headers["cache-control"] == "max-age=31536000", asset
+        _headers_once(headers, asset)
+    status, headers, body = _ask_site(port, "GET", path_dir(pages[1]) + "results.csv")
+    assert status == 200 and headers["content-type"] == "text/csv; charset=utf-8"
+    assert headers["cache-control"] == "max-age=300"
+
+    for missing in ("/no-such-page.html", "/partnership/nobody/index.html", "/site.json", "/assets/site.x.css"):
+        status, headers, body = _ask_site(port, "GET", missing)
+        assert status == 404, missing
+        assert body == (root / "404.html").read_bytes(), missing  # the site's own page, not nginx's
+        _headers_once(headers, missing)
+        assert "cache-control" not in headers  # a page that appears later is not hidden by a cached 404
+
+    # a folder without its slash: redirected to the same address with it, whatever host or port was asked
+    status, headers, _ = _ask_site(port, "GET", path_dir(pages[1]).rstrip("/"))
+    assert status == 301 and headers["location"] == path_dir(pages[1])
+
+    for path in (pages[0], "/" + assets[0]):
+        assert _ask_site(port, "HEAD", path)[0] == 200, path
+        for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+            assert _ask_site(port, method, path)[0] in (403, 405), (method, path)
+
+    status, headers, body = _ask_site(port, "GET", pages[1], {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["content-encoding"] == "gzip" and "Accept-Encoding" in headers["vary"]
+    assert gzip.decompress(body) == (root / pages[1].lstrip("/")).read_bytes()
+    css = next(a for a in assets if a.endswith(".css"))
+    status, headers, body = _ask_site(port, "GET", "/" + css, {"Accept-Encoding": "gzip"})
+    assert headers["content-encoding"] == "gzip" and gzip.decompress(body) == (root / css).read_bytes()
+    assert gzip_beside(root / css) > 0  # a deploy step's .gz beside the file: nginx sends it as it is (gzip_static)
+    status, headers, body = _ask_site(port, "GET", "/" + css, {"Accept-Encoding": "gzip"})
+    assert status == 200 and body == (root / (css + ".gz")).read_bytes()
+    assert headers["content-type"] == "text/css; charset=utf-8" and headers["cache-control"] == "max-age=31536000"
+    status, headers, body = _ask_site(port, "GET", "/" + css)
+    assert headers["content-encoding"] is None and body == (root / css).read_bytes()
+
+
+def path_dir(path: str) -> str:
+    """'/partnership/g1/2023-24/index.html' -> '/partnership/g1/2023-24/'."""
+    return path.rsplit("/", 1)[0] + "/"
+
+
+def test_the_static_site_works_in_a_browser_under_its_policy(served_site, browser):
+    """Chromium through nginx: the index and a partnership page load their style and script, the script fetches
+    the search index and un-hides the search form, the chart is drawn; the browser reports nothing refused by
+    the Content-Security-Policy and asks no host but nginx's."""
+    port, root, pages = served_site
+    origin = f"https://127.0.0.1:{port}"
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    messages: list[str] = []
+    asked: list[str] = []
+    page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+    page.on("request", lambda r: asked.append(r.url))
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        for path in pages:
+            page.goto(origin + path)
+            page.wait_for_load_state("networkidle")
+            assert page.locator("link[rel=stylesheet]").count() == 1
+            margin = page.evaluate("getComputedStyle(document.body).maxWidth")
+            assert margin == "960px", f"{path}: the stylesheet did not apply ({margin})"
+            if path == pages[0]:
+                page.locator("form[role=search]").wait_for(state="visible", timeout=10_000)  # the script ran
+                assert page.locator("#results").text_content() == "1 partnership"  # and read the search index
+        assert page.locator("svg[role=img] rect.bar").count() == 2
+        assert page.locator("svg[role=img] title").first.text_content() == "Reading, writing and maths"
+    finally:
+        context.close()
+    refused = [m for m in messages if "Refused to" in m or "Content Security Policy" in m]
+    assert refused == [], "\n".join(refused)
+    # a browser asks for /favicon.ico by itself when a page names no icon: that 404 (and its console line) is the
+    # only failure allowed
+    failed = [f for f in failed if not f.endswith(f"{origin}/favicon.ico")]
+    assert failed == []
+    errors = [m for m in messages if m.startswith("error") and "status of 404" not in m]
+    assert errors == []
+    elsewhere = [url for url in asked if not url.startswith(origin + "/")]
+    assert elsewhere == []
+    assert any("/assets/search." in url and url.endswith(".json") for url in asked)
+
+    # the check can tell: a page with an inline style, an inline script and a font from elsewhere is refused
+    (root / "planted.html").write_text('<!doctype html><html lang="en"><head><title>x</title>'
+                                       '<link rel="stylesheet" href="https://fonts.example.org/a.css"></head>'
+                                       '<body><p style="color: red">x</p><script>document.title = "ran"</script>'
+                                       "</body></html>", encoding="utf-8")
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    planted: list[str] = []
+    page.on("console", lambda m: planted.append(m.text))
+    try:
+        page.goto(origin + "/planted.html")
+        page.wait_for_load_state("load")
+        assert page.title() == "x"
+    finally:
+        context.close()
+    # (this Chromium words it "... violates the following Content Security Policy directive", not "Refused to")
+    assert sum("Refused to" in m or "Content Security Policy" in m for m in planted) >= 3, planted
