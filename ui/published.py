@@ -15,6 +15,7 @@ escaped, so it is shown as written and never read as Markdown or HTML (links, im
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable, Iterable
 
@@ -25,21 +26,8 @@ import streamlit as st
 from charts.maps import schools_map
 from data.db.store import Store
 from data.services.publications import find_publications, published
-from metrics.parents_words import (
-    DFE_VERSION_WORDS,
-    NO_RESULT_WORDS,
-    NOT_SHOWN,
-    _and,
-    _plural,
-    by_perspective,
-    date_words,
-    dfe_status,
-    glossary_terms,
-    headline_items,
-    phase_words,
-    phases_words,
-    year_words,
-)
+from metrics import parents_words as words
+from metrics.parents_words import Runs, by_perspective, glossary_terms, headline_items, phase_words, year_words
 from metrics.publication import (
     Publication,
     PublishedGap,
@@ -77,18 +65,16 @@ PREVIEW_BANNER = "Preview — this is exactly what parents will see once you pub
 DOWNLOAD_LABEL = "Download these results (CSV)"
 EACH_SCHOOL = "Each school"
 GLOSSARY_TITLE = "What the words on this page mean"
-GROUP_WORDS = {"disadvantaged": "Disadvantaged pupils at this school",
-               "not_disadvantaged": "Other pupils at this school"}
-NAMED = 4  # schools named in the summary; more are counted (the chooser below names them all)
 WHOLE = 0  # the chooser's "whole partnership" (no URN is 0)
 WHOLE_PARTNERSHIP = "The whole partnership"
 CHOOSE_SCHOOL = "Choose a school to see its own page"
 SKIP_MAP = "Skip the map"
 RESULTS_ANCHOR = "the-results"
 MAP_HEIGHT = 300  # px: on a phone, leaves the page above and below it in view
-
-
-
+# The public static site (python -m data publish-site), where the same results are served to parents without
+# Jointly running: $JOINTLY_SITE_URL names its address; unset, the page links nowhere.
+SITE_URL_ENV = "JOINTLY_SITE_URL"
+SITE_LINK_WORDS = "These results on the partnerships' public website"
 
 
 def escape(text: object) -> str:
@@ -97,47 +83,19 @@ def escape(text: object) -> str:
     return markdown_text(text)
 
 
-
-
-
-
-
-
-
-
-
-
-def _sentence(words: str) -> str:
-    """'Up from 52% in 2022/23.' from the data layer's lower-case phrase."""
-    words = words.strip()
-    return words[:1].upper() + words[1:] + ("" if words.endswith((".", "!", "?")) else ".")
-
-
-
-
-def _value_line(v: PublishedSchoolValue) -> str:
-    name = f"**{escape(v.school_name)}**"
-    if v.suppressed:
-        return f"- {name}: {NOT_SHOWN}" + (f": {escape(v.reason)}" if v.reason else "")
-    based = ""
-    if v.cohort is not None and not pd.isna(v.cohort) and v.cohort > 0:
-        based = f" ({_plural(round(v.cohort), 'pupil')})"
-    return f"- {name}: {escape(v.display or '–')}{based}"
+def _md(runs: Runs) -> str:
+    """A shared sentence (metrics.parents_words, its people's words already escaped) in Markdown: its strong parts
+    in bold."""
+    return "".join(f"**{text}**" if strong else text for text, strong in runs)
 
 
 def school_lines(values: Iterable[PublishedSchoolValue]) -> str:
     """Each school's value (or 'Not shown' and why) as a list; schools with no result at all (a primary school
     missing this year) are gathered into one line per reason, so the list stays short on a phone; a school the
-    measure is not for (a primary school and GCSEs) is not listed at all."""
-    # a measure that is not for a school's phase (GCSEs for a primary) says nothing about it, never "no data"
-    ordered = sorted((v for v in values if v.applies), key=lambda v: str(v.school_name))
-    lines = [_value_line(v) for v in ordered if v.suppressed or v.value is not None]
-    absent: dict[str, list[str]] = {}
-    for v in ordered:
-        if not v.suppressed and v.value is None:
-            absent.setdefault(v.reason or "", []).append(escape(v.school_name))
-    for reason, names in absent.items():
-        lines.append(f"- No result{f' ({escape(reason)})' if reason else ''}: {', '.join(names)}")
+    measure is not for (a primary school and GCSEs) is not listed at all (metrics.parents_words.listed_values)."""
+    listed, absent = words.listed_values(values)
+    lines = [f"- {_md(words.school_value_line(v, escape))}" for v in listed]
+    lines += [f"- {words.no_result_line(reason, names, escape)}" for reason, names in absent.items()]
     return "\n".join(lines)
 
 
@@ -155,32 +113,8 @@ def _csv_name(pub: Publication) -> str:
     return f"{slug}-{pub.period.replace('/', '-')}-results.csv"
 
 
-
-
-
-
 def _about(pub: Publication, *, preview: bool) -> str:
-    n = len(pub.schools)
-    published = date_words(pub.created_at)
-    when = ("They will be published by the partnership's leaders when they press Publish" if preview and not published
-            else f"They were published by the partnership's leaders on {published or 'an unrecorded date'}")
-    status = dfe_status(pub)
-    dfe = f", from the Department for Education's {status} figures" if status else ""
-    text = (f"These are results that **{escape(pub.group_name)}**, a partnership of {_plural(n, 'school')}, "
-            f"has chosen to share for the school year {escape(pub.period)}{dfe}. {when}.")
-    if pub.version and pub.version > 1:
-        text += (f" This will be version {pub.version}: it replaces the earlier version." if preview and not published
-                 else f" This is version {pub.version}: it replaces an earlier version.")
-    return text
-
-
-
-
-def _headline_line(item: PublishedItem) -> str:
-    national = f" · England {escape(item.national_display)}" if item.national_display else ""
-    return f"- **{escape(item.group_display)}** {escape(item.label)}{national}"
-
-
+    return _md(words.about_words(pub, preview=preview, esc=escape))
 
 
 def link_html(url: str | None, words: str) -> str | None:
@@ -199,6 +133,15 @@ def school_links(school: PublishedSchool) -> list[str]:
     return [x for x in links if x]
 
 
+def site_link(pub: Publication) -> str | None:
+    """The link to this publication's page on the public static site ($JOINTLY_SITE_URL), or None when no site
+    address is set (or it is not a web address). The address and words are Jointly's own: nothing from users."""
+    base = os.environ.get(SITE_URL_ENV, "").strip().rstrip("/")
+    if not base:
+        return None
+    return link_html(f"{base}/{words.publication_page(pub.group_id, pub.period)}", SITE_LINK_WORDS)
+
+
 def parents_map(schools: Iterable[PublishedSchool], group_name: str) -> tuple[pdk.Deck, str] | None:
     """The schools' map and its words for screen readers, or None when no school has a position. One small layer
     of points; the mouse wheel and a trackpad scroll the page, never zoom the map (a map that captures the wheel
@@ -214,45 +157,25 @@ def parents_map(schools: Iterable[PublishedSchool], group_name: str) -> tuple[pd
     deck.views = [pdk.View(type="MapView", controller={"scrollZoom": False, "dragPan": True, "touchZoom": True,
                                                        "doubleClickZoom": True, "keyboard": True})]
     names = ", ".join(f"{r.name} in {r.display}" if r.display != "–" else str(r.name) for r in located.itertuples())
-    return deck, f"Map of {group_name}'s {_plural(len(located), 'school')}: {names}."
-
-
-def _status_help(pub: Publication) -> str | None:
-    status = dfe_status(pub)
-    return DFE_VERSION_WORDS.get(status) if status else None
+    return deck, f"Map of {group_name}'s {words.plural(len(located), 'school')}: {names}."
 
 
 def schools_words(pub: Publication) -> str:
-    """'3 schools: A, B and C'; for more than NAMED schools, how many and where (a phone's first screen cannot
-    hold ten names: they are in the chooser just below and in the list of schools further down)."""
-    schools = sorted(pub.schools, key=lambda s: str(s.name))
-    if len(schools) <= NAMED:
-        return f"{_plural(len(schools), 'school')}: " + _and([escape(s.name) for s in schools]) if schools else ""
-    towns = sorted({s.town for s in schools if s.town})
-    where = f" in {_and([escape(t) for t in towns[:3]])}" + (" and nearby" if len(towns) > 3 else "") if towns else ""
-    phases: dict[str, int] = {}
-    for s in schools:
-        phases[phase_words(s.phase).lower()] = phases.get(phase_words(s.phase).lower(), 0) + 1
-    kinds = _and([f"{n} {w}{'' if n == 1 else 's'}" for w, n in sorted(phases.items(), key=lambda x: -x[1])])
-    return f"{len(schools)} schools{where}: {kinds}"
+    """'3 schools: A, B and C' (metrics.parents_words.schools_words), the names escaped for Markdown."""
+    return words.schools_words(pub, escape)
 
 
 def _summary(pub: Publication) -> None:
     """The first screen: which year and how settled, the schools, a few headline results."""
-    st.markdown(f"**{escape(year_words(pub))}**", help=_status_help(pub))
-    words = schools_words(pub)
-    if words:
-        st.markdown(words)
+    st.markdown(f"**{escape(year_words(pub))}**", help=words.status_help(pub))
+    said = schools_words(pub)
+    if said:
+        st.markdown(said)
     if pub.left_out_words:
         st.caption(escape(pub.left_out_words))
     heads = headline_items(pub)
     if heads:
-        st.markdown("\n".join(_headline_line(i) for i in heads))
-
-
-def _school_line(school: PublishedSchool) -> str:
-    where = f", {escape(school.town)}" if school.town else ""
-    return f"- **{escape(school.name)}**{where} · {phase_words(school.phase)}"
+        st.markdown("\n".join(f"- {_md(words.headline_words(i, escape))}" for i in heads))
 
 
 def _choose_school(pub: Publication, *, preview: bool, school: int | None,
@@ -275,110 +198,64 @@ def _choose_school(pub: Publication, *, preview: bool, school: int | None,
     return picked if picked in names else None
 
 
-def _school_page(pub: Publication, school: PublishedSchool, values: dict[str, list[PublishedSchoolValue]]) -> None:
+def _school_page(pub: Publication, school: PublishedSchool) -> None:
     """One school's page: where it is, its links, and each chosen result that is for a school like it."""
     st.subheader(escape(school.name))
-    where = [phase_words(school.phase)] + [escape(x) for x in (school.town, school.la_name and
-                                                                f"local authority: {school.la_name}") if x]
-    st.markdown(" · ".join(where))
+    st.markdown(words.school_where(school, escape))
     links = school_links(school)
     if links:  # plain links in the same tab (Streamlit's own links open a new one); one a line, for thumbs
         st.html("".join(f"<p>{link}</p>" for link in links))
-    not_for: list[PublishedItem] = []
-    for heading, items in by_perspective(pub.items):
-        shown = []
-        for item in items:
-            mine = next((v for v in values.get(item.measure, []) if v.urn == school.urn), None)
-            if mine is None or not mine.applies:
-                not_for.append(item)
-            else:
-                shown.append((item, mine))
-        if not shown:
-            continue
+    shown, not_for = words.school_items(pub, school.urn)
+    for heading, items in shown:
         st.markdown(f"##### {escape(heading)}")
-        for item, mine in shown:
+        for item, mine in items:
             st.markdown(f"**{escape(item.label)}**  \n" + _school_value_words(item, mine))
-            groups = [v for g in GROUP_WORDS if (v := pub.group_value(item.measure, school.urn, g)) is not None]
+            groups = words.school_group_values(pub, item, school.urn)
             if groups:
                 st.markdown("  \n".join(group_value_words(v) for v in groups))
-            definition = item.definition or item.description
+            definition = words.definition_of(item)
             if definition:  # once, beside the measure (the page lists each measure once)
                 st.caption(escape(definition))
     if not_for:
-        by_phase: dict[str, list[str]] = {}
-        for item in not_for:
-            by_phase.setdefault(phases_words(item.phases), []).append(escape(item.label))
-        st.caption(" ".join(f"{_and(labels)} {'is' if len(labels) == 1 else 'are'} for {words}, so "
-                            f"{'it is' if len(labels) == 1 else 'they are'} not on this school's page."
-                            for words, labels in by_phase.items()))
-
-
+        st.caption(words.not_on_page_words(not_for, escape))
 
 
 def _school_value_words(item: PublishedItem, v: PublishedSchoolValue) -> str:
     """'This school: 58% (30 pupils)', then on a line below 'Local authority average: 60% · England: 62% · The
     partnership: 58%'."""
-    if v.suppressed:
-        own = f"This school: {NOT_SHOWN}" + (f" ({escape(v.reason)})" if v.reason else "")
-    elif v.value is None:
-        own = f"This school: {NO_RESULT_WORDS}" + (f" ({escape(v.reason)})" if v.reason else "")
-    else:
-        based = ""
-        if v.cohort is not None and not pd.isna(v.cohort) and v.cohort > 0:
-            based = f" ({_plural(round(v.cohort), 'pupil')})"
-        own = f"This school: **{escape(v.display)}**{based}"
-    parts = []
-    if v.la_display:
-        parts.append(f"Local authority average: {escape(v.la_display)}")
-    if item.national_display:
-        parts.append(f"England: {escape(item.national_display)}")
-    parts.append(f"The partnership: {NOT_SHOWN if item.suppressed else escape(item.group_display or '–')}")
-    return own + "  \n" + " · ".join(parts)
+    own, others = words.school_value_words(item, v, escape)
+    return _md(own) + "  \n" + others
 
 
 def group_value_words(v: PublishedGroupValue) -> str:
     """'Disadvantaged pupils at this school: 40% (10 pupils)', or 'Not shown (fewer than 6 pupils)': words, never
     a colour alone."""
-    label = GROUP_WORDS.get(v.pupil_group, v.pupil_group)
-    if v.suppressed:
-        return f"{label}: {NOT_SHOWN}" + (f" ({escape(v.reason)})" if v.reason else "")
-    if v.value is None:
-        return f"{label}: {NO_RESULT_WORDS}" + (f" ({escape(v.reason)})" if v.reason else "")
-    based = ""
-    if v.cohort is not None and not pd.isna(v.cohort) and v.cohort > 0:
-        based = f" ({_plural(round(v.cohort), 'pupil')})"
-    return f"{label}: {escape(v.display)}{based}"
-
-
-GAP_LABEL = "The gap"  # the published sentence names the pupils; its label names what it measures
+    return words.group_value_words(v, escape)
 
 
 def gap_words(gap: PublishedGap) -> str:
     """The gap's sentence as published (its words were fixed then), escaped."""
-    return f"**{GAP_LABEL}:** {escape(gap.sentence)}"
+    return _md(words.gap_words(escape(gap.sentence)))
 
 
 def _item(item: PublishedItem, values: list[PublishedSchoolValue], gap: PublishedGap | None = None) -> None:
     st.markdown(f"#### {escape(item.label)}")
-    definition = item.definition or item.description
+    definition = words.definition_of(item)
     if definition:
-        st.markdown(f"**What this means:** {escape(definition)}")
-    if item.suppressed:
-        reason = f": {escape(item.suppressed_reason)}" if item.suppressed_reason else ""
-        st.markdown(f"**The partnership:** {NOT_SHOWN}{reason}")
-    else:
-        national = f" · **England:** {escape(item.national_display)}" if item.national_display else ""
-        st.markdown(f"**The partnership:** {escape(item.group_display or '–')}{national}")
-    compare = [(label, words) for label, words in (("Compared with schools nationally", item.comparison),
-                                                    ("Across the partnership's schools", item.similar_words),
-                                                    ("Over time", item.trend_words)) if words and words.strip()]
+        st.markdown(f"**{words.WHAT_THIS_MEANS}:** {escape(definition)}")
+    value = words.partnership_value_words(item, escape)
+    national = (f" · **{words.ENGLAND}:** {escape(item.national_display)}"
+                if item.national_display and not item.suppressed else "")
+    st.markdown(f"**{words.THE_PARTNERSHIP}:** {value}{national}")
+    compare = words.comparison_lines(item, escape)
     if compare:
-        st.markdown("\n".join(f"- **{label}:** {escape(_sentence(words))}" for label, words in compare))
+        st.markdown("\n".join(f"- {_md(line)}" for line in compare))
     if gap is not None and gap.sentence:
         st.markdown(gap_words(gap))
-    if item.commentary and item.commentary.strip():
-        quote = "\n".join(f"> {escape(line)}" if line.strip() else ">" for line in item.commentary.strip().splitlines())
-        st.markdown("**What the partnership's leaders say:**\n\n" + quote)
+    said = words.commentary_lines(item)
+    if said:
+        quote = "\n".join(f"> {escape(line)}" if line else ">" for line in said)
+        st.markdown(f"**{words.LEADERS_SAY}:**\n\n" + quote)
     if any(v.applies for v in values):
         with st.expander(EACH_SCHOOL):
             st.markdown(school_lines(values))
@@ -403,24 +280,28 @@ def render_publication(pub: Publication, *, preview: bool = False, school: int |
     the reader picks another school (the public page puts it in the address). Returns the school shown."""
     if preview:
         st.info(PREVIEW_BANNER, icon=":material/visibility:")
-    st.header(escape(pub.title or f"{pub.group_name}: results for {pub.period}"))
+    st.header(escape(words.title_words(pub)))
+    link = site_link(pub)
+    if link:  # the same results on the static site, which parents can read without Jointly running
+        st.html(f"<p>{link}</p>")
     known = {s.urn for s in pub.schools}
     if on_choose is None:  # the leaders' preview: the chooser's own state says (there is no address to follow)
         school = st.session_state.get(f"published_school_{'preview' if preview else pub.publication_id}")
     if school not in known:  # the partnership's page: its summary first
         _summary(pub)
     else:  # a school's page (a shared link): the year and status, then the school itself
-        st.markdown(f"**{escape(year_words(pub))}**", help=_status_help(pub))
+        st.markdown(f"**{escape(year_words(pub))}**", help=words.status_help(pub))
     chosen = _choose_school(pub, preview=preview, school=school, on_choose=on_choose)
 
     values: dict[str, list[PublishedSchoolValue]] = {}
     for v in pub.school_values:
         values.setdefault(v.measure, []).append(v)
     if chosen is not None:
-        _school_page(pub, next(s for s in pub.schools if s.urn == chosen), values)
+        _school_page(pub, next(s for s in pub.schools if s.urn == chosen))
     else:
         st.markdown(_about(pub, preview=preview))
-        st.markdown("\n".join(_school_line(s) for s in sorted(pub.schools, key=lambda s: str(s.name))))
+        st.markdown("\n".join(f"- {_md(words.school_line(s, escape))}"
+                              for s in sorted(pub.schools, key=lambda s: str(s.name))))
         _map(pub)
         sections = by_perspective(pub.items)
         st.subheader("The partnership's results", anchor=RESULTS_ANCHOR)
@@ -433,10 +314,10 @@ def render_publication(pub: Publication, *, preview: bool = False, school: int |
 
     with st.expander(GLOSSARY_TITLE, icon=":material/menu_book:"):
         terms = glossary_terms(pub)
-        status = dfe_status(pub)
+        status = words.status_term(pub)
         if status:
-            terms.append((f"{status.capitalize()} results", DFE_VERSION_WORDS[status]))
-        st.markdown("\n".join(f"- **{escape(term)}:** {escape(words)}" for term, words in terms))
+            terms.append(status)
+        st.markdown("\n".join(f"- **{escape(term)}:** {escape(said)}" for term, said in terms))
     st.download_button(DOWNLOAD_LABEL, pub.csv_bytes(), file_name=_csv_name(pub), mime="text/csv",
                        icon=":material/download:",
                        key=f"publication_csv_{'preview' if preview else pub.publication_id}")
