@@ -432,10 +432,10 @@ Open Government Licence v3.0.</p></footer>
 """
 
 
-def _small_site(root: Path) -> list[str]:
+def _small_site(root: Path) -> None:
     """A site of the builder's shape, made here (until data.outputs.site.build_site exists): an index with the
     search form its script un-hides and wires to its JSON index, a partnership page with an inline SVG chart
-    (charts/svg.py: presentation attributes, no style) and a CSV, the 404 page, site.json. The pages' paths."""
+    (charts/svg.py: presentation attributes, no style) and a CSV, the 404 page, site.json."""
     from charts.svg import Bar, Reference, bar_chart
 
     css = _hashed(root, "site", ".css", "body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: "
@@ -475,7 +475,6 @@ aria-label="Reading, writing and maths"><table><tr><th>School</th><th>Value</th>
     (root / "404.html").write_text(_page("Page not found", css, script, 0, "<h1>Page not found</h1>"),
                                    encoding="utf-8")
     (root / "site.json").write_text('{"marker": "jointly-site", "files": []}', encoding="utf-8")
-    return ["/index.html", "/partnership/g1/2023-24/index.html"]
 
 
 @contextmanager
@@ -511,12 +510,20 @@ def _ask_site(port: int, method: str, path: str, headers: dict[str, str] | None 
         conn.close()
 
 
+def _pages_of(root: Path) -> list[str]:
+    """The index and the first partnership year page that has its CSV (a current publication, not a notice)."""
+    years = sorted(p for p in root.glob("partnership/*/*/index.html") if (p.parent / "results.csv").is_file())
+    assert years, f"no partnership page with results in {root}"
+    return ["/index.html", "/" + years[0].relative_to(root).as_posix()]
+
+
 @pytest.fixture()
 def served_site(tmp_path) -> Iterator[tuple[int, Path, list[str]]]:
     """The static site served through jointly-site.conf: (nginx's port, the site's folder, its pages' paths)."""
     root = tmp_path / "site"
     root.mkdir()
-    pages = _small_site(root)
+    _small_site(root)
+    pages = _pages_of(root)
     nginx_dir = tmp_path / "nginx"
     nginx_dir.mkdir()
     with _static_site(root, nginx_dir) as port:
@@ -541,6 +548,7 @@ def test_nginx_serves_the_static_site(served_site):
     status 404 (and its headers); the manifest hidden; nothing but GET and HEAD; text compressed when asked, a
     precompressed .gz sent as it is."""
     import gzip
+    import hashlib
 
     sys.path.insert(0, str(ROOT / "deploy"))
     from precompress import gzip_beside
@@ -554,7 +562,10 @@ def test_nginx_serves_the_static_site(served_site):
         _headers_once(headers, path)
         assert headers["cache-control"] == "max-age=300", path
     assets = sorted(p.relative_to(root).as_posix() for p in (root / "assets").iterdir())
-    assert len(assets) == 3
+    assert len(assets) == 3  # the style, the search script and its index
+    for asset in assets:  # named for their content, so a year's caching never serves a stale one
+        digest = hashlib.sha256((root / asset).read_bytes()).hexdigest()[:10]
+        assert re.fullmatch(rf"assets/(site|search)\.{digest}\.(css|js|json)", asset), asset
     types = {".css": "text/css; charset=utf-8", ".js": "application/javascript; charset=utf-8",
              ".json": "application/json; charset=utf-8"}
     for asset in assets:
@@ -621,13 +632,14 @@ def test_the_static_site_works_in_a_browser_under_its_policy(served_site, browse
             page.goto(origin + path)
             page.wait_for_load_state("networkidle")
             assert page.locator("link[rel=stylesheet]").count() == 1
-            margin = page.evaluate("getComputedStyle(document.body).maxWidth")
-            assert margin == "960px", f"{path}: the stylesheet did not apply ({margin})"
+            rules = page.evaluate("[...document.styleSheets].reduce((n, s) => n + s.cssRules.length, 0)")
+            assert rules > 0, f"{path}: the stylesheet did not load"
             if path == pages[0]:
                 page.locator("form[role=search]").wait_for(state="visible", timeout=10_000)  # the script ran
-                assert page.locator("#results").text_content() == "1 partnership"  # and read the search index
-        assert page.locator("svg[role=img] rect.bar").count() == 2
-        assert page.locator("svg[role=img] title").first.text_content() == "Reading, writing and maths"
+        charts = page.locator("svg[role=img]")
+        assert charts.count() >= 1
+        assert page.evaluate("""[...document.querySelectorAll('svg[role=img]')].every(svg =>
+            svg.getAttribute('aria-labelledby').split(' ').every(id => document.getElementById(id)))""")
     finally:
         context.close()
     refused = [m for m in messages if "Refused to" in m or "Content Security Policy" in m]
