@@ -17,7 +17,8 @@ from data.services import groups as groups_svc
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m data", description="Jointly's store: import DfE files, build the "
-                                "demo, print scorecards, manage accounts, rebuild derived tables, remove a year. The "
+                                "demo, print scorecards, manage accounts, rebuild derived tables, remove a year, write "
+                                "the parents' static website. The "
                                 "store is $JOINTLY_DB (default data/store/jointly.duckdb).")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -131,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
                                               "site, JOINTLY_PUBLIC_SITE=1)")
     ex.add_argument("out", help="the new store file (replaced whole if it exists), with its state file beside it "
                                 "(OUT with the suffix .state.sqlite)")
+
+    site = sub.add_parser("publish-site", help="write the parents' static website to the folder OUT: every current "
+                                               "publication as plain pages, its CSV, the schools A to Z and a "
+                                               "search; the site there before is kept as OUT.previous")
+    site.add_argument("out", type=Path, help="the site's folder (new, empty, or a site this command wrote)")
+    site.add_argument("--messages", type=Path, metavar="FILE",
+                      help="a translation of the site's fixed words (TOML like data/outputs/site/messages/en.toml)")
 
     u = sub.add_parser("users", help="manage sign-in accounts (admin, leader, governor)")
     us = u.add_subparsers(dest="users_command", required=True)
@@ -631,6 +639,16 @@ def _export_public(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish_site(args: argparse.Namespace) -> int:
+    from data.outputs.site import build_site, load_catalogue
+
+    load_catalogue(args.messages)  # a bad messages file is said before the store is opened
+    with _open() as store:
+        report = build_site(store, args.out, messages=args.messages)
+    print(report.summary())
+    return 0
+
+
 def _read_password() -> str:
     """The password from standard input: asked for without echo at a terminal, else the first line piped in.
     Never an argument, so it stays out of the shell history and the process list."""
@@ -718,5 +736,5 @@ _COMMANDS = {
     "family": _family, "groups": _groups, "optimize": _optimize, "users": _users,
     "export-public": _export_public, "rebuild": _rebuild,
     "forget-period": _forget_period, "undo-import": _undo_import, "consent": _consent,
-    "move-state": _move_state,
+    "move-state": _move_state, "publish-site": _publish_site,
 }

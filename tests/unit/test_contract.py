@@ -46,7 +46,8 @@ LIBRARIES: dict[str, frozenset[str]] = {
     "data.db": frozenset({"duckdb", "numpy", "pandas", "sqlite3", "psycopg"}),
     "data.ingest": frozenset({"duckdb", "numpy", "pandas", "pyproj", "openpyxl"}),
     "data.services": frozenset({"duckdb", "numpy", "pandas", "argon2"}),
-    "data.outputs": frozenset({"numpy", "pandas", "plotly", "fpdf", "openpyxl", "kaleido"}),
+    # jinja2: the parents' static site's templates (data/outputs/site)
+    "data.outputs": frozenset({"numpy", "pandas", "plotly", "fpdf", "openpyxl", "kaleido", "jinja2"}),
     "data.demo": frozenset({"numpy", "pandas", "pyproj", "openpyxl"}),
     "data.cli": frozenset({"pandas"}),
     "ui": frozenset({"streamlit", "numpy", "pandas", "plotly", "pydeck", "starlette", "authlib", "httpx"}),
