@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui.server import Guard, router_only
+from ui.server import Guard, router_only, tcp_nodelay
 
 router_only()  # before the first request: a deep link runs app.py (the router), never a pages/ file straight
+tcp_nodelay()  # before the first connection: a rerun's messages go out as they are made, not 40 ms later
 app = st.App("app.py", middleware=[Middleware(Guard)])

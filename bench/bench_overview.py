@@ -5,15 +5,19 @@
     python bench/bench_overview.py --db ... --before DIR    # also the code before (git archive <commit> | tar -x)
 
 Servers start side by side with the same flags: serve.py of this checkout on the store, an empty Streamlit app (the
-floor), and with --before serve.py of that checkout on a copy of the store. One tab per app opens the overview as
-the leader of the group (the demo's "viewing as": the store must be the demo or carry its `demo` setting), then
-each round does every interaction once, on each app in turn, each followed by one empty rerun of the floor: nothing
-changed, another year, another group, the map coloured by another measure (sent with the map's fragment id, as the
-browser sends a widget's change inside a fragment), one measure fewer in the grid, pooling toggled (when the group
-has special schools). Two warm-up rounds (each interaction takes two values in turn) are not counted.
+floor), and with --before serve.py of that checkout on a copy of the store. The floor and the code before are served
+as serve.py serves (TCP_NODELAY on every connection, bench/nodelay_run.py); --plain starts them with Streamlit's own
+`streamlit run` (each rerun ~40 ms longer, waiting for the client's delayed acknowledgement). One tab per app opens
+the overview as the leader of the group (the demo's "viewing as": the store must be the demo or carry its `demo`
+setting), then each round does every interaction once, on each app in turn, each followed by one empty rerun of the
+floor: nothing changed, another year, another group, the map coloured by another measure (sent with the map's
+fragment id, as the browser sends a widget's change inside a fragment), one measure fewer in the grid, pooling
+toggled (when the group has special schools). Two warm-up rounds (each interaction takes two values in turn) are not
+counted.
 
-Prints per interaction the median, p95 and bytes, and the ratio to the floor's median; the grid element's bytes
-(the plotly_chart's ForwardMsg) on opening; JSON to bench/out/overview.json.
+Prints per interaction the median, p95, bytes, the app process's CPU per run (/proc, 10 ms ticks) and the ratio to
+the floor's median; the grid element's bytes (the plotly_chart's ForwardMsg) on opening; JSON to
+bench/out/overview.json.
 """
 
 from __future__ import annotations
@@ -34,15 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_load import _others, start_app, stop, wait_healthy  # noqa: E402
-from bench_pages import _two, change, change_group, pct  # noqa: E402 (the same steps, on a Tab: an AppSession)
+from bench_load import _cpu_seconds, _others, start_app, stop, wait_healthy  # noqa: E402
+from bench_pages import _two, change, change_group, pct, start_before, start_floor  # noqa: E402 (the same steps)
 from load_client import AppSession, RunResult  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "overview.json"
 APP_PORT, FLOOR_PORT, BEFORE_PORT = 8732, 8733, 8734  # this bench's ports (helper O: 8730-8739)
-EMPTY_APP = 'import streamlit as st; st.write("")\n'
 WARM_ROUNDS = 2
 
 
@@ -125,8 +128,8 @@ STEPS: list[tuple[str, Step]] = [
 ]
 
 
-async def measure(apps: dict[str, str], floor_url: str, query: str, runs: int, timeout: float) -> dict:
-    tabs = {label: Tab(url, timeout=timeout) for label, url in apps.items()}
+async def measure(apps: dict[str, tuple[str, int]], floor_url: str, query: str, runs: int, timeout: float) -> dict:
+    tabs = {label: Tab(url, timeout=timeout) for label, (url, _pid) in apps.items()}
     floor = AppSession(floor_url, timeout=timeout)
     out: dict = {label: {"steps": {}} for label in tabs}
     floor_s: list[float] = []
@@ -144,7 +147,9 @@ async def measure(apps: dict[str, str], floor_url: str, query: str, runs: int, t
         for rnd in range(runs + WARM_ROUNDS):
             for name, step in STEPS:
                 for label, tab in tabs.items():
+                    cpu0 = _cpu_seconds([apps[label][1]])
                     result = await step(tab, rnd)
+                    cpu = _cpu_seconds([apps[label][1]]) - cpu0  # the grid's step includes its untimed put-back
                     if result is None:
                         continue
                     if result.outcome != "ok":
@@ -152,7 +157,8 @@ async def measure(apps: dict[str, str], floor_url: str, query: str, runs: int, t
                     base = await floor.rerun()
                     if rnd < WARM_ROUNDS:
                         continue
-                    s = out[label]["steps"].setdefault(name, {"seconds": [], "bytes": []})
+                    s = out[label]["steps"].setdefault(name, {"seconds": [], "bytes": [], "cpu": 0.0})
+                    s["cpu"] += cpu
                     s["seconds"].append(result.seconds)
                     s["bytes"].append(result.received)
                     floor_s.append(base.seconds)
@@ -167,6 +173,7 @@ async def measure(apps: dict[str, str], floor_url: str, query: str, runs: int, t
             out[label]["steps"][name] = {"n": len(s["seconds"]), "median_ms": round(med, 1),
                                          "p95_ms": round(pct(s["seconds"], 0.95) * 1000, 1),
                                          "bytes": int(statistics.median(s["bytes"])),
+                                         "cpu_ms_per_run": round(1000 * s["cpu"] / len(s["seconds"]), 1),
                                          "ratio_to_floor": round(med / fm, 1)}
     out["floor"] = {"n": len(floor_s), "median_ms": round(fm, 1), "p95_ms": round(pct(floor_s, 0.95) * 1000, 1)}
     return out
@@ -179,37 +186,26 @@ def main() -> int:
                                                "demo's default group)")
     p.add_argument("--before", type=Path, help="also serve.py of this checkout (the code before), on a copy")
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--plain", action="store_true", help="start the floor and the code before with plain `streamlit "
+                                                       "run` (no TCP_NODELAY: each rerun ~40 ms longer)")
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
     query = urlencode({"viewing_as": "Leader", **({"viewing_group": args.group} if args.group else {})})
     with tempfile.TemporaryDirectory(prefix="bench_overview_") as tmp:
         folder = Path(tmp)
-        procs = [start_app(APP_PORT, args.db, folder)]
-        floor_script = folder / "empty_app.py"
-        floor_script.write_text(EMPTY_APP)
-        import subprocess
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(floor_script), "--server.port", str(FLOOR_PORT),
-             "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=(folder / "floor.log").open("wb"), stderr=subprocess.STDOUT))
-        apps = {"now": f"http://127.0.0.1:{APP_PORT}"}
+        procs = [start_app(APP_PORT, args.db, folder), start_floor(FLOOR_PORT, folder, plain=args.plain)]
+        apps = {"now": (f"http://127.0.0.1:{APP_PORT}", procs[0].pid)}
         if args.before is not None:
             copy = folder / "before" / args.db.name
             copy.parent.mkdir()
             for f in args.db.parent.glob(args.db.name.removesuffix(".duckdb") + "*"):
                 if f.is_file() and not f.name.endswith(".lock"):
                     shutil.copy2(f, copy.parent / f.name)
-            log = (folder / "before.log").open("wb")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(args.before.resolve() / "serve.py"), "--server.port",
-                 str(BEFORE_PORT), "--server.headless", "true", "--server.fileWatcherType", "none",
-                 "--browser.gatherUsageStats", "false"],
-                cwd=args.before.resolve(), env={**__import__("os").environ, "JOINTLY_DB": str(copy)}, stdout=log,
-                stderr=subprocess.STDOUT))
-            apps = {"before": f"http://127.0.0.1:{BEFORE_PORT}", **apps}
+            procs.append(start_before(BEFORE_PORT, args.before.resolve(), copy, folder, plain=args.plain))
+            apps = {"before": (f"http://127.0.0.1:{BEFORE_PORT}", procs[-1].pid), **apps}
         try:
-            for url in [*apps.values(), f"http://127.0.0.1:{FLOOR_PORT}"]:
+            for url in [*(u for u, _pid in apps.values()), f"http://127.0.0.1:{FLOOR_PORT}"]:
                 wait_healthy(url, None, timeout=300)
             t0 = time.perf_counter()
             result = asyncio.run(measure(apps, f"http://127.0.0.1:{FLOOR_PORT}", query, args.runs, args.timeout))
@@ -217,7 +213,7 @@ def main() -> int:
             result["others"] = _others()
         finally:
             stop(procs)
-    result.update(db=str(args.db), group=args.group or "(default)", runs=args.runs)
+    result.update(db=str(args.db), group=args.group or "(default)", runs=args.runs, plain_streamlit_run=args.plain)
     print(f"{args.db} {args.group or '(the default group)'}: floor median {result['floor']['median_ms']} ms, "
           f"p95 {result['floor']['p95_ms']} ms")
     for label in apps:
@@ -226,7 +222,7 @@ def main() -> int:
               f"map element {r['map_bytes']} bytes")
         for name, s in r["steps"].items():
             print(f"  {name:38s} median {s['median_ms']:7.1f} ms  p95 {s['p95_ms']:7.1f} ms  "
-                  f"{s['bytes']:>9,} B  x{s['ratio_to_floor']} floor")
+                  f"{s['bytes']:>9,} B  CPU {s['cpu_ms_per_run']:6.1f} ms/run  x{s['ratio_to_floor']} floor")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     return 0

@@ -18,7 +18,10 @@ for the run; server CPU is the app process's user+system time over the runs of a
 Prints per interaction the median, p95, bytes and the ratio of the median to the floor's median; JSON to
 bench/out/pages.json. With --before DIR (another checkout, e.g. `git archive <commit> | tar -x -C DIR`), its
 serve.py runs beside this one on a copy of the store and every interaction is done on both in turn: before and
-after measured in the same run, against the same floor.
+after measured in the same run, against the same floor. The floor and the code before are served as serve.py now
+serves (TCP_NODELAY on every connection, bench/nodelay_run.py), so the comparison is of the pages' own work;
+--plain starts them with Streamlit's own `streamlit run` instead (every rerun ~40 ms longer, waiting for the
+client's delayed acknowledgement).
 """
 
 from __future__ import annotations
@@ -140,13 +143,22 @@ def interactions() -> list[tuple[str, str, Step]]:
     ]
 
 
-def start_floor(port: int, folder: Path) -> subprocess.Popen:
+def streamlit_run(*, plain: bool) -> list[str]:
+    """How the floor and the code before are started: through bench/nodelay_run.py, so their connections send at
+    once as serve.py's now do (ui.server.tcp_nodelay); `plain`: Streamlit's own `streamlit run`, whose every rerun
+    waits ~40 ms for the client's delayed acknowledgement."""
+    if plain:
+        return [sys.executable, "-m", "streamlit", "run"]
+    return [sys.executable, str(ROOT / "bench" / "nodelay_run.py")]
+
+
+def start_floor(port: int, folder: Path, *, plain: bool = False) -> subprocess.Popen:
     """The empty app, with the same flags as bench_load.start_app and run from the repository (its config.toml)."""
-    script = folder / "empty_app.py"
+    script = folder / f"empty_app_{port}.py"
     script.write_text(EMPTY_APP)
     log = (folder / f"floor-{port}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+        [*streamlit_run(plain=plain), str(script), "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
 
@@ -214,11 +226,11 @@ def row(sample: Sample, floor_median: float) -> dict:
             "ratio_to_floor": round(median / floor_median, 1) if floor_median else None}
 
 
-def start_before(port: int, root: Path, db: Path, folder: Path) -> subprocess.Popen:
+def start_before(port: int, root: Path, db: Path, folder: Path, *, plain: bool = False) -> subprocess.Popen:
     """serve.py of another checkout (the code before a change), with the same flags, from its own folder."""
     log = (folder / f"app-{port}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "serve.py"), "--server.port", str(port),
+        [*streamlit_run(plain=plain), str(root / "serve.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=root, env={**os.environ, "JOINTLY_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
 
@@ -230,6 +242,8 @@ def main() -> int:
     p.add_argument("--only", action="append", choices=PAGES, help="this page's interactions only (repeatable)")
     p.add_argument("--before", type=Path, help="also drive serve.py of this checkout (the code before), in turn "
                                                "with this one, on a copy of the store")
+    p.add_argument("--plain", action="store_true", help="start the floor and the code before with plain `streamlit "
+                                                       "run` (no TCP_NODELAY: each rerun ~40 ms longer)")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
@@ -239,7 +253,7 @@ def main() -> int:
     pages = set(args.only or PAGES)
     with tempfile.TemporaryDirectory(prefix="bench_pages_") as tmp:
         folder = Path(tmp)
-        procs = [start_app(APP_PORT, args.db, folder), start_floor(FLOOR_PORT, folder)]
+        procs = [start_app(APP_PORT, args.db, folder), start_floor(FLOOR_PORT, folder, plain=args.plain)]
         apps = {"now": (f"http://127.0.0.1:{APP_PORT}", procs[0].pid)}
         if args.before is not None:  # its own copy: two processes may share a store, but not its state's mirror
             copy = folder / "before" / args.db.name
@@ -247,7 +261,7 @@ def main() -> int:
             for f in args.db.parent.glob(args.db.stem + ".*"):  # the results and the state beside them
                 if f.is_file() and not f.name.endswith(".lock"):
                     shutil.copy2(f, copy.parent / f.name)
-            procs.append(start_before(BEFORE_PORT, args.before.resolve(), copy, folder))
+            procs.append(start_before(BEFORE_PORT, args.before.resolve(), copy, folder, plain=args.plain))
             apps = {"before": (f"http://127.0.0.1:{BEFORE_PORT}", procs[-1].pid), **apps}
         try:
             for url, _pid in apps.values():
@@ -270,7 +284,8 @@ def main() -> int:
     floor = {"n": len(empty.seconds), "median_ms": round(floor_ms, 1),
              "p95_ms": round(pct(empty.seconds, 0.95) * 1000, 1), "bytes": int(statistics.median(empty.received))}
     meta = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "db": str(args.db), "runs": args.runs,
-            "before": str(args.before) if args.before else None, "wall_s": round(wall, 1), "cores": os.cpu_count(),
+            "before": str(args.before) if args.before else None, "plain_streamlit_run": args.plain,
+            "wall_s": round(wall, 1), "cores": os.cpu_count(),
             "others_running": others, "first_open": first}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"meta": meta, "floor": floor, "interactions": rows["now"],
