@@ -461,6 +461,24 @@ def not_on_page_words(items: Iterable[PublishedItem], esc: Escape = plain_text) 
 # ------------------------------------------------------------------------------------------ the static site
 
 
+def web_address(url: object) -> str | None:
+    """The address, stripped, when a link may carry it; None for anything else (never javascript: or the like)."""
+    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s<>\"']+", url.strip(), flags=re.IGNORECASE):
+        return None  # a whole http(s) address with no spaces, quotes or angle brackets
+    return url.strip()
+
+
+def address_host(url: str | None) -> str:
+    """'www.x.sch.uk' from 'https://www.x.sch.uk/': the address as a reader recognises it, in a link's words."""
+    return re.sub(r"^https?://", "", (url or "").strip(), flags=re.IGNORECASE).rstrip("/")
+
+
+def csv_file_name(pub: Publication) -> str:
+    """'northbridge-partnership-2025-26-results.csv': the publication's CSV as a safe file name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", pub.group_name.lower()).strip("-") or "partnership"  # letters and digits only
+    return f"{slug}-{period_folder(pub.period)}-results.csv"
+
+
 def period_folder(period: str) -> str:
     """'2025-26' for '2025/26': a school year as a folder name in the site's addresses."""
     return period.replace("/", "-")

@@ -227,6 +227,18 @@ def demo_db(demo_master, tmp_path, monkeypatch, state_backend) -> Path:
         yield path
 
 
+def open_parents_page(publication_id: int, school: int | None = None, *, timeout: float = 60) -> AppTest:
+    """The parents' page of one publication (or one school's page of it), signed out, as its address opens it."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params["viewing_as"] = Role.PUBLIC.label
+    at.query_params["publication"] = str(publication_id)
+    if school is not None:
+        at.query_params["school"] = str(school)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def open_app(page: str | None = None, *, role: str = "leader", group: str = FLAGSHIP_PARTNERSHIP,
              timeout: float = 60) -> AppTest:
     """Run the app as a role (and, for leaders and governors, a group by name), optionally on one page.

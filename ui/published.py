@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -27,7 +26,15 @@ from charts.maps import schools_map
 from data.db.store import Store
 from data.services.publications import find_publications, published
 from metrics import parents_words as words
-from metrics.parents_words import Runs, by_perspective, glossary_terms, headline_items, phase_words, year_words
+from metrics.parents_words import (
+    Runs,
+    by_perspective,
+    glossary_terms,
+    headline_items,
+    phase_words,
+    web_address,
+    year_words,
+)
 from metrics.publication import (
     Publication,
     PublishedGap,
@@ -108,11 +115,6 @@ def map_frame(schools: Iterable[PublishedSchool]) -> pd.DataFrame:
     } for s in schools], columns=["urn", "name", "latitude", "longitude", "level", "level_label", "display"])
 
 
-def _csv_name(pub: Publication) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", pub.group_name.lower()).strip("-") or "partnership"  # safe file name
-    return f"{slug}-{pub.period.replace('/', '-')}-results.csv"
-
-
 def _about(pub: Publication, *, preview: bool) -> str:
     return _md(words.about_words(pub, preview=preview, esc=escape))
 
@@ -120,14 +122,15 @@ def _about(pub: Publication, *, preview: bool) -> str:
 def link_html(url: str | None, words: str) -> str | None:
     """A plain link that opens in the same tab, its address and words escaped (they come from files); None unless
     the address is a web address (never javascript: or anything else)."""
-    if not isinstance(url, str) or not re.match(r"https?://[^\s<>\"']+$", url.strip(), flags=re.IGNORECASE):
-        return None  # a whole http(s) address with no spaces, quotes or angle brackets
-    return f'<a href="{html.escape(url.strip(), quote=True)}">{html.escape(words)}</a>'
+    address = web_address(url)
+    if address is None:
+        return None
+    return f'<a href="{html.escape(address, quote=True)}">{html.escape(words)}</a>'
 
 
 def school_links(school: PublishedSchool) -> list[str]:
     """The school's website and its Ofsted reports, as links whose words say where they go."""
-    host = re.sub(r"^https?://", "", (school.website or "").strip(), flags=re.IGNORECASE).rstrip("/")
+    host = words.address_host(school.website)
     links = [link_html(school.website, f"{school.name}'s own website ({host})"),
              link_html(school.ofsted_url, f"{school.name}'s inspection reports, on Ofsted's website")]
     return [x for x in links if x]
@@ -318,7 +321,7 @@ def render_publication(pub: Publication, *, preview: bool = False, school: int |
         if status:
             terms.append(status)
         st.markdown("\n".join(f"- **{escape(term)}:** {escape(said)}" for term, said in terms))
-    st.download_button(DOWNLOAD_LABEL, pub.csv_bytes(), file_name=_csv_name(pub), mime="text/csv",
+    st.download_button(DOWNLOAD_LABEL, pub.csv_bytes(), file_name=words.csv_file_name(pub), mime="text/csv",
                        icon=":material/download:",
                        key=f"publication_csv_{'preview' if preview else pub.publication_id}")
     return chosen

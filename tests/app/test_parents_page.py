@@ -10,16 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import open_parents_page
 from streamlit.testing.v1 import AppTest
 
 from data.db.store import Store
 from data.demo.build import FLAGSHIP_PARTNERSHIP
-from data.services.access import Role
 from data.services.publications import find_publications, published
 from metrics.publication import Publication
 from ui.published import escape
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SETTLED = ("provisional", "revised", "final")  # DfE's versions, least settled first
 
 
@@ -33,14 +32,7 @@ def _demo_publication(db: Path) -> Publication:
 
 
 def _parent(pub: Publication, school: int | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["viewing_as"] = Role.PUBLIC.label
-    at.query_params["publication"] = str(pub.publication_id)
-    if school is not None:
-        at.query_params["school"] = str(school)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_parents_page(pub.publication_id, school)
 
 
 def _texts(at: AppTest) -> list[str]:
