@@ -405,78 +405,6 @@ def test_the_app_works_in_a_browser_with_the_precompressed_static_files(demo_db,
 # issue 16: the parents' static site, served as plain files by deploy/nginx/jointly-site.conf
 
 
-def _hashed(folder: Path, stem: str, suffix: str, body: str) -> str:
-    """Write `body` to assets/<stem>.<first 10 hex of its sha256><suffix>, as the site builder names its assets:
-    the path from the site's root."""
-    import hashlib
-
-    name = f"assets/{stem}.{hashlib.sha256(body.encode()).hexdigest()[:10]}{suffix}"
-    (folder / name).parent.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(body, encoding="utf-8")
-    return name
-
-
-def _page(title: str, css: str, script: str, depth: int, body: str) -> str:
-    up = "../" * depth  # links relative, as the builder writes them: the site works under any base path
-    return f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – Partnership results</title>
-<link rel="stylesheet" href="{up}{css}"><script src="{up}{script}" defer></script></head>
-<body><a class="skip-link" href="#main-content">Skip to main content</a>
-<header><a href="{up}index.html">Partnership results</a></header>
-<main id="main-content">{body}</main>
-<footer><p>Built from the partnerships' published results. Contains public sector information licensed under the
-Open Government Licence v3.0.</p></footer>
-</body></html>
-"""
-
-
-def _small_site(root: Path) -> None:
-    """A site of the builder's shape, made here (until data.outputs.site.build_site exists): an index with the
-    search form its script un-hides and wires to its JSON index, a partnership page with an inline SVG chart
-    (charts/svg.py: presentation attributes, no style) and a CSV, the 404 page, site.json."""
-    from charts.svg import Bar, Reference, bar_chart
-
-    css = _hashed(root, "site", ".css", "body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: "
-                  "60rem; padding: 0 1rem; }\n" + "".join(f".rule-{i} {{ margin: {i}px; }}\n" for i in range(40)))
-    index = _hashed(root, "search", ".json", '[{"name": "Ashdown Learning Trust", "url": '
-                    '"partnership/g1/2023-24/index.html"}]')
-    script = _hashed(root, "search", ".js", f"""document.addEventListener("DOMContentLoaded", () => {{
-  const form = document.querySelector("form[role=search]");
-  if (!form) return;
-  const base = document.querySelector("script[src*='assets/search.']").src.replace(/assets\\/.*$/, "");
-  fetch(base + "{index}").then(r => r.json()).then(rows => {{
-    form.hidden = false;
-    document.querySelector("#results").textContent = rows.length + " partnership";
-  }});
-}});
-""")
-    schools = [f"School {i}" for i in range(12)]
-    rows = "".join(f'<li><a href="partnership/g1/2023-24/index.html">{name}</a></li>' for name in schools)
-    (root / "index.html").write_text(_page("Find a partnership's results", css, script, 0, f"""
-<h1>Find a partnership's results</h1>
-<form role="search" hidden><label for="q">Search</label><input id="q" type="search"></form>
-<div id="results" aria-live="polite"></div><ul>{rows}</ul>"""), encoding="utf-8")
-    chart = bar_chart([Bar("Ashdown <Primary> & \"Nursery\"", 58, "58%"), Bar("Birchwood", None,
-                                                                               "Not shown: fewer than 6 pupils"),
-                       Bar("Cedar Academy", 71, "71%", note="28 pupils")], title="Reading, writing and maths",
-                      id_prefix="m-rwm", references=[Reference("England", 61, "61%")])
-    page = root / "partnership" / "g1" / "2023-24" / "index.html"
-    page.parent.mkdir(parents=True)
-    page.write_text(_page("Ashdown Learning Trust 2023-24", css, script, 3, f"""
-<h1>Ashdown Learning Trust: results for 2023-24</h1>
-<h2>Reading, writing and maths</h2>{chart}
-<details><summary>Show the numbers as a table</summary><div class="table-wrap" tabindex="0" role="region"
-aria-label="Reading, writing and maths"><table><tr><th>School</th><th>Value</th></tr>
-<tr><td>Ashdown</td><td>58%</td></tr></table></div></details>
-<p><a href="results.csv">Download these results (CSV)</a></p>"""), encoding="utf-8")
-    (page.parent / "results.csv").write_text("school,value\nAshdown,58\n" * 40, encoding="utf-8")
-    (root / "404.html").write_text(_page("Page not found", css, script, 0, "<h1>Page not found</h1>"),
-                                   encoding="utf-8")
-    (root / "site.json").write_text('{"marker": "jointly-site", "files": []}', encoding="utf-8")
-
-
 @contextmanager
 def _static_site(root: Path, folder: Path) -> Iterator[int]:
     """nginx with jointly-site.conf serving `root`, until the block ends: its port."""
@@ -511,18 +439,26 @@ def _ask_site(port: int, method: str, path: str, headers: dict[str, str] | None 
 
 
 def _pages_of(root: Path) -> list[str]:
-    """The index and the first partnership year page that has its CSV (a current publication, not a notice)."""
+    """The index, the first partnership year page that has its CSV (a current publication, not a notice), that
+    partnership's own page (its latest year), one of its schools' pages, and the schools and measures pages."""
     years = sorted(p for p in root.glob("partnership/*/*/index.html") if (p.parent / "results.csv").is_file())
     assert years, f"no partnership page with results in {root}"
-    return ["/index.html", "/" + years[0].relative_to(root).as_posix()]
+    year = years[0].parent
+    schools = sorted((year / "school").glob("*.html"))
+    assert schools, f"no school page in {year}"
+    pages = [years[0], year.parent / "index.html", schools[0], root / "schools.html", root / "measures.html"]
+    return ["/index.html", *("/" + p.relative_to(root).as_posix() for p in pages)]
 
 
 @pytest.fixture()
-def served_site(tmp_path) -> Iterator[tuple[int, Path, list[str]]]:
-    """The static site served through jointly-site.conf: (nginx's port, the site's folder, its pages' paths)."""
+def served_site(demo_store, tmp_path) -> Iterator[tuple[int, Path, list[str]]]:
+    """The demo's site (its publications, built by `python -m data publish-site`'s build_site) served through
+    jointly-site.conf: (nginx's port, the site's folder, its pages' paths)."""
+    from data.outputs.site import build_site
+
     root = tmp_path / "site"
-    root.mkdir()
-    _small_site(root)
+    report = build_site(demo_store, root)
+    assert report.publications >= 1 and report.pages >= 3
     pages = _pages_of(root)
     nginx_dir = tmp_path / "nginx"
     nginx_dir.mkdir()
@@ -614,9 +550,10 @@ def path_dir(path: str) -> str:
 
 
 def test_the_static_site_works_in_a_browser_under_its_policy(served_site, browser):
-    """Chromium through nginx: the index and a partnership page load their style and script, the script fetches
-    the search index and un-hides the search form, the chart is drawn; the browser reports nothing refused by
-    the Content-Security-Policy and asks no host but nginx's."""
+    """Chromium through nginx on each kind of page of the demo's site: each loads its stylesheet, the index's
+    script fetches the search index and un-hides the search form, the partnership page's charts are drawn; the
+    browser reports nothing refused by the Content-Security-Policy, no failed request, and asks no host but
+    nginx's."""
     port, root, pages = served_site
     origin = f"https://127.0.0.1:{port}"
     context = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
@@ -636,20 +573,16 @@ def test_the_static_site_works_in_a_browser_under_its_policy(served_site, browse
             assert rules > 0, f"{path}: the stylesheet did not load"
             if path == pages[0]:
                 page.locator("form[role=search]").wait_for(state="visible", timeout=10_000)  # the script ran
-        charts = page.locator("svg[role=img]")
-        assert charts.count() >= 1
-        assert page.evaluate("""[...document.querySelectorAll('svg[role=img]')].every(svg =>
-            svg.getAttribute('aria-labelledby').split(' ').every(id => document.getElementById(id)))""")
+            if path == pages[1]:  # the partnership's results: inline SVG charts, each named by its own ids
+                assert page.locator("svg[role=img]").count() >= 1
+                assert page.evaluate("""[...document.querySelectorAll('svg[role=img]')].every(svg =>
+                    svg.getAttribute('aria-labelledby').split(' ').every(id => document.getElementById(id)))""")
     finally:
         context.close()
     refused = [m for m in messages if "Refused to" in m or "Content Security Policy" in m]
     assert refused == [], "\n".join(refused)
-    # a browser asks for /favicon.ico by itself when a page names no icon: that 404 (and its console line) is the
-    # only failure allowed
-    failed = [f for f in failed if not f.endswith(f"{origin}/favicon.ico")]
-    assert failed == []
-    errors = [m for m in messages if m.startswith("error") and "status of 404" not in m]
-    assert errors == []
+    assert failed == []  # not even /favicon.ico: the pages name their icon (none, `data:,`)
+    assert [m for m in messages if m.startswith("error")] == []
     elsewhere = [url for url in asked if not url.startswith(origin + "/")]
     assert elsewhere == []
     assert any("/assets/search." in url and url.endswith(".json") for url in asked)

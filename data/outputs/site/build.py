@@ -177,31 +177,19 @@ def _school_rows(values: Iterable[PublishedSchoolValue]) -> list[PublishedSchool
     return sorted((v for v in values if v.applies), key=lambda v: str(v.school_name))
 
 
-def _host(url: str) -> str:
-    return re.sub(r"^https?://", "", url, flags=re.IGNORECASE).rstrip("/")
-
-
 def _web(url: str | None) -> str | None:
-    """A school's address as a link may carry it: http(s) only, no spaces, quotes or angle brackets."""
-    full = website_url(url) if url else None
-    if not full or not re.fullmatch(r"https?://[^\s<>\"']+", full, flags=re.IGNORECASE):
-        return None  # a whole http(s) address, never javascript: or anything else
-    return full
+    """A school's address as a link may carry it (metrics.parents_words.web_address, as the Streamlit page's)."""
+    return words.web_address(website_url(url)) if url else None
 
 
 def _school_links(school: PublishedSchool, t: Catalogue) -> list[tuple[str, str]]:
     """(address, words) of the school's website and its Ofsted reports: the only links that leave the site."""
     out = []
     if site := _web(school.website):
-        out.append((site, t("school_website", school=school.name, host=_host(site))))
+        out.append((site, t("school_website", school=school.name, host=words.address_host(site))))
     if ofsted := _web(school.ofsted_url):
         out.append((ofsted, t("school_ofsted", school=school.name)))
     return out
-
-
-def _csv_name(pub: Publication) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", pub.group_name.lower()).strip("-") or "partnership"  # a safe file name
-    return f"{slug}-{words.period_folder(pub.period)}-results.csv"
 
 
 def _letter(name: str) -> str:
@@ -229,7 +217,7 @@ class _Site:
                                keep_trailing_newline=False)
         self.env.globals.update(t=t, site_name=t.site_name, lang=t.lang, built_on=words.date_words(built),
                                 plain=words.plain)
-        self.env.globals["m"] = self.env.get_template("macros.html").module  # runs() and crumbs(), on every page
+        self.env.globals["m"] = self.env.get_template("macros.html").module  # its macros, on every page
         css = (STATIC / "site.css").read_bytes()
         js = (STATIC / "search.js").read_bytes()
         self.css, self.js = _hashed("site", "css", css), _hashed("search", "js", js)
@@ -273,16 +261,13 @@ def _publication_context(pub: Publication, others: Sequence[Publication], group_
                 "gap": words.gap_words(gap.sentence) if gap is not None and gap.sentence else None,
                 "commentary": _paragraphs(words.commentary_lines(item)),
                 "rows": [{"name": v.school_name, "result": _result_words(v),
-                          "pupils": round(v.cohort) if not v.suppressed and v.cohort and v.cohort > 0 else None,
-                          "url": f"{base}school/{v.urn}.html"} for v in rows],
+                          "pupils": round(v.cohort) if not v.suppressed and v.cohort and v.cohort > 0 else None}
+                         for v in rows],
                 "chart": _chart(item, rows, f"chart-{n}", t) if rows else Markup(""),
                 "chart_lines": (t("chart_caption_line", line=lines[0]) if len(lines) == 1 else
                                 t("chart_caption_lines", first=lines[0], second=lines[1]) if lines else ""),
             })
         sections.append({"heading": heading, "anchor": f"perspective-{len(sections) + 1}", "measures": measures})
-    terms = words.glossary_terms(pub)
-    if status := words.status_term(pub):
-        terms.append(status)
     return {
         "pub": pub, "title": words.title_words(pub), "base": base, "group_prefix": group_prefix,
         "year_words": words.year_words(pub), "status_help": words.status_help(pub),
@@ -290,8 +275,8 @@ def _publication_context(pub: Publication, others: Sequence[Publication], group_
         "about": words.about_words(pub, preview=False),
         "schools": [{"line": words.school_line(s), "url": f"{base}school/{s.urn}.html"}
                     for s in sorted(pub.schools, key=lambda s: str(s.name))],
-        "sections": sections, "glossary": terms,
-        "csv": f"{base}results.csv", "csv_name": _csv_name(pub), "csv_bytes": len(pub.csv_bytes()),
+        "sections": sections, "glossary": _glossary(pub),
+        "csv": f"{base}results.csv", "csv_name": words.csv_file_name(pub), "csv_bytes": len(pub.csv_bytes()),
         "others": [{"period": o.period, "url": f"{group_prefix}{words.period_folder(o.period)}/index.html"}
                    for o in others if o.period != pub.period],
     }
@@ -323,7 +308,16 @@ def _school_context(pub: Publication, school: PublishedSchool, t: Catalogue) -> 
         sections.append({"heading": heading, "measures": measures})
     return {"pub": pub, "school": school, "title": words.title_words(pub), "year_words": words.year_words(pub),
             "where": words.school_where(school), "links": _school_links(school, t), "sections": sections,
-            "not_for": words.not_on_page_words(not_for)}
+            "not_for": words.not_on_page_words(not_for), "glossary": _glossary(pub)}
+
+
+def _glossary(pub: Publication) -> list[tuple[str, str]]:
+    """The words the publication uses, explained, and DfE's status of its figures: on its page and each school's,
+    as on the Streamlit page."""
+    terms = words.glossary_terms(pub)
+    if status := words.status_term(pub):
+        terms.append(status)
+    return terms
 
 
 def _write_publications(site: _Site, current: list[Publication], gone: list[Withdrawn]) -> tuple[list, list]:
