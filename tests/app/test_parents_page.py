@@ -231,3 +231,16 @@ def test_the_gap_and_group_words_are_made_inert():
     assert group_value_words(hidden) == "Disadvantaged pupils at this school: Not shown (fewer than 6 pupils)"
     shown = PublishedGroupValue("m", 1, "not_disadvantaged", "55%", 55.0, 20.0, False, None)
     assert group_value_words(shown) == f"Other pupils at this school: {escape('55%')} (20 pupils)"
+
+
+def test_the_page_links_to_the_public_static_site_when_its_address_is_set(demo_db, monkeypatch):  # issue 16 point 6
+    pub = _demo_publication(demo_db)
+    at = _parent(pub)
+    assert "partnership/" not in _html(at)  # no address set: no link anywhere
+    monkeypatch.setenv("JOINTLY_SITE_URL", "https://results.example.org/")
+    at = _parent(pub)
+    want = (f'<a href="https://results.example.org/partnership/{pub.group_id}/{pub.period.replace("/", "-")}'
+            f'/index.html">These results on the partnerships&#x27; public website</a>')
+    assert want in _html(at)
+    monkeypatch.setenv("JOINTLY_SITE_URL", "javascript:alert(1)")  # not a web address: no link is made
+    assert "javascript" not in _html(_parent(pub))
