@@ -297,6 +297,9 @@ def router_only() -> bool:
     return started_in_folder_mode
 
 
+_asyncio_set_nodelay = asyncio.base_events._set_nodelay  # type: ignore[attr-defined]  # asyncio's own rule, kept
+
+
 def _set_nodelay(sock: socket.socket) -> None:
     """asyncio's own `_set_nodelay` (which every new TCP transport calls), for a socket of any protocol number."""
     if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
