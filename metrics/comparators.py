@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from metrics.registry import Measure, Phase, Rollup
 
@@ -89,12 +90,17 @@ def comparison_scopes(phase: str | None, measure: Measure) -> list[str]:
     A key stage outside the school's phase (a middle school deemed secondary reporting KS2) takes the measure's
     own phase; so does an unknown phase. A phase with no benchmark of its own (all-through) takes state-funded.
     Then state-funded, then all schools."""
+    return list(_scopes(None if phase is None else str(phase), measure.phases))
+
+
+@lru_cache(maxsize=1024)
+def _scopes(phase: str | None, phases: tuple) -> tuple[str, ...]:
+    """comparison_scopes' answer, once per phase and tuple of the measure's phases (a card asks it ~1,000 times)."""
     if phase in OWN_KIND:
-        return [phase]
-    first = measure.phases[0].value if measure.phases else None
-    inside = any(p.value == phase for p in measure.phases)
-    own = phase if inside else first
-    return [*([own] if own in MAINSTREAM_SCOPES else []), "state_funded", "all"]
+        return (phase,)
+    first = phases[0].value if phases else None
+    own = phase if any(p.value == phase for p in phases) else first
+    return (*([own] if own in MAINSTREAM_SCOPES else []), "state_funded", "all")
 
 
 # GIAS establishment types that are alternative provision or special schools whatever phase the row gives

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from metrics.numbers import five_numbers
 from metrics.registry import Measure, Polarity
 from metrics.timeline import period_of
 
@@ -213,8 +214,7 @@ def _t(n: int) -> float:
 def _spread(x: np.ndarray) -> Spread | None:
     if not len(x):
         return None
-    q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
-    return Spread(*(float(v) for v in q))
+    return Spread(*five_numbers(x))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from metrics.comparators import (
     significance_reference,
 )
 from metrics.formula import evaluate, stored_formula
-from metrics.numbers import finite
+from metrics.numbers import finite, five_numbers
 from metrics.registry import Measure, Polarity, Registry, Rollup, Status, Uncertainty
 from metrics.rollup import rollup_sums, sums_table
 from metrics.timeline import change_note, comparable, gap_at, is_period, previous
@@ -1281,7 +1281,7 @@ def build_group_scorecard(subject: Subject, period: str, periods: Sequence[str],
                              significance_words=sig, phase=own_kind if own_kind and national is None else phase,
                              national=national, compared=change is not None)
         good = vals[ok]
-        spread = Spread(*(float(x) for x in np.quantile(good, [0, 0.25, 0.5, 0.75, 1]))) if len(good) else None
+        spread = Spread(*five_numbers(good)) if len(good) else None
         # how many reporting members their own cards show worse than national (a member with no national of its
         # kind is never "below"; None when no member has one)
         mine = found.by_measure[m.id]
