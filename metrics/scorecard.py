@@ -323,31 +323,66 @@ def wilson(num: float, den: float, scale: float = 100.0) -> tuple[float, float]:
     return (max(centre - half, 0.0) * scale, min(centre + half, 1.0) * scale)
 
 
+_NO_INTERVAL, _WILSON, _NORMAL, _PUBLISHED = range(4)  # how a measure's intervals are made (`_interval_kind`)
+
+
+def _interval_kind(measure: Measure) -> int:
+    if measure.uncertainty is Uncertainty.NONE:
+        return _NO_INTERVAL
+    if measure.uncertainty == "wilson" or (measure.rollup is Rollup.POOLED_RATIO and measure.scale == 100):
+        return _WILSON
+    if measure.uncertainty == "normal" and measure.sd:
+        return _NORMAL
+    return _PUBLISHED
+
+
 def intervals(measure: Measure, value: np.ndarray, num: np.ndarray, den: np.ndarray, ci_low: np.ndarray,
               ci_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """95% intervals for many values at once (NaN where none is known): published where the file gave one,
     else Wilson for rates, else normal for means with a known pupil-level sd. A measure declared
     `uncertainty = "none"` gets none at all (so no significance, no flag on chance, no "significantly")."""
+    return _intervals(_interval_kind(measure), measure.scale, measure.sd, value, num, den, ci_low, ci_high)
+
+
+def _intervals(kind: int, scale: float | np.ndarray, sd: float | np.ndarray | None, value: np.ndarray,
+               num: np.ndarray, den: np.ndarray, ci_low: np.ndarray, ci_high: np.ndarray,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """`intervals` for values that share a kind of interval; `scale` and `sd` one number, or one per value (the
+    same arithmetic, element by element: many measures' values at once)."""
     value, num, den = (np.asarray(a, dtype=float) for a in (value, num, den))
-    if measure.uncertainty is Uncertainty.NONE:
+    if kind == _NO_INTERVAL:
         return np.full(value.shape, np.nan), np.full(value.shape, np.nan)
     lo, hi = np.asarray(ci_low, dtype=float).copy(), np.asarray(ci_high, dtype=float).copy()
     todo = (np.isnan(lo) | np.isnan(hi)) & ~np.isnan(value) & (den > 0)
     lo[np.isnan(lo) | np.isnan(hi)] = np.nan
     hi[np.isnan(lo)] = np.nan
     with np.errstate(all="ignore"):
-        if measure.uncertainty == "wilson" or (measure.rollup is Rollup.POOLED_RATIO and measure.scale == 100):
-            k = np.where(np.isnan(num), value * den / measure.scale, num)
+        if kind == _WILSON:
+            k = np.where(np.isnan(num), value * den / scale, num)
             p = np.clip(k, 0, den) / den
             z2 = Z95**2
             centre = (p + z2 / (2 * den)) / (1 + z2 / den)
             half = Z95 * np.sqrt(p * (1 - p) / den + z2 / (4 * den * den)) / (1 + z2 / den)
-            lo = np.where(todo, np.maximum(centre - half, 0.0) * measure.scale, lo)
-            hi = np.where(todo, np.minimum(centre + half, 1.0) * measure.scale, hi)
-        elif measure.uncertainty == "normal" and measure.sd:
-            half = Z95 * measure.sd / np.sqrt(den)
+            lo = np.where(todo, np.maximum(centre - half, 0.0) * scale, lo)
+            hi = np.where(todo, np.minimum(centre + half, 1.0) * scale, hi)
+        elif kind == _NORMAL:
+            half = Z95 * sd / np.sqrt(den)
             lo = np.where(todo, value - half, lo)
             hi = np.where(todo, value + half, hi)
+    return lo, hi
+
+
+def _pair_intervals(ms: Sequence[Measure], n_u: int, value: np.ndarray, num: np.ndarray, den: np.ndarray,
+                    ci_low: np.ndarray, ci_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`intervals` of every (measure, member) pair (measure-major, `n_u` members each), one call per kind of
+    interval instead of one per measure."""
+    kinds = np.repeat(np.array([_interval_kind(m) for m in ms], dtype=np.int64), n_u)
+    scale = np.repeat(np.array([m.scale for m in ms], dtype=float), n_u)
+    sd = np.repeat(np.array([m.sd or np.nan for m in ms], dtype=float), n_u)
+    lo, hi = np.full(len(value), np.nan), np.full(len(value), np.nan)
+    for kind in np.unique(kinds).tolist():
+        at = kinds == kind
+        lo[at], hi[at] = _intervals(kind, scale[at], sd[at], value[at], num[at], den[at], ci_low[at], ci_high[at])
     return lo, hi
 
 
@@ -724,39 +759,46 @@ class Judged:
     reasons: tuple[str, ...]  # its flags in words (empty: not flagged)
 
 
-def _changes(m: Measure, period: str, periods: Sequence[str], value: np.ndarray, values: np.ndarray,
-             codes: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
-    """`change_and_note` on arrays: each school's change on the comparable year before (NaN: none) and why not.
-    `values` and `codes` are the schools x window matrices of values and status codes (-2: no row)."""
+def _pair_changes(ms: Sequence[Measure], n_u: int, period: str, periods: Sequence[str], value: np.ndarray,
+                  values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """`change_and_note` on arrays, for every (measure, member) pair (measure-major, `n_u` members each) at once:
+    each school's change on the comparable year before (NaN: none) and why not. `values` and `codes` are the pairs x
+    window matrices of values and status codes (-2: no row). Each measure's comparability is asked once, and the
+    note worked out once per (measure, kind of last year) found: a few among many schools."""
     n = len(value)
-    nothing = (np.full(n, np.nan), [None] * n)
     if not is_period(period):
-        return nothing
+        return np.full(n, np.nan), [None] * n
     before = previous(period)
-    ok, why = _comparable(m, period, before)
-    if not ok:
-        return np.full(n, np.nan), [why] * n
+    answers = [_comparable(m, period, before) for m in ms]
     pi = prior_index(periods, period)
     if pi is None:
-        return nothing
+        notes: list[str | None] = []
+        for ok, why in answers:
+            notes += [None if ok else why] * n_u
+        return np.full(n, np.nan), notes
+    comparable_pair = np.repeat(np.array([ok for ok, _ in answers], dtype=bool), n_u)
     prev = values[:, pi]
-    # the note depends only on whether last year has a value and its status: worked out once per kind found
-    # (a few among many schools), then spread back; no note where there is no value this year
     has = ~np.isnan(value)
-    key = np.where(has, (prev == prev).astype(np.int64) * 64 + codes[:, pi] + 2, -1)
+    each = np.repeat(np.arange(len(ms), dtype=np.int64), n_u)
+    # the note depends on the measure, whether last year has a value and its status (-1: no value this year)
+    key = np.where(has & comparable_pair, each * 128 + (prev == prev).astype(np.int64) * 64 + codes[:, pi] + 2, -1)
     found, back = _kinds_of(key)
     said: list[str | None] = []
     for k in found.tolist():
         if k < 0:
             said.append(None)
             continue
+        j, k = divmod(k, 128)
         c = k % 64 - 2
-        status = trend_status(m, periods[pi], STATUS_ORDER[c] if c >= 0 else Status.MISSING.value, c != -2)
-        said.append(change_note(m, period, before, k >= 64, status))
-    notes = np.array(said, dtype=object)[back.reshape(-1)].tolist() if n else []
+        status = trend_status(ms[j], periods[pi], STATUS_ORDER[c] if c >= 0 else Status.MISSING.value, c != -2)
+        said.append(change_note(ms[j], period, before, k >= 64, status))
+    notes = np.array(said, dtype=object)[back.reshape(-1)] if n else np.zeros(0, dtype=object)
     quiet = np.array([x is None for x in said], dtype=bool)[back.reshape(-1)] if n else np.zeros(0, dtype=bool)
-    change = np.where(has & quiet, value - prev, np.nan)
-    return change, notes
+    for j, (ok, why) in enumerate(answers):
+        if not ok:
+            notes[j * n_u:(j + 1) * n_u] = why
+    change = np.where(has & quiet & comparable_pair, value - prev, np.nan)
+    return change, notes.tolist()
 
 
 def judge_members(measures: Sequence[Measure], rows: Mapping[str, np.ndarray], pos: Mapping[str, int],
@@ -822,17 +864,15 @@ def _judge(found: MemberJudgements, ms: Sequence[Measure], rows: Mapping[str, np
     value = np.where(refused, np.nan, raw)
     code_now = np.where(refused | (sts[:, -1] < 0), missing, sts[:, -1])
     small = parts["denominator"] < min_cohort
-    lo, hi, nat, ref, change = (np.full(n, np.nan) for _ in range(5))
-    notes: list[str | None] = []
+    nat, ref = np.full(n, np.nan), np.full(n, np.nan)
+    lo, hi = _pair_intervals(ms, n_u, value, parts["numerator"], parts["denominator"], parts["ci_low"],
+                             parts["ci_high"])
     for j, m in enumerate(ms):
         k = slice(j * n_u, (j + 1) * n_u)
-        lo[k], hi[k] = intervals(m, value[k], parts["numerator"][k], parts["denominator"][k], parts["ci_low"][k],
-                                 parts["ci_high"][k])
         nat[k] = np.array([np.nan if (x := national_for(bench, m, period, p)[0]) is None else x for p in kinds],
                           dtype=float)[kind_of]
         ref[k] = 0.0 if banded_against_zero(m) else nat[k]
-        change[k], more = _changes(m, period, periods, value[k], val[k], sts[k])
-        notes += more
+    change, notes = _pair_changes(ms, n_u, period, periods, value, val, sts)
     lo, hi = np.where(np.isnan(value), np.nan, lo), np.where(np.isnan(value), np.nan, hi)
     sig = np.where(judged, significance_codes(ref, lo, hi), SIG_UNKNOWN)
     adj = np.where(judged[:, None], np.where(up[:, None] > 0, pct, 100.0 - pct), np.nan)

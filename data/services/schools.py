@@ -269,12 +269,19 @@ def ord_filter(store: Store, urns: list[int], alias: str = "") -> tuple[str, dic
     """A predicate on `ord` (of the table `alias`, e.g. "o.") that lets zone maps skip row groups holding none
     of these schools (only when every school has an ord; the range then holds them all by construction;
     otherwise `true`, which takes no alias)."""
-    lo, hi, n = store.query(
-        "SELECT min(ord), max(ord), count(ord) FROM establishments WHERE urn IN (SELECT unnest(?::INTEGER[]))",
-        [urns])[0]
-    if n == len(urns) and n:
-        return f"{alias}ord BETWEEN $lo AND $hi", {"lo": lo, "hi": hi}
+    known, ords = store.remembered(("urn_ord",), lambda: _urn_ords(store))
+    asked = np.unique(np.asarray(urns, dtype=np.int64))
+    at = np.clip(np.searchsorted(known, asked), 0, max(len(known) - 1, 0))
+    found = ords[at][(known[at] == asked)] if len(known) else np.zeros(0, dtype=np.int64)
+    if len(found) == len(urns) and len(found):
+        return f"{alias}ord BETWEEN $lo AND $hi", {"lo": int(found.min()), "hi": int(found.max())}
     return "true", {}
+
+
+def _urn_ords(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    """(URNs ascending, each one's ord) of the schools that have an ord: ord_filter's look-up, once per store state."""
+    df = store.query_df("SELECT urn, ord FROM establishments WHERE ord IS NOT NULL ORDER BY urn", fast=True)
+    return df["urn"].to_numpy(dtype=np.int64), df["ord"].to_numpy(dtype=np.int64)
 
 
 def school_stats(store: Store, urns: Sequence[int], periods: Sequence[str] | None = None,

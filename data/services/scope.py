@@ -58,6 +58,12 @@ def groups(store: Store, viewer: Viewer) -> dict[int, str]:
     if viewer.role is Role.PUBLIC:
         return {}
     allowed = set(visible_group_ids(store, viewer))
+    return {gid: label for gid, label in store.remembered(("group_labels",), lambda: _group_labels(store)).items()
+            if gid in allowed}
+
+
+def _group_labels(store: Store) -> dict[int, str]:
+    """Every group with member schools, by name, with its label (the same for every viewer: once per store state)."""
     df = groups_svc.groups(store)
     df = df[df["members"] > 0]
     counts = df["name"].value_counts()
@@ -65,7 +71,7 @@ def groups(store: Store, viewer: Viewer) -> dict[int, str]:
     closed = {int(g) for g, st in zip(df["group_id"], df["status"], strict=True) if str(st).lower() == "closed"}
     return {int(r.group_id): (r.name if counts[r.name] == 1 else f"{r.name} ({r.kind} {r.group_id})")
             + (" (closed)" if int(r.group_id) in closed else "")
-            for r in df.itertuples() if int(r.group_id) in allowed}
+            for r in df.itertuples()}
 
 
 def periods(store: Store, viewer: Viewer, group_id: int | None = None) -> list[str]:
