@@ -81,12 +81,12 @@ columns = {
 for view in school_perspectives(store, viewer, urn, period):
     perspective = view.perspective
     st.subheader(perspective.label)
-    st.dataframe(view.table, hide_index=True, width="stretch", column_config=columns,
+    st.dataframe(view.table_arrow, hide_index=True, width="stretch", column_config=columns,
                  key=f"table_{perspective.value}")
     with st.expander(f"{perspective.label} in words"):
         for line in view.lines:
             st.markdown(line)
-        st.dataframe(view.details, hide_index=True, width="stretch", key=f"details_{perspective.value}")
+        st.dataframe(view.details_arrow, hide_index=True, width="stretch", key=f"details_{perspective.value}")
 
 pupil_group_section(store, viewer, "school", urn, period, reg, subject_words=card.subject.name)
 

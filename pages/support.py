@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from charts.alt import network_alt
 from data.db.errors import StoreError
 from data.services.access import Role
 from data.services.support_log import (
@@ -34,7 +33,14 @@ from ui.context import (
 from ui.funnel import school_funnel
 from ui.router import hand_over
 from ui.store import get_store
-from ui.support import pupil_group_measures, support_figure, support_ledger, support_partners
+from ui.support import (
+    ledger_tables,
+    pupil_group_measures,
+    support_alt,
+    support_figure,
+    support_ledger,
+    support_partners,
+)
 from ui.views import school_values, similar_schools
 
 hand_over()  # a deep link to a fresh server runs this file directly: the router runs it instead
@@ -118,12 +124,13 @@ with ledger:
     except StoreError as exc:
         st.error(markdown_text(exc.title))
         st.stop()
+    listed, balances = ledger_tables(store, viewer, group_id, period, reg)
     if records.empty:
         st.info(f"No support has been recorded for {markdown_text(card.subject.name)} in {period} yet."
                 + (" The group's leaders record it here." if reader else " Open 'Record support' above to add "
                    "some: it then appears here as a network, a matrix and each school's balance."))
     else:
-        alt = network_alt(nodes, edges)
+        alt = support_alt(store, viewer, group_id, period)
         # only the open tab is drawn (the choice is in the URL, so a shared link opens on the same tab)
         net_tab, matrix_tab, list_tab = st.tabs(["Network", "Matrix", "Records"], key=KEY_TAB, bind="query-params")
         if net_tab.open is not False:
@@ -138,19 +145,11 @@ with ledger:
                                 width="stretch", key="support_matrix")
                 st.caption("Rows gave support; columns received it. Each cell says the hours.")
         with list_tab:
-            st.dataframe(pd.DataFrame({
-                "From": records["giver"], "To": records["taker"], "Type": records["kind_label"],
-                "Measure": [reg.get(m).label if isinstance(m, str) and m in reg else "–" for m in records["measure"]],
-                "Start": records["start_date"], "End": records["end_date"], "Hours": records["hours"],
-                "Notes": records["notes"], "Recorded by": records["recorded_by"],
-            }), hide_index=True, width="stretch", key="support_list",
+            st.dataframe(listed, hide_index=True, width="stretch", key="support_list",
                 column_config={"Hours": st.column_config.NumberColumn(format="%.1f")})
 
     st.markdown("**Each school's balance**")
-    st.dataframe(pd.DataFrame({
-        "School": balance["name"], "Hours given": balance["given"], "Hours received": balance["received"],
-        "Balance (given minus received)": balance["balance"], "In words": balance["position"],
-    }), hide_index=True, width="stretch", key="support_balance", column_config={
+    st.dataframe(balances, hide_index=True, width="stretch", key="support_balance", column_config={
         "Hours given": st.column_config.NumberColumn(format="%.1f"),
         "Hours received": st.column_config.NumberColumn(format="%.1f"),
         "Balance (given minus received)": st.column_config.NumberColumn(format="%+.1f"),

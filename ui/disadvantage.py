@@ -7,8 +7,11 @@ our own, with every name a person or a file gave made inert. Colour never carrie
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from charts.pupil_groups import pupil_group_chart
@@ -24,6 +27,7 @@ from metrics.text import markdown_text
 from ui.cached import shared_figure
 from ui.key import FLAG, MET, NOT_MET
 from ui.shared import shared
+from ui.tables import arrow_table
 
 TITLE = "How do disadvantaged pupils do?"
 KEY_MEASURE = "pupil_group_measure"
@@ -32,7 +36,11 @@ GAP_WIDTHS = {"Measure": 230, "Disadvantaged pupils": 130, "Other pupils nationa
               "Gap within": 150, "Change": 170, "Target": 170, "Flag": 90}
 MEMBER_WIDTHS = {"School": 250, "URN": 70, "Disadvantaged pupils": 110, "Their result": 90, "Their gap": 80,
                  "Effect": 210, "Their change": 120}
+# the members' table's columns: text at these widths, the URN a plain number (made once: st.dataframe copies them)
+MEMBER_COLUMNS = {c: st.column_config.TextColumn(c, width=w) if c != "URN" else
+                  st.column_config.NumberColumn(c, width=w, format="%d") for c, w in MEMBER_WIDTHS.items()}
 GROUP_WIDTHS = {"Pupil group": 290, "Topic": 170, "Value": 170, "95% interval": 140, "England": 80}
+GROUP_COLUMNS = {c: st.column_config.TextColumn(c, width=w) for c, w in GROUP_WIDTHS.items()}
 INTRO = ("Disadvantaged pupils are those eligible for free school meals in the last six years or looked after by "
          "the local authority. The **gap** is DfE's: their result minus that of *other pupils nationally*; the "
          "**gap within** compares them with the other pupils of the same school or group.")
@@ -146,17 +154,83 @@ def member_table(row: GapRow, reg: Registry) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What the panel draws from its summary, made once per key: the tables as st.dataframe sends them (ui.tables)
+    with their column configs, the lead measure's trend, and the words of the tiles and captions."""
+
+    table: pa.Table
+    table_columns: dict[str, dict]
+    trend: go.Figure
+    trend_words: str
+    members: pa.Table | None
+    tiles: tuple[tuple[str, str, str | None, str, str], ...]  # label, value, delta, delta colour, help
+    sentence: str
+    published: str | None
+    warnings: tuple[str, ...]
+    targets: tuple[str, ...]
+    notes: str
+    lead_label: str
+    members_heading: str
+    flags_heading: str
+    flag_lines: tuple[str, ...]
+
+
 @shared(max_entries=64)
 def _panel_parts(generation: int, viewer: Viewer, kind: str, ident: int, period: str, include_special: bool,
-                 _d: Disadvantage, _reg: Registry) -> tuple[pd.DataFrame, go.Figure, pd.DataFrame | None]:
-    """The panel's table, the lead measure's trend and (a group's) members' table: built once per key, shared.
+                 subject_words: str, _d: Disadvantage, _reg: Registry) -> _Parts:
+    """The panel's tables, the lead measure's trend and every sentence of it: built once per key, shared.
 
     The key determines the summary `_d` (disadvantage_of) and the registry `_reg` (the page's: the group's, or the
     school card's) that come with it unhashed."""
-    lead = _lead(_d)
-    members = member_table(lead, _reg) if kind == "group" and lead.members else None
-    trend = shared_figure(_trend_figure(lead, _reg, "here" if kind == "school" else "the group"))
-    return gap_table(_d, _reg), trend, members
+    d, reg = _d, _reg
+    lead = _lead(d)
+    members = member_table(lead, reg) if kind == "group" and lead.members else None
+    trend = shared_figure(_trend_figure(lead, reg, "here" if kind == "school" else "the group"))
+    table = gap_table(d, reg)
+    m, g = reg.get(lead.measure), lead.now
+    delta = None
+    if lead.change.change is not None and lead.change.direction in ("narrowed", "widened"):
+        delta = f"{lead.change.direction} by {abs(lead.change.change):.1f} since {lead.change.since}"
+    tiles = (
+        (f"Disadvantaged pupils: {markdown_text(m.label)}",
+         m.format_value(g.disadvantaged.value) if g.disadvantaged.value is not None else "–", None, "normal",
+         f"{g.disadvantaged.cohort or 0:,.0f} disadvantaged pupils in {period}."),
+        ("Other pupils nationally", m.format_value(g.national_others) if g.national_others is not None else "–",
+         None, "normal",
+         "Non-disadvantaged pupils in state-funded schools in England: DfE's comparator for the gap."),
+        (f"Gap ({points(m)})", format_gap(m, g.gap), delta,
+         "normal" if lead.change.direction == "narrowed" else "inverse",
+         "Disadvantaged pupils' result minus other pupils' nationally (DfE's definition). Negative: behind."),
+    )
+    published = (markdown_text(f"DfE's own published gap for this school: {format_gap(m, g.published)} "
+                               f"(Jointly's: {format_gap(m, g.gap)}, from the rounded figures).")
+                 if g.published is not None else None)
+    targets = []
+    for r in d.rows:
+        if r.target is not None:  # the governors' aim for the gap, in words and a mark (never a colour)
+            mark = {True: MET, False: NOT_MET}.get(r.target.met, "") if r.target.years_left in (None, 0) else ""
+            targets.append(markdown_text(f"{r.label}: {r.target.words}") + (f" {mark}" if mark else ""))
+    notes = dict.fromkeys(r.change.note for r in d.rows if r.change.change is None and r.change.note)
+    names = {x.urn: x.name for x in lead.members}
+    return _Parts(
+        table=arrow_table(table),
+        table_columns={c: st.column_config.TextColumn(c, width=GAP_WIDTHS[c]) for c in table.columns},
+        trend=trend,
+        trend_words=markdown_text(trend.layout.meta["description"]),
+        members=arrow_table(members) if members is not None else None,
+        tiles=tiles,
+        sentence=markdown_text(gap_sentence(m, subject_words, g, lead.change)),
+        published=published,
+        warnings=tuple(f"{FLAG} " + markdown_text(r.flag) for r in d.rows if r.flag),
+        targets=tuple(targets),
+        notes=INTRO + (" " + " ".join(markdown_text(n) for n in notes) if notes else ""),
+        lead_label=m.label,
+        members_heading=f"**Which schools narrow or widen the group's {markdown_text(m.label)} gap**",
+        flags_heading=f"{FLAG} {len(d.flags)} widening gap(s) at member schools",
+        flag_lines=tuple("- " + markdown_text(f"{names.get(urn, f'School {urn}')} ({urn}): {why}")
+                         for urn, why in d.flags),
+    )
 
 
 def _lead(d: Disadvantage) -> GapRow:
@@ -174,54 +248,30 @@ def disadvantage_panel(store: Store, viewer: Viewer, kind: str, ident: int, peri
         st.info(f"No results for disadvantaged pupils in {period} yet: import DfE's performance tables (the wide "
                 "files or the EES school files) to see them.")
         return d
-    lead = _lead(d)
-    table, fig, members = _panel_parts(store.generation, viewer.scope, kind, ident, period, include_special, d, reg)
-    m, g = reg.get(lead.measure), lead.now
-    c1, c2, c3 = st.columns(3)
-    c1.metric(f"Disadvantaged pupils: {markdown_text(m.label)}",
-              m.format_value(g.disadvantaged.value) if g.disadvantaged.value is not None else "–",
-              help=f"{g.disadvantaged.cohort or 0:,.0f} disadvantaged pupils in {period}.", border=True)
-    c2.metric("Other pupils nationally", m.format_value(g.national_others) if g.national_others is not None else "–",
-              help="Non-disadvantaged pupils in state-funded schools in England: DfE's comparator for the gap.",
-              border=True)
-    delta = None
-    if lead.change.change is not None and lead.change.direction in ("narrowed", "widened"):
-        delta = f"{lead.change.direction} by {abs(lead.change.change):.1f} since {lead.change.since}"
-    c3.metric(f"Gap ({points(m)})", format_gap(m, g.gap), delta=delta,
-              delta_color="normal" if lead.change.direction == "narrowed" else "inverse", border=True,
-              help="Disadvantaged pupils' result minus other pupils' nationally (DfE's definition). Negative: "
-                   "behind.")
-    st.markdown(markdown_text(gap_sentence(m, subject_words, g, lead.change)))
-    if g.published is not None:
-        st.caption(markdown_text(f"DfE's own published gap for this school: {format_gap(m, g.published)} "
-                                 f"(Jointly's: {format_gap(m, g.gap)}, from the rounded figures)."))
-    flagged = [r for r in d.rows if r.flag]
-    for r in flagged:
-        st.warning(f"{FLAG} " + markdown_text(r.flag))
-    for r in d.rows:
-        if r.target is not None:  # the governors' aim for the gap, in words and a mark (never a colour)
-            mark = {True: MET, False: NOT_MET}.get(r.target.met, "") if r.target.years_left in (None, 0) else ""
-            st.caption(markdown_text(f"{r.label}: {r.target.words}") + (f" {mark}" if mark else ""))
-    st.dataframe(table, hide_index=True, width="stretch", key=f"gaps_{kind}",
-                 column_config={c: st.column_config.TextColumn(c, width=GAP_WIDTHS[c]) for c in table.columns})
-    notes = dict.fromkeys(r.change.note for r in d.rows if r.change.change is None and r.change.note)
-    st.caption(INTRO + (" " + " ".join(markdown_text(n) for n in notes) if notes else ""))
-    with st.expander(f"{m.label}: the gap over the years"):
-        st.plotly_chart(fig, width="stretch", key=f"gap_trend_{kind}")
-        st.caption(markdown_text(fig.layout.meta["description"]))
-    if members is not None:
-        st.markdown(f"**Which schools narrow or widen the group's {markdown_text(m.label)} gap**")
-        st.dataframe(members, hide_index=True, width="stretch", key="gap_members",
-                     column_config={c: st.column_config.TextColumn(c, width=w) if c != "URN" else
-                                    st.column_config.NumberColumn(c, width=w, format="%d")
-                                    for c, w in MEMBER_WIDTHS.items()})
+    parts = _panel_parts(store.generation, viewer.scope, kind, ident, period, include_special, subject_words, d, reg)
+    for col, (label, value, delta, colour, words) in zip(st.columns(3), parts.tiles, strict=True):
+        col.metric(label, value, delta=delta, delta_color=colour, border=True, help=words)
+    st.markdown(parts.sentence)
+    if parts.published is not None:
+        st.caption(parts.published)
+    for words in parts.warnings:
+        st.warning(words)
+    for words in parts.targets:
+        st.caption(words)
+    st.dataframe(parts.table, hide_index=True, width="stretch", key=f"gaps_{kind}", column_config=parts.table_columns)
+    st.caption(parts.notes)
+    with st.expander(f"{parts.lead_label}: the gap over the years"):
+        st.plotly_chart(parts.trend, width="stretch", key=f"gap_trend_{kind}")
+        st.caption(parts.trend_words)
+    if parts.members is not None:
+        st.markdown(parts.members_heading)
+        st.dataframe(parts.members, hide_index=True, width="stretch", key="gap_members", column_config=MEMBER_COLUMNS)
         st.caption("A school narrows the group's gap when its own gap is smaller than the group's; the number is "
                    "its share of the group's disadvantaged pupils times the difference (the numbers add up to 0).")
         if d.flags:
-            with st.expander(f"{FLAG} {len(d.flags)} widening gap(s) at member schools"):
-                names = {x.urn: x.name for x in lead.members}
-                for urn, why in d.flags:
-                    st.markdown("- " + markdown_text(f"{names.get(urn, f'School {urn}')} ({urn}): {why}"))
+            with st.expander(parts.flags_heading):
+                for line in parts.flag_lines:
+                    st.markdown(line)
     return d
 
 
@@ -245,14 +295,13 @@ def pupil_group_section(store: Store, viewer: Viewer, kind: str, ident: int, per
     st.plotly_chart(fig, width="stretch", key=f"pupil_groups_{kind}")
     st.caption("Filled circles: " + markdown_text(subject_words) + ", with the 95% interval as a bar. Hollow "
                "diamonds: pupils of the same group in England.")
-    st.dataframe(table, hide_index=True, width="stretch", key=f"pupil_group_table_{kind}",
-                 column_config={c: st.column_config.TextColumn(c, width=w) for c, w in GROUP_WIDTHS.items()})
+    st.dataframe(table, hide_index=True, width="stretch", key=f"pupil_group_table_{kind}", column_config=GROUP_COLUMNS)
 
 
 @shared(max_entries=64)
 def _pupil_group_parts(generation: int, viewer: Viewer, kind: str, ident: int, mid: str, period: str,
                        include_special: bool, subject_words: str, _store: Store,
-                       _reg: Registry) -> tuple[go.Figure, pd.DataFrame]:
+                       _reg: Registry) -> tuple[go.Figure, pa.Table]:
     """The pupil-group chart and its table for one measure: built once per key, shared (the registry `_reg` is the
     one the key determines: the page's, for this group or school)."""
     m = _reg.get(mid)
@@ -274,4 +323,4 @@ def _pupil_group_parts(generation: int, viewer: Viewer, kind: str, ident: int, m
                           "England": m.format_value(c.national) if c.national is not None else "–"})
         topics[titles[topic]] = rows
     fig = pupil_group_chart(topics, label=m.label, subject=subject_words, number=m.number, unit=m.unit)
-    return shared_figure(fig), pd.DataFrame(table)
+    return shared_figure(fig), arrow_table(pd.DataFrame(table))

@@ -13,19 +13,22 @@ from metrics.numbers import NumberFormat
 from metrics.registry import Measure
 from metrics.scorecard import ScorecardRow
 from metrics.text import markdown_text
+from ui.cached import shared_figure
+from ui.shared import shared
 
 LIMITS_CAPTION = ("Points outside the funnel lines differ from national by more than chance would explain "
                   "(95% and 99.8% limits); small schools vary more, so their limits are wider.")
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _figure(plot: pd.DataFrame, national: float, kind: str, scale: float, sd: float | None, urn: int, title: str,
-            label: str, number: NumberFormat) -> tuple[go.Figure, str]:
-    """The funnel and its words for these values, built once and shared (keyed by the values themselves, which
-    Streamlit hashes: a figure is never changed after it is built; st.plotly_chart copies it)."""
-    fig = funnel_plot(plot, national=national, kind=kind, scale=scale, sd=sd, highlight=urn, title=title,
+@shared(max_entries=64)
+def _figure(points: tuple[tuple, ...], national: float, kind: str, scale: float, sd: float | None, urn: int,
+            title: str, label: str, number: NumberFormat, _plot: pd.DataFrame) -> tuple[go.Figure, str]:
+    """The funnel and its words for these values, built once and shared (ui.shared, keyed by the values themselves:
+    `points`, the rows of `_plot` as tuples, a few dozen schools; st.cache_resource hashed the DataFrame through
+    its own hasher at every rerun). The figure's dict is made once (ui.cached.shared_figure): it is never changed."""
+    fig = funnel_plot(_plot, national=national, kind=kind, scale=scale, sd=sd, highlight=urn, title=title,
                       number=number)
-    return fig, funnel_alt(plot, label, national, urn, kind=kind, scale=scale, sd=sd, number=number)
+    return shared_figure(fig), funnel_alt(_plot, label, national, urn, kind=kind, scale=scale, sd=sd, number=number)
 
 
 def school_funnel(values: pd.DataFrame, names: dict[int, str], measure: Measure, row: ScorecardRow, urn: int, *,
@@ -41,7 +44,9 @@ def school_funnel(values: pd.DataFrame, names: dict[int, str], measure: Measure,
         return shown
     plot = plot.dropna(subset=["cohort"])
     kind = funnel_kind(measure.scale)
-    fig, alt = _figure(plot, row.national, kind, measure.scale, measure.sd, urn, title, measure.label, measure.number)
+    points = (tuple(plot.columns), *plot.itertuples(index=False, name=None))
+    fig, alt = _figure(points, row.national, kind, measure.scale, measure.sd, urn, title, measure.label,
+                       measure.number, plot)
     st.plotly_chart(fig, alt=alt, width="stretch", key=key)
     st.caption(LIMITS_CAPTION)
     return shown

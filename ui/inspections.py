@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from data.db.store import Store
@@ -21,7 +22,8 @@ from metrics.inspections import (
     concern_words,
 )
 from metrics.text import markdown_text
-from ui.shared import shared
+from ui.shared import derived, shared
+from ui.tables import arrow_table
 
 REPORT_CARD_TITLE = "Report card (Ofsted's framework from November 2025: no overall grade)"
 LEGACY_TITLE = "Older 1–4 grades (Ofsted's framework before report cards: a different scale, never converted)"
@@ -56,10 +58,17 @@ def _facts(i: Inspection) -> str:
     return markdown_text(words + ".")
 
 
-def _grades_table(i: Inspection, key: str) -> None:
+@derived(max_entries=256)
+def _grades(i: Inspection) -> pa.Table:
+    """An inspection's grades as st.dataframe sends them, made once per inspection record (the records are the
+    shared SchoolInspections' own, held per store state and viewer)."""
     rows = [{"Area": AREA_BY_ID[g.area].label, "Grade": g.label, "Date of grade": _day(g.graded_on)}
             for g in i.grades]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=key)
+    return arrow_table(pd.DataFrame(rows))
+
+
+def _grades_table(i: Inspection, key: str) -> None:
+    st.dataframe(_grades(i), hide_index=True, width="stretch", key=key)
 
 
 def school_inspections_panel(store: Store, viewer: Viewer, urn: int) -> None:
@@ -107,8 +116,20 @@ def group_inspections_panel(store: Store, viewer: Viewer, group_id: int, period:
     st.caption(f"The latest inspection of each of the {counts.schools} member schools in {period}, counted by grade "
                "(never averaged). Report cards and the older 1–4 grades are different scales and are not converted "
                "into each other.")
-    st.markdown(f"**{markdown_text(REPORT_CARD_TITLE)}**")
-    for area in counts.report_card:
-        st.markdown(f"- {markdown_text(area.sentence() + '.')}")
-    st.markdown(f"**{markdown_text(LEGACY_TITLE)}**")
-    st.markdown(f"- {markdown_text(counts.legacy_overall.sentence() + '.')}")
+    areas, legacy = _group_lines(counts)
+    st.markdown(_REPORT_CARD_HEADING)
+    for line in areas:
+        st.markdown(line)
+    st.markdown(_LEGACY_HEADING)
+    st.markdown(legacy)
+
+
+_REPORT_CARD_HEADING = f"**{markdown_text(REPORT_CARD_TITLE)}**"
+_LEGACY_HEADING = f"**{markdown_text(LEGACY_TITLE)}**"
+
+
+@derived(max_entries=64)
+def _group_lines(counts: GroupInspections) -> tuple[tuple[str, ...], str]:
+    """The group's counts in Markdown lines (each area's, then the 1-4 overall grade's), made once per record."""
+    return (tuple(f"- {markdown_text(area.sentence() + '.')}" for area in counts.report_card),
+            f"- {markdown_text(counts.legacy_overall.sentence() + '.')}")

@@ -49,7 +49,10 @@ def key_lines() -> list[str]:
     return levels + [f"- {note}" for note in NOTES]
 
 
+_KEY_TEXT = "\n".join(key_lines())  # our own constant words: joined once, not at every rerun
+
+
 def level_key(*, expanded: bool = False) -> None:
     """The key, folded away under its title."""
     with st.expander(KEY_TITLE, expanded=expanded):
-        st.markdown("\n".join(key_lines()))
+        st.markdown(_KEY_TEXT)

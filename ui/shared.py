@@ -168,3 +168,69 @@ def clear_all() -> None:
     """Empty every shared cache of the process (as st.cache_resource.clear() empties Streamlit's)."""
     for cache in list(_CACHES):
         cache.clear()
+    for derived_cache in list(_DERIVED):
+        derived_cache.clear()
+
+
+class DerivedCache:
+    """One function's entries keyed by which objects it was given (their ids), each entry holding weak references
+    to them: an entry is used only while every one of them is alive and is the very object (an id is reused once
+    its object is gone, and then the entry is dead, never served)."""
+
+    def __init__(self, func: Callable[..., Any], max_entries: int) -> None:
+        self.func = func
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, ...], tuple[tuple[weakref.ref, ...], Any]] = OrderedDict()
+        _DERIVED.add(self)
+
+    def __call__(self, *args: Any) -> Any:
+        key = tuple(map(id, args))
+        with self._lock:
+            held = self._entries.get(key)
+            if held is not None and all(ref() is arg for ref, arg in zip(held[0], args, strict=True)):
+                self._entries.move_to_end(key)
+                return held[1]
+        value = self.func(*args)  # outside the lock: a pure function of its arguments, computed twice at worst
+        refs = tuple(weakref.ref(a) for a in args)
+        with self._lock:
+            self._entries[key] = (refs, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_DERIVED: weakref.WeakSet[DerivedCache] = weakref.WeakSet()
+
+
+def derived(max_entries: int = 64) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Cache what a function makes from objects that are themselves shared and never changed (a cached Scorecard,
+    its Registry), keyed by which objects they are, not by their value (hashing a 500-school card would cost more
+    than the work saved). Positional arguments only, each an object a weak reference can be taken to.
+
+    What it may cache follows from what it is given: the objects came from caches keyed by the store's generation
+    and the viewer's scope, so the same objects mean the same viewer's rows, and a write (a new card) means a new
+    entry. The same rules as `shared` for what is returned: never changed by a caller, no st.* call inside."""
+
+    def wrap(func: Callable[P, R]) -> Callable[P, R]:
+        cache = DerivedCache(func, max_entries)
+
+        @functools.wraps(func)
+        def cached(*args: P.args, **kwargs: P.kwargs) -> R:
+            if kwargs:
+                raise TypeError(f"{func.__qualname__}: a derived cache takes positional arguments only")
+            return cache(*args)
+
+        cached.cache = cache  # type: ignore[attr-defined]
+        cached.clear = cache.clear  # type: ignore[attr-defined]
+        return cached
+
+    return wrap

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 
+from charts.alt import network_alt
 from charts.network import support_matrix, support_network
 from data.db.store import Store
 from data.services import scope
 from data.services.access import Viewer
 from data.services.support_log import network_frames, support_balance, support_records
+from metrics.registry import Registry
 from metrics.support import Partner
 from ui.shared import shared
+from ui.tables import arrow_table
 
 Ledger = tuple[pd.DataFrame, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]
 
@@ -33,6 +37,41 @@ def support_ledger(store: Store, viewer: Viewer, group_id: int, period: str) -> 
     """The year's records and balances, and the network's edges and nodes."""
     records, balance, (edges, nodes) = _ledger(store, store.generation, viewer.scope, group_id, period)
     return records.copy(deep=False), balance.copy(deep=False), (edges.copy(deep=False), nodes.copy(deep=False))
+
+
+@shared(max_entries=32)
+def _alt(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str) -> str:
+    edges, nodes = _ledger(_store, generation, viewer, group_id, period)[2]
+    return network_alt(nodes, edges)
+
+
+def support_alt(store: Store, viewer: Viewer, group_id: int, period: str) -> str:
+    """The network in words (charts.alt.network_alt of the ledger's nodes and edges), made once per ledger."""
+    return _alt(store, store.generation, viewer.scope, group_id, period)
+
+
+@shared(max_entries=32)
+def _tables(_store: Store, generation: int, viewer: Viewer, group_id: int, period: str,
+            _reg: Registry) -> tuple[pa.Table, pa.Table]:
+    records, balance, _network = _ledger(_store, generation, viewer, group_id, period)
+    listed = pd.DataFrame({
+        "From": records["giver"], "To": records["taker"], "Type": records["kind_label"],
+        "Measure": [_reg.get(m).label if isinstance(m, str) and m in _reg else "–" for m in records["measure"]],
+        "Start": records["start_date"], "End": records["end_date"], "Hours": records["hours"],
+        "Notes": records["notes"], "Recorded by": records["recorded_by"],
+    })
+    balances = pd.DataFrame({
+        "School": balance["name"], "Hours given": balance["given"], "Hours received": balance["received"],
+        "Balance (given minus received)": balance["balance"], "In words": balance["position"],
+    })
+    return arrow_table(listed), arrow_table(balances)
+
+
+def ledger_tables(store: Store, viewer: Viewer, group_id: int, period: str, reg: Registry,
+                  ) -> tuple[pa.Table, pa.Table]:
+    """The records and each school's balance as the page's tables show them, as st.dataframe sends them (ui.tables),
+    made once per ledger; `reg` is the group's registry (ui.context.registry for this viewer and group)."""
+    return _tables(store, store.generation, viewer.scope, group_id, period, reg)
 
 
 @shared(max_entries=32)

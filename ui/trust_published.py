@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from metrics.registry import Registry
 from metrics.scorecard import Scorecard, ScorecardRow
 from metrics.text import markdown_text
+from ui.shared import derived
+from ui.tables import arrow_table
 
 TITLE = "DfE's published figure for this trust"
 # Why DfE gives no figure, in words (the file's symbol follows in brackets)
@@ -46,17 +49,29 @@ def counting_sentence(counted: int, members: int, period: str) -> str:
             f"member school{'s' if members != 1 else ''} in {period}.")
 
 
-def show_trust_published(card: Scorecard, reg: Registry) -> None:
-    """The section, when DfE publishes figures for this group's trust this year; nothing otherwise."""
+@derived(max_entries=64)
+def _section(card: Scorecard, reg: Registry) -> tuple[pa.Table | None, str | None, str]:
+    """The section's table as st.dataframe sends it (None: DfE publishes nothing for this trust this year) and its
+    two captions, made once per card (ui.shared.derived: the card and registry are ui.context's shared objects)."""
     frame = published_frame(card, reg)
     if frame.empty:
+        return None, None, ""
+    counted = next((r.dfe_published_schools for r in card.rows if r.dfe_published_schools is not None), None)
+    return (arrow_table(frame), counting_sentence(counted, len(card.members), card.period) if counted is not None
+            else None,
+            "DfE's figure is its own: it weights each school's result by its pupils and its years in the trust, "
+            "and counts only the schools in the trust for three years or more. Jointly's roll-up pools every "
+            f"member's pupils this year ({markdown_text(card.method)}). The two can differ; neither is mixed "
+            "into the other.")
+
+
+def show_trust_published(card: Scorecard, reg: Registry) -> None:
+    """The section, when DfE publishes figures for this group's trust this year; nothing otherwise."""
+    table, counted, method = _section(card, reg)
+    if table is None:
         return
     st.subheader(TITLE)
-    st.dataframe(frame, hide_index=True, width="stretch")
-    counted = next((r.dfe_published_schools for r in card.rows if r.dfe_published_schools is not None), None)
+    st.dataframe(table, hide_index=True, width="stretch")
     if counted is not None:
-        st.caption(counting_sentence(counted, len(card.members), card.period))
-    st.caption("DfE's figure is its own: it weights each school's result by its pupils and its years in the trust, "
-               "and counts only the schools in the trust for three years or more. Jointly's roll-up pools every "
-               f"member's pupils this year ({markdown_text(card.method)}). The two can differ; neither is mixed "
-               "into the other.")
+        st.caption(counted)
+    st.caption(method)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from data.db.store import Store
 from data.services import scope
@@ -23,17 +24,21 @@ from metrics.text import markdown_text
 from ui.context import school_card, school_la_values, school_registry
 from ui.frames import VERSION_WORDS, school_details, school_table, trend_cells
 from ui.shared import shared
+from ui.tables import arrow_table
 
 
 @dataclass(frozen=True)
 class PerspectiveView:
     """One perspective of a school's card as the page draws it: its table, its lines in words (Markdown, the
-    person's words escaped), and the details table under them."""
+    person's words escaped), and the details table under them; both tables also as st.dataframe sends them
+    (ui.tables: converted once, where the page's rerun converted them each time)."""
 
     perspective: Perspective
     table: pd.DataFrame
     lines: tuple[str, ...]
     details: pd.DataFrame
+    table_arrow: pa.Table
+    details_arrow: pa.Table
 
 
 @shared(max_entries=64)
@@ -63,15 +68,17 @@ def _perspectives(_store: Store, generation: int, viewer: Viewer, urn: int, peri
             years = trend_cells(r, reg.get(r.measure))[1]
             lines.append(f"- {markdown_text(describe(r, reg.get(r.measure)) + said + f' Trend: {years}.')}")
             lines.extend(f"    - ⚑ {markdown_text(reason)}" for reason in r.flag_reasons)
-        out.append(PerspectiveView(perspective, school_table(rows, reg, la), tuple(lines),
-                                   school_details(rows, reg)))
+        table, details = school_table(rows, reg, la), school_details(rows, reg)
+        out.append(PerspectiveView(perspective, table, tuple(lines), details, arrow_table(table),
+                                   arrow_table(details)))
     return tuple(out)
 
 
 def school_perspectives(store: Store, viewer: Viewer, urn: int, period: str) -> list[PerspectiveView]:
     """The school card's perspectives with rows, in order: each one's table, words and details, as the viewer may
     see them (the card, its registry and its LA averages as ui.context reads them)."""
-    return [PerspectiveView(v.perspective, v.table.copy(deep=False), v.lines, v.details.copy(deep=False))
+    return [PerspectiveView(v.perspective, v.table.copy(deep=False), v.lines, v.details.copy(deep=False),
+                            v.table_arrow, v.details_arrow)
             for v in _perspectives(store, store.generation, viewer.scope, int(urn), period)]
 
 
