@@ -1,0 +1,313 @@
+"""Value cells parsed a column at a time (issue 14 point 4): what `rows.RowReader.observation` gives one cell at a
+time, computed over whole columns with numpy for every row whose outcome the column rules decide alone.
+
+A column is parsed once, when a measure first reads it: its distinct texts are found (pandas.factorize), the plain
+numbers among them ("-12.5") matched and converted together, and every other distinct text (blank, DfE's codes such
+as c, z, x, low, SUPP, NE, "1,234", "45%", "£5", junk) read by `formats.parse_cell`, so a text costs one call however
+many cells hold it. A measure's value, numerator, denominator and interval then follow for all its rows at once, by
+`observation`'s rules with the same arithmetic in the same order.
+
+A row the column rules cannot decide alone is *odd*: a junk cell, a base or value outside its plausible range, a count
+above its base, a number too large to be finite, a sum of parts that is not exact in every order. The caller reads
+odd rows with `RowReader`, one by one in the file's order, so their problems, notes and order are the row reader's;
+every other row yields no problem and no note, which is what lets its cells be done column-wise. Marking a row odd is
+always safe (the row reader then decides it), so the rules below may over-mark but must never under-mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+import numpy as np
+import pandas as pd
+
+from data.ingest.formats import Cell, CellError, parse_cell
+from data.ingest.reading import Problem, RawTable
+from data.ingest.rows import PLAUSIBLE_BY_MEASURE, PLAUSIBLE_BY_UNIT, Batch, Columns, RowReader
+from metrics.registry import Status
+
+# A number parse_cell would read with float() alone: ASCII digits, an optional minus and decimals, short enough that
+# the float is finite and its text holds no grouping, symbol or space (anything else goes through parse_cell)
+_PLAIN_NUMBER = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
+# Integers up to this add up exactly whatever the order (Python 3.12's sum() compensates; numpy adds left to right)
+_EXACT_SUM = 2.0 ** 52
+_OK = Status.OK.value
+_MISSING = Status.MISSING.value
+
+
+def distinct(table: RawTable, idx: int) -> tuple[np.ndarray, np.ndarray]:
+    """(for each row, the position of its text among the column's distinct texts; those texts, first seen first)."""
+    codes, uniques = pd.factorize(np.asarray(list(map(itemgetter(idx), table.rows)), dtype=object))
+    return codes, uniques
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One value column parsed: each row's distinct text, and per distinct text what parse_cell makes of it."""
+
+    at: np.ndarray  # per row: its text's position among the distinct texts
+    texts: np.ndarray  # the distinct texts
+    value: np.ndarray  # per text: the number, NaN when the cell is no number (a code, a blank, junk)
+    odd: np.ndarray  # per text: junk (a located problem) or a number too large to be finite
+    coded: np.ndarray  # per text: a DfE code (status not ok, the file's code kept): what _reason reports
+    status: np.ndarray  # per text: Status value; None for junk
+    code: np.ndarray  # per text: the file's own code, else None
+
+    def number(self, at: np.ndarray) -> np.ndarray:
+        """The numbers of these rows (NaN for no number)."""
+        return self.value[self.at[at]]
+
+
+def parse_column(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(value, odd, coded, status, code) of each distinct text: plain numbers converted together, the rest by
+    parse_cell one distinct text at a time."""
+    n = len(texts)
+    value = np.full(n, np.nan)
+    status = np.full(n, _OK, dtype=object)
+    code = np.full(n, None, dtype=object)
+    bad = np.zeros(n, bool)
+    coded = np.zeros(n, bool)
+    series = pd.Series(texts, dtype="str")
+    plain = series.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
+    value[plain] = series[plain].astype("float64").to_numpy()  # the correctly rounded reading float() gives
+    for i in np.nonzero(~plain)[0]:  # blanks, codes, "1,234", "45%", junk: each distinct text once, by the one parser
+        try:
+            c = parse_cell(texts[i])
+        except CellError:
+            bad[i], status[i] = True, None
+            continue
+        status[i], code[i] = c.status.value, c.code
+        coded[i] = c.status is not Status.OK and bool(c.code)
+        if c.status is Status.OK:
+            value[i] = c.value
+    with np.errstate(invalid="ignore"):
+        odd = bad | ((status == _OK) & ~np.isfinite(value))
+    return value, odd, coded, status, code
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One measure's (value, numerator, denominator, ci_low, ci_high, status, code) on the rows asked, as arrays."""
+
+    at: np.ndarray  # the table's row positions
+    value: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    status: np.ndarray
+    code: np.ndarray
+
+    def columns(self, keep: np.ndarray) -> list[np.ndarray]:
+        """The seven fields of the rows where `keep`, as object arrays with None for no number (the tuples' order)."""
+        return [*(_objects(a[keep]) for a in (self.value, self.numerator, self.denominator, self.ci_low,
+                                              self.ci_high)), self.status[keep], self.code[keep]]
+
+
+def _objects(a: np.ndarray) -> np.ndarray:
+    """Python floats, None where NaN (no number): what RowReader puts in an observation's tuple."""
+    out = a.astype(object)
+    out[np.isnan(a)] = None
+    return out
+
+
+class ColumnReader:
+    """observation() for whole columns: each measure's fields over many rows at once; rows it cannot decide are odd."""
+
+    def __init__(self, table: RawTable) -> None:
+        self.table = table
+        self.n = len(table.rows)
+        self._parsed: dict[int, Parsed] = {}
+        self.odd = np.zeros(self.n, bool)  # rows for RowReader
+        self._read: dict[int, np.ndarray] = {}  # per column: the rows whose cell of it an observation reads
+
+    def parsed(self, idx: int) -> Parsed:
+        if idx not in self._parsed:
+            at, texts = distinct(self.table, idx)
+            self._parsed[idx] = Parsed(at, texts, *parse_column(texts))
+        return self._parsed[idx]
+
+    def _cells(self, idx: int, at: np.ndarray, when: np.ndarray | None, odd: np.ndarray) -> Parsed:
+        """Column idx on rows `at`, read where `when` (all: None); junk on those rows makes them odd."""
+        p = self.parsed(idx)
+        odd |= p.odd[p.at[at]]  # junk anywhere the measure may read: over-marking is safe
+        read = self._read.setdefault(idx, np.zeros(self.n, bool))
+        read[at if when is None else at[when]] = True
+        return p
+
+    def _total(self, idxs: tuple[int, ...], at: np.ndarray, odd: np.ndarray) -> np.ndarray:
+        """RowReader.total: the parts' sum, NaN when a part is no number (or there are no parts)."""
+        if not idxs:
+            return np.full(len(at), np.nan)
+        parts = [self._cells(i, at, None, odd).number(at) for i in idxs]
+        out = parts[0] + 0.0  # float(sum([p])) is 0 + p: -0.0 becomes 0.0
+        if len(parts) > 1:
+            for p in parts[1:]:
+                out = out + p
+            with np.errstate(invalid="ignore"):
+                # only integers this small add up the same in any order; other sums are the row reader's to do
+                inexact = ~np.isnan(out) & ~np.all([(p == np.round(p)) & (np.abs(p) < _EXACT_SUM) for p in parts],
+                                                   axis=0)
+            odd |= inexact | (~np.isnan(out) & (np.abs(out) >= _EXACT_SUM))
+        return out
+
+    def observe(self, cols: Columns, at: np.ndarray, *, school: bool = True) -> Observed:
+        """RowReader.observation(cols, row, line, school=school) for the rows at these positions; odd rows marked."""
+        m = cols.measure
+        n = len(at)
+        odd = np.zeros(n, bool)
+        if cols.value is not None:
+            vp = self._cells(cols.value, at, None, odd)
+            vat = vp.at[at]
+        cohort = (self._cells(cols.cohort, at, None, odd).number(at) if cols.cohort is not None
+                  else np.full(n, np.nan))
+        numerator = self._total(cols.numerator, at, odd)
+        denominator = self._total(cols.denominator, at, odd) if cols.denominator else cohort
+        has_num, has_den = ~np.isnan(numerator), ~np.isnan(denominator)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if school:  # an implausible number of pupils: flagged by the row reader
+                lo, hi = PLAUSIBLE_BY_UNIT["pupils"]
+                odd |= has_den & ~((lo <= denominator) & (denominator <= hi))
+            if cols.value is None:  # a derived measure: its value from its parts, or the first part's DfE code
+                early = ~has_num | ~has_den | (denominator == 0)
+                value = np.where(early, np.nan, numerator / denominator * m.scale)
+                status = np.where(early, _MISSING, _OK).astype(object)
+                code = np.full(n, None, dtype=object)
+                for i in reversed([*cols.numerator, *cols.denominator, cols.cohort]):  # so the first code wins
+                    if i is None:
+                        continue
+                    p = self.parsed(i)
+                    u = p.at[at]
+                    hit = early & p.coded[u]
+                    status[hit], code[hit] = p.status[u][hit], p.code[u][hit]
+            else:
+                early = np.zeros(n, bool)
+                value, status, code = vp.value[vat], vp.status[vat], vp.code[vat]
+            has_value = ~np.isnan(value)
+            if school:
+                lo, hi = PLAUSIBLE_BY_MEASURE.get(m.id) or PLAUSIBLE_BY_UNIT.get(m.unit, (float("-inf"), float("inf")))
+                odd |= has_value & ~((lo <= value) & (value <= hi))
+            if m.unit == "%":  # a share over 100%: flagged, or noted with its base replaced, by the row reader
+                odd |= ~early & has_num & has_den & (denominator != 0) & (numerator > denominator)
+            # the pooled roll-ups' parts, as observation() fills them
+            fill_num = has_value & ~has_num & has_den & (denominator != 0)
+            fill_den = has_value & (value != 0) & has_num & ~has_den & (m.scale != 1)
+            numerator = np.where(fill_num, value * denominator / m.scale, numerator)
+            denominator = np.where(fill_den, numerator * m.scale / value, denominator)
+        late = ~early  # a derived value with no parts returns before its interval is read
+        ci = [self._cells(i, at, late, odd).number(at) if i is not None else np.full(n, np.nan)
+              for i in (cols.ci_low, cols.ci_high)]
+        ci = [np.where(late, c, np.nan) for c in ci]
+        self.odd[at] |= odd
+        return Observed(at, value, numerator, denominator, ci[0], ci[1], status, code)
+
+    def plain_cells(self) -> int:
+        """The cells RowReader would have counted as checked on the rows that are not odd (it counts odd ones)."""
+        return int(sum(int((read & ~self.odd).sum()) for read in self._read.values()))
+
+    def cells_of(self, pos: int) -> dict[int, Cell]:
+        """The cells RowReader would hold for the row at `pos` after reading its observations (RowReader.at_row): a
+        row that is not odd has no junk."""
+        return {idx: parse_cell(self._parsed[idx].texts[self._parsed[idx].at[pos]])
+                for idx, read in self._read.items() if read[pos]}
+
+    def last_read(self) -> int | None:
+        """The position of the last row any observation read, if any."""
+        last = [int(np.nonzero(r)[0][-1]) for r in self._read.values() if r.any()]
+        return max(last) if last else None
+
+
+def in_file_order(keys: Sequence[np.ndarray], columns: Sequence[Sequence[np.ndarray]]) -> list[tuple]:
+    """Tuples from parallel column pieces (each piece's columns zipped), ordered by their keys: rows as the row-by-row
+    reader would have appended them (the keys are unique: a row's position times the measures, plus the measure's)."""
+    if not keys:
+        return []
+    key = np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    joined = [np.concatenate([piece[c] for piece in columns])[order] for c in range(len(columns[0]))]
+    return list(zip(*joined, strict=True))
+
+
+def constant(value: object, n: int) -> np.ndarray:
+    """An object column of one value (a text, None)."""
+    return np.full(n, value, dtype=object)
+
+
+def objects(values: Iterable[object]) -> np.ndarray:
+    """An object array of these values as they are (no numpy conversion of ints or strings)."""
+    items = list(values)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+class Deferred:
+    """A row loop's observation() calls, asked row by row and answered a column at a time, in the loop's order.
+
+    The loop keeps its own per-row work (keys, schools, refusals) and, where it called RowReader.observation for each
+    measure, asks here instead; a row it skipped with a problem says so here, so that problem keeps its place among
+    the cells' problems. `answer` then reads the odd rows with the loop's RowReader, in the file's order."""
+
+    def __init__(self, table: RawTable, batch: Batch, reader: RowReader, located: Sequence[Columns]) -> None:
+        self.table, self.batch, self.reader, self.located = table, batch, reader, list(located)
+        self._pos: list[int] = []
+        self._head: list[tuple] = []
+        self._period: list[object] = []
+        self._school: list[bool] = []
+        self._problems: dict[int, list[Problem]] = {}
+
+    def ask(self, pos: int, head: tuple, period: object, *, school: bool = True) -> None:
+        """Row `pos` reads every measure: each observation is (*head, measure id, period, *its seven fields)."""
+        self._pos.append(pos)
+        self._head.append(head)
+        self._period.append(period)
+        self._school.append(school)
+
+    def problem(self, pos: int, problem: Problem) -> None:
+        """Row `pos` was skipped with this problem (before any of its cells was read)."""
+        self._problems.setdefault(pos, []).append(problem)
+
+    def answer(self) -> list[tuple]:
+        """Every observation asked, in the order the row loop appended them; problems in the order it reported them."""
+        columns = ColumnReader(self.table)
+        pos = np.asarray(self._pos, dtype=np.intp)
+        school = np.asarray(self._school, dtype=bool)
+        heads = [objects(h[i] for h in self._head) for i in range(len(self._head[0]))] if self._head else []
+        period = objects(self._period)
+        width = len(self.located)
+        observed = []
+        for flag in (True, False):
+            asked = np.nonzero(school == flag)[0]
+            if len(asked):
+                observed += [(k, asked, columns.observe(cols, pos[asked], school=flag))
+                             for k, cols in enumerate(self.located)]
+        keys: list[np.ndarray] = []
+        pieces: list[list[np.ndarray]] = []
+        for k, asked, o in observed:
+            keep = ~columns.odd[o.at]
+            sel = asked[keep]
+            keys.append(pos[sel] * width + k)
+            pieces.append([*(h[sel] for h in heads), constant(self.located[k].measure.id, len(sel)), period[sel],
+                           *o.columns(keep)])
+        self.batch.cells_checked += columns.plain_cells()
+        odd_asked = np.nonzero(columns.odd[pos])[0] if len(pos) else np.zeros(0, np.intp)
+        special = sorted({*self._problems, *(int(p) for p in pos[odd_asked])})
+        where = {int(pos[i]): int(i) for i in odd_asked}
+        odd_keys: list[int] = []
+        odd_rows: list[tuple] = []
+        for p in special:  # in the file's order: a skipped row's problem, or an odd row read by the row reader
+            self.batch.problems.extend(self._problems.get(p, ()))
+            if p not in where:
+                continue
+            i = where[p]
+            row, line = self.table.rows[p], self.table.lines[p]
+            for k, cols in enumerate(self.located):
+                obs = self.reader.observation(cols, row, line, school=bool(school[i]))
+                odd_keys.append(p * width + k)
+                odd_rows.append((*self._head[i], cols.measure.id, self._period[i], *obs))
+        if odd_rows:
+            keys.append(np.asarray(odd_keys, dtype=np.int64))
+            pieces.append([objects(c) for c in zip(*odd_rows, strict=True)])
+        return in_file_order(keys, pieces)
