@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
@@ -38,9 +39,12 @@ _MISSING = Status.MISSING.value
 
 
 def distinct(table: RawTable, idx: int) -> tuple[np.ndarray, np.ndarray]:
-    """(for each row, the position of its text among the column's distinct texts; those texts, first seen first)."""
-    codes, uniques = pd.factorize(np.asarray(list(map(itemgetter(idx), table.rows)), dtype=object))
-    return codes, uniques
+    """(for each row, the position of its text among the column's distinct texts; those texts, first seen first).
+
+    The positions are 32-bit: a column holds fewer distinct texts than a file (400 MB) has rows."""
+    texts = np.fromiter(map(itemgetter(idx), table.rows), dtype=object, count=len(table.rows))
+    codes, uniques = pd.factorize(texts)
+    return codes.astype(np.int32), uniques
 
 
 @dataclass(frozen=True)
@@ -54,15 +58,16 @@ class Parsed:
     coded: np.ndarray  # per text: a DfE code (status not ok, the file's code kept): what _reason reports
     status: np.ndarray  # per text: Status value; None for junk
     code: np.ndarray  # per text: the file's own code, else None
+    objects: np.ndarray  # per text: its number as one Python float every row holding it shares, else None
 
     def number(self, at: np.ndarray) -> np.ndarray:
         """The numbers of these rows (NaN for no number)."""
         return self.value[self.at[at]]
 
 
-def parse_column(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(value, odd, coded, status, code) of each distinct text: plain numbers converted together, the rest by
-    parse_cell one distinct text at a time."""
+def parse_column(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(value, odd, coded, status, code, objects) of each distinct text: plain numbers matched together and read by
+    float() (what parse_cell does with them), the rest by parse_cell one distinct text at a time."""
     n = len(texts)
     value = np.full(n, np.nan)
     status = np.full(n, _OK, dtype=object)
@@ -71,7 +76,7 @@ def parse_column(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     coded = np.zeros(n, bool)
     series = pd.Series(texts, dtype="str")
     plain = series.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
-    value[plain] = series[plain].astype("float64").to_numpy()  # the correctly rounded reading float() gives
+    value[plain] = np.fromiter(map(float, texts[plain]), dtype=np.float64, count=int(plain.sum()))
     for i in np.nonzero(~plain)[0]:  # blanks, codes, "1,234", "45%", junk: each distinct text once, by the one parser
         try:
             c = parse_cell(texts[i])
@@ -84,33 +89,36 @@ def parse_column(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
             value[i] = c.value
     with np.errstate(invalid="ignore"):
         odd = bad | ((status == _OK) & ~np.isfinite(value))
-    return value, odd, coded, status, code
+    return value, odd, coded, status, code, objects(None if v != v else v for v in value.tolist())
 
 
 @dataclass(frozen=True)
 class Observed:
-    """One measure's (value, numerator, denominator, ci_low, ci_high, status, code) on the rows asked, as arrays."""
+    """One measure's (value, numerator, denominator, ci_low, ci_high, status, code) on the rows asked, as arrays.
+
+    A field read straight from a cell (the value, the interval) is kept as its column's shared objects, as the row
+    reader's cached cells share them; a computed one (numerator, denominator, a derived value) as floats."""
 
     at: np.ndarray  # the table's row positions
-    value: np.ndarray
+    value: np.ndarray  # floats, NaN for none
+    value_objects: np.ndarray | None  # the value cells' objects; None for a derived value (from `value`)
     numerator: np.ndarray
     denominator: np.ndarray
-    ci_low: np.ndarray
+    ci_low: np.ndarray  # objects: a float or None
     ci_high: np.ndarray
     status: np.ndarray
     code: np.ndarray
 
-    def columns(self, keep: np.ndarray) -> list[np.ndarray]:
-        """The seven fields of the rows where `keep`, as object arrays with None for no number (the tuples' order)."""
-        return [*(_objects(a[keep]) for a in (self.value, self.numerator, self.denominator, self.ci_low,
-                                              self.ci_high)), self.status[keep], self.code[keep]]
+    def columns(self, keep: np.ndarray) -> list[Sequence[object]]:
+        """The seven fields of the rows where `keep`, with None for no number (the tuples' order and objects)."""
+        value = self.value_objects[keep] if self.value_objects is not None else floats(self.value[keep])
+        return [value, floats(self.numerator[keep]), floats(self.denominator[keep]), self.ci_low[keep],
+                self.ci_high[keep], self.status[keep], self.code[keep]]
 
 
-def _objects(a: np.ndarray) -> np.ndarray:
+def floats(a: np.ndarray) -> list[float | None]:
     """Python floats, None where NaN (no number): what RowReader puts in an observation's tuple."""
-    out = a.astype(object)
-    out[np.isnan(a)] = None
-    return out
+    return [None if v != v else v for v in a.tolist()]  # v != v: NaN
 
 
 class ColumnReader:
@@ -197,11 +205,19 @@ class ColumnReader:
             numerator = np.where(fill_num, value * denominator / m.scale, numerator)
             denominator = np.where(fill_den, numerator * m.scale / value, denominator)
         late = ~early  # a derived value with no parts returns before its interval is read
-        ci = [self._cells(i, at, late, odd).number(at) if i is not None else np.full(n, np.nan)
-              for i in (cols.ci_low, cols.ci_high)]
-        ci = [np.where(late, c, np.nan) for c in ci]
+        ci = [self._interval(i, at, late, odd) for i in (cols.ci_low, cols.ci_high)]
         self.odd[at] |= odd
-        return Observed(at, value, numerator, denominator, ci[0], ci[1], status, code)
+        return Observed(at, value, vp.objects[vat] if cols.value is not None else None, numerator, denominator,
+                        ci[0], ci[1], status, code)
+
+    def _interval(self, idx: int | None, at: np.ndarray, late: np.ndarray, odd: np.ndarray) -> np.ndarray:
+        """A bound of the interval on rows `at` as objects: its cell's number where `late` (read), else None."""
+        if idx is None:
+            return np.full(len(at), None, dtype=object)
+        p = self._cells(idx, at, late, odd)
+        out = p.objects[p.at[at]]
+        out[~late] = None
+        return out
 
     def plain_cells(self) -> int:
         """The cells RowReader would have counted as checked on the rows that are not odd (it counts odd ones)."""
@@ -213,26 +229,45 @@ class ColumnReader:
         return {idx: parse_cell(self._parsed[idx].texts[self._parsed[idx].at[pos]])
                 for idx, read in self._read.items() if read[pos]}
 
+    def forget_parsed(self) -> None:
+        """Let the parsed columns go (the observations made keep what they need)."""
+        self._parsed.clear()
+
     def last_read(self) -> int | None:
         """The position of the last row any observation read, if any."""
         last = [int(np.nonzero(r)[0][-1]) for r in self._read.values() if r.any()]
         return max(last) if last else None
 
 
-def in_file_order(keys: Sequence[np.ndarray], columns: Sequence[Sequence[np.ndarray]]) -> list[tuple]:
-    """Tuples from parallel column pieces (each piece's columns zipped), ordered by their keys: rows as the row-by-row
-    reader would have appended them (the keys are unique: a row's position times the measures, plus the measure's)."""
-    if not keys:
-        return []
-    key = np.concatenate(keys)
-    order = np.argsort(key, kind="stable")
-    joined = [np.concatenate([piece[c] for piece in columns])[order] for c in range(len(columns[0]))]
-    return list(zip(*joined, strict=True))
+class InFileOrder:
+    """Tuples gathered a piece of columns at a time (the rows a measure decided column-wise) and one at a time (odd
+    rows), handed back ordered by their keys: as the row loop would have appended them (a key is unique: its row's
+    position times the measures, plus the measure's). Each piece becomes its tuples at once, so only the tuples stay."""
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []
+        self._tuples: list[list[tuple]] = []
+        self._odd_keys: list[int] = []
+        self._odd: list[tuple] = []
+
+    def columns(self, keys: np.ndarray, columns: Sequence[Iterable[object]]) -> None:
+        """A piece: parallel columns, one tuple per key."""
+        self._keys.append(np.asarray(keys, dtype=np.int64))
+        self._tuples.append(list(zip(*columns, strict=True)))
+
+    def one(self, key: int, row: tuple) -> None:
+        self._odd_keys.append(key)
+        self._odd.append(row)
+
+    def rows(self) -> list[tuple]:
+        keys = np.concatenate([*self._keys, np.asarray(self._odd_keys, dtype=np.int64)])
+        flat = [t for piece in self._tuples for t in piece] + self._odd
+        return [flat[i] for i in np.argsort(keys, kind="stable").tolist()]
 
 
-def constant(value: object, n: int) -> np.ndarray:
-    """An object column of one value (a text, None)."""
-    return np.full(n, value, dtype=object)
+def constant(value: object, n: int) -> repeat:
+    """A column of one value (a text, None), n long."""
+    return repeat(value, n)
 
 
 def objects(values: Iterable[object]) -> np.ndarray:
@@ -283,21 +318,19 @@ class Deferred:
             if len(asked):
                 observed += [(k, asked, columns.observe(cols, pos[asked], school=flag))
                              for k, cols in enumerate(self.located)]
-        keys: list[np.ndarray] = []
-        pieces: list[list[np.ndarray]] = []
-        for k, asked, o in observed:
+        self.batch.cells_checked += columns.plain_cells()
+        columns.forget_parsed()
+        out = InFileOrder()
+        observed.reverse()
+        while observed:  # each measure's arrays let go once its tuples are made
+            k, asked, o = observed.pop()
             keep = ~columns.odd[o.at]
             sel = asked[keep]
-            keys.append(pos[sel] * width + k)
-            pieces.append([*(h[sel] for h in heads), constant(self.located[k].measure.id, len(sel)), period[sel],
-                           *o.columns(keep)])
-        self.batch.cells_checked += columns.plain_cells()
+            out.columns(pos[sel] * width + k, [*(h[sel] for h in heads), constant(self.located[k].measure.id, len(sel)),
+                                               period[sel], *o.columns(keep)])
         odd_asked = np.nonzero(columns.odd[pos])[0] if len(pos) else np.zeros(0, np.intp)
-        special = sorted({*self._problems, *(int(p) for p in pos[odd_asked])})
-        where = {int(pos[i]): int(i) for i in odd_asked}
-        odd_keys: list[int] = []
-        odd_rows: list[tuple] = []
-        for p in special:  # in the file's order: a skipped row's problem, or an odd row read by the row reader
+        where = dict(zip(pos[odd_asked].tolist(), odd_asked.tolist(), strict=True))
+        for p in sorted({*self._problems, *where}):  # in the file's order: a skipped row's problem, or an odd row
             self.batch.problems.extend(self._problems.get(p, ()))
             if p not in where:
                 continue
@@ -305,9 +338,5 @@ class Deferred:
             row, line = self.table.rows[p], self.table.lines[p]
             for k, cols in enumerate(self.located):
                 obs = self.reader.observation(cols, row, line, school=bool(school[i]))
-                odd_keys.append(p * width + k)
-                odd_rows.append((*self._head[i], cols.measure.id, self._period[i], *obs))
-        if odd_rows:
-            keys.append(np.asarray(odd_keys, dtype=np.int64))
-            pieces.append([objects(c) for c in zip(*odd_rows, strict=True)])
-        return in_file_order(keys, pieces)
+                out.one(p * width + k, (*self._head[i], cols.measure.id, self._period[i], *obs))
+        return out.rows()

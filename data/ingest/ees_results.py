@@ -339,35 +339,34 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
         if len(at):
             observed.append((k, loc, columns.observe(loc.cols, at)))
     width = len(located)  # an entry's key: its row's position times the measures, plus the measure's
-    obs_keys: list[np.ndarray] = []
-    obs_cols: list[list[np.ndarray]] = []
-    group_keys: list[np.ndarray] = []
-    group_cols: list[list[np.ndarray]] = []
-    for k, loc, o in observed:
-        at = o.at[~columns.odd[o.at]]
-        fields = o.columns(~columns.odd[o.at])
-        key = at * width + k
-        is_total = group_code[at] < 0
+    # what the row reader counts and holds of the rows read column-wise, before their parsed columns are let go
+    batch.cells_checked += columns.plain_cells()
+    last = columns.last_read()
+    last_cells = columns.cells_of(last) if last is not None and not columns.odd[last] else None
+    columns.forget_parsed()
+    observations, group_rows = cells.InFileOrder(), cells.InFileOrder()
+    observed.reverse()
+    while observed:  # each measure's arrays let go once its tuples are made: the peak is the tuples, not both
+        k, loc, o = observed.pop()
+        keep = ~columns.odd[o.at]
+        is_total = group_code[o.at] < 0
 
-        def part(sel: np.ndarray, measure: str, at: np.ndarray = at, fields: list = fields) -> list[np.ndarray]:
-            m = int(sel.sum())
-            return [cells.constant("school", m), urn_row[at][sel], cells.constant(None, m), cells.constant(None, m),
-                    cells.constant(measure, m), year_row[at][sel], *(f[sel] for f in fields), version_row[at][sel]]
+        def part(sel: np.ndarray, measure: str, o: cells.Observed = o, k: int = k) -> tuple[np.ndarray, list]:
+            at = o.at[sel]
+            return at * width + k, [cells.constant("school", len(at)), urn_row[at], cells.constant(None, len(at)),
+                                    cells.constant(None, len(at)), cells.constant(measure, len(at)), year_row[at],
+                                    *o.columns(sel), version_row[at]]
 
-        obs_keys.append(key[is_total])
-        obs_cols.append(part(is_total, loc.spec.measure))
-        group_keys.append(key[~is_total])
-        group_cols.append([*part(~is_total, loc.spec.measure), group_row[at][~is_total]])
+        observations.columns(*part(keep & is_total, loc.spec.measure))
+        keys, fields = part(keep & ~is_total, loc.spec.measure)
+        group_rows.columns(keys, [*fields, group_row[o.at[keep & ~is_total]]])
         for (group, measure), legacy in GROUP_MEASURES.items():
-            sel = ~is_total & (group_row[at] == group) if measure == loc.spec.measure else None
+            sel = keep & ~is_total & (group_row[o.at] == group) if measure == loc.spec.measure else None
             if sel is not None and sel.any():
-                obs_keys.append(key[sel])
-                obs_cols.append(part(sel, legacy))
+                observations.columns(*part(sel, legacy))
                 batch.measures.add(legacy)
     # rows read one by one, in the file's order: those without a URN (reported) and the odd ones (the row reader's)
-    odd_obs: list[tuple[int, tuple]] = []
-    odd_groups: list[tuple[int, tuple]] = []
-    for pos in np.nonzero(no_urn | columns.odd)[0]:
+    for pos in np.nonzero(no_urn | columns.odd)[0].tolist():
         row, line = table.rows[pos], table.lines[pos]
         if no_urn[pos]:
             batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
@@ -379,21 +378,19 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
             if only is not None and only != subject:
                 continue
             obs = reader.observation(loc.cols, row, line)
-            key = int(pos) * width + k
+            key = pos * width + k
             if group is None:
-                odd_obs.append((key, ("school", urn, None, None, loc.spec.measure, row_period, *obs, version)))
+                observations.one(key, ("school", urn, None, None, loc.spec.measure, row_period, *obs, version))
                 continue
-            odd_groups.append((key, ("school", urn, None, None, loc.spec.measure, row_period, *obs, version, group)))
+            group_rows.one(key, ("school", urn, None, None, loc.spec.measure, row_period, *obs, version, group))
             legacy = GROUP_MEASURES.get((group, loc.spec.measure))
             if legacy is not None:
-                odd_obs.append((key, ("school", urn, None, None, legacy, row_period, *obs, version)))
+                observations.one(key, ("school", urn, None, None, legacy, row_period, *obs, version))
                 batch.measures.add(legacy)
-    batch.cells_checked += columns.plain_cells()
-    batch.observations = cells.in_file_order(*_with_odd(obs_keys, obs_cols, odd_obs))
-    group_rows = cells.in_file_order(*_with_odd(group_keys, group_cols, odd_groups))
-    last = columns.last_read()
-    if last is not None and not columns.odd[last]:  # the row reader goes on from the last row read, as after a loop
-        reader.at_row(table.lines[last], columns.cells_of(last))
+    batch.observations = observations.rows()
+    group_rows = group_rows.rows()
+    if last_cells is not None:  # the row reader goes on from the last row read, as after a row loop
+        reader.at_row(table.lines[last], last_cells)
     batch.establishments = list(schools.values())
     if kind == FileKind.EES_KS4:
         share_rows: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Disadvantaged row, its line, version
@@ -442,12 +439,11 @@ def _breakdowns(table: RawTable, g) -> tuple[np.ndarray, list[tuple[str, str]], 
     names = ("breakdown_topic", "breakdown") if table.index("breakdown") is not None else \
         ("breakdown_topic", *FILTER_COLUMNS)
     idxs = [i for i in dict.fromkeys(table.index(name) for name in names) if i is not None]
-    if idxs:
-        codes = np.stack([cells.distinct(table, i)[0] for i in idxs], axis=1)
-        _, first, combo = np.unique(codes, axis=0, return_index=True, return_inverse=True)
-        combo = combo.reshape(-1)
-    else:
-        first, combo = np.zeros(1, np.intp), np.zeros(len(table.rows), np.intp)
+    combo = np.zeros(len(table.rows), np.int64)
+    for i in idxs:  # one number per distinct combination so far, kept below the row count (no overflow)
+        codes = cells.distinct(table, i)[0]
+        combo = pd.factorize(combo * (int(codes.max(initial=0)) + 1) + codes)[0]
+    first = np.unique(combo, return_index=True)[1]  # each combination's first row (combinations first seen first)
     words = [_breakdown(table, table.rows[f], g) for f in first]
     kinds = [_row_group(*w) for w in words]
     return (combo, words, np.array([k[0] for k in kinds], bool), np.array([k[1] for k in kinds], bool),
@@ -484,15 +480,6 @@ def _refuse_first(table: RawTable, school: np.ndarray, dated: np.ndarray, accept
     raise fatal(table.path, f"URN {urn} has {what}{' for ' + row[subject_i].strip() if subject else ''} "  # type: ignore[index]
                 f"twice for {years[at_year[first_again]]} (lines {table.lines[first]} and {line}): the file is "
                 "inconsistent, so nothing was imported", line, "school_urn")
-
-
-def _with_odd(keys: list[np.ndarray], columns: list[list[np.ndarray]],
-              odd: list[tuple[int, tuple]]) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
-    """The column-wise pieces and the odd rows' tuples (as one more piece), for in_file_order."""
-    if odd:
-        keys = [*keys, np.array([k for k, _ in odd], dtype=np.int64)]
-        columns = [*columns, [cells.objects(c) for c in zip(*(t for _, t in odd), strict=True)]]
-    return keys, columns
 
 
 def _disadvantaged_share(batch: rows.Batch, table: RawTable, reader, share_rows: dict, totals: dict) -> None:
