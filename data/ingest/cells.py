@@ -104,6 +104,7 @@ class Observed:
     value_objects: np.ndarray | None  # the value cells' objects; None for a derived value (from `value`)
     numerator: np.ndarray
     denominator: np.ndarray
+    denominator_objects: np.ndarray | None  # the cohort cells' objects where the denominator is the cohort
     ci_low: np.ndarray  # objects: a float or None
     ci_high: np.ndarray
     status: np.ndarray
@@ -112,13 +113,19 @@ class Observed:
     def columns(self, keep: np.ndarray) -> list[Sequence[object]]:
         """The seven fields of the rows where `keep`, with None for no number (the tuples' order and objects)."""
         value = self.value_objects[keep] if self.value_objects is not None else floats(self.value[keep])
-        return [value, floats(self.numerator[keep]), floats(self.denominator[keep]), self.ci_low[keep],
+        denominator = self.denominator_objects[keep] if self.denominator_objects is not None else \
+            floats(self.denominator[keep])
+        return [value, floats(self.numerator[keep]), denominator, self.ci_low[keep],
                 self.ci_high[keep], self.status[keep], self.code[keep]]
 
 
-def floats(a: np.ndarray) -> list[float | None]:
-    """Python floats, None where NaN (no number): what RowReader puts in an observation's tuple."""
-    return [None if v != v else v for v in a.tolist()]  # v != v: NaN
+def floats(a: np.ndarray) -> np.ndarray:
+    """Python floats, None where NaN (no number): what RowReader puts in an observation's tuple (as objects; no float
+    is made for a NaN, so none is made to be freed)."""
+    out = np.full(len(a), None, dtype=object)
+    number = ~np.isnan(a)
+    out[number] = a[number]  # into an object array: Python floats
+    return out
 
 
 class ColumnReader:
@@ -207,8 +214,13 @@ class ColumnReader:
         late = ~early  # a derived value with no parts returns before its interval is read
         ci = [self._interval(i, at, late, odd) for i in (cols.ci_low, cols.ci_high)]
         self.odd[at] |= odd
+        shared = None  # a denominator that is the cohort's cell is its object, as in the row reader's tuples
+        if not cols.denominator and cols.cohort is not None:
+            cp = self.parsed(cols.cohort)
+            shared = cp.objects[cp.at[at]]
+            shared[fill_den] = denominator[fill_den]  # Python floats (an object array's elements), computed
         return Observed(at, value, vp.objects[vat] if cols.value is not None else None, numerator, denominator,
-                        ci[0], ci[1], status, code)
+                        shared, ci[0], ci[1], status, code)
 
     def _interval(self, idx: int | None, at: np.ndarray, late: np.ndarray, odd: np.ndarray) -> np.ndarray:
         """A bound of the interval on rows `at` as objects: its cell's number where `late` (read), else None."""
