@@ -16,6 +16,7 @@ always safe (the row reader then decides it), so the rules below may over-mark b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -31,7 +32,7 @@ from metrics.registry import Status
 
 # A number parse_cell would read with float() alone: ASCII digits, an optional minus and decimals, short enough that
 # the float is finite and its text holds no grouping, symbol or space (anything else goes through parse_cell)
-_PLAIN_NUMBER = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 # Integers up to this add up exactly whatever the order (Python 3.12's sum() compensates; numpy adds left to right)
 _EXACT_SUM = 2.0 ** 52
 _OK = Status.OK.value
@@ -74,8 +75,8 @@ def parse_column(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     code = np.full(n, None, dtype=object)
     bad = np.zeros(n, bool)
     coded = np.zeros(n, bool)
-    series = pd.Series(texts, dtype="str")
-    plain = series.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
+    # matched in Python, one distinct text at a time: any text (a lone surrogate, a NUL) is a str it can match
+    plain = np.fromiter((_PLAIN_NUMBER.fullmatch(t) is not None for t in texts), dtype=bool, count=n)
     value[plain] = np.fromiter(map(float, texts[plain]), dtype=np.float64, count=int(plain.sum()))
     for i in np.nonzero(~plain)[0]:  # blanks, codes, "1,234", "45%", junk: each distinct text once, by the one parser
         try:
