@@ -17,7 +17,10 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from data.ingest import rows
+import numpy as np
+import pandas as pd
+
+from data.ingest import cells, rows
 from data.ingest.formats import FileKind, parse_int, parse_urn
 from data.ingest.reading import Problem, RawTable, fatal
 from metrics import pupil_groups
@@ -257,7 +260,11 @@ def _school_facts(row: tuple[str, ...], g, urn: int) -> dict:
 
 
 def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure, ...], kind: str) -> rows.Batch:
-    """Total rows to observations, pupil-group rows to pupil_group_observations, unknown breakdowns reported."""
+    """Total rows to observations, pupil-group rows to pupil_group_observations, unknown breakdowns reported.
+
+    A column at a time (data.ingest.cells): each distinct level, year, URN, breakdown, subject and version text is read
+    once and every value column parsed whole; the rows without a URN and the odd rows (a junk or implausible cell)
+    are then read one by one in the file's order, so the problems, notes and their order are the row reader's."""
     fill = frozenset({"name", "la_code", "la_name", "estab", "type_group", "phase"})
     batch = rows.Batch(fill_only=fill)
     time_i = rows.require(table, "time_period")
@@ -274,73 +281,205 @@ def _results_batch(table: RawTable, period: str | None, specs: tuple[EesMeasure,
     known = {table.index(c) for c in (*KEY_COLUMNS, *FILTER_COLUMNS)} - {None}
     batch.used_columns.update(known)  # type: ignore[arg-type]
     subject_i = table.index("subject")
-    level_i = table.index("geographic_level")
     reader = rows.RowReader(table, batch)
-    seen: dict[tuple, int] = {}
-    periods: dict[str, str] = {}
-    schools: dict[int, dict] = {}
-    share_rows: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Disadvantaged row, its line, version
-    totals: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Total row and its line
-    group_rows: list[tuple] = []
+    n = len(table.rows)
     other_levels: Counter[str] = Counter()
+    school = _school_levels(table, table.index("geographic_level"), other_levels)
+    # the year of each distinct time_period text; a school row with none stops the import (_row_period)
+    at_year, year_texts = cells.distinct(table, time_i)
+    years, year_errors = _years(year_texts)
+    dated = school & np.array([y is not None for y in years], bool)[at_year]
+    at_urn, urn_texts = cells.distinct(table, urn_i)
+    urns = cells.objects(parse_urn(t) for t in urn_texts)
+    has_urn = np.array([u is not None for u in urns], bool)[at_urn]
+    no_urn, named = dated & ~has_urn, dated & has_urn
+    combo, words, multi, total, groups = _breakdowns(table, g)
+    group_code = pd.factorize(groups, use_na_sentinel=True)[0][combo]  # -1: a Total row
+    multi_rows = named & multi[combo]
+    unknown_rows = named & ~multi[combo] & ~total[combo] & (group_code < 0)
+    accepted = named & ~multi[combo] & (total[combo] | (group_code >= 0))
+    if subject_i is not None:
+        at_subject, subject_texts = cells.distinct(table, subject_i)
+        plain_subjects = [_plain(t) for t in subject_texts]
+    else:
+        at_subject, plain_subjects = np.zeros(n, np.intp), [""]
+    _refuse_first(table, school, dated, accepted, at_year, years, year_errors, urns[at_urn], group_code,
+                  groups[combo], pd.factorize(np.asarray(plain_subjects, dtype=object))[0][at_subject], subject_i)
     unknown: Counter[tuple[str, str]] = Counter()
-    multi_year = 0
+    for c, count in enumerate(np.bincount(combo[unknown_rows], minlength=len(words))):
+        if count:
+            unknown[words[c]] += int(count)
+    multi_year = int(multi_rows.sum())
+    at_version, version_texts = cells.distinct(table, table.index("version")) if table.index("version") is not None \
+        else (np.zeros(n, np.intp), np.array([""], dtype=object))
+    versions_of = cells.objects(_version(t.strip()) for t in version_texts)
     versions: Counter[str | None] = Counter()
+    for v, count in enumerate(np.bincount(at_version[accepted], minlength=len(versions_of))):
+        if count:
+            versions[versions_of[v]] += int(count)
+    batch.periods.update(years[y] for y in np.unique(at_year[accepted]))
+    urn_row, year_row, version_row, group_row = urns[at_urn], years[at_year], versions_of[at_version], groups[combo]
+    schools: dict[int, dict] = {}
+    accepted_at = np.nonzero(accepted)[0]
+    # each school's first row describes it, as the row loop kept it (by URN: " 100001" is 100001's row too)
+    firsts = ~pd.Series(urn_row[accepted_at]).duplicated().to_numpy()
+    for pos in accepted_at[firsts]:
+        row, urn = table.rows[pos], urn_row[pos]
+        schools[urn] = _school_facts(row, g, urn)
+        # the file names no phase: its key stage and the type's words say it (fill-only, GIAS wins)
+        if (phase := rows.phase_from_key_stage(kind, g(row, "establishment_type_group"))) is not None:
+            schools[urn]["phase"] = phase
     subjects = [None if loc.spec.subject is None else pupil_groups.plain(loc.spec.subject) for loc in located]
-    for row, line in zip(table.rows, table.lines, strict=True):
-        key = _school_row(table, batch, row, line, (level_i, time_i, urn_i), periods, other_levels)
-        if key is None:
+    columns = cells.ColumnReader(table)
+    observed = []
+    for k, (loc, only) in enumerate(zip(located, subjects, strict=True)):
+        applies = accepted if only is None else \
+            accepted & np.array([s == only for s in plain_subjects], bool)[at_subject]
+        at = np.nonzero(applies)[0]
+        if len(at):
+            observed.append((k, loc, columns.observe(loc.cols, at)))
+    width = len(located)  # an entry's key: its row's position times the measures, plus the measure's
+    # what the row reader counts and holds of the rows read column-wise, before their parsed columns are let go
+    batch.cells_checked += columns.plain_cells()
+    last = columns.last_read()
+    last_cells = columns.cells_of(last) if last is not None and not columns.odd[last] else None
+    columns.forget_parsed()
+    observations, group_rows = cells.InFileOrder(), cells.InFileOrder()
+    observed.reverse()
+    while observed:  # each measure's arrays let go once its tuples are made: the peak is the tuples, not both
+        k, loc, o = observed.pop()
+        keep = ~columns.odd[o.at]
+        is_total = group_code[o.at] < 0
+
+        def part(sel: np.ndarray, measure: str, o: cells.Observed = o, k: int = k) -> tuple[np.ndarray, list]:
+            at = o.at[sel]
+            return at * width + k, [cells.constant("school", len(at)), urn_row[at], cells.constant(None, len(at)),
+                                    cells.constant(None, len(at)), cells.constant(measure, len(at)), year_row[at],
+                                    *o.columns(sel), version_row[at]]
+
+        observations.columns(*part(keep & is_total, loc.spec.measure))
+        keys, fields = part(keep & ~is_total, loc.spec.measure)
+        group_rows.columns(keys, [*fields, group_row[o.at[keep & ~is_total]]])
+        for (group, measure), legacy in GROUP_MEASURES.items():
+            sel = keep & ~is_total & (group_row[o.at] == group) if measure == loc.spec.measure else None
+            if sel is not None and sel.any():
+                observations.columns(*part(sel, legacy))
+                batch.measures.add(legacy)
+    # rows read one by one, in the file's order: those without a URN (reported) and the odd ones (the row reader's)
+    for pos in np.nonzero(no_urn | columns.odd)[0].tolist():
+        row, line = table.rows[pos], table.lines[pos]
+        if no_urn[pos]:
+            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}; row skipped", line,
+                                          "school_urn"))
             continue
-        row_period, urn = key
-        topic, breakdown = _breakdown(table, row, g)
-        multi, total, group = _row_group(topic, breakdown)
-        if multi:
-            multi_year += 1
-            continue
-        if not total and group is None:
-            unknown[(topic, breakdown)] += 1
-            continue
-        subject = _plain(row[subject_i]) if subject_i is not None else ""
-        key = (urn, row_period, group, subject)
-        if key in seen:
-            what = f"the {pupil_groups.label(group)} row" if group else "the Total row"
-            raise fatal(table.path, f"URN {urn} has {what}{' for ' + row[subject_i].strip() if subject else ''} "
-                        f"twice for {row_period} (lines {seen[key]} and {line}): the file is inconsistent, so "
-                        "nothing was imported", line, "school_urn")
-        seen[key] = line
-        version = _version(g(row, "version"))
-        versions[version] += 1
-        batch.periods.add(row_period)
-        if urn not in schools:
-            schools[urn] = _school_facts(row, g, urn)
-            # the file names no phase: its key stage and the type's words say it (fill-only, GIAS wins)
-            if (phase := rows.phase_from_key_stage(kind, g(row, "establishment_type_group"))) is not None:
-                schools[urn]["phase"] = phase
-        if group == "disadvantaged":
-            share_rows[(urn, row_period)] = (row, line, version)
-        elif group is None:
-            totals[(urn, row_period)] = (row, line)
-        for loc, only in zip(located, subjects, strict=True):
+        urn, row_period, version, group = urn_row[pos], year_row[pos], version_row[pos], group_row[pos]
+        subject = plain_subjects[at_subject[pos]]
+        for k, (loc, only) in enumerate(zip(located, subjects, strict=True)):
             if only is not None and only != subject:
                 continue
             obs = reader.observation(loc.cols, row, line)
-            if obs is None:
-                continue
+            key = pos * width + k
             if group is None:
-                batch.observations.append(("school", urn, None, None, loc.spec.measure, row_period, *obs, version))
+                observations.one(key, ("school", urn, None, None, loc.spec.measure, row_period, *obs, version))
                 continue
-            group_rows.append(("school", urn, None, None, loc.spec.measure, row_period, *obs, version, group))
+            group_rows.one(key, ("school", urn, None, None, loc.spec.measure, row_period, *obs, version, group))
             legacy = GROUP_MEASURES.get((group, loc.spec.measure))
             if legacy is not None:
-                batch.observations.append(("school", urn, None, None, legacy, row_period, *obs, version))
+                observations.one(key, ("school", urn, None, None, legacy, row_period, *obs, version))
                 batch.measures.add(legacy)
+    batch.observations = observations.rows()
+    group_rows = group_rows.rows()
+    if last_cells is not None:  # the row reader goes on from the last row read, as after a row loop
+        reader.at_row(table.lines[last], last_cells)
     batch.establishments = list(schools.values())
     if kind == FileKind.EES_KS4:
+        share_rows: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Disadvantaged row, its line, version
+        totals: dict[tuple[int, str], tuple] = {}  # (urn, period) -> the Total row and its line
+        for pos in np.nonzero(accepted & ((group_code < 0) | (group_row == "disadvantaged")))[0]:
+            key = (urn_row[pos], year_row[pos])
+            if group_row[pos] is None:
+                totals[key] = (table.rows[pos], table.lines[pos])
+            else:
+                share_rows[key] = (table.rows[pos], table.lines[pos], version_row[pos])
         _disadvantaged_share(batch, table, reader, share_rows, totals)
     _notes(batch, table, other_levels, unknown, multi_year, versions, len(group_rows))
     if group_rows:
         batch.writers.append(rows.group_writer(group_rows, kind, batch.notes))
     return batch
+
+
+def _school_levels(table: RawTable, level_i: int | None, other_levels: Counter[str]) -> np.ndarray:
+    """Which rows are at school level (each distinct geographic_level text read once); the others counted by level."""
+    if level_i is None:
+        return np.ones(len(table.rows), bool)
+    at, texts = cells.distinct(table, level_i)
+    stripped = [t.strip() for t in texts]
+    is_school = np.array([pupil_groups.plain(t) == "school" for t in stripped], bool)
+    for u, count in enumerate(np.bincount(at, minlength=len(texts))):
+        if not is_school[u]:
+            other_levels[stripped[u]] += int(count)  # national and LA rows are benchmarks: DfE's national files
+    return is_school[at]
+
+
+def _years(texts: np.ndarray) -> tuple[np.ndarray, dict[int, PeriodError]]:
+    """The academic year of each distinct time_period text (202425 -> 2024/25), None where it is none (and why)."""
+    years, errors = [], {}
+    for i, raw in enumerate(texts):
+        try:
+            years.append(parse_period(raw))
+        except PeriodError as exc:
+            years.append(None)
+            errors[i] = exc
+    return cells.objects(years), errors
+
+
+def _breakdowns(table: RawTable, g) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's (topic, breakdown) worked out once per distinct combination of the texts that say it (_breakdown):
+    (per row its combination; per combination its words, multi-year, Total, pupil group)."""
+    names = ("breakdown_topic", "breakdown") if table.index("breakdown") is not None else \
+        ("breakdown_topic", *FILTER_COLUMNS)
+    idxs = [i for i in dict.fromkeys(table.index(name) for name in names) if i is not None]
+    combo = np.zeros(len(table.rows), np.int64)
+    for i in idxs:  # one number per distinct combination so far, kept below the row count (no overflow)
+        codes = cells.distinct(table, i)[0]
+        combo = pd.factorize(combo * (int(codes.max(initial=0)) + 1) + codes)[0]
+    first = np.unique(combo, return_index=True)[1]  # each combination's first row (combinations first seen first)
+    words = [_breakdown(table, table.rows[f], g) for f in first]
+    kinds = [_row_group(*w) for w in words]
+    return (combo, words, np.array([k[0] for k in kinds], bool), np.array([k[1] for k in kinds], bool),
+            cells.objects(k[2] for k in kinds))
+
+
+def _refuse_first(table: RawTable, school: np.ndarray, dated: np.ndarray, accepted: np.ndarray, at_year: np.ndarray,
+                  years: np.ndarray, year_errors: dict[int, PeriodError], urn_row: np.ndarray, group_code: np.ndarray,
+                  group_row: np.ndarray, subject_code: np.ndarray, subject_i: int | None) -> None:
+    """Raise what the row loop raised first, if anything: a school row without a year, or a second row of a school's
+    Total or pupil group (and subject) in a year."""
+    n = len(table.rows)
+    undated = school & ~dated
+    first_undated = int(np.argmax(undated)) if undated.any() else n
+    at = np.nonzero(accepted)[0]
+    # years compared as read (two texts of one year are one year), subjects as their plain words
+    keys = pd.DataFrame({"urn": urn_row[at].astype(np.int64), "year": pd.factorize(years[at_year[at]])[0],
+                         "group": group_code[at],
+                         "subject": subject_code[at]})
+    again = keys.duplicated().to_numpy()
+    first_again = int(at[np.argmax(again)]) if again.any() else n
+    if first_undated == n and first_again == n:
+        return
+    if first_undated < first_again:
+        line = table.lines[first_undated]
+        exc = year_errors[int(at_year[first_undated])]
+        raise fatal(table.path, f"{exc} (column time_period)", line, "time_period") from exc
+    i = int(np.argmax(again))
+    first = int(at[np.argmax((keys.to_numpy() == keys.to_numpy()[i]).all(axis=1))])
+    row, line, urn, group = table.rows[first_again], table.lines[first_again], urn_row[first_again], \
+        group_row[first_again]
+    subject = _plain(row[subject_i]) if subject_i is not None else ""
+    what = f"the {pupil_groups.label(group)} row" if group else "the Total row"
+    raise fatal(table.path, f"URN {urn} has {what}{' for ' + row[subject_i].strip() if subject else ''} "  # type: ignore[index]
+                f"twice for {years[at_year[first_again]]} (lines {table.lines[first]} and {line}): the file is "
+                "inconsistent, so nothing was imported", line, "school_urn")
 
 
 def _disadvantaged_share(batch: rows.Batch, table: RawTable, reader, share_rows: dict, totals: dict) -> None:

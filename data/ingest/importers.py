@@ -21,6 +21,7 @@ import pandas as pd
 
 from data.db.store import Store, merge_memberships, registered
 from data.ingest import ees_national, ees_results, ees_trusts, ofsted, undo
+from data.ingest.cells import Deferred
 from data.ingest.formats import (
     NEEDS_PERIOD,
     PERFORMANCE_KINDS,
@@ -995,13 +996,19 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
         batch.measures.add(c.measure.id)
         batch.used_columns.update(i for i in (c.value, c.cohort, *c.numerator, *c.denominator) if i is not None)
     batch.used_columns.update(i for i in (urn_i, time_i, level_i, trust_i) if i is not None)
-    reader = RowReader(table, batch)
+    # the cells are parsed a column at a time once the rows are known (data.ingest.cells)
+    cells = Deferred(table, batch, RowReader(table, batch), located)
     seen: dict[tuple[int, str], int] = {}
-    for row, line in zip(table.rows, table.lines, strict=True):
-        try:
-            row_period = parse_period(row[time_i])
-        except PeriodError as exc:
-            batch.problems.append(Problem(table.path.name, f"{exc}; row skipped", line, "time_period"))
+    periods: dict[str, str | PeriodError] = {}  # a file holds few years: each distinct text parsed once
+    for pos, (row, line) in enumerate(zip(table.rows, table.lines, strict=True)):
+        row_period = periods.get(row[time_i])
+        if row_period is None:
+            try:
+                row_period = periods[row[time_i]] = parse_period(row[time_i])
+            except PeriodError as exc:
+                row_period = periods[row[time_i]] = exc
+        if isinstance(row_period, PeriodError):
+            cells.problem(pos, Problem(table.path.name, f"{row_period}; row skipped", line, "time_period"))
             continue
         batch.periods.add(row_period)
         geo = row[level_i].strip().lower() if level_i is not None else "school"
@@ -1011,14 +1018,12 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
                 continue
             area = NATIONAL_CODE if level == "national" else (g(row, "region_code") if level == "region"
                                                              else g(row, "old_la_code"))
-            for cols in located:
-                obs = reader.observation(cols, row, line, school=False)
-                if obs:
-                    batch.observations.append((level, None, area, "all", cols.measure.id, row_period, *obs))
+            if located:
+                cells.ask(pos, (level, None, area, "all"), row_period, school=False)
             continue
         urn = parse_urn(row[urn_i])
         if urn is None:
-            batch.problems.append(Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "urn"))
+            cells.problem(pos, Problem(table.path.name, f"expected a URN, found {row[urn_i]!r}", line, "urn"))
             continue
         if (urn, row_period) in seen:
             raise fatal(table.path, f"URN {urn} appears twice for {row_period} (lines {seen[(urn, row_period)]} "
@@ -1049,10 +1054,9 @@ def _ees_batch(table: RawTable, period: str | None) -> Batch:
             batch.groups.append({"key": key, "kind": "trust", "name": name})
             start, end = period_bounds(row_period)
             batch.memberships.append({"group_key": key, "urn": urn, "start_date": start, "end_date": end})
-        for cols in located:
-            obs = reader.observation(cols, row, line)
-            if obs:
-                batch.observations.append(("school", urn, None, None, cols.measure.id, row_period, *obs))
+        if located:
+            cells.ask(pos, ("school", urn, None, None), row_period)
+    batch.observations.extend(cells.answer())
     return batch
 
 

@@ -159,6 +159,11 @@ class RowReader:
         self._parsed[idx] = parsed
         return parsed
 
+    def at_row(self, line: int, parsed: dict[int, object]) -> None:
+        """Carry on as though this reader had just read these cells of this line: the rows before were read a column
+        at a time (data.ingest.cells), so a later read of the line counts and reports as it did after a row loop."""
+        self._line, self._parsed = line, dict(parsed)
+
     @staticmethod
     def _reason(row: list[str], idxs: tuple[int | None, ...]) -> tuple[str, str | None]:
         """Why a derived value is missing: the first DfE code among its parts (e.g. NP, NA), else missing."""
