@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 NO_VALUE = "–"  # what a table, grid, report or CSV display shows where there is no value
 DEFAULT_FORMAT = ".1f"  # a measure that declares no format
@@ -95,15 +97,17 @@ class NumberFormat:
         return f"+{body};-{body};{body}" if self.signed else body
 
 
-_FIVE = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+_FIVE = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def five_numbers(values: np.ndarray) -> tuple[float, float, float, float, float]:
     """Minimum, quartiles, median and maximum of values with no NaN: `np.quantile(values, [0, .25, .5, .75, 1])`
     (the linear method) by numpy's own arithmetic, from one sort (tests/unit/test_five_numbers.py: bit for bit)."""
+    import numpy as np  # here: the formula language and its validator (this module's users) need only the stdlib
+
     s = np.sort(np.asarray(values, dtype=float))
     n = len(s)
-    virtual = (n - 1) * _FIVE
+    virtual = (n - 1) * np.array(_FIVE)
     previous = np.floor(virtual)
     after = previous + 1
     above = virtual >= n - 1  # as numpy: the last value, on both sides

@@ -70,6 +70,7 @@ _tickets: dict[str, tuple[float, str, str, int]] = {}  # ticket -> (monotonic de
 _upload_caps: dict[str, int] = {}  # session id -> bytes its current page's uploader accepts
 _opened_this_run: set[str] = set()  # sessions whose running script has called open_uploads
 _guards = 0  # Guard instances built: one means the server is already guarded
+_scanned = False  # install() has looked for the running server's app once (none found: AppTest, no server at all)
 
 
 def _session_id() -> str | None:
@@ -330,14 +331,19 @@ def install() -> None:
         import streamlit as st  # (ui.server is imported by serve.py before any session: only here is it needed)
 
         st.rerun()  # `streamlit run app.py`: the first run started in the pages/ folder mode; rerun as the router
-    if _guards:
+    global _scanned
+    if _guards or _scanned:
         return
     from starlette.applications import Starlette
     from streamlit.runtime import Runtime
 
     with _lock:
-        if _guards:
+        if _guards or _scanned:
             return
+        # once per process: gc.get_objects() hands out tuples another thread is still building (CPython then fails
+        # that thread with "bad argument to internal function", seen in a board report's thread under AppTest, where
+        # there is no server and the scan used to run at every rerun)
+        _scanned = True
         apps = [obj for obj in gc.get_objects() if isinstance(obj, Starlette)]
         for app in apps:
             app.middleware_stack = Guard(app.middleware_stack or app.build_middleware_stack())
