@@ -344,7 +344,8 @@ def install() -> None:
         # that thread with "bad argument to internal function", seen in a board report's thread under AppTest, where
         # there is no server and the scan used to run at every rerun)
         _scanned = True
-        apps = [obj for obj in gc.get_objects() if isinstance(obj, Starlette)]
+        # by type, not isinstance: a weak proxy among them whose object is gone raises on isinstance
+        apps = [obj for obj in gc.get_objects() if issubclass(type(obj), Starlette)]
         for app in apps:
             app.middleware_stack = Guard(app.middleware_stack or app.build_middleware_stack())
     if Runtime.exists():

@@ -50,3 +50,32 @@ def test_other_sockets_are_left_as_they_are() -> None:
     with socket.socket(socket.AF_INET) as tcp:
         server._set_nodelay(tcp)
         assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+class _Gone:
+    pass
+
+
+def test_the_scan_for_the_server_survives_a_dead_weak_proxy_and_runs_once(monkeypatch) -> None:  # noqa: ANN001
+    """install() looks for the running server's app among live objects: a weak proxy whose object is gone is among
+    them (isinstance on it raised ReferenceError: the first AppTest run after some e2e tests), and the scan runs once
+    per process (gc.get_objects at every rerun handed other threads' half-built tuples out)."""
+    import gc
+    import weakref
+
+    obj = _Gone()
+    dead = [weakref.proxy(obj)]
+    del obj
+    original = asyncio.base_events._set_nodelay
+    scans = []
+    real = gc.get_objects
+    monkeypatch.setattr(server.gc, "get_objects", lambda: scans.append(1) or real())
+    monkeypatch.setattr(server, "_scanned", False)
+    monkeypatch.setattr(server, "_guards", 0)
+    try:
+        server.install()
+        server.install()
+    finally:
+        asyncio.base_events._set_nodelay = original
+    assert scans == [1]
+    assert len(dead) == 1
